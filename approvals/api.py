@@ -1,0 +1,209 @@
+"""API: output submissions for share approval, and the reviewer's claim and decision."""
+
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.api import IdempotentCreateMixin
+from core.api_auth import CursorPage
+from feedback.api import VisibleProgrammeField
+from programs.models import Programme
+
+from . import services
+from .filters import SubmissionFilter
+from .models import OutputSubmission, ReasonCode, ReviewDecision
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    reason = serializers.CharField(source="reason.code", read_only=True, allow_null=True)
+    reason_label = serializers.CharField(source="reason.label", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ReviewDecision
+        fields = ["stage", "outcome", "reason", "reason_label", "note", "decided_at"]
+        read_only_fields = fields
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    participant = serializers.EmailField(source="participant.email", read_only=True)
+    claimed_by = serializers.EmailField(source="claimed_by.email", read_only=True, allow_null=True)
+    has_file = serializers.SerializerMethodField()
+    decisions = DecisionSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = OutputSubmission
+        fields = [
+            "id",
+            "programme",
+            "participant",
+            "title",
+            "prompt",
+            "url",
+            "has_file",
+            "file_type",
+            "content_hash",
+            "intended_use",
+            "intended_venue",
+            "intended_date",
+            "status",
+            "version",
+            "previous",
+            "submitted_at",
+            "due_at",
+            "decided_at",
+            "claimed_by",
+            "claim_expires_at",
+            "decisions",
+        ]
+        read_only_fields = fields
+
+    def get_has_file(self, submission) -> bool:
+        return bool(submission.file)
+
+
+class SubmissionInput(serializers.Serializer):
+    """Exactly one of `file` (multipart upload) or `url`."""
+
+    programme = VisibleProgrammeField()
+    title = serializers.CharField(max_length=200)
+    intended_use = serializers.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
+    prompt = serializers.CharField(required=False, allow_blank=True, default="")
+    intended_venue = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200
+    )
+    intended_date = serializers.DateField(required=False, allow_null=True, default=None)
+    file = serializers.FileField(required=False, allow_null=True, default=None)
+    url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+    def create(self, validated_data):
+        d = validated_data
+        return services.submission_create(
+            user=self.context["request"].user,
+            programme=d["programme"],
+            title=d["title"],
+            intended_use=d["intended_use"],
+            prompt=d["prompt"],
+            intended_venue=d["intended_venue"],
+            intended_date=d["intended_date"],
+            upload=d["file"],
+            url=d["url"],
+        )
+
+    def to_representation(self, instance):
+        return SubmissionSerializer(instance, context=self.context).data
+
+
+class SubmissionApiFilter(SubmissionFilter):
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        user = request.user if request is not None else AnonymousUser()
+        super().__init__(
+            data,
+            queryset=queryset,
+            request=request,
+            prefix=prefix,
+            programmes=Programme.objects.visible_to(user).order_by("name"),
+        )
+
+
+def _submissions(user):
+    return OutputSubmission.objects.visible_to(user).select_related(
+        "programme", "participant", "claimed_by"
+    )
+
+
+class SubmissionList(IdempotentCreateMixin, generics.ListCreateAPIView):
+    """Your outputs, and (for reviewers and managers) those of your programmes.
+
+    POST submits one: multipart with `file`, or JSON with `url`.
+    """
+
+    serializer_class = SubmissionSerializer
+    filterset_class = SubmissionApiFilter
+    pagination_class = CursorPage
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return _submissions(self.request.user).prefetch_related("decisions__reason")
+
+    @extend_schema(request=SubmissionInput, responses={201: SubmissionSerializer})
+    def post(self, request, *args, **kwargs):
+        return self.create(request, *args, **kwargs)
+
+    def get_serializer_class(self):
+        return SubmissionInput if self.request.method == "POST" else SubmissionSerializer
+
+
+class SubmissionDetail(generics.RetrieveAPIView):
+    serializer_class = SubmissionSerializer
+
+    def get_queryset(self):
+        return _submissions(self.request.user).prefetch_related("decisions__reason")
+
+
+def _for_review(request, pk) -> OutputSubmission:
+    """An item this person may review: their programmes', never their own (404 otherwise)."""
+    return get_object_or_404(
+        OutputSubmission.objects.for_review(request.user).select_related("programme"), pk=pk
+    )
+
+
+class SubmissionClaim(APIView):
+    """Claim an item for review so that no other reviewer works on it meanwhile."""
+
+    @extend_schema(request=None, responses={200: SubmissionSerializer})
+    def post(self, request, pk):
+        submission = services.submission_claim(
+            reviewer=request.user, submission=_for_review(request, pk)
+        )
+        return Response(SubmissionSerializer(_reload(request, submission)).data)
+
+
+class DecisionInput(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=ReviewDecision.REVIEWER_OUTCOMES)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=40,
+        help_text="A reason code of the programme (its id or its code); needed unless approving.",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+
+def _reload(request, submission) -> OutputSubmission:
+    return _submissions(request.user).prefetch_related("decisions__reason").get(pk=submission.pk)
+
+
+class SubmissionDecide(APIView):
+    """Approve, reject or request changes (or decide an appeal). Anything but approval needs a
+    reason."""
+
+    @extend_schema(request=DecisionInput, responses={200: SubmissionSerializer})
+    def post(self, request, pk):
+        submission = _for_review(request, pk)
+        data = DecisionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        d = data.validated_data
+        reason = None
+        given = d["reason"].strip()
+        if given:
+            codes = ReasonCode.objects.filter(programme_id=submission.programme_id)
+            lookup = {"pk": int(given)} if given.isdigit() and len(given) < 10 else {"code": given}
+            reason = codes.filter(**lookup).first()
+            if reason is None:
+                raise serializers.ValidationError(
+                    {"reason": ["Choose a reason from this programme's list."]}
+                )
+        services.submission_decide(
+            submission=submission,
+            reviewer=request.user,
+            outcome=d["outcome"],
+            reason=reason,
+            note=d["note"],
+        )
+        return Response(SubmissionSerializer(_reload(request, submission)).data)

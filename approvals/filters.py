@@ -1,0 +1,75 @@
+"""The FilterSet of the review queue (shared with an API or an export when they come)."""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from .models import OutputSubmission
+
+DUE_SOON = timedelta(hours=24)
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    programme = django_filters.ModelChoiceFilter(queryset=None, empty_label="All my programmes")
+    status = django_filters.ChoiceFilter(
+        choices=[
+            (s.value, s.label) for s in OutputSubmission.Status if s.value in OutputSubmission.OPEN
+        ],
+        empty_label="Any open status",
+    )
+    intended_use = django_filters.ChoiceFilter(
+        label="Intended use", choices=OutputSubmission.IntendedUse.choices, empty_label="Any use"
+    )
+    due_soon = django_filters.BooleanFilter(
+        label="Due within 24 h",
+        method="filter_due_soon",
+        widget=forms.CheckboxInput,
+    )
+    overdue = django_filters.BooleanFilter(
+        label="Overdue", method="filter_overdue", widget=forms.CheckboxInput
+    )
+    participant = django_filters.CharFilter(
+        label="Participant email", field_name="participant__email", lookup_expr="icontains"
+    )
+    submitted_from = django_filters.DateFilter(
+        label="Submitted from",
+        field_name="submitted_at__date",
+        lookup_expr="gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    submitted_to = django_filters.DateFilter(
+        label="Submitted until",
+        field_name="submitted_at__date",
+        lookup_expr="lte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    class Meta:
+        model = OutputSubmission
+        fields = [
+            "programme",
+            "status",
+            "intended_use",
+            "due_soon",
+            "overdue",
+            "participant",
+            "submitted_from",
+            "submitted_to",
+        ]
+
+    def __init__(self, *args, programmes, now=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["programme"].queryset = programmes
+        self.now = now or timezone.now()
+
+    def filter_due_soon(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(due_at__gt=self.now, due_at__lte=self.now + DUE_SOON)
+
+    def filter_overdue(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(due_at__lte=self.now)

@@ -1,0 +1,306 @@
+"""Outputs that participants submit for share approval, and the decisions on them.
+
+A submission records the terms version in force when it was made and the review
+clock those terms promise (`due_at`). Decisions and appeals are written once and
+never changed; the submission's status is the only thing that moves, and only
+through `approvals.services`.
+"""
+
+import secrets
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from core.db import AppendOnlyModel
+
+# Terms without a review deadline sort after every dated item (then by submission
+# order), so the queue can be paged by key on one non-null column.
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def _reviewable_programmes(user):
+    from programs.models import ProgrammeRole
+
+    return ProgrammeRole.objects.filter(
+        user=user, role__in=(ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
+    ).values("programme_id")
+
+
+class ReasonCodeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviewers and managers of a programme see its reason codes; nobody else."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(programme_id__in=_reviewable_programmes(user))
+
+    def active(self):
+        return self.filter(active=True)
+
+
+class ReasonCode(models.Model):
+    """A reason a programme's reviewers may give for anything but an approval.
+
+    The list is kept by the programme's managers. A code is never edited or
+    deleted once made (decisions point at it); it is retired by deactivating it.
+    """
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="reason_codes"
+    )
+    code = models.SlugField(max_length=40)
+    label = models.CharField(max_length=120)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ReasonCodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["programme", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "code"], name="unique_reason_code")
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class OutputSubmissionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Participants see their own; reviewers and managers of the programme see its items."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(Q(participant=user) | Q(programme_id__in=_reviewable_programmes(user)))
+
+    def for_review(self, user):
+        """What `user` may act on as a reviewer: their programmes' items, never their own."""
+        if not user.is_authenticated:
+            return self.none()
+        qs = self.visible_to(user)
+        if not user.is_superuser:
+            qs = qs.filter(programme_id__in=_reviewable_programmes(user))
+        return qs.exclude(participant=user)
+
+    def open(self):
+        return self.filter(status__in=OutputSubmission.OPEN)
+
+
+class OutputSubmission(models.Model):
+    """One output (a file or a URL) that a participant asks permission to share.
+
+    Resubmitting after "changes requested" creates a new submission linked to the
+    old one by `previous`, so every version and its decision stay on record.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        DEEMED_APPROVED = "deemed_approved", "Deemed approved (deadline missed)"
+        REJECTED = "rejected", "Rejected"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        RESUBMITTED = "resubmitted", "Replaced by a new version"
+        APPEALED = "appealed", "Appealed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    # Waiting for a reviewer (the queue).
+    OPEN = (Status.PENDING, Status.IN_REVIEW, Status.APPEALED)
+    # May be shared: each has a public verification page.
+    APPROVED_STATES = (Status.APPROVED, Status.DEEMED_APPROVED)
+    # Allowed transitions; every change goes through approvals.services.
+    TRANSITIONS = {
+        Status.PENDING: {
+            Status.IN_REVIEW,
+            Status.APPROVED,
+            Status.DEEMED_APPROVED,
+            Status.REJECTED,
+            Status.CHANGES_REQUESTED,
+            Status.WITHDRAWN,
+        },
+        Status.IN_REVIEW: {
+            Status.PENDING,
+            Status.APPROVED,
+            Status.DEEMED_APPROVED,
+            Status.REJECTED,
+            Status.CHANGES_REQUESTED,
+            Status.WITHDRAWN,
+        },
+        Status.CHANGES_REQUESTED: {Status.RESUBMITTED},
+        Status.REJECTED: {Status.APPEALED},
+        # An appeal's decision is final: approved, or the rejection stands.
+        Status.APPEALED: {Status.APPROVED, Status.REJECTED},
+        Status.APPROVED: set(),
+        Status.DEEMED_APPROVED: set(),
+        Status.RESUBMITTED: set(),
+        Status.WITHDRAWN: set(),
+    }
+
+    class IntendedUse(models.TextChoices):
+        SOCIAL = "social", "Social media post"
+        PORTFOLIO = "portfolio", "Portfolio"
+        SCREENING = "screening", "Screening or festival"
+        PRESS = "press", "Press"
+        OTHER = "other", "Other public use"
+        PRIVATE = "private", "Private / internal (not public)"
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="submissions"
+    )
+    participant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="output_submissions"
+    )
+    terms_version = models.ForeignKey(
+        "programs.TermsVersion",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The terms in force at submission; they set the deadline and the rules.",
+    )
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="next_versions"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    title = models.CharField(max_length=200)
+    prompt = models.TextField(blank=True)
+    file = models.FileField(blank=True, max_length=200)
+    file_type = models.CharField(max_length=50, blank=True)
+    url = models.URLField(blank=True, max_length=500)
+    content_hash = models.CharField(max_length=64, help_text="sha256 of the file or the URL.")
+    intended_use = models.CharField(max_length=12, choices=IntendedUse.choices)
+    intended_venue = models.CharField(max_length=200, blank=True)
+    intended_date = models.DateField(null=True, blank=True)
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    submitted_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True, blank=True)
+    clock_at = models.DateTimeField(
+        help_text="due_at, or the far future without a deadline: the queue's sort key."
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    claim_expires_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    verify_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+
+    objects = OutputSubmissionQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "clock_at"], name="approvals_queue_idx"),
+            models.Index(fields=["participant", "submitted_at"], name="approvals_mine_idx"),
+            models.Index(fields=["programme", "status", "clock_at"], name="approvals_prog_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (v{self.version})"
+
+    def get_absolute_url(self):
+        return reverse("outputs:detail", args=[self.pk])
+
+    @property
+    def is_public_use(self) -> bool:
+        return self.intended_use != self.IntendedUse.PRIVATE
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status in self.APPROVED_STATES
+
+    @property
+    def round(self) -> str:
+        """'appeal' while an appeal is open, else 'review': clocks and reminders are per round."""
+        return "appeal" if self.status == self.Status.APPEALED else "review"
+
+    def claim_active(self, now) -> bool:
+        return bool(self.claimed_by_id and self.claim_expires_at and self.claim_expires_at > now)
+
+    def time_left(self, now):
+        """The time left on the review clock (negative when overdue), or None without one."""
+        if self.due_at is None or not self.is_open:
+            return None
+        return self.due_at - now
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(24)
+
+
+class ReviewDecision(AppendOnlyModel):
+    """One decision on one submission: never edited or deleted.
+
+    `stage` says which round it closes. At most one decision per round can
+    exist (a database constraint), so two reviewers deciding at once cannot
+    both land.
+    """
+
+    class Stage(models.TextChoices):
+        REVIEW = "review", "Review"
+        APPEAL = "appeal", "Appeal"
+        AUTOMATIC = "automatic", "Automatic"
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+        DEEMED_APPROVED = "deemed_approved", "Deemed approved: the review deadline passed"
+        NOT_REQUIRED = "not_required", "Approved: the terms require no approval for this use"
+
+    # What reviewers choose from; the other outcomes are written by the system.
+    REVIEWER_OUTCOMES = (Outcome.APPROVED, Outcome.REJECTED, Outcome.CHANGES_REQUESTED)
+    APPEAL_OUTCOMES = (Outcome.APPROVED, Outcome.REJECTED)
+
+    submission = models.ForeignKey(
+        OutputSubmission, on_delete=models.PROTECT, related_name="decisions"
+    )
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.ForeignKey(
+        ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
+    )
+    note = models.TextField(blank=True, help_text="To the participant.")
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["decided_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "stage"], name="one_decision_per_round")
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} — {self.submission}"
+
+    @property
+    def is_approval(self) -> bool:
+        return self.outcome in (
+            self.Outcome.APPROVED,
+            self.Outcome.DEEMED_APPROVED,
+            self.Outcome.NOT_REQUIRED,
+        )
+
+
+class Appeal(AppendOnlyModel):
+    """A participant's one appeal against a rejection, with their note. Never edited."""
+
+    submission = models.OneToOneField(
+        OutputSubmission, on_delete=models.PROTECT, related_name="appeal"
+    )
+    note = models.TextField()
+    filed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Appeal of {self.submission}"

@@ -1,0 +1,189 @@
+"""Reads about output submissions that pages, the demo and the transparency page share."""
+
+from django.db.models import Avg, Count, F, Q
+
+from programs.models import Programme, ProgrammeRole
+
+from .models import OutputSubmission, ReasonCode, ReviewDecision
+
+
+def review_queue(user):
+    """Items waiting for `user` as a reviewer, with what each row of the queue shows."""
+    return (
+        OutputSubmission.objects.for_review(user)
+        .open()
+        .select_related("programme", "participant", "claimed_by")
+    )
+
+
+def reviewable_programmes(user):
+    return Programme.objects.with_role(
+        user, ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER
+    )
+
+
+def my_submissions(user):
+    return (
+        OutputSubmission.objects.visible_to(user)
+        .filter(participant=user)
+        .select_related("programme")
+    )
+
+
+def history(submission: OutputSubmission) -> list[OutputSubmission]:
+    """Every version of this output, oldest first (one query per version; chains are short)."""
+    chain = [submission]
+    current = submission
+    while current.previous_id:
+        current = OutputSubmission.objects.select_related("previous").get(pk=current.previous_id)
+        chain.append(current)
+    later = submission
+    while True:
+        nxt = OutputSubmission.objects.filter(previous=later).first()
+        if nxt is None:
+            break
+        chain.insert(0, nxt)
+        later = nxt
+    return list(reversed(chain))
+
+
+def decisions_of(submission: OutputSubmission):
+    return (
+        ReviewDecision.objects.filter(submission=submission)
+        .select_related("reviewer", "reason")
+        .order_by("decided_at", "pk")
+    )
+
+
+def reasons_for(programme: Programme):
+    return ReasonCode.objects.filter(programme=programme).active().order_by("label")
+
+
+def approved_by_token(token: str) -> OutputSubmission | None:
+    """The approved output behind a public verification link, or None."""
+    if not token or len(token) > 64:
+        return None
+    return (
+        OutputSubmission.objects.filter(
+            verify_token=token, status__in=OutputSubmission.APPROVED_STATES
+        )
+        .select_related("programme", "terms_version")
+        .first()
+    )
+
+
+def transparency_section(programme: Programme) -> dict:
+    """How the programme keeps its approval promises: counts by outcome and review times."""
+    from programs.transparency import guard
+
+    Outcome = ReviewDecision.Outcome  # noqa: N806 - an alias of the class
+    decisions = ReviewDecision.objects.filter(submission__programme=programme)
+    by_outcome = dict(decisions.values_list("outcome").annotate(n=Count("pk")))
+    people = (
+        OutputSubmission.objects.filter(programme=programme)
+        .values("participant")
+        .distinct()
+        .count()
+    )
+    reviewed = decisions.filter(stage=ReviewDecision.Stage.REVIEW).exclude(
+        outcome=Outcome.DEEMED_APPROVED
+    )
+    timing = reviewed.aggregate(
+        avg=Avg(F("decided_at") - F("submission__submitted_at")),
+        late=Count("pk", filter=Q(submission__due_at__lt=F("decided_at"))),
+    )
+    avg_hours = round(timing["avg"].total_seconds() / 3600, 1) if timing["avg"] else None
+    waiting = OutputSubmission.objects.filter(
+        programme=programme, status__in=OutputSubmission.OPEN
+    ).count()
+    figures = {
+        "submitted_by": people,
+        "waiting": guard(waiting, people),
+        "approved": guard(by_outcome.get(Outcome.APPROVED, 0), people),
+        "deemed_approved": guard(by_outcome.get(Outcome.DEEMED_APPROVED, 0), people),
+        "not_required": guard(by_outcome.get(Outcome.NOT_REQUIRED, 0), people),
+        "rejected": guard(by_outcome.get(Outcome.REJECTED, 0), people),
+        "changes_requested": guard(by_outcome.get(Outcome.CHANGES_REQUESTED, 0), people),
+        "average_review_hours": guard(
+            avg_hours if avg_hours is not None else "no decisions yet", people
+        ),
+        "decided_after_deadline": guard(timing["late"], people),
+    }
+    # Review times and the published deadline, per decision made by a person.
+    from programs.transparency import median, quantile
+
+    spans = sorted(
+        (decided - submitted).total_seconds() / 3600
+        for decided, submitted in reviewed.values_list("decided_at", "submission__submitted_at")
+    )
+    with_deadline = reviewed.filter(submission__due_at__isnull=False).count()
+    within_deadline = reviewed.filter(
+        submission__due_at__isnull=False, decided_at__lte=F("submission__due_at")
+    ).count()
+    reasons = list(
+        decisions.filter(outcome=Outcome.REJECTED, reason__isnull=False)
+        .values_list("reason__label")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("reason__label", "n")
+    )
+    figures.update(
+        {
+            "submitted": guard(
+                OutputSubmission.objects.filter(programme=programme).count(), people
+            ),
+            "review_hours_median": guard(round(median(spans), 1) if spans else None, people),
+            "review_hours_p90": guard(round(quantile(spans, 0.9), 1) if spans else None, people),
+            "share_decided_within_deadline_percent": guard(
+                round(within_deadline / with_deadline * 100, 1) if with_deadline else None,
+                people,
+            ),
+            "rejection_reasons": guard({label: n for label, n in reasons}, people),
+        }
+    )
+    rows = [
+        ["Outputs submitted", figures["submitted"]],
+        ["Hours to a reviewer's decision, median", figures["review_hours_median"]],
+        ["Hours to a reviewer's decision, 90th percentile", figures["review_hours_p90"]],
+        [
+            "Decided within the published deadline (%)",
+            figures["share_decided_within_deadline_percent"],
+        ],
+        ["Outputs waiting for review", figures["waiting"]],
+        ["Approved by a reviewer", figures["approved"]],
+        ["Deemed approved (deadline missed)", figures["deemed_approved"]],
+        ["Approval not required", figures["not_required"]],
+        ["Rejected", figures["rejected"]],
+        ["Changes requested", figures["changes_requested"]],
+        ["Average hours to a decision", figures["average_review_hours"]],
+        ["Decided after the deadline", figures["decided_after_deadline"]],
+    ]
+    charts = []
+    if people >= 5:
+        charts.append(
+            {
+                "title": "Output decisions",
+                "items": [
+                    ["Approved", figures["approved"]],
+                    ["Deemed approved", figures["deemed_approved"]],
+                    ["Not required", figures["not_required"]],
+                    ["Rejected", figures["rejected"]],
+                    ["Changes requested", figures["changes_requested"]],
+                ],
+            }
+        )
+    if people >= 5 and reasons:
+        charts.append({"title": "Rejection reasons", "items": [[label, n] for label, n in reasons]})
+        rows += [[f"Rejected for: {label}", n] for label, n in reasons]
+    return {
+        "approvals": figures,
+        "sections": [{"title": "Output approval", "rows": rows}],
+        "charts": charts,
+        "compare": [
+            ["Review hours, median", ["approvals", "review_hours_median"]],
+            [
+                "Decided within the deadline (%)",
+                ["approvals", "share_decided_within_deadline_percent"],
+            ],
+        ],
+    }

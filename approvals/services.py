@@ -1,0 +1,695 @@
+"""Every change to an output submission: submit, claim, decide, withdraw, appeal, deadlines.
+
+Each service locks the submission row, checks its status against
+`OutputSubmission.TRANSITIONS`, writes an audit event in the same transaction
+and queues the notifications through the outbox. Views, the demo and the
+periodic task all come through here.
+"""
+
+import hashlib
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.validators import URLValidator
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from audit.services import record
+from core import webhooks
+from core.errors import DomainError, NotAllowed
+from core.services import notify
+from core.uploads import IMAGE_TYPES, VIDEO_TYPES, safe_storage_name, sha256_of, validate_upload
+from participants.services import require_can_work
+from programs.models import Programme, ProgrammeRole, TermsVersion
+from programs.selectors import has_role
+
+from .models import NO_DEADLINE, Appeal, OutputSubmission, ReasonCode, ReviewDecision
+
+Status = OutputSubmission.Status
+Outcome = ReviewDecision.Outcome
+Stage = ReviewDecision.Stage
+
+# Reviewers are reminded this long before an item falls due.
+REMIND_BEFORE = timedelta(hours=12)
+# The reason codes a programme starts with (managers add, retire and extend them).
+DEFAULT_REASONS = [
+    ("real-person", "Depicts a real person"),
+    ("unreleased-feature", "Shows an unreleased feature"),
+    ("safety", "Safety concern"),
+    ("brand", "Brand or trademark issue"),
+    ("confidential", "Reveals confidential information"),
+    ("quality", "Not representative of the product"),
+]
+
+
+# --- Helpers ---------------------------------------------------------------------------------
+
+
+def _locked(submission: OutputSubmission) -> OutputSubmission:
+    return OutputSubmission.objects.select_for_update().get(pk=submission.pk)
+
+
+def _move(submission: OutputSubmission, to: str, *, message: str) -> None:
+    """Check that the current status allows `to`, or refuse with `message`."""
+    if to not in OutputSubmission.TRANSITIONS[submission.status]:
+        raise DomainError(message, code="wrong_status")
+    submission.status = to
+
+
+def _require_reviewer(user, programme: Programme) -> None:
+    if not has_role(user, programme, ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER):
+        raise NotAllowed(
+            "Only the reviewers and managers of this programme can review its outputs."
+        )
+
+
+def _staff_of(programme: Programme, *roles):
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            programme_roles__programme=programme, programme_roles__role__in=roles, is_active=True
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _due_from(terms: TermsVersion, start):
+    if not terms.review_deadline_hours:
+        return None
+    return start + timedelta(hours=terms.review_deadline_hours)
+
+
+def _set_clock(submission: OutputSubmission, due_at) -> None:
+    submission.due_at = due_at
+    submission.clock_at = due_at or NO_DEADLINE
+    submission.reminded_at = None
+    submission.escalated_at = None
+
+
+def _clear_claim(submission: OutputSubmission) -> None:
+    submission.claimed_by = None
+    submission.claim_expires_at = None
+
+
+def _notify_participant(submission: OutputSubmission, *, subject: str, body: str, key: str):
+    notify(
+        user=submission.participant,
+        subject=subject,
+        body=body,
+        url=reverse("outputs:detail", args=[submission.pk]),
+        dedupe_key=key,
+        programme=submission.programme,
+    )
+
+
+def _audit(action: str, submission: OutputSubmission, *, actor=None, **data):
+    record(
+        action=action,
+        obj=submission,
+        actor=actor,
+        programme=submission.programme,
+        subject=submission.participant,
+        data={"status": submission.status, **data},
+    )
+
+
+def _write_decision(
+    submission: OutputSubmission,
+    *,
+    stage: str,
+    outcome: str,
+    reviewer=None,
+    reason: ReasonCode | None = None,
+    note: str = "",
+    now,
+) -> ReviewDecision:
+    """Record the decision; the unique (submission, stage) constraint is the last guard."""
+    try:
+        with transaction.atomic():
+            decision = ReviewDecision.objects.create(
+                submission=submission,
+                stage=stage,
+                outcome=outcome,
+                reviewer=reviewer,
+                reason=reason,
+                note=note,
+                decided_at=now,
+            )
+    except IntegrityError as exc:
+        raise DomainError("This item has already been decided.", code="already_decided") from exc
+    submission.decided_at = now
+    if decision.is_approval and not submission.verify_token:
+        submission.verify_token = OutputSubmission.new_token()
+    _clear_claim(submission)
+    submission.save()
+    _audit(
+        "approvals.submission.decided",
+        submission,
+        actor=reviewer,
+        decision=decision.pk,
+        stage=stage,
+        outcome=outcome,
+        reason=reason.code if reason else "",
+        terms_version=submission.terms_version.number,
+    )
+    webhooks.emit(
+        programme=submission.programme,
+        event=(
+            "submission.deemed_approved"
+            if outcome == Outcome.DEEMED_APPROVED
+            else "submission.decided"
+        ),
+        data={
+            "submission": submission.pk,
+            "stage": stage,
+            "outcome": outcome,
+            "reason": reason.code if reason else "",
+            "content_hash": submission.content_hash,
+            "terms_version": submission.terms_version.number,
+        },
+    )
+    what = {
+        Outcome.APPROVED: "was approved. You may share it for the use you gave.",
+        Outcome.DEEMED_APPROVED: "is deemed approved: the review deadline in the terms passed "
+        "without a decision. You may share it for the use you gave.",
+        Outcome.NOT_REQUIRED: "needs no approval for this use under the terms. You may share it.",
+        Outcome.REJECTED: "was rejected.",
+        Outcome.CHANGES_REQUESTED: "needs changes before it can be approved.",
+    }[outcome]
+    lines = [f"“{submission.title}” {what}"]
+    if reason:
+        lines.append(f"Reason: {reason.label}.")
+    if note:
+        lines.append(f"Note from the reviewer: {note}")
+    if stage == Stage.APPEAL:
+        lines.append("This was the decision on your appeal; it is final.")
+    _notify_participant(
+        submission,
+        subject=f"Decision on “{submission.title}”",
+        body="\n".join(lines),
+        key=f"approvals:decided:{decision.pk}",
+    )
+    return decision
+
+
+# --- Submitting ---------------------------------------------------------------------------
+
+
+def _check_content(upload, url: str) -> tuple[str, str, str]:
+    """(normalised url, detected type, sha256) — exactly one of a file or a URL."""
+    url = (url or "").strip()
+    if bool(upload) == bool(url):
+        raise DomainError("Give either a file or a URL (exactly one of the two).", field="file")
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError as exc:
+            raise DomainError(
+                "Enter a full web address starting with https://.", field="url"
+            ) from exc
+        return url, "", hashlib.sha256(url.encode()).hexdigest()
+    try:
+        mime = validate_upload(upload, allowed=IMAGE_TYPES | VIDEO_TYPES)
+    except ValidationError as exc:
+        raise DomainError(exc.messages[0], code=exc.code or "bad_file", field="file") from exc
+    return "", mime, sha256_of(upload)
+
+
+@transaction.atomic
+def submission_create(
+    *,
+    user,
+    programme: Programme,
+    title: str,
+    intended_use: str,
+    prompt: str = "",
+    intended_venue: str = "",
+    intended_date=None,
+    upload=None,
+    url: str = "",
+    previous: OutputSubmission | None = None,
+) -> OutputSubmission:
+    """Submit an output for share approval under the terms in force now.
+
+    When those terms need no approval for the intended use, the output is
+    approved at once and the reason is recorded.
+    """
+    title = (title or "").strip()
+    if not title:
+        raise DomainError("Give the output a title.", field="title")
+    if intended_use not in OutputSubmission.IntendedUse.values:
+        raise DomainError("Choose an intended use from the list.", field="intended_use")
+    url, mime, content_hash = _check_content(upload, url)
+    access = require_can_work(user, programme)
+    terms = access.terms
+    now = timezone.now()
+    submission = OutputSubmission(
+        programme=programme,
+        participant=user,
+        terms_version=terms,
+        previous=previous,
+        version=(previous.version + 1) if previous else 1,
+        title=title,
+        prompt=(prompt or "").strip(),
+        url=url,
+        file_type=mime,
+        content_hash=content_hash,
+        intended_use=intended_use,
+        intended_venue=(intended_venue or "").strip(),
+        intended_date=intended_date,
+        submitted_at=now,
+    )
+    required = terms.requires_approval(public=submission.is_public_use)
+    _set_clock(submission, _due_from(terms, now) if required else None)
+    if upload:
+        # Stored under a generated name, only after every check has passed.
+        submission.file.name = default_storage.save(safe_storage_name("outputs", mime), upload)
+    submission.save()
+    _audit(
+        "approvals.submission.submitted",
+        submission,
+        actor=user,
+        content_hash=content_hash,
+        kind="file" if upload else "url",
+        intended_use=intended_use,
+        terms_version=terms.number,
+        due_at=submission.due_at,
+        previous=previous.pk if previous else None,
+    )
+    if not required:
+        submission.status = Status.APPROVED
+        _write_decision(
+            submission,
+            stage=Stage.AUTOMATIC,
+            outcome=Outcome.NOT_REQUIRED,
+            note=f"Terms version {terms.number} ({terms.get_approval_scope_display().lower()}) "
+            f"require no approval for “{submission.get_intended_use_display()}”.",
+            now=now,
+        )
+    return submission
+
+
+@transaction.atomic
+def submission_resubmit(*, user, previous: OutputSubmission, **fields) -> OutputSubmission:
+    """A new version after "changes requested"; the old one stays on record, linked."""
+    previous = _locked(previous)
+    if previous.participant_id != user.pk:
+        raise NotAllowed("Only the participant who submitted this output can resubmit it.")
+    _move(
+        previous,
+        Status.RESUBMITTED,
+        message="Only an output with changes requested can be resubmitted.",
+    )
+    new = submission_create(user=user, programme=previous.programme, previous=previous, **fields)
+    previous.save(update_fields=["status"])
+    _audit("approvals.submission.resubmitted", previous, actor=user, new_version=new.pk)
+    return new
+
+
+@transaction.atomic
+def submission_withdraw(*, user, submission: OutputSubmission) -> OutputSubmission:
+    """The participant takes back a pending submission (allowed during a pause too)."""
+    submission = _locked(submission)
+    if submission.participant_id != user.pk:
+        raise NotAllowed("Only the participant who submitted this output can withdraw it.")
+    _move(submission, Status.WITHDRAWN, message="Only a pending submission can be withdrawn.")
+    _clear_claim(submission)
+    submission.save()
+    _audit("approvals.submission.withdrawn", submission, actor=user)
+    return submission
+
+
+# --- Reviewing --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submission_claim(*, reviewer, submission: OutputSubmission) -> OutputSubmission:
+    """Take an item for `REVIEW_CLAIM_MINUTES` so that no other reviewer works on it meanwhile."""
+    submission = _locked(submission)
+    _require_reviewer(reviewer, submission.programme)
+    if submission.participant_id == reviewer.pk:
+        raise NotAllowed("You cannot review your own output.")
+    now = timezone.now()
+    if submission.status not in OutputSubmission.OPEN:
+        raise DomainError("This item is no longer waiting for review.", code="wrong_status")
+    if submission.claim_active(now) and submission.claimed_by_id != reviewer.pk:
+        raise DomainError(
+            f"{submission.claimed_by.email} is reviewing this item until "
+            f"{submission.claim_expires_at:%H:%M} UTC.",
+            code="claimed",
+        )
+    if submission.status == Status.PENDING:
+        _move(submission, Status.IN_REVIEW, message="This item cannot be claimed now.")
+    submission.claimed_by = reviewer
+    submission.claim_expires_at = now + timedelta(minutes=settings.REVIEW_CLAIM_MINUTES)
+    submission.save()
+    _audit(
+        "approvals.submission.claimed",
+        submission,
+        actor=reviewer,
+        until=submission.claim_expires_at,
+    )
+    return submission
+
+
+@transaction.atomic
+def submission_release(*, submission: OutputSubmission, actor=None) -> OutputSubmission:
+    """Give a claimed item back to the queue (by the reviewer, or the sweep once it expired)."""
+    submission = _locked(submission)
+    now = timezone.now()
+    if actor is not None:
+        _require_reviewer(actor, submission.programme)
+        if submission.claim_active(now) and submission.claimed_by_id != actor.pk:
+            raise NotAllowed("Only the reviewer who claimed this item can release it.")
+    elif submission.claim_active(now):
+        return submission
+    if not submission.claimed_by_id:
+        raise DomainError("This item is not claimed.", code="not_claimed")
+    if submission.status == Status.IN_REVIEW:
+        _move(submission, Status.PENDING, message="This item cannot be released now.")
+    _clear_claim(submission)
+    submission.save()
+    _audit("approvals.submission.released", submission, actor=actor, expired=actor is None)
+    return submission
+
+
+@transaction.atomic
+def submission_decide(
+    *,
+    submission: OutputSubmission,
+    reviewer,
+    outcome: str,
+    reason: ReasonCode | None = None,
+    note: str = "",
+) -> ReviewDecision:
+    """A reviewer approves, rejects or requests changes (or decides an appeal, finally).
+
+    Anything but an approval needs a reason code from the programme's list. An
+    appeal is decided by someone other than the reviewer who rejected.
+    """
+    submission = _locked(submission)
+    _require_reviewer(reviewer, submission.programme)
+    if submission.participant_id == reviewer.pk:
+        raise NotAllowed("You cannot review your own output.")
+    note = (note or "").strip()
+    now = timezone.now()
+    appeal = submission.status == Status.APPEALED
+    allowed = ReviewDecision.APPEAL_OUTCOMES if appeal else ReviewDecision.REVIEWER_OUTCOMES
+    if outcome not in allowed:
+        raise DomainError(
+            "An appeal is either approved or the rejection stands."
+            if appeal
+            else "Choose approve, reject or request changes.",
+            field="outcome",
+        )
+    if submission.status not in OutputSubmission.OPEN:
+        raise DomainError(
+            f"This item has already been decided ({submission.get_status_display().lower()}).",
+            code="already_decided",
+        )
+    if submission.claim_active(now) and submission.claimed_by_id != reviewer.pk:
+        raise DomainError(
+            f"{submission.claimed_by.email} has claimed this item until "
+            f"{submission.claim_expires_at:%H:%M} UTC.",
+            code="claimed",
+        )
+    if outcome != Outcome.APPROVED and reason is None:
+        raise DomainError(
+            "Choose a reason: it is required for anything but an approval.", field="reason"
+        )
+    if reason is not None and (reason.programme_id != submission.programme_id or not reason.active):
+        raise DomainError("Choose a reason from this programme's list.", field="reason")
+    if appeal:
+        first = submission.decisions.filter(stage=Stage.REVIEW).first()
+        if first is not None and first.reviewer_id == reviewer.pk:
+            raise NotAllowed(
+                "An appeal must be decided by a different reviewer or a manager than the one "
+                "who rejected it."
+            )
+    _move(submission, outcome, message="This decision is not possible now.")
+    return _write_decision(
+        submission,
+        stage=Stage.APPEAL if appeal else Stage.REVIEW,
+        outcome=outcome,
+        reviewer=reviewer,
+        reason=reason,
+        note=note,
+        now=now,
+    )
+
+
+def submissions_bulk_approve(*, reviewer, submissions) -> tuple[int, list[str]]:
+    """Approve each item on its own (one transaction each); returns (approved, problems)."""
+    approved, problems = 0, []
+    for submission in submissions:
+        try:
+            submission_decide(submission=submission, reviewer=reviewer, outcome=Outcome.APPROVED)
+            approved += 1
+        except DomainError as exc:
+            problems.append(f"“{submission.title}”: {exc.message}")
+    return approved, problems
+
+
+# --- Appeals ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submission_appeal(*, user, submission: OutputSubmission, note: str) -> Appeal:
+    """Appeal a rejection once, when the terms allow it; a different reviewer decides."""
+    submission = _locked(submission)
+    if submission.participant_id != user.pk:
+        raise NotAllowed("Only the participant who submitted this output can appeal.")
+    note = (note or "").strip()
+    if not note:
+        raise DomainError("Say why the decision should change.", field="note")
+    if not submission.terms_version.appeals_allowed:
+        raise DomainError(
+            f"Terms version {submission.terms_version.number} do not allow appeals.",
+            code="no_appeals",
+        )
+    if Appeal.objects.filter(submission=submission).exists():
+        raise DomainError("A rejection can be appealed once; the appeal was decided.")
+    _move(submission, Status.APPEALED, message="Only a rejected output can be appealed.")
+    now = timezone.now()
+    appeal = Appeal.objects.create(submission=submission, note=note, filed_at=now)
+    _set_clock(submission, _due_from(submission.terms_version, now))
+    _clear_claim(submission)
+    submission.save()
+    _audit("approvals.submission.appealed", submission, actor=user, appeal=appeal.pk)
+    return appeal
+
+
+# --- Deadlines -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def submission_deem_approved(*, submission: OutputSubmission, now=None) -> ReviewDecision | None:
+    """The terms' deadline passed without a decision, and they say: deemed approved."""
+    now = now or timezone.now()
+    submission = _locked(submission)
+    terms = submission.terms_version
+    if (
+        submission.status not in (Status.PENDING, Status.IN_REVIEW)
+        or submission.due_at is None
+        or submission.due_at > now
+        or terms.on_missed_deadline != TermsVersion.OnMissedDeadline.DEEMED_APPROVED
+    ):
+        return None  # decided meanwhile, or not due: running twice changes nothing
+    submission.status = Status.DEEMED_APPROVED
+    return _write_decision(
+        submission,
+        stage=Stage.REVIEW,
+        outcome=Outcome.DEEMED_APPROVED,
+        note=f"No decision within the {terms.review_deadline_hours} hours that terms "
+        f"version {terms.number} promise.",
+        now=now,
+    )
+
+
+@transaction.atomic
+def submission_escalate(*, submission: OutputSubmission, now=None) -> bool:
+    """Past due and not deemed approved: tell every manager of the programme, once."""
+    now = now or timezone.now()
+    submission = _locked(submission)
+    if (
+        submission.status not in OutputSubmission.OPEN
+        or submission.due_at is None
+        or submission.due_at > now
+        or submission.escalated_at is not None
+    ):
+        return False
+    submission.escalated_at = now
+    submission.save(update_fields=["escalated_at"])
+    managers = list(_staff_of(submission.programme, ProgrammeRole.Role.MANAGER))
+    _audit(
+        "approvals.submission.escalated",
+        submission,
+        round=submission.round,
+        due_at=submission.due_at,
+        managers=[m.pk for m in managers],
+    )
+    for manager in managers:
+        notify(
+            user=manager,
+            subject=f"Review deadline missed: “{submission.title}”",
+            body=f"The {submission.round} of “{submission.title}” in {submission.programme.name} "
+            f"was due {submission.due_at:%d %b %Y %H:%M} UTC and is still open.",
+            url=reverse("approvals:detail", args=[submission.pk]),
+            dedupe_key=f"approvals:escalated:{submission.pk}:{submission.round}:{manager.pk}",
+            programme=submission.programme,
+        )
+    return True
+
+
+@transaction.atomic
+def submission_remind(*, submission: OutputSubmission, now=None) -> bool:
+    """Before an item falls due, remind its claimer (or else every reviewer), once per round."""
+    now = now or timezone.now()
+    submission = _locked(submission)
+    if (
+        submission.status not in OutputSubmission.OPEN
+        or submission.due_at is None
+        or submission.due_at <= now
+        or submission.due_at > now + REMIND_BEFORE
+        or submission.reminded_at is not None
+    ):
+        return False
+    submission.reminded_at = now
+    submission.save(update_fields=["reminded_at"])
+    if submission.claim_active(now):
+        people = [submission.claimed_by]
+    else:
+        people = list(_staff_of(submission.programme, ProgrammeRole.Role.REVIEWER))
+    _audit(
+        "approvals.submission.reminded",
+        submission,
+        round=submission.round,
+        due_at=submission.due_at,
+        reviewers=[p.pk for p in people],
+    )
+    for person in people:
+        notify(
+            user=person,
+            subject=f"Due soon: “{submission.title}”",
+            body=f"The review of “{submission.title}” in {submission.programme.name} is due "
+            f"{submission.due_at:%d %b %Y %H:%M} UTC.",
+            url=reverse("approvals:detail", args=[submission.pk]),
+            dedupe_key=f"approvals:reminder:{submission.pk}:{submission.round}:{person.pk}",
+            programme=submission.programme,
+        )
+    return True
+
+
+def deadlines_sweep(*, now=None, limit: int = 1000) -> dict:
+    """Apply the terms to every item past due, and remind before items fall due.
+
+    Each item is handled in its own transaction by a service that re-checks it
+    under lock, so the sweep is safe to run twice or on two machines at once.
+    Deadlines run whatever the participant's or the programme's access status.
+    An appeal past due is escalated, never deemed approved: a reasoned
+    rejection stands until a second person has looked at it.
+    """
+    now = now or timezone.now()
+    counts = {"deemed_approved": 0, "escalated": 0, "reminded": 0, "released": 0}
+    open_items = OutputSubmission.objects.filter(status__in=OutputSubmission.OPEN)
+    overdue = list(
+        open_items.filter(due_at__lte=now, escalated_at__isnull=True)
+        .select_related("terms_version")
+        .order_by("due_at")[:limit]
+    )
+    for submission in overdue:
+        deem = (
+            submission.status != Status.APPEALED
+            and submission.terms_version.on_missed_deadline
+            == TermsVersion.OnMissedDeadline.DEEMED_APPROVED
+        )
+        if deem:
+            counts["deemed_approved"] += bool(
+                submission_deem_approved(submission=submission, now=now)
+            )
+        else:
+            counts["escalated"] += submission_escalate(submission=submission, now=now)
+    due_soon = open_items.filter(
+        due_at__gt=now, due_at__lte=now + REMIND_BEFORE, reminded_at__isnull=True
+    ).order_by("due_at")[:limit]
+    for submission in list(due_soon):
+        counts["reminded"] += submission_remind(submission=submission, now=now)
+    expired = open_items.filter(claim_expires_at__lte=timezone.now())[:limit]
+    for submission in list(expired):
+        try:
+            submission_release(submission=submission)
+            counts["released"] += 1
+        except DomainError:
+            pass  # released or re-claimed meanwhile
+    return counts
+
+
+# --- Reason codes ------------------------------------------------------------------------
+
+
+def _require_manager(actor, programme: Programme) -> None:
+    if not has_role(actor, programme, ProgrammeRole.Role.MANAGER):
+        raise NotAllowed("Only the managers of this programme can change its reason codes.")
+
+
+@transaction.atomic
+def reason_code_create(*, actor, programme: Programme, label: str, code: str = "") -> ReasonCode:
+    """Add a reason reviewers may give; its code is made from the label if not given."""
+    _require_manager(actor, programme)
+    label = (label or "").strip()
+    if not label:
+        raise DomainError(
+            "Give the reason a label reviewers and participants understand.", field="label"
+        )
+    code = slugify(code or label)[:40]
+    if not code:
+        raise DomainError("The code needs letters or digits.", field="code")
+    if ReasonCode.objects.filter(programme=programme, code=code).exists():
+        raise DomainError(f"The code “{code}” is already in the list.", field="code")
+    reason = ReasonCode.objects.create(programme=programme, code=code, label=label[:120])
+    record(
+        action="approvals.reason.created",
+        obj=reason,
+        actor=actor,
+        programme=programme,
+        data={"code": code, "label": reason.label},
+    )
+    return reason
+
+
+@transaction.atomic
+def reason_code_set_active(*, actor, reason: ReasonCode, active: bool) -> ReasonCode:
+    """Retire a reason (or bring it back); past decisions keep pointing at it."""
+    reason = ReasonCode.objects.select_for_update().get(pk=reason.pk)
+    _require_manager(actor, reason.programme)
+    if reason.active == active:
+        return reason
+    reason.active = active
+    reason.save(update_fields=["active"])
+    record(
+        action="approvals.reason.updated",
+        obj=reason,
+        actor=actor,
+        programme=reason.programme,
+        data={"code": reason.code, "active": active},
+    )
+    return reason
+
+
+@transaction.atomic
+def reason_codes_add_defaults(*, actor, programme: Programme) -> list[ReasonCode]:
+    """Add the standard reasons a programme lacks (safe to run twice)."""
+    _require_manager(actor, programme)
+    existing = set(ReasonCode.objects.filter(programme=programme).values_list("code", flat=True))
+    return [
+        reason_code_create(actor=actor, programme=programme, label=label, code=code)
+        for code, label in DEFAULT_REASONS
+        if code not in existing
+    ]

@@ -1,0 +1,396 @@
+"""Pages of output approval: the staff review queue, the participant's outputs, the proof page.
+
+Every object is fetched through `OutputSubmission.objects.visible_to(user)` (or
+its narrower `for_review`), so other people's items are a 404. Every change is
+a call to `approvals.services`.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.pagination import keyset_page
+from core.permissions import MANAGER, REVIEWER, staff_required
+from participants.models import Participation
+from programs.models import Programme
+
+from . import selectors, services
+from .filters import SubmissionFilter
+from .forms import AppealForm, DecisionForm, ReasonCodeForm, SubmissionForm
+from .models import OutputSubmission, ReasonCode
+
+QUEUE_SORTS = {
+    "due": ("clock_at", False, "Due soonest first"),
+    "newest": ("submitted_at", True, "Newest first"),
+    "oldest": ("submitted_at", False, "Waiting longest first"),
+}
+
+
+def _form_error(form, exc: DomainError):
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- Staff: the review queue -----------------------------------------------------------------
+
+
+@staff_required(REVIEWER, MANAGER)
+def queue(request):
+    """Pending, in-review and appealed items of my programmes, soonest due first."""
+    now = timezone.now()
+    programmes = selectors.reviewable_programmes(request.user).order_by("name")
+    filterset = SubmissionFilter(
+        request.GET or None,
+        queryset=selectors.review_queue(request.user),
+        programmes=programmes,
+        now=now,
+    )
+    sort = request.GET.get("sort") if request.GET.get("sort") in QUEUE_SORTS else "due"
+    key, descending, _ = QUEUE_SORTS[sort]
+    page = keyset_page(filterset.qs, request, key=key, descending=descending, size=50)
+    return render(
+        request,
+        "approvals/queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "now": now,
+            "sort": sort,
+            "sorts": [(k, v[2]) for k, v in QUEUE_SORTS.items()],
+        },
+    )
+
+
+def _reviewable(request, pk) -> OutputSubmission:
+    return get_object_or_404(
+        OutputSubmission.objects.for_review(request.user).select_related(
+            "programme", "participant", "terms_version", "claimed_by"
+        ),
+        pk=pk,
+    )
+
+
+@staff_required(REVIEWER, MANAGER)
+def detail(request, pk):
+    submission = _reviewable(request, pk)
+    return _render_detail(request, submission, DecisionForm(submission=submission))
+
+
+def _render_detail(request, submission, form, status=200):
+    # A missing reverse one-to-one raises an AttributeError subclass: None then.
+    appeal = getattr(submission, "appeal", None)
+    return render(
+        request,
+        "approvals/detail.html",
+        {
+            "submission": submission,
+            "form": form,
+            "decisions": selectors.decisions_of(submission),
+            "versions": selectors.history(submission),
+            "appeal": appeal,
+            "now": timezone.now(),
+            "has_reasons": form.fields["reason"].queryset.exists(),
+        },
+        status=status,
+    )
+
+
+@staff_required(REVIEWER, MANAGER)
+@require_POST
+def claim(request, pk):
+    submission = _reviewable(request, pk)
+    try:
+        services.submission_claim(reviewer=request.user, submission=submission)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("approvals:queue")
+    return redirect("approvals:detail", pk=pk)
+
+
+@staff_required(REVIEWER, MANAGER)
+@require_POST
+def release(request, pk):
+    submission = _reviewable(request, pk)
+    try:
+        services.submission_release(actor=request.user, submission=submission)
+        messages.success(request, f"“{submission.title}” is back in the queue.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("approvals:queue")
+
+
+@staff_required(REVIEWER, MANAGER)
+@require_POST
+def decide(request, pk):
+    submission = _reviewable(request, pk)
+    form = DecisionForm(request.POST, submission=submission)
+    if form.is_valid():
+        try:
+            decision = services.submission_decide(
+                submission=submission,
+                reviewer=request.user,
+                outcome=form.cleaned_data["outcome"],
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request, f"“{submission.title}”: {decision.get_outcome_display().lower()}."
+            )
+            return redirect("approvals:queue")
+    submission.refresh_from_db()
+    return _render_detail(request, submission, form, status=400)
+
+
+@staff_required(REVIEWER, MANAGER)
+@require_POST
+def bulk_approve(request):
+    ids = [i for i in request.POST.getlist("ids") if i.isdigit()][:200]
+    if not ids:
+        messages.error(request, "Tick the items to approve first.")
+        return redirect("approvals:queue")
+    items = list(
+        OutputSubmission.objects.for_review(request.user).filter(pk__in=ids).order_by("pk")
+    )
+    approved, problems = services.submissions_bulk_approve(reviewer=request.user, submissions=items)
+    if approved:
+        messages.success(request, f"{approved} item(s) approved.")
+    for problem in problems:
+        messages.error(request, problem)
+    return redirect("approvals:queue")
+
+
+# --- Managers: reason codes ------------------------------------------------------------------
+
+
+@staff_required(MANAGER)
+def reasons(request):
+    """The reasons reviewers may give, per programme I manage."""
+    programmes = Programme.objects.managed_by(request.user).order_by("name")
+    form = ReasonCodeForm(request.POST or None, programmes=programmes)
+    if request.method == "POST":
+        if "defaults" in request.POST:
+            programme = get_object_or_404(programmes, pk=request.POST.get("programme"))
+            added = services.reason_codes_add_defaults(actor=request.user, programme=programme)
+            messages.success(request, f"{len(added)} standard reason(s) added to {programme}.")
+            return redirect("approvals:reasons")
+        if form.is_valid():
+            try:
+                services.reason_code_create(
+                    actor=request.user,
+                    programme=form.cleaned_data["programme"],
+                    label=form.cleaned_data["label"],
+                    code=form.cleaned_data["code"],
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, "Reason added.")
+                return redirect("approvals:reasons")
+    codes = (
+        ReasonCode.objects.visible_to(request.user)
+        .filter(programme__in=programmes)
+        .select_related("programme")
+        .order_by("programme__name", "-active", "label")
+    )
+    return render(
+        request,
+        "approvals/reasons.html",
+        {"form": form, "codes": codes, "programmes": programmes},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required(MANAGER)
+@require_POST
+def reason_toggle(request, pk):
+    reason = get_object_or_404(
+        ReasonCode.objects.visible_to(request.user).filter(
+            programme__in=Programme.objects.managed_by(request.user)
+        ),
+        pk=pk,
+    )
+    try:
+        services.reason_code_set_active(actor=request.user, reason=reason, active=not reason.active)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("approvals:reasons")
+
+
+# --- Public: proof of permission -------------------------------------------------------------
+
+
+def verify(request, token):
+    """Anyone holding the link can check that an output was approved, and under which terms."""
+    submission = selectors.approved_by_token(token)
+    if submission is None:
+        raise Http404("No approved output has this verification link.")
+    decision = (
+        submission.decisions.filter(outcome__in=["approved", "deemed_approved", "not_required"])
+        .order_by("-decided_at")
+        .first()
+    )
+    return render(
+        request, "approvals/verify.html", {"submission": submission, "decision": decision}
+    )
+
+
+# --- Participants: my outputs (mounted at /outputs/ by portal_urls) ------------------------
+
+
+def _mine(request, pk) -> OutputSubmission:
+    return get_object_or_404(
+        OutputSubmission.objects.visible_to(request.user)
+        .filter(participant=request.user)
+        .select_related("programme", "terms_version"),
+        pk=pk,
+    )
+
+
+@login_required
+def mine(request):
+    page = keyset_page(
+        selectors.my_submissions(request.user),
+        request,
+        key="submitted_at",
+        descending=True,
+        size=50,
+    )
+    return render(request, "approvals/mine.html", {"page": page, "now": timezone.now()})
+
+
+def _working_programmes(user):
+    return Programme.objects.filter(
+        participations__user=user, participations__status=Participation.Status.ACTIVE
+    ).order_by("name")
+
+
+@login_required
+def submit(request):
+    programmes = _working_programmes(request.user)
+    initial = {}
+    if request.GET.get("programme"):
+        initial["programme"] = programmes.filter(slug=request.GET["programme"]).first()
+    form = SubmissionForm(
+        request.POST or None, request.FILES or None, programmes=programmes, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = services.submission_create(
+                user=request.user,
+                programme=form.cleaned_data["programme"],
+                **form.service_kwargs(),
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _submitted_message(submission))
+            return redirect("outputs:detail", pk=submission.pk)
+    return render(
+        request,
+        "approvals/submit.html",
+        {"form": form, "programmes": programmes},
+        status=400 if form.errors else 200,
+    )
+
+
+def _submitted_message(submission) -> str:
+    if submission.is_approved:
+        return "Submitted. The terms need no approval for this use, so you may share it now."
+    if submission.due_at:
+        return f"Submitted. The terms promise a decision by {submission.due_at:%d %b %Y %H:%M} UTC."
+    return "Submitted. These terms set no deadline for the review."
+
+
+@login_required
+def my_detail(request, pk):
+    submission = _mine(request, pk)
+    return render(
+        request,
+        "approvals/my_detail.html",
+        {
+            "submission": submission,
+            "decisions": selectors.decisions_of(submission),
+            "versions": selectors.history(submission),
+            "appeal": getattr(submission, "appeal", None),
+            "appeal_form": AppealForm(),
+            "now": timezone.now(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    submission = _mine(request, pk)
+    try:
+        services.submission_withdraw(user=request.user, submission=submission)
+        messages.success(request, f"“{submission.title}” was withdrawn.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("outputs:detail", pk=pk)
+
+
+@login_required
+def resubmit(request, pk):
+    previous = _mine(request, pk)
+    initial = {
+        "title": previous.title,
+        "prompt": previous.prompt,
+        "url": previous.url,
+        "intended_use": previous.intended_use,
+        "intended_venue": previous.intended_venue,
+        "intended_date": previous.intended_date,
+    }
+    form = SubmissionForm(request.POST or None, request.FILES or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = services.submission_resubmit(
+                user=request.user, previous=previous, **form.service_kwargs()
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _submitted_message(submission))
+            return redirect("outputs:detail", pk=submission.pk)
+    return render(
+        request,
+        "approvals/submit.html",
+        {"form": form, "previous": previous},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def appeal(request, pk):
+    submission = _mine(request, pk)
+    form = AppealForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Say why the decision should change.")
+        return redirect("outputs:detail", pk=pk)
+    try:
+        services.submission_appeal(
+            user=request.user, submission=submission, note=form.cleaned_data["note"]
+        )
+        messages.success(request, "Your appeal is filed. A different reviewer will decide it.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("outputs:detail", pk=pk)
+
+
+@login_required
+def file(request, pk):
+    """The uploaded file, for its participant and the programme's reviewers only."""
+    submission = get_object_or_404(OutputSubmission.objects.visible_to(request.user), pk=pk)
+    if not submission.file:
+        raise Http404("This output is a URL, not a file.")
+    response = FileResponse(submission.file.open("rb"), content_type=submission.file_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Disposition"] = f'inline; filename="output-{submission.pk}"'
+    return response

@@ -1,0 +1,71 @@
+"""Writing to the audit log. Services call `record` inside their own transaction."""
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from .models import (
+    GENESIS_HASH,
+    AuditEvent,
+    AuditHead,
+    canonical_data,
+    epoch_us,
+    event_hash,
+)
+
+
+def _object_ref(obj) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    return obj._meta.label_lower, str(obj.pk)
+
+
+@transaction.atomic
+def record(
+    *,
+    action: str,
+    obj: models.Model | None = None,
+    actor=None,
+    programme=None,
+    subject=None,
+    data: dict | None = None,
+) -> AuditEvent:
+    """Append one event to the chain.
+
+    Called inside the service's transaction, so the event is written if and only
+    if the change is. The head row is locked (`SELECT … FOR UPDATE` on
+    PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers), so
+    concurrent appends queue up and the chain stays linear.
+    """
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    object_type, object_id = _object_ref(obj)
+    data_json = canonical_data(data)
+    event = AuditEvent(
+        seq=head.seq + 1,
+        created_at=timezone.now(),
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        programme=programme,
+        subject=subject,
+        data_json=data_json,
+        prev_hash=head.hash or GENESIS_HASH,
+    )
+    event.hash = event_hash(
+        seq=event.seq,
+        prev_hash=event.prev_hash,
+        created_us=epoch_us(event.created_at),
+        actor_id=event.actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        programme_id=event.programme_id,
+        subject_id=event.subject_id,
+        data_json=data_json,
+    )
+    event.save()
+    head.seq, head.hash = event.seq, event.hash
+    head.save(update_fields=["seq", "hash"])
+    return event

@@ -1,0 +1,203 @@
+"""API: the compensation ledger (read-only) and payout batches with their files."""
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import generics, renderers, serializers
+from rest_framework.views import APIView
+
+from core.api import IdempotentCreateMixin
+from core.api_auth import CursorPage
+from feedback.api import VisibleProgrammeField
+
+from . import services
+from .filters import LedgerEntryFilter
+from .models import LedgerEntry, PayoutBatch
+
+CSV_TYPE = "text/csv"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@extend_schema_field(
+    {"type": "string", "description": "One of: " + ", ".join(LedgerEntry.Kind.values) + "."}
+)
+class LedgerKindField(serializers.ChoiceField):
+    """Not a schema enum: `kind` names a ticket's enum too, and enum names must stay unique."""
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    kind = LedgerKindField(choices=LedgerEntry.Kind.choices, read_only=True)
+    programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    participant = serializers.EmailField(source="participation.user.email", read_only=True)
+    terms_version = serializers.IntegerField(
+        source="terms_version.number", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "programme",
+            "participant",
+            "kind",
+            "amount",
+            "currency",
+            "description",
+            "earned_on",
+            "state",
+            "terms_version",
+            "reverses",
+            "batch",
+            "created_at",
+            "approved_at",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+
+class LedgerEntryList(generics.ListAPIView):
+    """Your own entries; for finance and managers also those of their programmes."""
+
+    serializer_class = LedgerEntrySerializer
+    filterset_class = LedgerEntryFilter
+    pagination_class = CursorPage
+
+    def get_queryset(self):
+        return LedgerEntry.objects.visible_to(self.request.user).select_related(
+            "programme", "participation__user", "terms_version"
+        )
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    programmes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    progress_percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = PayoutBatch
+        fields = [
+            "id",
+            "programmes",
+            "currency",
+            "period_start",
+            "period_end",
+            "status",
+            "progress_percent",
+            "rows_total",
+            "rows_done",
+            "entries_count",
+            "total",
+            "csv_sha256",
+            "xlsx_sha256",
+            "error",
+            "created_at",
+            "paid_reference",
+            "paid_at",
+        ]
+        read_only_fields = fields
+
+
+class BatchInput(serializers.Serializer):
+    programmes = VisibleProgrammeField(many=True)
+    currency = serializers.CharField(max_length=3, min_length=3)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+
+    def create(self, validated_data):
+        d = validated_data
+        user = self.context["request"].user
+        batch = services.batch_create(
+            actor=user,
+            programmes=d["programmes"],
+            currency=d["currency"],
+            period_start=d["period_start"],
+            period_end=d["period_end"],
+        )
+        return _batches(user).get(pk=batch.pk)
+
+    def to_representation(self, instance):
+        return BatchSerializer(instance, context=self.context).data
+
+
+def _batches(user):
+    return PayoutBatch.objects.visible_to(user).prefetch_related("programmes")
+
+
+class BatchList(IdempotentCreateMixin, generics.ListCreateAPIView):
+    """Payout batches of your programmes (finance, managers). POST (finance) creates one."""
+
+    serializer_class = BatchSerializer
+    pagination_class = CursorPage
+    filter_backends = []
+
+    def get_queryset(self):
+        return _batches(self.request.user)
+
+    @extend_schema(request=BatchInput, responses={201: BatchSerializer})
+    def post(self, request, *args, **kwargs):
+        return self.create(request, *args, **kwargs)
+
+    def get_serializer_class(self):
+        return BatchInput if self.request.method == "POST" else BatchSerializer
+
+
+class BatchDetail(generics.RetrieveAPIView):
+    """A batch: its status, build progress, totals and the checksums of its files."""
+
+    serializer_class = BatchSerializer
+
+    def get_queryset(self):
+        return _batches(self.request.user)
+
+
+class _PassthroughRenderer(renderers.BaseRenderer):
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes | str):
+            return data
+        return renderers.JSONRenderer().render(data)
+
+
+class CsvRenderer(_PassthroughRenderer):
+    media_type = CSV_TYPE
+    format = "csv"
+
+
+class XlsxRenderer(_PassthroughRenderer):
+    media_type = XLSX_TYPE
+    format = "xlsx"
+
+
+class BatchDownload(APIView):
+    """The batch file as stored (the same bytes the page serves); `X-Checksum-SHA256` header."""
+
+    renderer_classes = [renderers.JSONRenderer, CsvRenderer, XlsxRenderer]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["csv", "xlsx"])
+        ],
+        responses={
+            (200, CSV_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
+        },
+    )
+    def get(self, request, pk, fmt):
+        batch = get_object_or_404(PayoutBatch.objects.visible_to(request.user), pk=pk)
+        stored = {"csv": batch.csv_file, "xlsx": batch.xlsx_file}.get(fmt)
+        if not stored:
+            raise Http404("The file is not ready yet.")
+        response = FileResponse(
+            stored.open("rb"),
+            as_attachment=True,
+            filename=f"payout-batch-{batch.pk}.{fmt}",
+            content_type=f"{CSV_TYPE}; charset=utf-8" if fmt == "csv" else XLSX_TYPE,
+        )
+        response["X-Checksum-SHA256"] = batch.csv_sha256 if fmt == "csv" else batch.xlsx_sha256
+        return response

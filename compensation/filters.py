@@ -1,0 +1,52 @@
+"""The FilterSet of the finance ledger list, shared by the page, bulk approval and the export."""
+
+import django_filters
+from django import forms
+
+from .models import LedgerEntry
+from .selectors import finance_programmes
+
+
+def _programmes(request):
+    if request is None:
+        return finance_programmes(None).none()
+    return finance_programmes(request.user)
+
+
+class LedgerEntryFilter(django_filters.FilterSet):
+    programme = django_filters.ModelChoiceFilter(queryset=_programmes, empty_label="All")
+    state = django_filters.ChoiceFilter(choices=LedgerEntry.State.choices, empty_label="All")
+    kind = django_filters.ChoiceFilter(choices=LedgerEntry.Kind.choices, empty_label="All")
+    participant = django_filters.CharFilter(
+        label="Participant email contains",
+        field_name="participation__user__email",
+        lookup_expr="icontains",
+    )
+    currency = django_filters.CharFilter(
+        label="Currency", field_name="currency", method="filter_currency"
+    )
+    created = django_filters.DateFromToRangeFilter(
+        label="Created between",
+        field_name="created_at__date",
+        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    awaiting_me = django_filters.BooleanFilter(
+        label="Only what I can approve", method="filter_awaiting_me", widget=forms.CheckboxInput
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields = ["programme", "state", "kind", "participant", "currency", "created"]
+
+    def filter_currency(self, queryset, name, value):
+        return queryset.filter(currency=value.strip().upper())
+
+    def filter_awaiting_me(self, queryset, name, value):
+        if not value or self.request is None:
+            return queryset
+        user = self.request.user
+        return (
+            queryset.filter(state=LedgerEntry.State.ACCRUED)
+            .exclude(participation__user=user)
+            .exclude(approved_by=user)
+        )

@@ -1,0 +1,104 @@
+"""Forms of the finance pages. They check shapes; the services check the rules."""
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from participants.models import Participation
+
+from .models import LedgerEntry
+from .selectors import FINANCE, MANAGER, finance_programmes
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+class CurrencyField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        kwargs.setdefault("min_length", 3)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value).strip().upper()
+        if len(value) != 3 or not value.isalpha() or not value.isascii():
+            raise forms.ValidationError("Use a three-letter currency code, e.g. EUR.")
+        return value
+
+
+class AwardForm(forms.Form):
+    """A prize or grant a manager awards to one participant, with the reason they will read."""
+
+    programme = forms.ModelChoiceField(queryset=None)
+    participant_email = forms.EmailField(label="Participant's email")
+    kind = forms.ChoiceField(
+        choices=[(k.value, k.label) for k in LedgerEntry.MANUAL_KINDS],
+        initial=LedgerEntry.Kind.PRIZE,
+    )
+    amount = forms.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("-9999999999.99")
+    )
+    currency = CurrencyField(initial="EUR")
+    reason = forms.CharField(
+        widget=forms.Textarea, max_length=250, help_text="The participant reads this."
+    )
+    token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = finance_programmes(user, MANAGER)
+        if not self.is_bound:
+            self.initial.setdefault("token", uuid.uuid4().hex)
+
+    def clean(self):
+        data = super().clean()
+        programme, email = data.get("programme"), data.get("participant_email")
+        if programme and email:
+            participation = Participation.objects.filter(
+                programme=programme, user__email__iexact=email
+            ).first()
+            if participation is None:
+                self.add_error("participant_email", "Nobody with that email is in this programme.")
+            data["participation"] = participation
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=250, widget=forms.TextInput)
+
+
+class BatchForm(forms.Form):
+    """Which approved entries go into a new export batch."""
+
+    programmes = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
+    period_start = forms.DateField(label="From (earned on or after)", widget=DATE)
+    period_end = forms.DateField(label="To (earned on or before)", widget=DATE)
+    currency = CurrencyField(initial="EUR")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programmes"].queryset = finance_programmes(user, FINANCE)
+        today = timezone.localdate()
+        self.initial.setdefault("period_start", today.replace(day=1).replace(year=today.year - 1))
+        self.initial.setdefault("period_end", today)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("period_start"), data.get("period_end")
+        if start and end and start > end:
+            self.add_error("period_end", "The end must be on or after the start.")
+        return data
+
+
+class MarkPaidForm(forms.Form):
+    reference = forms.CharField(max_length=120, label="Payment reference")
+    paid_on = forms.DateField(label="Paid on", widget=DATE, initial=timezone.localdate)
+
+
+class ReconcileForm(forms.Form):
+    file = forms.FileField(
+        label="Payment provider's CSV",
+        help_text="Columns reference, amount, date (YYYY-MM-DD). The reference is the payee's "
+        "payout reference or the line key shown below.",
+    )

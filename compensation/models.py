@@ -1,0 +1,300 @@
+"""What testers earn, and how it reaches them: the ledger and the payout batches.
+
+The ledger is append-only. An entry's money, payee, source and terms never
+change once written; only its workflow columns (approval, batch, payment) move
+forward, through `compensation.services`. A correction is a reversal entry
+pointing at the original. On PostgreSQL a trigger enforces the same rule for
+every client (see migration 0002).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+
+from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+CENT = Decimal("0.01")
+
+
+def money_sum(field: str = "amount"):
+    """A Sum of money wide enough for many entries. Pass the result through `cents`."""
+    return Sum(field, output_field=models.DecimalField(max_digits=16, decimal_places=2))
+
+
+def cents(value) -> Decimal:
+    """A sum read back from the database, to the cent.
+
+    SQLite returns aggregates of decimals with 15 significant digits
+    (0.300000000000000); PostgreSQL's numeric is exact. Both become 0.30.
+    """
+    return Decimal(value or 0).quantize(CENT)
+
+
+def _finance_programmes(user, *roles):
+    from programs.models import ProgrammeRole
+
+    roles = roles or (ProgrammeRole.Role.FINANCE, ProgrammeRole.Role.MANAGER)
+    return ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
+
+
+class LedgerEntryQuerySet(AppendOnlyQuerySet):
+    def visible_to(self, user):
+        """A participant sees their own entries; finance and managers their programmes'."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            Q(participation__user=user) | Q(programme_id__in=_finance_programmes(user))
+        )
+
+    def workflow_update(self, **changes) -> int:
+        """Move workflow columns forward (services only). Money and provenance stay frozen."""
+        allowed = set(LedgerEntry.WORKFLOW_FIELDS)
+        for name in changes:
+            if name.removesuffix("_id") not in allowed:
+                raise AppendOnlyError(LedgerEntry._meta.verbose_name)
+        return models.QuerySet.update(self, **changes)
+
+    def pending(self):
+        return self.exclude(state=LedgerEntry.State.PAID)
+
+
+class LedgerEntry(AppendOnlyModel):
+    """One amount a participant earned (or a correction of one), under the terms in force."""
+
+    class Kind(models.TextChoices):
+        STIPEND = "stipend", "Stipend"
+        HOURLY = "hourly", "Hourly"
+        BOUNTY = "bounty", "Bounty"
+        PRIZE = "prize", "Prize"
+        GRANT = "grant", "Grant"
+        ADJUSTMENT = "adjustment", "Adjustment"
+        REVERSAL = "reversal", "Reversal"
+
+    class State(models.TextChoices):
+        ACCRUED = "accrued", "Accrued"
+        APPROVED = "approved", "Approved"
+        EXPORTED = "exported", "Exported"
+        PAID = "paid", "Paid"
+
+    # Allowed transitions; each one is a service in compensation.services.
+    TRANSITIONS = {
+        State.ACCRUED: {State.APPROVED},
+        State.APPROVED: {State.EXPORTED},
+        State.EXPORTED: {State.PAID},
+        State.PAID: set(),
+    }
+    PENDING = (State.ACCRUED, State.APPROVED, State.EXPORTED)
+    MANUAL_KINDS = (Kind.PRIZE, Kind.GRANT, Kind.ADJUSTMENT)
+    # The only columns that may change after the row is written (also the trigger's list).
+    WORKFLOW_FIELDS = (
+        "state",
+        "approved_by",
+        "approved_at",
+        "second_approver",
+        "second_approved_at",
+        "batch",
+        "paid_reference",
+        "paid_at",
+    )
+
+    participation = models.ForeignKey(
+        "participants.Participation", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=3)
+    source_type = models.CharField(
+        max_length=40, help_text='Where it comes from: "feedback.timeentry", "period", "manual".'
+    )
+    source_id = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=300)
+    earned_on = models.DateField(
+        db_index=True, help_text="The day the work was done or the award made (batch periods)."
+    )
+    terms_version = models.ForeignKey(
+        "programs.TermsVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    # Workflow columns.
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACCRUED)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    second_approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    second_approved_at = models.DateTimeField(null=True, blank=True)
+    batch = models.ForeignKey(
+        "PayoutBatch",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    paid_reference = models.CharField(max_length=120, blank=True)
+    paid_at = models.DateField(null=True, blank=True)
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "ledger entry"
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=Q(reverses__isnull=False),
+                name="one_reversal_per_entry",
+            ),
+            models.CheckConstraint(
+                condition=Q(state="accrued") | Q(approved_by__isnull=False),
+                name="approved_entries_have_an_approver",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["accrued", "approved"]) | Q(batch__isnull=False),
+                name="exported_entries_have_a_batch",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["programme", "state", "currency"]),
+            models.Index(fields=["participation", "created_at"]),
+            models.Index(fields=["state", "created_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount} {self.currency} for {self.participation}"
+
+    @property
+    def needs_first_approval(self) -> bool:
+        return self.state == self.State.ACCRUED and self.approved_by_id is None
+
+    @property
+    def awaiting_second_approval(self) -> bool:
+        return self.state == self.State.ACCRUED and self.approved_by_id is not None
+
+
+class PayoutBatchQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Finance and managers who hold a role in every programme of the batch."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from programs.models import Programme
+
+        others = Programme.objects.exclude(pk__in=_finance_programmes(user))
+        return (
+            self.filter(programmes__in=_finance_programmes(user))
+            .exclude(programmes__in=others)
+            .distinct()
+        )
+
+
+class PayoutBatch(models.Model):
+    """A finance export: approved entries of some programmes, one currency, one period.
+
+    Each entry is in at most one batch. The generated files are stored as
+    written; their sha256 is recorded so a re-download can be checked.
+    """
+
+    class Status(models.TextChoices):
+        BUILDING = "building", "Building"
+        READY = "ready", "Ready to pay"
+        FAILED = "failed", "Failed"
+        PAID = "paid", "Paid"
+
+    TRANSITIONS = {
+        Status.BUILDING: {Status.READY, Status.FAILED},
+        Status.READY: {Status.PAID},
+        Status.FAILED: {Status.BUILDING},
+        Status.PAID: set(),
+    }
+
+    programmes = models.ManyToManyField("programs.Programme", related_name="payout_batches")
+    currency = models.CharField(max_length=3)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
+    entries_count = models.PositiveIntegerField(default=0)
+    total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    csv_file = models.FileField(upload_to="payouts/", blank=True)
+    csv_sha256 = models.CharField(max_length=64, blank=True)
+    xlsx_file = models.FileField(upload_to="payouts/", blank=True)
+    xlsx_sha256 = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    paid_reference = models.CharField(max_length=120, blank=True)
+    paid_at = models.DateField(null=True, blank=True)
+
+    objects = PayoutBatchQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "payout batches"
+
+    def __str__(self):
+        return f"Payout batch {self.pk} ({self.currency})"
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.period_start:%Y-%m-%d}..{self.period_end:%Y-%m-%d}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status != self.Status.BUILDING else 0
+        return int(100 * self.rows_done / self.rows_total)
+
+
+class PayoutLine(models.Model):
+    """One payee's line in a batch: the sum of their entries in it."""
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
+    participation = models.ForeignKey(
+        "participants.Participation", on_delete=models.PROTECT, related_name="payout_lines"
+    )
+    name = models.CharField(max_length=300)
+    email = models.CharField(max_length=254)
+    payout_reference = models.CharField(max_length=100, blank=True)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    entries_count = models.PositiveIntegerField()
+    paid_reference = models.CharField(max_length=120, blank=True)
+    paid_at = models.DateField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "participation"], name="one_line_per_payee")
+        ]
+
+    def __str__(self):
+        return f"{self.name}: {self.amount} {self.currency}"
+
+    @property
+    def line_key(self) -> str:
+        """A reference that always identifies this line in a provider's file."""
+        return f"{self.batch_id}-{self.participation_id}"

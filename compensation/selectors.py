@@ -1,0 +1,224 @@
+"""Reads about the ledger that several pages, exports and tests share."""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Count, Q
+
+from programs.models import Programme, ProgrammeRole
+
+from .models import LedgerEntry, cents, money_sum
+
+FINANCE, MANAGER = ProgrammeRole.Role.FINANCE, ProgrammeRole.Role.MANAGER
+
+
+def totals_by_currency(entries) -> dict[str, Decimal]:
+    """{currency: sum} of a queryset of entries, in currency order."""
+    rows = entries.order_by().values("currency").annotate(total=money_sum()).order_by("currency")
+    return {row["currency"]: cents(row["total"]) for row in rows}
+
+
+def totals_by_currency_and_state(entries) -> dict[str, dict[str, Decimal]]:
+    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    rows = (
+        entries.order_by()
+        .values("currency", "state")
+        .annotate(total=money_sum(), n=Count("pk"))
+        .order_by("currency", "state")
+    )
+    for row in rows:
+        out[row["currency"]][row["state"]] = cents(row["total"])
+    return dict(out)
+
+
+def balance(participation) -> dict[str, Decimal]:
+    """What a participation has earned, per currency: the sum of its entries."""
+    return totals_by_currency(LedgerEntry.objects.filter(participation=participation))
+
+
+def confirmed_minutes(user) -> int:
+    """Confirmed minutes a person logged (all programmes), or 0 before feedback has hours."""
+    try:
+        from feedback.models import TimeEntry
+    except ImportError:  # pragma: no cover - the feedback app always ships TimeEntry
+        return 0
+    from django.db.models import Sum
+
+    total = TimeEntry.objects.confirmed().filter(user=user).aggregate(m=Sum("minutes"))["m"]
+    return total or 0
+
+
+def statement(user) -> dict:
+    """A participant's own figures: paid and pending per currency, hours, effective pay."""
+    mine = LedgerEntry.objects.visible_to(user).filter(participation__user=user)
+    paid = totals_by_currency(mine.filter(state=LedgerEntry.State.PAID))
+    pending = totals_by_currency(mine.filter(state__in=LedgerEntry.PENDING))
+    minutes = confirmed_minutes(user)
+    hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
+    currencies = sorted(set(paid) | set(pending))
+    rows = []
+    for currency in currencies:
+        p = paid.get(currency, Decimal("0.00"))
+        rows.append(
+            {
+                "currency": currency,
+                "paid": p,
+                "pending": pending.get(currency, Decimal("0.00")),
+                "per_hour": (p / hours).quantize(Decimal("0.01")) if hours else None,
+            }
+        )
+    return {"rows": rows, "hours": hours}
+
+
+def finance_programmes(user, *roles):
+    return Programme.objects.with_role(user, *(roles or (FINANCE, MANAGER))).order_by("name")
+
+
+def awaiting_approval(user):
+    """Accrued entries this person could approve now (not their own, not their own first step)."""
+    return (
+        LedgerEntry.objects.visible_to(user)
+        .filter(state=LedgerEntry.State.ACCRUED)
+        .exclude(participation__user=user)
+        .exclude(Q(approved_by=user))
+    )
+
+
+def transparency_section(programme: Programme) -> dict:
+    """Pay for the public page: paid and pending per currency, who was paid, per hour worked."""
+    from django.db.models import Sum
+
+    from feedback.models import Ticket, TimeEntry
+    from participants.models import Participation
+    from programs.transparency import guard, median, quantile
+
+    entries = LedgerEntry.objects.filter(programme=programme)
+    totals = defaultdict(lambda: {"paid": Decimal("0"), "pending": Decimal("0")})
+    for currency, state, amount in (
+        entries.values_list("currency", "state")
+        .annotate(s=Sum("amount"))
+        .values_list("currency", "state", "s")
+    ):
+        key = "paid" if state == LedgerEntry.State.PAID else "pending"
+        totals[currency][key] += cents(amount)
+    members = Participation.objects.filter(programme=programme).count()
+    paid_by_person = {
+        pid: cents(amount)
+        for pid, amount in entries.filter(state=LedgerEntry.State.PAID, currency=programme.currency)
+        .values_list("participation")
+        .annotate(s=Sum("amount"))
+        .values_list("participation", "s")
+    }
+    paid_people = sum(1 for v in paid_by_person.values() if v > 0)
+    # Pay lags work: per-hour figures use what was earned (paid or pending, reversals netted).
+    earned_by_person = {
+        pid: cents(amount)
+        for pid, amount in entries.filter(currency=programme.currency)
+        .values_list("participation")
+        .annotate(s=Sum("amount"))
+        .values_list("participation", "s")
+    }
+    hours_by_person = {
+        pid: Decimal(m) / 60
+        for pid, m in TimeEntry.objects.confirmed()
+        .filter(programme=programme)
+        .values_list("participation")
+        .annotate(m=Sum("minutes"))
+        .values_list("participation", "m")
+    }
+    rates = sorted(
+        float(earned_by_person.get(pid, Decimal("0")) / hours)
+        for pid, hours in hours_by_person.items()
+        if hours > 0
+    )
+    total_hours = sum(hours_by_person.values(), Decimal("0"))
+    unpaid_hours = sum(
+        (h for pid, h in hours_by_person.items() if earned_by_person.get(pid, Decimal("0")) <= 0),
+        Decimal("0"),
+    )
+    unpaid_share = round(float(unpaid_hours / total_hours) * 100, 1) if total_hours else None
+    rate = programme.reference_hourly_rate
+    reference = Decimal(str(rate)) if rate not in (None, "") else None
+    unpaid_value = cents(unpaid_hours * reference) if reference is not None else None
+    safety = Ticket.objects.filter(
+        programme=programme, kind=Ticket.Kind.SAFETY_FINDING, status__in=Ticket.COUNTS_AS_ACCEPTED
+    )
+    safety_ids = [str(i) for i in safety.values_list("pk", flat=True)]
+    paid_safety = (
+        entries.filter(
+            kind=LedgerEntry.Kind.BOUNTY, state=LedgerEntry.State.PAID, source_id__in=safety_ids
+        )
+        .values("source_id")
+        .distinct()
+        .count()
+        if safety_ids
+        else 0
+    )
+    people_with_hours = len(hours_by_person)
+    pay = {
+        "by_currency": {
+            c: {"paid": str(v["paid"]), "pending": str(v["pending"])} for c, v in totals.items()
+        },
+        "share_of_participants_paid_percent": guard(
+            round(paid_people / members * 100, 1) if members else None, members
+        ),
+        "effective_hourly_pay_median": guard(
+            round(median(rates), 2) if rates else None, people_with_hours
+        ),
+        "effective_hourly_pay_p90": guard(
+            round(quantile(rates, 0.9), 2) if rates else None, people_with_hours
+        ),
+        "share_of_hours_unpaid_percent": guard(unpaid_share, people_with_hours),
+        "unpaid_hours_value_at_reference_rate": guard(
+            str(unpaid_value) if unpaid_value is not None else None, people_with_hours
+        ),
+        "reference_hourly_rate": str(reference) if reference is not None else None,
+        "safety_findings_accepted": safety.count(),
+        "safety_findings_paid": paid_safety,
+    }
+    rows = []
+    for currency, v in sorted(pay["by_currency"].items()):
+        rows += [[f"Paid ({currency})", v["paid"]], [f"Pending ({currency})", v["pending"]]]
+    rows += [
+        ["Participants paid anything (%)", pay["share_of_participants_paid_percent"]],
+        [
+            f"Effective hourly pay, median ({programme.currency})",
+            pay["effective_hourly_pay_median"],
+        ],
+        [
+            f"Effective hourly pay, 90th percentile ({programme.currency})",
+            pay["effective_hourly_pay_p90"],
+        ],
+        ["Share of confirmed hours that earned nothing (%)", pay["share_of_hours_unpaid_percent"]],
+        [
+            f"Unpaid hours valued at {reference or '—'} {programme.currency}/h (stated rate)",
+            pay["unpaid_hours_value_at_reference_rate"],
+        ],
+        ["Safety findings accepted / paid", f"{pay['safety_findings_accepted']} / {paid_safety}"],
+    ]
+    charts = []
+    if people_with_hours >= 5 and rates:
+        buckets = [
+            (0, 0.01, "nothing"),
+            (0.01, 15, "under 15"),
+            (15, 30, "15–30"),
+            (30, 1e9, "30 or more"),
+        ]
+        charts.append(
+            {
+                "title": f"Effective hourly pay of participants ({programme.currency}/h)",
+                "items": [
+                    [label, sum(1 for r in rates if lo <= r < hi)] for lo, hi, label in buckets
+                ],
+                "unit": " people",
+            }
+        )
+    return {
+        "pay": pay,
+        "sections": [{"title": "Pay", "rows": rows}],
+        "charts": charts,
+        "compare": [
+            ["Share of hours unpaid (%)", ["pay", "share_of_hours_unpaid_percent"]],
+            ["Effective hourly pay, median", ["pay", "effective_hourly_pay_median"]],
+        ],
+    }

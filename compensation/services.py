@@ -1,0 +1,943 @@
+"""Every change to the ledger and the payout batches.
+
+Accruals turn the terms into ledger entries and are idempotent: each entry has
+an `idempotency_key` derived from what it pays for, so running an accrual twice
+accrues once. Approvals, exports and payments move entries' workflow columns
+forward; money is never edited, a correction is a reversal entry.
+"""
+
+import csv
+import hashlib
+import io
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import record
+from core import webhooks
+from core.csvsafe import safe_cell
+from core.errors import DomainError, NotAllowed
+from core.services import enqueue_after_commit, notify
+from participants.models import Participation
+from programs.models import Programme, ProgrammeRole, TermsVersion
+from programs.selectors import has_role, terms_in_force_on
+
+from .models import CENT, LedgerEntry, PayoutBatch, PayoutLine, cents, money_sum
+
+FINANCE, MANAGER = ProgrammeRole.Role.FINANCE, ProgrammeRole.Role.MANAGER
+MAX_AMOUNT = Decimal("9999999999.99")
+# Batches with more entries than this are built by a background task.
+BACKGROUND_ENTRIES = 500
+CHUNK = 500
+BATCH_COLUMNS = [
+    "batch id",
+    "payee id",
+    "name",
+    "email",
+    "payout reference",
+    "amount",
+    "currency",
+    "period",
+    "number of entries",
+]
+E = LedgerEntry.State
+
+
+def _money(value, *, field_name: str = "amount") -> Decimal:
+    """A Decimal with cents, or a DomainError a person understands."""
+    if isinstance(value, float):
+        raise DomainError("Amounts are exact decimals, never floats.", field=field_name)
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError(f"“{value}” is not an amount.", field=field_name) from None
+    if not amount.is_finite():
+        raise DomainError(f"“{value}” is not an amount.", field=field_name)
+    if amount != amount.quantize(CENT):
+        raise DomainError("Amounts have at most two decimals (cents).", field=field_name)
+    if abs(amount) > MAX_AMOUNT:
+        raise DomainError("That amount is too large.", field=field_name)
+    return amount.quantize(CENT)
+
+
+def _currency(value: str) -> str:
+    code = (value or "").strip().upper()
+    if len(code) != 3 or not code.isalpha() or not code.isascii():
+        raise DomainError("A currency is three letters, like EUR.", field="currency")
+    return code
+
+
+def _accrue(
+    *,
+    participation: Participation,
+    kind: str,
+    amount: Decimal,
+    currency: str,
+    source_type: str,
+    source_id: str,
+    description: str,
+    earned_on: date,
+    idempotency_key: str,
+    terms: TermsVersion | None = None,
+    actor=None,
+    reverses: LedgerEntry | None = None,
+) -> tuple[LedgerEntry, bool]:
+    """Write one entry unless its idempotency key is already in the ledger."""
+    existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            entry = LedgerEntry.objects.create(
+                participation=participation,
+                programme_id=participation.programme_id,
+                kind=kind,
+                amount=amount,
+                currency=currency,
+                source_type=source_type,
+                source_id=source_id,
+                description=description[:300],
+                earned_on=earned_on,
+                idempotency_key=idempotency_key,
+                terms_version=terms,
+                created_by=actor,
+                reverses=reverses,
+            )
+    except IntegrityError:
+        # A concurrent run wrote the same key first.
+        existing = LedgerEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    record(
+        action="compensation.entry.accrued",
+        obj=entry,
+        actor=actor,
+        programme=participation.programme,
+        subject=participation.user,
+        data={
+            "kind": kind,
+            "amount": str(amount),
+            "currency": currency,
+            "source": f"{source_type}:{source_id}",
+            "terms_version": terms.number if terms else None,
+            "reverses": reverses.pk if reverses else None,
+        },
+    )
+    return entry, True
+
+
+# --- Accruals from the terms -----------------------------------------------------------
+
+
+@dataclass
+class AccrualResult:
+    """What one accrual run did: entries written, and items that earn nothing (with why)."""
+
+    created: list = field(default_factory=list)
+    skipped: dict = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def count(self) -> int:
+        return len(self.created)
+
+
+@transaction.atomic
+def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) -> AccrualResult:
+    """Confirmed hours × the hourly rate of the terms in force on the day worked.
+
+    Hours under unpaid (or any non-hourly) terms accrue nothing; they still count
+    as hours on the statement and the public page.
+    """
+    from feedback.selectors import confirmed_time_entries
+
+    result = AccrualResult()
+    qs = confirmed_time_entries(programme).select_related("programme", "terms_version")
+    if time_entry_ids is not None:
+        qs = qs.filter(pk__in=list(time_entry_ids))
+    done = set(
+        LedgerEntry.objects.filter(source_type="feedback.timeentry", kind=LedgerEntry.Kind.HOURLY)
+        .values_list("source_id", flat=True)
+        .iterator(chunk_size=CHUNK)
+    )
+    terms_cache: dict = {}
+    for te in qs.order_by("pk").iterator(chunk_size=CHUNK):
+        if str(te.pk) in done:
+            result.skipped["already accrued"] += 1
+            continue
+        key = (te.programme_id, te.date)
+        if key not in terms_cache:
+            terms_cache[key] = terms_in_force_on(te.programme, te.date)
+        # A day before the first published version (work logged late) falls back to the
+        # terms the hours were logged under, which the participant had accepted.
+        terms = terms_cache[key] or te.terms_version
+        if (
+            terms is None
+            or terms.pay_model != TermsVersion.PayModel.HOURLY
+            or not terms.hourly_rate
+        ):
+            result.skipped["terms do not pay by the hour"] += 1
+            continue
+        amount = (Decimal(te.minutes) / Decimal(60) * terms.hourly_rate).quantize(
+            CENT, rounding=ROUND_HALF_UP
+        )
+        hours = (Decimal(te.minutes) / Decimal(60)).quantize(Decimal("0.01"))
+        entry, created = _accrue(
+            participation=te.participation,
+            kind=LedgerEntry.Kind.HOURLY,
+            amount=amount,
+            currency=terms.currency,
+            source_type="feedback.timeentry",
+            source_id=str(te.pk),
+            description=f"{hours} h on {te.date:%Y-%m-%d} at {terms.hourly_rate} "
+            f"{terms.currency}/h (terms v{terms.number})",
+            earned_on=te.date,
+            idempotency_key=f"hourly:timeentry:{te.pk}",
+            terms=terms,
+        )
+        if created:
+            result.created.append(entry)
+    return result
+
+
+@transaction.atomic
+def accrue_bounties(*, programme: Programme | None = None, ticket_ids=None) -> AccrualResult:
+    """Each accepted finding × the bounty for its severity in the terms it was filed under."""
+    from feedback.selectors import accepted_findings
+
+    result = AccrualResult()
+    qs = accepted_findings(programme)
+    if ticket_ids is not None:
+        qs = qs.filter(pk__in=list(ticket_ids))
+    done = set(
+        LedgerEntry.objects.filter(source_type="feedback.ticket", kind=LedgerEntry.Kind.BOUNTY)
+        .values_list("source_id", flat=True)
+        .iterator(chunk_size=CHUNK)
+    )
+    for ticket in qs.order_by("pk").iterator(chunk_size=CHUNK):
+        if str(ticket.pk) in done:
+            result.skipped["already accrued"] += 1
+            continue
+        terms = ticket.terms_version
+        amount = terms.bounty_for(ticket.severity) if ticket.severity else None
+        if terms.pay_model != TermsVersion.PayModel.BOUNTY or not amount:
+            result.skipped["terms pay no bounty for it"] += 1
+            continue
+        participation = Participation.objects.filter(
+            user_id=ticket.reporter_id, programme_id=ticket.programme_id
+        ).first()
+        if participation is None:
+            result.skipped["reporter is not a participant"] += 1
+            continue
+        accepted_on = timezone.localdate(ticket.accepted_at)
+        entry, created = _accrue(
+            participation=participation,
+            kind=LedgerEntry.Kind.BOUNTY,
+            amount=_money(amount),
+            currency=terms.currency,
+            source_type="feedback.ticket",
+            source_id=str(ticket.pk),
+            description=f"Accepted {ticket.get_severity_display().lower()} finding "
+            f"#{ticket.pk} (terms v{terms.number})",
+            earned_on=accepted_on,
+            idempotency_key=f"bounty:ticket:{ticket.pk}",
+            terms=terms,
+        )
+        if created:
+            result.created.append(entry)
+    return result
+
+
+def stipend_period(period: str, today: date) -> tuple[str, date, date]:
+    """The last complete period before `today`: (label, first day, last day)."""
+    if period == TermsVersion.StipendPeriod.WEEKLY:
+        this_monday = today - timedelta(days=today.weekday())
+        start = this_monday - timedelta(days=7)
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}", start, start + timedelta(days=6)
+    first_of_month = today.replace(day=1)
+    end = first_of_month - timedelta(days=1)
+    start = end.replace(day=1)
+    return f"{start:%Y-%m}", start, end
+
+
+@transaction.atomic
+def accrue_stipends(*, today: date | None = None, programme: Programme | None = None):
+    """One stipend per active participant for the last complete period of stipend terms."""
+    today = today or timezone.localdate()
+    result = AccrualResult()
+    programmes = Programme.objects.filter(
+        terms__pay_model=TermsVersion.PayModel.STIPEND, terms__status=TermsVersion.Status.PUBLISHED
+    ).distinct()
+    if programme is not None:
+        programmes = programmes.filter(pk=programme.pk)
+    for prog in programmes:
+        # Which period: the one the terms in force yesterday define.
+        probe = terms_in_force_on(prog, today - timedelta(days=1))
+        if probe is None or probe.pay_model != TermsVersion.PayModel.STIPEND:
+            continue
+        label, start, end = stipend_period(probe.stipend_period or "monthly", today)
+        terms = terms_in_force_on(prog, end)
+        if terms is None or terms.pay_model != TermsVersion.PayModel.STIPEND:
+            continue
+        if not terms.stipend_amount:
+            result.skipped["no stipend amount"] += 1
+            continue
+        participations = Participation.objects.filter(
+            programme=prog,
+            status=Participation.Status.ACTIVE,
+            joined_at__date__lte=end,
+        ).select_related("user")
+        for participation in participations.order_by("pk").iterator(chunk_size=CHUNK):
+            entry, created = _accrue(
+                participation=participation,
+                kind=LedgerEntry.Kind.STIPEND,
+                amount=_money(terms.stipend_amount),
+                currency=terms.currency,
+                source_type="period",
+                source_id=label,
+                description=f"Stipend for {terms.get_stipend_period_display()} {label} "
+                f"(terms v{terms.number})",
+                earned_on=end,
+                idempotency_key=f"stipend:{participation.pk}:{label}",
+                terms=terms,
+            )
+            if created:
+                result.created.append(entry)
+    return result
+
+
+@transaction.atomic
+def award_create(
+    *,
+    actor,
+    participation: Participation,
+    kind: str,
+    amount,
+    currency: str,
+    reason: str,
+    idempotency_key: str = "",
+) -> LedgerEntry:
+    """A prize or grant (or a manual adjustment) decided by a manager of the programme."""
+    if kind not in LedgerEntry.MANUAL_KINDS:
+        raise DomainError("Only prizes, grants and adjustments are created by hand.", field="kind")
+    if not has_role(actor, participation.programme, MANAGER):
+        raise NotAllowed("Only a manager of the programme can award prizes and grants.")
+    if participation.user_id == actor.pk:
+        raise NotAllowed("You cannot award money to yourself.")
+    amount = _money(amount)
+    if amount <= 0 and kind != LedgerEntry.Kind.ADJUSTMENT:
+        raise DomainError("A prize or grant is a positive amount.", field="amount")
+    if amount == 0:
+        raise DomainError("An adjustment of zero changes nothing.", field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why: the participant reads it on their statement.", field="reason")
+    terms = terms_in_force_on(participation.programme, timezone.localdate())
+    key = f"manual:{idempotency_key or uuid.uuid4().hex}"[:120]
+    label = LedgerEntry.Kind(kind).label
+    entry, created = _accrue(
+        participation=participation,
+        kind=kind,
+        amount=amount,
+        currency=_currency(currency),
+        source_type="manual",
+        source_id="",
+        description=f"{label}: {reason}",
+        earned_on=timezone.localdate(),
+        idempotency_key=key,
+        terms=terms,
+        actor=actor,
+    )
+    if created:
+        notify(
+            user=participation.user,
+            subject=f"{label} of {amount} {entry.currency} in {participation.programme.name}",
+            body=f"{entry.description}\nIt will be paid once finance has approved and exported it.",
+            dedupe_key=f"compensation.award:{entry.pk}",
+            url=reverse("statement:home"),
+            programme=participation.programme,
+        )
+    return entry
+
+
+@transaction.atomic
+def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Correct an entry by a reversal: a new entry of the negated amount pointing at it."""
+    entry = LedgerEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
+    if not has_role(actor, entry.programme, FINANCE, MANAGER):
+        raise NotAllowed("Only finance or a manager of the programme can reverse entries.")
+    if entry.kind == LedgerEntry.Kind.REVERSAL:
+        raise DomainError("A reversal cannot itself be reversed; record a new entry instead.")
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise DomainError("This entry was already reversed.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the entry is reversed.", field="reason")
+    reversal, _ = _accrue(
+        participation=entry.participation,
+        kind=LedgerEntry.Kind.REVERSAL,
+        amount=-entry.amount,
+        currency=entry.currency,
+        source_type="compensation.ledgerentry",
+        source_id=str(entry.pk),
+        description=f"Reversal of entry {entry.pk}: {reason}",
+        earned_on=timezone.localdate(),
+        idempotency_key=f"reversal:{entry.pk}",
+        terms=entry.terms_version,
+        actor=actor,
+        reverses=entry,
+    )
+    return reversal
+
+
+# --- Approval ------------------------------------------------------------------------------
+
+
+def needs_two_approvers(entry: LedgerEntry) -> bool:
+    threshold = entry.programme.approval_threshold
+    return threshold is not None and abs(entry.amount) > threshold
+
+
+@transaction.atomic
+def entry_approve(*, actor, entry: LedgerEntry) -> LedgerEntry:
+    """Approve an accrued entry. Above the programme's threshold two different people must."""
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
+    programme = Programme.objects.get(pk=entry.programme_id)
+    entry.programme = programme
+    if not has_role(actor, programme, FINANCE, MANAGER):
+        raise NotAllowed("Only finance or a manager of the programme can approve entries.")
+    if entry.participation.user_id == actor.pk:
+        raise NotAllowed("You cannot approve your own pay.")
+    if E.APPROVED not in LedgerEntry.TRANSITIONS[entry.state]:
+        raise DomainError(f"Entry {entry.pk} is already {entry.get_state_display().lower()}.")
+    now = timezone.now()
+    two = needs_two_approvers(entry)
+    if two and entry.approved_by_id is None:
+        LedgerEntry.objects.filter(pk=entry.pk).workflow_update(approved_by=actor, approved_at=now)
+        action, step = "compensation.entry.first_approval", 1
+    elif two:
+        if entry.approved_by_id == actor.pk:
+            raise DomainError(
+                f"Entry {entry.pk} is above {programme.approval_threshold} {programme.currency}: "
+                "a second, different person must approve it. You gave the first approval."
+            )
+        LedgerEntry.objects.filter(pk=entry.pk).workflow_update(
+            second_approver=actor, second_approved_at=now, state=E.APPROVED
+        )
+        action, step = "compensation.entry.approved", 2
+    else:
+        LedgerEntry.objects.filter(pk=entry.pk).workflow_update(
+            approved_by=actor, approved_at=now, state=E.APPROVED
+        )
+        action, step = "compensation.entry.approved", 1
+    record(
+        action=action,
+        obj=entry,
+        actor=actor,
+        programme=programme,
+        subject=entry.participation.user,
+        data={"amount": str(entry.amount), "currency": entry.currency, "approval": step},
+    )
+    entry.refresh_from_db()
+    return entry
+
+
+@dataclass
+class BulkApproval:
+    approved: int = 0
+    first_approvals: int = 0
+    refused: list = field(default_factory=list)  # [(entry id, message)]
+
+
+MAX_BULK = 500
+
+
+@transaction.atomic
+def entries_approve(*, actor, entry_ids) -> BulkApproval:
+    """Approve many entries; each one that cannot be approved is reported with why."""
+    ids = sorted({int(i) for i in entry_ids})
+    if not ids:
+        raise DomainError("Choose at least one entry to approve.")
+    if len(ids) > MAX_BULK:
+        raise DomainError(f"Approve at most {MAX_BULK} entries at once; narrow the filter.")
+    out = BulkApproval()
+    entries = {e.pk: e for e in LedgerEntry.objects.visible_to(actor).filter(pk__in=ids)}
+    for pk in ids:
+        entry = entries.get(pk)
+        if entry is None:
+            out.refused.append((pk, "No such entry."))
+            continue
+        try:
+            with transaction.atomic():
+                done = entry_approve(actor=actor, entry=entry)
+        except DomainError as exc:
+            out.refused.append((pk, exc.message))
+            continue
+        if done.state == E.APPROVED:
+            out.approved += 1
+        else:
+            out.first_approvals += 1
+    return out
+
+
+# --- Export batches -----------------------------------------------------------------------
+
+
+def batch_candidates(*, programmes, currency: str, period_start: date, period_end: date):
+    """Approved, not yet exported entries of these programmes in the period (all currencies)."""
+    return LedgerEntry.objects.filter(
+        programme__in=programmes,
+        state=E.APPROVED,
+        batch__isnull=True,
+        earned_on__gte=period_start,
+        earned_on__lte=period_end,
+    )
+
+
+def _check_batch_request(*, actor, programmes, period_start, period_end):
+    programmes = list(programmes)
+    if not programmes:
+        raise DomainError("Choose at least one programme.", field="programmes")
+    for programme in programmes:
+        if not has_role(actor, programme, FINANCE):
+            raise NotAllowed(f"You are not finance for {programme.name}.")
+    if period_start is None or period_end is None or period_start > period_end:
+        raise DomainError("The period's start must be on or before its end.", field="period_end")
+    return programmes
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    actor,
+    programmes,
+    currency: str,
+    period_start: date,
+    period_end: date,
+    background: bool | None = None,
+) -> PayoutBatch:
+    """Lock every matching approved entry into a new batch, then build its file.
+
+    Two batches created at the same moment never share an entry: the rows are
+    locked (SELECT … FOR UPDATE) and claimed with UPDATE … WHERE batch_id IS NULL,
+    so a concurrent batch waits and then finds them taken.
+    """
+    programmes = _check_batch_request(
+        actor=actor, programmes=programmes, period_start=period_start, period_end=period_end
+    )
+    currency = _currency(currency)
+    batch = PayoutBatch.objects.create(
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        created_by=actor,
+    )
+    batch.programmes.set(programmes)
+    matching = batch_candidates(
+        programmes=programmes, currency=currency, period_start=period_start, period_end=period_end
+    ).filter(currency=currency)
+    ids = list(
+        matching.select_for_update(skip_locked=False).order_by("pk").values_list("pk", flat=True)
+    )
+    claimed = LedgerEntry.objects.filter(
+        pk__in=ids, batch__isnull=True, state=E.APPROVED
+    ).workflow_update(batch=batch, state=E.EXPORTED)
+    if not claimed:
+        raise DomainError(
+            "No approved entry waits for export in that period and currency.", code="empty"
+        )
+    total = cents(LedgerEntry.objects.filter(batch=batch).aggregate(t=money_sum())["t"])
+    rows = LedgerEntry.objects.filter(batch=batch).values("participation").distinct().count()
+    PayoutBatch.objects.filter(pk=batch.pk).update(
+        entries_count=claimed, total=total, rows_total=rows
+    )
+    record(
+        action="compensation.batch.created",
+        obj=batch,
+        actor=actor,
+        data={
+            "programmes": [p.slug for p in programmes],
+            "currency": currency,
+            "period": f"{period_start}..{period_end}",
+            "entries": claimed,
+            "total": str(total),
+        },
+    )
+    if background is None:
+        background = claimed > BACKGROUND_ENTRIES
+    if background:
+        from .tasks import build_batch
+
+        enqueue_after_commit(build_batch, batch.pk)
+    else:
+        batch_build(batch_id=batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def _batch_files(batch: PayoutBatch) -> tuple[bytes, bytes]:
+    """The CSV and XLSX of a batch, one row per payee, formula-looking text escaped."""
+    from openpyxl import Workbook
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(BATCH_COLUMNS)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"Batch {batch.pk}")
+    sheet.append(BATCH_COLUMNS)
+    for line in batch.lines.order_by("participation_id").iterator(chunk_size=CHUNK):
+        cells = [
+            batch.pk,
+            line.participation_id,
+            safe_cell(line.name),
+            safe_cell(line.email),
+            safe_cell(line.payout_reference),
+            line.amount,
+            line.currency,
+            batch.period_label,
+            line.entries_count,
+        ]
+        writer.writerow([f"{c:.2f}" if isinstance(c, Decimal) else c for c in cells])
+        sheet.append(cells)
+    xlsx = io.BytesIO()
+    book.save(xlsx)
+    return text.getvalue().encode("utf-8"), xlsx.getvalue()
+
+
+def batch_build(*, batch_id: int) -> PayoutBatch:
+    """Write the batch's payee lines and files (in the background for big batches).
+
+    Lines are written a chunk at a time, each chunk committed with the progress
+    (`rows_done`) so finance can watch it. Safe to run again: a batch that is
+    no longer building is left alone, and a half-built one starts over.
+    """
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != PayoutBatch.Status.BUILDING:
+            return batch
+        PayoutLine.objects.filter(batch=batch).delete()
+        PayoutBatch.objects.filter(pk=batch_id).update(rows_done=0)
+    try:
+        payees = list(
+            LedgerEntry.objects.filter(batch_id=batch_id)
+            .order_by("participation_id")
+            .values_list("participation_id", flat=True)
+            .distinct()
+        )
+        for start in range(0, len(payees), CHUNK):
+            chunk = payees[start : start + CHUNK]
+            with transaction.atomic():
+                sums = (
+                    LedgerEntry.objects.filter(batch_id=batch_id, participation_id__in=chunk)
+                    .values("participation")
+                    .annotate(total=money_sum(), n=Count("pk"))
+                    .order_by("participation")
+                )
+                lines = [
+                    PayoutLine(
+                        batch_id=batch_id,
+                        participation_id=row["participation"],
+                        amount=cents(row["total"]),
+                        currency=batch.currency,
+                        entries_count=row["n"],
+                    )
+                    for row in sums
+                ]
+                _save_lines(lines)
+                PayoutBatch.objects.filter(pk=batch_id).update(rows_done=start + len(chunk))
+        with transaction.atomic():
+            batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.status != PayoutBatch.Status.BUILDING:
+                return batch
+            csv_bytes, xlsx_bytes = _batch_files(batch)
+            stamp = uuid.uuid4().hex[:12]
+            batch.csv_file.save(f"batch-{batch.pk}-{stamp}.csv", ContentFile(csv_bytes), save=False)
+            batch.xlsx_file.save(
+                f"batch-{batch.pk}-{stamp}.xlsx", ContentFile(xlsx_bytes), save=False
+            )
+            batch.csv_sha256 = hashlib.sha256(csv_bytes).hexdigest()
+            batch.xlsx_sha256 = hashlib.sha256(xlsx_bytes).hexdigest()
+            batch.rows_done = batch.rows_total = batch.lines.count()
+            batch.status = PayoutBatch.Status.READY
+            batch.error = ""
+            batch.save(
+                update_fields=[
+                    "csv_file",
+                    "xlsx_file",
+                    "csv_sha256",
+                    "xlsx_sha256",
+                    "rows_done",
+                    "rows_total",
+                    "status",
+                    "error",
+                ]
+            )
+            record(
+                action="compensation.batch.ready",
+                obj=batch,
+                data={
+                    "lines": batch.rows_total,
+                    "csv_sha256": batch.csv_sha256,
+                    "total": str(batch.total),
+                },
+            )
+            for programme in batch.programmes.all():
+                webhooks.emit(
+                    programme=programme,
+                    event="batch.exported",
+                    data={
+                        "batch": batch.pk,
+                        "currency": batch.currency,
+                        "lines": batch.rows_total,
+                        "total": str(batch.total),
+                        "csv_sha256": batch.csv_sha256,
+                    },
+                )
+    except Exception as exc:
+        # The entries stay in the batch (they were exported); finance sees the failure and
+        # can build it again.
+        PayoutBatch.objects.filter(pk=batch_id).update(
+            status=PayoutBatch.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    return batch
+
+
+@transaction.atomic
+def batch_retry(*, actor, batch: PayoutBatch) -> PayoutBatch:
+    """Build a failed batch again, in the background."""
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    for programme in batch.programmes.all():
+        if not has_role(actor, programme, FINANCE):
+            raise NotAllowed(f"You are not finance for {programme.name}.")
+    if PayoutBatch.Status.BUILDING not in PayoutBatch.TRANSITIONS[batch.status]:
+        raise DomainError(f"Batch {batch.pk} is {batch.get_status_display().lower()}, not failed.")
+    PayoutBatch.objects.filter(pk=batch.pk).update(status=PayoutBatch.Status.BUILDING, error="")
+    record(action="compensation.batch.retried", obj=batch, actor=actor, data={})
+    from .tasks import build_batch
+
+    enqueue_after_commit(build_batch, batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def _save_lines(lines: list[PayoutLine]) -> int:
+    """Fill in the payee's name, email and payout reference as they are now, and save."""
+    if not lines:
+        return 0
+    people = Participation.objects.select_related("user").in_bulk(
+        [line.participation_id for line in lines]
+    )
+    for line in lines:
+        p = people[line.participation_id]
+        line.name = (p.user.get_full_name() or p.user.username)[:300]
+        line.email = p.user.email
+        line.payout_reference = p.payout_reference
+    PayoutLine.objects.bulk_create(lines)
+    return len(lines)
+
+
+# --- Reconciliation -------------------------------------------------------------------------
+
+
+def _mark_lines_paid(*, actor, batch: PayoutBatch, paid: dict, how: str) -> PayoutBatch:
+    """paid: {line id: (reference, date)}. Every line of the batch must be in it."""
+    lines = {line.pk: line for line in batch.lines.select_related("participation__user")}
+    for line_id, (reference, paid_on) in sorted(paid.items()):
+        line = lines[line_id]
+        PayoutLine.objects.filter(pk=line_id).update(paid_reference=reference, paid_at=paid_on)
+        LedgerEntry.objects.filter(
+            batch=batch, participation_id=line.participation_id, state=E.EXPORTED
+        ).workflow_update(state=E.PAID, paid_reference=reference, paid_at=paid_on)
+        record(
+            action="compensation.entry.paid",
+            obj=line,
+            actor=actor,
+            programme=line.participation.programme,
+            subject=line.participation.user,
+            data={
+                "batch": batch.pk,
+                "amount": str(line.amount),
+                "currency": line.currency,
+                "entries": line.entries_count,
+                "reference": reference,
+                "paid_at": paid_on,
+            },
+        )
+        notify(
+            user=line.participation.user,
+            subject=f"You were paid {line.amount} {line.currency}",
+            body=f"{line.entries_count} ledger entries were paid on {paid_on:%Y-%m-%d} "
+            f"with reference {reference}.",
+            dedupe_key=f"compensation.paid:{line.pk}",
+            url=reverse("statement:home"),
+            programme=line.participation.programme,
+        )
+    references = {ref for ref, _ in paid.values()}
+    batch.status = PayoutBatch.Status.PAID
+    batch.paid_reference = references.pop() if len(references) == 1 else "(per line)"
+    batch.paid_at = max(d for _, d in paid.values())
+    batch.save(update_fields=["status", "paid_reference", "paid_at"])
+    record(
+        action="compensation.batch.paid",
+        obj=batch,
+        actor=actor,
+        data={"lines": len(paid), "how": how, "total": str(batch.total)},
+    )
+    return batch
+
+
+def _lock_ready_batch(*, actor, batch: PayoutBatch) -> PayoutBatch:
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    for programme in batch.programmes.all():
+        if not has_role(actor, programme, FINANCE):
+            raise NotAllowed(f"You are not finance for {programme.name}.")
+    if PayoutBatch.Status.PAID not in PayoutBatch.TRANSITIONS[batch.status]:
+        raise DomainError(
+            f"Batch {batch.pk} is {batch.get_status_display().lower()}; "
+            "only a batch that is ready can be marked paid."
+        )
+    return batch
+
+
+@transaction.atomic
+def batch_mark_paid(*, actor, batch: PayoutBatch, reference: str, paid_on: date) -> PayoutBatch:
+    """Finance paid the whole batch: every line gets the same reference and date."""
+    reference = (reference or "").strip()
+    if not reference:
+        raise DomainError("Give the payment reference.", field="reference")
+    if paid_on is None:
+        raise DomainError("Give the payment date.", field="paid_on")
+    if paid_on > timezone.localdate():
+        raise DomainError("The payment date is in the future.", field="paid_on")
+    batch = _lock_ready_batch(actor=actor, batch=batch)
+    paid = {pk: (reference[:120], paid_on) for pk in batch.lines.values_list("pk", flat=True)}
+    return _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="marked")
+
+
+@dataclass
+class Mismatch:
+    row: int | None  # line number in the provider file (None: a batch line not in it)
+    reference: str
+    problem: str
+
+
+class ReconciliationFailed(DomainError):
+    """The provider's file does not match the batch; nothing was applied."""
+
+    def __init__(self, mismatches: list[Mismatch]):
+        super().__init__(
+            f"{len(mismatches)} problem(s) in the payment file; nothing was marked paid.",
+            code="mismatch",
+        )
+        self.mismatches = mismatches
+
+
+MAX_RECONCILE_BYTES = 5 * 1024 * 1024
+
+
+def parse_provider_csv(data: bytes) -> list[dict]:
+    """Rows of a provider file with the columns reference, amount, date (any order, header row)."""
+    if len(data) > MAX_RECONCILE_BYTES:
+        raise DomainError("The payment file is too large (5 MB at most).", field="file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError("The payment file is not UTF-8 text.", field="file") from None
+    reader = csv.DictReader(io.StringIO(text))
+    headers = {(h or "").strip().lower() for h in (reader.fieldnames or [])}
+    missing = {"reference", "amount", "date"} - headers
+    if missing:
+        raise DomainError(
+            "The payment file needs a header row with reference, amount and date "
+            f"(missing: {', '.join(sorted(missing))}).",
+            field="file",
+        )
+    rows = []
+    for number, raw in enumerate(reader, start=2):
+        row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k}
+        if not any(row.values()):
+            continue
+        rows.append({"row": number, **row})
+    return rows
+
+
+@transaction.atomic
+def batch_reconcile(*, actor, batch: PayoutBatch, data: bytes) -> PayoutBatch:
+    """Apply a payment provider's file: all lines paid, or nothing and a report line by line."""
+    rows = parse_provider_csv(data)
+    batch = _lock_ready_batch(actor=actor, batch=batch)
+    lines = list(batch.lines.all())
+    by_ref: dict[str, list[PayoutLine]] = defaultdict(list)
+    for line in lines:
+        if line.payout_reference:
+            by_ref[line.payout_reference].append(line)
+    by_key = {line.line_key: line for line in lines}
+
+    def find(reference: str) -> PayoutLine | None:
+        if reference in by_key:
+            return by_key[reference]
+        candidates = by_ref.get(reference, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    problems: list[Mismatch] = []
+    paid: dict[int, tuple[str, date]] = {}
+    referenced: set[int] = set()
+    for row in rows:
+        reference = row.get("reference", "")
+        line = find(reference)
+        if line is None:
+            why = (
+                "reference is shared by several payees; use the line key batch-payee"
+                if len(by_ref.get(reference, [])) > 1
+                else "unknown reference (no line of this batch)"
+            )
+            problems.append(Mismatch(row["row"], reference, why))
+            continue
+        if line.pk in referenced:
+            problems.append(Mismatch(row["row"], reference, "duplicate: this line is paid twice"))
+            continue
+        referenced.add(line.pk)
+        try:
+            amount = _money(row.get("amount", ""))
+        except DomainError:
+            problems.append(
+                Mismatch(row["row"], reference, f"“{row.get('amount')}” is not an amount")
+            )
+            continue
+        if amount != line.amount:
+            problems.append(
+                Mismatch(
+                    row["row"],
+                    reference,
+                    f"amount differs: file {amount}, batch {line.amount} {line.currency}",
+                )
+            )
+            continue
+        try:
+            paid_on = date.fromisoformat(row.get("date", ""))
+        except ValueError:
+            problems.append(Mismatch(row["row"], reference, "date is not YYYY-MM-DD"))
+            continue
+        paid[line.pk] = (reference[:120], paid_on)
+    for line in lines:
+        if line.pk not in referenced:
+            problems.append(
+                Mismatch(
+                    None,
+                    line.payout_reference or line.line_key,
+                    f"missing: {line.name} ({line.amount} {line.currency}) is not in the file",
+                )
+            )
+    if problems:
+        raise ReconciliationFailed(problems)
+    return _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="reconciled")

@@ -1,0 +1,367 @@
+"""Finance pages `/finance/`: the ledger, approvals, awards, export batches and reconciliation.
+
+Every object is fetched through its model's `visible_to(user)` (404 for anyone
+else) and every change goes through `compensation.services`.
+"""
+
+import csv
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from core.csvsafe import Echo, safe_cell
+from core.errors import DomainError
+from core.pagination import keyset_page
+from core.permissions import FINANCE, MANAGER, staff_required
+
+from . import services
+from .filters import LedgerEntryFilter
+from .forms import AwardForm, BatchForm, MarkPaidForm, ReasonForm, ReconcileForm
+from .models import LedgerEntry, PayoutBatch
+from .selectors import totals_by_currency
+
+ENTRY_COLUMNS = [
+    "entry id",
+    "created",
+    "earned on",
+    "programme",
+    "participant",
+    "kind",
+    "amount",
+    "currency",
+    "state",
+    "description",
+    "source",
+    "terms version",
+    "reverses",
+    "batch",
+    "paid reference",
+    "paid on",
+]
+
+
+def _entries(request):
+    return LedgerEntry.objects.visible_to(request.user).select_related(
+        "programme", "participation__user", "terms_version", "approved_by"
+    )
+
+
+def _form_error(form, exc: DomainError):
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+@staff_required(FINANCE, MANAGER)
+def home(request):
+    batches = PayoutBatch.objects.visible_to(request.user).select_related("created_by")
+    page = keyset_page(batches, request, key="created_at", descending=True, size=25)
+    return render(request, "compensation/home.html", {"page": page})
+
+
+@staff_required(FINANCE, MANAGER)
+def entries(request):
+    filterset = LedgerEntryFilter(request.GET or None, queryset=_entries(request), request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else _entries(request)
+    page = keyset_page(qs, request, key="created_at", descending=True, size=50)
+    return render(
+        request,
+        "compensation/entries.html",
+        {"filter": filterset, "page": page, "query": request.GET.urlencode()},
+    )
+
+
+@staff_required(FINANCE, MANAGER)
+def entries_csv(request):
+    """The filtered ledger as CSV, streamed."""
+    filterset = LedgerEntryFilter(request.GET or None, queryset=_entries(request), request=request)
+    qs = filterset.qs if filterset.is_bound and filterset.is_valid() else _entries(request)
+    qs = qs.select_related("batch").order_by("created_at", "pk")
+    return _stream_entries(qs, "ledger.csv", staff=True)
+
+
+def _stream_entries(qs, filename: str, *, staff: bool):
+    writer = csv.writer(Echo())
+
+    def rows():
+        yield writer.writerow(ENTRY_COLUMNS)
+        for e in qs.iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    e.pk,
+                    e.created_at.isoformat(),
+                    e.earned_on.isoformat(),
+                    safe_cell(e.programme.name),
+                    safe_cell(e.participation.user.email),
+                    e.kind,
+                    f"{e.amount:.2f}",
+                    e.currency,
+                    e.state,
+                    safe_cell(e.description),
+                    safe_cell(f"{e.source_type}:{e.source_id}" if e.source_id else e.source_type),
+                    e.terms_version.number if e.terms_version_id else "",
+                    e.reverses_id or "",
+                    e.batch_id or "",
+                    safe_cell(e.paid_reference),
+                    e.paid_at.isoformat() if e.paid_at else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@staff_required(FINANCE, MANAGER)
+@require_POST
+def entries_approve(request):
+    ids = [i for i in request.POST.getlist("entry") if i.isdigit()]
+    back = redirect(f"{_entries_url()}?{request.POST.get('query', '')}")
+    try:
+        result = services.entries_approve(actor=request.user, entry_ids=ids)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return back
+    if result.approved:
+        messages.success(
+            request, f"{result.approved} entr{'y' if result.approved == 1 else 'ies'} approved."
+        )
+    if result.first_approvals:
+        messages.warning(
+            request,
+            f"{result.first_approvals} entr{'y' if result.first_approvals == 1 else 'ies'} above "
+            "the programme's threshold got your first approval; a second person must approve.",
+        )
+    for pk, message in result.refused[:20]:
+        messages.error(request, f"Entry {pk}: {message}")
+    return back
+
+
+def _entries_url():
+    from django.urls import reverse
+
+    return reverse("compensation:entries")
+
+
+@staff_required(FINANCE, MANAGER)
+def entry_detail(request, pk):
+    entry = get_object_or_404(_entries(request).select_related("reverses", "batch"), pk=pk)
+    reversal = LedgerEntry.objects.filter(reverses=entry).first()
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                reversal = services.entry_reverse(
+                    actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, f"Entry {entry.pk} reversed by entry {reversal.pk}.")
+                return redirect("compensation:entry", pk=entry.pk)
+    return render(
+        request,
+        "compensation/entry.html",
+        {"entry": entry, "reversal": reversal, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required(FINANCE, MANAGER)
+@require_POST
+def entry_approve(request, pk):
+    entry = get_object_or_404(_entries(request), pk=pk)
+    try:
+        entry = services.entry_approve(actor=request.user, entry=entry)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if entry.state == LedgerEntry.State.APPROVED:
+            messages.success(request, f"Entry {entry.pk} approved.")
+        else:
+            messages.warning(
+                request, f"First approval recorded; a second person must approve entry {entry.pk}."
+            )
+    return redirect("compensation:entry", pk=pk)
+
+
+@staff_required(MANAGER)
+def award_new(request):
+    form = AwardForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.award_create(
+                actor=request.user,
+                participation=data["participation"],
+                kind=data["kind"],
+                amount=data["amount"],
+                currency=data["currency"],
+                reason=data["reason"],
+                idempotency_key=data["token"] or "",
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request, f"{entry.get_kind_display()} of {entry.amount} {entry.currency} recorded."
+            )
+            return redirect("compensation:entry", pk=entry.pk)
+    return render(
+        request, "compensation/award_form.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+# --- Batches ---------------------------------------------------------------------------
+
+
+@staff_required(FINANCE)
+def batch_new(request):
+    """Choose programmes, period and currency; preview the totals; create the batch."""
+    data = request.POST if request.method == "POST" else (request.GET or None)
+    form = BatchForm(data, user=request.user)
+    preview = None
+    if form.is_bound and form.is_valid():
+        d = form.cleaned_data
+        candidates = services.batch_candidates(
+            programmes=d["programmes"],
+            currency=d["currency"],
+            period_start=d["period_start"],
+            period_end=d["period_end"],
+        )
+        if request.method == "POST":
+            try:
+                batch = services.batch_create(
+                    actor=request.user,
+                    programmes=d["programmes"],
+                    currency=d["currency"],
+                    period_start=d["period_start"],
+                    period_end=d["period_end"],
+                )
+            except DomainError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(
+                    request, f"Batch {batch.pk} created with {batch.entries_count} entries."
+                )
+                return redirect("compensation:batch", pk=batch.pk)
+        preview = {"totals": totals_by_currency(candidates), "currency": d["currency"]}
+    return render(
+        request,
+        "compensation/batch_new.html",
+        {"form": form, "preview": preview},
+        status=400 if form.errors else 200,
+    )
+
+
+def _batch(request, pk) -> PayoutBatch:
+    return get_object_or_404(
+        PayoutBatch.objects.visible_to(request.user).select_related("created_by"), pk=pk
+    )
+
+
+@staff_required(FINANCE, MANAGER)
+def batch_detail(request, pk, *, mismatches=None, paid_form=None, reconcile_form=None, status=200):
+    batch = _batch(request, pk)
+    lines = batch.lines.select_related("participation")
+    page = keyset_page(lines, request, key="id", size=100)
+    context = {
+        "batch": batch,
+        "programmes": list(batch.programmes.all()),
+        "page": page,
+        "ledger_totals": totals_by_currency(LedgerEntry.objects.filter(batch=batch)),
+        "paid_form": paid_form or MarkPaidForm(),
+        "reconcile_form": reconcile_form or ReconcileForm(),
+        "mismatches": mismatches,
+    }
+    return render(request, "compensation/batch.html", context, status=status)
+
+
+@staff_required(FINANCE, MANAGER)
+def batch_download(request, pk, fmt):
+    batch = _batch(request, pk)
+    stored = {"csv": batch.csv_file, "xlsx": batch.xlsx_file}.get(fmt)
+    if not stored:
+        raise Http404("The file is not ready yet.")
+    checksum = batch.csv_sha256 if fmt == "csv" else batch.xlsx_sha256
+    response = FileResponse(
+        stored.open("rb"),
+        as_attachment=True,
+        filename=f"payout-batch-{batch.pk}.{fmt}",
+        content_type="text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["X-Checksum-SHA256"] = checksum
+    return response
+
+
+@staff_required(FINANCE)
+@require_POST
+def batch_paid(request, pk):
+    batch = _batch(request, pk)
+    form = MarkPaidForm(request.POST)
+    if form.is_valid():
+        try:
+            services.batch_mark_paid(
+                actor=request.user,
+                batch=batch,
+                reference=form.cleaned_data["reference"],
+                paid_on=form.cleaned_data["paid_on"],
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Batch {batch.pk} marked paid; participants are notified.")
+            return redirect("compensation:batch", pk=pk)
+    return batch_detail(request, pk, paid_form=form, status=400)
+
+
+@staff_required(FINANCE)
+@require_POST
+def batch_reconcile(request, pk):
+    batch = _batch(request, pk)
+    form = ReconcileForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.batch_reconcile(
+                actor=request.user, batch=batch, data=form.cleaned_data["file"].read()
+            )
+        except services.ReconciliationFailed as exc:
+            form.add_error(None, exc.message)
+            return batch_detail(
+                request, pk, reconcile_form=form, mismatches=exc.mismatches, status=400
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Batch {batch.pk} reconciled: every line is paid.")
+            return redirect("compensation:batch", pk=pk)
+    return batch_detail(request, pk, reconcile_form=form, status=400)
+
+
+@staff_required(FINANCE)
+@require_POST
+def batch_retry(request, pk):
+    batch = _batch(request, pk)
+    try:
+        services.batch_retry(actor=request.user, batch=batch)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The batch is being built again.")
+    return redirect("compensation:batch", pk=pk)
+
+
+@staff_required(FINANCE, MANAGER)
+@require_POST
+def accrue_now(request):
+    """Run the hourly and bounty accruals for my programmes now (beat also runs them)."""
+    from .selectors import finance_programmes
+
+    created = 0
+    for programme in finance_programmes(request.user):
+        created += services.accrue_hourly(programme=programme).count
+        created += services.accrue_bounties(programme=programme).count
+    messages.success(request, f"{created} new entr{'y' if created == 1 else 'ies'} accrued.")
+    return redirect("compensation:entries")

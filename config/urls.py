@@ -1,0 +1,42 @@
+"""URL prefixes of the surfaces: portal, review queue, finance, public pages, staff, API."""
+
+from allauth.account.decorators import secure_admin_login
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from core import views as core_views
+
+# Admin log-in goes through allauth: the same rate limits (429 and a cool-off
+# after repeated failures) and the same MFA as every other log-in.
+admin.autodiscover()
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Terms & Testers configuration"
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
+    path("accounts/", include("allauth.urls")),
+    path("notifications/", core_views.my_notifications, name="my_notifications"),
+    path("programmes/", include("programs.urls")),
+    path("staff/", include("programs.staff_urls")),
+    path("portal/", include("participants.urls")),
+    path("tickets/", include("feedback.urls")),
+    path("review/", include("approvals.urls")),
+    path("verify/", include("approvals.verify_urls")),
+    path("outputs/", include("approvals.portal_urls")),
+    path("finance/", include("compensation.urls")),
+    path("statement/", include("compensation.portal_urls")),
+    path("audit/", include("audit.urls")),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

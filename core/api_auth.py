@@ -1,0 +1,89 @@
+"""API authentication, scopes, throttling and pagination (imported by DRF's settings)."""
+
+import hashlib
+import secrets
+
+from django.utils import timezone
+from rest_framework import exceptions, permissions, throttling
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.pagination import CursorPagination
+
+from .models import ApiToken
+
+TOKEN_PREFIX = "tt_"
+
+
+def token_hash(plain: str) -> str:
+    return hashlib.sha256(plain.encode()).hexdigest()
+
+
+class TokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer tt_<prefix>_<secret>`."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Send the header as: Authorization: Bearer <token>."
+            )
+        plain = parts[1].decode(errors="replace")
+        try:
+            prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
+        except IndexError:
+            prefix = ""
+        token = (
+            ApiToken.objects.select_related("user").filter(prefix=prefix).first()
+            if plain.startswith(TOKEN_PREFIX)
+            else None
+        )
+        if token is None or not secrets.compare_digest(token.key_hash, token_hash(plain)):
+            raise exceptions.AuthenticationFailed("This API token is not valid.")
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This API token was revoked.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("This account is disabled.")
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class TokenScopePermission(permissions.BasePermission):
+    """A read-only token may only read."""
+
+    message = "This token is read-only; create a read-and-write token to change data."
+
+    def has_permission(self, request, view):
+        token = request.auth
+        if isinstance(token, ApiToken) and token.scope == ApiToken.Scope.READ:
+            return request.method in permissions.SAFE_METHODS
+        return True
+
+
+class TokenRateThrottle(throttling.SimpleRateThrottle):
+    """Rate limit per token (per user for the browser session, per address when anonymous)."""
+
+    scope = "token"
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiToken):
+            ident = f"token-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class CursorPage(CursorPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+    ordering = "-pk"

@@ -1,0 +1,85 @@
+"""Database helpers shared by the apps.
+
+Append-only records (audit events, consents, decisions, ledger entries) are
+protected twice: the model refuses update and delete in Python
+(`AppendOnlyModel`), and on PostgreSQL a trigger refuses UPDATE and DELETE from
+any client, raw SQL included. TRUNCATE is left to the table owner (test flushes
+and disaster recovery); the application role should not own the tables in a
+hardened deployment.
+"""
+
+from django.db import migrations, models
+
+from .errors import DomainError
+
+_FUNCTION_SQL = """
+CREATE OR REPLACE FUNCTION tt_refuse_change() RETURNS trigger AS $$
+BEGIN
+    IF TG_NARGS > 0 AND TG_OP = 'UPDATE' THEN
+        -- Columns named in the trigger arguments may change (workflow state);
+        -- everything else in the row must stay as written.
+        IF (to_jsonb(NEW) - TG_ARGV::text[])
+           IS NOT DISTINCT FROM (to_jsonb(OLD) - TG_ARGV::text[]) THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'append-only table %: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'restrict_violation';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def append_only_trigger(table: str, *, mutable_columns: tuple[str, ...] = ()):
+    """A migration operation that installs the append-only trigger on PostgreSQL."""
+    args = ", ".join(f"'{c}'" for c in mutable_columns)
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(_FUNCTION_SQL, params=None)
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION tt_refuse_change({args})"
+        )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+class AppendOnlyError(DomainError):
+    def __init__(self, model_name: str):
+        super().__init__(
+            f"{model_name} records are never edited or deleted; record a correction instead.",
+            code="append_only",
+        )
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(self.model._meta.verbose_name)
+
+    def delete(self):
+        raise AppendOnlyError(self.model._meta.verbose_name)
+
+
+class AppendOnlyModel(models.Model):
+    """A record that is written once. Corrections are new records."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(self._meta.verbose_name)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(self._meta.verbose_name)

@@ -1,0 +1,62 @@
+"""Notifications through the outbox."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+
+from .models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+def enqueue_after_commit(task, *args) -> None:
+    """Queue `task` once the current transaction commits.
+
+    A broker that is down must not fail or stall the request: the error is
+    logged and the periodic sweep picks the work up from the database later.
+    """
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:  # noqa: BLE001 - any broker error is survivable here
+            log.warning("Could not queue %s%s; the periodic sweep will retry", task.name, args)
+
+    transaction.on_commit(send)
+
+
+def notify(
+    *,
+    user=None,
+    email: str = "",
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    url: str = "",
+    programme=None,
+) -> OutboxMessage | None:
+    """Queue one notification to `user`, sent after the current transaction commits.
+
+    Calling it twice with the same `dedupe_key` queues it once. `email` is for
+    people without an account yet (invitations).
+    """
+    from .tasks import send_outbox_message
+
+    to_email = email or (user.email if user is not None else "")
+    if not to_email:
+        return None
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                dedupe_key=dedupe_key[:200],
+                recipient=user,
+                to_email=to_email,
+                subject=subject[:200],
+                body=body,
+                url=url,
+                programme=programme,
+            )
+    except IntegrityError:
+        return OutboxMessage.objects.filter(dedupe_key=dedupe_key[:200]).first()
+    enqueue_after_commit(send_outbox_message, message.pk)
+    return message

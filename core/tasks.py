@@ -1,0 +1,77 @@
+"""Sending the outbox. Tasks take ids and are safe to run twice."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutboxMessage
+
+
+@shared_task(acks_late=True)
+def send_outbox_message(message_id: int) -> str:
+    """Send one outbox message unless it was already sent.
+
+    The row stays locked while the mail is handed to the backend, so two
+    workers that got the same id send it once between them.
+    """
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+        if message is None or message.status != OutboxMessage.Status.PENDING:
+            return "skipped"
+        message.attempts += 1
+        try:
+            body = message.body
+            if message.url:
+                body += f"\n\n{settings.SITE_URL}{message.url}"
+            send_mail(message.subject, body, None, [message.to_email])
+        except Exception as exc:  # noqa: BLE001 - any mail failure is retried later
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if message.attempts >= OutboxMessage.MAX_ATTEMPTS:
+                message.status = OutboxMessage.Status.FAILED
+            message.save(update_fields=["attempts", "last_error", "status"])
+            return "failed"
+        message.status = OutboxMessage.Status.SENT
+        message.sent_at = timezone.now()
+        message.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+        return "sent"
+
+
+@shared_task
+def retry_pending_outbox(older_than_seconds: int = 30, limit: int = 500) -> int:
+    """Beat: send what is still pending (queued while the broker was down, or failed once)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    ids = list(
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in ids:
+        send_outbox_message(message_id)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def deliver_webhook(delivery_id: int) -> str:
+    from .webhooks import deliver
+
+    return deliver(delivery_id)
+
+
+@shared_task
+def retry_due_webhooks(limit: int = 500) -> int:
+    """Beat: retry deliveries whose backoff has passed."""
+    from .models import WebhookDelivery
+    from .webhooks import deliver
+
+    due = list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in due:
+        deliver(delivery_id)
+    return len(due)

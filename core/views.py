@@ -1,0 +1,45 @@
+from allauth.account import views as allauth_views
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+
+from core.pagination import keyset_page
+
+from .models import OutboxMessage
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("participants:home")
+    return render(request, "core/home.html")
+
+
+def healthz(request):
+    """Liveness for the proxy: the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"ok": True})
+
+
+@login_required
+def my_notifications(request):
+    """Every notification sent or queued for me: the outbox is kept, not emptied."""
+    qs = OutboxMessage.objects.filter(recipient=request.user)
+    page = keyset_page(qs, request, key="created_at", descending=True, size=30)
+    return render(request, "core/notifications.html", {"page": page})
+
+
+class LoginView(allauth_views.LoginView):
+    """allauth's log-in, answering 429 Too Many Requests once its failed-login limit is hit.
+
+    allauth shows the limit as a form error with status 200; clients, proxies and
+    monitoring need the status code too.
+    """
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        codes = {e.code for errors in form.errors.as_data().values() for e in errors}
+        if "too_many_login_attempts" in codes:
+            response.status_code = 429
+        return response

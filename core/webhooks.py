@@ -1,0 +1,183 @@
+"""Signed webhooks: services call `emit`; a task delivers, logs and retries with backoff.
+
+Signature: header `X-TT-Signature: t=<unix time>,v1=<hex>` where v1 is
+HMAC-SHA256(secret, "<t>.<body>"). Receivers recompute it and reject old `t`.
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+import urllib.error
+import urllib.request
+import uuid
+from datetime import timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from audit.services import record
+
+from .errors import DomainError
+from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .services import enqueue_after_commit
+
+TIMEOUT_SECONDS = 5
+BACKOFF_BASE_SECONDS = 30
+
+
+def sign(secret: str, timestamp: int, body: str) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)
+    return mac.hexdigest()
+
+
+def signature_header(secret: str, body: str, timestamp: int | None = None) -> str:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+
+
+def verify_signature(secret: str, header: str, body: str, *, tolerance: int = 300) -> bool:
+    """What a receiver does (and what the tests and the README example do)."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs(time.time() - timestamp) > tolerance:
+        return False
+    return hmac.compare_digest(parts.get("v1", ""), sign(secret, timestamp, body))
+
+
+@transaction.atomic
+def endpoint_create(*, actor, programme, url: str, events: list[str]) -> WebhookEndpoint:
+    unknown = set(events) - set(WebhookEndpoint.Event.values)
+    if not events or unknown:
+        raise DomainError("Choose one or more known events.", field="events")
+    if not url.startswith(("https://", "http://")):
+        raise DomainError("The URL must start with https:// or http://.", field="url")
+    endpoint = WebhookEndpoint.objects.create(
+        programme=programme,
+        url=url,
+        events=sorted(events),
+        secret=secrets.token_hex(32),
+        created_by=actor,
+    )
+    record(
+        action="core.webhook.registered",
+        obj=endpoint,
+        actor=actor,
+        programme=programme,
+        data={"url": url, "events": endpoint.events},
+    )
+    return endpoint
+
+
+def emit(*, programme, event: str, data: dict) -> int:
+    """Queue `event` for every active endpoint of `programme` that listens to it.
+
+    Call inside the service's transaction: deliveries exist if and only if the
+    change does, and are sent after commit.
+    """
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(programme=programme, active=True)
+        if event in e.events
+    ]
+    for endpoint in endpoints:
+        body = json.dumps(
+            {
+                "id": uuid.uuid4().hex,
+                "event": event,
+                "programme": programme.slug,
+                "created_at": timezone.now(),
+                "data": data,
+            },
+            cls=DjangoJSONEncoder,
+            sort_keys=True,
+        )
+        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, body=body)
+        enqueue_after_commit(_deliver_task(), delivery.pk)
+    return len(endpoints)
+
+
+def _deliver_task():
+    from .tasks import deliver_webhook
+
+    return deliver_webhook
+
+
+def deliver(delivery_id: int) -> str:
+    """Try once. Success marks it delivered; failure schedules the next try with backoff."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("endpoint")
+            .filter(pk=delivery_id)
+            .first()
+        )
+        if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
+            return "skipped"
+        endpoint = delivery.endpoint
+        request = urllib.request.Request(
+            endpoint.url,
+            data=delivery.body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "TermsAndTesters-Webhook/1",
+                "X-TT-Event": delivery.event,
+                "X-TT-Delivery": str(delivery.pk),
+                "X-TT-Signature": signature_header(endpoint.secret, delivery.body),
+            },
+        )
+        started = time.monotonic()
+        code, error = None, ""
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+                code = response.status
+        except urllib.error.HTTPError as exc:
+            code, error = exc.code, f"HTTP {exc.code}"
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            status_code=code,
+            error=error,
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
+        delivery.attempts += 1
+        if code is not None and 200 <= code < 300:
+            delivery.status = WebhookDelivery.Status.DELIVERED
+            delivery.delivered_at = timezone.now()
+            delivery.next_attempt_at = None
+            outcome = "delivered"
+        elif delivery.attempts >= WebhookDelivery.MAX_ATTEMPTS:
+            delivery.status = WebhookDelivery.Status.FAILED
+            delivery.next_attempt_at = None
+            outcome = "failed"
+        else:
+            backoff = BACKOFF_BASE_SECONDS * 2 ** (delivery.attempts - 1)
+            delivery.next_attempt_at = timezone.now() + timedelta(seconds=backoff)
+            outcome = "retry"
+        delivery.save()
+        return outcome
+
+
+@transaction.atomic
+def redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
+    """Send again by hand, whatever happened before; the attempts log keeps every try."""
+    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery.status = WebhookDelivery.Status.PENDING
+    delivery.next_attempt_at = None
+    delivery.save(update_fields=["status", "next_attempt_at"])
+    record(
+        action="core.webhook.redelivered",
+        obj=delivery.endpoint,
+        actor=actor,
+        programme=delivery.endpoint.programme,
+        data={"delivery": delivery.pk},
+    )
+    enqueue_after_commit(_deliver_task(), delivery.pk)
+    return delivery

@@ -1,0 +1,130 @@
+"""The FilterSets of the triage queue and the hours queue (shared with the API and exports)."""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.utils import timezone
+
+from programs.models import Programme, ProgrammeRole
+
+from .models import Severity, Ticket, TimeEntry
+
+STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
+
+# Sort options of the queue: each is one key that keyset pagination can seek on.
+TICKET_SORTS = {
+    "oldest": ("created_at", False, "Oldest first"),
+    "newest": ("created_at", True, "Newest first"),
+    "severity": ("severity_rank", True, "Most severe first"),
+    "updated": ("updated_at", True, "Recently changed"),
+}
+OPEN = "open"
+
+
+class TicketFilter(django_filters.FilterSet):
+    programme = django_filters.ModelChoiceFilter(queryset=Programme.objects.none())
+    kind = django_filters.ChoiceFilter(choices=Ticket.Kind.choices)
+    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    status = django_filters.ChoiceFilter(
+        choices=[(OPEN, "Open (new, needs info, triaged, accepted)"), *Ticket.Status.choices],
+        method="filter_status",
+        empty_label="Any status",
+    )
+    assignee = django_filters.ChoiceFilter(
+        choices=[], method="filter_assignee", empty_label="Anyone"
+    )
+    age = django_filters.ChoiceFilter(
+        label="Filed",
+        choices=[
+            ("1", "more than a day ago"),
+            ("3", "more than 3 days ago"),
+            ("7", "more than a week ago"),
+            ("30", "more than 30 days ago"),
+        ],
+        method="filter_age",
+        empty_label="any time",
+    )
+    reporter = django_filters.CharFilter(
+        label="Reporter email contains", field_name="reporter__email", lookup_expr="icontains"
+    )
+    sort = django_filters.ChoiceFilter(
+        label="Sort",
+        choices=[(k, v[2]) for k, v in TICKET_SORTS.items()],
+        method="filter_sort",
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["programme", "kind", "severity", "status", "assignee", "age", "reporter", "sort"]
+
+    def __init__(self, data=None, *args, user, staff=(), **kwargs):
+        if data is not None:
+            data = data.copy()
+            data.setdefault("status", OPEN)
+            data.setdefault("sort", "oldest")
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        self.filters["programme"].queryset = Programme.objects.with_role(user, *STAFF).order_by(
+            "name"
+        )
+        self.filters["assignee"].extra["choices"] = [
+            ("me", "Me"),
+            ("none", "Nobody"),
+            *[(str(u.pk), u.email) for u in staff],
+        ]
+
+    def filter_status(self, queryset, name, value):
+        if value == OPEN:
+            return queryset.filter(status__in=Ticket.OPEN)
+        return queryset.filter(status=value)
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            return queryset.filter(assignee=self.user)
+        if value == "none":
+            return queryset.filter(assignee__isnull=True)
+        return queryset.filter(assignee_id=value)
+
+    def filter_age(self, queryset, name, value):
+        return queryset.filter(created_at__lt=timezone.now() - timedelta(days=int(value)))
+
+    def filter_sort(self, queryset, name, value):
+        # Ordering itself is applied by keyset pagination (see `sort_key`).
+        return queryset
+
+    def sort_key(self) -> tuple[str, bool]:
+        value = "oldest"
+        if self.is_bound and self.is_valid():
+            value = self.form.cleaned_data.get("sort") or "oldest"
+        key, descending, _ = TICKET_SORTS.get(value, TICKET_SORTS["oldest"])
+        return key, descending
+
+
+class TimeEntryFilter(django_filters.FilterSet):
+    programme = django_filters.ModelChoiceFilter(queryset=Programme.objects.none())
+    status = django_filters.ChoiceFilter(choices=TimeEntry.Status.choices, empty_label="Any status")
+    activity = django_filters.ChoiceFilter(choices=TimeEntry.Activity.choices)
+    participant = django_filters.CharFilter(
+        label="Participant email contains", field_name="user__email", lookup_expr="icontains"
+    )
+    date_from = django_filters.DateFilter(
+        label="From", field_name="date", lookup_expr="gte", widget=forms.DateInput({"type": "date"})
+    )
+    date_to = django_filters.DateFilter(
+        label="To", field_name="date", lookup_expr="lte", widget=forms.DateInput({"type": "date"})
+    )
+
+    class Meta:
+        model = TimeEntry
+        fields = ["programme", "status", "activity", "participant", "date_from", "date_to"]
+
+    def __init__(self, data=None, *args, user, **kwargs):
+        if data is not None:
+            data = data.copy()
+            data.setdefault("status", TimeEntry.Status.LOGGED)
+        super().__init__(data, *args, **kwargs)
+        self.filters["programme"].queryset = Programme.objects.with_role(user, *STAFF).order_by(
+            "name"
+        )

@@ -1,0 +1,153 @@
+"""Forms of the portal and the staff queues. They collect input; services decide."""
+
+from django import forms
+from django.utils import timezone
+
+from core.uploads import TEXT_LOG_EXTENSIONS
+from programs.models import Programme
+
+from .models import Severity, Ticket, TimeEntry
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input; their content is checked by the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
+ATTACHMENT_HELP = (
+    "Screenshots (PNG, JPEG, GIF, WebP), videos (MP4, WebM, MOV) or plain-text logs ("
+    + ", ".join(sorted(TEXT_LOG_EXTENSIONS))
+    + "). Files are checked by their content."
+)
+
+
+def working_programmes(user):
+    """Programmes the person takes part in (the service still checks access and consent)."""
+    return Programme.objects.filter(
+        participations__user=user, participations__status="active"
+    ).order_by("name")
+
+
+class TicketForm(forms.Form):
+    programme = forms.ModelChoiceField(queryset=Programme.objects.none())
+    kind = forms.ChoiceField(choices=Ticket.Kind.choices, label="Kind of ticket")
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    steps_to_reproduce = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Steps to reproduce"
+    )
+    expected_result = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What you expected"
+    )
+    actual_result = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What happened instead"
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "—"), *Severity.choices],
+        required=False,
+        help_text="Required for bugs and safety findings; leave empty otherwise.",
+    )
+    attachments = MultipleFileField(help_text=ATTACHMENT_HELP)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = working_programmes(user)
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+    internal = forms.BooleanField(
+        required=False,
+        label="Internal note (staff only; the reporter does not see it)",
+    )
+    attachments = MultipleFileField(help_text=ATTACHMENT_HELP)
+
+    def __init__(self, *args, staff: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not staff:
+            del self.fields["internal"]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Ticket.Status.choices)
+    duplicate_of = forms.IntegerField(
+        required=False, min_value=1, label="Duplicate of ticket number"
+    )
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note to the reporter",
+        help_text="Required when asking for more info.",
+    )
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ChoiceField(choices=[], required=False, label="Assign to")
+
+    def __init__(self, *args, staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].choices = [("", "Nobody"), *[(str(u.pk), u.email) for u in staff]]
+
+
+class BulkTriageForm(forms.Form):
+    """The action bar of the triage queue, applied to the ticked tickets."""
+
+    KEEP = "keep"
+
+    status = forms.ChoiceField(required=False, label="Set status")
+    assignee = forms.ChoiceField(required=False, label="Set assignee")
+    note = forms.CharField(required=False, label="Note to the reporters", max_length=2000)
+
+    def __init__(self, *args, staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            ("", "keep"),
+            *[c for c in Ticket.Status.choices if c[0] != Ticket.Status.DUPLICATE],
+        ]
+        self.fields["assignee"].choices = [
+            (self.KEEP, "keep"),
+            ("", "Nobody"),
+            *[(str(u.pk), u.email) for u in staff],
+        ]
+
+
+class TimeEntryForm(forms.Form):
+    programme = forms.ModelChoiceField(queryset=Programme.objects.none())
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    minutes = forms.IntegerField(
+        min_value=1,
+        max_value=TimeEntry.MAX_MINUTES_PER_DAY,
+        help_text="Minutes worked, e.g. 90 for an hour and a half.",
+    )
+    activity = forms.ChoiceField(choices=TimeEntry.Activity.choices)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
+
+    def __init__(self, *args, user, editing: bool = False, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = working_programmes(user)
+        if editing:
+            del self.fields["programme"]
+
+
+class HoursReviewForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Reason for a dispute (the participant reads it)",
+    )

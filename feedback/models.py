@@ -1,0 +1,385 @@
+"""Feedback tickets and the labour log: the testers' work, counted and answered.
+
+A `Ticket` is a bug, a piece of feedback, a feature request or a safety finding
+filed under the terms in force at the time. `TicketComment`s are either for the
+reporter or internal to staff; `TicketAttachment`s were checked by content.
+A `TimeEntry` is one stretch of work the tester logged; staff confirm or
+dispute it, and confirmed hours are what pay and transparency figures count.
+
+Every change goes through `feedback.services`; reads that several pages need
+live in `feedback.selectors`.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+STAFF_ROLES = ("reviewer", "manager")
+
+
+def _staffed_programmes(user, roles=STAFF_ROLES):
+    from programs.models import ProgrammeRole
+
+    return ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+# Stored beside the severity so the queue can sort (and page by key) by how severe.
+SEVERITY_RANK = {"": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class TicketQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The reporter sees their own tickets; reviewers and managers see their programme's."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(Q(reporter=user) | Q(programme_id__in=_staffed_programmes(user)))
+
+    def triageable_by(self, user):
+        """Tickets this person may triage: those of programmes they review or manage."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(programme_id__in=_staffed_programmes(user))
+
+
+class Ticket(models.Model):
+    """One report from a tester to the programme, answered through triage."""
+
+    class Kind(models.TextChoices):
+        BUG = "bug", "Bug"
+        FEEDBACK = "feedback", "Feedback"
+        FEATURE_REQUEST = "feature_request", "Feature request"
+        SAFETY_FINDING = "safety_finding", "Safety finding (red teaming)"
+
+    # Kinds that carry a severity (required for them, absent for the others).
+    SEVERITY_KINDS = (Kind.BUG, Kind.SAFETY_FINDING)
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        NEEDS_INFO = "needs_info", "Needs more info"
+        TRIAGED = "triaged", "Triaged"
+        ACCEPTED = "accepted", "Accepted"
+        DUPLICATE = "duplicate", "Duplicate"
+        NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
+        WONT_FIX = "wont_fix", "Won't fix"
+        RESOLVED = "resolved", "Resolved"
+
+    S = Status
+    # Allowed transitions; each change goes through feedback.services.ticket_set_status.
+    TRANSITIONS = {
+        S.NEW: {S.NEEDS_INFO, S.TRIAGED, S.ACCEPTED, S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX},
+        S.NEEDS_INFO: {
+            S.NEW,
+            S.TRIAGED,
+            S.ACCEPTED,
+            S.DUPLICATE,
+            S.NOT_REPRODUCIBLE,
+            S.WONT_FIX,
+        },
+        S.TRIAGED: {S.NEEDS_INFO, S.ACCEPTED, S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX},
+        S.ACCEPTED: {S.RESOLVED, S.WONT_FIX},
+        # Closed tickets can be reopened into triage.
+        S.DUPLICATE: {S.TRIAGED},
+        S.NOT_REPRODUCIBLE: {S.TRIAGED},
+        S.WONT_FIX: {S.TRIAGED},
+        S.RESOLVED: {S.TRIAGED},
+    }
+    # Waiting for the first triage decision (the triage clock runs, except in NEEDS_INFO).
+    UNTRIAGED = (S.NEW, S.NEEDS_INFO)
+    OPEN = (S.NEW, S.NEEDS_INFO, S.TRIAGED, S.ACCEPTED)
+    CLOSED = (S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX, S.RESOLVED)
+    # What counts as an accepted finding (for bounties and transparency figures).
+    COUNTS_AS_ACCEPTED = (S.ACCEPTED, S.RESOLVED)
+    del S
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="tickets"
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets"
+    )
+    terms_version = models.ForeignKey(
+        "programs.TermsVersion",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        help_text="The terms in force when the ticket was filed.",
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    steps_to_reproduce = models.TextField(blank=True)
+    expected_result = models.TextField(blank=True)
+    actual_result = models.TextField(blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, blank=True, default="")
+    severity_rank = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_tickets",
+    )
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    triaged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the first triage decision stopped the clock."
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    # The triage clock pauses while staff wait for the reporter.
+    needs_info_since = models.DateTimeField(null=True, blank=True)
+    needs_info_seconds = models.PositiveIntegerField(default=0)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["programme", "status", "created_at"]),
+            models.Index(fields=["reporter", "created_at"]),
+            models.Index(fields=["severity_rank", "id"]),
+            models.Index(fields=["updated_at", "id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=["bug", "safety_finding"], severity__in=list(SEVERITY_RANK)[1:]
+                )
+                | (~Q(kind__in=["bug", "safety_finding"]) & Q(severity="")),
+                name="ticket_severity_by_kind",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="duplicate") | Q(duplicate_of__isnull=False),
+                name="ticket_duplicate_links_original",
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("feedback:detail", args=[self.pk])
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in self.CLOSED
+
+    def triage_age(self, now=None) -> timedelta:
+        """Time from filing to the first triage decision (or now), minus time waiting for info."""
+        now = now or timezone.now()
+        end = self.triaged_at or now
+        waiting = timedelta(seconds=self.needs_info_seconds)
+        if self.needs_info_since and self.triaged_at is None:
+            waiting += end - self.needs_info_since
+        return max(end - self.created_at - waiting, timedelta(0))
+
+    @property
+    def triage_age_display(self) -> str:
+        age = self.triage_age()
+        days, rest = divmod(int(age.total_seconds()), 86400)
+        hours = rest // 3600
+        if days:
+            return f"{days} d {hours} h"
+        return f"{hours} h {rest % 3600 // 60} min"
+
+
+class TicketCommentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The reporter sees only comments meant for them; the programme's staff see all."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            Q(ticket__reporter=user, visible_to_reporter=True)
+            | Q(ticket__programme_id__in=_staffed_programmes(user))
+        )
+
+
+class TicketComment(models.Model):
+    """A message on a ticket: for the reporter to read, or internal to the programme's staff."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    visible_to_reporter = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TicketCommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Comment on #{self.ticket_id} by {self.author}"
+
+
+class TicketAttachmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            Q(ticket__reporter=user) | Q(ticket__programme_id__in=_staffed_programmes(user))
+        )
+
+
+class TicketAttachment(models.Model):
+    """A screenshot, video or log, checked by its bytes and stored under a generated name."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(max_length=200)
+    original_name = models.CharField(max_length=200, help_text="Shown only; never used as a path.")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TicketAttachmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.original_name
+
+    def get_absolute_url(self):
+        return reverse("feedback:attachment", args=[self.pk])
+
+
+class TimeEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Own entries for a participant; their programme's for reviewers, managers, finance."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        staffed = _staffed_programmes(user, roles=(*STAFF_ROLES, "finance"))
+        return self.filter(Q(user=user) | Q(programme_id__in=staffed))
+
+    def reviewable_by(self, user):
+        """Entries this person may confirm or dispute (never their own)."""
+        if not user.is_authenticated:
+            return self.none()
+        qs = self if user.is_superuser else self.filter(programme_id__in=_staffed_programmes(user))
+        return qs.exclude(user=user)
+
+    def confirmed(self):
+        return self.filter(status=TimeEntry.Status.CONFIRMED)
+
+
+class TimeEntry(models.Model):
+    """One stretch of work a tester logged: what, when, how long. Confirmed hours are counted."""
+
+    class Activity(models.TextChoices):
+        TESTING = "testing", "Testing"
+        WRITING_FEEDBACK = "writing_feedback", "Writing feedback"
+        RED_TEAMING = "red_teaming", "Red teaming"
+        CREATIVE_WORK = "creative_work", "Creative work"
+        MEETINGS = "meetings", "Meetings"
+
+    class Status(models.TextChoices):
+        LOGGED = "logged", "Waiting for confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        DISPUTED = "disputed", "Disputed"
+
+    # Allowed transitions; staff may still confirm a disputed entry once it is settled.
+    TRANSITIONS = {
+        Status.LOGGED: {Status.CONFIRMED, Status.DISPUTED},
+        Status.DISPUTED: {Status.CONFIRMED},
+        Status.CONFIRMED: set(),
+    }
+    EDITABLE = (Status.LOGGED,)
+    MAX_MINUTES_PER_DAY = 24 * 60
+
+    participation = models.ForeignKey(
+        "participants.Participation", on_delete=models.PROTECT, related_name="time_entries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="time_entries"
+    )
+    terms_version = models.ForeignKey(
+        "programs.TermsVersion",
+        on_delete=models.PROTECT,
+        related_name="time_entries",
+        help_text="The terms in force when the time was logged.",
+    )
+    date = models.DateField()
+    minutes = models.PositiveSmallIntegerField()
+    activity = models.CharField(max_length=20, choices=Activity.choices)
+    note = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="time_entries"
+    )
+    output = models.ForeignKey(
+        "approvals.OutputSubmission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="time_entries",
+    )
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.LOGGED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    dispute_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TimeEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "time entries"
+        indexes = [
+            models.Index(fields=["user", "date"]),
+            models.Index(fields=["programme", "status", "created_at"]),
+            models.Index(fields=["programme", "date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1, minutes__lte=1440), name="time_entry_minutes_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="disputed") | ~Q(dispute_reason=""),
+                name="time_entry_dispute_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.date} {self.minutes} min"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def hours(self):
+        return round(self.minutes / 60, 2)

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import views
+
+app_name = "feedback"
+urlpatterns = [
+    # Participant portal
+    path("", views.my_tickets, name="mine"),
+    path("new/", views.ticket_new, name="new"),
+    path("<int:pk>/", views.ticket_detail, name="detail"),
+    path("<int:pk>/comment/", views.ticket_comment, name="comment"),
+    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("hours/", views.hours, name="hours"),
+    path("hours/<int:pk>/edit/", views.hours_edit, name="hours_edit"),
+    # Staff
+    path("<int:pk>/status/", views.ticket_status, name="status"),
+    path("<int:pk>/assign/", views.ticket_assign, name="assign"),
+    path("triage/", views.triage, name="triage"),
+    path("triage/bulk/", views.triage_bulk, name="triage_bulk"),
+    path("hours/queue/", views.hours_queue, name="hours_queue"),
+    path("hours/queue/review/", views.hours_review, name="hours_review"),
+]

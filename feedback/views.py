@@ -1,0 +1,443 @@
+"""Pages of tickets and the labour log: the participant's side and the staff queues.
+
+Every object is fetched through its model's `visible_to(user)` (404 for
+anyone else's), and every change goes through `feedback.services`.
+"""
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.pagination import keyset_page
+from core.permissions import MANAGER, REVIEWER, staff_required
+from programs.models import Programme
+
+from . import selectors, services
+from .filters import TicketFilter, TimeEntryFilter
+from .forms import (
+    AssignForm,
+    BulkTriageForm,
+    CommentForm,
+    HoursReviewForm,
+    StatusForm,
+    TicketForm,
+    TimeEntryForm,
+)
+from .models import Ticket, TicketAttachment, TimeEntry
+
+User = get_user_model()
+
+
+def _apply_domain_error(form, exc: DomainError):
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def _back(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+# --- Participant portal --------------------------------------------------------------------
+
+
+@login_required
+def my_tickets(request):
+    page = keyset_page(
+        selectors.my_tickets(request.user), request, key="created_at", descending=True, size=30
+    )
+    return render(request, "feedback/mine.html", {"page": page})
+
+
+@login_required
+def ticket_new(request):
+    initial = {}
+    if slug := request.GET.get("programme"):
+        initial["programme"] = Programme.objects.filter(slug=slug).first()
+    form = TicketForm(
+        request.POST or None, request.FILES or None, user=request.user, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ticket = services.ticket_file(
+                reporter=request.user,
+                programme=data["programme"],
+                kind=data["kind"],
+                title=data["title"],
+                description=data["description"],
+                steps_to_reproduce=data["steps_to_reproduce"],
+                expected_result=data["expected_result"],
+                actual_result=data["actual_result"],
+                severity=data["severity"],
+                attachments=data["attachments"],
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"Ticket #{ticket.pk} was filed. Thank you.")
+            return redirect(ticket)
+    return render(request, "feedback/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _detail_context(request, ticket: Ticket, **forms):
+    staff = selectors.is_ticket_staff(request.user, ticket.programme)
+    context = {
+        "ticket": ticket,
+        "is_staff": staff,
+        "comments": selectors.comments_for(ticket, request.user),
+        "attachments": ticket.attachments.all(),
+        "comment_form": forms.get("comment_form") or CommentForm(staff=staff),
+    }
+    if staff:
+        assignable = selectors.staff_of([ticket.programme_id])
+        context["status_form"] = forms.get("status_form") or StatusForm(
+            initial={"status": ticket.status}
+        )
+        context["assign_form"] = forms.get("assign_form") or AssignForm(
+            staff=assignable, initial={"assignee": ticket.assignee_id or ""}
+        )
+        context["allowed_statuses"] = [
+            Ticket.Status(s).label for s in Ticket.TRANSITIONS[Ticket.Status(ticket.status)]
+        ]
+    return context
+
+
+def _visible_ticket(request, pk) -> Ticket:
+    ticket = selectors.ticket_for(request.user, pk)
+    if ticket is None:
+        raise Http404("No such ticket.")
+    return ticket
+
+
+@login_required
+def ticket_detail(request, pk):
+    ticket = _visible_ticket(request, pk)
+    return render(request, "feedback/detail.html", _detail_context(request, ticket))
+
+
+@login_required
+@require_POST
+def ticket_comment(request, pk):
+    ticket = _visible_ticket(request, pk)
+    staff = selectors.is_ticket_staff(request.user, ticket.programme)
+    form = CommentForm(request.POST, request.FILES, staff=staff)
+    if form.is_valid():
+        try:
+            services.ticket_comment(
+                author=request.user,
+                ticket=ticket,
+                body=form.cleaned_data["body"],
+                visible_to_reporter=not form.cleaned_data.get("internal", False),
+                attachments=form.cleaned_data["attachments"],
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Comment added.")
+            return redirect(ticket)
+    return render(
+        request,
+        "feedback/detail.html",
+        _detail_context(request, ticket, comment_form=form),
+        status=400,
+    )
+
+
+def _staff_ticket(request, pk) -> Ticket:
+    ticket = _visible_ticket(request, pk)
+    if not selectors.is_ticket_staff(request.user, ticket.programme):
+        raise Http404("No such ticket.")
+    return ticket
+
+
+@login_required
+@require_POST
+def ticket_status(request, pk):
+    ticket = _staff_ticket(request, pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        original = None
+        number = form.cleaned_data["duplicate_of"]
+        try:
+            if number:
+                original = Ticket.objects.visible_to(request.user).filter(pk=number).first()
+                if original is None:
+                    raise DomainError(
+                        f"There is no ticket #{number} you can see.", field="duplicate_of"
+                    )
+            services.ticket_set_status(
+                actor=request.user,
+                ticket=ticket,
+                status=form.cleaned_data["status"],
+                duplicate_of=original,
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            label = Ticket.Status(form.cleaned_data["status"]).label.lower()
+            messages.success(request, f"Ticket #{ticket.pk} is now {label}.")
+            return redirect(ticket)
+    return render(
+        request,
+        "feedback/detail.html",
+        _detail_context(request, ticket, status_form=form),
+        status=400,
+    )
+
+
+@login_required
+@require_POST
+def ticket_assign(request, pk):
+    ticket = _staff_ticket(request, pk)
+    form = AssignForm(request.POST, staff=selectors.staff_of([ticket.programme_id]))
+    if form.is_valid():
+        value = form.cleaned_data["assignee"]
+        try:
+            services.ticket_assign(
+                actor=request.user,
+                ticket=ticket,
+                assignee=User.objects.get(pk=value) if value else None,
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Assignment saved.")
+            return redirect(ticket)
+    return render(
+        request,
+        "feedback/detail.html",
+        _detail_context(request, ticket, assign_form=form),
+        status=400,
+    )
+
+
+@login_required
+def attachment(request, pk):
+    """Serve an attachment to those who may see its ticket, always as a download."""
+    item = get_object_or_404(TicketAttachment.objects.visible_to(request.user), pk=pk)
+    try:
+        handle = item.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing.") from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=item.original_name, content_type=item.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- The labour log (participant) ------------------------------------------------------------
+
+
+def _week_param(request) -> date:
+    try:
+        return date.fromisoformat(request.GET.get("week", ""))
+    except ValueError:
+        return timezone.localdate()
+
+
+def _linked_ticket(request, number):
+    if not number:
+        return None
+    ticket = Ticket.objects.visible_to(request.user).filter(pk=number).first()
+    if ticket is None:
+        raise DomainError(f"There is no ticket #{number} of yours.", field="ticket")
+    return ticket
+
+
+@login_required
+def hours(request):
+    """Log time; my week (entries and totals against the expected hours) and my month."""
+    form = TimeEntryForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.time_entry_log(
+                user=request.user,
+                programme=data["programme"],
+                date=data["date"],
+                minutes=data["minutes"],
+                activity=data["activity"],
+                note=data["note"],
+                ticket=_linked_ticket(request, data["ticket"]),
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
+            return redirect(reverse("feedback:hours") + f"?week={entry.date.isoformat()}")
+    summary = selectors.hours_summary(request.user, _week_param(request))
+    return render(
+        request,
+        "feedback/hours.html",
+        {"form": form, "summary": summary},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def hours_edit(request, pk):
+    entry = get_object_or_404(
+        TimeEntry.objects.visible_to(request.user).select_related("programme", "ticket"),
+        pk=pk,
+        user=request.user,
+    )
+    if not entry.is_editable:
+        messages.error(
+            request,
+            f"This entry is {entry.get_status_display().lower()} and can no longer be changed.",
+        )
+        return redirect(reverse("feedback:hours") + f"?week={entry.date.isoformat()}")
+    form = TimeEntryForm(
+        request.POST or None,
+        user=request.user,
+        editing=True,
+        initial={
+            "date": entry.date,
+            "minutes": entry.minutes,
+            "activity": entry.activity,
+            "note": entry.note,
+            "ticket": entry.ticket_id,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.time_entry_update(
+                user=request.user,
+                entry=entry,
+                date=data["date"],
+                minutes=data["minutes"],
+                activity=data["activity"],
+                note=data["note"],
+                ticket=_linked_ticket(request, data["ticket"]),
+                output=entry.output,
+            )
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        else:
+            messages.success(request, "Entry updated.")
+            return redirect(reverse("feedback:hours") + f"?week={data['date'].isoformat()}")
+    return render(
+        request,
+        "feedback/hours_edit.html",
+        {"form": form, "entry": entry},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- Staff: triage ---------------------------------------------------------------------------
+
+
+def _triage_page(request, bulk_form=None, status=200):
+    programmes = Programme.objects.with_role(request.user, REVIEWER, MANAGER)
+    staff = selectors.staff_of(programmes)
+    filterset = TicketFilter(
+        request.GET, queryset=selectors.triage_queue(request.user), user=request.user, staff=staff
+    )
+    key, descending = filterset.sort_key()
+    page = keyset_page(filterset.qs, request, key=key, descending=descending, size=50)
+    return render(
+        request,
+        "feedback/triage.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "bulk_form": bulk_form or BulkTriageForm(staff=staff),
+        },
+        status=status,
+    )
+
+
+@staff_required(REVIEWER, MANAGER)
+def triage(request):
+    return _triage_page(request)
+
+
+@staff_required(REVIEWER, MANAGER)
+@require_POST
+def triage_bulk(request):
+    programmes = Programme.objects.with_role(request.user, REVIEWER, MANAGER)
+    form = BulkTriageForm(request.POST, staff=selectors.staff_of(programmes))
+    back = _back(request, reverse("feedback:triage"))
+    if not form.is_valid():
+        messages.error(request, "Choose a valid status and assignee.")
+        return redirect(back)
+    assignee = services.UNCHANGED
+    value = form.cleaned_data["assignee"]
+    if value != BulkTriageForm.KEEP:
+        assignee = User.objects.filter(pk=value).first() if value else None
+    try:
+        done = services.tickets_bulk_triage(
+            actor=request.user,
+            ticket_ids=request.POST.getlist("tickets"),
+            status=form.cleaned_data["status"],
+            assignee=assignee,
+            note=form.cleaned_data["note"],
+        )
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Select tickets by their checkboxes."))
+    else:
+        messages.success(request, f"{len(done)} ticket(s) updated.")
+    return redirect(back)
+
+
+# --- Staff: hours ----------------------------------------------------------------------------
+
+
+@staff_required(REVIEWER, MANAGER)
+def hours_queue(request):
+    filterset = TimeEntryFilter(
+        request.GET, queryset=selectors.hours_queue(request.user), user=request.user
+    )
+    page = keyset_page(filterset.qs, request, key="created_at", size=50)
+    week = selectors.week_start(_week_param(request))
+    return render(
+        request,
+        "feedback/hours_queue.html",
+        {
+            "filter": filterset,
+            "page": page,
+            "form": HoursReviewForm(),
+            "week": week,
+            "totals": selectors.weekly_totals(request.user, week),
+            "previous_week": week.fromordinal(week.toordinal() - 7),
+            "next_week": week.fromordinal(week.toordinal() + 7),
+        },
+    )
+
+
+@staff_required(REVIEWER, MANAGER)
+@require_POST
+def hours_review(request):
+    form = HoursReviewForm(request.POST)
+    back = _back(request, reverse("feedback:hours_queue"))
+    decision = request.POST.get("decision")
+    if not form.is_valid() or decision not in ("confirm", "dispute"):
+        messages.error(request, "Choose confirm or dispute.")
+        return redirect(back)
+    try:
+        done = services.time_entries_bulk_review(
+            actor=request.user,
+            entry_ids=request.POST.getlist("entries"),
+            confirm=decision == "confirm",
+            reason=form.cleaned_data["reason"],
+        )
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Select entries by their checkboxes."))
+    else:
+        verb = "confirmed" if decision == "confirm" else "disputed"
+        messages.success(request, f"{len(done)} entr{'y' if len(done) == 1 else 'ies'} {verb}.")
+    return redirect(back)

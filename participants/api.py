@@ -1,0 +1,110 @@
+"""API: consent to the current terms, and the access check."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from programs.api import visible_programme
+from programs.models import ProgrammeRole, TermsVersion
+from programs.selectors import has_role
+
+from . import services
+
+
+class ConsentInput(serializers.Serializer):
+    terms_version = serializers.IntegerField(min_value=1)
+    terms_hash = serializers.CharField(max_length=64, min_length=64)
+
+
+ConsentOutput = inline_serializer(
+    "Consent",
+    {
+        "terms_version": serializers.IntegerField(),
+        "terms_hash": serializers.CharField(),
+        "accepted_at": serializers.DateTimeField(),
+    },
+)
+
+AccessOutput = inline_serializer(
+    "AccessCheck",
+    {
+        "active": serializers.BooleanField(),
+        "code": serializers.CharField(),
+        "message": serializers.CharField(),
+        "participation_status": serializers.CharField(allow_null=True),
+        "terms_version": serializers.IntegerField(allow_null=True),
+    },
+)
+
+
+class ConsentView(APIView):
+    """Accept a version of the terms, giving the hash you were shown."""
+
+    @extend_schema(request=ConsentInput, responses={201: ConsentOutput})
+    def post(self, request, slug):
+        programme = visible_programme(request, slug)
+        data = ConsentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        terms = (
+            TermsVersion.objects.published()
+            .filter(programme=programme, number=data.validated_data["terms_version"])
+            .first()
+        )
+        if terms is None:
+            raise serializers.ValidationError({"terms_version": ["No such published version."]})
+        consent = services.consent_accept(
+            user=request.user,
+            programme=programme,
+            terms=terms,
+            seen_hash=data.validated_data["terms_hash"],
+            ip=request.META.get("REMOTE_ADDR"),
+        )
+        return Response(
+            {
+                "terms_version": terms.number,
+                "terms_hash": consent.terms_hash,
+                "accepted_at": consent.accepted_at,
+            },
+            status=201,
+        )
+
+
+class AccessCheckView(APIView):
+    """Is access active now for a person in this programme, and if not, why?
+
+    Without `user` it answers for you. With `user` (an email or an id) it needs
+    a manager or reviewer role in the programme: this is what the product under
+    test calls before letting a tester in.
+    """
+
+    @extend_schema(
+        parameters=[OpenApiParameter("user", OpenApiTypes.STR, required=False)],
+        responses={200: AccessOutput},
+    )
+    def get(self, request, slug):
+        programme = visible_programme(request, slug)
+        who = request.query_params.get("user", "").strip()
+        person = request.user
+        if who:
+            if not has_role(
+                request.user, programme, ProgrammeRole.Role.MANAGER, ProgrammeRole.Role.REVIEWER
+            ):
+                raise PermissionDenied
+            User = get_user_model()
+            lookup = {"pk": int(who)} if who.isdigit() else {"email__iexact": who}
+            person = User.objects.filter(**lookup).first()
+            if person is None:
+                return Response(
+                    {
+                        "active": False,
+                        "code": "unknown_user",
+                        "message": "No account matches.",
+                        "participation_status": None,
+                        "terms_version": None,
+                    }
+                )
+        return Response(services.access_check(person, programme).as_dict())

@@ -1,0 +1,225 @@
+"""Testers in programmes: invitations, applications, participations and consents."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.db import AppendOnlyModel
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ParticipationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A participant sees their own; a programme's staff see all of that programme."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from programs.models import ProgrammeRole
+
+        staffed = ProgrammeRole.objects.filter(user=user).values("programme_id")
+        return self.filter(Q(user=user) | Q(programme_id__in=staffed))
+
+
+class Participation(models.Model):
+    """One person's membership of one programme as a tester."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        REMOVED = "removed", "Removed"
+
+    # Allowed transitions; each change goes through participants.services.
+    TRANSITIONS = {
+        Status.ACTIVE: {Status.PAUSED, Status.WITHDRAWN, Status.REMOVED},
+        Status.PAUSED: {Status.ACTIVE, Status.WITHDRAWN, Status.REMOVED},
+        Status.WITHDRAWN: set(),
+        Status.REMOVED: set(),
+    }
+    ENDED = (Status.WITHDRAWN, Status.REMOVED)
+
+    class Role(models.TextChoices):
+        TESTER = "tester", "Tester"
+        CREATIVE = "creative", "Creative partner"
+        RED_TEAMER = "red_teamer", "Red teamer"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="participations"
+    )
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="participations"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.TESTER)
+    status_reason = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    via_invitation = models.ForeignKey(
+        "Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payout_reference = models.CharField(
+        max_length=100, blank=True, help_text="The payee reference finance pays to."
+    )
+
+    objects = ParticipationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "programme"], name="one_participation")
+        ]
+        indexes = [models.Index(fields=["programme", "status"])]
+
+    def __str__(self):
+        return f"{self.user} in {self.programme}"
+
+
+class InvitationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from programs.models import ProgrammeRole
+
+        managed = ProgrammeRole.objects.filter(user=user, role=ProgrammeRole.Role.MANAGER).values(
+            "programme_id"
+        )
+        return self.filter(Q(email__iexact=user.email) | Q(programme_id__in=managed))
+
+
+class Invitation(models.Model):
+    """An emailed, expiring invitation to join a programme."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="invitations"
+    )
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decline_reason = models.TextField(blank=True)
+    expires_at = models.DateTimeField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["programme", "status"])]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.programme}"
+
+    @staticmethod
+    def new_token() -> tuple[str, str]:
+        token = secrets.token_urlsafe(32)
+        return token, hash_token(token)
+
+    def is_expired(self, at) -> bool:
+        return self.expires_at <= at
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from programs.models import ProgrammeRole
+
+        managed = ProgrammeRole.objects.filter(user=user, role=ProgrammeRole.Role.MANAGER).values(
+            "programme_id"
+        )
+        return self.filter(Q(user=user) | Q(programme_id__in=managed))
+
+
+class Application(models.Model):
+    """A request to join an open programme, accepted or rejected by a manager with a reason."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="applications"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
+    )
+    motivation = models.TextField()
+    portfolio_url = models.URLField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "user"],
+                condition=Q(status="pending"),
+                name="one_pending_application",
+            )
+        ]
+
+    def __str__(self):
+        return f"Application of {self.user} to {self.programme}"
+
+
+class ConsentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        from programs.models import ProgrammeRole
+
+        staffed = ProgrammeRole.objects.filter(user=user).values("programme_id")
+        return self.filter(Q(participation__user=user) | Q(participation__programme_id__in=staffed))
+
+
+class Consent(AppendOnlyModel):
+    """A participant's acceptance of one exact terms version. Never edited or deleted."""
+
+    participation = models.ForeignKey(
+        Participation, on_delete=models.PROTECT, related_name="consents"
+    )
+    terms_version = models.ForeignKey(
+        "programs.TermsVersion", on_delete=models.PROTECT, related_name="consents"
+    )
+    terms_hash = models.CharField(max_length=64)
+    accepted_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participation", "terms_version"], name="one_consent_per_version"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.participation} accepted v{self.terms_version.number}"

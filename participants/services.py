@@ -1,0 +1,617 @@
+"""Getting into a programme, consenting, leaving, and the access check.
+
+The access check is the one place that decides whether a person may do new
+work (file tickets, submit outputs, log hours) in a programme. Every work
+service calls `require_can_work` first.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import record
+from core.errors import DomainError, NotAllowed
+from core.services import notify
+from programs.models import AccessPause, Programme, TermsVersion
+from programs.selectors import (
+    active_programme_pause,
+    current_terms,
+    required_terms,
+    upcoming_terms,
+)
+
+from .models import Application, Consent, Invitation, Participation, hash_token
+
+User = get_user_model()
+INVITATION_DAYS = 14
+MAX_INVITES_AT_ONCE = 500
+
+
+# --- The access check ------------------------------------------------------------
+
+
+@dataclass
+class AccessStatus:
+    """Whether a person may work in a programme now, and if not, why."""
+
+    active: bool
+    code: str
+    message: str
+    participation: Participation | None = None
+    terms: TermsVersion | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "active": self.active,
+            "code": self.code,
+            "message": self.message,
+            "participation_status": self.participation.status if self.participation else None,
+            "terms_version": self.terms.number if self.terms else None,
+        }
+
+
+def access_check(user, programme: Programme, at=None) -> AccessStatus:
+    """Answer, for one person and one programme, whether access is active now and why not."""
+    at = at or timezone.now()
+    if not user.is_authenticated:
+        return AccessStatus(False, "not_signed_in", "Sign in first.")
+    participation = Participation.objects.filter(user=user, programme=programme).first()
+    if participation is None:
+        return AccessStatus(
+            False, "not_a_participant", "You are not a participant of this programme."
+        )
+    P = Participation.Status
+    if participation.status == P.WITHDRAWN:
+        return AccessStatus(
+            False, "withdrawn", "You have withdrawn from this programme.", participation
+        )
+    if participation.status == P.REMOVED:
+        reason = f" Reason: {participation.status_reason}" if participation.status_reason else ""
+        return AccessStatus(
+            False, "removed", f"You were removed from this programme.{reason}", participation
+        )
+    pause = active_programme_pause(programme, at)
+    if pause is not None:
+        return AccessStatus(
+            False,
+            "programme_paused",
+            f"Access to the whole programme is paused: {pause.reason}",
+            participation,
+        )
+    if programme.status not in Programme.WORKING:
+        return AccessStatus(
+            False,
+            "programme_not_running",
+            f"The programme is {programme.get_status_display().lower()}; no new work is accepted.",
+            participation,
+        )
+    if participation.status == P.PAUSED:
+        own = (
+            AccessPause.objects.filter(participation=participation, ended_at__isnull=True)
+            .order_by("-starts_at")
+            .first()
+        )
+        why = own.reason if own else participation.status_reason
+        return AccessStatus(
+            False, "participant_paused", f"Your access is paused: {why}", participation
+        )
+    terms = current_terms(programme, at)
+    if terms is None:
+        return AccessStatus(
+            False, "no_terms", "The programme has no published terms yet.", participation
+        )
+    needed = required_terms(programme, at)
+    accepted = (
+        Consent.objects.filter(participation=participation, terms_version__programme=programme)
+        .order_by("-terms_version__number")
+        .values_list("terms_version__number", flat=True)
+        .first()
+    )
+    if accepted is None or accepted < needed.number:
+        return AccessStatus(
+            False,
+            "consent_required",
+            f"Accept the terms (version {terms.number}) before doing any further work.",
+            participation,
+            terms,
+        )
+    return AccessStatus(True, "active", "Access is active.", participation, terms)
+
+
+def require_can_work(user, programme: Programme) -> AccessStatus:
+    """Raise NotAllowed with the reason unless the person may do new work now."""
+    status = access_check(user, programme)
+    if not status.active:
+        raise NotAllowed(status.message, code=status.code)
+    return status
+
+
+# --- Invitations ---------------------------------------------------------------------
+
+
+def parse_emails(text: str) -> tuple[list[str], list[str]]:
+    """Split pasted text into valid (deduplicated, lower-case) and invalid addresses."""
+    valid, invalid, seen = [], [], set()
+    for raw in text.replace(",", "\n").replace(";", "\n").split():
+        email = raw.strip().strip("<>").lower()
+        if not email:
+            continue
+        try:
+            validate_email(email)
+        except ValidationError:
+            invalid.append(raw)
+            continue
+        if email not in seen:
+            seen.add(email)
+            valid.append(email)
+    return valid, invalid
+
+
+@transaction.atomic
+def invitations_create(
+    *, actor, programme: Programme, emails: list[str], days_valid: int = INVITATION_DAYS
+) -> list[Invitation]:
+    """Invite people by email. Addresses already in the programme or already invited are skipped."""
+    if not emails:
+        raise DomainError("Give at least one email address.", field="emails")
+    if len(emails) > MAX_INVITES_AT_ONCE:
+        raise DomainError(f"At most {MAX_INVITES_AT_ONCE} invitations at once.", field="emails")
+    now = timezone.now()
+    members = set(
+        Participation.objects.filter(programme=programme, user__email__in=emails).values_list(
+            "user__email", flat=True
+        )
+    )
+    pending = set(
+        Invitation.objects.filter(
+            programme=programme,
+            email__in=emails,
+            status=Invitation.Status.PENDING,
+            expires_at__gt=now,
+        ).values_list("email", flat=True)
+    )
+    created = []
+    for email in emails:
+        if email in members or email in pending:
+            continue
+        token, token_hash = Invitation.new_token()
+        invitation = Invitation.objects.create(
+            programme=programme,
+            email=email,
+            token_hash=token_hash,
+            expires_at=now + timedelta(days=days_valid),
+            invited_by=actor,
+        )
+        record(
+            action="participants.invitation.created",
+            obj=invitation,
+            actor=actor,
+            programme=programme,
+            data={"email": email, "expires_at": invitation.expires_at},
+        )
+        notify(
+            email=email,
+            subject=f"You are invited to {programme.name}",
+            body=(
+                f"{actor.email} invites you to the early-access programme {programme.name} "
+                f"({programme.product}). Read the key facts and the full terms before you "
+                f"decide; the link expires on {invitation.expires_at:%d %b %Y}."
+            ),
+            url=reverse("participants:invitation", args=[token]),
+            dedupe_key=f"invitation:{invitation.pk}",
+            programme=programme,
+        )
+        invitation.plain_token = token  # for the caller's confirmation page and tests
+        created.append(invitation)
+    return created
+
+
+def invitation_by_token(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("programme").filter(token_hash=hash_token(token)).first()
+    )
+    if invitation is None:
+        raise DomainError("This invitation link is not valid.", code="not_found")
+    return invitation
+
+
+def _check_invitation_open(invitation: Invitation) -> None:
+    if invitation.status != Invitation.Status.PENDING:
+        raise DomainError(
+            f"This invitation was already {invitation.get_status_display().lower()}.",
+            code="closed",
+        )
+    if invitation.is_expired(timezone.now()):
+        raise DomainError(
+            "This invitation has expired. Ask the programme's managers for a new one.",
+            code="expired",
+        )
+
+
+@transaction.atomic
+def invitation_accept(*, user, token: str) -> Participation:
+    """Join the programme through an invitation. Consent to the terms is the next step."""
+    invitation = invitation_by_token(token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    _check_invitation_open(invitation)
+    if user.email.lower() != invitation.email.lower():
+        raise NotAllowed(
+            f"This invitation is for {invitation.email}; you are signed in as {user.email}."
+        )
+    participation = _join(user=user, programme=invitation.programme, actor=user, via=invitation)
+    invitation.status = Invitation.Status.ACCEPTED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    record(
+        action="participants.invitation.accepted",
+        obj=invitation,
+        actor=user,
+        programme=invitation.programme,
+        subject=user,
+    )
+    return participation
+
+
+@transaction.atomic
+def invitation_decline(*, token: str, reason: str = "", user=None) -> Invitation:
+    invitation = invitation_by_token(token)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    _check_invitation_open(invitation)
+    invitation.status = Invitation.Status.DECLINED
+    invitation.decline_reason = reason.strip()
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "decline_reason", "responded_at"])
+    record(
+        action="participants.invitation.declined",
+        obj=invitation,
+        actor=user,
+        programme=invitation.programme,
+        data={"reason": invitation.decline_reason},
+    )
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != Invitation.Status.PENDING:
+        raise DomainError("Only a pending invitation can be revoked.")
+    invitation.status = Invitation.Status.REVOKED
+    invitation.responded_at = timezone.now()
+    invitation.save(update_fields=["status", "responded_at"])
+    record(
+        action="participants.invitation.revoked",
+        obj=invitation,
+        actor=actor,
+        programme=invitation.programme,
+    )
+    return invitation
+
+
+def _join(*, user, programme: Programme, actor, via: Invitation | None = None) -> Participation:
+    existing = (
+        Participation.objects.select_for_update().filter(user=user, programme=programme).first()
+    )
+    if existing is not None:
+        if existing.status in Participation.ENDED:
+            raise DomainError(
+                f"You have {existing.get_status_display().lower()} from this programme before; "
+                "ask its managers to re-admit you.",
+                code="ended",
+            )
+        return existing
+    participation = Participation.objects.create(
+        user=user,
+        programme=programme,
+        via_invitation=via,
+        status=Participation.Status.ACTIVE,
+        status_changed_at=timezone.now(),
+    )
+    record(
+        action="participants.participation.joined",
+        obj=participation,
+        actor=actor,
+        programme=programme,
+        subject=user,
+        data={"via": "invitation" if via else "application"},
+    )
+    return participation
+
+
+# --- Applications ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def application_submit(
+    *, user, programme: Programme, motivation: str, portfolio_url: str = ""
+) -> Application:
+    if programme.status != Programme.Status.OPEN:
+        raise DomainError("This programme is not taking applications.", code="closed")
+    if Participation.objects.filter(user=user, programme=programme).exists():
+        raise DomainError("You are already in this programme.")
+    if Application.objects.filter(
+        user=user, programme=programme, status=Application.Status.PENDING
+    ).exists():
+        raise DomainError("You have already applied; your application is waiting for a decision.")
+    if not motivation.strip():
+        raise DomainError("Say briefly why you want to take part.", field="motivation")
+    application = Application.objects.create(
+        user=user, programme=programme, motivation=motivation.strip(), portfolio_url=portfolio_url
+    )
+    record(
+        action="participants.application.submitted",
+        obj=application,
+        actor=user,
+        programme=programme,
+        subject=user,
+    )
+    return application
+
+
+@transaction.atomic
+def application_decide(
+    *, actor, application: Application, accept: bool, reason: str
+) -> Application:
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != Application.Status.PENDING:
+        raise DomainError("This application was already decided.")
+    reason = reason.strip()
+    if not accept and not reason:
+        raise DomainError("A rejection needs a reason the applicant will read.", field="reason")
+    application.status = Application.Status.ACCEPTED if accept else Application.Status.REJECTED
+    application.decision_reason = reason
+    application.decided_by = actor
+    application.decided_at = timezone.now()
+    application.save(update_fields=["status", "decision_reason", "decided_by", "decided_at"])
+    if accept:
+        _join(user=application.user, programme=application.programme, actor=actor)
+    record(
+        action="participants.application.decided",
+        obj=application,
+        actor=actor,
+        programme=application.programme,
+        subject=application.user,
+        data={"outcome": application.status, "reason": reason},
+    )
+    notify(
+        user=application.user,
+        subject=f"Your application to {application.programme.name} was {application.status}",
+        body=(reason or "Welcome! Read and accept the terms in your portal to start."),
+        url=reverse("participants:home"),
+        dedupe_key=f"application-decided:{application.pk}",
+        programme=application.programme,
+    )
+    return application
+
+
+# --- Consent ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def consent_accept(
+    *, user, programme: Programme, terms: TermsVersion, seen_hash: str, ip: str | None = None
+) -> Consent:
+    """Record that the participant accepted this exact version, as they saw it.
+
+    `seen_hash` is the hash of the version shown on the consent screen; if it
+    does not match, the person did not see these terms and nothing is recorded.
+    """
+    participation = (
+        Participation.objects.select_for_update().filter(user=user, programme=programme).first()
+    )
+    if participation is None:
+        raise NotAllowed("You are not a participant of this programme.")
+    if participation.status in Participation.ENDED:
+        raise NotAllowed(
+            f"You have {participation.get_status_display().lower()}; there is nothing to accept."
+        )
+    if terms.programme_id != programme.pk or not terms.is_published:
+        raise DomainError("These terms are not published for this programme.")
+    if seen_hash != terms.content_hash:
+        raise DomainError(
+            "The terms you were shown are not these terms. Reload the page and read them again.",
+            code="hash_mismatch",
+        )
+    offered = {t.pk for t in (current_terms(programme), upcoming_terms(programme)) if t}
+    if terms.pk not in offered:
+        raise DomainError("A newer version of these terms exists; accept that one instead.")
+    existing = Consent.objects.filter(participation=participation, terms_version=terms).first()
+    if existing:
+        return existing
+    consent = Consent.objects.create(
+        participation=participation,
+        terms_version=terms,
+        terms_hash=terms.content_hash,
+        accepted_at=timezone.now(),
+        ip_address=ip,
+    )
+    record(
+        action="participants.consent.accepted",
+        obj=consent,
+        actor=user,
+        programme=programme,
+        subject=user,
+        data={"terms_version": terms.number, "terms_hash": terms.content_hash},
+    )
+    return consent
+
+
+# --- Membership -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def participation_withdraw(
+    *, user, participation: Participation, reason: str = ""
+) -> Participation:
+    """Leave a programme. Records, ledger and pending reviews are kept; deadlines keep running."""
+    participation = Participation.objects.select_for_update().get(pk=participation.pk)
+    if participation.user_id != user.pk:
+        raise NotAllowed("Only the participant can withdraw themselves.")
+    return _set_status(
+        participation=participation,
+        status=Participation.Status.WITHDRAWN,
+        reason=reason.strip() or "Withdrew.",
+        actor=user,
+    )
+
+
+@transaction.atomic
+def participation_remove(*, actor, participation: Participation, reason: str) -> Participation:
+    participation = Participation.objects.select_for_update().get(pk=participation.pk)
+    if not reason.strip():
+        raise DomainError("Removing a participant needs a reason they will read.", field="reason")
+    return _set_status(
+        participation=participation,
+        status=Participation.Status.REMOVED,
+        reason=reason.strip(),
+        actor=actor,
+    )
+
+
+def _set_status(*, participation: Participation, status: str, reason: str, actor) -> Participation:
+    old = participation.status
+    if status not in Participation.TRANSITIONS[old]:
+        raise DomainError(
+            f"A participation that is {participation.get_status_display().lower()} cannot become "
+            f"{Participation.Status(status).label.lower()}."
+        )
+    participation.status = status
+    participation.status_reason = reason
+    participation.status_changed_at = timezone.now()
+    participation.save(update_fields=["status", "status_reason", "status_changed_at"])
+    record(
+        action="participants.participation.status_changed",
+        obj=participation,
+        actor=actor,
+        programme=participation.programme,
+        subject=participation.user,
+        data={"from": old, "to": status, "reason": reason},
+    )
+    if actor is None or actor.pk != participation.user_id:
+        notify(
+            user=participation.user,
+            subject=f"Your participation in {participation.programme.name} is now {status}",
+            body=f"Reason: {reason}",
+            url=reverse("participants:home"),
+            dedupe_key=f"participation-status:{participation.pk}:{status}:{participation.status_changed_at.timestamp()}",
+            programme=participation.programme,
+        )
+    return participation
+
+
+# --- Access pauses ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pause_start(
+    *,
+    actor,
+    programme: Programme,
+    reason: str,
+    participation: Participation | None = None,
+    expected_end=None,
+) -> AccessPause:
+    """Pause new work for the whole programme or one participant, with a reason they read."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("A pause needs a reason the participants will read.", field="reason")
+    now = timezone.now()
+    if expected_end and expected_end <= now:
+        raise DomainError("The expected end must be in the future.", field="expected_end")
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    if participation is None:
+        if active_programme_pause(programme, now):
+            raise DomainError("The programme is already paused.")
+        affected = list(
+            Participation.objects.filter(
+                programme=programme, status=Participation.Status.ACTIVE
+            ).select_related("user")
+        )
+    else:
+        participation = Participation.objects.select_for_update().get(pk=participation.pk)
+        if participation.programme_id != programme.pk:
+            raise DomainError("That participant is not in this programme.")
+        if participation.status != Participation.Status.ACTIVE:
+            raise DomainError("Only an active participant can be paused.")
+        affected = [participation]
+    pause = AccessPause.objects.create(
+        programme=programme,
+        participation=participation,
+        reason=reason,
+        starts_at=now,
+        expected_end=expected_end,
+        created_by=actor,
+        previous_programme_status=programme.status if participation is None else "",
+    )
+    if participation is None:
+        programme.status = Programme.Status.PAUSED
+        programme.save(update_fields=["status"])
+    else:
+        _set_status(
+            participation=participation,
+            status=Participation.Status.PAUSED,
+            reason=reason,
+            actor=actor,
+        )
+    record(
+        action="programs.pause.started",
+        obj=pause,
+        actor=actor,
+        programme=programme,
+        subject=participation.user if participation else None,
+        data={
+            "scope": "participant" if participation else "programme",
+            "reason": reason,
+            "expected_end": expected_end,
+        },
+    )
+    until = f" Expected end: {expected_end:%d %b %Y %H:%M} UTC." if expected_end else ""
+    for p in affected:
+        notify(
+            user=p.user,
+            subject=f"Access to {programme.name} is paused",
+            body=f"Reason: {reason}.{until} You can still read, withdraw and appeal; "
+            "review deadlines keep running.",
+            url=reverse("participants:home"),
+            dedupe_key=f"pause:{pause.pk}:{p.pk}",
+            programme=programme,
+        )
+    return pause
+
+
+@transaction.atomic
+def pause_end(*, actor, pause: AccessPause) -> AccessPause:
+    pause = AccessPause.objects.select_for_update().get(pk=pause.pk)
+    if pause.ended_at is not None:
+        raise DomainError("This pause has already ended.")
+    pause.ended_at = timezone.now()
+    pause.ended_by = actor
+    pause.save(update_fields=["ended_at", "ended_by"])
+    programme = pause.programme
+    if pause.participation_id is None:
+        programme.status = pause.previous_programme_status or Programme.Status.RUNNING
+        programme.save(update_fields=["status"])
+    else:
+        participation = Participation.objects.select_for_update().get(pk=pause.participation_id)
+        if participation.status == Participation.Status.PAUSED:
+            _set_status(
+                participation=participation,
+                status=Participation.Status.ACTIVE,
+                reason="Pause ended.",
+                actor=actor,
+            )
+    record(
+        action="programs.pause.ended",
+        obj=pause,
+        actor=actor,
+        programme=programme,
+        subject=pause.participation.user if pause.participation_id else None,
+        data={"duration_seconds": int((pause.ended_at - pause.starts_at).total_seconds())},
+    )
+    return pause

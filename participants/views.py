@@ -1,0 +1,261 @@
+"""The participant portal: my programmes, what needs my action, consent, joining and leaving."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from programs.models import Programme
+from programs.selectors import current_terms, upcoming_terms
+from programs.services import terms_diff
+
+from . import services
+from .forms import ApplicationForm, ConsentForm, ReasonForm
+from .models import Application, Consent, Invitation, Participation
+
+
+@login_required
+def home(request):
+    user = request.user
+    participations = list(
+        Participation.objects.visible_to(user).filter(user=user).select_related("programme")
+    )
+    rows = [(p, services.access_check(user, p.programme)) for p in participations]
+    invitations = Invitation.objects.filter(
+        email__iexact=user.email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
+    ).select_related("programme")
+    applications = (
+        Application.objects.visible_to(user).filter(user=user).select_related("programme")
+    )
+    return render(
+        request,
+        "participants/home.html",
+        {
+            "rows": rows,
+            "needs_action": [r for r in rows if r[1].code == "consent_required"],
+            "invitations": invitations,
+            "applications": applications,
+        },
+    )
+
+
+def _my_participation(request, slug) -> Participation:
+    return get_object_or_404(
+        Participation.objects.visible_to(request.user).select_related("programme"),
+        user=request.user,
+        programme__slug=slug,
+    )
+
+
+@login_required
+def programme(request, slug):
+    participation = _my_participation(request, slug)
+    consents = (
+        Consent.objects.visible_to(request.user)
+        .filter(participation=participation)
+        .select_related("terms_version")
+        .order_by("-accepted_at")
+    )
+    return render(
+        request,
+        "participants/programme.html",
+        {
+            "participation": participation,
+            "programme": participation.programme,
+            "access": services.access_check(request.user, participation.programme),
+            "terms": current_terms(participation.programme),
+            "consents": consents,
+        },
+    )
+
+
+@login_required
+def consent(request, slug):
+    """The consent screen: key facts on top, the full terms, what changed since my last consent."""
+    participation = _my_participation(request, slug)
+    programme = participation.programme
+    terms = upcoming_terms(programme) or current_terms(programme)
+    if terms is None:
+        messages.info(request, "This programme has no published terms yet.")
+        return redirect("participants:programme", slug=slug)
+    last = (
+        Consent.objects.filter(participation=participation)
+        .select_related("terms_version")
+        .order_by("-terms_version__number")
+        .first()
+    )
+    already = last is not None and last.terms_version_id == terms.pk
+    form = ConsentForm(request.POST or None, initial={"terms_hash": terms.content_hash})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_accept(
+                user=request.user,
+                programme=programme,
+                terms=terms,
+                seen_hash=form.cleaned_data["terms_hash"],
+                ip=request.META.get("REMOTE_ADDR"),
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"You accepted version {terms.number} of the terms.")
+            return redirect("participants:programme", slug=slug)
+    diff = (
+        terms_diff(last.terms_version, terms)
+        if last and last.terms_version.number < terms.number
+        else None
+    )
+    return render(
+        request,
+        "participants/consent.html",
+        {
+            "programme": programme,
+            "terms": terms,
+            "form": form,
+            "already": already,
+            "diff": diff,
+            "participation": participation,
+            "now": timezone.now(),
+        },
+    )
+
+
+def invitation(request, token):
+    """Open to anyone with the link: read the key facts, then accept (signed in) or decline."""
+    try:
+        invite = services.invitation_by_token(token)
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    terms = current_terms(invite.programme)
+    decline_form = ReasonForm(request.POST or None, prefix="decline")
+    error = None
+    if request.method == "POST":
+        try:
+            if "accept" in request.POST:
+                if not request.user.is_authenticated:
+                    return redirect(f"/accounts/login/?next={request.path}")
+                services.invitation_accept(user=request.user, token=token)
+                messages.success(
+                    request, f"Welcome to {invite.programme.name}. Read and accept the terms."
+                )
+                return redirect("participants:consent", slug=invite.programme.slug)
+            if "decline" in request.POST and decline_form.is_valid():
+                services.invitation_decline(
+                    token=token,
+                    reason=decline_form.cleaned_data["reason"],
+                    user=request.user if request.user.is_authenticated else None,
+                )
+                messages.info(request, "You declined the invitation. Thank you for telling us.")
+                return redirect("programs:detail", slug=invite.programme.slug)
+        except DomainError as exc:
+            error = exc.message
+    return render(
+        request,
+        "participants/invitation.html",
+        {
+            "invite": invite,
+            "programme": invite.programme,
+            "terms": terms,
+            "decline_form": decline_form,
+            "error": error,
+            "expired": invite.is_expired(timezone.now()),
+        },
+    )
+
+
+@login_required
+def apply(request, slug):
+    programme = get_object_or_404(Programme.objects.visible_to(request.user), slug=slug)
+    form = ApplicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.application_submit(
+                user=request.user,
+                programme=programme,
+                motivation=form.cleaned_data["motivation"],
+                portfolio_url=form.cleaned_data["portfolio_url"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Your application was sent. You will hear back by email.")
+            return redirect("participants:home")
+    return render(
+        request,
+        "participants/apply.html",
+        {"programme": programme, "form": form, "terms": current_terms(programme)},
+    )
+
+
+@login_required
+@require_POST
+def withdraw(request, slug):
+    participation = _my_participation(request, slug)
+    form = ReasonForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.participation_withdraw(
+            user=request.user, participation=participation, reason=reason
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            f"You withdrew from {participation.programme.name}. Your records, pay and pending "
+            "reviews are kept.",
+        )
+    return redirect("participants:programme", slug=slug)
+
+
+@login_required
+def tokens(request):
+    """Personal API tokens: create (shown once), list, revoke."""
+    from core.api import token_create, token_revoke
+    from core.models import ApiToken
+
+    from .forms import TokenForm
+
+    form = TokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and "revoke" in request.POST:
+        token = get_object_or_404(ApiToken, user=request.user, pk=request.POST.get("revoke"))
+        token_revoke(user=request.user, token=token)
+        messages.success(request, f"The token “{token.name}” was revoked.")
+        return redirect("participants:tokens")
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, created = token_create(
+                user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            form = TokenForm()
+    return render(
+        request,
+        "participants/tokens.html",
+        {
+            "form": form,
+            "created": created,
+            "tokens": ApiToken.objects.filter(user=request.user),
+        },
+    )
+
+
+@login_required
+def my_data(request):
+    """What we hold about me, and the archive to download it."""
+    from django.http import HttpResponse
+
+    from .selectors import my_data_archive
+
+    if request.GET.get("download"):
+        response = HttpResponse(my_data_archive(request.user), content_type="application/zip")
+        stamp = timezone.now().strftime("%Y%m%d")
+        response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.zip"'
+        return response
+    return render(request, "participants/my_data.html")

@@ -1,0 +1,38 @@
+"""The FilterSet of the staff participants list (shared with the API and exports)."""
+
+import django_filters
+from django.db.models import Exists, OuterRef
+
+from participants.models import Consent, Participation
+
+
+class ParticipationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=Participation.Status.choices)
+    role = django_filters.ChoiceFilter(choices=Participation.Role.choices)
+    consent = django_filters.ChoiceFilter(
+        label="Consent",
+        choices=[("current", "Accepted the terms in force"), ("pending", "Must accept the terms")],
+        method="filter_consent",
+    )
+    q = django_filters.CharFilter(
+        label="Email contains", field_name="user__email", lookup_expr="icontains"
+    )
+
+    class Meta:
+        model = Participation
+        fields = ["status", "role", "consent", "q"]
+
+    def __init__(self, *args, required_terms=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.required_terms = required_terms
+
+    def filter_consent(self, queryset, name, value):
+        if self.required_terms is None:
+            return queryset if value == "pending" else queryset.none()
+        current = Consent.objects.filter(
+            participation=OuterRef("pk"),
+            terms_version__programme=self.required_terms.programme_id,
+            terms_version__number__gte=self.required_terms.number,
+        )
+        queryset = queryset.annotate(has_current=Exists(current))
+        return queryset.filter(has_current=(value == "current"))

@@ -1,0 +1,128 @@
+from decimal import Decimal
+
+from django import forms
+
+from core.models import WebhookEndpoint
+
+from .models import Programme, ProgrammeRole, TermsVersion
+
+
+class ProgrammeForm(forms.ModelForm):
+    class Meta:
+        model = Programme
+        fields = [
+            "name",
+            "slug",
+            "product",
+            "summary",
+            "currency",
+            "reference_hourly_rate",
+            "approval_threshold",
+        ]
+        help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
+
+    def clean_currency(self):
+        value = self.cleaned_data["currency"].upper()
+        if len(value) != 3 or not value.isalpha():
+            raise forms.ValidationError("Use a three-letter ISO currency code, e.g. EUR.")
+        return value
+
+
+class ProgrammeSettingsForm(ProgrammeForm):
+    class Meta(ProgrammeForm.Meta):
+        fields = [f for f in ProgrammeForm.Meta.fields if f != "slug"]
+
+
+class TermsForm(forms.ModelForm):
+    """The terms editor. The bounty table is four amount fields, one per severity."""
+
+    expected_activities = forms.MultipleChoiceField(
+        choices=TermsVersion.Activity.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    bounty_low = forms.DecimalField(label="Bounty: low", required=False, min_value=0)
+    bounty_medium = forms.DecimalField(label="Bounty: medium", required=False, min_value=0)
+    bounty_high = forms.DecimalField(label="Bounty: high", required=False, min_value=0)
+    bounty_critical = forms.DecimalField(label="Bounty: critical", required=False, min_value=0)
+
+    class Meta:
+        model = TermsVersion
+        # The deal's own fields, in their order; the bounty table is edited as four amounts.
+        fields = ["change_summary", "material_change"] + [
+            f for f in TermsVersion.TERMS_FIELDS if f not in ("bounty_table", "material_change")
+        ]
+        widgets = {
+            "nda_until": forms.DateInput(attrs={"type": "date"}),
+            "body": forms.Textarea(attrs={"rows": 10}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        table = (self.instance.bounty_table or {}) if self.instance else {}
+        for severity in TermsVersion.SEVERITIES:
+            if table.get(severity) not in (None, ""):
+                self.fields[f"bounty_{severity}"].initial = Decimal(str(table[severity]))
+
+    def clean(self):
+        cleaned = super().clean()
+        table = {}
+        for severity in TermsVersion.SEVERITIES:
+            amount = cleaned.get(f"bounty_{severity}")
+            if amount is not None:
+                table[severity] = str(amount)
+        cleaned["bounty_table"] = table
+        return cleaned
+
+    def terms_values(self) -> dict:
+        values = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        values["bounty_table"] = self.cleaned_data["bounty_table"]
+        return values
+
+
+class InviteForm(forms.Form):
+    emails = forms.CharField(
+        label="Email addresses",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One or many, separated by new lines, commas or spaces.",
+    )
+    days_valid = forms.IntegerField(
+        label="Link valid for (days)", min_value=1, max_value=90, initial=14
+    )
+
+
+class RoleForm(forms.Form):
+    email = forms.EmailField(label="Email of an existing account")
+    role = forms.ChoiceField(choices=ProgrammeRole.Role.choices)
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (the participants will read it)", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expected_end = forms.DateTimeField(
+        label="Expected end (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[c for c in Programme.Status.choices if c[0] != Programme.Status.PAUSED]
+    )
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (the applicant will read it)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
+    )

@@ -1,0 +1,118 @@
+"""The plain-language key-facts box, generated from the structured terms.
+
+Hand-written because it is the product's own voice: short sentences a tester
+reads before consenting, in the order that matters most to them (pay, approval,
+confidentiality, use of their work, the right to leave).
+"""
+
+from decimal import Decimal
+
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+
+
+def money(amount, currency: str) -> str:
+    if amount is None:
+        return "an unstated amount"
+    amount = Decimal(str(amount))
+    text = f"{amount:,.2f}"
+    symbol = SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def _join(words: list[str]) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def pay_sentence(t) -> str:
+    P = t.PayModel
+    if t.pay_model == P.UNPAID:
+        sentence = "Unpaid."
+    elif t.pay_model == P.HOURLY:
+        sentence = f"Paid {money(t.hourly_rate, t.currency)} per hour worked."
+    elif t.pay_model == P.STIPEND:
+        period = t.get_stipend_period_display() or "period"
+        sentence = f"Stipend of {money(t.stipend_amount, t.currency)} per {period}."
+    elif t.pay_model == P.BOUNTY:
+        parts = [
+            f"{sev} {money(t.bounty_for(sev), t.currency)}"
+            for sev in t.SEVERITIES
+            if t.bounty_for(sev) is not None
+        ]
+        sentence = "Paid per accepted finding" + (f": {', '.join(parts)}." if parts else ".")
+    elif t.pay_model == P.PRIZE_ONLY:
+        sentence = "No pay; prizes only" + (
+            f" ({t.prize_description})." if t.prize_description else "."
+        )
+    else:
+        sentence = f"Grant of {money(t.grant_amount, t.currency)}."
+    if t.payment_schedule and t.pay_model != P.UNPAID:
+        sentence = sentence[:-1] + f", {t.payment_schedule}."
+    return sentence
+
+
+def key_facts(t) -> list[str]:
+    facts = [pay_sentence(t)]
+    if t.in_kind_benefits:
+        facts.append(f"In kind: {t.in_kind_benefits}.")
+
+    activities = [label.lower() for label in t.activity_labels()]
+    if t.expected_hours_per_week:
+        hours = Decimal(str(t.expected_hours_per_week)).normalize()
+        work = f"About {hours:f} h a week expected"
+        facts.append(work + (f" of {_join(activities)}." if activities else "."))
+    elif activities:
+        facts.append(f"Expected: {_join(activities)}; no set hours.")
+
+    A = t.ApprovalScope
+    if t.approval_scope == A.NONE:
+        facts.append("Outputs may be shared without approval.")
+    else:
+        if t.approval_scope == A.EVERY_OUTPUT:
+            facts.append("Every output needs approval before sharing.")
+        else:
+            facts.append("Outputs need approval before public sharing.")
+        if t.review_deadline_hours:
+            after = (
+                "deemed approved"
+                if t.on_missed_deadline == t.OnMissedDeadline.DEEMED_APPROVED
+                else "escalated to managers"
+            )
+            facts.append(f"Review within {t.review_deadline_hours} h, else {after}.")
+        else:
+            facts.append("No review deadline.")
+        facts.append("Rejections can be appealed." if t.appeals_allowed else "No appeals.")
+
+    if t.nda:
+        if t.nda_until:
+            until = f" until {t.nda_until:%-d %B %Y}"
+        elif t.nda_until_text:
+            until = f" {t.nda_until_text}"
+        else:
+            until = " with no end date"
+        facts.append(f"NDA{until}.")
+        if t.nda_public_scope:
+            facts.append(f"You may say in public: {t.nda_public_scope}.")
+    else:
+        facts.append("No NDA.")
+
+    T = t.TrainingUse
+    facts.append(
+        {
+            T.NO: "Your outputs are not used for training.",
+            T.OPT_IN: "Your outputs are used for training only if you opt in.",
+            T.YES: "Your outputs may be used for training.",
+        }[t.training_use]
+    )
+    if t.credit_attribution:
+        facts.append(f"Credit: {t.credit_attribution}.")
+    if t.voluntary and t.right_to_withdraw:
+        facts.append("Voluntary; you may withdraw at any time.")
+    elif not t.right_to_withdraw:
+        facts.append("You may not withdraw freely.")
+    if t.notice_period_days:
+        facts.append(f"Changes announced {t.notice_period_days} days ahead.")
+    else:
+        facts.append("Changes may take effect without notice.")
+    return [f.replace("..", ".") for f in facts]

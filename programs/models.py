@@ -1,0 +1,387 @@
+"""Programmes, their staff, and the versioned terms that testers consent to."""
+
+import hashlib
+import json
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class ProgrammeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Public programmes for everyone; drafts only for their own staff."""
+        public = ~Q(status=Programme.Status.DRAFT)
+        if not user.is_authenticated:
+            return self.filter(public)
+        if user.is_superuser:
+            return self
+        staffed = ProgrammeRole.objects.filter(user=user).values("programme_id")
+        return self.filter(public | Q(pk__in=staffed))
+
+    def managed_by(self, user):
+        return self.with_role(user, ProgrammeRole.Role.MANAGER)
+
+    def with_role(self, user, *roles):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            pk__in=ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
+        )
+
+
+class Programme(models.Model):
+    """An early-access programme for one product under test, run by its staff."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open for applications"
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        CLOSED = "closed", "Closed"
+
+    # Statuses in which participants may do new work (if nothing else blocks them).
+    WORKING = (Status.OPEN, Status.RUNNING)
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    product = models.CharField(max_length=120, help_text="The product under test.")
+    summary = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    currency = models.CharField(max_length=3, default="EUR")
+    reference_hourly_rate = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Stated rate used to estimate the value of unpaid hours on the public page.",
+    )
+    approval_threshold = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Ledger entries above this amount need two different approvers.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProgrammeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("programs:detail", args=[self.slug])
+
+
+class ProgrammeRole(models.Model):
+    """A staff role of one person in one programme. Roles are per programme."""
+
+    class Role(models.TextChoices):
+        MANAGER = "manager", "Manager"
+        REVIEWER = "reviewer", "Reviewer"
+        FINANCE = "finance", "Finance"
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="programme_roles"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "user", "role"], name="unique_role")
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} of {self.programme}"
+
+
+class TermsVersionQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=TermsVersion.Status.PUBLISHED)
+
+    def effective(self, at):
+        return self.published().filter(effective_at__lte=at)
+
+
+class TermsVersion(models.Model):
+    """One version of the deal between a programme and its testers.
+
+    Drafted, then published; once published it never changes, and `content_hash`
+    (sha256 over every term) is what each consent records.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    class Activity(models.TextChoices):
+        BUG_TESTING = "bug_testing", "Bug testing"
+        FEEDBACK = "feedback", "Feedback"
+        RED_TEAMING = "red_teaming", "Red teaming"
+        CREATIVE_WORK = "creative_work", "Creative work"
+
+    class PayModel(models.TextChoices):
+        UNPAID = "unpaid", "Unpaid"
+        STIPEND = "stipend", "Stipend"
+        HOURLY = "hourly", "Hourly"
+        BOUNTY = "bounty", "Per accepted finding"
+        PRIZE_ONLY = "prize_only", "Prize only"
+        GRANT = "grant", "Grant"
+
+    class StipendPeriod(models.TextChoices):
+        WEEKLY = "weekly", "week"
+        MONTHLY = "monthly", "month"
+
+    class ApprovalScope(models.TextChoices):
+        NONE = "none", "Not required"
+        PUBLIC_SHARING = "public_sharing", "Required before public sharing"
+        EVERY_OUTPUT = "every_output", "Required for every output"
+
+    class OnMissedDeadline(models.TextChoices):
+        DEEMED_APPROVED = "deemed_approved", "Deemed approved"
+        ESCALATED = "escalated", "Escalated to managers"
+
+    class TrainingUse(models.TextChoices):
+        NO = "no", "No"
+        OPT_IN = "opt_in", "Only if the participant opts in"
+        YES = "yes", "Yes"
+
+    SEVERITIES = ("low", "medium", "high", "critical")
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="terms")
+    number = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    material_change = models.BooleanField(
+        default=True,
+        help_text="A material change must be accepted again by every participant before "
+        "further work, and takes effect only after the notice period.",
+    )
+    change_summary = models.CharField(max_length=300, blank=True)
+
+    # Labour
+    expected_activities = models.JSONField(default=list, blank=True)
+    expected_hours_per_week = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, blank=True
+    )
+
+    # Pay
+    pay_model = models.CharField(max_length=12, choices=PayModel.choices, default=PayModel.UNPAID)
+    currency = models.CharField(max_length=3, default="EUR")
+    hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    stipend_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    stipend_period = models.CharField(
+        max_length=10, choices=StipendPeriod.choices, blank=True, default=""
+    )
+    bounty_table = models.JSONField(
+        default=dict, blank=True, help_text="Amount per accepted finding, by severity."
+    )
+    prize_description = models.CharField(max_length=300, blank=True)
+    grant_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    payment_schedule = models.CharField(max_length=200, blank=True)
+    in_kind_benefits = models.CharField(max_length=300, blank=True)
+
+    # Output approval
+    approval_scope = models.CharField(
+        max_length=16, choices=ApprovalScope.choices, default=ApprovalScope.NONE
+    )
+    review_deadline_hours = models.PositiveIntegerField(null=True, blank=True)
+    on_missed_deadline = models.CharField(
+        max_length=16, choices=OnMissedDeadline.choices, blank=True, default=""
+    )
+    appeals_allowed = models.BooleanField(default=True)
+
+    # Confidentiality
+    nda = models.BooleanField(default=False)
+    nda_public_scope = models.CharField(
+        max_length=300, blank=True, help_text="What participants may say in public."
+    )
+    nda_until = models.DateField(null=True, blank=True)
+    nda_until_text = models.CharField(
+        max_length=100, blank=True, help_text='For an open end, e.g. "until launch".'
+    )
+
+    # Use of participants' work
+    training_use = models.CharField(
+        max_length=6, choices=TrainingUse.choices, default=TrainingUse.NO
+    )
+    credit_attribution = models.CharField(max_length=300, blank=True)
+
+    # Participation
+    voluntary = models.BooleanField(default=True)
+    right_to_withdraw = models.BooleanField(default=True)
+    notice_period_days = models.PositiveIntegerField(default=14)
+    pause_policy = models.CharField(
+        max_length=300, blank=True, help_text="When the organiser may pause access."
+    )
+
+    body = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    effective_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    content_hash = models.CharField(max_length=64, blank=True)
+
+    objects = TermsVersionQuerySet.as_manager()
+
+    # Every field that is part of the deal; the content hash covers exactly these.
+    TERMS_FIELDS = (
+        "expected_activities",
+        "expected_hours_per_week",
+        "pay_model",
+        "currency",
+        "hourly_rate",
+        "stipend_amount",
+        "stipend_period",
+        "bounty_table",
+        "prize_description",
+        "grant_amount",
+        "payment_schedule",
+        "in_kind_benefits",
+        "approval_scope",
+        "review_deadline_hours",
+        "on_missed_deadline",
+        "appeals_allowed",
+        "nda",
+        "nda_public_scope",
+        "nda_until",
+        "nda_until_text",
+        "training_use",
+        "credit_attribution",
+        "voluntary",
+        "right_to_withdraw",
+        "notice_period_days",
+        "pause_policy",
+        "material_change",
+        "body",
+    )
+
+    class Meta:
+        ordering = ["programme", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="unique_terms_number")
+        ]
+
+    def __str__(self):
+        return f"{self.programme} terms v{self.number}"
+
+    def get_absolute_url(self):
+        return reverse("programs:terms", args=[self.programme.slug, self.number])
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    def content(self) -> dict:
+        """The terms as plain data: what is hashed, diffed and exported."""
+        out = {}
+        for name in self.TERMS_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, Decimal):
+                value = str(value)
+            out[name] = value
+        return out
+
+    def compute_hash(self) -> str:
+        payload = json.dumps(
+            {"programme": self.programme.slug, "number": self.number, **self.content()},
+            sort_keys=True,
+            separators=(",", ":"),
+            cls=DjangoJSONEncoder,
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def activity_labels(self) -> list[str]:
+        labels = dict(self.Activity.choices)
+        return [str(labels.get(a, a)) for a in (self.expected_activities or [])]
+
+    def bounty_for(self, severity: str) -> Decimal | None:
+        value = (self.bounty_table or {}).get(severity)
+        return Decimal(str(value)) if value not in (None, "") else None
+
+    def requires_approval(self, *, public: bool = True) -> bool:
+        """Whether an output needs the programme's approval before this use."""
+        if self.approval_scope == self.ApprovalScope.EVERY_OUTPUT:
+            return True
+        if self.approval_scope == self.ApprovalScope.PUBLIC_SHARING:
+            return public
+        return False
+
+    def key_facts(self) -> list[str]:
+        from .keyfacts import key_facts
+
+        return key_facts(self)
+
+
+class AccessPause(models.Model):
+    """A pause of access, for the whole programme or one participation.
+
+    During a pause no new work is accepted; reading, withdrawing, appeals and
+    review deadlines go on.
+    """
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="pauses")
+    participation = models.ForeignKey(
+        "participants.Participation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pauses",
+        help_text="Empty for a programme-wide pause.",
+    )
+    reason = models.TextField()
+    starts_at = models.DateTimeField()
+    expected_end = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    previous_programme_status = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["programme", "ended_at"])]
+
+    def __str__(self):
+        scope = self.participation.user if self.participation_id else "everyone"
+        return f"Pause of {self.programme} for {scope}"
+
+    @property
+    def is_programme_wide(self):
+        return self.participation_id is None
+
+    def is_active(self, at) -> bool:
+        return self.starts_at <= at and (self.ended_at is None or self.ended_at > at)
+
+
+class TransparencySnapshot(models.Model):
+    """The public figures of a programme as computed at one time (see programs.transparency)."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="snapshots")
+    computed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    figures = models.JSONField(encoder=DjangoJSONEncoder)
+
+    class Meta:
+        indexes = [models.Index(fields=["programme", "-computed_at"])]
+
+    def __str__(self):
+        return f"{self.programme} figures as of {self.computed_at:%Y-%m-%d %H:%M}"

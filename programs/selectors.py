@@ -1,0 +1,78 @@
+"""Reads about programmes and terms that several pages, the API and services share."""
+
+from collections import defaultdict
+
+from django.utils import timezone
+
+from .models import AccessPause, Programme, ProgrammeRole, TermsVersion
+
+
+def current_terms(programme: Programme, at=None) -> TermsVersion | None:
+    """The terms in force now: the newest published version whose effective date has come."""
+    at = at or timezone.now()
+    return (
+        TermsVersion.objects.effective(at).filter(programme=programme).order_by("-number").first()
+    )
+
+
+def upcoming_terms(programme: Programme, at=None) -> TermsVersion | None:
+    """A published version still in its notice period, if any."""
+    at = at or timezone.now()
+    return (
+        TermsVersion.objects.published()
+        .filter(programme=programme, effective_at__gt=at)
+        .order_by("-number")
+        .first()
+    )
+
+
+def required_terms(programme: Programme, at=None) -> TermsVersion | None:
+    """The oldest version a participant's consent may be to and still let them work.
+
+    That is the newest effective version that was a material change (the first
+    version always counts as one): consent to it or to anything later is enough.
+    """
+    at = at or timezone.now()
+    effective = TermsVersion.objects.effective(at).filter(programme=programme)
+    material = effective.filter(material_change=True).order_by("-number").first()
+    return material or effective.order_by("number").first()
+
+
+def terms_in_force_on(programme: Programme, day) -> TermsVersion | None:
+    """The terms in force at the end of a given day (used for accruals)."""
+    from datetime import datetime, time
+
+    end = timezone.make_aware(datetime.combine(day, time.max))
+    return current_terms(programme, end)
+
+
+def active_programme_pause(programme: Programme, at=None) -> AccessPause | None:
+    at = at or timezone.now()
+    return (
+        AccessPause.objects.filter(
+            programme=programme, participation__isnull=True, starts_at__lte=at
+        )
+        .exclude(ended_at__lte=at)
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+def roles_by_programme(user) -> dict[int, set[str]]:
+    """{programme id: {role, …}} for a signed-in person's staff roles."""
+    if not user.is_authenticated:
+        return {}
+    out: dict[int, set[str]] = defaultdict(set)
+    for programme_id, role in ProgrammeRole.objects.filter(user=user).values_list(
+        "programme_id", "role"
+    ):
+        out[programme_id].add(role)
+    return dict(out)
+
+
+def has_role(user, programme, *roles) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return ProgrammeRole.objects.filter(user=user, programme=programme, role__in=roles).exists()

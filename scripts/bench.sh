@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `make bench [ARGS="--scale 0.1"]`: a fresh PostgreSQL database, the data, the table of figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+PY=.venv/bin/python
+DB="${BENCH_DB:-tt_bench}"
+ensure_postgres
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "Installing wrk (Debian package) for the HTTP load figures."
+  [ "$(id -u)" = 0 ] || die "wrk is missing and installing it needs root (apt-get install wrk)"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || die "Could not install wrk"
+fi
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" DJANGO_ENV=development DEBUG=false
+unset REDIS_URL
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py createcachetable
+"$PY" manage.py bench "$@"

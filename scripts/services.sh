@@ -1,0 +1,51 @@
+# Helpers for scripts/test.sh and scripts/bench.sh: make sure PostgreSQL, Redis
+# and Chromium are there, starting or installing them, or fail loudly.
+
+die() { echo "FATAL: $*" >&2; exit 1; }
+
+ensure_postgres() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    echo "PostgreSQL is not answering on 127.0.0.1:5432; starting it."
+    command -v pg_ctlcluster >/dev/null || die "PostgreSQL is down and pg_ctlcluster is not installed"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+    pg_isready -q -h 127.0.0.1 -p 5432 || die "PostgreSQL did not start"
+  fi
+  psql -h 127.0.0.1 -U postgres -d postgres -Atc "select 1" >/dev/null \
+    || die "PostgreSQL answers but user postgres cannot connect (trust auth expected)"
+}
+
+start_redis() {
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
+    --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+}
+
+ensure_redis() {
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    echo "Redis is not answering on 127.0.0.1:6379; starting it."
+    command -v redis-server >/dev/null || die "Redis is down and redis-server is not installed"
+    start_redis || true
+    for _ in $(seq 1 20); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.5; done
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || die "Redis did not start"
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "Installing Debian's chromium and chromium-driver for the browser tests."
+    [ "$(id -u)" = 0 ] || die "Chromium is missing and installing it needs root (apt-get install chromium)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+      || die "Could not install chromium"
+  fi
+  /usr/bin/chromium --version >/dev/null 2>&1 || die "/usr/bin/chromium does not run"
+}
+
+ensure_libreoffice() {
+  if ! command -v soffice >/dev/null 2>&1; then
+    echo "Installing LibreOffice Calc (headless) to open exported files as finance would."
+    [ "$(id -u)" = 0 ] || die "LibreOffice is missing and installing it needs root"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null) \
+      || die "Could not install LibreOffice"
+  fi
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make test`: every check CI runs, in order; any failure stops the run with a non-zero exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+PY=.venv/bin/python
+export DJANGO_ENV=test PYTHONDONTWRITEBYTECODE=1
+mkdir -p var
+rm -f var/figures-*.txt
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# pytest's exit code 5 means "no tests ran": that is a failure here, never a pass.
+run_pytest() {
+  set +e
+  "$PY" -m pytest "$@"
+  local rc=$?
+  set -e
+  if [ "$rc" = 5 ]; then die "pytest collected no tests for: $*"; fi
+  [ "$rc" = 0 ] || die "pytest failed (exit $rc) for: $*"
+}
+
+step "ruff (lint and format)"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+
+step "manage.py check"
+env -u DATABASE_URL -u REDIS_URL "$PY" manage.py check
+
+step "makemigrations --check"
+env -u DATABASE_URL -u REDIS_URL "$PY" manage.py makemigrations --check --dry-run
+
+step "tools the tests use: LibreOffice (finance opens exports in a spreadsheet)"
+ensure_libreoffice
+
+step "suite on SQLite (tasks in-process)"
+(unset DATABASE_URL REDIS_URL; run_pytest -q -m "not browser and not postgres and not worker" -p no:cacheprovider)
+
+step "services: PostgreSQL and Redis"
+ensure_postgres
+ensure_redis
+
+step "suite on PostgreSQL + Redis + a real Celery worker"
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/termstesters"
+export REDIS_URL="redis://127.0.0.1:6379/15"
+redis-cli -n 15 flushdb >/dev/null
+run_pytest -q -m "not browser" -p no:cacheprovider --create-db
+
+step "browser tests in headless Chromium"
+ensure_chromium
+(unset DATABASE_URL REDIS_URL; DJANGO_ALLOW_ASYNC_UNSAFE=true run_pytest -q -m browser -p no:cacheprovider)
+
+if [ -f scripts/bench.sh ]; then
+  step "benchmark at a tiny scale (so it cannot rot)"
+  BENCH_DB=tt_bench_tiny bash scripts/bench.sh --scale 0.001 --runs 1 --requests 5 --load-seconds 2 \
+    --out var/bench-tiny.json
+fi
+
+step "figures measured by the tests"
+cat var/figures-*.txt 2>/dev/null || echo "(none)"
+
+printf '\nAll checks passed.\n'

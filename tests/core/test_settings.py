@@ -1,0 +1,76 @@
+"""Settings come from the environment; production refuses insecure values."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD_OK = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 20 + "a-real-random-secret-value-for-this-test-only-0123456789",
+    "ALLOWED_HOSTS": "testers.example.org",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/termstesters_prodcheck",
+    "REDIS_URL": "redis://127.0.0.1:6379/14",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+}
+
+
+def _manage(*args, **env):
+    full = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_ENV")
+    }
+    full.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_refuses_to_start_with_the_development_secret():
+    result = _manage("check", **{**PROD_OK, "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "Refusing to start with DJANGO_ENV=production" in result.stderr
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_sqlite_and_missing_redis():
+    env = {k: v for k, v in PROD_OK.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "PostgreSQL" in result.stderr and "REDIS_URL" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PROD_OK)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_sqlite_runs_with_wal_a_busy_timeout_and_immediate_transactions(db):
+    if connection.vendor != "sqlite":
+        return
+    options = settings.DATABASES["default"]["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE" and options["timeout"] >= 5
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+
+
+def test_without_redis_tasks_run_in_process():
+    from config.celery import app
+
+    if not settings.REDIS_URL:
+        assert app.conf.task_always_eager
+
+
+def test_with_redis_publishing_is_bounded():
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert options["socket_connect_timeout"] <= 2 and options["max_retries"] <= 2
+    assert settings.CELERY_BROKER_CONNECTION_TIMEOUT <= 5

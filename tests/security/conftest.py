@@ -1,0 +1,1 @@
+from .test_authorization_matrix import world  # noqa: F401 - shared fixture

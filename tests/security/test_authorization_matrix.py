@@ -1,0 +1,370 @@
+"""Every page and endpoint × every persona, generated from the URLconf.
+
+Each named route must have a rule below saying who may use it; a route without
+one fails the test, so a new endpoint cannot be missed. A *leak* is a persona
+getting a success where the rule says no. Objects in URLs belong to
+`participant` in programme `alpha`, so the other personas probe other people's
+records.
+
+Figure: pairs tried, leaks (must be 0).
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from participants.models import Participation
+from participants.services import invitations_create
+
+PERSONAS = [
+    "anonymous",
+    "participant",
+    "participant2",
+    "outsider",
+    "reviewer",
+    "other_reviewer",
+    "finance",
+    "manager",
+]
+EVERYONE = set(PERSONAS)
+SIGNED_IN = EVERYONE - {"anonymous"}
+OWNER = {"participant"}
+MEMBERS = {"participant", "participant2"}
+MANAGERS = {"manager"}
+REVIEWERS = {"reviewer", "other_reviewer", "manager"}  # page-level: a reviewer role anywhere
+FINANCE = {"finance", "manager"}
+MANAGER_ANYWHERE = {"manager"}
+NOBODY = set()
+
+# Routes that are not ours to classify (third-party screens with their own tests).
+SKIP_PREFIXES = ("admin:", "account_", "mfa_", "socialaccount", "usersessions", "headless")
+
+# name: (method, allowed personas). Object ids and slugs come from `_kwargs`.
+RULES = {
+    "home": ("GET", EVERYONE),
+    "healthz": ("GET", EVERYONE),
+    "my_notifications": ("GET", SIGNED_IN),
+    "audit:mine": ("GET", SIGNED_IN),
+    "programs:list": ("GET", EVERYONE),
+    "programs:detail": ("GET", EVERYONE),
+    "programs:terms": ("GET", EVERYONE),
+    "programs:diff": ("GET", EVERYONE),
+    "programs:compare": ("GET", EVERYONE),
+    "programs:figures_json": ("GET", EVERYONE),
+    "programs:figures_csv": ("GET", EVERYONE),
+    "participants:home": ("GET", SIGNED_IN),
+    "participants:invitation": ("GET", EVERYONE),  # whoever holds the link may read it
+    "participants:programme": ("GET", MEMBERS),
+    "participants:consent": ("GET", MEMBERS),
+    "participants:apply": ("GET", SIGNED_IN),
+    "participants:withdraw": ("POST", MEMBERS),
+    "participants:tokens": ("GET", SIGNED_IN),
+    "participants:my_data": ("GET", SIGNED_IN),
+    "staff:home": ("GET", MANAGER_ANYWHERE),
+    "staff:programme_new": ("GET", MANAGER_ANYWHERE),
+    "staff:programme": ("GET", MANAGERS),
+    "staff:settings": ("POST", MANAGERS),
+    "staff:status": ("POST", MANAGERS),
+    "staff:terms": ("GET", MANAGERS),
+    "staff:terms_new": ("POST", MANAGERS),
+    "staff:terms_edit": ("GET", MANAGERS),
+    "staff:participants": ("GET", MANAGERS),
+    "staff:participant_action": ("POST", MANAGERS),
+    "staff:invitations": ("GET", MANAGERS),
+    "staff:invitation_revoke": ("POST", MANAGERS),
+    "staff:applications": ("GET", MANAGERS),
+    "staff:application_decide": ("POST", MANAGERS),
+    "staff:pauses": ("GET", MANAGERS),
+    "staff:pause_end": ("POST", MANAGERS),
+    "staff:roles": ("GET", MANAGERS),
+    "staff:role_revoke": ("POST", MANAGERS),
+    "staff:webhooks": ("GET", MANAGERS),
+    "approvals:queue": ("GET", REVIEWERS),
+    "approvals:detail": ("GET", {"reviewer", "manager"}),
+    "approvals:claim": ("POST", {"reviewer", "manager"}),
+    "approvals:release": ("POST", {"reviewer", "manager"}),
+    "approvals:decide": ("POST", NOBODY),  # an empty decision is a 400 for everyone
+    "approvals:bulk_approve": ("POST", REVIEWERS),
+    "approvals:reasons": ("GET", MANAGER_ANYWHERE),
+    "approvals:reason_toggle": ("POST", MANAGERS),
+    "outputs:mine": ("GET", SIGNED_IN),
+    "outputs:submit": ("GET", SIGNED_IN),
+    "outputs:detail": ("GET", OWNER),
+    "outputs:resubmit": ("GET", OWNER),
+    "outputs:withdraw": ("POST", OWNER),
+    "outputs:appeal": ("POST", OWNER),
+    "outputs:file": ("GET", NOBODY),  # the world's submission is a URL: no file for anyone
+    "verify:detail": ("GET", NOBODY),  # an unknown token is 404 for everyone
+    "compensation:home": ("GET", FINANCE),
+    "compensation:entries": ("GET", FINANCE),
+    "compensation:entries_csv": ("GET", FINANCE),
+    "compensation:entry": ("GET", FINANCE),
+    "compensation:entries_approve": ("POST", FINANCE),
+    "compensation:entry_approve": ("POST", FINANCE),
+    "compensation:accrue_now": ("POST", FINANCE),
+    "compensation:award_new": ("GET", MANAGERS),
+    "compensation:batch_new": ("GET", {"finance"}),
+    "compensation:batch": ("GET", FINANCE),
+    "compensation:batch_download": ("GET", FINANCE),
+    "compensation:batch_retry": ("POST", {"finance"}),
+    "compensation:batch_paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "compensation:batch_reconcile": ("POST", NOBODY),
+    "statement:home": ("GET", SIGNED_IN),
+    "statement:csv": ("GET", SIGNED_IN),
+    "feedback:mine": ("GET", SIGNED_IN),
+    "feedback:new": ("GET", SIGNED_IN),
+    "feedback:hours": ("GET", SIGNED_IN),
+    "feedback:detail": ("GET", {"participant", "reviewer", "manager"}),
+    "feedback:attachment": ("GET", {"participant", "reviewer", "manager"}),
+    "feedback:hours_edit": ("GET", OWNER),
+    "feedback:comment": ("POST", {"participant", "reviewer", "manager"}),
+    "feedback:status": ("POST", {"reviewer", "manager"}),
+    "feedback:assign": ("POST", {"reviewer", "manager"}),
+    "feedback:triage_bulk": ("POST", REVIEWERS),
+    "feedback:hours_review": ("POST", REVIEWERS),
+    "feedback:triage": ("GET", REVIEWERS),
+    "feedback:hours_queue": ("GET", REVIEWERS),
+    "api-schema": ("GET", EVERYONE),
+    "api-docs": ("GET", EVERYONE),
+    "api-programmes": ("GET", EVERYONE),
+    "api-programme": ("GET", EVERYONE),
+    "api-terms": ("GET", EVERYONE),
+    "api-terms-diff": ("GET", EVERYONE),
+    "api-terms-version": ("GET", EVERYONE),
+    "api-consent": ("POST", NOBODY),  # an empty body is a 400 for everyone signed in
+    "api-access": (
+        "GET",
+        MEMBERS | {"outsider", "reviewer", "other_reviewer", "finance", "manager"},
+    ),
+    "api-figures": ("GET", EVERYONE),
+    "api-tickets": ("GET", SIGNED_IN),
+    "api-ticket": ("GET", {"participant", "reviewer", "manager"}),
+    "api-ticket-comments": ("GET", {"participant", "reviewer", "manager"}),
+    "api-time-entries": ("GET", SIGNED_IN),
+    "api-submissions": ("GET", SIGNED_IN),
+    "api-submission": ("GET", {"participant", "reviewer", "manager"}),
+    "api-submission-claim": ("POST", {"reviewer", "manager"}),
+    "api-submission-decide": ("POST", NOBODY),  # an empty decision is a 400 for everyone
+    "api-ledger-entries": ("GET", SIGNED_IN),
+    "api-batches": ("GET", SIGNED_IN),
+    "api-batch": ("GET", FINANCE),
+    "api-batch-download": ("GET", FINANCE),
+}
+
+
+def _named_routes(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{entry.namespace}:" if entry.namespace else ""
+            yield from _named_routes(entry, prefix + namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield prefix + entry.name, entry
+
+
+@pytest.fixture
+def world(
+    settings,
+    tmp_path,
+    programme,
+    other_programme,
+    participant,
+    participant2,
+    outsider,
+    reviewer,
+    other_reviewer,
+    finance,
+    manager,
+):
+    """Records of `participant` in `alpha` that object URLs point at."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    from programs import services as programme_services
+
+    participation = Participation.objects.get(user=participant, programme=programme)
+    invitation = invitations_create(
+        actor=manager, programme=programme, emails=["someone@example.com"]
+    )[0]
+    draft = programme_services.terms_draft_create(actor=manager, programme=programme)
+    from participants.services import application_submit, pause_start
+    from programs.models import Programme
+    from tests.factories import UserFactory
+
+    Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.OPEN)
+    programme.refresh_from_db()
+    applicant = UserFactory(email="applicant@example.com")
+    application = application_submit(user=applicant, programme=programme, motivation="Let me in")
+    Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.RUNNING)
+    programme.refresh_from_db()
+    pause = pause_start(actor=manager, programme=other_programme, reason="Test pause")
+    role = manager.programme_roles.get(programme=programme)
+    from approvals import services as approval_services
+
+    submission = approval_services.submission_create(
+        user=participant,
+        programme=programme,
+        title="Matrix output",
+        intended_use="social",
+        url="https://example.org/matrix.mp4",
+    )
+    reasons = approval_services.reason_codes_add_defaults(actor=manager, programme=programme)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from feedback import services as feedback_services
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+    ticket = feedback_services.ticket_file(
+        reporter=participant,
+        programme=programme,
+        kind="bug",
+        title="Matrix bug",
+        description="It breaks",
+        severity="high",
+        attachments=[SimpleUploadedFile("shot.png", png, content_type="image/png")],
+    )
+    time_entry = feedback_services.time_entry_log(
+        user=participant,
+        programme=programme,
+        date=timezone.localdate(),
+        minutes=60,
+        activity="testing",
+    )
+    from decimal import Decimal
+
+    from compensation import services as pay
+
+    ledger_entry = pay.award_create(
+        actor=manager,
+        participation=participation,
+        kind="prize",
+        amount=Decimal("5.00"),
+        currency="EUR",
+        reason="Matrix prize",
+    )
+    pay.entries_approve(actor=finance, entry_ids=[ledger_entry.pk])
+    batch = pay.batch_create(
+        actor=finance,
+        programmes=[programme],
+        currency="EUR",
+        period_start=timezone.localdate() - timedelta(days=30),
+        period_end=timezone.localdate(),
+    )
+    return {
+        "people": {
+            "participant": participant,
+            "participant2": participant2,
+            "outsider": outsider,
+            "reviewer": reviewer,
+            "other_reviewer": other_reviewer,
+            "finance": finance,
+            "manager": manager,
+        },
+        "slug": programme.slug,
+        "ids": {
+            "staff:participant_action": participation.pk,
+            "staff:invitation_revoke": invitation.pk,
+            "staff:application_decide": application.pk,
+            "staff:pause_end": pause.pk,
+            "staff:role_revoke": role.pk,
+            "approvals:detail": submission.pk,
+            "approvals:claim": submission.pk,
+            "approvals:release": submission.pk,
+            "approvals:decide": submission.pk,
+            "approvals:reason_toggle": reasons[0].pk,
+            "outputs:detail": submission.pk,
+            "outputs:resubmit": submission.pk,
+            "outputs:withdraw": submission.pk,
+            "outputs:appeal": submission.pk,
+            "outputs:file": submission.pk,
+            "feedback:detail": ticket.pk,
+            "feedback:attachment": ticket.attachments.get().pk,
+            "feedback:hours_edit": time_entry.pk,
+            "feedback:comment": ticket.pk,
+            "feedback:status": ticket.pk,
+            "feedback:assign": ticket.pk,
+            "compensation:entry": ledger_entry.pk,
+            "compensation:entry_approve": ledger_entry.pk,
+            "compensation:batch": batch.pk,
+            "compensation:batch_download": batch.pk,
+            "compensation:batch_retry": batch.pk,
+            "compensation:batch_paid": batch.pk,
+            "compensation:batch_reconcile": batch.pk,
+            "api-ticket": ticket.pk,
+            "api-ticket-comments": ticket.pk,
+            "api-submission": submission.pk,
+            "api-submission-claim": submission.pk,
+            "api-submission-decide": submission.pk,
+            "api-batch": batch.pk,
+            "api-batch-download": batch.pk,
+        },
+        "number": draft.number,
+        "token": invitation.plain_token,
+    }
+
+
+def _kwargs(name, pattern, world):
+    out = {}
+    for key in pattern.pattern.converters:
+        if key == "slug":
+            out[key] = world["slug"]
+        elif key == "number":
+            out[key] = world["number"] if name == "staff:terms_edit" else 1
+        elif key == "token":
+            out[key] = world["token"] if name == "participants:invitation" else "unknown-token"
+        elif key == "pk":
+            out[key] = world["ids"][name]
+        elif key == "fmt":
+            out[key] = "csv"
+        else:
+            raise AssertionError(f"No value for <{key}> in {name}; teach _kwargs about it")
+    return out
+
+
+def _allowed(response):
+    if response.status_code >= 500:
+        raise AssertionError(f"server error {response.status_code}")
+    if response.status_code in (401, 403, 404, 405):
+        return False
+    location = response.get("Location", "")
+    if response.status_code == 302 and "/accounts/login/" in location:
+        return False
+    return response.status_code < 400
+
+
+def test_every_route_has_a_rule():
+    names = {name for name, _ in _named_routes() if not name.startswith(SKIP_PREFIXES)}
+    missing = sorted(names - set(RULES))
+    assert missing == [], f"Routes without an authorization rule: {missing}"
+
+
+def test_no_persona_reaches_what_it_may_not(client, world, settings):
+    from django.urls import reverse
+
+    settings.REQUIRE_STAFF_MFA = False
+    leaks, tried, denied_wrongly = [], 0, []
+    routes = [(n, p) for n, p in _named_routes() if n in RULES]
+    # Every GET first, then every POST: a POST that succeeds (a withdrawal, say) must not
+    # change what a later GET probe sees.
+    for method_phase in ("GET", "POST"):
+        for persona in PERSONAS:
+            client.logout()
+            if persona != "anonymous":
+                client.force_login(world["people"][persona])
+            for name, pattern in routes:
+                method, allowed = RULES[name]
+                if method != method_phase:
+                    continue
+                url = reverse(name, kwargs=_kwargs(name, pattern, world))
+                if name in ("programs:diff", "api-terms-diff"):
+                    url += "?from=1&to=1"
+                response = client.get(url) if method == "GET" else client.post(url, {})
+                tried += 1
+                ok = _allowed(response)
+                if ok and persona not in allowed:
+                    leaks.append(f"{persona} {method} {url} → {response.status_code}")
+                if not ok and persona in allowed and method == "GET":
+                    denied_wrongly.append(f"{persona} {method} {url} → {response.status_code}")
+    print(f"\nFIGURE authorization matrix: {tried} pairs tried, {len(leaks)} leaks")
+    assert leaks == []
+    assert denied_wrongly == []
