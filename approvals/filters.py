@@ -6,6 +6,8 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from core.filtering import configure_filter
+
 from .models import OutputSubmission
 
 DUE_SOON = timedelta(hours=24)
@@ -61,7 +63,7 @@ class SubmissionFilter(django_filters.FilterSet):
 
     def __init__(self, *args, programmes, now=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["programme"].queryset = programmes
+        configure_filter(self, "programme", queryset=programmes)
         self.now = now or timezone.now()
 
     def filter_due_soon(self, queryset, name, value):

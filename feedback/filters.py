@@ -6,6 +6,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
+from core.filtering import configure_filter
 from programs.models import Programme, ProgrammeRole
 
 from .models import Severity, Ticket, TimeEntry
@@ -66,14 +67,14 @@ class TicketFilter(django_filters.FilterSet):
             data.setdefault("sort", "oldest")
         super().__init__(data, *args, **kwargs)
         self.user = user
-        self.filters["programme"].queryset = Programme.objects.with_role(user, *STAFF).order_by(
-            "name"
+        configure_filter(
+            self, "programme", queryset=Programme.objects.with_role(user, *STAFF).order_by("name")
         )
-        self.filters["assignee"].extra["choices"] = [
-            ("me", "Me"),
-            ("none", "Nobody"),
-            *[(str(u.pk), u.email) for u in staff],
-        ]
+        configure_filter(
+            self,
+            "assignee",
+            choices=[("me", "Me"), ("none", "Nobody"), *[(str(u.pk), u.email) for u in staff]],
+        )
 
     def filter_status(self, queryset, name, value):
         if value == OPEN:
@@ -125,6 +126,6 @@ class TimeEntryFilter(django_filters.FilterSet):
             data = data.copy()
             data.setdefault("status", TimeEntry.Status.LOGGED)
         super().__init__(data, *args, **kwargs)
-        self.filters["programme"].queryset = Programme.objects.with_role(user, *STAFF).order_by(
-            "name"
+        configure_filter(
+            self, "programme", queryset=Programme.objects.with_role(user, *STAFF).order_by("name")
         )
