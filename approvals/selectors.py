@@ -143,11 +143,11 @@ def transparency_section(programme: Programme) -> dict:
     )
     rows = [
         ["Outputs submitted", figures["submitted"]],
-        ["Hours to a reviewer's decision, median", figures["review_hours_median"]],
-        ["Hours to a reviewer's decision, 90th percentile", figures["review_hours_p90"]],
+        ["Hours to a reviewer's decision, median", _or(figures["review_hours_median"])],
+        ["Hours to a reviewer's decision, 90th percentile", _or(figures["review_hours_p90"])],
         [
             "Decided within the published deadline (%)",
-            figures["share_decided_within_deadline_percent"],
+            _or(figures["share_decided_within_deadline_percent"], "no deadline published"),
         ],
         ["Outputs waiting for review", figures["waiting"]],
         ["Approved by a reviewer", figures["approved"]],
@@ -187,3 +187,8 @@ def transparency_section(programme: Programme) -> dict:
             ],
         ],
     }
+
+
+def _or(value, missing="no decisions yet"):
+    """What the public page shows for a figure that does not exist (the JSON keeps null)."""
+    return missing if value is None else value

@@ -180,19 +180,25 @@ def transparency_section(programme: Programme) -> dict:
     for currency, v in sorted(pay["by_currency"].items()):
         rows += [[f"Paid ({currency})", v["paid"]], [f"Pending ({currency})", v["pending"]]]
     rows += [
-        ["Participants paid anything (%)", pay["share_of_participants_paid_percent"]],
+        ["Participants paid anything (%)", _or(pay["share_of_participants_paid_percent"])],
         [
             f"Effective hourly pay, median ({programme.currency})",
-            pay["effective_hourly_pay_median"],
+            _or(pay["effective_hourly_pay_median"], "no confirmed hours yet"),
         ],
         [
             f"Effective hourly pay, 90th percentile ({programme.currency})",
-            pay["effective_hourly_pay_p90"],
+            _or(pay["effective_hourly_pay_p90"], "no confirmed hours yet"),
         ],
-        ["Share of confirmed hours that earned nothing (%)", pay["share_of_hours_unpaid_percent"]],
+        [
+            "Share of confirmed hours that earned nothing (%)",
+            _or(pay["share_of_hours_unpaid_percent"], "no confirmed hours yet"),
+        ],
         [
             f"Unpaid hours valued at {reference or '—'} {programme.currency}/h (stated rate)",
-            pay["unpaid_hours_value_at_reference_rate"],
+            _or(
+                pay["unpaid_hours_value_at_reference_rate"],
+                "no reference rate stated" if reference is None else "no unpaid hours",
+            ),
         ],
         ["Safety findings accepted / paid", f"{pay['safety_findings_accepted']} / {paid_safety}"],
     ]
@@ -222,3 +228,8 @@ def transparency_section(programme: Programme) -> dict:
             ["Effective hourly pay, median", ["pay", "effective_hourly_pay_median"]],
         ],
     }
+
+
+def _or(value, missing="no participants yet"):
+    """What the public page shows for a figure that does not exist (the JSON keeps null)."""
+    return missing if value is None else value

@@ -173,3 +173,18 @@ def test_approval_figures_match_the_decisions(programme, manager, reviewer):
     )
     assert figures["share_decided_within_deadline_percent"] == within / 5 * 100
     assert figures["rejection_reasons"] == {reasons[next(iter(reasons))].label: 1}
+
+
+def test_figures_that_do_not_exist_say_why_on_the_page(
+    programme, manager, reviewer, finance, client
+):
+    """No reference rate, no deadline, no decisions: the page says so in words, never 'None'."""
+    programme.reference_hourly_rate = None
+    programme.save()
+    _seed_work(programme, manager, reviewer, finance)
+    transparency.refresh(programme)
+    page = client.get(f"/programmes/{programme.slug}/").content.decode()
+    assert ">None<" not in page and "None" not in page.split("The real figures")[1]
+    assert "no reference rate stated" in page
+    figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
+    assert figures["pay"]["reference_hourly_rate"] is None  # the JSON keeps null
