@@ -13,7 +13,7 @@ step() { printf '\n=== %s\n' "$*"; }
 # pytest's exit code 5 means "no tests ran": that is a failure here, never a pass.
 run_pytest() {
   set +e
-  "$PY" -m pytest "$@"
+  "$PY" -m pytest --durations=12 "$@"
   local rc=$?
   set -e
   if [ "$rc" = 5 ]; then die "pytest collected no tests for: $*"; fi
