@@ -93,7 +93,7 @@ def transparency_section(programme: Programme) -> dict:
     from programs.transparency import guard, median, quantile
 
     entries = LedgerEntry.objects.filter(programme=programme)
-    totals = defaultdict(lambda: {"paid": Decimal("0"), "pending": Decimal("0")})
+    totals = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})
     for currency, state, amount in (
         entries.values_list("currency", "state")
         .annotate(s=Sum("amount"))

@@ -9,6 +9,7 @@ shrinks or grows every count (1.0 = 100,000 participants in 20 programmes,
 Run through `make bench` (scripts/bench.sh), which creates a fresh database.
 """
 
+import argparse
 import json
 import platform
 import statistics
@@ -90,8 +91,14 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=30, help="requests per run and page")
         parser.add_argument("--out", default=str(ROOT / "var" / "bench-results.json"))
         parser.add_argument("--load-seconds", type=int, default=10)
+        # Internal: one export measured in a fresh process (its own peak memory).
+        parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+        parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args, **opts):
+        if opts["child"]:
+            self.stdout.write(json.dumps(self.run_child(opts["child"], opts["child_rows"])))
+            return
         if connection.vendor != "postgresql":
             raise CommandError(
                 "The benchmark runs on PostgreSQL: set DATABASE_URL (make bench does)."
@@ -103,9 +110,12 @@ class Command(BaseCommand):
         counts = self.generate()
         self.generation_seconds = round(time.perf_counter() - started, 1)
         self.stdout.write(f"Generated {counts} in {self.generation_seconds}s")
-        self.measure_audit_verify(table, counts["audit_events"])
-        self.measure_transparency(table)
+        checked = self.check_transparency(table)
+        self.measure_review_queue(table)
+        self.measure_export(table, counts["ledger_entries"])
         self.measure_portal(table)
+        self.measure_transparency(table)
+        self.measure_audit_verify(table, counts["audit_events"])
         self.measure_http(table, opts["load_seconds"])
         result = {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -115,6 +125,7 @@ class Command(BaseCommand):
             "scale": self.scale,
             "runs": self.runs,
             "counts": counts,
+            "transparency_figures_checked": checked,
             "generation_seconds": self.generation_seconds,
             "generation_steps_seconds": self.generation_times,
             "rows": table.rows,
@@ -757,6 +768,328 @@ class Command(BaseCommand):
             raw={"cold_s": cold, "cached_p95_ms": cached, "queries": queries},
         )
 
+    def measure_review_queue(self, table: Table):
+        """The reviewer's queue (pending items of the largest programme) vs the admin changelist."""
+        from approvals.selectors import review_queue
+        from core.pagination import _encode
+
+        pk = self.largest.pk
+        ours = Client()
+        ours.force_login(self.reviewer)
+        admin = Client()
+        admin.force_login(self.superuser)
+        url = f"/review/?status=pending&programme={pk}"
+        admin_url = (
+            f"/admin/approvals/outputsubmission/?programme__id__exact={pk}&status__exact=pending"
+        )
+        pending = (
+            review_queue(self.reviewer)
+            .filter(programme=self.largest, status="pending")
+            .order_by("clock_at", "pk")
+        )
+        # The cursor the UI would carry to item 10,000 (or the last page at small scales).
+        depth = min(10_000, max(0, pending.count() - 60))
+        item = pending[depth - 1] if depth else None
+        deep_url = url + (f"&after={_encode(item.clock_at.isoformat(), item.pk)}" if item else "")
+        admin_deep = admin_url + f"&p={depth // 100 + 1}"
+        results = {}
+        for name, client, u in (
+            ("first", ours, url),
+            ("admin_first", admin, admin_url),
+            ("deep", ours, deep_url),
+            ("admin_deep", admin, admin_deep),
+        ):
+            p50s, p95s, queries = [], [], 0
+            for _ in range(self.runs):
+                times, queries = timed_requests(client, u, self.n)
+                p50s.append(pct(times, 0.5))
+                p95s.append(pct(times, 0.95))
+            results[name] = {"p50_ms": summary(p50s), "p95_ms": summary(p95s), "queries": queries}
+        self.queue_url = url
+
+        def cell(r):
+            return (
+                f"p50 {r['p50_ms']['median']:.1f} ms, p95 {r['p95_ms']['median']:.1f} ms "
+                f"({r['p95_ms']['min']:.1f}–{r['p95_ms']['max']:.1f}); {r['queries']} queries"
+            )
+
+        first, admin_first = results["first"], results["admin_first"]
+        ratio = admin_first["p95_ms"]["median"] / first["p95_ms"]["median"]
+        table.add(
+            f"review queue, first page (pending, largest programme: {pending.count():,} items): "
+            "server time, queries",
+            cell(first),
+            peer=f"Django admin changelist, same filter: {cell(admin_first)}",
+            ratio=f"{ratio:.1f}× faster (p95)",
+            target="p95 ≤ 30 ms, ≤ 10 queries, ≥ 20× faster than admin",
+            ok=first["p95_ms"]["median"] <= 30 and first["queries"] <= 10 and ratio >= 20,
+            raw=results | {"url": url, "admin_url": admin_url},
+        )
+        deep, admin_deep_r = results["deep"], results["admin_deep"]
+        table.add(
+            f"review queue, a page {depth:,} items deep (keyset cursor)",
+            cell(deep),
+            peer=f"admin changelist ?p={depth // 100 + 1}: {cell(admin_deep_r)}",
+            ratio=f"{admin_deep_r['p95_ms']['median'] / deep['p95_ms']['median']:.1f}× "
+            "faster (p95)",
+            target="p95 ≤ 30 ms",
+            ok=deep["p95_ms"]["median"] <= 30,
+            raw={"depth": depth},
+        )
+
+    def measure_export(self, table: Table, n_ledger: int):
+        """Finance's ledger CSV (the real view), django-import-export and COPY, each in a child."""
+        sample = min(n_ledger, 50_000)
+        ours = [self._child("export-ours") for _ in range(self.runs)]
+        iex = [self._child("export-iex", sample) for _ in range(self.runs)]
+        ceiling = [self._child("export-copy") for _ in range(self.runs)]
+
+        def med(runs, key):
+            return summary([r[key] for r in runs])
+
+        rate, first, peak = med(ours, "rows_per_s"), med(ours, "first_row_s"), med(ours, "peak_mb")
+        growth = med(ours, "growth_mb")
+        iex_rate, iex_peak = med(iex, "rows_per_s"), med(iex, "peak_mb")
+        copy_rate = med(ceiling, "rows_per_s")
+        rows = ours[0]["rows"]
+        if rows != n_ledger:
+            raise CommandError(f"the export wrote {rows} rows, not {n_ledger}")
+        ratio = rate["median"] / iex_rate["median"]
+        table.add(
+            f"finance export of {rows:,} ledger lines (/finance/entries/ledger.csv, streamed): "
+            "rows/s, peak memory (RSS of the exporting process), time to the first data row",
+            f"{rate['median']:,.0f} rows/s ({rate['min']:,.0f}–{rate['max']:,.0f}); peak RSS "
+            f"{peak['median']:.0f} MB (+{growth['median']:.0f} MB over the idle process); "
+            f"first row {first['median']:.2f} s",
+            peer=(
+                f"django-import-export ModelResource.export() + CSV, timed on {sample:,} rows: "
+                f"{iex_rate['median']:,.0f} rows/s, peak RSS {iex_peak['median']:.0f} MB; "
+                f"ceiling `COPY (…) TO STDOUT`: {copy_rate['median']:,.0f} rows/s"
+            ),
+            ratio=(
+                f"{ratio:.0f}× django-import-export; "
+                f"{rate['median'] / copy_rate['median']:.0%} of COPY"
+            ),
+            target="≥ 300,000 rows/s, ≤ 200 MB, first byte ≤ 1 s, ≥ 10× django-import-export",
+            ok=rate["median"] >= 300_000
+            and peak["median"] <= 200
+            and first["median"] <= 1
+            and ratio >= 10,
+            raw={"ours": ours, "import_export": iex, "copy": ceiling},
+        )
+
+    def _child(self, what: str, rows: int = 0) -> dict:
+        """Run one export in a fresh process, so its peak memory is its own."""
+        out = subprocess.run(
+            [sys.executable, "manage.py", "bench", "--child", what, "--child-rows", str(rows)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if out.returncode != 0:
+            raise CommandError(f"child {what} failed: {out.stderr[-2000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def run_child(self, what: str, rows: int) -> dict:
+        import resource
+
+        from django.contrib.auth import get_user_model
+
+        def rss_mb():
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        finance = get_user_model().objects.get(username="bench-finance")
+        if what == "export-ours":
+            client = Client()
+            client.force_login(finance)
+            client.get("/finance/")  # warm: imports, URL resolution, the connection
+            idle = rss_mb()
+            start = time.perf_counter()
+            response = client.get("/finance/entries/ledger.csv")
+            if response.status_code != 200:
+                raise CommandError(f"export answered {response.status_code}")
+            lines, first_row, size = 0, None, 0
+            for chunk in response.streaming_content:
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+                if first_row is None and lines > 1:
+                    first_row = time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            n = lines - 1  # the header
+            return {
+                "rows": n,
+                "bytes": size,
+                "seconds": elapsed,
+                "rows_per_s": n / elapsed,
+                "first_row_s": first_row or elapsed,
+                "peak_mb": rss_mb(),
+                "growth_mb": rss_mb() - idle,
+            }
+        if what == "export-iex":
+            from import_export import fields, resources
+
+            from compensation.models import LedgerEntry
+
+            class LedgerResource(resources.ModelResource):
+                """The same columns as finance's CSV, the way django-import-export is used."""
+
+                programme = fields.Field(attribute="programme__name", column_name="programme")
+                participant = fields.Field(
+                    attribute="participation__user__email", column_name="participant"
+                )
+                terms = fields.Field(attribute="terms_version__number", column_name="terms")
+
+                class Meta:
+                    model = LedgerEntry
+                    fields = (
+                        "id",
+                        "created_at",
+                        "earned_on",
+                        "programme",
+                        "participant",
+                        "kind",
+                        "amount",
+                        "currency",
+                        "state",
+                        "description",
+                        "source_type",
+                        "source_id",
+                        "terms",
+                        "reverses",
+                        "batch",
+                        "paid_reference",
+                        "paid_at",
+                    )
+
+            qs = (
+                LedgerEntry.objects.visible_to(finance)
+                .select_related("programme", "participation__user", "terms_version")
+                .order_by("created_at", "pk")[:rows]
+            )
+            idle = rss_mb()
+            start = time.perf_counter()
+            data = LedgerResource().export(queryset=qs).csv
+            elapsed = time.perf_counter() - start
+            n = data.count("\n") - 1
+            return {
+                "rows": n,
+                "seconds": elapsed,
+                "rows_per_s": n / elapsed,
+                "peak_mb": rss_mb(),
+                "growth_mb": rss_mb() - idle,
+            }
+        if what == "export-copy":
+            sql = (
+                "COPY (SELECT e.id, e.created_at, e.earned_on, p.name, u.email, e.kind, e.amount, "
+                "e.currency, e.state, e.description, e.source_type || ':' || e.source_id, "
+                "t.number, e.reverses_id, e.batch_id, e.paid_reference, e.paid_at "
+                "FROM compensation_ledgerentry e "
+                "JOIN programs_programme p ON p.id = e.programme_id "
+                "JOIN participants_participation pa ON pa.id = e.participation_id "
+                "JOIN auth_user u ON u.id = pa.user_id "
+                "LEFT JOIN programs_termsversion t ON t.id = e.terms_version_id "
+                "ORDER BY e.created_at, e.id) TO STDOUT WITH (FORMAT csv, HEADER)"
+            )
+            idle = rss_mb()
+            start = time.perf_counter()
+            lines = 0
+            with connection.cursor() as cursor, cursor.copy(sql) as cp:
+                for chunk in cp:
+                    lines += bytes(chunk).count(b"\n")
+            elapsed = time.perf_counter() - start
+            return {
+                "rows": lines - 1,
+                "seconds": elapsed,
+                "rows_per_s": (lines - 1) / elapsed,
+                "peak_mb": rss_mb(),
+                "growth_mb": rss_mb() - idle,
+            }
+        raise CommandError(f"unknown child {what}")
+
+    def check_transparency(self, table: Table) -> int:
+        """The largest programme's public figures against a direct SQL computation."""
+        from programs import transparency
+
+        figures = transparency.refresh(self.largest).figures
+        pk = self.largest.pk
+
+        def sql(query, params=()):
+            with connection.cursor() as cursor:
+                cursor.execute(query, params)
+                return cursor.fetchall()
+
+        expected, actual = {}, {}
+        for status, n in sql(
+            "SELECT status, count(*) FROM participants_participation WHERE programme_id = %s "
+            "GROUP BY status",
+            [pk],
+        ):
+            expected[f"participants.{status}"] = n
+        for key in ("active", "paused", "withdrawn", "removed"):
+            expected.setdefault(f"participants.{key}", 0)
+            actual[f"participants.{key}"] = figures["participants"][key]
+        ((minutes,),) = sql(
+            "SELECT coalesce(sum(minutes), 0) FROM feedback_timeentry "
+            "WHERE programme_id = %s AND status = 'confirmed'",
+            [pk],
+        )
+        expected["labour.confirmed_hours_total"] = round(minutes / 60, 1)
+        actual["labour.confirmed_hours_total"] = figures["labour"]["confirmed_hours_total"]
+        ((submitted, waiting),) = sql(
+            "SELECT count(*), count(*) FILTER (WHERE status IN ('pending', 'in_review', "
+            "'appealed')) FROM approvals_outputsubmission WHERE programme_id = %s",
+            [pk],
+        )
+        expected["approvals.submitted"], expected["approvals.waiting"] = submitted, waiting
+        for outcome, n in sql(
+            "SELECT d.outcome, count(*) FROM approvals_reviewdecision d "
+            "JOIN approvals_outputsubmission s ON s.id = d.submission_id "
+            "WHERE s.programme_id = %s GROUP BY d.outcome",
+            [pk],
+        ):
+            expected[f"approvals.{outcome}"] = n
+        for key in (
+            "submitted",
+            "waiting",
+            "approved",
+            "deemed_approved",
+            "rejected",
+            "changes_requested",
+        ):
+            expected.setdefault(f"approvals.{key}", 0)
+            actual[f"approvals.{key}"] = figures["approvals"][key]
+        for kind, n in sql(
+            "SELECT kind, count(*) FROM feedback_ticket WHERE programme_id = %s GROUP BY kind",
+            [pk],
+        ):
+            expected[f"tickets.by_kind.{kind}"] = n
+        for kind, n in figures["tickets"]["by_kind"].items():
+            expected.setdefault(f"tickets.by_kind.{kind}", 0)
+            actual[f"tickets.by_kind.{kind}"] = n
+        for currency, paid, pending in sql(
+            "SELECT currency, coalesce(sum(amount) FILTER (WHERE state = 'paid'), 0), "
+            "coalesce(sum(amount) FILTER (WHERE state <> 'paid'), 0) "
+            "FROM compensation_ledgerentry WHERE programme_id = %s GROUP BY currency",
+            [pk],
+        ):
+            expected[f"pay.{currency}.paid"] = f"{paid:.2f}"
+            expected[f"pay.{currency}.pending"] = f"{pending:.2f}"
+        for currency, totals in figures["pay"]["by_currency"].items():
+            actual[f"pay.{currency}.paid"] = totals["paid"]
+            actual[f"pay.{currency}.pending"] = totals["pending"]
+        keys = sorted(set(expected) | set(actual))
+        differ = [
+            (k, expected.get(k), actual.get(k)) for k in keys if expected.get(k) != actual.get(k)
+        ]
+        self.stdout.write(
+            f"transparency figures match a direct computation: {len(keys)} figures checked, "
+            f"{len(differ)} differ"
+        )
+        if differ:
+            raise CommandError(f"transparency figures differ from SQL: {differ}")
+        return len(keys)
+
     def measure_portal(self, table: Table):
         from django.contrib.auth import get_user_model
 
@@ -779,16 +1112,19 @@ class Command(BaseCommand):
         reset_queries()
 
     def measure_http(self, table: Table, seconds: int):
-        """gunicorn on 2 workers; wrk from a second process; portal home vs a trivial view."""
+        """gunicorn on 2 workers; wrk from a second process; our pages vs a trivial view."""
         from django.contrib.auth import get_user_model
         from django.contrib.sessions.backends.db import SessionStore
 
-        user = get_user_model().objects.get(pk=self.person_id)
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
+        def session_for(user):
+            session = SessionStore()
+            session["_auth_user_id"] = str(user.pk)
+            session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+            session["_auth_user_hash"] = user.get_session_auth_hash()
+            session.create()
+            return session.session_key
+
+        participant = get_user_model().objects.get(pk=self.person_id)
         port = 8799
         db = settings.DATABASES["default"]
         env = {
@@ -811,35 +1147,42 @@ class Command(BaseCommand):
             cwd=ROOT,
             env=env,
         )
+        pages = (
+            ("trivial", "/healthz", None),
+            ("portal", "/portal/", session_for(participant)),
+            ("queue", self.queue_url, session_for(self.reviewer)),
+        )
         try:
             _wait_http(f"http://127.0.0.1:{port}/healthz")
-            results = {}
-            for name, path, cookie in (
-                ("trivial", "/healthz", None),
-                ("portal", "/portal/", session.session_key),
-            ):
-                runs = [_wrk(port, path, cookie, seconds) for _ in range(self.runs)]
-                results[name] = {
-                    "rps": summary([r["rps"] for r in runs]),
-                    "p99_ms": summary([r["p99_ms"] for r in runs]),
-                    "p90_ms": summary([r["p90_ms"] for r in runs]),
-                }
+            results = {name: [] for name, _, _ in pages}
+            # Interleaved, so a burst of load from elsewhere on the machine hits all alike.
+            for _ in range(self.runs):
+                for name, path, cookie in pages:
+                    results[name].append(_wrk(port, path, cookie, seconds))
+            results = {
+                name: {key: summary([r[key] for r in runs]) for key in ("rps", "p90_ms", "p99_ms")}
+                for name, runs in results.items()
+            }
         finally:
             server.terminate()
             server.wait(timeout=20)
-        ours, peer = results["portal"], results["trivial"]
-        ratio = ours["rps"]["median"] / peer["rps"]["median"]
-        table.add(
-            "HTTP load, portal home under gunicorn (2 workers, wrk 2 threads × 8 connections)",
-            f"{ours['rps']['median']:,.0f} req/s ({ours['rps']['min']:,.0f}–"
-            f"{ours['rps']['max']:,.0f}); p90 {ours['p90_ms']['median']:.1f} ms, "
-            f"p99 {ours['p99_ms']['median']:.1f} ms",
-            peer=f"trivial view {peer['rps']['median']:,.0f} req/s",
-            ratio=f"{ratio:.0%} of the trivial view",
-            target="≥ 50% of the trivial view's req/s, p95 ≤ 100 ms",
-            ok=ratio >= 0.5 and ours["p99_ms"]["median"] <= 100,
-            raw=results,
-        )
+        peer = results["trivial"]
+        for name, label in (("portal", "portal home"), ("queue", "review queue first page")):
+            ours = results[name]
+            ratio = ours["rps"]["median"] / peer["rps"]["median"]
+            table.add(
+                f"HTTP load, {label} under gunicorn (2 workers, wrk 2 threads × 8 connections, "
+                f"{seconds} s)",
+                f"{ours['rps']['median']:,.0f} req/s ({ours['rps']['min']:,.0f}–"
+                f"{ours['rps']['max']:,.0f}); latency p90 {ours['p90_ms']['median']:.1f} ms, "
+                f"p99 {ours['p99_ms']['median']:.1f} ms",
+                peer=f"trivial view (/healthz: SELECT 1) {peer['rps']['median']:,.0f} req/s, "
+                f"p99 {peer['p99_ms']['median']:.1f} ms",
+                ratio=f"{ratio:.0%} of the trivial view",
+                target="≥ 50% of the trivial view's req/s, p95 ≤ 100 ms (met if p99 ≤ 100 ms)",
+                ok=ratio >= 0.5 and ours["p99_ms"]["median"] <= 100,
+                raw={name: ours, "trivial": peer},
+            )
 
 
 def _cores() -> int:
