@@ -93,7 +93,7 @@ def transparency_section(programme: Programme) -> dict:
     from programs.transparency import guard, median, quantile
 
     entries = LedgerEntry.objects.filter(programme=programme)
-    totals = defaultdict(lambda: {"paid": Decimal("0"), "pending": Decimal("0")})
+    totals = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})
     for currency, state, amount in (
         entries.values_list("currency", "state")
         .annotate(s=Sum("amount"))
@@ -233,3 +233,79 @@ def transparency_section(programme: Programme) -> dict:
 def _or(value, missing="no participants yet"):
     """What the public page shows for a figure that does not exist (the JSON keeps null)."""
     return missing if value is None else value
+
+
+# --- The ledger as CSV ------------------------------------------------------------------------
+
+# The columns of the ledger CSV, in order: (header, value list lookup, how PostgreSQL formats it).
+# `{c}` is the column; text that could run as a spreadsheet formula gets a leading apostrophe,
+# the rule of core.csvsafe.safe_cell (numbers such as -12.50 stay numbers).
+_SAFE = (
+    "CASE WHEN left({c}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+    "AND {c} !~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$' "
+    "THEN '''' || {c} ELSE {c} END"
+)
+_ISO = (
+    "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+    "date_trunc('second', {c}) = {c} THEN '' ELSE to_char({c} AT TIME ZONE 'UTC', '.US') END "
+    "|| '+00:00'"
+)
+LEDGER_CSV = [
+    ("entry id", "pk", "{c}::text"),
+    ("created", "created_at", _ISO),
+    ("earned on", "earned_on", "{c}::text"),
+    ("programme", "programme__name", _SAFE),
+    ("participant", "participation__user__email", _SAFE),
+    ("kind", "kind", "{c}"),
+    ("amount", "amount", "{c}::text"),
+    ("currency", "currency", "{c}"),
+    ("state", "state", "{c}"),
+    ("description", "description", _SAFE),
+    ("source", "source_type", None),  # with source_id, below
+    ("terms version", "terms_version__number", "{c}::text"),
+    ("reverses", "reverses_id", "{c}::text"),
+    ("batch", "batch_id", "{c}::text"),
+    ("paid reference", "paid_reference", _SAFE),
+    ("paid on", "paid_at", "{c}::text"),
+]
+LEDGER_CSV_HEADER = [name for name, _, _ in LEDGER_CSV]
+COPY_CHUNK = 256 * 1024
+
+
+def ledger_csv_copy(entries):
+    """The ledger CSV of a queryset of entries, in its order, as chunks of bytes (PostgreSQL).
+
+    The filtered query is the ORM's own (the FilterSet and `visible_to` stay the only
+    places that choose rows); PostgreSQL formats every cell and writes the CSV with
+    `COPY … TO STDOUT`, which streams a million lines in seconds in constant memory.
+    Output matches the Python writer cell for cell: the same ISO times, two-decimal
+    amounts and formula escaping; empty cells are unquoted.
+    """
+    from django.db import connection
+
+    lookups = [lookup for _, lookup, _ in LEDGER_CSV] + ["source_id"]
+    sql, params = entries.values_list(*lookups).query.sql_with_params()
+    names = [f"c{i}" for i in range(len(lookups))]
+    cells = []
+    for i, (header, _, fmt) in enumerate(LEDGER_CSV):
+        c = names[i]
+        if header == "source":
+            s = names[-1]
+            value = _SAFE.format(c=f"(CASE WHEN {s} <> '' THEN {c} || ':' || {s} ELSE {c} END)")
+        else:
+            value = fmt.format(c=c)
+        quoted = header.replace('"', '""')
+        cells.append(f"NULLIF({value}, '') AS \"{quoted}\"")
+    copy_sql = (
+        f"COPY (SELECT {', '.join(cells)} FROM ({sql}) AS e({', '.join(names)})) "
+        "TO STDOUT WITH (FORMAT csv, HEADER)"
+    )
+    with connection.cursor() as cursor, cursor.copy(copy_sql, params) as copy:
+        buffer = bytearray()
+        for row in copy:
+            buffer += row
+            if len(buffer) >= COPY_CHUNK:
+                yield bytes(buffer)
+                buffer.clear()
+        if buffer:
+            yield bytes(buffer)

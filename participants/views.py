@@ -23,7 +23,7 @@ def home(request):
     participations = list(
         Participation.objects.visible_to(user).filter(user=user).select_related("programme")
     )
-    rows = [(p, services.access_check(user, p.programme)) for p in participations]
+    rows = list(zip(participations, services.access_checks(user, participations), strict=True))
     invitations = Invitation.objects.filter(
         email__iexact=user.email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
     ).select_related("programme")

@@ -9,7 +9,7 @@ shrinks or grows every count (1.0 = 100,000 participants in 20 programmes,
 Run through `make bench` (scripts/bench.sh), which creates a fresh database.
 """
 
-import io
+import argparse
 import json
 import platform
 import statistics
@@ -18,6 +18,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -90,8 +91,14 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=30, help="requests per run and page")
         parser.add_argument("--out", default=str(ROOT / "var" / "bench-results.json"))
         parser.add_argument("--load-seconds", type=int, default=10)
+        # Internal: one export measured in a fresh process (its own peak memory).
+        parser.add_argument("--child", default="", help=argparse.SUPPRESS)
+        parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
 
     def handle(self, *args, **opts):
+        if opts["child"]:
+            self.stdout.write(json.dumps(self.run_child(opts["child"], opts["child_rows"])))
+            return
         if connection.vendor != "postgresql":
             raise CommandError(
                 "The benchmark runs on PostgreSQL: set DATABASE_URL (make bench does)."
@@ -99,11 +106,16 @@ class Command(BaseCommand):
         self.scale, self.runs, self.n = opts["scale"], max(1, opts["runs"]), opts["requests"]
         table = Table()
         started = time.perf_counter()
+        self.stdout.write(f"Generating data at scale {self.scale} with COPY:")
         counts = self.generate()
-        self.stdout.write(f"Generated {counts} in {time.perf_counter() - started:.1f}s")
-        self.measure_audit_verify(table, counts["audit_events"])
-        self.measure_transparency(table)
+        self.generation_seconds = round(time.perf_counter() - started, 1)
+        self.stdout.write(f"Generated {counts} in {self.generation_seconds}s")
+        checked = self.check_transparency(table)
+        self.measure_review_queue(table)
+        self.measure_export(table, counts["ledger_entries"])
         self.measure_portal(table)
+        self.measure_transparency(table)
+        self.measure_audit_verify(table, counts["audit_events"])
         self.measure_http(table, opts["load_seconds"])
         result = {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -113,6 +125,9 @@ class Command(BaseCommand):
             "scale": self.scale,
             "runs": self.runs,
             "counts": counts,
+            "transparency_figures_checked": checked,
+            "generation_seconds": self.generation_seconds,
+            "generation_steps_seconds": self.generation_times,
             "rows": table.rows,
         }
         out = Path(opts["out"])
@@ -131,17 +146,28 @@ class Command(BaseCommand):
     def n_of(self, full: int, minimum: int = 1) -> int:
         return max(minimum, int(full * self.scale))
 
-    def _copy(self, table: str, columns: str, rows):
-        buf = io.StringIO()
-        for row in rows:
-            buf.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
-        buf.seek(0)
+    def _copy(self, table: str, columns: str, rows) -> int:
+        """Stream `rows` (tuples) into `table` with COPY, 20,000 lines at a time.
+
+        Values never contain tabs, newlines or backslashes (the generators make
+        sure), so str() is the COPY text format; None is NULL.
+        """
+        n = 0
         with (
             connection.cursor() as cursor,
             cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as cp,
         ):
-            while chunk := buf.read(1 << 20):
-                cp.write(chunk)
+            lines = []
+            for row in rows:
+                lines.append("\t".join(["\\N" if v is None else str(v) for v in row]))
+                if len(lines) >= 20_000:
+                    cp.write("\n".join(lines) + "\n")
+                    n += len(lines)
+                    lines = []
+            if lines:
+                cp.write("\n".join(lines) + "\n")
+                n += len(lines)
+        return n
 
     def _setval(self, table: str):
         with connection.cursor() as cursor:
@@ -150,36 +176,113 @@ class Command(BaseCommand):
                 f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
             )
 
+    def _timed(self, label: str, fn, *args):
+        start = time.perf_counter()
+        result = fn(*args)
+        elapsed = time.perf_counter() - start
+        self.generation_times[label] = round(elapsed, 1)
+        self.stdout.write(f"  {label}: {elapsed:.1f}s", ending="\n")
+        self.stdout.flush()
+        return result
+
     def generate(self) -> dict:
-        from audit.models import GENESIS_HASH, canonical_data, epoch_us, event_hash
+        """Every record of the benchmark, streamed into COPY; consistent by construction."""
+        from django.contrib.auth import get_user_model
+
+        from approvals.models import ReasonCode
         from participants.models import Participation
-        from programs.models import Programme, TermsVersion
+        from programs.models import Programme, ProgrammeRole, TermsVersion
         from tests.factories import TermsFactory
 
         if Programme.objects.exists():
             raise CommandError("The bench database is not empty; make bench creates a fresh one.")
+        self.generation_times = {}
+        User = get_user_model()  # noqa: N806 - the model class
         n_programmes = self.n_of(20, 2)
         n_people = self.n_of(100_000, 20)
         n_events = self.n_of(1_000_000, 100)
-        now = timezone.now()
+        n_submissions = self.n_of(1_000_000, 100)
+        n_ledger = self.n_of(1_000_000, 100)
+        n_tickets = self.n_of(300_000, 30)
+        n_hours = self.n_of(1_000_000, 100)
+        # The participant of the portal figure: about 10,000 records at full scale.
+        own = {
+            "submissions": self.n_of(3_000, 3),
+            "tickets": self.n_of(1_000, 1),
+            "hours": self.n_of(3_000, 3),
+            "ledger": self.n_of(3_000, 3),
+        }
+        now = timezone.now().replace(microsecond=0)
+        self.now = now
+        now_s = now.timestamp()
+
+        def at(seconds_ago: float) -> str:
+            return datetime.fromtimestamp(now_s - seconds_ago, UTC).isoformat()
+
+        today = now.date()
+        days = [(today - timedelta(days=d)).isoformat() for d in range(400)]
+
+        password = make_password("demo-pass-2024")
+        self.superuser = User.objects.create_superuser(
+            "bench-admin", "bench-admin@example.com", "demo-pass-2024"
+        )
+        self.reviewer = User.objects.create_user(
+            "bench-reviewer", "bench-reviewer@example.com", "demo-pass-2024"
+        )
+        self.finance = User.objects.create_user(
+            "bench-finance", "bench-finance@example.com", "demo-pass-2024"
+        )
+        currencies = ["EUR", "USD", "GBP"]
         programmes = []
         for i in range(n_programmes):
             terms = TermsFactory(
                 programme__slug=f"bench-{i:02d}",
                 programme__name=f"Bench programme {i:02d}",
                 programme__reference_hourly_rate="30.00",
+                programme__currency=currencies[i % 3],
+                currency=currencies[i % 3],
+                effective_at=now - timedelta(days=400),
             )
             programmes.append(terms.programme)
-        password = make_password("demo-pass-2024")
-        base_user = 1_000_000
-        # The largest programme holds a third of everyone; the rest share the others.
-        self._copy(
-            "auth_user",
-            "id, password, is_superuser, username, first_name, last_name, email, is_staff, "
-            "is_active, date_joined",
-            (
-                (
-                    base_user + i,
+            for role, user in (("reviewer", self.reviewer), ("finance", self.finance)):
+                ProgrammeRole.objects.create(programme=terms.programme, user=user, role=role)
+        terms_of = {
+            t.programme_id: t for t in TermsVersion.objects.filter(programme__in=programmes)
+        }
+        reasons = {
+            p.pk: [
+                ReasonCode.objects.create(programme=p, code=code, label=label).pk
+                for code, label in (
+                    ("nda", "Reveals confidential material"),
+                    ("quality", "Not representative of the product"),
+                    ("rights", "Third-party rights unclear"),
+                )
+            ]
+            for p in programmes
+        }
+        prog_pk = [p.pk for p in programmes]
+        prog_currency = [p.currency for p in programmes]
+        prog_terms = [terms_of[p.pk].pk for p in programmes]
+        base = 1_000_000
+        third = n_people // 3
+
+        def prog_index(i: int) -> int:
+            # The largest programme holds a third of everyone; the rest share the others.
+            return 0 if i < third else 1 + i % (n_programmes - 1)
+
+        person_prog = [prog_index(i) for i in range(n_people)]
+
+        def person_of(k: int, own_n: int) -> int:
+            """Record k's participant (index): the portal's person first, then scattered."""
+            if k < own_n:
+                return 0
+            return (k * 2654435761 + 97) % n_people
+
+        def users():
+            joined = now.isoformat()
+            for i in range(n_people):
+                yield (
+                    base + i,
                     password,
                     "f",
                     f"bench{i}@example.com",
@@ -188,60 +291,392 @@ class Command(BaseCommand):
                     f"bench{i}@example.com",
                     "f",
                     "t",
-                    now.isoformat(),
+                    joined,
                 )
-                for i in range(n_people)
-            ),
+
+        self._timed(
+            "users",
+            self._copy,
+            "auth_user",
+            "id, password, is_superuser, username, first_name, last_name, email, is_staff, "
+            "is_active, date_joined",
+            users(),
         )
         self._setval("auth_user")
-
-        def programme_of(i):
-            if i < n_people // 3:
-                return programmes[0]
-            return programmes[1 + i % (n_programmes - 1)]
-
-        statuses = ["active"] * 17 + ["withdrawn", "paused", "removed"]
-        self._copy(
+        p_statuses = ["active"] * 17 + ["withdrawn", "paused", "removed"]
+        self._timed(
+            "participations",
+            self._copy,
             "participants_participation",
             "id, user_id, programme_id, status, role, status_reason, joined_at, payout_reference",
             (
                 (
-                    base_user + i,
-                    base_user + i,
-                    programme_of(i).pk,
-                    statuses[i % len(statuses)],
+                    base + i,
+                    base + i,
+                    prog_pk[person_prog[i]],
+                    p_statuses[i % len(p_statuses)],
                     "tester",
                     "",
-                    (now - timedelta(days=i % 300)).isoformat(),
+                    at(86400 * (1 + i % 300)),
                     f"PAY-{i}",
                 )
                 for i in range(n_people)
             ),
         )
         self._setval("participants_participation")
-        terms_of = {
-            t.programme_id: t for t in TermsVersion.objects.filter(programme__in=programmes)
-        }
-        self._copy(
+        hashes = [terms_of[pk].content_hash for pk in prog_pk]
+        self._timed(
+            "consents",
+            self._copy,
             "participants_consent",
             "participation_id, terms_version_id, terms_hash, accepted_at",
             (
-                (
-                    base_user + i,
-                    terms_of[programme_of(i).pk].pk,
-                    terms_of[programme_of(i).pk].content_hash,
-                    now.isoformat(),
-                )
+                (base + i, prog_terms[person_prog[i]], hashes[person_prog[i]], now.isoformat())
                 for i in range(n_people)
             ),
         )
+        g = SimpleNamespace(**locals())
+        self._timed("submissions", self._gen_submissions, g)
+        self._timed("tickets", self._gen_tickets, g)
+        self._timed("time entries", self._gen_hours, g)
+        self._timed("ledger", self._gen_ledger, g)
+        self._timed("audit events", self._gen_audit, n_events, n_people, person_prog, prog_pk)
+        with connection.cursor() as cursor:
+            self._timed("vacuum analyze", cursor.execute, "VACUUM ANALYZE")
+        self.programmes = programmes
+        self.largest = programmes[0]
+        self.person_id = base  # in the largest programme
+        counts = {
+            "programmes": n_programmes,
+            "participants": n_people,
+            "largest_programme_participants": Participation.objects.filter(
+                programme=self.largest
+            ).count(),
+            "output_submissions": n_submissions,
+            "review_decisions": self.decision_count,
+            "ledger_entries": n_ledger,
+            "tickets": n_tickets,
+            "time_entries": n_hours,
+            "audit_events": n_events,
+            "portal_person_records": sum(own.values()),
+        }
+        return counts
+
+    def _gen_submissions(self, g):
+        """Submissions with a realistic status mix, their decisions and appeals."""
+        n, own = g.n_submissions, g.own["submissions"]
+        person_of, person_prog, at = g.person_of, g.person_prog, g.at
+        prog_pk, prog_terms, reasons = g.prog_pk, g.prog_terms, g.reasons
+        base, reviewer = g.base, self.reviewer.pk
+        # Per 1,000: 12.5% waiting for review, the rest decided or withdrawn.
+        mix = (
+            ["pending"] * 100
+            + ["in_review"] * 20
+            + ["appealed"] * 5
+            + ["approved"] * 550
+            + ["deemed_approved"] * 30
+            + ["rejected"] * 120
+            + ["changes_requested"] * 50
+            + ["resubmitted"] * 40
+            + ["withdrawn"] * 85
+        )
+        uses = ["social", "portfolio", "screening", "press", "other", "private"]
+        open_ = {"pending", "in_review", "appealed"}
+        state = {"decisions": 0}
+
+        def status_of(k):
+            return mix[(k * 7919) % 1000]
+
+        def rows():
+            for k in range(n):
+                i = person_of(k, own)
+                pi = person_prog[i]
+                status = status_of(k)
+                if status in open_:
+                    # Open items arrived in the last 6 days; a 72 h clock makes about half overdue.
+                    submitted = 518_400 * ((k * 104729) % 1000) / 1000
+                    decided = None
+                else:
+                    submitted = 604_800 + 86_400 * ((k * 104729) % 170_000) / 1000
+                    decided = submitted - 3_600 * (1 + (k * 31) % 100)
+                due = submitted - 72 * 3600
+                claimed = status == "in_review"
+                yield (
+                    k + 1,
+                    1,
+                    f"Output {k}",
+                    "",
+                    "",
+                    "",
+                    f"https://example.com/outputs/{k}",
+                    f"{k:064x}",
+                    uses[k % 6],
+                    "",
+                    status,
+                    at(submitted),
+                    at(due),
+                    at(due),
+                    at(decided) if decided is not None else None,
+                    reviewer if claimed else None,
+                    at(-1800) if claimed else None,
+                    f"bench-verify-{k}" if status in ("approved", "deemed_approved") else None,
+                    base + i,
+                    prog_pk[pi],
+                    prog_terms[pi],
+                )
+
+        columns = (
+            "id, version, title, prompt, file, file_type, url, content_hash, intended_use, "
+            "intended_venue, status, submitted_at, due_at, clock_at, decided_at, claimed_by_id, "
+            "claim_expires_at, verify_token, participant_id, programme_id, terms_version_id"
+        )
+        self._copy("approvals_outputsubmission", columns, rows())
+        self._setval("approvals_outputsubmission")
+        outcome_of = {
+            "approved": ("review", "approved"),
+            "deemed_approved": ("automatic", "deemed_approved"),
+            "rejected": ("review", "rejected"),
+            "appealed": ("review", "rejected"),
+            "changes_requested": ("review", "changes_requested"),
+            "resubmitted": ("review", "changes_requested"),
+        }
+
+        def decision_rows():
+            for k in range(n):
+                status = status_of(k)
+                if status not in outcome_of:
+                    continue
+                stage, outcome = outcome_of[status]
+                i = person_of(k, own)
+                pi = person_prog[i]
+                if status == "appealed":
+                    submitted = 518_400 * ((k * 104729) % 1000) / 1000
+                    decided = submitted - 3_600
+                else:
+                    submitted = 604_800 + 86_400 * ((k * 104729) % 170_000) / 1000
+                    decided = submitted - 3_600 * (1 + (k * 31) % 100)
+                needs_reason = outcome in ("rejected", "changes_requested")
+                state["decisions"] += 1
+                yield (
+                    stage,
+                    outcome,
+                    "" if not needs_reason else "Please see the reason.",
+                    at(decided),
+                    reasons[prog_pk[pi]][k % 3] if needs_reason else None,
+                    None if stage == "automatic" else reviewer,
+                    k + 1,
+                )
+
+        self._copy(
+            "approvals_reviewdecision",
+            "stage, outcome, note, decided_at, reason_id, reviewer_id, submission_id",
+            decision_rows(),
+        )
+        self.decision_count = state["decisions"]
+        self._copy(
+            "approvals_appeal",
+            "note, filed_at, submission_id",
+            (
+                ("I think this is fine to share.", at(600), k + 1)
+                for k in range(n)
+                if status_of(k) == "appealed"
+            ),
+        )
+
+    def _gen_tickets(self, g):
+        """Tickets of every kind and status; bugs and safety findings carry a severity."""
+        n, own = g.n_tickets, g.own["tickets"]
+        person_of, person_prog, at = g.person_of, g.person_prog, g.at
+        prog_pk, prog_terms, base = g.prog_pk, g.prog_terms, g.base
+        kinds = ["bug"] * 9 + ["feedback"] * 6 + ["feature_request"] * 3 + ["safety_finding"] * 2
+        statuses = (
+            ["new"] * 4
+            + ["needs_info"]
+            + ["triaged"] * 3
+            + ["accepted"] * 4
+            + ["not_reproducible"] * 2
+            + ["wont_fix"] * 2
+            + ["resolved"] * 4
+        )
+        severities = ["low", "medium", "high", "critical"]
+        triaged = {"triaged", "accepted", "not_reproducible", "wont_fix", "resolved"}
+
+        def rows():
+            for k in range(n):
+                i = person_of(k, own)
+                pi = person_prog[i]
+                kind = kinds[(k * 13) % 20]
+                status = statuses[(k * 17) % 20]
+                severity = severities[k % 4] if kind in ("bug", "safety_finding") else ""
+                created = 86_400 * ((k * 7907) % 300_000) / 1000
+                yield (
+                    k + 1,
+                    kind,
+                    f"Ticket {k}",
+                    "What happened, in a few words.",
+                    "",
+                    "",
+                    "",
+                    severity,
+                    {"": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}[severity],
+                    status,
+                    at(created),
+                    at(created / 2),
+                    at(created - 3600) if status in triaged else None,
+                    at(created - 7200) if status in ("accepted", "resolved") else None,
+                    at(created / 2) if status == "resolved" else None,
+                    at(created - 1800) if status == "needs_info" else None,
+                    0,
+                    prog_pk[pi],
+                    base + i,
+                    prog_terms[pi],
+                )
+
+        self._copy(
+            "feedback_ticket",
+            "id, kind, title, description, steps_to_reproduce, expected_result, actual_result, "
+            "severity, severity_rank, status, created_at, updated_at, triaged_at, accepted_at, "
+            "resolved_at, needs_info_since, needs_info_seconds, programme_id, reporter_id, "
+            "terms_version_id",
+            rows(),
+        )
+        self._setval("feedback_ticket")
+
+    def _gen_hours(self, g):
+        """Time entries over the last year: most confirmed, some waiting, a few disputed."""
+        n, own = g.n_hours, g.own["hours"]
+        person_of, person_prog, at, days = g.person_of, g.person_prog, g.at, g.days
+        prog_pk, prog_terms, base = g.prog_pk, g.prog_terms, g.base
+        statuses = ["confirmed"] * 14 + ["logged"] * 5 + ["disputed"]
+        activities = ["testing", "writing_feedback", "red_teaming", "creative_work", "meetings"]
+        reviewer = self.reviewer.pk
+
+        def rows():
+            for k in range(n):
+                i = person_of(k, own)
+                pi = person_prog[i]
+                status = statuses[(k * 11) % 20]
+                day = (k * 7) % 365
+                created = at(86_400 * day)
+                yield (
+                    days[day],
+                    30 + (k * 37) % 450,
+                    activities[k % 5],
+                    "",
+                    status,
+                    created if status != "logged" else None,
+                    "Not on that day." if status == "disputed" else "",
+                    created,
+                    created,
+                    base + i,
+                    prog_pk[pi],
+                    reviewer if status != "logged" else None,
+                    prog_terms[pi],
+                    base + i,
+                )
+
+        self._copy(
+            "feedback_timeentry",
+            "date, minutes, activity, note, status, reviewed_at, dispute_reason, created_at, "
+            "updated_at, participation_id, programme_id, reviewed_by_id, terms_version_id, user_id",
+            rows(),
+        )
+
+    def _gen_ledger(self, g):
+        """Ledger entries of every kind and state; exported and paid ones sit in batches."""
+        from compensation.models import PayoutBatch
+
+        n, own = g.n_ledger, g.own["ledger"]
+        person_of, person_prog, at, days = g.person_of, g.person_prog, g.at, g.days
+        prog_pk, prog_terms, prog_currency = g.prog_pk, g.prog_terms, g.prog_currency
+        kinds = ["hourly"] * 60 + ["stipend"] * 15 + ["bounty"] * 10 + ["prize"] * 5
+        kinds += ["grant"] * 3 + ["adjustment"] * 7
+        states = ["accrued"] * 20 + ["approved"] * 25 + ["exported"] * 15 + ["paid"] * 40
+        finance, base = self.finance.pk, g.base
+        batches = {}
+        for pi, pk in enumerate(prog_pk):
+            for currency in g.currencies:
+                for status in ("ready", "paid"):
+                    batch = PayoutBatch.objects.create(
+                        currency=currency,
+                        period_start=g.today - timedelta(days=365),
+                        period_end=g.today,
+                        status=status,
+                        created_by=self.finance,
+                        paid_reference="BANK-RUN" if status == "paid" else "",
+                        paid_at=g.today if status == "paid" else None,
+                    )
+                    batch.programmes.set([pk])
+                    batches[pi, currency, status] = batch.pk
+        paid_on = g.today.isoformat()
+
+        def rows():
+            for k in range(n):
+                i = person_of(k, own)
+                pi = person_prog[i]
+                kind = kinds[(k * 29) % 100]
+                state = states[(k * 41) % 100]
+                currency = prog_currency[pi] if k % 20 else "USD"
+                cents_ = 500 + (k * 7919) % 20_000
+                amount = f"{'-' if kind == 'adjustment' and k % 2 else ''}{cents_ // 100}."
+                amount += f"{cents_ % 100:02d}"
+                day = (k * 3) % 365
+                created = at(86_400 * day)
+                approved = state != "accrued"
+                batch = (
+                    batches[pi, currency, "paid" if state == "paid" else "ready"]
+                    if state in ("exported", "paid")
+                    else None
+                )
+                yield (
+                    kind,
+                    amount,
+                    currency,
+                    "feedback.timeentry" if kind == "hourly" else "manual",
+                    str(k),
+                    f"{kind.capitalize()} for work {k}",
+                    days[day],
+                    f"bench-{k}",
+                    created,
+                    state,
+                    created if approved else None,
+                    f"BANK-{k}" if state == "paid" else "",
+                    paid_on if state == "paid" else None,
+                    finance if approved else None,
+                    base + i,
+                    prog_pk[pi],
+                    prog_terms[pi],
+                    batch,
+                )
+
+        self._copy(
+            "compensation_ledgerentry",
+            "kind, amount, currency, source_type, source_id, description, earned_on, "
+            "idempotency_key, created_at, state, approved_at, paid_reference, paid_at, "
+            "approved_by_id, participation_id, programme_id, terms_version_id, batch_id",
+            rows(),
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE compensation_payoutbatch b SET entries_count = s.n, total = s.t "
+                "FROM (SELECT batch_id, count(*) n, sum(amount) t FROM compensation_ledgerentry "
+                "WHERE batch_id IS NOT NULL GROUP BY batch_id) s WHERE s.batch_id = b.id"
+            )
+
+    def _gen_audit(self, n_events, n_people, person_prog, prog_pk):
+        """A valid hash chain of audit events, computed as the service would."""
+        from audit.models import GENESIS_HASH, canonical_data, epoch_us, event_hash
+
+        base = 1_000_000
+        state = {}
 
         def events():
             prev = GENESIS_HASH
             start = datetime(2026, 1, 1, tzinfo=UTC)
             for seq in range(1, n_events + 1):
                 created = start + timedelta(milliseconds=seq * 10)
-                person = base_user + seq % n_people
+                person = base + seq % n_people
+                programme = prog_pk[person_prog[seq % n_people]]
                 data = canonical_data({"n": seq, "what": "bench"})
                 h = event_hash(
                     seq=seq,
@@ -251,7 +686,7 @@ class Command(BaseCommand):
                     action="bench.record.changed",
                     object_type="participants.participation",
                     object_id=str(person),
-                    programme_id=programme_of(seq % n_people).pk,
+                    programme_id=programme,
                     subject_id=person,
                     data_json=data,
                 )
@@ -262,14 +697,14 @@ class Command(BaseCommand):
                     "bench.record.changed",
                     "participants.participation",
                     person,
-                    programme_of(seq % n_people).pk,
+                    programme,
                     person,
                     data,
                     prev,
                     h,
                 )
                 prev = h
-            self.last_hash = prev
+            state["last"] = prev
 
         self._copy(
             "audit_auditevent",
@@ -281,19 +716,8 @@ class Command(BaseCommand):
             cursor.execute(
                 "INSERT INTO audit_audithead (id, seq, hash) VALUES (1, %s, %s) "
                 "ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash",
-                [n_events, self.last_hash],
+                [n_events, state["last"]],
             )
-            cursor.execute("ANALYZE")
-        self.largest = programmes[0]
-        self.person_id = base_user  # in the largest programme
-        return {
-            "programmes": n_programmes,
-            "participants": n_people,
-            "largest_programme_participants": Participation.objects.filter(
-                programme=self.largest
-            ).count(),
-            "audit_events": n_events,
-        }
 
     # --- measurements -------------------------------------------------------------------------
 
@@ -344,6 +768,328 @@ class Command(BaseCommand):
             raw={"cold_s": cold, "cached_p95_ms": cached, "queries": queries},
         )
 
+    def measure_review_queue(self, table: Table):
+        """The reviewer's queue (pending items of the largest programme) vs the admin changelist."""
+        from approvals.selectors import review_queue
+        from core.pagination import _encode
+
+        pk = self.largest.pk
+        ours = Client()
+        ours.force_login(self.reviewer)
+        admin = Client()
+        admin.force_login(self.superuser)
+        url = f"/review/?status=pending&programme={pk}"
+        admin_url = (
+            f"/admin/approvals/outputsubmission/?programme__id__exact={pk}&status__exact=pending"
+        )
+        pending = (
+            review_queue(self.reviewer)
+            .filter(programme=self.largest, status="pending")
+            .order_by("clock_at", "pk")
+        )
+        # The cursor the UI would carry to item 10,000 (or the last page at small scales).
+        depth = min(10_000, max(0, pending.count() - 60))
+        item = pending[depth - 1] if depth else None
+        deep_url = url + (f"&after={_encode(item.clock_at.isoformat(), item.pk)}" if item else "")
+        admin_deep = admin_url + f"&p={depth // 100 + 1}"
+        results = {}
+        for name, client, u in (
+            ("first", ours, url),
+            ("admin_first", admin, admin_url),
+            ("deep", ours, deep_url),
+            ("admin_deep", admin, admin_deep),
+        ):
+            p50s, p95s, queries = [], [], 0
+            for _ in range(self.runs):
+                times, queries = timed_requests(client, u, self.n)
+                p50s.append(pct(times, 0.5))
+                p95s.append(pct(times, 0.95))
+            results[name] = {"p50_ms": summary(p50s), "p95_ms": summary(p95s), "queries": queries}
+        self.queue_url = url
+
+        def cell(r):
+            return (
+                f"p50 {r['p50_ms']['median']:.1f} ms, p95 {r['p95_ms']['median']:.1f} ms "
+                f"({r['p95_ms']['min']:.1f}–{r['p95_ms']['max']:.1f}); {r['queries']} queries"
+            )
+
+        first, admin_first = results["first"], results["admin_first"]
+        ratio = admin_first["p95_ms"]["median"] / first["p95_ms"]["median"]
+        table.add(
+            f"review queue, first page (pending, largest programme: {pending.count():,} items): "
+            "server time, queries",
+            cell(first),
+            peer=f"Django admin changelist, same filter: {cell(admin_first)}",
+            ratio=f"{ratio:.1f}× faster (p95)",
+            target="p95 ≤ 30 ms, ≤ 10 queries, ≥ 20× faster than admin",
+            ok=first["p95_ms"]["median"] <= 30 and first["queries"] <= 10 and ratio >= 20,
+            raw=results | {"url": url, "admin_url": admin_url},
+        )
+        deep, admin_deep_r = results["deep"], results["admin_deep"]
+        table.add(
+            f"review queue, a page {depth:,} items deep (keyset cursor)",
+            cell(deep),
+            peer=f"admin changelist ?p={depth // 100 + 1}: {cell(admin_deep_r)}",
+            ratio=f"{admin_deep_r['p95_ms']['median'] / deep['p95_ms']['median']:.1f}× "
+            "faster (p95)",
+            target="p95 ≤ 30 ms",
+            ok=deep["p95_ms"]["median"] <= 30,
+            raw={"depth": depth},
+        )
+
+    def measure_export(self, table: Table, n_ledger: int):
+        """Finance's ledger CSV (the real view), django-import-export and COPY, each in a child."""
+        sample = min(n_ledger, 50_000)
+        ours = [self._child("export-ours") for _ in range(self.runs)]
+        iex = [self._child("export-iex", sample) for _ in range(self.runs)]
+        ceiling = [self._child("export-copy") for _ in range(self.runs)]
+
+        def med(runs, key):
+            return summary([r[key] for r in runs])
+
+        rate, first, peak = med(ours, "rows_per_s"), med(ours, "first_row_s"), med(ours, "peak_mb")
+        growth = med(ours, "growth_mb")
+        iex_rate, iex_peak = med(iex, "rows_per_s"), med(iex, "peak_mb")
+        copy_rate = med(ceiling, "rows_per_s")
+        rows = ours[0]["rows"]
+        if rows != n_ledger:
+            raise CommandError(f"the export wrote {rows} rows, not {n_ledger}")
+        ratio = rate["median"] / iex_rate["median"]
+        table.add(
+            f"finance export of {rows:,} ledger lines (/finance/entries/ledger.csv, streamed): "
+            "rows/s, peak memory (RSS of the exporting process), time to the first data row",
+            f"{rate['median']:,.0f} rows/s ({rate['min']:,.0f}–{rate['max']:,.0f}); peak RSS "
+            f"{peak['median']:.0f} MB (+{growth['median']:.0f} MB over the idle process); "
+            f"first row {first['median']:.2f} s",
+            peer=(
+                f"django-import-export ModelResource.export() + CSV, timed on {sample:,} rows: "
+                f"{iex_rate['median']:,.0f} rows/s, peak RSS {iex_peak['median']:.0f} MB; "
+                f"ceiling `COPY (…) TO STDOUT`: {copy_rate['median']:,.0f} rows/s"
+            ),
+            ratio=(
+                f"{ratio:.0f}× django-import-export; "
+                f"{rate['median'] / copy_rate['median']:.0%} of COPY"
+            ),
+            target="≥ 300,000 rows/s, ≤ 200 MB, first byte ≤ 1 s, ≥ 10× django-import-export",
+            ok=rate["median"] >= 300_000
+            and peak["median"] <= 200
+            and first["median"] <= 1
+            and ratio >= 10,
+            raw={"ours": ours, "import_export": iex, "copy": ceiling},
+        )
+
+    def _child(self, what: str, rows: int = 0) -> dict:
+        """Run one export in a fresh process, so its peak memory is its own."""
+        out = subprocess.run(
+            [sys.executable, "manage.py", "bench", "--child", what, "--child-rows", str(rows)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        if out.returncode != 0:
+            raise CommandError(f"child {what} failed: {out.stderr[-2000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def run_child(self, what: str, rows: int) -> dict:
+        import resource
+
+        from django.contrib.auth import get_user_model
+
+        def rss_mb():
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        finance = get_user_model().objects.get(username="bench-finance")
+        if what == "export-ours":
+            client = Client()
+            client.force_login(finance)
+            client.get("/finance/")  # warm: imports, URL resolution, the connection
+            idle = rss_mb()
+            start = time.perf_counter()
+            response = client.get("/finance/entries/ledger.csv")
+            if response.status_code != 200:
+                raise CommandError(f"export answered {response.status_code}")
+            lines, first_row, size = 0, None, 0
+            for chunk in response.streaming_content:
+                lines += chunk.count(b"\n")
+                size += len(chunk)
+                if first_row is None and lines > 1:
+                    first_row = time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            n = lines - 1  # the header
+            return {
+                "rows": n,
+                "bytes": size,
+                "seconds": elapsed,
+                "rows_per_s": n / elapsed,
+                "first_row_s": first_row or elapsed,
+                "peak_mb": rss_mb(),
+                "growth_mb": rss_mb() - idle,
+            }
+        if what == "export-iex":
+            from import_export import fields, resources
+
+            from compensation.models import LedgerEntry
+
+            class LedgerResource(resources.ModelResource):
+                """The same columns as finance's CSV, the way django-import-export is used."""
+
+                programme = fields.Field(attribute="programme__name", column_name="programme")
+                participant = fields.Field(
+                    attribute="participation__user__email", column_name="participant"
+                )
+                terms = fields.Field(attribute="terms_version__number", column_name="terms")
+
+                class Meta:
+                    model = LedgerEntry
+                    fields = (
+                        "id",
+                        "created_at",
+                        "earned_on",
+                        "programme",
+                        "participant",
+                        "kind",
+                        "amount",
+                        "currency",
+                        "state",
+                        "description",
+                        "source_type",
+                        "source_id",
+                        "terms",
+                        "reverses",
+                        "batch",
+                        "paid_reference",
+                        "paid_at",
+                    )
+
+            qs = (
+                LedgerEntry.objects.visible_to(finance)
+                .select_related("programme", "participation__user", "terms_version")
+                .order_by("created_at", "pk")[:rows]
+            )
+            idle = rss_mb()
+            start = time.perf_counter()
+            data = LedgerResource().export(queryset=qs).csv
+            elapsed = time.perf_counter() - start
+            n = data.count("\n") - 1
+            return {
+                "rows": n,
+                "seconds": elapsed,
+                "rows_per_s": n / elapsed,
+                "peak_mb": rss_mb(),
+                "growth_mb": rss_mb() - idle,
+            }
+        if what == "export-copy":
+            sql = (
+                "COPY (SELECT e.id, e.created_at, e.earned_on, p.name, u.email, e.kind, e.amount, "
+                "e.currency, e.state, e.description, e.source_type || ':' || e.source_id, "
+                "t.number, e.reverses_id, e.batch_id, e.paid_reference, e.paid_at "
+                "FROM compensation_ledgerentry e "
+                "JOIN programs_programme p ON p.id = e.programme_id "
+                "JOIN participants_participation pa ON pa.id = e.participation_id "
+                "JOIN auth_user u ON u.id = pa.user_id "
+                "LEFT JOIN programs_termsversion t ON t.id = e.terms_version_id "
+                "ORDER BY e.created_at, e.id) TO STDOUT WITH (FORMAT csv, HEADER)"
+            )
+            idle = rss_mb()
+            start = time.perf_counter()
+            lines = 0
+            with connection.cursor() as cursor, cursor.copy(sql) as cp:
+                for chunk in cp:
+                    lines += bytes(chunk).count(b"\n")
+            elapsed = time.perf_counter() - start
+            return {
+                "rows": lines - 1,
+                "seconds": elapsed,
+                "rows_per_s": (lines - 1) / elapsed,
+                "peak_mb": rss_mb(),
+                "growth_mb": rss_mb() - idle,
+            }
+        raise CommandError(f"unknown child {what}")
+
+    def check_transparency(self, table: Table) -> int:
+        """The largest programme's public figures against a direct SQL computation."""
+        from programs import transparency
+
+        figures = transparency.refresh(self.largest).figures
+        pk = self.largest.pk
+
+        def sql(query, params=()):
+            with connection.cursor() as cursor:
+                cursor.execute(query, params)
+                return cursor.fetchall()
+
+        expected, actual = {}, {}
+        for status, n in sql(
+            "SELECT status, count(*) FROM participants_participation WHERE programme_id = %s "
+            "GROUP BY status",
+            [pk],
+        ):
+            expected[f"participants.{status}"] = n
+        for key in ("active", "paused", "withdrawn", "removed"):
+            expected.setdefault(f"participants.{key}", 0)
+            actual[f"participants.{key}"] = figures["participants"][key]
+        ((minutes,),) = sql(
+            "SELECT coalesce(sum(minutes), 0) FROM feedback_timeentry "
+            "WHERE programme_id = %s AND status = 'confirmed'",
+            [pk],
+        )
+        expected["labour.confirmed_hours_total"] = round(minutes / 60, 1)
+        actual["labour.confirmed_hours_total"] = figures["labour"]["confirmed_hours_total"]
+        ((submitted, waiting),) = sql(
+            "SELECT count(*), count(*) FILTER (WHERE status IN ('pending', 'in_review', "
+            "'appealed')) FROM approvals_outputsubmission WHERE programme_id = %s",
+            [pk],
+        )
+        expected["approvals.submitted"], expected["approvals.waiting"] = submitted, waiting
+        for outcome, n in sql(
+            "SELECT d.outcome, count(*) FROM approvals_reviewdecision d "
+            "JOIN approvals_outputsubmission s ON s.id = d.submission_id "
+            "WHERE s.programme_id = %s GROUP BY d.outcome",
+            [pk],
+        ):
+            expected[f"approvals.{outcome}"] = n
+        for key in (
+            "submitted",
+            "waiting",
+            "approved",
+            "deemed_approved",
+            "rejected",
+            "changes_requested",
+        ):
+            expected.setdefault(f"approvals.{key}", 0)
+            actual[f"approvals.{key}"] = figures["approvals"][key]
+        for kind, n in sql(
+            "SELECT kind, count(*) FROM feedback_ticket WHERE programme_id = %s GROUP BY kind",
+            [pk],
+        ):
+            expected[f"tickets.by_kind.{kind}"] = n
+        for kind, n in figures["tickets"]["by_kind"].items():
+            expected.setdefault(f"tickets.by_kind.{kind}", 0)
+            actual[f"tickets.by_kind.{kind}"] = n
+        for currency, paid, pending in sql(
+            "SELECT currency, coalesce(sum(amount) FILTER (WHERE state = 'paid'), 0), "
+            "coalesce(sum(amount) FILTER (WHERE state <> 'paid'), 0) "
+            "FROM compensation_ledgerentry WHERE programme_id = %s GROUP BY currency",
+            [pk],
+        ):
+            expected[f"pay.{currency}.paid"] = f"{paid:.2f}"
+            expected[f"pay.{currency}.pending"] = f"{pending:.2f}"
+        for currency, totals in figures["pay"]["by_currency"].items():
+            actual[f"pay.{currency}.paid"] = totals["paid"]
+            actual[f"pay.{currency}.pending"] = totals["pending"]
+        keys = sorted(set(expected) | set(actual))
+        differ = [
+            (k, expected.get(k), actual.get(k)) for k in keys if expected.get(k) != actual.get(k)
+        ]
+        self.stdout.write(
+            f"transparency figures match a direct computation: {len(keys)} figures checked, "
+            f"{len(differ)} differ"
+        )
+        if differ:
+            raise CommandError(f"transparency figures differ from SQL: {differ}")
+        return len(keys)
+
     def measure_portal(self, table: Table):
         from django.contrib.auth import get_user_model
 
@@ -366,16 +1112,19 @@ class Command(BaseCommand):
         reset_queries()
 
     def measure_http(self, table: Table, seconds: int):
-        """gunicorn on 2 workers; wrk from a second process; portal home vs a trivial view."""
+        """gunicorn on 2 workers; wrk from a second process; our pages vs a trivial view."""
         from django.contrib.auth import get_user_model
         from django.contrib.sessions.backends.db import SessionStore
 
-        user = get_user_model().objects.get(pk=self.person_id)
-        session = SessionStore()
-        session["_auth_user_id"] = str(user.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
-        session["_auth_user_hash"] = user.get_session_auth_hash()
-        session.create()
+        def session_for(user):
+            session = SessionStore()
+            session["_auth_user_id"] = str(user.pk)
+            session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+            session["_auth_user_hash"] = user.get_session_auth_hash()
+            session.create()
+            return session.session_key
+
+        participant = get_user_model().objects.get(pk=self.person_id)
         port = 8799
         db = settings.DATABASES["default"]
         env = {
@@ -398,35 +1147,42 @@ class Command(BaseCommand):
             cwd=ROOT,
             env=env,
         )
+        pages = (
+            ("trivial", "/healthz", None),
+            ("portal", "/portal/", session_for(participant)),
+            ("queue", self.queue_url, session_for(self.reviewer)),
+        )
         try:
             _wait_http(f"http://127.0.0.1:{port}/healthz")
-            results = {}
-            for name, path, cookie in (
-                ("trivial", "/healthz", None),
-                ("portal", "/portal/", session.session_key),
-            ):
-                runs = [_wrk(port, path, cookie, seconds) for _ in range(self.runs)]
-                results[name] = {
-                    "rps": summary([r["rps"] for r in runs]),
-                    "p99_ms": summary([r["p99_ms"] for r in runs]),
-                    "p90_ms": summary([r["p90_ms"] for r in runs]),
-                }
+            results = {name: [] for name, _, _ in pages}
+            # Interleaved, so a burst of load from elsewhere on the machine hits all alike.
+            for _ in range(self.runs):
+                for name, path, cookie in pages:
+                    results[name].append(_wrk(port, path, cookie, seconds))
+            results = {
+                name: {key: summary([r[key] for r in runs]) for key in ("rps", "p90_ms", "p99_ms")}
+                for name, runs in results.items()
+            }
         finally:
             server.terminate()
             server.wait(timeout=20)
-        ours, peer = results["portal"], results["trivial"]
-        ratio = ours["rps"]["median"] / peer["rps"]["median"]
-        table.add(
-            "HTTP load, portal home under gunicorn (2 workers, wrk 2 threads × 8 connections)",
-            f"{ours['rps']['median']:,.0f} req/s ({ours['rps']['min']:,.0f}–"
-            f"{ours['rps']['max']:,.0f}); p90 {ours['p90_ms']['median']:.1f} ms, "
-            f"p99 {ours['p99_ms']['median']:.1f} ms",
-            peer=f"trivial view {peer['rps']['median']:,.0f} req/s",
-            ratio=f"{ratio:.0%} of the trivial view",
-            target="≥ 50% of the trivial view's req/s, p95 ≤ 100 ms",
-            ok=ratio >= 0.5 and ours["p99_ms"]["median"] <= 100,
-            raw=results,
-        )
+        peer = results["trivial"]
+        for name, label in (("portal", "portal home"), ("queue", "review queue first page")):
+            ours = results[name]
+            ratio = ours["rps"]["median"] / peer["rps"]["median"]
+            table.add(
+                f"HTTP load, {label} under gunicorn (2 workers, wrk 2 threads × 8 connections, "
+                f"{seconds} s)",
+                f"{ours['rps']['median']:,.0f} req/s ({ours['rps']['min']:,.0f}–"
+                f"{ours['rps']['max']:,.0f}); latency p90 {ours['p90_ms']['median']:.1f} ms, "
+                f"p99 {ours['p99_ms']['median']:.1f} ms",
+                peer=f"trivial view (/healthz: SELECT 1) {peer['rps']['median']:,.0f} req/s, "
+                f"p99 {peer['p99_ms']['median']:.1f} ms",
+                ratio=f"{ratio:.0%} of the trivial view",
+                target="≥ 50% of the trivial view's req/s, p95 ≤ 100 ms (met if p99 ≤ 100 ms)",
+                ok=ratio >= 0.5 and ours["p99_ms"]["median"] <= 100,
+                raw={name: ours, "trivial": peer},
+            )
 
 
 def _cores() -> int:
