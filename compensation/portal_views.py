@@ -31,5 +31,5 @@ def home(request):
 
 @login_required
 def statement_csv(request):
-    qs = _mine(request).select_related("batch").order_by("created_at", "pk")
+    qs = _mine(request).select_related("batch").order_by("pk")
     return _stream_entries(qs, "my-statement.csv", staff=False)

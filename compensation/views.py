@@ -60,7 +60,7 @@ def entries_csv(request):
     """The filtered ledger as CSV, streamed."""
     filterset = LedgerEntryFilter(request.GET or None, queryset=_entries(request), request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else _entries(request)
-    qs = qs.select_related("batch").order_by("created_at", "pk")
+    qs = qs.select_related("batch").order_by("pk")
     return _stream_entries(qs, "ledger.csv", staff=True)
 
 

@@ -53,7 +53,12 @@ def keyset_page(qs, request, *, key: str, descending: bool = False, size: int = 
             value = pk = None
         if value is not None:
             op = "lt" if descending else "gt"
-            qs = qs.filter(Q(**{f"{key}__{op}": value}) | Q(**{key: value, f"{pk_name}__{op}": pk}))
+            # `key >= value` repeats what the OR implies, so the database can seek the
+            # (…, key, pk) index to the cursor instead of reading every row after it.
+            qs = qs.filter(
+                Q(**{f"{key}__{op}e": value}),
+                Q(**{f"{key}__{op}": value}) | Q(**{key: value, f"{pk_name}__{op}": pk}),
+            )
     rows = list(qs[: size + 1])
     has_next = len(rows) > size
     rows = rows[:size]
