@@ -8,11 +8,13 @@ from .models import OutputSubmission, ReasonCode, ReviewDecision
 
 
 def review_queue(user):
-    """Items waiting for `user` as a reviewer, with what each row of the queue shows."""
-    return (
-        OutputSubmission.objects.for_review(user)
-        .open()
-        .select_related("programme", "participant", "claimed_by")
+    """Items `user` may review, with what each row of the queue shows.
+
+    The queue's FilterSet narrows this to the open items (or to the one open status
+    chosen), so the database sees a single status condition it can seek an index on.
+    """
+    return OutputSubmission.objects.for_review(user).select_related(
+        "programme", "participant", "claimed_by"
     )
 
 

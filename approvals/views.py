@@ -43,7 +43,7 @@ def queue(request):
     now = timezone.now()
     programmes = selectors.reviewable_programmes(request.user).order_by("name")
     filterset = SubmissionFilter(
-        request.GET or None,
+        request.GET,
         queryset=selectors.review_queue(request.user),
         programmes=programmes,
         now=now,

@@ -315,6 +315,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security ------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+if REDIS_URL:
+    # Sessions are read from Redis and kept in the database too, so every request saves a
+    # query and a Redis restart logs nobody out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 DB="${BENCH_DB:-tt_bench}"
 ensure_postgres
+ensure_redis
+export BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/10}"
+redis-cli -u "$BENCH_REDIS_URL" flushdb >/dev/null
 if ! command -v wrk >/dev/null 2>&1; then
   echo "Installing wrk (Debian package) for the HTTP load figures."
   [ "$(id -u)" = 0 ] || die "wrk is missing and installing it needs root (apt-get install wrk)"

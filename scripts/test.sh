@@ -52,7 +52,7 @@ ensure_chromium
 
 if [ -f scripts/bench.sh ]; then
   step "benchmark at a tiny scale (so it cannot rot)"
-  BENCH_DB=tt_bench_tiny bash scripts/bench.sh --scale 0.001 --runs 1 --requests 5 --load-seconds 2 \
+  BENCH_DB=tt_bench_tiny BENCH_REDIS_URL=redis://127.0.0.1:6379/9 bash scripts/bench.sh --scale 0.001 --runs 1 --requests 5 --load-seconds 2 \
     --out var/bench-tiny.json
 fi
 

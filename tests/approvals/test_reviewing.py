@@ -236,3 +236,18 @@ def test_bad_filter_values_show_an_empty_queue_not_an_error(participant, reviewe
     assert response.status_code == 200
     response = client.get(reverse("approvals:queue"), {"after": "not-a-cursor"})
     assert response.status_code == 200 and "Night swim" in response.content.decode()
+
+
+def test_the_queue_lists_open_items_only_with_or_without_a_status_filter(
+    participant, reviewer, submit, as_user
+):
+    submit(participant, title="Still open")
+    done = submit(participant, title="Already decided")
+    OutputSubmission.objects.filter(pk=done.pk).update(status="approved")
+    client = as_user(reviewer)
+    for params in ({}, {"status": "pending"}, {"status": ""}, {"status": "approved"}):
+        page = client.get(reverse("approvals:queue"), params).content.decode()
+        assert "Already decided" not in page, params
+    assert "Still open" in client.get(reverse("approvals:queue")).content.decode()
+    page = client.get(reverse("approvals:queue"), {"status": "in_review"}).content.decode()
+    assert "Still open" not in page and "Nothing waiting for review matches" in page

@@ -11,6 +11,7 @@ Run through `make bench` (scripts/bench.sh), which creates a fresh database.
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -1132,6 +1133,8 @@ class Command(BaseCommand):
             "DJANGO_ENV": "development",
             "DEBUG": "false",
             "PATH": "/usr/bin:/bin",
+            # As in production: sessions and the cache in Redis (scripts/bench.sh starts it).
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10"),
         }
         server = subprocess.Popen(
             [
@@ -1186,8 +1189,6 @@ class Command(BaseCommand):
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 0
 
 
