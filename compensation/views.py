@@ -64,11 +64,16 @@ def entries_csv(request):
     return _stream_entries(qs, "ledger.csv", staff=True)
 
 
+# The finance export's COPY slices (see ledger_csv_copy); a participant's statement is one.
+LEDGER_SLICE_IDS = 250_000
+
+
 def _stream_entries(qs, filename: str, *, staff: bool):
     """The entries as CSV, streamed: COPY on PostgreSQL, the csv module elsewhere (SQLite)."""
     if connection.vendor == "postgresql":
         response = StreamingHttpResponse(
-            ledger_csv_copy(qs), content_type="text/csv; charset=utf-8"
+            ledger_csv_copy(qs, slice_ids=LEDGER_SLICE_IDS if staff else None),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
