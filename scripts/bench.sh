@@ -14,7 +14,10 @@ if ! command -v wrk >/dev/null 2>&1; then
   [ "$(id -u)" = 0 ] || die "wrk is missing and installing it needs root (apt-get install wrk)"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null) || die "Could not install wrk"
 fi
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+case " $* " in
+  *" --reuse "*) ;;  # measure the data of an earlier run again (after a fix)
+  *) psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null ;;
+esac
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" DJANGO_ENV=development DEBUG=false
 unset REDIS_URL
 "$PY" manage.py migrate --noinput -v0

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, reset_queries
@@ -92,6 +93,11 @@ class Command(BaseCommand):
         parser.add_argument("--requests", type=int, default=30, help="requests per run and page")
         parser.add_argument("--out", default=str(ROOT / "var" / "bench-results.json"))
         parser.add_argument("--load-seconds", type=int, default=10)
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="measure the data already in the database (made by an earlier run)",
+        )
         # Internal: one export measured in a fresh process (its own peak memory).
         parser.add_argument("--child", default="", help=argparse.SUPPRESS)
         parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
@@ -107,10 +113,15 @@ class Command(BaseCommand):
         self.scale, self.runs, self.n = opts["scale"], max(1, opts["runs"]), opts["requests"]
         table = Table()
         started = time.perf_counter()
-        self.stdout.write(f"Generating data at scale {self.scale} with COPY:")
-        counts = self.generate()
-        self.generation_seconds = round(time.perf_counter() - started, 1)
-        self.stdout.write(f"Generated {counts} in {self.generation_seconds}s")
+        if opts["reuse"]:
+            counts = self.existing()
+            self.generation_seconds, self.generation_times = None, {}
+            self.stdout.write(f"Measuring the existing data: {counts}")
+        else:
+            self.stdout.write(f"Generating data at scale {self.scale} with COPY:")
+            counts = self.generate()
+            self.generation_seconds = round(time.perf_counter() - started, 1)
+            self.stdout.write(f"Generated {counts} in {self.generation_seconds}s")
         checked = self.check_transparency(table)
         self.measure_review_queue(table)
         self.measure_export(table, counts["ledger_entries"])
@@ -362,6 +373,39 @@ class Command(BaseCommand):
             "portal_person_records": sum(own.values()),
         }
         return counts
+
+    def existing(self) -> dict:
+        """The people and counts of data an earlier run generated (`--reuse`)."""
+        from approvals.models import OutputSubmission, ReviewDecision
+        from audit.models import AuditEvent
+        from compensation.models import LedgerEntry
+        from feedback.models import Ticket, TimeEntry
+        from participants.models import Participation
+        from programs.models import Programme
+
+        User = get_user_model()
+        self.programmes = list(Programme.objects.filter(slug__startswith="bench-").order_by("slug"))
+        if not self.programmes:
+            raise CommandError("--reuse needs a database made by an earlier `make bench`.")
+        self.largest = self.programmes[0]
+        self.superuser = User.objects.get(username="bench-admin")
+        self.reviewer = User.objects.get(username="bench-reviewer")
+        self.finance = User.objects.get(username="bench-finance")
+        self.person_id = 1_000_000
+        self.decision_count = ReviewDecision.objects.count()
+        return {
+            "programmes": len(self.programmes),
+            "participants": Participation.objects.count(),
+            "largest_programme_participants": Participation.objects.filter(
+                programme=self.largest
+            ).count(),
+            "output_submissions": OutputSubmission.objects.count(),
+            "review_decisions": self.decision_count,
+            "ledger_entries": LedgerEntry.objects.count(),
+            "tickets": Ticket.objects.count(),
+            "time_entries": TimeEntry.objects.count(),
+            "audit_events": AuditEvent.objects.count(),
+        }
 
     def _gen_submissions(self, g):
         """Submissions with a realistic status mix, their decisions and appeals."""
