@@ -17,7 +17,7 @@ import math
 import statistics
 from decimal import Decimal
 
-from django.db import connections
+from django.db import connection, connections, transaction
 from django.db.models import Aggregate, Count, Q
 from django.utils import timezone
 
@@ -233,7 +233,13 @@ def refresh(programme):
     """Compute and store a new snapshot; the page reads the newest one."""
     from .models import TransparencySnapshot
 
-    figures = compute_figures(programme)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The medians sort a few hundred thousand values of the largest programmes:
+            # in memory that takes a tenth of the time of the default's spill to disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+        figures = compute_figures(programme)
     return TransparencySnapshot.objects.create(programme=programme, figures=figures)
 
 
