@@ -102,22 +102,24 @@ def transparency_section(programme: Programme) -> dict:
         key = "paid" if state == LedgerEntry.State.PAID else "pending"
         totals[currency][key] += cents(amount)
     members = Participation.objects.filter(programme=programme).count()
-    paid_by_person = {
-        pid: cents(amount)
-        for pid, amount in entries.filter(state=LedgerEntry.State.PAID, currency=programme.currency)
+    # Per person, in the programme's currency: what was paid, and what was earned (paid
+    # or pending, reversals netted: pay lags work, so per-hour figures use earnings).
+    paid_by_person, earned_by_person = {}, {}
+    in_currency = Q(currency=programme.currency)
+    for pid, paid, earned in (
+        entries.order_by()
         .values_list("participation")
-        .annotate(s=Sum("amount"))
-        .values_list("participation", "s")
-    }
+        .annotate(
+            paid=Sum("amount", filter=in_currency & Q(state=LedgerEntry.State.PAID)),
+            earned=Sum("amount", filter=in_currency),
+        )
+        .values_list("participation", "paid", "earned")
+    ):
+        if paid is not None:
+            paid_by_person[pid] = cents(paid)
+        if earned is not None:
+            earned_by_person[pid] = cents(earned)
     paid_people = sum(1 for v in paid_by_person.values() if v > 0)
-    # Pay lags work: per-hour figures use what was earned (paid or pending, reversals netted).
-    earned_by_person = {
-        pid: cents(amount)
-        for pid, amount in entries.filter(currency=programme.currency)
-        .values_list("participation")
-        .annotate(s=Sum("amount"))
-        .values_list("participation", "s")
-    }
     hours_by_person = {
         pid: Decimal(m) / 60
         for pid, m in TimeEntry.objects.confirmed()

@@ -249,46 +249,39 @@ def transparency_section(programme: Programme) -> dict:
     """Labour and tickets for the public page: confirmed hours, per person, against the terms."""
     from django.db.models import Count, Sum
 
-    from programs.transparency import guard, median, quantile
+    from programs.transparency import guard, median_and_quantile
 
-    per_person = sorted(
-        m / 60
-        for m in TimeEntry.objects.confirmed()
-        .filter(programme=programme)
-        .values("user")
-        .annotate(m=Sum("minutes"))
-        .values_list("m", flat=True)
+    confirmed = TimeEntry.objects.confirmed().filter(programme=programme)
+    # Hours per person: the median and 90th percentile of each person's confirmed total.
+    people, median_hours, p90_hours, _ = median_and_quantile(
+        confirmed.order_by().values("user").annotate(m=Sum("minutes")),
+        "m",
+        0.9,
+        convert=lambda minutes: minutes / 60,
     )
-    people = len(per_person)
-    total_hours = round(sum(per_person), 1)
-    weeks = (
-        TimeEntry.objects.confirmed()
-        .filter(programme=programme)
-        .aggregate(first=models.Min("date"), last=models.Max("date"))
+    work = confirmed.aggregate(
+        minutes=Sum("minutes"), first=models.Min("date"), last=models.Max("date")
     )
-    span_weeks = max(1, ((weeks["last"] - weeks["first"]).days + 1) / 7) if weeks["first"] else None
+    total_hours = round(work["minutes"] / 60, 1) if work["minutes"] is not None else 0
+    span_weeks = max(1, ((work["last"] - work["first"]).days + 1) / 7) if work["first"] else None
     per_week = round(total_hours / people / span_weeks, 1) if people and span_weeks else None
     expected = expected_hours([programme.pk]).get(programme.pk)
-    tickets = dict(
-        Ticket.objects.filter(programme=programme)
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .values_list("kind", "n")
-    )
-    reporters = Ticket.objects.filter(programme=programme).values("reporter").distinct().count()
-    statuses = dict(
-        Ticket.objects.filter(programme=programme)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
+    tickets_of = Ticket.objects.filter(programme=programme)
+    tickets, statuses = defaultdict(int), defaultdict(int)
+    for kind, status, n in (
+        tickets_of.order_by().values_list("kind", "status").annotate(n=Count("pk"))
+    ):
+        tickets[kind] += n
+        statuses[status] += n
+    statuses = {k: statuses[k] for k in Ticket.Status.values if k in statuses} | statuses
+    reporters = tickets_of.aggregate(n=Count("reporter", distinct=True))["n"]
     labels = dict(Ticket.Kind.choices)
     status_labels = dict(Ticket.Status.choices)
     labour = {
         "people_with_confirmed_hours": people,
         "confirmed_hours_total": guard(total_hours, people),
-        "hours_per_person_median": guard(round(median(per_person) or 0, 1), people),
-        "hours_per_person_p90": guard(round(quantile(per_person, 0.9) or 0, 1), people),
+        "hours_per_person_median": guard(round(median_hours or 0, 1), people),
+        "hours_per_person_p90": guard(round(p90_hours or 0, 1), people),
         "hours_per_person_per_week_actual": guard(per_week, people),
         "hours_per_week_expected_in_terms": str(expected) if expected is not None else None,
     }

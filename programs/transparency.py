@@ -17,7 +17,8 @@ import math
 import statistics
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db import connection, connections, transaction
+from django.db.models import Aggregate, Count, Q
 from django.utils import timezone
 
 MIN_GROUP = 5
@@ -56,6 +57,68 @@ def quantile(values: list, q: float):
 
 def median(values: list):
     return statistics.median(values) if values else None
+
+
+class PercentileDisc(Aggregate):
+    """PostgreSQL's `percentile_disc(q) WITHIN GROUP (ORDER BY x)`: the ⌈q·n⌉-th value.
+
+    That is `quantile()` exactly (PostgreSQL also computes ⌈q·n⌉ in double precision).
+    `descending=True` counts from the top: with q = 0.5 it gives the upper of the two
+    middle values, which `median()` averages with the lower one when n is even.
+    """
+
+    function = "percentile_disc"
+    name = "PercentileDisc"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s%(direction)s)"
+
+    def __init__(self, expression, fraction: float, *, descending: bool = False, **extra):
+        if not 0 <= fraction <= 1:
+            raise ValueError("a fraction between 0 and 1")
+        super().__init__(
+            expression,
+            fraction=repr(float(fraction)),
+            direction=" DESC" if descending else "",
+            **extra,
+        )
+
+
+def median_and_quantile(
+    queryset, expression, q: float = 0.9, *, convert=None, where=None, also=None
+):
+    """(n, median, q-quantile, also) of `expression` over the rows of `queryset` (those
+    matching `where`, if given), as median() and quantile() give them for the sorted list
+    of its non-null values (None when there are none); `also` is a dict of further
+    aggregates over `queryset`, computed in the same query where possible.
+
+    `convert` turns a database value into the figure's (hours from a duration, say); it
+    must never decrease as the value grows, so that it commutes with sorting. On
+    PostgreSQL three order statistics are computed in the database and only they are
+    converted; elsewhere (SQLite) every value is loaded and sorted here. Both paths
+    give the same numbers: median() of a sorted list is its middle value or the mean of
+    its two middle values, which are the upward and downward ⌈n/2⌉-th.
+    """
+    convert = convert or (lambda value: value)
+    also = also or {}
+    if connections[queryset.db].vendor == "postgresql":
+        row = queryset.aggregate(
+            _n=Count(expression, filter=where),
+            _low=PercentileDisc(expression, 0.5, filter=where),
+            _high=PercentileDisc(expression, 0.5, descending=True, filter=where),
+            _top=PercentileDisc(expression, q, filter=where),
+            **also,
+        )
+        extra = {key: row[key] for key in also}
+        n = row["_n"]
+        if not n:
+            return 0, None, None, extra
+        low, high = convert(row["_low"]), convert(row["_high"])
+        return n, (low if n % 2 else (low + high) / 2), convert(row["_top"]), extra
+    extra = queryset.aggregate(**also) if also else {}
+    rows = queryset.filter(where) if where is not None else queryset
+    values = sorted(
+        convert(v) for v in rows.order_by().values_list(expression, flat=True) if v is not None
+    )
+    return len(values), median(values), quantile(values, q), extra
 
 
 def as_text(value) -> str:
@@ -170,7 +233,13 @@ def refresh(programme):
     """Compute and store a new snapshot; the page reads the newest one."""
     from .models import TransparencySnapshot
 
-    figures = compute_figures(programme)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The medians sort a few hundred thousand values of the largest programmes:
+            # in memory that takes a tenth of the time of the default's spill to disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+        figures = compute_figures(programme)
     return TransparencySnapshot.objects.create(programme=programme, figures=figures)
 
 

@@ -3,6 +3,8 @@
 import csv
 import io
 
+import pytest
+
 from participants.models import Participation
 from programs import transparency
 from programs.models import TransparencySnapshot
@@ -188,3 +190,33 @@ def test_figures_that_do_not_exist_say_why_on_the_page(
     assert "no reference rate stated" in page
     figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
     assert figures["pay"]["reference_hourly_rate"] is None  # the JSON keeps null
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("n", [6, 7])
+def test_database_medians_and_percentiles_equal_the_python_definitions(
+    programme, manager, reviewer, finance, n
+):
+    """percentile_disc in PostgreSQL gives median() and quantile() exactly, even and odd n."""
+    from django.db import connection
+    from django.db.models import Sum
+
+    from feedback.models import TimeEntry
+
+    _seed_work(programme, manager, reviewer, finance, n=n)
+    per_person = (
+        TimeEntry.objects.confirmed()
+        .filter(programme=programme)
+        .values("user")
+        .annotate(m=Sum("minutes"))
+    )
+    values = sorted(m / 60 for m in per_person.values_list("m", flat=True))
+    assert connection.vendor == "postgresql" and len(values) == n
+    for q in (0.1, 0.25, 0.5, 0.9, 1.0):
+        assert transparency.median_and_quantile(per_person, "m", q, convert=lambda m: m / 60)[
+            :3
+        ] == (n, transparency.median(values), transparency.quantile(values, q))
+    # And the page's figures are the same numbers, rounded.
+    figures = transparency.compute_figures(programme)
+    assert figures["labour"]["hours_per_person_median"] == round(transparency.median(values), 1)
+    assert figures["labour"]["hours_per_person_p90"] == round(transparency.quantile(values, 0.9), 1)

@@ -1,0 +1,29 @@
+"""An index that lets the public figures read a programme's submissions without the table.
+
+PostgreSQL only (covering indexes): the transparency figures join every decision of a
+programme to its submission; with the columns they need in the index, that is an
+index-only scan instead of a read of the whole, wide submission table. Not declared on
+the model because Django's state would then differ per database vendor.
+"""
+
+from django.db import migrations
+
+NAME = "approvals_sub_figures_idx"
+
+
+def create(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {NAME} ON approvals_outputsubmission "
+            "(programme_id, id) INCLUDE (participant_id, status, submitted_at, due_at)"
+        )
+
+
+def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("approvals", "0002_append_only")]
+    operations = [migrations.RunPython(create, drop, elidable=False)]
