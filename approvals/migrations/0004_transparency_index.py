@@ -25,5 +25,5 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("approvals", "0002_append_only")]
+    dependencies = [("approvals", "0003_queue_index_with_id")]
     operations = [migrations.RunPython(create, drop, elidable=False)]

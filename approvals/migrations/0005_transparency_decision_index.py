@@ -24,5 +24,5 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("approvals", "0003_transparency_index")]
+    dependencies = [("approvals", "0004_transparency_index")]
     operations = [migrations.RunPython(create, drop, elidable=False)]
