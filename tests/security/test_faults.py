@@ -198,8 +198,8 @@ def _post(s, live_server, path, data):
 def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_written(
     live_server, client, programme, participant, reviewer, manager, settings, monkeypatch
 ):
-    import approvals.services
-    import compensation.services
+    from approvals import services as approval_services
+    from compensation import services as pay_services
 
     settings.REQUIRE_STAFF_MFA = False
     submission = approvals.submission_create(
@@ -213,8 +213,8 @@ def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_wr
 
     # 1. A decision: the row is written, then the connection dies before the audit event.
     reviewer_session = _session(live_server, client, reviewer)
-    wrapped, fired = _terminate_own_backend_then(approvals.services.record)
-    monkeypatch.setattr(approvals.services, "record", wrapped)
+    wrapped, fired = _terminate_own_backend_then(approval_services.record)
+    monkeypatch.setattr(approval_services, "record", wrapped)
     response = _post(
         reviewer_session, live_server, f"/review/{submission.pk}/decide/", {"outcome": "approved"}
     )
@@ -253,8 +253,8 @@ def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_wr
     manager_session = _session(live_server, client, manager)
     award_page = manager_session.get(f"{live_server.url}/finance/awards/new/", timeout=10)
     assert award_page.status_code == 200
-    wrapped, fired = _terminate_own_backend_then(compensation.services.record)
-    monkeypatch.setattr(compensation.services, "record", wrapped)
+    wrapped, fired = _terminate_own_backend_then(pay_services.record)
+    monkeypatch.setattr(pay_services, "record", wrapped)
     form = {
         "programme": programme.pk,
         "participant_email": participant.email,
