@@ -85,7 +85,14 @@ def private_redis():
 
 
 def _reset_celery_connections(app) -> None:
-    app.pool.force_close_all()
+    """Drop every pooled broker connection, so the next publish connects to the new URL.
+
+    `app.pool.force_close_all()` alone would leave a *closed* pool registered in kombu's
+    global registry under the old URL, and every later publish there would fail.
+    """
+    from kombu import pools
+
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
