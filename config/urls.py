@@ -14,6 +14,9 @@ admin.autodiscover()
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "Terms & Testers configuration"
 
+# Requests Django refuses before a view runs (too many files, fields or bytes) get a message.
+handler400 = "core.views.bad_request"
+
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),

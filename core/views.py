@@ -1,5 +1,7 @@
 from allauth.account import views as allauth_views
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -20,6 +22,30 @@ def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
+
+
+def _bad_request_message(exception) -> str:
+    """Say what was wrong with a request Django refused before any view saw it."""
+    if isinstance(exception, TooManyFilesSent):
+        return (
+            f"Too many files in one upload: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} "
+            "files at a time. Nothing was saved."
+        )
+    if isinstance(exception, TooManyFieldsSent):
+        return "The form sent too many fields. Nothing was saved."
+    if isinstance(exception, RequestDataTooBig):
+        return "The form sent more text than allowed. Nothing was saved."
+    return "The request could not be understood. Nothing was saved."
+
+
+def bad_request(request, exception=None):
+    """handler400: a message a person (or, under /api/, a client) can act on."""
+    message = _bad_request_message(exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": message, "code": "bad_request", "field_errors": {}}, status=400
+        )
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 @login_required

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.db import AppendOnlyModel
+from core.db import AppendOnlyModel, AppendOnlyQuerySet
 
 
 def hash_token(token: str) -> str:
@@ -187,7 +187,9 @@ class Application(models.Model):
         return f"Application of {self.user} to {self.programme}"
 
 
-class ConsentQuerySet(models.QuerySet):
+class ConsentQuerySet(AppendOnlyQuerySet):
+    """Consents are written once: `.update()` and `.delete()` refuse, as the model does."""
+
     def visible_to(self, user):
         if not user.is_authenticated:
             return self.none()

@@ -30,11 +30,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 FIGURES: list[str] = []
+# What the reliability and security tests tried and found, summed over the run:
+# `summarise(pairs=840)`, `summarise(faults=1, lost=0, doubled=0)`.
+SUMMARY_KEYS = ("pairs", "inputs", "faults", "lost", "doubled")
+SUMMARY = dict.fromkeys(SUMMARY_KEYS, 0)
+
+
+def summarise(**counts: int) -> None:
+    for key, value in counts.items():
+        SUMMARY[key] += value  # an unknown key is a KeyError: a typo must not vanish
 
 
 def pytest_runtest_logreport(report):
-    """Collect the `FIGURE …` lines tests print (measured figures, not pass/fail)."""
-    if report.when in ("call", "teardown"):
+    """Collect the `FIGURE …` lines tests print (measured figures, not pass/fail).
+
+    The teardown report's output holds the setup's and the call's too, so it is read once.
+    """
+    if report.when == "teardown":
         for line in report.capstdout.splitlines():
             if line.startswith("FIGURE "):
                 FIGURES.append(line[len("FIGURE ") :])
@@ -44,12 +56,18 @@ def pytest_terminal_summary(terminalreporter):
     if not FIGURES:
         return
     vendor = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+    s = SUMMARY
+    lines = [
+        *FIGURES,
+        f"summary: {s['pairs']} pairs tried, {s['inputs']} inputs tried, {s['faults']} faults "
+        f"injected, {s['lost']} records lost, {s['doubled']} records doubled",
+    ]
     terminalreporter.section(f"figures ({vendor})")
-    for line in FIGURES:
+    for line in lines:
         terminalreporter.write_line(line)
     out = ROOT / "var" / f"figures-{vendor}.txt"
     out.parent.mkdir(exist_ok=True)
-    out.write_text("".join(f"{vendor}: {line}\n" for line in FIGURES))
+    out.write_text("".join(f"{vendor}: {line}\n" for line in lines))
 
 
 def pytest_collection_modifyitems(config, items):

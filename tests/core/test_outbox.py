@@ -1,6 +1,5 @@
 """Notifications go through an outbox row written with the change, and are sent once."""
 
-import subprocess
 import time
 
 import pytest
@@ -110,57 +109,51 @@ def test_the_real_worker_sends_the_outbox_once(celery_worker_process, user_facto
     assert sum("Via the worker" in t for t in texts) == 1
 
 
-def _redis(*args):
-    return subprocess.run(
-        ["redis-cli", "-h", "127.0.0.1", "-p", "6379", *args], capture_output=True, text=True
-    )
-
-
 @pytest.mark.postgres
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_outbox_survives_redis_stopped_and_restarted(celery_worker_process, user_factory):
-    """Redis down: the change commits quickly, mail waits; Redis back: each mail sent once."""
-    mail_dir = celery_worker_process["mail_dir"]
-    _clear(mail_dir)
+def test_outbox_survives_redis_stopped_and_restarted(user_factory, settings, tmp_path):
+    """Redis down: the change commits quickly, mail waits; Redis back: each mail sent once.
+
+    The Redis stopped here is a private one (tests/security/private_redis.py) with a worker
+    of its own: the shared server on 6379 serves other sessions and must never be stopped.
+    """
+    from tests.conftest import start_worker, stop_worker
+    from tests.security.private_redis import private_redis, use_redis
+
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
     person = user_factory(email="redis-down@example.com")
-    _redis("shutdown", "nosave")
-    try:
-        wait_for(lambda: _redis("ping").returncode != 0, timeout=10, what="Redis to stop")
-        timings = []
-        for i in range(5):
-            started = time.monotonic()
-            with transaction.atomic():
-                notify(user=person, subject=f"While down {i}", body="x", dedupe_key=f"down:{i}")
-            timings.append(time.monotonic() - started)
-        print(f"\nFIGURE outbox with Redis down: slowest commit {max(timings):.2f}s of 5")
-        assert max(timings) < 5
-        assert (
-            OutboxMessage.objects.filter(dedupe_key__startswith="down:", status="pending").count()
-            == 5
-        )
-    finally:
-        subprocess.run(
-            ["bash", "-c", ". scripts/services.sh && ensure_redis"],
-            check=True,
-            cwd=str(mail_dir.parent.parent),
-        )
-    # Beat's sweep, once Redis is back, hands the pending rows to the worker.
-    wait_for(lambda: _redis("ping").returncode == 0, timeout=10, what="Redis to restart")
-
-    def sweep_done():
+    with private_redis() as redis, use_redis(redis, settings):
+        worker = start_worker("outbox-down", REDIS_URL=redis.url, EMAIL_FILE_PATH=str(mail_dir))
         try:
-            retry_pending_outbox.delay(0)
-        except Exception:  # noqa: BLE001 - the broker may still be reconnecting
-            return False
-        time.sleep(1)
-        return not OutboxMessage.objects.filter(
-            dedupe_key__startswith="down:", status="pending"
-        ).exists()
+            redis.stop()
+            timings = []
+            for i in range(5):
+                started = time.monotonic()
+                with transaction.atomic():
+                    notify(user=person, subject=f"While down {i}", body="x", dedupe_key=f"down:{i}")
+                timings.append(time.monotonic() - started)
+            print(f"\nFIGURE outbox with Redis down: slowest commit {max(timings):.2f}s of 5")
+            assert max(timings) < 5
+            pending = OutboxMessage.objects.filter(dedupe_key__startswith="down:", status="pending")
+            assert pending.count() == 5
+            redis.start()
 
-    wait_for(sweep_done, timeout=60, interval=1, what="the sweep to send the pending mail")
-    retry_pending_outbox.delay(0)  # a second sweep must not send anything again
-    time.sleep(2)
+            def sweep_done():
+                # Beat's sweep, once Redis is back, hands the pending rows to the worker.
+                try:
+                    retry_pending_outbox.delay(0)
+                except Exception:  # noqa: BLE001 - the broker may still be reconnecting
+                    return False
+                time.sleep(1)
+                return not pending.exists()
+
+            wait_for(sweep_done, timeout=120, interval=1, what="the sweep to send the pending mail")
+            retry_pending_outbox.delay(0)  # a second sweep must not send anything again
+            time.sleep(2)
+        finally:
+            stop_worker(worker)
     texts = [p.read_text() for p in _mail_files(mail_dir)]
     for i in range(5):
         assert sum(f"While down {i}" in t for t in texts) == 1

@@ -6,6 +6,11 @@ getting a success where the rule says no. Objects in URLs belong to
 `participant` in programme `alpha`, so the other personas probe other people's
 records.
 
+The API is covered twice: its routes are in the URLconf (one rule each, above), and every
+operation of the OpenAPI schema (`/api/schema/`, path × method) must have a rule too; the
+write operations (POSTs that create records) are probed with a valid body as every persona,
+so a success by someone not in the rule is a leak.
+
 Figure: pairs tried, leaks (must be 0).
 """
 
@@ -16,6 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from participants.models import Participation
 from participants.services import invitations_create
+from tests.conftest import summarise
 
 PERSONAS = [
     "anonymous",
@@ -365,6 +371,135 @@ def test_no_persona_reaches_what_it_may_not(client, world, settings):
                     leaks.append(f"{persona} {method} {url} → {response.status_code}")
                 if not ok and persona in allowed and method == "GET":
                     denied_wrongly.append(f"{persona} {method} {url} → {response.status_code}")
+    summarise(pairs=tried)
     print(f"\nFIGURE authorization matrix: {tried} pairs tried, {len(leaks)} leaks")
+    assert leaks == []
+    assert denied_wrongly == []
+
+
+# --- The API schema: every operation has a rule; writes are probed as every persona --------
+
+# (route name, method): who may succeed. GETs and the POSTs above are in RULES already.
+API_WRITES = {
+    ("api-tickets", "POST"): MEMBERS,
+    ("api-time-entries", "POST"): MEMBERS,
+    ("api-submissions", "POST"): MEMBERS,
+    ("api-ticket-comments", "POST"): {"participant", "reviewer", "manager"},
+    ("api-consent", "POST"): MEMBERS,
+    ("api-batches", "POST"): {"finance"},
+}
+
+
+def _schema_operations():
+    """(route name, METHOD, path) for every operation the OpenAPI schema documents."""
+    from django.urls import resolve
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    for path, operations in schema["paths"].items():
+        concrete = (
+            path.replace("{id}", "1")
+            .replace("{slug}", "alpha")
+            .replace("{number}", "1")
+            .replace("{fmt}", "csv")
+        )
+        name = resolve(concrete).url_name
+        for method in operations:
+            if method != "parameters":
+                yield name, method.upper(), path
+
+
+def test_every_api_operation_in_the_schema_has_a_rule():
+    missing = [
+        f"{method} {path} ({name})"
+        for name, method, path in _schema_operations()
+        if (name, method) not in API_WRITES and RULES.get(name, ("", None))[0] != method
+    ]
+    assert missing == [], f"API operations without an authorization rule: {missing}"
+
+
+def _write_body(name, world, n):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return {
+        "api-tickets": {
+            "programme": world["slug"],
+            "kind": "feedback",
+            "title": f"Probe {n}",
+            "description": "d",
+        },
+        "api-time-entries": {
+            "programme": world["slug"],
+            "date": today.isoformat(),
+            "minutes": 5,
+            "activity": "testing",
+        },
+        "api-submissions": {
+            "programme": world["slug"],
+            "title": f"Probe {n}",
+            "intended_use": "social",
+            "url": f"https://example.org/probe/{n}",
+        },
+        "api-ticket-comments": {"body": f"Probe {n}"},
+        "api-consent": {"terms_version": 1, "terms_hash": world["terms_hash"]},
+        "api-batches": {
+            "programmes": [world["slug"]],
+            "currency": "EUR",
+            "period_start": (today - timedelta(days=30)).isoformat(),
+            "period_end": today.isoformat(),
+        },
+    }[name]
+
+
+def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
+    from decimal import Decimal
+
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from compensation import services as pay
+    from programs.models import Programme
+
+    settings.REQUIRE_STAFF_MFA = False
+    programme = Programme.objects.get(slug=world["slug"])
+    world["terms_hash"] = programme.terms.get(number=1).content_hash
+    people = world["people"]
+    participation = Participation.objects.get(user=people["participant"], programme=programme)
+    leaks, denied_wrongly, tried = [], [], 0
+    ops = sorted({(n, m) for n, m, _ in _schema_operations() if (n, m) in API_WRITES})
+    assert len(ops) == len(API_WRITES)
+    for persona in PERSONAS:
+        # An approved entry waits for export, so a batch can be created by whoever may.
+        entry = pay.award_create(
+            actor=people["manager"],
+            participation=participation,
+            kind="prize",
+            amount=Decimal("1.00"),
+            currency="EUR",
+            reason=f"Probe {persona}",
+        )
+        pay.entries_approve(actor=people["finance"], entry_ids=[entry.pk])
+        client = APIClient()
+        if persona != "anonymous":
+            client.force_authenticate(people[persona])
+        for name, method in ops:
+            kwargs = {"pk": world["ids"]["api-ticket"]} if name == "api-ticket-comments" else {}
+            if name == "api-consent":
+                kwargs = {"slug": world["slug"]}
+            url = reverse(name, kwargs=kwargs)
+            tried += 1
+            response = client.post(url, _write_body(name, world, tried), format="json")
+            assert response.status_code < 500, (persona, url, response.status_code)
+            ok = 200 <= response.status_code < 300
+            if ok and persona not in API_WRITES[(name, method)]:
+                leaks.append(f"{persona} {method} {url} → {response.status_code}")
+            if not ok and persona in API_WRITES[(name, method)]:
+                denied_wrongly.append(f"{persona} {method} {url} → {response.status_code}")
+    summarise(pairs=tried)
+    print(
+        f"\nFIGURE authorization matrix, API writes from the schema: {len(ops)} write "
+        f"operations × {len(PERSONAS)} personas, {tried} pairs tried, {len(leaks)} leaks"
+    )
     assert leaks == []
     assert denied_wrongly == []

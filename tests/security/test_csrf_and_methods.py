@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from core.models import OutboxMessage
+from tests.conftest import summarise
 
 from .test_authorization_matrix import RULES, _kwargs, _named_routes
 
@@ -27,6 +28,7 @@ def test_every_route_refuses_a_post_without_a_csrf_token(world, settings):
         tried += 1
         assert response.status_code in (403, 405), f"{name} accepted a POST without a CSRF token"
         assert AuditEvent.objects.count() == events
+    summarise(inputs=tried)
     print(f"\nFIGURE csrf: {tried} routes refuse a POST without a token (403/405)")
     assert tried >= 40
 

@@ -9,6 +9,7 @@ from audit.selectors import verify_chain
 from core.errors import DomainError
 from participants import services
 from participants.models import Consent, Participation
+from tests.conftest import summarise
 from tests.factories import make_participant
 
 
@@ -60,6 +61,7 @@ def test_consent_and_withdrawal_racing_leave_a_consistent_state(programme):
             assert consents.get().accepted_at <= participation.status_changed_at
         assert not services.access_check(person, programme).active
     assert verify_chain().ok
+    summarise(inputs=20)
     print(
         f"\nFIGURE consent/withdrawal race: 20 concurrent calls for 10 people; "
         f"{outcomes.count('consented')} consents landed before a withdrawal, "
