@@ -9,6 +9,7 @@ from approvals import services
 from approvals.models import OutputSubmission, ReviewDecision
 from core.errors import DomainError
 from programs.models import ProgrammeRole
+from tests.conftest import summarise
 from tests.factories import make_participant, make_staff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -54,6 +55,7 @@ def test_two_reviewers_deciding_the_same_item_at_once_leave_exactly_one_decision
         assert ReviewDecision.objects.filter(submission_id=s.pk).count() == 1
         refused += outcomes.count("refused")
     total = ReviewDecision.objects.filter(submission__programme=programme).count()
+    summarise(inputs=2 * ROUNDS, doubled=total - ROUNDS)
     print(
         f"\nFIGURE concurrent review decisions: {ROUNDS} races of 2 reviewers, "
         f"{total} decisions landed, {refused} refused, 0 doubles"

@@ -9,6 +9,7 @@ from django.db.models import Sum
 
 from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
 from core.errors import DomainError
+from tests.conftest import summarise
 
 
 @pytest.mark.postgres
@@ -46,6 +47,7 @@ def test_concurrent_batches_never_put_an_entry_in_two_batches(
     claimed = sum(b.entries_count for b in batches)
     exported = LedgerEntry.objects.filter(batch__isnull=False).count()
     doubles = claimed - exported
+    summarise(inputs=threads_n, doubled=doubles)
     print(
         f"FIGURE compensation concurrent batches: {len(entries)} entries, {threads_n} threads, "
         f"{len(made)} batches, {len(empty)} found nothing left, {doubles} doubles"

@@ -9,7 +9,7 @@ from django.db import transaction
 from core.models import OutboxMessage
 from core.services import notify
 
-from ..conftest import start_worker, stop_worker, wait_for
+from ..conftest import start_worker, stop_worker, summarise, wait_for
 
 
 @pytest.mark.postgres
@@ -60,6 +60,7 @@ def test_a_worker_killed_mid_send_leaves_the_mail_to_be_sent_exactly_once(
             stop_worker(fresh)
         sent = [p for p in mail_dir.iterdir() if "Survives a SIGKILL" in p.read_text()]
         assert len(sent) == 1
+        summarise(faults=1, lost=0, doubled=len(sent) - 1)
         print(
             "\nFIGURE worker SIGKILL mid-send: 1 fault injected, task redelivered, mail sent 1 time (0 lost, 0 doubled)"
         )
