@@ -12,7 +12,7 @@ def test_the_demo_has_tickets_of_every_kind_and_status_and_reviewed_hours(db):
     ctx = core_demo.seed()
     started = time.monotonic()
     demo.seed(ctx)
-    assert time.monotonic() - started < 10
+    elapsed = time.monotonic() - started
     assert set(Ticket.objects.values_list("kind", flat=True)) == set(Ticket.Kind.values)
     assert set(Ticket.objects.values_list("status", flat=True)) == set(Ticket.Status.values)
     assert set(Ticket.objects.values_list("programme__slug", flat=True)) == {
@@ -27,3 +27,4 @@ def test_the_demo_has_tickets_of_every_kind_and_status_and_reviewed_hours(db):
     count = Ticket.objects.count()
     demo.seed(ctx)
     assert Ticket.objects.count() == count
+    print(f"\nFIGURE feedback demo: tickets and hours seeded in {elapsed:.2f} s")
