@@ -52,6 +52,25 @@ def append_only_trigger(table: str, *, mutable_columns: tuple[str, ...] = ()):
     return migrations.RunPython(forwards, backwards, elidable=False)
 
 
+def postgres_index(name: str, definition: str):
+    """A migration operation that creates a PostgreSQL-only index (covering or partial).
+
+    `definition` is what follows `ON`: the table, the key columns, and any `INCLUDE` or
+    `WHERE`. Other databases get nothing: these indexes serve the transparency figures
+    at scale, which SQLite never reaches.
+    """
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}")
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
+
+
 class AppendOnlyError(DomainError):
     def __init__(self, model_name: str):
         super().__init__(

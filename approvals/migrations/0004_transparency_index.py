@@ -8,22 +8,15 @@ the model because Django's state would then differ per database vendor.
 
 from django.db import migrations
 
-NAME = "approvals_sub_figures_idx"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {NAME} ON approvals_outputsubmission "
-            "(programme_id, id) INCLUDE (participant_id, status, submitted_at, due_at)"
-        )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
+from core.db import postgres_index
 
 
 class Migration(migrations.Migration):
     dependencies = [("approvals", "0003_queue_index_with_id")]
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [
+        postgres_index(
+            "approvals_sub_figures_idx",
+            "approvals_outputsubmission (programme_id, id) "
+            "INCLUDE (participant_id, status, submitted_at, due_at)",
+        )
+    ]

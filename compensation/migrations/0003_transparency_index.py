@@ -8,22 +8,15 @@ because Django's state would then differ per database vendor.
 
 from django.db import migrations
 
-NAME = "compensation_figures_idx"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {NAME} ON compensation_ledgerentry "
-            "(programme_id, participation_id) INCLUDE (currency, state, amount)"
-        )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
+from core.db import postgres_index
 
 
 class Migration(migrations.Migration):
     dependencies = [("compensation", "0002_append_only_ledger")]
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [
+        postgres_index(
+            "compensation_figures_idx",
+            "compensation_ledgerentry (programme_id, participation_id) "
+            "INCLUDE (currency, state, amount)",
+        )
+    ]

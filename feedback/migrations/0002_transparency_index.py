@@ -8,23 +8,15 @@ would then differ per database vendor.
 
 from django.db import migrations
 
-NAME = "feedback_confirmed_figures_idx"
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(
-            f"CREATE INDEX IF NOT EXISTS {NAME} ON feedback_timeentry "
-            "(programme_id, participation_id) INCLUDE (user_id, minutes, date) "
-            "WHERE status = 'confirmed'"
-        )
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP INDEX IF EXISTS {NAME}")
+from core.db import postgres_index
 
 
 class Migration(migrations.Migration):
     dependencies = [("feedback", "0001_initial")]
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [
+        postgres_index(
+            "feedback_confirmed_figures_idx",
+            "feedback_timeentry (programme_id, participation_id) "
+            "INCLUDE (user_id, minutes, date) WHERE status = 'confirmed'",
+        )
+    ]
