@@ -193,7 +193,7 @@ def test_figures_that_do_not_exist_say_why_on_the_page(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("n", [6, 7])
+@pytest.mark.parametrize("n", [1, 2, 6, 7])
 def test_database_medians_and_percentiles_equal_the_python_definitions(
     programme, manager, reviewer, finance, n
 ):
@@ -216,6 +216,8 @@ def test_database_medians_and_percentiles_equal_the_python_definitions(
         assert transparency.median_and_quantile(per_person, "m", q, convert=lambda m: m / 60)[
             :3
         ] == (n, transparency.median(values), transparency.quantile(values, q))
+    if n < 5:
+        return  # the page withholds them (fewer than 5 people)
     # And the page's figures are the same numbers, rounded.
     figures = transparency.compute_figures(programme)
     assert figures["labour"]["hours_per_person_median"] == round(transparency.median(values), 1)
