@@ -1,10 +1,12 @@
 """Reads about the ledger that several pages, exports and tests share."""
 
+import csv
 from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Count, Q
 
+from core.csvsafe import Echo, safe_cell
 from programs.models import Programme, ProgrammeRole
 
 from .models import LedgerEntry, cents, money_sum
@@ -327,3 +329,30 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
                         buffer.clear()
                 if buffer:
                     yield bytes(buffer)
+
+
+def ledger_csv_rows(entries):
+    """The same ledger CSV written row by row in Python (the embedded SQLite run)."""
+    writer = csv.writer(Echo(), lineterminator="\n")
+    yield writer.writerow(LEDGER_CSV_HEADER)
+    for e in entries.iterator(chunk_size=500):
+        yield writer.writerow(
+            [
+                e.pk,
+                e.created_at.isoformat(),
+                e.earned_on.isoformat(),
+                safe_cell(e.programme.name),
+                safe_cell(e.participation.user.email),
+                e.kind,
+                f"{e.amount:.2f}",
+                e.currency,
+                e.state,
+                safe_cell(e.description),
+                safe_cell(f"{e.source_type}:{e.source_id}" if e.source_id else e.source_type),
+                e.terms_version.number if e.terms_version_id else "",
+                e.reverses_id or "",
+                e.batch_id or "",
+                safe_cell(e.paid_reference),
+                e.paid_at.isoformat() if e.paid_at else "",
+            ]
+        )

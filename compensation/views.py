@@ -4,15 +4,12 @@ Every object is fetched through its model's `visible_to(user)` (404 for anyone
 else) and every change goes through `compensation.services`.
 """
 
-import csv
-
 from django.contrib import messages
 from django.db import connection
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from core.csvsafe import Echo, safe_cell
 from core.errors import DomainError
 from core.pagination import keyset_page
 from core.permissions import FINANCE, MANAGER, staff_required
@@ -21,9 +18,7 @@ from . import services
 from .filters import LedgerEntryFilter
 from .forms import AwardForm, BatchForm, MarkPaidForm, ReasonForm, ReconcileForm
 from .models import LedgerEntry, PayoutBatch
-from .selectors import LEDGER_CSV_HEADER, ledger_csv_copy, totals_by_currency
-
-ENTRY_COLUMNS = LEDGER_CSV_HEADER
+from .selectors import ledger_csv_copy, ledger_csv_rows, totals_by_currency
 
 
 def _entries(request):
@@ -77,36 +72,9 @@ def _stream_entries(qs, filename: str, *, staff: bool):
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
-    response = StreamingHttpResponse(entries_csv_rows(qs), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(ledger_csv_rows(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def entries_csv_rows(qs):
-    """The ledger CSV written row by row in Python (the embedded SQLite run)."""
-    writer = csv.writer(Echo(), lineterminator="\n")
-    yield writer.writerow(ENTRY_COLUMNS)
-    for e in qs.iterator(chunk_size=500):
-        yield writer.writerow(
-            [
-                e.pk,
-                e.created_at.isoformat(),
-                e.earned_on.isoformat(),
-                safe_cell(e.programme.name),
-                safe_cell(e.participation.user.email),
-                e.kind,
-                f"{e.amount:.2f}",
-                e.currency,
-                e.state,
-                safe_cell(e.description),
-                safe_cell(f"{e.source_type}:{e.source_id}" if e.source_id else e.source_type),
-                e.terms_version.number if e.terms_version_id else "",
-                e.reverses_id or "",
-                e.batch_id or "",
-                safe_cell(e.paid_reference),
-                e.paid_at.isoformat() if e.paid_at else "",
-            ]
-        )
 
 
 @staff_required(FINANCE, MANAGER)

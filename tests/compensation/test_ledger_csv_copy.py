@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from compensation.models import LedgerEntry
-from compensation.views import entries_csv_rows
+from compensation.selectors import ledger_csv_rows
 from programs.models import Programme
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -36,7 +36,7 @@ def test_the_copy_export_matches_the_python_writer_cell_for_cell(
     qs = LedgerEntry.objects.select_related(
         "programme", "participation__user", "terms_version", "batch"
     ).order_by("pk")
-    assert body == "".join(entries_csv_rows(qs))
+    assert body == "".join(ledger_csv_rows(qs))
     assert body.count("entry id") == 1  # one header, however many COPY slices
     assert "'=SUM(A1) programme" in body
     assert len(body.splitlines()) == 1 + LedgerEntry.objects.count()
