@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from core.filtering import configure_filter
+from core.filtering import ShortModelChoiceFilter, configure_filter
 
 from .models import OutputSubmission
 
@@ -14,7 +14,7 @@ DUE_SOON = timedelta(hours=24)
 
 
 class SubmissionFilter(django_filters.FilterSet):
-    programme = django_filters.ModelChoiceFilter(queryset=None, empty_label="All my programmes")
+    programme = ShortModelChoiceFilter(queryset=None, empty_label="All my programmes")
     status = django_filters.ChoiceFilter(
         choices=[
             (s.value, s.label) for s in OutputSubmission.Status if s.value in OutputSubmission.OPEN

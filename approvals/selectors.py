@@ -15,9 +15,30 @@ def review_queue(user):
     The queue's FilterSet narrows this to the open items (or to the one open status
     chosen), so the database sees a single status condition it can seek an index on.
     """
-    return OutputSubmission.objects.for_review(user).select_related(
-        "programme", "participant", "claimed_by"
+    return (
+        OutputSubmission.objects.for_review(user)
+        .select_related("programme", "participant", "claimed_by")
+        .only(*QUEUE_COLUMNS)
     )
+
+
+# What a row of the queue shows (and its sort keys): 50 rows of a few columns are read and
+# built into objects in a fraction of the time of every column (prompts, hashes, tokens).
+QUEUE_COLUMNS = (
+    "title",
+    "version",
+    "intended_use",
+    "intended_venue",
+    "status",
+    "submitted_at",
+    "due_at",
+    "clock_at",
+    "claim_expires_at",
+    "escalated_at",
+    "programme__name",
+    "participant__email",
+    "claimed_by__email",
+)
 
 
 def reviewable_programmes(user):

@@ -1,4 +1,4 @@
-from programs.selectors import roles_by_programme
+from core.permissions import my_roles
 
 
 def navigation(request):
@@ -6,7 +6,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {"signed_in": False}}
-    roles = set().union(*roles_by_programme(user).values()) if user.is_authenticated else set()
+    roles = my_roles(request)
     return {
         "nav": {
             "signed_in": True,

@@ -1,5 +1,8 @@
 """Per-request configuration of django-filter FilterSets (one way to do it, for every queue)."""
 
+import django_filters
+from django import forms
+
 
 def configure_filter(filterset, name, *, queryset=None, choices=None):
     """Give filter `name` of this FilterSet instance its per-request queryset or choices.
@@ -17,3 +20,39 @@ def configure_filter(filterset, name, *, queryset=None, choices=None):
     if choices is not None:
         flt.extra["choices"] = choices
     flt.__dict__.pop("_field", None)
+
+
+class ShortModelChoiceIterator(django_filters.fields.ModelChoiceIterator):
+    """The options from the field's queryset as evaluated once (not `.iterator()` again)."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.queryset:
+            yield self.choice(obj)
+
+
+class ShortModelChoiceField(django_filters.fields.ModelChoiceField):
+    """A choice among a few rows (my programmes): one query serves the options and the check.
+
+    Django's field queries once to validate the chosen value and again, through a
+    server-side cursor (three round trips on PostgreSQL), to list the options. A queue's
+    programme menu holds a handful of rows, so both come from the one evaluated queryset.
+    """
+
+    iterator = ShortModelChoiceIterator
+
+    def to_python(self, value):
+        if value in self.empty_values or (self.null_label is not None and value == self.null_value):
+            return super().to_python(value)
+        key = self.to_field_name or "pk"
+        for obj in self.queryset:
+            if str(getattr(obj, key)) == str(value):
+                return obj
+        raise forms.ValidationError(
+            self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+        )
+
+
+class ShortModelChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = ShortModelChoiceField

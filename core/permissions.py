@@ -6,6 +6,18 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
 from programs.models import ProgrammeRole
+from programs.selectors import roles_by_programme
+
+
+def my_roles(request) -> set[str]:
+    """The signed-in person's staff roles in any programme, read once per request.
+
+    The staff check of the view and the navigation bar both need them.
+    """
+    if not hasattr(request, "_tt_roles"):
+        roles = roles_by_programme(request.user) if request.user.is_authenticated else {}
+        request._tt_roles = set().union(*roles.values())
+    return request._tt_roles
 
 
 def staff_required(*roles):
@@ -17,10 +29,7 @@ def staff_required(*roles):
             user = request.user
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not (
-                user.is_superuser
-                or ProgrammeRole.objects.filter(user=user, role__in=roles).exists()
-            ):
+            if not (user.is_superuser or my_roles(request) & set(roles)):
                 raise PermissionDenied("This page is for programme staff.")
             return view(request, *args, **kwargs)
 

@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from core.filtering import configure_filter
+from core.filtering import ShortModelChoiceFilter, configure_filter
 from programs.models import Programme, ProgrammeRole
 
 from .models import Severity, Ticket, TimeEntry
@@ -24,7 +24,7 @@ OPEN = "open"
 
 
 class TicketFilter(django_filters.FilterSet):
-    programme = django_filters.ModelChoiceFilter(queryset=Programme.objects.none())
+    programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
     kind = django_filters.ChoiceFilter(choices=Ticket.Kind.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
     status = django_filters.ChoiceFilter(
@@ -104,7 +104,7 @@ class TicketFilter(django_filters.FilterSet):
 
 
 class TimeEntryFilter(django_filters.FilterSet):
-    programme = django_filters.ModelChoiceFilter(queryset=Programme.objects.none())
+    programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
     status = django_filters.ChoiceFilter(choices=TimeEntry.Status.choices, empty_label="Any status")
     activity = django_filters.ChoiceFilter(choices=TimeEntry.Activity.choices)
     participant = django_filters.CharFilter(

@@ -1,0 +1,63 @@
+"""The review queue page: its programme menu, its rows and one claim form for all of them."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from approvals import services
+from programs.models import ProgrammeRole
+from tests.factories import make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def _submit(user, programme, title):
+    return services.submission_create(
+        user=user,
+        programme=programme,
+        title=title,
+        intended_use="portfolio",
+        intended_venue="A gallery in Lisbon",
+        url=f"https://example.org/{title.lower().replace(' ', '-')}.mp4",
+    )
+
+
+def test_the_programme_menu_lists_my_programmes_only_and_another_is_refused(
+    as_user, programme, other_programme, participant, outsider, reviewer
+):
+    _submit(participant, programme, "Mine")
+    _submit(outsider, other_programme, "Theirs")
+    client = as_user(reviewer)
+    page = client.get(reverse("approvals:queue")).content.decode()
+    menu = re.search(r'<select name="programme".*?</select>', page, re.S).group(0)
+    assert ">Alpha<" in menu and "Beta" not in menu
+    assert "Mine" in page and "Theirs" not in page
+    # Beta's id in the query: not one of my options; the menu says so and Beta stays hidden.
+    refused = client.get(reverse("approvals:queue"), {"programme": other_programme.pk})
+    assert refused.status_code == 200
+    assert "Theirs" not in refused.content.decode()
+    assert "That choice is not one of the available choices" in refused.content.decode()
+    chosen = client.get(reverse("approvals:queue"), {"programme": programme.pk}).content.decode()
+    assert re.search(rf'<option value="{programme.pk}" selected>Alpha</option>', chosen)
+
+
+def test_each_row_links_to_its_item_and_claims_it_through_the_one_claim_form(
+    as_user, programme, participant, reviewer
+):
+    s = _submit(participant, programme, "Night swim")
+    other = make_staff(programme, ProgrammeRole.Role.REVIEWER, email="r2@example.com")
+    client = as_user(reviewer)
+    page = client.get(reverse("approvals:queue")).content.decode()
+    detail, claim = (
+        reverse("approvals:detail", args=[s.pk]),
+        reverse("approvals:claim", args=[s.pk]),
+    )
+    assert f'href="{detail}"' in page
+    assert f'formaction="{claim}"' in page and page.count('<form method="post" id="claim">') == 1
+    assert "Portfolio · A gallery in Lisbon" in page
+    assert client.post(claim).status_code == 302
+    page = client.get(reverse("approvals:queue")).content.decode()
+    assert "claimed by you until" in page and ">Decide</a>" in page
+    page = as_user(other).get(reverse("approvals:queue")).content.decode()
+    assert "claimed by reviewer@example.com until" in page and ">View</a>" in page
