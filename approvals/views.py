@@ -10,6 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -70,38 +73,67 @@ _USES = dict(OutputSubmission.IntendedUse.choices)
 _STATUSES = dict(OutputSubmission.Status.choices)
 
 
-def _queue_rows(items, now, me) -> list[dict]:
-    """What each row of the queue shows, as plain values.
+# One row of the queue. Built here rather than in the template: Django's template engine
+# resolves and escapes each of a row's 15 values through several layers, which for 50
+# rows took 4 ms of the page's 30 ms budget; format_html escapes each value once.
+_ROW = (
+    "<tr>"
+    '<td><input type="checkbox" name="ids" value="{pk}" form="bulk" '
+    'aria-label="Select “{title}”"></td>'
+    '<td>{clock}{escalated}<br><span class="muted">waiting {waited}</span></td>'
+    '<td><a href="{detail}">{title}</a>{version}<br><span class="muted">{use}{venue}</span></td>'
+    "<td>{programme}</td>"
+    "<td>{participant}</td>"
+    "<td>{status}{claim}</td>"
+    "<td>{action}</td>"
+    "</tr>"
+)
+_ESCALATED = mark_safe('<br><span class="badge bad">escalated</span>')
+_APPEAL = mark_safe('<span class="badge warn">Appeal</span>')
 
-    The template then reads dictionaries, each value once: a reviewer's page of 50 rows
-    renders in a few milliseconds instead of resolving attributes, labels and URLs anew
-    in the template for every cell.
-    """
+
+def _queue_rows(items, now, me) -> list[str]:
+    """The HTML of each row of the queue (see _ROW)."""
     detail, claim = pk_link("approvals:detail"), pk_link("approvals:claim")
     rows = []
     for s in items:
         claimed = bool(s.claimed_by_id and s.claim_expires_at and s.claim_expires_at > now)
         mine = claimed and s.claimed_by_id == me
+        url = detail(s.pk)
+        if mine:
+            action = format_html('<a class="button" href="{}">Decide</a>', url)
+        elif claimed:
+            action = format_html('<a class="button secondary" href="{}">View</a>', url)
+        else:
+            action = format_html(
+                '<button type="submit" form="claim" formaction="{}">Claim</button>', claim(s.pk)
+            )
         rows.append(
-            {
-                "pk": s.pk,
-                "title": s.title,
-                "version": s.version if s.version > 1 else None,
-                "use": _USES.get(s.intended_use, s.intended_use),
-                "venue": s.intended_venue,
-                "programme": s.programme.name,
-                "participant": s.participant.email,
-                "appeal": s.status == OutputSubmission.Status.APPEALED,
-                "status": _STATUSES.get(s.status, s.status),
-                "clock": review_clock(s, now),
-                "escalated": bool(s.escalated_at),
-                "waited": waited(s, now),
-                "claimed_by": ("you" if mine else s.claimed_by.email) if claimed else None,
-                "claim_until": s.claim_expires_at if claimed else None,
-                "action": "decide" if mine else "view" if claimed else "claim",
-                "detail_url": detail(s.pk),
-                "claim_url": claim(s.pk),
-            }
+            format_html(
+                _ROW,
+                pk=s.pk,
+                title=s.title,
+                clock=review_clock(s, now),
+                escalated=_ESCALATED if s.escalated_at else "",
+                waited=waited(s, now),
+                detail=url,
+                version=f" v{s.version}" if s.version > 1 else "",
+                use=_USES.get(s.intended_use, s.intended_use),
+                venue=f" · {Truncator(s.intended_venue).chars(40)}" if s.intended_venue else "",
+                programme=s.programme.name,
+                participant=s.participant.email,
+                status=_APPEAL
+                if s.status == OutputSubmission.Status.APPEALED
+                else _STATUSES.get(s.status, s.status),
+                claim=format_html(
+                    '<br><span class="muted">claimed by {} until {}</span>',
+                    "you" if mine else s.claimed_by.email,
+                    timezone.localtime(s.claim_expires_at).strftime("%H:%M"),
+                )
+                if claimed
+                else "",
+                action=action,
+            )
         )
     return rows
 
