@@ -244,15 +244,16 @@ def _or(value, missing="no participants yet"):
 
 # The columns of the ledger CSV, in order: (header, value list lookup, how PostgreSQL writes
 # it). Numbers, dates and ids go out as COPY writes them (NULL is an empty cell). Times are
-# UTC to the second, which spreadsheets read as times. Text that could run as a spreadsheet
-# formula gets a leading apostrophe (the rule of core.csvsafe.safe_cell); empty text is an
-# empty cell. Each format is the cheapest PostgreSQL has: over a million lines to_char()
-# costs a second and left() half of one, date_trunc() and ascii() a tenth of that.
+# UTC to the second in ISO 8601 without an offset, the form LibreOffice reads as a time.
+# Text that could run as a spreadsheet formula gets a leading apostrophe (the rule of
+# core.csvsafe.safe_cell); empty text is an empty cell. The formats are cheap ones: over a
+# million lines one to_char() costs 0.4 s (the two of the old microsecond format 1 s), and
+# ascii() a third of what left() costs.
 _SAFE = (
     "CASE WHEN ascii({c}) IN (61, 43, 45, 64, 9, 13) "  # = + - @ tab CR
     "AND {c} !~ '^(" + NUMBER + ")$' THEN '''' || {c} ELSE NULLIF({c}, '') END"
 )
-_UTC = "date_trunc('second', {c} AT TIME ZONE 'UTC')"
+_UTC = "to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
 LEDGER_CSV = [
     ("entry id", "pk", "{c}"),
     ("created (UTC)", "created_at", _UTC),

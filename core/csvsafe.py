@@ -21,8 +21,11 @@ def safe_cell(value) -> str:
 
 
 def utc_seconds(moment) -> str:
-    """`2026-11-21 14:05:09`: the UTC time to the second, which spreadsheets read as a time."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+    """`2026-11-21T14:05:09`: the UTC time to the second, which spreadsheets read as a time.
+
+    (With an offset such as `+00:00`, or a space for the `T`, LibreOffice reads text.)
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if moment else ""
 
 
 class Echo:

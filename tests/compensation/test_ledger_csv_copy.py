@@ -83,5 +83,5 @@ def test_the_copy_export_matches_the_python_writer_cell_for_cell(
     paid = [r for r in rows if r["state"] == "paid"]
     assert paid and all(r["paid reference"] == "'=PAY-1" for r in paid)
     # Times are UTC to the second, which a spreadsheet reads as a date and time.
-    assert all(len(r["created (UTC)"]) == 19 and r["created (UTC)"][10] == " " for r in rows)
+    assert all(len(r["created (UTC)"]) == 19 and r["created (UTC)"][10] == "T" for r in rows)
     assert {r["paid on"] for r in paid} == {timezone.localdate().isoformat()}

@@ -1,34 +1,26 @@
-"""The batch CSV opened the way finance opens it: LibreOffice, headless."""
+"""The finance CSVs opened the way finance opens them: LibreOffice, headless."""
 
 import shutil
 import subprocess
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from participants.models import Participation
+from programs.models import Programme
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_batch_csv_opens_in_libreoffice_with_the_same_totals_and_no_formulas(
-    tmp_path, participant, participation, participation2, award, approve, make_batch
-):
+def _open_in_libreoffice(tmp_path, name: str, data: bytes):
+    """The CSV converted to XLSX by LibreOffice: its first sheet's rows, as values."""
     soffice = shutil.which("soffice")
     assert soffice, "LibreOffice (soffice) is not installed; this test needs it"
-    participant.first_name = '=HYPERLINK("http://evil.example","click")'
-    participant.save()
-    Participation.objects.filter(pk=participation2.pk).update(payout_reference="-2+3")
-    approve(
-        award(participation, "0.10"),
-        award(participation, "0.20"),
-        award(participation2, "1234.56"),
-        award(participation2, "-0.01", kind="adjustment"),
-    )
-    batch = make_batch()
-    source = tmp_path / "batch.csv"
-    source.write_bytes(batch.csv_file.open("rb").read())
+    source = tmp_path / f"{name}.csv"
+    source.write_bytes(data)
     subprocess.run(
         [
             soffice,
@@ -44,7 +36,23 @@ def test_the_batch_csv_opens_in_libreoffice_with_the_same_totals_and_no_formulas
         capture_output=True,
         timeout=120,
     )
-    sheet = load_workbook(tmp_path / "batch.xlsx").active
+    return load_workbook(tmp_path / f"{name}.xlsx").active
+
+
+def test_the_batch_csv_opens_in_libreoffice_with_the_same_totals_and_no_formulas(
+    tmp_path, participant, participation, participation2, award, approve, make_batch
+):
+    participant.first_name = '=HYPERLINK("http://evil.example","click")'
+    participant.save()
+    Participation.objects.filter(pk=participation2.pk).update(payout_reference="-2+3")
+    approve(
+        award(participation, "0.10"),
+        award(participation, "0.20"),
+        award(participation2, "1234.56"),
+        award(participation2, "-0.01", kind="adjustment"),
+    )
+    batch = make_batch()
+    sheet = _open_in_libreoffice(tmp_path, "batch", batch.csv_file.open("rb").read())
     rows = list(sheet.iter_rows(values_only=True))
     header, lines = rows[0], rows[1:]
     amount = header.index("amount")
@@ -55,10 +63,30 @@ def test_the_batch_csv_opens_in_libreoffice_with_the_same_totals_and_no_formulas
         Decimal("1234.55"),
     ]
     # Nothing LibreOffice read is a formula; the dangerous name stayed text.
-    formulas = load_workbook(tmp_path / "batch.xlsx").active
-    assert all(c.data_type != "f" for row in formulas.iter_rows() for c in row)
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
     names = [r[header.index("name")] for r in lines]
     assert any(str(n).lstrip("'").startswith("=HYPERLINK") for n in names)
     refs = [r[header.index("payout reference")] for r in lines]
     assert "-2+3" in [str(r).lstrip("'") for r in refs if r]
     print(f"FIGURE compensation libreoffice: {len(lines)} payees, total {total} EUR matches ledger")
+
+
+def test_the_ledger_csv_opens_with_times_as_times_numbers_as_numbers_and_no_formulas(
+    tmp_path, as_user, finance, programme, participation, award
+):
+    award(participation, "12.30", reason="Best bug")
+    award(participation, "-0.05", kind="adjustment", reason="Rounding")
+    Programme.objects.filter(pk=programme.pk).update(name="=SUM(A1) programme")
+    response = as_user(finance).get(reverse("compensation:entries_csv"))
+    sheet = _open_in_libreoffice(tmp_path, "ledger", b"".join(response.streaming_content))
+    rows = list(sheet.iter_rows(values_only=True))
+    header, lines = rows[0], rows[1:]
+    assert len(lines) == 2
+    created = [r[header.index("created (UTC)")] for r in lines]
+    assert all(isinstance(c, datetime) for c in created), created
+    assert sorted(Decimal(str(r[header.index("amount")])) for r in lines) == [
+        Decimal("-0.05"),
+        Decimal("12.3"),
+    ]
+    assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+    assert {str(r[header.index("programme")]).lstrip("'") for r in lines} == {"=SUM(A1) programme"}
