@@ -104,7 +104,7 @@ def transparency_section(programme: Programme) -> dict:
     one pass over the decisions with the review times' median and 90th percentile
     (computed in the database on PostgreSQL).
     """
-    from programs.transparency import guard, median_and_quantile
+    from programs.transparency import guard, median_and_quantile, shown
 
     Outcome = ReviewDecision.Outcome  # noqa: N806 - an alias of the class
     submissions = OutputSubmission.objects.filter(programme=programme).aggregate(
@@ -183,11 +183,17 @@ def transparency_section(programme: Programme) -> dict:
     )
     rows = [
         ["Outputs submitted", figures["submitted"]],
-        ["Hours to a reviewer's decision, median", _or(figures["review_hours_median"])],
-        ["Hours to a reviewer's decision, 90th percentile", _or(figures["review_hours_p90"])],
+        [
+            "Hours to a reviewer's decision, median",
+            shown(figures["review_hours_median"], "no decisions yet"),
+        ],
+        [
+            "Hours to a reviewer's decision, 90th percentile",
+            shown(figures["review_hours_p90"], "no decisions yet"),
+        ],
         [
             "Decided within the published deadline (%)",
-            _or(figures["share_decided_within_deadline_percent"], "no deadline published"),
+            shown(figures["share_decided_within_deadline_percent"], "no deadline published"),
         ],
         ["Outputs waiting for review", figures["waiting"]],
         ["Approved by a reviewer", figures["approved"]],
@@ -227,8 +233,3 @@ def transparency_section(programme: Programme) -> dict:
             ],
         ],
     }
-
-
-def _or(value, missing="no decisions yet"):
-    """What the public page shows for a figure that does not exist (the JSON keeps null)."""
-    return missing if value is None else value

@@ -93,7 +93,7 @@ def transparency_section(programme: Programme) -> dict:
 
     from feedback.models import Ticket, TimeEntry
     from participants.models import Participation
-    from programs.transparency import guard, median, quantile
+    from programs.transparency import guard, median, quantile, shown
 
     entries = LedgerEntry.objects.filter(programme=programme)
     totals = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})
@@ -185,22 +185,25 @@ def transparency_section(programme: Programme) -> dict:
     for currency, v in sorted(pay["by_currency"].items()):
         rows += [[f"Paid ({currency})", v["paid"]], [f"Pending ({currency})", v["pending"]]]
     rows += [
-        ["Participants paid anything (%)", _or(pay["share_of_participants_paid_percent"])],
+        [
+            "Participants paid anything (%)",
+            shown(pay["share_of_participants_paid_percent"], "no participants yet"),
+        ],
         [
             f"Effective hourly pay, median ({programme.currency})",
-            _or(pay["effective_hourly_pay_median"], "no confirmed hours yet"),
+            shown(pay["effective_hourly_pay_median"], "no confirmed hours yet"),
         ],
         [
             f"Effective hourly pay, 90th percentile ({programme.currency})",
-            _or(pay["effective_hourly_pay_p90"], "no confirmed hours yet"),
+            shown(pay["effective_hourly_pay_p90"], "no confirmed hours yet"),
         ],
         [
             "Share of confirmed hours that earned nothing (%)",
-            _or(pay["share_of_hours_unpaid_percent"], "no confirmed hours yet"),
+            shown(pay["share_of_hours_unpaid_percent"], "no confirmed hours yet"),
         ],
         [
             f"Unpaid hours valued at {reference or '—'} {programme.currency}/h (stated rate)",
-            _or(
+            shown(
                 pay["unpaid_hours_value_at_reference_rate"],
                 "no reference rate stated" if reference is None else "no unpaid hours",
             ),
@@ -233,11 +236,6 @@ def transparency_section(programme: Programme) -> dict:
             ["Effective hourly pay, median", ["pay", "effective_hourly_pay_median"]],
         ],
     }
-
-
-def _or(value, missing="no participants yet"):
-    """What the public page shows for a figure that does not exist (the JSON keeps null)."""
-    return missing if value is None else value
 
 
 # --- The ledger as CSV ------------------------------------------------------------------------

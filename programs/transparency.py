@@ -47,6 +47,11 @@ def guard(value, group_size: int):
     return value
 
 
+def shown(value, missing: str):
+    """What the public page shows for a figure that does not exist (the JSON keeps null)."""
+    return missing if value is None else value
+
+
 def quantile(values: list, q: float):
     """Nearest-rank quantile of a sorted list: the ⌈q·n⌉-th value (None when empty)."""
     if not values:
