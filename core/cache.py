@@ -8,9 +8,9 @@ allauth cannot take its per-key lock, so log-ins answer 429 until Redis is back 
 closed, keeping guessing impossible).
 """
 
+import functools
 import logging
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -19,68 +19,36 @@ log = logging.getLogger(__name__)
 DOWN = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def _warn(op, exc):
-    log.warning("Cache %s skipped, Redis unreachable: %s", op, exc)
+def _surviving(name: str, fallback):
+    """RedisCache's method `name`, answering `fallback(*args, **kwargs)` when Redis is down."""
+    method = getattr(RedisCache, name)
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except DOWN as exc:
+            log.warning("Cache %s skipped, Redis unreachable: %s", name, exc)
+            return fallback(*args, **kwargs)
+
+    return wrapper
+
+
+def _get_default(key, default=None, version=None):
+    return default
+
+
+def _keys_not_set(data, *args, **kwargs):
+    return list(data)
 
 
 class ResilientRedisCache(RedisCache):
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except DOWN as exc:
-            _warn("get", exc)
-            return default
-
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except DOWN as exc:
-            _warn("get_many", exc)
-            return {}
-
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except DOWN as exc:
-            _warn("has_key", exc)
-            return False
-
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except DOWN as exc:
-            _warn("add", exc)
-            return False
-
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except DOWN as exc:
-            _warn("set", exc)
-
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except DOWN as exc:
-            _warn("set_many", exc)
-            return list(data)
-
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except DOWN as exc:
-            _warn("touch", exc)
-            return False
-
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except DOWN as exc:
-            _warn("delete", exc)
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            super().delete_many(keys, version)
-        except DOWN as exc:
-            _warn("delete_many", exc)
+    get = _surviving("get", _get_default)  # a miss: the caller's default
+    get_many = _surviving("get_many", lambda *a, **k: {})
+    has_key = _surviving("has_key", lambda *a, **k: False)
+    add = _surviving("add", lambda *a, **k: False)  # not added: nobody gets the lock
+    set = _surviving("set", lambda *a, **k: None)
+    set_many = _surviving("set_many", _keys_not_set)  # every key failed
+    touch = _surviving("touch", lambda *a, **k: False)
+    delete = _surviving("delete", lambda *a, **k: False)
+    delete_many = _surviving("delete_many", lambda *a, **k: None)
