@@ -1,9 +1,6 @@
 """Reading and verifying the audit chain."""
 
-import hashlib
 import itertools
-import queue
-import threading
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -19,18 +16,38 @@ class VerifyResult:
     problem: str = ""
 
 
-# PostgreSQL builds each event's hashed payload exactly as `event_hash` does
-# (`|`-separated, empty for a missing id, time in microseconds), so the walk only
-# hashes and compares: a million events in a few seconds.
-_PG_SQL = """
-SELECT seq, prev_hash,
-       seq::text || '|' || prev_hash || '|'
-       || (extract(epoch FROM created_at) * 1000000)::bigint::text || '|'
-       || coalesce(actor_id::text, '') || '|' || action || '|' || object_type || '|'
-       || object_id || '|' || coalesce(programme_id::text, '') || '|'
-       || coalesce(subject_id::text, '') || '|' || data_json,
-       hash
-FROM audit_auditevent ORDER BY seq
+# On PostgreSQL the database rebuilds each event's hashed payload exactly as
+# `event_hash` does (`|`-separated, empty for a missing id, time in microseconds) and
+# hashes it with its own SHA-256, so a million events are checked where they lie, on
+# every core, without sending them to Python. Functions are schema-qualified so that
+# nothing on the search path can stand in for them.
+_PG_PAYLOAD = """
+       e.seq::text || '|' || e.prev_hash || '|'
+       || (extract(epoch FROM e.created_at) * 1000000)::bigint::text || '|'
+       || coalesce(e.actor_id::text, '') || '|' || e.action || '|' || e.object_type || '|'
+       || e.object_id || '|' || coalesce(e.programme_id::text, '') || '|'
+       || coalesce(e.subject_id::text, '') || '|' || e.data_json
+"""
+# The first event whose stored hash is not the hash of its content (a parallel scan),
+# how many events there are, and the hash of the last one.
+_PG_ALTERED = f"""
+SELECT (SELECT min(e.seq) FROM audit_auditevent e
+        WHERE pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to({_PG_PAYLOAD}, 'UTF8')),
+                                'hex') <> e.hash),
+       (SELECT count(*) FROM audit_auditevent),
+       (SELECT e.hash FROM audit_auditevent e ORDER BY e.seq DESC LIMIT 1)
+"""
+# The first break in the order: a missing sequence number, or an event whose
+# `prev_hash` is not the hash of the event before it (one walk of the seq index).
+_PG_BROKEN_LINK = """
+SELECT seq, before_seq FROM (
+    SELECT seq, prev_hash,
+           lag(seq, 1, 0::bigint) OVER w AS before_seq,
+           lag(hash, 1, %s) OVER w AS before_hash
+    FROM audit_auditevent WINDOW w AS (ORDER BY seq)
+) chain
+WHERE seq <> before_seq + 1 OR prev_hash <> before_hash
+ORDER BY seq LIMIT 1
 """
 _FIELDS = (
     "seq",
@@ -47,64 +64,8 @@ _FIELDS = (
 )
 
 
-def _prefetched(fetchmany, size: int):
-    """Batches of `fetchmany(size)`, the next one fetched by a thread while this one is hashed.
-
-    The database builds payloads while Python hashes (the socket wait releases the GIL), so
-    the walk takes about the longer of the two instead of their sum.
-    """
-    batches: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce():
-        try:
-            while not stop.is_set():
-                batch = fetchmany(size)
-                _put(batch or None)
-                if not batch:
-                    return
-        except BaseException as exc:  # handed to the consumer, raised there
-            _put(exc)
-
-    def _put(item):
-        while not stop.is_set():
-            try:
-                batches.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    worker = threading.Thread(target=produce, name="audit-verify-fetch", daemon=True)
-    worker.start()
-    try:
-        while (item := batches.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()  # the cursor is closed only once the thread has let go of it
-
-
 def _batches(chunk_size: int):
-    """Batches of events in order, as columns: (seqs, prev hashes, recomputed, stored hashes).
-
-    On PostgreSQL a server-side cursor streams the payloads built by the database
-    (constant memory, no ORM conversions); elsewhere the ORM and `event_hash`.
-    """
-    if connection.vendor == "postgresql":
-        sha256 = hashlib.sha256
-        # Inside a transaction the server-side cursor is declared without HOLD, so
-        # PostgreSQL builds payloads as they are fetched (overlapping the hashing) instead
-        # of materialising all of them before the first row.
-        with transaction.atomic(), connection.chunked_cursor() as cursor:
-            cursor.itersize = chunk_size
-            cursor.execute(_PG_SQL)
-            for batch in _prefetched(cursor.cursor.fetchmany, chunk_size):
-                seqs, prevs, payloads, hashes = zip(*batch, strict=True)
-                recomputed = [sha256(p.encode()).hexdigest() for p in payloads]
-                yield list(seqs), list(prevs), recomputed, list(hashes)
-        return
+    """Batches of events in order, as columns: (seqs, prev hashes, recomputed, stored hashes)."""
     rows = AuditEvent.objects.order_by("seq").values_list(*_FIELDS).iterator(chunk_size=chunk_size)
     while batch := list(itertools.islice(rows, chunk_size)):
         yield (
@@ -129,11 +90,41 @@ def _batches(chunk_size: int):
         )
 
 
-def verify_chain(*, chunk_size: int = 10000) -> VerifyResult:
-    """Walk the whole chain in order and recompute every hash.
+def verify_chain(*, chunk_size: int = 10000, in_database: bool | None = None) -> VerifyResult:
+    """Recompute every hash of the chain and check every link; name the first bad event.
+
+    On PostgreSQL the database does it (`_verify_in_postgres`); elsewhere, or with
+    `in_database=False`, Python walks the chain. Both give the same answer.
+    """
+    if in_database is None:
+        in_database = connection.vendor == "postgresql"
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and outermost:
+            # One snapshot for the events and the head: an append that commits while we
+            # read can't look like a break or a removal.
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        result, last_hash = _verify_in_postgres() if in_database else _verify_in_python(chunk_size)
+        if not result.ok:
+            return result
+        head = AuditHead.objects.filter(pk=1).first()
+    end = result.checked
+    if head and (head.seq != end or head.hash != last_hash):
+        return VerifyResult(
+            False,
+            end,
+            end + 1,
+            f"the chain ends at #{end} but the head records #{head.seq}: events were removed",
+        )
+    return result
+
+
+def _verify_in_python(chunk_size: int) -> tuple[VerifyResult, str]:
+    """Walk the chain in order; the result and the last hash.
 
     A batch whose sequence numbers, links and hashes all hold is checked with a few list
-    comparisons; only a batch with a problem is walked event by event to name the first.
+    comparisons; only a batch with a problem is walked event by event.
     """
     expected_seq, prev = 1, GENESIS_HASH
     checked = 0
@@ -150,26 +141,49 @@ def verify_chain(*, chunk_size: int = 10000) -> VerifyResult:
             continue
         for seq, prev_hash, again, h in zip(seqs, prevs, recomputed, hashes, strict=True):
             if seq != expected_seq:
-                return VerifyResult(
-                    False, checked, expected_seq, f"event #{expected_seq} is missing (found #{seq})"
-                )
+                return _missing(expected_seq, seq), prev
             if prev_hash != prev:
-                return VerifyResult(
-                    False, checked, seq, f"event #{seq} does not link to event #{seq - 1}"
-                )
+                return _unlinked(seq), prev
             if again != h:
-                return VerifyResult(False, checked, seq, f"event #{seq} was altered")
+                return _altered(seq), prev
             prev, expected_seq = h, seq + 1
             checked += 1
-    head = AuditHead.objects.filter(pk=1).first()
-    if head and (head.seq != checked or head.hash != prev):
-        return VerifyResult(
-            False,
-            checked,
-            checked + 1,
-            f"the chain ends at #{checked} but the head records #{head.seq}: events were removed",
-        )
-    return VerifyResult(True, checked)
+    return VerifyResult(True, checked), prev
+
+
+def _verify_in_postgres() -> tuple[VerifyResult, str]:
+    """Two queries instead of a walk: the first altered event, and the first broken link or
+    gap. The earlier of the two is the first bad event; at the same event a broken link is
+    named first, as the walk does. Events before the first bad one are all sound, so there
+    are `seq - 1` of them.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_ALTERED)
+        altered, count, last_hash = cursor.fetchone()
+        cursor.execute(_PG_BROKEN_LINK, [GENESIS_HASH])
+        link = cursor.fetchone()
+    if link and (altered is None or link[0] <= altered):
+        seq, before = link
+        if seq != before + 1:
+            return _missing(before + 1, seq), ""
+        return _unlinked(seq), ""
+    if altered is not None:
+        return _altered(altered), ""
+    return VerifyResult(True, count), last_hash or GENESIS_HASH
+
+
+def _missing(expected: int, found: int) -> VerifyResult:
+    return VerifyResult(
+        False, expected - 1, expected, f"event #{expected} is missing (found #{found})"
+    )
+
+
+def _unlinked(seq: int) -> VerifyResult:
+    return VerifyResult(False, seq - 1, seq, f"event #{seq} does not link to event #{seq - 1}")
+
+
+def _altered(seq: int) -> VerifyResult:
+    return VerifyResult(False, seq - 1, seq, f"event #{seq} was altered")
 
 
 def event_in_chain(event: AuditEvent) -> bool:

@@ -126,3 +126,58 @@ def test_concurrent_appends_on_postgres_keep_one_linear_chain():
     print(f"\nFIGURE audit concurrent appends: 200 events by 10 writers, chain ok={result.ok}")
     assert result.ok and result.checked == 200
     assert list(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 201))
+
+
+_TAMPERING = {
+    "intact": [],
+    "altered data": ["UPDATE audit_auditevent SET data_json = '{\"i\":99}' WHERE seq = 7"],
+    "altered time": [
+        "UPDATE audit_auditevent SET created_at = created_at + interval '1 microsecond' "
+        "WHERE seq = 5"
+    ],
+    "altered actor": ["UPDATE audit_auditevent SET actor_id = NULL WHERE seq = 2"],
+    "deleted in the middle": ["DELETE FROM audit_auditevent WHERE seq = 3"],
+    "deleted the first": ["DELETE FROM audit_auditevent WHERE seq = 1"],
+    "deleted the last": ["DELETE FROM audit_auditevent WHERE seq = 10"],
+    "relinked": ["UPDATE audit_auditevent SET prev_hash = repeat('0', 64) WHERE seq = 4"],
+    "rehashed after an edit": [
+        "UPDATE audit_auditevent SET action = 'x', hash = repeat('a', 64) WHERE seq = 6"
+    ],
+    "an edit after a gap": [
+        "DELETE FROM audit_auditevent WHERE seq = 8",
+        "UPDATE audit_auditevent SET data_json = '{}' WHERE seq = 9",
+    ],
+    "a gap after an edit": [
+        "UPDATE audit_auditevent SET data_json = '{}' WHERE seq = 2",
+        "DELETE FROM audit_auditevent WHERE seq = 8",
+    ],
+    "swapped": [
+        "UPDATE audit_auditevent SET seq = -2 WHERE seq = 2",
+        "UPDATE audit_auditevent SET seq = 2 WHERE seq = 3",
+        "UPDATE audit_auditevent SET seq = 3 WHERE seq = -2",
+    ],
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", list(_TAMPERING))
+def test_postgres_verifies_in_the_database_with_the_answer_of_the_python_walk(db, case):
+    """audit_verify hashes in PostgreSQL; the Python walk is the definition it must match."""
+    from tests.factories import ProgrammeFactory, UserFactory
+
+    alice, bob = UserFactory(email="alice@example.com"), UserFactory(email="bob@example.com")
+    programme = ProgrammeFactory()
+    for i in range(10):
+        record(
+            action=f"tests.step{i}",
+            actor=alice if i % 2 else None,
+            programme=programme if i % 3 else None,
+            subject=bob if i % 4 else None,
+            obj=programme if i % 5 == 0 else None,
+            data={"i": i, "text": 'café ✓ | pipes and "quotes"', "when": "2026-11-22"},
+        )
+    for sql in _TAMPERING[case]:
+        _bypass_trigger(sql)
+    in_database = verify_chain(in_database=True)
+    assert in_database == verify_chain(in_database=False)
+    assert in_database.ok == (case == "intact")
