@@ -19,27 +19,30 @@ class VerifyResult:
 # On PostgreSQL the database rebuilds each event's hashed payload exactly as
 # `event_hash` does (`|`-separated, empty for a missing id, time in microseconds) and
 # hashes it with its own SHA-256, so a million events are checked where they lie, on
-# every core, without sending them to Python. Functions are schema-qualified so that
-# nothing on the search path can stand in for them.
+# every core, without sending them to Python. The hashing functions are schema-qualified
+# so that nothing on the search path can stand in for them.
 _PG_PAYLOAD = """
-       e.seq::text || '|' || e.prev_hash || '|'
-       || (extract(epoch FROM e.created_at) * 1000000)::bigint::text || '|'
-       || coalesce(e.actor_id::text, '') || '|' || e.action || '|' || e.object_type || '|'
-       || e.object_id || '|' || coalesce(e.programme_id::text, '') || '|'
-       || coalesce(e.subject_id::text, '') || '|' || e.data_json
+concat_ws('|', e.seq, e.prev_hash, (extract(epoch FROM e.created_at) * 1000000)::bigint,
+          coalesce(e.actor_id::text, ''), e.action, e.object_type, e.object_id,
+          coalesce(e.programme_id::text, ''), coalesce(e.subject_id::text, ''), e.data_json)
 """
-# The first event whose stored hash is not the hash of its content (a parallel scan),
-# how many events there are, and the hash of the last one.
-_PG_ALTERED = f"""
-SELECT (SELECT min(e.seq) FROM audit_auditevent e
-        WHERE pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to({_PG_PAYLOAD}, 'UTF8')),
-                                'hex') <> e.hash),
-       (SELECT count(*) FROM audit_auditevent),
-       (SELECT e.hash FROM audit_auditevent e ORDER BY e.seq DESC LIMIT 1)
+# One parallel scan: how many events, the first and last sequence numbers, and the first
+# event whose stored hash is not the hash of its content.
+_PG_SCAN = f"""
+SELECT count(*), min(e.seq), max(e.seq),
+       min(e.seq) FILTER (WHERE pg_catalog.sha256(pg_catalog.convert_to({_PG_PAYLOAD}, 'UTF8'))
+                                <> pg_catalog.decode(e.hash, 'hex'))
+FROM audit_auditevent e
 """
-# The first break in the order: a missing sequence number, or an event whose
-# `prev_hash` is not the hash of the event before it (one walk of the seq index).
-_PG_BROKEN_LINK = """
+# With no gap in the sequence: the first event whose `prev_hash` is not the hash of the
+# event before it (a parallel hash join; the first event must link to the genesis hash).
+_PG_UNLINKED = """
+SELECT min(e.seq) FROM audit_auditevent e
+LEFT JOIN audit_auditevent b ON b.seq = e.seq - 1
+WHERE e.prev_hash <> coalesce(b.hash, %s)
+"""
+# With a gap: the first break in order, a missing number or a broken link (one ordered walk).
+_PG_FIRST_BREAK = """
 SELECT seq, before_seq FROM (
     SELECT seq, prev_hash,
            lag(seq, 1, 0::bigint) OVER w AS before_seq,
@@ -49,6 +52,7 @@ SELECT seq, before_seq FROM (
 WHERE seq <> before_seq + 1 OR prev_hash <> before_hash
 ORDER BY seq LIMIT 1
 """
+_PG_LAST_HASH = "SELECT hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
 _FIELDS = (
     "seq",
     "prev_hash",
@@ -152,24 +156,28 @@ def _verify_in_python(chunk_size: int) -> tuple[VerifyResult, str]:
 
 
 def _verify_in_postgres() -> tuple[VerifyResult, str]:
-    """Two queries instead of a walk: the first altered event, and the first broken link or
-    gap. The earlier of the two is the first bad event; at the same event a broken link is
-    named first, as the walk does. Events before the first bad one are all sound, so there
-    are `seq - 1` of them.
+    """A few set queries instead of a walk: the first altered event, and the first gap or
+    broken link. The earlier of the two is the first bad event; at the same event a broken
+    link is named first, as the walk does.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_PG_ALTERED)
-        altered, count, last_hash = cursor.fetchone()
-        cursor.execute(_PG_BROKEN_LINK, [GENESIS_HASH])
-        link = cursor.fetchone()
+        cursor.execute(_PG_SCAN)
+        count, first, last, altered = cursor.fetchone()
+        if count == 0 or (first == 1 and last == count):  # seq is unique: no gap
+            cursor.execute(_PG_UNLINKED, [GENESIS_HASH])
+            unlinked = cursor.fetchone()[0]
+            link = (unlinked, unlinked - 1) if unlinked is not None else None
+        else:
+            cursor.execute(_PG_FIRST_BREAK, [GENESIS_HASH])
+            link = cursor.fetchone()
+        cursor.execute(_PG_LAST_HASH)
+        last_hash = (cursor.fetchone() or [GENESIS_HASH])[0]
     if link and (altered is None or link[0] <= altered):
         seq, before = link
-        if seq != before + 1:
-            return _missing(before + 1, seq), ""
-        return _unlinked(seq), ""
+        return (_missing(before + 1, seq) if seq != before + 1 else _unlinked(seq)), ""
     if altered is not None:
         return _altered(altered), ""
-    return VerifyResult(True, count), last_hash or GENESIS_HASH
+    return VerifyResult(True, count), last_hash
 
 
 def _missing(expected: int, found: int) -> VerifyResult:
