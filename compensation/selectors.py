@@ -284,9 +284,10 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
     amounts and formula escaping; empty cells are unquoted.
 
     With `slice_ids` (the whole-ledger export) it runs one COPY per range of that many
-    entry ids: the database sorts a slice in a moment, so the first bytes leave at once
-    rather than after sorting a million joined rows. A few entries spread over the whole
-    ledger (one person's statement) are cheaper in one COPY: leave it None.
+    entry ids (the first range a fifth as long): the database sorts a slice in a moment, so
+    the first bytes leave at once rather than after sorting a million joined rows. A few
+    entries spread over the whole ledger (one person's statement) are cheaper in one COPY:
+    leave it None.
     """
     from django.db import connection
 
@@ -303,19 +304,25 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
         quoted = header.replace('"', '""')
         cells.append(f'{value} AS "{quoted}"')
     select, columns = ", ".join(cells), ", ".join(names)
-    entries = entries.order_by("pk")
+    assert lookups[0] == "pk", "the first column is the entry id the CSV is sorted by"
     ranges = [(None, None)]
     if slice_ids:
-        low = entries.values_list("pk", flat=True).first()
+        low = entries.order_by("pk").values_list("pk", flat=True).first()
         high = entries.order_by("-pk").values_list("pk", flat=True).first()
         if low is not None:
-            ranges = [(lo, lo + slice_ids) for lo in range(low - 1, high, slice_ids)]
+            # A first slice a fifth as long, so the first lines leave within a second.
+            edges = [low - 1, *range(low - 1 + max(1, slice_ids // 5), high, slice_ids), high]
+            ranges = list(zip(edges, edges[1:], strict=False))
+    # The inner query has no ORDER BY of its own, so PostgreSQL merges it into the outer
+    # one and its parallel workers format the cells before the sort, not the leader after
+    # it: a 250,000-line slice in 1.4-1.5 s instead of 1.8 s.
+    entries = entries.order_by()
     with connection.cursor() as cursor:
         for i, (lo, hi) in enumerate(ranges):
             part = entries if lo is None else entries.filter(pk__gt=lo, pk__lte=hi)
             sql, params = part.values_list(*lookups).query.sql_with_params()
             copy_sql = (
-                f"COPY (SELECT {select} FROM ({sql}) AS e({columns})) "
+                f"COPY (SELECT {select} FROM ({sql}) AS e({columns}) ORDER BY {names[0]}) "
                 f"TO STDOUT WITH (FORMAT csv{', HEADER' if i == 0 else ''})"
             )
             yield from copy_out(cursor, copy_sql, params, chunk=COPY_CHUNK)
