@@ -5,12 +5,13 @@ its narrower `for_review`), so other people's items are a 404. Every change is
 a call to `approvals.services`.
 """
 
+from html import escape
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
@@ -46,7 +47,7 @@ def _form_error(form, exc: DomainError):
 def queue(request):
     """Pending, in-review and appealed items of my programmes, soonest due first."""
     now = timezone.now()
-    programmes = selectors.reviewable_programmes(request.user).order_by("name")
+    programmes = selectors.reviewable_programmes(request.user).only("name").order_by("name")
     filterset = SubmissionFilter(
         request.GET,
         queryset=selectors.review_queue(request.user),
@@ -69,13 +70,11 @@ def queue(request):
     )
 
 
-_USES = dict(OutputSubmission.IntendedUse.choices)
-_STATUSES = dict(OutputSubmission.Status.choices)
-
-
 # One row of the queue. Built here rather than in the template: Django's template engine
 # resolves and escapes each of a row's 15 values through several layers, which for 50
-# rows took 4 ms of the page's 30 ms budget; format_html escapes each value once.
+# rows took 4 ms of the page's 30 ms budget. Here each value is escaped once with
+# `html.escape`, the function behind django.utils.html.escape (without its lazy-string
+# wrapper, which cost as much again); links are our own paths and integers.
 _ROW = (
     "<tr>"
     '<td><input type="checkbox" name="ids" value="{pk}" form="bulk" '
@@ -88,8 +87,14 @@ _ROW = (
     "<td>{action}</td>"
     "</tr>"
 )
-_ESCALATED = mark_safe('<br><span class="badge bad">escalated</span>')
-_APPEAL = mark_safe('<span class="badge warn">Appeal</span>')
+_ESCALATED = '<br><span class="badge bad">escalated</span>'
+_DECIDE = '<a class="button" href="{}">Decide</a>'
+_VIEW = '<a class="button secondary" href="{}">View</a>'
+_CLAIM = '<button type="submit" form="claim" formaction="{}">Claim</button>'
+_CLAIMED = '<br><span class="muted">claimed by {} until {}</span>'
+_USES = {k: escape(str(v)) for k, v in OutputSubmission.IntendedUse.choices}
+_STATUSES = {k: escape(str(v)) for k, v in OutputSubmission.Status.choices}
+_STATUSES[OutputSubmission.Status.APPEALED] = '<span class="badge warn">Appeal</span>'
 
 
 def _queue_rows(items, now, me) -> list[str]:
@@ -101,38 +106,35 @@ def _queue_rows(items, now, me) -> list[str]:
         mine = claimed and s.claimed_by_id == me
         url = detail(s.pk)
         if mine:
-            action = format_html('<a class="button" href="{}">Decide</a>', url)
+            action = _DECIDE.format(url)
         elif claimed:
-            action = format_html('<a class="button secondary" href="{}">View</a>', url)
+            action = _VIEW.format(url)
         else:
-            action = format_html(
-                '<button type="submit" form="claim" formaction="{}">Claim</button>', claim(s.pk)
-            )
+            action = _CLAIM.format(claim(s.pk))
+        venue = s.intended_venue
         rows.append(
-            format_html(
-                _ROW,
-                pk=s.pk,
-                title=s.title,
-                clock=review_clock(s, now),
-                escalated=_ESCALATED if s.escalated_at else "",
-                waited=waited(s, now),
-                detail=url,
-                version=f" v{s.version}" if s.version > 1 else "",
-                use=_USES.get(s.intended_use, s.intended_use),
-                venue=f" · {Truncator(s.intended_venue).chars(40)}" if s.intended_venue else "",
-                programme=s.programme.name,
-                participant=s.participant.email,
-                status=_APPEAL
-                if s.status == OutputSubmission.Status.APPEALED
-                else _STATUSES.get(s.status, s.status),
-                claim=format_html(
-                    '<br><span class="muted">claimed by {} until {}</span>',
-                    "you" if mine else s.claimed_by.email,
-                    timezone.localtime(s.claim_expires_at).strftime("%H:%M"),
+            mark_safe(
+                _ROW.format(
+                    pk=int(s.pk),
+                    title=escape(s.title),
+                    clock=review_clock(s, now),  # already safe HTML
+                    escalated=_ESCALATED if s.escalated_at else "",
+                    waited=escape(waited(s, now)),
+                    detail=url,
+                    version=f" v{int(s.version)}" if s.version > 1 else "",
+                    use=_USES.get(s.intended_use) or escape(s.intended_use),
+                    venue=f" · {escape(Truncator(venue).chars(40))}" if venue else "",
+                    programme=escape(s.programme.name),
+                    participant=escape(s.participant.email),
+                    status=_STATUSES.get(s.status) or escape(s.status),
+                    claim=_CLAIMED.format(
+                        "you" if mine else escape(s.claimed_by.email),
+                        timezone.localtime(s.claim_expires_at).strftime("%H:%M"),
+                    )
+                    if claimed
+                    else "",
+                    action=action,
                 )
-                if claimed
-                else "",
-                action=action,
             )
         )
     return rows

@@ -61,3 +61,22 @@ def test_each_row_links_to_its_item_and_claims_it_through_the_one_claim_form(
     assert "claimed by you until" in page and ">Decide</a>" in page
     page = as_user(other).get(reverse("approvals:queue")).content.decode()
     assert "claimed by reviewer@example.com until" in page and ">View</a>" in page
+
+
+def test_what_participants_typed_is_shown_as_text_in_the_rows(
+    as_user, programme, participant, reviewer
+):
+    """Titles and venues are the participants' words: markup in them is escaped, not run."""
+    services.submission_create(
+        user=participant,
+        programme=programme,
+        title='<script>alert("t")</script> & "quotes"',
+        intended_use="portfolio",
+        intended_venue="<img src=x onerror=alert(1)>",
+        url="https://example.org/hostile.mp4",
+    )
+    page = as_user(reviewer).get(reverse("approvals:queue")).content.decode()
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
+    assert 'aria-label="Select “&lt;script&gt;' in page  # inside an attribute too
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
