@@ -12,14 +12,14 @@ from tests.factories import make_staff
 pytestmark = pytest.mark.django_db
 
 
-def _submit(user, programme, title):
+def _submit(user, programme, title, venue="A gallery in Lisbon"):
     return services.submission_create(
         user=user,
         programme=programme,
         title=title,
         intended_use="portfolio",
-        intended_venue="A gallery in Lisbon",
-        url=f"https://example.org/{title.lower().replace(' ', '-')}.mp4",
+        intended_venue=venue,
+        url="https://example.org/" + re.sub(r"\W+", "-", title.lower()) + ".mp4",
     )
 
 
@@ -67,13 +67,11 @@ def test_what_participants_typed_is_shown_as_text_in_the_rows(
     as_user, programme, participant, reviewer
 ):
     """Titles and venues are the participants' words: markup in them is escaped, not run."""
-    services.submission_create(
-        user=participant,
-        programme=programme,
-        title='<script>alert("t")</script> & "quotes"',
-        intended_use="portfolio",
-        intended_venue="<img src=x onerror=alert(1)>",
-        url="https://example.org/hostile.mp4",
+    _submit(
+        participant,
+        programme,
+        '<script>alert("t")</script> & "quotes"',
+        venue="<img src=x onerror=alert(1)>",
     )
     page = as_user(reviewer).get(reverse("approvals:queue")).content.decode()
     assert "<script>alert" not in page and "<img src=x" not in page
