@@ -122,17 +122,20 @@ class Command(BaseCommand):
             self.generation_seconds = round(time.perf_counter() - started, 1)
             self.stdout.write(f"Generated {counts} in {self.generation_seconds}s")
         checked = self.check_transparency(table)
+        speed_before = _machine_speed()
         self.measure_review_queue(table)
         self.measure_export(table, counts["ledger_entries"])
         self.measure_portal(table)
         self.measure_transparency(table)
         self.measure_audit_verify(table, counts["audit_events"])
         self.measure_http(table, opts["load_seconds"])
+        speed = f"{speed_before:.0f} ms before, {_machine_speed():.0f} ms after"
         result = {
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": (
                 f"{platform.machine()}, {_cores()} cores, Python {platform.python_version()}"
             ),
+            "machine_speed": speed,
             "scale": self.scale,
             "runs": self.runs,
             "counts": counts,
@@ -147,7 +150,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(
             f"Benchmark {result['date']} on {result['machine']}, scale {self.scale}, "
-            f"median of {self.runs} runs (min–max)"
+            f"median of {self.runs} runs (min–max); the machine's speed, a fixed Python loop: "
+            f"{speed} (lower is faster)"
         )
         self.stdout.write(table.markdown())
         self.stdout.write(f"\nResults written to {out}")
@@ -1237,6 +1241,24 @@ class Command(BaseCommand):
 # The worker count of the README's production command (`gunicorn config.wsgi -w 4`): while
 # one worker waits on PostgreSQL or Redis another uses the core.
 HTTP_WORKERS = 4
+
+
+def _machine_speed() -> float:
+    """The best of five runs of a fixed pure-Python loop, in ms: how fast this machine was
+    during the run, so runs on other days (this machine's speed drifts) can be compared."""
+
+    def loop():
+        total = 0
+        for i in range(3_000_000):
+            total += i * i
+        return total
+
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        loop()
+        best = min(best, time.perf_counter() - start)
+    return best * 1000
 
 
 def _cores() -> int:
