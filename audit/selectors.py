@@ -27,11 +27,12 @@ concat_ws('|', e.seq, e.prev_hash, (extract(epoch FROM e.created_at) * 1000000):
           coalesce(e.programme_id::text, ''), coalesce(e.subject_id::text, ''), e.data_json)
 """
 # One parallel scan: how many events, the first and last sequence numbers, and the first
-# event whose stored hash is not the hash of its content.
+# event whose stored hash is not the hash of its content. Compared as lower-case hex text,
+# as Python compares it: a stored hash in capitals or not in hex at all is an alteration.
 _PG_SCAN = f"""
 SELECT count(*), min(e.seq), max(e.seq),
-       min(e.seq) FILTER (WHERE pg_catalog.sha256(pg_catalog.convert_to({_PG_PAYLOAD}, 'UTF8'))
-                                <> pg_catalog.decode(e.hash, 'hex'))
+       min(e.seq) FILTER (WHERE pg_catalog.encode(
+           pg_catalog.sha256(pg_catalog.convert_to({_PG_PAYLOAD}, 'UTF8')), 'hex') <> e.hash)
 FROM audit_auditevent e
 """
 # With no gap in the sequence: the first event whose `prev_hash` is not the hash of the

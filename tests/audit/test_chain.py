@@ -143,6 +143,8 @@ _TAMPERING = {
     "rehashed after an edit": [
         "UPDATE audit_auditevent SET action = 'x', hash = repeat('a', 64) WHERE seq = 6"
     ],
+    "a hash in capitals": ["UPDATE audit_auditevent SET hash = upper(hash) WHERE seq = 5"],
+    "a hash not in hex": ["UPDATE audit_auditevent SET hash = repeat('z', 64) WHERE seq = 10"],
     "an edit after a gap": [
         "DELETE FROM audit_auditevent WHERE seq = 8",
         "UPDATE audit_auditevent SET data_json = '{}' WHERE seq = 9",
