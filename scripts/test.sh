@@ -24,6 +24,9 @@ step "ruff (lint and format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+step "layers (import-linter: an app imports only from the layers below it)"
+.venv/bin/lint-imports
+
 step "manage.py check"
 env -u DATABASE_URL -u REDIS_URL "$PY" manage.py check
 
@@ -33,6 +36,9 @@ env -u DATABASE_URL -u REDIS_URL "$PY" manage.py makemigrations --check --dry-ru
 step "tools the tests use: LibreOffice (finance opens exports in a spreadsheet)"
 ensure_libreoffice
 
+# Every test runs on SQLite except those that need PostgreSQL, Redis or a worker (marked), and
+# the fuzzing and property tests run here once. The PostgreSQL pass runs the marked tests
+# plus the authorization matrix, so both databases answer "who sees what" the same way.
 step "suite on SQLite (tasks in-process)"
 (unset DATABASE_URL REDIS_URL; run_pytest -q -m "not browser and not postgres and not worker" -p no:cacheprovider)
 
@@ -44,7 +50,7 @@ step "suite on PostgreSQL + Redis + a real Celery worker"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/termstesters"
 export REDIS_URL="redis://127.0.0.1:6379/15"
 redis-cli -n 15 flushdb >/dev/null
-run_pytest -q -m "not browser" -p no:cacheprovider --create-db
+run_pytest -q -m "(postgres or worker or authz) and not browser" -p no:cacheprovider --create-db
 
 step "browser tests in headless Chromium"
 ensure_chromium

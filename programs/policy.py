@@ -1,0 +1,269 @@
+"""Who may do what: the one place that decides.
+
+Three questions, and nothing else anywhere restates them:
+
+1. **Which programmes does a person hold which roles in?** `roles(user)`. Roles are
+   per programme (manager, reviewer, finance). With `REQUIRE_STAFF_MFA` on, a person
+   without two-factor holds *no effective role* — two-factor is a property of the
+   person, so every path (page, API by session or token, download, task acting for
+   them) loses the role at once, not a list of URLs.
+2. **May this person do this action on this object?** `require(user, action, obj)`
+   raises `NotAllowed` with a message a person understands (or `StaffMFARequired`
+   when only two-factor is missing); `can(...)` is the same as a bool for pages and
+   templates. The roles each action needs are declared on the model's `Visibility`
+   (`core.restricted`), next to who sees its rows.
+3. **Which rows may this person see, or act on?** `Model.objects.restrict(user)`
+   and `restrict(user, action)`: the one restricted-queryset base every model uses.
+
+Separation of duties lives here too: nobody acts as staff on their own records (the
+ticket they reported, the output they submitted, the hours they logged, the pay
+they are owed). A person *may* hold a staff role and a participation in the same
+programme — small programmes dogfood with their own team — and these rules keep
+the two hats apart.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from core.errors import NotAllowed
+from core.restricted import RestrictedQuerySet, Visibility, set_role_lookup
+
+# Roles, and the groups that the rules are written in.
+MANAGER = "manager"
+REVIEWER = "reviewer"
+FINANCE = "finance"
+
+STAFF = frozenset({MANAGER, REVIEWER, FINANCE})  # anyone on the programme's team
+REVIEW = frozenset({MANAGER, REVIEWER})  # triage tickets, review outputs, confirm hours
+MONEY = frozenset({MANAGER, FINANCE})  # see, approve and reverse pay
+PAYOUTS = frozenset({FINANCE})  # build, download and settle payout batches
+MANAGE = frozenset({MANAGER})  # settings, terms, people, awards, reason codes, webhooks
+
+__all__ = [
+    "FINANCE",
+    "MANAGE",
+    "MANAGER",
+    "MONEY",
+    "PAYOUTS",
+    "REVIEW",
+    "REVIEWER",
+    "STAFF",
+    "RestrictedQuerySet",
+    "StaffMFARequired",
+    "Visibility",
+    "can",
+    "get_or_404",
+    "has_role",
+    "held_roles",
+    "needs_two_factor",
+    "require",
+    "roles",
+    "staff_required",
+]
+
+
+class StaffMFARequired(NotAllowed):
+    """The person holds the role, but staff must set up two-factor authentication first."""
+
+    def __init__(self):
+        super().__init__(
+            "Staff work needs two-factor authentication: set up an authenticator app "
+            "under Account → Two-factor authentication.",
+            code="mfa_required",
+        )
+
+
+# -- 1. roles ---------------------------------------------------------------------------
+
+
+def held_roles(user) -> dict[int, frozenset[str]]:
+    """{programme id: roles} that the person holds, read once per user object (request)."""
+    if user is None or not user.is_authenticated:
+        return {}
+    cached = getattr(user, "_tt_held_roles", None)
+    if cached is None:
+        from .models import ProgrammeRole
+
+        out: dict[int, set[str]] = {}
+        for programme_id, role in ProgrammeRole.objects.filter(user=user).values_list(
+            "programme_id", "role"
+        ):
+            out.setdefault(programme_id, set()).add(role)
+        cached = {pid: frozenset(r) for pid, r in out.items()}
+        user._tt_held_roles = cached
+    return cached
+
+
+def has_two_factor(user) -> bool:
+    cached = getattr(user, "_tt_two_factor", None)
+    if cached is None:
+        cached = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        user._tt_two_factor = cached
+    return cached
+
+
+def needs_two_factor(user) -> bool:
+    """True for a person with staff reach (a role, or superuser) who must still set up 2FA."""
+    if not settings.REQUIRE_STAFF_MFA or user is None or not user.is_authenticated:
+        return False
+    if not (user.is_superuser or held_roles(user)):
+        return False
+    return not has_two_factor(user)
+
+
+def roles(user) -> dict[int, frozenset[str]]:
+    """{programme id: roles} the person may use now: none until two-factor where required."""
+    return {} if needs_two_factor(user) else held_roles(user)
+
+
+def _is_superuser(user) -> bool:
+    return bool(user.is_superuser) and not needs_two_factor(user)
+
+
+def programmes_with(user, wanted) -> set[int] | None:
+    """Ids of the programmes where `user` may use one of `wanted`; None for a superuser."""
+    if user is None or not user.is_authenticated:
+        return set()
+    if _is_superuser(user):
+        return None
+    wanted = frozenset(wanted)
+    return {pid for pid, held in roles(user).items() if held & wanted}
+
+
+set_role_lookup(programmes_with)
+
+
+def has_role(user, programme, wanted) -> bool:
+    """Does `user` hold one of `wanted` in `programme` (an object or an id), usable now?"""
+    if user is None or not user.is_authenticated:
+        return False
+    if _is_superuser(user):
+        return True
+    programme_id = getattr(programme, "pk", programme)
+    return bool(roles(user).get(programme_id, frozenset()) & frozenset(wanted))
+
+
+def any_role(user, wanted) -> bool:
+    """Does the person hold one of `wanted` in any programme (for menus and staff pages)?"""
+    found = programmes_with(user, wanted)
+    return found is None or bool(found)
+
+
+# -- 2. actions -------------------------------------------------------------------------
+
+# What a person is told when the role is missing, and when the record is their own.
+REFUSALS = {
+    "manage": "Only the programme's managers can do this.",
+    "triage": "Only the programme's reviewers and managers can triage tickets.",
+    "comment_internal": "Only the programme's reviewers and managers can write internal notes.",
+    "review": "Only the programme's reviewers and managers can review this.",
+    "confirm": "Only the programme's reviewers and managers can confirm or dispute hours.",
+    "approve": "Only finance or a manager of the programme can approve pay.",
+    "reverse": "Only finance or a manager of the programme can reverse pay.",
+    "award": "Only a manager of the programme can award prizes and grants.",
+    "payouts": "Only the programme's finance staff can do this.",
+}
+OWN_RECORD = {
+    "triage": "Nobody triages their own tickets.",
+    "comment_internal": "Nobody writes internal notes on their own tickets.",
+    "review": "You cannot review your own output.",
+    "confirm": "Nobody confirms or disputes their own hours.",
+    "approve": "You cannot approve your own pay.",
+    "reverse": "You cannot reverse your own pay.",
+    "award": "You cannot award money to yourself.",
+    "manage": "Nobody manages their own participation as staff.",
+}
+
+
+def _resolve(obj, lookup: str):
+    """Follow a Visibility lookup (`"participation__user"`) on an object, to an id."""
+    *path, last = lookup.split("__")
+    for name in path:
+        obj = getattr(obj, name)
+    return getattr(obj, last if last == "id" or last.endswith("_id") else f"{last}_id")
+
+
+def _check(user, action: str, obj) -> str | None:
+    """Why `user` may not do `action` on `obj`, or None when they may."""
+    spec: Visibility = type(obj).visibility
+    try:
+        wanted = spec.actions[action]
+    except KeyError:
+        raise ValueError(f"{type(obj).__name__} has no action {action!r}") from None
+    if user is None or not user.is_authenticated:
+        return REFUSALS.get(action, "You may not do this.")
+    programme_id = _resolve(obj, spec.programme)
+    if not has_role(user, programme_id, wanted):
+        if needs_two_factor(user) and (
+            user.is_superuser or held_roles(user).get(programme_id, frozenset()) & wanted
+        ):
+            raise StaffMFARequired()
+        return REFUSALS.get(action, "You may not do this.")
+    if spec.owner and _resolve(obj, spec.owner) == user.pk:
+        return OWN_RECORD.get(action, "Nobody acts as staff on their own records.")
+    return None
+
+
+def require(user, action: str, obj) -> None:
+    """Raise `NotAllowed` (or `StaffMFARequired`) unless `user` may do `action` on `obj`."""
+    reason = _check(user, action, obj)
+    if reason:
+        raise NotAllowed(reason)
+
+
+def can(user, action: str, obj) -> bool:
+    """`require` as a bool, for pages, forms and templates."""
+    try:
+        return _check(user, action, obj) is None
+    except StaffMFARequired:
+        return False
+
+
+# -- 3. rows ----------------------------------------------------------------------------
+
+
+def get_or_404(queryset, user, action: str = "view", **lookup):
+    """The one row `user` may see (or act on) matching `lookup`, else 404.
+
+    A person who would see it through a role they hold but may not use until they set
+    up two-factor is told so instead of seeing a 404.
+    """
+    try:
+        return queryset.restrict(user, action).get(**lookup)
+    except queryset.model.DoesNotExist:
+        if needs_two_factor(user):
+            spec: Visibility = queryset.model.visibility
+            wanted = spec.staff if action == "view" else spec.actions[action]
+            held = {pid for pid, r in held_roles(user).items() if r & wanted}
+            hidden = queryset.filter(**lookup, **{f"{spec.programme}__in": held})
+            if user.is_superuser or hidden.exists():
+                raise StaffMFARequired() from None
+        raise Http404("Not found.") from None
+
+
+def staff_required(*wanted):
+    """A view for people holding one of `wanted` in at least one programme."""
+    wanted = frozenset(wanted) or STAFF
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any_role(user, wanted):
+                if needs_two_factor(user):
+                    raise StaffMFARequired()
+                raise PermissionDenied("This page is for programme staff.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
