@@ -4,7 +4,6 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
 
@@ -33,9 +32,7 @@ urlpatterns = [
     path("finance/", include("compensation.urls")),
     path("statement/", include("compensation.portal_urls")),
     path("audit/", include("audit.urls")),
-    path("api/v1/", include("config.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /portal/tokens/
     path("admin/", admin.site.urls),
 ]
 
