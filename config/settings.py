@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "feedback",
     "approvals",
     "compensation",
+    "integrations",
     "api",
 ]
 
@@ -187,7 +188,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=env.int("TRANSPARENCY_REFRESH_MINUTES", default=10)),
     },
     "webhooks-retry-due": {
-        "task": "core.tasks.retry_due_webhooks",
+        "task": "integrations.tasks.retry_due_webhooks",
         "schedule": timedelta(seconds=30),
     },
 }

@@ -24,6 +24,7 @@ urlpatterns = [
     path("notifications/", core_views.my_notifications, name="my_notifications"),
     path("programmes/", include("programs.urls")),
     path("staff/", include("programs.staff_urls")),
+    path("", include("integrations.urls")),  # /staff/programmes/<slug>/webhooks/
     path("portal/", include("participants.urls")),
     path("tickets/", include("feedback.urls")),
     path("review/", include("approvals.urls")),

@@ -85,7 +85,7 @@ RULES = {
     "staff:pause_end": ("POST", MANAGERS),
     "staff:roles": ("GET", MANAGERS),
     "staff:role_revoke": ("POST", MANAGERS),
-    "staff:webhooks": ("GET", MANAGERS),
+    "integrations:webhooks": ("GET", MANAGERS),
     "approvals:queue": ("GET", REVIEWERS),
     "approvals:detail": ("GET", {"reviewer", "manager"}),
     "approvals:claim": ("POST", {"reviewer", "manager"}),
