@@ -31,9 +31,9 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     url = models.CharField(max_length=500, blank=True)
-    programme = models.ForeignKey(
-        "programs.Programme", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
+    # The id of the programme it is about (programs.Programme), without a foreign key:
+    # core's records point at no app. `notify(programme=...)` fills it in.
+    programme_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
