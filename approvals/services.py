@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import record
-from core import webhooks
+from core import events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from core.uploads import IMAGE_TYPES, VIDEO_TYPES, safe_storage_name, sha256_of, validate_upload
@@ -159,7 +159,7 @@ def _write_decision(
         reason=reason.code if reason else "",
         terms_version=submission.terms_version.number,
     )
-    webhooks.emit(
+    events.publish(
         programme=submission.programme,
         event=(
             "submission.deemed_approved"

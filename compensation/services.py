@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
-from core import webhooks
+from core import events
 from core.csvsafe import safe_cell
 from core.errors import DomainError, NotAllowed
 from core.services import enqueue_after_commit, notify
@@ -691,7 +691,7 @@ def batch_build(*, batch_id: int) -> PayoutBatch:
                 },
             )
             for programme in batch.programmes.all():
-                webhooks.emit(
+                events.publish(
                     programme=programme,
                     event="batch.exported",
                     data={

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "feedback",
     "approvals",
     "compensation",
+    "integrations",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -186,7 +188,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=env.int("TRANSPARENCY_REFRESH_MINUTES", default=10)),
     },
     "webhooks-retry-due": {
-        "task": "core.tasks.retry_due_webhooks",
+        "task": "integrations.tasks.retry_due_webhooks",
         "schedule": timedelta(seconds=30),
     },
 }
@@ -291,20 +293,20 @@ USE_TZ = True
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.api_auth.TokenAuthentication",
+        "api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "core.api_auth.TokenScopePermission",
+        "api.auth.TokenScopePermission",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["core.api_auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_RATE", default="600/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "core.api_auth.CursorPage",
+    "DEFAULT_PAGINATION_CLASS": "api.auth.CursorPage",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }

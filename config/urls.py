@@ -4,7 +4,6 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from core import views as core_views
 
@@ -25,6 +24,7 @@ urlpatterns = [
     path("notifications/", core_views.my_notifications, name="my_notifications"),
     path("programmes/", include("programs.urls")),
     path("staff/", include("programs.staff_urls")),
+    path("", include("integrations.urls")),  # /staff/programmes/<slug>/webhooks/
     path("portal/", include("participants.urls")),
     path("tickets/", include("feedback.urls")),
     path("review/", include("approvals.urls")),
@@ -33,9 +33,7 @@ urlpatterns = [
     path("finance/", include("compensation.urls")),
     path("statement/", include("compensation.portal_urls")),
     path("audit/", include("audit.urls")),
-    path("api/v1/", include("config.api_urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /portal/tokens/
     path("admin/", admin.site.urls),
 ]
 

@@ -31,9 +31,9 @@ class OutboxMessage(models.Model):
     subject = models.CharField(max_length=200)
     body = models.TextField()
     url = models.CharField(max_length=500, blank=True)
-    programme = models.ForeignKey(
-        "programs.Programme", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
+    # The id of the programme it is about (programs.Programme), without a foreign key:
+    # core's records point at no app. `notify(programme=...)` fills it in.
+    programme_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -48,122 +48,3 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to_email} ({self.status})"
-
-
-class ApiToken(models.Model):
-    """A personal API token. Only its hash is stored; the token is shown once, at creation."""
-
-    class Scope(models.TextChoices):
-        READ = "read", "Read only"
-        WRITE = "write", "Read and write"
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
-    )
-    name = models.CharField(max_length=100)
-    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
-    prefix = models.CharField(max_length=12, unique=True)
-    key_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.name} ({self.prefix}…)"
-
-    @property
-    def is_active(self):
-        return self.revoked_at is None
-
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST with an Idempotency-Key, returned again for repeats."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
-    endpoint = models.CharField(max_length=200)
-    request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response = models.JSONField()
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_response_per_key")]
-
-    def __str__(self):
-        return f"{self.key} → {self.status_code}"
-
-
-class WebhookEndpoint(models.Model):
-    """A URL that a programme's managers registered to hear about events."""
-
-    class Event(models.TextChoices):
-        SUBMISSION_DECIDED = "submission.decided", "Submission decided"
-        SUBMISSION_DEEMED_APPROVED = "submission.deemed_approved", "Submission deemed approved"
-        TICKET_STATUS_CHANGED = "ticket.status_changed", "Ticket status changed"
-        BATCH_EXPORTED = "batch.exported", "Payout batch exported"
-        TERMS_PUBLISHED = "terms.published", "Terms published"
-
-    programme = models.ForeignKey(
-        "programs.Programme", on_delete=models.CASCADE, related_name="webhooks"
-    )
-    url = models.URLField(max_length=500)
-    events = models.JSONField(default=list)
-    secret = models.CharField(max_length=64)
-    active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return self.url
-
-
-class WebhookDelivery(models.Model):
-    """One event for one endpoint; written in the same transaction as the change."""
-
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed (gave up)"
-
-    MAX_ATTEMPTS = 8
-
-    endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    event = models.CharField(max_length=50)
-    body = models.TextField(help_text="The exact JSON body sent (and signed).")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
-
-    def __str__(self):
-        return f"{self.event} → {self.endpoint.url} ({self.status})"
-
-
-class WebhookAttempt(models.Model):
-    """One try at delivering, logged whatever happened."""
-
-    delivery = models.ForeignKey(
-        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log"
-    )
-    at = models.DateTimeField(auto_now_add=True)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["at"]
-
-    def __str__(self):
-        return f"{self.delivery_id} at {self.at}: {self.status_code or self.error}"

@@ -38,7 +38,8 @@ def notify(
     """Queue one notification to `user`, sent after the current transaction commits.
 
     Calling it twice with the same `dedupe_key` queues it once. `email` is for
-    people without an account yet (invitations).
+    people without an account yet (invitations). `programme` (a programme, or None) is
+    stored as its id.
     """
     from .tasks import send_outbox_message
 
@@ -54,7 +55,7 @@ def notify(
                 subject=subject[:200],
                 body=body,
                 url=url,
-                programme=programme,
+                programme_id=programme.pk if programme is not None else None,
             )
     except IntegrityError:
         return OutboxMessage.objects.filter(dedupe_key=dedupe_key[:200]).first()

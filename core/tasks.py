@@ -52,26 +52,3 @@ def retry_pending_outbox(older_than_seconds: int = 30, limit: int = 500) -> int:
     for message_id in ids:
         send_outbox_message(message_id)
     return len(ids)
-
-
-@shared_task(acks_late=True)
-def deliver_webhook(delivery_id: int) -> str:
-    from .webhooks import deliver
-
-    return deliver(delivery_id)
-
-
-@shared_task
-def retry_due_webhooks(limit: int = 500) -> int:
-    """Beat: retry deliveries whose backoff has passed."""
-    from .models import WebhookDelivery
-    from .webhooks import deliver
-
-    due = list(
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=timezone.now()
-        ).values_list("pk", flat=True)[:limit]
-    )
-    for delivery_id in due:
-        deliver(delivery_id)
-    return len(due)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
-from core import webhooks
+from core import events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from core.uploads import (
@@ -331,7 +331,7 @@ def ticket_set_status(
         },
     )
     _notify_status(ticket=ticket, old=old, note=note, event=event)
-    webhooks.emit(
+    events.publish(
         programme=ticket.programme,
         event="ticket.status_changed",
         data={"ticket": ticket.pk, "kind": ticket.kind, "from": old, "to": status},

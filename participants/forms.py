@@ -32,12 +32,3 @@ class RequiredReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
-
-
-class TokenForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=100, help_text="e.g. “my test script”")
-    scope = forms.ChoiceField(
-        label="Access",
-        choices=[("read", "Read only"), ("write", "Read and write")],
-        initial="read",
-    )

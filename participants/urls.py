@@ -10,6 +10,5 @@ urlpatterns = [
     path("programmes/<slug:slug>/consent/", views.consent, name="consent"),
     path("programmes/<slug:slug>/apply/", views.apply, name="apply"),
     path("programmes/<slug:slug>/withdraw/", views.withdraw, name="withdraw"),
-    path("tokens/", views.tokens, name="tokens"),
     path("my-data/", views.my_data, name="my_data"),
 ]

@@ -212,41 +212,6 @@ def withdraw(request, slug):
 
 
 @login_required
-def tokens(request):
-    """Personal API tokens: create (shown once), list, revoke."""
-    from core.api import token_create, token_revoke
-    from core.models import ApiToken
-
-    from .forms import TokenForm
-
-    form = TokenForm(request.POST or None)
-    created = None
-    if request.method == "POST" and "revoke" in request.POST:
-        token = get_object_or_404(ApiToken, user=request.user, pk=request.POST.get("revoke"))
-        token_revoke(user=request.user, token=token)
-        messages.success(request, f"The token “{token.name}” was revoked.")
-        return redirect("participants:tokens")
-    if request.method == "POST" and form.is_valid():
-        try:
-            token, created = token_create(
-                user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
-            )
-        except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            form = TokenForm()
-    return render(
-        request,
-        "participants/tokens.html",
-        {
-            "form": form,
-            "created": created,
-            "tokens": ApiToken.objects.filter(user=request.user),
-        },
-    )
-
-
-@login_required
 def my_data(request):
     """What we hold about me, and the archive to download it."""
     from django.http import HttpResponse

@@ -2,8 +2,6 @@ from decimal import Decimal
 
 from django import forms
 
-from core.models import WebhookEndpoint
-
 from .models import Programme, ProgrammeRole, TermsVersion
 
 
@@ -118,11 +116,4 @@ class DecisionForm(forms.Form):
         label="Reason (the applicant will read it)",
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-    )
-
-
-class WebhookForm(forms.Form):
-    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
-    events = forms.MultipleChoiceField(
-        choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
     )

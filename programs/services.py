@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
-from core import webhooks
+from core import events
 from core.errors import DomainError
 from core.services import notify
 
@@ -284,7 +284,7 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
     )
     if in_force is not None:
         _notify_participants_of_new_terms(terms)
-    webhooks.emit(
+    events.publish(
         programme=terms.programme,
         event="terms.published",
         data={

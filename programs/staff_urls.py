@@ -33,6 +33,5 @@ urlpatterns = [
     path("programmes/<slug:slug>/pauses/", views.pauses, name="pauses"),
     path("programmes/<slug:slug>/pauses/<int:pk>/end/", views.pause_end, name="pause_end"),
     path("programmes/<slug:slug>/roles/", views.roles, name="roles"),
-    path("programmes/<slug:slug>/webhooks/", views.webhooks, name="webhooks"),
     path("programmes/<slug:slug>/roles/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
 ]

@@ -22,4 +22,4 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" DJANGO_ENV=developm
 unset REDIS_URL
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py createcachetable
-"$PY" manage.py bench "$@"
+"$PY" -m tools.bench "$@"

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from core.api import token_create
+from api.services import token_create
 
 
 @pytest.fixture

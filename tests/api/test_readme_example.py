@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.api import token_create
+from api.services import token_create
 from tests.factories import make_participant
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from core.api import token_create
+from api.services import token_create
 
 PERSONAS = ["anonymous", "participant", "outsider", "reviewer", "finance", "manager"]
 

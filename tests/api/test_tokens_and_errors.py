@@ -2,7 +2,7 @@
 
 import re
 
-from core.models import ApiToken
+from api.models import ApiToken
 
 
 def test_a_token_is_created_in_the_portal_shown_once_and_stored_hashed(participant, as_user):

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.models import WebhookDelivery, WebhookEndpoint
-from core.tasks import retry_due_webhooks
-from core.webhooks import verify_signature
+from integrations.models import WebhookDelivery, WebhookEndpoint
+from integrations.tasks import retry_due_webhooks
+from integrations.webhooks import verify_signature
 from programs import services
 
 

@@ -65,7 +65,7 @@ RULES = {
     "participants:consent": ("GET", MEMBERS),
     "participants:apply": ("GET", SIGNED_IN),
     "participants:withdraw": ("POST", MEMBERS),
-    "participants:tokens": ("GET", SIGNED_IN),
+    "api:tokens": ("GET", SIGNED_IN),
     "participants:my_data": ("GET", SIGNED_IN),
     "staff:home": ("GET", MANAGER_ANYWHERE),
     "staff:programme_new": ("GET", MANAGER_ANYWHERE),
@@ -85,7 +85,7 @@ RULES = {
     "staff:pause_end": ("POST", MANAGERS),
     "staff:roles": ("GET", MANAGERS),
     "staff:role_revoke": ("POST", MANAGERS),
-    "staff:webhooks": ("GET", MANAGERS),
+    "integrations:webhooks": ("GET", MANAGERS),
     "approvals:queue": ("GET", REVIEWERS),
     "approvals:detail": ("GET", {"reviewer", "manager"}),
     "approvals:claim": ("POST", {"reviewer", "manager"}),
@@ -131,31 +131,31 @@ RULES = {
     "feedback:hours_review": ("POST", REVIEWERS),
     "feedback:triage": ("GET", REVIEWERS),
     "feedback:hours_queue": ("GET", REVIEWERS),
-    "api-schema": ("GET", EVERYONE),
-    "api-docs": ("GET", EVERYONE),
-    "api-programmes": ("GET", EVERYONE),
-    "api-programme": ("GET", EVERYONE),
-    "api-terms": ("GET", EVERYONE),
-    "api-terms-diff": ("GET", EVERYONE),
-    "api-terms-version": ("GET", EVERYONE),
-    "api-consent": ("POST", NOBODY),  # an empty body is a 400 for everyone signed in
-    "api-access": (
+    "api:schema": ("GET", EVERYONE),
+    "api:docs": ("GET", EVERYONE),
+    "api:programmes": ("GET", EVERYONE),
+    "api:programme": ("GET", EVERYONE),
+    "api:terms": ("GET", EVERYONE),
+    "api:terms-diff": ("GET", EVERYONE),
+    "api:terms-version": ("GET", EVERYONE),
+    "api:consent": ("POST", NOBODY),  # an empty body is a 400 for everyone signed in
+    "api:access": (
         "GET",
         MEMBERS | {"outsider", "reviewer", "other_reviewer", "finance", "manager"},
     ),
-    "api-figures": ("GET", EVERYONE),
-    "api-tickets": ("GET", SIGNED_IN),
-    "api-ticket": ("GET", {"participant", "reviewer", "manager"}),
-    "api-ticket-comments": ("GET", {"participant", "reviewer", "manager"}),
-    "api-time-entries": ("GET", SIGNED_IN),
-    "api-submissions": ("GET", SIGNED_IN),
-    "api-submission": ("GET", {"participant", "reviewer", "manager"}),
-    "api-submission-claim": ("POST", {"reviewer", "manager"}),
-    "api-submission-decide": ("POST", NOBODY),  # an empty decision is a 400 for everyone
-    "api-ledger-entries": ("GET", SIGNED_IN),
-    "api-batches": ("GET", SIGNED_IN),
-    "api-batch": ("GET", FINANCE),
-    "api-batch-download": ("GET", FINANCE),
+    "api:figures": ("GET", EVERYONE),
+    "api:tickets": ("GET", SIGNED_IN),
+    "api:ticket": ("GET", {"participant", "reviewer", "manager"}),
+    "api:ticket-comments": ("GET", {"participant", "reviewer", "manager"}),
+    "api:time-entries": ("GET", SIGNED_IN),
+    "api:submissions": ("GET", SIGNED_IN),
+    "api:submission": ("GET", {"participant", "reviewer", "manager"}),
+    "api:submission-claim": ("POST", {"reviewer", "manager"}),
+    "api:submission-decide": ("POST", NOBODY),  # an empty decision is a 400 for everyone
+    "api:ledger-entries": ("GET", SIGNED_IN),
+    "api:batches": ("GET", SIGNED_IN),
+    "api:batch": ("GET", FINANCE),
+    "api:batch-download": ("GET", FINANCE),
 }
 
 
@@ -296,13 +296,13 @@ def world(
             "compensation:batch_retry": batch.pk,
             "compensation:batch_paid": batch.pk,
             "compensation:batch_reconcile": batch.pk,
-            "api-ticket": ticket.pk,
-            "api-ticket-comments": ticket.pk,
-            "api-submission": submission.pk,
-            "api-submission-claim": submission.pk,
-            "api-submission-decide": submission.pk,
-            "api-batch": batch.pk,
-            "api-batch-download": batch.pk,
+            "api:ticket": ticket.pk,
+            "api:ticket-comments": ticket.pk,
+            "api:submission": submission.pk,
+            "api:submission-claim": submission.pk,
+            "api:submission-decide": submission.pk,
+            "api:batch": batch.pk,
+            "api:batch-download": batch.pk,
         },
         "number": draft.number,
         "token": invitation.plain_token,
@@ -362,7 +362,7 @@ def test_no_persona_reaches_what_it_may_not(client, world, settings):
                 if method != method_phase:
                     continue
                 url = reverse(name, kwargs=_kwargs(name, pattern, world))
-                if name in ("programs:diff", "api-terms-diff"):
+                if name in ("programs:diff", "api:terms-diff"):
                     url += "?from=1&to=1"
                 response = client.get(url) if method == "GET" else client.post(url, {})
                 tried += 1
@@ -381,12 +381,12 @@ def test_no_persona_reaches_what_it_may_not(client, world, settings):
 
 # (route name, method): who may succeed. GETs and the POSTs above are in RULES already.
 API_WRITES = {
-    ("api-tickets", "POST"): MEMBERS,
-    ("api-time-entries", "POST"): MEMBERS,
-    ("api-submissions", "POST"): MEMBERS,
-    ("api-ticket-comments", "POST"): {"participant", "reviewer", "manager"},
-    ("api-consent", "POST"): MEMBERS,
-    ("api-batches", "POST"): {"finance"},
+    ("api:tickets", "POST"): MEMBERS,
+    ("api:time-entries", "POST"): MEMBERS,
+    ("api:submissions", "POST"): MEMBERS,
+    ("api:ticket-comments", "POST"): {"participant", "reviewer", "manager"},
+    ("api:consent", "POST"): MEMBERS,
+    ("api:batches", "POST"): {"finance"},
 }
 
 
@@ -403,7 +403,7 @@ def _schema_operations():
             .replace("{number}", "1")
             .replace("{fmt}", "csv")
         )
-        name = resolve(concrete).url_name
+        name = resolve(concrete).view_name  # with its namespace: "api:tickets"
         for method in operations:
             if method != "parameters":
                 yield name, method.upper(), path
@@ -423,27 +423,27 @@ def _write_body(name, world, n):
 
     today = timezone.localdate()
     return {
-        "api-tickets": {
+        "api:tickets": {
             "programme": world["slug"],
             "kind": "feedback",
             "title": f"Probe {n}",
             "description": "d",
         },
-        "api-time-entries": {
+        "api:time-entries": {
             "programme": world["slug"],
             "date": today.isoformat(),
             "minutes": 5,
             "activity": "testing",
         },
-        "api-submissions": {
+        "api:submissions": {
             "programme": world["slug"],
             "title": f"Probe {n}",
             "intended_use": "social",
             "url": f"https://example.org/probe/{n}",
         },
-        "api-ticket-comments": {"body": f"Probe {n}"},
-        "api-consent": {"terms_version": 1, "terms_hash": world["terms_hash"]},
-        "api-batches": {
+        "api:ticket-comments": {"body": f"Probe {n}"},
+        "api:consent": {"terms_version": 1, "terms_hash": world["terms_hash"]},
+        "api:batches": {
             "programmes": [world["slug"]],
             "currency": "EUR",
             "period_start": (today - timedelta(days=30)).isoformat(),
@@ -484,8 +484,8 @@ def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
         if persona != "anonymous":
             client.force_authenticate(people[persona])
         for name, method in ops:
-            kwargs = {"pk": world["ids"]["api-ticket"]} if name == "api-ticket-comments" else {}
-            if name == "api-consent":
+            kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
+            if name == "api:consent":
                 kwargs = {"slug": world["slug"]}
             url = reverse(name, kwargs=kwargs)
             tried += 1

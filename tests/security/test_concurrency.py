@@ -19,13 +19,13 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.services import token_create
 from approvals import services as approvals
 from approvals.models import ReviewDecision
 from audit.models import AuditEvent
 from audit.selectors import verify_chain
 from compensation import services as pay
 from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
-from core.api import token_create
 from core.errors import DomainError
 from core.models import OutboxMessage
 from participants.models import Participation

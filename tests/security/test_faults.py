@@ -31,12 +31,12 @@ import requests
 from django.db import connection
 from rest_framework.test import APIClient
 
+from api.services import token_create
 from approvals import services as approvals
 from approvals.models import OutputSubmission, ReviewDecision
 from audit.models import AuditEvent
 from audit.selectors import verify_chain
 from compensation.models import LedgerEntry
-from core.api import token_create
 from core.models import OutboxMessage
 from core.tasks import retry_pending_outbox, send_outbox_message
 from tests.conftest import ROOT, start_worker, stop_worker, summarise, wait_for

@@ -16,9 +16,9 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from api.services import token_create
 from approvals.models import OutputSubmission, ReviewDecision
 from compensation.models import LedgerEntry, PayoutBatch
-from core.api import token_create
 from feedback import services as feedback
 from feedback.models import Ticket, TicketComment, TimeEntry
 from participants.models import Consent, Participation

@@ -21,8 +21,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from api.services import token_create
 from approvals.models import OutputSubmission
-from core.api import token_create
 from feedback.models import Ticket, TicketAttachment, TicketComment
 from tests.conftest import summarise
 

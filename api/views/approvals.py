@@ -8,14 +8,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import IdempotentCreateMixin
-from core.api_auth import CursorPage
-from feedback.api import VisibleProgrammeField
+from api.auth import CursorPage
+from api.idempotency import IdempotentCreateMixin
+from api.views.feedback import VisibleProgrammeField
+from approvals import services
+from approvals.filters import SubmissionFilter
+from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
 from programs.models import Programme
-
-from . import services
-from .filters import SubmissionFilter
-from .models import OutputSubmission, ReasonCode, ReviewDecision
 
 
 class DecisionSerializer(serializers.ModelSerializer):

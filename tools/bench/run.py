@@ -1,4 +1,4 @@
-"""`python manage.py bench`: build a large programme on PostgreSQL and measure our pages.
+"""`python -m tools.bench`: build a large programme on PostgreSQL and measure our pages.
 
 Prints one table (ours, the peer people would otherwise use, the ratio, the
 target) and writes the same to a JSON file. Each figure is the median of
@@ -929,7 +929,7 @@ class Command(BaseCommand):
     def _child(self, what: str, rows: int = 0) -> dict:
         """Run one export in a fresh process, so its peak memory is its own."""
         out = subprocess.run(
-            [sys.executable, "manage.py", "bench", "--child", what, "--child-rows", str(rows)],
+            [sys.executable, "-m", "tools.bench", "--child", what, "--child-rows", str(rows)],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -8,11 +8,10 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api_auth import CursorPage
-
-from .models import Programme, TermsVersion
-from .selectors import current_terms
-from .services import terms_diff
+from api.auth import CursorPage
+from programs.models import Programme, TermsVersion
+from programs.selectors import current_terms
+from programs.services import terms_diff
 
 
 class TermsSerializer(serializers.ModelSerializer):
@@ -158,7 +157,7 @@ class FiguresView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, slug):
-        from . import transparency
+        from programs import transparency
 
         programme = visible_programme(request, slug)
         return Response(transparency.latest(programme).figures)

@@ -8,11 +8,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from programs.api import visible_programme
+from api.views.programs import visible_programme
+from participants import services
 from programs.models import ProgrammeRole, TermsVersion
 from programs.selectors import has_role
-
-from . import services
 
 
 class ConsentInput(serializers.Serializer):

@@ -12,13 +12,12 @@ from drf_spectacular.utils import (
 from rest_framework import generics, renderers, serializers
 from rest_framework.views import APIView
 
-from core.api import IdempotentCreateMixin
-from core.api_auth import CursorPage
-from feedback.api import VisibleProgrammeField
-
-from . import services
-from .filters import LedgerEntryFilter
-from .models import LedgerEntry, PayoutBatch
+from api.auth import CursorPage
+from api.idempotency import IdempotentCreateMixin
+from api.views.feedback import VisibleProgrammeField
+from compensation import services
+from compensation.filters import LedgerEntryFilter
+from compensation.models import LedgerEntry, PayoutBatch
 
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

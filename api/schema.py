@@ -1,10 +1,10 @@
-"""Tells drf-spectacular how personal API tokens are sent (imported in CoreConfig.ready)."""
+"""Tells drf-spectacular how personal API tokens are sent (imported in ApiConfig.ready)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
-    target_class = "core.api_auth.TokenAuthentication"
+    target_class = "api.auth.TokenAuthentication"
     name = "PersonalToken"
 
     def get_security_definition(self, auto_schema):

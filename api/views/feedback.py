@@ -9,13 +9,12 @@ from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.response import Response
 
-from core.api import IdempotentCreateMixin
-from core.api_auth import CursorPage
+from api.auth import CursorPage
+from api.idempotency import IdempotentCreateMixin
+from feedback import selectors, services
+from feedback.filters import STAFF, TICKET_SORTS, TicketFilter, TimeEntryFilter
+from feedback.models import Severity, Ticket, TicketComment, TimeEntry
 from programs.models import Programme
-
-from . import selectors, services
-from .filters import STAFF, TICKET_SORTS, TicketFilter, TimeEntryFilter
-from .models import Severity, Ticket, TicketComment, TimeEntry
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 

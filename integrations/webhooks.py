@@ -1,4 +1,5 @@
-"""Signed webhooks: services call `emit`; a task delivers, logs and retries with backoff.
+"""Signed webhooks: services publish events (`core.events`), `emit` queues a delivery for
+every endpoint listening, and a task delivers, logs and retries with backoff.
 
 Signature: header `X-TT-Signature: t=<unix time>,v1=<hex>` where v1 is
 HMAC-SHA256(secret, "<t>.<body>"). Receivers recompute it and reject old `t`.
@@ -19,10 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from core.errors import DomainError
+from core.services import enqueue_after_commit
 
-from .errors import DomainError
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .services import enqueue_after_commit
 
 TIMEOUT_SECONDS = 5
 BACKOFF_BASE_SECONDS = 30
@@ -100,6 +101,11 @@ def emit(*, programme, event: str, data: dict) -> int:
         delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, body=body)
         enqueue_after_commit(_deliver_task(), delivery.pk)
     return len(endpoints)
+
+
+def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
+    """Receiver of `core.events.programme_event` (connected in IntegrationsConfig.ready)."""
+    emit(programme=programme, event=event, data=data)
 
 
 def _deliver_task():

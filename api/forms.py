@@ -1,0 +1,10 @@
+from django import forms
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="e.g. “my test script”")
+    scope = forms.ChoiceField(
+        label="Access",
+        choices=[("read", "Read only"), ("write", "Read and write")],
+        initial="read",
+    )

@@ -1,0 +1,35 @@
+"""Personal API tokens: created (shown once) and revoked."""
+
+import secrets
+
+from django.utils import timezone
+
+from core.errors import DomainError, NotAllowed
+
+from .auth import TOKEN_PREFIX, token_hash
+from .models import ApiToken
+
+
+def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
+    """Create a token; the plain value is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise DomainError("Give the token a name you will recognise.", field="name")
+    if scope not in ApiToken.Scope.values:
+        raise DomainError("Choose read or write.", field="scope")
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    plain = f"{TOKEN_PREFIX}{prefix}_{secret}"
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], scope=scope, prefix=prefix, key_hash=token_hash(plain)
+    )
+    return token, plain
+
+
+def token_revoke(*, user, token: ApiToken) -> ApiToken:
+    if token.user_id != user.pk:
+        raise NotAllowed("This is not your token.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token

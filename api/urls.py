@@ -1,0 +1,79 @@
+"""The API's routes: `/api/v1/` (the JSON API), its schema and docs, and the tokens page.
+
+Included at the root (full paths here); every name is in the `api` namespace. Each app's
+API views live in `api/views/<app>.py`; visibility rules are the pages'.
+"""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .views import approvals as approvals_api
+from .views import compensation as compensation_api
+from .views import feedback as feedback_api
+from .views import participants as participants_api
+from .views import programs as programs_api
+from .views import tokens as token_views
+
+app_name = "api"
+V1 = "api/v1/"
+urlpatterns = [
+    path("portal/tokens/", token_views.tokens, name="tokens"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path(V1 + "programmes/", programs_api.ProgrammeList.as_view(), name="programmes"),
+    path(V1 + "programmes/<slug:slug>/", programs_api.ProgrammeDetail.as_view(), name="programme"),
+    path(V1 + "programmes/<slug:slug>/terms/", programs_api.TermsList.as_view(), name="terms"),
+    path(
+        V1 + "programmes/<slug:slug>/terms/diff/",
+        programs_api.TermsDiffView.as_view(),
+        name="terms-diff",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/terms/<int:number>/",
+        programs_api.TermsDetail.as_view(),
+        name="terms-version",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/consent/",
+        participants_api.ConsentView.as_view(),
+        name="consent",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/access/",
+        participants_api.AccessCheckView.as_view(),
+        name="access",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/figures/",
+        programs_api.FiguresView.as_view(),
+        name="figures",
+    ),
+    path(V1 + "tickets/", feedback_api.TicketList.as_view(), name="tickets"),
+    path(V1 + "tickets/<int:pk>/", feedback_api.TicketDetail.as_view(), name="ticket"),
+    path(
+        V1 + "tickets/<int:pk>/comments/",
+        feedback_api.TicketComments.as_view(),
+        name="ticket-comments",
+    ),
+    path(V1 + "time-entries/", feedback_api.TimeEntryList.as_view(), name="time-entries"),
+    path(V1 + "submissions/", approvals_api.SubmissionList.as_view(), name="submissions"),
+    path(V1 + "submissions/<int:pk>/", approvals_api.SubmissionDetail.as_view(), name="submission"),
+    path(
+        V1 + "submissions/<int:pk>/claim/",
+        approvals_api.SubmissionClaim.as_view(),
+        name="submission-claim",
+    ),
+    path(
+        V1 + "submissions/<int:pk>/decide/",
+        approvals_api.SubmissionDecide.as_view(),
+        name="submission-decide",
+    ),
+    path(V1 + "ledger-entries/", compensation_api.LedgerEntryList.as_view(), name="ledger-entries"),
+    path(V1 + "batches/", compensation_api.BatchList.as_view(), name="batches"),
+    path(V1 + "batches/<int:pk>/", compensation_api.BatchDetail.as_view(), name="batch"),
+    path(
+        V1 + "batches/<int:pk>/download.<str:fmt>",
+        compensation_api.BatchDownload.as_view(),
+        name="batch-download",
+    ),
+]

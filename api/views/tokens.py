@@ -1,0 +1,41 @@
+"""The personal API tokens page (`/portal/tokens/`): create (shown once), list, revoke."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+
+from core.errors import DomainError
+
+from ..forms import TokenForm
+from ..models import ApiToken
+from ..services import token_create, token_revoke
+
+
+@login_required
+def tokens(request):
+    """Personal API tokens: create (shown once), list, revoke."""
+    form = TokenForm(request.POST or None)
+    created = None
+    if request.method == "POST" and "revoke" in request.POST:
+        token = get_object_or_404(ApiToken, user=request.user, pk=request.POST.get("revoke"))
+        token_revoke(user=request.user, token=token)
+        messages.success(request, f"The token “{token.name}” was revoked.")
+        return redirect("api:tokens")
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, created = token_create(
+                user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            form = TokenForm()
+    return render(
+        request,
+        "api/tokens.html",
+        {
+            "form": form,
+            "created": created,
+            "tokens": ApiToken.objects.filter(user=request.user),
+        },
+    )

@@ -1,0 +1,10 @@
+from django import forms
+
+from .models import WebhookEndpoint
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
+    )

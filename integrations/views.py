@@ -1,0 +1,59 @@
+"""The staff webhooks page of a programme (`/staff/programmes/<slug>/webhooks/`)."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+
+from core.errors import DomainError
+from core.permissions import MANAGER, staff_required
+from programs.models import Programme
+
+from . import webhooks as hooks
+from .forms import WebhookForm
+from .models import WebhookDelivery, WebhookEndpoint
+
+
+@staff_required(MANAGER)
+def webhooks(request, slug):
+    """Register endpoints, read every delivery with its attempts, redeliver by hand."""
+    # For the managers of this programme only, as every staff page (404 for anyone else).
+    programme = get_object_or_404(Programme.objects.managed_by(request.user), slug=slug)
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and "redeliver" in request.POST:
+        delivery = get_object_or_404(
+            WebhookDelivery, endpoint__programme=programme, pk=request.POST.get("redeliver")
+        )
+        hooks.redeliver(actor=request.user, delivery=delivery)
+        messages.success(request, f"Delivery {delivery.pk} was sent again.")
+        return redirect("integrations:webhooks", slug=slug)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = hooks.endpoint_create(
+                actor=request.user,
+                programme=programme,
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            form = WebhookForm()
+    endpoints = WebhookEndpoint.objects.filter(programme=programme).order_by("-created_at")
+    deliveries = (
+        WebhookDelivery.objects.filter(endpoint__programme=programme)
+        .select_related("endpoint")
+        .prefetch_related("attempt_log")
+        .order_by("-created_at")[:50]
+    )
+    return render(
+        request,
+        "integrations/webhooks.html",
+        {
+            "programme": programme,
+            "form": form,
+            "created": created,
+            "endpoints": endpoints,
+            "deliveries": deliveries,
+        },
+        status=400 if form.errors else 200,
+    )
