@@ -6,38 +6,24 @@ never changed; the submission's status is the only thing that moves, and only
 through `approvals.services`.
 """
 
+import mimetypes
 import secrets
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.urls import reverse
 
 from core.db import AppendOnlyModel
+from core.restricted import RestrictedQuerySet, Visibility
+from programs.downloads import Download
 
 # Terms without a review deadline sort after every dated item (then by submission
 # order), so the queue can be paged by key on one non-null column.
 NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-def _reviewable_programmes(user):
-    from programs.models import ProgrammeRole
-
-    return ProgrammeRole.objects.filter(
-        user=user, role__in=(ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
-    ).values("programme_id")
-
-
-class ReasonCodeQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Reviewers and managers of a programme see its reason codes; nobody else."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(programme_id__in=_reviewable_programmes(user))
-
+class ReasonCodeQuerySet(RestrictedQuerySet):
     def active(self):
         return self.filter(active=True)
 
@@ -58,6 +44,10 @@ class ReasonCode(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ReasonCodeQuerySet.as_manager()
+    # Reviewers and managers of a programme see its reason codes; managers keep the list.
+    visibility = Visibility(
+        programme="programme_id", staff="review", actions={"manage": "manage"}
+    )
 
     class Meta:
         ordering = ["programme", "label"]
@@ -69,28 +59,7 @@ class ReasonCode(models.Model):
         return self.label
 
 
-class OutputSubmissionQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Participants see their own; reviewers and managers of the programme see its items."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(Q(participant=user) | Q(programme_id__in=_reviewable_programmes(user)))
-
-    def for_review(self, user):
-        """What `user` may act on as a reviewer: their programmes' items, never their own."""
-        if not user.is_authenticated:
-            return self.none()
-        # A subset of `visible_to` (reviewers see their programmes' items), written without
-        # its OR so the database can seek the (programme, status, clock_at) index.
-        qs = (
-            self
-            if user.is_superuser
-            else self.filter(programme_id__in=_reviewable_programmes(user))
-        )
-        return qs.exclude(participant=user)
-
+class OutputSubmissionQuerySet(RestrictedQuerySet):
     def open(self):
         return self.filter(status__in=OutputSubmission.OPEN)
 
@@ -196,6 +165,14 @@ class OutputSubmission(models.Model):
     verify_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     objects = OutputSubmissionQuerySet.as_manager()
+    # Participants see their own; reviewers and managers see and review their programme's
+    # items, never their own (`restrict(user, "review")` seeks the queue index: no OR).
+    visibility = Visibility(
+        programme="programme_id",
+        owner="participant",
+        staff="review",
+        actions={"review": "review"},
+    )
 
     class Meta:
         indexes = [
@@ -210,9 +187,20 @@ class OutputSubmission(models.Model):
         return f"{self.title} (v{self.version})"
 
     def get_absolute_url(self):
-        return reverse("outputs:detail", args=[self.pk])
+        return reverse("approvals:output", args=[self.pk])
 
     @property
+    def download(self, variant=None) -> Download | None:
+        """The uploaded file (a URL output has none), always as a download."""
+        if not self.file:
+            return None
+        extension = mimetypes.guess_extension(self.file_type) or ""
+        return Download(
+            file=self.file,
+            filename=f"output-{self.pk}{extension}",
+            content_type=self.file_type or "application/octet-stream",
+        )
+
     def is_public_use(self) -> bool:
         return self.intended_use != self.IntendedUse.PRIVATE
 

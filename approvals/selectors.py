@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.db.models import Avg, Count, F, Q
 
-from programs.models import Programme, ProgrammeRole
+from programs.models import Programme
 
 from .models import OutputSubmission, ReasonCode, ReviewDecision
 
@@ -16,7 +16,7 @@ def review_queue(user):
     chosen), so the database sees a single status condition it can seek an index on.
     """
     return (
-        OutputSubmission.objects.for_review(user)
+        OutputSubmission.objects.restrict(user, "review")
         .select_related("programme", "participant", "claimed_by")
         .only(*QUEUE_COLUMNS)
     )
@@ -42,14 +42,12 @@ QUEUE_COLUMNS = (
 
 
 def reviewable_programmes(user):
-    return Programme.objects.with_role(
-        user, ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER
-    )
+    return Programme.objects.restrict(user, "review")
 
 
 def my_submissions(user):
     return (
-        OutputSubmission.objects.visible_to(user)
+        OutputSubmission.objects.restrict(user)
         .filter(participant=user)
         .select_related("programme")
     )

@@ -24,8 +24,8 @@ from core.errors import DomainError, NotAllowed
 from core.services import notify
 from core.uploads import IMAGE_TYPES, VIDEO_TYPES, safe_storage_name, sha256_of, validate_upload
 from participants.services import require_can_work
-from programs.models import Programme, ProgrammeRole, TermsVersion
-from programs.selectors import has_role
+from programs import policy
+from programs.models import Programme, TermsVersion
 
 from .models import NO_DEADLINE, Appeal, OutputSubmission, ReasonCode, ReviewDecision
 
@@ -60,24 +60,35 @@ def _move(submission: OutputSubmission, to: str, *, message: str) -> None:
     submission.status = to
 
 
-def _require_reviewer(user, programme: Programme) -> None:
-    if not has_role(user, programme, ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER):
-        raise NotAllowed(
-            "Only the reviewers and managers of this programme can review its outputs."
+def _appeal_conflict(user, submission: OutputSubmission) -> str | None:
+    """An appeal is never claimed or decided by the reviewer whose decision it appeals."""
+    if submission.status != Status.APPEALED:
+        return None
+    first = submission.decisions.filter(stage=Stage.REVIEW).order_by("pk").first()
+    if first is not None and first.reviewer_id == getattr(user, "pk", None):
+        return (
+            "An appeal must be decided by a different reviewer or a manager than the one "
+            "who rejected it."
         )
+    return None
 
 
-def _staff_of(programme: Programme, *roles):
-    from django.contrib.auth import get_user_model
+def review_refusal(user, submission: OutputSubmission) -> str | None:
+    """Why `user` may not claim or decide this item now, or None when they may: the
+    policy's rule (a reviewer or manager of its programme, never on their own output),
+    and for an appeal, never the reviewer whose decision is appealed."""
+    try:
+        policy.require(user, "review", submission)
+    except NotAllowed as exc:
+        return exc.message
+    return _appeal_conflict(user, submission)
 
-    return (
-        get_user_model()
-        .objects.filter(
-            programme_roles__programme=programme, programme_roles__role__in=roles, is_active=True
-        )
-        .distinct()
-        .order_by("pk")
-    )
+
+def _require_review(user, submission: OutputSubmission) -> None:
+    policy.require(user, "review", submission)
+    conflict = _appeal_conflict(user, submission)
+    if conflict:
+        raise NotAllowed(conflict)
 
 
 def _due_from(terms: TermsVersion, start):
@@ -103,7 +114,7 @@ def _notify_participant(submission: OutputSubmission, *, subject: str, body: str
         user=submission.participant,
         subject=subject,
         body=body,
-        url=reverse("outputs:detail", args=[submission.pk]),
+        url=reverse("approvals:output", args=[submission.pk]),
         dedupe_key=key,
         programme=submission.programme,
     )
@@ -333,9 +344,7 @@ def submission_withdraw(*, user, submission: OutputSubmission) -> OutputSubmissi
 def submission_claim(*, reviewer, submission: OutputSubmission) -> OutputSubmission:
     """Take an item for `REVIEW_CLAIM_MINUTES` so that no other reviewer works on it meanwhile."""
     submission = _locked(submission)
-    _require_reviewer(reviewer, submission.programme)
-    if submission.participant_id == reviewer.pk:
-        raise NotAllowed("You cannot review your own output.")
+    _require_review(reviewer, submission)
     now = timezone.now()
     if submission.status not in OutputSubmission.OPEN:
         raise DomainError("This item is no longer waiting for review.", code="wrong_status")
@@ -365,7 +374,7 @@ def submission_release(*, submission: OutputSubmission, actor=None) -> OutputSub
     submission = _locked(submission)
     now = timezone.now()
     if actor is not None:
-        _require_reviewer(actor, submission.programme)
+        policy.require(actor, "review", submission)
         if submission.claim_active(now) and submission.claimed_by_id != actor.pk:
             raise NotAllowed("Only the reviewer who claimed this item can release it.")
     elif submission.claim_active(now):
@@ -395,9 +404,7 @@ def submission_decide(
     appeal is decided by someone other than the reviewer who rejected.
     """
     submission = _locked(submission)
-    _require_reviewer(reviewer, submission.programme)
-    if submission.participant_id == reviewer.pk:
-        raise NotAllowed("You cannot review your own output.")
+    _require_review(reviewer, submission)
     note = (note or "").strip()
     now = timezone.now()
     appeal = submission.status == Status.APPEALED
@@ -426,13 +433,6 @@ def submission_decide(
         )
     if reason is not None and (reason.programme_id != submission.programme_id or not reason.active):
         raise DomainError("Choose a reason from this programme's list.", field="reason")
-    if appeal:
-        first = submission.decisions.filter(stage=Stage.REVIEW).first()
-        if first is not None and first.reviewer_id == reviewer.pk:
-            raise NotAllowed(
-                "An appeal must be decided by a different reviewer or a manager than the one "
-                "who rejected it."
-            )
     _move(submission, outcome, message="This decision is not possible now.")
     return _write_decision(
         submission,
@@ -527,7 +527,7 @@ def submission_escalate(*, submission: OutputSubmission, now=None) -> bool:
         return False
     submission.escalated_at = now
     submission.save(update_fields=["escalated_at"])
-    managers = list(_staff_of(submission.programme, ProgrammeRole.Role.MANAGER))
+    managers = list(policy.staff_of(submission.programme, policy.MANAGE))
     _audit(
         "approvals.submission.escalated",
         submission,
@@ -566,7 +566,7 @@ def submission_remind(*, submission: OutputSubmission, now=None) -> bool:
     if submission.claim_active(now):
         people = [submission.claimed_by]
     else:
-        people = list(_staff_of(submission.programme, ProgrammeRole.Role.REVIEWER))
+        people = list(policy.staff_of(submission.programme, {policy.REVIEWER}))
     _audit(
         "approvals.submission.reminded",
         submission,
@@ -634,15 +634,10 @@ def deadlines_sweep(*, now=None, limit: int = 1000) -> dict:
 # --- Reason codes ------------------------------------------------------------------------
 
 
-def _require_manager(actor, programme: Programme) -> None:
-    if not has_role(actor, programme, ProgrammeRole.Role.MANAGER):
-        raise NotAllowed("Only the managers of this programme can change its reason codes.")
-
-
 @transaction.atomic
 def reason_code_create(*, actor, programme: Programme, label: str, code: str = "") -> ReasonCode:
     """Add a reason reviewers may give; its code is made from the label if not given."""
-    _require_manager(actor, programme)
+    policy.require(actor, "manage", programme)
     label = (label or "").strip()
     if not label:
         raise DomainError(
@@ -668,7 +663,7 @@ def reason_code_create(*, actor, programme: Programme, label: str, code: str = "
 def reason_code_set_active(*, actor, reason: ReasonCode, active: bool) -> ReasonCode:
     """Retire a reason (or bring it back); past decisions keep pointing at it."""
     reason = ReasonCode.objects.select_for_update().get(pk=reason.pk)
-    _require_manager(actor, reason.programme)
+    policy.require(actor, "manage", reason)
     if reason.active == active:
         return reason
     reason.active = active
@@ -686,7 +681,7 @@ def reason_code_set_active(*, actor, reason: ReasonCode, active: bool) -> Reason
 @transaction.atomic
 def reason_codes_add_defaults(*, actor, programme: Programme) -> list[ReasonCode]:
     """Add the standard reasons a programme lacks (safe to run twice)."""
-    _require_manager(actor, programme)
+    policy.require(actor, "manage", programme)
     existing = set(ReasonCode.objects.filter(programme=programme).values_list("code", flat=True))
     return [
         reason_code_create(actor=actor, programme=programme, label=label, code=code)

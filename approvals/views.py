@@ -1,15 +1,15 @@
 """Pages of output approval: the staff review queue, the participant's outputs, the proof page.
 
-Every object is fetched through `OutputSubmission.objects.visible_to(user)` (or
-its narrower `for_review`), so other people's items are a 404. Every change is
-a call to `approvals.services`.
+Every object is fetched through the policy (`OutputSubmission.objects.restrict(user)`,
+or `restrict(user, "review")` for what a reviewer may act on), so other people's
+items are a 404. Every change is a call to `approvals.services`.
 """
 
 from html import escape
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -19,9 +19,10 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.links import pk_link
 from core.pagination import keyset_page
-from core.permissions import MANAGER, REVIEWER, staff_required
 from participants.models import Participation
+from programs import policy
 from programs.models import Programme
+from programs.policy import MANAGER, REVIEWER, staff_required
 
 from . import selectors, services
 from .filters import SubmissionFilter
@@ -141,10 +142,12 @@ def _queue_rows(items, now, me) -> list[str]:
 
 
 def _reviewable(request, pk) -> OutputSubmission:
-    return get_object_or_404(
-        OutputSubmission.objects.for_review(request.user).select_related(
+    return policy.get_or_404(
+        OutputSubmission.objects.select_related(
             "programme", "participant", "terms_version", "claimed_by"
         ),
+        request.user,
+        "review",
         pk=pk,
     )
 
@@ -169,6 +172,7 @@ def _render_detail(request, submission, form, status=200):
             "appeal": appeal,
             "now": timezone.now(),
             "has_reasons": form.fields["reason"].queryset.exists(),
+            "refusal": services.review_refusal(request.user, submission),
         },
         status=status,
     )
@@ -231,7 +235,7 @@ def bulk_approve(request):
         messages.error(request, "Tick the items to approve first.")
         return redirect("approvals:queue")
     items = list(
-        OutputSubmission.objects.for_review(request.user).filter(pk__in=ids).order_by("pk")
+        OutputSubmission.objects.restrict(request.user, "review").filter(pk__in=ids).order_by("pk")
     )
     approved, problems = services.submissions_bulk_approve(reviewer=request.user, submissions=items)
     if approved:
@@ -247,7 +251,7 @@ def bulk_approve(request):
 @staff_required(MANAGER)
 def reasons(request):
     """The reasons reviewers may give, per programme I manage."""
-    programmes = Programme.objects.managed_by(request.user).order_by("name")
+    programmes = Programme.objects.restrict(request.user, "manage").order_by("name")
     form = ReasonCodeForm(request.POST or None, programmes=programmes)
     if request.method == "POST":
         if "defaults" in request.POST:
@@ -269,7 +273,7 @@ def reasons(request):
                 messages.success(request, "Reason added.")
                 return redirect("approvals:reasons")
     codes = (
-        ReasonCode.objects.visible_to(request.user)
+        ReasonCode.objects.restrict(request.user)
         .filter(programme__in=programmes)
         .select_related("programme")
         .order_by("programme__name", "-active", "label")
@@ -286,8 +290,8 @@ def reasons(request):
 @require_POST
 def reason_toggle(request, pk):
     reason = get_object_or_404(
-        ReasonCode.objects.visible_to(request.user).filter(
-            programme__in=Programme.objects.managed_by(request.user)
+        ReasonCode.objects.restrict(request.user).filter(
+            programme__in=Programme.objects.restrict(request.user, "manage")
         ),
         pk=pk,
     )
@@ -321,7 +325,7 @@ def verify(request, token):
 
 def _mine(request, pk) -> OutputSubmission:
     return get_object_or_404(
-        OutputSubmission.objects.visible_to(request.user)
+        OutputSubmission.objects.restrict(request.user)
         .filter(participant=request.user)
         .select_related("programme", "terms_version"),
         pk=pk,
@@ -366,7 +370,7 @@ def submit(request):
             _form_error(form, exc)
         else:
             messages.success(request, _submitted_message(submission))
-            return redirect("outputs:detail", pk=submission.pk)
+            return redirect("approvals:output", pk=submission.pk)
     return render(
         request,
         "approvals/submit.html",
@@ -409,7 +413,7 @@ def withdraw(request, pk):
         messages.success(request, f"“{submission.title}” was withdrawn.")
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect("outputs:detail", pk=pk)
+    return redirect("approvals:output", pk=pk)
 
 
 @login_required
@@ -433,7 +437,7 @@ def resubmit(request, pk):
             _form_error(form, exc)
         else:
             messages.success(request, _submitted_message(submission))
-            return redirect("outputs:detail", pk=submission.pk)
+            return redirect("approvals:output", pk=submission.pk)
     return render(
         request,
         "approvals/submit.html",
@@ -449,7 +453,7 @@ def appeal(request, pk):
     form = AppealForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Say why the decision should change.")
-        return redirect("outputs:detail", pk=pk)
+        return redirect("approvals:output", pk=pk)
     try:
         services.submission_appeal(
             user=request.user, submission=submission, note=form.cleaned_data["note"]
@@ -457,16 +461,4 @@ def appeal(request, pk):
         messages.success(request, "Your appeal is filed. A different reviewer will decide it.")
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect("outputs:detail", pk=pk)
-
-
-@login_required
-def file(request, pk):
-    """The uploaded file, for its participant and the programme's reviewers only."""
-    submission = get_object_or_404(OutputSubmission.objects.visible_to(request.user), pk=pk)
-    if not submission.file:
-        raise Http404("This output is a URL, not a file.")
-    response = FileResponse(submission.file.open("rb"), content_type=submission.file_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = f'inline; filename="output-{submission.pk}"'
-    return response
+    return redirect("approvals:output", pk=pk)

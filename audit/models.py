@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
+from core.restricted import RestrictedQuerySet, Visibility
 
 GENESIS_HASH = "0" * 64
 
@@ -53,19 +53,8 @@ def event_hash(
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-class AuditEventQuerySet(AppendOnlyQuerySet):
-    def visible_to(self, user):
-        """Participants see the events about themselves; managers those of their programmes."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        from programs.models import ProgrammeRole
-
-        managed = ProgrammeRole.objects.filter(user=user, role=ProgrammeRole.Role.MANAGER).values(
-            "programme_id"
-        )
-        return self.filter(Q(subject=user) | Q(programme_id__in=managed))
+class AuditEventQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
+    pass
 
 
 class AuditEvent(AppendOnlyModel):
@@ -100,6 +89,8 @@ class AuditEvent(AppendOnlyModel):
     hash = models.CharField(max_length=64, unique=True)
 
     objects = AuditEventQuerySet.as_manager()
+    # A person sees the events about themselves; managers those of their programmes.
+    visibility = Visibility(programme="programme_id", owner="subject", staff="manage")
 
     class Meta:
         ordering = ["seq"]

@@ -27,9 +27,7 @@ urlpatterns = [
     path("", include("integrations.urls")),  # /staff/programmes/<slug>/webhooks/
     path("portal/", include("participants.urls")),
     path("tickets/", include("feedback.urls")),
-    path("review/", include("approvals.urls")),
-    path("verify/", include("approvals.verify_urls")),
-    path("outputs/", include("approvals.portal_urls")),
+    path("", include("approvals.urls")),
     path("finance/", include("compensation.urls")),
     path("statement/", include("compensation.portal_urls")),
     path("audit/", include("audit.urls")),

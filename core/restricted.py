@@ -14,17 +14,18 @@ restated here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 
-# (user, roles) -> the ids of the programmes where `user` holds one of `roles` (with
-# two-factor where it is required), or None when the user is above programme roles
-# (a superuser with two-factor).
-RoleLookup = Callable[[object, Iterable[str]], "set[int] | None"]
+# (user, group) -> the ids of the programmes where `user` holds a role of `group`
+# ("staff", "review", "money", "payouts", "manage": the policy's role groups) and may
+# use it now (two-factor where required), or None when the user is above programme
+# roles (a superuser with two-factor).
+RoleLookup = Callable[[object, str], "set[int] | None"]
 _role_lookup: RoleLookup | None = None
 
 
@@ -33,10 +34,10 @@ def set_role_lookup(lookup: RoleLookup) -> None:
     _role_lookup = lookup
 
 
-def programmes_with(user, roles: Iterable[str]) -> set[int] | None:
-    if _role_lookup is None:  # pragma: no cover - programs.apps registers it at start-up
+def programmes_with(user, group: str) -> set[int] | None:
+    if _role_lookup is None:  # pragma: no cover - programs.policy registers it on import
         raise ImproperlyConfigured("No role lookup registered: is `programs` installed?")
-    return _role_lookup(user, roles)
+    return _role_lookup(user, group)
 
 
 @dataclass(frozen=True)
@@ -46,15 +47,18 @@ class Visibility:
     - `programme`: the lookup to the programme's id (`"programme_id"`, `"ticket__programme_id"`);
     - `owner`: the lookup to the user whose record a row is (the reporter, the participant);
     - `owner_sees`: what of their own rows the owner sees (default: all of them);
-    - `staff`: the roles that see every row of their programmes;
-    - `actions`: staff actions on rows and the roles each needs, e.g. `{"triage": REVIEW}`.
+    - `staff`: the role group that sees every row of its programmes (`"review"`);
+    - `staff_sees_own`: False where staff must not see, on their own records, what
+      the owner may not (internal notes on a ticket they reported);
+    - `actions`: staff actions on rows and the role group each needs (`{"triage": "review"}`).
     """
 
     programme: str
-    staff: frozenset[str]
+    staff: str
     owner: str | None = None
     owner_sees: Q | None = None
-    actions: dict[str, frozenset[str]] = field(default_factory=dict)
+    staff_sees_own: bool = True
+    actions: dict[str, str] = field(default_factory=dict)
 
 
 class RestrictedQuerySet(models.QuerySet):
@@ -75,12 +79,15 @@ class RestrictedQuerySet(models.QuerySet):
                     mine &= spec.owner_sees
             if not staffed:
                 return self.filter(mine)
-            return self.filter(mine | Q(**{f"{spec.programme}__in": staffed}))
+            theirs = Q(**{f"{spec.programme}__in": staffed})
+            if spec.owner and not spec.staff_sees_own:
+                theirs &= ~Q(**{spec.owner: user.pk})
+            return self.filter(mine | theirs)
         try:
-            roles = spec.actions[action]
+            group = spec.actions[action]
         except KeyError:
             raise ValueError(f"{self.model.__name__} has no action {action!r}") from None
-        staffed = programmes_with(user, roles)
+        staffed = programmes_with(user, group)
         qs = self if staffed is None else self.filter(**{f"{spec.programme}__in": staffed})
         # Separation of duties: nobody acts as staff on their own records.
         return qs.exclude(**{spec.owner: user.pk}) if spec.owner else qs

@@ -10,29 +10,27 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.restricted import RestrictedQuerySet, Visibility, programmes_with
 
-class ProgrammeQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Public programmes for everyone; drafts only for their own staff."""
+from . import policy
+
+
+class ProgrammeQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """Seeing: public programmes for everyone, drafts only for their own staff.
+
+        Other actions (`"manage"`, `"review"`, …) are the programmes where the person
+        may act with that role (see `Programme.visibility`).
+        """
+        if action != "view":
+            return super().restrict(user, action)
         public = ~Q(status=Programme.Status.DRAFT)
-        if not user.is_authenticated:
+        if user is None or not user.is_authenticated:
             return self.filter(public)
-        if user.is_superuser:
+        staffed = programmes_with(user, "staff")
+        if staffed is None:
             return self
-        staffed = ProgrammeRole.objects.filter(user=user).values("programme_id")
         return self.filter(public | Q(pk__in=staffed))
-
-    def managed_by(self, user):
-        return self.with_role(user, ProgrammeRole.Role.MANAGER)
-
-    def with_role(self, user, *roles):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(
-            pk__in=ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
-        )
 
 
 class Programme(models.Model):
@@ -71,6 +69,18 @@ class Programme(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgrammeQuerySet.as_manager()
+    # Programme-wide actions: `policy.require(user, "manage", programme)`.
+    visibility = Visibility(
+        programme="id",
+        staff="staff",
+        actions={
+            "manage": "manage",
+            "review": "review",
+            "money": "money",
+            "payouts": "payouts",
+            "staff": "staff",
+        },
+    )
 
     class Meta:
         ordering = ["name"]
@@ -86,9 +96,9 @@ class ProgrammeRole(models.Model):
     """A staff role of one person in one programme. Roles are per programme."""
 
     class Role(models.TextChoices):
-        MANAGER = "manager", "Manager"
-        REVIEWER = "reviewer", "Reviewer"
-        FINANCE = "finance", "Finance"
+        MANAGER = policy.MANAGER, "Manager"
+        REVIEWER = policy.REVIEWER, "Reviewer"
+        FINANCE = policy.FINANCE, "Finance"
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="roles")
     user = models.ForeignKey(

@@ -28,7 +28,6 @@ from functools import wraps
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -45,6 +44,14 @@ REVIEW = frozenset({MANAGER, REVIEWER})  # triage tickets, review outputs, confi
 MONEY = frozenset({MANAGER, FINANCE})  # see, approve and reverse pay
 PAYOUTS = frozenset({FINANCE})  # build, download and settle payout batches
 MANAGE = frozenset({MANAGER})  # settings, terms, people, awards, reason codes, webhooks
+
+# Models below this layer (audit) and `Visibility` declarations name groups by these keys.
+GROUPS = {"staff": STAFF, "review": REVIEW, "money": MONEY, "payouts": PAYOUTS, "manage": MANAGE}
+
+
+def _group(wanted) -> frozenset[str]:
+    """A group's roles, from its name (`"review"`) or from the roles themselves."""
+    return GROUPS[wanted] if isinstance(wanted, str) else frozenset(wanted)
 
 __all__ = [
     "FINANCE",
@@ -65,6 +72,7 @@ __all__ = [
     "needs_two_factor",
     "require",
     "roles",
+    "staff_of",
     "staff_required",
 ]
 
@@ -133,7 +141,7 @@ def programmes_with(user, wanted) -> set[int] | None:
         return set()
     if _is_superuser(user):
         return None
-    wanted = frozenset(wanted)
+    wanted = _group(wanted)
     return {pid for pid, held in roles(user).items() if held & wanted}
 
 
@@ -147,7 +155,23 @@ def has_role(user, programme, wanted) -> bool:
     if _is_superuser(user):
         return True
     programme_id = getattr(programme, "pk", programme)
-    return bool(roles(user).get(programme_id, frozenset()) & frozenset(wanted))
+    return bool(roles(user).get(programme_id, frozenset()) & _group(wanted))
+
+
+def staff_of(programme, wanted):
+    """The active people holding one of `wanted` in `programme` (to notify or assign)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(
+            programme_roles__programme=programme,
+            programme_roles__role__in=_group(wanted),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
 
 
 def any_role(user, wanted) -> bool:
@@ -194,7 +218,7 @@ def _check(user, action: str, obj) -> str | None:
     """Why `user` may not do `action` on `obj`, or None when they may."""
     spec: Visibility = type(obj).visibility
     try:
-        wanted = spec.actions[action]
+        wanted = _group(spec.actions[action])
     except KeyError:
         raise ValueError(f"{type(obj).__name__} has no action {action!r}") from None
     if user is None or not user.is_authenticated:
@@ -240,7 +264,7 @@ def get_or_404(queryset, user, action: str = "view", **lookup):
     except queryset.model.DoesNotExist:
         if needs_two_factor(user):
             spec: Visibility = queryset.model.visibility
-            wanted = spec.staff if action == "view" else spec.actions[action]
+            wanted = _group(spec.staff if action == "view" else spec.actions[action])
             held = {pid for pid, r in held_roles(user).items() if r & wanted}
             hidden = queryset.filter(**lookup, **{f"{spec.programme}__in": held})
             if user.is_superuser or hidden.exists():
@@ -250,13 +274,15 @@ def get_or_404(queryset, user, action: str = "view", **lookup):
 
 def staff_required(*wanted):
     """A view for people holding one of `wanted` in at least one programme."""
-    wanted = frozenset(wanted) or STAFF
+    wanted = frozenset().union(*map(_group, wanted)) if wanted else STAFF
 
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             user = request.user
             if not user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login  # needs apps ready
+
                 return redirect_to_login(request.get_full_path())
             if not any_role(user, wanted):
                 if needs_two_factor(user):

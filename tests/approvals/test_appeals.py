@@ -31,10 +31,10 @@ def test_resubmitting_after_changes_requested_links_the_new_version_and_keeps_th
         note="Crop the settings panel.",
     )
     client = as_user(participant)
-    form = client.get(reverse("outputs:resubmit", args=[s.pk]))
+    form = client.get(reverse("approvals:resubmit", args=[s.pk]))
     assert form.context["form"].initial["title"] == "Night swim"
     response = client.post(
-        reverse("outputs:resubmit", args=[s.pk]),
+        reverse("approvals:resubmit", args=[s.pk]),
         {
             "title": "Night swim (cropped)",
             "url": "https://example.org/v2",
@@ -48,7 +48,7 @@ def test_resubmitting_after_changes_requested_links_the_new_version_and_keeps_th
     assert s.status == OutputSubmission.Status.RESUBMITTED
     page = response.content.decode()
     assert "Versions" in page and "Crop the settings panel." not in page  # old note on old page
-    old_page = client.get(reverse("outputs:detail", args=[s.pk])).content.decode()
+    old_page = client.get(reverse("approvals:output", args=[s.pk])).content.decode()
     assert "Crop the settings panel." in old_page
     with pytest.raises(DomainError, match="changes requested"):
         services.submission_resubmit(
@@ -102,7 +102,7 @@ def test_no_appeal_when_the_terms_allow_none(participant, programme, rejected, a
     TermsVersion.objects.filter(programme=programme).update(appeals_allowed=False)
     rejected.refresh_from_db()
     response = as_user(participant).post(
-        reverse("outputs:appeal", args=[rejected.pk]), {"note": "Please"}, follow=True
+        reverse("approvals:appeal", args=[rejected.pk]), {"note": "Please"}, follow=True
     )
     assert "do not allow appeals" in response.content.decode()
     rejected.refresh_from_db()

@@ -33,7 +33,7 @@ def test_an_item_past_the_deadline_is_deemed_approved_with_a_certificate(
         action="approvals.submission.decided", object_id=str(s.pk)
     ).exists()
     assert "deemed approved" in OutboxMessage.objects.get(recipient=participant).body
-    page = client.get(reverse("verify:detail", args=[s.verify_token])).content.decode()
+    page = client.get(reverse("approvals:verify", args=[s.verify_token])).content.decode()
     assert "Deemed approved" in page and s.content_hash in page
 
 

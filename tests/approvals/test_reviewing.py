@@ -54,7 +54,7 @@ def test_a_rejection_with_a_reason_and_a_note_reaches_the_participant(
     )
     s.refresh_from_db()
     assert s.status == OutputSubmission.Status.REJECTED
-    page = as_user(participant).get(reverse("outputs:detail", args=[s.pk])).content.decode()
+    page = as_user(participant).get(reverse("approvals:output", args=[s.pk])).content.decode()
     assert "Depicts a real person" in page and "That is the CEO." in page
     assert "Appeal this rejection" in page
 

@@ -48,7 +48,7 @@ def test_a_disguised_upload_is_refused_and_nothing_is_stored(
         submit(participant, upload=png_upload("cute-cat.png", elf))
     client = as_user(participant)
     response = client.post(
-        reverse("outputs:submit"),
+        reverse("approvals:submit"),
         {
             "programme": participant.participations.get().programme_id,
             "title": "Cute cat",
@@ -112,7 +112,7 @@ def test_the_submit_page_records_a_submission_and_shows_the_deadline(
 ):
     client = as_user(participant)
     response = client.post(
-        reverse("outputs:submit"),
+        reverse("approvals:submit"),
         {
             "programme": programme.pk,
             "title": "Harbour at dawn",
@@ -129,7 +129,7 @@ def test_the_submit_page_records_a_submission_and_shows_the_deadline(
 
 def test_a_participant_withdraws_a_pending_submission(participant, submit, as_user):
     s = submit(participant)
-    response = as_user(participant).post(reverse("outputs:withdraw", args=[s.pk]), follow=True)
+    response = as_user(participant).post(reverse("approvals:withdraw", args=[s.pk]), follow=True)
     assert "was withdrawn" in response.content.decode()
     s.refresh_from_db()
     assert s.status == OutputSubmission.Status.WITHDRAWN
@@ -142,9 +142,9 @@ def test_another_participant_cannot_see_or_withdraw_my_submission(
 ):
     s = submit(participant)
     client = as_user(participant2)
-    assert client.get(reverse("outputs:detail", args=[s.pk])).status_code == 404
-    assert client.post(reverse("outputs:withdraw", args=[s.pk])).status_code == 404
-    assert client.get(reverse("outputs:file", args=[s.pk])).status_code == 404
+    assert client.get(reverse("approvals:output", args=[s.pk])).status_code == 404
+    assert client.post(reverse("approvals:withdraw", args=[s.pk])).status_code == 404
+    assert client.get(reverse("approvals:file", args=[s.pk])).status_code == 404
     with pytest.raises(NotAllowed):
         services.submission_withdraw(user=participant2, submission=s)
     s.refresh_from_db()
@@ -154,6 +154,6 @@ def test_another_participant_cannot_see_or_withdraw_my_submission(
 def test_my_outputs_page_lists_status_and_time_left(participant, submit, as_user):
     submit(participant, title="Night swim")
     submit(participant, title="Quiet room", intended_use="private")
-    page = as_user(participant).get(reverse("outputs:mine")).content.decode()
+    page = as_user(participant).get(reverse("approvals:mine")).content.decode()
     assert "Night swim" in page and "left" in page
     assert "Quiet room" in page and "verification link" in page

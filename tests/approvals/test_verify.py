@@ -13,7 +13,7 @@ def test_the_verify_page_shows_the_hash_terms_and_decision_and_nothing_private(
         submission=s, reviewer=reviewer, outcome="approved", note="Internal remark xyz"
     )
     s.refresh_from_db()
-    page = client.get(reverse("verify:detail", args=[s.verify_token])).content.decode()
+    page = client.get(reverse("approvals:verify", args=[s.verify_token])).content.decode()
     assert s.content_hash in page
     assert "Alpha" in page and "version 1" in page and "Approved" in page
     for private in (
@@ -31,7 +31,7 @@ def test_the_verify_page_shows_the_hash_terms_and_decision_and_nothing_private(
 def test_a_pending_or_unknown_token_has_no_verify_page(participant, submit, client):
     s = submit(participant)
     assert s.verify_token is None
-    assert client.get(reverse("verify:detail", args=["not-a-real-token"])).status_code == 404
+    assert client.get(reverse("approvals:verify", args=["not-a-real-token"])).status_code == 404
 
 
 def test_verify_tokens_are_long_and_unguessable(participant, submit):

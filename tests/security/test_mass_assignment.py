@@ -78,7 +78,7 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
     assert response.status_code == 302
     s = OutputSubmission.objects.get(title="Mine")
     attempt(
-        "outputs:submit",
+        "approvals:submit",
         {
             "status": s.status != "pending",
             "participant": s.participant_id != participant.pk,
@@ -101,7 +101,7 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
         },
     )
     assert response.status_code == 400
-    attempt("outputs:submit", {"programme": OutputSubmission.objects.filter(title="Elsewhere")})
+    attempt("approvals:submit", {"programme": OutputSubmission.objects.filter(title="Elsewhere")})
 
     # A ticket with a status, an assignee, a reporter and dates of its own.
     response = client.post(
