@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "programs",
     "participants",
     "feedback",
+    "labour",
     "approvals",
     "compensation",
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("programmes/", include("programs.urls")),
     path("staff/", include("programs.staff_urls")),
     path("portal/", include("participants.urls")),
+    path("", include("labour.urls")),
     path("tickets/", include("feedback.urls")),
     path("review/", include("approvals.urls")),
     path("verify/", include("approvals.verify_urls")),

@@ -11,11 +11,14 @@ from rest_framework.response import Response
 
 from core.api import IdempotentCreateMixin
 from core.api_auth import CursorPage
+from labour import services as labour_services
+from labour.filters import TimeEntryFilter
+from labour.models import TimeEntry
 from programs.models import Programme
 
 from . import selectors, services
-from .filters import STAFF, TICKET_SORTS, TicketFilter, TimeEntryFilter
-from .models import Severity, Ticket, TicketComment, TimeEntry
+from .filters import STAFF, TICKET_SORTS, TicketFilter
+from .models import Severity, Ticket, TicketComment
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
@@ -267,7 +270,7 @@ class TimeEntryInput(serializers.Serializer):
             ticket = Ticket.objects.visible_to(user).filter(pk=d["ticket"]).first()
             if ticket is None:
                 raise serializers.ValidationError({"ticket": ["No such ticket."]})
-        return services.time_entry_log(
+        return labour_services.time_entry_log(
             user=user,
             programme=d["programme"],
             date=d["date"],

@@ -10,8 +10,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from labour import services as labour_services
+from labour.models import TimeEntry
+
 from . import services
-from .models import Ticket, TimeEntry
+from .models import Ticket
 
 S = Ticket.Status
 
@@ -184,7 +187,7 @@ def _hours(rng, programme, people, tickets, reviewer):
                 continue
             activity = rng.choice(TimeEntry.Activity.values)
             own = [t for t in tickets if t.reporter_id == person.pk]
-            entry = services.time_entry_log(
+            entry = labour_services.time_entry_log(
                 user=person,
                 programme=programme,
                 date=today - timedelta(days=days_ago),
@@ -196,9 +199,9 @@ def _hours(rng, programme, people, tickets, reviewer):
             if days_ago >= 7:
                 (to_dispute if rng.random() < 0.08 else to_confirm).append(entry.pk)
     if to_confirm:
-        services.time_entries_bulk_review(actor=reviewer, entry_ids=to_confirm, confirm=True)
+        labour_services.time_entries_bulk_review(actor=reviewer, entry_ids=to_confirm, confirm=True)
     if to_dispute:
-        services.time_entries_bulk_review(
+        labour_services.time_entries_bulk_review(
             actor=reviewer,
             entry_ids=to_dispute,
             confirm=False,

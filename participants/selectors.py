@@ -20,7 +20,8 @@ def my_data(user) -> dict:
     from approvals.models import OutputSubmission, ReviewDecision
     from audit.models import AuditEvent
     from compensation.models import LedgerEntry
-    from feedback.models import Ticket, TicketComment, TimeEntry
+    from feedback.models import Ticket, TicketComment
+    from labour.models import TimeEntry
 
     from .models import Application, Consent, Participation
 
@@ -189,3 +190,12 @@ def my_data_archive(user) -> bytes:
                 )
             archive.writestr(f"{name}.csv", out.getvalue())
     return buffer.getvalue()
+
+
+def working_programmes(user):
+    """Programmes the person takes part in (the service still checks access and consent)."""
+    from programs.models import Programme
+
+    return Programme.objects.filter(
+        participations__user=user, participations__status="active"
+    ).order_by("name")

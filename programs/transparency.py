@@ -28,9 +28,11 @@ WITHHELD = "withheld"
 # number], …], "unit"}; a comparison row [label, [path, …]] into the figures.
 LIST_KEYS = ("sections", "charts", "compare")
 
-# Apps whose selectors provide a section, in page order.
+# Apps whose selectors provide a section, in page order. A tuple is one block: its
+# providers' figures come first, then their sections, charts and comparison rows
+# (labour and tickets were one provider before the labour log got its own app).
 SECTION_PROVIDERS = [
-    "feedback.selectors",
+    ("labour.selectors", "feedback.selectors"),
     "approvals.selectors",
     "compensation.selectors",
 ]
@@ -214,15 +216,23 @@ def compute_figures(programme) -> dict:
         "pauses": pauses_section(programme),
         "terms": terms_section(programme),
     }
-    for module_name in SECTION_PROVIDERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        provider = getattr(module, "transparency_section", None)
-        if provider is None:
-            continue
-        for key, value in provider(programme).items():
+    for entry in SECTION_PROVIDERS:
+        block: dict = {}
+        lists: dict = {}
+        for module_name in (entry,) if isinstance(entry, str) else entry:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError:
+                continue
+            provider = getattr(module, "transparency_section", None)
+            if provider is None:
+                continue
+            for key, value in provider(programme).items():
+                if key in LIST_KEYS:
+                    lists.setdefault(key, []).extend(value)
+                else:
+                    block[key] = value
+        for key, value in (block | lists).items():
             if key in LIST_KEYS:
                 figures.setdefault(key, []).extend(value)
             else:

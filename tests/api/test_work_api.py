@@ -10,7 +10,8 @@ from django.utils import timezone
 from approvals import services as approval_services
 from approvals.models import OutputSubmission
 from feedback import services as feedback_services
-from feedback.models import Ticket, TimeEntry
+from feedback.models import Ticket
+from labour.models import TimeEntry
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 

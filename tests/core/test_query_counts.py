@@ -14,6 +14,7 @@ from approvals import services as approvals
 from compensation import services as compensation
 from compensation.models import LedgerEntry
 from feedback import services as feedback
+from labour import services as labour
 from participants.models import Participation
 from programs import transparency
 
@@ -39,7 +40,7 @@ def _history(programme, participant, manager, n):
             title=f"Ticket {i}",
             description="Something to say.",
         )
-        feedback.time_entry_log(
+        labour.time_entry_log(
             user=participant,
             programme=programme,
             date=today - timedelta(days=i),

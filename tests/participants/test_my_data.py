@@ -12,6 +12,7 @@ def _activity(programme, person, manager, reviewer, label):
     from approvals import services as approvals
     from compensation import services as pay
     from feedback import services as feedback
+    from labour import services as labour
     from participants.models import Participation
 
     ticket = feedback.ticket_file(
@@ -28,7 +29,7 @@ def _activity(programme, person, manager, reviewer, label):
     feedback.ticket_comment(
         author=reviewer, ticket=ticket, body=f"{label} reply", visible_to_reporter=True
     )
-    feedback.time_entry_log(
+    labour.time_entry_log(
         user=person, programme=programme, date=timezone.localdate(), minutes=90, activity="testing"
     )
     approvals.submission_create(

@@ -71,7 +71,7 @@ def _seed_work(programme, manager, reviewer, finance, n=6):
 
     from compensation import services as pay
     from compensation.models import LedgerEntry
-    from feedback import services as fb
+    from labour import services as fb
 
     people = [make_participant(programme, email=f"w{i}@example.com") for i in range(n)]
     day = timezone.localdate() - timedelta(days=2)
@@ -201,7 +201,7 @@ def test_database_medians_and_percentiles_equal_the_python_definitions(
     from django.db import connection
     from django.db.models import Sum
 
-    from feedback.models import TimeEntry
+    from labour.models import TimeEntry
 
     _seed_work(programme, manager, reviewer, finance, n=n)
     per_person = (

@@ -120,17 +120,17 @@ RULES = {
     "statement:csv": ("GET", SIGNED_IN),
     "feedback:mine": ("GET", SIGNED_IN),
     "feedback:new": ("GET", SIGNED_IN),
-    "feedback:hours": ("GET", SIGNED_IN),
+    "labour:mine": ("GET", SIGNED_IN),
     "feedback:detail": ("GET", {"participant", "reviewer", "manager"}),
     "feedback:attachment": ("GET", {"participant", "reviewer", "manager"}),
-    "feedback:hours_edit": ("GET", OWNER),
+    "labour:edit": ("GET", OWNER),
     "feedback:comment": ("POST", {"participant", "reviewer", "manager"}),
     "feedback:status": ("POST", {"reviewer", "manager"}),
     "feedback:assign": ("POST", {"reviewer", "manager"}),
     "feedback:triage_bulk": ("POST", REVIEWERS),
-    "feedback:hours_review": ("POST", REVIEWERS),
+    "labour:review": ("POST", REVIEWERS),
     "feedback:triage": ("GET", REVIEWERS),
-    "feedback:hours_queue": ("GET", REVIEWERS),
+    "labour:queue": ("GET", REVIEWERS),
     "api-schema": ("GET", EVERYONE),
     "api-docs": ("GET", EVERYONE),
     "api-programmes": ("GET", EVERYONE),
@@ -218,6 +218,7 @@ def world(
     from django.utils import timezone
 
     from feedback import services as feedback_services
+    from labour import services as labour_services
 
     png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
     ticket = feedback_services.ticket_file(
@@ -229,7 +230,7 @@ def world(
         severity="high",
         attachments=[SimpleUploadedFile("shot.png", png, content_type="image/png")],
     )
-    time_entry = feedback_services.time_entry_log(
+    time_entry = labour_services.time_entry_log(
         user=participant,
         programme=programme,
         date=timezone.localdate(),
@@ -285,7 +286,7 @@ def world(
             "outputs:file": submission.pk,
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
-            "feedback:hours_edit": time_entry.pk,
+            "labour:edit": time_entry.pk,
             "feedback:comment": ticket.pk,
             "feedback:status": ticket.pk,
             "feedback:assign": ticket.pk,

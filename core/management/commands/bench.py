@@ -382,7 +382,8 @@ class Command(BaseCommand):
         from approvals.models import OutputSubmission, ReviewDecision
         from audit.models import AuditEvent
         from compensation.models import LedgerEntry
-        from feedback.models import Ticket, TimeEntry
+        from feedback.models import Ticket
+        from labour.models import TimeEntry
         from participants.models import Participation
         from programs.models import Programme
 
