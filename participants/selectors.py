@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from core.csvsafe import safe_cell
 
+from .models import AccessPause
+
 
 def my_data(user) -> dict:
     """Everything the product holds about one person, and nothing about anyone else.
@@ -199,3 +201,16 @@ def working_programmes(user):
     return Programme.objects.filter(
         participations__user=user, participations__status="active"
     ).order_by("name")
+
+
+def active_programme_pause(programme, at=None) -> AccessPause | None:
+    """The programme-wide pause in force at `at` (now by default), if any."""
+    at = at or timezone.now()
+    return (
+        AccessPause.objects.filter(
+            programme=programme, participation__isnull=True, starts_at__lte=at
+        )
+        .exclude(ended_at__lte=at)
+        .order_by("-starts_at")
+        .first()
+    )

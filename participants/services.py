@@ -20,15 +20,11 @@ from django.utils import timezone
 from audit.services import record
 from core.errors import DomainError, NotAllowed
 from core.services import notify
-from programs.models import AccessPause, Programme, TermsVersion
-from programs.selectors import (
-    active_programme_pause,
-    current_terms,
-    required_terms,
-    upcoming_terms,
-)
+from programs.models import Programme, TermsVersion
+from programs.selectors import current_terms, required_terms, upcoming_terms
 
-from .models import Application, Consent, Invitation, Participation, hash_token
+from .models import AccessPause, Application, Consent, Invitation, Participation, hash_token
+from .selectors import active_programme_pause
 
 User = get_user_model()
 INVITATION_DAYS = 14
@@ -694,3 +690,35 @@ def pause_end(*, actor, pause: AccessPause) -> AccessPause:
         data={"duration_seconds": int((pause.ended_at - pause.starts_at).total_seconds())},
     )
     return pause
+
+
+# --- New terms ---------------------------------------------------------------------------
+
+
+def notify_participants_of_new_terms(terms: TermsVersion) -> None:
+    """Tell the active and paused participants of new terms (on `terms_published`)."""
+    programme = terms.programme
+    if terms.material_change:
+        body = (
+            f"Version {terms.number} of the terms changes the deal and takes effect on "
+            f"{terms.effective_at:%d %b %Y %H:%M} UTC. From then on, accept it before doing "
+            "further work. You may also withdraw."
+        )
+    else:
+        body = f"Version {terms.number} of the terms is in force (no material change)."
+    for participation in Participation.objects.filter(
+        programme=programme,
+        status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
+    ).select_related("user"):
+        notify(
+            user=participation.user,
+            subject=f"New terms for {programme.name}",
+            body=body,
+            url=reverse("participants:consent", args=[programme.slug]),
+            dedupe_key=f"terms-published:{terms.pk}:{participation.pk}",
+            programme=programme,
+        )
+
+
+def _on_terms_published(sender, *, terms, **kwargs) -> None:
+    notify_participants_of_new_terms(terms)

@@ -154,7 +154,7 @@ def participants_section(programme) -> dict:
 
 
 def pauses_section(programme) -> dict:
-    from .models import AccessPause
+    from participants.models import AccessPause
 
     now = timezone.now()
     wide = []

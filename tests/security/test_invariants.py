@@ -45,9 +45,9 @@ from feedback.models import Ticket
 from labour import services as ls
 from labour.models import TimeEntry
 from participants import services as ps
-from participants.models import Consent, Participation
+from participants.models import AccessPause, Consent, Participation
 from programs import services as prs
-from programs.models import AccessPause, ProgrammeRole, TermsVersion
+from programs.models import ProgrammeRole, TermsVersion
 from programs.selectors import required_terms
 from tests.conftest import summarise
 from tests.factories import ProgrammeFactory, TermsFactory, UserFactory, make_staff
