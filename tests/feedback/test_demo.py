@@ -3,8 +3,8 @@
 import time
 
 from audit.models import AuditEvent
-from core import demo as core_demo
-from feedback import demo
+from demo import base as core_demo
+from demo import feedback as demo
 from feedback.models import Ticket, TicketComment
 from labour.models import TimeEntry
 

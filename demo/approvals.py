@@ -7,8 +7,8 @@ to show what weeks of a programme look like; that backdating is demo-only.
 
 from datetime import timedelta
 
-from . import services
-from .models import OutputSubmission, ReasonCode
+from approvals import services
+from approvals.models import OutputSubmission, ReasonCode
 
 TITLES = [
     "Night swim",

@@ -5,10 +5,9 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from compensation import services
+from compensation.models import LedgerEntry
 from participants.models import Participation
-
-from . import services
-from .models import LedgerEntry
 
 PRIZES = [
     # (tester index, amount, reason) — the few who got "minimal compensation" through a competition.

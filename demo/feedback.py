@@ -1,4 +1,4 @@
-"""Demo tickets and hours for `seed_demo`, made through the services (so the audit log has them).
+"""Demo tickets and hours for `python -m demo`, made through the services (audited).
 
 Both running programmes get tickets of every kind in every status, with
 public and internal comments, and a few weeks of logged hours: older weeks
@@ -10,11 +10,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from feedback import services
+from feedback.models import Ticket
 from labour import services as labour_services
 from labour.models import TimeEntry
-
-from . import services
-from .models import Ticket
 
 S = Ticket.Status
 

@@ -1,7 +1,8 @@
-"""Demo data for `seed_demo`: people, the two contrasting programmes, terms, memberships.
+"""Demo data for `python -m demo`: people, the two contrasting programmes, terms, memberships.
 
-Each app may add a `demo.py` with `seed(ctx)`; `seed_demo` calls them in app
-order after this one, with `ctx` holding what this module created. Every seeder
+The other modules of this package (`demo.feedback`, `demo.approvals`,
+`demo.compensation`) each have `seed(ctx)`; `demo.seed()` calls them in that order
+after this one, with `ctx` holding what this module created. Every seeder
 is idempotent: it returns at once when its data is already there.
 """
 
