@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "labour",
     "approvals",
     "compensation",
+    # Composition: pages that put the apps above together (nothing imports them).
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -85,7 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.navigation",
+                "portal.context_processors.navigation",
             ],
         },
     },

@@ -25,6 +25,7 @@ urlpatterns = [
     path("notifications/", core_views.my_notifications, name="my_notifications"),
     path("programmes/", include("programs.urls")),
     path("staff/", include("programs.staff_urls")),
+    path("", include("portal.urls")),
     path("", include("participants.urls")),
     path("", include("labour.urls")),
     path("tickets/", include("feedback.urls")),

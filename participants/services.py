@@ -458,7 +458,7 @@ def application_decide(
         user=application.user,
         subject=f"Your application to {application.programme.name} was {application.status}",
         body=(reason or "Welcome! Read and accept the terms in your portal to start."),
-        url=reverse("participants:home"),
+        url=reverse("portal:home"),
         dedupe_key=f"application-decided:{application.pk}",
         programme=application.programme,
     )
@@ -573,7 +573,7 @@ def _set_status(*, participation: Participation, status: str, reason: str, actor
             user=participation.user,
             subject=f"Your participation in {participation.programme.name} is now {status}",
             body=f"Reason: {reason}",
-            url=reverse("participants:home"),
+            url=reverse("portal:home"),
             dedupe_key=f"participation-status:{participation.pk}:{status}:{participation.status_changed_at.timestamp()}",
             programme=participation.programme,
         )
@@ -653,7 +653,7 @@ def pause_start(
             subject=f"Access to {programme.name} is paused",
             body=f"Reason: {reason}.{until} You can still read, withdraw and appeal; "
             "review deadlines keep running.",
-            url=reverse("participants:home"),
+            url=reverse("portal:home"),
             dedupe_key=f"pause:{pause.pk}:{p.pk}",
             programme=programme,
         )

@@ -7,14 +7,12 @@ from . import staff_views, views
 app_name = "participants"
 urlpatterns = [
     # Participant portal
-    path("portal/", views.home, name="home"),
     path("portal/invitations/<str:token>/", views.invitation, name="invitation"),
     path("portal/programmes/<slug:slug>/", views.programme, name="programme"),
     path("portal/programmes/<slug:slug>/consent/", views.consent, name="consent"),
     path("portal/programmes/<slug:slug>/apply/", views.apply, name="apply"),
     path("portal/programmes/<slug:slug>/withdraw/", views.withdraw, name="withdraw"),
     path("portal/tokens/", views.tokens, name="tokens"),
-    path("portal/my-data/", views.my_data, name="my_data"),
     # Staff: the participants of one programme
     path(
         "staff/programmes/<slug:slug>/participants/",

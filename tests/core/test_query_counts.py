@@ -63,10 +63,10 @@ def test_the_portal_home_takes_at_most_12_queries_whatever_the_history(
     _history(programme, participant, manager, 2)
     client = as_user(participant)
     with django_assert_max_num_queries(12):
-        assert client.get(reverse("participants:home")).status_code == 200
+        assert client.get(reverse("portal:home")).status_code == 200
     _history(programme, participant, manager, 10)
     with django_assert_max_num_queries(12):
-        assert client.get(reverse("participants:home")).status_code == 200
+        assert client.get(reverse("portal:home")).status_code == 200
 
 
 def test_the_review_queue_first_page_takes_at_most_10_queries_however_long_the_queue(
