@@ -92,10 +92,10 @@ def transparency_section(programme: Programme) -> dict:
     """Pay for the public page: paid and pending per currency, who was paid, per hour worked."""
     from django.db.models import Sum
 
+    from core.figures import guard, median, quantile, shown
     from feedback.models import Ticket
     from labour.models import TimeEntry
     from participants.models import Participation
-    from programs.transparency import guard, median, quantile, shown
 
     entries = LedgerEntry.objects.filter(programme=programme)
     totals = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})

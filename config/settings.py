@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "compensation",
     # Composition: pages that put the apps above together (nothing imports them).
     "portal",
+    "transparency",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +186,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=10),
     },
     "transparency-refresh": {
-        "task": "programs.tasks.refresh_transparency",
+        "task": "transparency.tasks.refresh_transparency",
         "schedule": timedelta(minutes=env.int("TRANSPARENCY_REFRESH_MINUTES", default=10)),
     },
     "webhooks-retry-due": {

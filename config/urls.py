@@ -23,6 +23,8 @@ urlpatterns = [
     path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", core_views.my_notifications, name="my_notifications"),
+    # Before programs: its programmes/<slug>/... must not take programmes/compare/.
+    path("", include("transparency.urls")),
     path("programmes/", include("programs.urls")),
     path("staff/", include("programs.staff_urls")),
     path("", include("portal.urls")),

@@ -79,7 +79,7 @@ def transparency_section(programme: Programme) -> dict:
     """Tickets for the public page: how many of each kind and status (labour is `labour`'s)."""
     from django.db.models import Count
 
-    from programs.transparency import guard
+    from core.figures import guard
 
     tickets_of = Ticket.objects.filter(programme=programme)
     tickets, statuses = defaultdict(int), defaultdict(int)

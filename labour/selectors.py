@@ -184,7 +184,7 @@ def transparency_section(programme: Programme) -> dict:
     """Labour for the public page: confirmed hours, per person, against the terms."""
     from django.db.models import Sum
 
-    from programs.transparency import guard, median_and_quantile
+    from core.figures import guard, median_and_quantile
 
     confirmed = TimeEntry.objects.confirmed().filter(programme=programme)
     # Hours per person: the median and 90th percentile of each person's confirmed total.

@@ -124,7 +124,7 @@ def invitation(request, token):
                     user=request.user if request.user.is_authenticated else None,
                 )
                 messages.info(request, "You declined the invitation. Thank you for telling us.")
-                return redirect("programs:detail", slug=invite.programme.slug)
+                return redirect("transparency:detail", slug=invite.programme.slug)
         except DomainError as exc:
             error = exc.message
     return render(

@@ -79,7 +79,7 @@ class Programme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("programs:detail", args=[self.slug])
+        return reverse("transparency:detail", args=[self.slug])
 
 
 class ProgrammeRole(models.Model):
@@ -330,7 +330,7 @@ class TermsVersion(models.Model):
 
 
 class TransparencySnapshot(models.Model):
-    """The public figures of a programme as computed at one time (see programs.transparency)."""
+    """The public figures of a programme as computed at one time (see transparency.figures)."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="snapshots")
     computed_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -285,7 +285,7 @@ def test_a_participant_lists_only_their_own_ledger_entries(
 
 
 def test_the_figures_endpoint_returns_the_snapshot(programme, api):
-    from programs import transparency
+    from transparency import figures as transparency
 
     response = api().get("/api/v1/programmes/alpha/figures/")
     assert response.status_code == 200

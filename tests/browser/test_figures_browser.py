@@ -2,8 +2,8 @@
 
 import pytest
 
-from programs import transparency
 from programs.models import Programme
+from transparency import figures as transparency
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from compensation.models import LedgerEntry
 from feedback import services as feedback
 from labour import services as labour
 from participants.models import Participation
-from programs import transparency
+from transparency import figures as transparency
 
 pytestmark = pytest.mark.django_db
 
@@ -111,6 +111,6 @@ def test_the_transparency_page_reads_its_cached_figures_in_a_fixed_number_of_que
 ):
     _history(programme, participant, manager, 3)
     transparency.refresh(programme)
-    url = reverse("programs:detail", args=[programme.slug])
+    url = reverse("transparency:detail", args=[programme.slug])
     with django_assert_max_num_queries(8):
         assert client.get(url).status_code == 200

@@ -791,8 +791,8 @@ class Command(BaseCommand):
         )
 
     def measure_transparency(self, table: Table):
-        from programs import transparency
         from programs.models import TransparencySnapshot
+        from transparency import figures as transparency
 
         colds = []
         for _ in range(self.runs):
@@ -1061,7 +1061,7 @@ class Command(BaseCommand):
 
     def check_transparency(self, table: Table) -> int:
         """The largest programme's public figures against a direct SQL computation."""
-        from programs import transparency
+        from transparency import figures as transparency
 
         figures = transparency.refresh(self.largest).figures
         pk = self.largest.pk

@@ -6,10 +6,10 @@ import io
 import pytest
 
 from participants.models import Participation
-from programs import transparency
 from programs.models import TransparencySnapshot
-from programs.tasks import refresh_transparency
 from tests.factories import make_participant
+from transparency import figures as transparency
+from transparency.tasks import refresh_transparency
 
 
 def test_a_small_programme_withholds_identifying_figures(programme, participant, client):

@@ -1,9 +1,10 @@
-"""Periodic work of programmes: keeping the public figures fresh."""
+"""Periodic work of the public figures: keeping them fresh."""
 
 from celery import shared_task
 
-from . import transparency
-from .models import TransparencySnapshot
+from programs.models import TransparencySnapshot
+
+from . import figures as transparency
 
 KEEP_SNAPSHOTS = 5
 
