@@ -1,9 +1,8 @@
 """Reads about tickets that pages, exports and other apps share.
 
-For compensation: `confirmed_time_entries` (hourly pay: sum `minutes` of
-confirmed entries, priced with the terms in force on `date`) and
-`accepted_findings` (bounties: `severity` and `terms_version` of tickets whose
-status counts as accepted, from `accepted_at`).
+For compensation: `accepted_findings` (bounties: `severity` and `terms_version`
+of tickets whose status counts as accepted, from `accepted_at`). Hours are read
+from `labour.selectors`.
 """
 
 from collections import defaultdict
