@@ -20,7 +20,7 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 run: $(VENV)/.run-deps
 	$(VENV)/bin/python manage.py migrate --noinput -v0
 	$(VENV)/bin/python manage.py createcachetable
-	$(VENV)/bin/python manage.py seed_demo
+	$(VENV)/bin/python -m demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
 	$(VENV)/bin/python manage.py runserver 127.0.0.1:$(PORT)
 

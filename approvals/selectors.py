@@ -102,7 +102,7 @@ def transparency_section(programme: Programme) -> dict:
     one pass over the decisions with the review times' median and 90th percentile
     (computed in the database on PostgreSQL).
     """
-    from programs.transparency import guard, median_and_quantile, shown
+    from core.figures import guard, median_and_quantile, shown
 
     Outcome = ReviewDecision.Outcome  # noqa: N806 - an alias of the class
     submissions = OutputSubmission.objects.filter(programme=programme).aggregate(

@@ -41,10 +41,10 @@ def balance(participation) -> dict[str, Decimal]:
 
 
 def confirmed_minutes(user) -> int:
-    """Confirmed minutes a person logged (all programmes), or 0 before feedback has hours."""
+    """Confirmed minutes a person logged (all programmes), or 0 before labour has hours."""
     try:
-        from feedback.models import TimeEntry
-    except ImportError:  # pragma: no cover - the feedback app always ships TimeEntry
+        from labour.models import TimeEntry
+    except ImportError:  # pragma: no cover - the labour app always ships TimeEntry
         return 0
     from django.db.models import Sum
 
@@ -92,9 +92,10 @@ def transparency_section(programme: Programme) -> dict:
     """Pay for the public page: paid and pending per currency, who was paid, per hour worked."""
     from django.db.models import Sum
 
-    from feedback.models import Ticket, TimeEntry
+    from core.figures import guard, median, quantile, shown
+    from feedback.models import Ticket
+    from labour.models import TimeEntry
     from participants.models import Participation
-    from programs.transparency import guard, median, quantile, shown
 
     entries = LedgerEntry.objects.filter(programme=programme)
     totals = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})

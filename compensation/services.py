@@ -157,7 +157,7 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
     Hours under unpaid (or any non-hourly) terms accrue nothing; they still count
     as hours on the statement and the public page.
     """
-    from feedback.selectors import confirmed_time_entries
+    from labour.selectors import confirmed_time_entries
 
     result = AccrualResult()
     qs = confirmed_time_entries(programme).select_related("programme", "terms_version")

@@ -53,10 +53,14 @@ INSTALLED_APPS = [
     "programs",
     "participants",
     "feedback",
+    "labour",
     "approvals",
     "compensation",
     "integrations",
     "api",
+    # Composition: pages that put the apps above together (nothing imports them).
+    "portal",
+    "transparency",
 ]
 
 MIDDLEWARE = [
@@ -86,7 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.navigation",
+                "portal.context_processors.navigation",
             ],
         },
     },
@@ -184,7 +188,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=10),
     },
     "transparency-refresh": {
-        "task": "programs.tasks.refresh_transparency",
+        "task": "transparency.tasks.refresh_transparency",
         "schedule": timedelta(minutes=env.int("TRANSPARENCY_REFRESH_MINUTES", default=10)),
     },
     "webhooks-retry-due": {

@@ -22,10 +22,14 @@ urlpatterns = [
     path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", core_views.my_notifications, name="my_notifications"),
+    # Before programs: its programmes/<slug>/... must not take programmes/compare/.
+    path("", include("transparency.urls")),
     path("programmes/", include("programs.urls")),
     path("staff/", include("programs.staff_urls")),
     path("", include("integrations.urls")),  # /staff/programmes/<slug>/webhooks/
-    path("portal/", include("participants.urls")),
+    path("", include("portal.urls")),
+    path("", include("participants.urls")),
+    path("", include("labour.urls")),
     path("tickets/", include("feedback.urls")),
     path("", include("approvals.urls")),
     path("finance/", include("compensation.urls")),

@@ -12,6 +12,7 @@ STAFF_PREFIXES = (
     "/admin/",
     "/tickets/triage/",
     "/tickets/hours/queue/",
+    "/hours/queue/",
 )
 
 

@@ -13,7 +13,7 @@ from .models import OutboxMessage
 
 def home(request):
     if request.user.is_authenticated:
-        return redirect("participants:home")
+        return redirect("portal:home")
     return render(request, "core/home.html")
 
 

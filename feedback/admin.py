@@ -1,9 +1,9 @@
-"""Read-only views for support. Daily work (filing, triage, hours) happens in the pages,
+"""Read-only views for support. Daily work (filing, triage) happens in the pages,
 through the services, so that every change is audited."""
 
 from django.contrib import admin
 
-from .models import Ticket, TicketAttachment, TicketComment, TimeEntry
+from .models import Ticket, TicketAttachment, TicketComment
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,12 +34,4 @@ class TicketCommentAdmin(ReadOnlyAdmin):
 @admin.register(TicketAttachment)
 class TicketAttachmentAdmin(ReadOnlyAdmin):
     list_display = ["ticket", "original_name", "content_type", "size", "created_at"]
-    show_full_result_count = False
-
-
-@admin.register(TimeEntry)
-class TimeEntryAdmin(ReadOnlyAdmin):
-    list_display = ["user", "programme", "date", "minutes", "activity", "status"]
-    list_filter = ["programme", "status", "activity"]
-    search_fields = ["user__email"]
     show_full_result_count = False

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class FeedbackConfig(AppConfig):
     name = "feedback"
-    verbose_name = "Feedback and labour log"
+    verbose_name = "Feedback"

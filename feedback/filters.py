@@ -1,15 +1,14 @@
-"""The FilterSets of the triage queue and the hours queue (shared with the API and exports)."""
+"""The FilterSet of the triage queue (shared with the API and exports)."""
 
 from datetime import timedelta
 
 import django_filters
-from django import forms
 from django.utils import timezone
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
 from programs.models import Programme, ProgrammeRole
 
-from .models import Severity, Ticket, TimeEntry
+from .models import Severity, Ticket
 
 STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
 
@@ -101,31 +100,3 @@ class TicketFilter(django_filters.FilterSet):
             value = self.form.cleaned_data.get("sort") or "oldest"
         key, descending, _ = TICKET_SORTS.get(value, TICKET_SORTS["oldest"])
         return key, descending
-
-
-class TimeEntryFilter(django_filters.FilterSet):
-    programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
-    status = django_filters.ChoiceFilter(choices=TimeEntry.Status.choices, empty_label="Any status")
-    activity = django_filters.ChoiceFilter(choices=TimeEntry.Activity.choices)
-    participant = django_filters.CharFilter(
-        label="Participant email contains", field_name="user__email", lookup_expr="icontains"
-    )
-    date_from = django_filters.DateFilter(
-        label="From", field_name="date", lookup_expr="gte", widget=forms.DateInput({"type": "date"})
-    )
-    date_to = django_filters.DateFilter(
-        label="To", field_name="date", lookup_expr="lte", widget=forms.DateInput({"type": "date"})
-    )
-
-    class Meta:
-        model = TimeEntry
-        fields = ["programme", "status", "activity", "participant", "date_from", "date_to"]
-
-    def __init__(self, data=None, *args, user, **kwargs):
-        if data is not None:
-            data = data.copy()
-            data.setdefault("status", TimeEntry.Status.LOGGED)
-        super().__init__(data, *args, **kwargs)
-        configure_filter(
-            self, "programme", queryset=Programme.objects.with_role(user, *STAFF).order_by("name")
-        )

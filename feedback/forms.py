@@ -1,12 +1,12 @@
 """Forms of the portal and the staff queues. They collect input; services decide."""
 
 from django import forms
-from django.utils import timezone
 
 from core.uploads import TEXT_LOG_EXTENSIONS
+from participants.selectors import working_programmes
 from programs.models import Programme
 
-from .models import Severity, Ticket, TimeEntry
+from .models import Severity, Ticket
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -33,13 +33,6 @@ ATTACHMENT_HELP = (
     + ", ".join(sorted(TEXT_LOG_EXTENSIONS))
     + "). Files are checked by their content."
 )
-
-
-def working_programmes(user):
-    """Programmes the person takes part in (the service still checks access and consent)."""
-    return Programme.objects.filter(
-        participations__user=user, participations__status="active"
-    ).order_by("name")
 
 
 class TicketForm(forms.Form):
@@ -123,31 +116,3 @@ class BulkTriageForm(forms.Form):
             ("", "Nobody"),
             *[(str(u.pk), u.email) for u in staff],
         ]
-
-
-class TimeEntryForm(forms.Form):
-    programme = forms.ModelChoiceField(queryset=Programme.objects.none())
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    minutes = forms.IntegerField(
-        min_value=1,
-        max_value=TimeEntry.MAX_MINUTES_PER_DAY,
-        help_text="Minutes worked, e.g. 90 for an hour and a half.",
-    )
-    activity = forms.ChoiceField(choices=TimeEntry.Activity.choices)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
-
-    def __init__(self, *args, user, editing: bool = False, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
-        super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = working_programmes(user)
-        if editing:
-            del self.fields["programme"]
-
-
-class HoursReviewForm(forms.Form):
-    reason = forms.CharField(
-        required=False,
-        max_length=2000,
-        label="Reason for a dispute (the participant reads it)",
-    )

@@ -1,20 +1,18 @@
-"""Every change to tickets and the labour log.
+"""Every change to tickets.
 
 Each service is keyword-only, runs in one transaction, locks the rows it
 changes, checks the current state, writes an audit event and queues the
 notifications. Views, forms, the API, the demo seeder and tasks call these;
-none of them changes a ticket or a time entry on its own.
+none of them changes a ticket on its own.
 """
 
 import os
 from collections.abc import Iterable, Sequence
-from datetime import date as date_type
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,7 +31,7 @@ from participants.services import require_can_work
 from programs.models import Programme, ProgrammeRole
 from programs.selectors import has_role
 
-from .models import SEVERITY_RANK, Ticket, TicketAttachment, TicketComment, TimeEntry
+from .models import SEVERITY_RANK, Ticket, TicketAttachment, TicketComment
 
 User = get_user_model()
 ATTACHMENT_TYPES = IMAGE_TYPES | VIDEO_TYPES
@@ -480,233 +478,3 @@ def ticket_comment(
             programme=ticket.programme,
         )
     return comment
-
-
-# --- The labour log -----------------------------------------------------------------------
-
-
-def _check_day(*, user, day: date_type, minutes: int, exclude_pk: int | None = None) -> None:
-    """No future dates and at most 24 hours per person per day, across every programme."""
-    if not isinstance(minutes, int) or minutes < 1:
-        raise DomainError("Log at least one minute.", field="minutes")
-    if minutes > TimeEntry.MAX_MINUTES_PER_DAY:
-        raise DomainError("One entry cannot be longer than 24 hours.", field="minutes")
-    if day > timezone.localdate():
-        raise DomainError("You cannot log time for a day that has not happened yet.", field="date")
-    # Lock the person: two entries logged at once cannot both squeeze under the cap.
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    others = TimeEntry.objects.filter(user=user, date=day)
-    if exclude_pk:
-        others = others.exclude(pk=exclude_pk)
-    already = others.aggregate(total=Sum("minutes"))["total"] or 0
-    if already + minutes > TimeEntry.MAX_MINUTES_PER_DAY:
-        left = TimeEntry.MAX_MINUTES_PER_DAY - already
-        raise DomainError(
-            f"A day has 24 hours: you already logged {already // 60} h {already % 60} min on "
-            f"{day:%d %b %Y}, so at most {left} more minutes fit.",
-            field="minutes",
-        )
-
-
-def _check_output_link(*, user, programme: Programme, output) -> None:
-    if output is None:
-        return
-    if output.participant_id != user.pk:
-        raise DomainError("You can only link your own outputs.", field="output")
-    if output.programme_id != programme.pk:
-        raise DomainError("The linked output belongs to another programme.", field="output")
-
-
-def _check_ticket_link(*, user, programme: Programme, ticket: Ticket | None) -> None:
-    if ticket is None:
-        return
-    if ticket.reporter_id != user.pk and not has_role(user, programme, *STAFF):
-        raise DomainError("You can only link your own tickets.", field="ticket")
-    if ticket.programme_id != programme.pk:
-        raise DomainError("The linked ticket belongs to another programme.", field="ticket")
-
-
-@transaction.atomic
-def time_entry_log(
-    *,
-    user,
-    programme: Programme,
-    date: date_type,
-    minutes: int,
-    activity: str,
-    note: str = "",
-    ticket: Ticket | None = None,
-    output=None,
-) -> TimeEntry:
-    """Log work in a programme where the person is active and has accepted the terms."""
-    access = require_can_work(user, programme)
-    if activity not in TimeEntry.Activity.values:
-        raise DomainError("Choose what kind of work this was.", field="activity")
-    _check_day(user=user, day=date, minutes=minutes)
-    _check_ticket_link(user=user, programme=programme, ticket=ticket)
-    _check_output_link(user=user, programme=programme, output=output)
-    now = timezone.now()
-    entry = TimeEntry.objects.create(
-        participation=access.participation,
-        user=user,
-        programme=programme,
-        terms_version=access.terms,
-        date=date,
-        minutes=minutes,
-        activity=activity,
-        note=_clean(note),
-        ticket=ticket,
-        output=output,
-        created_at=now,
-        updated_at=now,
-    )
-    record(
-        action="feedback.time.logged",
-        obj=entry,
-        actor=user,
-        programme=programme,
-        subject=user,
-        data={
-            "date": date,
-            "minutes": minutes,
-            "activity": activity,
-            "ticket": entry.ticket_id,
-            "output": entry.output_id,
-        },
-    )
-    return entry
-
-
-@transaction.atomic
-def time_entry_update(
-    *,
-    user,
-    entry: TimeEntry,
-    date: date_type,
-    minutes: int,
-    activity: str,
-    note: str = "",
-    ticket: Ticket | None = None,
-    output=None,
-) -> TimeEntry:
-    """Correct one's own entry while staff have neither confirmed nor disputed it."""
-    entry = TimeEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
-    if entry.user_id != user.pk:
-        raise NotAllowed("Only the person who logged this time can change it.")
-    if not entry.is_editable:
-        raise DomainError(
-            f"This entry is {entry.get_status_display().lower()} and can no longer be changed. "
-            "Log a new entry if something is missing."
-        )
-    require_can_work(user, entry.programme)
-    if activity not in TimeEntry.Activity.values:
-        raise DomainError("Choose what kind of work this was.", field="activity")
-    _check_day(user=user, day=date, minutes=minutes, exclude_pk=entry.pk)
-    _check_ticket_link(user=user, programme=entry.programme, ticket=ticket)
-    _check_output_link(user=user, programme=entry.programme, output=output)
-    before = {"date": entry.date, "minutes": entry.minutes, "activity": entry.activity}
-    entry.date, entry.minutes, entry.activity = date, minutes, activity
-    entry.note, entry.ticket, entry.output = _clean(note), ticket, output
-    entry.updated_at = timezone.now()
-    entry.save()
-    record(
-        action="feedback.time.updated",
-        obj=entry,
-        actor=user,
-        programme=entry.programme,
-        subject=user,
-        data={
-            "before": before,
-            "after": {"date": date, "minutes": minutes, "activity": activity},
-        },
-    )
-    return entry
-
-
-def _review(*, actor, entry: TimeEntry, status: str, reason: str) -> TimeEntry:
-    if entry.user_id == actor.pk:
-        raise NotAllowed("Nobody confirms or disputes their own hours.")
-    _require_staff(actor, entry.programme)
-    if status not in TimeEntry.TRANSITIONS[entry.status]:
-        raise DomainError(
-            f"The entry of {entry.user.email} on {entry.date:%d %b} is "
-            f"{entry.get_status_display().lower()}; it cannot be "
-            f"{TimeEntry.Status(status).label.lower()}."
-        )
-    old = entry.status
-    now = timezone.now()
-    entry.status = status
-    entry.reviewed_by = actor
-    entry.reviewed_at = now
-    entry.dispute_reason = reason if status == TimeEntry.Status.DISPUTED else entry.dispute_reason
-    entry.updated_at = now
-    entry.save(
-        update_fields=["status", "reviewed_by", "reviewed_at", "dispute_reason", "updated_at"]
-    )
-    verb = "confirmed" if status == TimeEntry.Status.CONFIRMED else "disputed"
-    event = record(
-        action=f"feedback.time.{verb}",
-        obj=entry,
-        actor=actor,
-        programme=entry.programme,
-        subject=entry.user,
-        data={"from": old, "minutes": entry.minutes, "date": entry.date, "reason": reason},
-    )
-    if status == TimeEntry.Status.DISPUTED:
-        notify(
-            user=entry.user,
-            subject=f"Your hours on {entry.date:%d %b %Y} were disputed",
-            body=f"{entry.minutes} min of {entry.get_activity_display().lower()} in "
-            f"{entry.programme.name}. Reason: {reason}",
-            url=reverse("feedback:hours") + f"?week={entry.date.isoformat()}",
-            dedupe_key=f"feedback.time.disputed:{entry.pk}:{event.seq}",
-            programme=entry.programme,
-        )
-    return entry
-
-
-@transaction.atomic
-def time_entry_confirm(*, actor, entry: TimeEntry) -> TimeEntry:
-    """Confirm an entry. Confirmed hours count for pay and are never edited."""
-    entry = (
-        TimeEntry.objects.select_for_update().select_related("programme", "user").get(pk=entry.pk)
-    )
-    return _review(actor=actor, entry=entry, status=TimeEntry.Status.CONFIRMED, reason="")
-
-
-@transaction.atomic
-def time_entry_dispute(*, actor, entry: TimeEntry, reason: str) -> TimeEntry:
-    """Dispute an entry with a reason the participant reads."""
-    reason = _clean(reason)
-    if not reason:
-        raise DomainError("A dispute needs a reason the participant will read.", field="reason")
-    entry = (
-        TimeEntry.objects.select_for_update().select_related("programme", "user").get(pk=entry.pk)
-    )
-    return _review(actor=actor, entry=entry, status=TimeEntry.Status.DISPUTED, reason=reason)
-
-
-@transaction.atomic
-def time_entries_bulk_review(
-    *, actor, entry_ids: Iterable[int], confirm: bool, reason: str = ""
-) -> list[TimeEntry]:
-    """Confirm or dispute a selection of entries: all of them or none."""
-    ids = sorted({int(i) for i in entry_ids})
-    if not ids:
-        raise DomainError("Select at least one entry.", field="entries")
-    if len(ids) > MAX_BULK:
-        raise DomainError(f"Select at most {MAX_BULK} entries at once.", field="entries")
-    reason = _clean(reason)
-    if not confirm and not reason:
-        raise DomainError("A dispute needs a reason the participants will read.", field="reason")
-    entries = list(
-        TimeEntry.objects.reviewable_by(actor)
-        .select_for_update()
-        .select_related("programme", "user")
-        .filter(pk__in=ids)
-        .order_by("pk")
-    )
-    if len(entries) != len(ids):
-        raise NotAllowed("Some of the selected entries are not yours to review; nothing changed.")
-    status = TimeEntry.Status.CONFIRMED if confirm else TimeEntry.Status.DISPUTED
-    return [_review(actor=actor, entry=e, status=status, reason=reason) for e in entries]

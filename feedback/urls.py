@@ -10,13 +10,9 @@ urlpatterns = [
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/comment/", views.ticket_comment, name="comment"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
-    path("hours/", views.hours, name="hours"),
-    path("hours/<int:pk>/edit/", views.hours_edit, name="hours_edit"),
     # Staff
     path("<int:pk>/status/", views.ticket_status, name="status"),
     path("<int:pk>/assign/", views.ticket_assign, name="assign"),
     path("triage/", views.triage, name="triage"),
     path("triage/bulk/", views.triage_bulk, name="triage_bulk"),
-    path("hours/queue/", views.hours_queue, name="hours_queue"),
-    path("hours/queue/review/", views.hours_review, name="hours_review"),
 ]

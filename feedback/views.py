@@ -1,10 +1,8 @@
-"""Pages of tickets and the labour log: the participant's side and the staff queues.
+"""Pages of tickets: the participant's side and the staff queues.
 
 Every object is fetched through its model's `visible_to(user)` (404 for
 anyone else's), and every change goes through `feedback.services`.
 """
-
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -12,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -22,17 +19,15 @@ from core.permissions import MANAGER, REVIEWER, staff_required
 from programs.models import Programme
 
 from . import selectors, services
-from .filters import TicketFilter, TimeEntryFilter
+from .filters import TicketFilter
 from .forms import (
     AssignForm,
     BulkTriageForm,
     CommentForm,
-    HoursReviewForm,
     StatusForm,
     TicketForm,
-    TimeEntryForm,
 )
-from .models import Ticket, TicketAttachment, TimeEntry
+from .models import Ticket, TicketAttachment
 
 User = get_user_model()
 
@@ -238,106 +233,6 @@ def attachment(request, pk):
     return response
 
 
-# --- The labour log (participant) ------------------------------------------------------------
-
-
-def _week_param(request) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        return timezone.localdate()
-
-
-def _linked_ticket(request, number):
-    if not number:
-        return None
-    ticket = Ticket.objects.visible_to(request.user).filter(pk=number).first()
-    if ticket is None:
-        raise DomainError(f"There is no ticket #{number} of yours.", field="ticket")
-    return ticket
-
-
-@login_required
-def hours(request):
-    """Log time; my week (entries and totals against the expected hours) and my month."""
-    form = TimeEntryForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            entry = services.time_entry_log(
-                user=request.user,
-                programme=data["programme"],
-                date=data["date"],
-                minutes=data["minutes"],
-                activity=data["activity"],
-                note=data["note"],
-                ticket=_linked_ticket(request, data["ticket"]),
-            )
-        except DomainError as exc:
-            _apply_domain_error(form, exc)
-        else:
-            messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
-            return redirect(reverse("feedback:hours") + f"?week={entry.date.isoformat()}")
-    summary = selectors.hours_summary(request.user, _week_param(request))
-    return render(
-        request,
-        "feedback/hours.html",
-        {"form": form, "summary": summary},
-        status=400 if form.errors else 200,
-    )
-
-
-@login_required
-def hours_edit(request, pk):
-    entry = get_object_or_404(
-        TimeEntry.objects.visible_to(request.user).select_related("programme", "ticket"),
-        pk=pk,
-        user=request.user,
-    )
-    if not entry.is_editable:
-        messages.error(
-            request,
-            f"This entry is {entry.get_status_display().lower()} and can no longer be changed.",
-        )
-        return redirect(reverse("feedback:hours") + f"?week={entry.date.isoformat()}")
-    form = TimeEntryForm(
-        request.POST or None,
-        user=request.user,
-        editing=True,
-        initial={
-            "date": entry.date,
-            "minutes": entry.minutes,
-            "activity": entry.activity,
-            "note": entry.note,
-            "ticket": entry.ticket_id,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.time_entry_update(
-                user=request.user,
-                entry=entry,
-                date=data["date"],
-                minutes=data["minutes"],
-                activity=data["activity"],
-                note=data["note"],
-                ticket=_linked_ticket(request, data["ticket"]),
-                output=entry.output,
-            )
-        except DomainError as exc:
-            _apply_domain_error(form, exc)
-        else:
-            messages.success(request, "Entry updated.")
-            return redirect(reverse("feedback:hours") + f"?week={data['date'].isoformat()}")
-    return render(
-        request,
-        "feedback/hours_edit.html",
-        {"form": form, "entry": entry},
-        status=400 if form.errors else 200,
-    )
-
-
 # --- Staff: triage ---------------------------------------------------------------------------
 
 
@@ -391,53 +286,4 @@ def triage_bulk(request):
         messages.error(request, getattr(exc, "message", "Select tickets by their checkboxes."))
     else:
         messages.success(request, f"{len(done)} ticket(s) updated.")
-    return redirect(back)
-
-
-# --- Staff: hours ----------------------------------------------------------------------------
-
-
-@staff_required(REVIEWER, MANAGER)
-def hours_queue(request):
-    filterset = TimeEntryFilter(
-        request.GET, queryset=selectors.hours_queue(request.user), user=request.user
-    )
-    page = keyset_page(filterset.qs, request, key="created_at", size=50)
-    week = selectors.week_start(_week_param(request))
-    return render(
-        request,
-        "feedback/hours_queue.html",
-        {
-            "filter": filterset,
-            "page": page,
-            "form": HoursReviewForm(),
-            "week": week,
-            "totals": selectors.weekly_totals(request.user, week),
-            "previous_week": week.fromordinal(week.toordinal() - 7),
-            "next_week": week.fromordinal(week.toordinal() + 7),
-        },
-    )
-
-
-@staff_required(REVIEWER, MANAGER)
-@require_POST
-def hours_review(request):
-    form = HoursReviewForm(request.POST)
-    back = _back(request, reverse("feedback:hours_queue"))
-    decision = request.POST.get("decision")
-    if not form.is_valid() or decision not in ("confirm", "dispute"):
-        messages.error(request, "Choose confirm or dispute.")
-        return redirect(back)
-    try:
-        done = services.time_entries_bulk_review(
-            actor=request.user,
-            entry_ids=request.POST.getlist("entries"),
-            confirm=decision == "confirm",
-            reason=form.cleaned_data["reason"],
-        )
-    except (DomainError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", "Select entries by their checkboxes."))
-    else:
-        verb = "confirmed" if decision == "confirm" else "disputed"
-        messages.success(request, f"{len(done)} entr{'y' if len(done) == 1 else 'ies'} {verb}.")
     return redirect(back)

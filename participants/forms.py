@@ -32,3 +32,36 @@ class RequiredReasonForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+
+class InviteForm(forms.Form):
+    emails = forms.CharField(
+        label="Email addresses",
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="One or many, separated by new lines, commas or spaces.",
+    )
+    days_valid = forms.IntegerField(
+        label="Link valid for (days)", min_value=1, max_value=90, initial=14
+    )
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (the applicant will read it)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+    )
+
+
+class PauseForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (the participants will read it)", widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expected_end = forms.DateTimeField(
+        label="Expected end (UTC)",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )

@@ -1,4 +1,4 @@
-"""Testers in programmes: invitations, applications, participations and consents."""
+"""Testers in programmes: invitations, applications, participations, consents and pauses."""
 
 import hashlib
 import secrets
@@ -225,3 +225,51 @@ class Consent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.participation} accepted v{self.terms_version.number}"
+
+
+class AccessPause(models.Model):
+    """A pause of access, for the whole programme or one participation.
+
+    During a pause no new work is accepted; reading, withdrawing, appeals and
+    review deadlines go on.
+    """
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="pauses"
+    )
+    participation = models.ForeignKey(
+        Participation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="pauses",
+        help_text="Empty for a programme-wide pause.",
+    )
+    reason = models.TextField()
+    starts_at = models.DateTimeField()
+    expected_end = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    previous_programme_status = models.CharField(max_length=10, blank=True)
+
+    class Meta:
+        # The table kept its name when the model moved here from `programs`.
+        db_table = "programs_accesspause"
+        ordering = ["-starts_at"]
+        indexes = [models.Index(fields=["programme", "ended_at"])]
+
+    def __str__(self):
+        scope = self.participation.user if self.participation_id else "everyone"
+        return f"Pause of {self.programme} for {scope}"
+
+    @property
+    def is_programme_wide(self):
+        return self.participation_id is None
+
+    def is_active(self, at) -> bool:
+        return self.starts_at <= at and (self.ended_at is None or self.ended_at > at)

@@ -1,191 +1,27 @@
-"""Reads about participants that several places need: the person's own data, for their archive."""
+"""Reads about participants that several places need: pauses, the programmes one works in."""
 
-import csv
-import io
-import json
-import zipfile
-
-from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
-from core.csvsafe import safe_cell
+from .models import AccessPause
 
 
-def my_data(user) -> dict:
-    """Everything the product holds about one person, and nothing about anyone else.
+def working_programmes(user):
+    """Programmes the person takes part in (the service still checks access and consent)."""
+    from programs.models import Programme
 
-    Every query is filtered by this person; comments are only those meant for
-    them (not staff-internal ones).
-    """
-    from approvals.models import OutputSubmission, ReviewDecision
-    from audit.models import AuditEvent
-    from compensation.models import LedgerEntry
-    from feedback.models import Ticket, TicketComment, TimeEntry
+    return Programme.objects.filter(
+        participations__user=user, participations__status="active"
+    ).order_by("name")
 
-    from .models import Application, Consent, Participation
 
-    participations = [
-        {
-            "programme": p.programme.slug,
-            "status": p.status,
-            "status_reason": p.status_reason,
-            "joined_at": p.joined_at,
-            "payout_reference": p.payout_reference,
-        }
-        for p in Participation.objects.filter(user=user).select_related("programme")
-    ]
-    consents = []
-    for c in Consent.objects.filter(participation__user=user).select_related(
-        "terms_version__programme"
-    ):
-        terms = c.terms_version
-        consents.append(
-            {
-                "programme": terms.programme.slug,
-                "terms_version": terms.number,
-                "terms_hash": c.terms_hash,
-                "accepted_at": c.accepted_at,
-                "key_facts": terms.key_facts(),
-                "terms": terms.content(),
-            }
+def active_programme_pause(programme, at=None) -> AccessPause | None:
+    """The programme-wide pause in force at `at` (now by default), if any."""
+    at = at or timezone.now()
+    return (
+        AccessPause.objects.filter(
+            programme=programme, participation__isnull=True, starts_at__lte=at
         )
-    tickets = [
-        {
-            "id": t.pk,
-            "programme": t.programme.slug,
-            "kind": t.kind,
-            "severity": t.severity,
-            "status": t.status,
-            "title": t.title,
-            "description": t.description,
-            "steps_to_reproduce": t.steps_to_reproduce,
-            "expected_result": t.expected_result,
-            "actual_result": t.actual_result,
-            "created_at": t.created_at,
-        }
-        for t in Ticket.objects.filter(reporter=user).select_related("programme")
-    ]
-    comments = [
-        {
-            "ticket": c.ticket_id,
-            "body": c.body,
-            "created_at": c.created_at,
-            "from_me": c.author_id == user.pk,
-        }
-        for c in TicketComment.objects.filter(ticket__reporter=user, visible_to_reporter=True)
-    ]
-    decisions = {}
-    for d in ReviewDecision.objects.filter(submission__participant=user).select_related("reason"):
-        decisions.setdefault(d.submission_id, []).append(
-            {
-                "stage": d.stage,
-                "outcome": d.outcome,
-                "reason": d.reason.label if d.reason_id else "",
-                "note": d.note,
-                "decided_at": d.decided_at,
-            }
-        )
-    submissions = [
-        {
-            "id": s.pk,
-            "programme": s.programme.slug,
-            "title": s.title,
-            "prompt": s.prompt,
-            "url": s.url,
-            "content_hash": s.content_hash,
-            "intended_use": s.intended_use,
-            "status": s.status,
-            "submitted_at": s.submitted_at,
-            "due_at": s.due_at,
-            "decisions": decisions.get(s.pk, []),
-        }
-        for s in OutputSubmission.objects.filter(participant=user).select_related("programme")
-    ]
-    hours = [
-        {
-            "programme": e.programme.slug,
-            "date": e.date,
-            "minutes": e.minutes,
-            "activity": e.activity,
-            "note": e.note,
-            "status": e.status,
-            "dispute_reason": e.dispute_reason,
-        }
-        for e in TimeEntry.objects.filter(user=user).select_related("programme")
-    ]
-    ledger = [
-        {
-            "programme": e.programme.slug,
-            "kind": e.kind,
-            "amount": e.amount,
-            "currency": e.currency,
-            "state": e.state,
-            "description": e.description,
-            "earned_on": e.earned_on,
-            "paid_reference": e.paid_reference,
-            "paid_at": e.paid_at,
-        }
-        for e in LedgerEntry.objects.filter(participation__user=user).select_related("programme")
-    ]
-    events = [
-        {
-            "seq": e.seq,
-            "created_at": e.created_at,
-            "action": e.action,
-            "object": f"{e.object_type}:{e.object_id}",
-            "data": e.data,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        }
-        for e in AuditEvent.objects.filter(subject=user).order_by("seq")
-    ]
-    applications = [
-        {
-            "programme": a.programme.slug,
-            "status": a.status,
-            "motivation": a.motivation,
-            "decision_reason": a.decision_reason,
-        }
-        for a in Application.objects.filter(user=user).select_related("programme")
-    ]
-    return {
-        "generated_at": timezone.now(),
-        "account": {"email": user.email, "name": user.get_full_name(), "joined": user.date_joined},
-        "participations": participations,
-        "applications": applications,
-        "consents": consents,
-        "tickets": tickets,
-        "comments_for_me": comments,
-        "submissions": submissions,
-        "hours": hours,
-        "ledger": ledger,
-        "audit_events_about_me": events,
-    }
-
-
-def my_data_archive(user) -> bytes:
-    """A ZIP with data.json (everything) and one CSV per kind of record."""
-    data = my_data(user)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=1))
-        for name, rows in data.items():
-            if not isinstance(rows, list) or not rows:
-                continue
-            out = io.StringIO()
-            columns = list(rows[0].keys())
-            writer = csv.writer(out)
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow(
-                    [
-                        safe_cell(
-                            json.dumps(row[c], cls=DjangoJSONEncoder)
-                            if isinstance(row[c], dict | list)
-                            else row[c]
-                        )
-                        for c in columns
-                    ]
-                )
-            archive.writestr(f"{name}.csv", out.getvalue())
-    return buffer.getvalue()
+        .exclude(ended_at__lte=at)
+        .order_by("-starts_at")
+        .first()
+    )

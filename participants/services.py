@@ -20,15 +20,11 @@ from django.utils import timezone
 from audit.services import record
 from core.errors import DomainError, NotAllowed
 from core.services import notify
-from programs.models import AccessPause, Programme, TermsVersion
-from programs.selectors import (
-    active_programme_pause,
-    current_terms,
-    required_terms,
-    upcoming_terms,
-)
+from programs.models import Programme, TermsVersion
+from programs.selectors import current_terms, required_terms, upcoming_terms
 
-from .models import Application, Consent, Invitation, Participation, hash_token
+from .models import AccessPause, Application, Consent, Invitation, Participation, hash_token
+from .selectors import active_programme_pause
 
 User = get_user_model()
 INVITATION_DAYS = 14
@@ -462,7 +458,7 @@ def application_decide(
         user=application.user,
         subject=f"Your application to {application.programme.name} was {application.status}",
         body=(reason or "Welcome! Read and accept the terms in your portal to start."),
-        url=reverse("participants:home"),
+        url=reverse("portal:home"),
         dedupe_key=f"application-decided:{application.pk}",
         programme=application.programme,
     )
@@ -577,7 +573,7 @@ def _set_status(*, participation: Participation, status: str, reason: str, actor
             user=participation.user,
             subject=f"Your participation in {participation.programme.name} is now {status}",
             body=f"Reason: {reason}",
-            url=reverse("participants:home"),
+            url=reverse("portal:home"),
             dedupe_key=f"participation-status:{participation.pk}:{status}:{participation.status_changed_at.timestamp()}",
             programme=participation.programme,
         )
@@ -657,7 +653,7 @@ def pause_start(
             subject=f"Access to {programme.name} is paused",
             body=f"Reason: {reason}.{until} You can still read, withdraw and appeal; "
             "review deadlines keep running.",
-            url=reverse("participants:home"),
+            url=reverse("portal:home"),
             dedupe_key=f"pause:{pause.pk}:{p.pk}",
             programme=programme,
         )
@@ -694,3 +690,42 @@ def pause_end(*, actor, pause: AccessPause) -> AccessPause:
         data={"duration_seconds": int((pause.ended_at - pause.starts_at).total_seconds())},
     )
     return pause
+
+
+# --- New terms ---------------------------------------------------------------------------
+
+
+def notify_participants_of_new_terms(terms: TermsVersion) -> None:
+    """Tell the active and paused participants of a new version of the terms."""
+    programme = terms.programme
+    if terms.material_change:
+        body = (
+            f"Version {terms.number} of the terms changes the deal and takes effect on "
+            f"{terms.effective_at:%d %b %Y %H:%M} UTC. From then on, accept it before doing "
+            "further work. You may also withdraw."
+        )
+    else:
+        body = f"Version {terms.number} of the terms is in force (no material change)."
+    for participation in Participation.objects.filter(
+        programme=programme,
+        status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
+    ).select_related("user"):
+        notify(
+            user=participation.user,
+            subject=f"New terms for {programme.name}",
+            body=body,
+            url=reverse("participants:consent", args=[programme.slug]),
+            dedupe_key=f"terms-published:{terms.pk}:{participation.pk}",
+            programme=programme,
+        )
+
+
+def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
+    """Receiver of `core.events.programme_event`: new terms replacing terms in force."""
+    if event != "terms.published":
+        return
+    terms = TermsVersion.objects.select_related("programme").get(
+        programme=programme, number=data["number"]
+    )
+    if TermsVersion.objects.published().filter(programme=programme, number__lt=terms.number):
+        notify_participants_of_new_terms(terms)

@@ -1,14 +1,52 @@
+"""Every page of participants, with its full path (the project includes this at "")."""
+
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "participants"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("invitations/<str:token>/", views.invitation, name="invitation"),
-    path("programmes/<slug:slug>/", views.programme, name="programme"),
-    path("programmes/<slug:slug>/consent/", views.consent, name="consent"),
-    path("programmes/<slug:slug>/apply/", views.apply, name="apply"),
-    path("programmes/<slug:slug>/withdraw/", views.withdraw, name="withdraw"),
-    path("my-data/", views.my_data, name="my_data"),
+    # Participant portal
+    path("portal/invitations/<str:token>/", views.invitation, name="invitation"),
+    path("portal/programmes/<slug:slug>/", views.programme, name="programme"),
+    path("portal/programmes/<slug:slug>/consent/", views.consent, name="consent"),
+    path("portal/programmes/<slug:slug>/apply/", views.apply, name="apply"),
+    path("portal/programmes/<slug:slug>/withdraw/", views.withdraw, name="withdraw"),
+    # Staff: the participants of one programme
+    path(
+        "staff/programmes/<slug:slug>/participants/",
+        staff_views.participants,
+        name="staff_participants",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/participants/<int:pk>/",
+        staff_views.participant_action,
+        name="staff_participant_action",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/invitations/",
+        staff_views.invitations,
+        name="staff_invitations",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/invitations/<int:pk>/revoke/",
+        staff_views.invitation_revoke,
+        name="staff_invitation_revoke",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/applications/",
+        staff_views.applications,
+        name="staff_applications",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/applications/<int:pk>/",
+        staff_views.application_decide,
+        name="staff_application_decide",
+    ),
+    path("staff/programmes/<slug:slug>/pauses/", staff_views.pauses, name="pauses"),
+    path(
+        "staff/programmes/<slug:slug>/pauses/<int:pk>/end/",
+        staff_views.pause_end,
+        name="pause_end",
+    ),
 ]

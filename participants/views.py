@@ -1,4 +1,4 @@
-"""The participant portal: my programmes, what needs my action, consent, joining and leaving."""
+"""The participant's pages of participation: a programme, consent, joining and leaving."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,32 +14,7 @@ from programs.services import terms_diff
 
 from . import services
 from .forms import ApplicationForm, ConsentForm, ReasonForm
-from .models import Application, Consent, Invitation, Participation
-
-
-@login_required
-def home(request):
-    user = request.user
-    participations = list(
-        Participation.objects.visible_to(user).filter(user=user).select_related("programme")
-    )
-    rows = list(zip(participations, services.access_checks(user, participations), strict=True))
-    invitations = Invitation.objects.filter(
-        email__iexact=user.email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
-    ).select_related("programme")
-    applications = (
-        Application.objects.visible_to(user).filter(user=user).select_related("programme")
-    )
-    return render(
-        request,
-        "participants/home.html",
-        {
-            "rows": rows,
-            "needs_action": [r for r in rows if r[1].code == "consent_required"],
-            "invitations": invitations,
-            "applications": applications,
-        },
-    )
+from .models import Consent, Participation
 
 
 def _my_participation(request, slug) -> Participation:
@@ -149,7 +124,7 @@ def invitation(request, token):
                     user=request.user if request.user.is_authenticated else None,
                 )
                 messages.info(request, "You declined the invitation. Thank you for telling us.")
-                return redirect("programs:detail", slug=invite.programme.slug)
+                return redirect("transparency:detail", slug=invite.programme.slug)
         except DomainError as exc:
             error = exc.message
     return render(
@@ -182,7 +157,7 @@ def apply(request, slug):
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             messages.success(request, "Your application was sent. You will hear back by email.")
-            return redirect("participants:home")
+            return redirect("portal:home")
     return render(
         request,
         "participants/apply.html",
@@ -209,18 +184,3 @@ def withdraw(request, slug):
             "reviews are kept.",
         )
     return redirect("participants:programme", slug=slug)
-
-
-@login_required
-def my_data(request):
-    """What we hold about me, and the archive to download it."""
-    from django.http import HttpResponse
-
-    from .selectors import my_data_archive
-
-    if request.GET.get("download"):
-        response = HttpResponse(my_data_archive(request.user), content_type="application/zip")
-        stamp = timezone.now().strftime("%Y%m%d")
-        response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.zip"'
-        return response
-    return render(request, "participants/my_data.html")

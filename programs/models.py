@@ -89,7 +89,7 @@ class Programme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("programs:detail", args=[self.slug])
+        return reverse("transparency:detail", args=[self.slug])
 
 
 class ProgrammeRole(models.Model):
@@ -339,52 +339,8 @@ class TermsVersion(models.Model):
         return key_facts(self)
 
 
-class AccessPause(models.Model):
-    """A pause of access, for the whole programme or one participation.
-
-    During a pause no new work is accepted; reading, withdrawing, appeals and
-    review deadlines go on.
-    """
-
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="pauses")
-    participation = models.ForeignKey(
-        "participants.Participation",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="pauses",
-        help_text="Empty for a programme-wide pause.",
-    )
-    reason = models.TextField()
-    starts_at = models.DateTimeField()
-    expected_end = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    previous_programme_status = models.CharField(max_length=10, blank=True)
-
-    class Meta:
-        ordering = ["-starts_at"]
-        indexes = [models.Index(fields=["programme", "ended_at"])]
-
-    def __str__(self):
-        scope = self.participation.user if self.participation_id else "everyone"
-        return f"Pause of {self.programme} for {scope}"
-
-    @property
-    def is_programme_wide(self):
-        return self.participation_id is None
-
-    def is_active(self, at) -> bool:
-        return self.starts_at <= at and (self.ended_at is None or self.ended_at > at)
-
-
 class TransparencySnapshot(models.Model):
-    """The public figures of a programme as computed at one time (see programs.transparency)."""
+    """The public figures of a programme as computed at one time (see transparency.figures)."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="snapshots")
     computed_at = models.DateTimeField(auto_now_add=True, db_index=True)

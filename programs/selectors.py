@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.utils import timezone
 
-from .models import AccessPause, Programme, ProgrammeRole, TermsVersion
+from .models import Programme, ProgrammeRole, TermsVersion
 
 
 def current_terms(programme: Programme, at=None) -> TermsVersion | None:
@@ -44,18 +44,6 @@ def terms_in_force_on(programme: Programme, day) -> TermsVersion | None:
 
     end = timezone.make_aware(datetime.combine(day, time.max))
     return current_terms(programme, end)
-
-
-def active_programme_pause(programme: Programme, at=None) -> AccessPause | None:
-    at = at or timezone.now()
-    return (
-        AccessPause.objects.filter(
-            programme=programme, participation__isnull=True, starts_at__lte=at
-        )
-        .exclude(ended_at__lte=at)
-        .order_by("-starts_at")
-        .first()
-    )
 
 
 def roles_by_programme(user) -> dict[int, set[str]]:

@@ -6,13 +6,11 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
-from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
 from core import events
 from core.errors import DomainError
-from core.services import notify
 
 from .models import Programme, ProgrammeRole, TermsVersion
 from .selectors import current_terms
@@ -282,8 +280,6 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
             "effective_at": effective,
         },
     )
-    if in_force is not None:
-        _notify_participants_of_new_terms(terms)
     events.publish(
         programme=terms.programme,
         event="terms.published",
@@ -295,32 +291,6 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
         },
     )
     return terms
-
-
-def _notify_participants_of_new_terms(terms: TermsVersion) -> None:
-    from participants.models import Participation
-
-    programme = terms.programme
-    if terms.material_change:
-        body = (
-            f"Version {terms.number} of the terms changes the deal and takes effect on "
-            f"{terms.effective_at:%d %b %Y %H:%M} UTC. From then on, accept it before doing "
-            "further work. You may also withdraw."
-        )
-    else:
-        body = f"Version {terms.number} of the terms is in force (no material change)."
-    for participation in Participation.objects.filter(
-        programme=programme,
-        status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
-    ).select_related("user"):
-        notify(
-            user=participation.user,
-            subject=f"New terms for {programme.name}",
-            body=body,
-            url=reverse("participants:consent", args=[programme.slug]),
-            dedupe_key=f"terms-published:{terms.pk}:{participation.pk}",
-            programme=programme,
-        )
 
 
 def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:

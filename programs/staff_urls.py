@@ -12,26 +12,6 @@ urlpatterns = [
     path("programmes/<slug:slug>/terms/", views.terms_list, name="terms"),
     path("programmes/<slug:slug>/terms/new/", views.terms_new, name="terms_new"),
     path("programmes/<slug:slug>/terms/<int:number>/", views.terms_edit, name="terms_edit"),
-    path("programmes/<slug:slug>/participants/", views.participants, name="participants"),
-    path(
-        "programmes/<slug:slug>/participants/<int:pk>/",
-        views.participant_action,
-        name="participant_action",
-    ),
-    path("programmes/<slug:slug>/invitations/", views.invitations, name="invitations"),
-    path(
-        "programmes/<slug:slug>/invitations/<int:pk>/revoke/",
-        views.invitation_revoke,
-        name="invitation_revoke",
-    ),
-    path("programmes/<slug:slug>/applications/", views.applications, name="applications"),
-    path(
-        "programmes/<slug:slug>/applications/<int:pk>/",
-        views.application_decide,
-        name="application_decide",
-    ),
-    path("programmes/<slug:slug>/pauses/", views.pauses, name="pauses"),
-    path("programmes/<slug:slug>/pauses/<int:pk>/end/", views.pause_end, name="pause_end"),
     path("programmes/<slug:slug>/roles/", views.roles, name="roles"),
     path("programmes/<slug:slug>/roles/<int:pk>/revoke/", views.role_revoke, name="role_revoke"),
 ]

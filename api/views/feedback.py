@@ -12,8 +12,11 @@ from rest_framework.response import Response
 from api.auth import CursorPage
 from api.idempotency import IdempotentCreateMixin
 from feedback import selectors, services
-from feedback.filters import STAFF, TICKET_SORTS, TicketFilter, TimeEntryFilter
-from feedback.models import Severity, Ticket, TicketComment, TimeEntry
+from feedback.filters import STAFF, TICKET_SORTS, TicketFilter
+from feedback.models import Severity, Ticket, TicketComment
+from labour import services as labour_services
+from labour.filters import TimeEntryFilter
+from labour.models import TimeEntry
 from programs.models import Programme
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
@@ -266,7 +269,7 @@ class TimeEntryInput(serializers.Serializer):
             ticket = Ticket.objects.visible_to(user).filter(pk=d["ticket"]).first()
             if ticket is None:
                 raise serializers.ValidationError({"ticket": ["No such ticket."]})
-        return services.time_entry_log(
+        return labour_services.time_entry_log(
             user=user,
             programme=d["programme"],
             date=d["date"],

@@ -157,7 +157,7 @@ class FiguresView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, slug):
-        from programs import transparency
+        from transparency import figures as transparency
 
         programme = visible_programme(request, slug)
         return Response(transparency.latest(programme).figures)

@@ -57,8 +57,8 @@ def test_a_reviewer_claims_and_rejects_and_the_participant_sees_reason_and_note(
 
 def test_the_queue_with_demo_data_shows_the_review_clock_on_every_row(live_server, page, settings):
     """Also leaves screenshots for a human check: var/approvals-*.png."""
-    from approvals import demo as approvals_demo
-    from core import demo
+    from demo import approvals as approvals_demo
+    from demo import base as demo
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     approvals_demo.seed(demo.seed())

@@ -2,9 +2,9 @@
 
 import time
 
-from approvals import demo as approvals_demo
 from approvals.models import OutputSubmission
-from core import demo
+from demo import approvals as approvals_demo
+from demo import base as demo
 
 
 def test_the_demo_has_every_status_in_both_programmes_and_is_idempotent(db, settings):

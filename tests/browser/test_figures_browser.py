@@ -2,8 +2,8 @@
 
 import pytest
 
-from programs import transparency
 from programs.models import Programme
+from transparency import figures as transparency
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,9 +21,9 @@ def _outside(page) -> list[str]:
 
 @pytest.mark.parametrize("width", [1200, 380])
 def test_every_figure_sits_inside_its_card(live_server, page, width):
-    from django.core.management import call_command
+    from demo import seed
 
-    call_command("seed_demo", verbosity=0)
+    seed()
     programme = Programme.objects.get(slug="artist-alpha")  # the criticised terms
     transparency.refresh(programme)
     page.set_viewport_size({"width": width, "height": 900})

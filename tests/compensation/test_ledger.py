@@ -186,16 +186,16 @@ def test_nobody_approves_their_own_pay_and_outsiders_cannot_approve(
 
 
 def _confirmed_hours(user, programme, reviewer, minutes, day=None):
-    from feedback import services as feedback
+    from labour import services as labour
 
-    entry = feedback.time_entry_log(
+    entry = labour.time_entry_log(
         user=user,
         programme=programme,
         date=day or timezone.localdate(),
         minutes=minutes,
         activity="testing",
     )
-    return feedback.time_entry_confirm(actor=reviewer, entry=entry)
+    return labour.time_entry_confirm(actor=reviewer, entry=entry)
 
 
 def test_confirmed_hours_accrue_at_the_rate_in_force_once_however_often_it_runs(
@@ -213,9 +213,9 @@ def test_confirmed_hours_accrue_at_the_rate_in_force_once_however_often_it_runs(
 
 
 def test_hours_that_are_only_logged_accrue_nothing(programme, participant, participation):
-    from feedback import services as feedback
+    from labour import services as labour
 
-    feedback.time_entry_log(
+    labour.time_entry_log(
         user=participant,
         programme=programme,
         date=timezone.localdate(),

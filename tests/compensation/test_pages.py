@@ -242,7 +242,7 @@ def test_reconciliation_upload_shows_every_mismatch_and_changes_nothing(
 
 
 def test_the_portal_links_to_the_statement(as_user, participant):
-    html = as_user(participant).get(reverse("participants:home")).content.decode()
+    html = as_user(participant).get(reverse("portal:home")).content.decode()
     assert reverse("statement:home") in html
 
 

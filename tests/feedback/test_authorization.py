@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from feedback import services
+from labour import services as labour_services
 
 from .conftest import png
 
@@ -28,17 +29,17 @@ REVIEWERS_ANYWHERE = {"reviewer", "other_reviewer", "manager"}
 RULES = {
     "feedback:mine": ("GET", SIGNED_IN, None),
     "feedback:new": ("GET", SIGNED_IN, None),
-    "feedback:hours": ("GET", SIGNED_IN, None),
+    "labour:mine": ("GET", SIGNED_IN, None),
     "feedback:detail": ("GET", OWNER_AND_STAFF, "ticket"),
     "feedback:attachment": ("GET", OWNER_AND_STAFF, "attachment"),
-    "feedback:hours_edit": ("GET", {"participant"}, "entry"),
+    "labour:edit": ("GET", {"participant"}, "entry"),
     "feedback:comment": ("POST", OWNER_AND_STAFF, "ticket"),
     "feedback:status": ("POST", STAFF, "ticket"),
     "feedback:assign": ("POST", STAFF, "ticket"),
     "feedback:triage": ("GET", REVIEWERS_ANYWHERE, None),
     "feedback:triage_bulk": ("POST", REVIEWERS_ANYWHERE, None),
-    "feedback:hours_queue": ("GET", REVIEWERS_ANYWHERE, None),
-    "feedback:hours_review": ("POST", REVIEWERS_ANYWHERE, None),
+    "labour:queue": ("GET", REVIEWERS_ANYWHERE, None),
+    "labour:review": ("POST", REVIEWERS_ANYWHERE, None),
 }
 
 
@@ -52,8 +53,10 @@ def _allowed(response):
 def test_every_feedback_route_has_a_rule():
     from django.urls import get_resolver
 
-    resolver = get_resolver().namespace_dict["feedback"][1]
-    names = {f"feedback:{p.name}" for p in resolver.url_patterns}
+    names = set()
+    for namespace in ("feedback", "labour"):  # the labour log's pages were feedback's
+        resolver = get_resolver().namespace_dict[namespace][1]
+        names |= {f"{namespace}:{p.name}" for p in resolver.url_patterns if p.name}
     assert names == set(RULES)
 
 
@@ -81,7 +84,7 @@ def test_no_persona_reaches_a_feedback_record_it_may_not(
     ids = {
         "ticket": ticket.pk,
         "attachment": ticket.attachments.get().pk,
-        "entry": services.time_entry_log(
+        "entry": labour_services.time_entry_log(
             user=participant,
             programme=programme,
             date=timezone.localdate(),

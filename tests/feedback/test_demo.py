@@ -3,9 +3,10 @@
 import time
 
 from audit.models import AuditEvent
-from core import demo as core_demo
-from feedback import demo
-from feedback.models import Ticket, TicketComment, TimeEntry
+from demo import base as core_demo
+from demo import feedback as demo
+from feedback.models import Ticket, TicketComment
+from labour.models import TimeEntry
 
 
 def test_the_demo_has_tickets_of_every_kind_and_status_and_reviewed_hours(db):

@@ -178,7 +178,7 @@ def test_my_tickets_costs_a_fixed_number_of_queries(
 def test_the_portal_home_links_to_tickets_and_hours(participant, as_user):
     page = as_user(participant).get("/portal/").content.decode()
     assert 'href="/tickets/new/"' in page
-    assert 'href="/tickets/hours/"' in page
+    assert 'href="/hours/"' in page
 
 
 def test_filing_a_ticket_leaves_an_audit_event_about_the_reporter(

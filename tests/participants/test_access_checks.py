@@ -4,8 +4,7 @@ import pytest
 from django.utils import timezone
 
 from participants import services
-from participants.models import Participation
-from programs.models import AccessPause
+from participants.models import AccessPause, Participation
 from tests.factories import TermsFactory, make_participant
 
 pytestmark = pytest.mark.django_db

@@ -7,10 +7,10 @@ from django.core import mail
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from participants.models import Application, Consent, Invitation, Participation
+from participants.models import AccessPause, Application, Consent, Invitation, Participation
 from participants.services import access_check
 from programs import services as programme_services
-from programs.models import AccessPause, Programme, TermsVersion
+from programs.models import Programme, TermsVersion
 
 
 def _invite(client, programme, text):

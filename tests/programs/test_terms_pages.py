@@ -96,7 +96,7 @@ def test_a_published_version_cannot_be_edited(programme, manager, as_user):
 
 
 def test_the_key_facts_of_the_criticised_terms_read_plainly(db):
-    from core.demo import CRITICISED
+    from demo.base import CRITICISED
 
     terms = TermsVersion(number=1, **CRITICISED)
     facts = terms.key_facts()

@@ -41,12 +41,13 @@ from audit.selectors import verify_chain
 from compensation import services as cps
 from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
 from core.errors import DomainError
-from feedback import services as fs
-from feedback.models import Ticket, TimeEntry
+from feedback.models import Ticket
+from labour import services as ls
+from labour.models import TimeEntry
 from participants import services as ps
-from participants.models import Consent, Participation
+from participants.models import AccessPause, Consent, Participation
 from programs import services as prs
-from programs.models import AccessPause, ProgrammeRole, TermsVersion
+from programs.models import ProgrammeRole, TermsVersion
 from programs.selectors import required_terms
 from tests.conftest import summarise
 from tests.factories import ProgrammeFactory, TermsFactory, UserFactory, make_staff
@@ -291,7 +292,7 @@ class ProgrammeLife(RuleBasedStateMachine):
         person = self.people[i % len(self.people)]
         allowed = ps.access_check(person, self.programme).active
         done = self._call(
-            fs.time_entry_log,
+            ls.time_entry_log,
             user=person,
             programme=self.programme,
             date=timezone.localdate(),
@@ -314,7 +315,7 @@ class ProgrammeLife(RuleBasedStateMachine):
     @rule()
     def confirm_hours(self):
         for entry in TimeEntry.objects.filter(programme=self.programme, status="logged"):
-            self._call(fs.time_entry_confirm, actor=self.reviewer, entry=entry)
+            self._call(ls.time_entry_confirm, actor=self.reviewer, entry=entry)
 
     @rule()
     def accrue_twice(self):

@@ -20,7 +20,8 @@ from api.services import token_create
 from approvals.models import OutputSubmission, ReviewDecision
 from compensation.models import LedgerEntry, PayoutBatch
 from feedback import services as feedback
-from feedback.models import Ticket, TicketComment, TimeEntry
+from feedback.models import Ticket, TicketComment
+from labour.models import TimeEntry
 from participants.models import Consent, Participation
 from programs.models import Programme
 from tests.conftest import summarise
@@ -158,7 +159,7 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
     # Hours with a status, another owner and an amount.
     today = timezone.localdate()
     response = client.post(
-        "/tickets/hours/",
+        "/hours/",
         {
             "programme": programme.pk,
             "date": today.isoformat(),
@@ -174,7 +175,7 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
     assert response.status_code == 302
     entry = TimeEntry.objects.get(note="mine")
     attempt(
-        "feedback:hours",
+        "labour:mine",
         {
             "status": entry.status != "logged",
             "user": entry.user_id != participant.pk,
@@ -184,7 +185,7 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
     )
     # Editing the entry into another programme, another owner or a confirmed state.
     response = client.post(
-        f"/tickets/hours/{entry.pk}/edit/",
+        f"/hours/{entry.pk}/edit/",
         {
             "date": today.isoformat(),
             "minutes": 30,
@@ -198,7 +199,7 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
     assert response.status_code == 302
     entry.refresh_from_db()
     attempt(
-        "feedback:hours_edit",
+        "labour:edit",
         {
             "programme": entry.programme_id != programme.pk,
             "status": entry.status != "logged",

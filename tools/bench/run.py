@@ -382,7 +382,8 @@ class Command(BaseCommand):
         from approvals.models import OutputSubmission, ReviewDecision
         from audit.models import AuditEvent
         from compensation.models import LedgerEntry
-        from feedback.models import Ticket, TimeEntry
+        from feedback.models import Ticket
+        from labour.models import TimeEntry
         from participants.models import Participation
         from programs.models import Programme
 
@@ -790,8 +791,8 @@ class Command(BaseCommand):
         )
 
     def measure_transparency(self, table: Table):
-        from programs import transparency
         from programs.models import TransparencySnapshot
+        from transparency import figures as transparency
 
         colds = []
         for _ in range(self.runs):
@@ -1060,7 +1061,7 @@ class Command(BaseCommand):
 
     def check_transparency(self, table: Table) -> int:
         """The largest programme's public figures against a direct SQL computation."""
-        from programs import transparency
+        from transparency import figures as transparency
 
         figures = transparency.refresh(self.largest).figures
         pk = self.largest.pk

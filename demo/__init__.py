@@ -1,0 +1,44 @@
+"""Demo data for the embedded run: `python -m demo` (what `make run` does).
+
+A plain package outside INSTALLED_APPS: no app imports it (tests may). `seed()`
+creates the demo people and programmes (`demo.base`), then the tickets and hours,
+the outputs and the ledger, each through the services so the audit log has them.
+It is idempotent and refused in production.
+"""
+
+import importlib
+
+# In the order of the apps they fill (each one's data may rest on the ones before).
+# Imported when called: `python -m demo` loads this package before Django is set up.
+SEEDERS = ("demo.feedback", "demo.approvals", "demo.compensation")
+
+__all__ = ["LOGINS", "PASSWORD", "seed"]
+
+
+def __getattr__(name):
+    if name in ("LOGINS", "PASSWORD"):
+        from . import base
+
+        return getattr(base, name)
+    raise AttributeError(name)
+
+
+def seed() -> dict:
+    """Create the demo programmes, people and activity; returns the context of `demo.base`."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import transaction
+    from django.test import override_settings
+
+    from . import base
+
+    if settings.PRODUCTION:
+        raise ImproperlyConfigured("The demo refuses to run with DJANGO_ENV=production.")
+    # Demo notifications are kept in the outbox as sent, not printed to the console.
+    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with transaction.atomic():
+            ctx = base.seed()
+        for name in SEEDERS:
+            with transaction.atomic():
+                importlib.import_module(name).seed(ctx)
+    return ctx

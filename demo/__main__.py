@@ -1,0 +1,28 @@
+"""`python -m demo`: seed the demo data (idempotent) and print the demo logins."""
+
+import os
+import sys
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.exceptions import ImproperlyConfigured
+
+    import demo
+
+    try:
+        demo.seed()
+    except ImproperlyConfigured as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Demo data is ready. Log in with (password {demo.PASSWORD}):")
+    for email, what in demo.LOGINS:
+        print(f"  {email:<28} {what}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,275 @@
+"""Demo data for `python -m demo`: people, the two contrasting programmes, terms, memberships.
+
+The other modules of this package (`demo.feedback`, `demo.approvals`,
+`demo.compensation`) each have `seed(ctx)`; `demo.seed()` calls them in that order
+after this one, with `ctx` holding what this module created. Every seeder
+is idempotent: it returns at once when its data is already there.
+"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from participants import services as participant_services
+from participants.models import Participation
+from programs import services as programme_services
+from programs.models import Programme, ProgrammeRole, TermsVersion
+from programs.selectors import current_terms
+
+PASSWORD = "demo-pass-2024"
+LOGINS = [
+    ("participant@example.com", "participant in both programmes"),
+    ("participant2@example.com", "another participant in both programmes"),
+    ("reviewer@example.com", "reviewer of both programmes"),
+    ("finance@example.com", "finance for both programmes"),
+    ("manager@example.com", "manager of every programme"),
+    ("admin@example.com", "superuser (Django admin)"),
+]
+FIRST_NAMES = ["Ada", "Bo", "Cleo", "Dev", "Eli", "Fen", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea"]
+LAST_NAMES = ["Moreau", "Okafor", "Silva", "Tanaka", "Novak", "Haddad", "Berg", "Quinn"]
+
+CRITICISED = dict(
+    expected_activities=["bug_testing", "feedback", "creative_work"],
+    expected_hours_per_week=Decimal("6"),
+    pay_model=TermsVersion.PayModel.UNPAID,
+    in_kind_benefits="free access to the model; a few films may be chosen for a screening",
+    approval_scope=TermsVersion.ApprovalScope.EVERY_OUTPUT,
+    review_deadline_hours=None,
+    on_missed_deadline="",
+    appeals_allowed=False,
+    nda=True,
+    nda_until_text="until launch",
+    nda_public_scope="nothing without written approval",
+    training_use=TermsVersion.TrainingUse.YES,
+    credit_attribution="none promised",
+    voluntary=True,
+    right_to_withdraw=True,
+    notice_period_days=0,
+    pause_policy="at any time, for any reason",
+    body=(
+        "Participants test the model, report bugs and give feedback.\n"
+        "Every output must be approved by the company before it is shared anywhere.\n"
+        "Participants are bound by a non-disclosure agreement until the public launch."
+    ),
+)
+
+FAIR = dict(
+    expected_activities=["bug_testing", "feedback", "creative_work"],
+    expected_hours_per_week=Decimal("5"),
+    pay_model=TermsVersion.PayModel.HOURLY,
+    hourly_rate=Decimal("30.00"),
+    payment_schedule="paid monthly",
+    approval_scope=TermsVersion.ApprovalScope.PUBLIC_SHARING,
+    review_deadline_hours=72,
+    on_missed_deadline=TermsVersion.OnMissedDeadline.DEEMED_APPROVED,
+    appeals_allowed=True,
+    nda=True,
+    nda_until=date(2027, 6, 30),
+    nda_public_scope="that you take part, and any approved output",
+    training_use=TermsVersion.TrainingUse.NO,
+    credit_attribution="named credit on every published output",
+    voluntary=True,
+    right_to_withdraw=True,
+    notice_period_days=14,
+    pause_policy="only for a security incident, with the reason stated",
+    body=(
+        "Participants test the model and give feedback, paid by the hour.\n"
+        "Outputs need approval only before public sharing, decided within 72 hours;\n"
+        "a missed deadline means the output is approved.\n"
+        "Your outputs are never used as training data."
+    ),
+)
+
+BOUNTY = dict(
+    expected_activities=["red_teaming"],
+    expected_hours_per_week=None,
+    pay_model=TermsVersion.PayModel.BOUNTY,
+    bounty_table={"low": "50.00", "medium": "150.00", "high": "500.00", "critical": "2000.00"},
+    payment_schedule="paid within 30 days of acceptance",
+    approval_scope=TermsVersion.ApprovalScope.PUBLIC_SHARING,
+    review_deadline_hours=120,
+    on_missed_deadline=TermsVersion.OnMissedDeadline.ESCALATED,
+    appeals_allowed=True,
+    nda=True,
+    nda_until_text="until the finding is fixed",
+    nda_public_scope="the finding, once it is fixed",
+    training_use=TermsVersion.TrainingUse.OPT_IN,
+    voluntary=True,
+    right_to_withdraw=True,
+    notice_period_days=7,
+    body="Red teamers look for harms and risks; each accepted finding is paid by severity.",
+)
+
+
+_HASH = {}
+
+
+def _user(email, first="", last="", superuser=False):
+    """A verified demo account. The password is hashed once and shared (hashing is slow)."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=email, defaults={"email": email, "first_name": first, "last_name": last}
+    )
+    if created:
+        if "hash" not in _HASH:
+            _HASH["hash"] = make_password(PASSWORD)
+        user.password = _HASH["hash"]
+        user.is_superuser = user.is_staff = superuser
+        user.save()
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+    return user
+
+
+def _programme(manager, slug, name, product, terms, *, status, summary, rate=None):
+    programme = Programme.objects.filter(slug=slug).first()
+    if programme is None:
+        programme = programme_services.programme_create(
+            actor=manager,
+            name=name,
+            slug=slug,
+            product=product,
+            summary=summary,
+            currency="EUR",
+            reference_hourly_rate=rate,
+            approval_threshold=Decimal("1000.00"),
+        )
+    if current_terms(programme) is None:
+        draft = programme_services.terms_draft_create(actor=manager, programme=programme)
+        draft = programme_services.terms_draft_update(actor=manager, terms=draft, **terms)
+        programme_services.terms_publish(actor=manager, terms=draft)
+        programme = programme_services.programme_set_status(
+            actor=manager, programme=programme, status=status
+        )
+    return programme
+
+
+def _join(programme, user, manager):
+    if Participation.objects.filter(programme=programme, user=user).exists():
+        return
+    inv = participant_services.invitations_create(
+        actor=manager, programme=programme, emails=[user.email]
+    )[0]
+    participant_services.invitation_accept(user=user, token=inv.plain_token)
+    terms = current_terms(programme)
+    participant_services.consent_accept(
+        user=user, programme=programme, terms=terms, seen_hash=terms.content_hash
+    )
+
+
+def seed():
+    admin = _user("admin@example.com", "Ada", "Admin", superuser=True)
+    manager = _user("manager@example.com", "Mia", "Manager")
+    reviewer = _user("reviewer@example.com", "Rui", "Reviewer")
+    finance = _user("finance@example.com", "Fay", "Finance")
+    participant = _user("participant@example.com", "Pat", "Participant")
+    participant2 = _user("participant2@example.com", "Sam", "Second")
+    testers = [
+        _user(
+            f"tester{i:02d}@example.com",
+            FIRST_NAMES[i % len(FIRST_NAMES)],
+            LAST_NAMES[i % len(LAST_NAMES)],
+        )
+        for i in range(1, 49)
+    ]
+
+    criticised = _programme(
+        manager,
+        "artist-alpha",
+        "Artist Alpha (the criticised terms)",
+        "Unreleased text-to-video model",
+        CRITICISED,
+        status=Programme.Status.RUNNING,
+        summary="The deal the protesting artists described: unpaid, every output approved "
+        "by the company, no review deadline, NDA until launch, outputs used for training.",
+    )
+    fair = _programme(
+        manager,
+        "fair-beta",
+        "Fair Creative Beta",
+        "Unreleased text-to-video model",
+        FAIR,
+        status=Programme.Status.RUNNING,
+        summary="The same product tested on fair terms: paid hourly, 72-hour review with "
+        "deemed approval, limited NDA, no training on participants' work.",
+        rate=Decimal("30.00"),
+    )
+    redteam = _programme(
+        manager,
+        "red-team-open-call",
+        "Red Team Open Call",
+        "Unreleased text-to-video model",
+        BOUNTY,
+        status=Programme.Status.OPEN,
+        summary="Open to applications: red teamers paid per accepted finding.",
+        rate=Decimal("60.00"),
+    )
+    for programme in (criticised, fair, redteam):
+        for person, role in (
+            (reviewer, ProgrammeRole.Role.REVIEWER),
+            (finance, ProgrammeRole.Role.FINANCE),
+        ):
+            programme_services.role_grant(
+                actor=manager, programme=programme, user=person, role=role
+            )
+
+    for person in (participant, participant2):
+        _join(criticised, person, manager)
+        _join(fair, person, manager)
+    for i, person in enumerate(testers):
+        _join(criticised if i % 2 == 0 else fair, person, manager)
+
+    # A second, non-material version of the fair terms, so history and diffs show.
+    if not TermsVersion.objects.filter(programme=fair, number=2).exists():
+        draft = programme_services.terms_draft_create(actor=manager, programme=fair)
+        draft = programme_services.terms_draft_update(
+            actor=manager,
+            terms=draft,
+            material_change=False,
+            change_summary="Added in-kind benefits; clarified credit.",
+            in_kind_benefits="a year of free access after launch",
+            body=FAIR["body"] + "\nCredit is given by name unless you ask to stay anonymous.",
+        )
+        programme_services.terms_publish(actor=manager, terms=draft)
+
+    # What happened in the story: access paused for everyone after the protest.
+    if not criticised.pauses.exists():
+        pause = participant_services.pause_start(
+            actor=manager,
+            programme=criticised,
+            reason="Access paused for everyone while we look into a leak of access.",
+            expected_end=timezone.now() + timedelta(days=3),
+        )
+        participant_services.pause_end(actor=manager, pause=pause)
+
+    # Something pending in each queue of the staff area.
+    pending_email = "invitee@example.com"
+    if not fair.invitations.filter(email=pending_email).exists():
+        participant_services.invitations_create(
+            actor=manager, programme=fair, emails=[pending_email]
+        )
+    applicant = _user("applicant@example.com", "Avi", "Applicant")
+    if not redteam.applications.exists():
+        participant_services.application_submit(
+            user=applicant,
+            programme=redteam,
+            motivation="I red-team image models for a living and want to test video.",
+            portfolio_url="https://example.org/avi",
+        )
+    return {
+        "admin": admin,
+        "manager": manager,
+        "reviewer": reviewer,
+        "finance": finance,
+        "participant": participant,
+        "participant2": participant2,
+        "testers": testers,
+        "criticised": criticised,
+        "fair": fair,
+        "redteam": redteam,
+    }

@@ -1,0 +1,108 @@
+"""Demo ledger: pay for the demo's confirmed hours and accepted findings, the "competition"
+prizes of the criticised programme, approvals, one paid batch and one waiting to be paid."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from compensation import services
+from compensation.models import LedgerEntry
+from participants.models import Participation
+
+PRIZES = [
+    # (tester index, amount, reason) — the few who got "minimal compensation" through a competition.
+    (0, "1500.00", "First prize in the screening competition"),
+    (2, "250.00", "Second prize in the screening competition"),
+    (4, "100.00", "Third prize in the screening competition"),
+]
+
+
+def seed(ctx):
+    if LedgerEntry.objects.exists():
+        return
+    manager, finance = ctx["manager"], ctx["finance"]
+    criticised, fair = ctx["criticised"], ctx["fair"]
+    services.accrue_hourly()
+    services.accrue_bounties()
+
+    testers = [
+        t
+        for t in ctx["testers"]
+        if Participation.objects.filter(user=t, programme=criticised).exists()
+    ]
+    prizes = []
+    for index, amount, reason in PRIZES:
+        if index >= len(testers):
+            continue
+        participation = Participation.objects.get(user=testers[index], programme=criticised)
+        prizes.append(
+            services.award_create(
+                actor=manager,
+                participation=participation,
+                kind=LedgerEntry.Kind.PRIZE,
+                amount=amount,
+                currency=criticised.currency,
+                reason=reason,
+                idempotency_key=f"demo-prize-{index}",
+            )
+        )
+    services.award_create(
+        actor=manager,
+        participation=Participation.objects.get(user=ctx["participant2"], programme=fair),
+        kind=LedgerEntry.Kind.GRANT,
+        amount="120.00",
+        currency=fair.currency,
+        reason="Equipment grant for a second monitor",
+        idempotency_key="demo-grant-1",
+    )
+
+    # Approvals: finance approves everything; the big prize also needs a second person.
+    accrued = list(
+        LedgerEntry.objects.filter(state=LedgerEntry.State.ACCRUED).values_list("pk", flat=True)
+    )
+    services.entries_approve(actor=finance, entry_ids=accrued)
+    if prizes:
+        services.entry_approve(actor=manager, entry=prizes[0])
+
+    today = timezone.localdate()
+    start = today - timedelta(days=365)
+    # The competition prizes were exported and paid...
+    paid = services.batch_create(
+        actor=finance,
+        programmes=[criticised],
+        currency=criticised.currency,
+        period_start=start,
+        period_end=today,
+    )
+    services.batch_mark_paid(
+        actor=finance, batch=paid, reference="SEPA-2024-11-0042", paid_on=today
+    )
+    # ...the fair programme's pay is exported and waits for the bank.
+    services.batch_create(
+        actor=finance,
+        programmes=[fair],
+        currency=fair.currency,
+        period_start=start,
+        period_end=today,
+    )
+
+    # Something left in the approval queue: a new prize, and a correction of the grant.
+    if len(testers) > 6:
+        services.award_create(
+            actor=manager,
+            participation=Participation.objects.get(user=testers[6], programme=criticised),
+            kind=LedgerEntry.Kind.PRIZE,
+            amount="50.00",
+            currency=criticised.currency,
+            reason="Audience award at the screening",
+            idempotency_key="demo-prize-audience",
+        )
+    services.award_create(
+        actor=manager,
+        participation=Participation.objects.get(user=ctx["participant"], programme=fair),
+        kind=LedgerEntry.Kind.GRANT,
+        amount="1200.00",
+        currency=fair.currency,
+        reason="Travel grant for the launch screening",
+        idempotency_key="demo-grant-2",
+    )

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LabourConfig(AppConfig):
+    name = "labour"
+    verbose_name = "Labour log"

@@ -1,0 +1,37 @@
+"""Forms of the labour log and the hours queue. They collect input; services decide."""
+
+from django import forms
+from django.utils import timezone
+
+from participants.selectors import working_programmes
+from programs.models import Programme
+
+from .models import TimeEntry
+
+
+class TimeEntryForm(forms.Form):
+    programme = forms.ModelChoiceField(queryset=Programme.objects.none())
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    minutes = forms.IntegerField(
+        min_value=1,
+        max_value=TimeEntry.MAX_MINUTES_PER_DAY,
+        help_text="Minutes worked, e.g. 90 for an hour and a half.",
+    )
+    activity = forms.ChoiceField(choices=TimeEntry.Activity.choices)
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
+
+    def __init__(self, *args, user, editing: bool = False, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = working_programmes(user)
+        if editing:
+            del self.fields["programme"]
+
+
+class HoursReviewForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Reason for a dispute (the participant reads it)",
+    )

@@ -1,0 +1,142 @@
+"""The labour log: the testers' hours, counted.
+
+A `TimeEntry` is one stretch of work the tester logged; staff confirm or
+dispute it, and confirmed hours are what pay and transparency figures count.
+
+Every change goes through `labour.services`; reads that several pages need
+live in `labour.selectors`.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+STAFF_ROLES = ("reviewer", "manager")
+
+
+def _staffed_programmes(user, roles=STAFF_ROLES):
+    from programs.models import ProgrammeRole
+
+    return ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
+
+
+class TimeEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Own entries for a participant; their programme's for reviewers, managers, finance."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        staffed = _staffed_programmes(user, roles=(*STAFF_ROLES, "finance"))
+        return self.filter(Q(user=user) | Q(programme_id__in=staffed))
+
+    def reviewable_by(self, user):
+        """Entries this person may confirm or dispute (never their own)."""
+        if not user.is_authenticated:
+            return self.none()
+        qs = self if user.is_superuser else self.filter(programme_id__in=_staffed_programmes(user))
+        return qs.exclude(user=user)
+
+    def confirmed(self):
+        return self.filter(status=TimeEntry.Status.CONFIRMED)
+
+
+class TimeEntry(models.Model):
+    """One stretch of work a tester logged: what, when, how long. Confirmed hours are counted."""
+
+    class Activity(models.TextChoices):
+        TESTING = "testing", "Testing"
+        WRITING_FEEDBACK = "writing_feedback", "Writing feedback"
+        RED_TEAMING = "red_teaming", "Red teaming"
+        CREATIVE_WORK = "creative_work", "Creative work"
+        MEETINGS = "meetings", "Meetings"
+
+    class Status(models.TextChoices):
+        LOGGED = "logged", "Waiting for confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        DISPUTED = "disputed", "Disputed"
+
+    # Allowed transitions; staff may still confirm a disputed entry once it is settled.
+    TRANSITIONS = {
+        Status.LOGGED: {Status.CONFIRMED, Status.DISPUTED},
+        Status.DISPUTED: {Status.CONFIRMED},
+        Status.CONFIRMED: set(),
+    }
+    EDITABLE = (Status.LOGGED,)
+    MAX_MINUTES_PER_DAY = 24 * 60
+
+    participation = models.ForeignKey(
+        "participants.Participation", on_delete=models.PROTECT, related_name="time_entries"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="time_entries"
+    )
+    terms_version = models.ForeignKey(
+        "programs.TermsVersion",
+        on_delete=models.PROTECT,
+        related_name="time_entries",
+        help_text="The terms in force when the time was logged.",
+    )
+    date = models.DateField()
+    minutes = models.PositiveSmallIntegerField()
+    activity = models.CharField(max_length=20, choices=Activity.choices)
+    note = models.TextField(blank=True)
+    ticket = models.ForeignKey(
+        "feedback.Ticket",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="time_entries",
+    )
+    output = models.ForeignKey(
+        "approvals.OutputSubmission",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="time_entries",
+    )
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.LOGGED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    dispute_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = TimeEntryQuerySet.as_manager()
+
+    class Meta:
+        # The table kept its name when the model moved here from `feedback`.
+        db_table = "feedback_timeentry"
+        verbose_name_plural = "time entries"
+        indexes = [
+            models.Index(fields=["user", "date"]),
+            models.Index(fields=["programme", "status", "created_at"]),
+            models.Index(fields=["programme", "date"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(minutes__gte=1, minutes__lte=1440), name="time_entry_minutes_range"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="disputed") | ~Q(dispute_reason=""),
+                name="time_entry_dispute_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.date} {self.minutes} min"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+    @property
+    def hours(self):
+        return round(self.minutes / 60, 2)

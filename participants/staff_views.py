@@ -1,0 +1,240 @@
+"""Staff pages about the participants of a programme: the list (pause, resume, remove),
+invitations, applications and access pauses. Managers only; changes go through
+`participants.services`.
+"""
+
+from django.contrib import messages
+from django.db.models import Exists, OuterRef
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from core.errors import DomainError
+from core.pagination import keyset_page
+from core.permissions import MANAGER, staff_required
+from programs.models import Programme
+from programs.selectors import required_terms
+
+from . import services
+from .filters import ParticipationFilter
+from .forms import DecisionForm, InviteForm, PauseForm
+from .models import AccessPause, Application, Consent, Invitation, Participation
+from .selectors import active_programme_pause
+
+
+def _managed(request, slug) -> Programme:
+    return get_object_or_404(Programme.objects.managed_by(request.user), slug=slug)
+
+
+def _apply_domain_error(form, exc: DomainError):
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# --- Participants -------------------------------------------------------------------------
+
+
+@staff_required(MANAGER)
+def participants(request, slug):
+    programme = _managed(request, slug)
+    needed = required_terms(programme)
+    qs = (
+        Participation.objects.visible_to(request.user)
+        .filter(programme=programme)
+        .select_related("user")
+    )
+    if needed is not None:
+        qs = qs.annotate(
+            consented=Exists(
+                Consent.objects.filter(
+                    participation=OuterRef("pk"),
+                    terms_version__programme=programme,
+                    terms_version__number__gte=needed.number,
+                )
+            )
+        )
+    filterset = ParticipationFilter(request.GET or None, queryset=qs, required_terms=needed)
+    page = keyset_page(filterset.qs, request, key="joined_at", descending=True, size=50)
+    return render(
+        request,
+        "participants/staff/participants.html",
+        {"programme": programme, "filter": filterset, "page": page, "pause_form": PauseForm()},
+    )
+
+
+@staff_required(MANAGER)
+@require_POST
+def participant_action(request, slug, pk):
+    programme = _managed(request, slug)
+    participation = get_object_or_404(
+        Participation.objects.visible_to(request.user), programme=programme, pk=pk
+    )
+    reason = request.POST.get("reason", "")
+    action = request.POST.get("action")
+    try:
+        if action == "remove":
+            services.participation_remove(
+                actor=request.user, participation=participation, reason=reason
+            )
+            messages.success(request, f"{participation.user.email} was removed.")
+        elif action == "pause":
+            services.pause_start(
+                actor=request.user,
+                programme=programme,
+                participation=participation,
+                reason=reason,
+            )
+            messages.success(request, f"Access of {participation.user.email} is paused.")
+        elif action == "resume":
+            pause = AccessPause.objects.filter(
+                participation=participation, ended_at__isnull=True
+            ).first()
+            if pause is None:
+                raise DomainError("This participant is not paused.")
+            services.pause_end(actor=request.user, pause=pause)
+            messages.success(request, f"Access of {participation.user.email} resumed.")
+        else:
+            raise DomainError("Unknown action.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("participants:staff_participants", slug=slug)
+
+
+# --- Invitations and applications ---------------------------------------------------------
+
+
+@staff_required(MANAGER)
+def invitations(request, slug):
+    programme = _managed(request, slug)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        valid, invalid = services.parse_emails(form.cleaned_data["emails"])
+        if invalid:
+            form.add_error(
+                "emails", f"Not email addresses: {', '.join(invalid)}. Nothing was sent."
+            )
+        else:
+            try:
+                created = services.invitations_create(
+                    actor=request.user,
+                    programme=programme,
+                    emails=valid,
+                    days_valid=form.cleaned_data["days_valid"],
+                )
+            except DomainError as exc:
+                _apply_domain_error(form, exc)
+            else:
+                skipped = len(valid) - len(created)
+                note = f" {skipped} already invited or in the programme." if skipped else ""
+                messages.success(request, f"{len(created)} invitation(s) sent.{note}")
+                return redirect("participants:staff_invitations", slug=slug)
+    qs = Invitation.objects.visible_to(request.user).filter(programme=programme)
+    page = keyset_page(qs, request, key="created_at", descending=True, size=50)
+    return render(
+        request,
+        "participants/staff/invitations.html",
+        {"programme": programme, "form": form, "page": page, "now": timezone.now()},
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required(MANAGER)
+@require_POST
+def invitation_revoke(request, slug, pk):
+    programme = _managed(request, slug)
+    invitation = get_object_or_404(
+        Invitation.objects.visible_to(request.user), programme=programme, pk=pk
+    )
+    try:
+        services.invitation_revoke(actor=request.user, invitation=invitation)
+        messages.success(request, f"The invitation of {invitation.email} was revoked.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("participants:staff_invitations", slug=slug)
+
+
+@staff_required(MANAGER)
+def applications(request, slug):
+    programme = _managed(request, slug)
+    qs = (
+        Application.objects.visible_to(request.user)
+        .filter(programme=programme)
+        .select_related("user")
+    )
+    page = keyset_page(qs, request, key="created_at", descending=True, size=50)
+    return render(
+        request,
+        "participants/staff/applications.html",
+        {"programme": programme, "page": page, "form": DecisionForm()},
+    )
+
+
+@staff_required(MANAGER)
+@require_POST
+def application_decide(request, slug, pk):
+    programme = _managed(request, slug)
+    application = get_object_or_404(
+        Application.objects.visible_to(request.user), programme=programme, pk=pk
+    )
+    form = DecisionForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.application_decide(
+            actor=request.user,
+            application=application,
+            accept=request.POST.get("decision") == "accept",
+            reason=reason,
+        )
+        messages.success(request, f"The application of {application.user.email} was decided.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("participants:staff_applications", slug=slug)
+
+
+# --- Pauses-----------------------------------------------------------------------
+
+
+@staff_required(MANAGER)
+def pauses(request, slug):
+    programme = _managed(request, slug)
+    form = PauseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pause_start(
+                actor=request.user,
+                programme=programme,
+                reason=form.cleaned_data["reason"],
+                expected_end=form.cleaned_data["expected_end"],
+            )
+            messages.success(request, "Access to the programme is paused for everyone.")
+            return redirect("participants:pauses", slug=slug)
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+    history = (
+        AccessPause.objects.filter(programme=programme)
+        .select_related("participation__user", "created_by")
+        .order_by("-starts_at")[:200]
+    )
+    return render(
+        request,
+        "participants/staff/pauses.html",
+        {
+            "programme": programme,
+            "form": form,
+            "history": history,
+            "active": active_programme_pause(programme),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required(MANAGER)
+@require_POST
+def pause_end(request, slug, pk):
+    programme = _managed(request, slug)
+    pause = get_object_or_404(AccessPause, programme=programme, pk=pk)
+    try:
+        services.pause_end(actor=request.user, pause=pause)
+        messages.success(request, "The pause has ended.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("participants:pauses", slug=slug)

@@ -1,0 +1,252 @@
+"""The public figures of a programme: whether its terms are fair, and kept.
+
+Figures are computed by aggregations in the database, stored as a snapshot
+with its time ("as of"), refreshed by a periodic task, and read by the public
+page, its JSON and CSV downloads, and the comparison page. Any figure that
+rests on fewer than `MIN_GROUP` participants is withheld and says so, so that
+nobody can be singled out (the rule and the arithmetic are in `core.figures`).
+
+Each app contributes the section about its own records through a function
+`transparency_section(programme) -> dict` in its `selectors.py` (listed in
+`SECTION_PROVIDERS`); this module holds the sections about membership, pauses
+and terms and the snapshot machinery. The snapshots are `programs.TransparencySnapshot`.
+"""
+
+import importlib
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from core.figures import (  # noqa: F401 - the names pages and tests read from here
+    MIN_GROUP,
+    WITHHELD,
+    PercentileDisc,
+    as_text,
+    guard,
+    median,
+    median_and_quantile,
+    quantile,
+    shown,
+    withheld,
+)
+
+# Keys that every provider appends to: page sections, charts, rows of the comparison page.
+# A section is {"title": str, "rows": [[label, value], …]}; a chart {"title", "items": [[label,
+# number], …], "unit"}; a comparison row [label, [path, …]] into the figures.
+LIST_KEYS = ("sections", "charts", "compare")
+
+# Apps whose selectors provide a section, in page order. A tuple is one block: its
+# providers' figures come first, then their sections, charts and comparison rows
+# (labour and tickets were one provider before the labour log got its own app).
+SECTION_PROVIDERS = [
+    ("labour.selectors", "feedback.selectors"),
+    "approvals.selectors",
+    "compensation.selectors",
+]
+
+
+def participants_section(programme) -> dict:
+    from participants.models import Invitation, Participation
+
+    counts = dict(
+        Participation.objects.filter(programme=programme)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    invited = Invitation.objects.filter(programme=programme).count()
+    total = sum(counts.values())
+    return {
+        "total": total,
+        "invited": invited,
+        "active": counts.get("active", 0),
+        "paused": counts.get("paused", 0),
+        "withdrawn": guard(counts.get("withdrawn", 0), total),
+        "removed": guard(counts.get("removed", 0), total),
+    }
+
+
+def pauses_section(programme) -> dict:
+    from participants.models import AccessPause
+
+    now = timezone.now()
+    wide = []
+    for pause in AccessPause.objects.filter(programme=programme, participation__isnull=True):
+        end = pause.ended_at or now
+        wide.append(
+            {
+                "reason": pause.reason,
+                "from": pause.starts_at.isoformat(),
+                "to": pause.ended_at.isoformat() if pause.ended_at else None,
+                "hours": round((end - pause.starts_at).total_seconds() / 3600, 1),
+            }
+        )
+    individual = AccessPause.objects.filter(
+        programme=programme, participation__isnull=False
+    ).aggregate(n=Count("pk"), people=Count("participation", distinct=True))
+    return {
+        "programme_wide": wide,
+        # Individual pauses are counted, never listed: their reasons are about one person.
+        "individual_pauses": guard(individual["n"], individual["people"] or 0)
+        if individual["n"]
+        else 0,
+    }
+
+
+def terms_section(programme) -> dict:
+    from programs.models import TermsVersion
+
+    versions = TermsVersion.objects.published().filter(programme=programme).order_by("number")
+    return {
+        "versions": [
+            {
+                "number": t.number,
+                "published_at": t.published_at.isoformat(),
+                "effective_at": t.effective_at.isoformat(),
+                "material_change": t.material_change,
+                "content_hash": t.content_hash,
+            }
+            for t in versions
+        ],
+    }
+
+
+def compute_figures(programme) -> dict:
+    """Every figure of one programme, computed now."""
+    from programs.selectors import current_terms
+
+    terms = current_terms(programme)
+    figures = {
+        "programme": programme.slug,
+        "name": programme.name,
+        "currency": programme.currency,
+        "reference_hourly_rate": as_text(programme.reference_hourly_rate) or None,
+        "as_of": timezone.now().isoformat(),
+        "min_group": MIN_GROUP,
+        "key_facts": terms.key_facts() if terms else [],
+        "expected_hours_per_week": as_text(terms.expected_hours_per_week) if terms else None,
+        "participants": participants_section(programme),
+        "pauses": pauses_section(programme),
+        "terms": terms_section(programme),
+    }
+    for entry in SECTION_PROVIDERS:
+        block: dict = {}
+        lists: dict = {}
+        for module_name in (entry,) if isinstance(entry, str) else entry:
+            try:
+                module = importlib.import_module(module_name)
+            except ModuleNotFoundError:
+                continue
+            provider = getattr(module, "transparency_section", None)
+            if provider is None:
+                continue
+            for key, value in provider(programme).items():
+                if key in LIST_KEYS:
+                    lists.setdefault(key, []).extend(value)
+                else:
+                    block[key] = value
+        for key, value in (block | lists).items():
+            if key in LIST_KEYS:
+                figures.setdefault(key, []).extend(value)
+            else:
+                figures[key] = value
+    return figures
+
+
+def refresh(programme):
+    """Compute and store a new snapshot; the page reads the newest one."""
+    from programs.models import TransparencySnapshot
+
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The medians sort a few hundred thousand values of the largest programmes:
+            # in memory that takes a tenth of the time of the default's spill to disk.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '64MB'")
+        figures = compute_figures(programme)
+    return TransparencySnapshot.objects.create(programme=programme, figures=figures)
+
+
+def latest(programme, *, max_age_seconds: int | None = None):
+    """The newest snapshot, computing one now if there is none (or it is too old)."""
+    from programs.models import TransparencySnapshot
+
+    snapshot = (
+        TransparencySnapshot.objects.filter(programme=programme).order_by("-computed_at").first()
+    )
+    if snapshot is None or (
+        max_age_seconds is not None
+        and (timezone.now() - snapshot.computed_at).total_seconds() > max_age_seconds
+    ):
+        snapshot = refresh(programme)
+    return snapshot
+
+
+def flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """(figure, value) rows for the CSV download; withheld figures say so."""
+    rows = []
+    for key, value in figures.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value.get(WITHHELD):
+            rows.append((name, f"withheld ({value['reason']})"))
+        elif isinstance(value, dict):
+            rows.extend(flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, dict):
+                    rows.extend(flatten(item, f"{name}.{i}."))
+                else:
+                    rows.append((f"{name}.{i}", as_text(item)))
+        else:
+            rows.append((name, as_text(value)))
+    return rows
+
+
+def public_programmes_query():
+    from programs.models import Programme
+
+    return Programme.objects.filter(~Q(status=Programme.Status.DRAFT))
+
+
+def bar_chart(title: str, items: list[tuple[str, object]], *, unit: str = "") -> dict | None:
+    """A horizontal bar chart for the SVG template; bars carry their numbers as text."""
+    values = [(label, value) for label, value in items if isinstance(value, int | float | Decimal)]
+    if not values:
+        return None
+    top = max(float(v) for _, v in values) or 1.0
+    bars = []
+    for i, (label, value) in enumerate(values):
+        bars.append(
+            {
+                "label": str(label),
+                "value": value,
+                "text": f"{as_text(value) if not isinstance(value, int) else value}{unit}",
+                "width": round(float(value) / top * 100, 1),
+                "y": i * 28,
+            }
+        )
+    return {"title": title, "bars": bars, "height": len(bars) * 28}
+
+
+def charts(figures: dict) -> list[dict]:
+    """The charts of the public page, from a snapshot's figures."""
+    out = []
+    p = figures.get("participants", {})
+    chart = bar_chart(
+        "Participants by status",
+        [
+            (k.capitalize(), p.get(k))
+            for k in ("invited", "active", "paused", "withdrawn", "removed")
+        ],
+    )
+    if chart:
+        out.append(chart)
+    for spec in figures.get("charts", []):
+        chart = bar_chart(
+            spec["title"], [tuple(x) for x in spec["items"]], unit=spec.get("unit", "")
+        )
+        if chart:
+            out.append(chart)
+    return out
