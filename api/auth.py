@@ -8,6 +8,9 @@ from rest_framework import exceptions, permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
 
+from programs import policy
+from programs.policy import StaffMFARequired
+
 from .models import ApiToken
 
 TOKEN_PREFIX = "tt_"
@@ -65,6 +68,20 @@ class TokenScopePermission(permissions.BasePermission):
         if isinstance(token, ApiToken) and token.scope == ApiToken.Scope.READ:
             return request.method in permissions.SAFE_METHODS
         return True
+
+
+class StaffTwoFactorPermission(permissions.BasePermission):
+    """Staff two-factor, for requests a middleware never sees as the person (token auth).
+
+    A person with staff reach and no two-factor (where `REQUIRE_STAFF_MFA` is on) gets a
+    403 on every API call, whatever the token: the policy's rule, not a list of URLs.
+    """
+
+    message = StaffMFARequired().message
+    code = "mfa_required"
+
+    def has_permission(self, request, view):
+        return not policy.needs_two_factor(request.user)
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):

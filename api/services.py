@@ -5,13 +5,21 @@ import secrets
 from django.utils import timezone
 
 from core.errors import DomainError, NotAllowed
+from programs import policy
+from programs.policy import StaffMFARequired
 
 from .auth import TOKEN_PREFIX, token_hash
 from .models import ApiToken
 
 
 def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
-    """Create a token; the plain value is returned once and never stored."""
+    """Create a token; the plain value is returned once and never stored.
+
+    A token acts with all its owner's roles, so a person with staff reach creates one
+    only once they have two-factor (where staff two-factor is required).
+    """
+    if policy.needs_two_factor(user):
+        raise StaffMFARequired()
     name = name.strip()
     if not name:
         raise DomainError("Give the token a name you will recognise.", field="name")

@@ -45,9 +45,7 @@ class ReasonCode(models.Model):
 
     objects = ReasonCodeQuerySet.as_manager()
     # Reviewers and managers of a programme see its reason codes; managers keep the list.
-    visibility = Visibility(
-        programme="programme_id", staff="review", actions={"manage": "manage"}
-    )
+    visibility = Visibility(programme="programme_id", staff="review", actions={"manage": "manage"})
 
     class Meta:
         ordering = ["programme", "label"]
@@ -189,7 +187,6 @@ class OutputSubmission(models.Model):
     def get_absolute_url(self):
         return reverse("approvals:output", args=[self.pk])
 
-    @property
     def download(self, variant=None) -> Download | None:
         """The uploaded file (a URL output has none), always as a download."""
         if not self.file:
@@ -201,6 +198,7 @@ class OutputSubmission(models.Model):
             content_type=self.file_type or "application/octet-stream",
         )
 
+    @property
     def is_public_use(self) -> bool:
         return self.intended_use != self.IntendedUse.PRIVATE
 

@@ -47,9 +47,7 @@ def reviewable_programmes(user):
 
 def my_submissions(user):
     return (
-        OutputSubmission.objects.restrict(user)
-        .filter(participant=user)
-        .select_related("programme")
+        OutputSubmission.objects.restrict(user).filter(participant=user).select_related("programme")
     )
 
 

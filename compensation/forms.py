@@ -9,7 +9,7 @@ from django.utils import timezone
 from participants.models import Participation
 
 from .models import LedgerEntry
-from .selectors import FINANCE, MANAGER, finance_programmes
+from .selectors import finance_programmes
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -47,7 +47,7 @@ class AwardForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = finance_programmes(user, MANAGER)
+        self.fields["programme"].queryset = finance_programmes(user, "manage")
         if not self.is_bound:
             self.initial.setdefault("token", uuid.uuid4().hex)
 
@@ -78,7 +78,7 @@ class BatchForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["programmes"].queryset = finance_programmes(user, FINANCE)
+        self.fields["programmes"].queryset = finance_programmes(user, "payouts")
         today = timezone.localdate()
         self.initial.setdefault("period_start", today.replace(day=1).replace(year=today.year - 1))
         self.initial.setdefault("period_end", today)

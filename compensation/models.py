@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q, Sum
 
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from core.restricted import RestrictedQuerySet, Visibility, programmes_with
+from programs.downloads import Download
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 CENT = Decimal("0.01")
@@ -33,24 +35,7 @@ def cents(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def _finance_programmes(user, *roles):
-    from programs.models import ProgrammeRole
-
-    roles = roles or (ProgrammeRole.Role.FINANCE, ProgrammeRole.Role.MANAGER)
-    return ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
-
-
-class LedgerEntryQuerySet(AppendOnlyQuerySet):
-    def visible_to(self, user):
-        """A participant sees their own entries; finance and managers their programmes'."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(
-            Q(participation__user=user) | Q(programme_id__in=_finance_programmes(user))
-        )
-
+class LedgerEntryQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
     def workflow_update(self, **changes) -> int:
         """Move workflow columns forward (services only). Money and provenance stay frozen."""
         allowed = set(LedgerEntry.WORKFLOW_FIELDS)
@@ -156,6 +141,14 @@ class LedgerEntry(AppendOnlyModel):
     paid_at = models.DateField(null=True, blank=True)
 
     objects = LedgerEntryQuerySet.as_manager()
+    # A participant sees their own; finance and managers their programmes' and approve or
+    # reverse them, never their own pay.
+    visibility = Visibility(
+        programme="programme_id",
+        owner="participation__user",
+        staff="money",
+        actions={"approve": "money", "reverse": "money"},
+    )
 
     class Meta:
         verbose_name = "ledger entry"
@@ -193,21 +186,20 @@ class LedgerEntry(AppendOnlyModel):
         return self.state == self.State.ACCRUED and self.approved_by_id is not None
 
 
-class PayoutBatchQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Finance and managers who hold a role in every programme of the batch."""
-        if not user.is_authenticated:
+class PayoutBatchQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """A batch spans programmes: finance and managers who may act in every one of them
+        see it (`"view"`); finance of every one of them builds and settles it (`"payouts"`)."""
+        if user is None or not user.is_authenticated:
             return self.none()
-        if user.is_superuser:
+        group = PayoutBatch.visibility.staff if action == "view" else "payouts"
+        staffed = programmes_with(user, group)
+        if staffed is None:
             return self
         from programs.models import Programme
 
-        others = Programme.objects.exclude(pk__in=_finance_programmes(user))
-        return (
-            self.filter(programmes__in=_finance_programmes(user))
-            .exclude(programmes__in=others)
-            .distinct()
-        )
+        others = Programme.objects.exclude(pk__in=staffed)
+        return self.filter(programmes__in=staffed).exclude(programmes__in=others).distinct()
 
 
 class PayoutBatch(models.Model):
@@ -252,12 +244,30 @@ class PayoutBatch(models.Model):
     paid_at = models.DateField(null=True, blank=True)
 
     objects = PayoutBatchQuerySet.as_manager()
+    visibility = Visibility(programme="programmes", staff="money")
 
     class Meta:
         verbose_name_plural = "payout batches"
 
     def __str__(self):
         return f"Payout batch {self.pk} ({self.currency})"
+
+    FORMATS = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+
+    def download(self, variant) -> Download | None:
+        """The payout file in `variant` ("csv" or "xlsx"), byte-identical on every download."""
+        stored = {"csv": self.csv_file, "xlsx": self.xlsx_file}.get(variant)
+        if not stored:
+            return None
+        return Download(
+            file=stored,
+            filename=f"payout-batch-{self.pk}.{variant}",
+            content_type=self.FORMATS[variant],
+            checksum=self.csv_sha256 if variant == "csv" else self.xlsx_sha256,
+        )
 
     @property
     def period_label(self) -> str:

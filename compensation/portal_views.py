@@ -11,9 +11,9 @@ from .views import _stream_entries
 
 
 def _mine(request):
-    # visible_to also lets finance see their programmes; the statement is only ever one's own.
+    # restrict also lets finance see their programmes; the statement is only ever one's own.
     return (
-        LedgerEntry.objects.visible_to(request.user)
+        LedgerEntry.objects.restrict(request.user)
         .filter(participation__user=request.user)
         .select_related("programme", "participation__user", "terms_version")
     )

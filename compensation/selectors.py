@@ -9,11 +9,9 @@ from django.db.models import Count, Q
 
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
 from core.db import copy_out
-from programs.models import Programme, ProgrammeRole
+from programs.models import Programme
 
 from .models import LedgerEntry, cents, money_sum
-
-FINANCE, MANAGER = ProgrammeRole.Role.FINANCE, ProgrammeRole.Role.MANAGER
 
 
 def totals_by_currency(entries) -> dict[str, Decimal]:
@@ -54,7 +52,7 @@ def confirmed_minutes(user) -> int:
 
 def statement(user) -> dict:
     """A participant's own figures: paid and pending per currency, hours, effective pay."""
-    mine = LedgerEntry.objects.visible_to(user).filter(participation__user=user)
+    mine = LedgerEntry.objects.restrict(user).filter(participation__user=user)
     paid = totals_by_currency(mine.filter(state=LedgerEntry.State.PAID))
     pending = totals_by_currency(mine.filter(state__in=LedgerEntry.PENDING))
     minutes = confirmed_minutes(user)
@@ -74,16 +72,16 @@ def statement(user) -> dict:
     return {"rows": rows, "hours": hours}
 
 
-def finance_programmes(user, *roles):
-    return Programme.objects.with_role(user, *(roles or (FINANCE, MANAGER))).order_by("name")
+def finance_programmes(user, group: str = "money"):
+    """Programmes where `user` may act with `group` ("money", "payouts", "manage")."""
+    return Programme.objects.restrict(user, group).order_by("name")
 
 
 def awaiting_approval(user):
     """Accrued entries this person could approve now (not their own, not their own first step)."""
     return (
-        LedgerEntry.objects.visible_to(user)
+        LedgerEntry.objects.restrict(user, "approve")
         .filter(state=LedgerEntry.State.ACCRUED)
-        .exclude(participation__user=user)
         .exclude(Q(approved_by=user))
     )
 

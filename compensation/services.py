@@ -24,15 +24,15 @@ from django.utils import timezone
 from audit.services import record
 from core import events
 from core.csvsafe import safe_cell
-from core.errors import DomainError, NotAllowed
+from core.errors import DomainError
 from core.services import enqueue_after_commit, notify
 from participants.models import Participation
-from programs.models import Programme, ProgrammeRole, TermsVersion
-from programs.selectors import has_role, terms_in_force_on
+from programs import policy
+from programs.models import Programme, TermsVersion
+from programs.selectors import terms_in_force_on
 
 from .models import CENT, LedgerEntry, PayoutBatch, PayoutLine, cents, money_sum
 
-FINANCE, MANAGER = ProgrammeRole.Role.FINANCE, ProgrammeRole.Role.MANAGER
 MAX_AMOUNT = Decimal("9999999999.99")
 # Batches with more entries than this are built by a background task.
 BACKGROUND_ENTRIES = 500
@@ -329,10 +329,7 @@ def award_create(
     """A prize or grant (or a manual adjustment) decided by a manager of the programme."""
     if kind not in LedgerEntry.MANUAL_KINDS:
         raise DomainError("Only prizes, grants and adjustments are created by hand.", field="kind")
-    if not has_role(actor, participation.programme, MANAGER):
-        raise NotAllowed("Only a manager of the programme can award prizes and grants.")
-    if participation.user_id == actor.pk:
-        raise NotAllowed("You cannot award money to yourself.")
+    policy.require(actor, "award", participation)
     amount = _money(amount)
     if amount <= 0 and kind != LedgerEntry.Kind.ADJUSTMENT:
         raise DomainError("A prize or grant is a positive amount.", field="amount")
@@ -363,7 +360,7 @@ def award_create(
             subject=f"{label} of {amount} {entry.currency} in {participation.programme.name}",
             body=f"{entry.description}\nIt will be paid once finance has approved and exported it.",
             dedupe_key=f"compensation.award:{entry.pk}",
-            url=reverse("statement:home"),
+            url=reverse("compensation:statement"),
             programme=participation.programme,
         )
     return entry
@@ -373,8 +370,7 @@ def award_create(
 def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
     """Correct an entry by a reversal: a new entry of the negated amount pointing at it."""
     entry = LedgerEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
-    if not has_role(actor, entry.programme, FINANCE, MANAGER):
-        raise NotAllowed("Only finance or a manager of the programme can reverse entries.")
+    policy.require(actor, "reverse", entry)
     if entry.kind == LedgerEntry.Kind.REVERSAL:
         raise DomainError("A reversal cannot itself be reversed; record a new entry instead.")
     if LedgerEntry.objects.filter(reverses=entry).exists():
@@ -413,10 +409,7 @@ def entry_approve(*, actor, entry: LedgerEntry) -> LedgerEntry:
     entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     programme = Programme.objects.get(pk=entry.programme_id)
     entry.programme = programme
-    if not has_role(actor, programme, FINANCE, MANAGER):
-        raise NotAllowed("Only finance or a manager of the programme can approve entries.")
-    if entry.participation.user_id == actor.pk:
-        raise NotAllowed("You cannot approve your own pay.")
+    policy.require(actor, "approve", entry)
     if E.APPROVED not in LedgerEntry.TRANSITIONS[entry.state]:
         raise DomainError(f"Entry {entry.pk} is already {entry.get_state_display().lower()}.")
     now = timezone.now()
@@ -470,7 +463,7 @@ def entries_approve(*, actor, entry_ids) -> BulkApproval:
     if len(ids) > MAX_BULK:
         raise DomainError(f"Approve at most {MAX_BULK} entries at once; narrow the filter.")
     out = BulkApproval()
-    entries = {e.pk: e for e in LedgerEntry.objects.visible_to(actor).filter(pk__in=ids)}
+    entries = {e.pk: e for e in LedgerEntry.objects.restrict(actor, "approve").filter(pk__in=ids)}
     for pk in ids:
         entry = entries.get(pk)
         if entry is None:
@@ -503,13 +496,17 @@ def batch_candidates(*, programmes, currency: str, period_start: date, period_en
     )
 
 
+def _require_finance_of(actor, programmes) -> None:
+    """A batch is built and settled by a person who is finance of every one of its programmes."""
+    for programme in programmes:
+        policy.require(actor, "payouts", programme)
+
+
 def _check_batch_request(*, actor, programmes, period_start, period_end):
     programmes = list(programmes)
     if not programmes:
         raise DomainError("Choose at least one programme.", field="programmes")
-    for programme in programmes:
-        if not has_role(actor, programme, FINANCE):
-            raise NotAllowed(f"You are not finance for {programme.name}.")
+    _require_finance_of(actor, programmes)
     if period_start is None or period_end is None or period_start > period_end:
         raise DomainError("The period's start must be on or before its end.", field="period_end")
     return programmes
@@ -716,9 +713,7 @@ def batch_build(*, batch_id: int) -> PayoutBatch:
 def batch_retry(*, actor, batch: PayoutBatch) -> PayoutBatch:
     """Build a failed batch again, in the background."""
     batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
-    for programme in batch.programmes.all():
-        if not has_role(actor, programme, FINANCE):
-            raise NotAllowed(f"You are not finance for {programme.name}.")
+    _require_finance_of(actor, batch.programmes.all())
     if PayoutBatch.Status.BUILDING not in PayoutBatch.TRANSITIONS[batch.status]:
         raise DomainError(f"Batch {batch.pk} is {batch.get_status_display().lower()}, not failed.")
     PayoutBatch.objects.filter(pk=batch.pk).update(status=PayoutBatch.Status.BUILDING, error="")
@@ -779,7 +774,7 @@ def _mark_lines_paid(*, actor, batch: PayoutBatch, paid: dict, how: str) -> Payo
             body=f"{line.entries_count} ledger entries were paid on {paid_on:%Y-%m-%d} "
             f"with reference {reference}.",
             dedupe_key=f"compensation.paid:{line.pk}",
-            url=reverse("statement:home"),
+            url=reverse("compensation:statement"),
             programme=line.participation.programme,
         )
     references = {ref for ref, _ in paid.values()}
@@ -798,9 +793,7 @@ def _mark_lines_paid(*, actor, batch: PayoutBatch, paid: dict, how: str) -> Payo
 
 def _lock_ready_batch(*, actor, batch: PayoutBatch) -> PayoutBatch:
     batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
-    for programme in batch.programmes.all():
-        if not has_role(actor, programme, FINANCE):
-            raise NotAllowed(f"You are not finance for {programme.name}.")
+    _require_finance_of(actor, batch.programmes.all())
     if PayoutBatch.Status.PAID not in PayoutBatch.TRANSITIONS[batch.status]:
         raise DomainError(
             f"Batch {batch.pk} is {batch.get_status_display().lower()}; "

@@ -1,21 +1,26 @@
 from django.urls import path
 
-from . import views
+from . import portal_views, views
 
 app_name = "compensation"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("entries/", views.entries, name="entries"),
-    path("entries/ledger.csv", views.entries_csv, name="entries_csv"),
-    path("entries/approve/", views.entries_approve, name="entries_approve"),
-    path("entries/accrue/", views.accrue_now, name="accrue_now"),
-    path("entries/<int:pk>/", views.entry_detail, name="entry"),
-    path("entries/<int:pk>/approve/", views.entry_approve, name="entry_approve"),
-    path("awards/new/", views.award_new, name="award_new"),
-    path("batches/new/", views.batch_new, name="batch_new"),
-    path("batches/<int:pk>/", views.batch_detail, name="batch"),
-    path("batches/<int:pk>/download.<str:fmt>", views.batch_download, name="batch_download"),
-    path("batches/<int:pk>/paid/", views.batch_paid, name="batch_paid"),
-    path("batches/<int:pk>/reconcile/", views.batch_reconcile, name="batch_reconcile"),
-    path("batches/<int:pk>/retry/", views.batch_retry, name="batch_retry"),
+    path("finance/", views.home, name="home"),
+    path("finance/entries/", views.entries, name="entries"),
+    path("finance/entries/ledger.csv", views.entries_csv, name="entries_csv"),
+    path("finance/entries/approve/", views.entries_approve, name="entries_approve"),
+    path("finance/entries/accrue/", views.accrue_now, name="accrue_now"),
+    path("finance/entries/<int:pk>/", views.entry_detail, name="entry"),
+    path("finance/entries/<int:pk>/approve/", views.entry_approve, name="entry_approve"),
+    path("finance/awards/new/", views.award_new, name="award_new"),
+    path("finance/batches/new/", views.batch_new, name="batch_new"),
+    path("finance/batches/<int:pk>/", views.batch_detail, name="batch"),
+    path(
+        "finance/batches/<int:pk>/download.<str:fmt>", views.batch_download, name="batch_download"
+    ),
+    path("finance/batches/<int:pk>/paid/", views.batch_paid, name="batch_paid"),
+    path("finance/batches/<int:pk>/reconcile/", views.batch_reconcile, name="batch_reconcile"),
+    path("finance/batches/<int:pk>/retry/", views.batch_retry, name="batch_retry"),
+    # Participants: my statement.
+    path("statement/", portal_views.home, name="statement"),
+    path("statement/statement.csv", portal_views.statement_csv, name="statement_csv"),
 ]

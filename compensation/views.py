@@ -1,18 +1,19 @@
 """Finance pages `/finance/`: the ledger, approvals, awards, export batches and reconciliation.
 
-Every object is fetched through its model's `visible_to(user)` (404 for anyone
-else) and every change goes through `compensation.services`.
+Every object is fetched through the policy (`Model.objects.restrict(user)`, 404 for
+anyone else) and every change goes through `compensation.services`.
 """
 
 from django.contrib import messages
 from django.db import connection
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.pagination import keyset_page
-from core.permissions import FINANCE, MANAGER, staff_required
+from programs import downloads, policy
+from programs.policy import FINANCE, MANAGER, staff_required
 
 from . import services
 from .filters import LedgerEntryFilter
@@ -22,7 +23,7 @@ from .selectors import ledger_csv_copy, ledger_csv_rows, totals_by_currency
 
 
 def _entries(request):
-    return LedgerEntry.objects.visible_to(request.user).select_related(
+    return LedgerEntry.objects.restrict(request.user).select_related(
         "programme", "participation__user", "terms_version", "approved_by"
     )
 
@@ -33,7 +34,7 @@ def _form_error(form, exc: DomainError):
 
 @staff_required(FINANCE, MANAGER)
 def home(request):
-    batches = PayoutBatch.objects.visible_to(request.user).select_related("created_by")
+    batches = PayoutBatch.objects.restrict(request.user).select_related("created_by")
     page = keyset_page(batches, request, key="created_at", descending=True, size=25)
     return render(request, "compensation/home.html", {"page": page})
 
@@ -220,9 +221,7 @@ def batch_new(request):
 
 
 def _batch(request, pk) -> PayoutBatch:
-    return get_object_or_404(
-        PayoutBatch.objects.visible_to(request.user).select_related("created_by"), pk=pk
-    )
+    return policy.get_or_404(PayoutBatch.objects.select_related("created_by"), request.user, pk=pk)
 
 
 @staff_required(FINANCE, MANAGER)
@@ -244,21 +243,8 @@ def batch_detail(request, pk, *, mismatches=None, paid_form=None, reconcile_form
 
 @staff_required(FINANCE, MANAGER)
 def batch_download(request, pk, fmt):
-    batch = _batch(request, pk)
-    stored = {"csv": batch.csv_file, "xlsx": batch.xlsx_file}.get(fmt)
-    if not stored:
-        raise Http404("The file is not ready yet.")
-    checksum = batch.csv_sha256 if fmt == "csv" else batch.xlsx_sha256
-    response = FileResponse(
-        stored.open("rb"),
-        as_attachment=True,
-        filename=f"payout-batch-{batch.pk}.{fmt}",
-        content_type="text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["X-Checksum-SHA256"] = checksum
-    return response
+    """The payout file, through the one checked download path."""
+    return downloads.serve(request, pk, model=PayoutBatch, variant=fmt)
 
 
 @staff_required(FINANCE)

@@ -32,7 +32,11 @@ def _digest(code: str) -> str:
 
 def _send_code(request) -> None:
     code = f"{secrets.randbelow(10**6):06d}"
-    request.session[_CODE] = {"hash": _digest(code), "until": time.time() + CODE_SECONDS, "tries": 0}
+    request.session[_CODE] = {
+        "hash": _digest(code),
+        "until": time.time() + CODE_SECONDS,
+        "tries": 0,
+    }
     notify(
         user=request.user,
         subject="Your code to set up two-factor authentication",

@@ -126,11 +126,12 @@ def _user(email, first="", last="", superuser=False):
     return user
 
 
-def _programme(manager, slug, name, product, terms, *, status, summary, rate=None):
+def _programme(admin, manager, slug, name, product, terms, *, status, summary, rate=None):
     programme = Programme.objects.filter(slug=slug).first()
     if programme is None:
         programme = programme_services.programme_create(
-            actor=manager,
+            actor=admin,
+            manager=manager,
             name=name,
             slug=slug,
             product=product,
@@ -179,6 +180,7 @@ def seed():
     ]
 
     criticised = _programme(
+        admin,
         manager,
         "artist-alpha",
         "Artist Alpha (the criticised terms)",
@@ -189,6 +191,7 @@ def seed():
         "by the company, no review deadline, NDA until launch, outputs used for training.",
     )
     fair = _programme(
+        admin,
         manager,
         "fair-beta",
         "Fair Creative Beta",
@@ -200,6 +203,7 @@ def seed():
         rate=Decimal("30.00"),
     )
     redteam = _programme(
+        admin,
         manager,
         "red-team-open-call",
         "Red Team Open Call",

@@ -6,11 +6,9 @@ import django_filters
 from django.utils import timezone
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
-from programs.models import Programme, ProgrammeRole
+from programs.models import Programme
 
 from .models import Severity, Ticket
-
-STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
 
 # Sort options of the queue: each is one key that keyset pagination can seek on.
 TICKET_SORTS = {
@@ -67,7 +65,7 @@ class TicketFilter(django_filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.user = user
         configure_filter(
-            self, "programme", queryset=Programme.objects.with_role(user, *STAFF).order_by("name")
+            self, "programme", queryset=Programme.objects.restrict(user, "review").order_by("name")
         )
         configure_filter(
             self,

@@ -17,13 +17,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-STAFF_ROLES = ("reviewer", "manager")
-
-
-def _staffed_programmes(user, roles=STAFF_ROLES):
-    from programs.models import ProgrammeRole
-
-    return ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
+from core.restricted import RestrictedQuerySet, Visibility
+from programs.downloads import Download
 
 
 class Severity(models.TextChoices):
@@ -35,24 +30,6 @@ class Severity(models.TextChoices):
 
 # Stored beside the severity so the queue can sort (and page by key) by how severe.
 SEVERITY_RANK = {"": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-
-
-class TicketQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The reporter sees their own tickets; reviewers and managers see their programme's."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(Q(reporter=user) | Q(programme_id__in=_staffed_programmes(user)))
-
-    def triageable_by(self, user):
-        """Tickets this person may triage: those of programmes they review or manage."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(programme_id__in=_staffed_programmes(user))
 
 
 class Ticket(models.Model):
@@ -149,7 +126,15 @@ class Ticket(models.Model):
     needs_info_since = models.DateTimeField(null=True, blank=True)
     needs_info_seconds = models.PositiveIntegerField(default=0)
 
-    objects = TicketQuerySet.as_manager()
+    objects = RestrictedQuerySet.as_manager()
+    # The reporter sees their own; reviewers and managers see and triage their programme's
+    # tickets, never their own (triage, status, assignment, duplicates, internal notes).
+    visibility = Visibility(
+        programme="programme_id",
+        owner="reporter",
+        staff="review",
+        actions={"triage": "review", "staff_comment": "review"},
+    )
 
     class Meta:
         indexes = [
@@ -201,19 +186,6 @@ class Ticket(models.Model):
         return f"{hours} h {rest % 3600 // 60} min"
 
 
-class TicketCommentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The reporter sees only comments meant for them; the programme's staff see all."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(
-            Q(ticket__reporter=user, visible_to_reporter=True)
-            | Q(ticket__programme_id__in=_staffed_programmes(user))
-        )
-
-
 class TicketComment(models.Model):
     """A message on a ticket: for the reporter to read, or internal to the programme's staff."""
 
@@ -223,7 +195,15 @@ class TicketComment(models.Model):
     visible_to_reporter = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = TicketCommentQuerySet.as_manager()
+    objects = RestrictedQuerySet.as_manager()
+    # The reporter reads only what is meant for them, even if they also hold a staff role.
+    visibility = Visibility(
+        programme="ticket__programme_id",
+        owner="ticket__reporter",
+        owner_sees=Q(visible_to_reporter=True),
+        staff="review",
+        staff_sees_own=False,
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -232,21 +212,18 @@ class TicketComment(models.Model):
         return f"Comment on #{self.ticket_id} by {self.author}"
 
 
-class TicketAttachmentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(
-            Q(ticket__reporter=user) | Q(ticket__programme_id__in=_staffed_programmes(user))
-        )
-
-
 class TicketAttachment(models.Model):
     """A screenshot, video or log, checked by its bytes and stored under a generated name."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    comment = models.ForeignKey(
+        TicketComment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="attachments",
+        help_text="The comment the file came with (none: filed with the ticket).",
+    )
     file = models.FileField(max_length=200)
     original_name = models.CharField(max_length=200, help_text="Shown only; never used as a path.")
     content_type = models.CharField(max_length=100)
@@ -257,7 +234,15 @@ class TicketAttachment(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = TicketAttachmentQuerySet.as_manager()
+    objects = RestrictedQuerySet.as_manager()
+    # A file on an internal note is as internal as the note.
+    visibility = Visibility(
+        programme="ticket__programme_id",
+        owner="ticket__reporter",
+        owner_sees=Q(comment__isnull=True) | Q(comment__visible_to_reporter=True),
+        staff="review",
+        staff_sees_own=False,
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -267,3 +252,6 @@ class TicketAttachment(models.Model):
 
     def get_absolute_url(self):
         return reverse("feedback:attachment", args=[self.pk])
+
+    def download(self, variant=None) -> Download:
+        return Download(file=self.file, filename=self.original_name, content_type=self.content_type)

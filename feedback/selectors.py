@@ -7,12 +7,10 @@ from `labour.selectors`.
 
 from collections import defaultdict
 
-from programs.models import Programme, ProgrammeRole
+from programs import policy
+from programs.models import Programme
 
 from .models import Ticket, TicketComment
-
-STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
-
 
 # --- Tickets ------------------------------------------------------------------------------
 
@@ -20,7 +18,7 @@ STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
 def my_tickets(user):
     """A reporter's own tickets, newest first (page them by key)."""
     return (
-        Ticket.objects.visible_to(user)
+        Ticket.objects.restrict(user)
         .filter(reporter=user)
         .select_related("programme", "duplicate_of")
     )
@@ -28,40 +26,26 @@ def my_tickets(user):
 
 def triage_queue(user):
     """Tickets of every programme this person reviews or manages."""
-    return Ticket.objects.triageable_by(user).select_related("programme", "reporter", "assignee")
+    return Ticket.objects.restrict(user, "triage").select_related(
+        "programme", "reporter", "assignee"
+    )
 
 
-def ticket_for(user, pk: int) -> Ticket | None:
-    """One ticket, if this person may see it (None otherwise: show 404)."""
-    return (
-        Ticket.objects.visible_to(user)
-        .select_related("programme", "reporter", "assignee", "terms_version", "duplicate_of")
-        .filter(pk=pk)
-        .first()
+def ticket_details():
+    """Tickets with what the ticket page shows (restrict it to the person: the policy)."""
+    return Ticket.objects.select_related(
+        "programme", "reporter", "assignee", "terms_version", "duplicate_of"
     )
 
 
 def comments_for(ticket: Ticket, user):
     """The comments of a ticket this person may read (the reporter: only those meant for them)."""
-    return TicketComment.objects.visible_to(user).filter(ticket=ticket).select_related("author")
+    return TicketComment.objects.restrict(user).filter(ticket=ticket).select_related("author")
 
 
-def is_ticket_staff(user, programme: Programme) -> bool:
-    from programs.selectors import has_role
-
-    return has_role(user, programme, *STAFF)
-
-
-def staff_of(programmes) -> list:
+def assignable_staff(programmes) -> list:
     """Reviewers and managers of these programmes: who a ticket may be assigned to."""
-    from django.contrib.auth import get_user_model
-
-    return list(
-        get_user_model()
-        .objects.filter(programme_roles__programme__in=programmes, programme_roles__role__in=STAFF)
-        .distinct()
-        .order_by("email")
-    )
+    return list(policy.staff_of(programmes, "review").order_by("email"))
 
 
 def accepted_findings(programme: Programme | None = None):

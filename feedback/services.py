@@ -28,8 +28,8 @@ from core.uploads import (
     validate_upload,
 )
 from participants.services import require_can_work
-from programs.models import Programme, ProgrammeRole
-from programs.selectors import has_role
+from programs import policy
+from programs.models import Programme
 
 from .models import SEVERITY_RANK, Ticket, TicketAttachment, TicketComment
 
@@ -37,13 +37,7 @@ User = get_user_model()
 ATTACHMENT_TYPES = IMAGE_TYPES | VIDEO_TYPES
 MAX_ATTACHMENTS = 10
 MAX_BULK = 200
-STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
 UNCHANGED = object()
-
-
-def _require_staff(actor, programme: Programme) -> None:
-    if not has_role(actor, programme, *STAFF):
-        raise NotAllowed(f"Only reviewers and managers of {programme.name} can do this.")
 
 
 def _clean(text: str | None) -> str:
@@ -68,7 +62,9 @@ def _check_uploads(uploads: Sequence) -> list[str]:
     return mimes
 
 
-def _store(*, ticket: Ticket, uploads: Sequence, mimes: list[str], actor, saved: list) -> list:
+def _store(
+    *, ticket: Ticket, uploads: Sequence, mimes: list[str], actor, saved: list, comment=None
+) -> list:
     """Save already-checked files under generated names, appending each name to `saved`."""
     attachments = []
     for upload, mime in zip(uploads, mimes, strict=True):
@@ -80,6 +76,7 @@ def _store(*, ticket: Ticket, uploads: Sequence, mimes: list[str], actor, saved:
         attachments.append(
             TicketAttachment.objects.create(
                 ticket=ticket,
+                comment=comment,
                 file=name,
                 original_name=os.path.basename(upload.name or "file")[:200],
                 content_type=mime,
@@ -185,13 +182,19 @@ def ticket_file(
 
 
 @transaction.atomic
-def ticket_attach(*, actor, ticket: Ticket, uploads: Sequence) -> list[TicketAttachment]:
-    """Add files to a ticket: the reporter (while they may work) or the programme's staff."""
+def ticket_attach(
+    *, actor, ticket: Ticket, uploads: Sequence, comment: TicketComment | None = None
+) -> list[TicketAttachment]:
+    """Add files to a ticket: the reporter (while they may work) or the programme's staff.
+
+    Files that come with a comment are as visible as the comment: an internal note's
+    files are for staff only.
+    """
     ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
     if ticket.reporter_id == actor.pk:
         require_can_work(actor, ticket.programme)
     else:
-        _require_staff(actor, ticket.programme)
+        policy.require(actor, "staff_comment", ticket)
     uploads = list(uploads)
     if not uploads:
         return []
@@ -200,7 +203,9 @@ def ticket_attach(*, actor, ticket: Ticket, uploads: Sequence) -> list[TicketAtt
     mimes = _check_uploads(uploads)
     saved: list[str] = []
     try:
-        stored = _store(ticket=ticket, uploads=uploads, mimes=mimes, actor=actor, saved=saved)
+        stored = _store(
+            ticket=ticket, uploads=uploads, mimes=mimes, actor=actor, saved=saved, comment=comment
+        )
         record(
             action="feedback.ticket.attachment_added",
             obj=ticket,
@@ -303,7 +308,7 @@ def ticket_set_status(
     ticket = (
         Ticket.objects.select_for_update().select_related("programme", "reporter").get(pk=ticket.pk)
     )
-    _require_staff(actor, ticket.programme)
+    policy.require(actor, "triage", ticket)
     now = timezone.now()
     note = _clean(note)
     if status == Ticket.Status.NEEDS_INFO and not note:
@@ -337,8 +342,9 @@ def ticket_set_status(
     return ticket
 
 
-def _check_assignee(assignee, programme: Programme) -> None:
-    if assignee is not None and not has_role(assignee, programme, *STAFF):
+def _check_assignee(assignee, ticket: Ticket) -> None:
+    programme = ticket.programme
+    if assignee is not None and not policy.staff_of(programme, "review").filter(pk=assignee.pk):
         raise DomainError(
             f"{assignee.email} is not a reviewer or manager of {programme.name}.",
             field="assignee",
@@ -349,8 +355,12 @@ def _check_assignee(assignee, programme: Programme) -> None:
 def ticket_assign(*, actor, ticket: Ticket, assignee) -> Ticket:
     """Give a ticket to one of its programme's reviewers or managers (or to nobody)."""
     ticket = Ticket.objects.select_for_update().select_related("programme").get(pk=ticket.pk)
-    _require_staff(actor, ticket.programme)
-    _check_assignee(assignee, ticket.programme)
+    policy.require(actor, "triage", ticket)
+    _check_assignee(assignee, ticket)
+    if assignee is not None and assignee.pk == ticket.reporter_id:
+        raise DomainError(
+            "A ticket is never assigned to the person who reported it.", field="assignee"
+        )
     previous = ticket.assignee_id
     new = assignee.pk if assignee else None
     if previous == new:
@@ -390,7 +400,10 @@ def tickets_bulk_triage(
             field="status",
         )
     tickets = list(
-        Ticket.objects.triageable_by(actor).select_for_update().filter(pk__in=ids).order_by("pk")
+        Ticket.objects.restrict(actor, "triage")
+        .select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
     )
     if len(tickets) != len(ids):
         raise NotAllowed("Some of the selected tickets are not yours to triage; nothing changed.")
@@ -422,12 +435,10 @@ def ticket_comment(
     if not body:
         raise DomainError("Write something first.", field="body")
     is_reporter = ticket.reporter_id == author.pk
-    if is_reporter:
-        visible_to_reporter = True
-    else:
-        _require_staff(author, ticket.programme)
-    if attachments:
-        ticket_attach(actor=author, ticket=ticket, uploads=attachments)
+    if not is_reporter or not visible_to_reporter:
+        # Staff comment on their programme's tickets; nobody writes internal notes on the
+        # ticket they reported, whatever role they also hold.
+        policy.require(author, "staff_comment", ticket)
     now = timezone.now()
     comment = TicketComment.objects.create(
         ticket=ticket,
@@ -436,6 +447,8 @@ def ticket_comment(
         visible_to_reporter=visible_to_reporter,
         created_at=now,
     )
+    if attachments:
+        ticket_attach(actor=author, ticket=ticket, uploads=attachments, comment=comment)
     record(
         action="feedback.ticket.commented",
         obj=ticket,

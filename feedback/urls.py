@@ -1,6 +1,9 @@
 from django.urls import path
 
+from programs import downloads
+
 from . import views
+from .models import TicketAttachment
 
 app_name = "feedback"
 urlpatterns = [
@@ -9,7 +12,12 @@ urlpatterns = [
     path("new/", views.ticket_new, name="new"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/comment/", views.ticket_comment, name="comment"),
-    path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path(
+        "attachments/<int:pk>/",
+        downloads.serve,
+        {"model": TicketAttachment},
+        name="attachment",
+    ),
     # Staff
     path("<int:pk>/status/", views.ticket_status, name="status"),
     path("<int:pk>/assign/", views.ticket_assign, name="assign"),

@@ -1,22 +1,22 @@
 """Pages of tickets: the participant's side and the staff queues.
 
-Every object is fetched through its model's `visible_to(user)` (404 for
+Every object is fetched through the policy (`Ticket.objects.restrict(user)`, 404 for
 anyone else's), and every change goes through `feedback.services`.
 """
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.pagination import keyset_page
-from core.permissions import MANAGER, REVIEWER, staff_required
+from programs import policy
 from programs.models import Programme
+from programs.policy import MANAGER, REVIEWER, staff_required
 
 from . import selectors, services
 from .filters import TicketFilter
@@ -86,16 +86,17 @@ def ticket_new(request):
 
 
 def _detail_context(request, ticket: Ticket, **forms):
-    staff = selectors.is_ticket_staff(request.user, ticket.programme)
+    staff = policy.can(request.user, "triage", ticket)
     context = {
         "ticket": ticket,
         "is_staff": staff,
         "comments": selectors.comments_for(ticket, request.user),
-        "attachments": ticket.attachments.all(),
-        "comment_form": forms.get("comment_form") or CommentForm(staff=staff),
+        "attachments": TicketAttachment.objects.restrict(request.user).filter(ticket=ticket),
+        "comment_form": forms.get("comment_form")
+        or CommentForm(staff=policy.can(request.user, "staff_comment", ticket)),
     }
     if staff:
-        assignable = selectors.staff_of([ticket.programme_id])
+        assignable = selectors.assignable_staff([ticket.programme_id])
         context["status_form"] = forms.get("status_form") or StatusForm(
             initial={"status": ticket.status}
         )
@@ -108,11 +109,8 @@ def _detail_context(request, ticket: Ticket, **forms):
     return context
 
 
-def _visible_ticket(request, pk) -> Ticket:
-    ticket = selectors.ticket_for(request.user, pk)
-    if ticket is None:
-        raise Http404("No such ticket.")
-    return ticket
+def _visible_ticket(request, pk, action: str = "view") -> Ticket:
+    return policy.get_or_404(selectors.ticket_details(), request.user, action, pk=pk)
 
 
 @login_required
@@ -125,8 +123,9 @@ def ticket_detail(request, pk):
 @require_POST
 def ticket_comment(request, pk):
     ticket = _visible_ticket(request, pk)
-    staff = selectors.is_ticket_staff(request.user, ticket.programme)
-    form = CommentForm(request.POST, request.FILES, staff=staff)
+    form = CommentForm(
+        request.POST, request.FILES, staff=policy.can(request.user, "staff_comment", ticket)
+    )
     if form.is_valid():
         try:
             services.ticket_comment(
@@ -150,10 +149,8 @@ def ticket_comment(request, pk):
 
 
 def _staff_ticket(request, pk) -> Ticket:
-    ticket = _visible_ticket(request, pk)
-    if not selectors.is_ticket_staff(request.user, ticket.programme):
-        raise Http404("No such ticket.")
-    return ticket
+    """A ticket this person may triage: of their programmes, never their own."""
+    return _visible_ticket(request, pk, "triage")
 
 
 @login_required
@@ -166,7 +163,7 @@ def ticket_status(request, pk):
         number = form.cleaned_data["duplicate_of"]
         try:
             if number:
-                original = Ticket.objects.visible_to(request.user).filter(pk=number).first()
+                original = Ticket.objects.restrict(request.user).filter(pk=number).first()
                 if original is None:
                     raise DomainError(
                         f"There is no ticket #{number} you can see.", field="duplicate_of"
@@ -196,7 +193,7 @@ def ticket_status(request, pk):
 @require_POST
 def ticket_assign(request, pk):
     ticket = _staff_ticket(request, pk)
-    form = AssignForm(request.POST, staff=selectors.staff_of([ticket.programme_id]))
+    form = AssignForm(request.POST, staff=selectors.assignable_staff([ticket.programme_id]))
     if form.is_valid():
         value = form.cleaned_data["assignee"]
         try:
@@ -218,27 +215,12 @@ def ticket_assign(request, pk):
     )
 
 
-@login_required
-def attachment(request, pk):
-    """Serve an attachment to those who may see its ticket, always as a download."""
-    item = get_object_or_404(TicketAttachment.objects.visible_to(request.user), pk=pk)
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("The file is missing.") from exc
-    response = FileResponse(
-        handle, as_attachment=True, filename=item.original_name, content_type=item.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 # --- Staff: triage ---------------------------------------------------------------------------
 
 
 def _triage_page(request, bulk_form=None, status=200):
-    programmes = Programme.objects.with_role(request.user, REVIEWER, MANAGER)
-    staff = selectors.staff_of(programmes)
+    programmes = Programme.objects.restrict(request.user, "review")
+    staff = selectors.assignable_staff(programmes)
     filterset = TicketFilter(
         request.GET, queryset=selectors.triage_queue(request.user), user=request.user, staff=staff
     )
@@ -264,8 +246,8 @@ def triage(request):
 @staff_required(REVIEWER, MANAGER)
 @require_POST
 def triage_bulk(request):
-    programmes = Programme.objects.with_role(request.user, REVIEWER, MANAGER)
-    form = BulkTriageForm(request.POST, staff=selectors.staff_of(programmes))
+    programmes = Programme.objects.restrict(request.user, "review")
+    form = BulkTriageForm(request.POST, staff=selectors.assignable_staff(programmes))
     back = _back(request, reverse("feedback:triage"))
     if not form.is_valid():
         messages.error(request, "Choose a valid status and assignee.")

@@ -4,8 +4,9 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
 from core.errors import DomainError
-from core.permissions import MANAGER, staff_required
+from programs import policy
 from programs.models import Programme
+from programs.policy import MANAGER, staff_required
 
 from . import webhooks as hooks
 from .forms import WebhookForm
@@ -16,7 +17,7 @@ from .models import WebhookDelivery, WebhookEndpoint
 def webhooks(request, slug):
     """Register endpoints, read every delivery with its attempts, redeliver by hand."""
     # For the managers of this programme only, as every staff page (404 for anyone else).
-    programme = get_object_or_404(Programme.objects.managed_by(request.user), slug=slug)
+    programme = policy.get_or_404(Programme.objects, request.user, "manage", slug=slug)
     form = WebhookForm(request.POST or None)
     if request.method == "POST" and "redeliver" in request.POST:
         delivery = get_object_or_404(

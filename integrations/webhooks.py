@@ -22,6 +22,7 @@ from django.utils import timezone
 from audit.services import record
 from core.errors import DomainError
 from core.services import enqueue_after_commit
+from programs import policy
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -53,6 +54,7 @@ def verify_signature(secret: str, header: str, body: str, *, tolerance: int = 30
 
 @transaction.atomic
 def endpoint_create(*, actor, programme, url: str, events: list[str]) -> WebhookEndpoint:
+    policy.require(actor, "manage", programme)
     unknown = set(events) - set(WebhookEndpoint.Event.values)
     if not events or unknown:
         raise DomainError("Choose one or more known events.", field="events")
@@ -174,7 +176,10 @@ def deliver(delivery_id: int) -> str:
 @transaction.atomic
 def redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send again by hand, whatever happened before; the attempts log keeps every try."""
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery = (
+        WebhookDelivery.objects.select_for_update().select_related("endpoint").get(pk=delivery.pk)
+    )
+    policy.require(actor, "manage", delivery.endpoint.programme)
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.next_attempt_at = None
     delivery.save(update_fields=["status", "next_attempt_at"])

@@ -4,11 +4,9 @@ import django_filters
 from django import forms
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
-from programs.models import Programme, ProgrammeRole
+from programs.models import Programme
 
 from .models import TimeEntry
-
-STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
 
 
 class TimeEntryFilter(django_filters.FilterSet):
@@ -35,5 +33,5 @@ class TimeEntryFilter(django_filters.FilterSet):
             data.setdefault("status", TimeEntry.Status.LOGGED)
         super().__init__(data, *args, **kwargs)
         configure_filter(
-            self, "programme", queryset=Programme.objects.with_role(user, *STAFF).order_by("name")
+            self, "programme", queryset=Programme.objects.restrict(user, "review").order_by("name")
         )

@@ -12,32 +12,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-STAFF_ROLES = ("reviewer", "manager")
+from core.restricted import RestrictedQuerySet, Visibility
 
 
-def _staffed_programmes(user, roles=STAFF_ROLES):
-    from programs.models import ProgrammeRole
-
-    return ProgrammeRole.objects.filter(user=user, role__in=roles).values("programme_id")
-
-
-class TimeEntryQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Own entries for a participant; their programme's for reviewers, managers, finance."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        staffed = _staffed_programmes(user, roles=(*STAFF_ROLES, "finance"))
-        return self.filter(Q(user=user) | Q(programme_id__in=staffed))
-
-    def reviewable_by(self, user):
-        """Entries this person may confirm or dispute (never their own)."""
-        if not user.is_authenticated:
-            return self.none()
-        qs = self if user.is_superuser else self.filter(programme_id__in=_staffed_programmes(user))
-        return qs.exclude(user=user)
-
+class TimeEntryQuerySet(RestrictedQuerySet):
     def confirmed(self):
         return self.filter(status=TimeEntry.Status.CONFIRMED)
 
@@ -110,6 +88,11 @@ class TimeEntry(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = TimeEntryQuerySet.as_manager()
+    # Own entries for a participant; every entry of their programmes for all staff (finance
+    # pays from them); reviewers and managers confirm or dispute, never their own.
+    visibility = Visibility(
+        programme="programme_id", owner="user", staff="staff", actions={"confirm": "review"}
+    )
 
     class Meta:
         # The table kept its name when the model moved here from `feedback`.

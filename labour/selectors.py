@@ -108,7 +108,7 @@ def hours_summary(user, week: date) -> HoursSummary:
     span_start = week_start(month_start)
     span_end = max(next_month - timedelta(days=1), week + timedelta(days=6))
     entries = list(
-        TimeEntry.objects.visible_to(user)
+        TimeEntry.objects.restrict(user)
         .filter(user=user, date__gte=span_start, date__lte=span_end)
         .select_related("programme", "ticket")
         .order_by("-date", "-id")
@@ -156,7 +156,7 @@ def weekly_totals(user, week: date) -> list[dict]:
     """
     week = week_start(week)
     rows = list(
-        TimeEntry.objects.reviewable_by(user)
+        TimeEntry.objects.restrict(user, "confirm")
         .filter(date__gte=week, date__lte=week + timedelta(days=6))
         .values("programme_id", "programme__name", "user__email")
         .annotate(
@@ -177,7 +177,7 @@ def weekly_totals(user, week: date) -> list[dict]:
 
 def hours_queue(user):
     """Entries this person may confirm or dispute, with what the page shows."""
-    return TimeEntry.objects.reviewable_by(user).select_related("programme", "user", "ticket")
+    return TimeEntry.objects.restrict(user, "confirm").select_related("programme", "user", "ticket")
 
 
 def transparency_section(programme: Programme) -> dict:

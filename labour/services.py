@@ -21,19 +21,13 @@ from core.errors import DomainError, NotAllowed
 from core.services import notify
 from feedback.models import Ticket
 from participants.services import require_can_work
-from programs.models import Programme, ProgrammeRole
-from programs.selectors import has_role
+from programs import policy
+from programs.models import Programme
 
 from .models import TimeEntry
 
 User = get_user_model()
 MAX_BULK = 200
-STAFF = (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.MANAGER)
-
-
-def _require_staff(actor, programme: Programme) -> None:
-    if not has_role(actor, programme, *STAFF):
-        raise NotAllowed(f"Only reviewers and managers of {programme.name} can do this.")
 
 
 def _clean(text: str | None) -> str:
@@ -78,7 +72,7 @@ def _check_output_link(*, user, programme: Programme, output) -> None:
 def _check_ticket_link(*, user, programme: Programme, ticket: Ticket | None) -> None:
     if ticket is None:
         return
-    if ticket.reporter_id != user.pk and not has_role(user, programme, *STAFF):
+    if ticket.reporter_id != user.pk and not policy.has_role(user, programme, "review"):
         raise DomainError("You can only link your own tickets.", field="ticket")
     if ticket.programme_id != programme.pk:
         raise DomainError("The linked ticket belongs to another programme.", field="ticket")
@@ -182,9 +176,7 @@ def time_entry_update(
 
 
 def _review(*, actor, entry: TimeEntry, status: str, reason: str) -> TimeEntry:
-    if entry.user_id == actor.pk:
-        raise NotAllowed("Nobody confirms or disputes their own hours.")
-    _require_staff(actor, entry.programme)
+    policy.require(actor, "confirm", entry)
     if status not in TimeEntry.TRANSITIONS[entry.status]:
         raise DomainError(
             f"The entry of {entry.user.email} on {entry.date:%d %b} is "
@@ -258,7 +250,7 @@ def time_entries_bulk_review(
     if not confirm and not reason:
         raise DomainError("A dispute needs a reason the participants will read.", field="reason")
     entries = list(
-        TimeEntry.objects.reviewable_by(actor)
+        TimeEntry.objects.restrict(actor, "confirm")
         .select_for_update()
         .select_related("programme", "user")
         .filter(pk__in=ids)

@@ -1,6 +1,6 @@
 """Pages of the labour log: the participant's hours and the staff's hours queue.
 
-Every entry is fetched through `TimeEntry.objects.visible_to(user)` (404 for
+Every entry is fetched through `TimeEntry.objects.restrict(user)` (404 for
 anyone else's), and every change goes through `labour.services`.
 """
 
@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.pagination import keyset_page
-from core.permissions import MANAGER, REVIEWER, staff_required
 from feedback.models import Ticket
+from programs.policy import MANAGER, REVIEWER, staff_required
 
 from . import selectors, services
 from .filters import TimeEntryFilter
@@ -49,7 +49,7 @@ def _week_param(request) -> date:
 def _linked_ticket(request, number):
     if not number:
         return None
-    ticket = Ticket.objects.visible_to(request.user).filter(pk=number).first()
+    ticket = Ticket.objects.restrict(request.user).filter(pk=number).first()
     if ticket is None:
         raise DomainError(f"There is no ticket #{number} of yours.", field="ticket")
     return ticket
@@ -88,7 +88,7 @@ def mine(request):
 @login_required
 def edit(request, pk):
     entry = get_object_or_404(
-        TimeEntry.objects.visible_to(request.user).select_related("programme", "ticket"),
+        TimeEntry.objects.restrict(request.user).select_related("programme", "ticket"),
         pk=pk,
         user=request.user,
     )

@@ -8,23 +8,11 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
+from core.restricted import RestrictedQuerySet, Visibility
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-class ParticipationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """A participant sees their own; a programme's staff see all of that programme."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        from programs.models import ProgrammeRole
-
-        staffed = ProgrammeRole.objects.filter(user=user).values("programme_id")
-        return self.filter(Q(user=user) | Q(programme_id__in=staffed))
 
 
 class Participation(models.Model):
@@ -68,7 +56,15 @@ class Participation(models.Model):
         max_length=100, blank=True, help_text="The payee reference finance pays to."
     )
 
-    objects = ParticipationQuerySet.as_manager()
+    objects = RestrictedQuerySet.as_manager()
+    # A participant sees their own; a programme's staff see all of it; managers pause,
+    # resume and remove participants and award them prizes and grants (never themselves).
+    visibility = Visibility(
+        programme="programme_id",
+        owner="user",
+        staff="staff",
+        actions={"manage": "manage", "award": "manage"},
+    )
 
     class Meta:
         constraints = [
@@ -80,18 +76,13 @@ class Participation(models.Model):
         return f"{self.user} in {self.programme}"
 
 
-class InvitationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        from programs.models import ProgrammeRole
-
-        managed = ProgrammeRole.objects.filter(user=user, role=ProgrammeRole.Role.MANAGER).values(
-            "programme_id"
-        )
-        return self.filter(Q(email__iexact=user.email) | Q(programme_id__in=managed))
+class InvitationQuerySet(RestrictedQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The invitee sees invitations to their address; managers their programmes'."""
+        qs = super().restrict(user, action)
+        if action == "view" and user is not None and user.is_authenticated:
+            return qs | self.filter(email__iexact=user.email)
+        return qs
 
 
 class Invitation(models.Model):
@@ -118,6 +109,7 @@ class Invitation(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
+    visibility = Visibility(programme="programme_id", staff="manage", actions={"manage": "manage"})
 
     class Meta:
         indexes = [models.Index(fields=["programme", "status"])]
@@ -132,20 +124,6 @@ class Invitation(models.Model):
 
     def is_expired(self, at) -> bool:
         return self.expires_at <= at
-
-
-class ApplicationQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        from programs.models import ProgrammeRole
-
-        managed = ProgrammeRole.objects.filter(user=user, role=ProgrammeRole.Role.MANAGER).values(
-            "programme_id"
-        )
-        return self.filter(Q(user=user) | Q(programme_id__in=managed))
 
 
 class Application(models.Model):
@@ -172,7 +150,11 @@ class Application(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ApplicationQuerySet.as_manager()
+    objects = RestrictedQuerySet.as_manager()
+    # The applicant sees their own; managers decide, never on their own application.
+    visibility = Visibility(
+        programme="programme_id", owner="user", staff="manage", actions={"manage": "manage"}
+    )
 
     class Meta:
         constraints = [
@@ -187,18 +169,8 @@ class Application(models.Model):
         return f"Application of {self.user} to {self.programme}"
 
 
-class ConsentQuerySet(AppendOnlyQuerySet):
+class ConsentQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
     """Consents are written once: `.update()` and `.delete()` refuse, as the model does."""
-
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        from programs.models import ProgrammeRole
-
-        staffed = ProgrammeRole.objects.filter(user=user).values("programme_id")
-        return self.filter(Q(participation__user=user) | Q(participation__programme_id__in=staffed))
 
 
 class Consent(AppendOnlyModel):
@@ -215,6 +187,9 @@ class Consent(AppendOnlyModel):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
 
     objects = ConsentQuerySet.as_manager()
+    visibility = Visibility(
+        programme="participation__programme_id", owner="participation__user", staff="staff"
+    )
 
     class Meta:
         constraints = [
@@ -256,6 +231,16 @@ class AccessPause(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     previous_programme_status = models.CharField(max_length=10, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    # The paused participant sees their pause; a programme's staff see its pauses; managers
+    # start and end them (a manager who also participates does not end their own).
+    visibility = Visibility(
+        programme="programme_id",
+        owner="participation__user",
+        staff="staff",
+        actions={"manage": "manage"},
+    )
 
     class Meta:
         # The table kept its name when the model moved here from `programs`.

@@ -20,6 +20,7 @@ from django.utils import timezone
 from audit.services import record
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from programs import policy
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms, required_terms, upcoming_terms
 
@@ -233,6 +234,7 @@ def invitations_create(
     *, actor, programme: Programme, emails: list[str], days_valid: int = INVITATION_DAYS
 ) -> list[Invitation]:
     """Invite people by email. Addresses already in the programme or already invited are skipped."""
+    policy.require(actor, "manage", programme)
     if not emails:
         raise DomainError("Give at least one email address.", field="emails")
     if len(emails) > MAX_INVITES_AT_ONCE:
@@ -355,6 +357,7 @@ def invitation_decline(*, token: str, reason: str = "", user=None) -> Invitation
 @transaction.atomic
 def invitation_revoke(*, actor, invitation: Invitation) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    policy.require(actor, "manage", invitation)
     if invitation.status != Invitation.Status.PENDING:
         raise DomainError("Only a pending invitation can be revoked.")
     invitation.status = Invitation.Status.REVOKED
@@ -434,6 +437,7 @@ def application_decide(
     *, actor, application: Application, accept: bool, reason: str
 ) -> Application:
     application = Application.objects.select_for_update().get(pk=application.pk)
+    policy.require(actor, "manage", application)
     if application.status != Application.Status.PENDING:
         raise DomainError("This application was already decided.")
     reason = reason.strip()
@@ -539,6 +543,7 @@ def participation_withdraw(
 @transaction.atomic
 def participation_remove(*, actor, participation: Participation, reason: str) -> Participation:
     participation = Participation.objects.select_for_update().get(pk=participation.pk)
+    policy.require(actor, "manage", participation)
     if not reason.strip():
         raise DomainError("Removing a participant needs a reason they will read.", field="reason")
     return _set_status(
@@ -593,6 +598,12 @@ def pause_start(
     expected_end=None,
 ) -> AccessPause:
     """Pause new work for the whole programme or one participant, with a reason they read."""
+    if participation is not None:
+        if participation.programme_id != programme.pk:
+            raise DomainError("That participant is in another programme.", field="participation")
+        policy.require(actor, "manage", participation)
+    else:
+        policy.require(actor, "manage", programme)
     reason = reason.strip()
     if not reason:
         raise DomainError("A pause needs a reason the participants will read.", field="reason")
@@ -663,6 +674,7 @@ def pause_start(
 @transaction.atomic
 def pause_end(*, actor, pause: AccessPause) -> AccessPause:
     pause = AccessPause.objects.select_for_update().get(pk=pause.pk)
+    policy.require(actor, "manage", pause)
     if pause.ended_at is not None:
         raise DomainError("This pause has already ended.")
     pause.ended_at = timezone.now()

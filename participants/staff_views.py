@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.pagination import keyset_page
-from core.permissions import MANAGER, staff_required
+from programs import policy
 from programs.models import Programme
+from programs.policy import MANAGER, staff_required
 from programs.selectors import required_terms
 
 from . import services
@@ -23,7 +24,7 @@ from .selectors import active_programme_pause
 
 
 def _managed(request, slug) -> Programme:
-    return get_object_or_404(Programme.objects.managed_by(request.user), slug=slug)
+    return policy.get_or_404(Programme.objects, request.user, "manage", slug=slug)
 
 
 def _apply_domain_error(form, exc: DomainError):
@@ -38,7 +39,7 @@ def participants(request, slug):
     programme = _managed(request, slug)
     needed = required_terms(programme)
     qs = (
-        Participation.objects.visible_to(request.user)
+        Participation.objects.restrict(request.user)
         .filter(programme=programme)
         .select_related("user")
     )
@@ -66,7 +67,7 @@ def participants(request, slug):
 def participant_action(request, slug, pk):
     programme = _managed(request, slug)
     participation = get_object_or_404(
-        Participation.objects.visible_to(request.user), programme=programme, pk=pk
+        Participation.objects.restrict(request.user), programme=programme, pk=pk
     )
     reason = request.POST.get("reason", "")
     action = request.POST.get("action")
@@ -127,7 +128,7 @@ def invitations(request, slug):
                 note = f" {skipped} already invited or in the programme." if skipped else ""
                 messages.success(request, f"{len(created)} invitation(s) sent.{note}")
                 return redirect("participants:staff_invitations", slug=slug)
-    qs = Invitation.objects.visible_to(request.user).filter(programme=programme)
+    qs = Invitation.objects.restrict(request.user).filter(programme=programme)
     page = keyset_page(qs, request, key="created_at", descending=True, size=50)
     return render(
         request,
@@ -142,7 +143,7 @@ def invitations(request, slug):
 def invitation_revoke(request, slug, pk):
     programme = _managed(request, slug)
     invitation = get_object_or_404(
-        Invitation.objects.visible_to(request.user), programme=programme, pk=pk
+        Invitation.objects.restrict(request.user), programme=programme, pk=pk
     )
     try:
         services.invitation_revoke(actor=request.user, invitation=invitation)
@@ -156,7 +157,7 @@ def invitation_revoke(request, slug, pk):
 def applications(request, slug):
     programme = _managed(request, slug)
     qs = (
-        Application.objects.visible_to(request.user)
+        Application.objects.restrict(request.user)
         .filter(programme=programme)
         .select_related("user")
     )
@@ -173,7 +174,7 @@ def applications(request, slug):
 def application_decide(request, slug, pk):
     programme = _managed(request, slug)
     application = get_object_or_404(
-        Application.objects.visible_to(request.user), programme=programme, pk=pk
+        Application.objects.restrict(request.user), programme=programme, pk=pk
     )
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""

@@ -19,7 +19,7 @@ from .models import Consent, Participation
 
 def _my_participation(request, slug) -> Participation:
     return get_object_or_404(
-        Participation.objects.visible_to(request.user).select_related("programme"),
+        Participation.objects.restrict(request.user).select_related("programme"),
         user=request.user,
         programme__slug=slug,
     )
@@ -29,7 +29,7 @@ def _my_participation(request, slug) -> Participation:
 def programme(request, slug):
     participation = _my_participation(request, slug)
     consents = (
-        Consent.objects.visible_to(request.user)
+        Consent.objects.restrict(request.user)
         .filter(participation=participation)
         .select_related("terms_version")
         .order_by("-accepted_at")
@@ -143,7 +143,7 @@ def invitation(request, token):
 
 @login_required
 def apply(request, slug):
-    programme = get_object_or_404(Programme.objects.visible_to(request.user), slug=slug)
+    programme = get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

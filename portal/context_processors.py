@@ -1,18 +1,18 @@
-from core.permissions import my_roles
+from programs import policy
 
 
 def navigation(request):
-    """Which surfaces the signed-in person's roles open, for the navigation bar."""
+    """Which surfaces the signed-in person's roles open, for the navigation bar (the policy's
+    answer, so it matches what the pages let them do)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": {"signed_in": False}}
-    roles = my_roles(request)
     return {
         "nav": {
             "signed_in": True,
-            "review": user.is_superuser or bool(roles & {"reviewer", "manager"}),
-            "finance": user.is_superuser or bool(roles & {"finance", "manager"}),
-            "staff": user.is_superuser or "manager" in roles,
-            "admin": user.is_superuser,
+            "review": policy.any_role(user, "review"),
+            "finance": policy.any_role(user, "money"),
+            "staff": policy.any_role(user, "manage"),
+            "admin": user.is_superuser and not policy.needs_two_factor(user),
         }
     }

@@ -13,7 +13,7 @@ from participants.models import Application, Invitation, Participation
 def home(request):
     user = request.user
     participations = list(
-        Participation.objects.visible_to(user).filter(user=user).select_related("programme")
+        Participation.objects.restrict(user).filter(user=user).select_related("programme")
     )
     rows = list(
         zip(participations, participant_services.access_checks(user, participations), strict=True)
@@ -21,9 +21,7 @@ def home(request):
     invitations = Invitation.objects.filter(
         email__iexact=user.email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
     ).select_related("programme")
-    applications = (
-        Application.objects.visible_to(user).filter(user=user).select_related("programme")
-    )
+    applications = Application.objects.restrict(user).filter(user=user).select_related("programme")
     return render(
         request,
         "portal/home.html",

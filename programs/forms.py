@@ -87,5 +87,3 @@ class StatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=[c for c in Programme.Status.choices if c[0] != Programme.Status.PAUSED]
     )
-
-

@@ -12,8 +12,7 @@ same policy (`api.auth`).
 
 from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect, render
 
 from . import policy
 
@@ -55,4 +54,4 @@ class StaffMFAMiddleware:
         if request.method == "GET":
             messages.warning(request, error.message)
             return redirect("mfa_activate_totp")
-        return TemplateResponse(request, "403.html", {"reason": error.message}, status=403)
+        return render(request, "403.html", {"reason": error.message}, status=403)

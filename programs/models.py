@@ -116,7 +116,7 @@ class ProgrammeRole(models.Model):
         return f"{self.user} — {self.get_role_display()} of {self.programme}"
 
 
-class TermsVersionQuerySet(models.QuerySet):
+class TermsVersionQuerySet(RestrictedQuerySet):
     def published(self):
         return self.filter(status=TermsVersion.Status.PUBLISHED)
 
@@ -249,6 +249,8 @@ class TermsVersion(models.Model):
     content_hash = models.CharField(max_length=64, blank=True)
 
     objects = TermsVersionQuerySet.as_manager()
+    # Managers draft and publish; what anyone reads is the published versions (`published()`).
+    visibility = Visibility(programme="programme_id", staff="manage", actions={"manage": "manage"})
 
     # Every field that is part of the deal; the content hash covers exactly these.
     TERMS_FIELDS = (

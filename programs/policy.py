@@ -50,8 +50,11 @@ GROUPS = {"staff": STAFF, "review": REVIEW, "money": MONEY, "payouts": PAYOUTS, 
 
 
 def _group(wanted) -> frozenset[str]:
-    """A group's roles, from its name (`"review"`) or from the roles themselves."""
-    return GROUPS[wanted] if isinstance(wanted, str) else frozenset(wanted)
+    """A group's roles, from its name (`"review"`), one role (`"manager"`) or several."""
+    if isinstance(wanted, str):
+        return GROUPS.get(wanted) or frozenset({wanted})
+    return frozenset(wanted)
+
 
 __all__ = [
     "FINANCE",
@@ -109,6 +112,14 @@ def held_roles(user) -> dict[int, frozenset[str]]:
     return cached
 
 
+def forget(*users) -> None:
+    """Drop what was read of these people's roles (after a role is granted or revoked)."""
+    for user in users:
+        for name in ("_tt_held_roles", "_tt_two_factor"):
+            if user is not None and hasattr(user, name):
+                delattr(user, name)
+
+
 def has_two_factor(user) -> bool:
     cached = getattr(user, "_tt_two_factor", None)
     if cached is None:
@@ -158,17 +169,20 @@ def has_role(user, programme, wanted) -> bool:
     return bool(roles(user).get(programme_id, frozenset()) & _group(wanted))
 
 
-def staff_of(programme, wanted):
-    """The active people holding one of `wanted` in `programme` (to notify or assign)."""
+def staff_of(programmes, wanted):
+    """The active people holding a role of `wanted` in a programme (or any of several):
+    who to notify, who a ticket may be assigned to."""
     from django.contrib.auth import get_user_model
+    from django.db.models import Model
 
+    where = (
+        {"programme_roles__programme": programmes}
+        if isinstance(programmes, Model)
+        else {"programme_roles__programme__in": programmes}
+    )
     return (
         get_user_model()
-        .objects.filter(
-            programme_roles__programme=programme,
-            programme_roles__role__in=_group(wanted),
-            is_active=True,
-        )
+        .objects.filter(**where, programme_roles__role__in=_group(wanted), is_active=True)
         .distinct()
         .order_by("pk")
     )
@@ -184,26 +198,35 @@ def any_role(user, wanted) -> bool:
 
 # What a person is told when the role is missing, and when the record is their own.
 REFUSALS = {
-    "manage": "Only the programme's managers can do this.",
-    "triage": "Only the programme's reviewers and managers can triage tickets.",
-    "comment_internal": "Only the programme's reviewers and managers can write internal notes.",
-    "review": "Only the programme's reviewers and managers can review this.",
-    "confirm": "Only the programme's reviewers and managers can confirm or dispute hours.",
-    "approve": "Only finance or a manager of the programme can approve pay.",
-    "reverse": "Only finance or a manager of the programme can reverse pay.",
-    "award": "Only a manager of the programme can award prizes and grants.",
-    "payouts": "Only the programme's finance staff can do this.",
+    "manage": "Only the managers of {programme} can do this.",
+    "triage": "Only the reviewers and managers of {programme} can triage its tickets.",
+    "staff_comment": "Only the reviewers and managers of {programme} can comment as staff.",
+    "review": "Only the reviewers and managers of {programme} can review its outputs.",
+    "confirm": "Only the reviewers and managers of {programme} can confirm or dispute hours.",
+    "approve": "Only finance or a manager of {programme} can approve its pay.",
+    "reverse": "Only finance or a manager of {programme} can reverse its pay.",
+    "award": "Only a manager of {programme} can award prizes and grants.",
+    "payouts": "You are not finance for {programme}.",
 }
 OWN_RECORD = {
     "triage": "Nobody triages their own tickets.",
-    "comment_internal": "Nobody writes internal notes on their own tickets.",
+    "staff_comment": "Nobody writes internal notes on their own tickets.",
     "review": "You cannot review your own output.",
     "confirm": "Nobody confirms or disputes their own hours.",
     "approve": "You cannot approve your own pay.",
     "reverse": "You cannot reverse your own pay.",
     "award": "You cannot award money to yourself.",
-    "manage": "Nobody manages their own participation as staff.",
+    "manage": "Nobody acts as staff on their own participation or application.",
 }
+
+
+def _refusal(action: str, programme_id) -> str:
+    from .models import Programme
+
+    name = Programme.objects.filter(pk=programme_id).values_list("name", flat=True).first()
+    return REFUSALS.get(action, "You may not do this in {programme}.").format(
+        programme=name or "this programme"
+    )
 
 
 def _resolve(obj, lookup: str):
@@ -211,6 +234,8 @@ def _resolve(obj, lookup: str):
     *path, last = lookup.split("__")
     for name in path:
         obj = getattr(obj, name)
+        if obj is None:  # a programme-wide pause has no participant
+            return None
     return getattr(obj, last if last == "id" or last.endswith("_id") else f"{last}_id")
 
 
@@ -221,15 +246,15 @@ def _check(user, action: str, obj) -> str | None:
         wanted = _group(spec.actions[action])
     except KeyError:
         raise ValueError(f"{type(obj).__name__} has no action {action!r}") from None
-    if user is None or not user.is_authenticated:
-        return REFUSALS.get(action, "You may not do this.")
     programme_id = _resolve(obj, spec.programme)
+    if user is None or not user.is_authenticated:
+        return _refusal(action, programme_id)
     if not has_role(user, programme_id, wanted):
         if needs_two_factor(user) and (
             user.is_superuser or held_roles(user).get(programme_id, frozenset()) & wanted
         ):
             raise StaffMFARequired()
-        return REFUSALS.get(action, "You may not do this.")
+        return _refusal(action, programme_id)
     if spec.owner and _resolve(obj, spec.owner) == user.pk:
         return OWN_RECORD.get(action, "Nobody acts as staff on their own records.")
     return None

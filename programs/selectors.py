@@ -1,10 +1,8 @@
 """Reads about programmes and terms that several pages, the API and services share."""
 
-from collections import defaultdict
-
 from django.utils import timezone
 
-from .models import Programme, ProgrammeRole, TermsVersion
+from .models import Programme, TermsVersion
 
 
 def current_terms(programme: Programme, at=None) -> TermsVersion | None:
@@ -44,23 +42,3 @@ def terms_in_force_on(programme: Programme, day) -> TermsVersion | None:
 
     end = timezone.make_aware(datetime.combine(day, time.max))
     return current_terms(programme, end)
-
-
-def roles_by_programme(user) -> dict[int, set[str]]:
-    """{programme id: {role, …}} for a signed-in person's staff roles."""
-    if not user.is_authenticated:
-        return {}
-    out: dict[int, set[str]] = defaultdict(set)
-    for programme_id, role in ProgrammeRole.objects.filter(user=user).values_list(
-        "programme_id", "role"
-    ):
-        out[programme_id].add(role)
-    return dict(out)
-
-
-def has_role(user, programme, *roles) -> bool:
-    if not user.is_authenticated:
-        return False
-    if user.is_superuser:
-        return True
-    return ProgrammeRole.objects.filter(user=user, programme=programme, role__in=roles).exists()

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from audit.services import record
 from core import events
-from core.errors import DomainError
+from core.errors import DomainError, NotAllowed
 
+from . import policy
 from .models import Programme, ProgrammeRole, TermsVersion
 from .selectors import current_terms
 
@@ -26,12 +27,23 @@ PROGRAMME_FIELDS = (
 
 
 @transaction.atomic
-def programme_create(*, actor, name: str, slug: str, product: str, **fields) -> Programme:
-    """Create a draft programme; its creator becomes its first manager."""
+def programme_create(
+    *, actor, name: str, slug: str, product: str, manager=None, **fields
+) -> Programme:
+    """Create a draft programme; `manager` (by default its creator) becomes its first manager.
+
+    Managers create programmes; the very first one is created by an administrator
+    (a superuser), who names its first manager.
+    """
+    if not policy.any_role(actor, "manage"):
+        raise NotAllowed("Only managers (or an administrator) can create programmes.")
     if Programme.objects.filter(slug=slug).exists():
         raise DomainError(f"The address “{slug}” is taken; choose another.", field="slug")
     programme = Programme.objects.create(name=name, slug=slug, product=product, **fields)
-    ProgrammeRole.objects.create(programme=programme, user=actor, role=ProgrammeRole.Role.MANAGER)
+    ProgrammeRole.objects.create(
+        programme=programme, user=manager or actor, role=ProgrammeRole.Role.MANAGER
+    )
+    policy.forget(manager or actor)
     record(
         action="programs.programme.created",
         obj=programme,
@@ -45,6 +57,7 @@ def programme_create(*, actor, name: str, slug: str, product: str, **fields) -> 
 @transaction.atomic
 def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    policy.require(actor, "manage", programme)
     changed = {}
     for name, value in changes.items():
         if name not in PROGRAMME_FIELDS:
@@ -81,6 +94,7 @@ STATUS_TRANSITIONS = {
 def programme_set_status(*, actor, programme: Programme, status: str) -> Programme:
     """Open, run or close a programme. Pausing and resuming go through access pauses."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    policy.require(actor, "manage", programme)
     old = programme.status
     if status == old:
         return programme
@@ -110,9 +124,13 @@ def programme_set_status(*, actor, programme: Programme, status: str) -> Program
 
 @transaction.atomic
 def role_grant(*, actor, programme: Programme, user, role: str) -> ProgrammeRole:
+    policy.require(actor, "manage", programme)
+    if role not in ProgrammeRole.Role.values:
+        raise DomainError("Choose manager, reviewer or finance.", field="role")
     granted, created = ProgrammeRole.objects.get_or_create(
         programme=programme, user=user, role=role
     )
+    policy.forget(user)
     if created:
         record(
             action="programs.role.granted",
@@ -127,6 +145,7 @@ def role_grant(*, actor, programme: Programme, user, role: str) -> ProgrammeRole
 
 @transaction.atomic
 def role_revoke(*, actor, role: ProgrammeRole) -> None:
+    policy.require(actor, "manage", role.programme)
     if role.role == ProgrammeRole.Role.MANAGER:
         others = ProgrammeRole.objects.filter(
             programme=role.programme, role=ProgrammeRole.Role.MANAGER
@@ -142,6 +161,7 @@ def role_revoke(*, actor, role: ProgrammeRole) -> None:
         data={"role": role.role},
     )
     role.delete()
+    policy.forget(role.user)
 
 
 # --- Terms --------------------------------------------------------------------------------
@@ -199,6 +219,7 @@ def validate_terms(terms: TermsVersion) -> None:
 def terms_draft_create(*, actor, programme: Programme) -> TermsVersion:
     """Start a new draft, copied from the newest version so managers edit what changes."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    policy.require(actor, "manage", programme)
     if TermsVersion.objects.filter(programme=programme, status=TermsVersion.Status.DRAFT).exists():
         raise DomainError("This programme already has a draft; edit that one.")
     latest = TermsVersion.objects.filter(programme=programme).order_by("-number").first()
@@ -226,6 +247,7 @@ def terms_draft_create(*, actor, programme: Programme) -> TermsVersion:
 @transaction.atomic
 def terms_draft_update(*, actor, terms: TermsVersion, **values) -> TermsVersion:
     terms = TermsVersion.objects.select_for_update().get(pk=terms.pk)
+    policy.require(actor, "manage", terms)
     if terms.is_published:
         raise DomainError(
             f"Version {terms.number} is published and can never change; draft a new version.",
@@ -250,6 +272,7 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
     must accept it before further work; a non-material change takes effect at once.
     """
     terms = TermsVersion.objects.select_for_update().select_related("programme").get(pk=terms.pk)
+    policy.require(actor, "manage", terms)
     if terms.is_published:
         raise DomainError(f"Version {terms.number} is already published.", code="published")
     validate_terms(terms)

@@ -1,7 +1,7 @@
 """The staff area where managers run their programmes.
 
 Every page here is for the managers of one programme: `_managed` fetches the
-programme through `Programme.objects.managed_by(user)` (404 for anyone else),
+programme through `Programme.objects.restrict(user, "manage")` (404 for anyone else),
 and every change goes through a service.
 """
 
@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.permissions import MANAGER, staff_required
+from programs import policy
+from programs.policy import MANAGER, staff_required
 
 from . import services
 from .forms import (
@@ -28,7 +29,7 @@ from .selectors import current_terms, upcoming_terms
 
 
 def _managed(request, slug) -> Programme:
-    return get_object_or_404(Programme.objects.managed_by(request.user), slug=slug)
+    return policy.get_or_404(Programme.objects, request.user, "manage", slug=slug)
 
 
 def _active_programme_pause(programme: Programme):
@@ -48,7 +49,7 @@ def _apply_domain_error(form, exc: DomainError):
 
 @staff_required(MANAGER)
 def home(request):
-    programmes = Programme.objects.managed_by(request.user).order_by("name")
+    programmes = Programme.objects.restrict(request.user, "manage").order_by("name")
     return render(request, "programs/staff/home.html", {"programmes": programmes})
 
 
@@ -69,7 +70,7 @@ def programme_new(request):
             _apply_domain_error(form, exc)
         else:
             messages.success(request, "Programme created as a draft. Write its terms next.")
-            return redirect("staff:programme", slug=programme.slug)
+            return redirect("programs:staff_programme", slug=programme.slug)
     return render(request, "programs/staff/programme_form.html", {"form": form})
 
 
@@ -100,7 +101,7 @@ def programme_settings(request, slug):
     if form.is_valid():
         services.programme_update(actor=request.user, programme=programme, **form.cleaned_data)
         messages.success(request, "Settings saved.")
-        return redirect("staff:programme", slug=slug)
+        return redirect("programs:staff_programme", slug=slug)
     return render(
         request,
         "programs/staff/programme.html",
@@ -124,7 +125,7 @@ def programme_status(request, slug):
             messages.success(request, "Status changed.")
         except DomainError as exc:
             messages.error(request, exc.message)
-    return redirect("staff:programme", slug=slug)
+    return redirect("programs:staff_programme", slug=slug)
 
 
 # --- Terms ------------------------------------------------------------------------------
@@ -147,8 +148,8 @@ def terms_new(request, slug):
         draft = services.terms_draft_create(actor=request.user, programme=programme)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("staff:terms", slug=slug)
-    return redirect("staff:terms_edit", slug=slug, number=draft.number)
+        return redirect("programs:staff_terms", slug=slug)
+    return redirect("programs:staff_terms_edit", slug=slug, number=draft.number)
 
 
 @staff_required(MANAGER)
@@ -171,9 +172,9 @@ def terms_edit(request, slug, number):
                 if "publish" in request.POST:
                     services.terms_publish(actor=request.user, terms=saved)
                     messages.success(request, f"Version {number} is published.")
-                    return redirect("staff:terms", slug=slug)
+                    return redirect("programs:staff_terms", slug=slug)
                 messages.success(request, "Draft saved.")
-                return redirect("staff:terms_edit", slug=slug, number=number)
+                return redirect("programs:staff_terms_edit", slug=slug, number=number)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     target = field if field in form.fields else None
@@ -208,7 +209,7 @@ def roles(request, slug):
                 actor=request.user, programme=programme, user=user, role=form.cleaned_data["role"]
             )
             messages.success(request, f"{user.email} is now {form.cleaned_data['role']}.")
-            return redirect("staff:roles", slug=slug)
+            return redirect("programs:staff_roles", slug=slug)
     staff = ProgrammeRole.objects.filter(programme=programme).select_related("user")
     return render(
         request,
@@ -228,4 +229,4 @@ def role_revoke(request, slug, pk):
         messages.success(request, "Role removed.")
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect("staff:roles", slug=slug)
+    return redirect("programs:staff_roles", slug=slug)

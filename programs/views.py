@@ -9,7 +9,7 @@ from .services import terms_diff
 
 
 def programme_list(request):
-    programmes = list(Programme.objects.visible_to(request.user).order_by("name"))
+    programmes = list(Programme.objects.restrict(request.user).order_by("name"))
     now = timezone.now()
     latest = {}
     for terms in (
@@ -24,7 +24,7 @@ def programme_list(request):
 
 
 def _visible_programme(request, slug) -> Programme:
-    return get_object_or_404(Programme.objects.visible_to(request.user), slug=slug)
+    return get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
 
 
 def terms_detail(request, slug, number):

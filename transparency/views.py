@@ -15,7 +15,7 @@ from . import figures as transparency
 
 
 def _visible_programme(request, slug) -> Programme:
-    return get_object_or_404(Programme.objects.visible_to(request.user), slug=slug)
+    return get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
 
 
 def programme_detail(request, slug):
@@ -58,7 +58,7 @@ def figures_csv(request, slug):
 
 def compare(request):
     """Key facts and figures of several programmes side by side (?p=slug&p=slug…)."""
-    visible = Programme.objects.visible_to(request.user).order_by("name")
+    visible = Programme.objects.restrict(request.user).order_by("name")
     chosen = request.GET.getlist("p") or list(visible.values_list("slug", flat=True)[:4])
     programmes = [p for p in visible.filter(slug__in=chosen[:6])]
     columns = []

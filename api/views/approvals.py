@@ -1,7 +1,6 @@
 """API: output submissions for share approval, and the reviewer's claim and decision."""
 
 from django.contrib.auth.models import AnonymousUser
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -14,6 +13,7 @@ from api.views.feedback import VisibleProgrammeField
 from approvals import services
 from approvals.filters import SubmissionFilter
 from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
+from programs import policy
 from programs.models import Programme
 
 
@@ -105,12 +105,12 @@ class SubmissionApiFilter(SubmissionFilter):
             queryset=queryset,
             request=request,
             prefix=prefix,
-            programmes=Programme.objects.visible_to(user).order_by("name"),
+            programmes=Programme.objects.restrict(user).order_by("name"),
         )
 
 
 def _submissions(user):
-    return OutputSubmission.objects.visible_to(user).select_related(
+    return OutputSubmission.objects.restrict(user).select_related(
         "programme", "participant", "claimed_by"
     )
 
@@ -146,8 +146,8 @@ class SubmissionDetail(generics.RetrieveAPIView):
 
 def _for_review(request, pk) -> OutputSubmission:
     """An item this person may review: their programmes', never their own (404 otherwise)."""
-    return get_object_or_404(
-        OutputSubmission.objects.for_review(request.user).select_related("programme"), pk=pk
+    return policy.get_or_404(
+        OutputSubmission.objects.select_related("programme"), request.user, "review", pk=pk
     )
 
 

@@ -1,6 +1,6 @@
 """API: the compensation ledger (read-only) and payout batches with their files."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -18,6 +18,7 @@ from api.views.feedback import VisibleProgrammeField
 from compensation import services
 from compensation.filters import LedgerEntryFilter
 from compensation.models import LedgerEntry, PayoutBatch
+from programs import downloads
 
 CSV_TYPE = "text/csv"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,7 +69,7 @@ class LedgerEntryList(generics.ListAPIView):
     pagination_class = CursorPage
 
     def get_queryset(self):
-        return LedgerEntry.objects.visible_to(self.request.user).select_related(
+        return LedgerEntry.objects.restrict(self.request.user).select_related(
             "programme", "participation__user", "terms_version"
         )
 
@@ -124,7 +125,7 @@ class BatchInput(serializers.Serializer):
 
 
 def _batches(user):
-    return PayoutBatch.objects.visible_to(user).prefetch_related("programmes")
+    return PayoutBatch.objects.restrict(user).prefetch_related("programmes")
 
 
 class BatchList(IdempotentCreateMixin, generics.ListCreateAPIView):
@@ -188,15 +189,8 @@ class BatchDownload(APIView):
         },
     )
     def get(self, request, pk, fmt):
-        batch = get_object_or_404(PayoutBatch.objects.visible_to(request.user), pk=pk)
-        stored = {"csv": batch.csv_file, "xlsx": batch.xlsx_file}.get(fmt)
-        if not stored:
+        batch = get_object_or_404(PayoutBatch.objects.restrict(request.user), pk=pk)
+        download = batch.download(fmt)
+        if download is None:
             raise Http404("The file is not ready yet.")
-        response = FileResponse(
-            stored.open("rb"),
-            as_attachment=True,
-            filename=f"payout-batch-{batch.pk}.{fmt}",
-            content_type=f"{CSV_TYPE}; charset=utf-8" if fmt == "csv" else XLSX_TYPE,
-        )
-        response["X-Checksum-SHA256"] = batch.csv_sha256 if fmt == "csv" else batch.xlsx_sha256
-        return response
+        return downloads.send(download)

@@ -12,11 +12,12 @@ from rest_framework.response import Response
 from api.auth import CursorPage
 from api.idempotency import IdempotentCreateMixin
 from feedback import selectors, services
-from feedback.filters import STAFF, TICKET_SORTS, TicketFilter
+from feedback.filters import TICKET_SORTS, TicketFilter
 from feedback.models import Severity, Ticket, TicketComment
 from labour import services as labour_services
 from labour.filters import TimeEntryFilter
 from labour.models import TimeEntry
+from programs import policy
 from programs.models import Programme
 
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
@@ -39,7 +40,7 @@ class VisibleProgrammeField(serializers.SlugRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         user = request.user if request else AnonymousUser()
-        return Programme.objects.visible_to(user)
+        return Programme.objects.restrict(user)
 
 
 # --- Tickets ------------------------------------------------------------------------------
@@ -113,7 +114,8 @@ class TicketApiFilter(TicketFilter):
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         user = request.user if request is not None else AnonymousUser()
-        staff = selectors.staff_of(Programme.objects.with_role(user, *STAFF)) if user.pk else []
+        programmes = Programme.objects.restrict(user, "review")
+        staff = selectors.assignable_staff(programmes) if user.pk else []
         super().__init__(
             data, queryset=queryset, request=request, prefix=prefix, user=user, staff=staff
         )
@@ -141,7 +143,7 @@ class TicketList(IdempotentCreateMixin, generics.ListCreateAPIView):
     pagination_class = TicketCursor
 
     def get_queryset(self):
-        return Ticket.objects.visible_to(self.request.user).select_related(
+        return Ticket.objects.restrict(self.request.user).select_related(
             "programme", "reporter", "assignee", "terms_version"
         )
 
@@ -157,7 +159,7 @@ class TicketDetail(generics.RetrieveAPIView):
     serializer_class = TicketSerializer
 
     def get_queryset(self):
-        return Ticket.objects.visible_to(self.request.user).select_related(
+        return Ticket.objects.restrict(self.request.user).select_related(
             "programme", "reporter", "assignee", "terms_version"
         )
 
@@ -195,7 +197,7 @@ class TicketComments(generics.ListCreateAPIView):
 
     def get_ticket(self) -> Ticket:
         return get_object_or_404(
-            Ticket.objects.visible_to(self.request.user).select_related("programme", "reporter"),
+            Ticket.objects.restrict(self.request.user).select_related("programme", "reporter"),
             pk=self.kwargs["pk"],
         )
 
@@ -213,9 +215,14 @@ class TicketComments(generics.ListCreateAPIView):
         data = CommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         internal = data.validated_data["internal"]
-        if internal and not selectors.is_ticket_staff(request.user, ticket.programme):
+        if internal and not policy.can(request.user, "staff_comment", ticket):
             raise serializers.ValidationError(
-                {"internal": ["Only the programme's reviewers and managers write internal notes."]}
+                {
+                    "internal": [
+                        "Only the programme's reviewers and managers write internal notes, "
+                        "and never on a ticket they reported."
+                    ]
+                }
             )
         comment = services.ticket_comment(
             author=request.user,
@@ -266,7 +273,7 @@ class TimeEntryInput(serializers.Serializer):
         user = self.context["request"].user
         ticket = None
         if d.get("ticket"):
-            ticket = Ticket.objects.visible_to(user).filter(pk=d["ticket"]).first()
+            ticket = Ticket.objects.restrict(user).filter(pk=d["ticket"]).first()
             if ticket is None:
                 raise serializers.ValidationError({"ticket": ["No such ticket."]})
         return labour_services.time_entry_log(
@@ -301,7 +308,7 @@ class TimeEntryList(IdempotentCreateMixin, generics.ListCreateAPIView):
     pagination_class = CursorPage
 
     def get_queryset(self):
-        return TimeEntry.objects.visible_to(self.request.user).select_related("programme", "user")
+        return TimeEntry.objects.restrict(self.request.user).select_related("programme", "user")
 
     @extend_schema(request=TimeEntryInput, responses={201: TimeEntrySerializer})
     def post(self, request, *args, **kwargs):

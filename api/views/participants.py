@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from api.views.programs import visible_programme
 from participants import services
-from programs.models import ProgrammeRole, TermsVersion
-from programs.selectors import has_role
+from programs import policy
+from programs.models import TermsVersion
 
 
 class ConsentInput(serializers.Serializer):
@@ -89,9 +89,7 @@ class AccessCheckView(APIView):
         who = request.query_params.get("user", "").strip()
         person = request.user
         if who:
-            if not has_role(
-                request.user, programme, ProgrammeRole.Role.MANAGER, ProgrammeRole.Role.REVIEWER
-            ):
+            if not policy.has_role(request.user, programme, "review"):
                 raise PermissionDenied
             User = get_user_model()
             lookup = {"pk": int(who)} if who.isdigit() else {"email__iexact": who}

@@ -69,7 +69,7 @@ class ProgrammeList(generics.ListAPIView):
     pagination_class = SlugCursor
 
     def get_queryset(self):
-        return Programme.objects.visible_to(self.request.user)
+        return Programme.objects.restrict(self.request.user)
 
 
 class ProgrammeDetail(generics.RetrieveAPIView):
@@ -80,11 +80,11 @@ class ProgrammeDetail(generics.RetrieveAPIView):
     lookup_field = "slug"
 
     def get_queryset(self):
-        return Programme.objects.visible_to(self.request.user)
+        return Programme.objects.restrict(self.request.user)
 
 
 def visible_programme(request, slug) -> Programme:
-    return get_object_or_404(Programme.objects.visible_to(request.user), slug=slug)
+    return get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
 
 
 class TermsList(generics.ListAPIView):

@@ -64,8 +64,8 @@ def test_only_the_right_people_reach_each_compensation_page(
         ("POST", reverse("compensation:entry_approve", args=[entry.pk]), FINANCE_AND_MANAGER),
         ("POST", reverse("compensation:accrue_now"), FINANCE_AND_MANAGER),
         ("POST", reverse("compensation:batch_retry", args=[batch.pk]), {"finance"}),
-        ("GET", reverse("statement:home"), SIGNED_IN),
-        ("GET", reverse("statement:csv"), SIGNED_IN),
+        ("GET", reverse("compensation:statement"), SIGNED_IN),
+        ("GET", reverse("compensation:statement_csv"), SIGNED_IN),
     ]
     leaks = []
     for persona in PERSONAS:

@@ -30,12 +30,12 @@ def test_a_participant_sees_only_their_own_entries_on_the_statement_and_in_its_c
         actor=finance, batch=batch, reference="R1", paid_on=timezone.localdate()
     )
     client = as_user(participant)
-    page = client.get(reverse("statement:home"))
+    page = client.get(reverse("compensation:statement"))
     assert page.status_code == 200
     html = page.content.decode()
     assert "Mine: best bug" in html and "12.30" in html
     assert "Theirs" not in html and "99.99" not in html
-    body = b"".join(client.get(reverse("statement:csv")).streaming_content).decode()
+    body = b"".join(client.get(reverse("compensation:statement_csv")).streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [r["description"] for r in rows] == ["Prize: Mine: best bug"]
     assert rows[0]["state"] == "paid"
@@ -243,7 +243,7 @@ def test_reconciliation_upload_shows_every_mismatch_and_changes_nothing(
 
 def test_the_portal_links_to_the_statement(as_user, participant):
     html = as_user(participant).get(reverse("portal:home")).content.decode()
-    assert reverse("statement:home") in html
+    assert reverse("compensation:statement") in html
 
 
 def test_finance_lists_use_a_fixed_number_of_queries(
@@ -278,4 +278,4 @@ def test_finance_lists_use_a_fixed_number_of_queries(
         assert client.get(reverse("compensation:batch", args=[batch.pk])).status_code == 200
     client = as_user(participation.user)
     with django_assert_max_num_queries(8):
-        assert client.get(reverse("statement:home")).status_code == 200
+        assert client.get(reverse("compensation:statement")).status_code == 200

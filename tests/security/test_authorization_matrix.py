@@ -67,14 +67,14 @@ RULES = {
     "participants:withdraw": ("POST", MEMBERS),
     "api:tokens": ("GET", SIGNED_IN),
     "portal:my_data": ("GET", SIGNED_IN),
-    "staff:home": ("GET", MANAGER_ANYWHERE),
-    "staff:programme_new": ("GET", MANAGER_ANYWHERE),
-    "staff:programme": ("GET", MANAGERS),
-    "staff:settings": ("POST", MANAGERS),
-    "staff:status": ("POST", MANAGERS),
-    "staff:terms": ("GET", MANAGERS),
-    "staff:terms_new": ("POST", MANAGERS),
-    "staff:terms_edit": ("GET", MANAGERS),
+    "programs:staff_home": ("GET", MANAGER_ANYWHERE),
+    "programs:staff_programme_new": ("GET", MANAGER_ANYWHERE),
+    "programs:staff_programme": ("GET", MANAGERS),
+    "programs:staff_settings": ("POST", MANAGERS),
+    "programs:staff_status": ("POST", MANAGERS),
+    "programs:staff_terms": ("GET", MANAGERS),
+    "programs:staff_terms_new": ("POST", MANAGERS),
+    "programs:staff_terms_edit": ("GET", MANAGERS),
     "participants:staff_participants": ("GET", MANAGERS),
     "participants:staff_participant_action": ("POST", MANAGERS),
     "participants:staff_invitations": ("GET", MANAGERS),
@@ -83,8 +83,8 @@ RULES = {
     "participants:staff_application_decide": ("POST", MANAGERS),
     "participants:pauses": ("GET", MANAGERS),
     "participants:pause_end": ("POST", MANAGERS),
-    "staff:roles": ("GET", MANAGERS),
-    "staff:role_revoke": ("POST", MANAGERS),
+    "programs:staff_roles": ("GET", MANAGERS),
+    "programs:staff_role_revoke": ("POST", MANAGERS),
     "integrations:webhooks": ("GET", MANAGERS),
     "approvals:queue": ("GET", REVIEWERS),
     "approvals:detail": ("GET", {"reviewer", "manager"}),
@@ -116,8 +116,8 @@ RULES = {
     "compensation:batch_retry": ("POST", {"finance"}),
     "compensation:batch_paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "compensation:batch_reconcile": ("POST", NOBODY),
-    "statement:home": ("GET", SIGNED_IN),
-    "statement:csv": ("GET", SIGNED_IN),
+    "compensation:statement": ("GET", SIGNED_IN),
+    "compensation:statement_csv": ("GET", SIGNED_IN),
     "feedback:mine": ("GET", SIGNED_IN),
     "feedback:new": ("GET", SIGNED_IN),
     "labour:mine": ("GET", SIGNED_IN),
@@ -202,7 +202,13 @@ def world(
     application = application_submit(user=applicant, programme=programme, motivation="Let me in")
     Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.RUNNING)
     programme.refresh_from_db()
-    pause = pause_start(actor=manager, programme=other_programme, reason="Test pause")
+    from programs.models import ProgrammeRole
+    from tests.factories import make_staff
+
+    beta_manager = make_staff(
+        other_programme, ProgrammeRole.Role.MANAGER, email="beta-manager@example.com"
+    )
+    pause = pause_start(actor=beta_manager, programme=other_programme, reason="Test pause")
     role = manager.programme_roles.get(programme=programme)
     from approvals import services as approval_services
 
@@ -273,7 +279,7 @@ def world(
             "participants:staff_invitation_revoke": invitation.pk,
             "participants:staff_application_decide": application.pk,
             "participants:pause_end": pause.pk,
-            "staff:role_revoke": role.pk,
+            "programs:staff_role_revoke": role.pk,
             "approvals:detail": submission.pk,
             "approvals:claim": submission.pk,
             "approvals:release": submission.pk,
@@ -316,7 +322,7 @@ def _kwargs(name, pattern, world):
         if key == "slug":
             out[key] = world["slug"]
         elif key == "number":
-            out[key] = world["number"] if name == "staff:terms_edit" else 1
+            out[key] = world["number"] if name == "programs:staff_terms_edit" else 1
         elif key == "token":
             out[key] = world["token"] if name == "participants:invitation" else "unknown-token"
         elif key == "pk":

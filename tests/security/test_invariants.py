@@ -366,35 +366,35 @@ class ProgrammeLife(RuleBasedStateMachine):
     @invariant()
     def participants_see_only_their_own_records(self):
         for person in self.people:
-            assert {p.user_id for p in Participation.objects.visible_to(person)} == {person.pk}
-            assert {c.participation.user_id for c in Consent.objects.visible_to(person)} <= {
+            assert {p.user_id for p in Participation.objects.restrict(person)} == {person.pk}
+            assert {c.participation.user_id for c in Consent.objects.restrict(person)} <= {
                 person.pk
             }
             mine = {person.pk}
             assert (
                 set(
-                    OutputSubmission.objects.visible_to(person).values_list(
+                    OutputSubmission.objects.restrict(person).values_list(
                         "participant_id", flat=True
                     )
                 )
                 <= mine
             )
-            assert set(Ticket.objects.visible_to(person).values_list("reporter_id", flat=True)) <= (
+            assert set(Ticket.objects.restrict(person).values_list("reporter_id", flat=True)) <= (
                 mine
             )
-            assert set(TimeEntry.objects.visible_to(person).values_list("user_id", flat=True)) <= (
+            assert set(TimeEntry.objects.restrict(person).values_list("user_id", flat=True)) <= (
                 mine
             )
             assert (
                 set(
-                    LedgerEntry.objects.visible_to(person).values_list(
+                    LedgerEntry.objects.restrict(person).values_list(
                         "participation__user_id", flat=True
                     )
                 )
                 <= mine
             )
             assert set(
-                AuditEvent.objects.visible_to(person).values_list("subject_id", flat=True)
+                AuditEvent.objects.restrict(person).values_list("subject_id", flat=True)
             ) <= (mine)
 
     @invariant()

@@ -317,7 +317,10 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
         },
     )
     fresh = Programme.objects.get(pk=programme.pk)
-    attempt("staff:settings", {"status": fresh.status != "running", "slug": fresh.slug != "alpha"})
+    attempt(
+        "programs:staff_settings",
+        {"status": fresh.status != "running", "slug": fresh.slug != "alpha"},
+    )
 
 
 def test_the_api_ignores_or_refuses_fields_that_are_not_the_users(

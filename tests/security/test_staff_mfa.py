@@ -76,13 +76,25 @@ def test_staff_without_two_factor_cannot_post_a_decision_or_a_triage(records, re
     assert s.claimed_by_id is None and t.status == "new"
 
 
+def api(person):
+    from api.services import token_create
+
+    client = APIClient()
+    _, plain = token_create(user=person, name="test", scope="write")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    return client
+
+
 def test_staff_without_two_factor_get_403_from_the_api_by_session_and_by_token(
-    records, reviewer, api
+    records, reviewer, settings
 ):
     s = records["submission"]
     by_session = APIClient()
     by_session.force_login(reviewer)
-    for client in (by_session, api(reviewer)):
+    settings.REQUIRE_STAFF_MFA = False  # a token made before two-factor became required
+    by_token = api(reviewer)
+    settings.REQUIRE_STAFF_MFA = True
+    for client in (by_session, by_token):
         for method, path in [
             ("get", "/api/v1/submissions/"),
             ("get", f"/api/v1/submissions/{s.pk}/"),
@@ -97,7 +109,7 @@ def test_staff_without_two_factor_get_403_from_the_api_by_session_and_by_token(
     assert s.claimed_by_id is None
 
 
-def test_the_same_reviewer_with_two_factor_reaches_everything(records, reviewer, as_user, api):
+def test_the_same_reviewer_with_two_factor_reaches_everything(records, reviewer, as_user):
     TOTP.activate(reviewer, generate_totp_secret())
     client = as_user(reviewer)
     for path in _staff_paths(records)[:5]:
@@ -132,5 +144,10 @@ def test_setting_up_two_factor_needs_a_code_from_the_inbox_not_only_the_password
     wrong = client.post("/accounts/2fa/totp/activate/", {"email_code": "000000"})
     assert wrong.status_code == 400 and b"not right" in wrong.content
     right = client.post("/accounts/2fa/totp/activate/", {"email_code": code}, follow=True)
-    assert right.status_code == 200 and b'name="code"' in right.content
+    # Then allauth asks for the password again, and only then shows the authenticator set-up.
+    assert right.redirect_chain[-1][0].startswith("/accounts/reauthenticate/")
+    setup = client.post(
+        right.redirect_chain[-1][0], {"password": "demo-pass-2024"}, follow=True
+    )
+    assert setup.status_code == 200 and b'name="code"' in setup.content
     assert OutboxMessage.objects.filter(recipient=reviewer, subject__icontains="two-factor")

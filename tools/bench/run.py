@@ -1012,7 +1012,7 @@ class Command(BaseCommand):
                     )
 
             qs = (
-                LedgerEntry.objects.visible_to(finance)
+                LedgerEntry.objects.restrict(finance)
                 .select_related("programme", "participation__user", "terms_version")
                 .order_by("created_at", "pk")[:rows]
             )
