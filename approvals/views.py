@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.links import pk_link
 from core.pagination import keyset_page
-from participants.models import Participation
+from participants.selectors import working_programmes
 from programs import policy
 from programs.models import Programme
 from programs.policy import MANAGER, REVIEWER, staff_required
@@ -103,7 +103,7 @@ def _queue_rows(items, now, me) -> list[str]:
     detail, claim = pk_link("approvals:detail"), pk_link("approvals:claim")
     rows = []
     for s in items:
-        claimed = bool(s.claimed_by_id and s.claim_expires_at and s.claim_expires_at > now)
+        claimed = s.claim_active(now)
         mine = claimed and s.claimed_by_id == me
         url = detail(s.pk)
         if mine:
@@ -173,6 +173,7 @@ def _render_detail(request, submission, form, status=200):
             "now": timezone.now(),
             "has_reasons": form.fields["reason"].queryset.exists(),
             "refusal": services.review_refusal(request.user, submission),
+            "claim_active": submission.claim_active(timezone.now()),
         },
         status=status,
     )
@@ -344,15 +345,9 @@ def mine(request):
     return render(request, "approvals/mine.html", {"page": page, "now": timezone.now()})
 
 
-def _working_programmes(user):
-    return Programme.objects.filter(
-        participations__user=user, participations__status=Participation.Status.ACTIVE
-    ).order_by("name")
-
-
 @login_required
 def submit(request):
-    programmes = _working_programmes(request.user)
+    programmes = working_programmes(request.user)
     initial = {}
     if request.GET.get("programme"):
         initial["programme"] = programmes.filter(slug=request.GET["programme"]).first()

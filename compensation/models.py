@@ -177,6 +177,14 @@ class LedgerEntry(AppendOnlyModel):
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount} {self.currency} for {self.participation}"
 
+    def badge(self) -> tuple[str, str]:
+        """How the entry's state reads on a badge (`{% status_badge entry %}`)."""
+        if self.state == self.State.PAID:
+            return "Paid", "ok"
+        if self.state == self.State.ACCRUED:
+            return ("Accrued, 1 of 2 approvals" if self.approved_by_id else "Accrued"), "warn"
+        return self.get_state_display(), ""
+
     @property
     def needs_first_approval(self) -> bool:
         return self.state == self.State.ACCRUED and self.approved_by_id is None

@@ -55,6 +55,15 @@ class Ticket(models.Model):
         RESOLVED = "resolved", "Resolved"
 
     S = Status
+    # How each status reads on a badge (`{% status_badge ticket %}`).
+    STATUS_TONES = {
+        "accepted": "ok",
+        "resolved": "ok",
+        "needs_info": "warn",
+        "duplicate": "bad",
+        "not_reproducible": "bad",
+        "wont_fix": "bad",
+    }
     # Allowed transitions; each change goes through feedback.services.ticket_set_status.
     TRANSITIONS = {
         S.NEW: {S.NEEDS_INFO, S.TRIAGED, S.ACCEPTED, S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX},

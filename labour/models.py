@@ -35,6 +35,7 @@ class TimeEntry(models.Model):
         CONFIRMED = "confirmed", "Confirmed"
         DISPUTED = "disputed", "Disputed"
 
+    STATUS_TONES = {"confirmed": "ok", "disputed": "bad", "logged": "warn"}
     # Allowed transitions; staff may still confirm a disputed entry once it is settled.
     TRANSITIONS = {
         Status.LOGGED: {Status.CONFIRMED, Status.DISPUTED},

@@ -1,9 +1,9 @@
 """The FilterSet of the staff participants list (shared with the API and exports)."""
 
 import django_filters
-from django.db.models import Exists, OuterRef
 
-from participants.models import Consent, Participation
+from .models import Participation
+from .selectors import consent_covers
 
 
 class ParticipationFilter(django_filters.FilterSet):
@@ -29,10 +29,5 @@ class ParticipationFilter(django_filters.FilterSet):
     def filter_consent(self, queryset, name, value):
         if self.required_terms is None:
             return queryset if value == "pending" else queryset.none()
-        current = Consent.objects.filter(
-            participation=OuterRef("pk"),
-            terms_version__programme=self.required_terms.programme_id,
-            terms_version__number__gte=self.required_terms.number,
-        )
-        queryset = queryset.annotate(has_current=Exists(current))
+        queryset = queryset.annotate(has_current=consent_covers(self.required_terms))
         return queryset.filter(has_current=(value == "current"))

@@ -4,7 +4,6 @@ invitations, applications and access pauses. Managers only; changes go through
 """
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -19,8 +18,8 @@ from programs.selectors import required_terms
 from . import services
 from .filters import ParticipationFilter
 from .forms import DecisionForm, InviteForm, PauseForm
-from .models import AccessPause, Application, Consent, Invitation, Participation
-from .selectors import active_programme_pause
+from .models import AccessPause, Application, Invitation, Participation
+from .selectors import active_programme_pause, consent_covers
 
 
 def _managed(request, slug) -> Programme:
@@ -44,15 +43,7 @@ def participants(request, slug):
         .select_related("user")
     )
     if needed is not None:
-        qs = qs.annotate(
-            consented=Exists(
-                Consent.objects.filter(
-                    participation=OuterRef("pk"),
-                    terms_version__programme=programme,
-                    terms_version__number__gte=needed.number,
-                )
-            )
-        )
+        qs = qs.annotate(consented=consent_covers(needed))
     filterset = ParticipationFilter(request.GET or None, queryset=qs, required_terms=needed)
     page = keyset_page(filterset.qs, request, key="joined_at", descending=True, size=50)
     return render(

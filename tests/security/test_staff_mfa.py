@@ -146,8 +146,6 @@ def test_setting_up_two_factor_needs_a_code_from_the_inbox_not_only_the_password
     right = client.post("/accounts/2fa/totp/activate/", {"email_code": code}, follow=True)
     # Then allauth asks for the password again, and only then shows the authenticator set-up.
     assert right.redirect_chain[-1][0].startswith("/accounts/reauthenticate/")
-    setup = client.post(
-        right.redirect_chain[-1][0], {"password": "demo-pass-2024"}, follow=True
-    )
+    setup = client.post(right.redirect_chain[-1][0], {"password": "demo-pass-2024"}, follow=True)
     assert setup.status_code == 200 and b'name="code"' in setup.content
     assert OutboxMessage.objects.filter(recipient=reviewer, subject__icontains="two-factor")
