@@ -457,6 +457,7 @@ MAX_BULK = 500
 @transaction.atomic
 def entries_approve(*, actor, entry_ids) -> BulkApproval:
     """Approve many entries; each one that cannot be approved is reported with why."""
+    policy.require_two_factor(actor)
     ids = sorted({int(i) for i in entry_ids})
     if not ids:
         raise DomainError("Choose at least one entry to approve.")
@@ -867,8 +868,8 @@ def parse_provider_csv(data: bytes) -> list[dict]:
 @transaction.atomic
 def batch_reconcile(*, actor, batch: PayoutBatch, data: bytes) -> PayoutBatch:
     """Apply a payment provider's file: all lines paid, or nothing and a report line by line."""
-    rows = parse_provider_csv(data)
     batch = _lock_ready_batch(actor=actor, batch=batch)
+    rows = parse_provider_csv(data)
     lines = list(batch.lines.all())
     by_ref: dict[str, list[PayoutLine]] = defaultdict(list)
     for line in lines:

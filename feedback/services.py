@@ -387,6 +387,7 @@ def tickets_bulk_triage(
 
     Tickets the actor may not triage are refused as if they did not exist.
     """
+    policy.require_two_factor(actor)
     ids = sorted({int(i) for i in ticket_ids})
     if not ids:
         raise DomainError("Select at least one ticket.", field="tickets")

@@ -241,6 +241,7 @@ def time_entries_bulk_review(
     *, actor, entry_ids: Iterable[int], confirm: bool, reason: str = ""
 ) -> list[TimeEntry]:
     """Confirm or dispute a selection of entries: all of them or none."""
+    policy.require_two_factor(actor)
     ids = sorted({int(i) for i in entry_ids})
     if not ids:
         raise DomainError("Select at least one entry.", field="entries")

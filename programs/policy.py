@@ -74,6 +74,7 @@ __all__ = [
     "held_roles",
     "needs_two_factor",
     "require",
+    "require_two_factor",
     "roles",
     "staff_of",
     "staff_required",
@@ -258,6 +259,13 @@ def _check(user, action: str, obj) -> str | None:
     if spec.owner and _resolve(obj, spec.owner) == user.pk:
         return OWN_RECORD.get(action, "Nobody acts as staff on their own records.")
     return None
+
+
+def require_two_factor(user) -> None:
+    """Raise `StaffMFARequired` for a person with staff reach who must set up two-factor
+    first (for staff-only services that act on a selection, before looking at it)."""
+    if needs_two_factor(user):
+        raise StaffMFARequired()
 
 
 def require(user, action: str, obj) -> None:
