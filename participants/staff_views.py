@@ -4,7 +4,7 @@ invitations, applications and access pauses. Managers only; changes go through
 """
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -57,8 +57,8 @@ def participants(request, slug):
 @require_POST
 def participant_action(request, slug, pk):
     programme = _managed(request, slug)
-    participation = get_object_or_404(
-        Participation.objects.restrict(request.user), programme=programme, pk=pk
+    participation = policy.get_or_404(
+        Participation.objects, request.user, "manage", programme=programme, pk=pk
     )
     reason = request.POST.get("reason", "")
     action = request.POST.get("action")
@@ -133,8 +133,8 @@ def invitations(request, slug):
 @require_POST
 def invitation_revoke(request, slug, pk):
     programme = _managed(request, slug)
-    invitation = get_object_or_404(
-        Invitation.objects.restrict(request.user), programme=programme, pk=pk
+    invitation = policy.get_or_404(
+        Invitation.objects, request.user, "manage", programme=programme, pk=pk
     )
     try:
         services.invitation_revoke(actor=request.user, invitation=invitation)
@@ -164,8 +164,8 @@ def applications(request, slug):
 @require_POST
 def application_decide(request, slug, pk):
     programme = _managed(request, slug)
-    application = get_object_or_404(
-        Application.objects.restrict(request.user), programme=programme, pk=pk
+    application = policy.get_or_404(
+        Application.objects, request.user, "manage", programme=programme, pk=pk
     )
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -223,7 +223,9 @@ def pauses(request, slug):
 @require_POST
 def pause_end(request, slug, pk):
     programme = _managed(request, slug)
-    pause = get_object_or_404(AccessPause, programme=programme, pk=pk)
+    pause = policy.get_or_404(
+        AccessPause.objects, request.user, "manage", programme=programme, pk=pk
+    )
     try:
         services.pause_end(actor=request.user, pause=pause)
         messages.success(request, "The pause has ended.")

@@ -11,6 +11,13 @@ operation of the OpenAPI schema (`/api/schema/`, path × method) must have a rul
 write operations (POSTs that create records) are probed with a valid body as every persona,
 so a success by someone not in the rule is a leak.
 
+Two more personas found the holes the policy redesign closed, and probe every route,
+every API write and every download again:
+- staff without two-factor (REQUIRE_STAFF_MFA on): the reviewer, finance and manager
+  reach only what an anonymous visitor reaches, by session and by token;
+- a participant holding every staff role in the same programme: the objects in the URLs
+  are their own, so every staff action on them must fail.
+
 Figure: pairs tried, leaks (must be 0).
 """
 
@@ -22,6 +29,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from participants.models import Participation
 from participants.services import invitations_create
 from tests.conftest import summarise
+
+pytestmark = pytest.mark.authz
 
 PERSONAS = [
     "anonymous",
@@ -100,7 +109,7 @@ RULES = {
     "approvals:resubmit": ("GET", OWNER),
     "approvals:withdraw": ("POST", OWNER),
     "approvals:appeal": ("POST", OWNER),
-    "approvals:file": ("GET", NOBODY),  # the world's submission is a URL: no file for anyone
+    "approvals:file": ("GET", {"participant", "reviewer", "manager"}),
     "approvals:verify": ("GET", NOBODY),  # an unknown token is 404 for everyone
     "compensation:home": ("GET", FINANCE),
     "compensation:entries": ("GET", FINANCE),
@@ -221,6 +230,18 @@ def world(
     )
     reasons = approval_services.reason_codes_add_defaults(actor=manager, programme=programme)
     from django.core.files.uploadedfile import SimpleUploadedFile
+
+    file_output = approval_services.submission_create(
+        user=participant,
+        programme=programme,
+        title="Matrix file",
+        intended_use="social",
+        upload=SimpleUploadedFile(
+            "still.png",
+            b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64,
+            content_type="image/png",
+        ),
+    )
     from django.utils import timezone
 
     from feedback import services as feedback_services
@@ -289,7 +310,7 @@ def world(
             "approvals:resubmit": submission.pk,
             "approvals:withdraw": submission.pk,
             "approvals:appeal": submission.pk,
-            "approvals:file": submission.pk,
+            "approvals:file": file_output.pk,
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
             "labour:edit": time_entry.pk,
@@ -340,7 +361,9 @@ def _allowed(response):
     if response.status_code in (401, 403, 404, 405):
         return False
     location = response.get("Location", "")
-    if response.status_code == 302 and "/accounts/login/" in location:
+    if response.status_code == 302 and (
+        "/accounts/login/" in location or "/accounts/2fa/" in location
+    ):
         return False
     return response.status_code < 400
 
@@ -510,3 +533,107 @@ def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
     )
     assert leaks == []
     assert denied_wrongly == []
+
+
+# --- Staff without two-factor: only what anyone may reach ---------------------------------
+
+PUBLIC = {name for name, (_, allowed) in RULES.items() if "anonymous" in allowed}
+STAFF_PERSONAS = ("reviewer", "finance", "manager")
+
+
+def _probe(client, name, pattern, world, method):
+    from django.urls import reverse
+
+    url = reverse(name, kwargs=_kwargs(name, pattern, world))
+    if name in ("programs:diff", "api:terms-diff"):
+        url += "?from=1&to=1"
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    return url, response
+
+
+def test_staff_without_two_factor_reach_only_public_routes(client, world, settings):
+    settings.REQUIRE_STAFF_MFA = True
+    routes = [(n, p) for n, p in _named_routes() if n in RULES]
+    leaks, tried = [], 0
+    for persona in STAFF_PERSONAS:
+        client.force_login(world["people"][persona])
+        for name, pattern in routes:
+            method = RULES[name][0]
+            url, response = _probe(client, name, pattern, world, method)
+            tried += 1
+            if _allowed(response) and name not in PUBLIC:
+                leaks.append(f"{persona} {method} {url} → {response.status_code}")
+    summarise(pairs=tried)
+    print(
+        f"\nFIGURE authorization matrix, staff without two-factor: {tried} pairs, {len(leaks)} leaks"
+    )
+    assert leaks == []
+
+
+def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(world, settings):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from api.services import token_create
+    from programs.models import Programme
+
+    programme = Programme.objects.get(slug=world["slug"])
+    world["terms_hash"] = programme.terms.get(number=1).content_hash
+    settings.REQUIRE_STAFF_MFA = False  # tokens made before two-factor became required
+    tokens = {
+        p: token_create(user=world["people"][p], name="t", scope="write")[1] for p in STAFF_PERSONAS
+    }
+    settings.REQUIRE_STAFF_MFA = True
+    leaks, tried = [], 0
+    for persona, plain in tokens.items():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+        for name, _method in sorted(API_WRITES):
+            kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
+            if name == "api:consent":
+                kwargs = {"slug": world["slug"]}
+            response = client.post(
+                reverse(name, kwargs=kwargs), _write_body(name, world, tried), format="json"
+            )
+            tried += 1
+            if response.status_code != 403 or "two-factor" not in response.json().get("detail", ""):
+                leaks.append(f"{persona} POST {name} → {response.status_code}")
+    summarise(pairs=tried)
+    assert leaks == []
+
+
+# --- A participant holding every staff role: never staff on their own records -------------
+
+# Staff routes whose object in the world is the participant's own record.
+OWN_RECORD_ROUTES = {
+    "approvals:detail",
+    "approvals:claim",
+    "approvals:release",
+    "feedback:status",
+    "feedback:assign",
+    "participants:staff_participant_action",
+    "api:submission-claim",
+}
+
+
+def test_a_participant_holding_every_staff_role_is_never_staff_on_their_own_records(
+    client, world, settings
+):
+    from programs.models import Programme, ProgrammeRole
+
+    settings.REQUIRE_STAFF_MFA = False
+    me = world["people"]["participant"]
+    programme = Programme.objects.get(slug=world["slug"])
+    for role in ProgrammeRole.Role.values:
+        ProgrammeRole.objects.get_or_create(programme=programme, user=me, role=role)
+    client.force_login(me)
+    routes = [(n, p) for n, p in _named_routes() if n in OWN_RECORD_ROUTES]
+    assert len(routes) == len(OWN_RECORD_ROUTES)
+    leaks = []
+    for name, pattern in routes:
+        for method in ("GET", "POST"):
+            url, response = _probe(client, name, pattern, world, method)
+            if _allowed(response) and response.status_code != 405:
+                leaks.append(f"{method} {url} → {response.status_code}")
+    summarise(pairs=2 * len(routes))
+    assert leaks == []
