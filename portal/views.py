@@ -36,14 +36,18 @@ def home(request):
 
 @login_required
 def my_data(request):
-    """What we hold about me, and the archive to download it."""
-    from django.http import HttpResponse
+    """What we hold about me, and the archive to download it (the one download path)."""
+    from programs.downloads import Download, send
 
     from .selectors import my_data_archive
 
     if request.GET.get("download"):
-        response = HttpResponse(my_data_archive(request.user), content_type="application/zip")
         stamp = timezone.now().strftime("%Y%m%d")
-        response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.zip"'
-        return response
+        return send(
+            Download(
+                filename=f"my-data-{stamp}.zip",
+                content_type="application/zip",
+                content=my_data_archive(request.user),
+            )
+        )
     return render(request, "portal/my_data.html")
