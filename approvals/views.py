@@ -22,7 +22,7 @@ from core.pagination import keyset_page
 from participants.selectors import working_programmes
 from programs import policy
 from programs.models import Programme
-from programs.policy import MANAGER, REVIEWER, staff_required
+from programs.policy import staff_required
 
 from . import selectors, services
 from .filters import SubmissionFilter
@@ -44,7 +44,7 @@ def _form_error(form, exc: DomainError):
 # --- Staff: the review queue -----------------------------------------------------------------
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 def queue(request):
     """Pending, in-review and appealed items of my programmes, soonest due first."""
     now = timezone.now()
@@ -152,7 +152,7 @@ def _reviewable(request, pk) -> OutputSubmission:
     )
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 def detail(request, pk):
     submission = _reviewable(request, pk)
     return _render_detail(request, submission, DecisionForm(submission=submission))
@@ -179,7 +179,7 @@ def _render_detail(request, submission, form, status=200):
     )
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 @require_POST
 def claim(request, pk):
     submission = _reviewable(request, pk)
@@ -191,7 +191,7 @@ def claim(request, pk):
     return redirect("approvals:detail", pk=pk)
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 @require_POST
 def release(request, pk):
     submission = _reviewable(request, pk)
@@ -203,7 +203,7 @@ def release(request, pk):
     return redirect("approvals:queue")
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 @require_POST
 def decide(request, pk):
     submission = _reviewable(request, pk)
@@ -228,7 +228,7 @@ def decide(request, pk):
     return _render_detail(request, submission, form, status=400)
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 @require_POST
 def bulk_approve(request):
     ids = [i for i in request.POST.getlist("ids") if i.isdigit()][:200]
@@ -249,7 +249,7 @@ def bulk_approve(request):
 # --- Managers: reason codes ------------------------------------------------------------------
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def reasons(request):
     """The reasons reviewers may give, per programme I manage."""
     programmes = Programme.objects.restrict(request.user, "manage").order_by("name")
@@ -287,7 +287,7 @@ def reasons(request):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def reason_toggle(request, pk):
     reason = get_object_or_404(

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.pagination import keyset_page
 from programs import downloads, policy
-from programs.policy import FINANCE, MANAGER, staff_required
+from programs.policy import staff_required
 
 from . import services
 from .filters import LedgerEntryFilter
@@ -32,14 +32,14 @@ def _form_error(form, exc: DomainError):
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 def home(request):
     batches = PayoutBatch.objects.restrict(request.user).select_related("created_by")
     page = keyset_page(batches, request, key="created_at", descending=True, size=25)
     return render(request, "compensation/home.html", {"page": page})
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 def entries(request):
     filterset = LedgerEntryFilter(request.GET or None, queryset=_entries(request), request=request)
     qs = filterset.qs if filterset.is_bound and filterset.is_valid() else _entries(request)
@@ -51,7 +51,7 @@ def entries(request):
     )
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 def entries_csv(request):
     """The filtered ledger as CSV, streamed."""
     filterset = LedgerEntryFilter(request.GET or None, queryset=_entries(request), request=request)
@@ -78,7 +78,7 @@ def _stream_entries(qs, filename: str, *, staff: bool):
     return response
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 @require_POST
 def entries_approve(request):
     ids = [i for i in request.POST.getlist("entry") if i.isdigit()]
@@ -109,7 +109,7 @@ def _entries_url():
     return reverse("compensation:entries")
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 def entry_detail(request, pk):
     entry = get_object_or_404(_entries(request).select_related("reverses", "batch"), pk=pk)
     reversal = LedgerEntry.objects.filter(reverses=entry).first()
@@ -133,7 +133,7 @@ def entry_detail(request, pk):
     )
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 @require_POST
 def entry_approve(request, pk):
     entry = get_object_or_404(_entries(request), pk=pk)
@@ -151,7 +151,7 @@ def entry_approve(request, pk):
     return redirect("compensation:entry", pk=pk)
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def award_new(request):
     form = AwardForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -181,7 +181,7 @@ def award_new(request):
 # --- Batches ---------------------------------------------------------------------------
 
 
-@staff_required(FINANCE)
+@staff_required("payouts")
 def batch_new(request):
     """Choose programmes, period and currency; preview the totals; create the batch."""
     data = request.POST if request.method == "POST" else (request.GET or None)
@@ -224,7 +224,7 @@ def _batch(request, pk) -> PayoutBatch:
     return policy.get_or_404(PayoutBatch.objects.select_related("created_by"), request.user, pk=pk)
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 def batch_detail(request, pk, *, mismatches=None, paid_form=None, reconcile_form=None, status=200):
     batch = _batch(request, pk)
     lines = batch.lines.select_related("participation")
@@ -241,13 +241,13 @@ def batch_detail(request, pk, *, mismatches=None, paid_form=None, reconcile_form
     return render(request, "compensation/batch.html", context, status=status)
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 def batch_download(request, pk, fmt):
     """The payout file, through the one checked download path."""
     return downloads.serve(request, pk, model=PayoutBatch, variant=fmt)
 
 
-@staff_required(FINANCE)
+@staff_required("payouts")
 @require_POST
 def batch_paid(request, pk):
     batch = _batch(request, pk)
@@ -268,7 +268,7 @@ def batch_paid(request, pk):
     return batch_detail(request, pk, paid_form=form, status=400)
 
 
-@staff_required(FINANCE)
+@staff_required("payouts")
 @require_POST
 def batch_reconcile(request, pk):
     batch = _batch(request, pk)
@@ -291,7 +291,7 @@ def batch_reconcile(request, pk):
     return batch_detail(request, pk, reconcile_form=form, status=400)
 
 
-@staff_required(FINANCE)
+@staff_required("payouts")
 @require_POST
 def batch_retry(request, pk):
     batch = _batch(request, pk)
@@ -304,7 +304,7 @@ def batch_retry(request, pk):
     return redirect("compensation:batch", pk=pk)
 
 
-@staff_required(FINANCE, MANAGER)
+@staff_required("money")
 @require_POST
 def accrue_now(request):
     """Run the hourly and bounty accruals for my programmes now (beat also runs them)."""

@@ -16,7 +16,7 @@ from core.errors import DomainError
 from core.pagination import keyset_page
 from programs import policy
 from programs.models import Programme
-from programs.policy import MANAGER, REVIEWER, staff_required
+from programs.policy import staff_required
 
 from . import selectors, services
 from .filters import TicketFilter
@@ -238,12 +238,12 @@ def _triage_page(request, bulk_form=None, status=200):
     )
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 def triage(request):
     return _triage_page(request)
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 @require_POST
 def triage_bulk(request):
     programmes = Programme.objects.restrict(request.user, "review")

@@ -6,14 +6,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from core.errors import DomainError
 from programs import policy
 from programs.models import Programme
-from programs.policy import MANAGER, staff_required
+from programs.policy import staff_required
 
 from . import webhooks as hooks
 from .forms import WebhookForm
 from .models import WebhookDelivery, WebhookEndpoint
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def webhooks(request, slug):
     """Register endpoints, read every delivery with its attempts, redeliver by hand."""
     # For the managers of this programme only, as every staff page (404 for anyone else).

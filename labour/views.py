@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 from core.pagination import keyset_page
 from feedback.models import Ticket
-from programs.policy import MANAGER, REVIEWER, staff_required
+from programs.policy import staff_required
 
 from . import selectors, services
 from .filters import TimeEntryFilter
@@ -139,7 +139,7 @@ def edit(request, pk):
 # --- Staff: hours ----------------------------------------------------------------------------
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 def queue(request):
     filterset = TimeEntryFilter(
         request.GET, queryset=selectors.hours_queue(request.user), user=request.user
@@ -161,7 +161,7 @@ def queue(request):
     )
 
 
-@staff_required(REVIEWER, MANAGER)
+@staff_required("review")
 @require_POST
 def review(request):
     form = HoursReviewForm(request.POST)

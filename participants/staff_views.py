@@ -12,7 +12,7 @@ from core.errors import DomainError
 from core.pagination import keyset_page
 from programs import policy
 from programs.models import Programme
-from programs.policy import MANAGER, staff_required
+from programs.policy import staff_required
 from programs.selectors import required_terms
 
 from . import services
@@ -33,7 +33,7 @@ def _apply_domain_error(form, exc: DomainError):
 # --- Participants -------------------------------------------------------------------------
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def participants(request, slug):
     programme = _managed(request, slug)
     needed = required_terms(programme)
@@ -53,7 +53,7 @@ def participants(request, slug):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def participant_action(request, slug, pk):
     programme = _managed(request, slug)
@@ -94,7 +94,7 @@ def participant_action(request, slug, pk):
 # --- Invitations and applications ---------------------------------------------------------
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def invitations(request, slug):
     programme = _managed(request, slug)
     form = InviteForm(request.POST or None)
@@ -129,7 +129,7 @@ def invitations(request, slug):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def invitation_revoke(request, slug, pk):
     programme = _managed(request, slug)
@@ -144,7 +144,7 @@ def invitation_revoke(request, slug, pk):
     return redirect("participants:staff_invitations", slug=slug)
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def applications(request, slug):
     programme = _managed(request, slug)
     qs = (
@@ -160,7 +160,7 @@ def applications(request, slug):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def application_decide(request, slug, pk):
     programme = _managed(request, slug)
@@ -185,7 +185,7 @@ def application_decide(request, slug, pk):
 # --- Pauses-----------------------------------------------------------------------
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def pauses(request, slug):
     programme = _managed(request, slug)
     form = PauseForm(request.POST or None)
@@ -219,7 +219,7 @@ def pauses(request, slug):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def pause_end(request, slug, pk):
     programme = _managed(request, slug)

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from programs import policy
-from programs.policy import MANAGER, staff_required
+from programs.policy import staff_required
 
 from . import services
 from .forms import (
@@ -47,13 +47,13 @@ def _apply_domain_error(form, exc: DomainError):
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def home(request):
     programmes = Programme.objects.restrict(request.user, "manage").order_by("name")
     return render(request, "programs/staff/home.html", {"programmes": programmes})
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def programme_new(request):
     form = ProgrammeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -74,7 +74,7 @@ def programme_new(request):
     return render(request, "programs/staff/programme_form.html", {"form": form})
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def programme(request, slug):
     programme = _managed(request, slug)
     context = {
@@ -93,7 +93,7 @@ def programme(request, slug):
     return render(request, "programs/staff/programme.html", context)
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def programme_settings(request, slug):
     programme = _managed(request, slug)
@@ -110,7 +110,7 @@ def programme_settings(request, slug):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def programme_status(request, slug):
     programme = _managed(request, slug)
@@ -131,7 +131,7 @@ def programme_status(request, slug):
 # --- Terms ------------------------------------------------------------------------------
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def terms_list(request, slug):
     programme = _managed(request, slug)
     versions = TermsVersion.objects.filter(programme=programme).order_by("-number")
@@ -140,7 +140,7 @@ def terms_list(request, slug):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def terms_new(request, slug):
     programme = _managed(request, slug)
@@ -152,7 +152,7 @@ def terms_new(request, slug):
     return redirect("programs:staff_terms_edit", slug=slug, number=draft.number)
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def terms_edit(request, slug, number):
     """Edit a draft, preview its key-facts box, publish it. Published versions are read-only."""
     programme = _managed(request, slug)
@@ -196,7 +196,7 @@ def terms_edit(request, slug, number):
 # --- Roles ---------------------------------------------------------------------------------
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 def roles(request, slug):
     programme = _managed(request, slug)
     form = RoleForm(request.POST or None)
@@ -219,7 +219,7 @@ def roles(request, slug):
     )
 
 
-@staff_required(MANAGER)
+@staff_required("manage")
 @require_POST
 def role_revoke(request, slug, pk):
     programme = _managed(request, slug)
