@@ -228,15 +228,15 @@ def seed():
     for i, person in enumerate(testers):
         _join(criticised if i % 2 == 0 else fair, person, manager)
 
-    # A second, non-material version of the fair terms, so history and diffs show.
+    # A second, non-material version of the fair terms (only the text), so history and
+    # diffs show; a change of any term of the deal would be material.
     if not TermsVersion.objects.filter(programme=fair, number=2).exists():
         draft = programme_services.terms_draft_create(actor=manager, programme=fair)
         draft = programme_services.terms_draft_update(
             actor=manager,
             terms=draft,
             material_change=False,
-            change_summary="Added in-kind benefits; clarified credit.",
-            in_kind_benefits="a year of free access after launch",
+            change_summary="Clarified credit in the text.",
             body=FAIR["body"] + "\nCredit is given by name unless you ask to stay anonymous.",
         )
         programme_services.terms_publish(actor=manager, terms=draft)
