@@ -72,9 +72,7 @@ def _check_since_joining(*, participation, day: date_type) -> None:
             "time before that cannot be logged here.",
             field="date",
         )
-    first = (
-        Consent.objects.filter(participation=participation).order_by("accepted_at").first()
-    )
+    first = Consent.objects.filter(participation=participation).order_by("accepted_at").first()
     if first is not None and day < timezone.localdate(first.accepted_at):
         raise DomainError(
             f"You accepted the terms of {participation.programme.name} on "

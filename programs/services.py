@@ -61,6 +61,8 @@ def programme_create(
         programme=programme,
         data={"name": name, "slug": slug},
     )
+    # Apps above add what a new programme starts with (approvals: the standard reason codes).
+    events.publish(programme=programme, event="programme.created", data={"actor": actor.pk})
     return programme
 
 
