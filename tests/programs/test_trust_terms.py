@@ -12,7 +12,6 @@ from core.models import OutboxMessage
 from labour import services as labour_services
 from labour.models import TimeEntry
 from participants.services import access_check
-from programs import services
 from programs.models import Programme, TermsVersion
 from tests.conftest import summarise
 from tests.factories import make_participant
