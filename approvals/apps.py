@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ApprovalsConfig(AppConfig):
     name = "approvals"
     verbose_name = "Output approval"
+
+    def ready(self):
+        from core.events import programme_event
+
+        from .services import on_programme_event
+
+        programme_event.connect(on_programme_event, dispatch_uid="approvals.default_reasons")

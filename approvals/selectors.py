@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
 
 from programs.models import Programme
 
@@ -107,6 +108,10 @@ def transparency_section(programme: Programme) -> dict:
         people=Count("participant", distinct=True),
         submitted=Count("pk"),
         waiting=Count("pk", filter=Q(status__in=OutputSubmission.OPEN)),
+        # Still open after the deadline passed: the deadline is already missed.
+        open_past_deadline=Count(
+            "pk", filter=Q(status__in=OutputSubmission.OPEN, due_at__lt=timezone.now())
+        ),
     )
     people = submissions["people"]
     decisions = ReviewDecision.objects.filter(submission__programme=programme)
@@ -149,9 +154,17 @@ def transparency_section(programme: Programme) -> dict:
         "average_review_hours": guard(
             avg_hours if avg_hours is not None else "no decisions yet", people
         ),
-        "decided_after_deadline": guard(counts["late"], people),
     }
-    with_deadline, within_deadline = counts["with_deadline"], counts["within_deadline"]
+    # A deemed approval is a missed deadline, and so is an item still open past it: the
+    # share within the deadline counts every item whose deadline passed before a decision.
+    missed = counts["late"] + counts[Outcome.DEEMED_APPROVED] + submissions["open_past_deadline"]
+    figures["decided_after_deadline"] = guard(
+        counts["late"] + counts[Outcome.DEEMED_APPROVED], people
+    )
+    figures["open_past_deadline"] = guard(submissions["open_past_deadline"], people)
+    figures["missed_deadline"] = guard(missed, people)
+    within_deadline = counts["within_deadline"]
+    with_deadline = within_deadline + missed
     by_label = defaultdict(int)
     for pk, label in codes.items():
         by_label[label] += counts[f"reason_{pk}"]
@@ -198,7 +211,12 @@ def transparency_section(programme: Programme) -> dict:
         ["Rejected", figures["rejected"]],
         ["Changes requested", figures["changes_requested"]],
         ["Average hours to a decision", figures["average_review_hours"]],
-        ["Decided after the deadline", figures["decided_after_deadline"]],
+        [
+            "Decided after the deadline (deemed approvals included)",
+            figures["decided_after_deadline"],
+        ],
+        ["Still open past the deadline", figures["open_past_deadline"]],
+        ["Deadlines missed in all", figures["missed_deadline"]],
     ]
     charts = []
     if people >= 5:

@@ -483,6 +483,27 @@ def submission_appeal(*, user, submission: OutputSubmission, note: str) -> Appea
     _clear_claim(submission)
     submission.save()
     _audit("approvals.submission.appealed", submission, actor=user, appeal=appeal.pk)
+    rejected_by = (
+        ReviewDecision.objects.filter(submission=submission, outcome=Outcome.REJECTED)
+        .order_by("-decided_at")
+        .values_list("reviewer_id", flat=True)
+        .first()
+    )
+    due = f" Decide it by {submission.due_at:%d %b %Y %H:%M} UTC." if submission.due_at else ""
+    # Everyone who may decide the appeal hears of it: the programme's reviewers and
+    # managers, except the reviewer whose rejection is appealed and the participant.
+    for person in policy.staff_of(submission.programme, policy.REVIEW):
+        if person.pk in (rejected_by, user.pk):
+            continue
+        notify(
+            user=person,
+            subject=f"Appeal to decide: “{submission.title}”",
+            body=f"{user.get_full_name() or user.email} appealed the rejection of "
+            f"“{submission.title}” in {submission.programme.name}.{due}",
+            url=reverse("approvals:detail", args=[submission.pk]),
+            dedupe_key=f"approvals:appealed:{submission.pk}:{person.pk}",
+            programme=submission.programme,
+        )
     return appeal
 
 
@@ -545,6 +566,14 @@ def submission_escalate(*, submission: OutputSubmission, now=None) -> bool:
             dedupe_key=f"approvals:escalated:{submission.pk}:{submission.round}:{manager.pk}",
             programme=submission.programme,
         )
+    _notify_participant(
+        submission,
+        subject=f"Your output “{submission.title}” was escalated",
+        body=f"The review deadline of the {submission.round} of “{submission.title}” passed "
+        f"on {submission.due_at:%d %b %Y %H:%M} UTC without a decision, so it went to the "
+        f"managers of {submission.programme.name}. Nothing is needed from you.",
+        key=f"approvals:escalated-participant:{submission.pk}:{submission.round}",
+    )
     return True
 
 
@@ -682,9 +711,33 @@ def reason_code_set_active(*, actor, reason: ReasonCode, active: bool) -> Reason
 def reason_codes_add_defaults(*, actor, programme: Programme) -> list[ReasonCode]:
     """Add the standard reasons a programme lacks (safe to run twice)."""
     policy.require(actor, "manage", programme)
+    return _add_default_reasons(programme=programme, actor=actor)
+
+
+def _add_default_reasons(*, programme: Programme, actor) -> list[ReasonCode]:
     existing = set(ReasonCode.objects.filter(programme=programme).values_list("code", flat=True))
-    return [
-        reason_code_create(actor=actor, programme=programme, label=label, code=code)
-        for code, label in DEFAULT_REASONS
-        if code not in existing
-    ]
+    added = []
+    for code, label in DEFAULT_REASONS:
+        if code in existing:
+            continue
+        reason = ReasonCode.objects.create(programme=programme, code=code, label=label)
+        record(
+            action="approvals.reason.created",
+            obj=reason,
+            actor=actor,
+            programme=programme,
+            data={"code": code, "label": label, "default": True},
+        )
+        added.append(reason)
+    return added
+
+
+def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
+    """Receiver of `core.events.programme_event`: a new programme starts with the standard
+    reason codes, so its reviewers can give a reason from the first day."""
+    if event != "programme.created":
+        return
+    from django.contrib.auth import get_user_model
+
+    actor = get_user_model().objects.filter(pk=data.get("actor")).first()
+    _add_default_reasons(programme=programme, actor=actor)

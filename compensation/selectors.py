@@ -5,6 +5,7 @@ import itertools
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, Q
 
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
@@ -142,9 +143,17 @@ def transparency_section(programme: Programme) -> dict:
         Decimal("0"),
     )
     unpaid_share = round(float(unpaid_hours / total_hours) * 100, 1) if total_hours else None
+    # Unpaid hours always carry a value: the programme's stated rate, or else the
+    # instance-wide one the operator sets (settings.REFERENCE_HOURLY_RATE), named on the page.
     rate = programme.reference_hourly_rate
-    reference = Decimal(str(rate)) if rate not in (None, "") else None
-    unpaid_value = cents(unpaid_hours * reference) if reference is not None else None
+    if rate not in (None, ""):
+        reference, ref_currency = Decimal(str(rate)), programme.currency
+        ref_source = "stated by the programme"
+    else:
+        reference = Decimal(str(settings.REFERENCE_HOURLY_RATE))
+        ref_currency = settings.REFERENCE_RATE_CURRENCY
+        ref_source = f"no rate stated by the programme; {settings.REFERENCE_RATE_SOURCE}"
+    unpaid_value = cents(unpaid_hours * reference)
     safety = Ticket.objects.filter(
         programme=programme, kind=Ticket.Kind.SAFETY_FINDING, status__in=Ticket.COUNTS_AS_ACCEPTED
     )
@@ -177,7 +186,9 @@ def transparency_section(programme: Programme) -> dict:
         "unpaid_hours_value_at_reference_rate": guard(
             str(unpaid_value) if unpaid_value is not None else None, people_with_hours
         ),
-        "reference_hourly_rate": str(reference) if reference is not None else None,
+        "reference_hourly_rate": str(reference),
+        "reference_rate_currency": ref_currency,
+        "reference_rate_source": ref_source,
         "safety_findings_accepted": safety.count(),
         "safety_findings_paid": paid_safety,
     }
@@ -202,11 +213,8 @@ def transparency_section(programme: Programme) -> dict:
             shown(pay["share_of_hours_unpaid_percent"], "no confirmed hours yet"),
         ],
         [
-            f"Unpaid hours valued at {reference or '—'} {programme.currency}/h (stated rate)",
-            shown(
-                pay["unpaid_hours_value_at_reference_rate"],
-                "no reference rate stated" if reference is None else "no unpaid hours",
-            ),
+            f"Unpaid hours valued at {reference} {ref_currency}/h ({ref_source})",
+            shown(pay["unpaid_hours_value_at_reference_rate"], "no unpaid hours"),
         ],
         ["Safety findings accepted / paid", f"{pay['safety_findings_accepted']} / {paid_safety}"],
     ]

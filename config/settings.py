@@ -6,6 +6,7 @@ start on values that are unsafe for real users (see `_refuse_insecure_production
 """
 
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -362,6 +363,21 @@ LOGGING = {
 
 # Review claims expire so two reviewers do not work the same item for long.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
+
+# What an hour of unpaid work is worth on the public page when a programme states no
+# reference rate of its own: an instance-wide rate, its currency and where it comes from.
+REFERENCE_HOURLY_RATE = env.str("REFERENCE_HOURLY_RATE", default="12.82")
+REFERENCE_RATE_CURRENCY = env.str("REFERENCE_RATE_CURRENCY", default="EUR").upper()
+REFERENCE_RATE_SOURCE = env.str(
+    "REFERENCE_RATE_SOURCE", default="the German statutory minimum wage from 1 January 2025"
+)
+try:
+    if Decimal(REFERENCE_HOURLY_RATE) < 0:
+        raise ImproperlyConfigured("REFERENCE_HOURLY_RATE cannot be negative.")
+except InvalidOperation:
+    raise ImproperlyConfigured(
+        f"REFERENCE_HOURLY_RATE must be an amount, e.g. 12.82, not {REFERENCE_HOURLY_RATE!r}."
+    ) from None
 
 
 def _refuse_insecure_production():

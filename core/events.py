@@ -6,7 +6,7 @@ write (webhook deliveries, connected in `integrations.apps.IntegrationsConfig.re
 exists if and only if the change does. This is the one way services announce events, so
 apps below `integrations` (programs) emit them without importing it.
 
-Events: "terms.published", "ticket.status_changed", "submission.decided",
+Events: "programme.created", "terms.published", "ticket.status_changed", "submission.decided",
 "submission.deemed_approved", "batch.exported".
 """
 

@@ -6,6 +6,7 @@ after this one, with `ctx` holding what this module created. Every seeder
 is idempotent: it returns at once when its data is already there.
 """
 
+import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -68,7 +69,7 @@ FAIR = dict(
     on_missed_deadline=TermsVersion.OnMissedDeadline.DEEMED_APPROVED,
     appeals_allowed=True,
     nda=True,
-    nda_until=date(2027, 6, 30),
+    nda_until=date(date.today().year + 1, 6, 30),
     nda_public_scope="that you take part, and any approved output",
     training_use=TermsVersion.TrainingUse.NO,
     credit_attribution="named credit on every published output",
@@ -126,6 +127,24 @@ def _user(email, first="", last="", superuser=False):
     return user
 
 
+# The programmes started this many days before the demo is seeded: the participants
+# joined and accepted the terms then, so the weeks of hours the demo logs are work done
+# under terms they had accepted (hours before joining or consenting are refused).
+HISTORY_DAYS = 35
+
+
+@contextlib.contextmanager
+def _history_clock(days: int):
+    """Seed the start of the demo's history `days` ago (Django reads the time through
+    `django.utils.timezone.now`, so every service sees the same earlier clock)."""
+    from unittest import mock
+
+    real_now = timezone.now
+    offset = timedelta(days=days)
+    with mock.patch("django.utils.timezone.now", lambda: real_now() - offset):
+        yield
+
+
 def _programme(admin, manager, slug, name, product, terms, *, status, summary, rate=None):
     programme = Programme.objects.filter(slug=slug).first()
     if programme is None:
@@ -179,64 +198,65 @@ def seed():
         for i in range(1, 49)
     ]
 
-    criticised = _programme(
-        admin,
-        manager,
-        "artist-alpha",
-        "Artist Alpha (the criticised terms)",
-        "Unreleased text-to-video model",
-        CRITICISED,
-        status=Programme.Status.RUNNING,
-        summary="The deal the protesting artists described: unpaid, every output approved "
-        "by the company, no review deadline, NDA until launch, outputs used for training.",
-    )
-    fair = _programme(
-        admin,
-        manager,
-        "fair-beta",
-        "Fair Creative Beta",
-        "Unreleased text-to-video model",
-        FAIR,
-        status=Programme.Status.RUNNING,
-        summary="The same product tested on fair terms: paid hourly, 72-hour review with "
-        "deemed approval, limited NDA, no training on participants' work.",
-        rate=Decimal("30.00"),
-    )
-    redteam = _programme(
-        admin,
-        manager,
-        "red-team-open-call",
-        "Red Team Open Call",
-        "Unreleased text-to-video model",
-        BOUNTY,
-        status=Programme.Status.OPEN,
-        summary="Open to applications: red teamers paid per accepted finding.",
-        rate=Decimal("60.00"),
-    )
-    for programme in (criticised, fair, redteam):
-        for person, role in (
-            (reviewer, ProgrammeRole.Role.REVIEWER),
-            (finance, ProgrammeRole.Role.FINANCE),
-        ):
-            programme_services.role_grant(
-                actor=manager, programme=programme, user=person, role=role
-            )
+    with _history_clock(HISTORY_DAYS):
+        criticised = _programme(
+            admin,
+            manager,
+            "artist-alpha",
+            "Artist Alpha (the criticised terms)",
+            "Unreleased text-to-video model",
+            CRITICISED,
+            status=Programme.Status.RUNNING,
+            summary="The deal the protesting artists described: unpaid, every output approved "
+            "by the company, no review deadline, NDA until launch, outputs used for training.",
+        )
+        fair = _programme(
+            admin,
+            manager,
+            "fair-beta",
+            "Fair Creative Beta",
+            "Unreleased text-to-video model",
+            FAIR,
+            status=Programme.Status.RUNNING,
+            summary="The same product tested on fair terms: paid hourly, 72-hour review with "
+            "deemed approval, limited NDA, no training on participants' work.",
+            rate=Decimal("30.00"),
+        )
+        redteam = _programme(
+            admin,
+            manager,
+            "red-team-open-call",
+            "Red Team Open Call",
+            "Unreleased text-to-video model",
+            BOUNTY,
+            status=Programme.Status.OPEN,
+            summary="Open to applications: red teamers paid per accepted finding.",
+            rate=Decimal("60.00"),
+        )
+        for programme in (criticised, fair, redteam):
+            for person, role in (
+                (reviewer, ProgrammeRole.Role.REVIEWER),
+                (finance, ProgrammeRole.Role.FINANCE),
+            ):
+                programme_services.role_grant(
+                    actor=manager, programme=programme, user=person, role=role
+                )
 
-    for person in (participant, participant2):
-        _join(criticised, person, manager)
-        _join(fair, person, manager)
-    for i, person in enumerate(testers):
-        _join(criticised if i % 2 == 0 else fair, person, manager)
+        for person in (participant, participant2):
+            _join(criticised, person, manager)
+            _join(fair, person, manager)
+        for i, person in enumerate(testers):
+            _join(criticised if i % 2 == 0 else fair, person, manager)
 
-    # A second, non-material version of the fair terms, so history and diffs show.
+    # A second, non-material version of the fair terms (only the text), so history and
+    # diffs show; a change of any term of the deal would be material.
     if not TermsVersion.objects.filter(programme=fair, number=2).exists():
         draft = programme_services.terms_draft_create(actor=manager, programme=fair)
         draft = programme_services.terms_draft_update(
             actor=manager,
             terms=draft,
             material_change=False,
-            change_summary="Added in-kind benefits; clarified credit.",
-            in_kind_benefits="a year of free access after launch",
+            change_summary="Clarified credit in the text.",
             body=FAIR["body"] + "\nCredit is given by name unless you ask to stay anonymous.",
         )
         programme_services.terms_publish(actor=manager, terms=draft)

@@ -60,6 +60,28 @@ def _check_day(*, user, day: date_type, minutes: int, exclude_pk: int | None = N
         )
 
 
+def _check_since_joining(*, participation, day: date_type) -> None:
+    """Work counts under the terms in force when it was done: none before the person joined
+    or before they first accepted the terms."""
+    from participants.models import Consent
+
+    joined = timezone.localdate(participation.joined_at)
+    if day < joined:
+        raise DomainError(
+            f"You joined {participation.programme.name} on {joined:%d %b %Y}; "
+            "time before that cannot be logged here.",
+            field="date",
+        )
+    first = Consent.objects.filter(participation=participation).order_by("accepted_at").first()
+    if first is not None and day < timezone.localdate(first.accepted_at):
+        raise DomainError(
+            f"You accepted the terms of {participation.programme.name} on "
+            f"{timezone.localdate(first.accepted_at):%d %b %Y}; time before that was not "
+            "worked under terms you had agreed to and cannot be logged.",
+            field="date",
+        )
+
+
 def _check_output_link(*, user, programme: Programme, output) -> None:
     if output is None:
         return
@@ -95,6 +117,7 @@ def time_entry_log(
     if activity not in TimeEntry.Activity.values:
         raise DomainError("Choose what kind of work this was.", field="activity")
     _check_day(user=user, day=date, minutes=minutes)
+    _check_since_joining(participation=access.participation, day=date)
     _check_ticket_link(user=user, programme=programme, ticket=ticket)
     _check_output_link(user=user, programme=programme, output=output)
     now = timezone.now()
@@ -150,10 +173,11 @@ def time_entry_update(
             f"This entry is {entry.get_status_display().lower()} and can no longer be changed. "
             "Log a new entry if something is missing."
         )
-    require_can_work(user, entry.programme)
+    access = require_can_work(user, entry.programme)
     if activity not in TimeEntry.Activity.values:
         raise DomainError("Choose what kind of work this was.", field="activity")
     _check_day(user=user, day=date, minutes=minutes, exclude_pk=entry.pk)
+    _check_since_joining(participation=access.participation, day=date)
     _check_ticket_link(user=user, programme=entry.programme, ticket=ticket)
     _check_output_link(user=user, programme=entry.programme, output=output)
     before = {"date": entry.date, "minutes": entry.minutes, "activity": entry.activity}

@@ -23,6 +23,7 @@ from core.services import notify
 from programs import policy
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms, required_terms, upcoming_terms
+from programs.services import describe_changes, terms_diff
 
 from .models import AccessPause, Application, Consent, Invitation, Participation, hash_token
 from .selectors import active_programme_pause
@@ -707,17 +708,24 @@ def pause_end(*, actor, pause: AccessPause) -> AccessPause:
 # --- New terms ---------------------------------------------------------------------------
 
 
-def notify_participants_of_new_terms(terms: TermsVersion) -> None:
-    """Tell the active and paused participants of a new version of the terms."""
+def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion) -> None:
+    """Tell the active and paused participants of a new version: what changed, and when."""
     programme = terms.programme
+    diff = terms_diff(previous, terms)
+    changed = describe_changes(diff)
     if terms.material_change:
+        worse = f" Worse for you: {', '.join(diff['worse'])}." if diff["worse"] else ""
         body = (
             f"Version {terms.number} of the terms changes the deal and takes effect on "
             f"{terms.effective_at:%d %b %Y %H:%M} UTC. From then on, accept it before doing "
-            "further work. You may also withdraw."
+            f"further work. You may also withdraw.{worse}\n\n"
+            f"What changes from version {previous.number}:\n{changed}"
         )
     else:
-        body = f"Version {terms.number} of the terms is in force (no material change)."
+        body = (
+            f"Version {terms.number} of the terms is in force (no material change).\n\n"
+            f"What changed from version {previous.number}:\n{changed}"
+        )
     for participation in Participation.objects.filter(
         programme=programme,
         status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
@@ -739,5 +747,12 @@ def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -
     terms = TermsVersion.objects.select_related("programme").get(
         programme=programme, number=data["number"]
     )
-    if TermsVersion.objects.published().filter(programme=programme, number__lt=terms.number):
-        notify_participants_of_new_terms(terms)
+    # The version the participants worked under when this one was published.
+    previous = (
+        TermsVersion.objects.published()
+        .filter(programme=programme, number__lt=terms.number, effective_at__lte=terms.published_at)
+        .order_by("-number")
+        .first()
+    )
+    if previous is not None:
+        notify_participants_of_new_terms(terms, previous)

@@ -15,6 +15,7 @@ from programs.services import terms_diff
 from . import services
 from .forms import ApplicationForm, ConsentForm, ReasonForm
 from .models import Consent, Participation
+from .selectors import coming_changes
 
 
 def _my_participation(request, slug) -> Participation:
@@ -42,6 +43,7 @@ def programme(request, slug):
             "programme": participation.programme,
             "access": services.access_check(request.user, participation.programme),
             "terms": current_terms(participation.programme),
+            "coming": coming_changes([participation]).get(participation.programme_id),
             "consents": consents,
         },
     )

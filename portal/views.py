@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from participants import services as participant_services
 from participants.models import Application, Invitation, Participation
+from participants.selectors import coming_changes
 
 
 @login_required
@@ -22,12 +23,16 @@ def home(request):
         email__iexact=user.email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
     ).select_related("programme")
     applications = Application.objects.restrict(user).filter(user=user).select_related("programme")
+    coming = coming_changes(participations)
     return render(
         request,
         "portal/home.html",
         {
             "rows": rows,
             "needs_action": [r for r in rows if r[1].code == "consent_required"],
+            "coming": [
+                (p, coming[p.programme_id]) for p in participations if p.programme_id in coming
+            ],
             "invitations": invitations,
             "applications": applications,
         },

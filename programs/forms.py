@@ -19,6 +19,18 @@ class ProgrammeForm(forms.ModelForm):
         ]
         help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
 
+    def _not_negative(self, name):
+        value = self.cleaned_data.get(name)
+        if value is not None and value < 0:
+            raise forms.ValidationError("This cannot be negative.")
+        return value
+
+    def clean_reference_hourly_rate(self):
+        return self._not_negative("reference_hourly_rate")
+
+    def clean_approval_threshold(self):
+        return self._not_negative("approval_threshold")
+
     def clean_currency(self):
         value = self.cleaned_data["currency"].upper()
         if len(value) != 3 or not value.isalpha():

@@ -12,9 +12,18 @@ from audit.services import record
 from core import events
 from core.errors import DomainError, NotAllowed
 
-from . import policy
+from . import changes, policy
 from .models import Programme, ProgrammeRole, TermsVersion
 from .selectors import current_terms
+
+
+def _check_programme_amounts(fields: dict) -> None:
+    """A reference rate or an approval threshold below zero means nothing: refuse it."""
+    for name in ("reference_hourly_rate", "approval_threshold"):
+        value = fields.get(name)
+        if value not in (None, "") and Decimal(str(value)) < 0:
+            raise DomainError("This cannot be negative.", field=name)
+
 
 PROGRAMME_FIELDS = (
     "name",
@@ -39,6 +48,7 @@ def programme_create(
         raise NotAllowed("Only managers (or an administrator) can create programmes.")
     if Programme.objects.filter(slug=slug).exists():
         raise DomainError(f"The address “{slug}” is taken; choose another.", field="slug")
+    _check_programme_amounts(fields)
     programme = Programme.objects.create(name=name, slug=slug, product=product, **fields)
     ProgrammeRole.objects.create(
         programme=programme, user=manager or actor, role=ProgrammeRole.Role.MANAGER
@@ -51,6 +61,8 @@ def programme_create(
         programme=programme,
         data={"name": name, "slug": slug},
     )
+    # Apps above add what a new programme starts with (approvals: the standard reason codes).
+    events.publish(programme=programme, event="programme.created", data={"actor": actor.pk})
     return programme
 
 
@@ -58,6 +70,7 @@ def programme_create(
 def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     policy.require(actor, "manage", programme)
+    _check_programme_amounts(changes)
     changed = {}
     for name, value in changes.items():
         if name not in PROGRAMME_FIELDS:
@@ -167,9 +180,78 @@ def role_revoke(*, actor, role: ProgrammeRole) -> None:
 # --- Terms --------------------------------------------------------------------------------
 
 
+# The terms that only one pay model uses; the others must leave them empty.
+PAY_MODEL_FIELDS = {
+    TermsVersion.PayModel.HOURLY: ("hourly_rate",),
+    TermsVersion.PayModel.STIPEND: ("stipend_amount", "stipend_period"),
+    TermsVersion.PayModel.BOUNTY: ("bounty_table",),
+    TermsVersion.PayModel.PRIZE_ONLY: ("prize_description",),
+    TermsVersion.PayModel.GRANT: ("grant_amount",),
+}
+# What "empty" is for each term that may be cleared (text fields are "", not NULL).
+_EMPTY = {
+    "hourly_rate": None,
+    "stipend_amount": None,
+    "stipend_period": "",
+    "bounty_table": {},
+    "prize_description": "",
+    "grant_amount": None,
+    "payment_schedule": "",
+    "review_deadline_hours": None,
+    "on_missed_deadline": "",
+    "nda_public_scope": "",
+    "nda_until": None,
+    "nda_until_text": "",
+}
+
+
+def clear_unused_terms(terms: TermsVersion) -> list[str]:
+    """Empty the terms the version does not use, so nobody reads a promise that is not made.
+
+    A rate left over from an hourly version on an unpaid one, a deadline rule
+    without approval, an NDA scope without an NDA: cleared. Returns the fields emptied.
+    """
+    unused = [
+        name
+        for model, names in PAY_MODEL_FIELDS.items()
+        if model != terms.pay_model
+        for name in names
+    ]
+    if terms.pay_model == TermsVersion.PayModel.UNPAID:
+        unused.append("payment_schedule")
+    if terms.approval_scope == TermsVersion.ApprovalScope.NONE:
+        unused += ["review_deadline_hours", "on_missed_deadline"]
+    if not terms.nda:
+        unused += ["nda_public_scope", "nda_until", "nda_until_text"]
+    cleared = []
+    for name in unused:
+        if getattr(terms, name) not in (None, "", {}, []):
+            empty = _EMPTY[name]
+            setattr(terms, name, dict(empty) if isinstance(empty, dict) else empty)
+            cleared.append(name)
+    return cleared
+
+
+def check_terms(terms: TermsVersion) -> list[str]:
+    """What preview, save and publish all do: clear the unused terms, then validate."""
+    cleared = clear_unused_terms(terms)
+    validate_terms(terms)
+    return cleared
+
+
 def validate_terms(terms: TermsVersion) -> None:
     """Raise ValidationError naming every field that makes these terms incoherent."""
     errors: dict[str, str] = {}
+    if terms.expected_hours_per_week is not None and terms.expected_hours_per_week < 0:
+        errors["expected_hours_per_week"] = "Expected hours cannot be negative."
+    for name in ("review_deadline_hours", "notice_period_days"):
+        value = getattr(terms, name)
+        if value is not None and value < 0:
+            errors[name] = "This cannot be negative."
+    if terms.nda_until and terms.nda_until < timezone.localdate():
+        errors["nda_until"] = (
+            "The NDA end date is in the past; give a future date, or say that there is no NDA."
+        )
     P = terms.PayModel
     if terms.pay_model == P.HOURLY and not terms.hourly_rate:
         errors["hourly_rate"] = "An hourly model needs a rate."
@@ -257,7 +339,12 @@ def terms_draft_update(*, actor, terms: TermsVersion, **values) -> TermsVersion:
     for name, value in values.items():
         if name not in allowed:
             raise DomainError(f"“{name}” is not part of the terms.")
+        try:
+            value = TermsVersion._meta.get_field(name).to_python(value)
+        except ValidationError as exc:
+            raise ValidationError({name: exc.messages}) from None
         setattr(terms, name, value)
+    check_terms(terms)
     terms.save()
     record(action="programs.terms.draft_updated", obj=terms, actor=actor, programme=terms.programme)
     return terms
@@ -275,16 +362,20 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
     policy.require(actor, "manage", terms)
     if terms.is_published:
         raise DomainError(f"Version {terms.number} is already published.", code="published")
-    validate_terms(terms)
+    check_terms(terms)
     now = timezone.now()
     in_force = current_terms(terms.programme, now)
+    diff = terms_diff(in_force, terms) if in_force is not None else None
     if in_force is None:
         terms.material_change = True
         effective = now
-    elif terms.material_change:
-        effective = now + timedelta(days=in_force.notice_period_days)
     else:
-        effective = now
+        # Material follows from the diff: the manager may mark more, never fewer.
+        terms.material_change = terms.material_change or diff["material"]
+        if terms.material_change:
+            effective = now + timedelta(days=in_force.notice_period_days)
+        else:
+            effective = now
     terms.status = TermsVersion.Status.PUBLISHED
     terms.published_at = now
     terms.published_by = actor
@@ -301,6 +392,8 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
             "content_hash": terms.content_hash,
             "material_change": terms.material_change,
             "effective_at": effective,
+            "changed": [row["field"] for row in diff["fields"]] if diff else [],
+            "worse": [row["field"] for row in diff["fields"] if row["worse"]] if diff else [],
         },
     )
     events.publish(
@@ -317,13 +410,14 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
 
 
 def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
-    """Changed fields side by side, and the body as a unified line diff."""
+    """Changed fields side by side, each marked material and worse-for-the-tester or not,
+    and the body as a unified line diff (see `programs.changes`)."""
     import difflib
 
     fields = []
     labels = {f.name: f.verbose_name for f in TermsVersion._meta.fields}
     for name in TermsVersion.TERMS_FIELDS:
-        if name == "body":
+        if name in ("body", "material_change"):
             continue
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
@@ -333,6 +427,8 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
                     "label": str(labels.get(name, name)).capitalize(),
                     "old": _display(old, name),
                     "new": _display(new, name),
+                    "material": changes.is_material_field(name),
+                    "worse": changes.is_worse(name, before, after),
                 }
             )
     body = list(
@@ -344,7 +440,26 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
             lineterm="",
         )
     )
-    return {"old": old.number, "new": new.number, "fields": fields, "body": body}
+    return {
+        "old": old.number,
+        "new": new.number,
+        "fields": fields,
+        "body": body,
+        "material": any(row["material"] for row in fields),
+        "worse": [row["label"] for row in fields if row["worse"]],
+    }
+
+
+def describe_changes(diff: dict) -> str:
+    """The changed terms as plain lines for an email: old → new, worse ones marked."""
+    lines = [
+        f"- {row['label']}: {row['old']} → {row['new']}"
+        + (" (worse for you)" if row["worse"] else "")
+        for row in diff["fields"]
+    ]
+    if diff["body"]:
+        lines.append("- The full text changed.")
+    return "\n".join(lines) or "- Nothing in the terms changed."
 
 
 def _display(terms: TermsVersion, name: str) -> str:

@@ -164,10 +164,11 @@ def terms_edit(request, slug, number):
     preview = terms
     if request.method == "POST" and form.is_valid():
         values = form.terms_values()
-        if "preview" in request.POST:
-            preview = TermsVersion(programme=programme, number=number, **values)
-        else:
-            try:
+        try:
+            if "preview" in request.POST:
+                preview = TermsVersion(programme=programme, number=number, **values)
+                services.check_terms(preview)
+            else:
                 saved = services.terms_draft_update(actor=request.user, terms=terms, **values)
                 if "publish" in request.POST:
                     services.terms_publish(actor=request.user, terms=saved)
@@ -175,20 +176,30 @@ def terms_edit(request, slug, number):
                     return redirect("programs:staff_terms", slug=slug)
                 messages.success(request, "Draft saved.")
                 return redirect("programs:staff_terms_edit", slug=slug, number=number)
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    target = field if field in form.fields else None
-                    if field == "bounty_table":
-                        target = "bounty_low"
-                    for error in errors:
-                        form.add_error(target, error)
-            except DomainError as exc:
-                _apply_domain_error(form, exc)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                target = field if field in form.fields else None
+                if field == "bounty_table":
+                    target = "bounty_low"
+                for error in errors:
+                    form.add_error(target, error)
+        except DomainError as exc:
+            _apply_domain_error(form, exc)
+        if "preview" not in request.POST:
             preview = TermsVersion(programme=programme, number=number, **values)
+    in_force = current_terms(programme)
+    diff = services.terms_diff(in_force, preview) if in_force else None
     return render(
         request,
         "programs/staff/terms_edit.html",
-        {"programme": programme, "terms": preview, "form": form, "number": number},
+        {
+            "programme": programme,
+            "terms": preview,
+            "form": form,
+            "number": number,
+            "diff": diff,
+            "in_force": in_force,
+        },
         status=400 if form.errors else 200,
     )
 

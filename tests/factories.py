@@ -1,5 +1,6 @@
 """factory-boy factories for the domain records tests build on."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -77,20 +78,29 @@ class TermsFactory(factory.django.DjangoModelFactory):
                 TermsVersion.objects.filter(pk=self.pk).update(content_hash=self.content_hash)
 
 
+JOINED_DAYS_AGO = 60
+
+
 def make_participant(programme, user=None, *, consent=True, **user_kwargs):
     """An active participant who (by default) accepted the terms in force."""
     from programs.selectors import current_terms
 
     user = user or UserFactory(**user_kwargs)
-    participation, _ = Participation.objects.get_or_create(
+    participation, created = Participation.objects.get_or_create(
         user=user, programme=programme, defaults={"status": Participation.Status.ACTIVE}
     )
+    # They joined and accepted weeks ago, so tests may log past hours (work before joining
+    # or before consenting is refused).
+    since = timezone.now() - timedelta(days=JOINED_DAYS_AGO)
+    if created:
+        Participation.objects.filter(pk=participation.pk).update(joined_at=since)
+        participation.joined_at = since
     terms = current_terms(programme)
     if consent and terms is not None:
         Consent.objects.get_or_create(
             participation=participation,
             terms_version=terms,
-            defaults={"terms_hash": terms.content_hash, "accepted_at": timezone.now()},
+            defaults={"terms_hash": terms.content_hash, "accepted_at": since},
         )
     return user
 

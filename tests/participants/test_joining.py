@@ -121,7 +121,7 @@ def test_a_material_change_blocks_work_until_re_consent(programme, manager, part
 def test_a_non_material_change_needs_no_new_consent(programme, manager, participant):
     draft = programme_services.terms_draft_create(actor=manager, programme=programme)
     programme_services.terms_draft_update(
-        actor=manager, terms=draft, material_change=False, in_kind_benefits="a t-shirt"
+        actor=manager, terms=draft, material_change=False, body="Typo fixed."
     )
     programme_services.terms_publish(actor=manager, terms=draft)
     status = access_check(participant, programme)

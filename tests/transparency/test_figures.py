@@ -4,6 +4,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 
 from participants.models import Participation
 from programs.models import TransparencySnapshot
@@ -180,16 +181,20 @@ def test_approval_figures_match_the_decisions(programme, manager, reviewer):
 def test_figures_that_do_not_exist_say_why_on_the_page(
     programme, manager, reviewer, finance, client
 ):
-    """No reference rate, no deadline, no decisions: the page says so in words, never 'None'."""
+    """No reference rate, no deadline, no decisions: the page says so in words, never 'None';
+    unpaid hours are still valued, at the instance-wide rate, and the page says so."""
     programme.reference_hourly_rate = None
     programme.save()
     _seed_work(programme, manager, reviewer, finance)
     transparency.refresh(programme)
     page = client.get(f"/programmes/{programme.slug}/").content.decode()
     assert ">None<" not in page and "None" not in page.split("The real figures")[1]
-    assert "no reference rate stated" in page
+    assert "no reference rate stated" not in page
+    assert "(no rate stated by the programme; " in page
     figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
-    assert figures["pay"]["reference_hourly_rate"] is None  # the JSON keeps null
+    assert figures["reference_hourly_rate"] is None  # the programme's own rate stays null
+    assert figures["pay"]["reference_hourly_rate"] == settings.REFERENCE_HOURLY_RATE
+    assert figures["pay"]["reference_rate_source"].startswith("no rate stated by the programme")
 
 
 @pytest.mark.postgres
