@@ -361,6 +361,18 @@ LOGGING = {
     },
 }
 
+# --- Client addresses --------------------------------------------------------------------
+# Proxies of the operator's own (addresses or CIDRs). X-Forwarded-For is believed only when
+# the connecting peer is one of them; otherwise rate limits key on the peer's address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _net in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_net.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_net!r} is not an address or network (e.g. 10.0.0.2)"
+        ) from None
+
 # --- Outbound calls (webhooks) -------------------------------------------------------
 # A webhook URL that resolves to loopback, private, link-local, multicast or reserved
 # addresses is refused (at save and at each delivery) unless its network is listed here.
