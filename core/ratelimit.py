@@ -18,9 +18,13 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import transaction
 
 
+def _now() -> float:
+    return time.time()  # one function, so tests can hold the clock inside a window
+
+
 def hit(key: str, *, window: int, now: float | None = None) -> tuple[int, float]:
     """Count one hit on `key`; returns (hits in this window so far, seconds left in it)."""
-    now = time.time() if now is None else now
+    now = _now() if now is None else now
     start = int(now // window) * window
     bucket = f"rate:{key}:{start}"
     cache = caches["default"]

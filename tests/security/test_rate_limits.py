@@ -33,7 +33,7 @@ def api_rate(monkeypatch):
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
 
-    monkeypatch.setattr(ratelimit.time, "time", lambda: START + 1)
+    monkeypatch.setattr(ratelimit, "_now", lambda: START + 1)
 
     def set_rate(rate):
         monkeypatch.setattr(
