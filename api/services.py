@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from audit.services import record
 from core.errors import DomainError, NotAllowed
+from core.text import refuse_control_characters
 from programs import policy
 from programs.policy import StaffMFARequired
 
@@ -26,6 +27,7 @@ def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
     name = name.strip()
     if not name:
         raise DomainError("Give the token a name you will recognise.", field="name")
+    refuse_control_characters(name, field="name", what="token name")
     if scope not in ApiToken.Scope.values:
         raise DomainError("Choose read or write.", field="scope")
     prefix = secrets.token_hex(6)
