@@ -8,6 +8,8 @@ from rest_framework import exceptions, permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination
 
+from core import ratelimit
+from core.clientip import client_ip
 from programs import policy
 from programs.policy import StaffMFARequired
 
@@ -85,9 +87,29 @@ class StaffTwoFactorPermission(permissions.BasePermission):
 
 
 class TokenRateThrottle(throttling.SimpleRateThrottle):
-    """Rate limit per token (per user for the browser session, per address when anonymous)."""
+    """Rate limit per token (per user for the browser session, per address when anonymous).
+
+    Each request is one atomic increment of its window's counter (`core.ratelimit`), so
+    parallel requests cannot all read the same count and pass. The address is the real
+    peer's (`core.clientip`): `X-Forwarded-For` counts only from the operator's proxies.
+    """
 
     scope = "token"
+
+    def get_ident(self, request):
+        return client_ip(request)
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        count, self._left = ratelimit.hit(self.key, window=self.duration)
+        return count <= self.num_requests
+
+    def wait(self):
+        return max(getattr(self, "_left", self.duration), 0)
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):

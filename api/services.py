@@ -2,9 +2,12 @@
 
 import secrets
 
+from django.db import transaction
 from django.utils import timezone
 
+from audit.services import record
 from core.errors import DomainError, NotAllowed
+from core.text import refuse_control_characters
 from programs import policy
 from programs.policy import StaffMFARequired
 
@@ -12,6 +15,7 @@ from .auth import TOKEN_PREFIX, token_hash
 from .models import ApiToken
 
 
+@transaction.atomic
 def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
     """Create a token; the plain value is returned once and never stored.
 
@@ -23,6 +27,7 @@ def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
     name = name.strip()
     if not name:
         raise DomainError("Give the token a name you will recognise.", field="name")
+    refuse_control_characters(name, field="name", what="token name")
     if scope not in ApiToken.Scope.values:
         raise DomainError("Choose read or write.", field="scope")
     prefix = secrets.token_hex(6)
@@ -31,13 +36,29 @@ def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
     token = ApiToken.objects.create(
         user=user, name=name[:100], scope=scope, prefix=prefix, key_hash=token_hash(plain)
     )
+    record(
+        action="api.token.created",
+        obj=token,
+        actor=user,
+        subject=user,
+        data={"name": token.name, "scope": scope, "prefix": prefix},
+    )
     return token, plain
 
 
+@transaction.atomic
 def token_revoke(*, user, token: ApiToken) -> ApiToken:
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
     if token.user_id != user.pk:
         raise NotAllowed("This is not your token.")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        record(
+            action="api.token.revoked",
+            obj=token,
+            actor=user,
+            subject=user,
+            data={"name": token.name, "prefix": token.prefix},
+        )
     return token

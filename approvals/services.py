@@ -22,6 +22,7 @@ from audit.services import record
 from core import events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from core.text import refuse_control_characters
 from core.uploads import IMAGE_TYPES, VIDEO_TYPES, safe_storage_name, sha256_of, validate_upload
 from participants.services import require_can_work
 from programs import policy
@@ -255,6 +256,7 @@ def submission_create(
     title = (title or "").strip()
     if not title:
         raise DomainError("Give the output a title.", field="title")
+    refuse_control_characters(title, field="title", what="title")
     if intended_use not in OutputSubmission.IntendedUse.values:
         raise DomainError("Choose an intended use from the list.", field="intended_use")
     url, mime, content_hash = _check_content(upload, url)
@@ -672,6 +674,7 @@ def reason_code_create(*, actor, programme: Programme, label: str, code: str = "
         raise DomainError(
             "Give the reason a label reviewers and participants understand.", field="label"
         )
+    refuse_control_characters(label, field="label", what="reason label")
     code = slugify(code or label)[:40]
     if not code:
         raise DomainError("The code needs letters or digits.", field="code")

@@ -5,6 +5,7 @@ run in-process, email printed to the console. `DJANGO_ENV=production` refuses to
 start on values that are unsafe for real users (see `_refuse_insecure_production`).
 """
 
+import ipaddress
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -360,6 +361,32 @@ LOGGING = {
         "celery": {"level": "WARNING"},
     },
 }
+
+# --- Client addresses --------------------------------------------------------------------
+# Proxies of the operator's own (addresses or CIDRs). X-Forwarded-For is believed only when
+# the connecting peer is one of them; otherwise rate limits key on the peer's address.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _net in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_net.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_net!r} is not an address or network (e.g. 10.0.0.2)"
+        ) from None
+
+# --- Outbound calls (webhooks) -------------------------------------------------------
+# A webhook URL that resolves to loopback, private, link-local, multicast or reserved
+# addresses is refused (at save and at each delivery) unless its network is listed here.
+WEBHOOK_ALLOWED_NETWORKS = env.list("WEBHOOK_ALLOWED_NETWORKS", default=[])
+for _net in WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_net.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"WEBHOOK_ALLOWED_NETWORKS: {_net!r} is not a network (e.g. 10.0.0.0/8)"
+        ) from None
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
+WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
 
 # Review claims expire so two reviewers do not work the same item for long.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)

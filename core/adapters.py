@@ -1,11 +1,33 @@
-"""allauth's emails (verification, password reset) go through our outbox like every other."""
+"""allauth, adapted: our outbox for its emails, the real client address, and a log-in
+lock-out that cannot lock a person out of their own account from anywhere."""
 
 import uuid
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal import ratelimit
+from allauth.mfa.models import Authenticator
+from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 
-from core.services import notify
+from .clientip import client_ip
+from .events import security_event
+from .services import notify
+
+ACCOUNT_LOCKED = (
+    "Too many failed log-ins for this account. If you set up two-factor, your password "
+    "and your code still let you in. Otherwise use “Forgot your password?”: the link we "
+    "email you lifts the lock."
+)
+
+
+def _split_rates(action: str) -> tuple[str, str]:
+    """`login_failed`'s rates as (per address, per account)."""
+    parts = [p.strip() for p in (settings.ACCOUNT_RATE_LIMITS.get(action) or "").split(",")]
+    per_key = [p for p in parts if p.endswith("/key")]
+    per_address = [p for p in parts if p and not p.endswith("/key")]
+    return ",".join(per_address), ",".join(per_key)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -18,4 +40,60 @@ class AccountAdapter(DefaultAccountAdapter):
             subject=message.subject,
             body=message.body,
             dedupe_key=f"account:{template_prefix.rsplit('/', 1)[-1]}:{uuid.uuid4().hex}",
+        )
+
+    def get_client_ip(self, request):
+        """The peer's address, or what the operator's own proxies say (core.clientip)."""
+        return client_ip(request) or super().get_client_ip(request)
+
+    def pre_authenticate(self, request, **credentials):
+        """Count a log-in attempt per address and per account.
+
+        Past the per-address limit the attempt is refused outright. Past the per-account
+        limit it is not refused yet: anyone anywhere can push an account past it, so
+        `authenticate` lets the owner in with the right password when two-factor stands
+        behind it, and refuses everything else with the same answer, right password or
+        wrong (no oracle for guessers).
+        """
+        per_address, per_key = _split_rates("login_failed")
+        key = self._get_login_attempts_cache_key(request, **credentials)
+        usage = ratelimit.consume(
+            request, app="allauth.account", action="login_failed",
+            config={"login_failed": per_address}, key=key,
+        )  # fmt: skip
+        if not usage:
+            raise self.validation_error("too_many_login_attempts")
+        key_usage = ratelimit.consume(
+            request, app="allauth.account", action="login_failed",
+            config={"login_failed": per_key}, key=key,
+        )  # fmt: skip
+        self._account_locked = key_usage is None
+        self._login_failed_rl_usage = ratelimit.RateLimitUsage(
+            usage=usage.usage + (key_usage.usage if key_usage else [])
+        )
+        if self._account_locked:
+            self._report_burst(request, credentials, key)
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if getattr(self, "_account_locked", False):
+            has_totp = (
+                user is not None
+                and Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            )
+            if not has_totp:
+                raise forms.ValidationError(ACCOUNT_LOCKED, code="too_many_login_attempts")
+        return user
+
+    def _report_burst(self, request, credentials, key):
+        """One security event per account and window: someone is guessing its password."""
+        login = credentials.get("email", credentials.get("username", ""))
+        user = get_user_model().objects.filter(email__iexact=login).first()
+        if user is None or not cache.add(f"login-burst:{key}", 1, timeout=300):
+            return
+        security_event.send(
+            sender=None,
+            user=user,
+            action="accounts.login.locked",
+            data={"address": self.get_client_ip(request)},
         )

@@ -50,5 +50,6 @@ class ResilientRedisCache(RedisCache):
     set = _surviving("set", lambda *a, **k: None)
     set_many = _surviving("set_many", _keys_not_set)  # every key failed
     touch = _surviving("touch", lambda *a, **k: False)
+    incr = _surviving("incr", lambda *a, **k: 0)  # uncounted: rate limits let it through
     delete = _surviving("delete", lambda *a, **k: False)
     delete_many = _surviving("delete_many", lambda *a, **k: None)

@@ -19,3 +19,8 @@ programme_event = Signal()
 def publish(*, programme, event: str, data: dict) -> None:
     """Announce `event` about `programme` to every receiver, now, in the caller's transaction."""
     programme_event.send(sender=None, programme=programme, event=event, data=data)
+
+
+# Sent with keyword arguments user, action (str) and data (dict) for things that happen to a
+# person's account outside our services (allauth's log-in); `audit` records them.
+security_event = Signal()

@@ -5,6 +5,7 @@ import logging
 from django.db import IntegrityError, transaction
 
 from .models import OutboxMessage
+from .text import header_safe
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def notify(
                 dedupe_key=dedupe_key[:200],
                 recipient=user,
                 to_email=to_email,
-                subject=subject[:200],
+                subject=header_safe(subject)[:200],
                 body=body,
                 url=url,
                 programme_id=programme.pk if programme is not None else None,

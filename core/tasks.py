@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import OutboxMessage
+from .text import header_safe
 
 
 @shared_task(acks_late=True)
@@ -27,7 +28,7 @@ def send_outbox_message(message_id: int) -> str:
             body = message.body
             if message.url:
                 body += f"\n\n{settings.SITE_URL}{message.url}"
-            send_mail(message.subject, body, None, [message.to_email])
+            send_mail(header_safe(message.subject), body, None, [message.to_email])
         except Exception as exc:  # noqa: BLE001 - any mail failure is retried later
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if message.attempts >= OutboxMessage.MAX_ATTEMPTS:

@@ -20,6 +20,7 @@ from audit.services import record
 from core import events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from core.text import refuse_control_characters
 from core.uploads import (
     IMAGE_TYPES,
     VIDEO_TYPES,
@@ -53,6 +54,9 @@ def _check_uploads(uploads: Sequence) -> list[str]:
         raise DomainError(f"Attach at most {MAX_ATTACHMENTS} files.", field="attachments")
     mimes = []
     for upload in uploads:
+        refuse_control_characters(
+            os.path.basename(upload.name or ""), field="attachments", what="file name"
+        )
         try:
             mimes.append(validate_upload(upload, allowed=ATTACHMENT_TYPES, allow_text_logs=True))
         except ValidationError as exc:
@@ -126,6 +130,7 @@ def ticket_file(
     title, description = _clean(title), _clean(description)
     if not title:
         raise DomainError("Give the ticket a short title.", field="title")
+    refuse_control_characters(title, field="title", what="ticket title")
     if not description:
         raise DomainError("Describe what you found.", field="description")
     severity = _clean(severity)

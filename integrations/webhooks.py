@@ -7,11 +7,10 @@ HMAC-SHA256(secret, "<t>.<body>"). Receivers recompute it and reject old `t`.
 
 import hashlib
 import hmac
+import http.client
 import json
 import secrets
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from core import outbound
 from core.errors import DomainError
 from core.services import enqueue_after_commit
 from programs import policy
@@ -58,8 +58,7 @@ def endpoint_create(*, actor, programme, url: str, events: list[str]) -> Webhook
     unknown = set(events) - set(WebhookEndpoint.Event.values)
     if not events or unknown:
         raise DomainError("Choose one or more known events.", field="events")
-    if not url.startswith(("https://", "http://")):
-        raise DomainError("The URL must start with https:// or http://.", field="url")
+    outbound.check_url(url)  # refused when it points inside; checked again at delivery
     endpoint = WebhookEndpoint.objects.create(
         programme=programme,
         url=url,
@@ -128,26 +127,29 @@ def deliver(delivery_id: int) -> str:
         if delivery is None or delivery.status != WebhookDelivery.Status.PENDING:
             return "skipped"
         endpoint = delivery.endpoint
-        request = urllib.request.Request(
-            endpoint.url,
-            data=delivery.body.encode(),
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "TermsAndTesters-Webhook/1",
-                "X-TT-Event": delivery.event,
-                "X-TT-Delivery": str(delivery.pk),
-                "X-TT-Signature": signature_header(endpoint.secret, delivery.body),
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "TermsAndTesters-Webhook/1",
+            "X-TT-Event": delivery.event,
+            "X-TT-Delivery": str(delivery.pk),
+            "X-TT-Signature": signature_header(endpoint.secret, delivery.body),
+        }
         started = time.monotonic()
         code, error = None, ""
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                code = response.status
-        except urllib.error.HTTPError as exc:
-            code, error = exc.code, f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            # Checked again here: DNS may answer differently than when the URL was saved.
+            response = outbound.post(
+                endpoint.url,
+                body=delivery.body.encode(),
+                headers=headers,
+                timeout=TIMEOUT_SECONDS,
+            )
+            code = response.status
+            if not 200 <= code < 300:
+                error = f"HTTP {code}" + (" (redirects are not followed)" if code < 400 else "")
+        except outbound.OutboundRefused as exc:
+            error = f"Refused: {exc.message}"[:500]
+        except (OSError, TimeoutError, ValueError, http.client.HTTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         WebhookAttempt.objects.create(
             delivery=delivery,

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse
 
+from core.text import header_safe
+
 from . import policy
 
 
@@ -32,6 +34,7 @@ class Download:
 
 
 def send(download: Download):
+    filename = header_safe(download.filename).replace('"', "'") or "download"
     if download.file is not None:
         try:
             handle = download.file.open("rb")
@@ -40,12 +43,12 @@ def send(download: Download):
         response = FileResponse(
             handle,
             as_attachment=True,
-            filename=download.filename,
+            filename=filename,
             content_type=download.content_type,
         )
     else:
         response = HttpResponse(download.content or b"", content_type=download.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{download.filename}"'
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "no-store"

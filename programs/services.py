@@ -11,6 +11,7 @@ from django.utils import timezone
 from audit.services import record
 from core import events
 from core.errors import DomainError, NotAllowed
+from core.text import refuse_control_characters
 
 from . import changes, policy
 from .models import Programme, ProgrammeRole, TermsVersion
@@ -46,6 +47,8 @@ def programme_create(
     """
     if not policy.any_role(actor, "manage"):
         raise NotAllowed("Only managers (or an administrator) can create programmes.")
+    refuse_control_characters(name, field="name", what="programme name")
+    refuse_control_characters(product, field="product", what="product name")
     if Programme.objects.filter(slug=slug).exists():
         raise DomainError(f"The address “{slug}” is taken; choose another.", field="slug")
     _check_programme_amounts(fields)
@@ -75,6 +78,8 @@ def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     for name, value in changes.items():
         if name not in PROGRAMME_FIELDS:
             raise DomainError(f"“{name}” cannot be changed here.")
+        if name in ("name", "product") and isinstance(value, str):
+            refuse_control_characters(value, field=name, what=f"programme {name}")
         if getattr(programme, name) != value:
             changed[name] = [str(getattr(programme, name)), str(value)]
             setattr(programme, name, value)

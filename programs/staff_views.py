@@ -99,9 +99,13 @@ def programme_settings(request, slug):
     programme = _managed(request, slug)
     form = ProgrammeSettingsForm(request.POST, instance=Programme.objects.get(pk=programme.pk))
     if form.is_valid():
-        services.programme_update(actor=request.user, programme=programme, **form.cleaned_data)
-        messages.success(request, "Settings saved.")
-        return redirect("programs:staff_programme", slug=slug)
+        try:
+            services.programme_update(actor=request.user, programme=programme, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Settings saved.")
+            return redirect("programs:staff_programme", slug=slug)
     return render(
         request,
         "programs/staff/programme.html",

@@ -82,6 +82,27 @@ def pytest_collection_modifyitems(config, items):
             )
 
 
+# Names the tests use for outside receivers. This machine has no outside DNS, and webhook
+# URLs must resolve to a public address (core.outbound), so these answer as public hosts.
+FAKE_PUBLIC_DNS = {"example.org": "93.184.215.14", "example.com": "93.184.215.14"}
+
+
+@pytest.fixture(autouse=True)
+def _fake_public_dns(monkeypatch):
+    from core import outbound
+
+    real = outbound._resolve
+
+    def resolve(host, port):
+        name = host.lower()
+        for suffix, address in FAKE_PUBLIC_DNS.items():
+            if name == suffix or name.endswith("." + suffix) or name.endswith(".example"):
+                return [address]
+        return real(host, port)
+
+    monkeypatch.setattr(outbound, "_resolve", resolve)
+
+
 @pytest.fixture(autouse=True)
 def _tasks_eager_unless_worker(request, settings):
     """Tasks run in-process unless the test drives the real worker.

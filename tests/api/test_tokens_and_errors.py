@@ -72,9 +72,13 @@ def test_errors_are_json_with_field_errors(participant, programme, api):
     assert wrong_hash.status_code == 400 and "not these terms" in wrong_hash.json()["detail"]
 
 
-def test_rate_limits_apply_per_token(participant, programme, api, settings):
+def test_rate_limits_apply_per_token(participant, programme, api, settings, monkeypatch):
     from rest_framework.settings import api_settings
     from rest_framework.throttling import SimpleRateThrottle
+
+    from core import ratelimit
+
+    monkeypatch.setattr(ratelimit, "_now", lambda: 1_800_000_001.0)  # one window
 
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "5/min"}
     original = SimpleRateThrottle.THROTTLE_RATES

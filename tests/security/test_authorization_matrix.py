@@ -167,6 +167,11 @@ RULES = {
     "api:batch-download": ("GET", FINANCE),
 }
 
+TINY_PNG_HEX = (  # a real 1×1 PNG: images are re-encoded on upload
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
+)
+
 
 def _named_routes(resolver=None, prefix=""):
     resolver = resolver or get_resolver()
@@ -238,7 +243,7 @@ def world(
         intended_use="social",
         upload=SimpleUploadedFile(
             "still.png",
-            b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64,
+            bytes.fromhex(TINY_PNG_HEX),
             content_type="image/png",
         ),
     )
@@ -247,7 +252,7 @@ def world(
     from feedback import services as feedback_services
     from labour import services as labour_services
 
-    png = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+    png = bytes.fromhex(TINY_PNG_HEX)
     ticket = feedback_services.ticket_file(
         reporter=participant,
         programme=programme,

@@ -26,7 +26,11 @@ from participants.models import Participation
 from programs.models import ProgrammeRole
 from tests.factories import make_participant, make_staff
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
+# A real 1×1 PNG: images are decoded and re-encoded on upload (core.uploads).
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
+)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ Figure: inputs tried, refused with a clear 4xx, stored when refused (must be 0),
 written outside MEDIA_ROOT or under a client-chosen name (must be 0).
 """
 
+import io
 import re
 
 import pytest
@@ -29,13 +30,47 @@ from tests.conftest import summarise
 pytestmark = pytest.mark.django_db
 
 PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
 )
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 400
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 400
 SCRIPT = b"<html><script>alert(document.cookie)</script></html>"
 LIMIT = 4096
+
+
+def _image(fmt, **options):
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 10, 10)).save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+def _png_with_text(key, text):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text(key, text)
+    return _image("PNG", pnginfo=info)
+
+
+JPEG = _image("JPEG")
+GIF = _image("GIF")
+ZIP_TAIL = b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40 + b"PK\x05\x06" + b"\x00" * 18
+POLYGLOTS = [
+    ("png + zip", "album.png", PNG + ZIP_TAIL, r"go on after the image ends"),
+    ("png + html", "pic.png", PNG + SCRIPT, r"go on after the image ends"),
+    ("jpeg + html", "photo.jpg", JPEG + SCRIPT, r"go on after the image ends"),
+    ("gif + html", "anim.gif", GIF + SCRIPT, r"go on after the image ends"),
+    (
+        "html in a png chunk",
+        "chunk.png",
+        _png_with_text("Comment", SCRIPT.decode()),
+        r"holds markup",
+    ),
+    ("broken png", "half.png", PNG[:40], r"not a readable image|go on after"),
+]
 TALLY = {"tried": 0, "refused": 0, "stored_when_refused": [], "escaped": []}
 
 # (label, name, bytes, what the message must say)
@@ -46,6 +81,7 @@ BAD = [
     ("script as png", "pixel.png", SCRIPT, r"“pixel\.png” was refused"),
     ("zero bytes", "empty.png", b"", r"empty"),
     ("traversal + exe", "../../../../etc/cron.d/evil.png", EXE, r"“evil\.png” was refused"),
+    *POLYGLOTS,
 ]
 TRAVERSAL_NAMES = [
     "../../../../tmp/escape.png",
@@ -221,6 +257,29 @@ def test_names_that_climb_out_of_the_folder_never_reach_the_file_system(
         assert download["Content-Disposition"].startswith("attachment")
         assert "/" not in download["Content-Disposition"].split("filename", 1)[1]
     assert not (folders.parent / "escape.png").exists()
+
+
+def test_an_accepted_image_is_stored_re_encoded_without_its_metadata(
+    client, programme, participant, folders
+):
+    client.force_login(participant)
+    original = _png_with_text("Location", "51.5007 N, 0.1246 W")
+    response = client.post(
+        "/outputs/new/",
+        {
+            "programme": programme.pk,
+            "title": "re-encoded",
+            "intended_use": "social",
+            "upload": _file("here.png", original),
+        },
+    )
+    assert response.status_code == 302
+    submission = OutputSubmission.objects.get(title="re-encoded")
+    stored = submission.file.read()
+    assert stored.startswith(b"\x89PNG") and b"51.5007" not in stored and stored != original
+    import hashlib
+
+    assert submission.content_hash == hashlib.sha256(stored).hexdigest()
 
 
 def test_uploads_figure():
