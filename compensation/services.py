@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
-from core import events
+from core import currencies, events
 from core.csvsafe import safe_cell
 from core.errors import DomainError
 from core.services import enqueue_after_commit, notify
@@ -69,9 +69,9 @@ def _money(value, *, field_name: str = "amount") -> Decimal:
 
 
 def _currency(value: str) -> str:
-    code = (value or "").strip().upper()
-    if len(code) != 3 or not code.isalpha() or not code.isascii():
-        raise DomainError("A currency is three letters, like EUR.", field="currency")
+    code = currencies.normalise(value)
+    if not currencies.is_currency(code):
+        raise DomainError(currencies.MESSAGE.format(code=code), field="currency")
     return code
 
 

@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import record
-from core import events
+from core import currencies, events
 from core.errors import DomainError, NotAllowed
 
 from . import policy
@@ -26,6 +26,13 @@ PROGRAMME_FIELDS = (
 )
 
 
+def _currency(value) -> str:
+    code = currencies.normalise(value)
+    if not currencies.is_currency(code):
+        raise DomainError(currencies.MESSAGE.format(code=code), field="currency")
+    return code
+
+
 @transaction.atomic
 def programme_create(
     *, actor, name: str, slug: str, product: str, manager=None, **fields
@@ -39,6 +46,8 @@ def programme_create(
         raise NotAllowed("Only managers (or an administrator) can create programmes.")
     if Programme.objects.filter(slug=slug).exists():
         raise DomainError(f"The address “{slug}” is taken; choose another.", field="slug")
+    if "currency" in fields:
+        fields["currency"] = _currency(fields["currency"])
     programme = Programme.objects.create(name=name, slug=slug, product=product, **fields)
     ProgrammeRole.objects.create(
         programme=programme, user=manager or actor, role=ProgrammeRole.Role.MANAGER
@@ -62,6 +71,8 @@ def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     for name, value in changes.items():
         if name not in PROGRAMME_FIELDS:
             raise DomainError(f"“{name}” cannot be changed here.")
+        if name == "currency":
+            value = _currency(value)
         if getattr(programme, name) != value:
             changed[name] = [str(getattr(programme, name)), str(value)]
             setattr(programme, name, value)
@@ -170,6 +181,8 @@ def role_revoke(*, actor, role: ProgrammeRole) -> None:
 def validate_terms(terms: TermsVersion) -> None:
     """Raise ValidationError naming every field that makes these terms incoherent."""
     errors: dict[str, str] = {}
+    if not currencies.is_currency(terms.currency):
+        errors["currency"] = currencies.MESSAGE.format(code=terms.currency)
     P = terms.PayModel
     if terms.pay_model == P.HOURLY and not terms.hourly_rate:
         errors["hourly_rate"] = "An hourly model needs a rate."
