@@ -7,7 +7,6 @@ from django import forms
 from django.utils import timezone
 
 from core import currencies
-
 from participants.models import Participation
 
 from .models import LedgerEntry

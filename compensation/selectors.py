@@ -38,28 +38,26 @@ def balance(participation) -> dict[str, Decimal]:
     return totals_by_currency(LedgerEntry.objects.filter(participation=participation))
 
 
-def confirmed_minutes(user) -> int:
-    """Confirmed minutes a person logged (all programmes), or 0 before labour has hours."""
+def confirmed_minutes(user, programme_id=None) -> int:
+    """Confirmed minutes a person logged (all programmes, or one), or 0 before labour has hours."""
     try:
         from labour.models import TimeEntry
     except ImportError:  # pragma: no cover - the labour app always ships TimeEntry
         return 0
     from django.db.models import Sum
 
-    total = TimeEntry.objects.confirmed().filter(user=user).aggregate(m=Sum("minutes"))["m"]
+    rows = TimeEntry.objects.confirmed().filter(user=user)
+    if programme_id is not None:
+        rows = rows.filter(programme_id=programme_id)
+    total = rows.aggregate(m=Sum("minutes"))["m"]
     return total or 0
 
 
-def statement(user) -> dict:
-    """A participant's own figures: paid and pending per currency, hours, effective pay."""
-    mine = LedgerEntry.objects.restrict(user).filter(participation__user=user)
-    paid = totals_by_currency(mine.filter(state=LedgerEntry.State.PAID))
-    pending = totals_by_currency(mine.filter(state__in=LedgerEntry.PENDING))
-    minutes = confirmed_minutes(user)
-    hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
-    currencies = sorted(set(paid) | set(pending))
+def _pay_rows(entries, hours: Decimal) -> list[dict]:
+    paid = totals_by_currency(entries.filter(state=LedgerEntry.State.PAID))
+    pending = totals_by_currency(entries.filter(state__in=LedgerEntry.PENDING))
     rows = []
-    for currency in currencies:
+    for currency in sorted(set(paid) | set(pending)):
         p = paid.get(currency, Decimal("0.00"))
         rows.append(
             {
@@ -69,7 +67,60 @@ def statement(user) -> dict:
                 "per_hour": (p / hours).quantize(Decimal("0.01")) if hours else None,
             }
         )
-    return {"rows": rows, "hours": hours}
+    return rows
+
+
+def _hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
+
+
+def statement(user) -> dict:
+    """A participant's own figures: paid and pending per currency and effective hourly pay,
+    per programme (each programme's pay over its own hours) with the overall figure beside
+    it, and any negative balance carried forward to the next payout."""
+    mine = LedgerEntry.objects.restrict(user).filter(participation__user=user)
+    hours = _hours(confirmed_minutes(user))
+    programmes = []
+    worked = set(mine.values_list("programme_id", flat=True).distinct()) | _programmes_with_hours(
+        user
+    )
+    for programme in Programme.objects.filter(pk__in=worked).order_by("name"):
+        own_hours = _hours(confirmed_minutes(user, programme.pk))
+        programmes.append(
+            {
+                "programme": programme,
+                "hours": own_hours,
+                "rows": _pay_rows(mine.filter(programme=programme), own_hours),
+            }
+        )
+    # Approved entries no batch took because the payee's balance was below zero.
+    held = (
+        mine.filter(state=LedgerEntry.State.APPROVED, batch__isnull=True)
+        .values("programme__name", "currency")
+        .annotate(net=money_sum())
+        .order_by("programme__name", "currency")
+    )
+    carried = [
+        {"programme": r["programme__name"], "currency": r["currency"], "amount": cents(r["net"])}
+        for r in held
+        if cents(r["net"]) < 0
+    ]
+    return {
+        "rows": _pay_rows(mine, hours),
+        "hours": hours,
+        "programmes": programmes,
+        "carried": carried,
+    }
+
+
+def _programmes_with_hours(user) -> set:
+    try:
+        from labour.models import TimeEntry
+    except ImportError:  # pragma: no cover
+        return set()
+    return set(
+        TimeEntry.objects.confirmed().filter(user=user).values_list("programme_id", flat=True)
+    )
 
 
 def finance_programmes(user, group: str = "money"):
