@@ -101,7 +101,7 @@ def _batches(chunk_size: int):
                     subject_id=subj,
                     data_json=data,
                 )
-                for seq, prev_hash, created, actor, action, otype, oid, prog, subj, data, _, key_id in (
+                for seq, prev_hash, created, actor, action, otype, oid, prog, subj, data, _, key_id in (  # noqa: E501
                     batch
                 )
             ],
