@@ -1,6 +1,6 @@
 """The audit log: every state change in a programme, append-only and hash-chained."""
 
-import hashlib
+import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -28,6 +28,7 @@ def epoch_us(moment: datetime) -> int:
 
 def event_hash(
     *,
+    key: bytes,
     seq: int,
     prev_hash: str,
     created_us: int,
@@ -39,18 +40,20 @@ def event_hash(
     subject_id,
     data_json: str,
 ) -> str:
-    """The hash of one event: its content and the hash of the event before it.
+    """The keyed hash of one event: HMAC-SHA256, under the chain key, of its content and
+    the hash of the event before it.
 
     The payload is `|`-separated with the free-form JSON last, so it is
     unambiguous (dotted action names and ids contain no `|`) and cheap to
     rebuild when verifying a million events. Changing, deleting or reordering
-    any event changes this value or breaks the link to the next event.
+    any event changes this value or breaks the link to the next event; without the key
+    (held in the environment, never in the database) nobody can compute a value that fits.
     """
     payload = (
         f"{seq}|{prev_hash}|{created_us}|{actor_id or ''}|{action}|{object_type}|"
         f"{object_id}|{programme_id or ''}|{subject_id or ''}|{data_json}"
     )
-    return hashlib.sha256(payload.encode()).hexdigest()
+    return hmac.digest(key, payload.encode(), "sha256").hex()
 
 
 class AuditEventQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
@@ -87,6 +90,9 @@ class AuditEvent(AppendOnlyModel):
     )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(
+        max_length=16, help_text="Which chain key (AUDIT_HMAC_KEYS) keyed this event's hash."
+    )
 
     objects = AuditEventQuerySet.as_manager()
     # A person sees the events about themselves; managers those of their programmes.
@@ -107,9 +113,16 @@ class AuditEvent(AppendOnlyModel):
     def data(self) -> dict:
         return json.loads(self.data_json or "{}")
 
-    def compute_hash(self) -> str:
+    def compute_hash(self, *, seq: int | None = None) -> str:
+        """The hash this event should have (at `seq`, by default its own); "" for an unknown key."""
+        from .keys import chain_keys
+
+        key = chain_keys().get(self.key_id)
+        if key is None:
+            return ""
         return event_hash(
-            seq=self.seq,
+            key=key,
+            seq=self.seq if seq is None else seq,
             prev_hash=self.prev_hash,
             created_us=epoch_us(self.created_at),
             actor_id=self.actor_id,

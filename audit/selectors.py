@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db import connection, transaction
 
+from .keys import chain_keys
 from .models import GENESIS_HASH, AuditEvent, AuditHead, epoch_us, event_hash
 
 
@@ -18,9 +19,11 @@ class VerifyResult:
 
 # On PostgreSQL the database rebuilds each event's hashed payload exactly as
 # `event_hash` does (`|`-separated, empty for a missing id, time in microseconds) and
-# hashes it with its own SHA-256, so a million events are checked where they lie, on
-# every core, without sending them to Python. The hashing functions are schema-qualified
-# so that nothing on the search path can stand in for them.
+# keys it with pgcrypto's HMAC-SHA256, so a million events are checked where they lie, on
+# every core, without sending them to Python. The chain keys travel as query parameters
+# (a VALUES list joined on the event's key id) and are never stored. The functions are
+# schema-qualified so that nothing on the search path can stand in for them; without
+# pgcrypto (an operator may refuse the extension) Python walks the chain instead.
 _PG_PAYLOAD = """
 concat_ws('|', e.seq, e.prev_hash, (extract(epoch FROM e.created_at) * 1000000)::bigint,
           coalesce(e.actor_id::text, ''), e.action, e.object_type, e.object_id,
@@ -29,11 +32,12 @@ concat_ws('|', e.seq, e.prev_hash, (extract(epoch FROM e.created_at) * 1000000):
 # One parallel scan: how many events, the first and last sequence numbers, and the first
 # event whose stored hash is not the hash of its content. Compared as lower-case hex text,
 # as Python compares it: a stored hash in capitals or not in hex at all is an alteration.
-_PG_SCAN = f"""
+_PG_SCAN = """
 SELECT count(*), min(e.seq), max(e.seq),
-       min(e.seq) FILTER (WHERE pg_catalog.encode(
-           pg_catalog.sha256(pg_catalog.convert_to({_PG_PAYLOAD}, 'UTF8')), 'hex') <> e.hash)
-FROM audit_auditevent e
+       min(e.seq) FILTER (WHERE pg_catalog.encode({crypto}.hmac(
+           pg_catalog.convert_to({payload}, 'UTF8'), k.secret, 'sha256'), 'hex')
+           IS DISTINCT FROM e.hash)
+FROM audit_auditevent e LEFT JOIN (VALUES {keys}) AS k(id, secret) ON k.id = e.key_id
 """
 # With no gap in the sequence: the first event whose `prev_hash` is not the hash of the
 # event before it (a parallel hash join; the first event must link to the genesis hash).
@@ -66,18 +70,26 @@ _FIELDS = (
     "subject_id",
     "data_json",
     "hash",
+    "key_id",
 )
 
 
 def _batches(chunk_size: int):
-    """Batches of events in order, as columns: (seqs, prev hashes, recomputed, stored hashes)."""
+    """Batches of events in order, as columns: (seqs, prev hashes, recomputed, stored hashes).
+
+    An event keyed with a key that is not configured recomputes to "" (never a match).
+    """
+    keys = chain_keys()
     rows = AuditEvent.objects.order_by("seq").values_list(*_FIELDS).iterator(chunk_size=chunk_size)
     while batch := list(itertools.islice(rows, chunk_size)):
         yield (
             [r[0] for r in batch],
             [r[1] for r in batch],
             [
-                event_hash(
+                ""
+                if key_id not in keys
+                else event_hash(
+                    key=keys[key_id],
                     seq=seq,
                     prev_hash=prev_hash,
                     created_us=epoch_us(created),
@@ -89,20 +101,34 @@ def _batches(chunk_size: int):
                     subject_id=subj,
                     data_json=data,
                 )
-                for seq, prev_hash, created, actor, action, otype, oid, prog, subj, data, _ in batch
+                for seq, prev_hash, created, actor, action, otype, oid, prog, subj, data, _, key_id in (  # noqa: E501
+                    batch
+                )
             ],
             [r[10] for r in batch],
         )
 
 
-def verify_chain(*, chunk_size: int = 10000, in_database: bool | None = None) -> VerifyResult:
-    """Recompute every hash of the chain and check every link; name the first bad event.
+def pgcrypto_schema() -> str | None:
+    """The schema holding pgcrypto on this PostgreSQL database, or None without it."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n.nspname FROM pg_catalog.pg_extension x "
+            "JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'pgcrypto'"
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
-    On PostgreSQL the database does it (`_verify_in_postgres`); elsewhere, or with
-    `in_database=False`, Python walks the chain. Both give the same answer.
+
+def verify_chain(*, chunk_size: int = 10000, in_database: bool | None = None) -> VerifyResult:
+    """Recompute every keyed hash of the chain and check every link and the head; name the
+    first bad event and what happened to it.
+
+    On PostgreSQL with pgcrypto the database does it (`_verify_in_postgres`); elsewhere, or
+    with `in_database=False`, Python walks the chain. Both give the same answer.
     """
-    if in_database is None:
-        in_database = connection.vendor == "postgresql"
     outermost = not connection.in_atomic_block
     with transaction.atomic():
         if connection.vendor == "postgresql" and outermost:
@@ -110,18 +136,74 @@ def verify_chain(*, chunk_size: int = 10000, in_database: bool | None = None) ->
             # read can't look like a break or a removal.
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        result, last_hash = _verify_in_postgres() if in_database else _verify_in_python(chunk_size)
+        crypto = pgcrypto_schema()
+        if in_database is None:
+            in_database = crypto is not None
+        if in_database and crypto is None:
+            raise RuntimeError("pgcrypto is not installed in this PostgreSQL database")
+        if in_database:
+            result, last_hash = _verify_in_postgres(crypto)
+        else:
+            result, last_hash = _verify_in_python(chunk_size)
         if not result.ok:
-            return result
+            return _diagnose(result)
         head = AuditHead.objects.filter(pk=1).first()
+        return _against_head(result, last_hash, head)
+
+
+def _against_head(result: VerifyResult, last_hash: str, head) -> VerifyResult:
+    """The chain holds together; does it end where the head says it ends?"""
     end = result.checked
-    if head and (head.seq != end or head.hash != last_hash):
+    if head is None or (head.seq == end and head.hash == last_hash):
+        return result
+    if head.seq > end:
         return VerifyResult(
             False,
             end,
             end + 1,
-            f"the chain ends at #{end} but the head records #{head.seq}: events were removed",
+            f"removed: the chain ends at #{end} but the head records #{head.seq}; "
+            f"the last {head.seq - end} event(s) were removed",
         )
+    at_head = AuditEvent.objects.filter(seq=head.seq).values_list("hash", flat=True).first()
+    if head.seq < end and at_head == head.hash:
+        return VerifyResult(
+            False,
+            head.seq,
+            head.seq + 1,
+            f"added: events #{head.seq + 1}–#{end} were appended without moving the head "
+            f"(#{head.seq}); every real append moves it",
+        )
+    return VerifyResult(
+        False,
+        min(head.seq, end),
+        min(head.seq, end),
+        f"altered: the head records #{head.seq} with another hash than the chain's",
+    )
+
+
+REORDER_WINDOW = 100  # how far from its place a moved event is looked for
+
+
+def _diagnose(result: VerifyResult) -> VerifyResult:
+    """Name what happened at the first bad event: a swap of positions reads as reordered.
+
+    An event that is not where it belongs still carries its own keyed hash; if that hash is
+    right for another position near by, the event was moved there from it.
+    """
+    seq = result.first_bad_seq
+    event = AuditEvent.objects.filter(seq=seq).first()
+    if event is None or not event.compute_hash():
+        return result
+    before = AuditEvent.objects.filter(hash=event.prev_hash).values_list("seq", flat=True).first()
+    candidates = [1] if event.prev_hash == GENESIS_HASH else []
+    if before is not None:
+        candidates += [before + 1, before - 1]
+    candidates += range(max(1, seq - REORDER_WINDOW), seq + REORDER_WINDOW + 1)
+    for home in candidates:
+        if home != seq and event.compute_hash(seq=home) == event.hash:
+            return VerifyResult(
+                False, result.checked, seq, f"reordered: event #{seq} belongs at #{home}"
+            )
     return result
 
 
@@ -156,13 +238,18 @@ def _verify_in_python(chunk_size: int) -> tuple[VerifyResult, str]:
     return VerifyResult(True, checked), prev
 
 
-def _verify_in_postgres() -> tuple[VerifyResult, str]:
+def _verify_in_postgres(crypto: str) -> tuple[VerifyResult, str]:
     """A few set queries instead of a walk: the first altered event, and the first gap or
     broken link. The earlier of the two is the first bad event; at the same event a broken
     link is named first, as the walk does.
     """
+    keys = chain_keys()
+    values = ", ".join(["(%s, %s::bytea)"] * len(keys))
+    params = [part for key_id, secret in keys.items() for part in (key_id, secret)]
+    quoted = connection.ops.quote_name(crypto)
+    scan = _PG_SCAN.format(crypto=quoted, payload=_PG_PAYLOAD, keys=values)
     with connection.cursor() as cursor:
-        cursor.execute(_PG_SCAN)
+        cursor.execute(scan, params)
         count, first, last, altered = cursor.fetchone()
         if count == 0 or (first == 1 and last == count):  # seq is unique: no gap
             cursor.execute(_PG_UNLINKED, [GENESIS_HASH])
@@ -183,16 +270,20 @@ def _verify_in_postgres() -> tuple[VerifyResult, str]:
 
 def _missing(expected: int, found: int) -> VerifyResult:
     return VerifyResult(
-        False, expected - 1, expected, f"event #{expected} is missing (found #{found})"
+        False, expected - 1, expected, f"removed: event #{expected} is missing (found #{found})"
     )
 
 
 def _unlinked(seq: int) -> VerifyResult:
-    return VerifyResult(False, seq - 1, seq, f"event #{seq} does not link to event #{seq - 1}")
+    return VerifyResult(
+        False, seq - 1, seq, f"altered: event #{seq} does not link to event #{seq - 1}"
+    )
 
 
 def _altered(seq: int) -> VerifyResult:
-    return VerifyResult(False, seq - 1, seq, f"event #{seq} was altered")
+    return VerifyResult(
+        False, seq - 1, seq, f"altered: event #{seq} was altered (its keyed hash does not fit)"
+    )
 
 
 def event_in_chain(event: AuditEvent) -> bool:

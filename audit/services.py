@@ -3,6 +3,7 @@
 from django.db import models, transaction
 from django.utils import timezone
 
+from .keys import current_chain_key
 from .models import (
     GENESIS_HASH,
     AuditEvent,
@@ -38,6 +39,7 @@ def record(
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
+    key_id, key = current_chain_key()
     head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
     object_type, object_id = _object_ref(obj)
     data_json = canonical_data(data)
@@ -52,8 +54,10 @@ def record(
         subject=subject,
         data_json=data_json,
         prev_hash=head.hash or GENESIS_HASH,
+        key_id=key_id,
     )
     event.hash = event_hash(
+        key=key,
         seq=event.seq,
         prev_hash=event.prev_hash,
         created_us=epoch_us(event.created_at),

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from core import currencies
 from participants.models import Participation
 
 from .models import LedgerEntry
@@ -21,9 +22,8 @@ class CurrencyField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value):
-        value = super().clean(value).strip().upper()
-        if len(value) != 3 or not value.isalpha() or not value.isascii():
-            raise forms.ValidationError("Use a three-letter currency code, e.g. EUR.")
+        value = currencies.normalise(super().clean(value))
+        currencies.validate_currency(value)
         return value
 
 

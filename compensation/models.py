@@ -142,12 +142,14 @@ class LedgerEntry(AppendOnlyModel):
 
     objects = LedgerEntryQuerySet.as_manager()
     # A participant sees their own; finance and managers their programmes' and approve or
-    # reverse them, never their own pay.
+    # reverse them, never their own pay, and never an entry they created or accrued.
     visibility = Visibility(
         programme="programme_id",
         owner="participation__user",
         staff="money",
         actions={"approve": "money", "reverse": "money"},
+        maker="created_by",
+        checks=("approve",),
     )
 
     class Meta:

@@ -39,38 +39,87 @@ def balance(participation) -> dict[str, Decimal]:
     return totals_by_currency(LedgerEntry.objects.filter(participation=participation))
 
 
-def confirmed_minutes(user) -> int:
-    """Confirmed minutes a person logged (all programmes), or 0 before labour has hours."""
-    try:
-        from labour.models import TimeEntry
-    except ImportError:  # pragma: no cover - the labour app always ships TimeEntry
-        return 0
-    from django.db.models import Sum
-
-    total = TimeEntry.objects.confirmed().filter(user=user).aggregate(m=Sum("minutes"))["m"]
-    return total or 0
-
-
-def statement(user) -> dict:
-    """A participant's own figures: paid and pending per currency, hours, effective pay."""
-    mine = LedgerEntry.objects.restrict(user).filter(participation__user=user)
-    paid = totals_by_currency(mine.filter(state=LedgerEntry.State.PAID))
-    pending = totals_by_currency(mine.filter(state__in=LedgerEntry.PENDING))
-    minutes = confirmed_minutes(user)
-    hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
-    currencies = sorted(set(paid) | set(pending))
+def _pay_rows(sums: dict, hours: Decimal) -> list[dict]:
+    """sums: {(currency, "paid" | "pending"): amount} -> one row per currency."""
     rows = []
-    for currency in currencies:
-        p = paid.get(currency, Decimal("0.00"))
+    for currency in sorted({c for c, _ in sums}):
+        p = sums.get((currency, "paid"), Decimal("0.00"))
         rows.append(
             {
                 "currency": currency,
                 "paid": p,
-                "pending": pending.get(currency, Decimal("0.00")),
+                "pending": sums.get((currency, "pending"), Decimal("0.00")),
                 "per_hour": (p / hours).quantize(Decimal("0.01")) if hours else None,
             }
         )
-    return {"rows": rows, "hours": hours}
+    return rows
+
+
+def _hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
+
+
+def statement(user) -> dict:
+    """A participant's own figures: paid and pending per currency and effective hourly pay,
+    per programme (each programme's pay over its own confirmed hours) with the overall
+    figure beside it, and any negative balance carried forward to the next payout.
+    A fixed number of queries, however many programmes."""
+    mine = LedgerEntry.objects.restrict(user).filter(participation__user=user)
+    overall: dict = defaultdict(Decimal)
+    per_programme: dict = defaultdict(lambda: defaultdict(Decimal))
+    carried_sums: dict = defaultdict(Decimal)
+    grouped = (
+        mine.order_by()
+        .values("programme_id", "currency", "state", "batch_id")
+        .annotate(total=money_sum())
+    )
+    for row in grouped:
+        what = "paid" if row["state"] == LedgerEntry.State.PAID else "pending"
+        amount = cents(row["total"])
+        overall[(row["currency"], what)] += amount
+        per_programme[row["programme_id"]][(row["currency"], what)] += amount
+        if row["state"] == LedgerEntry.State.APPROVED and row["batch_id"] is None:
+            # Approved entries no batch took: the payee's balance was below zero.
+            carried_sums[(row["programme_id"], row["currency"])] += amount
+    minutes = _minutes_by_programme(user)
+    names = dict(
+        Programme.objects.filter(pk__in=set(per_programme) | set(minutes)).values_list("pk", "name")
+    )
+    programmes = []
+    for pk in sorted(names, key=lambda pk: names[pk]):
+        own_hours = _hours(minutes.get(pk, 0))
+        programmes.append(
+            {"name": names[pk], "hours": own_hours, "rows": _pay_rows(per_programme[pk], own_hours)}
+        )
+    carried = [
+        {"programme": names.get(pk, ""), "currency": currency, "amount": amount}
+        for (pk, currency), amount in sorted(carried_sums.items())
+        if amount < 0
+    ]
+    hours = _hours(sum(minutes.values()))
+    return {
+        "rows": _pay_rows(overall, hours),
+        "hours": hours,
+        "programmes": programmes,
+        "carried": carried,
+    }
+
+
+def _minutes_by_programme(user) -> dict:
+    try:
+        from labour.models import TimeEntry
+    except ImportError:  # pragma: no cover - the labour app always ships TimeEntry
+        return {}
+    from django.db.models import Sum
+
+    return dict(
+        TimeEntry.objects.confirmed()
+        .filter(user=user)
+        .order_by()
+        .values("programme_id")
+        .annotate(m=Sum("minutes"))
+        .values_list("programme_id", "m")
+    )
 
 
 def finance_programmes(user, group: str = "money"):

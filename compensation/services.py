@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
-from core import events
+from core import currencies, events
 from core.csvsafe import safe_cell
 from core.errors import DomainError
 from core.services import enqueue_after_commit, notify
@@ -69,9 +69,9 @@ def _money(value, *, field_name: str = "amount") -> Decimal:
 
 
 def _currency(value: str) -> str:
-    code = (value or "").strip().upper()
-    if len(code) != 3 or not code.isalpha() or not code.isascii():
-        raise DomainError("A currency is three letters, like EUR.", field="currency")
+    code = currencies.normalise(value)
+    if not currencies.is_currency(code):
+        raise DomainError(currencies.MESSAGE.format(code=code), field="currency")
     return code
 
 
@@ -398,20 +398,67 @@ def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
 # --- Approval ------------------------------------------------------------------------------
 
 
+def approval_period(day: date) -> tuple[date, date]:
+    """The batch period an entry counts in for the two-person limit: its calendar month."""
+    start = day.replace(day=1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following - timedelta(days=1)
+
+
+def payee_period_total(entry: LedgerEntry) -> Decimal:
+    """What this entry's payee receives in its programme, currency and batch period: every
+    entry that is not reversed (reversals and what they reverse net to zero), this one included.
+    """
+    start, end = approval_period(entry.earned_on)
+    rows = LedgerEntry.objects.filter(
+        participation_id=entry.participation_id,
+        currency=entry.currency,
+        earned_on__gte=start,
+        earned_on__lte=end,
+        amount__gt=0,
+        reversals__isnull=True,
+    )
+    return cents(rows.aggregate(t=money_sum())["t"])
+
+
 def needs_two_approvers(entry: LedgerEntry) -> bool:
+    """Above the programme's threshold two different people approve. The threshold applies
+    to what one payee receives in a batch period, so splitting an amount into entries below
+    it changes nothing."""
     threshold = entry.programme.approval_threshold
-    return threshold is not None and abs(entry.amount) > threshold
+    if threshold is None or entry.reverses_id or entry.amount <= 0:
+        return threshold is not None and abs(entry.amount) > threshold
+    return payee_period_total(entry) > threshold
+
+
+def _partner(entry: LedgerEntry) -> LedgerEntry | None:
+    """The entry's reversal, or the entry a reversal reverses, while both are still accrued
+    (they are approved together); None otherwise."""
+    if entry.reverses_id:
+        partner = LedgerEntry.objects.select_for_update().filter(pk=entry.reverses_id).first()
+    else:
+        partner = LedgerEntry.objects.select_for_update().filter(reverses=entry).first()
+    if partner is None or partner.state != E.ACCRUED:
+        return None
+    return partner
 
 
 @transaction.atomic
 def entry_approve(*, actor, entry: LedgerEntry) -> LedgerEntry:
-    """Approve an accrued entry. Above the programme's threshold two different people must."""
+    """Approve an accrued entry. Above the programme's threshold (per payee and period) two
+    different people must; nobody approves an entry they created or accrued. An entry and
+    its reversal are approved together, in one step, and net to zero."""
     entry = LedgerEntry.objects.select_for_update().get(pk=entry.pk)
     programme = Programme.objects.get(pk=entry.programme_id)
     entry.programme = programme
     policy.require(actor, "approve", entry)
     if E.APPROVED not in LedgerEntry.TRANSITIONS[entry.state]:
         raise DomainError(f"Entry {entry.pk} is already {entry.get_state_display().lower()}.")
+    partner = _partner(entry)
+    if partner is not None:
+        partner.programme = programme
+        policy.require(actor, "approve", partner)
+        return _approve_pair(actor=actor, entry=entry, partner=partner)
     now = timezone.now()
     two = needs_two_approvers(entry)
     if two and entry.approved_by_id is None:
@@ -420,8 +467,9 @@ def entry_approve(*, actor, entry: LedgerEntry) -> LedgerEntry:
     elif two:
         if entry.approved_by_id == actor.pk:
             raise DomainError(
-                f"Entry {entry.pk} is above {programme.approval_threshold} {programme.currency}: "
-                "a second, different person must approve it. You gave the first approval."
+                f"Entry {entry.pk} brings what this payee receives this month above "
+                f"{programme.approval_threshold} {programme.currency}: a second, different "
+                "person must approve it. You gave the first approval."
             )
         LedgerEntry.objects.filter(pk=entry.pk).workflow_update(
             second_approver=actor, second_approved_at=now, state=E.APPROVED
@@ -440,6 +488,30 @@ def entry_approve(*, actor, entry: LedgerEntry) -> LedgerEntry:
         subject=entry.participation.user,
         data={"amount": str(entry.amount), "currency": entry.currency, "approval": step},
     )
+    entry.refresh_from_db()
+    return entry
+
+
+def _approve_pair(*, actor, entry: LedgerEntry, partner: LedgerEntry) -> LedgerEntry:
+    """An entry and its reversal, both accrued: approved at once (they net to zero)."""
+    now = timezone.now()
+    for row in (entry, partner):
+        LedgerEntry.objects.filter(pk=row.pk).workflow_update(
+            approved_by=actor, approved_at=now, state=E.APPROVED
+        )
+        record(
+            action="compensation.entry.approved",
+            obj=row,
+            actor=actor,
+            programme=entry.programme,
+            subject=entry.participation.user,
+            data={
+                "amount": str(row.amount),
+                "currency": row.currency,
+                "approval": 1,
+                "with": (partner if row is entry else entry).pk,
+            },
+        )
     entry.refresh_from_db()
     return entry
 
@@ -487,14 +559,30 @@ def entries_approve(*, actor, entry_ids) -> BulkApproval:
 
 
 def batch_candidates(*, programmes, currency: str, period_start: date, period_end: date):
-    """Approved, not yet exported entries of these programmes in the period (all currencies)."""
-    return LedgerEntry.objects.filter(
-        programme__in=programmes,
-        state=E.APPROVED,
-        batch__isnull=True,
-        earned_on__gte=period_start,
-        earned_on__lte=period_end,
+    """Approved, not yet exported entries of these programmes that a batch of the period
+    takes (all currencies; the caller narrows to one).
+
+    - The period's entries, and for the same payees whatever was held back before it (a
+      negative balance carries forward to their next payout).
+    - An entry whose reversal is not approved yet waits for it, and a reversal waits for
+      its entry: the two are exported and settled together.
+    - A payee whose entries come to less than zero is left out; the balance carries
+      forward, shown on their statement. No batch has a negative line.
+    """
+    approved = LedgerEntry.objects.filter(
+        programme__in=programmes, state=E.APPROVED, batch__isnull=True
     )
+    in_period = approved.filter(earned_on__gte=period_start, earned_on__lte=period_end)
+    payees = in_period.values("participation_id")
+    rows = approved.filter(earned_on__lte=period_end, participation_id__in=payees)
+    rows = rows.exclude(reversals__state=E.ACCRUED).exclude(reverses__state=E.ACCRUED)
+    negative = (
+        rows.values("participation_id", "currency").annotate(net=money_sum()).filter(net__lt=0)
+    )
+    held = [(r["participation_id"], r["currency"]) for r in negative]
+    for participation_id, held_currency in held:
+        rows = rows.exclude(participation_id=participation_id, currency=held_currency)
+    return rows
 
 
 def _require_finance_of(actor, programmes) -> None:
@@ -544,7 +632,10 @@ def batch_create(
         programmes=programmes, currency=currency, period_start=period_start, period_end=period_end
     ).filter(currency=currency)
     ids = list(
-        matching.select_for_update(skip_locked=False).order_by("pk").values_list("pk", flat=True)
+        LedgerEntry.objects.filter(pk__in=matching.values("pk"))
+        .select_for_update(skip_locked=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     claimed = LedgerEntry.objects.filter(
         pk__in=ids, batch__isnull=True, state=E.APPROVED
@@ -924,6 +1015,10 @@ def batch_reconcile(*, actor, batch: PayoutBatch, data: bytes) -> PayoutBatch:
             continue
         paid[line.pk] = (reference[:120], paid_on)
     for line in lines:
+        if line.pk not in referenced and line.amount == 0:
+            # An entry and its reversal netting to zero: settled together, nothing to pay.
+            paid[line.pk] = ("nets to zero", timezone.localdate())
+            continue
         if line.pk not in referenced:
             problems.append(
                 Mismatch(
@@ -935,3 +1030,74 @@ def batch_reconcile(*, actor, batch: PayoutBatch, data: bytes) -> PayoutBatch:
     if problems:
         raise ReconciliationFailed(problems)
     return _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="reconciled")
+
+
+# --- Bounties follow their finding -----------------------------------------------------------
+
+
+def bounty_follow_ticket(*, programme, event: str, data: dict, **_) -> None:
+    """A finding that stops counting as accepted (accepted → won't fix) takes its bounty with
+    it: an unpaid bounty is reversed (the two then settle together, netting to zero); one
+    already exported or paid is flagged to the programme's finance, who recover it by hand.
+
+    Connected to `core.events` (feedback sits below compensation and cannot call it).
+    """
+    from feedback.models import Ticket
+
+    if event != "ticket.status_changed":
+        return
+    if data.get("from") not in Ticket.COUNTS_AS_ACCEPTED or data.get("to") in (
+        Ticket.COUNTS_AS_ACCEPTED
+    ):
+        return
+    bounty = (
+        LedgerEntry.objects.select_for_update()
+        .filter(source_type="feedback.ticket", source_id=str(data["ticket"]), kind="bounty")
+        .select_related("participation__user")
+        .first()
+    )
+    if bounty is None or LedgerEntry.objects.filter(reverses=bounty).exists():
+        return
+    why = f"finding #{data['ticket']} moved from {data['from']} to {data['to']}"
+    if bounty.state in (E.ACCRUED, E.APPROVED):
+        reversal, _ = _accrue(
+            participation=bounty.participation,
+            kind=LedgerEntry.Kind.REVERSAL,
+            amount=-bounty.amount,
+            currency=bounty.currency,
+            source_type="compensation.ledgerentry",
+            source_id=str(bounty.pk),
+            description=f"Reversal of entry {bounty.pk}: {why}",
+            earned_on=timezone.localdate(),
+            idempotency_key=f"reversal:{bounty.pk}",
+            terms=bounty.terms_version,
+            reverses=bounty,
+        )
+        notify(
+            user=bounty.participation.user,
+            subject=f"Bounty of {bounty.amount} {bounty.currency} withdrawn",
+            body=f"Your {why}, so its bounty is reversed before payment.",
+            dedupe_key=f"compensation.bounty_reversed:{bounty.pk}",
+            url=reverse("compensation:statement"),
+            programme=programme,
+        )
+        return
+    record(
+        action="compensation.bounty.flagged",
+        obj=bounty,
+        programme=programme,
+        subject=bounty.participation.user,
+        data={"ticket": data["ticket"], "state": bounty.state, "amount": str(bounty.amount)},
+    )
+    for person in policy.staff_of(programme, "payouts"):
+        notify(
+            user=person,
+            subject=f"Bounty already {bounty.get_state_display().lower()}: {why}",
+            body=f"Entry {bounty.pk} ({bounty.amount} {bounty.currency}) was "
+            f"{bounty.get_state_display().lower()} before the {why}. Decide whether to "
+            "recover it: reverse the entry (the negative balance carries forward to the "
+            "payee's next payout) or leave it.",
+            dedupe_key=f"compensation.bounty_flagged:{bounty.pk}:{person.pk}",
+            url=reverse("compensation:entry", args=[bounty.pk]),
+            programme=programme,
+        )

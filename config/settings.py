@@ -387,6 +387,27 @@ for _net in WEBHOOK_ALLOWED_NETWORKS:
         ) from None
 WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
 WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+# --- Audit: the chain key and the checkpoints (audit/keys.py, audit/checkpoints.py) -------
+# Development keys, for the embedded run and the tests only; production refuses them.
+DEV_AUDIT_HMAC_KEY = "dev:DEVELOPMENT-ONLY-audit-chain-key-not-for-production"
+DEV_AUDIT_SIGNING_KEY = "dev:REVWLU9OTFktYXVkaXQtc2lnbmluZy1rZXktMDAwMSE="
+# `id:secret` entries, newest first: new events are keyed with the first, the others verify
+# older events (rotation: put a new key in front, keep the old ones).
+AUDIT_HMAC_KEYS = env.list("AUDIT_HMAC_KEYS", default=[DEV_AUDIT_HMAC_KEY])
+# `id:base64 private key` that signs checkpoints; retired signing keys' public keys stay in
+# AUDIT_VERIFY_KEYS (`id:base64 public key`) so older checkpoints still verify.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default=DEV_AUDIT_SIGNING_KEY)
+AUDIT_VERIFY_KEYS = env.list("AUDIT_VERIFY_KEYS", default=[])
+# Where signed checkpoints of the chain head are written and where audit_verify reads them:
+# a directory outside the database (mount it from another machine or sync it off-site).
+AUDIT_CHECKPOINT_DIR = Path(
+    env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+)
+AUDIT_CHECKPOINT_MINUTES = env.int("AUDIT_CHECKPOINT_MINUTES", default=5)
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.tasks.write_checkpoint",
+    "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
+}
 
 # Review claims expire so two reviewers do not work the same item for long.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
@@ -420,6 +441,10 @@ def _refuse_insecure_production():
         problems.append("DATABASE_URL must point at PostgreSQL")
     if not REDIS_URL:
         problems.append("REDIS_URL must be set (Celery broker and shared cache)")
+    if DEV_AUDIT_HMAC_KEY in AUDIT_HMAC_KEYS:
+        problems.append("AUDIT_HMAC_KEYS must not list the development key")
+    if AUDIT_SIGNING_KEY == DEV_AUDIT_SIGNING_KEY:
+        problems.append("AUDIT_SIGNING_KEY must be set (not the development key)")
     if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):
         problems.append("EMAIL_BACKEND must send real email")
     if problems:

@@ -50,7 +50,9 @@ class Visibility:
     - `staff`: the role group that sees every row of its programmes (`"review"`);
     - `staff_sees_own`: False where staff must not see, on their own records, what
       the owner may not (internal notes on a ticket they reported);
-    - `actions`: staff actions on rows and the role group each needs (`{"triage": "review"}`).
+    - `actions`: staff actions on rows and the role group each needs (`{"triage": "review"}`);
+    - `maker`: the lookup to the person who created the row (`"created_by"`), and
+      `checks`: the actions that person may not take on it (maker–checker: `("approve",)`).
     """
 
     programme: str
@@ -59,6 +61,8 @@ class Visibility:
     owner_sees: Q | None = None
     staff_sees_own: bool = True
     actions: dict[str, str] = field(default_factory=dict)
+    maker: str | None = None
+    checks: tuple[str, ...] = ()
 
 
 class RestrictedQuerySet(models.QuerySet):

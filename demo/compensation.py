@@ -21,6 +21,9 @@ def seed(ctx):
     if LedgerEntry.objects.exists():
         return
     manager, finance = ctx["manager"], ctx["finance"]
+    # The competition's prizes were entered by the administrator: whoever creates money
+    # never approves it, so the manager can give the big prize its second approval.
+    admin = ctx["admin"]
     criticised, fair = ctx["criticised"], ctx["fair"]
     services.accrue_hourly()
     services.accrue_bounties()
@@ -37,7 +40,7 @@ def seed(ctx):
         participation = Participation.objects.get(user=testers[index], programme=criticised)
         prizes.append(
             services.award_create(
-                actor=manager,
+                actor=admin,
                 participation=participation,
                 kind=LedgerEntry.Kind.PRIZE,
                 amount=amount,
@@ -47,7 +50,7 @@ def seed(ctx):
             )
         )
     services.award_create(
-        actor=manager,
+        actor=admin,
         participation=Participation.objects.get(user=ctx["participant2"], programme=fair),
         kind=LedgerEntry.Kind.GRANT,
         amount="120.00",

@@ -164,6 +164,24 @@ def my_data(user) -> dict:
         "hours": hours,
         "ledger": ledger,
         "audit_events_about_me": events,
+        "audit_checkpoint": audit_checkpoint_proof(),
+    }
+
+
+def audit_checkpoint_proof() -> dict:
+    """The newest signed checkpoint of the audit chain and the keys that verify it: keep it,
+    and the operator can never later cut the log back behind it unnoticed."""
+    from audit import checkpoints, keys
+
+    latest = checkpoints.latest()
+    return {
+        "checkpoint": latest.as_dict() if latest else None,
+        "public_keys": [
+            {"key_id": k.key_id, "ed25519_public_key": k.public, "current": k.current}
+            for k in keys.published_keys()
+        ],
+        "how_to_check": "The signature is Ed25519 over the lines: format, seq, hash, at, key_id "
+        "(each followed by a newline). The public page /audit/checkpoints/ lists the newest.",
     }
 
 

@@ -2,6 +2,8 @@ from decimal import Decimal
 
 from django import forms
 
+from core import currencies
+
 from .models import Programme, ProgrammeRole, TermsVersion
 
 
@@ -32,9 +34,8 @@ class ProgrammeForm(forms.ModelForm):
         return self._not_negative("approval_threshold")
 
     def clean_currency(self):
-        value = self.cleaned_data["currency"].upper()
-        if len(value) != 3 or not value.isalpha():
-            raise forms.ValidationError("Use a three-letter ISO currency code, e.g. EUR.")
+        value = currencies.normalise(self.cleaned_data["currency"])
+        currencies.validate_currency(value)
         return value
 
 

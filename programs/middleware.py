@@ -22,6 +22,7 @@ OPEN_PREFIXES = (
     "/accounts/",
     "/programmes/",
     "/verify/",
+    "/audit/checkpoints/",
     "/static/",
     "/healthz",
     "/api/schema/",

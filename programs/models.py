@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.currencies import validate_currency
 from core.restricted import RestrictedQuerySet, Visibility, programmes_with
 
 from . import policy
@@ -51,7 +52,7 @@ class Programme(models.Model):
     product = models.CharField(max_length=120, help_text="The product under test.")
     summary = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     reference_hourly_rate = models.DecimalField(
         max_digits=10,
         decimal_places=2,
@@ -187,7 +188,7 @@ class TermsVersion(models.Model):
 
     # Pay
     pay_model = models.CharField(max_length=12, choices=PayModel.choices, default=PayModel.UNPAID)
-    currency = models.CharField(max_length=3, default="EUR")
+    currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     stipend_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     stipend_period = models.CharField(

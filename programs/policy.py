@@ -221,6 +221,11 @@ OWN_RECORD = {
 }
 
 
+MADE_BY_YOU = {
+    "approve": "You created or accrued this entry; someone else must approve it.",
+}
+
+
 def _refusal(action: str, programme_id) -> str:
     from .models import Programme
 
@@ -258,6 +263,8 @@ def _check(user, action: str, obj) -> str | None:
         return _refusal(action, programme_id)
     if spec.owner and _resolve(obj, spec.owner) == user.pk:
         return OWN_RECORD.get(action, "Nobody acts as staff on their own records.")
+    if spec.maker and action in spec.checks and _resolve(obj, spec.maker) == user.pk:
+        return MADE_BY_YOU.get(action, "Nobody checks what they made themselves.")
     return None
 
 

@@ -9,7 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.services import record
-from core import events
+from core import currencies, events
 from core.errors import DomainError, NotAllowed
 from core.text import refuse_control_characters
 
@@ -36,6 +36,13 @@ PROGRAMME_FIELDS = (
 )
 
 
+def _currency(value) -> str:
+    code = currencies.normalise(value)
+    if not currencies.is_currency(code):
+        raise DomainError(currencies.MESSAGE.format(code=code), field="currency")
+    return code
+
+
 @transaction.atomic
 def programme_create(
     *, actor, name: str, slug: str, product: str, manager=None, **fields
@@ -52,6 +59,8 @@ def programme_create(
     if Programme.objects.filter(slug=slug).exists():
         raise DomainError(f"The address “{slug}” is taken; choose another.", field="slug")
     _check_programme_amounts(fields)
+    if "currency" in fields:
+        fields["currency"] = _currency(fields["currency"])
     programme = Programme.objects.create(name=name, slug=slug, product=product, **fields)
     ProgrammeRole.objects.create(
         programme=programme, user=manager or actor, role=ProgrammeRole.Role.MANAGER
@@ -80,6 +89,8 @@ def programme_update(*, actor, programme: Programme, **changes) -> Programme:
             raise DomainError(f"“{name}” cannot be changed here.")
         if name in ("name", "product") and isinstance(value, str):
             refuse_control_characters(value, field=name, what=f"programme {name}")
+        if name == "currency":
+            value = _currency(value)
         if getattr(programme, name) != value:
             changed[name] = [str(getattr(programme, name)), str(value)]
             setattr(programme, name, value)
@@ -257,6 +268,8 @@ def validate_terms(terms: TermsVersion) -> None:
         errors["nda_until"] = (
             "The NDA end date is in the past; give a future date, or say that there is no NDA."
         )
+    if not currencies.is_currency(terms.currency):
+        errors["currency"] = currencies.MESSAGE.format(code=terms.currency)
     P = terms.PayModel
     if terms.pay_model == P.HOURLY and not terms.hourly_rate:
         errors["hourly_rate"] = "An hourly model needs a rate."

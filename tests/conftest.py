@@ -119,6 +119,12 @@ def _tasks_eager_unless_worker(request, settings):
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _audit_checkpoints_in_a_temporary_directory(settings, tmp_path_factory):
+    """Each test writes and reads audit checkpoints of its own, never the run's var/."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path_factory.mktemp("audit-checkpoints")
+
+
 @pytest.fixture
 def programme(db):
     terms = TermsFactory(programme=ProgrammeFactory(name="Alpha", slug="alpha"))

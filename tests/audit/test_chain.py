@@ -60,21 +60,21 @@ def _bypass_trigger(sql, params=()):
 def test_audit_verify_names_the_first_altered_event(db):
     _events(6)
     _bypass_trigger("UPDATE audit_auditevent SET data_json = %s WHERE seq = 4", ['{"i":99}'])
-    with pytest.raises(CommandError, match=r"broken at event #4: event #4 was altered"):
+    with pytest.raises(CommandError, match=r"broken at event #4: altered: event #4 was altered"):
         call_command("audit_verify")
 
 
 def test_audit_verify_names_a_deleted_event(db):
     _events(6)
     _bypass_trigger("DELETE FROM audit_auditevent WHERE seq = 3")
-    with pytest.raises(CommandError, match=r"event #3 is missing"):
+    with pytest.raises(CommandError, match=r"removed: event #3 is missing"):
         call_command("audit_verify")
 
 
 def test_audit_verify_notices_events_removed_from_the_end(db):
     _events(4)
     _bypass_trigger("DELETE FROM audit_auditevent WHERE seq = 4")
-    with pytest.raises(CommandError, match="events were removed"):
+    with pytest.raises(CommandError, match=r"removed: .* the last 1 event\(s\) were removed"):
         call_command("audit_verify")
 
 
@@ -86,6 +86,7 @@ def test_audit_verify_notices_reordered_events(db):
     _bypass_trigger("UPDATE audit_auditevent SET seq = 3 WHERE seq = -2")
     result = verify_chain()
     assert not result.ok and result.first_bad_seq == 2
+    assert result.problem == "reordered: event #2 belongs at #3"
 
 
 @pytest.mark.postgres

@@ -16,6 +16,8 @@ PROD_OK = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/termstesters_prodcheck",
     "REDIS_URL": "redis://127.0.0.1:6379/14",
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "AUDIT_HMAC_KEYS": "k1:a-real-random-audit-chain-key-for-this-test-0123456789",
+    "AUDIT_SIGNING_KEY": "k1:cmVhbC1zaWduaW5nLWtleS1mb3ItdGhpcy10ZXN0ISE=",
 }
 
 
@@ -39,6 +41,13 @@ def test_production_refuses_to_start_with_the_development_secret():
     assert result.returncode != 0
     assert "Refusing to start with DJANGO_ENV=production" in result.stderr
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_the_development_audit_keys():
+    env = {k: v for k, v in PROD_OK.items() if not k.startswith("AUDIT_")}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "AUDIT_HMAC_KEYS" in result.stderr and "AUDIT_SIGNING_KEY" in result.stderr
 
 
 def test_production_refuses_sqlite_and_missing_redis():

@@ -61,6 +61,7 @@ RULES = {
     "healthz": ("GET", EVERYONE),
     "my_notifications": ("GET", SIGNED_IN),
     "audit:mine": ("GET", SIGNED_IN),
+    "audit:checkpoints": ("GET", EVERYONE),
     "programs:list": ("GET", EVERYONE),
     "transparency:detail": ("GET", EVERYONE),
     "programs:terms": ("GET", EVERYONE),

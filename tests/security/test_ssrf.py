@@ -118,13 +118,10 @@ def test_production_requires_https_by_default():
     import sys
 
     code = "from django.conf import settings; print(settings.WEBHOOK_REQUIRE_HTTPS)"
+    from tests.core.test_settings import PROD_OK
+
     env = {
-        "DJANGO_ENV": "production",
-        "SECRET_KEY": "x" * 60,
-        "ALLOWED_HOSTS": "testers.example.org",
-        "DATABASE_URL": "postgres://tt@127.0.0.1:5432/tt",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        **PROD_OK,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PATH": "/usr/bin:/bin",
     }

@@ -714,8 +714,10 @@ class Command(BaseCommand):
 
     def _gen_audit(self, n_events, n_people, person_prog, prog_pk):
         """A valid hash chain of audit events, computed as the service would."""
+        from audit.keys import current_chain_key
         from audit.models import GENESIS_HASH, canonical_data, epoch_us, event_hash
 
+        key_id, key = current_chain_key()
         base = 1_000_000
         state = {}
 
@@ -728,6 +730,7 @@ class Command(BaseCommand):
                 programme = prog_pk[person_prog[seq % n_people]]
                 data = canonical_data({"n": seq, "what": "bench"})
                 h = event_hash(
+                    key=key,
                     seq=seq,
                     prev_hash=prev,
                     created_us=epoch_us(created),
@@ -751,6 +754,7 @@ class Command(BaseCommand):
                     data,
                     prev,
                     h,
+                    key_id,
                 )
                 prev = h
             state["last"] = prev
@@ -758,7 +762,7 @@ class Command(BaseCommand):
         self._copy(
             "audit_auditevent",
             "seq, created_at, actor_id, action, object_type, object_id, programme_id, "
-            "subject_id, data_json, prev_hash, hash",
+            "subject_id, data_json, prev_hash, hash, key_id",
             events(),
         )
         with connection.cursor() as cursor:
