@@ -2,12 +2,13 @@
 
 from django import forms
 
+from core.forms import SubmitOnce
 from programs.models import Programme
 
 from .models import OutputSubmission, ReasonCode, ReviewDecision
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(SubmitOnce, forms.Form):
     """A new output, or a new version of one. Exactly one of a file or a URL."""
 
     programme = forms.ModelChoiceField(queryset=Programme.objects.none(), empty_label=None)

@@ -1,11 +1,11 @@
 """Forms of the finance pages. They check shapes; the services check the rules."""
 
-import uuid
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
+from core.forms import SubmitOnce
 from participants.models import Participation
 
 from .models import LedgerEntry
@@ -27,7 +27,7 @@ class CurrencyField(forms.CharField):
         return value
 
 
-class AwardForm(forms.Form):
+class AwardForm(SubmitOnce, forms.Form):
     """A prize or grant a manager awards to one participant, with the reason they will read."""
 
     programme = forms.ModelChoiceField(queryset=None)
@@ -43,13 +43,10 @@ class AwardForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea, max_length=250, help_text="The participant reads this."
     )
-    token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = finance_programmes(user, "manage")
-        if not self.is_bound:
-            self.initial.setdefault("token", uuid.uuid4().hex)
 
     def clean(self):
         data = super().clean()

@@ -191,6 +191,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "transparency.tasks.refresh_transparency",
         "schedule": timedelta(minutes=env.int("TRANSPARENCY_REFRESH_MINUTES", default=10)),
     },
+    "core-forget-form-tokens": {
+        "task": "core.tasks.forget_used_form_tokens",
+        "schedule": timedelta(hours=6),
+    },
     "webhooks-retry-due": {
         "task": "integrations.tasks.retry_due_webhooks",
         "schedule": timedelta(seconds=30),

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from core.forms import SubmitOnce
 from core.uploads import TEXT_LOG_EXTENSIONS
 from participants.selectors import working_programmes
 from programs.models import Programme
@@ -35,7 +36,7 @@ ATTACHMENT_HELP = (
 )
 
 
-class TicketForm(forms.Form):
+class TicketForm(SubmitOnce, forms.Form):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none())
     kind = forms.ChoiceField(choices=Ticket.Kind.choices, label="Kind of ticket")
     title = forms.CharField(max_length=200)
@@ -61,7 +62,7 @@ class TicketForm(forms.Form):
         self.fields["programme"].queryset = working_programmes(user)
 
 
-class CommentForm(forms.Form):
+class CommentForm(SubmitOnce, forms.Form):
     body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
     internal = forms.BooleanField(
         required=False,

@@ -3,13 +3,14 @@
 from django import forms
 from django.utils import timezone
 
+from core.forms import SubmitOnce
 from participants.selectors import working_programmes
 from programs.models import Programme
 
 from .models import TimeEntry
 
 
-class TimeEntryForm(forms.Form):
+class TimeEntryForm(SubmitOnce, forms.Form):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none())
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     minutes = forms.IntegerField(

@@ -15,7 +15,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
 from core.pagination import keyset_page
+from core.services import submit_once
 from feedback.models import Ticket
 from programs.policy import MANAGER, REVIEWER, staff_required
 
@@ -61,7 +63,8 @@ def mine(request):
     form = TimeEntryForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def log_time() -> str:
             entry = services.time_entry_log(
                 user=request.user,
                 programme=data["programme"],
@@ -71,11 +74,19 @@ def mine(request):
                 note=data["note"],
                 ticket=_linked_ticket(request, data["ticket"]),
             )
+            messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
+            return reverse("labour:mine") + f"?week={entry.date.isoformat()}"
+
+        try:
+            address, created = submit_once(
+                user=request.user, token=form.once_token, create=log_time
+            )
         except DomainError as exc:
             _apply_domain_error(form, exc)
         else:
-            messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
-            return redirect(reverse("labour:mine") + f"?week={entry.date.isoformat()}")
+            if not created:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     summary = selectors.hours_summary(request.user, _week_param(request))
     return render(
         request,
