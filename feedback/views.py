@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.forms import ALREADY_SENT
-from core.services import submit_once
 from core.pagination import keyset_page
+from core.services import submit_once
 from programs import policy
 from programs.models import Programme
 from programs.policy import MANAGER, REVIEWER, staff_required

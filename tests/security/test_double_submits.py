@@ -220,7 +220,9 @@ def test_twenty_posts_of_one_form_at_once_create_one_record_on_postgresql(progra
         for c in clients:
             c.force_login(person)
         token = _token(clients[0].get(page))
-        answers = _at_once(TIMES, lambda i: clients[i].post(action, {**body, "once": token}))
+        answers = _at_once(
+            TIMES, lambda i, c=clients, a=action, b={**body, "once": token}: c[i].post(a, b)
+        )
         tried += TIMES - 1
         assert {a.status_code for a in answers} == {302}, (name, [a.status_code for a in answers])
         assert len({a["Location"] for a in answers}) == 1, name
@@ -270,7 +272,9 @@ def test_twenty_api_creates_at_once_with_one_key_create_one_record_on_postgresql
             c.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
         answers = _at_once(
             TIMES,
-            lambda i: clients[i].post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=path),
+            lambda i, c=clients, p=path, b=body: c[i].post(
+                p, b, format="json", HTTP_IDEMPOTENCY_KEY=p
+            ),
         )
         tried += TIMES - 1
         assert {a.status_code for a in answers} == {201}, (path, [a.content for a in answers])
