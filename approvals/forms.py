@@ -2,7 +2,7 @@
 
 from django import forms
 
-from core.forms import SubmitOnce
+from core.forms import DateField, SubmitOnce
 from programs.models import Programme
 
 from .models import OutputSubmission, ReasonCode, ReviewDecision
@@ -32,7 +32,7 @@ class SubmissionForm(SubmitOnce, forms.Form):
     intended_venue = forms.CharField(
         label="Where (venue, account, publication)", max_length=200, required=False
     )
-    intended_date = forms.DateField(
+    intended_date = DateField(
         label="When", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

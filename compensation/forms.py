@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from core.forms import SubmitOnce
+from core.forms import DateField, SubmitOnce
 from participants.models import Participation
 
 from .models import LedgerEntry
@@ -69,8 +69,8 @@ class BatchForm(forms.Form):
     """Which approved entries go into a new export batch."""
 
     programmes = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
-    period_start = forms.DateField(label="From (earned on or after)", widget=DATE)
-    period_end = forms.DateField(label="To (earned on or before)", widget=DATE)
+    period_start = DateField(label="From (earned on or after)", widget=DATE)
+    period_end = DateField(label="To (earned on or before)", widget=DATE)
     currency = CurrencyField(initial="EUR")
 
     def __init__(self, *args, user, **kwargs):
@@ -90,7 +90,7 @@ class BatchForm(forms.Form):
 
 class MarkPaidForm(forms.Form):
     reference = forms.CharField(max_length=120, label="Payment reference")
-    paid_on = forms.DateField(label="Paid on", widget=DATE, initial=timezone.localdate)
+    paid_on = DateField(label="Paid on", widget=DATE, initial=timezone.localdate)
 
 
 class ReconcileForm(forms.Form):

@@ -6,6 +6,8 @@ from django import forms
 from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
 
+from .dates import validate_in_range
+
 
 class FormRenderer(BaseRenderer):
     """Django's widget templates in their Jinja2 form (django/forms/jinja2/), which render
@@ -24,6 +26,12 @@ class FormRenderer(BaseRenderer):
             return self.fast.get_template(template_name)
         except TemplateDoesNotExist:
             return self.full.get_template(template_name)
+
+
+class DateField(forms.DateField):
+    """A date within the range the product accepts (`core.dates`)."""
+
+    default_validators = [validate_in_range]
 
 
 ONCE_FIELD = "once"

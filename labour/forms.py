@@ -3,7 +3,7 @@
 from django import forms
 from django.utils import timezone
 
-from core.forms import SubmitOnce
+from core.forms import DateField, SubmitOnce
 from participants.selectors import working_programmes
 from programs.models import Programme
 
@@ -12,7 +12,7 @@ from .models import TimeEntry
 
 class TimeEntryForm(SubmitOnce, forms.Form):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none())
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateField(widget=forms.DateInput(attrs={"type": "date"}))
     minutes = forms.IntegerField(
         min_value=1,
         max_value=TimeEntry.MAX_MINUTES_PER_DAY,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.dates import query_date
 from core.errors import DomainError
 from core.forms import ALREADY_SENT
 from core.pagination import keyset_page
@@ -42,10 +43,7 @@ def _back(request, default: str) -> str:
 
 
 def _week_param(request) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        return timezone.localdate()
+    return query_date(request, "week", timezone.localdate())
 
 
 def _linked_ticket(request, number):

@@ -1,5 +1,7 @@
 from django import forms
 
+from core.dates import validate_in_range
+
 from .models import Application
 
 
@@ -61,6 +63,7 @@ class PauseForm(forms.Form):
         label="Reason (the participants will read it)", widget=forms.Textarea(attrs={"rows": 3})
     )
     expected_end = forms.DateTimeField(
+        validators=[validate_in_range],
         label="Expected end (UTC)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -13,6 +13,7 @@ from api.views.feedback import VisibleProgrammeField
 from approvals import services
 from approvals.filters import SubmissionFilter
 from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
+from core.dates import validate_in_range
 from programs import policy
 from programs.models import Programme
 
@@ -75,7 +76,9 @@ class SubmissionInput(serializers.Serializer):
     intended_venue = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
     )
-    intended_date = serializers.DateField(required=False, allow_null=True, default=None)
+    intended_date = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_in_range]
+    )
     file = serializers.FileField(required=False, allow_null=True, default=None)
     url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from api.auth import CursorPage
 from api.idempotency import IdempotentCreateMixin
+from core.dates import validate_in_range
 from feedback import selectors, services
 from feedback.filters import TICKET_SORTS, TicketFilter
 from feedback.models import Severity, Ticket, TicketComment
@@ -260,7 +261,7 @@ class TimeEntrySerializer(serializers.ModelSerializer):
 
 class TimeEntryInput(serializers.Serializer):
     programme = VisibleProgrammeField()
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_in_range])
     minutes = serializers.IntegerField(min_value=1, max_value=TimeEntry.MAX_MINUTES_PER_DAY)
     activity = serializers.ChoiceField(choices=TimeEntry.Activity.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
