@@ -2,6 +2,7 @@
 
 from django import forms
 
+from core.db import limit
 from core.forms import DateField, SubmitOnce
 from programs.models import Programme
 
@@ -26,7 +27,10 @@ class SubmissionForm(SubmitOnce, forms.Form):
         help_text="Where the output can be seen, if you do not upload a file.",
     )
     prompt = forms.CharField(
-        label="Prompt used", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label="Prompt used",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=limit(OutputSubmission, "prompt"),
     )
     intended_use = forms.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
     intended_venue = forms.CharField(

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils import timezone
 
+from core.db import limit
 from core.forms import DateField, SubmitOnce
 from participants.selectors import working_programmes
 from programs.models import Programme
@@ -19,7 +20,11 @@ class TimeEntryForm(SubmitOnce, forms.Form):
         help_text="Minutes worked, e.g. 90 for an hour and a half.",
     )
     activity = forms.ChoiceField(choices=TimeEntry.Activity.choices)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=limit(TimeEntry, "note"),
+    )
     ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
 
     def __init__(self, *args, user, editing: bool = False, **kwargs):

@@ -43,6 +43,7 @@ class InviteForm(forms.Form):
     emails = forms.CharField(
         label="Email addresses",
         widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=20_000,
         help_text="One or many, separated by new lines, commas or spaces.",
     )
     days_valid = forms.IntegerField(
@@ -55,12 +56,15 @@ class DecisionForm(forms.Form):
         label="Reason (the applicant will read it)",
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=2000,
     )
 
 
 class PauseForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (the participants will read it)", widget=forms.Textarea(attrs={"rows": 3})
+        label="Reason (the participants will read it)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
     )
     expected_end = forms.DateTimeField(
         validators=[validate_in_range],

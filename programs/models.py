@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.db import bounded_text
 from core.restricted import RestrictedQuerySet, Visibility, programmes_with
 
 from . import policy
@@ -49,7 +50,7 @@ class Programme(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     product = models.CharField(max_length=120, help_text="The product under test.")
-    summary = models.TextField(blank=True)
+    summary = bounded_text(5000, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3, default="EUR")
     reference_hourly_rate = models.DecimalField(
@@ -235,7 +236,7 @@ class TermsVersion(models.Model):
         max_length=300, blank=True, help_text="When the organiser may pause access."
     )
 
-    body = models.TextField(blank=True)
+    body = bounded_text(100_000, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

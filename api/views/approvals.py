@@ -14,6 +14,7 @@ from approvals import services
 from approvals.filters import SubmissionFilter
 from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
 from core.dates import validate_in_range
+from core.db import limit
 from programs import policy
 from programs.models import Programme
 
@@ -72,7 +73,9 @@ class SubmissionInput(serializers.Serializer):
     programme = VisibleProgrammeField()
     title = serializers.CharField(max_length=200)
     intended_use = serializers.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
-    prompt = serializers.CharField(required=False, allow_blank=True, default="")
+    prompt = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limit(OutputSubmission, "prompt")
+    )
     intended_venue = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
     )
