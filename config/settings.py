@@ -331,6 +331,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One request body per operation and the 400/401/403/404/429 answers (api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.postprocess",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "ProgrammeStatusEnum": "programs.models.Programme.Status",
         "TermsStatusEnum": "programs.models.TermsVersion.Status",

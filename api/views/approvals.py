@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
+from api.fields import BlankAsNullURLField
 from api.idempotency import IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from approvals import services
@@ -35,6 +36,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
     claimed_by = serializers.EmailField(source="claimed_by.email", read_only=True, allow_null=True)
     has_file = serializers.SerializerMethodField()
     decisions = DecisionSerializer(many=True, read_only=True)
+    # null, not "", for an uploaded file: "" is not a URI.
+    url = BlankAsNullURLField(read_only=True)
 
     class Meta:
         model = OutputSubmission

@@ -10,6 +10,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from api.auth import CursorPage
+from api.fields import BlankAsNullChoiceField
 from api.idempotency import IdempotentCreateMixin
 from core.dates import validate_in_range
 from core.db import limit
@@ -55,6 +56,8 @@ class TicketSerializer(serializers.ModelSerializer):
     terms_version = serializers.IntegerField(
         source="terms_version.number", read_only=True, allow_null=True
     )
+    # null, not "", for tickets without one: "" is no member of the severity enum.
+    severity = BlankAsNullChoiceField(choices=Severity.choices, read_only=True)
 
     class Meta:
         model = Ticket
