@@ -75,6 +75,14 @@ class StaffIdleTimeoutMiddleware:
     KEY = "tt_staff_seen"
     WRITE_EVERY = 60
 
+    @classmethod
+    def signed_in(cls, sender, request, user, **kwargs):
+        """At sign-in (allauth, admin, tests' force_login): start the clock with the session
+        that is being written anyway, so the first page costs no extra session write."""
+        if request is not None and hasattr(request, "session") and policy.has_staff_reach(user):
+            request.session[cls.KEY] = int(time.time())
+            request.session.set_expiry(settings.STAFF_IDLE_MINUTES * 60)
+
     def __init__(self, get_response):
         self.get_response = get_response
 
