@@ -34,8 +34,9 @@ def _request_hash(request) -> str:
 class IdempotentCreateMixin:
     """POST with an `Idempotency-Key` header: a repeat returns the first result.
 
-    A repeat with a different body is refused with 422. The record is written in
-    the same transaction as the object, so a failed create leaves no key behind.
+    A repeat with a different body is refused with 422. The key is claimed before the
+    object is created, in the same transaction, so twenty identical requests at once make
+    one record (the others wait and replay it) and a failed create leaves no key behind.
     """
 
     def create(self, request, *args, **kwargs):
@@ -55,23 +56,31 @@ class IdempotentCreateMixin:
         previous = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
         if previous is not None:
             return self._replay(previous, digest)
-        try:
-            with transaction.atomic():
-                response = super().create(request, *args, **kwargs)
-                if 200 <= response.status_code < 300:
-                    IdempotencyRecord.objects.create(
+        with transaction.atomic():
+            # Claim the key before creating anything. A parallel request with the same key
+            # waits here (PostgreSQL: on the unique index; SQLite: on the write lock) until
+            # this one commits, then finds the record and replays it; if this one fails, its
+            # claim rolls back with it and the other goes ahead.
+            try:
+                with transaction.atomic():
+                    claim = IdempotencyRecord.objects.create(
                         user=request.user,
                         key=key,
                         endpoint=request.path[:200],
                         request_hash=digest,
-                        status_code=response.status_code,
-                        response=json.loads(json.dumps(response.data, default=str)),
+                        status_code=0,
+                        response={},
                     )
-        except IntegrityError:
-            previous = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
-            if previous is None:
-                raise
-            return self._replay(previous, digest)
+            except IntegrityError:
+                previous = IdempotencyRecord.objects.get(user=request.user, key=key)
+                return self._replay(previous, digest)
+            response = super().create(request, *args, **kwargs)
+            if 200 <= response.status_code < 300:
+                claim.status_code = response.status_code
+                claim.response = json.loads(json.dumps(response.data, default=str))
+                claim.save(update_fields=["status_code", "response"])
+            else:
+                transaction.set_rollback(True)
         return response
 
     def _replay(self, previous: IdempotencyRecord, digest: str) -> Response:

@@ -5,7 +5,7 @@ API views live in `api/views/<app>.py`; visibility rules are the pages'.
 """
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .views import approvals as approvals_api
 from .views import compensation as compensation_api
@@ -19,7 +19,7 @@ V1 = "api/v1/"
 urlpatterns = [
     path("portal/tokens/", token_views.tokens, name="tokens"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path(V1 + "programmes/", programs_api.ProgrammeList.as_view(), name="programmes"),
     path(V1 + "programmes/<slug:slug>/", programs_api.ProgrammeDetail.as_view(), name="programme"),
     path(V1 + "programmes/<slug:slug>/terms/", programs_api.TermsList.as_view(), name="terms"),

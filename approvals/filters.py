@@ -6,7 +6,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from core.filtering import ShortModelChoiceFilter, configure_filter
+from core.filtering import DateFilter, ShortModelChoiceFilter, configure_filter
 
 from .models import OutputSubmission
 
@@ -35,13 +35,13 @@ class SubmissionFilter(django_filters.FilterSet):
     participant = django_filters.CharFilter(
         label="Participant email", field_name="participant__email", lookup_expr="icontains"
     )
-    submitted_from = django_filters.DateFilter(
+    submitted_from = DateFilter(
         label="Submitted from",
         field_name="submitted_at__date",
         lookup_expr="gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    submitted_to = django_filters.DateFilter(
+    submitted_to = DateFilter(
         label="Submitted until",
         field_name="submitted_at__date",
         lookup_expr="lte",

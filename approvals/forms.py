@@ -2,12 +2,14 @@
 
 from django import forms
 
+from core.db import limit
+from core.forms import DateField, SubmitOnce
 from programs.models import Programme
 
 from .models import OutputSubmission, ReasonCode, ReviewDecision
 
 
-class SubmissionForm(forms.Form):
+class SubmissionForm(SubmitOnce, forms.Form):
     """A new output, or a new version of one. Exactly one of a file or a URL."""
 
     programme = forms.ModelChoiceField(queryset=Programme.objects.none(), empty_label=None)
@@ -25,13 +27,16 @@ class SubmissionForm(forms.Form):
         help_text="Where the output can be seen, if you do not upload a file.",
     )
     prompt = forms.CharField(
-        label="Prompt used", widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label="Prompt used",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=limit(OutputSubmission, "prompt"),
     )
     intended_use = forms.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
     intended_venue = forms.CharField(
         label="Where (venue, account, publication)", max_length=200, required=False
     )
-    intended_date = forms.DateField(
+    intended_date = DateField(
         label="When", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from core.db import AppendOnlyModel
+from core.db import AppendOnlyModel, bounded_text
 from core.restricted import RestrictedQuerySet, Visibility
 from programs.downloads import Download
 
@@ -138,7 +138,7 @@ class OutputSubmission(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     title = models.CharField(max_length=200)
-    prompt = models.TextField(blank=True)
+    prompt = bounded_text(10_000, blank=True)
     file = models.FileField(blank=True, max_length=200)
     file_type = models.CharField(max_length=50, blank=True)
     url = models.URLField(blank=True, max_length=500)
@@ -264,7 +264,7 @@ class ReviewDecision(AppendOnlyModel):
     reason = models.ForeignKey(
         ReasonCode, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
     )
-    note = models.TextField(blank=True, help_text="To the participant.")
+    note = bounded_text(4000, blank=True, help_text="To the participant.")
     decided_at = models.DateTimeField()
 
     class Meta:
@@ -291,7 +291,7 @@ class Appeal(AppendOnlyModel):
     submission = models.OneToOneField(
         OutputSubmission, on_delete=models.PROTECT, related_name="appeal"
     )
-    note = models.TextField()
+    note = bounded_text(4000)
     filed_at = models.DateTimeField()
 
     def __str__(self):

@@ -11,14 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
 from core.links import pk_link
 from core.pagination import keyset_page
+from core.services import submit_once
 from participants.selectors import working_programmes
 from programs import policy
 from programs.models import Programme
@@ -355,17 +358,26 @@ def submit(request):
         request.POST or None, request.FILES or None, programmes=programmes, initial=initial
     )
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def submit_output() -> str:
             submission = services.submission_create(
                 user=request.user,
                 programme=form.cleaned_data["programme"],
                 **form.service_kwargs(),
             )
+            messages.success(request, _submitted_message(submission))
+            return reverse("approvals:output", args=[submission.pk])
+
+        try:
+            address, created = submit_once(
+                user=request.user, token=form.once_token, create=submit_output
+            )
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _submitted_message(submission))
-            return redirect("approvals:output", pk=submission.pk)
+            if not created:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     return render(
         request,
         "approvals/submit.html",
@@ -424,15 +436,24 @@ def resubmit(request, pk):
     }
     form = SubmissionForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def resubmit_output() -> str:
             submission = services.submission_resubmit(
                 user=request.user, previous=previous, **form.service_kwargs()
+            )
+            messages.success(request, _submitted_message(submission))
+            return reverse("approvals:output", args=[submission.pk])
+
+        try:
+            address, created = submit_once(
+                user=request.user, token=form.once_token, create=resubmit_output
             )
         except DomainError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, _submitted_message(submission))
-            return redirect("approvals:output", pk=submission.pk)
+            if not created:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     return render(
         request,
         "approvals/submit.html",

@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 
+from core.filtering import DateFromToRangeFilter
+
 from .models import LedgerEntry
 from .selectors import finance_programmes
 
@@ -25,7 +27,7 @@ class LedgerEntryFilter(django_filters.FilterSet):
     currency = django_filters.CharFilter(
         label="Currency", field_name="currency", method="filter_currency"
     )
-    created = django_filters.DateFromToRangeFilter(
+    created = DateFromToRangeFilter(
         label="Created between",
         field_name="created_at__date",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),

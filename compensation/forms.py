@@ -1,12 +1,12 @@
 """Forms of the finance pages. They check shapes; the services check the rules."""
 
-import uuid
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
 from core import currencies
+from core.forms import DateField, SubmitOnce
 from participants.models import Participation
 
 from .models import LedgerEntry
@@ -27,7 +27,7 @@ class CurrencyField(forms.CharField):
         return value
 
 
-class AwardForm(forms.Form):
+class AwardForm(SubmitOnce, forms.Form):
     """A prize or grant a manager awards to one participant, with the reason they will read."""
 
     programme = forms.ModelChoiceField(queryset=None)
@@ -43,13 +43,10 @@ class AwardForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea, max_length=250, help_text="The participant reads this."
     )
-    token = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = finance_programmes(user, "manage")
-        if not self.is_bound:
-            self.initial.setdefault("token", uuid.uuid4().hex)
 
     def clean(self):
         data = super().clean()
@@ -72,8 +69,8 @@ class BatchForm(forms.Form):
     """Which approved entries go into a new export batch."""
 
     programmes = forms.ModelMultipleChoiceField(queryset=None, widget=forms.CheckboxSelectMultiple)
-    period_start = forms.DateField(label="From (earned on or after)", widget=DATE)
-    period_end = forms.DateField(label="To (earned on or before)", widget=DATE)
+    period_start = DateField(label="From (earned on or after)", widget=DATE)
+    period_end = DateField(label="To (earned on or before)", widget=DATE)
     currency = CurrencyField(initial="EUR")
 
     def __init__(self, *args, user, **kwargs):
@@ -93,7 +90,7 @@ class BatchForm(forms.Form):
 
 class MarkPaidForm(forms.Form):
     reference = forms.CharField(max_length=120, label="Payment reference")
-    paid_on = forms.DateField(label="Paid on", widget=DATE, initial=timezone.localdate)
+    paid_on = DateField(label="Paid on", widget=DATE, initial=timezone.localdate)
 
 
 class ReconcileForm(forms.Form):

@@ -8,10 +8,13 @@ from django.contrib import messages
 from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
 from core.pagination import keyset_page
+from core.services import submit_once
 from programs import downloads, policy
 from programs.policy import staff_required
 
@@ -156,7 +159,8 @@ def award_new(request):
     form = AwardForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def award() -> str:
             entry = services.award_create(
                 actor=request.user,
                 participation=data["participation"],
@@ -164,15 +168,20 @@ def award_new(request):
                 amount=data["amount"],
                 currency=data["currency"],
                 reason=data["reason"],
-                idempotency_key=data["token"] or "",
             )
-        except DomainError as exc:
-            _form_error(form, exc)
-        else:
             messages.success(
                 request, f"{entry.get_kind_display()} of {entry.amount} {entry.currency} recorded."
             )
-            return redirect("compensation:entry", pk=entry.pk)
+            return reverse("compensation:entry", args=[entry.pk])
+
+        try:
+            address, created = submit_once(user=request.user, token=form.once_token, create=award)
+        except DomainError as exc:
+            _form_error(form, exc)
+        else:
+            if not created:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     return render(
         request, "compensation/award_form.html", {"form": form}, status=400 if form.errors else 200
     )

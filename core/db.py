@@ -8,6 +8,7 @@ and disaster recovery); the application role should not own the tables in a
 hardened deployment.
 """
 
+from django.core.validators import MaxLengthValidator
 from django.db import migrations, models
 
 from .errors import DomainError
@@ -141,3 +142,17 @@ def copy_out(cursor, sql: str, params=None, *, chunk: int = 256 * 1024):
                 buffer.clear()
         if buffer:
             yield bytes(buffer)
+
+
+def bounded_text(max_length: int, **kwargs) -> models.TextField:
+    """A free-text column with a length limit (Django's TextField keeps `max_length` for forms
+    only; the validator makes `full_clean` and DRF's model serializers enforce it too).
+    Forms and API inputs read the same number with `limit(Model, "field")`."""
+    return models.TextField(
+        max_length=max_length, validators=[MaxLengthValidator(max_length)], **kwargs
+    )
+
+
+def limit(model, field: str) -> int:
+    """The length limit of a model's text field, for the form and API fields that feed it."""
+    return model._meta.get_field(field).max_length

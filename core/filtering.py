@@ -3,6 +3,26 @@
 import django_filters
 from django import forms
 
+from .forms import DateField
+
+
+class DateFilter(django_filters.DateFilter):
+    """A date filter that refuses dates outside the product's range (`core.dates`)."""
+
+    field_class = DateField
+
+
+class DateRangeField(django_filters.fields.DateRangeField):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = (DateField(required=False), DateField(required=False))
+
+
+class DateFromToRangeFilter(django_filters.DateFromToRangeFilter):
+    """A from–to date filter with both ends inside the product's range."""
+
+    field_class = DateRangeField
+
 
 def configure_filter(filterset, name, *, queryset=None, choices=None):
     """Give filter `name` of this FilterSet instance its per-request queryset or choices.

@@ -1,7 +1,12 @@
-"""How form widgets are drawn: Django's own widget templates, through Jinja2 first."""
+"""How form widgets are drawn (Jinja2 first), and the token that makes a create form create once."""
 
+import uuid
+
+from django import forms
 from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
+
+from .dates import validate_in_range
 
 
 class FormRenderer(BaseRenderer):
@@ -21,3 +26,36 @@ class FormRenderer(BaseRenderer):
             return self.fast.get_template(template_name)
         except TemplateDoesNotExist:
             return self.full.get_template(template_name)
+
+
+class DateField(forms.DateField):
+    """A date within the range the product accepts (`core.dates`)."""
+
+    default_validators = [validate_in_range]
+
+
+ONCE_FIELD = "once"
+# What a person sees after sending the same form twice: where the first one went.
+ALREADY_SENT = "You had already sent this form; this is what it created (nothing was added twice)."
+
+
+class SubmitOnce:
+    """Mixin for a create form: each render carries a fresh token in a hidden field.
+
+    The view hands `once_token` to `core.services.submit_once`, so posting the same
+    render twice (or twenty times at once) creates one record. The token is only ever
+    compared with the ones this person already used, so guessing one gains nothing.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[ONCE_FIELD] = forms.CharField(
+            widget=forms.HiddenInput,
+            required=False,
+            max_length=64,
+            initial=uuid.uuid4().hex,
+        )
+
+    @property
+    def once_token(self) -> str:
+        return (getattr(self, "cleaned_data", None) or {}).get(ONCE_FIELD, "") or ""

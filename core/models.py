@@ -48,3 +48,27 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {self.to_email} ({self.status})"
+
+
+class FormSubmission(models.Model):
+    """One create form, as rendered once: its token was used to create one record.
+
+    Every create form carries a fresh token (`core.forms.SubmitOnce`). The first post
+    with it writes this row in the same transaction as the record it creates; a second
+    post of the same render (a double click, a retried request, twenty at once) finds the
+    row and is sent to what the first one created. The unique constraint is the lock: on
+    PostgreSQL a second insert waits for the first transaction and then fails.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+    result_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="core_formsubmission_once")
+        ]
+
+    def __str__(self):
+        return f"form {self.token} → {self.result_url}"

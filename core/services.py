@@ -1,10 +1,11 @@
-"""Notifications through the outbox."""
+"""Notifications through the outbox; create forms that create once."""
 
 import logging
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 
-from .models import OutboxMessage
+from .models import FormSubmission, OutboxMessage
 from .text import header_safe
 
 log = logging.getLogger(__name__)
@@ -62,3 +63,28 @@ def notify(
         return OutboxMessage.objects.filter(dedupe_key=dedupe_key[:200]).first()
     enqueue_after_commit(send_outbox_message, message.pk)
     return message
+
+
+@transaction.atomic
+def submit_once(*, user, token: str, create: Callable[[], str]) -> tuple[str, bool]:
+    """Run `create` (which makes a record and returns its address) once per form token.
+
+    Returns `(address, created)`. The token row is written before `create` runs and in the
+    same transaction, so a second post of the same form waits for the first (PostgreSQL:
+    on the unique index; SQLite: on the write lock) and then gets the first one's address;
+    `create` refusing (a `DomainError`) rolls the token back with it, so the person can fix
+    the form and send it again. A post without a token (a script, not the rendered form)
+    simply creates.
+    """
+    if not token:
+        return create(), True
+    try:
+        with transaction.atomic():
+            claim = FormSubmission.objects.create(user=user, token=token[:64])
+    except IntegrityError:
+        previous = FormSubmission.objects.get(user=user, token=token[:64])
+        return previous.result_url, False
+    address = create()
+    claim.result_url = address[:500]
+    claim.save(update_fields=["result_url"])
+    return address, True

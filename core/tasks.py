@@ -53,3 +53,13 @@ def retry_pending_outbox(older_than_seconds: int = 30, limit: int = 500) -> int:
     for message_id in ids:
         send_outbox_message(message_id)
     return len(ids)
+
+
+@shared_task
+def forget_used_form_tokens(days: int = 7) -> int:
+    """Beat: a form left open for a week and sent twice may create twice; the table stays small."""
+    from .models import FormSubmission
+
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

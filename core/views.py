@@ -1,7 +1,12 @@
 from allauth.account import views as allauth_views
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import (
+    BadRequest,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -35,6 +40,8 @@ def _bad_request_message(exception) -> str:
         return "The form sent too many fields. Nothing was saved."
     if isinstance(exception, RequestDataTooBig):
         return "The form sent more text than allowed. Nothing was saved."
+    if isinstance(exception, BadRequest) and exception.args:
+        return f"{exception.args[0]} Nothing was saved."
     return "The request could not be understood. Nothing was saved."
 
 

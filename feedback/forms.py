@@ -2,11 +2,13 @@
 
 from django import forms
 
+from core.db import limit
+from core.forms import SubmitOnce
 from core.uploads import TEXT_LOG_EXTENSIONS
 from participants.selectors import working_programmes
 from programs.models import Programme
 
-from .models import Severity, Ticket
+from .models import Severity, Ticket, TicketComment
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -35,19 +37,30 @@ ATTACHMENT_HELP = (
 )
 
 
-class TicketForm(forms.Form):
+class TicketForm(SubmitOnce, forms.Form):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none())
     kind = forms.ChoiceField(choices=Ticket.Kind.choices, label="Kind of ticket")
     title = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}))
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=limit(Ticket, "description")
+    )
     steps_to_reproduce = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), label="Steps to reproduce"
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Steps to reproduce",
+        max_length=limit(Ticket, "steps_to_reproduce"),
     )
     expected_result = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What you expected"
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="What you expected",
+        max_length=limit(Ticket, "expected_result"),
     )
     actual_result = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 2}), label="What happened instead"
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="What happened instead",
+        max_length=limit(Ticket, "actual_result"),
     )
     severity = forms.ChoiceField(
         choices=[("", "—"), *Severity.choices],
@@ -61,8 +74,12 @@ class TicketForm(forms.Form):
         self.fields["programme"].queryset = working_programmes(user)
 
 
-class CommentForm(forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+class CommentForm(SubmitOnce, forms.Form):
+    body = forms.CharField(
+        label="Comment",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=limit(TicketComment, "body"),
+    )
     internal = forms.BooleanField(
         required=False,
         label="Internal note (staff only; the reporter does not see it)",

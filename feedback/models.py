@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.db import bounded_text
 from core.restricted import RestrictedQuerySet, Visibility
 from programs.downloads import Download
 
@@ -105,10 +106,10 @@ class Ticket(models.Model):
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     title = models.CharField(max_length=200)
-    description = models.TextField()
-    steps_to_reproduce = models.TextField(blank=True)
-    expected_result = models.TextField(blank=True)
-    actual_result = models.TextField(blank=True)
+    description = bounded_text(20_000)
+    steps_to_reproduce = bounded_text(10_000, blank=True)
+    expected_result = bounded_text(5000, blank=True)
+    actual_result = bounded_text(5000, blank=True)
     severity = models.CharField(max_length=10, choices=Severity.choices, blank=True, default="")
     severity_rank = models.PositiveSmallIntegerField(default=0, editable=False)
 
@@ -200,7 +201,7 @@ class TicketComment(models.Model):
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    body = models.TextField()
+    body = bounded_text(10_000)
     visible_to_reporter = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

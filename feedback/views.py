@@ -13,7 +13,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
 from core.pagination import keyset_page
+from core.services import submit_once
 from programs import policy
 from programs.models import Programme
 from programs.policy import staff_required
@@ -64,7 +66,8 @@ def ticket_new(request):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def file_ticket() -> str:
             ticket = services.ticket_file(
                 reporter=request.user,
                 programme=data["programme"],
@@ -77,11 +80,19 @@ def ticket_new(request):
                 severity=data["severity"],
                 attachments=data["attachments"],
             )
+            messages.success(request, f"Ticket #{ticket.pk} was filed. Thank you.")
+            return ticket.get_absolute_url()
+
+        try:
+            address, created = submit_once(
+                user=request.user, token=form.once_token, create=file_ticket
+            )
         except DomainError as exc:
             _apply_domain_error(form, exc)
         else:
-            messages.success(request, f"Ticket #{ticket.pk} was filed. Thank you.")
-            return redirect(ticket)
+            if not created:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     return render(request, "feedback/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -127,7 +138,8 @@ def ticket_comment(request, pk):
         request.POST, request.FILES, staff=policy.can(request.user, "staff_comment", ticket)
     )
     if form.is_valid():
-        try:
+
+        def add_comment() -> str:
             services.ticket_comment(
                 author=request.user,
                 ticket=ticket,
@@ -135,11 +147,19 @@ def ticket_comment(request, pk):
                 visible_to_reporter=not form.cleaned_data.get("internal", False),
                 attachments=form.cleaned_data["attachments"],
             )
+            messages.success(request, "Comment added.")
+            return ticket.get_absolute_url()
+
+        try:
+            address, created = submit_once(
+                user=request.user, token=form.once_token, create=add_comment
+            )
         except DomainError as exc:
             _apply_domain_error(form, exc)
         else:
-            messages.success(request, "Comment added.")
-            return redirect(ticket)
+            if not created:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     return render(
         request,
         "feedback/detail.html",

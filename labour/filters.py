@@ -3,7 +3,7 @@
 import django_filters
 from django import forms
 
-from core.filtering import ShortModelChoiceFilter, configure_filter
+from core.filtering import DateFilter, ShortModelChoiceFilter, configure_filter
 from programs.models import Programme
 
 from .models import TimeEntry
@@ -16,10 +16,10 @@ class TimeEntryFilter(django_filters.FilterSet):
     participant = django_filters.CharFilter(
         label="Participant email contains", field_name="user__email", lookup_expr="icontains"
     )
-    date_from = django_filters.DateFilter(
+    date_from = DateFilter(
         label="From", field_name="date", lookup_expr="gte", widget=forms.DateInput({"type": "date"})
     )
-    date_to = django_filters.DateFilter(
+    date_to = DateFilter(
         label="To", field_name="date", lookup_expr="lte", widget=forms.DateInput({"type": "date"})
     )
 

@@ -3,22 +3,28 @@
 from django import forms
 from django.utils import timezone
 
+from core.db import limit
+from core.forms import DateField, SubmitOnce
 from participants.selectors import working_programmes
 from programs.models import Programme
 
 from .models import TimeEntry
 
 
-class TimeEntryForm(forms.Form):
+class TimeEntryForm(SubmitOnce, forms.Form):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none())
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = DateField(widget=forms.DateInput(attrs={"type": "date"}))
     minutes = forms.IntegerField(
         min_value=1,
         max_value=TimeEntry.MAX_MINUTES_PER_DAY,
         help_text="Minutes worked, e.g. 90 for an hour and a half.",
     )
     activity = forms.ChoiceField(choices=TimeEntry.Activity.choices)
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=limit(TimeEntry, "note"),
+    )
     ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
 
     def __init__(self, *args, user, editing: bool = False, **kwargs):

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core.db import bounded_text
 from core.restricted import RestrictedQuerySet, Visibility
 
 
@@ -63,7 +64,7 @@ class TimeEntry(models.Model):
     date = models.DateField()
     minutes = models.PositiveSmallIntegerField()
     activity = models.CharField(max_length=20, choices=Activity.choices)
-    note = models.TextField(blank=True)
+    note = bounded_text(2000, blank=True)
     ticket = models.ForeignKey(
         "feedback.Ticket",
         null=True,
@@ -84,7 +85,7 @@ class TimeEntry(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
-    dispute_reason = models.TextField(blank=True)
+    dispute_reason = bounded_text(2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -14,8 +14,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core.dates import query_date
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
 from core.pagination import keyset_page
+from core.services import submit_once
 from feedback.models import Ticket
 from programs.policy import staff_required
 
@@ -40,10 +43,7 @@ def _back(request, default: str) -> str:
 
 
 def _week_param(request) -> date:
-    try:
-        return date.fromisoformat(request.GET.get("week", ""))
-    except ValueError:
-        return timezone.localdate()
+    return query_date(request, "week", timezone.localdate())
 
 
 def _linked_ticket(request, number):
@@ -61,7 +61,8 @@ def mine(request):
     form = TimeEntryForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+
+        def log_time() -> str:
             entry = services.time_entry_log(
                 user=request.user,
                 programme=data["programme"],
@@ -71,11 +72,19 @@ def mine(request):
                 note=data["note"],
                 ticket=_linked_ticket(request, data["ticket"]),
             )
+            messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
+            return reverse("labour:mine") + f"?week={entry.date.isoformat()}"
+
+        try:
+            address, created = submit_once(
+                user=request.user, token=form.once_token, create=log_time
+            )
         except DomainError as exc:
             _apply_domain_error(form, exc)
         else:
-            messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
-            return redirect(reverse("labour:mine") + f"?week={entry.date.isoformat()}")
+            if not created:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     summary = selectors.hours_summary(request.user, _week_param(request))
     return render(
         request,

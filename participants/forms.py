@@ -1,5 +1,7 @@
 from django import forms
 
+from core.dates import validate_in_range
+
 from .models import Application
 
 
@@ -41,6 +43,7 @@ class InviteForm(forms.Form):
     emails = forms.CharField(
         label="Email addresses",
         widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=20_000,
         help_text="One or many, separated by new lines, commas or spaces.",
     )
     days_valid = forms.IntegerField(
@@ -53,14 +56,18 @@ class DecisionForm(forms.Form):
         label="Reason (the applicant will read it)",
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=2000,
     )
 
 
 class PauseForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (the participants will read it)", widget=forms.Textarea(attrs={"rows": 3})
+        label="Reason (the participants will read it)",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
     )
     expected_end = forms.DateTimeField(
+        validators=[validate_in_range],
         label="Expected end (UTC)",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),

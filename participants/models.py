@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.db import AppendOnlyModel, AppendOnlyQuerySet
+from core.db import AppendOnlyModel, AppendOnlyQuerySet, bounded_text
 from core.restricted import RestrictedQuerySet, Visibility
 
 
@@ -46,7 +46,7 @@ class Participation(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     role = models.CharField(max_length=12, choices=Role.choices, default=Role.TESTER)
-    status_reason = models.TextField(blank=True)
+    status_reason = bounded_text(2000, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
     via_invitation = models.ForeignKey(
@@ -100,7 +100,7 @@ class Invitation(models.Model):
     email = models.EmailField()
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    decline_reason = models.TextField(blank=True)
+    decline_reason = bounded_text(2000, blank=True)
     expires_at = models.DateTimeField()
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -140,10 +140,10 @@ class Application(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applications"
     )
-    motivation = models.TextField()
+    motivation = bounded_text(5000)
     portfolio_url = models.URLField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    decision_reason = models.TextField(blank=True)
+    decision_reason = bounded_text(2000, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -220,7 +220,7 @@ class AccessPause(models.Model):
         related_name="pauses",
         help_text="Empty for a programme-wide pause.",
     )
-    reason = models.TextField()
+    reason = bounded_text(2000)
     starts_at = models.DateTimeField()
     expected_end = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)

@@ -10,7 +10,11 @@ token never reach a middleware as that person; the API's permission class asks t
 same policy (`api.auth`).
 """
 
+import time
+
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
@@ -56,3 +60,47 @@ class StaffMFAMiddleware:
             messages.warning(request, error.message)
             return redirect("mfa_activate_totp")
         return render(request, "403.html", {"reason": error.message}, status=403)
+
+
+class StaffIdleTimeoutMiddleware:
+    """Staff sessions end after `STAFF_IDLE_MINUTES` without a request.
+
+    A person with staff reach (any role, or a superuser) can decide outputs, move money and
+    read everyone's records, so a forgotten signed-in tab must not stay open for the two
+    weeks a participant's session lasts. The last request's time is kept in the session
+    (written at most once a minute, so a busy reviewer does not rewrite it on every click);
+    after the limit the person is signed out and the request goes on as anonymous (a page
+    asks them to sign in again, the API answers 403).
+    """
+
+    KEY = "tt_staff_seen"
+    WRITE_EVERY = 60
+
+    @classmethod
+    def signed_in(cls, sender, request, user, **kwargs):
+        """At sign-in (allauth, admin, tests' force_login): start the clock with the session
+        that is being written anyway, so the first page costs no extra session write."""
+        if request is not None and hasattr(request, "session") and policy.has_staff_reach(user):
+            request.session[cls.KEY] = int(time.time())
+            request.session.set_expiry(settings.STAFF_IDLE_MINUTES * 60)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if policy.has_staff_reach(user):
+            limit = settings.STAFF_IDLE_MINUTES * 60
+            now = int(time.time())
+            seen = request.session.get(self.KEY)
+            if isinstance(seen, int) and now - seen > limit:
+                logout(request)
+                messages.info(
+                    request,
+                    f"You were signed out after {settings.STAFF_IDLE_MINUTES} minutes without "
+                    "activity (staff sessions end sooner). Sign in again to go on.",
+                )
+            elif not isinstance(seen, int) or now - seen >= self.WRITE_EVERY:
+                request.session[self.KEY] = now
+                request.session.set_expiry(limit)
+        return self.get_response(request)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from core.currencies import validate_currency
+from core.db import bounded_text
 from core.restricted import RestrictedQuerySet, Visibility, programmes_with
 
 from . import policy
@@ -50,7 +51,7 @@ class Programme(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     product = models.CharField(max_length=120, help_text="The product under test.")
-    summary = models.TextField(blank=True)
+    summary = bounded_text(5000, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
     reference_hourly_rate = models.DecimalField(
@@ -236,7 +237,7 @@ class TermsVersion(models.Model):
         max_length=300, blank=True, help_text="When the organiser may pause access."
     )
 
-    body = models.TextField(blank=True)
+    body = bounded_text(100_000, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

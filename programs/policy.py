@@ -129,11 +129,16 @@ def has_two_factor(user) -> bool:
     return cached
 
 
+def has_staff_reach(user) -> bool:
+    """Does the person hold a staff role anywhere, or is a superuser (used or not)?"""
+    if user is None or not user.is_authenticated:
+        return False
+    return bool(user.is_superuser or held_roles(user))
+
+
 def needs_two_factor(user) -> bool:
     """True for a person with staff reach (a role, or superuser) who must still set up 2FA."""
-    if not settings.REQUIRE_STAFF_MFA or user is None or not user.is_authenticated:
-        return False
-    if not (user.is_superuser or held_roles(user)):
+    if not settings.REQUIRE_STAFF_MFA or not has_staff_reach(user):
         return False
     return not has_two_factor(user)
 

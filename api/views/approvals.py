@@ -8,11 +8,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
+from api.fields import BlankAsNullURLField
 from api.idempotency import IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from approvals import services
 from approvals.filters import SubmissionFilter
 from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
+from core.dates import validate_in_range
+from core.db import limit
 from programs import policy
 from programs.models import Programme
 
@@ -33,6 +36,8 @@ class SubmissionSerializer(serializers.ModelSerializer):
     claimed_by = serializers.EmailField(source="claimed_by.email", read_only=True, allow_null=True)
     has_file = serializers.SerializerMethodField()
     decisions = DecisionSerializer(many=True, read_only=True)
+    # null, not "", for an uploaded file: "" is not a URI.
+    url = BlankAsNullURLField(read_only=True)
 
     class Meta:
         model = OutputSubmission
@@ -71,11 +76,15 @@ class SubmissionInput(serializers.Serializer):
     programme = VisibleProgrammeField()
     title = serializers.CharField(max_length=200)
     intended_use = serializers.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
-    prompt = serializers.CharField(required=False, allow_blank=True, default="")
+    prompt = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limit(OutputSubmission, "prompt")
+    )
     intended_venue = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200
     )
-    intended_date = serializers.DateField(required=False, allow_null=True, default=None)
+    intended_date = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_in_range]
+    )
     file = serializers.FileField(required=False, allow_null=True, default=None)
     url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 

@@ -18,6 +18,7 @@ from api.views.feedback import VisibleProgrammeField
 from compensation import services
 from compensation.filters import LedgerEntryFilter
 from compensation.models import LedgerEntry, PayoutBatch
+from core.dates import validate_in_range
 from programs import downloads
 
 CSV_TYPE = "text/csv"
@@ -105,8 +106,8 @@ class BatchSerializer(serializers.ModelSerializer):
 class BatchInput(serializers.Serializer):
     programmes = VisibleProgrammeField(many=True)
     currency = serializers.CharField(max_length=3, min_length=3)
-    period_start = serializers.DateField()
-    period_end = serializers.DateField()
+    period_start = serializers.DateField(validators=[validate_in_range])
+    period_end = serializers.DateField(validators=[validate_in_range])
 
     def create(self, validated_data):
         d = validated_data

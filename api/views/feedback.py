@@ -10,7 +10,10 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 
 from api.auth import CursorPage
+from api.fields import BlankAsNullChoiceField
 from api.idempotency import IdempotentCreateMixin
+from core.dates import validate_in_range
+from core.db import limit
 from feedback import selectors, services
 from feedback.filters import TICKET_SORTS, TicketFilter
 from feedback.models import Severity, Ticket, TicketComment
@@ -53,6 +56,8 @@ class TicketSerializer(serializers.ModelSerializer):
     terms_version = serializers.IntegerField(
         source="terms_version.number", read_only=True, allow_null=True
     )
+    # null, not "", for tickets without one: "" is no member of the severity enum.
+    severity = BlankAsNullChoiceField(choices=Severity.choices, read_only=True)
 
     class Meta:
         model = Ticket
@@ -85,11 +90,17 @@ class TicketInput(serializers.Serializer):
     programme = VisibleProgrammeField()
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices)
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField()
+    description = serializers.CharField(max_length=limit(Ticket, "description"))
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
-    steps_to_reproduce = serializers.CharField(required=False, allow_blank=True)
-    expected_result = serializers.CharField(required=False, allow_blank=True)
-    actual_result = serializers.CharField(required=False, allow_blank=True)
+    steps_to_reproduce = serializers.CharField(
+        required=False, allow_blank=True, max_length=limit(Ticket, "steps_to_reproduce")
+    )
+    expected_result = serializers.CharField(
+        required=False, allow_blank=True, max_length=limit(Ticket, "expected_result")
+    )
+    actual_result = serializers.CharField(
+        required=False, allow_blank=True, max_length=limit(Ticket, "actual_result")
+    )
 
     def create(self, validated_data):
         d = validated_data
@@ -178,7 +189,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentInput(serializers.Serializer):
-    body = serializers.CharField()
+    body = serializers.CharField(max_length=limit(TicketComment, "body"))
     internal = serializers.BooleanField(
         required=False, default=False, help_text="Staff only: a note the reporter does not see."
     )
@@ -260,10 +271,12 @@ class TimeEntrySerializer(serializers.ModelSerializer):
 
 class TimeEntryInput(serializers.Serializer):
     programme = VisibleProgrammeField()
-    date = serializers.DateField()
+    date = serializers.DateField(validators=[validate_in_range])
     minutes = serializers.IntegerField(min_value=1, max_value=TimeEntry.MAX_MINUTES_PER_DAY)
     activity = serializers.ChoiceField(choices=TimeEntry.Activity.choices)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limit(TimeEntry, "note")
+    )
     ticket = serializers.IntegerField(
         required=False, allow_null=True, min_value=1, help_text="One of your tickets."
     )

@@ -128,7 +128,7 @@ def test_a_manager_awards_a_prize_with_a_reason_and_bad_input_changes_nothing(
             "amount": "150.00",
             "currency": "eur",
             "reason": "Screening competition, second place",
-            "token": "abc",
+            "once": "abc",
         },
     )
     assert good.status_code == 302

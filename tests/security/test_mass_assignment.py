@@ -237,14 +237,14 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
             "amount": "10.00",
             "currency": "EUR",
             "reason": "Well done",
-            "token": "mass-1",
+            "once": "mass-1",
             "state": "paid",
             "approved_by": manager.pk,
             "batch": 1,
             "paid_reference": "forged",
         },
     )
-    award = LedgerEntry.objects.get(idempotency_key__endswith="mass-1")
+    award = LedgerEntry.objects.get(description__endswith="Well done")
     attempt(
         "compensation:award_new",
         {
@@ -266,7 +266,7 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
             "amount": "10.00",
             "currency": "EUR",
             "reason": "Not mine to give",
-            "token": "mass-2",
+            "once": "mass-2",
         },
     )
     assert response.status_code == 400
