@@ -47,7 +47,14 @@ def _keep_the_test_connection_open(db):
     request_finished.connect(close_old_connections)
 
 
-TALLY = {"calls": 0, "operations": set(), "server_errors": 0, "schema_violations": 0}
+TALLY = {
+    "calls": 0,
+    "operations": set(),
+    "covered": set(),  # operations whose coverage phase (every case the schema defines) ran
+    "coverage_cases": 0,
+    "server_errors": 0,
+    "schema_violations": 0,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -56,7 +63,8 @@ def _report_figures():
     print(
         f"\nFIGURE schemathesis: {len(TALLY['operations'])} operations x {len(PERSONAS)} personas, "
         f"{TALLY['calls']} requests, {TALLY['server_errors']} server errors, "
-        f"{TALLY['schema_violations']} schema violations"
+        f"{TALLY['schema_violations']} schema violations; coverage phase ran to the end on "
+        f"{len(TALLY['covered'])} operations ({TALLY['coverage_cases']} cases)"
     )
 
 
@@ -85,6 +93,9 @@ def persona_headers(programme, participant, outsider, reviewer, finance, manager
 )
 def test_no_operation_errors_or_breaks_its_schema(case, persona_headers):
     TALLY["operations"].add(case.operation.label)
+    if case.meta is not None and case.meta.phase.name == "coverage":
+        TALLY["covered"].add(case.operation.label)
+        TALLY["coverage_cases"] += 1
     for name in PERSONAS:
         response = case.call(headers=persona_headers[name])
         TALLY["calls"] += 1
@@ -98,3 +109,12 @@ def test_no_operation_errors_or_breaks_its_schema(case, persona_headers):
             if response.status_code < 500:
                 TALLY["schema_violations"] += 1
             raise
+
+
+def test_the_coverage_phase_is_on_for_every_operation_and_ran_on_each():
+    """Schemathesis's coverage phase (every case the schema defines: boundaries, missing and
+    wrong types) is part of the run above for every operation, not only random fuzzing."""
+    operations = [op.ok() for op in schema.get_all_operations()]
+    assert all(schema.config.phases_for(operation=op).coverage.enabled for op in operations)
+    if TALLY["operations"]:  # the fuzzing test ran in this session (it does in make test)
+        assert TALLY["covered"] == TALLY["operations"]
