@@ -1,7 +1,9 @@
 from django import forms
 
+from core.forms import SubmitOnce
 
-class TokenForm(forms.Form):
+
+class TokenForm(SubmitOnce, forms.Form):
     name = forms.CharField(label="Name", max_length=100, help_text="e.g. “my test script”")
     scope = forms.ChoiceField(
         label="Access",

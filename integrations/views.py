@@ -2,8 +2,11 @@
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
+from core.services import submit_once
 from programs import policy
 from programs.models import Programme
 from programs.policy import staff_required
@@ -28,16 +31,26 @@ def webhooks(request, slug):
         return redirect("integrations:webhooks", slug=slug)
     created = None
     if request.method == "POST" and form.is_valid():
-        try:
-            created = hooks.endpoint_create(
+        made = {}
+
+        def register() -> str:
+            made["endpoint"] = hooks.endpoint_create(
                 actor=request.user,
                 programme=programme,
                 url=form.cleaned_data["url"],
                 events=form.cleaned_data["events"],
             )
+            return reverse("integrations:webhooks", args=[slug])
+
+        try:
+            address, first = submit_once(user=request.user, token=form.once_token, create=register)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            if not first:  # sent twice: one endpoint, its secret was shown once
+                messages.info(request, f"{ALREADY_SENT} The endpoint it made is listed below.")
+                return redirect(address)
+            created = made["endpoint"]
             form = WebhookForm()
     endpoints = WebhookEndpoint.objects.filter(programme=programme).order_by("-created_at")
     deliveries = (

@@ -1,6 +1,7 @@
 from django import forms
 
 from core.dates import validate_in_range
+from core.forms import SubmitOnce
 
 from .models import Application
 
@@ -13,7 +14,7 @@ class ConsentForm(forms.Form):
     )
 
 
-class ApplicationForm(forms.ModelForm):
+class ApplicationForm(SubmitOnce, forms.ModelForm):
     portfolio_url = forms.URLField(label="Portfolio link", required=False, assume_scheme="https")
 
     class Meta:
@@ -60,7 +61,7 @@ class DecisionForm(forms.Form):
     )
 
 
-class PauseForm(forms.Form):
+class PauseForm(SubmitOnce, forms.Form):
     reason = forms.CharField(
         label="Reason (the participants will read it)",
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -5,11 +5,14 @@ invitations, applications and access pauses. Managers only; changes go through
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
 from core.pagination import keyset_page
+from core.services import submit_once
 from programs import policy
 from programs.models import Programme
 from programs.policy import staff_required
@@ -190,7 +193,8 @@ def pauses(request, slug):
     programme = _managed(request, slug)
     form = PauseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def pause() -> str:
             services.pause_start(
                 actor=request.user,
                 programme=programme,
@@ -198,9 +202,16 @@ def pauses(request, slug):
                 expected_end=form.cleaned_data["expected_end"],
             )
             messages.success(request, "Access to the programme is paused for everyone.")
-            return redirect("participants:pauses", slug=slug)
+            return reverse("participants:pauses", args=[slug])
+
+        try:
+            address, first = submit_once(user=request.user, token=form.once_token, create=pause)
         except DomainError as exc:
             _apply_domain_error(form, exc)
+        else:
+            if not first:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     history = (
         AccessPause.objects.filter(programme=programme)
         .select_related("participation__user", "created_by")

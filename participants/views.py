@@ -4,10 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
+from core.services import submit_once
 from programs.models import Programme
 from programs.selectors import current_terms, upcoming_terms
 from programs.services import terms_diff
@@ -148,18 +151,25 @@ def apply(request, slug):
     programme = get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
     form = ApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+
+        def send() -> str:
             services.application_submit(
                 user=request.user,
                 programme=programme,
                 motivation=form.cleaned_data["motivation"],
                 portfolio_url=form.cleaned_data["portfolio_url"],
             )
+            messages.success(request, "Your application was sent. You will hear back by email.")
+            return reverse("portal:home")
+
+        try:
+            address, first = submit_once(user=request.user, token=form.once_token, create=send)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
-            messages.success(request, "Your application was sent. You will hear back by email.")
-            return redirect("portal:home")
+            if not first:
+                messages.info(request, ALREADY_SENT)
+            return redirect(address)
     return render(
         request,
         "participants/apply.html",

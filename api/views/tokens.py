@@ -3,8 +3,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from core.errors import DomainError
+from core.forms import ALREADY_SENT
+from core.services import submit_once
 
 from ..forms import TokenForm
 from ..models import ApiToken
@@ -22,13 +25,23 @@ def tokens(request):
         messages.success(request, f"The token “{token.name}” was revoked.")
         return redirect("api:tokens")
     if request.method == "POST" and form.is_valid():
-        try:
-            token, created = token_create(
+        made = {}
+
+        def make() -> str:
+            made["token"], made["plain"] = token_create(
                 user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
             )
+            return reverse("api:tokens")
+
+        try:
+            address, first = submit_once(user=request.user, token=form.once_token, create=make)
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
+            if not first:  # the same form sent again: its token exists, its secret was shown once
+                messages.info(request, f"{ALREADY_SENT} The token it made is listed below.")
+                return redirect(address)
+            created = made["plain"]
             form = TokenForm()
     return render(
         request,

@@ -285,3 +285,58 @@ def test_twenty_api_creates_at_once_with_one_key_create_one_record_on_postgresql
         f"FIGURE double submits (API, {TIMES} at once, one key): {tried} tried, {doubled} doubled"
     )
     summarise(inputs=tried, doubled=doubled)
+
+
+def test_the_forms_that_show_a_secret_once_or_start_a_pause_make_one_record(
+    client, programme, participant, manager, settings
+):
+    """API tokens and webhooks (their secret is shown once, so a repeat is sent to the list),
+    access pauses and applications: the same rendered form sent twenty times, one record."""
+    from api.models import ApiToken
+    from integrations.models import WebhookEndpoint
+    from participants.models import AccessPause, Application
+    from programs.models import Programme
+    from tests.factories import UserFactory
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["0.0.0.0/0", "::/0"]
+    Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.OPEN)
+    applicant = UserFactory(email="applicant@example.com")
+    cases = [
+        (
+            participant,
+            reverse("api:tokens"),
+            {"name": "ci", "scope": "read"},
+            lambda: ApiToken.objects.filter(user=participant, name="ci"),
+        ),
+        (
+            manager,
+            reverse("integrations:webhooks", args=[programme.slug]),
+            {"url": "https://hooks.example.org/in", "events": ["terms.published"]},
+            lambda: WebhookEndpoint.objects.filter(url="https://hooks.example.org/in"),
+        ),
+        (
+            applicant,
+            reverse("participants:apply", args=[programme.slug]),
+            {"motivation": "I test video tools"},
+            lambda: Application.objects.filter(user=applicant),
+        ),
+        (
+            manager,
+            reverse("participants:pauses", args=[programme.slug]),
+            {"reason": "Maintenance window"},
+            lambda: AccessPause.objects.filter(reason="Maintenance window"),
+        ),
+    ]
+    tried = doubled = 0
+    for person, page, body, rows in cases:
+        client.force_login(person)
+        token = _token(client.get(page))
+        answers = [client.post(page, {**body, "once": token}) for _ in range(TIMES)]
+        assert all(a.status_code in (200, 302) for a in answers), page
+        assert rows().count() == 1, page
+        tried += TIMES - 1
+        doubled += rows().count() - 1
+    print(
+        f"FIGURE double submits (tokens, webhooks, pauses, applications): {tried} tried, {doubled} doubled"
+    )
+    summarise(inputs=tried, doubled=doubled)
