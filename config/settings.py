@@ -30,7 +30,12 @@ SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_KEY)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and DJANGO_ENV != "test")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute links in emails. `make run` sets it from the port it serves on (PORT).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip(
+    "/"
+)
+# The product's name in account emails ("Hello from Terms & Testers!").
+SITE_NAME = env.str("SITE_NAME", default="Terms & Testers")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -138,9 +143,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, cache -----------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The broker: Redis when REDIS_URL is set; `make run` sets CELERY_BROKER_URL=filesystem://,
+# kombu's broker of files in a folder (var/broker/), so the embedded run has a real worker and
+# beat with no server to install. Neither: tasks run in-process (the tests, a shell).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the task for another
@@ -163,6 +171,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
+    for _sub in ("queue", "processed"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -196,6 +214,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=30),
     },
 }
+# Tests and demonstrations only: every periodic task runs this often (seconds).
+BEAT_EVERY_SECONDS = env.int("BEAT_EVERY_SECONDS", default=0)
+# Every entry runs through core.tasks.run_periodic, which takes a lock named after the task for
+# most of its interval: a second beat (started by mistake, or during a hand-over) finds the
+# lock taken and skips, so a sweep runs once per interval however many beats tick.
+for _name, _entry in CELERY_BEAT_SCHEDULE.items():
+    if BEAT_EVERY_SECONDS:
+        _entry["schedule"] = timedelta(seconds=BEAT_EVERY_SECONDS)
+    _entry["args"] = (_entry["task"], _entry["schedule"].total_seconds(), *_entry.get("args", ()))
+    _entry["task"] = "core.tasks.run_periodic"
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
 CELERY_TIMEZONE = "UTC"
 
 if REDIS_URL:
@@ -276,8 +307,31 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploads and generated files: the local disk (MEDIA_ROOT) by default; S3-compatible object
+# storage (django-storages) when AWS_STORAGE_BUCKET_NAME is set, so every web and worker
+# machine reads what any of them stored. Files are private: they leave only through
+# programs/downloads.py, after the policy's check, streamed by the web process.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -377,6 +431,8 @@ def _refuse_insecure_production():
         problems.append("DATABASE_URL must point at PostgreSQL")
     if not REDIS_URL:
         problems.append("REDIS_URL must be set (Celery broker and shared cache)")
+    if CELERY_BROKER_URL != REDIS_URL:
+        problems.append("CELERY_BROKER_URL must be unset (the broker is REDIS_URL)")
     if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):
         problems.append("EMAIL_BACKEND must send real email")
     if problems:
