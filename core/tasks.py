@@ -68,6 +68,6 @@ def run_periodic(task_name: str, interval_seconds: float, *args) -> str:
 
     key = f"periodic-lock:{task_name}"
     if not cache.add(key, timezone.now().isoformat(), timeout=max(1, interval_seconds * 0.9)):
-        return "skipped: ran less than an interval ago"
+        return f"skipped {task_name}: it ran less than an interval ago"
     current_app.tasks[task_name].run(*args)
-    return "ran"
+    return f"ran {task_name}"
