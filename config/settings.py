@@ -410,7 +410,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        "celery": {"level": "WARNING"},
+        "celery": {"level": env.str("CELERY_LOG_LEVEL", default="WARNING").upper()},
     },
 }
 

@@ -63,11 +63,12 @@ def run_periodic(task_name: str, interval_seconds: float, *args) -> str:
     second beat, or a tick delivered twice, finds it taken and skips, so a sweep runs once
     per interval on any number of machines. The task itself runs here, in this worker.
     """
-    from celery import current_app
     from django.core.cache import cache
+    from django.utils.module_loading import import_string
 
     key = f"periodic-lock:{task_name}"
-    if not cache.add(key, timezone.now().isoformat(), timeout=max(1, interval_seconds * 0.9)):
+    hold = max(1, int(interval_seconds * 0.9))  # whole seconds: what Redis keeps
+    if not cache.add(key, timezone.now().isoformat(), timeout=hold):
         return f"skipped {task_name}: it ran less than an interval ago"
-    current_app.tasks[task_name].run(*args)
+    import_string(task_name).run(*args)
     return f"ran {task_name}"
