@@ -38,3 +38,12 @@ def test_account_emails_greet_from_the_products_name(
     assert "Hello from Terms & Testers!" in message.body
     assert "Hello from !" not in message.body
     assert any("Hello from Terms & Testers!" in m.body for m in mail.outbox)
+
+
+def test_production_refuses_a_broker_other_than_redis():
+    """The filesystem broker of `make run` serves one machine; production must not use it."""
+    from tests.core.test_settings import PROD_OK, _manage
+
+    result = _manage("check", **PROD_OK, CELERY_BROKER_URL="filesystem://")
+    assert result.returncode != 0
+    assert "CELERY_BROKER_URL must be unset" in result.stderr
