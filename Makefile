@@ -3,7 +3,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PORT ?= 8000
 
-.PHONY: run test bench lint seed
+.PHONY: run production test bench lint seed
 
 $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
@@ -16,13 +16,14 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
-## make run: the product on its embedded default (SQLite, tasks in-process, demo data).
+## make run: the product on its embedded default (SQLite, demo data), with a Celery worker and
+## beat on a broker of files (scripts/run.sh, Procfile.embedded).
 run: $(VENV)/.run-deps
-	$(VENV)/bin/python manage.py migrate --noinput -v0
-	$(VENV)/bin/python manage.py createcachetable
-	$(VENV)/bin/python -m demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C to stop)"
-	$(VENV)/bin/python manage.py runserver 127.0.0.1:$(PORT)
+	PORT=$(PORT) bash scripts/run.sh
+
+## make production: the Procfile (gunicorn, worker, beat) on PostgreSQL and Redis on this machine.
+production: $(VENV)/.run-deps
+	PORT=$(PORT) bash scripts/production.sh
 
 ## make test: lint, checks, the suite on SQLite, on PostgreSQL + Redis + a Celery worker, browsers.
 test: $(VENV)/.dev-deps

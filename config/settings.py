@@ -32,7 +32,12 @@ SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEV_KEY)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and DJANGO_ENV != "test")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute links in emails. `make run` sets it from the port it serves on (PORT).
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}").rstrip(
+    "/"
+)
+# The product's name in account emails ("Hello from Terms & Testers!").
+SITE_NAME = env.str("SITE_NAME", default="Terms & Testers")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -143,9 +148,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Celery, cache -----------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+# The broker: Redis when REDIS_URL is set; `make run` sets CELERY_BROKER_URL=filesystem://,
+# kombu's broker of files in a folder (var/broker/), so the embedded run has a real worker and
+# beat with no server to install. Neither: tasks run in-process (the tests, a shell).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the task for another
@@ -168,6 +176,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": env.int("CELERY_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_RESTORE_THROTTLE", default=10),
 }
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    BROKER_DIR = Path(env.str("CELERY_BROKER_DIR", default=str(VAR_DIR / "broker")))
+    for _sub in ("queue", "processed"):
+        (BROKER_DIR / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
 CELERY_TASK_PUBLISH_RETRY = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "max_retries": 1,
@@ -175,6 +193,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+AUDIT_CHECKPOINT_MINUTES = env.int("AUDIT_CHECKPOINT_MINUTES", default=5)
 CELERY_BEAT_SCHEDULE = {
     "outbox-retry-pending": {
         "task": "core.tasks.retry_pending_outbox",
@@ -204,7 +223,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "integrations.tasks.retry_due_webhooks",
         "schedule": timedelta(seconds=30),
     },
+    "audit-checkpoint": {
+        "task": "audit.tasks.write_checkpoint",
+        "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
+    },
 }
+# Tests and demonstrations only: every periodic task runs this often (seconds).
+BEAT_EVERY_SECONDS = env.int("BEAT_EVERY_SECONDS", default=0)
+# Every entry runs through core.tasks.run_periodic, which takes a lock named after the task for
+# most of its interval: a second beat (started by mistake, or during a hand-over) finds the
+# lock taken and skips, so a sweep runs once per interval however many beats tick.
+for _name, _entry in CELERY_BEAT_SCHEDULE.items():
+    if BEAT_EVERY_SECONDS:
+        _entry["schedule"] = timedelta(seconds=BEAT_EVERY_SECONDS)
+    _entry["args"] = (_entry["task"], _entry["schedule"].total_seconds(), *_entry.get("args", ()))
+    _entry["task"] = "core.tasks.run_periodic"
+CELERY_BEAT_SCHEDULE_FILENAME = env.str(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
+)
 CELERY_TIMEZONE = "UTC"
 
 if REDIS_URL:
@@ -285,8 +321,31 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploads and generated files: the local disk (MEDIA_ROOT) by default; S3-compatible object
+# storage (django-storages) when AWS_STORAGE_BUCKET_NAME is set, so every web and worker
+# machine reads what any of them stored. Files are private: they leave only through
+# programs/downloads.py, after the policy's check, streamed by the web process.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 60,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -393,7 +452,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
-        "celery": {"level": "WARNING"},
+        "celery": {"level": env.str("CELERY_LOG_LEVEL", default="WARNING").upper()},
     },
 }
 
@@ -438,11 +497,7 @@ AUDIT_VERIFY_KEYS = env.list("AUDIT_VERIFY_KEYS", default=[])
 AUDIT_CHECKPOINT_DIR = Path(
     env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
 )
-AUDIT_CHECKPOINT_MINUTES = env.int("AUDIT_CHECKPOINT_MINUTES", default=5)
-CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
-    "task": "audit.tasks.write_checkpoint",
-    "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
-}
+# AUDIT_CHECKPOINT_MINUTES (how often beat signs the head) is read with the beat schedule.
 
 # Review claims expire so two reviewers do not work the same item for long.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
@@ -480,6 +535,8 @@ def _refuse_insecure_production():
         problems.append("AUDIT_HMAC_KEYS must not list the development key")
     if AUDIT_SIGNING_KEY == DEV_AUDIT_SIGNING_KEY:
         problems.append("AUDIT_SIGNING_KEY must be set (not the development key)")
+    if CELERY_BROKER_URL != REDIS_URL:
+        problems.append("CELERY_BROKER_URL must be unset (the broker is REDIS_URL)")
     if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):
         problems.append("EMAIL_BACKEND must send real email")
     if problems:

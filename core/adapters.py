@@ -30,8 +30,26 @@ def _split_rates(action: str) -> tuple[str, str]:
     return ",".join(per_address), ",".join(per_key)
 
 
+class ProductSite:
+    """What account emails call "the site": the product's name and the address it serves on."""
+
+    @property
+    def name(self) -> str:
+        return settings.SITE_NAME
+
+    @property
+    def domain(self) -> str:
+        return settings.SITE_URL.split("://", 1)[-1]
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
+        context = {
+            "email": email,
+            "current_site": ProductSite(),
+            "request": getattr(self, "request", None),
+            **context,
+        }
         message = self.render_mail(template_prefix, email, context)
         user = get_user_model().objects.filter(email__iexact=email).first()
         notify(

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# `make production`: the Procfile (gunicorn, a Celery worker, beat) run by honcho with
+# DJANGO_ENV=production against PostgreSQL and Redis on this machine: what an operator runs,
+# on one machine. Every variable can be given; the defaults suit this machine only.
+# PROCFILE_CONCURRENCY=web=2,worker=2 runs more of a kind (honcho gives web.2 PORT+1).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/services.sh
+PY=.venv/bin/python
+export PATH="$PWD/.venv/bin:$PATH" PYTHONUNBUFFERED=1
+export PORT="${PORT:-8000}"
+export DJANGO_ENV=production
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tt_production}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+if [ -z "${SECRET_KEY:-}" ]; then
+  mkdir -p var
+  [ -s var/production-secret-key ] || "$PY" -c "import secrets; print(secrets.token_urlsafe(60))" > var/production-secret-key
+  SECRET_KEY="$(cat var/production-secret-key)"
+  export SECRET_KEY
+fi
+export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
+export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.smtp.EmailBackend}"
+export EMAIL_HOST="${EMAIL_HOST:-127.0.0.1}" EMAIL_PORT="${EMAIL_PORT:-1025}"
+# Without a TLS proxy in front on this machine, plain HTTP is served; behind one, leave it on.
+export SECURE_SSL_REDIRECT="${SECURE_SSL_REDIRECT:-false}"
+case "$DATABASE_URL" in
+  postgres://*@127.0.0.1:5432/*|postgres://*@localhost:5432/*)
+    ensure_postgres
+    db="${DATABASE_URL##*/}"
+    psql -h 127.0.0.1 -U postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
+      || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"$db\"" ;;
+esac
+case "$REDIS_URL" in redis://127.0.0.1:6379/*|redis://localhost:6379/*) ensure_redis ;; esac
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py createcachetable
+"$PY" manage.py collectstatic --noinput -v0
+echo "Serving on $SITE_URL/ (gunicorn), with Celery worker and beat (Ctrl-C to stop)"
+exec .venv/bin/honcho --no-colour -f Procfile -d . start --port "$PORT" \
+  ${PROCFILE_CONCURRENCY:+--concurrency "$PROCFILE_CONCURRENCY"}

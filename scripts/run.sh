@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make run`: the product on its embedded default. SQLite, demo data, and the three processes
+# of production (web, a Celery worker, beat) started by honcho from Procfile.embedded, on
+# kombu's filesystem broker: periodic work (deemed approval, reminders, escalations, stipends,
+# public figures, outbox retries) runs as it does in production. Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+export PORT="${PORT:-8000}"
+export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
+export CELERY_BROKER_URL="${CELERY_BROKER_URL:-filesystem://}"
+export PATH="$PWD/.venv/bin:$PATH" PYTHONUNBUFFERED=1
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py createcachetable
+"$PY" -m demo
+echo "Serving on $SITE_URL/ with a Celery worker and beat (Ctrl-C to stop)"
+# honcho gives each process type its own PORT (base + 100 × index); web comes first.
+exec .venv/bin/honcho --no-colour -f Procfile.embedded -d . start --port "$PORT"
