@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.response import Response
 
 from .models import IdempotencyRecord
@@ -29,6 +30,19 @@ def _request_hash(request) -> str:
     else:
         raw = json.dumps(request.data, sort_keys=True, default=str)
     return hashlib.sha256(f"{request.method} {request.path}\n{raw}".encode()).hexdigest()
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "Send one (a UUID, say) with every create: a repeat of the same request returns the "
+        "first result (`Idempotent-Replayed: true`) instead of creating twice; the same key "
+        "with another body is refused with 422."
+    ),
+)
 
 
 class IdempotentCreateMixin:

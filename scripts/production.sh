@@ -12,11 +12,28 @@ export PORT="${PORT:-8000}"
 export DJANGO_ENV=production
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/tt_production}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379/0}"
+mkdir -p var
 if [ -z "${SECRET_KEY:-}" ]; then
-  mkdir -p var
   [ -s var/production-secret-key ] || "$PY" -c "import secrets; print(secrets.token_urlsafe(60))" > var/production-secret-key
   SECRET_KEY="$(cat var/production-secret-key)"
   export SECRET_KEY
+fi
+# The audit chain key and the checkpoint signing key: generated once and kept in var/ on this
+# machine (an operator keeps them in a secret store, never in the database's backups).
+if [ -z "${AUDIT_HMAC_KEYS:-}" ]; then
+  [ -s var/production-audit-hmac-key ] || "$PY" -c "import secrets; print('k1:' + secrets.token_urlsafe(48))" > var/production-audit-hmac-key
+  AUDIT_HMAC_KEYS="$(cat var/production-audit-hmac-key)"
+  export AUDIT_HMAC_KEYS
+fi
+if [ -z "${AUDIT_SIGNING_KEY:-}" ]; then
+  [ -s var/production-audit-signing-key ] || "$PY" -c "
+import base64
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+raw = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+print('s1:' + base64.b64encode(raw).decode())" > var/production-audit-signing-key
+  AUDIT_SIGNING_KEY="$(cat var/production-audit-signing-key)"
+  export AUDIT_SIGNING_KEY
 fi
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from api.auth import CursorPage
 from api.fields import BlankAsNullURLField
-from api.idempotency import IdempotentCreateMixin
+from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from approvals import services
 from approvals.filters import SubmissionFilter
@@ -138,7 +138,11 @@ class SubmissionList(IdempotentCreateMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return _submissions(self.request.user).prefetch_related("decisions__reason")
 
-    @extend_schema(request=SubmissionInput, responses={201: SubmissionSerializer})
+    @extend_schema(
+        request=SubmissionInput,
+        responses={201: SubmissionSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request, *args, **kwargs):
         return self.create(request, *args, **kwargs)
 

@@ -13,7 +13,7 @@ from rest_framework import generics, renderers, serializers
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
-from api.idempotency import IdempotentCreateMixin
+from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from compensation import services
 from compensation.filters import LedgerEntryFilter
@@ -139,7 +139,9 @@ class BatchList(IdempotentCreateMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return _batches(self.request.user)
 
-    @extend_schema(request=BatchInput, responses={201: BatchSerializer})
+    @extend_schema(
+        request=BatchInput, responses={201: BatchSerializer}, parameters=[IDEMPOTENCY_HEADER]
+    )
     def post(self, request, *args, **kwargs):
         return self.create(request, *args, **kwargs)
 

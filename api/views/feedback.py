@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from api.auth import CursorPage
 from api.fields import BlankAsNullChoiceField
-from api.idempotency import IdempotentCreateMixin
+from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from core.dates import validate_in_range
 from core.db import limit
 from feedback import selectors, services
@@ -158,7 +158,9 @@ class TicketList(IdempotentCreateMixin, generics.ListCreateAPIView):
             "programme", "reporter", "assignee", "terms_version"
         )
 
-    @extend_schema(request=TicketInput, responses={201: TicketSerializer})
+    @extend_schema(
+        request=TicketInput, responses={201: TicketSerializer}, parameters=[IDEMPOTENCY_HEADER]
+    )
     def post(self, request, *args, **kwargs):
         return self.create(request, *args, **kwargs)
 
@@ -323,7 +325,11 @@ class TimeEntryList(IdempotentCreateMixin, generics.ListCreateAPIView):
     def get_queryset(self):
         return TimeEntry.objects.restrict(self.request.user).select_related("programme", "user")
 
-    @extend_schema(request=TimeEntryInput, responses={201: TimeEntrySerializer})
+    @extend_schema(
+        request=TimeEntryInput,
+        responses={201: TimeEntrySerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def post(self, request, *args, **kwargs):
         return self.create(request, *args, **kwargs)
 

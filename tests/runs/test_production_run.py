@@ -9,6 +9,7 @@ proxy in front of gunicorn does. Beat ticks every 5 s (BEAT_EVERY_SECONDS).
 """
 
 import email
+import hashlib
 import re
 import shutil
 import subprocess
@@ -33,10 +34,9 @@ DB = "tt_runs_cluster"
 REDIS = "redis://127.0.0.1:6379/8"
 BEAT_SECONDS = 5
 PROXY = {"X-Forwarded-Proto": "https"}
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
-)
+# A real 1×1 PNG: uploads are decoded and re-encoded (core.uploads), so what is stored and
+# served back is the re-encoded image, hashed as stored.
+from tests.security.test_downloads import PNG  # noqa: E402
 
 
 class _ProxiedJar(requests.cookies.RequestsCookieJar):
@@ -276,23 +276,25 @@ def test_an_upload_through_one_web_is_downloaded_through_the_other_and_refused_t
     assert len(keys) == 1, keys  # the demo's payout files are in the bucket too
     assert not (cluster["tmp"] / "media-not-used").exists()
 
+    body = cluster["s3"].get_object(Bucket="tt-uploads", Key=keys[0])["Body"].read()
     owner.base = second
     got = owner.get(f"{second}/outputs/{pk}/file/", timeout=30)
-    assert got.status_code == 200 and got.content == PNG
+    assert got.status_code == 200 and got.content == body
+    assert hashlib.sha256(body).hexdigest() == r.json()["content_hash"]
     assert got.headers["Content-Disposition"].startswith("attachment")
     assert got.headers["Cache-Control"] == "no-store"
 
     other = login(browser(second), "participant2@example.com")
     for web in (first, second):
         refused = other.get(f"{web}/outputs/{pk}/file/", timeout=30, allow_redirects=False)
-        assert refused.status_code == 404 and PNG not in refused.content
+        assert refused.status_code == 404 and body not in refused.content
         anonymous = requests.get(
             f"{web}/outputs/{pk}/file/", headers=PROXY, allow_redirects=False, timeout=30
         )
-        assert anonymous.status_code == 302 and PNG not in anonymous.content
+        assert anonymous.status_code == 302 and body not in anonymous.content
     # The bucket itself is private: its address without a signature gives nothing.
     raw = requests.get(f"{cluster['s3'].meta.endpoint_url}/tt-uploads/{keys[0]}", timeout=30)
-    assert PNG not in raw.content
+    assert body not in raw.content
     summarise(pairs=6)
 
 
