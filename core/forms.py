@@ -74,13 +74,15 @@ class MinutesField(forms.CharField):
 
     def __init__(self, *, min_value=1, max_value=None, **kwargs):
         self.min_value, self.max_value = min_value, max_value
-        kwargs.setdefault("max_length", 20)
         super().__init__(**kwargs)
+        self.widget.attrs.update({"maxlength": "20", "inputmode": "decimal"})
 
     def to_python(self, value):
         text = super().to_python(value).strip().lower()
         if text in self.empty_values:
             return None
+        if len(text) > 20:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if m := _HOURS_MINUTES.match(text):
             return int(m[1]) * 60 + int(m[2])
         if m := _H_AND_M.match(text):

@@ -27,12 +27,19 @@ class TimeEntryForm(SubmitOnce, forms.Form):
     )
     ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
 
-    def __init__(self, *args, user, editing: bool = False, **kwargs):
+    def __init__(self, *args, user, editing: bool = False, disputed: bool = False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = working_programmes(user)
         if editing:
             del self.fields["programme"]
+        if disputed:
+            self.fields["answer"] = forms.CharField(
+                label="Your answer to the dispute",
+                widget=forms.Textarea(attrs={"rows": 3}),
+                max_length=limit(TimeEntry, "dispute_answer"),
+                help_text="The reviewer reads it with the corrected entry.",
+            )
 
 
 class HoursReviewForm(forms.Form):
