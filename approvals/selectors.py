@@ -101,7 +101,7 @@ def transparency_section(programme: Programme) -> dict:
     one pass over the decisions with the review times' median and 90th percentile
     (computed in the database on PostgreSQL).
     """
-    from core.figures import guard, median_and_quantile, shown
+    from core.figures import duration, guard, median_and_quantile, shown
 
     Outcome = ReviewDecision.Outcome  # noqa: N806 - an alias of the class
     submissions = OutputSubmission.objects.filter(programme=programme).aggregate(
@@ -193,12 +193,12 @@ def transparency_section(programme: Programme) -> dict:
     rows = [
         ["Outputs submitted", figures["submitted"]],
         [
-            "Hours to a reviewer's decision, median",
-            shown(figures["review_hours_median"], "no decisions yet"),
+            "Time to a reviewer's decision, median",
+            duration(shown(figures["review_hours_median"], "no decisions yet")),
         ],
         [
-            "Hours to a reviewer's decision, 90th percentile",
-            shown(figures["review_hours_p90"], "no decisions yet"),
+            "Time to a reviewer's decision, 90th percentile",
+            duration(shown(figures["review_hours_p90"], "no decisions yet")),
         ],
         [
             "Decided within the published deadline (%)",
@@ -210,7 +210,7 @@ def transparency_section(programme: Programme) -> dict:
         ["Approval not required", figures["not_required"]],
         ["Rejected", figures["rejected"]],
         ["Changes requested", figures["changes_requested"]],
-        ["Average hours to a decision", figures["average_review_hours"]],
+        ["Average time to a decision", duration(figures["average_review_hours"])],
         [
             "Decided after the deadline (deemed approvals included)",
             figures["decided_after_deadline"],

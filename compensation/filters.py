@@ -30,7 +30,6 @@ class LedgerEntryFilter(django_filters.FilterSet):
     created = DateFromToRangeFilter(
         label="Created between",
         field_name="created_at__date",
-        widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     awaiting_me = django_filters.BooleanFilter(
         label="Only what I can approve", method="filter_awaiting_me", widget=forms.CheckboxInput

@@ -32,6 +32,26 @@ def shown(value, missing: str):
     return missing if value is None else value
 
 
+def duration(hours):
+    """A span of hours as a person says it: "45 minutes", "5.5 hours", "26 days".
+
+    The JSON keeps the number of hours; the public page and its CSV show this. Anything
+    that is not a number (withheld, "no decisions yet") passes through unchanged.
+    """
+    if isinstance(hours, bool) or not isinstance(hours, int | float | Decimal):
+        return hours
+    hours = float(hours)
+    if hours < 1:
+        minutes = round(hours * 60)
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    if hours < 48:
+        text = f"{hours:.1f}".removesuffix(".0")
+        return f"{text} hour{'' if text == '1' else 's'}"
+    days = hours / 24
+    text = f"{days:.0f}" if days >= 10 else f"{days:.1f}".removesuffix(".0")
+    return f"{text} days"
+
+
 def quantile(values: list, q: float):
     """Nearest-rank quantile of a sorted list: the ⌈q·n⌉-th value (None when empty)."""
     if not values:

@@ -3,13 +3,26 @@
 import django_filters
 from django import forms
 
-from .forms import DateField
+from .forms import DateField, DateInput
 
 
 class DateFilter(django_filters.DateFilter):
     """A date filter that refuses dates outside the product's range (`core.dates`)."""
 
     field_class = DateField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", DateInput)
+        super().__init__(*args, **kwargs)
+
+
+class DateRangeWidget(django_filters.widgets.DateRangeWidget):
+    """Two date pickers, "from" and "to", each named for screen readers (one visible label
+    names the pair), with the ISO values the pickers need."""
+
+    def __init__(self, attrs=None):
+        widgets = (DateInput({"aria-label": "From"}), DateInput({"aria-label": "To"}))
+        django_filters.widgets.SuffixedMultiWidget.__init__(self, widgets, attrs)
 
 
 class DateRangeField(django_filters.fields.DateRangeField):
@@ -22,6 +35,10 @@ class DateFromToRangeFilter(django_filters.DateFromToRangeFilter):
     """A from–to date filter with both ends inside the product's range."""
 
     field_class = DateRangeField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", DateRangeWidget)
+        super().__init__(*args, **kwargs)
 
 
 def configure_filter(filterset, name, *, queryset=None, choices=None):

@@ -1,6 +1,8 @@
 """How form widgets are drawn (Jinja2 first), and the token that makes a create form create once."""
 
+import re
 import uuid
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
@@ -28,10 +30,94 @@ class FormRenderer(BaseRenderer):
             return self.full.get_template(template_name)
 
 
-class DateField(forms.DateField):
-    """A date within the range the product accepts (`core.dates`)."""
+class DateInput(forms.DateInput):
+    """The browser's date picker. Its value must be ISO (`2026-11-28`): a `type=date` input
+    given the locale's `28/11/2026` shows blank, and a form sent back would lose the date."""
 
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's date-and-time picker, with the ISO value it needs (`2026-11-28T09:30`)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class DateField(forms.DateField):
+    """A date within the range the product accepts (`core.dates`), with the date picker."""
+
+    widget = DateInput
     default_validators = [validate_in_range]
+
+
+_HOURS_MINUTES = re.compile(r"^(\d{1,2}):([0-5]\d)$")
+_HOURS = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(?:h|hr|hrs|hour|hours)$")
+_H_AND_M = re.compile(r"^(\d+)\s*h\s*(\d+)\s*(?:m|min|mins|minutes)?$")
+_MINUTES = re.compile(r"^(\d+)\s*(?:m|min|mins|minutes)?$")
+
+
+class MinutesField(forms.CharField):
+    """Time worked, as people write it: `90`, `90 min`, `1:30`, `1.5 h`, `1,5h` or `1h 30`.
+
+    Cleans to whole minutes; a bare number is minutes (as the field always took)."""
+
+    default_error_messages = {
+        "invalid": "Write the time as minutes (90), hours and minutes (1:30) or hours (1.5 h).",
+        "whole": "That is not a whole number of minutes; round it (1.25 h is 75 minutes).",
+    }
+
+    def __init__(self, *, min_value=1, max_value=None, **kwargs):
+        self.min_value, self.max_value = min_value, max_value
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"maxlength": "20", "inputmode": "decimal"})
+
+    def to_python(self, value):
+        text = super().to_python(value).strip().lower()
+        if text in self.empty_values:
+            return None
+        if len(text) > 20:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if m := _HOURS_MINUTES.match(text):
+            return int(m[1]) * 60 + int(m[2])
+        if m := _H_AND_M.match(text):
+            return int(m[1]) * 60 + int(m[2])
+        if m := _MINUTES.match(text):
+            return int(m[1])
+        if m := _HOURS.match(text):
+            try:
+                minutes = Decimal(m[1].replace(",", ".")) * 60
+            except InvalidOperation as exc:
+                raise forms.ValidationError(self.error_messages["invalid"], "invalid") from exc
+            if minutes != minutes.to_integral_value():
+                raise forms.ValidationError(self.error_messages["whole"], "whole")
+            return int(minutes)
+        raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+
+    def validate(self, value):
+        super().validate(value)
+        if value is None:
+            return
+        if self.min_value is not None and value < self.min_value:
+            raise forms.ValidationError(f"Log at least {self.min_value} minute.", "min_value")
+        if self.max_value is not None and value > self.max_value:
+            hours = self.max_value // 60
+            raise forms.ValidationError(
+                f"At most {self.max_value} minutes ({hours} h) can be logged for one day.",
+                "max_value",
+            )
+
+    def prepare_value(self, value):
+        # An entry being edited shows its minutes as the person would write them.
+        if isinstance(value, int) and not isinstance(value, bool):
+            hours, minutes = divmod(value, 60)
+            return f"{hours}:{minutes:02d}" if hours else str(minutes)
+        return value
 
 
 ONCE_FIELD = "once"

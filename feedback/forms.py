@@ -117,9 +117,12 @@ class BulkTriageForm(forms.Form):
     """The action bar of the triage queue, applied to the ticked tickets."""
 
     KEEP = "keep"
+    NOBODY = "nobody"
 
     status = forms.ChoiceField(required=False, label="Set status")
-    assignee = forms.ChoiceField(required=False, label="Set assignee")
+    # An absent or empty choice keeps each ticket's assignee: setting a status on several
+    # tickets must never unassign them unless "Nobody" is chosen.
+    assignee = forms.ChoiceField(required=False, label="Set assignee", initial=KEEP)
     note = forms.CharField(required=False, label="Note to the reporters", max_length=2000)
 
     def __init__(self, *args, staff=(), **kwargs):
@@ -130,6 +133,6 @@ class BulkTriageForm(forms.Form):
         ]
         self.fields["assignee"].choices = [
             (self.KEEP, "keep"),
-            ("", "Nobody"),
+            (self.NOBODY, "Nobody (unassign)"),
             *[(str(u.pk), u.email) for u in staff],
         ]

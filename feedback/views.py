@@ -274,8 +274,10 @@ def triage_bulk(request):
         return redirect(back)
     assignee = services.UNCHANGED
     value = form.cleaned_data["assignee"]
-    if value != BulkTriageForm.KEEP:
-        assignee = User.objects.filter(pk=value).first() if value else None
+    if value == BulkTriageForm.NOBODY:
+        assignee = None
+    elif value not in ("", BulkTriageForm.KEEP):
+        assignee = User.objects.filter(pk=value).first()
     try:
         done = services.tickets_bulk_triage(
             actor=request.user,

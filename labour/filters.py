@@ -1,7 +1,6 @@
 """The FilterSet of the hours queue (shared with the API and exports)."""
 
 import django_filters
-from django import forms
 
 from core.filtering import DateFilter, ShortModelChoiceFilter, configure_filter
 from programs.models import Programme
@@ -16,12 +15,8 @@ class TimeEntryFilter(django_filters.FilterSet):
     participant = django_filters.CharFilter(
         label="Participant email contains", field_name="user__email", lookup_expr="icontains"
     )
-    date_from = DateFilter(
-        label="From", field_name="date", lookup_expr="gte", widget=forms.DateInput({"type": "date"})
-    )
-    date_to = DateFilter(
-        label="To", field_name="date", lookup_expr="lte", widget=forms.DateInput({"type": "date"})
-    )
+    date_from = DateFilter(label="From", field_name="date", lookup_expr="gte")
+    date_to = DateFilter(label="To", field_name="date", lookup_expr="lte")
 
     class Meta:
         model = TimeEntry

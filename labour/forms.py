@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from core.db import limit
-from core.forms import DateField, SubmitOnce
+from core.forms import DateField, MinutesField, SubmitOnce
 from participants.selectors import working_programmes
 from programs.models import Programme
 
@@ -13,11 +13,11 @@ from .models import TimeEntry
 
 class TimeEntryForm(SubmitOnce, forms.Form):
     programme = forms.ModelChoiceField(queryset=Programme.objects.none())
-    date = DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    minutes = forms.IntegerField(
-        min_value=1,
+    date = DateField()
+    minutes = MinutesField(
+        label="Time worked",
         max_value=TimeEntry.MAX_MINUTES_PER_DAY,
-        help_text="Minutes worked, e.g. 90 for an hour and a half.",
+        help_text="Minutes (90), hours and minutes (1:30) or hours (1.5 h).",
     )
     activity = forms.ChoiceField(choices=TimeEntry.Activity.choices)
     note = forms.CharField(
@@ -27,12 +27,19 @@ class TimeEntryForm(SubmitOnce, forms.Form):
     )
     ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
 
-    def __init__(self, *args, user, editing: bool = False, **kwargs):
+    def __init__(self, *args, user, editing: bool = False, disputed: bool = False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
         super().__init__(*args, **kwargs)
         self.fields["programme"].queryset = working_programmes(user)
         if editing:
             del self.fields["programme"]
+        if disputed:
+            self.fields["answer"] = forms.CharField(
+                label="Your answer to the dispute",
+                widget=forms.Textarea(attrs={"rows": 3}),
+                max_length=limit(TimeEntry, "dispute_answer"),
+                help_text="The reviewer reads it with the corrected entry.",
+            )
 
 
 class HoursReviewForm(forms.Form):

@@ -43,7 +43,9 @@ class TimeEntry(models.Model):
         Status.DISPUTED: {Status.CONFIRMED},
         Status.CONFIRMED: set(),
     }
-    EDITABLE = (Status.LOGGED,)
+    # A disputed entry is not a dead end: its author corrects it and answers the dispute,
+    # and it waits for confirmation again (`time_entry_update`).
+    EDITABLE = (Status.LOGGED, Status.DISPUTED)
     MAX_MINUTES_PER_DAY = 24 * 60
 
     participation = models.ForeignKey(
@@ -86,6 +88,7 @@ class TimeEntry(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     dispute_reason = bounded_text(2000, blank=True)
+    dispute_answer = bounded_text(2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
 

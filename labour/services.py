@@ -163,8 +163,13 @@ def time_entry_update(
     note: str = "",
     ticket: Ticket | None = None,
     output=None,
+    answer: str = "",
 ) -> TimeEntry:
-    """Correct one's own entry while staff have neither confirmed nor disputed it."""
+    """Correct one's own entry until staff confirm it.
+
+    A disputed entry is corrected with an answer to the dispute (what the reviewer will
+    read); it then waits for confirmation again and the reviewer who disputed it is told.
+    """
     entry = TimeEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
     if entry.user_id != user.pk:
         raise NotAllowed("Only the person who logged this time can change it.")
@@ -180,11 +185,39 @@ def time_entry_update(
     _check_since_joining(participation=access.participation, day=date)
     _check_ticket_link(user=user, programme=entry.programme, ticket=ticket)
     _check_output_link(user=user, programme=entry.programme, output=output)
+    answer = _clean(answer)
+    was_disputed = entry.status == TimeEntry.Status.DISPUTED
+    if was_disputed and not answer:
+        raise DomainError(
+            "Answer the dispute: say what was wrong or why the entry stands.", field="answer"
+        )
     before = {"date": entry.date, "minutes": entry.minutes, "activity": entry.activity}
     entry.date, entry.minutes, entry.activity = date, minutes, activity
     entry.note, entry.ticket, entry.output = _clean(note), ticket, output
     entry.updated_at = timezone.now()
+    if was_disputed:
+        entry.status = TimeEntry.Status.LOGGED
+        entry.dispute_answer = answer
     entry.save()
+    if was_disputed:
+        event = record(
+            action="feedback.time.dispute_answered",
+            obj=entry,
+            actor=user,
+            programme=entry.programme,
+            subject=user,
+            data={"before": before, "minutes": minutes, "date": date, "answer": answer},
+        )
+        if entry.reviewed_by_id:
+            notify(
+                user=entry.reviewed_by,
+                subject=f"{user.email} answered your dispute of hours on {date:%d %b %Y}",
+                body=f"{minutes} min in {entry.programme.name}. Answer: {answer}",
+                url=reverse("labour:queue") + "?status=logged",
+                dedupe_key=f"feedback.time.dispute_answered:{entry.pk}:{event.seq}",
+                programme=entry.programme,
+            )
+        return entry
     record(
         action="feedback.time.updated",
         obj=entry,

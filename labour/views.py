@@ -111,6 +111,7 @@ def edit(request, pk):
         request.POST or None,
         user=request.user,
         editing=True,
+        disputed=entry.status == TimeEntry.Status.DISPUTED,
         initial={
             "date": entry.date,
             "minutes": entry.minutes,
@@ -131,11 +132,17 @@ def edit(request, pk):
                 note=data["note"],
                 ticket=_linked_ticket(request, data["ticket"]),
                 output=entry.output,
+                answer=data.get("answer", ""),
             )
         except DomainError as exc:
             _apply_domain_error(form, exc)
         else:
-            messages.success(request, "Entry updated.")
+            messages.success(
+                request,
+                "Entry corrected and your answer sent; it waits for confirmation again."
+                if "answer" in data
+                else "Entry updated.",
+            )
             return redirect(reverse("labour:mine") + f"?week={data['date'].isoformat()}")
     return render(
         request,

@@ -1,7 +1,7 @@
 from django import forms
 
 from core.dates import validate_in_range
-from core.forms import SubmitOnce
+from core.forms import DateTimeInput, SubmitOnce
 
 from .models import Application
 
@@ -71,5 +71,5 @@ class PauseForm(SubmitOnce, forms.Form):
         validators=[validate_in_range],
         label="Expected end (UTC)",
         required=False,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=DateTimeInput(),
     )

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 
 from core import currencies
+from core.forms import DateInput
 
 from .models import Programme, ProgrammeRole, TermsVersion
 
@@ -64,7 +65,7 @@ class TermsForm(forms.ModelForm):
             f for f in TermsVersion.TERMS_FIELDS if f not in ("bounty_table", "material_change")
         ]
         widgets = {
-            "nda_until": forms.DateInput(attrs={"type": "date"}),
+            "nda_until": DateInput(),
             "body": forms.Textarea(attrs={"rows": 10}),
         }
 

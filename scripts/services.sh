@@ -49,3 +49,10 @@ ensure_libreoffice() {
       || die "Could not install LibreOffice"
   fi
 }
+
+ensure_axe() {
+  # axe-core (pinned in package.json / package-lock.json) is what the browser tests check
+  # every page with; it is loaded from node_modules, never from a CDN.
+  command -v npm >/dev/null || die "npm is missing (apt-get install npm) and the browser tests need axe-core"
+  npm ci --no-audit --no-fund --silent || die "npm ci failed (axe-core for the browser tests)"
+}

@@ -197,6 +197,11 @@ def flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
             for i, item in enumerate(value):
                 if isinstance(item, dict):
                     rows.extend(flatten(item, f"{name}.{i}."))
+                elif isinstance(item, list | tuple) and len(item) == 2 and isinstance(item[0], str):
+                    # A displayed row or a chart bar: [label, value] is a figure named by its label.
+                    rows.extend(flatten({item[0]: item[1]}, f"{name}."))
+                elif isinstance(item, list | tuple):
+                    rows.append((f"{name}.{i}", " / ".join(as_text(part) for part in item)))
                 else:
                     rows.append((f"{name}.{i}", as_text(item)))
         else:
@@ -224,10 +229,14 @@ def bar_chart(title: str, items: list[tuple[str, object]], *, unit: str = "") ->
                 "value": value,
                 "text": f"{as_text(value) if not isinstance(value, int) else value}{unit}",
                 "width": round(float(value) / top * 100, 1),
-                "y": i * 28,
+                # Each label has a line of its own above its bar, so it is never cut short.
+                "y": i * BAR_STEP,
             }
         )
-    return {"title": title, "bars": bars, "height": len(bars) * 28}
+    return {"title": title, "bars": bars, "height": len(bars) * BAR_STEP}
+
+
+BAR_STEP = 46
 
 
 def charts(figures: dict) -> list[dict]:

@@ -251,3 +251,26 @@ def test_filters_keep_working_after_the_api_schema_built_the_class_fields(
     assert "Bug one" in page and "Bug two" not in page
     page = client.get(f"/tickets/triage/?programme={tickets[0].programme_id}").content.decode()
     assert "Bug one" in page and "Select a valid choice" not in page
+
+
+def test_bulk_status_change_keeps_each_tickets_assignee_unless_nobody_is_chosen(
+    tickets, reviewer, manager, as_user
+):
+    services.ticket_assign(actor=reviewer, ticket=tickets[0], assignee=manager)
+    client = as_user(reviewer)
+    page = client.get("/tickets/triage/").content.decode()
+    assert '<option value="keep" selected>keep</option>' in page
+    # A status set on several tickets, the assignee left as it is or missing from the post.
+    client.post("/tickets/triage/bulk/", {"tickets": [tickets[0].pk], "status": "triaged"})
+    client.post(
+        "/tickets/triage/bulk/",
+        {"tickets": [tickets[0].pk], "status": "accepted", "assignee": ""},
+    )
+    tickets[0].refresh_from_db()
+    assert tickets[0].status == Ticket.Status.ACCEPTED and tickets[0].assignee == manager
+    client.post(
+        "/tickets/triage/bulk/",
+        {"tickets": [tickets[0].pk], "status": "", "assignee": "nobody"},
+    )
+    tickets[0].refresh_from_db()
+    assert tickets[0].assignee is None
