@@ -218,6 +218,7 @@ def batch_new(request):
             period_end=d["period_end"],
             method=d["method"],
         )
+        preview = batch_preview(candidates, currency=d["currency"])
         if request.method == "POST":
             try:
                 batch = services.batch_create(
@@ -235,7 +236,6 @@ def batch_new(request):
                     request, f"Batch {batch.pk} created with {batch.entries_count} entries."
                 )
                 return redirect("compensation:batch", pk=batch.pk)
-        preview = batch_preview(candidates, currency=d["currency"])
     return render(
         request,
         "compensation/batch_new.html",
