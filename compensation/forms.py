@@ -75,6 +75,7 @@ class BatchForm(forms.Form):
     method = forms.ChoiceField(
         choices=PayoutBatch.Method.choices,
         initial=PayoutBatch.Method.FILE,
+        required=False,
         label="Paid by",
         help_text="One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
         "payees whose payout details name that method.",
@@ -92,6 +93,7 @@ class BatchForm(forms.Form):
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and start > end:
             self.add_error("period_end", "The end must be on or after the start.")
+        data["method"] = data.get("method") or PayoutBatch.Method.FILE
         return data
 
 

@@ -336,7 +336,7 @@ class PayoutLine(models.Model):
     paid_at = models.DateField(null=True, blank=True)
     # The payee's details as they were when the batch was built (encrypted, and masked for
     # the page): a later change of details never redirects money already in a batch.
-    details_secret = models.TextField(blank=True)
+    details_secret = models.CharField(max_length=2000, blank=True)
     details_masked = models.CharField(max_length=120, blank=True)
 
     class Meta:
@@ -383,7 +383,7 @@ class PayoutDetails(models.Model):
     )
     method = models.CharField(max_length=10, choices=Method.choices)
     country = models.CharField(max_length=2)
-    secret = models.TextField(help_text="Fernet token of the details as JSON.")
+    secret = models.CharField(max_length=2000, help_text="Fernet token of the details as JSON.")
     masked = models.CharField(max_length=120)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -47,7 +47,7 @@ def payout_details(request):
         form = PayoutDetailsForm(request.POST)
         if form.is_valid():
             try:
-                services.payout_details_set(actor=request.user, **form.cleaned_data)
+                services.payout_details_set(user=request.user, **form.cleaned_data)
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:

@@ -1214,7 +1214,7 @@ def _mask_email(email: str) -> str:
 @transaction.atomic
 def payout_details_set(
     *,
-    actor,
+    user,
     legal_name: str,
     country: str,
     method: str,
@@ -1224,8 +1224,9 @@ def payout_details_set(
 ) -> PayoutDetails:
     """A person says how they want to be paid. Validated, stored encrypted, shown masked.
 
-    Only the person themselves sets their details. Batches already built keep the details
-    they were built with. The change is an audit event (method, country and the masked
+    Only the person themselves sets their details (`user`, the signed-in person; no one acts
+    for someone else here, so nobody can redirect another person's pay). Batches already
+    built keep the details they were built with. The change is an audit event (method, country and the masked
     account, never the account) and the person is notified, so a change they did not make
     does not go unnoticed.
     """
@@ -1235,7 +1236,7 @@ def payout_details_set(
     from schwifty import BIC, IBAN
     from schwifty.exceptions import SchwiftyException
 
-    if actor is None or not actor.is_authenticated:
+    if user is None or not user.is_authenticated:
         raise DomainError("Sign in to give your payout details.", code="not_allowed")
     legal_name = " ".join((legal_name or "").split())
     if not legal_name:
@@ -1284,10 +1285,10 @@ def payout_details_set(
             ) from None
         secret["email"] = email
         masked = _mask_email(email)
-    details = PayoutDetails.objects.select_for_update().filter(user=actor).first()
+    details = PayoutDetails.objects.select_for_update().filter(user=user).first()
     created = details is None
     if created:
-        details = PayoutDetails(user=actor)
+        details = PayoutDetails(user=user)
     details.method = method
     details.country = country
     details.secret = encrypt_json(secret)
@@ -1296,12 +1297,12 @@ def payout_details_set(
     record(
         action="compensation.payout_details.set",
         obj=details,
-        actor=actor,
-        subject=actor,
+        actor=user,
+        subject=user,
         data={"method": method, "country": country, "account": masked, "new": created},
     )
     notify(
-        user=actor,
+        user=user,
         subject="Your payout details were changed",
         body=f"You will be paid by {details.get_method_display()} to {masked} ({country}). "
         "If you did not make this change, change your password and tell the programme's "
