@@ -1226,9 +1226,9 @@ def payout_details_set(
 
     Only the person themselves sets their details (`user`, the signed-in person; no one acts
     for someone else here, so nobody can redirect another person's pay). Batches already
-    built keep the details they were built with. The change is an audit event (method, country and the masked
-    account, never the account) and the person is notified, so a change they did not make
-    does not go unnoticed.
+    built keep the details they were built with. The change is an audit event (method,
+    country and the masked account, never the account) and the person is notified, so a
+    change they did not make does not go unnoticed.
     """
     import pycountry
     from django.core.exceptions import ValidationError
