@@ -63,7 +63,13 @@ def entries(request):
     return render(
         request,
         "compensation/entries.html",
-        {"filter": filterset, "page": page, "query": request.GET.urlencode()},
+        {
+            "filter": filterset,
+            "page": page,
+            "query": request.GET.urlencode(),
+            # The running total of everything the filter matches, per currency (one query).
+            "filtered_totals": totals_by_currency(qs),
+        },
     )
 
 

@@ -410,3 +410,17 @@ def test_finance_of_another_programme_or_a_reviewer_cannot_download_the_sepa_fil
     for person in (stranger, reviewer):
         client.force_login(person)
         assert client.get(url).status_code in (403, 404)
+
+
+def test_the_ledger_shows_the_total_of_what_the_filter_matches_per_currency(
+    as_user, finance, participation, participation2, award
+):
+    award(participation, "10.00"), award(participation, "2.50"), award(participation2, "7.00")
+    award(participation, "3.00", currency="USD")
+    client = as_user(finance)
+    page = client.get(reverse("compensation:entries")).content.decode()
+    assert "Total of the filter:</strong> 19.50 EUR · 3.00 USD" in page
+    page = client.get(
+        reverse("compensation:entries"), {"participant": participation2.user.email}
+    ).content.decode()
+    assert "Total of the filter:</strong> 7.00 EUR</p>" in page
