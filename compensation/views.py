@@ -289,7 +289,10 @@ def batch_detail(
 @staff_required("money")
 def batch_download(request, pk, fmt):
     """The payout file, through the one checked download path."""
-    return downloads.serve(request, pk, model=PayoutBatch, variant=fmt)
+    # The bank's or provider's file holds payees' account details in full: only finance of
+    # every programme in the batch (the people who build it) may take it.
+    action = "view" if fmt in ("csv", "xlsx") else "payouts"
+    return downloads.serve(request, pk, model=PayoutBatch, variant=fmt, action=action)
 
 
 @staff_required("payouts")

@@ -397,8 +397,8 @@ def test_paypal_and_wise_batches_list_each_payee_by_email_and_end_to_end_referen
         assert expected.format(batch=batch.pk, p=line.participation_id) in body, body
 
 
-def test_finance_of_another_programme_or_a_reviewer_cannot_download_the_sepa_file(
-    two_bank_payees, as_user, finance, programme, other_programme, reviewer, client
+def test_only_finance_of_the_batch_downloads_the_sepa_file_with_the_account_numbers(
+    two_bank_payees, as_user, finance, programme, other_programme, reviewer, manager, client
 ):
     from tests.factories import make_staff
 
@@ -407,9 +407,17 @@ def test_finance_of_another_programme_or_a_reviewer_cannot_download_the_sepa_fil
     batch = PayoutBatch.objects.get()
     url = reverse("compensation:batch_download", args=[batch.pk, "sepa.xml"])
     stranger = make_staff(other_programme, "finance", email="other-finance@example.com")
-    for person in (stranger, reviewer):
+    for person in (stranger, reviewer, manager):
         client.force_login(person)
-        assert client.get(url).status_code in (403, 404)
+        assert client.get(url).status_code in (403, 404), person
+    # Nor through the API, whoever asks.
+    for person in (finance, manager):
+        client.force_login(person)
+        api_url = reverse("api:batch-download", args=[batch.pk, "sepa.xml"])
+        assert client.get(api_url).status_code == 404
+    # The manager still reads the CSV (names and amounts, no account numbers).
+    csv_url = reverse("compensation:batch_download", args=[batch.pk, "csv"])
+    assert client.get(csv_url).status_code == 200
 
 
 def test_the_ledger_shows_the_total_of_what_the_filter_matches_per_currency(
