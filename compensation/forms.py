@@ -9,7 +9,7 @@ from core import currencies
 from core.forms import DateField, SubmitOnce
 from participants.models import Participation
 
-from .models import LedgerEntry
+from .models import LedgerEntry, PayoutBatch, PayoutDetails
 from .selectors import finance_programmes
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -72,6 +72,14 @@ class BatchForm(forms.Form):
     period_start = DateField(label="From (earned on or after)", widget=DATE)
     period_end = DateField(label="To (earned on or before)", widget=DATE)
     currency = CurrencyField(initial="EUR")
+    method = forms.ChoiceField(
+        choices=PayoutBatch.Method.choices,
+        initial=PayoutBatch.Method.FILE,
+        required=False,
+        label="Paid by",
+        help_text="One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
+        "payees whose payout details name that method.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,6 +93,7 @@ class BatchForm(forms.Form):
         start, end = data.get("period_start"), data.get("period_end")
         if start and end and start > end:
             self.add_error("period_end", "The end must be on or after the start.")
+        data["method"] = data.get("method") or PayoutBatch.Method.FILE
         return data
 
 
@@ -98,4 +107,29 @@ class ReconcileForm(forms.Form):
         label="Payment provider's CSV",
         help_text="Columns reference, amount, date (YYYY-MM-DD). The reference is the payee's "
         "payout reference or the line key shown below.",
+    )
+
+
+class StatementForm(forms.Form):
+    file = forms.FileField(
+        label="Bank statement (camt.053 XML)",
+        help_text="The statement of the payout account. Each payment is matched by its "
+        "end-to-end reference (TT-batch-payee).",
+    )
+
+
+class PayoutDetailsForm(forms.Form):
+    """How a participant wants to be paid. The service validates IBAN, BIC, country, email."""
+
+    legal_name = forms.CharField(max_length=140, help_text="As your bank or provider knows it.")
+    country = forms.CharField(
+        max_length=2, min_length=2, help_text="Where you live, two letters: DE, FR, US…"
+    )
+    method = forms.ChoiceField(choices=PayoutDetails.Method.choices, widget=forms.RadioSelect)
+    iban = forms.CharField(max_length=42, required=False, label="IBAN", help_text="Bank only.")
+    bic = forms.CharField(
+        max_length=11, required=False, label="BIC", help_text="Bank only; optional in SEPA."
+    )
+    email = forms.EmailField(
+        required=False, label="PayPal or Wise email", help_text="PayPal and Wise only."
     )

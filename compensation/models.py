@@ -232,8 +232,15 @@ class PayoutBatch(models.Model):
         Status.PAID: set(),
     }
 
+    class Method(models.TextChoices):
+        FILE = "file", "Any provider (CSV and XLSX)"
+        SEPA = "sepa", "SEPA credit transfer (pain.001)"
+        PAYPAL = "paypal", "PayPal Payouts"
+        WISE = "wise", "Wise batch transfer"
+
     programmes = models.ManyToManyField("programs.Programme", related_name="payout_batches")
     currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=10, choices=Method.choices, default=Method.FILE)
     period_start = models.DateField()
     period_end = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
@@ -245,6 +252,9 @@ class PayoutBatch(models.Model):
     csv_sha256 = models.CharField(max_length=64, blank=True)
     xlsx_file = models.FileField(upload_to="payouts/", blank=True)
     xlsx_sha256 = models.CharField(max_length=64, blank=True)
+    # The bank's or provider's own file (SEPA XML, PayPal or Wise CSV) for method batches.
+    provider_file = models.FileField(upload_to="payouts/", blank=True)
+    provider_sha256 = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(
@@ -265,18 +275,37 @@ class PayoutBatch(models.Model):
     FORMATS = {
         "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "sepa.xml": "application/xml",
+        "paypal.csv": "text/csv; charset=utf-8",
+        "wise.csv": "text/csv; charset=utf-8",
+    }
+    PROVIDER_VARIANT = {
+        Method.SEPA: "sepa.xml",
+        Method.PAYPAL: "paypal.csv",
+        Method.WISE: "wise.csv",
     }
 
+    @property
+    def provider_variant(self) -> str:
+        return self.PROVIDER_VARIANT.get(self.method, "")
+
     def download(self, variant) -> Download | None:
-        """The payout file in `variant` ("csv" or "xlsx"), byte-identical on every download."""
-        stored = {"csv": self.csv_file, "xlsx": self.xlsx_file}.get(variant)
-        if not stored:
+        """The payout file in `variant` ("csv", "xlsx", or the provider's file of the batch's
+        method), byte-identical on every download."""
+        stored = {
+            "csv": (self.csv_file, self.csv_sha256),
+            "xlsx": (self.xlsx_file, self.xlsx_sha256),
+        }
+        if self.provider_variant:
+            stored[self.provider_variant] = (self.provider_file, self.provider_sha256)
+        file, checksum = stored.get(variant, (None, ""))
+        if not file:
             return None
         return Download(
-            file=stored,
+            file=file,
             filename=f"payout-batch-{self.pk}.{variant}",
             content_type=self.FORMATS[variant],
-            checksum=self.csv_sha256 if variant == "csv" else self.xlsx_sha256,
+            checksum=checksum,
         )
 
     @property
@@ -305,6 +334,10 @@ class PayoutLine(models.Model):
     entries_count = models.PositiveIntegerField()
     paid_reference = models.CharField(max_length=120, blank=True)
     paid_at = models.DateField(null=True, blank=True)
+    # The payee's details as they were when the batch was built (encrypted, and masked for
+    # the page): a later change of details never redirects money already in a batch.
+    details_secret = models.CharField(max_length=2000, blank=True)
+    details_masked = models.CharField(max_length=120, blank=True)
 
     class Meta:
         constraints = [
@@ -318,3 +351,44 @@ class PayoutLine(models.Model):
     def line_key(self) -> str:
         """A reference that always identifies this line in a provider's file."""
         return f"{self.batch_id}-{self.participation_id}"
+
+    @property
+    def end_to_end_id(self) -> str:
+        """The end-to-end reference the bank or provider carries back on its statement."""
+        return f"TT-{self.line_key}"
+
+
+class PayoutDetails(models.Model):
+    """How a person wants to be paid: legal name, country and one method.
+
+    Everything that identifies the account (name, IBAN, BIC, email) is stored encrypted
+    (`core.encryption`, Fernet); pages show `masked`. Finance reads the details in full only
+    as copied onto the lines of a batch they build (`PayoutLine.details_secret`).
+    """
+
+    class Method(models.TextChoices):
+        BANK = "bank", "Bank account (IBAN)"
+        PAYPAL = "paypal", "PayPal"
+        WISE = "wise", "Wise"
+
+    # Which batch method pays which kind of details.
+    BATCH_METHOD = {
+        Method.BANK: PayoutBatch.Method.SEPA,
+        Method.PAYPAL: PayoutBatch.Method.PAYPAL,
+        Method.WISE: PayoutBatch.Method.WISE,
+    }
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_details"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    country = models.CharField(max_length=2)
+    secret = models.CharField(max_length=2000, help_text="Fernet token of the details as JSON.")
+    masked = models.CharField(max_length=120)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "payout details"
+
+    def __str__(self):
+        return f"{self.get_method_display()} {self.masked}"

@@ -1,11 +1,15 @@
 """The participant's own statement `/statement/`: entries, totals, hours, CSV."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
+from core.errors import DomainError
 from core.pagination import keyset_page
 
-from .models import LedgerEntry
+from . import services
+from .forms import PayoutDetailsForm
+from .models import LedgerEntry, PayoutDetails
 from .selectors import statement
 from .views import _stream_entries
 
@@ -33,3 +37,28 @@ def home(request):
 def statement_csv(request):
     qs = _mine(request).select_related("batch").order_by("pk")
     return _stream_entries(qs, "my-statement.csv", staff=False)
+
+
+@login_required
+def payout_details(request):
+    """How I want to be paid: shown masked, changed through the service (validated, encrypted)."""
+    current = PayoutDetails.objects.filter(user=request.user).first()
+    if request.method == "POST":
+        form = PayoutDetailsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.payout_details_set(user=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, "Your payout details are saved.")
+                return redirect("compensation:payout_details")
+    else:
+        initial = {"method": current.method, "country": current.country} if current else {}
+        form = PayoutDetailsForm(initial=initial)
+    return render(
+        request,
+        "compensation/payout_details.html",
+        {"form": form, "current": current},
+        status=400 if form.errors else 200,
+    )

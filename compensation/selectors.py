@@ -21,6 +21,46 @@ def totals_by_currency(entries) -> dict[str, Decimal]:
     return {row["currency"]: cents(row["total"]) for row in rows}
 
 
+def batch_preview(candidates, *, currency: str) -> dict:
+    """What a batch would take, before it is built: per currency the payees, entries and
+    total (only `currency` goes into the batch)."""
+    rows = (
+        candidates.order_by()
+        .values("currency")
+        .annotate(
+            total=money_sum(),
+            entries=Count("pk"),
+            payees=Count("participation", distinct=True),
+        )
+        .order_by("currency")
+    )
+    return {
+        "currency": currency,
+        "rows": [
+            {
+                "currency": r["currency"],
+                "total": cents(r["total"]),
+                "entries": r["entries"],
+                "payees": r["payees"],
+            }
+            for r in rows
+        ],
+    }
+
+
+def batch_entries_by_line(batch, participation_ids) -> dict[int, list]:
+    """{participation id: the batch's entries of that payee}: what makes up each line."""
+    out: dict[int, list] = defaultdict(list)
+    entries = (
+        LedgerEntry.objects.filter(batch=batch, participation_id__in=participation_ids)
+        .only("pk", "kind", "amount", "currency", "earned_on", "participation_id")
+        .order_by("pk")
+    )
+    for entry in entries:
+        out[entry.participation_id].append(entry)
+    return dict(out)
+
+
 def totals_by_currency_and_state(entries) -> dict[str, dict[str, Decimal]]:
     out: dict[str, dict[str, Decimal]] = defaultdict(dict)
     rows = (

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count
@@ -24,6 +25,7 @@ from django.utils import timezone
 from audit.services import record
 from core import currencies, events
 from core.csvsafe import safe_cell
+from core.encryption import decrypt_json, encrypt_json
 from core.errors import DomainError
 from core.services import enqueue_after_commit, notify
 from participants.models import Participation
@@ -31,7 +33,8 @@ from programs import policy
 from programs.models import Programme, TermsVersion
 from programs.selectors import terms_in_force_on
 
-from .models import CENT, LedgerEntry, PayoutBatch, PayoutLine, cents, money_sum
+from . import bankfiles
+from .models import CENT, LedgerEntry, PayoutBatch, PayoutDetails, PayoutLine, cents, money_sum
 
 MAX_AMOUNT = Decimal("9999999999.99")
 # Batches with more entries than this are built by a background task.
@@ -558,7 +561,14 @@ def entries_approve(*, actor, entry_ids) -> BulkApproval:
 # --- Export batches -----------------------------------------------------------------------
 
 
-def batch_candidates(*, programmes, currency: str, period_start: date, period_end: date):
+def batch_candidates(
+    *,
+    programmes,
+    currency: str,
+    period_start: date,
+    period_end: date,
+    method: str = PayoutBatch.Method.FILE,
+):
     """Approved, not yet exported entries of these programmes that a batch of the period
     takes (all currencies; the caller narrows to one).
 
@@ -568,10 +578,15 @@ def batch_candidates(*, programmes, currency: str, period_start: date, period_en
       its entry: the two are exported and settled together.
     - A payee whose entries come to less than zero is left out; the balance carries
       forward, shown on their statement. No batch has a negative line.
+    - A SEPA, PayPal or Wise batch takes only the payees whose payout details name that
+      method; the others wait for a batch of their method (or a CSV one).
     """
     approved = LedgerEntry.objects.filter(
         programme__in=programmes, state=E.APPROVED, batch__isnull=True
     )
+    if method != PayoutBatch.Method.FILE:
+        kinds = [k for k, m in PayoutDetails.BATCH_METHOD.items() if m == method]
+        approved = approved.filter(participation__user__payout_details__method__in=kinds)
     in_period = approved.filter(earned_on__gte=period_start, earned_on__lte=period_end)
     payees = in_period.values("participation_id")
     rows = approved.filter(earned_on__lte=period_end, participation_id__in=payees)
@@ -609,6 +624,7 @@ def batch_create(
     currency: str,
     period_start: date,
     period_end: date,
+    method: str = PayoutBatch.Method.FILE,
     background: bool | None = None,
 ) -> PayoutBatch:
     """Lock every matching approved entry into a new batch, then build its file.
@@ -621,7 +637,16 @@ def batch_create(
         actor=actor, programmes=programmes, period_start=period_start, period_end=period_end
     )
     currency = _currency(currency)
+    if method not in PayoutBatch.Method.values:
+        raise DomainError(f"“{method}” is not a payout method.", field="method")
+    bankfiles.check_method_currency(method, currency)
+    if method == PayoutBatch.Method.SEPA and not settings.PAYOUT_DEBTOR_IBAN:
+        raise DomainError(
+            "SEPA files need the account money is paid from: set PAYOUT_DEBTOR_IBAN.",
+            field="method",
+        )
     batch = PayoutBatch.objects.create(
+        method=method,
         currency=currency,
         period_start=period_start,
         period_end=period_end,
@@ -629,7 +654,11 @@ def batch_create(
     )
     batch.programmes.set(programmes)
     matching = batch_candidates(
-        programmes=programmes, currency=currency, period_start=period_start, period_end=period_end
+        programmes=programmes,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        method=method,
     ).filter(currency=currency)
     ids = list(
         LedgerEntry.objects.filter(pk__in=matching.values("pk"))
@@ -656,6 +685,7 @@ def batch_create(
         data={
             "programmes": [p.slug for p in programmes],
             "currency": currency,
+            "method": method,
             "period": f"{period_start}..{period_end}",
             "entries": claimed,
             "total": str(total),
@@ -749,6 +779,14 @@ def batch_build(*, batch_id: int) -> PayoutBatch:
                 return batch
             csv_bytes, xlsx_bytes = _batch_files(batch)
             stamp = uuid.uuid4().hex[:12]
+            if batch.provider_variant:
+                provider_bytes = _provider_file(batch)
+                batch.provider_file.save(
+                    f"batch-{batch.pk}-{stamp}.{batch.provider_variant}",
+                    ContentFile(provider_bytes),
+                    save=False,
+                )
+                batch.provider_sha256 = hashlib.sha256(provider_bytes).hexdigest()
             batch.csv_file.save(f"batch-{batch.pk}-{stamp}.csv", ContentFile(csv_bytes), save=False)
             batch.xlsx_file.save(
                 f"batch-{batch.pk}-{stamp}.xlsx", ContentFile(xlsx_bytes), save=False
@@ -764,6 +802,8 @@ def batch_build(*, batch_id: int) -> PayoutBatch:
                     "xlsx_file",
                     "csv_sha256",
                     "xlsx_sha256",
+                    "provider_file",
+                    "provider_sha256",
                     "rows_done",
                     "rows_total",
                     "status",
@@ -817,11 +857,21 @@ def batch_retry(*, actor, batch: PayoutBatch) -> PayoutBatch:
     return batch
 
 
+def _provider_file(batch: PayoutBatch) -> bytes:
+    """The bank's or provider's file of a method batch, from the details copied on its lines."""
+    lines = [
+        (line, decrypt_json(line.details_secret))
+        for line in batch.lines.order_by("participation_id")
+    ]
+    return bankfiles.WRITERS[batch.method](batch, lines)
+
+
 def _save_lines(lines: list[PayoutLine]) -> int:
-    """Fill in the payee's name, email and payout reference as they are now, and save."""
+    """Fill in the payee's name, email, payout reference and payout details as they are now
+    (a batch keeps the details it was built with), and save."""
     if not lines:
         return 0
-    people = Participation.objects.select_related("user").in_bulk(
+    people = Participation.objects.select_related("user", "user__payout_details").in_bulk(
         [line.participation_id for line in lines]
     )
     for line in lines:
@@ -829,6 +879,10 @@ def _save_lines(lines: list[PayoutLine]) -> int:
         line.name = (p.user.get_full_name() or p.user.username)[:300]
         line.email = p.user.email
         line.payout_reference = p.payout_reference
+        details = getattr(p.user, "payout_details", None)
+        if details is not None:
+            line.details_secret = details.secret
+            line.details_masked = details.masked
     PayoutLine.objects.bulk_create(lines)
     return len(lines)
 
@@ -869,16 +923,20 @@ def _mark_lines_paid(*, actor, batch: PayoutBatch, paid: dict, how: str) -> Payo
             url=reverse("compensation:statement"),
             programme=line.participation.programme,
         )
-    references = {ref for ref, _ in paid.values()}
+    if batch.lines.filter(paid_at__isnull=True).exists():
+        # A statement that settles some lines: the batch waits for the rest.
+        return batch
+    settled = batch.lines.values_list("paid_reference", "paid_at")
+    references = {ref for ref, _ in settled}
     batch.status = PayoutBatch.Status.PAID
     batch.paid_reference = references.pop() if len(references) == 1 else "(per line)"
-    batch.paid_at = max(d for _, d in paid.values())
+    batch.paid_at = max(d for _, d in settled)
     batch.save(update_fields=["status", "paid_reference", "paid_at"])
     record(
         action="compensation.batch.paid",
         obj=batch,
         actor=actor,
-        data={"lines": len(paid), "how": how, "total": str(batch.total)},
+        data={"lines": len(settled), "how": how, "total": str(batch.total)},
     )
     return batch
 
@@ -886,6 +944,12 @@ def _mark_lines_paid(*, actor, batch: PayoutBatch, paid: dict, how: str) -> Payo
 def _lock_ready_batch(*, actor, batch: PayoutBatch) -> PayoutBatch:
     batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
     _require_finance_of(actor, batch.programmes.all())
+    if batch.status == PayoutBatch.Status.PAID:
+        raise DomainError(
+            f"Batch {batch.pk} is already settled (paid on {batch.paid_at:%Y-%m-%d}, "
+            f"reference {batch.paid_reference}); nothing was changed.",
+            code="settled",
+        )
     if PayoutBatch.Status.PAID not in PayoutBatch.TRANSITIONS[batch.status]:
         raise DomainError(
             f"Batch {batch.pk} is {batch.get_status_display().lower()}; "
@@ -905,13 +969,14 @@ def batch_mark_paid(*, actor, batch: PayoutBatch, reference: str, paid_on: date)
     if paid_on > timezone.localdate():
         raise DomainError("The payment date is in the future.", field="paid_on")
     batch = _lock_ready_batch(actor=actor, batch=batch)
-    paid = {pk: (reference[:120], paid_on) for pk in batch.lines.values_list("pk", flat=True)}
+    unpaid = batch.lines.filter(paid_at__isnull=True).values_list("pk", flat=True)
+    paid = {pk: (reference[:120], paid_on) for pk in unpaid}
     return _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="marked")
 
 
 @dataclass
 class Mismatch:
-    row: int | None  # line number in the provider file (None: a batch line not in it)
+    row: int | str | None  # where in the file: a row number, "line 12" of a statement, or None
     reference: str
     problem: str
 
@@ -961,12 +1026,13 @@ def batch_reconcile(*, actor, batch: PayoutBatch, data: bytes) -> PayoutBatch:
     """Apply a payment provider's file: all lines paid, or nothing and a report line by line."""
     batch = _lock_ready_batch(actor=actor, batch=batch)
     rows = parse_provider_csv(data)
-    lines = list(batch.lines.all())
+    lines = list(batch.lines.filter(paid_at__isnull=True))
     by_ref: dict[str, list[PayoutLine]] = defaultdict(list)
     for line in lines:
         if line.payout_reference:
             by_ref[line.payout_reference].append(line)
     by_key = {line.line_key: line for line in lines}
+    by_key.update({line.end_to_end_id: line for line in lines})
 
     def find(reference: str) -> PayoutLine | None:
         if reference in by_key:
@@ -1030,6 +1096,221 @@ def batch_reconcile(*, actor, batch: PayoutBatch, data: bytes) -> PayoutBatch:
     if problems:
         raise ReconciliationFailed(problems)
     return _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="reconciled")
+
+
+# --- Bank statements (camt.053) --------------------------------------------------------------
+
+
+@dataclass
+class StatementImport:
+    """What a bank statement did to a batch."""
+
+    paid: int = 0
+    remaining: int = 0
+    ignored: int = 0
+    problems: list[Mismatch] = field(default_factory=list)
+
+
+@transaction.atomic
+def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> StatementImport:
+    """Settle a SEPA batch from the bank's camt.053 statement of the payout account.
+
+    Each booked debit whose end-to-end reference is a line of this batch, with the line's
+    amount and currency, pays that line (and its entries); the payee is notified once.
+    Transactions that are not this batch's are ignored and counted; a reference of this
+    batch with another amount, a duplicate, a reference of no line, a return, or a line
+    already paid is reported by its line in the file and changes nothing. When every line is
+    paid the batch is settled.
+    """
+    batch = _lock_ready_batch(actor=actor, batch=batch)
+    if batch.method != PayoutBatch.Method.SEPA:
+        raise DomainError(
+            "A bank statement settles a SEPA batch; reconcile this batch with the "
+            "provider's result file.",
+            field="file",
+        )
+    statement = bankfiles.parse_camt053(data)
+    ours = settings.PAYOUT_DEBTOR_IBAN.replace(" ", "").upper()
+    if statement.account_iban != ours:
+        raise DomainError(
+            f"This statement is for account {statement.account_iban or '(none given)'}, "
+            f"not the payout account {ours}; nothing was applied.",
+            field="file",
+        )
+    lines = {line.end_to_end_id: line for line in batch.lines.all()}
+    report = StatementImport()
+    paid: dict[int, tuple[str, date]] = {}
+    for tx in statement.transactions:
+        ref = tx.end_to_end_id
+        if not ref.startswith("TT-"):
+            report.ignored += 1
+            continue
+        line = lines.get(ref)
+        where = f"line {tx.line}"
+
+        def problem(text: str, ref=ref, where=where) -> None:
+            report.problems.append(Mismatch(where, ref, text))
+
+        if line is None:
+            problem("no line of this batch has this reference")
+        elif not tx.debit:
+            problem("a credit: the bank returned this payment; the line stays unpaid")
+        elif not tx.booked:
+            problem("not booked yet; upload the statement again once it is")
+        elif line.pk in paid:
+            problem("duplicate: this line is paid twice in the statement")
+        elif line.paid_at:
+            problem(f"already paid on {line.paid_at:%Y-%m-%d}; nothing to do")
+        elif tx.amount is None or tx.currency != line.currency or tx.amount != line.amount:
+            problem(
+                f"amount differs: statement {tx.amount} {tx.currency}, "
+                f"batch {line.amount} {line.currency}"
+            )
+        elif tx.booked_on is None:
+            problem("no booking date")
+        else:
+            paid[line.pk] = ((tx.bank_reference or ref)[:120], tx.booked_on)
+    if not paid:
+        if report.problems:
+            raise ReconciliationFailed(report.problems)
+        raise DomainError(
+            f"No transaction in this statement is a payment of batch {batch.pk}; "
+            "nothing was applied.",
+            field="file",
+        )
+    for line in lines.values():
+        if line.amount == 0 and not line.paid_at:
+            paid[line.pk] = ("nets to zero", max(d for _, d in paid.values()))
+    _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="bank statement")
+    report.paid = len(paid)
+    report.remaining = batch.lines.filter(paid_at__isnull=True).count()
+    record(
+        action="compensation.batch.statement_imported",
+        obj=batch,
+        actor=actor,
+        data={
+            "account": statement.account_iban,
+            "paid": report.paid,
+            "remaining": report.remaining,
+            "ignored": report.ignored,
+            "problems": len(report.problems),
+        },
+    )
+    return report
+
+
+# --- Payout details ---------------------------------------------------------------------------
+
+
+def _mask_iban(iban: str) -> str:
+    return f"{iban[:4]} •••• {iban[-4:]}"
+
+
+def _mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
+@transaction.atomic
+def payout_details_set(
+    *,
+    user,
+    legal_name: str,
+    country: str,
+    method: str,
+    iban: str = "",
+    bic: str = "",
+    email: str = "",
+) -> PayoutDetails:
+    """A person says how they want to be paid. Validated, stored encrypted, shown masked.
+
+    Only the person themselves sets their details (`user`, the signed-in person; no one acts
+    for someone else here, so nobody can redirect another person's pay). Batches already
+    built keep the details they were built with. The change is an audit event (method,
+    country and the masked account, never the account) and the person is notified, so a
+    change they did not make does not go unnoticed.
+    """
+    import pycountry
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    if user is None or not user.is_authenticated:
+        raise DomainError("Sign in to give your payout details.", code="not_allowed")
+    legal_name = " ".join((legal_name or "").split())
+    if not legal_name:
+        raise DomainError(
+            "Give your legal name, as your bank or provider knows it.", field="legal_name"
+        )
+    if len(legal_name) > 140:
+        raise DomainError(
+            "The legal name is too long (140 characters at most).", field="legal_name"
+        )
+    country = (country or "").strip().upper()
+    if pycountry.countries.get(alpha_2=country) is None:
+        raise DomainError(
+            f"“{country}” is not a country code; use two letters such as DE, FR or US.",
+            field="country",
+        )
+    if method not in PayoutDetails.Method.values:
+        raise DomainError(f"“{method}” is not a payout method.", field="method")
+    secret: dict = {"legal_name": legal_name}
+    if method == PayoutDetails.Method.BANK:
+        try:
+            account = IBAN(iban or "")
+        except SchwiftyException as exc:
+            raise DomainError(f"That IBAN is not valid: {exc}.", field="iban") from None
+        if not account.in_sepa_zone:
+            raise DomainError(
+                f"Accounts in {account.country_code} are outside the SEPA zone; choose Wise "
+                "or PayPal to be paid there.",
+                field="iban",
+            )
+        secret["iban"] = account.compact
+        if (bic or "").strip():
+            try:
+                secret["bic"] = str(BIC(bic.strip()))
+            except SchwiftyException as exc:
+                raise DomainError(f"That BIC is not valid: {exc}.", field="bic") from None
+        masked = _mask_iban(account.compact)
+    else:
+        email = (email or "").strip()
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise DomainError(
+                f"Give the email address of your {PayoutDetails.Method(method).label} account.",
+                field="email",
+            ) from None
+        secret["email"] = email
+        masked = _mask_email(email)
+    details = PayoutDetails.objects.select_for_update().filter(user=user).first()
+    created = details is None
+    if created:
+        details = PayoutDetails(user=user)
+    details.method = method
+    details.country = country
+    details.secret = encrypt_json(secret)
+    details.masked = masked
+    details.save()
+    record(
+        action="compensation.payout_details.set",
+        obj=details,
+        actor=user,
+        subject=user,
+        data={"method": method, "country": country, "account": masked, "new": created},
+    )
+    notify(
+        user=user,
+        subject="Your payout details were changed",
+        body=f"You will be paid by {details.get_method_display()} to {masked} ({country}). "
+        "If you did not make this change, change your password and tell the programme's "
+        "finance team.",
+        dedupe_key=f"compensation.payout_details:{details.pk}:{uuid.uuid4().hex}",
+        url=reverse("compensation:payout_details"),
+    )
+    return details
 
 
 # --- Bounties follow their finding -----------------------------------------------------------

@@ -20,7 +20,9 @@ urlpatterns = [
     path("finance/batches/<int:pk>/paid/", views.batch_paid, name="batch_paid"),
     path("finance/batches/<int:pk>/reconcile/", views.batch_reconcile, name="batch_reconcile"),
     path("finance/batches/<int:pk>/retry/", views.batch_retry, name="batch_retry"),
+    path("finance/batches/<int:pk>/statement/", views.batch_statement, name="batch_statement"),
     # Participants: my statement.
     path("statement/", portal_views.home, name="statement"),
     path("statement/statement.csv", portal_views.statement_csv, name="statement_csv"),
+    path("statement/payout-details/", portal_views.payout_details, name="payout_details"),
 ]

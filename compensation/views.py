@@ -20,9 +20,22 @@ from programs.policy import staff_required
 
 from . import services
 from .filters import LedgerEntryFilter
-from .forms import AwardForm, BatchForm, MarkPaidForm, ReasonForm, ReconcileForm
+from .forms import (
+    AwardForm,
+    BatchForm,
+    MarkPaidForm,
+    ReasonForm,
+    ReconcileForm,
+    StatementForm,
+)
 from .models import LedgerEntry, PayoutBatch
-from .selectors import ledger_csv_copy, ledger_csv_rows, totals_by_currency
+from .selectors import (
+    batch_entries_by_line,
+    batch_preview,
+    ledger_csv_copy,
+    ledger_csv_rows,
+    totals_by_currency,
+)
 
 
 def _entries(request):
@@ -50,7 +63,13 @@ def entries(request):
     return render(
         request,
         "compensation/entries.html",
-        {"filter": filterset, "page": page, "query": request.GET.urlencode()},
+        {
+            "filter": filterset,
+            "page": page,
+            "query": request.GET.urlencode(),
+            # The running total of everything the filter matches, per currency (one query).
+            "filtered_totals": totals_by_currency(qs),
+        },
     )
 
 
@@ -203,7 +222,9 @@ def batch_new(request):
             currency=d["currency"],
             period_start=d["period_start"],
             period_end=d["period_end"],
+            method=d["method"],
         )
+        preview = batch_preview(candidates, currency=d["currency"])
         if request.method == "POST":
             try:
                 batch = services.batch_create(
@@ -212,6 +233,7 @@ def batch_new(request):
                     currency=d["currency"],
                     period_start=d["period_start"],
                     period_end=d["period_end"],
+                    method=d["method"],
                 )
             except DomainError as exc:
                 _form_error(form, exc)
@@ -220,7 +242,6 @@ def batch_new(request):
                     request, f"Batch {batch.pk} created with {batch.entries_count} entries."
                 )
                 return redirect("compensation:batch", pk=batch.pk)
-        preview = {"totals": totals_by_currency(candidates), "currency": d["currency"]}
     return render(
         request,
         "compensation/batch_new.html",
@@ -234,10 +255,23 @@ def _batch(request, pk) -> PayoutBatch:
 
 
 @staff_required("money")
-def batch_detail(request, pk, *, mismatches=None, paid_form=None, reconcile_form=None, status=200):
+def batch_detail(
+    request,
+    pk,
+    *,
+    mismatches=None,
+    paid_form=None,
+    reconcile_form=None,
+    statement_form=None,
+    statement_report=False,
+    status=200,
+):
     batch = _batch(request, pk)
     lines = batch.lines.select_related("participation")
     page = keyset_page(lines, request, key="id", size=100)
+    made_of = batch_entries_by_line(batch, [line.participation_id for line in page.items])
+    for line in page.items:
+        line.made_of = made_of.get(line.participation_id, [])
     context = {
         "batch": batch,
         "programmes": list(batch.programmes.all()),
@@ -245,7 +279,9 @@ def batch_detail(request, pk, *, mismatches=None, paid_form=None, reconcile_form
         "ledger_totals": totals_by_currency(LedgerEntry.objects.filter(batch=batch)),
         "paid_form": paid_form or MarkPaidForm(),
         "reconcile_form": reconcile_form or ReconcileForm(),
+        "statement_form": statement_form or StatementForm(),
         "mismatches": mismatches,
+        "statement_report": statement_report,
     }
     return render(request, "compensation/batch.html", context, status=status)
 
@@ -253,7 +289,10 @@ def batch_detail(request, pk, *, mismatches=None, paid_form=None, reconcile_form
 @staff_required("money")
 def batch_download(request, pk, fmt):
     """The payout file, through the one checked download path."""
-    return downloads.serve(request, pk, model=PayoutBatch, variant=fmt)
+    # The bank's or provider's file holds payees' account details in full: only finance of
+    # every programme in the batch (the people who build it) may take it.
+    action = "view" if fmt in ("csv", "xlsx") else "payouts"
+    return downloads.serve(request, pk, model=PayoutBatch, variant=fmt, action=action)
 
 
 @staff_required("payouts")
@@ -294,10 +333,50 @@ def batch_reconcile(request, pk):
             )
         except DomainError as exc:
             _form_error(form, exc)
+            _say_if_settled(request, exc)
         else:
             messages.success(request, f"Batch {batch.pk} reconciled: every line is paid.")
             return redirect("compensation:batch", pk=pk)
     return batch_detail(request, pk, reconcile_form=form, status=400)
+
+
+def _say_if_settled(request, exc: DomainError) -> None:
+    """A settled batch shows no upload form, so its refusal is said at the top of the page."""
+    if exc.code == "settled":
+        messages.error(request, exc.message)
+
+
+@staff_required("payouts")
+@require_POST
+def batch_statement(request, pk):
+    """Settle a SEPA batch from the bank's camt.053 statement."""
+    batch = _batch(request, pk)
+    form = StatementForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            report = services.batch_import_statement(
+                actor=request.user, batch=batch, data=form.cleaned_data["file"].read()
+            )
+        except services.ReconciliationFailed as exc:
+            form.add_error(None, exc.message)
+            return batch_detail(
+                request, pk, statement_form=form, mismatches=exc.mismatches, status=400
+            )
+        except DomainError as exc:
+            _form_error(form, exc)
+            _say_if_settled(request, exc)
+        else:
+            text = f"Statement imported: {report.paid} line(s) paid"
+            if report.remaining:
+                text += f", {report.remaining} still unpaid"
+            if report.ignored:
+                text += f"; {report.ignored} other transaction(s) ignored"
+            if report.problems:
+                messages.warning(request, text + ". Some transactions need a look:")
+                return batch_detail(request, pk, mismatches=report.problems, statement_report=True)
+            messages.success(request, text + ".")
+            return redirect("compensation:batch", pk=pk)
+    return batch_detail(request, pk, statement_form=form, status=400)
 
 
 @staff_required("payouts")

@@ -499,6 +499,19 @@ AUDIT_CHECKPOINT_DIR = Path(
 )
 # AUDIT_CHECKPOINT_MINUTES (how often beat signs the head) is read with the beat schedule.
 
+# --- Payouts: payee details encrypted at rest, the account money leaves from --------------
+# Fernet keys (urlsafe base64 of 32 bytes), newest first: details are encrypted with the
+# first, the others still decrypt (rotation: put a new key in front, keep the old ones).
+DEV_PAYOUT_DETAILS_KEY = "REVWRUxPUE1FTlQtT05MWS1wYXlvdXQta2V5LTAwMDE="
+PAYOUT_DETAILS_KEYS = env.list("PAYOUT_DETAILS_KEYS", default=[DEV_PAYOUT_DETAILS_KEY])
+# The organisation's account that SEPA credit transfers are paid from (the debtor), and the
+# account whose camt.053 statements settle them. Production has no default: until it is set,
+# SEPA batches are refused with a message saying so.
+DEMO_PAYOUT_IBAN = "DE89370400440532013000"
+PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="Terms and Testers payouts")
+PAYOUT_DEBTOR_IBAN = env.str("PAYOUT_DEBTOR_IBAN", default="" if PRODUCTION else DEMO_PAYOUT_IBAN)
+PAYOUT_DEBTOR_BIC = env.str("PAYOUT_DEBTOR_BIC", default="" if PRODUCTION else "COBADEFFXXX")
+
 # Review claims expire so two reviewers do not work the same item for long.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
 
@@ -535,6 +548,8 @@ def _refuse_insecure_production():
         problems.append("AUDIT_HMAC_KEYS must not list the development key")
     if AUDIT_SIGNING_KEY == DEV_AUDIT_SIGNING_KEY:
         problems.append("AUDIT_SIGNING_KEY must be set (not the development key)")
+    if DEV_PAYOUT_DETAILS_KEY in PAYOUT_DETAILS_KEYS:
+        problems.append("PAYOUT_DETAILS_KEYS must not list the development key")
     if CELERY_BROKER_URL != REDIS_URL:
         problems.append("CELERY_BROKER_URL must be unset (the broker is REDIS_URL)")
     if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from compensation import services
-from compensation.models import LedgerEntry
+from compensation.models import LedgerEntry, PayoutBatch, PayoutDetails
 from participants.models import Participation
 
 PRIZES = [
@@ -15,6 +15,27 @@ PRIZES = [
     (2, "250.00", "Second prize in the screening competition"),
     (4, "100.00", "Third prize in the screening competition"),
 ]
+
+
+def _payout_details(ctx):
+    """Bank accounts (made-up German IBANs with valid checksums) for the fair programme's
+    people, a PayPal address for the first of the criticised programme's prize winners."""
+    from schwifty import IBAN
+
+    fair = ctx["fair"]
+    people = [ctx["participant"], ctx["participant2"], *ctx["testers"]]
+    for n, person in enumerate(people, start=1):
+        if PayoutDetails.objects.filter(user=person).exists():
+            continue
+        if not Participation.objects.filter(user=person, programme=fair).exists():
+            continue
+        services.payout_details_set(
+            user=person,
+            legal_name=person.get_full_name() or person.email,
+            country="DE",
+            method="bank",
+            iban=str(IBAN.generate("DE", bank_code="37040044", account_code=f"{n:010d}")),
+        )
 
 
 def seed(ctx):
@@ -67,6 +88,7 @@ def seed(ctx):
     if prizes:
         services.entry_approve(actor=manager, entry=prizes[0])
 
+    _payout_details(ctx)
     today = timezone.localdate()
     start = today - timedelta(days=365)
     # The competition prizes were exported and paid...
@@ -80,13 +102,14 @@ def seed(ctx):
     services.batch_mark_paid(
         actor=finance, batch=paid, reference="SEPA-2024-11-0042", paid_on=today
     )
-    # ...the fair programme's pay is exported and waits for the bank.
+    # ...the fair programme's pay is in a SEPA batch and waits for the bank's statement.
     services.batch_create(
         actor=finance,
         programmes=[fair],
         currency=fair.currency,
         period_start=start,
         period_end=today,
+        method=PayoutBatch.Method.SEPA,
     )
 
     # Something left in the approval queue: a new prize, and a correction of the grant.

@@ -35,6 +35,12 @@ print('s1:' + base64.b64encode(raw).decode())" > var/production-audit-signing-ke
   AUDIT_SIGNING_KEY="$(cat var/production-audit-signing-key)"
   export AUDIT_SIGNING_KEY
 fi
+if [ -z "${PAYOUT_DETAILS_KEYS:-}" ]; then
+  mkdir -p var
+  [ -s var/production-payout-key ] || "$PY" -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > var/production-payout-key
+  PAYOUT_DETAILS_KEYS="$(cat var/production-payout-key)"
+  export PAYOUT_DETAILS_KEYS
+fi
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.smtp.EmailBackend}"

@@ -193,6 +193,10 @@ class BatchDownload(APIView):
     )
     def get(self, request, pk, fmt):
         batch = get_object_or_404(PayoutBatch.objects.restrict(request.user), pk=pk)
+        if fmt not in ("csv", "xlsx"):
+            # The bank's and providers' files (account numbers in full) are served only by the
+            # finance pages, to finance of the batch's programmes.
+            raise Http404("There is no file here.")
         download = batch.download(fmt)
         if download is None:
             raise Http404("The file is not ready yet.")

@@ -404,7 +404,7 @@ def test_marking_a_batch_paid_pays_every_line_and_entry_and_notifies_the_payees(
     assert OutboxMessage.objects.filter(
         recipient=participant, subject="You were paid 10.10 EUR"
     ).exists()
-    with pytest.raises(DomainError, match="only a batch that is ready"):
+    with pytest.raises(DomainError, match=f"Batch {ready_batch.pk} is already settled"):
         services.batch_mark_paid(actor=finance, batch=ready_batch, reference="X", paid_on=today)
 
 

@@ -18,6 +18,7 @@ PROD_OK = {
     "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
     "AUDIT_HMAC_KEYS": "k1:a-real-random-audit-chain-key-for-this-test-0123456789",
     "AUDIT_SIGNING_KEY": "k1:cmVhbC1zaWduaW5nLWtleS1mb3ItdGhpcy10ZXN0ISE=",
+    "PAYOUT_DETAILS_KEYS": "cmVhbC1wYXlvdXQta2V5LWZvci10aGlzLXRlc3QhISE=",
 }
 
 
@@ -48,6 +49,12 @@ def test_production_refuses_the_development_audit_keys():
     result = _manage("check", **env)
     assert result.returncode != 0
     assert "AUDIT_HMAC_KEYS" in result.stderr and "AUDIT_SIGNING_KEY" in result.stderr
+
+
+def test_production_refuses_the_development_key_for_payout_details():
+    result = _manage("check", **{k: v for k, v in PROD_OK.items() if k != "PAYOUT_DETAILS_KEYS"})
+    assert result.returncode != 0
+    assert "PAYOUT_DETAILS_KEYS must not list the development key" in result.stderr
 
 
 def test_production_refuses_sqlite_and_missing_redis():

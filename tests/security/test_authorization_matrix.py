@@ -126,6 +126,8 @@ RULES = {
     "compensation:batch_retry": ("POST", {"finance"}),
     "compensation:batch_paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "compensation:batch_reconcile": ("POST", NOBODY),
+    "compensation:batch_statement": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "compensation:payout_details": ("GET", SIGNED_IN),
     "compensation:statement": ("GET", SIGNED_IN),
     "compensation:statement_csv": ("GET", SIGNED_IN),
     "feedback:mine": ("GET", SIGNED_IN),
@@ -330,6 +332,7 @@ def world(
             "compensation:batch_retry": batch.pk,
             "compensation:batch_paid": batch.pk,
             "compensation:batch_reconcile": batch.pk,
+            "compensation:batch_statement": batch.pk,
             "api:ticket": ticket.pk,
             "api:ticket-comments": ticket.pk,
             "api:submission": submission.pk,

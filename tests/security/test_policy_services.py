@@ -218,6 +218,9 @@ CALLS = {
         actor=a, batch=w["batch"], reference="REF", paid_on=timezone.localdate()
     ),
     "batch_reconcile": lambda w, a: pay.batch_reconcile(actor=a, batch=w["batch"], data=b""),
+    "batch_import_statement": lambda w, a: pay.batch_import_statement(
+        actor=a, batch=w["batch"], data=b""
+    ),
     "batch_retry": lambda w, a: pay.batch_retry(actor=a, batch=w["batch"]),
     "entry_approve": lambda w, a: pay.entry_approve(actor=a, entry=w["prize"]),
     "entry_reverse": lambda w, a: pay.entry_reverse(actor=a, entry=w["prize"], reason="r"),
