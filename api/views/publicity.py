@@ -4,6 +4,7 @@ outputs the product under test may train on), and competitions with their odds."
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -200,6 +201,7 @@ class CompetitionList(generics.ListAPIView):
 
     serializer_class = CompetitionSerializer
     pagination_class = None
+    permission_classes = [AllowAny]  # public, like the programme's figures
 
     def get_queryset(self):
         programme = get_object_or_404(
