@@ -350,8 +350,7 @@ def accrue_once(
         notify(
             user=participation.user,
             subject=f"{entry.description[:150]}: {amount} {entry.currency} accrued",
-            body=f"{entry.description}\nIt will be paid once finance has approved and exported "
-            "it.",
+            body=f"{entry.description}\nIt will be paid once finance has approved and exported it.",
             dedupe_key=f"compensation.accrued:{entry.pk}",
             url=reverse("compensation:statement"),
             programme=participation.programme,

@@ -20,6 +20,11 @@ from .forms import AnswerForm, CompetitionForm, EnterForm, ResultsForm, Training
 from .models import Competition, CompetitionEntry, PromotionalUse
 
 
+def _refused(request, message: str):
+    """An incomplete form: a 400 page that says what is missing; nothing was saved."""
+    return render(request, "400.html", {"message": message + " Nothing was saved."}, status=400)
+
+
 def _form_error(form, exc: DomainError):
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
@@ -83,8 +88,7 @@ def use_answer(request, pk):
     use = get_object_or_404(PromotionalUse.objects.filter(participant=request.user), pk=pk)
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose accept or decline.")
-        return redirect("publicity:uses")
+        return _refused(request, "Choose accept or decline.")
     try:
         use = services.use_answer(
             actor=request.user, use=use, accept=form.cleaned_data["answer"] == "accept"
@@ -118,7 +122,7 @@ def training(request, pk):
         else:
             messages.success(request, "Training use saved; it applies from now on.")
     else:
-        messages.error(request, "Choose whether the output may be used for training.")
+        return _refused(request, "Choose whether the output may be used for training.")
     return redirect("approvals:output", pk=submission.pk)
 
 
@@ -251,8 +255,7 @@ def competition_enter(request, pk):
         ),
     )
     if not form.is_valid():
-        messages.error(request, "Choose one of your outputs.")
-        return redirect("publicity:competition", pk=pk)
+        return _refused(request, "Choose one of your outputs.")
     try:
         services.competition_enter(
             actor=request.user, competition=c, submission=form.cleaned_data["submission"]
@@ -270,8 +273,7 @@ def competition_results(request, pk):
     c = policy.get_or_404(Competition.objects.all(), request.user, "judge", pk=pk)
     form = ResultsForm(request.POST, entries=CompetitionEntry.objects.filter(competition=c))
     if not form.is_valid():
-        messages.error(request, "Tick the winning entries.")
-        return redirect("publicity:competition", pk=pk)
+        return _refused(request, "Tick the winning entries.")
     try:
         services.competition_publish(
             actor=request.user,

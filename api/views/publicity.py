@@ -97,8 +97,15 @@ class PromotionalUseList(IdempotentCreateMixin, generics.ListCreateAPIView):
         return self.create(request, *args, **kwargs)
 
 
+class RequiredBoolean(serializers.BooleanField):
+    """A yes or no that must be given: a form post without it is not a "no" (DRF reads a
+    missing HTML checkbox as False), so an empty request declines nothing."""
+
+    default_empty_html = serializers.empty
+
+
 class AnswerInput(serializers.Serializer):
-    accept = serializers.BooleanField()
+    accept = RequiredBoolean()
 
 
 class PromotionalUseAnswer(APIView):
@@ -128,7 +135,7 @@ class TrainingInput(serializers.Serializer):
         default=None,
         help_text="An output of yours; leave out to set your default.",
     )
-    allowed = serializers.BooleanField()
+    allowed = RequiredBoolean()
 
 
 class TrainingView(APIView):
