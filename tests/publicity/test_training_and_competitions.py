@@ -219,3 +219,32 @@ def test_the_public_page_counts_uses_paid_and_unpaid_and_training_share(
     page = client.get("/programmes/alpha/").content.decode()
     assert "Outputs used in promotion" in page and "1 paid (200.00 EUR), 0 unpaid" in page
     print("\nFIGURE publicity: 1 use, 1 paid, 200.00 EUR; training 1 of 1 outputs cleared")
+
+
+def test_the_public_training_share_equals_the_per_output_answer(
+    approved, programme, participant, participant2, reviewer
+):
+    """The figure is counted per tester; it must equal `training_allowed` over every output."""
+    from publicity.selectors import _training_share, training_list
+
+    others = [
+        approvals.submission_create(
+            user=person,
+            programme=programme,
+            title=f"o{i}",
+            intended_use="private" if i < 3 else "social",
+            url=f"https://example.org/o{i}.mp4",
+        )
+        for i, person in enumerate([participant, participant, participant2, participant2])
+    ]
+    services.training_choose(actor=participant, programme=programme, allowed=True)
+    services.training_choose(
+        actor=participant, programme=programme, submission=others[0], allowed=False
+    )
+    services.training_choose(
+        actor=participant2, programme=programme, submission=others[2], allowed=True
+    )
+    approvals.submission_withdraw(user=participant2, submission=others[3])
+    expected = sum(row["training_allowed"] for row in training_list(programme, reviewer))
+    assert _training_share(programme)["figures"] == {"outputs": 4, "cleared": expected}
+    assert expected == 3  # approved and others[1] by default, others[2] by its own choice
