@@ -12,6 +12,7 @@ from .views import compensation as compensation_api
 from .views import feedback as feedback_api
 from .views import participants as participants_api
 from .views import programs as programs_api
+from .views import publicity as publicity_api
 from .views import tokens as token_views
 
 app_name = "api"
@@ -67,6 +68,26 @@ urlpatterns = [
         V1 + "submissions/<int:pk>/decide/",
         approvals_api.SubmissionDecide.as_view(),
         name="submission-decide",
+    ),
+    path(
+        V1 + "promotional-uses/",
+        publicity_api.PromotionalUseList.as_view(),
+        name="promotional-uses",
+    ),
+    path(
+        V1 + "promotional-uses/<int:pk>/answer/",
+        publicity_api.PromotionalUseAnswer.as_view(),
+        name="promotional-use-answer",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/training/",
+        publicity_api.TrainingView.as_view(),
+        name="training",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/competitions/",
+        publicity_api.CompetitionList.as_view(),
+        name="competitions",
     ),
     path(V1 + "ledger-entries/", compensation_api.LedgerEntryList.as_view(), name="ledger-entries"),
     path(V1 + "batches/", compensation_api.BatchList.as_view(), name="batches"),

@@ -169,7 +169,9 @@ class OutputSubmission(models.Model):
         programme="programme_id",
         owner="participant",
         staff="review",
-        actions={"review": "review"},
+        # "promote": the programme's managers ask to use an approved output in their publicity
+        # (publicity.services.use_request), never their own output.
+        actions={"review": "review", "promote": "manage"},
     )
 
     class Meta:

@@ -59,6 +59,7 @@ class LedgerEntry(AppendOnlyModel):
         GRANT = "grant", "Grant"
         ADJUSTMENT = "adjustment", "Adjustment"
         REVERSAL = "reversal", "Reversal"
+        PROMOTION = "promotion", "Promotional use"
 
     class State(models.TextChoices):
         ACCRUED = "accrued", "Accrued"

@@ -318,6 +318,49 @@ def accrue_stipends(*, today: date | None = None, programme: Programme | None = 
     return result
 
 
+def accrue_once(
+    *,
+    participation: Participation,
+    kind: str,
+    amount,
+    currency: str,
+    source_type: str,
+    source_id: str,
+    description: str,
+    terms: TermsVersion | None,
+    maker,
+) -> tuple[LedgerEntry, bool]:
+    """Accrue what another app's record earns (a promotional use, a competition prize),
+    once per record: the key is the source, so a second accrual for the same record
+    returns the first entry. `maker` is who caused it and may not approve it."""
+    amount = _money(amount)
+    if amount <= 0:
+        raise DomainError("Only a positive amount accrues.", field="amount")
+    entry, created = _accrue(
+        participation=participation,
+        kind=kind,
+        amount=amount,
+        currency=_currency(currency),
+        source_type=source_type,
+        source_id=source_id,
+        description=description,
+        earned_on=timezone.localdate(),
+        idempotency_key=f"{source_type}:{source_id}"[:120],
+        terms=terms,
+        actor=maker,
+    )
+    if created:
+        notify(
+            user=participation.user,
+            subject=f"{entry.description[:150]}: {amount} {entry.currency} accrued",
+            body=f"{entry.description}\nIt will be paid once finance has approved and exported it.",
+            dedupe_key=f"compensation.accrued:{entry.pk}",
+            url=reverse("compensation:statement"),
+            programme=participation.programme,
+        )
+    return entry, created
+
+
 @transaction.atomic
 def award_create(
     *,

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "labour",
     "approvals",
     "compensation",
+    "publicity",
     "integrations",
     "api",
     # Composition: pages that put the apps above together (nothing imports them).

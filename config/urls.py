@@ -34,6 +34,7 @@ urlpatterns = [
     path("tickets/", include("feedback.urls")),
     path("", include("approvals.urls")),
     path("", include("compensation.urls")),
+    path("", include("publicity.urls")),
     path("audit/", include("audit.urls")),
     path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /portal/tokens/
     path("admin/", admin.site.urls),

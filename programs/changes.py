@@ -19,7 +19,8 @@ NOT_MATERIAL = frozenset({"body", "material_change"})
 # Pay models from least to most certain pay; moving down (or sideways) is worse.
 _PAY_RANK = {"unpaid": 0, "prize_only": 1}
 _APPROVAL_RANK = {"none": 0, "public_sharing": 1, "every_output": 2}
-_TRAINING_RANK = {"no": 0, "opt_in": 1, "yes": 2}
+_TRAINING_RANK = {"no": 0, "opt_in": 1, "per_output": 1, "yes": 2}
+_PROMOTION_RANK = {"no": 0, "consent": 1, "included": 2}
 # Free-text terms whose rewording may take something away from the tester.
 _TEXT_WORSE_IF_CHANGED = frozenset(
     {
@@ -99,6 +100,12 @@ def is_worse(name: str, old, new) -> bool:
         return bool(new)
     if name == "training_use":
         return _TRAINING_RANK.get(new, 2) > _TRAINING_RANK.get(old, 2)
+    if name == "promotional_use":
+        return _PROMOTION_RANK.get(new, 2) > _PROMOTION_RANK.get(old, 2)
+    if name == "promotion_fee":
+        return _number(new) < _number(old)
+    if name == "promotion_credit":
+        return old == "named"
     if name == "notice_period_days":
         return _number(new) < _number(old)
     if name == "pause_policy":

@@ -71,6 +71,9 @@ class TermsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # An editor that leaves publicity out keeps what the draft says (copied from the
+        # version before): never a silent change of the deal.
+        self.fields["promotional_use"].required = False
         table = (self.instance.bounty_table or {}) if self.instance else {}
         for severity in TermsVersion.SEVERITIES:
             if table.get(severity) not in (None, ""):
@@ -85,6 +88,10 @@ class TermsForm(forms.ModelForm):
                 table[severity] = str(amount)
         cleaned["bounty_table"] = table
         return cleaned
+
+    def clean_promotional_use(self):
+        value = self.cleaned_data.get("promotional_use")
+        return value or self.instance.promotional_use or TermsVersion.PromotionalUse.NO
 
     def terms_values(self) -> dict:
         values = {name: self.cleaned_data[name] for name in self.Meta.fields}

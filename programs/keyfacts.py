@@ -52,6 +52,23 @@ def pay_sentence(t) -> str:
     return sentence
 
 
+def promotion_sentence(t) -> str:
+    """What the organiser's publicity may take from the tester's work, in one line."""
+    U = t.PromotionalUse
+    if t.promotional_use == U.NO:
+        return "Your work and name are not used in marketing."
+    how = (
+        "only with your consent per use"
+        if t.promotional_use == U.CONSENT
+        else "without asking you each time"
+    )
+    fee = f"paid {money(t.promotion_fee, t.currency)} a use" if t.promotion_paid else "unpaid"
+    credit = (
+        "with your name" if t.promotion_credit == t.PromotionCredit.NAMED else "without your name"
+    )
+    return f"Your work may be used in marketing {how}, {fee}, {credit}."
+
+
 def key_facts(t) -> list[str]:
     facts = [pay_sentence(t)]
     if t.in_kind_benefits:
@@ -102,11 +119,13 @@ def key_facts(t) -> list[str]:
         {
             T.NO: "Your outputs are not used for training.",
             T.OPT_IN: "Your outputs are used for training only if you opt in.",
+            T.PER_OUTPUT: "You decide for each output whether it may be used for training.",
             T.YES: "Your outputs may be used for training.",
         }[t.training_use]
     )
     if t.credit_attribution:
         facts.append(f"Credit: {t.credit_attribution}.")
+    facts.append(promotion_sentence(t))
     if t.voluntary and t.right_to_withdraw:
         facts.append("Voluntary; you may withdraw at any time.")
     elif not t.right_to_withdraw:

@@ -167,7 +167,20 @@ class TermsVersion(models.Model):
     class TrainingUse(models.TextChoices):
         NO = "no", "No"
         OPT_IN = "opt_in", "Only if the participant opts in"
+        PER_OUTPUT = "per_output", "Decided by the participant for each output"
         YES = "yes", "Yes"
+
+    # Where training use is the tester's choice (their default, and per output).
+    TRAINING_CHOICE = (TrainingUse.OPT_IN, TrainingUse.PER_OUTPUT)
+
+    class PromotionalUse(models.TextChoices):
+        NO = "no", "No"
+        CONSENT = "consent", "Only with the participant's consent per use"
+        INCLUDED = "included", "Included: no consent asked per use"
+
+    class PromotionCredit(models.TextChoices):
+        NAMED = "named", "With the participant's name"
+        UNNAMED = "unnamed", "Without the participant's name"
 
     SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -225,9 +238,32 @@ class TermsVersion(models.Model):
 
     # Use of participants' work
     training_use = models.CharField(
-        max_length=6, choices=TrainingUse.choices, default=TrainingUse.NO
+        max_length=10, choices=TrainingUse.choices, default=TrainingUse.NO
     )
     credit_attribution = models.CharField(max_length=300, blank=True)
+    # Publicity: the organiser's own use of testers' outputs and names to promote the product.
+    promotional_use = models.CharField(
+        "use in promotion",
+        max_length=10,
+        choices=PromotionalUse.choices,
+        default=PromotionalUse.NO,
+        help_text="Whether the organiser may use testers' outputs and names in its promotion.",
+    )
+    promotion_fee = models.DecimalField(
+        "fee per promotional use",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Paid to the tester for each use; empty or 0 means unpaid, said plainly.",
+    )
+    promotion_credit = models.CharField(
+        "credit in promotion",
+        max_length=10,
+        choices=PromotionCredit.choices,
+        blank=True,
+        default="",
+    )
 
     # Participation
     voluntary = models.BooleanField(default=True)
@@ -278,6 +314,9 @@ class TermsVersion(models.Model):
         "nda_until_text",
         "training_use",
         "credit_attribution",
+        "promotional_use",
+        "promotion_fee",
+        "promotion_credit",
         "voluntary",
         "right_to_withdraw",
         "notice_period_days",
@@ -336,6 +375,14 @@ class TermsVersion(models.Model):
         if self.approval_scope == self.ApprovalScope.PUBLIC_SHARING:
             return public
         return False
+
+    @property
+    def promotion_paid(self) -> bool:
+        return bool(self.promotion_fee) and self.promotion_fee > 0
+
+    @property
+    def training_is_a_choice(self) -> bool:
+        return self.training_use in self.TRAINING_CHOICE
 
     def key_facts(self) -> list[str]:
         from .keyfacts import key_facts

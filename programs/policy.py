@@ -213,6 +213,8 @@ REFUSALS = {
     "reverse": "Only finance or a manager of {programme} can reverse its pay.",
     "award": "Only a manager of {programme} can award prizes and grants.",
     "payouts": "You are not finance for {programme}.",
+    "promote": "Only the managers of {programme} can ask to use testers' outputs in promotion.",
+    "judge": "Only the reviewers and managers of {programme} can judge its competitions.",
 }
 OWN_RECORD = {
     "triage": "Nobody triages their own tickets.",
@@ -223,6 +225,8 @@ OWN_RECORD = {
     "reverse": "You cannot reverse your own pay.",
     "award": "You cannot award money to yourself.",
     "manage": "Nobody acts as staff on their own participation or application.",
+    "promote": "Nobody asks to use their own output in promotion.",
+    "judge": "You have an entry in this competition, so someone else must judge it.",
 }
 
 

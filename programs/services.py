@@ -218,6 +218,8 @@ _EMPTY = {
     "nda_public_scope": "",
     "nda_until": None,
     "nda_until_text": "",
+    "promotion_fee": None,
+    "promotion_credit": "",
 }
 
 
@@ -239,6 +241,8 @@ def clear_unused_terms(terms: TermsVersion) -> list[str]:
         unused += ["review_deadline_hours", "on_missed_deadline"]
     if not terms.nda:
         unused += ["nda_public_scope", "nda_until", "nda_until_text"]
+    if terms.promotional_use == TermsVersion.PromotionalUse.NO:
+        unused += ["promotion_fee", "promotion_credit"]
     cleared = []
     for name in unused:
         if getattr(terms, name) not in (None, "", {}, []):
@@ -295,7 +299,9 @@ def validate_terms(terms: TermsVersion) -> None:
                 errors["bounty_table"] = f"“{amount}” is not an amount."
     if terms.pay_model == P.GRANT and not terms.grant_amount:
         errors["grant_amount"] = "A grant needs an amount."
-    for name in ("hourly_rate", "stipend_amount", "grant_amount"):
+    if terms.promotional_use != terms.PromotionalUse.NO and not terms.promotion_credit:
+        errors["promotion_credit"] = "Say whether promotional uses credit the tester by name."
+    for name in ("hourly_rate", "stipend_amount", "grant_amount", "promotion_fee"):
         value = getattr(terms, name)
         if value is not None and value < 0:
             errors[name] = "Amounts cannot be negative."

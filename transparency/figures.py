@@ -44,6 +44,7 @@ SECTION_PROVIDERS = [
     ("labour.selectors", "feedback.selectors"),
     "approvals.selectors",
     "compensation.selectors",
+    "publicity.selectors",
 ]
 
 

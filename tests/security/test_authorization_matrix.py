@@ -168,6 +168,20 @@ RULES = {
     "api:batches": ("GET", SIGNED_IN),
     "api:batch": ("GET", FINANCE),
     "api:batch-download": ("GET", FINANCE),
+    "api:promotional-uses": ("GET", SIGNED_IN),
+    "api:promotional-use-answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
+    "api:training": ("GET", SIGNED_IN),  # the outputs each person may see, nobody else's
+    "api:competitions": ("GET", EVERYONE),
+    "publicity:uses": ("GET", SIGNED_IN),
+    "publicity:use_answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
+    "publicity:use_request": ("GET", MANAGERS),
+    "publicity:training": ("POST", NOBODY),  # an empty choice is a 400 for everyone
+    "publicity:training_default": ("GET", MEMBERS),
+    "publicity:competitions": ("GET", EVERYONE),
+    "publicity:competition_new": ("GET", MANAGERS),
+    "publicity:competition": ("GET", EVERYONE),
+    "publicity:competition_enter": ("POST", NOBODY),  # an empty entry is a 400 for everyone
+    "publicity:competition_results": ("POST", {"reviewer", "manager"}),
 }
 
 TINY_PNG_HEX = (  # a real 1×1 PNG: images are re-encoded on upload
@@ -285,6 +299,42 @@ def world(
         reason="Matrix prize",
     )
     pay.entries_approve(actor=finance, entry_ids=[ledger_entry.pk])
+    # Publicity: terms that allow promotion with consent and training per output, an approved
+    # output of the participant, a use asked of them and a competition.
+    from programs.models import TermsVersion
+    from publicity import services as publicity
+
+    TermsVersion.objects.filter(programme=programme, number=1).update(
+        promotional_use="consent", promotion_credit="unnamed", training_use="per_output"
+    )
+    shown = approval_services.submission_create(
+        user=participant,
+        programme=programme,
+        title="Matrix shown",
+        intended_use="social",
+        url="https://example.org/matrix-shown.mp4",
+    )
+    approval_services.submission_claim(reviewer=reviewer, submission=shown)
+    approval_services.submission_decide(reviewer=reviewer, submission=shown, outcome="approved")
+    use = publicity.use_request(
+        actor=manager,
+        submission=shown,
+        channel="press",
+        period_start=timezone.localdate(),
+        period_end=timezone.localdate(),
+        territory="EU",
+    )
+    competition = publicity.competition_create(
+        actor=manager,
+        programme=programme,
+        title="Matrix competition",
+        criteria="c",
+        prize_count=1,
+        prize_amount="1.00",
+        judges="reviewers",
+        entry_deadline=timezone.now() + timedelta(days=1),
+        results_by=timezone.now() + timedelta(days=2),
+    )
     batch = pay.batch_create(
         actor=finance,
         programmes=[programme],
@@ -340,7 +390,15 @@ def world(
             "api:submission-decide": submission.pk,
             "api:batch": batch.pk,
             "api:batch-download": batch.pk,
+            "api:promotional-use-answer": use.pk,
+            "publicity:use_answer": use.pk,
+            "publicity:use_request": shown.pk,
+            "publicity:training": shown.pk,
+            "publicity:competition": competition.pk,
+            "publicity:competition_enter": competition.pk,
+            "publicity:competition_results": competition.pk,
         },
+        "shown": shown.pk,
         "number": draft.number,
         "token": invitation.plain_token,
     }
@@ -428,6 +486,8 @@ API_WRITES = {
     ("api:ticket-comments", "POST"): {"participant", "reviewer", "manager"},
     ("api:consent", "POST"): MEMBERS,
     ("api:batches", "POST"): {"finance"},
+    ("api:promotional-uses", "POST"): MANAGERS,
+    ("api:training", "POST"): MEMBERS,
 }
 
 
@@ -484,6 +544,14 @@ def _write_body(name, world, n):
         },
         "api:ticket-comments": {"body": f"Probe {n}"},
         "api:consent": {"terms_version": 1, "terms_hash": world["terms_hash"]},
+        "api:promotional-uses": {
+            "submission": world["shown"],
+            "channel": "advert",
+            "period_start": today.isoformat(),
+            "period_end": today.isoformat(),
+            "territory": f"Probe {n}",
+        },
+        "api:training": {"allowed": True},
         "api:batches": {
             "programmes": [world["slug"]],
             "currency": "EUR",
@@ -526,7 +594,7 @@ def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
             client.force_authenticate(people[persona])
         for name, method in ops:
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name == "api:consent":
+            if name in ("api:consent", "api:training"):
                 kwargs = {"slug": world["slug"]}
             url = reverse(name, kwargs=kwargs)
             tried += 1
@@ -603,7 +671,7 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
         for name, _method in sorted(API_WRITES):
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name == "api:consent":
+            if name in ("api:consent", "api:training"):
                 kwargs = {"slug": world["slug"]}
             response = client.post(
                 reverse(name, kwargs=kwargs), _write_body(name, world, tried), format="json"
@@ -626,6 +694,7 @@ OWN_RECORD_ROUTES = {
     "feedback:assign",
     "participants:staff_participant_action",
     "api:submission-claim",
+    "publicity:use_request",
 }
 
 

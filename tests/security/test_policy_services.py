@@ -26,10 +26,11 @@ from participants import services as participants
 from participants.models import Participation
 from programs import policy
 from programs import services as programs
-from programs.models import ProgrammeRole
+from programs.models import ProgrammeRole, TermsVersion
+from publicity import services as publicity
 from tests.factories import UserFactory, make_staff
 
-MODULES = [programs, participants, feedback, labour, approvals, pay, webhooks]
+MODULES = [programs, participants, feedback, labour, approvals, pay, webhooks, publicity]
 ACTING = ("actor", "reviewer", "author")
 
 
@@ -48,6 +49,37 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
         title="o",
         intended_use="social",
         url="https://example.org/o.mp4",
+    )
+    TermsVersion.objects.filter(programme=programme, number=1).update(
+        promotional_use="consent", promotion_credit="unnamed", training_use="per_output"
+    )
+    shown = approvals.submission_create(
+        user=participant,
+        programme=programme,
+        title="shown",
+        intended_use="social",
+        url="https://example.org/shown.mp4",
+    )
+    approvals.submission_claim(reviewer=reviewer, submission=shown)
+    approvals.submission_decide(reviewer=reviewer, submission=shown, outcome="approved")
+    use = publicity.use_request(
+        actor=manager,
+        submission=shown,
+        channel="advert",
+        period_start=timezone.localdate(),
+        period_end=timezone.localdate(),
+        territory="EU",
+    )
+    competition = publicity.competition_create(
+        actor=manager,
+        programme=programme,
+        title="c",
+        criteria="c",
+        prize_count=1,
+        prize_amount="1.00",
+        judges="reviewers",
+        entry_deadline=timezone.now() + timedelta(days=1),
+        results_by=timezone.now() + timedelta(days=2),
     )
     hours = labour.time_entry_log(
         user=participant,
@@ -106,6 +138,9 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
     delivery = endpoint.deliveries.first()
     draft = programs.terms_draft_create(actor=manager, programme=programme)
     return {
+        "shown": shown,
+        "use": use,
+        "competition": competition,
         "programme": programme,
         "participation": participation,
         "participant": participant,
@@ -228,6 +263,38 @@ CALLS = {
         actor=a, programme=w["programme"], url="https://evil.example/", events=["terms.published"]
     ),
     "redeliver": lambda w, a: webhooks.redeliver(actor=a, delivery=w["delivery"]),
+    "use_request": lambda w, a: publicity.use_request(
+        actor=a,
+        submission=w["shown"],
+        channel="press",
+        period_start=timezone.localdate(),
+        period_end=timezone.localdate(),
+        territory="EU",
+    ),
+    "competition_create": lambda w, a: publicity.competition_create(
+        actor=a,
+        programme=w["programme"],
+        title="c2",
+        criteria="c",
+        prize_count=1,
+        prize_amount="1.00",
+        judges="reviewers",
+        entry_deadline=timezone.now() + timedelta(days=1),
+        results_by=timezone.now() + timedelta(days=2),
+    ),
+    "competition_publish": lambda w, a: publicity.competition_publish(
+        actor=a, competition=w["competition"], winners=[]
+    ),
+}
+# A tester's own services: anyone but the tester is refused (no staff role helps).
+TESTER_CALLS = {
+    "use_answer": lambda w, a: publicity.use_answer(actor=a, use=w["use"], accept=True),
+    "training_choose": lambda w, a: publicity.training_choose(
+        actor=a, programme=w["programme"], submission=w["shown"], allowed=True
+    ),
+    "competition_enter": lambda w, a: publicity.competition_enter(
+        actor=a, competition=w["competition"], submission=w["shown"]
+    ),
 }
 # These report each refused item instead of raising: nothing may be done.
 REPORTING = {
@@ -250,7 +317,7 @@ def _acting_services():
 
 
 def test_every_service_that_acts_for_a_person_is_called_here():
-    missing = sorted(set(_acting_services()) - set(CALLS) - set(REPORTING))
+    missing = sorted(set(_acting_services()) - set(CALLS) - set(REPORTING) - set(TESTER_CALLS))
     assert missing == [], f"Staff services without a policy test: {missing}"
 
 
@@ -280,6 +347,16 @@ def test_a_staff_service_called_directly_refuses_an_unauthorised_actor(
             CALLS[name](w, actor)
         if who == "staff without two-factor" and name != "programme_create":
             assert isinstance(refused.value, policy.StaffMFARequired), (name, refused.value)
+        assert _snapshot(w) == before, (name, who)
+
+
+@pytest.mark.parametrize("name", sorted(TESTER_CALLS))
+def test_a_testers_own_service_refuses_anyone_else(name, w, intruders, settings):
+    settings.REQUIRE_STAFF_MFA = True
+    for who, actor in {**intruders, "manager": w["use"].requested_by}.items():
+        before = _snapshot(w)
+        with pytest.raises(NotAllowed):
+            TESTER_CALLS[name](w, actor)
         assert _snapshot(w) == before, (name, who)
 
 

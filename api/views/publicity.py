@@ -1,0 +1,219 @@
+"""API: promotional uses (a manager asks, the tester answers), training use per output (which
+outputs the product under test may train on), and competitions with their odds."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.auth import CursorPage
+from api.idempotency import IdempotentCreateMixin
+from approvals.models import OutputSubmission
+from core.dates import validate_in_range
+from programs import policy
+from programs.models import Programme
+from publicity import selectors, services
+from publicity.models import Competition, PromotionalUse
+
+
+class PromotionalUseSerializer(serializers.ModelSerializer):
+    programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    participant = serializers.EmailField(source="participant.email", read_only=True)
+    terms_version = serializers.IntegerField(source="terms_version.number", read_only=True)
+
+    class Meta:
+        model = PromotionalUse
+        fields = [
+            "id",
+            "programme",
+            "submission",
+            "participant",
+            "terms_version",
+            "channel",
+            "period_start",
+            "period_end",
+            "territory",
+            "credit_line",
+            "fee",
+            "currency",
+            "status",
+            "requested_at",
+            "answered_at",
+            "ledger_entry",
+        ]
+        read_only_fields = fields
+
+
+class UseRequestInput(serializers.Serializer):
+    submission = serializers.IntegerField(min_value=1)
+    channel = serializers.ChoiceField(choices=PromotionalUse.Channel.choices)
+    period_start = serializers.DateField(validators=[validate_in_range])
+    period_end = serializers.DateField(validators=[validate_in_range])
+    territory = serializers.CharField(max_length=120)
+    credit_line = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+    def create(self, validated_data):
+        d = validated_data
+        user = self.context["request"].user
+        submission = policy.get_or_404(
+            OutputSubmission.objects.all(), user, "promote", pk=d["submission"]
+        )
+        return services.use_request(
+            actor=user,
+            submission=submission,
+            channel=d["channel"],
+            period_start=d["period_start"],
+            period_end=d["period_end"],
+            territory=d["territory"],
+            credit_line=d["credit_line"],
+        )
+
+    def to_representation(self, instance):
+        return PromotionalUseSerializer(instance, context=self.context).data
+
+
+class PromotionalUseList(IdempotentCreateMixin, generics.ListCreateAPIView):
+    """Uses of your outputs, and (for staff) of your programmes' outputs. POST (managers):
+    ask to use an approved output in promotion."""
+
+    pagination_class = CursorPage
+
+    def get_queryset(self):
+        return (
+            PromotionalUse.objects.restrict(self.request.user)
+            .select_related("programme", "participant", "terms_version")
+            .order_by("-requested_at", "-pk")
+        )
+
+    def get_serializer_class(self):
+        return UseRequestInput if self.request.method == "POST" else PromotionalUseSerializer
+
+    @extend_schema(request=UseRequestInput, responses={201: PromotionalUseSerializer})
+    def post(self, request, *args, **kwargs):
+        return self.create(request, *args, **kwargs)
+
+
+class RequiredBoolean(serializers.BooleanField):
+    """A yes or no that must be given: a form post without it is not a "no" (DRF reads a
+    missing HTML checkbox as False), so an empty request declines nothing."""
+
+    default_empty_html = serializers.empty
+
+
+class AnswerInput(serializers.Serializer):
+    accept = RequiredBoolean()
+
+
+class PromotionalUseAnswer(APIView):
+    """The tester accepts or declines a request (a decline is final for that request)."""
+
+    @extend_schema(request=AnswerInput, responses={200: PromotionalUseSerializer})
+    def post(self, request, pk):
+        use = get_object_or_404(PromotionalUse.objects.filter(participant=request.user.pk), pk=pk)
+        data = AnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        use = services.use_answer(actor=request.user, use=use, accept=data.validated_data["accept"])
+        return Response(PromotionalUseSerializer(use).data)
+
+
+class TrainingRowSerializer(serializers.Serializer):
+    submission = serializers.IntegerField()
+    content_hash = serializers.CharField()
+    training_allowed = serializers.BooleanField()
+    terms_version = serializers.IntegerField(allow_null=True)
+
+
+class TrainingInput(serializers.Serializer):
+    submission = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="An output of yours; leave out to set your default.",
+    )
+    allowed = RequiredBoolean()
+
+
+class TrainingView(APIView):
+    """GET: the programme's outputs you may see, each with whether it may be used for
+    training now (the product under test honours it). POST: your choice, per output or your
+    default, from now on."""
+
+    def _programme(self, request, slug):
+        return get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
+
+    @extend_schema(responses={200: TrainingRowSerializer(many=True)})
+    def get(self, request, slug):
+        programme = self._programme(request, slug)
+        return Response(
+            TrainingRowSerializer(selectors.training_list(programme, request.user), many=True).data
+        )
+
+    @extend_schema(request=TrainingInput, responses={201: TrainingRowSerializer(many=True)})
+    def post(self, request, slug):
+        programme = self._programme(request, slug)
+        data = TrainingInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = None
+        if data.validated_data["submission"]:
+            submission = get_object_or_404(
+                OutputSubmission.objects.filter(participant=request.user.pk, programme=programme),
+                pk=data.validated_data["submission"],
+            )
+        services.training_choose(
+            actor=request.user,
+            programme=programme,
+            submission=submission,
+            allowed=data.validated_data["allowed"],
+        )
+        rows = selectors.training_list(programme, request.user)
+        return Response(TrainingRowSerializer(rows, many=True).data, status=201)
+
+
+class CompetitionSerializer(serializers.ModelSerializer):
+    entries = serializers.SerializerMethodField()
+    odds = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Competition
+        fields = [
+            "id",
+            "title",
+            "criteria",
+            "prize_count",
+            "prize_amount",
+            "currency",
+            "judges",
+            "entry_deadline",
+            "results_by",
+            "status",
+            "published_at",
+            "entries",
+            "odds",
+        ]
+        read_only_fields = fields
+
+    def get_entries(self, competition) -> int:
+        if competition.entries_at_results is not None:
+            return competition.entries_at_results
+        return competition.entries.count()
+
+
+class CompetitionList(generics.ListAPIView):
+    """A programme's competitions: prizes, criteria, judges, deadlines, entries and odds."""
+
+    serializer_class = CompetitionSerializer
+    pagination_class = None
+    permission_classes = [AllowAny]  # public, like the programme's figures
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema generator
+            return Competition.objects.none()
+        programme = get_object_or_404(
+            Programme.objects.restrict(self.request.user), slug=self.kwargs["slug"]
+        )
+        return Competition.objects.filter(programme=programme).order_by("entry_deadline", "pk")

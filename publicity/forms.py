@@ -1,0 +1,65 @@
+from django import forms
+
+from core.forms import DateField, SubmitOnce
+
+from .models import Competition, PromotionalUse
+
+
+class UseRequestForm(SubmitOnce, forms.Form):
+    """A manager's request to use an approved output in promotion."""
+
+    channel = forms.ChoiceField(choices=PromotionalUse.Channel.choices)
+    period_start = DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    territory = forms.CharField(max_length=120, help_text="Where it will be shown, e.g. worldwide.")
+    credit_line = forms.CharField(
+        max_length=200, required=False, help_text="How the tester is credited, as it will read."
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+
+
+class TrainingForm(forms.Form):
+    allowed = forms.TypedChoiceField(
+        choices=[("yes", "May be used for training"), ("no", "Not used for training")],
+        coerce=lambda v: v == "yes",
+    )
+
+
+class CompetitionForm(SubmitOnce, forms.ModelForm):
+    class Meta:
+        model = Competition
+        fields = [
+            "title",
+            "criteria",
+            "prize_count",
+            "prize_amount",
+            "currency",
+            "judges",
+            "entry_deadline",
+            "results_by",
+        ]
+        widgets = {
+            "entry_deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "results_by": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+
+class EnterForm(forms.Form):
+    submission = forms.ModelChoiceField(queryset=None, label="Your output")
+
+    def __init__(self, *args, submissions=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["submission"].queryset = submissions
+
+
+class ResultsForm(forms.Form):
+    winners = forms.ModelMultipleChoiceField(
+        queryset=None, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    def __init__(self, *args, entries=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["winners"].queryset = entries

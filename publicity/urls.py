@@ -1,0 +1,25 @@
+from django.urls import path
+
+from . import views
+
+app_name = "publicity"
+urlpatterns = [
+    path("publicity/uses/", views.uses, name="uses"),
+    path("publicity/uses/<int:pk>/answer/", views.use_answer, name="use_answer"),
+    path("publicity/outputs/<int:pk>/promote/", views.use_request, name="use_request"),
+    path("publicity/outputs/<int:pk>/training/", views.training, name="training"),
+    path(
+        "publicity/programmes/<slug:slug>/training/",
+        views.training_default,
+        name="training_default",
+    ),
+    path("programmes/<slug:slug>/competitions/", views.competitions, name="competitions"),
+    path(
+        "publicity/programmes/<slug:slug>/competitions/new/",
+        views.competition_new,
+        name="competition_new",
+    ),
+    path("competitions/<int:pk>/", views.competition, name="competition"),
+    path("competitions/<int:pk>/enter/", views.competition_enter, name="competition_enter"),
+    path("competitions/<int:pk>/results/", views.competition_results, name="competition_results"),
+]

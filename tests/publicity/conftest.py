@@ -1,0 +1,50 @@
+"""Fixtures of the publicity tests: terms that allow promotion with consent per use (200 EUR a
+use, with the tester's name) and training decided per output; an approved output."""
+
+from decimal import Decimal
+
+import pytest
+
+from approvals import services as approvals
+from programs.models import TermsVersion
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def set_terms(programme, **fields):
+    terms = TermsVersion.objects.get(programme=programme, number=1)
+    for name, value in fields.items():
+        setattr(terms, name, value)
+    terms.content_hash = terms.compute_hash()
+    terms.save()
+    return terms
+
+
+@pytest.fixture
+def promo_terms(programme):
+    return set_terms(
+        programme,
+        promotional_use="consent",
+        promotion_fee=Decimal("200.00"),
+        promotion_credit="named",
+        training_use="per_output",
+    )
+
+
+@pytest.fixture
+def approved(promo_terms, programme, participant, reviewer):
+    submission = approvals.submission_create(
+        user=participant,
+        programme=programme,
+        title="Night swim",
+        intended_use="social",
+        url="https://example.org/night-swim.mp4",
+    )
+    approvals.submission_claim(reviewer=reviewer, submission=submission)
+    approvals.submission_decide(submission=submission, reviewer=reviewer, outcome="approved")
+    submission.refresh_from_db()
+    assert submission.is_approved and submission.verify_token
+    return submission
