@@ -89,6 +89,16 @@ urlpatterns = [
         publicity_api.CompetitionList.as_view(),
         name="competitions",
     ),
+    path(
+        V1 + "competitions/<int:pk>/entries/",
+        publicity_api.CompetitionEnter.as_view(),
+        name="competition-entries",
+    ),
+    path(
+        V1 + "competitions/<int:pk>/results/",
+        publicity_api.CompetitionResults.as_view(),
+        name="competition-results",
+    ),
     path(V1 + "ledger-entries/", compensation_api.LedgerEntryList.as_view(), name="ledger-entries"),
     path(V1 + "batches/", compensation_api.BatchList.as_view(), name="batches"),
     path(V1 + "batches/<int:pk>/", compensation_api.BatchDetail.as_view(), name="batch"),

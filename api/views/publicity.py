@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
-from api.idempotency import IdempotentCreateMixin
+from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from approvals.models import OutputSubmission
 from core.dates import validate_in_range
 from programs import policy
@@ -203,17 +203,105 @@ class CompetitionSerializer(serializers.ModelSerializer):
         return competition.entries.count()
 
 
-class CompetitionList(generics.ListAPIView):
-    """A programme's competitions: prizes, criteria, judges, deadlines, entries and odds."""
+class CompetitionInput(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    criteria = serializers.CharField(max_length=5000)
+    prize_count = serializers.IntegerField(min_value=1, max_value=1000)
+    prize_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
+    judges = serializers.CharField(max_length=500)
+    entry_deadline = serializers.DateTimeField(validators=[validate_in_range])
+    results_by = serializers.DateTimeField(validators=[validate_in_range])
+
+
+class CompetitionList(IdempotentCreateMixin, generics.ListCreateAPIView):
+    """A programme's competitions: prizes, criteria, judges, deadlines, entries and odds
+    (public). POST: a manager announces one, with everything stated up front."""
 
     serializer_class = CompetitionSerializer
     pagination_class = None
-    permission_classes = [AllowAny]  # public, like the programme's figures
+
+    def get_permissions(self):
+        if self.request.method == "GET":
+            return [AllowAny()]  # public, like the programme's figures
+        return super().get_permissions()
+
+    def _programme(self):
+        return get_object_or_404(
+            Programme.objects.restrict(self.request.user), slug=self.kwargs["slug"]
+        )
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator
             return Competition.objects.none()
-        programme = get_object_or_404(
-            Programme.objects.restrict(self.request.user), slug=self.kwargs["slug"]
+        return Competition.objects.filter(programme=self._programme()).order_by(
+            "entry_deadline", "pk"
         )
-        return Competition.objects.filter(programme=programme).order_by("entry_deadline", "pk")
+
+    @extend_schema(
+        request=CompetitionInput,
+        responses={201: CompetitionSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    def post(self, request, *args, **kwargs):
+        return self.create(request, *args, **kwargs)
+
+    def create(self, request, *args, **kwargs):
+        data = CompetitionInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        competition = services.competition_create(
+            actor=request.user, programme=self._programme(), **data.validated_data
+        )
+        return Response(CompetitionSerializer(competition).data, status=201)
+
+
+def _competition(request, pk) -> Competition:
+    """A competition of a programme this person may see (404 otherwise)."""
+    visible = Programme.objects.restrict(request.user).values("pk")
+    return get_object_or_404(Competition.objects.filter(programme__in=visible), pk=pk)
+
+
+class EntryInput(serializers.Serializer):
+    submission = serializers.IntegerField(min_value=1, help_text="One of your outputs.")
+
+
+class CompetitionEnter(APIView):
+    """A tester enters one of their outputs before the deadline."""
+
+    @extend_schema(request=EntryInput, responses={201: CompetitionSerializer})
+    def post(self, request, pk):
+        competition = _competition(request, pk)
+        data = EntryInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = get_object_or_404(
+            OutputSubmission.objects.filter(participant=request.user.pk),
+            pk=data.validated_data["submission"],
+        )
+        services.competition_enter(
+            actor=request.user, competition=competition, submission=submission
+        )
+        competition.refresh_from_db()
+        return Response(CompetitionSerializer(competition).data, status=201)
+
+
+class ResultsInput(serializers.Serializer):
+    winners = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=1000,
+        help_text="The winning entries' ids, first prize first.",
+    )
+
+
+class CompetitionResults(APIView):
+    """The judges (reviewers and managers without an entry) publish the results: the
+    winners and the number of entries, so the odds are public; each prize accrues once."""
+
+    @extend_schema(request=ResultsInput, responses={200: CompetitionSerializer})
+    def post(self, request, pk):
+        competition = _competition(request, pk)
+        data = ResultsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        competition = services.competition_publish(
+            actor=request.user, competition=competition, winners=data.validated_data["winners"]
+        )
+        return Response(CompetitionSerializer(competition).data)

@@ -64,3 +64,13 @@ def test_the_demo_tells_the_publicity_story_through_the_pages(db, settings, clie
     fair_page = client.get(f"/programmes/{fair.slug}/").content.decode()
     assert "2 paid (400.00 EUR), 0 unpaid" in fair_page
     summarise(pairs=1)
+
+
+def test_the_public_programme_page_leads_to_its_competitions_and_their_odds(client, db):
+    from demo import seed
+
+    seed()
+    page = client.get("/programmes/artist-alpha/").content.decode()
+    assert "/programmes/artist-alpha/competitions/" in page
+    listing = client.get("/programmes/artist-alpha/competitions/").content.decode()
+    assert "prizes among" in listing

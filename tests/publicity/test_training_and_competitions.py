@@ -248,3 +248,43 @@ def test_the_public_training_share_equals_the_per_output_answer(
     expected = sum(row["training_allowed"] for row in training_list(programme, reviewer))
     assert _training_share(programme)["figures"] == {"outputs": 4, "cleared": expected}
     assert expected == 3  # approved and others[1] by default, others[2] by its own choice
+
+
+def test_a_competition_runs_from_entries_to_prizes_through_the_api(
+    approved, programme, manager, reviewer, participant, participant2
+):
+    """The same story with a generated-client's calls: announce, enter, publish, odds."""
+    body = {
+        "title": "API film",
+        "criteria": "Best use of the product",
+        "prize_count": 1,
+        "prize_amount": "300.00",
+        "judges": "The programme's reviewers",
+        "entry_deadline": (timezone.now() + timedelta(days=7)).isoformat(),
+        "results_by": (timezone.now() + timedelta(days=14)).isoformat(),
+    }
+    refused = _api(participant).post("/api/v1/programmes/alpha/competitions/", body, format="json")
+    assert refused.status_code == 403 and not Competition.objects.exists()
+    made = _api(manager).post("/api/v1/programmes/alpha/competitions/", body, format="json")
+    assert made.status_code == 201, made.json()
+    pk = made.json()["id"]
+    entered = _api(participant).post(
+        f"/api/v1/competitions/{pk}/entries/", {"submission": approved.pk}, format="json"
+    )
+    assert entered.status_code == 201 and entered.json()["entries"] == 1
+    not_theirs = _api(participant2).post(
+        f"/api/v1/competitions/{pk}/entries/", {"submission": approved.pk}, format="json"
+    )
+    assert not_theirs.status_code == 404
+    Competition.objects.filter(pk=pk).update(entry_deadline=timezone.now() - timedelta(minutes=1))
+    entry = Competition.objects.get(pk=pk).entries.get()
+    by_entrant = _api(participant).post(
+        f"/api/v1/competitions/{pk}/results/", {"winners": [entry.pk]}, format="json"
+    )
+    assert by_entrant.status_code == 403
+    published = _api(reviewer).post(
+        f"/api/v1/competitions/{pk}/results/", {"winners": [entry.pk]}, format="json"
+    )
+    assert published.status_code == 200, published.json()
+    assert published.json()["odds"].startswith("1 prize among 1 ")
+    assert LedgerEntry.objects.filter(kind="prize", participation__user=participant).count() == 1

@@ -172,6 +172,8 @@ RULES = {
     "api:promotional-use-answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
     "api:training": ("GET", SIGNED_IN),  # the outputs each person may see, nobody else's
     "api:competitions": ("GET", EVERYONE),
+    "api:competition-entries": ("POST", NOBODY),  # an empty entry is a 400 for everyone
+    "api:competition-results": ("POST", NOBODY),  # an empty result is a 400 for everyone
     "publicity:uses": ("GET", SIGNED_IN),
     "publicity:use_answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
     "publicity:use_request": ("GET", MANAGERS),
@@ -396,6 +398,8 @@ def world(
             "publicity:training": shown.pk,
             "publicity:competition": competition.pk,
             "publicity:competition_enter": competition.pk,
+            "api:competition-entries": competition.pk,
+            "api:competition-results": competition.pk,
             "publicity:competition_results": competition.pk,
         },
         "shown": shown.pk,
@@ -488,6 +492,7 @@ API_WRITES = {
     ("api:batches", "POST"): {"finance"},
     ("api:promotional-uses", "POST"): MANAGERS,
     ("api:training", "POST"): MEMBERS,
+    ("api:competitions", "POST"): MANAGERS,
 }
 
 
@@ -552,6 +557,15 @@ def _write_body(name, world, n):
             "territory": f"Probe {n}",
         },
         "api:training": {"allowed": True},
+        "api:competitions": {
+            "title": f"Probe {n}",
+            "criteria": "The best film",
+            "prize_count": 1,
+            "prize_amount": "10.00",
+            "judges": "The programme's reviewers",
+            "entry_deadline": (timezone.now() + timedelta(days=7)).isoformat(),
+            "results_by": (timezone.now() + timedelta(days=14)).isoformat(),
+        },
         "api:batches": {
             "programmes": [world["slug"]],
             "currency": "EUR",
@@ -594,7 +608,7 @@ def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
             client.force_authenticate(people[persona])
         for name, method in ops:
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name in ("api:consent", "api:training"):
+            if name in ("api:consent", "api:training", "api:competitions"):
                 kwargs = {"slug": world["slug"]}
             url = reverse(name, kwargs=kwargs)
             tried += 1
@@ -671,7 +685,7 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
         for name, _method in sorted(API_WRITES):
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name in ("api:consent", "api:training"):
+            if name in ("api:consent", "api:training", "api:competitions"):
                 kwargs = {"slug": world["slug"]}
             response = client.post(
                 reverse(name, kwargs=kwargs), _write_body(name, world, tried), format="json"

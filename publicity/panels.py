@@ -1,18 +1,24 @@
-"""`{% promotional_uses submission %}`: the uses of an output that happen, for its page and
-its public proof page (where only channel, period, territory, credit and paid-or-not show)."""
+"""The promotional uses of an output, for its pages and its public proof page (where only
+channel, period, territory, credit and paid-or-not show): the "output" panel (core.panels)
+that the approvals pages ask for, registered in PublicityConfig.ready()."""
 
-from django import template
+from django.template.loader import render_to_string
 
-from ..selectors import uses_of
-
-register = template.Library()
+from .selectors import uses_of
 
 
-@register.inclusion_tag("publicity/_uses.html", takes_context=True)
-def promotional_uses(context, submission, public=False):
+def output_panel(context, submission, public=False) -> str:
+    return render_to_string(
+        "publicity/_uses.html",
+        _uses_context(context, submission, public=public),
+        request=context.get("request"),
+    )
+
+
+def _uses_context(context, submission, public=False):
     from programs import policy
 
-    from ..selectors import accepted_terms, training_allowed
+    from .selectors import accepted_terms, training_allowed
 
     user = context.get("user")
     owner = bool(user) and not public and submission.participant_id == getattr(user, "pk", None)
