@@ -92,6 +92,7 @@ def _object_id(name, user, programme):
     from compensation.models import LedgerEntry, PayoutBatch
     from feedback.models import Ticket
     from labour.models import TimeEntry
+    from publicity.models import Competition
 
     owner_pages = {
         "approvals:output": OutputSubmission.objects.filter(participant=user),
@@ -106,6 +107,10 @@ def _object_id(name, user, programme):
         "compensation:entry": LedgerEntry.objects.restrict(user),
         "compensation:batch": PayoutBatch.objects.restrict(user),
         "approvals:reasons": ReasonCode.objects.restrict(user),
+        "publicity:use_request": OutputSubmission.objects.restrict(user, "promote").filter(
+            status__in=OutputSubmission.APPROVED_STATES
+        ),
+        "publicity:competition": Competition.objects.all(),  # public
     }
     if name == "feedback:detail" and Ticket.objects.filter(reporter=user).exists():
         qs = Ticket.objects.filter(reporter=user)
