@@ -6,7 +6,7 @@ from django import forms
 from core.filtering import DateFromToRangeFilter
 
 from .models import LedgerEntry
-from .selectors import finance_programmes
+from .selectors import awaiting_approval, finance_programmes
 
 
 def _programmes(request):
@@ -45,9 +45,5 @@ class LedgerEntryFilter(django_filters.FilterSet):
     def filter_awaiting_me(self, queryset, name, value):
         if not value or self.request is None:
             return queryset
-        user = self.request.user
-        return (
-            queryset.filter(state=LedgerEntry.State.ACCRUED)
-            .exclude(participation__user=user)
-            .exclude(approved_by=user)
-        )
+        # The policy's rows (never one's own pay, never what one made), less one's own first step.
+        return queryset.filter(pk__in=awaiting_approval(self.request.user).values("pk"))

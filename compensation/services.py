@@ -582,7 +582,8 @@ def entries_approve(*, actor, entry_ids) -> BulkApproval:
     if len(ids) > MAX_BULK:
         raise DomainError(f"Approve at most {MAX_BULK} entries at once; narrow the filter.")
     out = BulkApproval()
-    entries = {e.pk: e for e in LedgerEntry.objects.restrict(actor, "approve").filter(pk__in=ids)}
+    # Every entry the person may see; each one they may not approve is reported with why.
+    entries = {e.pk: e for e in LedgerEntry.objects.restrict(actor).filter(pk__in=ids)}
     for pk in ids:
         entry = entries.get(pk)
         if entry is None:

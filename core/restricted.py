@@ -93,5 +93,10 @@ class RestrictedQuerySet(models.QuerySet):
             raise ValueError(f"{self.model.__name__} has no action {action!r}") from None
         staffed = programmes_with(user, group)
         qs = self if staffed is None else self.filter(**{f"{spec.programme}__in": staffed})
-        # Separation of duties: nobody acts as staff on their own records.
-        return qs.exclude(**{spec.owner: user.pk}) if spec.owner else qs
+        # Separation of duties: nobody acts as staff on their own records, nor checks (approves)
+        # what they made themselves: the same rules as the policy's answer for one object.
+        if spec.owner:
+            qs = qs.exclude(**{spec.owner: user.pk})
+        if spec.maker and action in spec.checks:
+            qs = qs.exclude(**{spec.maker: user.pk})
+        return qs

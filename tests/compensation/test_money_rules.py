@@ -300,3 +300,23 @@ def test_the_statement_shows_effective_hourly_pay_per_programme_beside_the_overa
     )
     assert '<td>Alpha</td><td>10.00</td><td colspan="3">Nothing earned</td><td>0.00</td>' in page
     assert "<td>EUR</td><td>100.00</td><td>0.00</td><td>8.33</td>" in page  # overall: 12 h
+
+
+def test_only_what_i_can_approve_leaves_out_what_i_created(
+    as_user, programme, participant, manager, finance
+):
+    from compensation import services as pay
+    from participants.models import Participation
+
+    entry = pay.award_create(
+        actor=manager,
+        participation=Participation.objects.get(user=participant, programme=programme),
+        kind="prize",
+        amount="40.00",
+        currency="EUR",
+        reason="Listed for the checker only",
+    )
+    mine = as_user(manager).get("/finance/entries/?awaiting_me=on").content.decode()
+    assert f"/finance/entries/{entry.pk}/" not in mine
+    theirs = as_user(finance).get("/finance/entries/?awaiting_me=on").content.decode()
+    assert f"/finance/entries/{entry.pk}/" in theirs
