@@ -55,7 +55,7 @@ run_pytest -q -m "(postgres or worker or authz) and not browser" -p no:cacheprov
 step "browser tests in headless Chromium"
 ensure_chromium
 ensure_axe
-(unset DATABASE_URL REDIS_URL; DJANGO_ALLOW_ASYNC_UNSAFE=true run_pytest -q -m browser -p no:cacheprovider)
+(unset DATABASE_URL REDIS_URL; TT_PASS=browser DJANGO_ALLOW_ASYNC_UNSAFE=true run_pytest -q -m browser -p no:cacheprovider)
 
 if [ -f scripts/bench.sh ]; then
   step "benchmark at a tiny scale (so it cannot rot)"

@@ -56,6 +56,9 @@ def pytest_terminal_summary(terminalreporter):
     if not FIGURES:
         return
     vendor = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+    # The pass's name (make test sets it), so the browser pass on SQLite does not overwrite
+    # the figures of the SQLite suite.
+    vendor = os.environ.get("TT_PASS", vendor)
     s = SUMMARY
     lines = [
         *FIGURES,
