@@ -615,6 +615,7 @@ class Command(BaseCommand):
                     status,
                     created if status != "logged" else None,
                     "Not on that day." if status == "disputed" else "",
+                    "",
                     created,
                     created,
                     base + i,
@@ -626,8 +627,9 @@ class Command(BaseCommand):
 
         self._copy(
             "feedback_timeentry",
-            "date, minutes, activity, note, status, reviewed_at, dispute_reason, created_at, "
-            "updated_at, participation_id, programme_id, reviewed_by_id, terms_version_id, user_id",
+            "date, minutes, activity, note, status, reviewed_at, dispute_reason, dispute_answer, "
+            "created_at, updated_at, participation_id, programme_id, reviewed_by_id, "
+            "terms_version_id, user_id",
             rows(),
         )
 
