@@ -18,7 +18,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.links import pk_link
 from core.pagination import keyset_page
 from core.services import submit_once
@@ -38,10 +38,6 @@ QUEUE_SORTS = {
     "newest": ("submitted_at", True, "Newest first"),
     "oldest": ("submitted_at", False, "Waiting longest first"),
 }
-
-
-def _form_error(form, exc: DomainError):
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 # --- Staff: the review queue -----------------------------------------------------------------
@@ -221,7 +217,7 @@ def decide(request, pk):
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request, f"“{submission.title}”: {decision.get_outcome_display().lower()}."
@@ -272,7 +268,7 @@ def reasons(request):
                     code=form.cleaned_data["code"],
                 )
             except DomainError as exc:
-                _form_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, "Reason added.")
                 return redirect("approvals:reasons")
@@ -373,7 +369,7 @@ def submit(request):
                 user=request.user, token=form.once_token, create=submit_output
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)
@@ -449,7 +445,7 @@ def resubmit(request, pk):
                 user=request.user, token=form.once_token, create=resubmit_output
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)

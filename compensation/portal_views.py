@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
 from core.errors import DomainError
+from core.forms import add_domain_error
 from core.pagination import keyset_page
 
 from . import services
@@ -49,7 +50,7 @@ def payout_details(request):
             try:
                 services.payout_details_set(user=request.user, **form.cleaned_data)
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, "Your payout details are saved.")
                 return redirect("compensation:payout_details")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.pagination import keyset_page
 from core.services import submit_once
 from programs import downloads, policy
@@ -42,10 +42,6 @@ def _entries(request):
     return LedgerEntry.objects.restrict(request.user).select_related(
         "programme", "participation__user", "terms_version", "approved_by"
     )
-
-
-def _form_error(form, exc: DomainError):
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @staff_required("money")
@@ -143,7 +139,7 @@ def entry_detail(request, pk):
                     actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
                 )
             except DomainError as exc:
-                _form_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(request, f"Entry {entry.pk} reversed by entry {reversal.pk}.")
                 return redirect("compensation:entry", pk=entry.pk)
@@ -196,7 +192,7 @@ def award_new(request):
         try:
             address, created = submit_once(user=request.user, token=form.once_token, create=award)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)
@@ -236,7 +232,7 @@ def batch_new(request):
                     method=d["method"],
                 )
             except DomainError as exc:
-                _form_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 messages.success(
                     request, f"Batch {batch.pk} created with {batch.entries_count} entries."
@@ -309,7 +305,7 @@ def batch_paid(request, pk):
                 paid_on=form.cleaned_data["paid_on"],
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, f"Batch {batch.pk} marked paid; participants are notified.")
             return redirect("compensation:batch", pk=pk)
@@ -332,7 +328,7 @@ def batch_reconcile(request, pk):
                 request, pk, reconcile_form=form, mismatches=exc.mismatches, status=400
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             _say_if_settled(request, exc)
         else:
             messages.success(request, f"Batch {batch.pk} reconciled: every line is paid.")
@@ -363,7 +359,7 @@ def batch_statement(request, pk):
                 request, pk, statement_form=form, mismatches=exc.mismatches, status=400
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             _say_if_settled(request, exc)
         else:
             text = f"Statement imported: {report.paid} line(s) paid"

@@ -120,6 +120,12 @@ class MinutesField(forms.CharField):
         return value
 
 
+def add_domain_error(form, exc) -> None:
+    """Show a service's refusal (`core.errors.DomainError`) on the form: under the field it
+    names, or at the top when it names none the form has."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
 ONCE_FIELD = "once"
 # What a person sees after sending the same form twice: where the first one went.
 ALREADY_SENT = "You had already sent this form; this is what it created (nothing was added twice)."

@@ -13,7 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.pagination import keyset_page
 from core.services import submit_once
 from programs import policy
@@ -32,10 +32,6 @@ from .forms import (
 from .models import Ticket, TicketAttachment
 
 User = get_user_model()
-
-
-def _apply_domain_error(form, exc: DomainError):
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _back(request, default: str) -> str:
@@ -88,7 +84,7 @@ def ticket_new(request):
                 user=request.user, token=form.once_token, create=file_ticket
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)
@@ -155,7 +151,7 @@ def ticket_comment(request, pk):
                 user=request.user, token=form.once_token, create=add_comment
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)
@@ -196,7 +192,7 @@ def ticket_status(request, pk):
                 note=form.cleaned_data["note"],
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             label = Ticket.Status(form.cleaned_data["status"]).label.lower()
             messages.success(request, f"Ticket #{ticket.pk} is now {label}.")
@@ -223,7 +219,7 @@ def ticket_assign(request, pk):
                 assignee=User.objects.get(pk=value) if value else None,
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Assignment saved.")
             return redirect(ticket)

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.services import submit_once
 from programs import policy
 from programs.models import Programme
@@ -45,7 +45,7 @@ def webhooks(request, slug):
         try:
             address, first = submit_once(user=request.user, token=form.once_token, create=register)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             if not first:  # sent twice: one endpoint, its secret was shown once
                 messages.info(request, f"{ALREADY_SENT} The endpoint it made is listed below.")

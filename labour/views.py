@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.dates import query_date
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.pagination import keyset_page
 from core.services import submit_once
 from feedback.models import Ticket
@@ -26,10 +26,6 @@ from . import selectors, services
 from .filters import TimeEntryFilter
 from .forms import HoursReviewForm, TimeEntryForm
 from .models import TimeEntry
-
-
-def _apply_domain_error(form, exc: DomainError):
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 def _back(request, default: str) -> str:
@@ -80,7 +76,7 @@ def mine(request):
                 user=request.user, token=form.once_token, create=log_time
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)
@@ -135,7 +131,7 @@ def edit(request, pk):
                 answer=data.get("answer", ""),
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(
                 request,

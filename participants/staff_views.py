@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.pagination import keyset_page
 from core.services import submit_once
 from programs import policy
@@ -27,10 +27,6 @@ from .selectors import active_programme_pause, consent_covers
 
 def _managed(request, slug) -> Programme:
     return policy.get_or_404(Programme.objects, request.user, "manage", slug=slug)
-
-
-def _apply_domain_error(form, exc: DomainError):
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 # --- Participants -------------------------------------------------------------------------
@@ -116,7 +112,7 @@ def invitations(request, slug):
                     days_valid=form.cleaned_data["days_valid"],
                 )
             except DomainError as exc:
-                _apply_domain_error(form, exc)
+                add_domain_error(form, exc)
             else:
                 skipped = len(valid) - len(created)
                 note = f" {skipped} already invited or in the programme." if skipped else ""
@@ -207,7 +203,7 @@ def pauses(request, slug):
         try:
             address, first = submit_once(user=request.user, token=form.once_token, create=pause)
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not first:
                 messages.info(request, ALREADY_SENT)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.services import submit_once
 from programs.models import Programme
 from programs.selectors import current_terms, upcoming_terms
@@ -165,7 +165,7 @@ def apply(request, slug):
         try:
             address, first = submit_once(user=request.user, token=form.once_token, create=send)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             if not first:
                 messages.info(request, ALREADY_SENT)

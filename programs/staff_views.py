@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
+from core.forms import add_domain_error
 from programs import policy
 from programs.policy import staff_required
 
@@ -43,10 +44,6 @@ def _active_programme_pause(programme: Programme):
     )
 
 
-def _apply_domain_error(form, exc: DomainError):
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
 @staff_required("manage")
 def home(request):
     programmes = Programme.objects.restrict(request.user, "manage").order_by("name")
@@ -67,7 +64,7 @@ def programme_new(request):
                 **data,
             )
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Programme created as a draft. Write its terms next.")
             return redirect("programs:staff_programme", slug=programme.slug)
@@ -102,7 +99,7 @@ def programme_settings(request, slug):
         try:
             services.programme_update(actor=request.user, programme=programme, **form.cleaned_data)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Settings saved.")
             return redirect("programs:staff_programme", slug=slug)
@@ -188,7 +185,7 @@ def terms_edit(request, slug, number):
                 for error in errors:
                     form.add_error(target, error)
         except DomainError as exc:
-            _apply_domain_error(form, exc)
+            add_domain_error(form, exc)
         if "preview" not in request.POST:
             preview = TermsVersion(programme=programme, number=number, **values)
     in_force = current_terms(programme)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from approvals.models import OutputSubmission
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.services import submit_once
 from programs import policy
 from programs.models import Programme
@@ -23,10 +23,6 @@ from .models import Competition, CompetitionEntry, PromotionalUse
 def _refused(request, message: str):
     """An incomplete form: a 400 page that says what is missing; nothing was saved."""
     return render(request, "400.html", {"message": message + " Nothing was saved."}, status=400)
-
-
-def _form_error(form, exc: DomainError):
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @login_required
@@ -57,7 +53,7 @@ def use_request(request, pk):
         try:
             address, created = submit_once(user=request.user, token=form.once_token, create=ask)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)
@@ -139,7 +135,7 @@ def training_default(request, slug):
                 actor=request.user, programme=programme, allowed=form.cleaned_data["allowed"]
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             messages.success(request, "Your default is saved; it applies from now on.")
             return redirect("publicity:training_default", slug=slug)
@@ -193,7 +189,7 @@ def competition_new(request, slug):
         try:
             address, created = submit_once(user=request.user, token=form.once_token, create=create)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
         else:
             if not created:
                 messages.info(request, ALREADY_SENT)

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT
+from core.forms import ALREADY_SENT, add_domain_error
 from core.services import submit_once
 
 from ..forms import TokenForm
@@ -36,7 +36,7 @@ def tokens(request):
         try:
             address, first = submit_once(user=request.user, token=form.once_token, create=make)
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            add_domain_error(form, exc)
         else:
             if not first:  # the same form sent again: its token exists, its secret was shown once
                 messages.info(request, f"{ALREADY_SENT} The token it made is listed below.")
