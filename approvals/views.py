@@ -18,10 +18,9 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import add_domain_error, send_once
 from core.links import pk_link
 from core.pagination import keyset_page
-from core.services import submit_once
 from participants.selectors import working_programmes
 from programs import policy
 from programs.models import Programme
@@ -364,16 +363,8 @@ def submit(request):
             messages.success(request, _submitted_message(submission))
             return reverse("approvals:output", args=[submission.pk])
 
-        try:
-            address, created = submit_once(
-                user=request.user, token=form.once_token, create=submit_output
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, submit_output)) is not None:
+            return sent
     return render(
         request,
         "approvals/submit.html",
@@ -440,16 +431,8 @@ def resubmit(request, pk):
             messages.success(request, _submitted_message(submission))
             return reverse("approvals:output", args=[submission.pk])
 
-        try:
-            address, created = submit_once(
-                user=request.user, token=form.once_token, create=resubmit_output
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, resubmit_output)) is not None:
+            return sent
     return render(
         request,
         "approvals/submit.html",

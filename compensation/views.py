@@ -12,9 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import add_domain_error, send_once
 from core.pagination import keyset_page
-from core.services import submit_once
 from programs import downloads, policy
 from programs.policy import staff_required
 
@@ -189,14 +188,8 @@ def award_new(request):
             )
             return reverse("compensation:entry", args=[entry.pk])
 
-        try:
-            address, created = submit_once(user=request.user, token=form.once_token, create=award)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, award)) is not None:
+            return sent
     return render(
         request, "compensation/award_form.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -131,6 +131,26 @@ ONCE_FIELD = "once"
 ALREADY_SENT = "You had already sent this form; this is what it created (nothing was added twice)."
 
 
+def send_once(request, form, create):
+    """A create form's answer: run `create` once per rendered form (`core.services.submit_once`)
+    and redirect to what it made (saying so on a repeat), or None with the service's refusal
+    shown on the form, for the view to render again."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from .errors import DomainError
+    from .services import submit_once
+
+    try:
+        address, created = submit_once(user=request.user, token=form.once_token, create=create)
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return None
+    if not created:
+        messages.info(request, ALREADY_SENT)
+    return redirect(address)
+
+
 class SubmitOnce:
     """Mixin for a create form: each render carries a fresh token in a hidden field.
 

@@ -13,9 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import add_domain_error, send_once
 from core.pagination import keyset_page
-from core.services import submit_once
 from programs import policy
 from programs.models import Programme
 from programs.policy import staff_required
@@ -79,16 +78,8 @@ def ticket_new(request):
             messages.success(request, f"Ticket #{ticket.pk} was filed. Thank you.")
             return ticket.get_absolute_url()
 
-        try:
-            address, created = submit_once(
-                user=request.user, token=form.once_token, create=file_ticket
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, file_ticket)) is not None:
+            return sent
     return render(request, "feedback/new.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -146,16 +137,8 @@ def ticket_comment(request, pk):
             messages.success(request, "Comment added.")
             return ticket.get_absolute_url()
 
-        try:
-            address, created = submit_once(
-                user=request.user, token=form.once_token, create=add_comment
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, add_comment)) is not None:
+            return sent
     return render(
         request,
         "feedback/detail.html",

@@ -16,9 +16,8 @@ from django.views.decorators.http import require_POST
 
 from core.dates import query_date
 from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import add_domain_error, send_once
 from core.pagination import keyset_page
-from core.services import submit_once
 from feedback.models import Ticket
 from programs.policy import staff_required
 
@@ -71,16 +70,8 @@ def mine(request):
             messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
             return reverse("labour:mine") + f"?week={entry.date.isoformat()}"
 
-        try:
-            address, created = submit_once(
-                user=request.user, token=form.once_token, create=log_time
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, log_time)) is not None:
+            return sent
     summary = selectors.hours_summary(request.user, _week_param(request))
     return render(
         request,

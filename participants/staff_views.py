@@ -10,9 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import add_domain_error, send_once
 from core.pagination import keyset_page
-from core.services import submit_once
 from programs import policy
 from programs.models import Programme
 from programs.policy import staff_required
@@ -200,14 +199,8 @@ def pauses(request, slug):
             messages.success(request, "Access to the programme is paused for everyone.")
             return reverse("participants:pauses", args=[slug])
 
-        try:
-            address, first = submit_once(user=request.user, token=form.once_token, create=pause)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not first:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, pause)) is not None:
+            return sent
     history = (
         AccessPause.objects.filter(programme=programme)
         .select_related("participation__user", "created_by")

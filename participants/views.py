@@ -9,8 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
-from core.services import submit_once
+from core.forms import send_once
 from programs.models import Programme
 from programs.selectors import current_terms, upcoming_terms
 from programs.services import terms_diff
@@ -162,14 +161,8 @@ def apply(request, slug):
             messages.success(request, "Your application was sent. You will hear back by email.")
             return reverse("portal:home")
 
-        try:
-            address, first = submit_once(user=request.user, token=form.once_token, create=send)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not first:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, send)) is not None:
+            return sent
     return render(
         request,
         "participants/apply.html",

@@ -10,8 +10,7 @@ from django.views.decorators.http import require_POST
 
 from approvals.models import OutputSubmission
 from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
-from core.services import submit_once
+from core.forms import add_domain_error, send_once
 from programs import policy
 from programs.models import Programme
 
@@ -50,14 +49,8 @@ def use_request(request, pk):
             messages.success(request, f"{use.get_status_display()}.")
             return reverse("publicity:uses")
 
-        try:
-            address, created = submit_once(user=request.user, token=form.once_token, create=ask)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, ask)) is not None:
+            return sent
     terms = selectors.accepted_terms(submission.participant, submission.programme)
     return render(
         request,
@@ -186,14 +179,8 @@ def competition_new(request, slug):
             )
             return reverse("publicity:competition", args=[competition.pk])
 
-        try:
-            address, created = submit_once(user=request.user, token=form.once_token, create=create)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            if not created:
-                messages.info(request, ALREADY_SENT)
-            return redirect(address)
+        if (sent := send_once(request, form, create)) is not None:
+            return sent
     return render(
         request,
         "publicity/competition_new.html",
