@@ -59,6 +59,7 @@ SKIP_PREFIXES = ("admin:", "account_", "mfa_", "socialaccount", "usersessions", 
 RULES = {
     "home": ("GET", EVERYONE),
     "healthz": ("GET", EVERYONE),
+    "session_check": ("GET", SIGNED_IN),
     "my_notifications": ("GET", SIGNED_IN),
     "audit:mine": ("GET", SIGNED_IN),
     "audit:checkpoints": ("GET", EVERYONE),
