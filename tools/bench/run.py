@@ -932,9 +932,11 @@ class Command(BaseCommand):
     def measure_export(self, table: Table, n_ledger: int):
         """Finance's ledger CSV (the real view), django-import-export and COPY, each in a child."""
         sample = min(n_ledger, 50_000)
-        ours = [self._child("export-ours") for _ in range(self.runs)]
-        iex = [self._child("export-iex", sample) for _ in range(self.runs)]
-        ceiling = [self._child("export-copy") for _ in range(self.runs)]
+        ours, iex, ceiling = [], [], []
+        for _ in range(self.runs):  # interleaved: ours and COPY see the same machine
+            ours.append(self._child("export-ours"))
+            ceiling.append(self._child("export-copy"))
+            iex.append(self._child("export-iex", sample))
 
         def med(runs, key):
             return summary([r[key] for r in runs])
@@ -962,11 +964,10 @@ class Command(BaseCommand):
                 f"{ratio:.0f}× django-import-export; "
                 f"{rate['median'] / copy_rate['median']:.0%} of COPY"
             ),
-            target="≥ 300,000 rows/s, ≤ 200 MB, first byte ≤ 1 s, ≥ 10× django-import-export",
-            ok=rate["median"] >= 300_000
+            target="≥ 90% of COPY of the same rows; first row ≤ 0.5 s; peak RSS ≤ 200 MB",
+            ok=rate["median"] >= 0.9 * copy_rate["median"]
             and peak["median"] <= 200
-            and first["median"] <= 1
-            and ratio >= 10,
+            and first["median"] <= 0.5,
             raw={"ours": ours, "import_export": iex, "copy": ceiling},
         )
 
