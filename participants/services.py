@@ -146,42 +146,59 @@ def access_check(
     return AccessStatus(True, "active", "Access is active.", participation, terms)
 
 
-def access_checks(user, participations, at=None) -> list[AccessStatus]:
+def access_checks(user, participations, at=None, *, published=None) -> list[AccessStatus]:
     """`access_check` for each of a person's participations, in three queries in all.
 
     The portal lists every programme of a person; reading the pauses, the terms
     and the consents of all of them at once keeps the page's query count fixed.
+    Facts already read are not read again: `published` (the published terms of these
+    programmes, any order) and, on participations from `selectors.my_participations`,
+    the programme pause and the newest version accepted (annotations).
     """
     from django.db.models import Max
 
     at = at or timezone.now()
     participations = list(participations)
     programme_ids = {p.programme_id for p in participations}
+    annotated = all(hasattr(p, "accepted_number") for p in participations)
     pauses = {}
-    for pause in (
-        AccessPause.objects.filter(
-            programme_id__in=programme_ids, participation__isnull=True, starts_at__lte=at
-        )
-        .exclude(ended_at__lte=at)
-        .order_by("starts_at")
-    ):
-        pauses[pause.programme_id] = pause  # the latest start wins, as in active_programme_pause
+    if annotated:
+        for p in participations:
+            if p.pause_id is not None:
+                pauses[p.programme_id] = AccessPause(
+                    pk=p.pause_id, programme_id=p.programme_id, reason=p.pause_reason
+                )
+    else:
+        for pause in (
+            AccessPause.objects.filter(
+                programme_id__in=programme_ids, participation__isnull=True, starts_at__lte=at
+            )
+            .exclude(ended_at__lte=at)
+            .order_by("starts_at")
+        ):
+            pauses[pause.programme_id] = pause  # the latest start wins (active_programme_pause)
     effective = defaultdict(list)
-    for terms in (
-        TermsVersion.objects.effective(at)
-        .filter(programme_id__in=programme_ids)
-        .order_by("programme_id", "number")
-    ):
-        effective[terms.programme_id].append(terms)
-    accepted = dict(
-        Consent.objects.filter(
-            participation__in=[p.pk for p in participations],
-            terms_version__programme=F("participation__programme"),
+    if published is None:
+        published = (
+            TermsVersion.objects.effective(at)
+            .filter(programme_id__in=programme_ids)
+            .order_by("programme_id", "number")
         )
-        .values_list("participation")
-        .annotate(n=Max("terms_version__number"))
-        .values_list("participation", "n")
-    )
+    for terms in sorted(published, key=lambda t: (t.programme_id, t.number)):
+        if terms.status == TermsVersion.Status.PUBLISHED and terms.effective_at <= at:
+            effective[terms.programme_id].append(terms)
+    if annotated:
+        accepted = {p.pk: p.accepted_number for p in participations}
+    else:
+        accepted = dict(
+            Consent.objects.filter(
+                participation__in=[p.pk for p in participations],
+                terms_version__programme=F("participation__programme"),
+            )
+            .values_list("participation")
+            .annotate(n=Max("terms_version__number"))
+            .values_list("participation", "n")
+        )
     out = []
     for p in participations:
         versions = effective.get(p.programme_id, [])
