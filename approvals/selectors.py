@@ -292,3 +292,50 @@ def my_standing(user, per_group: int = 5) -> dict[int, dict[str, dict]]:
         for entry in groups.values():
             entry["items"].sort(key=lambda s: (s.clock_at, s.pk))
     return dict(out)
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: open review items due within 24 h and overdue, per programme this person
+    reviews (core.attention). One grouped query; it seeks the clock index (`clock_at` is
+    `due_at` where there is a deadline)."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    from .filters import DUE_SOON
+
+    rows = (
+        OutputSubmission.objects.restrict(user, "review")
+        .open()
+        .filter(clock_at__lte=now + DUE_SOON, due_at__isnull=False)
+        .order_by()
+        .values("programme_id")
+        .annotate(
+            overdue=Count("pk", filter=Q(due_at__lte=now)),
+            soon=Count("pk", filter=Q(due_at__gt=now)),
+        )
+    )
+    queue = reverse("approvals:queue")
+    out = []
+    for r in rows:
+        pk = r["programme_id"]
+        out.append(
+            Attention(
+                pk,
+                10,
+                "review items overdue",
+                r["overdue"],
+                f"{queue}?programme={pk}&overdue=on",
+                True,
+            )
+        )
+        out.append(
+            Attention(
+                pk,
+                11,
+                "review items due within 24 h",
+                r["soon"],
+                f"{queue}?programme={pk}&due_soon=on",
+            )
+        )
+    return out

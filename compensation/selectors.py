@@ -479,3 +479,24 @@ def money_by_programme(user) -> dict[int, list[dict]]:
             }
         )
     return dict(out)
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: accrued pay this person may approve, per programme (core.attention).
+    One grouped query over `awaiting_approval`."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    rows = awaiting_approval(user).order_by().values("programme_id").annotate(n=Count("pk"))
+    entries = reverse("compensation:entries")
+    return [
+        Attention(
+            r["programme_id"],
+            50,
+            "pay entries to approve",
+            r["n"],
+            f"{entries}?programme={r['programme_id']}&state=accrued&awaiting_me=on",
+        )
+        for r in rows
+    ]

@@ -257,3 +257,30 @@ def week_by_programme(user, day: date) -> dict[int, dict]:
         }
         for r in rows
     }
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: logged hours waiting for confirmation, per programme this person confirms
+    (core.attention). One grouped query."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    rows = (
+        TimeEntry.objects.restrict(user, "confirm")
+        .filter(status=TimeEntry.Status.LOGGED)
+        .order_by()
+        .values("programme_id")
+        .annotate(n=Count("pk"))
+    )
+    queue = reverse("labour:queue")
+    return [
+        Attention(
+            r["programme_id"],
+            30,
+            "hour entries to confirm",
+            r["n"],
+            f"{queue}?programme={r['programme_id']}&status=logged",
+        )
+        for r in rows
+    ]

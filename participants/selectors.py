@@ -1,6 +1,7 @@
 """Reads about participants that several places need: pauses, the programmes one works in."""
 
-from django.db.models import Exists, Max, OuterRef, Subquery
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import AccessPause, Consent, Participation
@@ -147,3 +148,68 @@ def coming_changes(participations, at=None, *, published=None) -> dict:
             "diff": terms_diff(now_terms, terms) if now_terms else None,
         }
     return out
+
+
+def _required(at, field: str):
+    """Per participation (an expression): `field` of the version of its programme's terms it
+    must have accepted to work (as `programs.selectors.required_terms`: the newest effective
+    material change, else the first effective version)."""
+    from programs.models import TermsVersion
+
+    effective = TermsVersion.objects.effective(at).filter(programme=OuterRef("programme_id"))
+    return Coalesce(
+        Subquery(effective.filter(material_change=True).order_by("-number").values(field)[:1]),
+        Subquery(effective.order_by("number").values(field)[:1]),
+    )
+
+
+def consent_pending(participations, at=None):
+    """Of `participations`, the active and paused ones that must accept their programme's
+    terms before any further work, annotated with `required_id` and `required_number` (the
+    version to accept, or any later one). One query for any number of programmes."""
+    at = at or timezone.now()
+    return (
+        participations.filter(status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED])
+        .annotate(required_id=_required(at, "pk"), required_number=_required(at, "number"))
+        .filter(required_id__isnull=False)
+        .exclude(
+            Exists(
+                Consent.objects.filter(
+                    participation=OuterRef("pk"),
+                    terms_version__programme=OuterRef("programme_id"),
+                    terms_version__number__gte=OuterRef("required_number"),
+                )
+            )
+        )
+    )
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: active participants who must accept the terms in force, per programme
+    this person manages (core.attention). One grouped query."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    rows = (
+        consent_pending(
+            Participation.objects.restrict(user, "manage").filter(
+                status=Participation.Status.ACTIVE
+            ),
+            now,
+        )
+        .order_by()
+        .values("programme_id", "programme__slug")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        Attention(
+            r["programme_id"],
+            40,
+            "participants yet to accept the terms",
+            r["n"],
+            reverse("participants:staff_participants", args=[r["programme__slug"]])
+            + "?status=active&consent=pending",
+        )
+        for r in rows
+    ]

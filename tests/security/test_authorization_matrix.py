@@ -50,6 +50,7 @@ MANAGERS = {"manager"}
 REVIEWERS = {"reviewer", "other_reviewer", "manager"}  # page-level: a reviewer role anywhere
 FINANCE = {"finance", "manager"}
 MANAGER_ANYWHERE = {"manager"}
+STAFF_ANYWHERE = {"reviewer", "other_reviewer", "finance", "manager"}
 NOBODY = set()
 
 # Routes that are not ours to classify (third-party screens with their own tests).
@@ -77,7 +78,7 @@ RULES = {
     "participants:withdraw": ("POST", MEMBERS),
     "api:tokens": ("GET", SIGNED_IN),
     "portal:my_data": ("GET", SIGNED_IN),
-    "programs:staff_home": ("GET", MANAGER_ANYWHERE),
+    "programs:staff_home": ("GET", STAFF_ANYWHERE),
     "programs:staff_programme_new": ("GET", MANAGER_ANYWHERE),
     "programs:staff_programme": ("GET", MANAGERS),
     "programs:staff_settings": ("POST", MANAGERS),
