@@ -89,6 +89,9 @@ RULES = {
     "participants:staff_participants": ("GET", MANAGERS),
     "participants:staff_participant_action": ("POST", MANAGERS),
     "participants:staff_invitations": ("GET", MANAGERS),
+    "participants:staff_invitations_csv": ("POST", NOBODY),  # an empty upload is a 400
+    "participants:staff_invitation_resend": ("POST", MANAGERS),
+    "participants:staff_invitation_extend": ("POST", MANAGERS),
     "participants:staff_invitation_revoke": ("POST", MANAGERS),
     "participants:staff_applications": ("GET", MANAGERS),
     "participants:staff_application_decide": ("POST", MANAGERS),
@@ -359,6 +362,8 @@ def world(
         "ids": {
             "participants:staff_participant_action": participation.pk,
             "participants:staff_invitation_revoke": invitation.pk,
+            "participants:staff_invitation_resend": invitation.pk,
+            "participants:staff_invitation_extend": invitation.pk,
             "participants:staff_application_decide": application.pk,
             "participants:pause_end": pause.pk,
             "programs:staff_role_revoke": role.pk,
