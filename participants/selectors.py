@@ -166,11 +166,16 @@ def _required(at, field: str):
 def consent_pending(participations, at=None):
     """Of `participations`, the active and paused ones that must accept their programme's
     terms before any further work, annotated with `required_id` and `required_number` (the
-    version to accept, or any later one). One query for any number of programmes."""
+    version to accept, or any later one) and `required_since` (when it took effect). One
+    query for any number of programmes."""
     at = at or timezone.now()
     return (
         participations.filter(status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED])
-        .annotate(required_id=_required(at, "pk"), required_number=_required(at, "number"))
+        .annotate(
+            required_id=_required(at, "pk"),
+            required_number=_required(at, "number"),
+            required_since=_required(at, "effective_at"),
+        )
         .filter(required_id__isnull=False)
         .exclude(
             Exists(
