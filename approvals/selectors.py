@@ -2,7 +2,8 @@
 
 from collections import defaultdict
 
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Case, CharField, Count, F, Q, Value, When, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from programs.models import Programme
@@ -247,3 +248,94 @@ def transparency_section(programme: Programme) -> dict:
             ],
         ],
     }
+
+
+def my_standing(user, per_group: int = 5) -> dict[int, dict[str, dict]]:
+    """A participant's outputs that wait for someone, per programme (the portal home).
+
+    programme id → group → {"count", "items"}, where the groups are "waiting" (open: a
+    reviewer decides, nearest clock first), "changes" (changes requested: I resubmit) and
+    "appeal" (rejected, the terms allow an appeal and none was filed). At most `per_group`
+    items per group and programme, with the count of all of them: one query (window
+    functions), however many outputs and programmes.
+    """
+    S = OutputSubmission.Status
+    group = Case(
+        When(status__in=OutputSubmission.OPEN, then=Value("waiting")),
+        When(status=S.CHANGES_REQUESTED, then=Value("changes")),
+        default=Value("appeal"),
+        output_field=CharField(),
+    )
+    partition = [F("programme_id"), group]
+    rows = (
+        OutputSubmission.objects.restrict(user)
+        .filter(participant=user)
+        .filter(
+            Q(status__in=[*OutputSubmission.OPEN, S.CHANGES_REQUESTED])
+            | Q(status=S.REJECTED, terms_version__appeals_allowed=True, appeal__isnull=True)
+        )
+        .select_related("terms_version")
+        .annotate(
+            group=group,
+            group_count=Window(Count("pk"), partition_by=partition),
+            group_rank=Window(
+                RowNumber(), partition_by=partition, order_by=[F("clock_at").asc(), F("pk").asc()]
+            ),
+        )
+        .filter(group_rank__lte=per_group)
+    )
+    out: dict[int, dict[str, dict]] = defaultdict(dict)
+    for s in rows:
+        entry = out[s.programme_id].setdefault(s.group, {"count": s.group_count, "items": []})
+        entry["items"].append(s)
+    for groups in out.values():
+        for entry in groups.values():
+            entry["items"].sort(key=lambda s: (s.clock_at, s.pk))
+    return dict(out)
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: open review items due within 24 h and overdue, per programme this person
+    reviews (core.attention). One grouped query; it seeks the clock index (`clock_at` is
+    `due_at` where there is a deadline)."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    from .filters import DUE_SOON
+
+    rows = (
+        OutputSubmission.objects.restrict(user, "review")
+        .open()
+        .filter(clock_at__lte=now + DUE_SOON, due_at__isnull=False)
+        .order_by()
+        .values("programme_id")
+        .annotate(
+            overdue=Count("pk", filter=Q(due_at__lte=now)),
+            soon=Count("pk", filter=Q(due_at__gt=now)),
+        )
+    )
+    queue = reverse("approvals:queue")
+    out = []
+    for r in rows:
+        pk = r["programme_id"]
+        out.append(
+            Attention(
+                pk,
+                10,
+                "review items overdue",
+                r["overdue"],
+                f"{queue}?programme={pk}&overdue=on",
+                True,
+            )
+        )
+        out.append(
+            Attention(
+                pk,
+                11,
+                "review items due within 24 h",
+                r["soon"],
+                f"{queue}?programme={pk}&due_soon=on",
+            )
+        )
+    return out

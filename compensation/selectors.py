@@ -456,3 +456,53 @@ def ledger_csv_rows(entries):
                 e.paid_at.isoformat() if e.paid_at else "",
             ]
         )
+
+
+def money_by_programme(user) -> dict[int, list[dict]]:
+    """A participant's pay per programme and currency (the portal home), in one grouped query:
+    programme id → [{"currency", "accrued", "approved", "exported", "paid", "owed"}], where
+    owed is everything not yet paid (accrued, approved, or in a payout batch)."""
+    S = LedgerEntry.State
+    sums: dict = defaultdict(lambda: defaultdict(lambda: Decimal("0.00")))
+    for row in (
+        LedgerEntry.objects.restrict(user)
+        .filter(participation__user=user)
+        .order_by()
+        .values("programme_id", "currency", "state")
+        .annotate(total=money_sum())
+    ):
+        sums[(row["programme_id"], row["currency"])][row["state"]] += cents(row["total"])
+    out: dict[int, list[dict]] = defaultdict(list)
+    for (programme_id, currency), by_state in sorted(sums.items()):
+        out[programme_id].append(
+            {
+                "currency": currency,
+                "accrued": by_state[S.ACCRUED],
+                "approved": by_state[S.APPROVED],
+                "exported": by_state[S.EXPORTED],
+                "paid": by_state[S.PAID],
+                "owed": sum((by_state[s] for s in LedgerEntry.PENDING), Decimal("0.00")),
+            }
+        )
+    return dict(out)
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: accrued pay this person may approve, per programme (core.attention).
+    One grouped query over `awaiting_approval`."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    rows = awaiting_approval(user).order_by().values("programme_id").annotate(n=Count("pk"))
+    entries = reverse("compensation:entries")
+    return [
+        Attention(
+            r["programme_id"],
+            50,
+            "pay entries to approve",
+            r["n"],
+            f"{entries}?programme={r['programme_id']}&state=accrued&awaiting_me=on",
+        )
+        for r in rows
+    ]

@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.sweep_review_deadlines",
         "schedule": timedelta(minutes=5),
     },
+    "participants-reminders": {
+        "task": "participants.tasks.send_reminders",
+        "schedule": timedelta(hours=1),
+    },
     "compensation-stipends": {
         "task": "compensation.tasks.accrue_stipends",
         "schedule": timedelta(hours=6),
@@ -229,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
     },
 }
+# Reminders (participants.tasks.send_reminders): a participant who has not accepted the terms
+# in force is reminded this many days after they took effect (once per version); an
+# invitation is reminded of this many hours before it expires (once per expiry).
+CONSENT_REMINDER_DAYS = env.int("CONSENT_REMINDER_DAYS", default=3)
+INVITATION_REMINDER_HOURS = env.int("INVITATION_REMINDER_HOURS", default=48)
 # Tests and demonstrations only: every periodic task runs this often (seconds).
 BEAT_EVERY_SECONDS = env.int("BEAT_EVERY_SECONDS", default=0)
 # Every entry runs through core.tasks.run_periodic, which takes a lock named after the task for

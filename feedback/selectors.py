@@ -97,3 +97,31 @@ def transparency_section(programme: Programme) -> dict:
         "sections": [{"title": "Tickets", "rows": ticket_rows}],
         "charts": charts,
     }
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: new tickets waiting for triage, per programme this person triages
+    (core.attention). One grouped query."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    rows = (
+        Ticket.objects.restrict(user, "triage")
+        .filter(status=Ticket.Status.NEW)
+        .order_by()
+        .values("programme_id")
+        .annotate(n=Count("pk"))
+    )
+    triage = reverse("feedback:triage")
+    return [
+        Attention(
+            r["programme_id"],
+            20,
+            "tickets waiting for triage",
+            r["n"],
+            f"{triage}?programme={r['programme_id']}&status=new",
+        )
+        for r in rows
+    ]

@@ -50,6 +50,7 @@ MANAGERS = {"manager"}
 REVIEWERS = {"reviewer", "other_reviewer", "manager"}  # page-level: a reviewer role anywhere
 FINANCE = {"finance", "manager"}
 MANAGER_ANYWHERE = {"manager"}
+STAFF_ANYWHERE = {"reviewer", "other_reviewer", "finance", "manager"}
 NOBODY = set()
 
 # Routes that are not ours to classify (third-party screens with their own tests).
@@ -78,7 +79,7 @@ RULES = {
     "participants:withdraw": ("POST", MEMBERS),
     "api:tokens": ("GET", SIGNED_IN),
     "portal:my_data": ("GET", SIGNED_IN),
-    "programs:staff_home": ("GET", MANAGER_ANYWHERE),
+    "programs:staff_home": ("GET", STAFF_ANYWHERE),
     "programs:staff_programme_new": ("GET", MANAGER_ANYWHERE),
     "programs:staff_programme": ("GET", MANAGERS),
     "programs:staff_settings": ("POST", MANAGERS),
@@ -89,6 +90,9 @@ RULES = {
     "participants:staff_participants": ("GET", MANAGERS),
     "participants:staff_participant_action": ("POST", MANAGERS),
     "participants:staff_invitations": ("GET", MANAGERS),
+    "participants:staff_invitations_csv": ("POST", NOBODY),  # an empty upload is a 400
+    "participants:staff_invitation_resend": ("POST", MANAGERS),
+    "participants:staff_invitation_extend": ("POST", MANAGERS),
     "participants:staff_invitation_revoke": ("POST", MANAGERS),
     "participants:staff_applications": ("GET", MANAGERS),
     "participants:staff_application_decide": ("POST", MANAGERS),
@@ -359,6 +363,8 @@ def world(
         "ids": {
             "participants:staff_participant_action": participation.pk,
             "participants:staff_invitation_revoke": invitation.pk,
+            "participants:staff_invitation_resend": invitation.pk,
+            "participants:staff_invitation_extend": invitation.pk,
             "participants:staff_application_decide": application.pk,
             "participants:pause_end": pause.pk,
             "programs:staff_role_revoke": role.pk,

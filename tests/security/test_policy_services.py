@@ -188,6 +188,15 @@ CALLS = {
     "invitation_revoke": lambda w, a: participants.invitation_revoke(
         actor=a, invitation=w["invitation"]
     ),
+    "invitations_import": lambda w, a: participants.invitations_import(
+        actor=a, programme=w["programme"], content=b"email\nnew@example.com\n"
+    ),
+    "invitation_resend": lambda w, a: participants.invitation_resend(
+        actor=a, invitation=w["invitation"]
+    ),
+    "invitation_extend": lambda w, a: participants.invitation_extend(
+        actor=a, invitation=w["invitation"], days=30
+    ),
     "application_decide": lambda w, a: participants.application_decide(
         actor=a, application=w["application"], accept=True, reason=""
     ),
