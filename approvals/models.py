@@ -178,6 +178,9 @@ class OutputSubmission(models.Model):
         indexes = [
             models.Index(fields=["status", "clock_at"], name="approvals_queue_idx"),
             models.Index(fields=["participant", "submitted_at"], name="approvals_mine_idx"),
+            # A participant's open and rejected outputs (the portal home): without it the
+            # planner and-ed the participant's index with every open item of every programme.
+            models.Index(fields=["participant", "status"], name="approvals_mine_status_idx"),
             models.Index(
                 fields=["programme", "status", "clock_at", "id"], name="approvals_prog_clock_idx"
             ),

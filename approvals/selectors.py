@@ -2,13 +2,25 @@
 
 from collections import defaultdict
 
-from django.db.models import Avg, Case, CharField, Count, F, Q, Value, When, Window
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from programs.models import Programme
 
-from .models import OutputSubmission, ReasonCode, ReviewDecision
+from .models import Appeal, OutputSubmission, ReasonCode, ReviewDecision
 
 
 def review_queue(user):
@@ -272,9 +284,25 @@ def my_standing(user, per_group: int = 5) -> dict[int, dict[str, dict]]:
         .filter(participant=user)
         .filter(
             Q(status__in=[*OutputSubmission.OPEN, S.CHANGES_REQUESTED])
-            | Q(status=S.REJECTED, terms_version__appeals_allowed=True, appeal__isnull=True)
+            # Not `appeal__isnull`: its LEFT JOIN read every appeal of every programme.
+            | Q(
+                ~Exists(Appeal.objects.filter(submission=OuterRef("pk"))),
+                status=S.REJECTED,
+                terms_version__appeals_allowed=True,
+            )
         )
         .select_related("terms_version")
+        # Only what the portal shows: the window sorts these rows, and all columns made
+        # the sort and the join with appeals twice as slow for 900 open outputs.
+        .only(
+            "programme_id",
+            "title",
+            "status",
+            "clock_at",
+            "due_at",
+            "terms_version__on_missed_deadline",
+            "terms_version__appeals_allowed",
+        )
         .annotate(
             group=group,
             group_count=Window(Count("pk"), partition_by=partition),
