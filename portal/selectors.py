@@ -304,16 +304,17 @@ def where_i_stand(user, at=None) -> dict:
         for s in groups.get("changes", {}).get("items", []):
             actions.append(
                 {
-                    "text": f"Changes were requested on “{s.title}” ({name}): send a new version.",
-                    "url": reverse("approvals:resubmit", args=[s.pk]),
+                    "text": f"Changes were requested on “{s['title']}” ({name}): send a new "
+                    "version.",
+                    "url": reverse("approvals:resubmit", args=[s["pk"]]),
                     "link": "Resubmit",
                 }
             )
         for s in groups.get("appeal", {}).get("items", []):
             actions.append(
                 {
-                    "text": f"“{s.title}” ({name}) was rejected; the terms let you appeal once.",
-                    "url": reverse("approvals:output", args=[s.pk]),
+                    "text": f"“{s['title']}” ({name}) was rejected; the terms let you appeal once.",
+                    "url": reverse("approvals:output", args=[s["pk"]]),
                     "link": "Read the decision and appeal",
                 }
             )

@@ -206,3 +206,27 @@ def test_only_the_nearest_five_waiting_outputs_are_listed_with_the_count_of_all(
     html = _page(client, participant)
     assert "7 waiting; the 5 with the nearest deadline" in html
     assert "Clip0" in html and "Clip4" in html and "Clip6" not in html
+
+
+def test_a_participant_who_is_also_staff_sees_only_their_own_records_on_the_portal(
+    client, programme, participant, participant2, manager
+):
+    from programs import policy
+    from programs.models import ProgrammeRole
+    from tests.factories import make_staff
+
+    for role in (ProgrammeRole.Role.REVIEWER, ProgrammeRole.Role.FINANCE):
+        make_staff(programme, role, user=participant)
+    policy.forget(participant)
+    _output(participant2, programme, "Theirs")
+    compensation.award_create(
+        actor=manager,
+        participation=Participation.objects.get(user=participant2, programme=programme),
+        kind=LedgerEntry.Kind.PRIZE,
+        amount="42.00",
+        currency="EUR",
+        reason="Theirs",
+    )
+    html = _page(client, participant)
+    assert "Theirs" not in html and "42.00" not in html
+    assert "Nothing earned yet." in html and "None waiting." in html
