@@ -417,7 +417,8 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy on every page (django-csp): scripts, styles, fonts and frames only
 # from this site, no inline script or style, images from here or data: URIs (the two-factor
-# QR code), forms post only here, nobody frames us. Output files carry their own `sandbox`
+# QR code), videos from here (an output's preview on the review page), forms post only
+# here, nobody frames us. Output files carry their own `sandbox`
 # policy (programs.downloads). CSP_REPORT_URI sends violation reports where you name.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -425,6 +426,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -35,6 +35,7 @@ NOT_PAGES = {
     "transparency:figures_json",
     "transparency:figures_csv",
     "approvals:file",
+    "approvals:preview",
     "approvals:verify",
     "feedback:attachment",
     "compensation:entries_csv",
