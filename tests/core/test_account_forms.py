@@ -152,3 +152,23 @@ def test_a_sign_up_never_carries_another_sites_address_into_the_verification_lin
     link = re.search(r"https?://[^/\s]+(/accounts/confirm-email/\S+)", body).group(1)
     response = client.post(link)
     assert "evil" not in response["Location"]
+
+
+def test_a_mismatch_on_the_password_reset_page_sits_under_the_repeat(
+    client, participant, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": "participant@example.com"})
+    link = re.search(
+        r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body
+    ).group(1)
+    form_page = client.get(link, follow=True)
+    page = client.post(
+        form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+        {"password1": "a-new-long-phrase", "password2": "another-phrase"},
+    ).content.decode()
+    assert "same password" in _field_block(page, "password2")
+    assert "same password" not in _field_block(page, "password1")
+    assert '<a href="#id_password2">' in page
+    participant.refresh_from_db()
+    assert participant.check_password("demo-pass-2024")
