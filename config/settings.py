@@ -296,6 +296,9 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Verifying in the browser that signed up signs the person in (allauth checks the sign-up
+# is pending in that session), so an invitee lands on the invitation ready to join.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
@@ -423,7 +426,8 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy on every page (django-csp): scripts, styles, fonts and frames only
 # from this site, no inline script or style, images from here or data: URIs (the two-factor
-# QR code), forms post only here, nobody frames us. Output files carry their own `sandbox`
+# QR code), videos from here (an output's preview on the review page), forms post only
+# here, nobody frames us. Output files carry their own `sandbox`
 # policy (programs.downloads). CSP_REPORT_URI sends violation reports where you name.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -431,6 +435,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

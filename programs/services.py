@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from audit.services import record
 from core import currencies, events
@@ -448,7 +449,7 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
             fields.append(
                 {
                     "field": name,
-                    "label": str(labels.get(name, name)).capitalize(),
+                    "label": str(capfirst(labels.get(name, name))),
                     "old": _display(old, name),
                     "new": _display(new, name),
                     "material": changes.is_material_field(name),

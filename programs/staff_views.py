@@ -175,7 +175,10 @@ def terms_new(request, slug):
 
 @staff_required("manage")
 def terms_edit(request, slug, number):
-    """Edit a draft, preview its key-facts box, publish it. Published versions are read-only."""
+    """Edit a draft, preview its key-facts box, publish it. Published versions are read-only.
+
+    The preview runs the checks publishing runs (`services.check_terms`), so a preview of
+    terms that cannot be published lists the reasons, each linked to its field."""
     programme = _managed(request, slug)
     terms = get_object_or_404(TermsVersion, programme=programme, number=number)
     if terms.is_published:
@@ -220,6 +223,7 @@ def terms_edit(request, slug, number):
             "number": number,
             "diff": diff,
             "in_force": in_force,
+            "previewed": request.method == "POST" and "preview" in request.POST,
         },
         status=400 if form.errors else 200,
     )

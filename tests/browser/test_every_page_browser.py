@@ -36,6 +36,7 @@ NOT_PAGES = {
     "transparency:figures_json",
     "transparency:figures_csv",
     "approvals:file",
+    "approvals:preview",
     "approvals:verify",
     "feedback:attachment",
     "compensation:entries_csv",

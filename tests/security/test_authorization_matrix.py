@@ -116,6 +116,7 @@ RULES = {
     "approvals:withdraw": ("POST", OWNER),
     "approvals:appeal": ("POST", OWNER),
     "approvals:file": ("GET", {"participant", "reviewer", "manager"}),
+    "approvals:preview": ("GET", {"reviewer", "manager"}),  # never its own participant
     "approvals:verify": ("GET", NOBODY),  # an unknown token is 404 for everyone
     "compensation:home": ("GET", FINANCE),
     "compensation:entries": ("GET", FINANCE),
@@ -378,6 +379,7 @@ def world(
             "approvals:withdraw": submission.pk,
             "approvals:appeal": submission.pk,
             "approvals:file": file_output.pk,
+            "approvals:preview": file_output.pk,
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
             "labour:edit": time_entry.pk,
@@ -709,6 +711,7 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
 # Staff routes whose object in the world is the participant's own record.
 OWN_RECORD_ROUTES = {
     "approvals:detail",
+    "approvals:preview",
     "approvals:claim",
     "approvals:release",
     "feedback:status",
