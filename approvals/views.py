@@ -71,7 +71,9 @@ def queue(request):
     now = timezone.now()
     filterset, sort = _queue_filter(request, now)
     key, descending, _ = QUEUE_SORTS[sort]
-    page = keyset_page(filterset.qs, request, key=key, descending=descending, size=50)
+    page = keyset_page(
+        filterset.qs, request, key=key, descending=descending, size=50, row=selectors.QueueRow
+    )
     return render(
         request,
         "approvals/queue.html",
@@ -93,7 +95,7 @@ def _next_in_queue(request, after: OutputSubmission) -> OutputSubmission | None:
     filterset, sort = _queue_filter(request, now)
     key, descending, _ = QUEUE_SORTS[sort]
     order = (f"-{key}", "-pk") if descending else (key, "pk")
-    candidates = filterset.qs.exclude(pk=after.pk).order_by(*order)
+    candidates = filterset.qs.select_related("programme").exclude(pk=after.pk).order_by(*order)
     for start in range(0, 500, 25):
         chunk = list(candidates[start : start + 25])
         for item in chunk:
@@ -163,11 +165,11 @@ def _queue_rows(items, now, me, query="") -> list[str]:
                     version=f" v{int(s.version)}" if s.version > 1 else "",
                     use=_USES.get(s.intended_use) or escape(s.intended_use),
                     venue=f" · {escape(Truncator(venue).chars(40))}" if venue else "",
-                    programme=escape(s.programme.name),
-                    participant=escape(s.participant.email),
+                    programme=escape(s.programme_name),
+                    participant=escape(s.participant_email),
                     status=_STATUSES.get(s.status) or escape(s.status),
                     claim=_CLAIMED.format(
-                        "you" if mine else escape(s.claimed_by.email),
+                        "you" if mine else escape(s.claimed_by_email),
                         timezone.localtime(s.claim_expires_at).strftime("%H:%M"),
                     )
                     if claimed
