@@ -37,6 +37,7 @@ NOT_PAGES = {
     "approvals:file",
     "approvals:verify",
     "feedback:attachment",
+    "feedback:similar",
     "compensation:entries_csv",
     "compensation:batch_download",
     "compensation:statement_csv",
