@@ -74,6 +74,16 @@ def _similar(user, programme, title) -> list[dict]:
     ]
 
 
+def _title_problem(title: str) -> str:
+    """What is wrong with a title to compare, said as the ticket form would ("" if nothing)."""
+    limit = Ticket._meta.get_field("title").max_length
+    if len(title) > limit:
+        return f"A title has at most {limit} characters."
+    if "\x00" in title:
+        return "Null characters are not allowed."
+    return ""
+
+
 @login_required
 def similar(request):
     """JSON: tickets of one of my programmes that look like the title being typed.
@@ -95,9 +105,8 @@ def similar(request):
     if programme is None:
         return JsonResponse({"detail": "Choose one of your programmes."}, status=400)
     title = request.GET.get("title", "")
-    limit = Ticket._meta.get_field("title").max_length
-    if len(title) > limit:
-        return JsonResponse({"detail": f"A title has at most {limit} characters."}, status=400)
+    if problem := _title_problem(title):
+        return JsonResponse({"detail": problem}, status=400)
     return JsonResponse({"tickets": _similar(request.user, programme, title)})
 
 
@@ -148,14 +157,13 @@ def _ticket_check(request):
         else None
     )
     title = typed.get("title", "").strip()
-    limit = Ticket._meta.get_field("title").max_length
     context = {"form": form, "checked": True, "similar": [], "check_error": ""}
     if programme is None:
         context["check_error"] = "Choose the programme first, then check for similar tickets."
     elif len(title) < 3:
         context["check_error"] = "Type a title first (3 characters or more), then check."
-    elif len(title) > limit:
-        context["check_error"] = f"A title has at most {limit} characters."
+    elif problem := _title_problem(title):
+        context["check_error"] = problem
     else:
         context["similar"] = _similar(request.user, programme, title)
     return render(
