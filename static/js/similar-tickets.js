@@ -40,6 +40,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const text = title.value.trim();
     const query = new URLSearchParams({ programme: programme.value, title: text });
     if (text.length < 3 || !programme.value) {
+      asked = ""; // the same title typed again is asked again
       show([]);
       return;
     }
