@@ -346,3 +346,39 @@ def test_a_check_never_shows_tickets_of_a_programme_the_tester_is_not_in(
     )
     assert f"/tickets/{ticket.pk}/" not in page
     assert "No similar ticket among those you can see." in page
+
+
+# --- Costs ----------------------------------------------------------------------------------------
+
+
+def test_a_search_costs_one_query_more_than_the_list_its_count(
+    programme, participant, reviewer, file_ticket, as_user, django_assert_max_num_queries
+):
+    for i in range(35):
+        file_ticket(participant, programme, title=f"Crash {i}")
+    client = as_user(participant)
+    with django_assert_max_num_queries(5):  # my tickets: 4 (tests/feedback/test_tickets.py)
+        page = client.get("/tickets/", {"q": "crash"}).content.decode()
+    assert "35 tickets match" in page
+    client.force_login(reviewer)
+    with django_assert_max_num_queries(8):  # the triage queue: 7 (test_triage.py)
+        page = client.get("/tickets/triage/", {"q": "crash"}).content.decode()
+    assert "35 tickets match" in page
+
+
+def test_a_similar_check_reads_tickets_in_the_same_queries_however_many_there_are(
+    programme, participant, file_ticket, as_user
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(participant)
+    counts = []
+    for n in (3, 40):
+        while Ticket.objects.count() < n:
+            file_ticket(participant, programme, title=f"Video freezes {Ticket.objects.count()}")
+        with CaptureQueriesContext(connection) as queries:
+            found = _similar(client, programme, "Video freezes").json()["tickets"]
+        assert len(found) == min(n, 5)
+        counts.append(sum("feedback_ticket" in q["sql"] for q in queries.captured_queries))
+    assert counts[0] == counts[1] == 2
