@@ -4,6 +4,8 @@ Every object is fetched through the policy (`Ticket.objects.restrict(user)`, 404
 anyone else's), and every change goes through `feedback.services`.
 """
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -74,6 +76,40 @@ def _similar(user, programme, title) -> list[dict]:
     ]
 
 
+@dataclass
+class _Check:
+    """A similar-ticket check: the programme to look in, or why not (and its HTTP status)."""
+
+    programme: Programme | None = None
+    problem: str = ""
+    status: int = 200
+    retry_after: int = 0
+
+
+def _check(user, raw_programme: str, title: str) -> _Check:
+    """May this person check `title` for similar tickets in that programme now?
+
+    The programme must be one they take part in; each check, by the script or by the form's
+    button, counts against SIMILAR_PER_MINUTE.
+    """
+    count, left = ratelimit.hit(f"similar-tickets:{user.pk}", window=60)
+    if count > SIMILAR_PER_MINUTE:
+        wait = int(left) + 1
+        return _Check(
+            problem=f"Too many checks for similar tickets; try again in {wait} s.",
+            status=429,
+            retry_after=wait,
+        )
+    programme = None
+    if raw_programme.isdigit() and len(raw_programme) < 19:
+        programme = working_programmes(user).filter(pk=int(raw_programme)).first()
+    if programme is None:
+        return _Check(problem="Choose one of your programmes.", status=400)
+    if problem := _title_problem(title):
+        return _Check(problem=problem, status=400)
+    return _Check(programme=programme)
+
+
 def _title_problem(title: str) -> str:
     """What is wrong with a title to compare, said as the ticket form would ("" if nothing)."""
     limit = Ticket._meta.get_field("title").max_length
@@ -91,23 +127,12 @@ def similar(request):
     `?programme=<id>&title=…`. Only tickets this person may open are considered
     (`selectors.similar_tickets`); rate-limited per person.
     """
-    count, left = ratelimit.hit(f"similar-tickets:{request.user.pk}", window=60)
-    if count > SIMILAR_PER_MINUTE:
-        return JsonResponse(
-            {"detail": f"Too many checks for similar tickets; try again in {int(left) + 1} s."},
-            status=429,
-            headers={"Retry-After": str(int(left) + 1)},
-        )
-    raw = request.GET.get("programme", "")
-    programme = None
-    if raw.isdigit() and len(raw) < 19:
-        programme = working_programmes(request.user).filter(pk=int(raw)).first()
-    if programme is None:
-        return JsonResponse({"detail": "Choose one of your programmes."}, status=400)
     title = request.GET.get("title", "")
-    if problem := _title_problem(title):
-        return JsonResponse({"detail": problem}, status=400)
-    return JsonResponse({"tickets": _similar(request.user, programme, title)})
+    check = _check(request.user, request.GET.get("programme", ""), title)
+    if check.problem:
+        headers = {"Retry-After": str(check.retry_after)} if check.retry_after else None
+        return JsonResponse({"detail": check.problem}, status=check.status, headers=headers)
+    return JsonResponse({"tickets": _similar(request.user, check.programme, title)})
 
 
 @login_required
@@ -150,25 +175,18 @@ def _ticket_check(request):
     typed = request.POST.dict()
     typed.pop(ONCE_FIELD, None)  # a fresh token: this render is a new form to send once
     form = TicketForm(user=request.user, initial=typed)
-    raw = typed.get("programme", "")
-    programme = (
-        form.fields["programme"].queryset.filter(pk=int(raw)).first()
-        if raw.isdigit() and len(raw) < 19
-        else None
-    )
     title = typed.get("title", "").strip()
     context = {"form": form, "checked": True, "similar": [], "check_error": ""}
-    if programme is None:
+    status = 400
+    if not typed.get("programme"):
         context["check_error"] = "Choose the programme first, then check for similar tickets."
     elif len(title) < 3:
         context["check_error"] = "Type a title first (3 characters or more), then check."
-    elif problem := _title_problem(title):
-        context["check_error"] = problem
+    elif (check := _check(request.user, typed["programme"], title)).problem:
+        context["check_error"], status = check.problem, check.status
     else:
-        context["similar"] = _similar(request.user, programme, title)
-    return render(
-        request, "feedback/new.html", context, status=400 if context["check_error"] else 200
-    )
+        context["similar"], status = _similar(request.user, check.programme, title), 200
+    return render(request, "feedback/new.html", context, status=status)
 
 
 def _detail_context(request, ticket: Ticket, **forms):

@@ -382,3 +382,21 @@ def test_a_similar_check_reads_tickets_in_the_same_queries_however_many_there_ar
         assert len(found) == min(n, 5)
         counts.append(sum("feedback_ticket" in q["sql"] for q in queries.captured_queries))
     assert counts[0] == counts[1] == 2
+
+
+def test_checks_with_the_forms_button_count_against_the_same_limit(
+    mine, programme, participant, as_user, monkeypatch
+):
+    from core import ratelimit
+    from feedback.views import SIMILAR_PER_MINUTE
+
+    monkeypatch.setattr(ratelimit, "_now", lambda: 1_700_000_061.0)  # one window
+    client = as_user(participant)
+    for _ in range(SIMILAR_PER_MINUTE):
+        assert _similar(client, programme, "Video freezes").status_code == 200
+    response = client.post(
+        "/tickets/new/", {"programme": programme.pk, "title": "Video freezes", "check": "1"}
+    )
+    assert response.status_code == 429
+    assert "Too many checks for similar tickets" in response.content.decode()
+    assert Ticket.objects.count() == 3
