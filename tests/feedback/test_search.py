@@ -164,12 +164,19 @@ def test_a_reviewer_searches_the_review_queue_by_title_or_prompt(outputs, review
     assert "2 outputs match “moon”." in page
     page = client.get("/review/", {"q": "moon", "participant": "participant2"}).content.decode()
     assert "Moon landing remake" in page and "Night swim" not in page
+    page = client.get("/review/", {"q": LONG}).content.decode()
+    assert "Search for at most 200 characters." in page
+    assert "Night swim" not in page and "City lights" not in page
 
 
 def test_a_participant_searches_only_their_own_outputs(outputs, participant, as_user):
-    page = as_user(participant).get("/outputs/", {"q": "moon"}).content.decode()
+    client = as_user(participant)
+    page = client.get("/outputs/", {"q": "moon"}).content.decode()
     assert _rows(page) == ["Night swim"]
     assert "1 output matches “moon”." in page
+    page = client.get("/outputs/", {"q": LONG}).content.decode()
+    assert "Search for at most 200 characters." in page and _rows(page) == []
+    assert "No output of yours matches." in page
 
 
 def test_the_api_searches_outputs_through_the_queue_filterset(
