@@ -18,9 +18,18 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from core import search
 from programs.models import Programme
 
 from .models import Appeal, OutputSubmission, ReasonCode, ReviewDecision
+
+# What a search of outputs reads (their description is the prompt), and each column's weight.
+SEARCH_FIELDS = (("title", "A"), ("prompt", "B"), ("intended_venue", "C"))
+
+
+def search_submissions(qs, q: str):
+    """Outputs of `qs` whose title, prompt or venue match `q` (core.search.text_search)."""
+    return search.text_search(qs, q, SEARCH_FIELDS)
 
 
 def review_queue(user):

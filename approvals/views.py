@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
+from core import search
 from core.errors import DomainError
 from core.forms import add_domain_error, send_once
 from core.links import pk_link
@@ -27,7 +28,7 @@ from programs.models import Programme
 from programs.policy import staff_required
 
 from . import selectors, services
-from .filters import SubmissionFilter
+from .filters import MySubmissionFilter, SubmissionFilter
 from .forms import AppealForm, DecisionForm, ReasonCodeForm, SubmissionForm
 from .models import OutputSubmission, ReasonCode
 from .templatetags.approvals_tags import review_clock, waited
@@ -79,6 +80,7 @@ def queue(request):
         "approvals/queue.html",
         {
             "filter": filterset,
+            "matches": search.result_count(filterset),
             "page": page,
             "rows": _queue_rows(page.items, now, request.user.pk, _queue_query(request)),
             "sort": sort,
@@ -382,14 +384,18 @@ def _mine(request, pk) -> OutputSubmission:
 
 @login_required
 def mine(request):
-    page = keyset_page(
-        selectors.my_submissions(request.user),
+    filterset = MySubmissionFilter(request.GET, queryset=selectors.my_submissions(request.user))
+    page = keyset_page(filterset.qs, request, key="submitted_at", descending=True, size=50)
+    return render(
         request,
-        key="submitted_at",
-        descending=True,
-        size=50,
+        "approvals/mine.html",
+        {
+            "page": page,
+            "now": timezone.now(),
+            "filter": filterset,
+            "matches": search.result_count(filterset),
+        },
     )
-    return render(request, "approvals/mine.html", {"page": page, "now": timezone.now()})
 
 
 @login_required

@@ -39,6 +39,7 @@ NOT_PAGES = {
     "approvals:preview",
     "approvals:verify",
     "feedback:attachment",
+    "feedback:similar",
     "compensation:entries_csv",
     "compensation:batch_download",
     "compensation:statement_csv",

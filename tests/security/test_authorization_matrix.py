@@ -138,6 +138,7 @@ RULES = {
     "compensation:statement_csv": ("GET", SIGNED_IN),
     "feedback:mine": ("GET", SIGNED_IN),
     "feedback:new": ("GET", SIGNED_IN),
+    "feedback:similar": ("GET", NOBODY),  # JSON; without a programme of yours a 400 for everyone
     "labour:mine": ("GET", SIGNED_IN),
     "feedback:detail": ("GET", {"participant", "reviewer", "manager"}),
     "feedback:attachment": ("GET", {"participant", "reviewer", "manager"}),
