@@ -8,6 +8,7 @@ from django.utils import timezone
 from core import currencies
 from core.forms import DateField, SubmitOnce
 from participants.models import Participation
+from programs.models import Programme
 
 from .models import LedgerEntry, PayoutBatch, PayoutDetails
 from .selectors import finance_programmes
@@ -133,3 +134,23 @@ class PayoutDetailsForm(forms.Form):
     email = forms.EmailField(
         required=False, label="PayPal or Wise email", help_text="PayPal and Wise only."
     )
+
+
+class TaxStatusForm(forms.Form):
+    """The tax status finance records for one payee; the service checks the rules."""
+
+    kind = forms.ChoiceField(label="Tax status", choices=Programme.TaxForm.choices)
+    valid_until = DateField(required=False, help_text="Leave empty if it does not expire.")
+    document = forms.FileField(
+        required=False,
+        label="Signed form (PDF, PNG or JPEG, optional)",
+        help_text="Stored encrypted; only this programme's finance can download it. "
+        "Leave empty to keep the document already held.",
+    )
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        if programme.tax_forms:
+            self.fields["kind"].choices = [
+                (k, Programme.TaxForm(k).label) for k in programme.tax_forms
+            ]

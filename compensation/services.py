@@ -25,7 +25,7 @@ from django.utils import timezone
 from audit.services import record
 from core import currencies, events
 from core.csvsafe import safe_cell
-from core.encryption import decrypt_json, encrypt_json
+from core.encryption import decrypt_json, encrypt_bytes, encrypt_json
 from core.errors import DomainError
 from core.services import enqueue_after_commit, notify
 from participants.models import Participation
@@ -34,7 +34,16 @@ from programs.models import Programme, TermsVersion
 from programs.selectors import terms_in_force_on
 
 from . import bankfiles
-from .models import CENT, LedgerEntry, PayoutBatch, PayoutDetails, PayoutLine, cents, money_sum
+from .models import (
+    CENT,
+    LedgerEntry,
+    PayoutBatch,
+    PayoutDetails,
+    PayoutLine,
+    TaxStatus,
+    cents,
+    money_sum,
+)
 
 MAX_AMOUNT = Decimal("9999999999.99")
 # Batches with more entries than this are built by a background task.
@@ -612,6 +621,7 @@ def batch_candidates(
     period_start: date,
     period_end: date,
     method: str = PayoutBatch.Method.FILE,
+    tax_gate: bool = True,
 ):
     """Approved, not yet exported entries of these programmes that a batch of the period
     takes (all currencies; the caller narrows to one).
@@ -624,10 +634,14 @@ def batch_candidates(
       forward, shown on their statement. No batch has a negative line.
     - A SEPA, PayPal or Wise batch takes only the payees whose payout details name that
       method; the others wait for a batch of their method (or a CSV one).
+    - In a programme that requires a tax status, a payee without a valid one of its kinds
+      waits (`tax_gate=False` gives what the batch would take without that rule).
     """
     approved = LedgerEntry.objects.filter(
         programme__in=programmes, state=E.APPROVED, batch__isnull=True
     )
+    if tax_gate:
+        approved = _tax_gate(approved, programmes)
     if method != PayoutBatch.Method.FILE:
         kinds = [k for k, m in PayoutDetails.BATCH_METHOD.items() if m == method]
         approved = approved.filter(participation__user__payout_details__method__in=kinds)
@@ -642,6 +656,119 @@ def batch_candidates(
     for participation_id, held_currency in held:
         rows = rows.exclude(participation_id=participation_id, currency=held_currency)
     return rows
+
+
+def _tax_gate(entries, programmes, *, on: date | None = None):
+    """The entries without those of payees who still owe their programme a tax status."""
+    from django.db.models import Q
+
+    on = on or timezone.localdate()
+    for programme in programmes:
+        if not programme.tax_forms:
+            continue
+        cleared = TaxStatus.objects.filter(
+            participation__programme=programme, kind__in=programme.tax_forms
+        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        entries = entries.exclude(
+            Q(programme=programme) & ~Q(participation_id__in=cleared.values("participation_id"))
+        )
+    return entries
+
+
+def batch_tax_waiting(**request) -> list[Participation]:
+    """The payees a batch with these choices would pay but for a missing tax status."""
+    without = batch_candidates(**request, tax_gate=False).values("participation_id")
+    with_gate = batch_candidates(**request).values("participation_id")
+    return list(
+        Participation.objects.filter(pk__in=without)
+        .exclude(pk__in=with_gate)
+        .select_related("user", "programme")
+        .order_by("programme__name", "user__email")
+    )
+
+
+MAX_TAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+TAX_DOCUMENT_TYPES = set(TaxStatus.EXTENSIONS)
+
+
+@transaction.atomic
+def tax_status_record(
+    *,
+    actor,
+    participation: Participation,
+    kind: str,
+    valid_until: date | None = None,
+    document=None,
+) -> TaxStatus:
+    """Finance records the tax status a payee gave the programme, with an optional copy of the
+    form (checked by its content, stored encrypted). A later record replaces the earlier one;
+    a record without a document keeps the document already held. Audited; the payee is told.
+    """
+    from django.core.exceptions import ValidationError
+
+    from core.uploads import sha256_of, validate_upload
+
+    participation = Participation.objects.select_related("programme", "user").get(
+        pk=participation.pk
+    )
+    policy.require(actor, "record", TaxStatus(participation=participation))
+    programme = participation.programme
+    accepted = programme.tax_forms or Programme.TaxForm.values
+    if kind not in accepted:
+        names = ", ".join(str(Programme.TaxForm(k).label) for k in accepted)
+        raise DomainError(f"{programme.name} accepts: {names}.", field="kind")
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise DomainError(
+            f"That status expired on {valid_until:%Y-%m-%d}; record one that is valid.",
+            field="valid_until",
+        )
+    status = TaxStatus.objects.select_for_update().filter(participation=participation).first()
+    created = status is None
+    if created:
+        status = TaxStatus(participation=participation)
+    if document is not None:
+        if document.size > MAX_TAX_DOCUMENT_BYTES:
+            raise DomainError(
+                f"The document is {document.size / 1_048_576:.1f} MB; the limit is 5 MB.",
+                field="document",
+            )
+        try:
+            mime = validate_upload(document, allowed=TAX_DOCUMENT_TYPES)
+        except ValidationError as exc:
+            raise DomainError(exc.messages[0], field="document") from None
+        status.document_sha256 = sha256_of(document)
+        document.seek(0)
+        status.document_secret = encrypt_bytes(document.read())
+        status.document_type = mime
+    status.kind = kind
+    status.valid_until = valid_until
+    status.recorded_by = actor
+    status.save()
+    record(
+        action="compensation.tax_status.recorded",
+        obj=status,
+        actor=actor,
+        programme=programme,
+        subject=participation.user,
+        data={
+            "kind": kind,
+            "valid_until": valid_until,
+            "document": bool(status.document_secret),
+            "document_sha256": status.document_sha256,
+            "new": created,
+        },
+    )
+    valid = f", valid until {valid_until:%Y-%m-%d}" if valid_until else ""
+    notify(
+        user=participation.user,
+        subject=f"Your tax status for {programme.name} is recorded",
+        body=f"Finance recorded your {status.get_kind_display()}{valid}. Your approved pay "
+        "goes into the next payout.",
+        dedupe_key=f"compensation.tax_status:{status.pk}:{uuid.uuid4().hex}",
+        url=reverse("compensation:statement"),
+        programme=programme,
+    )
+    return status
 
 
 def _require_finance_of(actor, programmes) -> None:

@@ -9,6 +9,15 @@ from .models import Programme, ProgrammeRole, TermsVersion
 
 
 class ProgrammeForm(forms.ModelForm):
+    tax_forms = forms.MultipleChoiceField(
+        label="Tax status needed before paying",
+        choices=Programme.TaxForm.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Finance records one of these per payee; until then their pay waits. "
+        "None ticked: pay without.",
+    )
+
     class Meta:
         model = Programme
         fields = [
@@ -19,6 +28,7 @@ class ProgrammeForm(forms.ModelForm):
             "currency",
             "reference_hourly_rate",
             "approval_threshold",
+            "tax_forms",
         ]
         help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
 

@@ -39,6 +39,7 @@ NOT_PAGES = {
     "feedback:attachment",
     "compensation:entries_csv",
     "compensation:batch_download",
+    "compensation:tax_document",
     "compensation:statement_csv",
     "portal:my_data",
 }
@@ -90,6 +91,7 @@ def _object_id(name, user, programme):
     """The first record of `programme` this person may open on the page `name`."""
     from approvals.models import OutputSubmission, ReasonCode
     from compensation.models import LedgerEntry, PayoutBatch
+    from participants.models import Participation
     from feedback.models import Ticket
     from labour.models import TimeEntry
     from publicity.models import Competition
@@ -106,6 +108,10 @@ def _object_id(name, user, programme):
         "feedback:detail": Ticket.objects.restrict(user),
         "compensation:entry": LedgerEntry.objects.restrict(user),
         "compensation:batch": PayoutBatch.objects.restrict(user),
+        # The tax status page of a payee of a programme this person is finance of.
+        "compensation:tax_status": Participation.objects.filter(
+            programme__roles__user=user, programme__roles__role="finance"
+        ).exclude(user=user),
         "approvals:reasons": ReasonCode.objects.restrict(user),
         "publicity:use_request": OutputSubmission.objects.restrict(user, "promote").filter(
             status__in=OutputSubmission.APPROVED_STATES
