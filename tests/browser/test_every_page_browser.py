@@ -91,9 +91,9 @@ def _object_id(name, user, programme):
     """The first record of `programme` this person may open on the page `name`."""
     from approvals.models import OutputSubmission, ReasonCode
     from compensation.models import LedgerEntry, PayoutBatch
-    from participants.models import Participation
     from feedback.models import Ticket
     from labour.models import TimeEntry
+    from participants.models import Participation
     from publicity.models import Competition
 
     owner_pages = {
