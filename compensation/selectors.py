@@ -56,18 +56,19 @@ def tax_waits(user) -> list[dict]:
     from participants.models import Participation
     from programs import policy
 
-    from .models import TaxStatus
-
     today = timezone.localdate()
-    statuses = {s.participation_id: s for s in TaxStatus.objects.filter(participation__user=user)}
     out = []
+    # One query for every programme of the person; the finance team is read only for the
+    # programmes that hold their pay.
     for participation in (
-        Participation.objects.filter(user=user).select_related("programme").order_by("pk")
+        Participation.objects.filter(user=user)
+        .select_related("programme", "tax_status")
+        .order_by("pk")
     ):
         programme = participation.programme
         if not programme.tax_forms:
             continue
-        status = statuses.get(participation.pk)
+        status = getattr(participation, "tax_status", None)
         if status is not None and status.kind in programme.tax_forms and status.is_valid(today):
             continue
         finance = list(policy.staff_of(programme, "payouts"))
