@@ -112,11 +112,34 @@ class ReconcileForm(forms.Form):
 
 
 class StatementForm(forms.Form):
-    file = forms.FileField(
-        label="Bank statement (camt.053 XML)",
-        help_text="The statement of the payout account. Each payment is matched by its "
-        "end-to-end reference (TT-batch-payee).",
-    )
+    """What the bank or provider says was paid: camt.053 for SEPA, PayPal's result CSV, Wise's
+    statement CSV. The label follows the batch's method."""
+
+    LABELS = {
+        "sepa": ("Bank statement (camt.053 XML)", "The statement of the payout account."),
+        "paypal": (
+            "PayPal Payouts result file (CSV)",
+            "The batch's report from PayPal: Reference ID, Status, Amount, Currency, Date, "
+            "Transaction ID.",
+        ),
+        "wise": (
+            "Wise statement (CSV)",
+            "The statement of the Wise balance the batch was paid from: TransferWise ID, "
+            "Date, Amount, Currency, Payment Reference.",
+        ),
+    }
+
+    file = forms.FileField(label="Bank statement (camt.053 XML)")
+
+    def __init__(self, *args, method: str = "sepa", **kwargs):
+        super().__init__(*args, **kwargs)
+        label, help_text = self.LABELS.get(method, self.LABELS["sepa"])
+        self.fields["file"].label = label
+        self.fields[
+            "file"
+        ].help_text = (
+            f"{help_text} Each payment is matched by its end-to-end reference (TT-batch-payee)."
+        )
 
 
 class PayoutDetailsForm(forms.Form):

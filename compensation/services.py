@@ -1284,30 +1284,35 @@ class StatementImport:
 
 @transaction.atomic
 def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> StatementImport:
-    """Settle a SEPA batch from the bank's camt.053 statement of the payout account.
+    """Settle a batch from what the bank or provider says was paid: the camt.053 statement of
+    the payout account for a SEPA batch, PayPal's Payouts result file for a PayPal batch,
+    Wise's statement (CSV) for a Wise batch.
 
-    Each booked debit whose end-to-end reference is a line of this batch, with the line's
-    amount and currency, pays that line (and its entries); the payee is notified once.
-    Transactions that are not this batch's are ignored and counted; a reference of this
-    batch with another amount, a duplicate, a reference of no line, a return, or a line
-    already paid is reported by its line in the file and changes nothing. When every line is
-    paid the batch is settled.
+    Each payment (a booked debit, or a PayPal item that succeeded) whose end-to-end reference
+    is a line of this batch, with the line's amount and currency, pays that line (and its
+    entries); the payee is notified once. Transactions that are not this batch's are ignored
+    and counted; a reference of this batch with another amount, a duplicate, a reference of
+    no line, a return or a failed payment, or a line already paid is reported by its line in
+    the file and changes nothing. When every line is paid the batch is settled.
     """
     batch = _lock_ready_batch(actor=actor, batch=batch)
-    if batch.method != PayoutBatch.Method.SEPA:
+    reader = bankfiles.RESULT_READERS.get(batch.method)
+    if reader is None:
         raise DomainError(
-            "A bank statement settles a SEPA batch; reconcile this batch with the "
-            "provider's result file.",
+            "A batch paid from its CSV is reconciled with the provider's CSV "
+            "(reference, amount, date) instead.",
             field="file",
         )
-    statement = bankfiles.parse_camt053(data)
-    ours = settings.PAYOUT_DEBTOR_IBAN.replace(" ", "").upper()
-    if statement.account_iban != ours:
-        raise DomainError(
-            f"This statement is for account {statement.account_iban or '(none given)'}, "
-            f"not the payout account {ours}; nothing was applied.",
-            field="file",
-        )
+    parse, what = reader
+    statement = parse(data)
+    if batch.method == PayoutBatch.Method.SEPA:
+        ours = settings.PAYOUT_DEBTOR_IBAN.replace(" ", "").upper()
+        if statement.account_iban != ours:
+            raise DomainError(
+                f"This statement is for account {statement.account_iban or '(none given)'}, "
+                f"not the payout account {ours}; nothing was applied.",
+                field="file",
+            )
     lines = {line.end_to_end_id: line for line in batch.lines.all()}
     report = StatementImport()
     paid: dict[int, tuple[str, date]] = {}
@@ -1324,6 +1329,8 @@ def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> Stateme
 
         if line is None:
             problem("no line of this batch has this reference")
+        elif tx.refused:
+            problem(f"{tx.refused}: the provider did not pay it; the line stays unpaid")
         elif not tx.debit:
             problem("a credit: the bank returned this payment; the line stays unpaid")
         elif not tx.booked:
@@ -1345,14 +1352,13 @@ def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> Stateme
         if report.problems:
             raise ReconciliationFailed(report.problems)
         raise DomainError(
-            f"No transaction in this statement is a payment of batch {batch.pk}; "
-            "nothing was applied.",
+            f"No transaction in this {what} is a payment of batch {batch.pk}; nothing was applied.",
             field="file",
         )
     for line in lines.values():
         if line.amount == 0 and not line.paid_at:
             paid[line.pk] = ("nets to zero", max(d for _, d in paid.values()))
-    _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="bank statement")
+    _mark_lines_paid(actor=actor, batch=batch, paid=paid, how=what)
     report.paid = len(paid)
     report.remaining = batch.lines.filter(paid_at__isnull=True).count()
     record(
@@ -1360,6 +1366,7 @@ def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> Stateme
         obj=batch,
         actor=actor,
         data={
+            "file": what,
             "account": statement.account_iban,
             "paid": report.paid,
             "remaining": report.remaining,

@@ -277,7 +277,7 @@ def batch_detail(
         "ledger_totals": totals_by_currency(LedgerEntry.objects.filter(batch=batch)),
         "paid_form": paid_form or MarkPaidForm(),
         "reconcile_form": reconcile_form or ReconcileForm(),
-        "statement_form": statement_form or StatementForm(),
+        "statement_form": statement_form or StatementForm(method=batch.method),
         "mismatches": mismatches,
         "statement_report": statement_report,
     }
@@ -347,9 +347,9 @@ def _say_if_settled(request, exc: DomainError) -> None:
 @staff_required("payouts")
 @require_POST
 def batch_statement(request, pk):
-    """Settle a SEPA batch from the bank's camt.053 statement."""
+    """Settle a batch from the bank's camt.053 statement or the provider's result file."""
     batch = _batch(request, pk)
-    form = StatementForm(request.POST, request.FILES)
+    form = StatementForm(request.POST, request.FILES, method=batch.method)
     if form.is_valid():
         try:
             report = services.batch_import_statement(
@@ -363,8 +363,12 @@ def batch_statement(request, pk):
         except DomainError as exc:
             add_domain_error(form, exc)
             _say_if_settled(request, exc)
+            if batch.method == PayoutBatch.Method.FILE:
+                # A CSV batch shows no statement form to hold the error: say it at the top.
+                messages.error(request, exc.message)
         else:
-            text = f"Statement imported: {report.paid} line(s) paid"
+            kind = "Result file" if batch.method == PayoutBatch.Method.PAYPAL else "Statement"
+            text = f"{kind} imported: {report.paid} line(s) paid"
             if report.remaining:
                 text += f", {report.remaining} still unpaid"
             if report.ignored:
