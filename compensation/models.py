@@ -412,7 +412,11 @@ class TaxStatus(models.Model):
     )
     kind = models.CharField(max_length=10, choices=Programme.TaxForm.choices)
     valid_until = models.DateField(null=True, blank=True)
-    document_secret = models.TextField(blank=True, help_text="Fernet token of the document.")
+    # A Fernet token is base64 of the document and ~60 bytes: 5 MB (the upload limit of
+    # `services.tax_status_record`) makes at most 6,990,604 characters.
+    document_secret = models.TextField(
+        max_length=7_000_000, blank=True, help_text="Fernet token of the document."
+    )
     document_type = models.CharField(max_length=60, blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
     recorded_by = models.ForeignKey(

@@ -156,8 +156,10 @@ def measure_payout_batch(cmd, table) -> None:
     """Build a payout batch of (up to) 100,000 payees and compare with INSERT … SELECT."""
     n = max(10, int(FULL * cmd.scale))
     programmes = _generate(cmd, n)
-    media = tempfile.mkdtemp(prefix="bench-payouts-")
-    with override_settings(MEDIA_ROOT=media):
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-payouts-") as media,
+        override_settings(MEDIA_ROOT=media),
+    ):
         _one_run(cmd, programmes)  # warm: plans, caches, imports
         runs = [_one_run(cmd, programmes) for _ in range(cmd.runs)]
     lines = runs[0]["lines"]
