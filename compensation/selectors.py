@@ -48,6 +48,44 @@ def batch_preview(candidates, *, currency: str) -> dict:
     }
 
 
+def tax_waits(user) -> list[dict]:
+    """The programmes that hold this person's pay until finance records a tax status: which
+    forms they accept and whom to send one to (the programme's finance team)."""
+    from django.utils import timezone
+
+    from participants.models import Participation
+    from programs import policy
+
+    today = timezone.localdate()
+    out = []
+    # One query for every programme of the person; the finance team is read only for the
+    # programmes that hold their pay.
+    for participation in (
+        Participation.objects.filter(user=user)
+        .select_related("programme", "tax_status")
+        .order_by("pk")
+    ):
+        programme = participation.programme
+        if not programme.tax_forms:
+            continue
+        status = getattr(participation, "tax_status", None)
+        if status is not None and status.kind in programme.tax_forms and status.is_valid(today):
+            continue
+        finance = list(policy.staff_of(programme, "payouts"))
+        out.append(
+            {
+                "programme": programme.name,
+                "forms": [str(Programme.TaxForm(k).label) for k in programme.tax_forms],
+                "finance": [
+                    f"{person.get_full_name() or person.username} <{person.email}>"
+                    for person in finance
+                ],
+                "expired": status.valid_until if status is not None else None,
+            }
+        )
+    return out
+
+
 def batch_entries_by_line(batch, participation_ids) -> dict[int, list]:
     """{participation id: the batch's entries of that payee}: what makes up each line."""
     out: dict[int, list] = defaultdict(list)

@@ -212,6 +212,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compensation.tasks.accrue_stipends",
         "schedule": timedelta(hours=6),
     },
+    "compensation-pay-floor": {
+        "task": "compensation.tasks.accrue_floor_topups",
+        "schedule": timedelta(hours=6),
+    },
     "compensation-accrue-work": {
         "task": "compensation.tasks.accrue_from_work",
         "schedule": timedelta(minutes=10),

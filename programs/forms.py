@@ -10,6 +10,15 @@ from .services import PAY_MODEL_FIELDS
 
 
 class ProgrammeForm(forms.ModelForm):
+    tax_forms = forms.MultipleChoiceField(
+        label="Tax status needed before paying",
+        choices=Programme.TaxForm.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Finance records one of these per payee; until then their pay waits. "
+        "None ticked: pay without.",
+    )
+
     class Meta:
         model = Programme
         fields = [
@@ -20,6 +29,7 @@ class ProgrammeForm(forms.ModelForm):
             "currency",
             "reference_hourly_rate",
             "approval_threshold",
+            "tax_forms",
         ]
         help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
 
@@ -51,7 +61,11 @@ class ProgrammeSettingsForm(ProgrammeForm):
 TERMS_SECTIONS = (
     ("version", "This version", ("change_summary", "material_change")),
     ("labour", "Labour", ("expected_activities", "expected_hours_per_week")),
-    ("pay", "Pay", ("pay_model", "currency", "payment_schedule", "in_kind_benefits")),
+    (
+        "pay",
+        "Pay",
+        ("pay_model", "currency", "hourly_floor", "payment_schedule", "in_kind_benefits"),
+    ),
     (
         "approval",
         "Output approval",

@@ -48,6 +48,13 @@ class Programme(models.Model):
     # Statuses in which participants may do new work (if nothing else blocks them).
     WORKING = (Status.OPEN, Status.RUNNING)
 
+    class TaxForm(models.TextChoices):
+        """The tax statuses finance records per payee (`compensation.TaxStatus`)."""
+
+        W9 = "w9", "IRS Form W-9 (US person)"
+        W8BEN = "w8ben", "IRS Form W-8BEN (non-US person)"
+        EU_VAT = "eu_vat", "EU VAT self-billing agreement"
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     product = models.CharField(max_length=120, help_text="The product under test.")
@@ -67,6 +74,13 @@ class Programme(models.Model):
         null=True,
         blank=True,
         help_text="Ledger entries above this amount need two different approvers.",
+    )
+    # Tax statuses finance must have recorded for a payee before paying them (none: pay
+    # without). Any one of the listed forms, valid, releases the payee's entries to batches.
+    tax_forms = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Tax statuses a payee needs before being paid (any one of them).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -211,6 +225,15 @@ class TermsVersion(models.Model):
     hourly_rate = models.DecimalField(
         "hourly rate", max_digits=10, decimal_places=2, null=True, blank=True
     )
+    hourly_floor = models.DecimalField(
+        "minimum effective hourly pay",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Whatever the pay model, confirmed hours earn at least this much per hour "
+        "each calendar month; the difference is topped up.",
+    )
     stipend_amount = models.DecimalField(
         "stipend amount", max_digits=10, decimal_places=2, null=True, blank=True
     )
@@ -326,6 +349,7 @@ class TermsVersion(models.Model):
         "pay_model",
         "currency",
         "hourly_rate",
+        "hourly_floor",
         "stipend_amount",
         "stipend_period",
         "bounty_table",
@@ -354,6 +378,9 @@ class TermsVersion(models.Model):
         "body",
     )
 
+    # Terms added after versions were published, hashed only when stated.
+    ADDED_TERMS = frozenset({"hourly_floor"})
+
     class Meta:
         ordering = ["programme", "number"]
         constraints = [
@@ -377,6 +404,10 @@ class TermsVersion(models.Model):
             value = getattr(self, name)
             if isinstance(value, Decimal):
                 value = str(value)
+            if name in self.ADDED_TERMS and value is None:
+                # A term added later, not stated: left out so the versions published
+                # before it existed keep their content hash (consents name that hash).
+                continue
             out[name] = value
         return out
 

@@ -133,6 +133,9 @@ RULES = {
     "compensation:batch_paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "compensation:batch_reconcile": ("POST", NOBODY),
     "compensation:batch_statement": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "compensation:tax_statuses": ("GET", {"finance"}),
+    "compensation:tax_status": ("GET", {"finance"}),
+    "compensation:tax_document": ("GET", {"finance"}),
     "compensation:payout_details": ("GET", SIGNED_IN),
     "compensation:statement": ("GET", SIGNED_IN),
     "compensation:statement_csv": ("GET", SIGNED_IN),
@@ -351,6 +354,14 @@ def world(
         period_start=timezone.localdate() - timedelta(days=30),
         period_end=timezone.localdate(),
     )
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    tax_status = pay.tax_status_record(
+        actor=finance,
+        participation=participation,
+        kind="w9",
+        document=Upload("w9.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
     return {
         "people": {
             "participant": participant,
@@ -395,6 +406,8 @@ def world(
             "compensation:batch_paid": batch.pk,
             "compensation:batch_reconcile": batch.pk,
             "compensation:batch_statement": batch.pk,
+            "compensation:tax_status": participation.pk,
+            "compensation:tax_document": tax_status.pk,
             "api:ticket": ticket.pk,
             "api:ticket-comments": ticket.pk,
             "api:submission": submission.pk,

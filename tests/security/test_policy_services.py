@@ -266,6 +266,9 @@ CALLS = {
         actor=a, batch=w["batch"], data=b""
     ),
     "batch_retry": lambda w, a: pay.batch_retry(actor=a, batch=w["batch"]),
+    "tax_status_record": lambda w, a: pay.tax_status_record(
+        actor=a, participation=w["participation"], kind="w9"
+    ),
     "entry_approve": lambda w, a: pay.entry_approve(actor=a, entry=w["prize"]),
     "entry_reverse": lambda w, a: pay.entry_reverse(actor=a, entry=w["prize"], reason="r"),
     "endpoint_create": lambda w, a: webhooks.endpoint_create(

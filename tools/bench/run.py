@@ -30,6 +30,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from .payouts import measure_payout_batch
+
 ROOT = Path(settings.BASE_DIR)
 
 
@@ -125,6 +127,7 @@ class Command(BaseCommand):
         speed_before = _machine_speed()
         self.measure_pages(table)
         self.measure_export(table, counts["ledger_entries"])
+        measure_payout_batch(self, table)
         self.measure_transparency(table)
         self.measure_audit_verify(table, counts["audit_events"])
         self.measure_http(table, opts["load_seconds"])
