@@ -166,3 +166,20 @@ def _v1():
     from tests.programs.test_trust_terms import V1
 
     return dict(V1)
+
+
+def test_beat_runs_the_top_up_through_the_periodic_runner(
+    settings, programme, participant, participation, reviewer
+):
+    from django.core.cache import cache
+
+    from core.tasks import run_periodic
+
+    entry = settings.CELERY_BEAT_SCHEDULE["compensation-pay-floor"]
+    task_name, interval = entry["args"][:2]
+    assert task_name == "compensation.tasks.accrue_floor_topups"
+    set_terms(programme, hourly_rate=Decimal("10.00"), hourly_floor=Decimal("15.00"))
+    work(participant, programme, reviewer, 60)
+    cache.delete(f"periodic-lock:{task_name}")
+    assert run_periodic(task_name, interval) == f"ran {task_name}"
+    assert LedgerEntry.objects.get(kind="topup").amount == Decimal("5.00")
