@@ -37,6 +37,8 @@ Stage = ReviewDecision.Stage
 
 # Reviewers are reminded this long before an item falls due.
 REMIND_BEFORE = timedelta(hours=12)
+# The sweep deems this many items approved per transaction (and statement).
+DEEM_CHUNK = 2000
 # The reason codes a programme starts with (managers add, retire and extend them).
 DEFAULT_REASONS = [
     ("real-person", "Depicts a real person"),
@@ -569,7 +571,7 @@ class _Due(NamedTuple):
 
 
 @transaction.atomic
-def submissions_deem_approved(*, now=None, limit: int = 2000) -> int:
+def submissions_deem_approved(*, now=None, limit: int = DEEM_CHUNK) -> int:
     """Up to `limit` items past their deadline under terms that say "deemed approved",
     deemed approved at once: what `submission_deem_approved` does for one, set-based.
 
@@ -588,10 +590,10 @@ def submissions_deem_approved(*, now=None, limit: int = 2000) -> int:
         OutputSubmission.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(
             status__in=(Status.PENDING, Status.IN_REVIEW),
-            clock_at__lte=now,  # the queue's index; an item without a deadline never falls due
+            due_at__lte=now,
             terms_version__on_missed_deadline=TermsVersion.OnMissedDeadline.DEEMED_APPROVED,
         )
-        .order_by("clock_at", "pk")
+        .order_by("due_at", "pk")
         .values_list(
             "pk",
             "title",
@@ -778,26 +780,21 @@ def deadlines_sweep(*, now=None, limit: int = 1000) -> dict:
     now = now or timezone.now()
     counts = {"deemed_approved": 0, "escalated": 0, "reminded": 0, "released": 0}
     # Deemed approvals, set-based a chunk per transaction, until none is left.
-    while deemed := submissions_deem_approved(now=now, limit=max(limit, 2000)):
+    while deemed := submissions_deem_approved(now=now, limit=DEEM_CHUNK):
         counts["deemed_approved"] += deemed
     open_items = OutputSubmission.objects.filter(status__in=OutputSubmission.OPEN)
-    overdue = list(
+    # The rest past due is escalated: appeals, and items under terms that say "escalate". An
+    # item to deem approved that a reviewer held locked just now is left to the next sweep.
+    overdue = (
         open_items.filter(due_at__lte=now, escalated_at__isnull=True)
-        .select_related("terms_version")
+        .exclude(
+            status__in=(Status.PENDING, Status.IN_REVIEW),
+            terms_version__on_missed_deadline=TermsVersion.OnMissedDeadline.DEEMED_APPROVED,
+        )
         .order_by("due_at")[:limit]
     )
-    for submission in overdue:
-        deem = (
-            submission.status != Status.APPEALED
-            and submission.terms_version.on_missed_deadline
-            == TermsVersion.OnMissedDeadline.DEEMED_APPROVED
-        )
-        if deem:
-            counts["deemed_approved"] += bool(
-                submission_deem_approved(submission=submission, now=now)
-            )
-        else:
-            counts["escalated"] += submission_escalate(submission=submission, now=now)
+    for submission in list(overdue):
+        counts["escalated"] += submission_escalate(submission=submission, now=now)
     due_soon = open_items.filter(
         due_at__gt=now, due_at__lte=now + REMIND_BEFORE, reminded_at__isnull=True
     ).order_by("due_at")[:limit]

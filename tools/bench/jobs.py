@@ -100,7 +100,7 @@ def measure_deadline_sweep(cmd, table):
             _sql("ANALYZE approvals_outputsubmission")
             elapsed, rows = _timed_in_savepoint(
                 "UPDATE approvals_outputsubmission SET status = 'deemed_approved', "
-                "decided_at = %s WHERE status IN ('pending', 'in_review') AND clock_at <= %s",
+                "decided_at = %s WHERE status IN ('pending', 'in_review') AND due_at <= %s",
                 [now, now],
             )
             if rows != due:
