@@ -12,10 +12,11 @@ A model that can be downloaded defines `download(variant) -> Download`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 
 from core.text import header_safe
 
@@ -24,13 +25,15 @@ from . import policy
 
 @dataclass(frozen=True)
 class Download:
-    """What to send: a stored file or bytes, under a name, with its type."""
+    """What to send: a stored file, bytes, or bytes made as they are sent (`stream`, an
+    iterable of byte strings: a large archive), under a name, with its type."""
 
     filename: str
     content_type: str
     file: FieldFile | None = None
     content: bytes | None = None
     checksum: str = ""
+    stream: Iterable[bytes] | None = None
 
 
 def send(download: Download):
@@ -46,6 +49,9 @@ def send(download: Download):
             filename=filename,
             content_type=download.content_type,
         )
+    elif download.stream is not None:
+        response = StreamingHttpResponse(download.stream, content_type=download.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         response = HttpResponse(download.content or b"", content_type=download.content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
