@@ -275,6 +275,7 @@ def my_data_archive(user):
         with archive.open("data.json", "w") as member:
             text = io.TextIOWrapper(member, encoding="utf-8", write_through=True)
             text.write("{")
+            yield pipe.take()  # the archive's first header: the download starts now
             for i, (name, value) in enumerate(sections):
                 text.write(f'{"," if i else ""}\n "{name}": ')
                 if not callable(value):

@@ -6,7 +6,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from approvals import services
@@ -101,6 +101,10 @@ def test_the_bulk_sweep_appends_the_chain_one_by_one_appends_would_make(many, mo
         head = audit.AuditHead.objects.get(pk=1)
         head.seq, head.hash = first.seq - 1, first.prev_hash
         head.save()
+        if connection.vendor == "postgresql":  # the append-only trigger, off in this savepoint
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER USER")
         AuditEvent.objects.filter(seq__gte=first.seq)._raw_delete(AuditEvent.objects.db)
         for e in events[-N:]:
             # Each chunk's events share one clock reading; replay each at its own.
