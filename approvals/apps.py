@@ -6,6 +6,11 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Output approval"
 
     def ready(self):
+        from core import attention
+
+        from .selectors import attention_counts
+
+        attention.register(attention_counts)
         from core.events import programme_event
 
         from .services import on_programme_event

@@ -1,4 +1,5 @@
-"""The FilterSet of the review queue (shared with an API or an export when they come)."""
+"""The FilterSets of the output lists: the review queue (shared with the API) and a
+participant's own outputs."""
 
 from datetime import timedelta
 
@@ -7,13 +8,16 @@ from django import forms
 from django.utils import timezone
 
 from core.filtering import DateFilter, ShortModelChoiceFilter, configure_filter
+from core.search import SearchableFilterSet, SearchFilter
 
 from .models import OutputSubmission
+from .selectors import search_submissions
 
 DUE_SOON = timedelta(hours=24)
 
 
-class SubmissionFilter(django_filters.FilterSet):
+class SubmissionFilter(SearchableFilterSet):
+    q = SearchFilter(search=search_submissions)
     programme = ShortModelChoiceFilter(queryset=None, empty_label="All my programmes")
     status = django_filters.ChoiceFilter(
         choices=[
@@ -51,6 +55,7 @@ class SubmissionFilter(django_filters.FilterSet):
     class Meta:
         model = OutputSubmission
         fields = [
+            "q",
             "programme",
             "status",
             "intended_use",
@@ -83,3 +88,13 @@ class SubmissionFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(due_at__lte=self.now)
+
+
+class MySubmissionFilter(SearchableFilterSet):
+    """A participant's own outputs: the search box of "My outputs"."""
+
+    q = SearchFilter(search=search_submissions)
+
+    class Meta:
+        model = OutputSubmission
+        fields = ["q"]

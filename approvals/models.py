@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from core.db import AppendOnlyModel, bounded_text
 from core.restricted import RestrictedQuerySet, Visibility
-from programs.downloads import Download
+from programs.downloads import Download, shows_inline
 
 # Terms without a review deadline sort after every dated item (then by submission
 # order), so the queue can be paged by key on one non-null column.
@@ -178,6 +178,9 @@ class OutputSubmission(models.Model):
         indexes = [
             models.Index(fields=["status", "clock_at"], name="approvals_queue_idx"),
             models.Index(fields=["participant", "submitted_at"], name="approvals_mine_idx"),
+            # A participant's open and rejected outputs (the portal home): without it the
+            # planner and-ed the participant's index with every open item of every programme.
+            models.Index(fields=["participant", "status"], name="approvals_mine_status_idx"),
             models.Index(
                 fields=["programme", "status", "clock_at", "id"], name="approvals_prog_clock_idx"
             ),
@@ -196,15 +199,24 @@ class OutputSubmission(models.Model):
         return reverse("approvals:output", args=[self.pk])
 
     def download(self, variant=None) -> Download | None:
-        """The uploaded file (a URL output has none), always as a download."""
-        if not self.file:
+        """The uploaded file (a URL output has none) as a download; `variant="preview"` is
+        the same file shown in the review page, for a picture or video only."""
+        if not self.file or (variant == "preview" and not self.preview_kind):
             return None
         extension = mimetypes.guess_extension(self.file_type) or ""
         return Download(
             file=self.file,
             filename=f"output-{self.pk}{extension}",
             content_type=self.file_type or "application/octet-stream",
+            inline=variant == "preview",
         )
+
+    @property
+    def preview_kind(self) -> str | None:
+        """ "image" or "video" when the review page may show the file itself, else None."""
+        if not self.file or not shows_inline(self.file_type):
+            return None
+        return self.file_type.split("/", 1)[0]
 
     @property
     def is_public_use(self) -> bool:

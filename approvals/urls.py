@@ -18,6 +18,13 @@ urlpatterns = [
     path("review/<int:pk>/claim/", views.claim, name="claim"),
     path("review/<int:pk>/release/", views.release, name="release"),
     path("review/<int:pk>/decide/", views.decide, name="decide"),
+    # The file itself, shown in the review page: pictures and videos only, for its reviewers.
+    path(
+        "review/<int:pk>/preview/",
+        downloads.serve,
+        {"model": OutputSubmission, "variant": "preview", "action": "review"},
+        name="preview",
+    ),
     # Participants: my outputs.
     path("outputs/", views.mine, name="mine"),
     path("outputs/new/", views.submit, name="submit"),

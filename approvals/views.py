@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
+from core import search
 from core.errors import DomainError
 from core.forms import add_domain_error, send_once
 from core.links import pk_link
@@ -27,7 +28,7 @@ from programs.models import Programme
 from programs.policy import staff_required
 
 from . import selectors, services
-from .filters import SubmissionFilter
+from .filters import MySubmissionFilter, SubmissionFilter
 from .forms import AppealForm, DecisionForm, ReasonCodeForm, SubmissionForm
 from .models import OutputSubmission, ReasonCode
 from .templatetags.approvals_tags import review_clock, waited
@@ -42,10 +43,9 @@ QUEUE_SORTS = {
 # --- Staff: the review queue -----------------------------------------------------------------
 
 
-@staff_required("review")
-def queue(request):
-    """Pending, in-review and appealed items of my programmes, soonest due first."""
-    now = timezone.now()
+def _queue_filter(request, now):
+    """The queue as the reviewer filtered and sorted it (its query string): the queue page
+    and "open the next item" read it the same way. Returns (filterset, sort)."""
     programmes = selectors.reviewable_programmes(request.user).only("name").order_by("name")
     filterset = SubmissionFilter(
         request.GET,
@@ -54,19 +54,59 @@ def queue(request):
         now=now,
     )
     sort = request.GET.get("sort") if request.GET.get("sort") in QUEUE_SORTS else "due"
+    return filterset, sort
+
+
+def _queue_query(request) -> str:
+    """The queue's filters and sort as a query string (`?…`, or "" for none), without the
+    page cursor, carried from the queue to an item and on to the next one."""
+    params = request.GET.copy()
+    params.pop("after", None)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else ""
+
+
+@staff_required("review")
+def queue(request):
+    """Pending, in-review and appealed items of my programmes, soonest due first."""
+    now = timezone.now()
+    filterset, sort = _queue_filter(request, now)
     key, descending, _ = QUEUE_SORTS[sort]
-    page = keyset_page(filterset.qs, request, key=key, descending=descending, size=50)
+    page = keyset_page(
+        filterset.qs, request, key=key, descending=descending, size=50, row=selectors.QueueRow
+    )
     return render(
         request,
         "approvals/queue.html",
         {
             "filter": filterset,
+            "matches": search.result_count(filterset),
             "page": page,
-            "rows": _queue_rows(page.items, now, request.user.pk),
+            "rows": _queue_rows(page.items, now, request.user.pk, _queue_query(request)),
             "sort": sort,
             "sorts": [(k, v[2]) for k, v in QUEUE_SORTS.items()],
         },
     )
+
+
+def _next_in_queue(request, after: OutputSubmission) -> OutputSubmission | None:
+    """The first item of the reviewer's queue (same filters, same order) that they may take
+    now: not the one just decided, not held by another reviewer's claim, and not an appeal
+    of their own decision."""
+    now = timezone.now()
+    filterset, sort = _queue_filter(request, now)
+    key, descending, _ = QUEUE_SORTS[sort]
+    order = (f"-{key}", "-pk") if descending else (key, "pk")
+    candidates = filterset.qs.select_related("programme").exclude(pk=after.pk).order_by(*order)
+    for start in range(0, 500, 25):
+        chunk = list(candidates[start : start + 25])
+        for item in chunk:
+            held = item.claim_active(now) and item.claimed_by_id != request.user.pk
+            if not held and services.review_refusal(request.user, item) is None:
+                return item
+        if len(chunk) < 25:
+            break
+    return None
 
 
 # One row of the queue. Built here rather than in the template: Django's template engine
@@ -76,14 +116,16 @@ def queue(request):
 # wrapper, which cost as much again); links are our own paths and integers.
 _ROW = (
     "<tr>"
-    '<td><input type="checkbox" name="ids" value="{pk}" form="bulk" '
+    '<td data-label="Select"><input type="checkbox" name="ids" value="{pk}" form="bulk" '
     'aria-label="Select “{title}”"></td>'
-    '<td>{clock}{escalated}<br><span class="muted">waiting {waited}</span></td>'
-    '<td><a href="{detail}">{title}</a>{version}<br><span class="muted">{use}{venue}</span></td>'
-    "<td>{programme}</td>"
-    "<td>{participant}</td>"
-    "<td>{status}{claim}</td>"
-    "<td>{action}</td>"
+    '<td data-label="Review clock">{clock}{escalated}<br>'
+    '<span class="muted">waiting {waited}</span></td>'
+    '<td data-label="Output"><a href="{detail}">{title}</a>{version}<br>'
+    '<span class="muted">{use}{venue}</span></td>'
+    '<td data-label="Programme">{programme}</td>'
+    '<td data-label="Participant">{participant}</td>'
+    '<td data-label="Status">{status}{claim}</td>'
+    '<td data-label="Action">{action}</td>'
     "</tr>"
 )
 _ESCALATED = '<br><span class="badge bad">escalated</span>'
@@ -96,20 +138,22 @@ _STATUSES = {k: escape(str(v)) for k, v in OutputSubmission.Status.choices}
 _STATUSES[OutputSubmission.Status.APPEALED] = '<span class="badge warn">Appeal</span>'
 
 
-def _queue_rows(items, now, me) -> list[str]:
-    """The HTML of each row of the queue (see _ROW)."""
+def _queue_rows(items, now, me, query="") -> list[str]:
+    """The HTML of each row of the queue (see _ROW); `query` (the queue's filters and sort,
+    already URL-encoded) goes with every link, so "open the next item" follows the same queue."""
     detail, claim = pk_link("approvals:detail"), pk_link("approvals:claim")
+    query = escape(query)
     rows = []
     for s in items:
         claimed = s.claim_active(now)
         mine = claimed and s.claimed_by_id == me
-        url = detail(s.pk)
+        url = detail(s.pk) + query
         if mine:
             action = _DECIDE.format(url)
         elif claimed:
             action = _VIEW.format(url)
         else:
-            action = _CLAIM.format(claim(s.pk))
+            action = _CLAIM.format(claim(s.pk) + query)
         venue = s.intended_venue
         rows.append(
             mark_safe(
@@ -123,11 +167,11 @@ def _queue_rows(items, now, me) -> list[str]:
                     version=f" v{int(s.version)}" if s.version > 1 else "",
                     use=_USES.get(s.intended_use) or escape(s.intended_use),
                     venue=f" · {escape(Truncator(venue).chars(40))}" if venue else "",
-                    programme=escape(s.programme.name),
-                    participant=escape(s.participant.email),
+                    programme=escape(s.programme_name),
+                    participant=escape(s.participant_email),
                     status=_STATUSES.get(s.status) or escape(s.status),
                     claim=_CLAIMED.format(
-                        "you" if mine else escape(s.claimed_by.email),
+                        "you" if mine else escape(s.claimed_by_email),
                         timezone.localtime(s.claim_expires_at).strftime("%H:%M"),
                     )
                     if claimed
@@ -163,6 +207,7 @@ def _render_detail(request, submission, form, status=200):
         request,
         "approvals/detail.html",
         {
+            "queue_query": _queue_query(request),
             "submission": submission,
             "form": form,
             "decisions": selectors.decisions_of(submission),
@@ -185,8 +230,8 @@ def claim(request, pk):
         services.submission_claim(reviewer=request.user, submission=submission)
     except DomainError as exc:
         messages.error(request, exc.message)
-        return redirect("approvals:queue")
-    return redirect("approvals:detail", pk=pk)
+        return redirect(reverse("approvals:queue") + _queue_query(request))
+    return redirect(reverse("approvals:detail", args=[pk]) + _queue_query(request))
 
 
 @staff_required("review")
@@ -221,7 +266,13 @@ def decide(request, pk):
             messages.success(
                 request, f"“{submission.title}”: {decision.get_outcome_display().lower()}."
             )
-            return redirect("approvals:queue")
+            query = _queue_query(request)
+            if "next" in request.POST:
+                following = _next_in_queue(request, submission)
+                if following is not None:
+                    return redirect(reverse("approvals:detail", args=[following.pk]) + query)
+                messages.info(request, "Nothing else in your queue is waiting for you.")
+            return redirect(reverse("approvals:queue") + query)
     submission.refresh_from_db()
     return _render_detail(request, submission, form, status=400)
 
@@ -333,14 +384,18 @@ def _mine(request, pk) -> OutputSubmission:
 
 @login_required
 def mine(request):
-    page = keyset_page(
-        selectors.my_submissions(request.user),
+    filterset = MySubmissionFilter(request.GET, queryset=selectors.my_submissions(request.user))
+    page = keyset_page(filterset.qs, request, key="submitted_at", descending=True, size=50)
+    return render(
         request,
-        key="submitted_at",
-        descending=True,
-        size=50,
+        "approvals/mine.html",
+        {
+            "page": page,
+            "now": timezone.now(),
+            "filter": filterset,
+            "matches": search.result_count(filterset),
+        },
     )
-    return render(request, "approvals/mine.html", {"page": page, "now": timezone.now()})
 
 
 @login_required

@@ -6,6 +6,11 @@ class CompensationConfig(AppConfig):
     verbose_name = "Compensation"
 
     def ready(self):
+        from core import attention
+
+        from .selectors import attention_counts
+
+        attention.register(attention_counts)
         from core.events import programme_event
 
         from .services import bounty_follow_ticket

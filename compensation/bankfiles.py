@@ -168,11 +168,14 @@ class StatementTransaction:
     debit: bool
     booked: bool
     bank_reference: str
+    # The provider's own word for a payment that did not go through (PayPal's FAILED,
+    # RETURNED, …); empty for a payment that did.
+    refused: str = ""
 
 
 @dataclass
 class BankStatement:
-    account_iban: str
+    account_iban: str  # empty for a provider's file, which names no bank account
     transactions: list[StatementTransaction]
 
 
@@ -258,3 +261,165 @@ def parse_camt053(data: bytes) -> BankStatement:
                     )
                 )
     return BankStatement(account_iban=ibans.pop(), transactions=transactions)
+
+
+# --- The providers' result files ---------------------------------------------------------------
+
+MAX_RESULT_BYTES = 5 * 1024 * 1024
+
+
+def _result_rows(data: bytes, *, what: str, columns: dict[str, tuple[str, ...]]):
+    """(line number, {our name: cell}) of a provider's CSV, reading columns by their header
+    (any case, any order; a few names each, as the provider's exports spell them)."""
+    if len(data) > MAX_RESULT_BYTES:
+        raise DomainError(f"The {what} is too large (5 MB at most).", field="file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DomainError(
+            f"This file is not a {what}: it is not UTF-8 text.", field="file"
+        ) from None
+    if text.lstrip().startswith("<"):
+        raise DomainError(f"This file is not a {what}: it is XML or HTML.", field="file")
+    try:
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader, [])
+    except csv.Error as exc:
+        raise DomainError(f"This file is not a {what}: {exc}.", field="file") from None
+    index = {}
+    names = [(h or "").strip().lower() for h in header]
+    for ours, theirs in columns.items():
+        for name in theirs:
+            if name.lower() in names:
+                index[ours] = names.index(name.lower())
+                break
+    missing = [theirs[0] for ours, theirs in columns.items() if ours not in index]
+    if missing:
+        raise DomainError(
+            f"This file is not a {what}: line 1 lacks the column(s) {', '.join(missing)}.",
+            field="file",
+        )
+    try:
+        for number, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) < len(header):
+                raise DomainError(
+                    f"Line {number} of the {what} has {len(row)} cells; the header has "
+                    f"{len(header)}. Nothing was applied.",
+                    field="file",
+                )
+            yield number, {ours: row[i].strip() for ours, i in index.items()}
+    except csv.Error as exc:
+        raise DomainError(f"Line {reader.line_num} of the {what}: {exc}.", field="file") from None
+
+
+def _amount(value: str, *, line: int, what: str) -> Decimal:
+    cleaned = value.replace(",", "").replace(" ", "")
+    try:
+        amount = Decimal(cleaned)
+    except InvalidOperation:
+        raise DomainError(
+            f"Line {line} of the {what}: “{value}” is not an amount. Nothing was applied.",
+            field="file",
+        ) from None
+    if not amount.is_finite():
+        raise DomainError(f"Line {line} of the {what}: “{value}” is not an amount.", field="file")
+    return amount
+
+
+def _day(value: str, *, line: int, what: str) -> date:
+    """ISO dates and times (2026-11-20, 2026-11-20T06:46:23Z) and Wise's 20-11-2026."""
+    value = value.strip()
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        pass
+    try:
+        day, month, year = value[:10].split("-")
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise DomainError(
+            f"Line {line} of the {what}: “{value}” is not a date. Nothing was applied.",
+            field="file",
+        ) from None
+
+
+PAYPAL_RESULTS = "PayPal Payouts result file"
+# PayPal's payout item, as its Payouts API names it and as the batch report spells it:
+# sender_item_id is the "Reference ID" of the upload (our end-to-end reference).
+PAYPAL_COLUMNS = {
+    "reference": ("Reference ID", "sender_item_id"),
+    "status": ("Status", "transaction_status"),
+    "amount": ("Amount", "value"),
+    "currency": ("Currency", "Currency code"),
+    "date": ("Date", "time_processed"),
+    "transaction": ("Transaction ID", "transaction_id"),
+}
+PAYPAL_PAID = {"SUCCESS", "COMPLETED"}
+# Not final: the payment may still complete (an unclaimed one returns after 30 days).
+PAYPAL_WAITING = {"PENDING", "UNCLAIMED", "ONHOLD", "PROCESSING", "NEW"}
+
+
+def parse_paypal_results(data: bytes) -> BankStatement:
+    """PayPal Payouts' result file of a batch: one row per payout item with its status."""
+    transactions = []
+    for line, row in _result_rows(data, what=PAYPAL_RESULTS, columns=PAYPAL_COLUMNS):
+        status = row["status"].upper().replace(" ", "")
+        amount = _amount(row["amount"], line=line, what=PAYPAL_RESULTS)
+        paid = status in PAYPAL_PAID
+        transactions.append(
+            StatementTransaction(
+                line=line,
+                end_to_end_id=row["reference"],
+                amount=abs(amount),
+                currency=row["currency"].upper(),
+                booked_on=_day(row["date"], line=line, what=PAYPAL_RESULTS) if paid else None,
+                debit=True,
+                booked=paid or status not in PAYPAL_WAITING,
+                bank_reference=row["transaction"],
+                refused="" if paid or status in PAYPAL_WAITING else status,
+            )
+        )
+    return BankStatement(account_iban="", transactions=transactions)
+
+
+WISE_RESULTS = "Wise statement (CSV)"
+# Wise's balance statement export: "TransferWise ID", "Date", "Amount" (negative when money
+# leaves), "Currency", "Payment Reference" (the batch file's paymentReference), … .
+WISE_COLUMNS = {
+    "transaction": ("TransferWise ID", "ID"),
+    "date": ("Date",),
+    "amount": ("Amount",),
+    "currency": ("Currency",),
+    "reference": ("Payment Reference", "Reference"),
+}
+
+
+def parse_wise_statement(data: bytes) -> BankStatement:
+    """Wise's statement of the balance the batch was paid from: transfers out carry the
+    batch file's payment reference; money coming back in (a refund) is a credit."""
+    transactions = []
+    for line, row in _result_rows(data, what=WISE_RESULTS, columns=WISE_COLUMNS):
+        amount = _amount(row["amount"], line=line, what=WISE_RESULTS)
+        transactions.append(
+            StatementTransaction(
+                line=line,
+                end_to_end_id=row["reference"],
+                amount=abs(amount),
+                currency=row["currency"].upper(),
+                booked_on=_day(row["date"], line=line, what=WISE_RESULTS),
+                debit=amount < 0,
+                booked=True,
+                bank_reference=row["transaction"],
+            )
+        )
+    return BankStatement(account_iban="", transactions=transactions)
+
+
+# What settles a batch of each method: (reader, what the page calls the file).
+RESULT_READERS = {
+    PayoutBatch.Method.SEPA: (parse_camt053, "statement"),
+    PayoutBatch.Method.PAYPAL: (parse_paypal_results, PAYPAL_RESULTS),
+    PayoutBatch.Method.WISE: (parse_wise_statement, WISE_RESULTS),
+}

@@ -8,6 +8,7 @@ from django.utils import timezone
 from core import currencies
 from core.forms import DateField, SubmitOnce
 from participants.models import Participation
+from programs.models import Programme
 
 from .models import LedgerEntry, PayoutBatch, PayoutDetails
 from .selectors import finance_programmes
@@ -111,11 +112,34 @@ class ReconcileForm(forms.Form):
 
 
 class StatementForm(forms.Form):
-    file = forms.FileField(
-        label="Bank statement (camt.053 XML)",
-        help_text="The statement of the payout account. Each payment is matched by its "
-        "end-to-end reference (TT-batch-payee).",
-    )
+    """What the bank or provider says was paid: camt.053 for SEPA, PayPal's result CSV, Wise's
+    statement CSV. The label follows the batch's method."""
+
+    LABELS = {
+        "sepa": ("Bank statement (camt.053 XML)", "The statement of the payout account."),
+        "paypal": (
+            "PayPal Payouts result file (CSV)",
+            "The batch's report from PayPal: Reference ID, Status, Amount, Currency, Date, "
+            "Transaction ID.",
+        ),
+        "wise": (
+            "Wise statement (CSV)",
+            "The statement of the Wise balance the batch was paid from: TransferWise ID, "
+            "Date, Amount, Currency, Payment Reference.",
+        ),
+    }
+
+    file = forms.FileField(label="Bank statement (camt.053 XML)")
+
+    def __init__(self, *args, method: str = "sepa", **kwargs):
+        super().__init__(*args, **kwargs)
+        label, help_text = self.LABELS.get(method, self.LABELS["sepa"])
+        self.fields["file"].label = label
+        self.fields[
+            "file"
+        ].help_text = (
+            f"{help_text} Each payment is matched by its end-to-end reference (TT-batch-payee)."
+        )
 
 
 class PayoutDetailsForm(forms.Form):
@@ -133,3 +157,23 @@ class PayoutDetailsForm(forms.Form):
     email = forms.EmailField(
         required=False, label="PayPal or Wise email", help_text="PayPal and Wise only."
     )
+
+
+class TaxStatusForm(forms.Form):
+    """The tax status finance records for one payee; the service checks the rules."""
+
+    kind = forms.ChoiceField(label="Tax status", choices=Programme.TaxForm.choices)
+    valid_until = DateField(required=False, help_text="Leave empty if it does not expire.")
+    document = forms.FileField(
+        required=False,
+        label="Signed form (PDF, PNG or JPEG, optional)",
+        help_text="Stored encrypted; only this programme's finance can download it. "
+        "Leave empty to keep the document already held.",
+    )
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, **kwargs)
+        if programme.tax_forms:
+            self.fields["kind"].choices = [
+                (k, Programme.TaxForm(k).label) for k in programme.tax_forms
+            ]

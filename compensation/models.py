@@ -16,6 +16,7 @@ from django.db.models import Q, Sum
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from core.restricted import RestrictedQuerySet, Visibility, programmes_with
 from programs.downloads import Download
+from programs.models import Programme
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 CENT = Decimal("0.01")
@@ -60,6 +61,7 @@ class LedgerEntry(AppendOnlyModel):
         ADJUSTMENT = "adjustment", "Adjustment"
         REVERSAL = "reversal", "Reversal"
         PROMOTION = "promotion", "Promotional use"
+        TOPUP = "topup", "Pay floor top-up"
 
     class State(models.TextChoices):
         ACCRUED = "accrued", "Accrued"
@@ -393,3 +395,65 @@ class PayoutDetails(models.Model):
 
     def __str__(self):
         return f"{self.get_method_display()} {self.masked}"
+
+
+class TaxStatus(models.Model):
+    """The tax status finance holds for one payee in one programme (a W-9, a W-8BEN, an EU VAT
+    self-billing agreement), with an optional copy of the signed form.
+
+    A programme that requires one (`Programme.tax_forms`) pays a payee only while a status of
+    a listed kind is valid: until then the payee's entries wait outside batches. The document
+    is stored encrypted in the row (`core.encryption`, the payout-details keys) and goes out
+    only to the programme's finance, through `programs.downloads`.
+    """
+
+    participation = models.OneToOneField(
+        "participants.Participation", on_delete=models.PROTECT, related_name="tax_status"
+    )
+    kind = models.CharField(max_length=10, choices=Programme.TaxForm.choices)
+    valid_until = models.DateField(null=True, blank=True)
+    # A Fernet token is base64 of the document and ~60 bytes: 5 MB (the upload limit of
+    # `services.tax_status_record`) makes at most 6,990,604 characters.
+    document_secret = models.TextField(
+        max_length=7_000_000, blank=True, help_text="Fernet token of the document."
+    )
+    document_type = models.CharField(max_length=60, blank=True)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    # The payee sees that it is recorded; only the programme's finance records it or reads
+    # the document, never on their own participation.
+    visibility = Visibility(
+        programme="participation__programme_id",
+        owner="participation__user",
+        staff="payouts",
+        actions={"record": "payouts", "download": "payouts"},
+    )
+
+    class Meta:
+        verbose_name_plural = "tax statuses"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for {self.participation}"
+
+    def is_valid(self, on) -> bool:
+        return self.valid_until is None or self.valid_until >= on
+
+    EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
+
+    def download(self, variant=None) -> Download | None:
+        from core.encryption import decrypt_bytes
+
+        if not self.document_secret:
+            return None
+        ext = self.EXTENSIONS.get(self.document_type, "bin")
+        return Download(
+            content=decrypt_bytes(self.document_secret),
+            filename=f"tax-status-{self.participation_id}-{self.kind}.{ext}",
+            content_type=self.document_type or "application/octet-stream",
+            checksum=self.document_sha256,
+        )

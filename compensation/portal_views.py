@@ -11,7 +11,7 @@ from core.pagination import keyset_page
 from . import services
 from .forms import PayoutDetailsForm
 from .models import LedgerEntry, PayoutDetails
-from .selectors import statement
+from .selectors import statement, tax_waits
 from .views import _stream_entries
 
 
@@ -30,7 +30,7 @@ def home(request):
     return render(
         request,
         "compensation/statement.html",
-        {"page": page, "summary": statement(request.user)},
+        {"page": page, "summary": statement(request.user), "tax_waits": tax_waits(request.user)},
     )
 
 

@@ -18,14 +18,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
 from core import currencies, events
 from core.csvsafe import safe_cell
-from core.encryption import decrypt_json, encrypt_json
+from core.encryption import decrypt_json, encrypt_bytes, encrypt_json
 from core.errors import DomainError
 from core.services import enqueue_after_commit, notify
 from participants.models import Participation
@@ -34,7 +33,16 @@ from programs.models import Programme, TermsVersion
 from programs.selectors import terms_in_force_on
 
 from . import bankfiles
-from .models import CENT, LedgerEntry, PayoutBatch, PayoutDetails, PayoutLine, cents, money_sum
+from .models import (
+    CENT,
+    LedgerEntry,
+    PayoutBatch,
+    PayoutDetails,
+    PayoutLine,
+    TaxStatus,
+    cents,
+    money_sum,
+)
 
 MAX_AMOUNT = Decimal("9999999999.99")
 # Batches with more entries than this are built by a background task.
@@ -685,6 +693,7 @@ def batch_candidates(
     period_start: date,
     period_end: date,
     method: str = PayoutBatch.Method.FILE,
+    tax_gate: bool = True,
 ):
     """Approved, not yet exported entries of these programmes that a batch of the period
     takes (all currencies; the caller narrows to one).
@@ -697,10 +706,14 @@ def batch_candidates(
       forward, shown on their statement. No batch has a negative line.
     - A SEPA, PayPal or Wise batch takes only the payees whose payout details name that
       method; the others wait for a batch of their method (or a CSV one).
+    - In a programme that requires a tax status, a payee without a valid one of its kinds
+      waits (`tax_gate=False` gives what the batch would take without that rule).
     """
     approved = LedgerEntry.objects.filter(
         programme__in=programmes, state=E.APPROVED, batch__isnull=True
     )
+    if tax_gate:
+        approved = _tax_gate(approved, programmes)
     if method != PayoutBatch.Method.FILE:
         kinds = [k for k, m in PayoutDetails.BATCH_METHOD.items() if m == method]
         approved = approved.filter(participation__user__payout_details__method__in=kinds)
@@ -715,6 +728,119 @@ def batch_candidates(
     for participation_id, held_currency in held:
         rows = rows.exclude(participation_id=participation_id, currency=held_currency)
     return rows
+
+
+def _tax_gate(entries, programmes, *, on: date | None = None):
+    """The entries without those of payees who still owe their programme a tax status."""
+    from django.db.models import Q
+
+    on = on or timezone.localdate()
+    for programme in programmes:
+        if not programme.tax_forms:
+            continue
+        cleared = TaxStatus.objects.filter(
+            participation__programme=programme, kind__in=programme.tax_forms
+        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+        entries = entries.exclude(
+            Q(programme=programme) & ~Q(participation_id__in=cleared.values("participation_id"))
+        )
+    return entries
+
+
+def batch_tax_waiting(**request) -> list[Participation]:
+    """The payees a batch with these choices would pay but for a missing tax status."""
+    without = batch_candidates(**request, tax_gate=False).values("participation_id")
+    with_gate = batch_candidates(**request).values("participation_id")
+    return list(
+        Participation.objects.filter(pk__in=without)
+        .exclude(pk__in=with_gate)
+        .select_related("user", "programme")
+        .order_by("programme__name", "user__email")
+    )
+
+
+MAX_TAX_DOCUMENT_BYTES = 5 * 1024 * 1024
+TAX_DOCUMENT_TYPES = set(TaxStatus.EXTENSIONS)
+
+
+@transaction.atomic
+def tax_status_record(
+    *,
+    actor,
+    participation: Participation,
+    kind: str,
+    valid_until: date | None = None,
+    document=None,
+) -> TaxStatus:
+    """Finance records the tax status a payee gave the programme, with an optional copy of the
+    form (checked by its content, stored encrypted). A later record replaces the earlier one;
+    a record without a document keeps the document already held. Audited; the payee is told.
+    """
+    from django.core.exceptions import ValidationError
+
+    from core.uploads import sha256_of, validate_upload
+
+    participation = Participation.objects.select_related("programme", "user").get(
+        pk=participation.pk
+    )
+    policy.require(actor, "record", TaxStatus(participation=participation))
+    programme = participation.programme
+    accepted = programme.tax_forms or Programme.TaxForm.values
+    if kind not in accepted:
+        names = ", ".join(str(Programme.TaxForm(k).label) for k in accepted)
+        raise DomainError(f"{programme.name} accepts: {names}.", field="kind")
+    if valid_until is not None and valid_until < timezone.localdate():
+        raise DomainError(
+            f"That status expired on {valid_until:%Y-%m-%d}; record one that is valid.",
+            field="valid_until",
+        )
+    status = TaxStatus.objects.select_for_update().filter(participation=participation).first()
+    created = status is None
+    if created:
+        status = TaxStatus(participation=participation)
+    if document is not None:
+        if document.size > MAX_TAX_DOCUMENT_BYTES:
+            raise DomainError(
+                f"The document is {document.size / 1_048_576:.1f} MB; the limit is 5 MB.",
+                field="document",
+            )
+        try:
+            mime = validate_upload(document, allowed=TAX_DOCUMENT_TYPES)
+        except ValidationError as exc:
+            raise DomainError(exc.messages[0], field="document") from None
+        status.document_sha256 = sha256_of(document)
+        document.seek(0)
+        status.document_secret = encrypt_bytes(document.read())
+        status.document_type = mime
+    status.kind = kind
+    status.valid_until = valid_until
+    status.recorded_by = actor
+    status.save()
+    record(
+        action="compensation.tax_status.recorded",
+        obj=status,
+        actor=actor,
+        programme=programme,
+        subject=participation.user,
+        data={
+            "kind": kind,
+            "valid_until": valid_until,
+            "document": bool(status.document_secret),
+            "document_sha256": status.document_sha256,
+            "new": created,
+        },
+    )
+    valid = f", valid until {valid_until:%Y-%m-%d}" if valid_until else ""
+    notify(
+        user=participation.user,
+        subject=f"Your tax status for {programme.name} is recorded",
+        body=f"Finance recorded your {status.get_kind_display()}{valid}. Your approved pay "
+        "goes into the next payout.",
+        dedupe_key=f"compensation.tax_status:{status.pk}:{uuid.uuid4().hex}",
+        url=reverse("compensation:statement"),
+        programme=programme,
+    )
+    return status
 
 
 def _require_finance_of(actor, programmes) -> None:
@@ -830,17 +956,30 @@ def _batch_files(batch: PayoutBatch) -> tuple[bytes, bytes]:
     book = Workbook(write_only=True)
     sheet = book.create_sheet(f"Batch {batch.pk}")
     sheet.append(BATCH_COLUMNS)
-    for line in batch.lines.order_by("participation_id").iterator(chunk_size=CHUNK):
+    period = batch.period_label
+    # Tuples, not model instances: a big batch has 100,000 lines.
+    rows = batch.lines.order_by("participation_id").values_list(
+        "participation_id",
+        "name",
+        "email",
+        "payout_reference",
+        "amount",
+        "currency",
+        "entries_count",
+    )
+    for payee, name, email, reference, amount, currency, entries in rows.iterator(
+        chunk_size=5 * CHUNK
+    ):
         cells = [
             batch.pk,
-            line.participation_id,
-            safe_cell(line.name),
-            safe_cell(line.email),
-            safe_cell(line.payout_reference),
-            line.amount,
-            line.currency,
-            batch.period_label,
-            line.entries_count,
+            payee,
+            safe_cell(name),
+            safe_cell(email),
+            safe_cell(reference),
+            amount,
+            currency,
+            period,
+            entries,
         ]
         writer.writerow([f"{c:.2f}" if isinstance(c, Decimal) else c for c in cells])
         sheet.append(cells)
@@ -852,9 +991,10 @@ def _batch_files(batch: PayoutBatch) -> tuple[bytes, bytes]:
 def batch_build(*, batch_id: int) -> PayoutBatch:
     """Write the batch's payee lines and files (in the background for big batches).
 
-    Lines are written a chunk at a time, each chunk committed with the progress
-    (`rows_done`) so finance can watch it. Safe to run again: a batch that is
-    no longer building is left alone, and a half-built one starts over.
+    Lines are written by the database, `LINE_CHUNK` payees at a time (`write_lines`), each
+    chunk committed with the progress (`rows_done`) so finance can watch it. Safe to run
+    again: a batch that is no longer building is left alone, and a half-built one starts
+    over.
     """
     with transaction.atomic():
         batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
@@ -863,33 +1003,7 @@ def batch_build(*, batch_id: int) -> PayoutBatch:
         PayoutLine.objects.filter(batch=batch).delete()
         PayoutBatch.objects.filter(pk=batch_id).update(rows_done=0)
     try:
-        payees = list(
-            LedgerEntry.objects.filter(batch_id=batch_id)
-            .order_by("participation_id")
-            .values_list("participation_id", flat=True)
-            .distinct()
-        )
-        for start in range(0, len(payees), CHUNK):
-            chunk = payees[start : start + CHUNK]
-            with transaction.atomic():
-                sums = (
-                    LedgerEntry.objects.filter(batch_id=batch_id, participation_id__in=chunk)
-                    .values("participation")
-                    .annotate(total=money_sum(), n=Count("pk"))
-                    .order_by("participation")
-                )
-                lines = [
-                    PayoutLine(
-                        batch_id=batch_id,
-                        participation_id=row["participation"],
-                        amount=cents(row["total"]),
-                        currency=batch.currency,
-                        entries_count=row["n"],
-                    )
-                    for row in sums
-                ]
-                _save_lines(lines)
-                PayoutBatch.objects.filter(pk=batch_id).update(rows_done=start + len(chunk))
+        write_lines(batch_id=batch_id, currency=batch.currency)
         with transaction.atomic():
             batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
             if batch.status != PayoutBatch.Status.BUILDING:
@@ -983,25 +1097,57 @@ def _provider_file(batch: PayoutBatch) -> bytes:
     return bankfiles.WRITERS[batch.method](batch, lines)
 
 
-def _save_lines(lines: list[PayoutLine]) -> int:
-    """Fill in the payee's name, email, payout reference and payout details as they are now
-    (a batch keeps the details it was built with), and save."""
-    if not lines:
-        return 0
-    people = Participation.objects.select_related("user", "user__payout_details").in_bulk(
-        [line.participation_id for line in lines]
+# Payees per INSERT … SELECT of `write_lines`: each chunk commits and moves the progress bar.
+LINE_CHUNK = 10_000
+
+
+def _lines_sql() -> str:
+    """One INSERT … SELECT writing the lines of a range of payees: their entries in the batch
+    summed and counted, with the payee's name, email, payout reference and payout details as
+    they are now (a batch keeps the details it was built with). Plain SQL that SQLite and
+    PostgreSQL both run."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model()._meta.db_table
+    return f"""
+        INSERT INTO {PayoutLine._meta.db_table}
+            (batch_id, participation_id, name, email, payout_reference, amount, currency,
+             entries_count, paid_reference, paid_at, details_secret, details_masked)
+        SELECT %s, s.pid,
+               SUBSTR(COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''),
+                               u.username), 1, 300),
+               u.email, p.payout_reference, ROUND(s.total, 2), %s, s.n, '', NULL,
+               COALESCE(d.secret, ''), COALESCE(d.masked, '')
+        FROM (SELECT participation_id AS pid, SUM(amount) AS total, COUNT(*) AS n
+              FROM {LedgerEntry._meta.db_table}
+              WHERE batch_id = %s AND participation_id BETWEEN %s AND %s
+              GROUP BY participation_id) s
+        JOIN {Participation._meta.db_table} p ON p.id = s.pid
+        JOIN {user} u ON u.id = p.user_id
+        LEFT JOIN {PayoutDetails._meta.db_table} d ON d.user_id = u.id
+        ORDER BY s.pid
+    """
+
+
+def write_lines(*, batch_id: int, currency: str) -> int:
+    """Every payee's line of a batch, written set-based: one query for the payees, then one
+    INSERT … SELECT per `LINE_CHUNK` of them, each committed with the progress. No query and
+    no Python object per line. Returns the number of lines."""
+    from django.db import connection
+
+    payees = list(
+        LedgerEntry.objects.filter(batch_id=batch_id)
+        .order_by("participation_id")
+        .values_list("participation_id", flat=True)
+        .distinct()
     )
-    for line in lines:
-        p = people[line.participation_id]
-        line.name = (p.user.get_full_name() or p.user.username)[:300]
-        line.email = p.user.email
-        line.payout_reference = p.payout_reference
-        details = getattr(p.user, "payout_details", None)
-        if details is not None:
-            line.details_secret = details.secret
-            line.details_masked = details.masked
-    PayoutLine.objects.bulk_create(lines)
-    return len(lines)
+    sql = _lines_sql()
+    for start in range(0, len(payees), LINE_CHUNK):
+        chunk = payees[start : start + LINE_CHUNK]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [batch_id, currency, batch_id, chunk[0], chunk[-1]])
+            PayoutBatch.objects.filter(pk=batch_id).update(rows_done=start + len(chunk))
+    return len(payees)
 
 
 # --- Reconciliation -------------------------------------------------------------------------
@@ -1230,30 +1376,35 @@ class StatementImport:
 
 @transaction.atomic
 def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> StatementImport:
-    """Settle a SEPA batch from the bank's camt.053 statement of the payout account.
+    """Settle a batch from what the bank or provider says was paid: the camt.053 statement of
+    the payout account for a SEPA batch, PayPal's Payouts result file for a PayPal batch,
+    Wise's statement (CSV) for a Wise batch.
 
-    Each booked debit whose end-to-end reference is a line of this batch, with the line's
-    amount and currency, pays that line (and its entries); the payee is notified once.
-    Transactions that are not this batch's are ignored and counted; a reference of this
-    batch with another amount, a duplicate, a reference of no line, a return, or a line
-    already paid is reported by its line in the file and changes nothing. When every line is
-    paid the batch is settled.
+    Each payment (a booked debit, or a PayPal item that succeeded) whose end-to-end reference
+    is a line of this batch, with the line's amount and currency, pays that line (and its
+    entries); the payee is notified once. Transactions that are not this batch's are ignored
+    and counted; a reference of this batch with another amount, a duplicate, a reference of
+    no line, a return or a failed payment, or a line already paid is reported by its line in
+    the file and changes nothing. When every line is paid the batch is settled.
     """
     batch = _lock_ready_batch(actor=actor, batch=batch)
-    if batch.method != PayoutBatch.Method.SEPA:
+    reader = bankfiles.RESULT_READERS.get(batch.method)
+    if reader is None:
         raise DomainError(
-            "A bank statement settles a SEPA batch; reconcile this batch with the "
-            "provider's result file.",
+            "A batch paid from its CSV is reconciled with the provider's CSV "
+            "(reference, amount, date) instead.",
             field="file",
         )
-    statement = bankfiles.parse_camt053(data)
-    ours = settings.PAYOUT_DEBTOR_IBAN.replace(" ", "").upper()
-    if statement.account_iban != ours:
-        raise DomainError(
-            f"This statement is for account {statement.account_iban or '(none given)'}, "
-            f"not the payout account {ours}; nothing was applied.",
-            field="file",
-        )
+    parse, what = reader
+    statement = parse(data)
+    if batch.method == PayoutBatch.Method.SEPA:
+        ours = settings.PAYOUT_DEBTOR_IBAN.replace(" ", "").upper()
+        if statement.account_iban != ours:
+            raise DomainError(
+                f"This statement is for account {statement.account_iban or '(none given)'}, "
+                f"not the payout account {ours}; nothing was applied.",
+                field="file",
+            )
     lines = {line.end_to_end_id: line for line in batch.lines.all()}
     report = StatementImport()
     paid: dict[int, tuple[str, date]] = {}
@@ -1270,6 +1421,8 @@ def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> Stateme
 
         if line is None:
             problem("no line of this batch has this reference")
+        elif tx.refused:
+            problem(f"{tx.refused}: the provider did not pay it; the line stays unpaid")
         elif not tx.debit:
             problem("a credit: the bank returned this payment; the line stays unpaid")
         elif not tx.booked:
@@ -1291,14 +1444,13 @@ def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> Stateme
         if report.problems:
             raise ReconciliationFailed(report.problems)
         raise DomainError(
-            f"No transaction in this statement is a payment of batch {batch.pk}; "
-            "nothing was applied.",
+            f"No transaction in this {what} is a payment of batch {batch.pk}; nothing was applied.",
             field="file",
         )
     for line in lines.values():
         if line.amount == 0 and not line.paid_at:
             paid[line.pk] = ("nets to zero", max(d for _, d in paid.values()))
-    _mark_lines_paid(actor=actor, batch=batch, paid=paid, how="bank statement")
+    _mark_lines_paid(actor=actor, batch=batch, paid=paid, how=what)
     report.paid = len(paid)
     report.remaining = batch.lines.filter(paid_at__isnull=True).count()
     record(
@@ -1306,6 +1458,7 @@ def batch_import_statement(*, actor, batch: PayoutBatch, data: bytes) -> Stateme
         obj=batch,
         actor=actor,
         data={
+            "file": what,
             "account": statement.account_iban,
             "paid": report.paid,
             "remaining": report.remaining,

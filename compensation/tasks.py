@@ -23,6 +23,16 @@ def accrue_stipends() -> int:
 
 
 @shared_task
+def accrue_floor_topups() -> int:
+    """Beat: the pay floor's top-up of the last complete month for every participant whose
+    confirmed hours earned less than the terms' minimum hourly pay. Once per participant
+    and month (`compensation.floor`), so running it every few hours tops up once."""
+    from . import floor
+
+    return floor.accrue_topups().count
+
+
+@shared_task
 def accrue_from_work() -> int:
     """Beat: hourly pay for confirmed hours and bounties for accepted findings not yet accrued."""
     return services.accrue_hourly().count + services.accrue_bounties().count

@@ -21,6 +21,9 @@ urlpatterns = [
     path("finance/batches/<int:pk>/reconcile/", views.batch_reconcile, name="batch_reconcile"),
     path("finance/batches/<int:pk>/retry/", views.batch_retry, name="batch_retry"),
     path("finance/batches/<int:pk>/statement/", views.batch_statement, name="batch_statement"),
+    path("finance/tax/", views.tax_statuses, name="tax_statuses"),
+    path("finance/tax/<int:pk>/", views.tax_status, name="tax_status"),
+    path("finance/tax/<int:pk>/document", views.tax_document, name="tax_document"),
     # Participants: my statement.
     path("statement/", portal_views.home, name="statement"),
     path("statement/statement.csv", portal_views.statement_csv, name="statement_csv"),

@@ -9,6 +9,7 @@ from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
@@ -26,8 +27,9 @@ from .forms import (
     ReasonForm,
     ReconcileForm,
     StatementForm,
+    TaxStatusForm,
 )
-from .models import LedgerEntry, PayoutBatch
+from .models import LedgerEntry, PayoutBatch, TaxStatus
 from .selectors import (
     batch_entries_by_line,
     batch_preview,
@@ -214,6 +216,13 @@ def batch_new(request):
             method=d["method"],
         )
         preview = batch_preview(candidates, currency=d["currency"])
+        preview["tax_waiting"] = services.batch_tax_waiting(
+            programmes=d["programmes"],
+            currency=d["currency"],
+            period_start=d["period_start"],
+            period_end=d["period_end"],
+            method=d["method"],
+        )
         if request.method == "POST":
             try:
                 batch = services.batch_create(
@@ -268,7 +277,7 @@ def batch_detail(
         "ledger_totals": totals_by_currency(LedgerEntry.objects.filter(batch=batch)),
         "paid_form": paid_form or MarkPaidForm(),
         "reconcile_form": reconcile_form or ReconcileForm(),
-        "statement_form": statement_form or StatementForm(),
+        "statement_form": statement_form or StatementForm(method=batch.method),
         "mismatches": mismatches,
         "statement_report": statement_report,
     }
@@ -338,9 +347,9 @@ def _say_if_settled(request, exc: DomainError) -> None:
 @staff_required("payouts")
 @require_POST
 def batch_statement(request, pk):
-    """Settle a SEPA batch from the bank's camt.053 statement."""
+    """Settle a batch from the bank's camt.053 statement or the provider's result file."""
     batch = _batch(request, pk)
-    form = StatementForm(request.POST, request.FILES)
+    form = StatementForm(request.POST, request.FILES, method=batch.method)
     if form.is_valid():
         try:
             report = services.batch_import_statement(
@@ -354,8 +363,12 @@ def batch_statement(request, pk):
         except DomainError as exc:
             add_domain_error(form, exc)
             _say_if_settled(request, exc)
+            if batch.method == PayoutBatch.Method.FILE:
+                # A CSV batch shows no statement form to hold the error: say it at the top.
+                messages.error(request, exc.message)
         else:
-            text = f"Statement imported: {report.paid} line(s) paid"
+            kind = "Result file" if batch.method == PayoutBatch.Method.PAYPAL else "Statement"
+            text = f"{kind} imported: {report.paid} line(s) paid"
             if report.remaining:
                 text += f", {report.remaining} still unpaid"
             if report.ignored:
@@ -393,3 +406,86 @@ def accrue_now(request):
         created += services.accrue_bounties(programme=programme).count
     messages.success(request, f"{created} new entr{'y' if created == 1 else 'ies'} accrued.")
     return redirect("compensation:entries")
+
+
+# --- Tax statuses ----------------------------------------------------------------------------
+
+
+@staff_required("payouts")
+def tax_statuses(request):
+    """The payees of my programmes that require a tax status, and what is recorded for each."""
+    from participants.models import Participation
+
+    from .selectors import finance_programmes
+
+    programmes = [p for p in finance_programmes(request.user, "payouts") if p.tax_forms]
+    people = (
+        Participation.objects.filter(programme__in=programmes)
+        .select_related("user", "programme", "tax_status")
+        .order_by("programme__name", "user__email")
+    )
+    page = keyset_page(people, request, key="id", size=100)
+    return render(
+        request,
+        "compensation/tax_statuses.html",
+        {"page": page, "programmes": programmes, "today": timezone.localdate()},
+    )
+
+
+def _tax_participation(request, pk):
+    """A participation whose tax status this person may record (their programme's finance,
+    never their own), else 404."""
+    from django.http import Http404
+
+    from participants.models import Participation
+
+    participation = get_object_or_404(
+        Participation.objects.select_related("programme", "user"), pk=pk
+    )
+    if not policy.can(request.user, "record", TaxStatus(participation=participation)):
+        policy.require_two_factor(request.user)
+        raise Http404("Not found.")
+    return participation
+
+
+@staff_required("payouts")
+def tax_status(request, pk):
+    participation = _tax_participation(request, pk)
+    current = TaxStatus.objects.filter(participation=participation).first()
+    form = TaxStatusForm(
+        request.POST or None,
+        request.FILES or None,
+        programme=participation.programme,
+        initial={"kind": current.kind, "valid_until": current.valid_until} if current else {},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.tax_status_record(
+                actor=request.user, participation=participation, **form.cleaned_data
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"Tax status recorded for {participation.user.email}; their approved pay goes "
+                "into the next batch.",
+            )
+            return redirect("compensation:tax_status", pk=pk)
+    return render(
+        request,
+        "compensation/tax_status.html",
+        {
+            "participation": participation,
+            "current": current,
+            "form": form,
+            "today": timezone.localdate(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required("payouts")
+def tax_document(request, pk):
+    """The signed form, decrypted, to the programme's finance only (one download path)."""
+    return downloads.serve(request, pk, model=TaxStatus, action="download")

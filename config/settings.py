@@ -204,8 +204,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "approvals.tasks.sweep_review_deadlines",
         "schedule": timedelta(minutes=5),
     },
+    "participants-reminders": {
+        "task": "participants.tasks.send_reminders",
+        "schedule": timedelta(hours=1),
+    },
     "compensation-stipends": {
         "task": "compensation.tasks.accrue_stipends",
+        "schedule": timedelta(hours=6),
+    },
+    "compensation-pay-floor": {
+        "task": "compensation.tasks.accrue_floor_topups",
         "schedule": timedelta(hours=6),
     },
     "compensation-accrue-work": {
@@ -229,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
     },
 }
+# Reminders (participants.tasks.send_reminders): a participant who has not accepted the terms
+# in force is reminded this many days after they took effect (once per version); an
+# invitation is reminded of this many hours before it expires (once per expiry).
+CONSENT_REMINDER_DAYS = env.int("CONSENT_REMINDER_DAYS", default=3)
+INVITATION_REMINDER_HOURS = env.int("INVITATION_REMINDER_HOURS", default=48)
 # Tests and demonstrations only: every periodic task runs this often (seconds).
 BEAT_EVERY_SECONDS = env.int("BEAT_EVERY_SECONDS", default=0)
 # Every entry runs through core.tasks.run_periodic, which takes a lock named after the task for
@@ -287,6 +300,9 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Verifying in the browser that signed up signs the person in (allauth checks the sign-up
+# is pending in that session), so an invitee lands on the invitation ready to join.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
@@ -414,7 +430,8 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy on every page (django-csp): scripts, styles, fonts and frames only
 # from this site, no inline script or style, images from here or data: URIs (the two-factor
-# QR code), forms post only here, nobody frames us. Output files carry their own `sandbox`
+# QR code), videos from here (an output's preview on the review page), forms post only
+# here, nobody frames us. Output files carry their own `sandbox`
 # policy (programs.downloads). CSP_REPORT_URI sends violation reports where you name.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -422,6 +439,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
+        "media-src": ["'self'"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

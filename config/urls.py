@@ -19,6 +19,7 @@ handler400 = "core.views.bad_request"
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("session/", core_views.session_check, name="session_check"),
     path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
     # Before allauth's own: setting up two-factor first needs a code from the inbox.
     path("accounts/2fa/totp/activate/", core_mfa.activate_totp, name="mfa_activate_totp"),

@@ -2,8 +2,10 @@
 lock-out that cannot lock a person out of their own account from anywhere."""
 
 import uuid
+from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.utils import get_next_redirect_url
 from allauth.core.internal import ratelimit
 from allauth.mfa.models import Authenticator
 from django import forms
@@ -59,6 +61,13 @@ class AccountAdapter(DefaultAccountAdapter):
             body=message.body,
             dedupe_key=f"account:{template_prefix.rsplit('/', 1)[-1]}:{uuid.uuid4().hex}",
         )
+
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        """The verification link carries the page the person signed up from (`next`, e.g. the
+        invitation), so verifying leads back there, in this browser or any other."""
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        after = get_next_redirect_url(request) if request is not None else None
+        return f"{url}?{urlencode({'next': after})}" if after else url
 
     def get_client_ip(self, request):
         """The peer's address, or what the operator's own proxies say (core.clientip)."""

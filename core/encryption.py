@@ -1,4 +1,5 @@
-"""Secrets at rest: small JSON documents encrypted with Fernet (`cryptography`).
+"""Secrets at rest: payout details (small JSON documents) and tax documents (bytes),
+encrypted with Fernet (`cryptography`).
 
 Keys come from `settings.PAYOUT_DETAILS_KEYS`, newest first: the first encrypts, every
 one decrypts (MultiFernet), so a key can be rotated without re-encrypting at once.
@@ -34,4 +35,19 @@ def decrypt_json(token: str) -> dict:
     except InvalidToken:
         raise ValueError(
             "The stored details cannot be decrypted with the configured keys."
+        ) from None
+
+
+def encrypt_bytes(data: bytes) -> str:
+    """A Fernet token (text) of a document's bytes, with the same keys as `encrypt_json`."""
+    return _current().encrypt(data).decode()
+
+
+def decrypt_bytes(token: str) -> bytes:
+    """The bytes inside a token; ValueError when no configured key opens it."""
+    try:
+        return _current().decrypt(token.encode())
+    except InvalidToken:
+        raise ValueError(
+            "The stored document cannot be decrypted with the configured keys."
         ) from None

@@ -29,6 +29,14 @@ def healthz(request):
     return JsonResponse({"ok": True})
 
 
+@login_required
+def session_check(request):
+    """Am I still signed in? A few bytes through the whole signed-in path (session, user,
+    roles, staff two-factor and idle timeout): the check a monitor runs for sessions, and
+    the floor the benchmark measures pages against."""
+    return JsonResponse({"signed_in": True})
+
+
 def _bad_request_message(exception) -> str:
     """Say what was wrong with a request Django refused before any view saw it."""
     if isinstance(exception, TooManyFilesSent):

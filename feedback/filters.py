@@ -1,4 +1,5 @@
-"""The FilterSet of the triage queue (shared with the API and exports)."""
+"""The FilterSets of the ticket lists: the triage queue (shared with the API and exports)
+and a reporter's own tickets."""
 
 from datetime import timedelta
 
@@ -6,9 +7,11 @@ import django_filters
 from django.utils import timezone
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
+from core.search import SearchableFilterSet, SearchFilter
 from programs.models import Programme
 
 from .models import Severity, Ticket
+from .selectors import search_tickets
 
 # Sort options of the queue: each is one key that keyset pagination can seek on.
 TICKET_SORTS = {
@@ -20,7 +23,8 @@ TICKET_SORTS = {
 OPEN = "open"
 
 
-class TicketFilter(django_filters.FilterSet):
+class TicketFilter(SearchableFilterSet):
+    q = SearchFilter(search=search_tickets)
     programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
     kind = django_filters.ChoiceFilter(choices=Ticket.Kind.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
@@ -55,7 +59,17 @@ class TicketFilter(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
-        fields = ["programme", "kind", "severity", "status", "assignee", "age", "reporter", "sort"]
+        fields = [
+            "q",
+            "programme",
+            "kind",
+            "severity",
+            "status",
+            "assignee",
+            "age",
+            "reporter",
+            "sort",
+        ]
 
     def __init__(self, data=None, *args, user, staff=(), **kwargs):
         if data is not None:
@@ -98,3 +112,13 @@ class TicketFilter(django_filters.FilterSet):
             value = self.form.cleaned_data.get("sort") or "oldest"
         key, descending, _ = TICKET_SORTS.get(value, TICKET_SORTS["oldest"])
         return key, descending
+
+
+class MyTicketFilter(SearchableFilterSet):
+    """A reporter's own tickets: the search box of "My tickets"."""
+
+    q = SearchFilter(search=search_tickets)
+
+    class Meta:
+        model = Ticket
+        fields = ["q"]

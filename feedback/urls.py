@@ -10,6 +10,7 @@ urlpatterns = [
     # Participant portal
     path("", views.my_tickets, name="mine"),
     path("new/", views.ticket_new, name="new"),
+    path("similar/", views.similar, name="similar"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/comment/", views.ticket_comment, name="comment"),
     path(

@@ -4,23 +4,28 @@ Every object is fetched through the policy (`Ticket.objects.restrict(user)`, 404
 anyone else's), and every change goes through `feedback.services`.
 """
 
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from core import ratelimit, search
 from core.errors import DomainError
-from core.forms import add_domain_error, send_once
+from core.forms import ONCE_FIELD, add_domain_error, send_once
 from core.pagination import keyset_page
+from participants.selectors import working_programmes
 from programs import policy
 from programs.models import Programme
 from programs.policy import staff_required
 
 from . import selectors, services
-from .filters import TicketFilter
+from .filters import MyTicketFilter, TicketFilter
 from .forms import (
     AssignForm,
     BulkTriageForm,
@@ -45,10 +50,89 @@ def _back(request, default: str) -> str:
 
 @login_required
 def my_tickets(request):
-    page = keyset_page(
-        selectors.my_tickets(request.user), request, key="created_at", descending=True, size=30
+    filterset = MyTicketFilter(request.GET, queryset=selectors.my_tickets(request.user))
+    page = keyset_page(filterset.qs, request, key="created_at", descending=True, size=30)
+    return render(
+        request,
+        "feedback/mine.html",
+        {"page": page, "filter": filterset, "matches": search.result_count(filterset)},
     )
-    return render(request, "feedback/mine.html", {"page": page})
+
+
+# Similar-ticket checks per person and minute: one per pause in typing is a few a minute.
+SIMILAR_PER_MINUTE = 30
+
+
+def _similar(user, programme, title) -> list[dict]:
+    return [
+        {
+            "id": t.pk,
+            "title": t.title,
+            "status": t.get_status_display(),
+            "url": t.get_absolute_url(),
+            "similarity": round(float(t.similarity), 2),
+        }
+        for t in selectors.similar_tickets(user, programme, title)
+    ]
+
+
+@dataclass
+class _Check:
+    """A similar-ticket check: the programme to look in, or why not (and its HTTP status)."""
+
+    programme: Programme | None = None
+    problem: str = ""
+    status: int = 200
+    retry_after: int = 0
+
+
+def _check(user, raw_programme: str, title: str) -> _Check:
+    """May this person check `title` for similar tickets in that programme now?
+
+    The programme must be one they take part in; each check, by the script or by the form's
+    button, counts against SIMILAR_PER_MINUTE.
+    """
+    count, left = ratelimit.hit(f"similar-tickets:{user.pk}", window=60)
+    if count > SIMILAR_PER_MINUTE:
+        wait = int(left) + 1
+        return _Check(
+            problem=f"Too many checks for similar tickets; try again in {wait} s.",
+            status=429,
+            retry_after=wait,
+        )
+    programme = None
+    if raw_programme.isdigit() and len(raw_programme) < 19:
+        programme = working_programmes(user).filter(pk=int(raw_programme)).first()
+    if programme is None:
+        return _Check(problem="Choose one of your programmes.", status=400)
+    if problem := _title_problem(title):
+        return _Check(problem=problem, status=400)
+    return _Check(programme=programme)
+
+
+def _title_problem(title: str) -> str:
+    """What is wrong with a title to compare, said as the ticket form would ("" if nothing)."""
+    limit = Ticket._meta.get_field("title").max_length
+    if len(title) > limit:
+        return f"A title has at most {limit} characters."
+    if "\x00" in title:
+        return "Null characters are not allowed."
+    return ""
+
+
+@login_required
+def similar(request):
+    """JSON: tickets of one of my programmes that look like the title being typed.
+
+    `?programme=<id>&title=…`. Only tickets this person may open are considered
+    (`selectors.similar_tickets`); rate-limited per person.
+    """
+    title = request.GET.get("title", "")
+    check = _check(request.user, request.GET.get("programme", ""), title)
+    if check.problem:
+        headers = {"Retry-After": str(check.retry_after)} if check.retry_after else None
+        return JsonResponse({"detail": check.problem}, status=check.status, headers=headers)
+    return JsonResponse({"tickets": _similar(request.user, check.programme, title)})
 
 
 @login_required
@@ -56,6 +140,8 @@ def ticket_new(request):
     initial = {}
     if slug := request.GET.get("programme"):
         initial["programme"] = Programme.objects.filter(slug=slug).first()
+    if request.method == "POST" and "check" in request.POST:
+        return _ticket_check(request)
     form = TicketForm(
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
@@ -81,6 +167,26 @@ def ticket_new(request):
         if (sent := send_once(request, form, file_ticket)) is not None:
             return sent
     return render(request, "feedback/new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _ticket_check(request):
+    """Without JavaScript: "Check for similar tickets first" shows them above the form, kept
+    as typed (files must be chosen again: a browser never re-sends them), filing nothing."""
+    typed = request.POST.dict()
+    typed.pop(ONCE_FIELD, None)  # a fresh token: this render is a new form to send once
+    form = TicketForm(user=request.user, initial=typed)
+    title = typed.get("title", "").strip()
+    context = {"form": form, "checked": True, "similar": [], "check_error": ""}
+    status = 400
+    if not typed.get("programme"):
+        context["check_error"] = "Choose the programme first, then check for similar tickets."
+    elif len(title) < 3:
+        context["check_error"] = "Type a title first (3 characters or more), then check."
+    elif (check := _check(request.user, typed["programme"], title)).problem:
+        context["check_error"], status = check.problem, check.status
+    else:
+        context["similar"], status = _similar(request.user, check.programme, title), 200
+    return render(request, "feedback/new.html", context, status=status)
 
 
 def _detail_context(request, ticket: Ticket, **forms):
@@ -230,6 +336,7 @@ def _triage_page(request, bulk_form=None, status=200):
         "feedback/triage.html",
         {
             "filter": filterset,
+            "matches": search.result_count(filterset),
             "page": page,
             "bulk_form": bulk_form or BulkTriageForm(staff=staff),
         },

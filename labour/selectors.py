@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from programs.models import Programme, TermsVersion
@@ -225,3 +225,62 @@ def transparency_section(programme: Programme) -> dict:
             ["Hours per person per week (actual)", ["labour", "hours_per_person_per_week_actual"]],
         ],
     }
+
+
+def week_by_programme(user, day: date) -> dict[int, dict]:
+    """A participant's standing per programme (the portal home), in one grouped query:
+    minutes logged, confirmed and disputed in the week of `day`, the disputed entries
+    waiting for their answer (how many, and one of them to link to).
+    """
+    week = week_start(day)
+    in_week = Q(date__gte=week, date__lte=week + timedelta(days=6))
+    disputed = Q(status=TimeEntry.Status.DISPUTED)
+    rows = (
+        TimeEntry.objects.restrict(user)
+        .filter(user=user)
+        .filter(in_week | disputed)
+        .order_by()
+        .values("programme_id")
+        .annotate(
+            logged=Sum("minutes", filter=in_week),
+            confirmed=Sum("minutes", filter=in_week & Q(status=TimeEntry.Status.CONFIRMED)),
+            to_answer=Count("pk", filter=disputed),
+            first_to_answer=Min("pk", filter=disputed),
+        )
+    )
+    return {
+        r["programme_id"]: {
+            "logged_hours": round(Decimal(r["logged"] or 0) / 60, 1),
+            "confirmed_hours": round(Decimal(r["confirmed"] or 0) / 60, 1),
+            "to_answer": r["to_answer"],
+            "first_to_answer": r["first_to_answer"],
+        }
+        for r in rows
+    }
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: logged hours waiting for confirmation, per programme this person confirms
+    (core.attention). One grouped query."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    rows = (
+        TimeEntry.objects.restrict(user, "confirm")
+        .filter(status=TimeEntry.Status.LOGGED)
+        .order_by()
+        .values("programme_id")
+        .annotate(n=Count("pk"))
+    )
+    queue = reverse("labour:queue")
+    return [
+        Attention(
+            r["programme_id"],
+            30,
+            "hour entries to confirm",
+            r["n"],
+            f"{queue}?programme={r['programme_id']}&status=logged",
+        )
+        for r in rows
+    ]

@@ -52,6 +52,22 @@ class InviteForm(forms.Form):
     )
 
 
+class InviteCsvForm(SubmitOnce, forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A header line, then one address a line: column email, optionally name. "
+        "At most 500 addresses and 256 KB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+    days_valid = forms.IntegerField(
+        label="Links valid for (days)", min_value=1, max_value=90, initial=14
+    )
+
+
+class ExtendForm(forms.Form):
+    days = forms.IntegerField(label="New expiry, days from now", min_value=1, max_value=90)
+
+
 class DecisionForm(forms.Form):
     reason = forms.CharField(
         label="Reason (the applicant will read it)",

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -94,10 +95,14 @@ class Invitation(models.Model):
         DECLINED = "declined", "Declined"
         REVOKED = "revoked", "Revoked"
 
+    MAX_SENDS = 5  # the first mail and four resends
+    RESEND_AFTER = timedelta(minutes=10)  # between two mails of one invitation
+
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="invitations"
     )
     email = models.EmailField()
+    name = models.CharField(max_length=150, blank=True, db_default="")
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decline_reason = bounded_text(2000, blank=True)
@@ -107,6 +112,9 @@ class Invitation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     responded_at = models.DateTimeField(null=True, blank=True)
+    # Mails sent for it (the first and each resend), and when the last went out.
+    sends = models.PositiveSmallIntegerField(default=1, db_default=1)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvitationQuerySet.as_manager()
     visibility = Visibility(programme="programme_id", staff="manage", actions={"manage": "manage"})

@@ -1,9 +1,10 @@
 """Reads about participants that several places need: pauses, the programmes one works in."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import AccessPause, Consent
+from .models import AccessPause, Consent, Participation
 
 
 def working_programmes(user):
@@ -43,7 +44,68 @@ def consent_covers(required):
     )
 
 
-def coming_changes(participations, at=None) -> dict:
+def my_participations(user, at=None):
+    """A person's participations with what their access check needs, in one query.
+
+    Annotated per participation: `accepted_number` (the newest version of its programme's
+    terms it accepted), `pause_id` and `pause_reason` (the programme-wide pause in force at
+    `at`, if any). `services.access_checks` reads these instead of querying again.
+    """
+    at = at or timezone.now()
+    pause = (
+        AccessPause.objects.filter(
+            programme=OuterRef("programme_id"), participation__isnull=True, starts_at__lte=at
+        )
+        .exclude(ended_at__lte=at)
+        .order_by("-starts_at")
+    )
+    accepted = (
+        Consent.objects.filter(
+            participation=OuterRef("pk"), terms_version__programme=OuterRef("programme_id")
+        )
+        .order_by()
+        .values("participation")
+        .annotate(n=Max("terms_version__number"))
+        .values("n")
+    )
+    return (
+        Participation.objects.restrict(user)
+        .filter(user=user)
+        .select_related("programme")
+        .annotate(
+            accepted_number=Subquery(accepted),
+            pause_id=Subquery(pause.values("pk")[:1]),
+            pause_reason=Subquery(pause.values("reason")[:1]),
+        )
+        .order_by("programme__name")
+    )
+
+
+def published_terms(programme_ids) -> list:
+    """Every published version of these programmes' terms (one query), oldest first."""
+    from programs.models import TermsVersion
+
+    if not programme_ids:
+        return []
+    return list(
+        TermsVersion.objects.published()
+        .filter(programme_id__in=set(programme_ids))
+        .select_related("programme")
+        .order_by("programme_id", "number")
+    )
+
+
+def terms_in_force(published, at=None) -> dict:
+    """programme id → the version in force at `at`, from `published_terms`' list."""
+    at = at or timezone.now()
+    out = {}
+    for terms in published:
+        if terms.effective_at <= at:
+            out[terms.programme_id] = terms  # oldest first: the newest in force wins
+    return out
+
+
+def coming_changes(participations, at=None, *, published=None) -> dict:
     """Material changes published but not yet in force, that these participants have not
     accepted: programme id → {"terms", "diff"} (the diff from the terms in force now).
 
@@ -51,7 +113,6 @@ def coming_changes(participations, at=None) -> dict:
     programme page and "needs your action" show it with its date. Two queries
     whatever the number of programmes.
     """
-    from programs.models import TermsVersion
     from programs.services import terms_diff
 
     at = at or timezone.now()
@@ -60,12 +121,11 @@ def coming_changes(participations, at=None) -> dict:
     if not programme_ids:
         return {}
     coming, in_force = {}, {}
-    for terms in (
-        TermsVersion.objects.published()
-        .filter(programme_id__in=programme_ids)
-        .select_related("programme")
-        .order_by("programme_id", "number")
-    ):
+    if published is None:
+        published = published_terms(programme_ids)
+    for terms in published:
+        if terms.programme_id not in programme_ids:
+            continue
         if terms.effective_at > at:
             if terms.material_change:
                 coming[terms.programme_id] = terms  # the newest one coming wins
@@ -88,3 +148,73 @@ def coming_changes(participations, at=None) -> dict:
             "diff": terms_diff(now_terms, terms) if now_terms else None,
         }
     return out
+
+
+def _required(at, field: str):
+    """Per participation (an expression): `field` of the version of its programme's terms it
+    must have accepted to work (as `programs.selectors.required_terms`: the newest effective
+    material change, else the first effective version)."""
+    from programs.models import TermsVersion
+
+    effective = TermsVersion.objects.effective(at).filter(programme=OuterRef("programme_id"))
+    return Coalesce(
+        Subquery(effective.filter(material_change=True).order_by("-number").values(field)[:1]),
+        Subquery(effective.order_by("number").values(field)[:1]),
+    )
+
+
+def consent_pending(participations, at=None):
+    """Of `participations`, the active and paused ones that must accept their programme's
+    terms before any further work, annotated with `required_id` and `required_number` (the
+    version to accept, or any later one) and `required_since` (when it took effect). One
+    query for any number of programmes."""
+    at = at or timezone.now()
+    return (
+        participations.filter(status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED])
+        .annotate(
+            required_id=_required(at, "pk"),
+            required_number=_required(at, "number"),
+            required_since=_required(at, "effective_at"),
+        )
+        .filter(required_id__isnull=False)
+        .exclude(
+            Exists(
+                Consent.objects.filter(
+                    participation=OuterRef("pk"),
+                    terms_version__programme=OuterRef("programme_id"),
+                    terms_version__number__gte=OuterRef("required_number"),
+                )
+            )
+        )
+    )
+
+
+def attention_counts(user, now) -> list:
+    """Staff home: active participants who must accept the terms in force, per programme
+    this person manages (core.attention). One grouped query."""
+    from django.urls import reverse
+
+    from core.attention import Attention
+
+    rows = (
+        consent_pending(
+            Participation.objects.restrict(user, "manage").filter(
+                status=Participation.Status.ACTIVE
+            ),
+            now,
+        )
+        .order_by()
+        .values("programme_id", "programme__slug")
+        .annotate(n=Count("pk"))
+    )
+    return [
+        Attention(
+            r["programme_id"],
+            40,
+            "participants yet to accept the terms",
+            r["n"],
+            reverse("participants:staff_participants", args=[r["programme__slug"]])
+            + "?status=active&consent=pending",
+        )
+        for r in rows
+    ]

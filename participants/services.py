@@ -146,42 +146,59 @@ def access_check(
     return AccessStatus(True, "active", "Access is active.", participation, terms)
 
 
-def access_checks(user, participations, at=None) -> list[AccessStatus]:
+def access_checks(user, participations, at=None, *, published=None) -> list[AccessStatus]:
     """`access_check` for each of a person's participations, in three queries in all.
 
     The portal lists every programme of a person; reading the pauses, the terms
     and the consents of all of them at once keeps the page's query count fixed.
+    Facts already read are not read again: `published` (the published terms of these
+    programmes, any order) and, on participations from `selectors.my_participations`,
+    the programme pause and the newest version accepted (annotations).
     """
     from django.db.models import Max
 
     at = at or timezone.now()
     participations = list(participations)
     programme_ids = {p.programme_id for p in participations}
+    annotated = all(hasattr(p, "accepted_number") for p in participations)
     pauses = {}
-    for pause in (
-        AccessPause.objects.filter(
-            programme_id__in=programme_ids, participation__isnull=True, starts_at__lte=at
-        )
-        .exclude(ended_at__lte=at)
-        .order_by("starts_at")
-    ):
-        pauses[pause.programme_id] = pause  # the latest start wins, as in active_programme_pause
+    if annotated:
+        for p in participations:
+            if p.pause_id is not None:
+                pauses[p.programme_id] = AccessPause(
+                    pk=p.pause_id, programme_id=p.programme_id, reason=p.pause_reason
+                )
+    else:
+        for pause in (
+            AccessPause.objects.filter(
+                programme_id__in=programme_ids, participation__isnull=True, starts_at__lte=at
+            )
+            .exclude(ended_at__lte=at)
+            .order_by("starts_at")
+        ):
+            pauses[pause.programme_id] = pause  # the latest start wins (active_programme_pause)
     effective = defaultdict(list)
-    for terms in (
-        TermsVersion.objects.effective(at)
-        .filter(programme_id__in=programme_ids)
-        .order_by("programme_id", "number")
-    ):
-        effective[terms.programme_id].append(terms)
-    accepted = dict(
-        Consent.objects.filter(
-            participation__in=[p.pk for p in participations],
-            terms_version__programme=F("participation__programme"),
+    if published is None:
+        published = (
+            TermsVersion.objects.effective(at)
+            .filter(programme_id__in=programme_ids)
+            .order_by("programme_id", "number")
         )
-        .values_list("participation")
-        .annotate(n=Max("terms_version__number"))
-        .values_list("participation", "n")
-    )
+    for terms in sorted(published, key=lambda t: (t.programme_id, t.number)):
+        if terms.status == TermsVersion.Status.PUBLISHED and terms.effective_at <= at:
+            effective[terms.programme_id].append(terms)
+    if annotated:
+        accepted = {p.pk: p.accepted_number for p in participations}
+    else:
+        accepted = dict(
+            Consent.objects.filter(
+                participation__in=[p.pk for p in participations],
+                terms_version__programme=F("participation__programme"),
+            )
+            .values_list("participation")
+            .annotate(n=Max("terms_version__number"))
+            .values_list("participation", "n")
+        )
     out = []
     for p in participations:
         versions = effective.get(p.programme_id, [])
@@ -230,17 +247,8 @@ def parse_emails(text: str) -> tuple[list[str], list[str]]:
     return valid, invalid
 
 
-@transaction.atomic
-def invitations_create(
-    *, actor, programme: Programme, emails: list[str], days_valid: int = INVITATION_DAYS
-) -> list[Invitation]:
-    """Invite people by email. Addresses already in the programme or already invited are skipped."""
-    policy.require(actor, "manage", programme)
-    if not emails:
-        raise DomainError("Give at least one email address.", field="emails")
-    if len(emails) > MAX_INVITES_AT_ONCE:
-        raise DomainError(f"At most {MAX_INVITES_AT_ONCE} invitations at once.", field="emails")
-    now = timezone.now()
+def _already_in(programme: Programme, emails, now) -> tuple[set[str], set[str]]:
+    """(addresses already in the programme, addresses with a pending unexpired invitation)."""
     members = set(
         Participation.objects.filter(programme=programme, user__email__in=emails).values_list(
             "user__email", flat=True
@@ -254,6 +262,46 @@ def invitations_create(
             expires_at__gt=now,
         ).values_list("email", flat=True)
     )
+    return members, pending
+
+
+def _invitation_mail(invitation: Invitation, token: str, *, actor, key: str) -> None:
+    programme = invitation.programme
+    hello = f"Hello {invitation.name},\n\n" if invitation.name else ""
+    notify(
+        email=invitation.email,
+        subject=f"You are invited to {programme.name}",
+        body=(
+            f"{hello}{actor.email} invites you to the early-access programme {programme.name} "
+            f"({programme.product}). Read the key facts and the full terms before you "
+            f"decide; the link expires on {invitation.expires_at:%d %b %Y}."
+        ),
+        url=reverse("participants:invitation", args=[token]),
+        dedupe_key=key,
+        programme=programme,
+    )
+
+
+@transaction.atomic
+def invitations_create(
+    *,
+    actor,
+    programme: Programme,
+    emails: list[str],
+    days_valid: int = INVITATION_DAYS,
+    names: dict[str, str] | None = None,
+) -> list[Invitation]:
+    """Invite people by email. Addresses already in the programme or already invited are skipped.
+
+    `names` (address → name) greets each person by name in the mail."""
+    policy.require(actor, "manage", programme)
+    if not emails:
+        raise DomainError("Give at least one email address.", field="emails")
+    if len(emails) > MAX_INVITES_AT_ONCE:
+        raise DomainError(f"At most {MAX_INVITES_AT_ONCE} invitations at once.", field="emails")
+    now = timezone.now()
+    names = names or {}
+    members, pending = _already_in(programme, emails, now)
     created = []
     for email in emails:
         if email in members or email in pending:
@@ -262,9 +310,11 @@ def invitations_create(
         invitation = Invitation.objects.create(
             programme=programme,
             email=email,
+            name=names.get(email, "")[:150],
             token_hash=token_hash,
             expires_at=now + timedelta(days=days_valid),
             invited_by=actor,
+            last_sent_at=now,
         )
         record(
             action="participants.invitation.created",
@@ -273,21 +323,244 @@ def invitations_create(
             programme=programme,
             data={"email": email, "expires_at": invitation.expires_at},
         )
-        notify(
-            email=email,
-            subject=f"You are invited to {programme.name}",
-            body=(
-                f"{actor.email} invites you to the early-access programme {programme.name} "
-                f"({programme.product}). Read the key facts and the full terms before you "
-                f"decide; the link expires on {invitation.expires_at:%d %b %Y}."
-            ),
-            url=reverse("participants:invitation", args=[token]),
-            dedupe_key=f"invitation:{invitation.pk}",
-            programme=programme,
-        )
+        _invitation_mail(invitation, token, actor=actor, key=f"invitation:{invitation.pk}")
         invitation.plain_token = token  # for the caller's confirmation page and tests
         created.append(invitation)
     return created
+
+
+MAX_CSV_BYTES = 256 * 1024
+CSV_COLUMNS = ("email", "name")
+
+
+class InvitationFileError(DomainError):
+    """An invitation file with bad lines: `lines` holds one message per bad line."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__(
+            f"{len(lines)} bad line(s) in the file; nothing was sent. Fix them and upload it "
+            "again.",
+            field="file",
+        )
+        self.lines = lines
+
+
+@dataclass
+class InvitationImport:
+    """What an uploaded list did: who was invited, and who was not and why."""
+
+    created: list
+    members: list  # already in the programme
+    pending: list  # already invited (a pending invitation that has not expired)
+    duplicates: list  # (line, email, first line): the same address again in the file
+
+
+def parse_invitation_csv(content: bytes) -> tuple[list[tuple[int, str, str]], list, list[str]]:
+    """An uploaded list → (rows (line, email, name), duplicates (line, email, first line),
+    errors ("Line 4: …", one per bad line)). A header line names the columns: `email`, and
+    optionally `name`, in any order."""
+    import csv
+    import io
+
+    if len(content) > MAX_CSV_BYTES:
+        return (
+            [],
+            [],
+            [f"The file is {len(content) // 1024} KB; at most {MAX_CSV_BYTES // 1024} KB."],
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [], ["The file is not UTF-8 text; save it as CSV UTF-8 and upload it again."]
+    if "\x00" in text:
+        return [], [], ["The file is not a CSV text file."]
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return [], [], [f"Line 1: {exc}"]
+    if not header:
+        return [], [], ["The file is empty: the first line must name the columns (email, name)."]
+    columns = [c.strip().lower() for c in header]
+    errors = []
+    unknown = [c for c in columns if c not in CSV_COLUMNS]
+    if "email" not in columns or unknown or len(set(columns)) != len(columns):
+        return (
+            [],
+            [],
+            [
+                "Line 1: the first line must name the columns: email, and optionally name "
+                f"(found: {', '.join(header) or 'nothing'})."
+            ],
+        )
+    rows, duplicates, seen = [], [], {}
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not any(f.strip() for f in fields):
+                continue  # blank lines are harmless
+            if len(rows) + len(duplicates) + len(errors) >= MAX_INVITES_AT_ONCE:
+                errors.append(
+                    f"Line {line}: more than {MAX_INVITES_AT_ONCE} addresses; split the file."
+                )
+                break
+            if len(fields) != len(columns):
+                errors.append(f"Line {line}: {len(fields)} fields, expected {len(columns)}.")
+                continue
+            values = dict(zip(columns, (f.strip() for f in fields), strict=True))
+            email, name = values["email"].lower(), values.get("name", "")
+            if not email:
+                errors.append(f"Line {line}: no email address.")
+                continue
+            try:
+                validate_email(email)
+            except ValidationError:
+                errors.append(f"Line {line}: “{values['email'][:100]}” is not an email address.")
+                continue
+            if len(name) > 150:
+                errors.append(f"Line {line}: the name is longer than 150 characters.")
+                continue
+            if email in seen:
+                duplicates.append((line, email, seen[email]))
+                continue
+            seen[email] = line
+            rows.append((line, email, name))
+    except csv.Error as exc:
+        errors.append(f"Line {reader.line_num}: {exc}")
+    if not rows and not errors:
+        errors.append("The file holds no addresses under its header line.")
+    return rows, duplicates, errors
+
+
+@transaction.atomic
+def invitations_import(
+    *, actor, programme: Programme, content: bytes, days_valid: int = INVITATION_DAYS
+) -> InvitationImport:
+    """Invite everyone in an uploaded CSV list (`parse_invitation_csv`), or nobody: any bad
+    line refuses the whole file with one message per bad line. Repeated addresses, people
+    already in the programme and people already invited are reported, not invited twice."""
+    policy.require(actor, "manage", programme)
+    rows, duplicates, errors = parse_invitation_csv(content)
+    if errors:
+        raise InvitationFileError(errors)
+    emails = [email for _, email, _ in rows]
+    members, pending = _already_in(programme, emails, timezone.now())
+    fresh = [e for e in emails if e not in members and e not in pending]
+    created = (
+        invitations_create(
+            actor=actor,
+            programme=programme,
+            emails=fresh,
+            days_valid=days_valid,
+            names={email: name for _, email, name in rows if name},
+        )
+        if fresh
+        else []
+    )
+    return InvitationImport(
+        created=created,
+        members=[e for e in emails if e in members],
+        pending=[e for e in emails if e in pending and e not in members],
+        duplicates=duplicates,
+    )
+
+
+@transaction.atomic
+def invitation_resend(*, actor, invitation: Invitation) -> Invitation:
+    """Mail a pending invitation again, with a new link (the old one stops working: only its
+    hash is kept). Rate-limited per invitation: ten minutes between mails, five mails in all."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("programme").get(pk=invitation.pk)
+    )
+    policy.require(actor, "manage", invitation)
+    now = timezone.now()
+    if invitation.status != Invitation.Status.PENDING:
+        raise DomainError(
+            f"This invitation was {invitation.get_status_display().lower()}; only a pending "
+            "one can be sent again."
+        )
+    if invitation.is_expired(now):
+        raise DomainError("This invitation has expired; extend it first, then send it again.")
+    if invitation.sends >= Invitation.MAX_SENDS:
+        raise DomainError(
+            f"This invitation was already mailed {invitation.sends} times, the most allowed. "
+            "Revoke it and invite the person again if the address was wrong."
+        )
+    last = invitation.last_sent_at or invitation.created_at
+    if now - last < Invitation.RESEND_AFTER:
+        wait = Invitation.RESEND_AFTER - (now - last)
+        minutes = max(1, int(wait.total_seconds() // 60) + (wait.total_seconds() % 60 > 0))
+        raise DomainError(
+            f"This invitation was mailed less than "
+            f"{int(Invitation.RESEND_AFTER.total_seconds() // 60)} minutes ago; send it again "
+            f"in {minutes} minute(s)."
+        )
+    token, invitation.token_hash = Invitation.new_token()
+    invitation.sends += 1
+    invitation.last_sent_at = now
+    invitation.save(update_fields=["token_hash", "sends", "last_sent_at"])
+    record(
+        action="participants.invitation.resent",
+        obj=invitation,
+        actor=actor,
+        programme=invitation.programme,
+        data={"email": invitation.email, "sends": invitation.sends},
+    )
+    _invitation_mail(
+        invitation, token, actor=actor, key=f"invitation:{invitation.pk}:{invitation.sends}"
+    )
+    invitation.plain_token = token
+    return invitation
+
+
+MAX_INVITATION_DAYS = 90
+
+
+@transaction.atomic
+def invitation_extend(*, actor, invitation: Invitation, days: int) -> Invitation:
+    """Give a pending invitation (expired or not) a new expiry, `days` from now; the link
+    it was sent with keeps working. The invitee is told the new date."""
+    invitation = (
+        Invitation.objects.select_for_update().select_related("programme").get(pk=invitation.pk)
+    )
+    policy.require(actor, "manage", invitation)
+    if invitation.status != Invitation.Status.PENDING:
+        raise DomainError(
+            f"This invitation was {invitation.get_status_display().lower()}; only a pending "
+            "one can be extended."
+        )
+    if not 1 <= days <= MAX_INVITATION_DAYS:
+        raise DomainError(f"Extend by 1 to {MAX_INVITATION_DAYS} days.", field="days")
+    now = timezone.now()
+    new = now + timedelta(days=days)
+    if new <= invitation.expires_at:
+        raise DomainError(
+            f"The invitation already runs until {invitation.expires_at:%d %b %Y %H:%M} UTC; "
+            "choose a later date.",
+            field="days",
+        )
+    old = invitation.expires_at
+    invitation.expires_at = new
+    invitation.save(update_fields=["expires_at"])
+    record(
+        action="participants.invitation.extended",
+        obj=invitation,
+        actor=actor,
+        programme=invitation.programme,
+        data={"email": invitation.email, "from": old, "to": new},
+    )
+    programme = invitation.programme
+    notify(
+        email=invitation.email,
+        subject=f"Your invitation to {programme.name} now runs until {new:%d %b %Y}",
+        body=(
+            f"The link in your invitation to {programme.name} ({programme.product}) now "
+            f"works until {new:%d %b %Y %H:%M} UTC."
+        ),
+        dedupe_key=f"invitation:{invitation.pk}:extended:{int(new.timestamp())}",
+        programme=programme,
+    )
+    return invitation
 
 
 def invitation_by_token(token: str) -> Invitation:
@@ -756,3 +1029,105 @@ def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -
     )
     if previous is not None:
         notify_participants_of_new_terms(terms, previous)
+
+
+# --- Reminders (beat) ------------------------------------------------------------------------
+
+
+def _not_yet_sent(keys: list[str]) -> set[str]:
+    from core.models import OutboxMessage
+
+    sent = set(
+        OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    return {k for k in keys if k not in sent}
+
+
+def reminders_send(*, now=None, limit: int = 1000) -> dict:
+    """Remind, once each, whoever must act and has not:
+
+    - an active participant who has not accepted the terms in force `CONSENT_REMINDER_DAYS`
+      after that version took effect (and after they joined): once per terms version;
+    - an invitee whose pending invitation expires within `INVITATION_REMINDER_HOURS`, when
+      the last mail of it went out before that window began: once per expiry (an extended
+      invitation may be reminded again before its new expiry).
+
+    Each reminder is an outbox notification with a key of its own, so a second run, or
+    two at once, sends nothing twice; the person sees it in their notifications. Returns
+    {"consent": n, "invitation": n} reminders queued by this run.
+    """
+    from django.conf import settings
+
+    from .selectors import consent_pending
+
+    now = now or timezone.now()
+    counts = {"consent": 0, "invitation": 0}
+
+    due = now - timedelta(days=settings.CONSENT_REMINDER_DAYS)
+    pending = list(
+        consent_pending(
+            Participation.objects.filter(status=Participation.Status.ACTIVE, joined_at__lte=due),
+            now,
+        )
+        .filter(required_since__lte=due)
+        .select_related("user", "programme")
+        .order_by("pk")[:limit]
+    )
+    keys = {p.pk: f"consent-reminder:{p.required_id}:{p.pk}" for p in pending}
+    fresh = _not_yet_sent(list(keys.values()))
+    for p in pending:
+        if keys[p.pk] not in fresh:
+            continue
+        programme = p.programme
+        notify(
+            user=p.user,
+            subject=f"Reminder: accept the terms of {programme.name}",
+            body=(
+                f"Version {p.required_number} of the terms of {programme.name} has been in "
+                f"force since {p.required_since:%d %b %Y}, and you have not accepted it yet. "
+                "Until you do, you cannot log hours, file tickets or submit outputs there. "
+                "Read the key facts and what changed, then accept them or withdraw."
+            ),
+            url=reverse("participants:consent", args=[programme.slug]),
+            dedupe_key=keys[p.pk],
+            programme=programme,
+        )
+        counts["consent"] += 1
+
+    window = timedelta(hours=settings.INVITATION_REMINDER_HOURS)
+    expiring = list(
+        Invitation.objects.filter(
+            status=Invitation.Status.PENDING, expires_at__gt=now, expires_at__lte=now + window
+        )
+        .select_related("programme")
+        .order_by("expires_at")[:limit]
+    )
+    expiring = [i for i in expiring if (i.last_sent_at or i.created_at) < i.expires_at - window]
+    keys = {i.pk: f"invitation-expiring:{i.pk}:{int(i.expires_at.timestamp())}" for i in expiring}
+    fresh = _not_yet_sent(list(keys.values()))
+    accounts = {
+        u.email.lower(): u
+        for u in User.objects.filter(email__in=[i.email for i in expiring if keys[i.pk] in fresh])
+    }
+    for invitation in expiring:
+        if keys[invitation.pk] not in fresh:
+            continue
+        programme = invitation.programme
+        sent = invitation.last_sent_at or invitation.created_at
+        notify(
+            user=accounts.get(invitation.email.lower()),
+            email=invitation.email,
+            subject=f"Your invitation to {programme.name} expires soon",
+            body=(
+                f"Your invitation to the early-access programme {programme.name} "
+                f"({programme.product}) expires on {invitation.expires_at:%d %b %Y %H:%M} UTC. "
+                f"Open the link in the invitation email of {sent:%d %b %Y} "
+                "to read the terms and accept or decline; after that date, ask the programme's "
+                "managers for a new invitation. The programme's terms are public:"
+            ),
+            url=programme.get_absolute_url(),
+            dedupe_key=keys[invitation.pk],
+            programme=programme,
+        )
+        counts["invitation"] += 1
+    return counts

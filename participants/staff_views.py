@@ -19,7 +19,7 @@ from programs.selectors import required_terms
 
 from . import services
 from .filters import ParticipationFilter
-from .forms import DecisionForm, InviteForm, PauseForm
+from .forms import DecisionForm, ExtendForm, InviteCsvForm, InviteForm, PauseForm
 from .models import AccessPause, Application, Invitation, Participation
 from .selectors import active_programme_pause, consent_covers
 
@@ -92,6 +92,27 @@ def participant_action(request, slug, pk):
 # --- Invitations and applications ---------------------------------------------------------
 
 
+def _invitations_page(request, programme, *, form=None, csv_form=None, csv_errors=()):
+    qs = Invitation.objects.restrict(request.user).filter(programme=programme)
+    page = keyset_page(qs, request, key="created_at", descending=True, size=50)
+    form = form or InviteForm()
+    csv_form = csv_form or InviteCsvForm(prefix="csv")
+    return render(
+        request,
+        "participants/staff/invitations.html",
+        {
+            "programme": programme,
+            "form": form,
+            "csv_form": csv_form,
+            "csv_errors": csv_errors,
+            "page": page,
+            "now": timezone.now(),
+            "max_sends": Invitation.MAX_SENDS,
+        },
+        status=400 if form.errors or csv_form.errors else 200,
+    )
+
+
 @staff_required("manage")
 def invitations(request, slug):
     programme = _managed(request, slug)
@@ -117,23 +138,105 @@ def invitations(request, slug):
                 note = f" {skipped} already invited or in the programme." if skipped else ""
                 messages.success(request, f"{len(created)} invitation(s) sent.{note}")
                 return redirect("participants:staff_invitations", slug=slug)
-    qs = Invitation.objects.restrict(request.user).filter(programme=programme)
-    page = keyset_page(qs, request, key="created_at", descending=True, size=50)
-    return render(
-        request,
-        "participants/staff/invitations.html",
-        {"programme": programme, "form": form, "page": page, "now": timezone.now()},
-        status=400 if form.errors else 200,
-    )
+    return _invitations_page(request, programme, form=form)
+
+
+def _import_summary(result) -> str:
+    parts = [f"{len(result.created)} invitation(s) sent."]
+    if result.members:
+        parts.append(f"Already in the programme: {', '.join(result.members)}.")
+    if result.pending:
+        parts.append(f"Already invited: {', '.join(result.pending)}.")
+    for line, email, first in result.duplicates:
+        parts.append(f"Line {line}: {email} repeats line {first}, invited once.")
+    return " ".join(parts)
+
+
+@staff_required("manage")
+@require_POST
+def invitations_csv(request, slug):
+    """Invite everyone in an uploaded CSV list, or nobody if a line is bad (each bad line is
+    named, with its number and what is wrong)."""
+    programme = _managed(request, slug)
+    form = InviteCsvForm(request.POST, request.FILES, prefix="csv")
+    errors: list[str] = []
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > services.MAX_CSV_BYTES:
+            form.add_error(
+                "file",
+                f"The file is {upload.size // 1024} KB; at most "
+                f"{services.MAX_CSV_BYTES // 1024} KB. Nothing was sent.",
+            )
+        else:
+            content = upload.read()
+
+            def invite() -> str:
+                try:
+                    result = services.invitations_import(
+                        actor=request.user,
+                        programme=programme,
+                        content=content,
+                        days_valid=form.cleaned_data["days_valid"],
+                    )
+                except services.InvitationFileError as exc:
+                    errors.extend(exc.lines)  # send_once shows the summary on the form
+                    raise
+                messages.success(request, _import_summary(result))
+                return reverse("participants:staff_invitations", args=[slug])
+
+            if (sent := send_once(request, form, invite)) is not None:
+                return sent
+    return _invitations_page(request, programme, csv_form=form, csv_errors=errors)
+
+
+def _pending_invitation(request, slug, pk):
+    programme = _managed(request, slug)
+    return policy.get_or_404(Invitation.objects, request.user, "manage", programme=programme, pk=pk)
+
+
+@staff_required("manage")
+@require_POST
+def invitation_resend(request, slug, pk):
+    invitation = _pending_invitation(request, slug, pk)
+    try:
+        services.invitation_resend(actor=request.user, invitation=invitation)
+        messages.success(
+            request,
+            f"The invitation of {invitation.email} was mailed again with a new link "
+            "(the earlier link no longer works).",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("participants:staff_invitations", slug=slug)
+
+
+@staff_required("manage")
+@require_POST
+def invitation_extend(request, slug, pk):
+    invitation = _pending_invitation(request, slug, pk)
+    form = ExtendForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the new expiry as a number of days from now, 1 to 90.")
+        return redirect("participants:staff_invitations", slug=slug)
+    try:
+        extended = services.invitation_extend(
+            actor=request.user, invitation=invitation, days=form.cleaned_data["days"]
+        )
+        messages.success(
+            request,
+            f"The invitation of {invitation.email} now runs until "
+            f"{extended.expires_at:%Y-%m-%d %H:%M} UTC.",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("participants:staff_invitations", slug=slug)
 
 
 @staff_required("manage")
 @require_POST
 def invitation_revoke(request, slug, pk):
-    programme = _managed(request, slug)
-    invitation = policy.get_or_404(
-        Invitation.objects, request.user, "manage", programme=programme, pk=pk
-    )
+    invitation = _pending_invitation(request, slug, pk)
     try:
         services.invitation_revoke(actor=request.user, invitation=invitation)
         messages.success(request, f"The invitation of {invitation.email} was revoked.")

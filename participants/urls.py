@@ -29,6 +29,21 @@ urlpatterns = [
         name="staff_invitations",
     ),
     path(
+        "staff/programmes/<slug:slug>/invitations/upload/",
+        staff_views.invitations_csv,
+        name="staff_invitations_csv",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/invitations/<int:pk>/resend/",
+        staff_views.invitation_resend,
+        name="staff_invitation_resend",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/invitations/<int:pk>/extend/",
+        staff_views.invitation_extend,
+        name="staff_invitation_extend",
+    ),
+    path(
         "staff/programmes/<slug:slug>/invitations/<int:pk>/revoke/",
         staff_views.invitation_revoke,
         name="staff_invitation_revoke",

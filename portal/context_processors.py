@@ -12,7 +12,7 @@ def navigation(request):
             "signed_in": True,
             "review": policy.any_role(user, "review"),
             "finance": policy.any_role(user, "money"),
-            "staff": policy.any_role(user, "manage"),
+            "staff": policy.any_role(user, "staff"),
             "admin": user.is_superuser and not policy.needs_two_factor(user),
         }
     }

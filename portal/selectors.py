@@ -310,3 +310,134 @@ def my_data_archive(user):
                 text.flush()
                 text.detach()
     yield pipe.take()
+
+
+# --- Where do I stand: the portal home -----------------------------------------------------
+
+
+def where_i_stand(user, at=None) -> dict:
+    """Everything the portal home shows about one participant, per programme, in a fixed
+    number of queries however many programmes and records (each app's read is one grouped
+    query over all the person's programmes; `tests/core/test_query_counts.py` pins it).
+
+    Returns {"rows": [...], "actions": [...], "coming": [...]}: per programme the
+    participation, its access check, the terms in force, this week's hours against the
+    expected hours, the outputs waiting for someone, and the pay owed and paid per
+    currency; `actions` are what needs the person, each with the page where it is done.
+    """
+    from django.db.models import Exists, OuterRef
+    from django.urls import reverse
+
+    from approvals.selectors import my_standing
+    from compensation.models import PayoutDetails
+    from compensation.selectors import money_by_programme
+    from labour.selectors import week_by_programme
+    from participants import services as participant_services
+    from participants.selectors import (
+        coming_changes,
+        my_participations,
+        published_terms,
+        terms_in_force,
+    )
+
+    at = at or timezone.now()
+    participations = list(
+        my_participations(user, at).annotate(
+            has_payout_details=Exists(PayoutDetails.objects.filter(user=OuterRef("user_id")))
+        )
+    )
+    if not participations:
+        return {"rows": [], "actions": [], "coming": []}
+    published = published_terms(p.programme_id for p in participations)
+    checks = participant_services.access_checks(user, participations, at, published=published)
+    in_force = terms_in_force(published, at)
+    coming = coming_changes(participations, at, published=published)
+    hours = week_by_programme(user, timezone.localdate(at))
+    outputs = my_standing(user)
+    money = money_by_programme(user)
+
+    rows, actions = [], []
+    owed_anywhere = False
+    for p, access in zip(participations, checks, strict=True):
+        programme = p.programme
+        terms = in_force.get(p.programme_id)
+        week = hours.get(p.programme_id, {})
+        groups = outputs.get(p.programme_id, {})
+        pay = money.get(p.programme_id, [])
+        owed_anywhere = owed_anywhere or any(r["owed"] > 0 for r in pay)
+        rows.append(
+            {
+                "participation": p,
+                "programme": programme,
+                "access": access,
+                "terms": terms,
+                "expected_hours": terms.expected_hours_per_week if terms else None,
+                "week": week,
+                "waiting": groups.get("waiting"),
+                "pay": pay,
+            }
+        )
+        name = programme.name
+        if access.code == "consent_required":
+            actions.append(
+                {
+                    "text": f"Accept the terms of {name}: {access.message}",
+                    "url": reverse("participants:consent", args=[programme.slug]),
+                    "link": "Read and accept the terms",
+                }
+            )
+        if week.get("to_answer"):
+            n = week["to_answer"]
+            one = n == 1
+            actions.append(
+                {
+                    "text": f"{n} hour {'entry' if one else 'entries'} in {name} "
+                    f"{'was' if one else 'were'} disputed: correct or answer "
+                    f"{'it' if one else 'them'}.",
+                    "url": reverse("labour:edit", args=[week["first_to_answer"]])
+                    if one
+                    else reverse("labour:mine"),
+                    "link": "Answer the dispute" if one else "See my hours",
+                }
+            )
+        for s in groups.get("changes", {}).get("items", []):
+            actions.append(
+                {
+                    "text": f"Changes were requested on “{s['title']}” ({name}): send a new "
+                    "version.",
+                    "url": reverse("approvals:resubmit", args=[s["pk"]]),
+                    "link": "Resubmit",
+                }
+            )
+        for s in groups.get("appeal", {}).get("items", []):
+            actions.append(
+                {
+                    "text": f"“{s['title']}” ({name}) was rejected; the terms let you appeal once.",
+                    "url": reverse("approvals:output", args=[s["pk"]]),
+                    "link": "Read the decision and appeal",
+                }
+            )
+        for group, what in (("changes", "to resubmit"), ("appeal", "you may appeal")):
+            entry = groups.get(group)
+            if entry and entry["count"] > len(entry["items"]):
+                actions.append(
+                    {
+                        "text": f"{entry['count'] - len(entry['items'])} more outputs in "
+                        f"{name} {what}.",
+                        "url": reverse("approvals:mine"),
+                        "link": "See my outputs",
+                    }
+                )
+    if owed_anywhere and not participations[0].has_payout_details:
+        actions.append(
+            {
+                "text": "You are owed pay but have not said how to be paid.",
+                "url": reverse("compensation:payout_details"),
+                "link": "Give my payout details",
+            }
+        )
+    return {
+        "rows": rows,
+        "actions": actions,
+        "coming": [(p, coming[p.programme_id]) for p in participations if p.programme_id in coming],
+    }

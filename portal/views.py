@@ -5,34 +5,25 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
-from participants import services as participant_services
-from participants.models import Application, Invitation, Participation
-from participants.selectors import coming_changes
+from participants.models import Application, Invitation
+
+from .selectors import where_i_stand
 
 
 @login_required
 def home(request):
+    """Where do I stand: per programme the deal in force, my week, my outputs waiting, my
+    pay, and what needs me (portal.selectors.where_i_stand: a fixed number of queries)."""
     user = request.user
-    participations = list(
-        Participation.objects.restrict(user).filter(user=user).select_related("programme")
-    )
-    rows = list(
-        zip(participations, participant_services.access_checks(user, participations), strict=True)
-    )
     invitations = Invitation.objects.filter(
         email__iexact=user.email, status=Invitation.Status.PENDING, expires_at__gt=timezone.now()
     ).select_related("programme")
     applications = Application.objects.restrict(user).filter(user=user).select_related("programme")
-    coming = coming_changes(participations)
     return render(
         request,
         "portal/home.html",
         {
-            "rows": rows,
-            "needs_action": [r for r in rows if r[1].code == "consent_required"],
-            "coming": [
-                (p, coming[p.programme_id]) for p in participations if p.programme_id in coming
-            ],
+            **where_i_stand(user),
             "invitations": invitations,
             "applications": applications,
         },

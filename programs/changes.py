@@ -74,7 +74,7 @@ def is_worse(name: str, old, new) -> bool:
         return bool(set(new or []) - set(old or []))
     if name == "pay_model":
         return _worse_pay_model(old, new)
-    if name in ("hourly_rate", "stipend_amount", "grant_amount"):
+    if name in ("hourly_rate", "hourly_floor", "stipend_amount", "grant_amount"):
         return _number(new) < _number(old)
     if name == "currency":
         return True

@@ -3,9 +3,14 @@
 Ticket attachments, output files, payout files and a person's data download all go
 out through `send`; stored files are looked up with `serve`, which asks the policy
 for the row (`policy.get_or_404`) before a byte is read. Every file goes out as a
-download, never rendered by the browser: `nosniff`, a `sandbox` Content-Security-
-Policy (an "image" that is also HTML cannot run script on our origin), and
-`no-store`, so a shared computer's cache keeps no statement or payout file.
+download (`attachment`), with `nosniff`, a `sandbox` Content-Security-Policy (an
+"image" that is also HTML cannot run script on our origin), and `no-store`, so a
+shared computer's cache keeps no statement or payout file.
+
+The one exception is a preview a page shows in `<img>` or `<video>`: a `Download` marked
+`inline` goes out `inline` only when its type is one of `INLINE_TYPES`, pictures and
+videos that cannot carry script. SVG, HTML and anything else stay attachments whatever
+the caller asks.
 
 A model that can be downloaded defines `download(variant) -> Download`.
 """
@@ -22,11 +27,17 @@ from core.text import header_safe
 
 from . import policy
 
+# What a browser may show inline (in an <img> or <video> of our own pages).
+INLINE_TYPES = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "video/mp4", "video/webm"}
+)
+
 
 @dataclass(frozen=True)
 class Download:
     """What to send: a stored file, bytes, or bytes made as they are sent (`stream`, an
-    iterable of byte strings: a large archive), under a name, with its type."""
+    iterable of byte strings: a large archive), under a name, with its type; `inline` asks
+    for a preview the browser shows (granted only for `INLINE_TYPES`)."""
 
     filename: str
     content_type: str
@@ -34,10 +45,17 @@ class Download:
     content: bytes | None = None
     checksum: str = ""
     stream: Iterable[bytes] | None = None
+    inline: bool = False
+
+
+def shows_inline(content_type: str) -> bool:
+    """Whether a file of this type may be shown in the page rather than downloaded."""
+    return content_type in INLINE_TYPES
 
 
 def send(download: Download):
     filename = header_safe(download.filename).replace('"', "'") or "download"
+    inline = download.inline and shows_inline(download.content_type)
     if download.file is not None:
         try:
             handle = download.file.open("rb")
@@ -45,7 +63,7 @@ def send(download: Download):
             raise Http404("The file is missing.") from exc
         response = FileResponse(
             handle,
-            as_attachment=True,
+            as_attachment=not inline,
             filename=filename,
             content_type=download.content_type,
         )
@@ -54,7 +72,8 @@ def send(download: Download):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         response = HttpResponse(download.content or b"", content_type=download.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        disposition = "inline" if inline else "attachment"
+        response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     response["Cache-Control"] = "no-store"

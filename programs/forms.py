@@ -6,9 +6,19 @@ from core import currencies
 from core.forms import DateInput
 
 from .models import Programme, ProgrammeRole, TermsVersion
+from .services import PAY_MODEL_FIELDS
 
 
 class ProgrammeForm(forms.ModelForm):
+    tax_forms = forms.MultipleChoiceField(
+        label="Tax status needed before paying",
+        choices=Programme.TaxForm.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Finance records one of these per payee; until then their pay waits. "
+        "None ticked: pay without.",
+    )
+
     class Meta:
         model = Programme
         fields = [
@@ -19,6 +29,7 @@ class ProgrammeForm(forms.ModelForm):
             "currency",
             "reference_hourly_rate",
             "approval_threshold",
+            "tax_forms",
         ]
         help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
 
@@ -45,10 +56,65 @@ class ProgrammeSettingsForm(ProgrammeForm):
         fields = [f for f in ProgrammeForm.Meta.fields if f != "slug"]
 
 
+# The terms editor's sections, in the order a tester reads the deal. Each field is in exactly
+# one; the pay fields that only one pay model uses are drawn in that model's own fieldset.
+TERMS_SECTIONS = (
+    ("version", "This version", ("change_summary", "material_change")),
+    ("labour", "Labour", ("expected_activities", "expected_hours_per_week")),
+    (
+        "pay",
+        "Pay",
+        ("pay_model", "currency", "hourly_floor", "payment_schedule", "in_kind_benefits"),
+    ),
+    (
+        "approval",
+        "Output approval",
+        ("approval_scope", "review_deadline_hours", "on_missed_deadline", "appeals_allowed"),
+    ),
+    (
+        "confidentiality",
+        "Confidentiality",
+        ("nda", "nda_public_scope", "nda_until", "nda_until_text"),
+    ),
+    (
+        "use",
+        "Use of participants' work",
+        (
+            "training_use",
+            "credit_attribution",
+            "promotional_use",
+            "promotion_fee",
+            "promotion_credit",
+        ),
+    ),
+    (
+        "participation",
+        "Participation",
+        ("voluntary", "right_to_withdraw", "notice_period_days", "pause_policy"),
+    ),
+    ("text", "Full text", ("body",)),
+)
+BOUNTY_FIELDS = tuple(f"bounty_{severity}" for severity in TermsVersion.SEVERITIES)
+
+
+def pay_model_form_fields(pay_model: str) -> tuple[str, ...]:
+    """The editor's fields that only `pay_model` uses (the bounty table is four amounts)."""
+    names = PAY_MODEL_FIELDS.get(pay_model, ())
+    return tuple(
+        n for name in names for n in (BOUNTY_FIELDS if name == "bounty_table" else (name,))
+    )
+
+
 class TermsForm(forms.ModelForm):
-    """The terms editor. The bounty table is four amount fields, one per severity."""
+    """The terms editor, in sections (`TERMS_SECTIONS`), one fieldset per pay model.
+
+    The bounty table is four amount fields, one per severity. The fields of the pay models
+    not chosen are ignored: an error in them is dropped and their value cleared, as
+    `check_terms` would clear it, so a rate typed for another model never blocks a save.
+    """
 
     expected_activities = forms.MultipleChoiceField(
+        label="Expected activities",
         choices=TermsVersion.Activity.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
@@ -79,8 +145,34 @@ class TermsForm(forms.ModelForm):
             if table.get(severity) not in (None, ""):
                 self.fields[f"bounty_{severity}"].initial = Decimal(str(table[severity]))
 
+    def sections(self) -> list[dict]:
+        """The fieldsets to draw: each section's fields, and under Pay one per pay model."""
+        drawn = []
+        for key, legend, names in TERMS_SECTIONS:
+            section = {"key": key, "legend": legend, "fields": [self[n] for n in names]}
+            if key == "pay":
+                section["models"] = [
+                    {
+                        "value": value,
+                        "legend": f"{label}: its terms",
+                        "fields": [self[n] for n in pay_model_form_fields(value)],
+                    }
+                    for value, label in TermsVersion.PayModel.choices
+                    if pay_model_form_fields(value)
+                ]
+            drawn.append(section)
+        return drawn
+
     def clean(self):
         cleaned = super().clean()
+        pay_model = cleaned.get("pay_model")
+        if pay_model:
+            used = pay_model_form_fields(pay_model)
+            for model in PAY_MODEL_FIELDS:
+                for name in pay_model_form_fields(model):
+                    if name not in used:
+                        self._errors.pop(name, None)
+                        cleaned[name] = self.fields[name].to_python("")
         table = {}
         for severity in TermsVersion.SEVERITIES:
             amount = cleaned.get(f"bounty_{severity}")

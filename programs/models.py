@@ -48,6 +48,13 @@ class Programme(models.Model):
     # Statuses in which participants may do new work (if nothing else blocks them).
     WORKING = (Status.OPEN, Status.RUNNING)
 
+    class TaxForm(models.TextChoices):
+        """The tax statuses finance records per payee (`compensation.TaxStatus`)."""
+
+        W9 = "w9", "IRS Form W-9 (US person)"
+        W8BEN = "w8ben", "IRS Form W-8BEN (non-US person)"
+        EU_VAT = "eu_vat", "EU VAT self-billing agreement"
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     product = models.CharField(max_length=120, help_text="The product under test.")
@@ -67,6 +74,13 @@ class Programme(models.Model):
         null=True,
         blank=True,
         help_text="Ledger entries above this amount need two different approvers.",
+    )
+    # Tax statuses finance must have recorded for a payee before paying them (none: pay
+    # without). Any one of the listed forms, valid, releases the payee's entries to batches.
+    tax_forms = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Tax statuses a payee needs before being paid (any one of them).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -188,59 +202,94 @@ class TermsVersion(models.Model):
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     material_change = models.BooleanField(
+        "material change",
         default=True,
         help_text="A material change must be accepted again by every participant before "
         "further work, and takes effect only after the notice period.",
     )
-    change_summary = models.CharField(max_length=300, blank=True)
+    change_summary = models.CharField("summary of the change", max_length=300, blank=True)
 
     # Labour
-    expected_activities = models.JSONField(default=list, blank=True)
+    expected_activities = models.JSONField("expected activities", default=list, blank=True)
     expected_hours_per_week = models.DecimalField(
-        max_digits=5, decimal_places=1, null=True, blank=True
+        "expected hours per week", max_digits=5, decimal_places=1, null=True, blank=True
     )
 
     # Pay
-    pay_model = models.CharField(max_length=12, choices=PayModel.choices, default=PayModel.UNPAID)
-    currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
-    hourly_rate = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    stipend_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    pay_model = models.CharField(
+        "pay model", max_length=12, choices=PayModel.choices, default=PayModel.UNPAID
+    )
+    currency = models.CharField(
+        "currency", max_length=3, default="EUR", validators=[validate_currency]
+    )
+    hourly_rate = models.DecimalField(
+        "hourly rate", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    hourly_floor = models.DecimalField(
+        "minimum effective hourly pay",
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Whatever the pay model, confirmed hours earn at least this much per hour "
+        "each calendar month; the difference is topped up.",
+    )
+    stipend_amount = models.DecimalField(
+        "stipend amount", max_digits=10, decimal_places=2, null=True, blank=True
+    )
     stipend_period = models.CharField(
-        max_length=10, choices=StipendPeriod.choices, blank=True, default=""
+        "stipend period", max_length=10, choices=StipendPeriod.choices, blank=True, default=""
     )
     bounty_table = models.JSONField(
-        default=dict, blank=True, help_text="Amount per accepted finding, by severity."
+        "bounty per accepted finding",
+        default=dict,
+        blank=True,
+        help_text="Amount per accepted finding, by severity.",
     )
-    prize_description = models.CharField(max_length=300, blank=True)
-    grant_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
-    payment_schedule = models.CharField(max_length=200, blank=True)
-    in_kind_benefits = models.CharField(max_length=300, blank=True)
+    prize_description = models.CharField("prize", max_length=300, blank=True)
+    grant_amount = models.DecimalField(
+        "grant amount", max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    payment_schedule = models.CharField("payment schedule", max_length=200, blank=True)
+    in_kind_benefits = models.CharField("in-kind benefits", max_length=300, blank=True)
 
     # Output approval
     approval_scope = models.CharField(
-        max_length=16, choices=ApprovalScope.choices, default=ApprovalScope.NONE
+        "outputs that need approval",
+        max_length=16,
+        choices=ApprovalScope.choices,
+        default=ApprovalScope.NONE,
     )
-    review_deadline_hours = models.PositiveIntegerField(null=True, blank=True)
+    review_deadline_hours = models.PositiveIntegerField(
+        "review deadline (hours)", null=True, blank=True
+    )
     on_missed_deadline = models.CharField(
-        max_length=16, choices=OnMissedDeadline.choices, blank=True, default=""
+        "when the review deadline is missed",
+        max_length=16,
+        choices=OnMissedDeadline.choices,
+        blank=True,
+        default="",
     )
-    appeals_allowed = models.BooleanField(default=True)
+    appeals_allowed = models.BooleanField("appeals allowed", default=True)
 
     # Confidentiality
-    nda = models.BooleanField(default=False)
+    nda = models.BooleanField("NDA", default=False)
     nda_public_scope = models.CharField(
-        max_length=300, blank=True, help_text="What participants may say in public."
+        "NDA scope", max_length=300, blank=True, help_text="What participants may say in public."
     )
-    nda_until = models.DateField(null=True, blank=True)
+    nda_until = models.DateField("NDA until (date)", null=True, blank=True)
     nda_until_text = models.CharField(
-        max_length=100, blank=True, help_text='For an open end, e.g. "until launch".'
+        "NDA until (text)",
+        max_length=100,
+        blank=True,
+        help_text='For an open end, e.g. "until launch".',
     )
 
     # Use of participants' work
     training_use = models.CharField(
-        max_length=10, choices=TrainingUse.choices, default=TrainingUse.NO
+        "use as training data", max_length=10, choices=TrainingUse.choices, default=TrainingUse.NO
     )
-    credit_attribution = models.CharField(max_length=300, blank=True)
+    credit_attribution = models.CharField("credit and attribution", max_length=300, blank=True)
     # Publicity: the organiser's own use of testers' outputs and names to promote the product.
     promotional_use = models.CharField(
         "use in promotion",
@@ -266,14 +315,17 @@ class TermsVersion(models.Model):
     )
 
     # Participation
-    voluntary = models.BooleanField(default=True)
-    right_to_withdraw = models.BooleanField(default=True)
-    notice_period_days = models.PositiveIntegerField(default=14)
+    voluntary = models.BooleanField("participation is voluntary", default=True)
+    right_to_withdraw = models.BooleanField("right to withdraw", default=True)
+    notice_period_days = models.PositiveIntegerField("notice period (days)", default=14)
     pause_policy = models.CharField(
-        max_length=300, blank=True, help_text="When the organiser may pause access."
+        "when access may be paused",
+        max_length=300,
+        blank=True,
+        help_text="When the organiser may pause access.",
     )
 
-    body = bounded_text(100_000, blank=True)
+    body = bounded_text(100_000, verbose_name="full text", blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -297,6 +349,7 @@ class TermsVersion(models.Model):
         "pay_model",
         "currency",
         "hourly_rate",
+        "hourly_floor",
         "stipend_amount",
         "stipend_period",
         "bounty_table",
@@ -325,6 +378,9 @@ class TermsVersion(models.Model):
         "body",
     )
 
+    # Terms added after versions were published, hashed only when stated.
+    ADDED_TERMS = frozenset({"hourly_floor"})
+
     class Meta:
         ordering = ["programme", "number"]
         constraints = [
@@ -348,6 +404,10 @@ class TermsVersion(models.Model):
             value = getattr(self, name)
             if isinstance(value, Decimal):
                 value = str(value)
+            if name in self.ADDED_TERMS and value is None:
+                # A term added later, not stated: left out so the versions published
+                # before it existed keep their content hash (consents name that hash).
+                continue
             out[name] = value
         return out
 

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from audit.services import record
 from core import currencies, events
@@ -32,8 +33,20 @@ PROGRAMME_FIELDS = (
     "summary",
     "currency",
     "reference_hourly_rate",
+    "tax_forms",
     "approval_threshold",
 )
+
+
+def _tax_forms(value) -> list[str]:
+    """The tax statuses a programme requires: known kinds, each once, in the list's order."""
+    chosen = set(value or [])
+    unknown = chosen - set(Programme.TaxForm.values)
+    if unknown:
+        raise DomainError(
+            f"“{sorted(unknown)[0]}” is not a tax status this product records.", field="tax_forms"
+        )
+    return [kind for kind in Programme.TaxForm.values if kind in chosen]
 
 
 def _currency(value) -> str:
@@ -59,6 +72,8 @@ def programme_create(
     if Programme.objects.filter(slug=slug).exists():
         raise DomainError(f"The address “{slug}” is taken; choose another.", field="slug")
     _check_programme_amounts(fields)
+    if "tax_forms" in fields:
+        fields["tax_forms"] = _tax_forms(fields["tax_forms"])
     if "currency" in fields:
         fields["currency"] = _currency(fields["currency"])
     programme = Programme.objects.create(name=name, slug=slug, product=product, **fields)
@@ -83,6 +98,8 @@ def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     policy.require(actor, "manage", programme)
     _check_programme_amounts(changes)
+    if "tax_forms" in changes:
+        changes["tax_forms"] = _tax_forms(changes["tax_forms"])
     changed = {}
     for name, value in changes.items():
         if name not in PROGRAMME_FIELDS:
@@ -277,6 +294,8 @@ def validate_terms(terms: TermsVersion) -> None:
     P = terms.PayModel
     if terms.pay_model == P.HOURLY and not terms.hourly_rate:
         errors["hourly_rate"] = "An hourly model needs a rate."
+    if terms.hourly_floor is not None and terms.hourly_floor <= 0:
+        errors["hourly_floor"] = "A minimum hourly pay is more than zero (or leave it empty)."
     if terms.pay_model == P.STIPEND:
         if not terms.stipend_amount:
             errors["stipend_amount"] = "A stipend needs an amount."
@@ -448,7 +467,7 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
             fields.append(
                 {
                     "field": name,
-                    "label": str(labels.get(name, name)).capitalize(),
+                    "label": str(capfirst(labels.get(name, name))),
                     "old": _display(old, name),
                     "new": _display(new, name),
                     "material": changes.is_material_field(name),

@@ -44,10 +44,30 @@ def _active_programme_pause(programme: Programme):
     )
 
 
-@staff_required("manage")
+@staff_required("staff")
 def home(request):
-    programmes = Programme.objects.restrict(request.user, "manage").order_by("name")
-    return render(request, "programs/staff/home.html", {"programmes": programmes})
+    """What needs attention, per programme on the person's team: counts the work apps
+    contribute (core.attention; one grouped query each), only for what their roles allow,
+    each linking to the list filtered to exactly those items."""
+    from core import attention
+
+    user = request.user
+    programmes = list(Programme.objects.restrict(user, "staff").order_by("name"))
+    counts = attention.collect(user)
+    managed = policy.programmes_with(user, "manage")
+    rows = [
+        {
+            "programme": p,
+            "counts": counts.get(p.pk, []),
+            "manages": managed is None or p.pk in managed,
+        }
+        for p in programmes
+    ]
+    return render(
+        request,
+        "programs/staff/home.html",
+        {"rows": rows, "may_create": policy.any_role(user, "manage")},
+    )
 
 
 @staff_required("manage")
@@ -155,7 +175,10 @@ def terms_new(request, slug):
 
 @staff_required("manage")
 def terms_edit(request, slug, number):
-    """Edit a draft, preview its key-facts box, publish it. Published versions are read-only."""
+    """Edit a draft, preview its key-facts box, publish it. Published versions are read-only.
+
+    The preview runs the checks publishing runs (`services.check_terms`), so a preview of
+    terms that cannot be published lists the reasons, each linked to its field."""
     programme = _managed(request, slug)
     terms = get_object_or_404(TermsVersion, programme=programme, number=number)
     if terms.is_published:
@@ -200,6 +223,7 @@ def terms_edit(request, slug, number):
             "number": number,
             "diff": diff,
             "in_force": in_force,
+            "previewed": request.method == "POST" and "preview" in request.POST,
         },
         status=400 if form.errors else 200,
     )

@@ -114,6 +114,42 @@ def terms_section(programme) -> dict:
     }
 
 
+def pay_floor_section(programme) -> dict | None:
+    """Whether the terms' pay floor held in the last complete months, and how much was topped
+    up (`compensation.floor`). How many people and how much are withheld for a month in which
+    fewer than MIN_GROUP people worked; whether it held is not about anyone in particular."""
+    from compensation.floor import floor_figures
+
+    figures = floor_figures(programme)
+    if figures is None:
+        return None
+    rows = [
+        [
+            "Minimum hourly pay in the terms",
+            f"{figures['floor']} {figures['currency']}" if figures["floor"] else "none now",
+        ]
+    ]
+    for month in figures["periods"]:
+        group = month["people_with_hours"]
+        month["people_topped_up"] = guard(month["people_topped_up"], group)
+        month["topped_up"] = guard(month["topped_up"], group)
+        if not group:
+            text = "no confirmed hours"
+        elif month["held_without_top_up"]:
+            text = "held: nobody's pay fell below it"
+        elif group < MIN_GROUP:
+            text = f"topped up (amount withheld: fewer than {MIN_GROUP} people worked)"
+        else:
+            text = (
+                f"topped up {month['topped_up']} {month['currency']} for "
+                f"{month['people_topped_up']} of {group} people"
+            )
+        rows.append([f"Pay floor in {month['period']}", text])
+    if not figures["periods"]:
+        rows.append(["Pay floor", "no complete month under a floor yet"])
+    return {"figures": figures, "section": {"title": "Pay floor", "rows": rows}}
+
+
 def compute_figures(programme) -> dict:
     """Every figure of one programme, computed now."""
     from programs.selectors import current_terms
@@ -153,6 +189,10 @@ def compute_figures(programme) -> dict:
                 figures.setdefault(key, []).extend(value)
             else:
                 figures[key] = value
+    floor = pay_floor_section(programme)
+    if floor is not None:
+        figures["pay_floor"] = floor["figures"]
+        figures.setdefault("sections", []).append(floor["section"])
     return figures
 
 

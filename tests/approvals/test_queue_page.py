@@ -78,3 +78,22 @@ def test_what_participants_typed_is_shown_as_text_in_the_rows(
     assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
     assert 'aria-label="Select “&lt;script&gt;' in page  # inside an attribute too
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+def test_on_a_phone_each_cell_names_its_column_and_the_bulk_action_comes_first(
+    as_user, programme, participant, reviewer
+):
+    """The cards of the phone layout are drawn by CSS from these labels (app.css)."""
+    _submit(participant, programme, "Card")
+    html = as_user(reviewer).get(reverse("approvals:queue") + "?sort=oldest").content.decode()
+    assert '<table class="table cards">' in html
+    row = re.search(r"<tbody>\s*(<tr>.*?</tr>)", html, re.S).group(1)
+    cells = re.findall(r"<td([^>]*)>", row)
+    labels = [re.search(r'data-label="([^"]+)"', c).group(1) for c in cells]
+    assert labels == [
+        "Select", "Review clock", "Output", "Programme", "Participant", "Status", "Action",
+    ]  # fmt: skip
+    assert html.index("Approve the ticked items") < html.index("<tbody>")
+    assert "scrolls sideways" not in html
+    # The queue's sort goes with the links, so "open the next item" follows the same queue.
+    assert "/claim/?sort=oldest" in row

@@ -32,13 +32,17 @@ SHOTS = ROOT / "var" / "screenshots"
 # GET routes that answer with a file or JSON, not a page a person reads.
 NOT_PAGES = {
     "healthz",
+    "session_check",
     "transparency:figures_json",
     "transparency:figures_csv",
     "approvals:file",
+    "approvals:preview",
     "approvals:verify",
     "feedback:attachment",
+    "feedback:similar",
     "compensation:entries_csv",
     "compensation:batch_download",
+    "compensation:tax_document",
     "compensation:statement_csv",
     "portal:my_data",
 }
@@ -92,6 +96,7 @@ def _object_id(name, user, programme):
     from compensation.models import LedgerEntry, PayoutBatch
     from feedback.models import Ticket
     from labour.models import TimeEntry
+    from participants.models import Participation
     from publicity.models import Competition
 
     owner_pages = {
@@ -106,6 +111,10 @@ def _object_id(name, user, programme):
         "feedback:detail": Ticket.objects.restrict(user),
         "compensation:entry": LedgerEntry.objects.restrict(user),
         "compensation:batch": PayoutBatch.objects.restrict(user),
+        # The tax status page of a payee of a programme this person is finance of.
+        "compensation:tax_status": Participation.objects.filter(
+            programme__roles__user=user, programme__roles__role="finance"
+        ).exclude(user=user),
         "approvals:reasons": ReasonCode.objects.restrict(user),
         "publicity:use_request": OutputSubmission.objects.restrict(user, "promote").filter(
             status__in=OutputSubmission.APPROVED_STATES

@@ -40,6 +40,12 @@ def test_public_pages_open_for_anonymous_visitors(client, programme):
     assert client.get("/healthz").json() == {"ok": True}
 
 
+def test_session_check_answers_only_the_signed_in(client, django_user_model):
+    assert client.get("/session/").status_code == 302  # to sign-in, not a JSON "no"
+    client.force_login(django_user_model.objects.create_user("s", "s@example.org", "pw-12345678"))
+    assert client.get("/session/").json() == {"signed_in": True}
+
+
 @pytest.mark.parametrize("ext", ["*.html"])
 def test_no_template_loads_anything_from_a_cdn(ext):
     offenders = []

@@ -16,6 +16,9 @@ from compensation.models import LedgerEntry
 from feedback import services as feedback
 from labour import services as labour
 from participants.models import Participation
+from programs import policy
+from programs.models import ProgrammeRole
+from tests.factories import ProgrammeFactory, TermsFactory, make_participant, make_staff
 from transparency import figures as transparency
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +70,29 @@ def test_the_portal_home_takes_at_most_12_queries_whatever_the_history(
     _history(programme, participant, manager, 10)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("portal:home")).status_code == 200
+
+
+def test_the_portal_home_takes_at_most_10_queries_with_one_programme_or_three(
+    as_user, programme, participant, manager, django_assert_max_num_queries
+):
+    """Where I stand (hours, outputs, pay, actions) is one grouped read per kind for all my
+    programmes: the count is the same with one programme as with three, however many records."""
+    _history(programme, participant, manager, 3)
+    client = as_user(participant)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("portal:home"))
+    assert response.status_code == 200 and response.content.decode().count("Key facts") == 1
+    for name in ("Gamma", "Delta"):
+        other = TermsFactory(programme=ProgrammeFactory(name=name, slug=name.lower())).programme
+        make_participant(other, user=participant)
+        make_staff(other, ProgrammeRole.Role.MANAGER, user=manager)
+        policy.forget(manager)
+        _history(other, participant, manager, 4)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("portal:home"))
+    html = response.content.decode()
+    assert response.status_code == 200 and html.count("Key facts") == 3
+    assert "4 waiting" in html and "3 waiting" in html
 
 
 def test_the_review_queue_first_page_takes_at_most_10_queries_however_long_the_queue(

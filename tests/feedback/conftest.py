@@ -51,3 +51,61 @@ def file_ticket():
         return services.ticket_file(reporter=reporter, programme=programme, **values)
 
     return make
+
+
+# --- Records the search tests look for (tests/feedback/test_search*.py) -----------------
+
+
+@pytest.fixture
+def mine(programme, participant, file_ticket):
+    """Three tickets of the participant; the first two about a freezing video."""
+    return [
+        file_ticket(participant, programme, title="Video freezes at frame 48"),
+        file_ticket(
+            participant,
+            programme,
+            title="Playback stops after export",
+            description="The exported video freezes when it reaches the credits.",
+        ),
+        file_ticket(
+            participant,
+            programme,
+            title="Login button overlaps the logo",
+            kind="feedback",
+            severity="",
+            description="On a phone the button covers the logo.",
+        ),
+    ]
+
+
+@pytest.fixture
+def private(programme, participant2, file_ticket):
+    """Another tester's ticket with a near-identical title: never shown to `participant`."""
+    return file_ticket(
+        participant2,
+        programme,
+        title="Video freezes at frame 49",
+        description="Secret details of participant2's finding.",
+    )
+
+
+@pytest.fixture
+def outputs(programme, other_programme, participant, participant2, outsider):
+    from approvals import services as approvals
+
+    def submit(user, prog, title, prompt=""):
+        return approvals.submission_create(
+            user=user,
+            programme=prog,
+            title=title,
+            prompt=prompt,
+            intended_use="social",
+            url=f"https://example.org/{title.replace(' ', '-')}.mp4",
+        )
+
+    return [
+        submit(participant, programme, "Night swim", "a lake under the moon, slow pan"),
+        submit(participant, programme, "City lights", "neon street at dusk"),
+        submit(participant2, programme, "Moon landing remake", "grainy film"),
+        submit(outsider, other_programme, "Moon over Beta", "a lake under the moon"),
+    ]

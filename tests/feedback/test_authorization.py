@@ -29,6 +29,9 @@ REVIEWERS_ANYWHERE = {"reviewer", "other_reviewer", "manager"}
 RULES = {
     "feedback:mine": ("GET", SIGNED_IN, None),
     "feedback:new": ("GET", SIGNED_IN, None),
+    # JSON of likely duplicates: without a programme of yours, a 400 for everyone (the
+    # restriction itself is tested in test_search.py).
+    "feedback:similar": ("GET", set(), None),
     "labour:mine": ("GET", SIGNED_IN, None),
     "feedback:detail": ("GET", OWNER_AND_STAFF, "ticket"),
     "feedback:attachment": ("GET", OWNER_AND_STAFF, "attachment"),

@@ -50,6 +50,7 @@ MANAGERS = {"manager"}
 REVIEWERS = {"reviewer", "other_reviewer", "manager"}  # page-level: a reviewer role anywhere
 FINANCE = {"finance", "manager"}
 MANAGER_ANYWHERE = {"manager"}
+STAFF_ANYWHERE = {"reviewer", "other_reviewer", "finance", "manager"}
 NOBODY = set()
 
 # Routes that are not ours to classify (third-party screens with their own tests).
@@ -59,6 +60,7 @@ SKIP_PREFIXES = ("admin:", "account_", "mfa_", "socialaccount", "usersessions", 
 RULES = {
     "home": ("GET", EVERYONE),
     "healthz": ("GET", EVERYONE),
+    "session_check": ("GET", SIGNED_IN),
     "my_notifications": ("GET", SIGNED_IN),
     "audit:mine": ("GET", SIGNED_IN),
     "audit:checkpoints": ("GET", EVERYONE),
@@ -77,7 +79,7 @@ RULES = {
     "participants:withdraw": ("POST", MEMBERS),
     "api:tokens": ("GET", SIGNED_IN),
     "portal:my_data": ("GET", SIGNED_IN),
-    "programs:staff_home": ("GET", MANAGER_ANYWHERE),
+    "programs:staff_home": ("GET", STAFF_ANYWHERE),
     "programs:staff_programme_new": ("GET", MANAGER_ANYWHERE),
     "programs:staff_programme": ("GET", MANAGERS),
     "programs:staff_settings": ("POST", MANAGERS),
@@ -88,6 +90,9 @@ RULES = {
     "participants:staff_participants": ("GET", MANAGERS),
     "participants:staff_participant_action": ("POST", MANAGERS),
     "participants:staff_invitations": ("GET", MANAGERS),
+    "participants:staff_invitations_csv": ("POST", NOBODY),  # an empty upload is a 400
+    "participants:staff_invitation_resend": ("POST", MANAGERS),
+    "participants:staff_invitation_extend": ("POST", MANAGERS),
     "participants:staff_invitation_revoke": ("POST", MANAGERS),
     "participants:staff_applications": ("GET", MANAGERS),
     "participants:staff_application_decide": ("POST", MANAGERS),
@@ -111,6 +116,7 @@ RULES = {
     "approvals:withdraw": ("POST", OWNER),
     "approvals:appeal": ("POST", OWNER),
     "approvals:file": ("GET", {"participant", "reviewer", "manager"}),
+    "approvals:preview": ("GET", {"reviewer", "manager"}),  # never its own participant
     "approvals:verify": ("GET", NOBODY),  # an unknown token is 404 for everyone
     "compensation:home": ("GET", FINANCE),
     "compensation:entries": ("GET", FINANCE),
@@ -127,11 +133,15 @@ RULES = {
     "compensation:batch_paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "compensation:batch_reconcile": ("POST", NOBODY),
     "compensation:batch_statement": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "compensation:tax_statuses": ("GET", {"finance"}),
+    "compensation:tax_status": ("GET", {"finance"}),
+    "compensation:tax_document": ("GET", {"finance"}),
     "compensation:payout_details": ("GET", SIGNED_IN),
     "compensation:statement": ("GET", SIGNED_IN),
     "compensation:statement_csv": ("GET", SIGNED_IN),
     "feedback:mine": ("GET", SIGNED_IN),
     "feedback:new": ("GET", SIGNED_IN),
+    "feedback:similar": ("GET", NOBODY),  # JSON; without a programme of yours a 400 for everyone
     "labour:mine": ("GET", SIGNED_IN),
     "feedback:detail": ("GET", {"participant", "reviewer", "manager"}),
     "feedback:attachment": ("GET", {"participant", "reviewer", "manager"}),
@@ -344,6 +354,14 @@ def world(
         period_start=timezone.localdate() - timedelta(days=30),
         period_end=timezone.localdate(),
     )
+    from django.core.files.uploadedfile import SimpleUploadedFile as Upload
+
+    tax_status = pay.tax_status_record(
+        actor=finance,
+        participation=participation,
+        kind="w9",
+        document=Upload("w9.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+    )
     return {
         "people": {
             "participant": participant,
@@ -358,6 +376,8 @@ def world(
         "ids": {
             "participants:staff_participant_action": participation.pk,
             "participants:staff_invitation_revoke": invitation.pk,
+            "participants:staff_invitation_resend": invitation.pk,
+            "participants:staff_invitation_extend": invitation.pk,
             "participants:staff_application_decide": application.pk,
             "participants:pause_end": pause.pk,
             "programs:staff_role_revoke": role.pk,
@@ -371,6 +391,7 @@ def world(
             "approvals:withdraw": submission.pk,
             "approvals:appeal": submission.pk,
             "approvals:file": file_output.pk,
+            "approvals:preview": file_output.pk,
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
             "labour:edit": time_entry.pk,
@@ -385,6 +406,8 @@ def world(
             "compensation:batch_paid": batch.pk,
             "compensation:batch_reconcile": batch.pk,
             "compensation:batch_statement": batch.pk,
+            "compensation:tax_status": participation.pk,
+            "compensation:tax_document": tax_status.pk,
             "api:ticket": ticket.pk,
             "api:ticket-comments": ticket.pk,
             "api:submission": submission.pk,
@@ -702,6 +725,7 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
 # Staff routes whose object in the world is the participant's own record.
 OWN_RECORD_ROUTES = {
     "approvals:detail",
+    "approvals:preview",
     "approvals:claim",
     "approvals:release",
     "feedback:status",

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from api.services import token_create
 from approvals import services as approvals
+from programs.downloads import INLINE_TYPES
 from tests.conftest import summarise
 
 from .test_authorization_matrix import PERSONAS, RULES, _kwargs, _named_routes
@@ -56,7 +57,11 @@ def test_every_page_has_a_content_security_policy_and_no_inline_code(client, wor
             checked += 1
             policy = _csp(response)
             if "sandbox" in policy:  # a file: sent as a download that cannot run
-                assert response["Content-Disposition"].startswith("attachment"), url
+                shown = response["Content-Disposition"].startswith("inline")
+                # Only a picture or video of a safe type is ever shown in the page (a preview).
+                assert not shown or response["Content-Type"] in INLINE_TYPES, url
+                assert shown or response["Content-Disposition"].startswith("attachment"), url
+                assert response["X-Content-Type-Options"] == "nosniff", url
                 continue
             if policy.get("script-src") != "script-src 'self'" or "unsafe" in str(policy):
                 problems.append(f"{persona} {url}: policy {policy}")

@@ -188,6 +188,15 @@ CALLS = {
     "invitation_revoke": lambda w, a: participants.invitation_revoke(
         actor=a, invitation=w["invitation"]
     ),
+    "invitations_import": lambda w, a: participants.invitations_import(
+        actor=a, programme=w["programme"], content=b"email\nnew@example.com\n"
+    ),
+    "invitation_resend": lambda w, a: participants.invitation_resend(
+        actor=a, invitation=w["invitation"]
+    ),
+    "invitation_extend": lambda w, a: participants.invitation_extend(
+        actor=a, invitation=w["invitation"], days=30
+    ),
     "application_decide": lambda w, a: participants.application_decide(
         actor=a, application=w["application"], accept=True, reason=""
     ),
@@ -257,6 +266,9 @@ CALLS = {
         actor=a, batch=w["batch"], data=b""
     ),
     "batch_retry": lambda w, a: pay.batch_retry(actor=a, batch=w["batch"]),
+    "tax_status_record": lambda w, a: pay.tax_status_record(
+        actor=a, participation=w["participation"], kind="w9"
+    ),
     "entry_approve": lambda w, a: pay.entry_approve(actor=a, entry=w["prize"]),
     "entry_reverse": lambda w, a: pay.entry_reverse(actor=a, entry=w["prize"], reason="r"),
     "endpoint_create": lambda w, a: webhooks.endpoint_create(

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('approvals', '0006_text_length_limits'),
+        ('approvals', '0008_merge_0007_mine_status_index_0007_search_index'),
         ('programs', '0006_terms_publicity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

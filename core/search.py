@@ -1,0 +1,167 @@
+"""Search: words in titles and descriptions, and texts that look alike. Engine-neutral part.
+
+One function per question, the same on both databases; each app's selectors say which
+columns of its model are searched (`feedback.selectors.search_tickets`,
+`approvals.selectors.search_submissions`).
+
+- `text_search(qs, q, fields)`: rows whose weighted text matches `q`.
+  PostgreSQL: full text (`websearch_to_tsquery`: words, "a phrase", -excluded, or) against
+  the same weighted `tsvector` expression a GIN index holds (`gin_index_definition`, made
+  in a migration with `core.db.postgres_index`), in English (stemmed: "crashes" finds
+  "crash"). SQLite: every word (or quoted phrase) must be in one of the columns,
+  case-insensitively (`icontains`); `-word` excludes, `or` joins alternatives.
+- `trigram_similarity(a, b)`: pg_trgm's similarity computed in Python, so the SQLite
+  fallback of duplicate suggestions ranks as PostgreSQL's `similarity()` does.
+
+Searches filter; they never reorder, so the lists keep their keyset pagination.
+"""
+
+import re
+from functools import reduce
+from operator import and_, or_
+
+import django_filters
+from django import forms
+from django.db import connections
+from django.db.models import Q
+
+CONFIG = "english"
+MAX_QUERY = 200  # characters of a search; more is refused with a message, never cut
+RESULTS_CAP = 1000  # a search counts its matches up to this (a bounded count, not the table)
+# pg_trgm's default `pg_trgm.similarity_threshold`: below it two titles are not alike.
+SIMILARITY_THRESHOLD = 0.3
+
+QUERY_ERRORS = {"max_length": f"Search for at most {MAX_QUERY} characters."}
+
+
+def is_postgres(qs) -> bool:
+    return connections[qs.db].vendor == "postgresql"
+
+
+def search_vector(weighted: tuple[tuple[str, str], ...]):
+    """The weighted tsvector of (column, weight) pairs, as the query and the index write it."""
+    from django.contrib.postgres.search import SearchVector
+
+    vectors = [SearchVector(column, weight=weight, config=CONFIG) for column, weight in weighted]
+    return reduce(lambda a, b: a + b, vectors)
+
+
+def gin_index_definition(table: str, weighted: tuple[tuple[str, str], ...]) -> str:
+    """What follows `CREATE INDEX … ON` for the GIN index of `search_vector(weighted)`.
+
+    Written as Django compiles `search_vector` (setweight(to_tsvector(config, COALESCE(col,
+    '')), weight) joined by ||), so PostgreSQL recognises the query's expression as the
+    index's; tests/feedback/test_search_postgres.py checks that the plan uses it.
+    """
+    parts = [
+        f"setweight(to_tsvector('{CONFIG}'::regconfig, COALESCE({column}, '')), '{weight}')"
+        for column, weight in weighted
+    ]
+    return f"{table} USING gin (({' || '.join(parts)}))"
+
+
+def parse(q: str) -> list[list[tuple[str, bool]]]:
+    """`q` in websearch syntax as alternatives (split at `or`) of (term, excluded) lists."""
+    groups, current = [], []
+    for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q):
+        if word.lower() == "or" and not phrase:
+            if current:
+                groups.append(current)
+            current = []
+            continue
+        excluded = False
+        term = phrase
+        if not phrase:
+            excluded = word.startswith("-") and len(word) > 1
+            term = word[1:] if excluded else word
+            term = term.strip('"')
+        if term.strip():
+            current.append((term.strip(), excluded))
+    if current:
+        groups.append(current)
+    return groups
+
+
+def text_search(qs, q: str, fields: tuple[tuple[str, str], ...]):
+    """Rows of `qs` whose columns (`(column, weight)` pairs) match the search `q`."""
+    q = (q or "").strip()
+    if not q:
+        return qs
+    if is_postgres(qs):
+        from django.contrib.postgres.search import SearchQuery
+
+        query = SearchQuery(q, search_type="websearch", config=CONFIG)
+        return qs.alias(_search=search_vector(fields)).filter(_search=query)
+    columns = [column for column, _ in fields]
+    alternatives = []
+    for group in parse(q):
+        terms = []
+        for term, excluded in group:
+            found = reduce(or_, [Q(**{f"{c}__icontains": term}) for c in columns])
+            terms.append(~found if excluded else found)
+        alternatives.append(reduce(and_, terms))
+    if not alternatives:
+        return qs.none()
+    return qs.filter(reduce(or_, alternatives))
+
+
+def _trigrams(text: str) -> set[str]:
+    grams = set()
+    for word in re.findall(r"[^\W_]+", text.lower()):
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """pg_trgm's `similarity(a, b)`: shared trigrams of the words over all trigrams."""
+    left, right = _trigrams(a), _trigrams(b)
+    if not left or not right:
+        return 0.0
+    shared = len(left & right)
+    return shared / (len(left) + len(right) - shared)
+
+
+def result_count(filterset) -> dict | None:
+    """How many rows a search of this FilterSet matches (None when nothing is searched).
+
+    Lists are never counted, but a search is a question whose answer includes "how many";
+    the count stops after RESULTS_CAP + 1 rows, so it costs at most that many index entries.
+    `{"n": 3, "more": False, "q": "export crash"}`; `more` when over RESULTS_CAP.
+    """
+    if not filterset.is_bound or not filterset.form.is_valid():
+        return None
+    q = filterset.form.cleaned_data.get("q")
+    if not q:
+        return None
+    n = filterset.qs.order_by()[: RESULTS_CAP + 1].count()
+    return {"n": min(n, RESULTS_CAP), "more": n > RESULTS_CAP, "q": q}
+
+
+class SearchFilter(django_filters.CharFilter):
+    """`?q=`: the FilterSet's search box, for pages and the API alike.
+
+    `search(queryset, q)` is the model's search from its app's selectors.
+    """
+
+    def __init__(self, *, search, **kwargs):
+        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "search"}))
+        kwargs.setdefault("max_length", MAX_QUERY)
+        kwargs.setdefault("error_messages", QUERY_ERRORS)
+        super().__init__(**kwargs)
+        self.search = search
+
+    def filter(self, qs, value):
+        if value in ([], (), {}, "", None):
+            return qs
+        return self.search(qs, value)
+
+
+class SearchableFilterSet(django_filters.FilterSet):
+    """A FilterSet with a `q` search: a refused search (too long) finds nothing, not everything."""
+
+    def filter_queryset(self, queryset):
+        if "q" in self.form.errors:
+            return queryset.none()
+        return super().filter_queryset(queryset)

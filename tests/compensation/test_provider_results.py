@@ -1,0 +1,234 @@
+"""The providers' own result files settle their batches, through the same path as a camt.053
+statement: PayPal Payouts' result file for a PayPal batch, Wise's statement for a Wise batch.
+Through the batch page: only what matched is paid, each payee is told once, every other line
+is listed with its line in the file, a malformed file changes nothing, a settled batch says so.
+"""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from compensation.models import LedgerEntry, PayoutBatch
+from core.models import OutboxMessage
+from tests.conftest import summarise
+
+from .test_payouts import build_through_the_page, give_details
+
+pytestmark = pytest.mark.django_db
+
+PAYPAL_HEADER = "Transaction ID,Recipient,Amount,Currency,Status,Reference ID,Date,Note\r\n"
+WISE_HEADER = (
+    '"TransferWise ID",Date,Amount,Currency,Description,"Payment Reference",'
+    '"Running Balance","Payee Name"\r\n'
+)
+
+
+def upload(client, batch, text, name="results.csv"):
+    return client.post(
+        reverse("compensation:batch_statement", args=[batch.pk]),
+        {"file": SimpleUploadedFile(name, text.encode(), content_type="text/csv")},
+        follow=True,
+    )
+
+
+@pytest.fixture
+def paypal_batch(
+    client,
+    participant,
+    participant2,
+    participation,
+    participation2,
+    award,
+    approve,
+    finance,
+    programme,
+):
+    for person, email in ((participant, "ada@example.org"), (participant2, "emile@example.org")):
+        client.force_login(person)
+        give_details(client, method="paypal", email=email)
+    approve(award(participation, "5.00"), award(participation2, "6.00"))
+    client.force_login(finance)
+    build_through_the_page(client, programme, method="paypal")
+    batch = PayoutBatch.objects.get(method="paypal")
+    refs = {line.participation_id: line.end_to_end_id for line in batch.lines.all()}
+    return batch, refs[participation.pk], refs[participation2.pk]
+
+
+@pytest.fixture
+def wise_batch(
+    client,
+    participant,
+    participant2,
+    participation,
+    participation2,
+    award,
+    approve,
+    finance,
+    programme,
+):
+    for person, email in ((participant, "ada@example.org"), (participant2, "emile@example.org")):
+        client.force_login(person)
+        give_details(client, method="wise", email=email, country="FR")
+    approve(award(participation, "5.00"), award(participation2, "6.00"))
+    client.force_login(finance)
+    build_through_the_page(client, programme, method="wise")
+    batch = PayoutBatch.objects.get(method="wise")
+    refs = {line.participation_id: line.end_to_end_id for line in batch.lines.all()}
+    return batch, refs[participation.pk], refs[participation2.pk]
+
+
+def test_paypals_result_file_settles_a_paypal_batch_and_each_payee_is_told_once(
+    paypal_batch, client, participant, participant2
+):
+    batch, ada, emile = paypal_batch
+    page = client.get(reverse("compensation:batch", args=[batch.pk])).content.decode()
+    assert "Import PayPal&#x27;s result file" in page or "Import PayPal's result file" in page
+    text = (
+        PAYPAL_HEADER
+        + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20T06:46:23Z,\r\n"
+        + f"5TY02,emile@example.org,6.00,EUR,SUCCESS,{emile},2026-11-20,\r\n"
+        + "5TY99,someone@example.org,9.00,EUR,Completed,INVOICE-77,2026-11-20,\r\n"
+    )
+    html = upload(client, batch, text).content.decode()
+    assert "Result file imported: 2 line(s) paid; 1 other transaction(s) ignored." in html
+    batch.refresh_from_db()
+    assert batch.status == "paid"
+    assert set(LedgerEntry.objects.values_list("state", flat=True)) == {"paid"}
+    assert set(LedgerEntry.objects.values_list("paid_reference", flat=True)) == {"5TY01", "5TY02"}
+    for person in (participant, participant2):
+        assert (
+            OutboxMessage.objects.filter(
+                recipient=person, subject__startswith="You were paid"
+            ).count()
+            == 1
+        )
+    # Uploading it again: the batch is settled, and nothing changes.
+    again = upload(client, batch, text).content.decode()
+    assert f"Batch {batch.pk} is already settled" in again
+    assert OutboxMessage.objects.filter(subject__startswith="You were paid").count() == 2
+
+
+def test_a_paypal_result_with_a_failed_an_unclaimed_and_a_differing_item_pays_only_what_matched(
+    paypal_batch, client, participant, participant2
+):
+    batch, ada, emile = paypal_batch
+    text = (
+        PAYPAL_HEADER
+        + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20,\r\n"
+        + f"5TY02,emile@example.org,6.00,EUR,Unclaimed,{emile},2026-11-20,\r\n"
+        + f"5TY03,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20,\r\n"
+        + f"5TY04,emile@example.org,6.50,EUR,Completed,{emile},2026-11-20,\r\n"
+        + f"5TY05,emile@example.org,6.00,EUR,FAILED,{emile},2026-11-20,\r\n"
+        + "5TY06,x@example.org,1.00,EUR,Completed,TT-999999-1,2026-11-20,\r\n"
+    )
+    html = upload(client, batch, text).content.decode()
+    assert "Result file imported: 1 line(s) paid, 1 still unpaid" in html
+    assert "line 3" in html and "not booked yet" in html
+    assert "line 4" in html and "duplicate: this line is paid twice" in html
+    assert "line 5" in html and "amount differs: statement 6.50 EUR, batch 6.00 EUR" in html
+    assert "line 6" in html and "FAILED: the provider did not pay it" in html
+    assert "line 7" in html and "no line of this batch has this reference" in html
+    batch.refresh_from_db()
+    assert batch.status == "ready"
+    assert LedgerEntry.objects.get(participation__user=participant).state == "paid"
+    assert LedgerEntry.objects.get(participation__user=participant2).state == "exported"
+    assert not OutboxMessage.objects.filter(
+        recipient=participant2, subject__startswith="You were paid"
+    ).exists()
+
+
+def test_wises_statement_settles_a_wise_batch_and_a_refund_is_listed(
+    wise_batch, client, participant, participant2
+):
+    batch, ada, emile = wise_batch
+    page = client.get(reverse("compensation:batch", args=[batch.pk])).content.decode()
+    assert "Import Wise" in page and "Wise statement (CSV)" in page
+    text = (
+        WISE_HEADER
+        + f'TRANSFER-101,20-11-2026,-5.00,EUR,"Sent money to Ada",{ada},95.00,Ada\r\n'
+        + f'TRANSFER-102,20-11-2026,-6.00,EUR,"Sent money to Emile",{emile},89.00,Emile\r\n'
+        + 'TRANSFER-103,21-11-2026,100.00,EUR,"Top-up",,189.00,\r\n'
+    )
+    html = upload(client, batch, text).content.decode()
+    assert "Statement imported: 2 line(s) paid; 1 other transaction(s) ignored." in html
+    batch.refresh_from_db()
+    assert batch.status == "paid" and str(batch.paid_at) == "2026-11-20"
+    assert LedgerEntry.objects.filter(state="paid").count() == 2
+    event = AuditEvent.objects.get(action="compensation.batch.statement_imported")
+    assert event.data["file"] == "Wise statement (CSV)" and event.data["paid"] == 2
+
+
+def test_a_wise_refund_pays_nothing_and_is_named_by_its_line(wise_batch, client):
+    batch, ada, emile = wise_batch
+    text = (
+        WISE_HEADER
+        + f"TRANSFER-101,20-11-2026,-5.00,EUR,Sent,{ada},95.00,Ada\r\n"
+        + f"TRANSFER-104,22-11-2026,6.00,EUR,Refund,{emile},101.00,Emile\r\n"
+    )
+    html = upload(client, batch, text).content.decode()
+    assert "line 3" in html and "a credit: the bank returned this payment" in html
+    assert LedgerEntry.objects.filter(state="paid").count() == 1
+
+
+def test_a_malformed_result_file_is_refused_naming_the_line_and_changes_nothing(
+    paypal_batch, wise_batch, client
+):
+    paypal, ada, _ = paypal_batch
+    wise, wada, _ = wise_batch
+    cases = [
+        (paypal, "<Document/>", "This file is not a PayPal Payouts result file: it is XML"),
+        (paypal, "a,b,c\r\n1,2,3\r\n", "line 1 lacks the column(s) Reference ID, Status, Amount"),
+        (
+            paypal,
+            PAYPAL_HEADER + f"5TY01,ada@example.org,five,EUR,Completed,{ada},2026-11-20,\r\n",
+            "Line 2 of the PayPal Payouts result file: “five” is not an amount",
+        ),
+        (
+            paypal,
+            PAYPAL_HEADER
+            + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20,\r\n"
+            + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},yesterday,\r\n",
+            "Line 3 of the PayPal Payouts result file: “yesterday” is not a date",
+        ),
+        (
+            paypal,
+            PAYPAL_HEADER + "5TY01,short\r\n",
+            "Line 2 of the PayPal Payouts result file has 2 cells",
+        ),
+        (wise, "\xff\xfe", "not UTF-8"),
+        (wise, WISE_HEADER, "No transaction in this Wise statement (CSV) is a payment of batch"),
+        (
+            wise,
+            WISE_HEADER + f"TRANSFER-1,31-02-2026,-5.00,EUR,Sent,{wada},1,Ada\r\n",
+            "Line 2 of the Wise statement (CSV): “31-02-2026” is not a date",
+        ),
+    ]
+    for batch, text, message in cases:
+        data = text.encode("latin-1") if text == "\xff\xfe" else text.encode()
+        response = client.post(
+            reverse("compensation:batch_statement", args=[batch.pk]),
+            {"file": SimpleUploadedFile("r.csv", data, content_type="text/csv")},
+        )
+        assert response.status_code == 400, message
+        assert message in response.content.decode(), (message, response.content.decode()[:3000])
+    assert not LedgerEntry.objects.filter(state="paid").exists()
+    assert not OutboxMessage.objects.filter(subject__startswith="You were paid").exists()
+    summarise(inputs=len(cases))
+
+
+def test_a_csv_batch_is_told_to_use_the_reference_amount_date_upload(
+    client, participant, participation, award, approve, finance, programme
+):
+    approve(award(participation, "5.00"))
+    client.force_login(finance)
+    build_through_the_page(client, programme, method="file")
+    batch = PayoutBatch.objects.get()
+    response = client.post(
+        reverse("compensation:batch_statement", args=[batch.pk]),
+        {"file": SimpleUploadedFile("r.csv", PAYPAL_HEADER.encode(), content_type="text/csv")},
+    )
+    assert response.status_code == 400
+    assert "reconciled with the provider&#x27;s CSV" in response.content.decode() or (
+        "reconciled with the provider's CSV" in response.content.decode()
+    )
