@@ -8,6 +8,8 @@ and disaster recovery); the application role should not own the tables in a
 hardened deployment.
 """
 
+import json
+
 from django.core.validators import MaxLengthValidator
 from django.db import migrations, models
 
@@ -162,9 +164,9 @@ def limit(model, field: str) -> int:
 #
 # A sweep that deems a hundred thousand items approved, or an accrual over a million hours,
 # writes its rows a chunk at a time instead of one model save each (issue 22). On
-# PostgreSQL a chunk is one statement whose values travel as one array per column
-# (`unnest`); elsewhere (SQLite: the embedded run and the fast tests) Django's bulk
-# methods do the same work.
+# PostgreSQL a chunk is one statement whose values travel as one JSON parameter
+# (`json_populate_recordset`); elsewhere (SQLite: the embedded run and the fast tests)
+# Django's bulk methods do the same work.
 
 BULK_CHUNK = 5000
 
@@ -173,13 +175,12 @@ def _column(model, name: str):
     return model._meta.get_field(name)
 
 
-def _array_type(model, name: str, connection) -> str:
-    field = _column(model, name)
-    if field.is_relation:
-        field = field.target_field
-    kind = field.db_type(connection)
-    kind = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}.get(kind, kind)
-    return kind.split(" CHECK")[0] + "[]"
+def _as_json(columns: list[str], rows: list[tuple]) -> str:
+    """A chunk as one JSON text of objects keyed by column, which PostgreSQL reads into rows
+    of the table's own types (`json_populate_recordset`): one parameter, encoded by the
+    C encoder, where a parameter per column would be escaped value by value. Times, dates
+    and decimals go as their text (`str`), which PostgreSQL reads back exactly."""
+    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str)
 
 
 def insert_rows(model, fields: list[str], rows: list[tuple], *, skip_existing: str = ""):
@@ -215,15 +216,17 @@ def insert_rows(model, fields: list[str], rows: list[tuple], *, skip_existing: s
     for start in range(0, len(rows), BULK_CHUNK):
         chunk = rows[start : start + BULK_CHUNK]
         if connection.vendor == "postgresql":
-            arrays = [list(col) for col in zip(*chunk, strict=True)]
-            unnest = ", ".join(f"%s::{_array_type(model, f, connection)}" for f in fields)
-            sql = f"INSERT INTO {table} ({', '.join(names)}) SELECT * FROM unnest({unnest})"
+            cols = ", ".join(names)
+            sql = (
+                f"INSERT INTO {table} ({cols}) SELECT {cols} "
+                f"FROM json_populate_recordset(NULL::{table}, %s::json)"
+            )
             if key_at is not None:
                 sql += f" ON CONFLICT ({names[key_at]}) DO NOTHING RETURNING {pk}, {names[key_at]}"
             else:
                 sql += f" RETURNING {pk}"
             with connection.cursor() as cursor:
-                cursor.execute(sql, arrays)
+                cursor.execute(sql, [_as_json(names, chunk)])
                 returned = cursor.fetchall()
             if key_at is None:
                 out.extend(r[0] for r in returned)
@@ -263,23 +266,18 @@ def update_rows(model, fields: list[str], rows: list[tuple], **same) -> int:
     for start in range(0, len(rows), BULK_CHUNK):
         chunk = rows[start : start + BULK_CHUNK]
         if connection.vendor == "postgresql":
-            arrays = [list(col) for col in zip(*chunk, strict=True)]
             names = [_column(model, f).column for f in fields]
-            kinds = [_array_type(model, pk.name, connection)] + [
-                _array_type(model, f, connection) for f in fields
-            ]
             sets = [f"{n} = v.{n}" for n in names]
             params: list = []
             for name, value in same.items():
                 sets.append(f"{_column(model, name).column} = %s")
                 params.append(value)
-            unnest = ", ".join(f"%s::{k}" for k in kinds)
             sql = (
-                f"UPDATE {table} SET {', '.join(sets)} FROM unnest({unnest}) "
-                f"AS v({', '.join(['pk_', *names])}) WHERE {table}.{pk.column} = v.pk_"
+                f"UPDATE {table} SET {', '.join(sets)} FROM json_populate_recordset("
+                f"NULL::{table}, %s::json) AS v WHERE {table}.{pk.column} = v.{pk.column}"
             )
             with connection.cursor() as cursor:
-                cursor.execute(sql, params + arrays)
+                cursor.execute(sql, [*params, _as_json([pk.column, *names], chunk)])
                 changed += cursor.rowcount
             continue
         objs = []
