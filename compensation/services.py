@@ -180,7 +180,7 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
     (`audit.services.record_many`); the entries marked as taken into account.
     """
     from audit.services import Entry, record_many
-    from core.db import insert_rows
+    from core.db import insert_rows, update_rows
     from labour.models import TimeEntry
 
     result = AccrualResult()
@@ -212,7 +212,13 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
             .select_for_update(skip_locked=True)
             .order_by("pk")
             .values_list(
-                "pk", "participation_id", "programme_id", "date", "minutes", "terms_version_id"
+                "pk",
+                "participation_id",
+                "programme_id",
+                "date",
+                "minutes",
+                "terms_version_id",
+                "participation__user_id",
             )[:HOURLY_CHUNK]
         )
         if not rows:
@@ -223,7 +229,7 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
         need = {r[5] for r in rows} - set(versions)
         versions.update(TermsVersion.objects.in_bulk(list(need)))
         entries, paying = [], []
-        for pk, participation_id, programme_id, day, minutes, logged_under in rows:
+        for pk, participation_id, programme_id, day, minutes, logged_under, user_id in rows:
             key = (programme_id, day)
             if key not in terms_of:
                 terms_of[key] = terms_in_force_on(programmes[programme_id], day)
@@ -241,7 +247,7 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
                 CENT, rounding=ROUND_HALF_UP
             )
             hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
-            paying.append((participation_id, terms))
+            paying.append((user_id, terms))
             entries.append(
                 (
                     participation_id,
@@ -259,13 +265,8 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
                 )
             )
         ids = insert_rows(LedgerEntry, fields, entries, skip_existing="idempotency_key")
-        users = dict(
-            Participation.objects.filter(
-                pk__in={p for (p, _), pk in zip(paying, ids, strict=True) if pk}
-            ).values_list("pk", "user_id")
-        )
         audit = []
-        for row, (participation_id, terms), pk in zip(entries, paying, ids, strict=True):
+        for row, (user_id, terms), pk in zip(entries, paying, ids, strict=True):
             if pk is None:
                 result.skipped["already accrued"] += 1
                 continue
@@ -276,7 +277,7 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
                     object_type=LedgerEntry._meta.label_lower,
                     object_id=str(pk),
                     programme_id=row[1],
-                    subject_id=users[participation_id],
+                    subject_id=user_id,
                     data={
                         "kind": row[2],
                         "amount": str(row[3]),
@@ -288,7 +289,7 @@ def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) ->
                 )
             )
         record_many(audit)
-        TimeEntry.objects.filter(pk__in=[r[0] for r in rows]).update(pay_checked_at=timezone.now())
+        update_rows(TimeEntry, [], [(r[0],) for r in rows], pay_checked_at=timezone.now())
     return result
 
 

@@ -208,7 +208,11 @@ def insert_rows(model, fields: list[str], rows: list[tuple], *, skip_existing: s
             return f.get_default()
 
         fields = [*fields, *(f.attname for f in rest)]
-        rows = [(*row, *(default(f) for f in rest)) for row in rows]
+        if any(f.has_default() and callable(f.default) for f in rest):  # a token: one per row
+            rows = [(*row, *(default(f) for f in rest)) for row in rows]
+        else:
+            same = tuple(default(f) for f in rest)
+            rows = [row + same for row in rows]
     names = [_column(model, f).column for f in fields]
     key_at = fields.index(skip_existing) if skip_existing else None
     table = model._meta.db_table
