@@ -184,6 +184,12 @@ class OutputSubmission(models.Model):
             models.Index(
                 fields=["programme", "status", "clock_at", "id"], name="approvals_prog_clock_idx"
             ),
+            # The deadline sweep's reads: open items by deadline (an eighth of all items).
+            models.Index(
+                fields=["due_at", "id"],
+                condition=models.Q(status__in=["pending", "in_review", "appealed"]),
+                name="approvals_open_due_idx",
+            ),
         ]
 
     def __str__(self):

@@ -8,6 +8,7 @@ periodic task all come through here.
 
 import hashlib
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -36,6 +37,8 @@ Stage = ReviewDecision.Stage
 
 # Reviewers are reminded this long before an item falls due.
 REMIND_BEFORE = timedelta(hours=12)
+# The sweep deems this many items approved per transaction (and statement).
+DEEM_CHUNK = 2000
 # The reason codes a programme starts with (managers add, retire and extend them).
 DEFAULT_REASONS = [
     ("real-person", "Depicts a real person"),
@@ -187,6 +190,17 @@ def _write_decision(
             "terms_version": submission.terms_version.number,
         },
     )
+    _notify_participant(
+        submission,
+        subject=f"Decision on “{submission.title}”",
+        body=_decision_message(submission, outcome=outcome, reason=reason, note=note, stage=stage),
+        key=f"approvals:decided:{decision.pk}",
+    )
+    return decision
+
+
+def _decision_message(submission, *, outcome: str, reason, note: str, stage: str) -> str:
+    """What the participant reads about a decision on their output."""
     what = {
         Outcome.APPROVED: "was approved. You may share it for the use you gave.",
         Outcome.DEEMED_APPROVED: "is deemed approved: the review deadline in the terms passed "
@@ -202,13 +216,16 @@ def _write_decision(
         lines.append(f"Note from the reviewer: {note}")
     if stage == Stage.APPEAL:
         lines.append("This was the decision on your appeal; it is final.")
-    _notify_participant(
-        submission,
-        subject=f"Decision on “{submission.title}”",
-        body="\n".join(lines),
-        key=f"approvals:decided:{decision.pk}",
-    )
-    return decision
+    return "\n".join(lines)
+
+
+def _missed_note(item) -> str:
+    """The note of a deemed approval; `item` is a submission or a `_Due`."""
+    if isinstance(item, OutputSubmission):
+        hours, number = item.terms_version.review_deadline_hours, item.terms_version.number
+    else:
+        hours, number = item.deadline_hours, item.terms_number
+    return f"No decision within the {hours} hours that terms version {number} promise."
 
 
 # --- Submitting ---------------------------------------------------------------------------
@@ -530,10 +547,142 @@ def submission_deem_approved(*, submission: OutputSubmission, now=None) -> Revie
         submission,
         stage=Stage.REVIEW,
         outcome=Outcome.DEEMED_APPROVED,
-        note=f"No decision within the {terms.review_deadline_hours} hours that terms "
-        f"version {terms.number} promise.",
+        note=_missed_note(submission),
         now=now,
     )
+
+
+class _Due(NamedTuple):
+    """An item `submissions_deem_approved` decides: the columns it needs, no model."""
+
+    pk: int
+    title: str
+    content_hash: str
+    verify_token: str | None
+    participant_id: int
+    email: str
+    programme_id: int
+    terms_number: int
+    deadline_hours: int
+
+    @property
+    def note(self) -> str:
+        return _missed_note(self)
+
+
+@transaction.atomic
+def submissions_deem_approved(*, now=None, limit: int = DEEM_CHUNK) -> int:
+    """Up to `limit` items past their deadline under terms that say "deemed approved",
+    deemed approved at once: what `submission_deem_approved` does for one, set-based.
+
+    Each still gets its decision, its certificate link, its audit event (appended to the
+    chain in order, `audit.services.record_many`), the participant's notification and the
+    webhook event. The rows are locked with `SKIP LOCKED`: an item a reviewer is deciding
+    right now is left to them (and to the next sweep, should they not decide it); a reviewer
+    who comes later finds it decided. Returns how many were deemed approved.
+    """
+    from audit.services import Entry, record_many
+    from core.db import insert_rows, update_rows
+    from core.services import notify_many
+
+    now = now or timezone.now()
+    rows = list(
+        OutputSubmission.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(
+            status__in=(Status.PENDING, Status.IN_REVIEW),
+            due_at__lte=now,
+            terms_version__on_missed_deadline=TermsVersion.OnMissedDeadline.DEEMED_APPROVED,
+        )
+        .order_by("due_at", "pk")
+        .values_list(
+            "pk",
+            "title",
+            "content_hash",
+            "verify_token",
+            "participant_id",
+            "participant__email",
+            "programme_id",
+            "terms_version__number",
+            "terms_version__review_deadline_hours",
+        )[:limit]
+    )
+    if not rows:
+        return 0
+    stage, outcome = Stage.REVIEW, Outcome.DEEMED_APPROVED
+    items = [_Due(*row) for row in rows]
+    decision_ids = insert_rows(
+        ReviewDecision,
+        ["submission", "stage", "outcome", "note", "decided_at"],
+        [(s.pk, stage, outcome, s.note, now) for s in items],
+    )
+    update_rows(
+        OutputSubmission,
+        ["verify_token"],
+        [(s.pk, s.verify_token or OutputSubmission.new_token()) for s in items],
+        status=Status.DEEMED_APPROVED,
+        decided_at=now,
+        claimed_by=None,
+        claim_expires_at=None,
+    )
+    record_many(
+        [
+            Entry(
+                action="approvals.submission.decided",
+                object_type=OutputSubmission._meta.label_lower,
+                object_id=str(s.pk),
+                programme_id=s.programme_id,
+                subject_id=s.participant_id,
+                data={
+                    "status": Status.DEEMED_APPROVED,
+                    "decision": decision,
+                    "stage": stage,
+                    "outcome": outcome,
+                    "reason": "",
+                    "terms_version": s.terms_number,
+                },
+            )
+            for s, decision in zip(items, decision_ids, strict=True)
+        ]
+    )
+    url = reverse("approvals:output", args=[0]).replace("/0/", "/{}/")
+    by_programme: dict = {}
+    for s, decision in zip(items, decision_ids, strict=True):
+        by_programme.setdefault(s.programme_id, []).append((s, decision))
+    programmes = Programme.objects.in_bulk(list(by_programme))
+    for programme_id, pairs in by_programme.items():
+        programme = programmes[programme_id]
+        events.publish_many(
+            programme=programme,
+            event="submission.deemed_approved",
+            items=[
+                {
+                    "submission": s.pk,
+                    "stage": stage,
+                    "outcome": outcome,
+                    "reason": "",
+                    "content_hash": s.content_hash,
+                    "terms_version": s.terms_number,
+                }
+                for s, _ in pairs
+            ],
+        )
+        notify_many(
+            [
+                {
+                    "recipient_id": s.participant_id,
+                    "to_email": s.email,
+                    "subject": f"Decision on “{s.title}”",
+                    "body": _decision_message(
+                        s, outcome=outcome, reason=None, note=s.note, stage=stage
+                    ),
+                    "url": url.format(s.pk),
+                    "dedupe_key": f"approvals:decided:{decision}",
+                }
+                for s, decision in pairs
+            ],
+            programme=programme,
+        )
+    return len(items)
 
 
 @transaction.atomic
@@ -621,32 +770,31 @@ def submission_remind(*, submission: OutputSubmission, now=None) -> bool:
 def deadlines_sweep(*, now=None, limit: int = 1000) -> dict:
     """Apply the terms to every item past due, and remind before items fall due.
 
-    Each item is handled in its own transaction by a service that re-checks it
-    under lock, so the sweep is safe to run twice or on two machines at once.
+    Items to deem approved go a chunk at a time (`submissions_deem_approved`, one
+    transaction each); the rest one item per transaction. Every service re-checks its
+    items under lock, so the sweep is safe to run twice or on two machines at once.
     Deadlines run whatever the participant's or the programme's access status.
     An appeal past due is escalated, never deemed approved: a reasoned
     rejection stands until a second person has looked at it.
     """
     now = now or timezone.now()
     counts = {"deemed_approved": 0, "escalated": 0, "reminded": 0, "released": 0}
+    # Deemed approvals, set-based a chunk per transaction, until none is left.
+    while deemed := submissions_deem_approved(now=now, limit=DEEM_CHUNK):
+        counts["deemed_approved"] += deemed
     open_items = OutputSubmission.objects.filter(status__in=OutputSubmission.OPEN)
-    overdue = list(
+    # The rest past due is escalated: appeals, and items under terms that say "escalate". An
+    # item to deem approved that a reviewer held locked just now is left to the next sweep.
+    overdue = (
         open_items.filter(due_at__lte=now, escalated_at__isnull=True)
-        .select_related("terms_version")
+        .exclude(
+            status__in=(Status.PENDING, Status.IN_REVIEW),
+            terms_version__on_missed_deadline=TermsVersion.OnMissedDeadline.DEEMED_APPROVED,
+        )
         .order_by("due_at")[:limit]
     )
-    for submission in overdue:
-        deem = (
-            submission.status != Status.APPEALED
-            and submission.terms_version.on_missed_deadline
-            == TermsVersion.OnMissedDeadline.DEEMED_APPROVED
-        )
-        if deem:
-            counts["deemed_approved"] += bool(
-                submission_deem_approved(submission=submission, now=now)
-            )
-        else:
-            counts["escalated"] += submission_escalate(submission=submission, now=now)
+    for submission in list(overdue):
+        counts["escalated"] += submission_escalate(submission=submission, now=now)
     due_soon = open_items.filter(
         due_at__gt=now, due_at__lte=now + REMIND_BEFORE, reminded_at__isnull=True
     ).order_by("due_at")[:limit]

@@ -29,15 +29,28 @@ concat_ws('|', e.seq, e.prev_hash, (extract(epoch FROM e.created_at) * 1000000):
           coalesce(e.actor_id::text, ''), e.action, e.object_type, e.object_id,
           coalesce(e.programme_id::text, ''), coalesce(e.subject_id::text, ''), e.data_json)
 """
-# One parallel scan: how many events, the first and last sequence numbers, and the first
-# event whose stored hash is not the hash of its content. Compared as lower-case hex text,
-# as Python compares it: a stored hash in capitals or not in hex at all is an alteration.
+# One parallel scan: how many events, the first and last sequence numbers, the first
+# event whose stored hash is not the hash of its content (compared as lower-case hex text,
+# as Python compares it: a stored hash in capitals or not in hex at all is an alteration),
+# and two sums that check every link in the same pass: Σ f(seq, hash) over the events and
+# Σ f(seq - 1, prev_hash), with f PostgreSQL's 64-bit `hashtextextended` seeded with the
+# position. When each event links to the one before it, the two differ only by the last
+# event's term and the genesis term; a broken, moved or doubled link changes one sum and not
+# the other (events are already checked to carry their own keyed hashes, which cover seq
+# and prev_hash). Only when they differ does the join below name the first broken link.
 _PG_SCAN = """
 SELECT count(*), min(e.seq), max(e.seq),
        min(e.seq) FILTER (WHERE pg_catalog.encode({crypto}.hmac(
            pg_catalog.convert_to({payload}, 'UTF8'), k.secret, 'sha256'), 'hex')
-           IS DISTINCT FROM e.hash)
+           IS DISTINCT FROM e.hash),
+       coalesce(sum(pg_catalog.hashtextextended(e.hash, e.seq)), 0),
+       coalesce(sum(pg_catalog.hashtextextended(e.prev_hash, e.seq - 1)), 0)
 FROM audit_auditevent e LEFT JOIN (VALUES {keys}) AS k(id, secret) ON k.id = e.key_id
+"""
+# The last event's hash, and the two terms the link sums differ by when every link holds.
+_PG_LAST = """
+SELECT e.hash, pg_catalog.hashtextextended(e.hash, e.seq), pg_catalog.hashtextextended(%s, 0)
+FROM audit_auditevent e ORDER BY e.seq DESC LIMIT 1
 """
 # With no gap in the sequence: the first event whose `prev_hash` is not the hash of the
 # event before it (a parallel hash join; the first event must link to the genesis hash).
@@ -57,7 +70,6 @@ SELECT seq, before_seq FROM (
 WHERE seq <> before_seq + 1 OR prev_hash <> before_hash
 ORDER BY seq LIMIT 1
 """
-_PG_LAST_HASH = "SELECT hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
 _FIELDS = (
     "seq",
     "prev_hash",
@@ -250,16 +262,19 @@ def _verify_in_postgres(crypto: str) -> tuple[VerifyResult, str]:
     scan = _PG_SCAN.format(crypto=quoted, payload=_PG_PAYLOAD, keys=values)
     with connection.cursor() as cursor:
         cursor.execute(scan, params)
-        count, first, last, altered = cursor.fetchone()
+        count, first, last, altered, linked_to, linked_from = cursor.fetchone()
+        cursor.execute(_PG_LAST, [GENESIS_HASH])
+        last_hash, last_term, genesis_term = cursor.fetchone() or (GENESIS_HASH, 0, 0)
         if count == 0 or (first == 1 and last == count):  # seq is unique: no gap
-            cursor.execute(_PG_UNLINKED, [GENESIS_HASH])
-            unlinked = cursor.fetchone()[0]
-            link = (unlinked, unlinked - 1) if unlinked is not None else None
+            if linked_to - last_term == linked_from - genesis_term:
+                link = None  # every event links to the one before it
+            else:
+                cursor.execute(_PG_UNLINKED, [GENESIS_HASH])
+                unlinked = cursor.fetchone()[0]
+                link = (unlinked, unlinked - 1) if unlinked is not None else None
         else:
             cursor.execute(_PG_FIRST_BREAK, [GENESIS_HASH])
             link = cursor.fetchone()
-        cursor.execute(_PG_LAST_HASH)
-        last_hash = (cursor.fetchone() or [GENESIS_HASH])[0]
     if link and (altered is None or link[0] <= altered):
         seq, before = link
         return (_missing(before + 1, seq) if seq != before + 1 else _unlinked(seq)), ""

@@ -147,7 +147,7 @@ def accrue_topups(
                 maker=None,
             )
             if created:
-                result.created.append(entry)
+                result.created.append(entry.pk)
             else:
                 result.skipped["already topped up"] += 1
     return result

@@ -151,7 +151,8 @@ def _accrue(
 
 @dataclass
 class AccrualResult:
-    """What one accrual run did: entries written, and items that earn nothing (with why)."""
+    """What one accrual run did: the ids of the entries written, and items that earn nothing
+    (with why)."""
 
     created: list = field(default_factory=list)
     skipped: dict = field(default_factory=lambda: defaultdict(int))
@@ -161,61 +162,134 @@ class AccrualResult:
         return len(self.created)
 
 
+# The hourly accrual reads and writes this many time entries per statement.
+HOURLY_CHUNK = 5000
+
+
 @transaction.atomic
 def accrue_hourly(*, programme: Programme | None = None, time_entry_ids=None) -> AccrualResult:
     """Confirmed hours × the hourly rate of the terms in force on the day worked.
 
     Hours under unpaid (or any non-hourly) terms accrue nothing; they still count
     as hours on the statement and the public page.
+
+    Set-based, a chunk of entries at a time: the entries not yet taken into account (an
+    index holds only those, so a run with nothing new reads nothing), locked with `SKIP
+    LOCKED` so two runs share the work; their ledger entries in one insert that skips a
+    key already in the ledger; their audit events appended to the chain in order
+    (`audit.services.record_many`); the entries marked as taken into account.
     """
-    from labour.selectors import confirmed_time_entries
+    from audit.services import Entry, record_many
+    from core.db import insert_rows, update_rows
+    from labour.models import TimeEntry
 
     result = AccrualResult()
-    qs = confirmed_time_entries(programme).select_related("programme", "terms_version")
+    todo = TimeEntry.objects.confirmed().filter(pay_checked_at__isnull=True)
+    if programme is not None:
+        todo = todo.filter(programme=programme)
     if time_entry_ids is not None:
-        qs = qs.filter(pk__in=list(time_entry_ids))
-    done = set(
-        LedgerEntry.objects.filter(source_type="feedback.timeentry", kind=LedgerEntry.Kind.HOURLY)
-        .values_list("source_id", flat=True)
-        .iterator(chunk_size=CHUNK)
-    )
-    terms_cache: dict = {}
-    for te in qs.order_by("pk").iterator(chunk_size=CHUNK):
-        if str(te.pk) in done:
-            result.skipped["already accrued"] += 1
-            continue
-        key = (te.programme_id, te.date)
-        if key not in terms_cache:
-            terms_cache[key] = terms_in_force_on(te.programme, te.date)
-        # A day before the first published version (work logged late) falls back to the
-        # terms the hours were logged under, which the participant had accepted.
-        terms = terms_cache[key] or te.terms_version
-        if (
-            terms is None
-            or terms.pay_model != TermsVersion.PayModel.HOURLY
-            or not terms.hourly_rate
-        ):
-            result.skipped["terms do not pay by the hour"] += 1
-            continue
-        amount = (Decimal(te.minutes) / Decimal(60) * terms.hourly_rate).quantize(
-            CENT, rounding=ROUND_HALF_UP
+        todo = todo.filter(pk__in=list(time_entry_ids))
+    programmes: dict = {}
+    terms_of: dict = {}
+    versions: dict = {}
+    fields = [
+        "participation",
+        "programme",
+        "kind",
+        "amount",
+        "currency",
+        "source_type",
+        "source_id",
+        "description",
+        "earned_on",
+        "idempotency_key",
+        "terms_version",
+    ]
+    after = 0
+    while True:
+        rows = list(
+            todo.filter(pk__gt=after)
+            .select_for_update(skip_locked=True)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "participation_id",
+                "programme_id",
+                "date",
+                "minutes",
+                "terms_version_id",
+                "participation__user_id",
+            )[:HOURLY_CHUNK]
         )
-        hours = (Decimal(te.minutes) / Decimal(60)).quantize(Decimal("0.01"))
-        entry, created = _accrue(
-            participation=te.participation,
-            kind=LedgerEntry.Kind.HOURLY,
-            amount=amount,
-            currency=terms.currency,
-            source_type="feedback.timeentry",
-            source_id=str(te.pk),
-            description=f"{hours} h on {te.date:%Y-%m-%d} at {terms.hourly_rate} "
-            f"{terms.currency}/h (terms v{terms.number})",
-            earned_on=te.date,
-            idempotency_key=f"hourly:timeentry:{te.pk}",
-            terms=terms,
-        )
-        if created:
-            result.created.append(entry)
+        if not rows:
+            break
+        after = rows[-1][0]
+        need = {r[2] for r in rows} - set(programmes)
+        programmes.update(Programme.objects.in_bulk(list(need)))
+        need = {r[5] for r in rows} - set(versions)
+        versions.update(TermsVersion.objects.in_bulk(list(need)))
+        entries, paying = [], []
+        for pk, participation_id, programme_id, day, minutes, logged_under, user_id in rows:
+            key = (programme_id, day)
+            if key not in terms_of:
+                terms_of[key] = terms_in_force_on(programmes[programme_id], day)
+            # A day before the first published version (work logged late) falls back to the
+            # terms the hours were logged under, which the participant had accepted.
+            terms = terms_of[key] or versions.get(logged_under)
+            if (
+                terms is None
+                or terms.pay_model != TermsVersion.PayModel.HOURLY
+                or not terms.hourly_rate
+            ):
+                result.skipped["terms do not pay by the hour"] += 1
+                continue
+            amount = (Decimal(minutes) / Decimal(60) * terms.hourly_rate).quantize(
+                CENT, rounding=ROUND_HALF_UP
+            )
+            hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"))
+            paying.append((user_id, terms))
+            entries.append(
+                (
+                    participation_id,
+                    programme_id,
+                    LedgerEntry.Kind.HOURLY,
+                    amount,
+                    terms.currency,
+                    "feedback.timeentry",
+                    str(pk),
+                    f"{hours} h on {day:%Y-%m-%d} at {terms.hourly_rate} "
+                    f"{terms.currency}/h (terms v{terms.number})"[:300],
+                    day,
+                    f"hourly:timeentry:{pk}",
+                    terms.pk,
+                )
+            )
+        ids = insert_rows(LedgerEntry, fields, entries, skip_existing="idempotency_key")
+        audit = []
+        for row, (user_id, terms), pk in zip(entries, paying, ids, strict=True):
+            if pk is None:
+                result.skipped["already accrued"] += 1
+                continue
+            result.created.append(pk)
+            audit.append(
+                Entry(
+                    action="compensation.entry.accrued",
+                    object_type=LedgerEntry._meta.label_lower,
+                    object_id=str(pk),
+                    programme_id=row[1],
+                    subject_id=user_id,
+                    data={
+                        "kind": row[2],
+                        "amount": str(row[3]),
+                        "currency": row[4],
+                        "source": f"{row[5]}:{row[6]}",
+                        "terms_version": terms.number,
+                        "reverses": None,
+                    },
+                )
+            )
+        record_many(audit)
+        update_rows(TimeEntry, [], [(r[0],) for r in rows], pay_checked_at=timezone.now())
     return result
 
 
@@ -263,7 +337,7 @@ def accrue_bounties(*, programme: Programme | None = None, ticket_ids=None) -> A
             terms=terms,
         )
         if created:
-            result.created.append(entry)
+            result.created.append(entry.pk)
     return result
 
 
@@ -322,7 +396,7 @@ def accrue_stipends(*, today: date | None = None, programme: Programme | None = 
                 terms=terms,
             )
             if created:
-                result.created.append(entry)
+                result.created.append(entry.pk)
     return result
 
 

@@ -8,6 +8,8 @@ and disaster recovery); the application role should not own the tables in a
 hardened deployment.
 """
 
+import json
+
 from django.core.validators import MaxLengthValidator
 from django.db import migrations, models
 
@@ -156,3 +158,139 @@ def bounded_text(max_length: int, **kwargs) -> models.TextField:
 def limit(model, field: str) -> int:
     """The length limit of a model's text field, for the form and API fields that feed it."""
     return model._meta.get_field(field).max_length
+
+
+# --- Set-based writes for the scheduled work -------------------------------------------------
+#
+# A sweep that deems a hundred thousand items approved, or an accrual over a million hours,
+# writes its rows a chunk at a time instead of one model save each (issue 22). On
+# PostgreSQL a chunk is one statement whose values travel as one JSON parameter
+# (`json_populate_recordset`); elsewhere (SQLite: the embedded run and the fast tests)
+# Django's bulk methods do the same work.
+
+BULK_CHUNK = 5000
+
+
+def _column(model, name: str):
+    return model._meta.get_field(name)
+
+
+def _as_json(columns: list[str], rows: list[tuple]) -> str:
+    """A chunk as one JSON text of objects keyed by column, which PostgreSQL reads into rows
+    of the table's own types (`json_populate_recordset`): one parameter, encoded by the
+    C encoder, where a parameter per column would be escaped value by value. Times, dates
+    and decimals go as their text (`str`), which PostgreSQL reads back exactly."""
+    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str)
+
+
+def insert_rows(model, fields: list[str], rows: list[tuple], *, skip_existing: str = ""):
+    """Insert `rows` (tuples of `fields`' values, `<fk>_id` values for relations) and return
+    the new primary keys in row order.
+
+    With `skip_existing` (a unique field in `fields`) a row whose value is already in the
+    table is skipped and its place in the result is None: `ON CONFLICT DO NOTHING` on
+    PostgreSQL, so a concurrent writer of the same key is skipped too; elsewhere the
+    existing values are looked up first (SQLite serialises writers).
+    """
+    from django.db import connection
+    from django.utils import timezone
+
+    out: list = []
+    given = {_column(model, f).attname for f in fields}
+    # Columns not given get what a model save would give them (raw SQL skips Python defaults).
+    rest = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname not in given]
+    if rest and connection.vendor == "postgresql":
+        now = timezone.now()
+
+        def default(f):
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                return now
+            return f.get_default()
+
+        fields = [*fields, *(f.attname for f in rest)]
+        if any(f.has_default() and callable(f.default) for f in rest):  # a token: one per row
+            rows = [(*row, *(default(f) for f in rest)) for row in rows]
+        else:
+            same = tuple(default(f) for f in rest)
+            rows = [row + same for row in rows]
+    names = [_column(model, f).column for f in fields]
+    key_at = fields.index(skip_existing) if skip_existing else None
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    for start in range(0, len(rows), BULK_CHUNK):
+        chunk = rows[start : start + BULK_CHUNK]
+        if connection.vendor == "postgresql":
+            cols = ", ".join(names)
+            sql = (
+                f"INSERT INTO {table} ({cols}) SELECT {cols} "
+                f"FROM json_populate_recordset(NULL::{table}, %s::json)"
+            )
+            if key_at is not None:
+                sql += f" ON CONFLICT ({names[key_at]}) DO NOTHING RETURNING {pk}, {names[key_at]}"
+            else:
+                sql += f" RETURNING {pk}"
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [_as_json(names, chunk)])
+                returned = cursor.fetchall()
+            if key_at is None:
+                out.extend(r[0] for r in returned)
+            else:
+                new = {key: pk_ for pk_, key in returned}
+                out.extend(new.get(row[key_at]) for row in chunk)
+            continue
+        if key_at is not None:
+            taken = set(
+                model._base_manager.filter(
+                    **{f"{skip_existing}__in": [row[key_at] for row in chunk]}
+                ).values_list(skip_existing, flat=True)
+            )
+        else:
+            taken = set()
+        objs = [
+            model(**{_column(model, f).attname: v for f, v in zip(fields, row, strict=True)})
+            for row in chunk
+            if key_at is None or row[key_at] not in taken
+        ]
+        model._base_manager.bulk_create(objs)
+        made = iter(o.pk for o in objs)
+        out.extend(
+            None if key_at is not None and row[key_at] in taken else next(made) for row in chunk
+        )
+    return out
+
+
+def update_rows(model, fields: list[str], rows: list[tuple], **same) -> int:
+    """Set per-row values (`rows`: tuples of the primary key, then `fields`' values) and the
+    values in `same` (one for every row) in one statement per chunk; the rows changed."""
+    from django.db import connection
+
+    table = model._meta.db_table
+    pk = model._meta.pk
+    changed = 0
+    for start in range(0, len(rows), BULK_CHUNK):
+        chunk = rows[start : start + BULK_CHUNK]
+        if connection.vendor == "postgresql":
+            names = [_column(model, f).column for f in fields]
+            sets = [f"{n} = v.{n}" for n in names]
+            params: list = []
+            for name, value in same.items():
+                sets.append(f"{_column(model, name).column} = %s")
+                params.append(value)
+            sql = (
+                f"UPDATE {table} SET {', '.join(sets)} FROM json_populate_recordset("
+                f"NULL::{table}, %s::json) AS v WHERE {table}.{pk.column} = v.{pk.column}"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, _as_json([pk.column, *names], chunk)])
+                changed += cursor.rowcount
+            continue
+        objs = []
+        for row in chunk:
+            obj = model(pk=row[0])
+            for f, v in zip(fields, row[1:], strict=True):
+                setattr(obj, _column(model, f).attname, v)
+            for name, value in same.items():
+                setattr(obj, _column(model, name).attname, value)
+            objs.append(obj)
+        changed += model._base_manager.bulk_update(objs, [*fields, *same], batch_size=500)
+    return changed

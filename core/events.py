@@ -21,6 +21,18 @@ def publish(*, programme, event: str, data: dict) -> None:
     programme_event.send(sender=None, programme=programme, event=event, data=data)
 
 
+def publish_many(*, programme, event: str, items: list[dict]) -> None:
+    """`publish` for many events of one kind about one programme (a sweep's deemed approvals).
+
+    Every receiver still gets every event; they also get `batch`, a dict shared by the
+    calls of this batch, where a receiver may keep what it looked up once for all of them
+    (the webhooks keep the endpoints that listen).
+    """
+    batch: dict = {}
+    for data in items:
+        programme_event.send(sender=None, programme=programme, event=event, data=data, batch=batch)
+
+
 # Sent with keyword arguments user, action (str) and data (dict) for things that happen to a
 # person's account outside our services (allauth's log-in); `audit` records them.
 security_event = Signal()

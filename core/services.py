@@ -65,6 +65,36 @@ def notify(
     return message
 
 
+def notify_many(messages: list[dict], *, programme=None) -> int:
+    """`notify` for many people at once (a sweep's decisions): each dict has
+    `recipient_id`, `to_email`, `subject`, `body`, `dedupe_key` and `url`. One insert per
+    chunk; a key already queued is skipped, as `notify` skips it. The messages are sent
+    after commit, a task per chunk of ids. Returns how many were queued."""
+    from .db import insert_rows
+    from .tasks import send_outbox_messages
+
+    rows = []
+    for m in messages:
+        if not m["to_email"]:
+            continue
+        rows.append(
+            (
+                m["dedupe_key"][:200],
+                m["recipient_id"],
+                m["to_email"],
+                header_safe(m["subject"])[:200],
+                m["body"],
+                m.get("url", ""),
+                programme.pk if programme is not None else None,
+            )
+        )
+    fields = ["dedupe_key", "recipient", "to_email", "subject", "body", "url", "programme_id"]
+    ids = [pk for pk in insert_rows(OutboxMessage, fields, rows, skip_existing="dedupe_key") if pk]
+    for start in range(0, len(ids), 500):
+        enqueue_after_commit(send_outbox_messages, ids[start : start + 500])
+    return len(ids)
+
+
 @transaction.atomic
 def submit_once(*, user, token: str, create: Callable[[], str]) -> tuple[str, bool]:
     """Run `create` (which makes a record and returns its address) once per form token.

@@ -41,6 +41,12 @@ def send_outbox_message(message_id: int) -> str:
         return "sent"
 
 
+@shared_task(acks_late=True)
+def send_outbox_messages(message_ids: list[int]) -> int:
+    """Send a chunk of a sweep's messages, each as `send_outbox_message` does; how many sent."""
+    return sum(send_outbox_message(message_id) == "sent" for message_id in message_ids)
+
+
 @shared_task
 def retry_pending_outbox(older_than_seconds: int = 30, limit: int = 500) -> int:
     """Beat: send what is still pending (queued while the broker was down, or failed once)."""

@@ -76,17 +76,23 @@ def endpoint_create(*, actor, programme, url: str, events: list[str]) -> Webhook
     return endpoint
 
 
-def emit(*, programme, event: str, data: dict) -> int:
+def emit(*, programme, event: str, data: dict, batch: dict | None = None) -> int:
     """Queue `event` for every active endpoint of `programme` that listens to it.
 
     Call inside the service's transaction: deliveries exist if and only if the
-    change does, and are sent after commit.
+    change does, and are sent after commit. Within one `core.events.publish_many` batch
+    the endpoints are looked up once.
     """
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(programme=programme, active=True)
-        if event in e.events
-    ]
+    key = ("integrations.webhooks", programme.pk, event)
+    endpoints = None if batch is None else batch.get(key)
+    if endpoints is None:
+        endpoints = [
+            e
+            for e in WebhookEndpoint.objects.filter(programme=programme, active=True)
+            if event in e.events
+        ]
+        if batch is not None:
+            batch[key] = endpoints
     for endpoint in endpoints:
         body = json.dumps(
             {
@@ -104,9 +110,11 @@ def emit(*, programme, event: str, data: dict) -> int:
     return len(endpoints)
 
 
-def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
+def on_programme_event(
+    sender, *, programme, event: str, data: dict, batch: dict | None = None, **kwargs
+) -> None:
     """Receiver of `core.events.programme_event` (connected in IntegrationsConfig.ready)."""
-    emit(programme=programme, event=event, data=data)
+    emit(programme=programme, event=event, data=data, batch=batch)
 
 
 def _deliver_task():

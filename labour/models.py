@@ -91,6 +91,13 @@ class TimeEntry(models.Model):
     dispute_answer = bounded_text(2000, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    pay_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the hourly accrual took this confirmed entry into account (it accrued "
+        "it, or the terms of its day pay nothing by the hour). Confirmed is final, so once is "
+        "enough; the accrual's next run reads only the entries without it.",
+    )
 
     objects = TimeEntryQuerySet.as_manager()
     # Own entries for a participant; every entry of their programmes for all staff (finance
@@ -107,6 +114,12 @@ class TimeEntry(models.Model):
             models.Index(fields=["user", "date"]),
             models.Index(fields=["programme", "status", "created_at"]),
             models.Index(fields=["programme", "date"]),
+            # What the hourly accrual still has to read: empty once it has run.
+            models.Index(
+                fields=["id"],
+                condition=Q(status="confirmed", pay_checked_at__isnull=True),
+                name="labour_to_accrue_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

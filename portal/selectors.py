@@ -6,6 +6,7 @@ tickets, hours, outputs, ledger, audit), so it lives above them all.
 
 import csv
 import io
+import itertools
 import json
 import zipfile
 
@@ -14,9 +15,15 @@ from django.utils import timezone
 
 from core.csvsafe import safe_cell
 
+# Records read per query round trip, and bytes of the archive sent at a time.
+CHUNK = 2000
+PIECE = 256 * 1024
 
-def my_data(user) -> dict:
-    """Everything the product holds about one person, and nothing about anyone else.
+
+def my_data_sections(user) -> list[tuple[str, object]]:
+    """Everything the product holds about one person, and nothing about anyone else, as
+    (name, value) in archive order: a value is a dict, or a function that yields the
+    section's records (each a dict) straight from its query, so the archive streams.
 
     Every query is filtered by this person; comments are only those meant for
     them (not staff-internal ones).
@@ -28,23 +35,31 @@ def my_data(user) -> dict:
     from labour.models import TimeEntry
     from participants.models import Application, Consent, Participation
 
-    participations = [
-        {
-            "programme": p.programme.slug,
-            "status": p.status,
-            "status_reason": p.status_reason,
-            "joined_at": p.joined_at,
-            "payout_reference": p.payout_reference,
-        }
-        for p in Participation.objects.filter(user=user).select_related("programme")
-    ]
-    consents = []
-    for c in Consent.objects.filter(participation__user=user).select_related(
-        "terms_version__programme"
-    ):
-        terms = c.terms_version
-        consents.append(
-            {
+    def participations():
+        for p in Participation.objects.filter(user=user).select_related("programme"):
+            yield {
+                "programme": p.programme.slug,
+                "status": p.status,
+                "status_reason": p.status_reason,
+                "joined_at": p.joined_at,
+                "payout_reference": p.payout_reference,
+            }
+
+    def applications():
+        for a in Application.objects.filter(user=user).select_related("programme"):
+            yield {
+                "programme": a.programme.slug,
+                "status": a.status,
+                "motivation": a.motivation,
+                "decision_reason": a.decision_reason,
+            }
+
+    def consents():
+        for c in Consent.objects.filter(participation__user=user).select_related(
+            "terms_version__programme"
+        ):
+            terms = c.terms_version
+            yield {
                 "programme": terms.programme.slug,
                 "terms_version": terms.number,
                 "terms_hash": c.terms_hash,
@@ -52,119 +67,154 @@ def my_data(user) -> dict:
                 "key_facts": terms.key_facts(),
                 "terms": terms.content(),
             }
-        )
-    tickets = [
-        {
-            "id": t.pk,
-            "programme": t.programme.slug,
-            "kind": t.kind,
-            "severity": t.severity,
-            "status": t.status,
-            "title": t.title,
-            "description": t.description,
-            "steps_to_reproduce": t.steps_to_reproduce,
-            "expected_result": t.expected_result,
-            "actual_result": t.actual_result,
-            "created_at": t.created_at,
-        }
-        for t in Ticket.objects.filter(reporter=user).select_related("programme")
-    ]
-    comments = [
-        {
-            "ticket": c.ticket_id,
-            "body": c.body,
-            "created_at": c.created_at,
-            "from_me": c.author_id == user.pk,
-        }
-        for c in TicketComment.objects.filter(ticket__reporter=user, visible_to_reporter=True)
-    ]
-    decisions = {}
-    for d in ReviewDecision.objects.filter(submission__participant=user).select_related("reason"):
-        decisions.setdefault(d.submission_id, []).append(
-            {
-                "stage": d.stage,
-                "outcome": d.outcome,
-                "reason": d.reason.label if d.reason_id else "",
-                "note": d.note,
-                "decided_at": d.decided_at,
+
+    def tickets():
+        for t in (
+            Ticket.objects.filter(reporter=user)
+            .select_related("programme")
+            .order_by("pk")
+            .iterator(chunk_size=CHUNK)
+        ):
+            yield {
+                "id": t.pk,
+                "programme": t.programme.slug,
+                "kind": t.kind,
+                "severity": t.severity,
+                "status": t.status,
+                "title": t.title,
+                "description": t.description,
+                "steps_to_reproduce": t.steps_to_reproduce,
+                "expected_result": t.expected_result,
+                "actual_result": t.actual_result,
+                "created_at": t.created_at,
             }
+
+    def comments():
+        for c in (
+            TicketComment.objects.filter(ticket__reporter=user, visible_to_reporter=True)
+            .order_by("pk")
+            .iterator(chunk_size=CHUNK)
+        ):
+            yield {
+                "ticket": c.ticket_id,
+                "body": c.body,
+                "created_at": c.created_at,
+                "from_me": c.author_id == user.pk,
+            }
+
+    def submissions():
+        # Decisions come in the submissions' order beside them: two ordered reads, merged.
+        decisions = (
+            ReviewDecision.objects.filter(submission__participant=user)
+            .select_related("reason")
+            .order_by("submission_id", "pk")
+            .iterator(chunk_size=CHUNK)
         )
-    submissions = [
-        {
-            "id": s.pk,
-            "programme": s.programme.slug,
-            "title": s.title,
-            "prompt": s.prompt,
-            "url": s.url,
-            "content_hash": s.content_hash,
-            "intended_use": s.intended_use,
-            "status": s.status,
-            "submitted_at": s.submitted_at,
-            "due_at": s.due_at,
-            "decisions": decisions.get(s.pk, []),
-        }
-        for s in OutputSubmission.objects.filter(participant=user).select_related("programme")
+        pending = next(decisions, None)
+        for s in (
+            OutputSubmission.objects.filter(participant=user)
+            .select_related("programme")
+            .order_by("pk")
+            .iterator(chunk_size=CHUNK)
+        ):
+            mine = []
+            while pending is not None and pending.submission_id <= s.pk:
+                if pending.submission_id == s.pk:
+                    mine.append(
+                        {
+                            "stage": pending.stage,
+                            "outcome": pending.outcome,
+                            "reason": pending.reason.label if pending.reason_id else "",
+                            "note": pending.note,
+                            "decided_at": pending.decided_at,
+                        }
+                    )
+                pending = next(decisions, None)
+            yield {
+                "id": s.pk,
+                "programme": s.programme.slug,
+                "title": s.title,
+                "prompt": s.prompt,
+                "url": s.url,
+                "content_hash": s.content_hash,
+                "intended_use": s.intended_use,
+                "status": s.status,
+                "submitted_at": s.submitted_at,
+                "due_at": s.due_at,
+                "decisions": mine,
+            }
+
+    def hours():
+        for e in (
+            TimeEntry.objects.filter(user=user)
+            .select_related("programme")
+            .order_by("pk")
+            .iterator(chunk_size=CHUNK)
+        ):
+            yield {
+                "programme": e.programme.slug,
+                "date": e.date,
+                "minutes": e.minutes,
+                "activity": e.activity,
+                "note": e.note,
+                "status": e.status,
+                "dispute_reason": e.dispute_reason,
+            }
+
+    def ledger():
+        for e in (
+            LedgerEntry.objects.filter(participation__user=user)
+            .select_related("programme")
+            .order_by("pk")
+            .iterator(chunk_size=CHUNK)
+        ):
+            yield {
+                "programme": e.programme.slug,
+                "kind": e.kind,
+                "amount": e.amount,
+                "currency": e.currency,
+                "state": e.state,
+                "description": e.description,
+                "earned_on": e.earned_on,
+                "paid_reference": e.paid_reference,
+                "paid_at": e.paid_at,
+            }
+
+    def events():
+        for e in AuditEvent.objects.filter(subject=user).order_by("seq").iterator(CHUNK):
+            yield {
+                "seq": e.seq,
+                "created_at": e.created_at,
+                "action": e.action,
+                "object": f"{e.object_type}:{e.object_id}",
+                "data": e.data,
+                "prev_hash": e.prev_hash,
+                "hash": e.hash,
+            }
+
+    return [
+        ("generated_at", timezone.now()),
+        (
+            "account",
+            {"email": user.email, "name": user.get_full_name(), "joined": user.date_joined},
+        ),
+        ("participations", participations),
+        ("applications", applications),
+        ("consents", consents),
+        ("tickets", tickets),
+        ("comments_for_me", comments),
+        ("submissions", submissions),
+        ("hours", hours),
+        ("ledger", ledger),
+        ("audit_events_about_me", events),
+        ("audit_checkpoint", audit_checkpoint_proof()),
     ]
-    hours = [
-        {
-            "programme": e.programme.slug,
-            "date": e.date,
-            "minutes": e.minutes,
-            "activity": e.activity,
-            "note": e.note,
-            "status": e.status,
-            "dispute_reason": e.dispute_reason,
-        }
-        for e in TimeEntry.objects.filter(user=user).select_related("programme")
-    ]
-    ledger = [
-        {
-            "programme": e.programme.slug,
-            "kind": e.kind,
-            "amount": e.amount,
-            "currency": e.currency,
-            "state": e.state,
-            "description": e.description,
-            "earned_on": e.earned_on,
-            "paid_reference": e.paid_reference,
-            "paid_at": e.paid_at,
-        }
-        for e in LedgerEntry.objects.filter(participation__user=user).select_related("programme")
-    ]
-    events = [
-        {
-            "seq": e.seq,
-            "created_at": e.created_at,
-            "action": e.action,
-            "object": f"{e.object_type}:{e.object_id}",
-            "data": e.data,
-            "prev_hash": e.prev_hash,
-            "hash": e.hash,
-        }
-        for e in AuditEvent.objects.filter(subject=user).order_by("seq")
-    ]
-    applications = [
-        {
-            "programme": a.programme.slug,
-            "status": a.status,
-            "motivation": a.motivation,
-            "decision_reason": a.decision_reason,
-        }
-        for a in Application.objects.filter(user=user).select_related("programme")
-    ]
+
+
+def my_data(user) -> dict:
+    """Everything the product holds about one person, as one dict (what data.json holds)."""
     return {
-        "generated_at": timezone.now(),
-        "account": {"email": user.email, "name": user.get_full_name(), "joined": user.date_joined},
-        "participations": participations,
-        "applications": applications,
-        "consents": consents,
-        "tickets": tickets,
-        "comments_for_me": comments,
-        "submissions": submissions,
-        "hours": hours,
-        "ledger": ledger,
-        "audit_events_about_me": events,
-        "audit_checkpoint": audit_checkpoint_proof(),
+        name: list(value()) if callable(value) else value for name, value in my_data_sections(user)
     }
 
 
@@ -185,32 +235,81 @@ def audit_checkpoint_proof() -> dict:
     }
 
 
-def my_data_archive(user) -> bytes:
-    """A ZIP with data.json (everything) and one CSV per kind of record."""
-    data = my_data(user)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=1))
-        for name, rows in data.items():
-            if not isinstance(rows, list) or not rows:
+class _Pipe(io.RawIOBase):
+    """Where the ZIP writer writes: bytes collected until the stream takes them. It cannot
+    seek, so `zipfile` writes each member's sizes after its data (a data descriptor)."""
+
+    def __init__(self):
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:
+        self.parts.append(bytes(b))
+        self.size += len(b)
+        return len(b)
+
+    def take(self) -> bytes:
+        out = b"".join(self.parts)
+        self.parts, self.size = [], 0
+        return out
+
+
+def _json(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder)
+
+
+def _cell(value):
+    return safe_cell(_json(value) if isinstance(value, dict | list) else value)
+
+
+def my_data_archive(user):
+    """A ZIP with data.json (everything) and one CSV per kind of record, yielded in pieces of
+    about `PIECE` bytes as it is written: the download starts at once and the process holds
+    one piece and one chunk of records, whatever the person's history."""
+    sections = my_data_sections(user)
+    pipe = _Pipe()
+    with zipfile.ZipFile(pipe, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("data.json", "w") as member:
+            text = io.TextIOWrapper(member, encoding="utf-8", write_through=True)
+            text.write("{")
+            yield pipe.take()  # the archive's first header: the download starts now
+            for i, (name, value) in enumerate(sections):
+                text.write(f'{"," if i else ""}\n "{name}": ')
+                if not callable(value):
+                    text.write(_json(value))
+                    continue
+                text.write("[")
+                for j, row in enumerate(value()):
+                    text.write(("," if j else "") + "\n  " + _json(row))
+                    if pipe.size >= PIECE:
+                        yield pipe.take()
+                text.write("\n ]")
+            text.write("\n}\n")
+            text.flush()
+            text.detach()
+        yield pipe.take()
+        for name, value in sections:
+            if not callable(value):
                 continue
-            out = io.StringIO()
-            columns = list(rows[0].keys())
-            writer = csv.writer(out)
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow(
-                    [
-                        safe_cell(
-                            json.dumps(row[c], cls=DjangoJSONEncoder)
-                            if isinstance(row[c], dict | list)
-                            else row[c]
-                        )
-                        for c in columns
-                    ]
-                )
-            archive.writestr(f"{name}.csv", out.getvalue())
-    return buffer.getvalue()
+            rows = value()
+            first = next(rows, None)
+            if first is None:
+                continue
+            with archive.open(f"{name}.csv", "w") as member:
+                text = io.TextIOWrapper(member, encoding="utf-8", newline="", write_through=True)
+                writer = csv.writer(text)
+                columns = list(first)
+                writer.writerow(columns)
+                for row in itertools.chain([first], rows):
+                    writer.writerow([_cell(row[c]) for c in columns])
+                    if pipe.size >= PIECE:
+                        yield pipe.take()
+                text.flush()
+                text.detach()
+    yield pipe.take()
 
 
 # --- Where do I stand: the portal home -----------------------------------------------------

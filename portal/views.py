@@ -43,7 +43,7 @@ def my_data(request):
             Download(
                 filename=f"my-data-{stamp}.zip",
                 content_type="application/zip",
-                content=my_data_archive(request.user),
+                stream=my_data_archive(request.user),
             )
         )
     return render(request, "portal/my_data.html")

@@ -17,10 +17,11 @@ A model that can be downloaded defines `download(variant) -> Download`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 
 from core.text import header_safe
 
@@ -34,14 +35,16 @@ INLINE_TYPES = frozenset(
 
 @dataclass(frozen=True)
 class Download:
-    """What to send: a stored file or bytes, under a name, with its type; `inline` asks for a
-    preview the browser shows (granted only for `INLINE_TYPES`)."""
+    """What to send: a stored file, bytes, or bytes made as they are sent (`stream`, an
+    iterable of byte strings: a large archive), under a name, with its type; `inline` asks
+    for a preview the browser shows (granted only for `INLINE_TYPES`)."""
 
     filename: str
     content_type: str
     file: FieldFile | None = None
     content: bytes | None = None
     checksum: str = ""
+    stream: Iterable[bytes] | None = None
     inline: bool = False
 
 
@@ -64,6 +67,9 @@ def send(download: Download):
             filename=filename,
             content_type=download.content_type,
         )
+    elif download.stream is not None:
+        response = StreamingHttpResponse(download.stream, content_type=download.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
     else:
         response = HttpResponse(download.content or b"", content_type=download.content_type)
         disposition = "inline" if inline else "attachment"

@@ -184,3 +184,33 @@ def test_postgres_verifies_in_the_database_with_the_answer_of_the_python_walk(db
     in_database = verify_chain(in_database=True)
     assert in_database == verify_chain(in_database=False)
     assert in_database.ok == (case == "intact")
+
+
+# Links broken by someone holding the chain key: every event still carries a keyed hash that
+# fits its content, so only the link check can tell (in PostgreSQL, the two sums of the scan).
+_REKEYED = {
+    "relinked to an earlier event and rekeyed": [(4, 2)],
+    "two links exchanged and rekeyed": [(4, 6), (6, 4)],
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", list(_REKEYED))
+def test_postgres_finds_a_broken_link_between_events_with_valid_keyed_hashes(db, case):
+    from tests.factories import ProgrammeFactory
+
+    programme = ProgrammeFactory()
+    for i in range(10):
+        record(action=f"tests.step{i}", programme=programme, data={"i": i})
+    hashes = dict(AuditEvent.objects.values_list("seq", "hash"))
+    for seq, points_to in _REKEYED[case]:
+        event = AuditEvent.objects.get(seq=seq)
+        event.prev_hash = hashes[points_to - 1]
+        _bypass_trigger(
+            "UPDATE audit_auditevent SET prev_hash = %s, hash = %s WHERE seq = %s",
+            [event.prev_hash, event.compute_hash(), seq],
+        )
+    assert all(e.compute_hash() == e.hash for e in AuditEvent.objects.all())
+    in_database = verify_chain(in_database=True)
+    assert not in_database.ok and "does not link" in in_database.problem
+    assert in_database == verify_chain(in_database=False)

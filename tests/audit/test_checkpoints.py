@@ -224,7 +224,7 @@ def test_the_public_page_and_every_participants_data_download_carry_the_latest_c
     from django.urls import reverse
 
     response = client.get(reverse("portal:my_data") + "?download=1")
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     proof = json.loads(archive.read("data.json"))["audit_checkpoint"]
     assert (
         proof["checkpoint"]["seq"] >= 2 and proof["public_keys"][0]["ed25519_public_key"] == public
