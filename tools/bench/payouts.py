@@ -174,15 +174,17 @@ def measure_payout_batch(cmd, table) -> None:
         f"INSERT … SELECT {peer:.2f} s; ratio {ratio:.2f}×; whole build with CSV and XLSX "
         f"{build:.2f} s; claiming the entries {med('claim_s'):.2f} s"
     )
+    claim = med("claim_s")
+    whole = claim + build
     table.add(
-        f"payout batch of {lines:,} payees: lines written (`write_lines`, chunks of 10,000 "
-        "with progress)",
-        f"{ours:.2f} s ({lines / ours:,.0f} lines/s); the whole build with the CSV and XLSX "
-        f"files {build:.2f} s; claiming the entries {med('claim_s'):.2f} s",
+        f"payout batch of {lines:,} payees: built from approved entries (claiming the entries, "
+        "the lines in chunks of 10,000 with progress, the CSV and XLSX files)",
+        f"whole {whole:.2f} s: claiming {claim:.2f} s, lines {ours:.2f} s "
+        f"({lines / ours:,.0f} lines/s), files and the rest of the build {build - ours:.2f} s",
         peer=f"one plain `INSERT … SELECT` of the same rows: {peer:.2f} s "
         f"({lines / peer:,.0f} lines/s)",
-        ratio=f"{ratio:.2f}×",
+        ratio=f"{whole / peer:.1f}× (the lines alone {ratio:.2f}×)",
         target="≤ 3× INSERT … SELECT",
-        ok=ratio <= 3,
+        ok=whole / peer <= 3,
         raw={"runs": runs},
     )
