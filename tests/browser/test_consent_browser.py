@@ -14,8 +14,9 @@ def test_the_consent_screen_shows_key_facts_then_records_the_accepted_version(
 ):
     make_participant(programme, consent=False, email="consenting@example.com")
     browser_login(page, live_server, "consenting@example.com")
-    assert "Accept the terms of Alpha" in page.content()
-    page.click("text=Accept the terms of Alpha")
+    assert "Accept the terms of Alpha" in page.content()  # the portal's "Needs your action"
+    page.click("text=Read and accept the terms")
+    page.wait_for_url("**/consent/**")
     facts = page.locator("section.keyfacts")
     assert facts.is_visible()
     assert "Paid €25.00 per hour worked." in facts.inner_text()
