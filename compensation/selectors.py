@@ -530,17 +530,12 @@ def attention_counts(user, now) -> list:
     One grouped query over `awaiting_approval`."""
     from django.urls import reverse
 
-    from core.attention import Attention
+    from core.attention import per_programme
 
-    rows = awaiting_approval(user).order_by().values("programme_id").annotate(n=Count("pk"))
     entries = reverse("compensation:entries")
-    return [
-        Attention(
-            r["programme_id"],
-            50,
-            "pay entries to approve",
-            r["n"],
-            f"{entries}?programme={r['programme_id']}&state=accrued&awaiting_me=on",
-        )
-        for r in rows
-    ]
+    return per_programme(
+        awaiting_approval(user),
+        order=50,
+        label="pay entries to approve",
+        url=lambda r: f"{entries}?programme={r['programme_id']}&state=accrued&awaiting_me=on",
+    )

@@ -166,26 +166,14 @@ def transparency_section(programme: Programme) -> dict:
 def attention_counts(user, now) -> list:
     """Staff home: new tickets waiting for triage, per programme this person triages
     (core.attention). One grouped query."""
-    from django.db.models import Count
     from django.urls import reverse
 
-    from core.attention import Attention
+    from core.attention import per_programme
 
-    rows = (
-        Ticket.objects.restrict(user, "triage")
-        .filter(status=Ticket.Status.NEW)
-        .order_by()
-        .values("programme_id")
-        .annotate(n=Count("pk"))
-    )
     triage = reverse("feedback:triage")
-    return [
-        Attention(
-            r["programme_id"],
-            20,
-            "tickets waiting for triage",
-            r["n"],
-            f"{triage}?programme={r['programme_id']}&status=new",
-        )
-        for r in rows
-    ]
+    return per_programme(
+        Ticket.objects.restrict(user, "triage").filter(status=Ticket.Status.NEW),
+        order=20,
+        label="tickets waiting for triage",
+        url=lambda r: f"{triage}?programme={r['programme_id']}&status=new",
+    )

@@ -264,23 +264,12 @@ def attention_counts(user, now) -> list:
     (core.attention). One grouped query."""
     from django.urls import reverse
 
-    from core.attention import Attention
+    from core.attention import per_programme
 
-    rows = (
-        TimeEntry.objects.restrict(user, "confirm")
-        .filter(status=TimeEntry.Status.LOGGED)
-        .order_by()
-        .values("programme_id")
-        .annotate(n=Count("pk"))
-    )
     queue = reverse("labour:queue")
-    return [
-        Attention(
-            r["programme_id"],
-            30,
-            "hour entries to confirm",
-            r["n"],
-            f"{queue}?programme={r['programme_id']}&status=logged",
-        )
-        for r in rows
-    ]
+    return per_programme(
+        TimeEntry.objects.restrict(user, "confirm").filter(status=TimeEntry.Status.LOGGED),
+        order=30,
+        label="hour entries to confirm",
+        url=lambda r: f"{queue}?programme={r['programme_id']}&status=logged",
+    )

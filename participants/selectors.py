@@ -1,6 +1,6 @@
 """Reads about participants that several places need: pauses, the programmes one works in."""
 
-from django.db.models import Count, Exists, Max, OuterRef, Subquery
+from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -194,27 +194,18 @@ def attention_counts(user, now) -> list:
     this person manages (core.attention). One grouped query."""
     from django.urls import reverse
 
-    from core.attention import Attention
+    from core.attention import per_programme
 
-    rows = (
-        consent_pending(
-            Participation.objects.restrict(user, "manage").filter(
-                status=Participation.Status.ACTIVE
-            ),
-            now,
-        )
-        .order_by()
-        .values("programme_id", "programme__slug")
-        .annotate(n=Count("pk"))
+    active = Participation.objects.restrict(user, "manage").filter(
+        status=Participation.Status.ACTIVE
     )
-    return [
-        Attention(
-            r["programme_id"],
-            40,
-            "participants yet to accept the terms",
-            r["n"],
+    return per_programme(
+        consent_pending(active, now),
+        order=40,
+        label="participants yet to accept the terms",
+        url=lambda r: (
             reverse("participants:staff_participants", args=[r["programme__slug"]])
-            + "?status=active&consent=pending",
-        )
-        for r in rows
-    ]
+            + "?status=active&consent=pending"
+        ),
+        also=("programme__slug",),
+    )
