@@ -19,13 +19,14 @@ already paid by the hour is counted as earned.
 """
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from participants.models import Participation
+from participants.selectors import published_terms, terms_in_force
 from programs.models import Programme, TermsVersion
 from programs.selectors import terms_in_force_on
 
@@ -50,10 +51,15 @@ def _days(start: date, end: date):
 
 
 def floor_days(programme: Programme, start: date, end: date) -> dict[date, TermsVersion]:
-    """{day: terms in force that day} for the days of the period whose terms state a floor."""
+    """{day: terms in force that day} for the days of the period whose terms state a floor.
+
+    The programme's published versions are read once (`published_terms`) and each day's
+    version is picked from them as `terms_in_force` picks it, at the end of that day."""
+    published = published_terms([programme.pk])
     out = {}
     for day in _days(start, end):
-        terms = terms_in_force_on(programme, day)
+        end_of_day = timezone.make_aware(datetime.combine(day, time.max))
+        terms = terms_in_force(published, end_of_day).get(programme.pk)
         if terms is not None and terms.hourly_floor:
             out[day] = terms
     return out

@@ -183,3 +183,15 @@ def test_beat_runs_the_top_up_through_the_periodic_runner(
     cache.delete(f"periodic-lock:{task_name}")
     assert run_periodic(task_name, interval) == f"ran {task_name}"
     assert LedgerEntry.objects.get(kind="topup").amount == Decimal("5.00")
+
+
+def test_the_floor_days_of_a_month_take_one_query_not_one_per_day(
+    programme, django_assert_max_num_queries
+):
+    """The public page computes three months of floor days on every refresh."""
+    set_terms(programme, hourly_floor=Decimal("15.00"))
+    _, start, end = floor.floor_period(timezone.localdate())
+    with django_assert_max_num_queries(1):
+        days = floor.floor_days(programme, start, end)
+    assert len(days) == (end - start).days + 1
+    assert {t.hourly_floor for t in days.values()} == {Decimal("15.00")}
