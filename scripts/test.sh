@@ -47,9 +47,10 @@ ensure_postgres
 ensure_redis
 
 step "suite on PostgreSQL + Redis + a real Celery worker"
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/termstesters"
-export REDIS_URL="redis://127.0.0.1:6379/15"
-redis-cli -n 15 flushdb >/dev/null
+# TT_PG_DB and TT_REDIS_DB let two checkouts on one machine run their suites side by side.
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${TT_PG_DB:-termstesters}"
+export REDIS_URL="redis://127.0.0.1:6379/${TT_REDIS_DB:-15}"
+redis-cli -n "${TT_REDIS_DB:-15}" flushdb >/dev/null
 run_pytest -q -m "(postgres or worker or authz) and not browser" -p no:cacheprovider --create-db
 
 step "browser tests in headless Chromium"
