@@ -3,7 +3,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PORT ?= 8000
 
-.PHONY: run production test bench lint seed
+.PHONY: run production test bench lint seed docs
 
 $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
@@ -29,9 +29,15 @@ production: $(VENV)/.run-deps
 test: $(VENV)/.dev-deps
 	bash scripts/test.sh
 
-## make bench: the benchmark at full scale on PostgreSQL (see README).
+## make bench: the benchmark at full scale on PostgreSQL (docs/benchmarks/index.md);
+## ARGS="--write-docs" puts its table in that page and moves the one it replaces to history.md.
 bench: $(VENV)/.dev-deps
 	bash scripts/bench.sh $(ARGS)
+
+## make docs: the manual (docs/, mkdocs.yml) served while you edit, rebuilt strictly on change.
+DOCS_PORT ?= 8001
+docs: $(VENV)/.dev-deps
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT)
 
 lint: $(VENV)/.dev-deps
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -41,7 +41,7 @@ def signature_header(secret: str, body: str, timestamp: int | None = None) -> st
 
 
 def verify_signature(secret: str, header: str, body: str, *, tolerance: int = 300) -> bool:
-    """What a receiver does (and what the tests and the README example do)."""
+    """What a receiver does (and what the tests and docs/reference/api.md describe)."""
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
         timestamp = int(parts["t"])

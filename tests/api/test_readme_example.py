@@ -1,4 +1,5 @@
-"""The README's example client (curl and Python) runs against a live server."""
+"""The example client of the API page (docs/reference/api.md: curl and Python) runs against a
+live server. It lived in the README before the manual moved to docs/."""
 
 import os
 import re
@@ -11,12 +12,12 @@ import pytest
 from api.services import token_create
 from tests.factories import make_participant
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+API_PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "api.md"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _block(language):
-    section = README.read_text().split("### Example client", 1)[1]
+    section = API_PAGE.read_text().split("### Example client", 1)[1]
     return re.search(rf"```{language}\n(.*?)```", section, re.S).group(1)
 
 

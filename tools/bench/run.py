@@ -30,7 +30,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from . import jobs
+from . import docs, jobs
 from .payouts import measure_payout_batch
 
 ROOT = Path(settings.BASE_DIR)
@@ -100,6 +100,12 @@ class Command(BaseCommand):
             action="store_true",
             help="measure the data already in the database (made by an earlier run)",
         )
+        parser.add_argument(
+            "--write-docs",
+            action="store_true",
+            help="put the table in docs/benchmarks/index.md (full scale only); the run it "
+            "replaces moves to docs/benchmarks/history.md",
+        )
         # Internal: one export measured in a fresh process (its own peak memory).
         parser.add_argument("--child", default="", help=argparse.SUPPRESS)
         parser.add_argument("--child-rows", type=int, default=0, help=argparse.SUPPRESS)
@@ -113,6 +119,8 @@ class Command(BaseCommand):
                 "The benchmark runs on PostgreSQL: set DATABASE_URL (make bench does)."
             )
         self.scale, self.runs, self.n = opts["scale"], max(1, opts["runs"]), opts["requests"]
+        if opts["write_docs"] and self.scale != 1.0:
+            raise CommandError("--write-docs records full-scale runs only (no --scale).")
         table = Table()
         started = time.perf_counter()
         if opts["reuse"]:
@@ -157,6 +165,10 @@ class Command(BaseCommand):
         )
         self.stdout.write(table.markdown())
         self.stdout.write(f"\nResults written to {out}")
+        if opts["write_docs"]:
+            replaced = docs.write(result, table.markdown(), ROOT / "docs" / "benchmarks")
+            moved = f"; the run of {replaced} moved to history.md" if replaced else ""
+            self.stdout.write(f"Table written to docs/benchmarks/index.md{moved}")
 
     # --- data -----------------------------------------------------------------------------
 
@@ -1146,7 +1158,7 @@ class Command(BaseCommand):
         return len(keys)
 
     def measure_http(self, table: Table, seconds: int):
-        """gunicorn as the README deploys it, wrk in another process: our pages vs a trivial one."""
+        """gunicorn as docs/deployment.md runs it, wrk in another process: ours vs a bare page."""
         from django.contrib.auth import get_user_model
         from django.contrib.sessions.backends.db import SessionStore
 
@@ -1225,8 +1237,8 @@ class Command(BaseCommand):
             )
 
 
-# The worker count of the README's production command (`gunicorn config.wsgi -w 4`): while
-# one worker waits on PostgreSQL or Redis another uses the core.
+# The worker count of the production command in docs/deployment.md (`gunicorn config.wsgi -w 4`):
+# while one worker waits on PostgreSQL or Redis another uses the core.
 HTTP_WORKERS = 4
 
 
