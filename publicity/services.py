@@ -316,7 +316,7 @@ def competition_create(
     criteria, entry deadline, who judges and when results come."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     policy.require(actor, "manage", programme)
-    from compensation.services import _money
+    from compensation.services.ledger import _money
 
     title, criteria, judges = (
         (title or "").strip(),

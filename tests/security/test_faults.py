@@ -253,8 +253,8 @@ def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_wr
     manager_session = _session(live_server, client, manager)
     award_page = manager_session.get(f"{live_server.url}/finance/awards/new/", timeout=10)
     assert award_page.status_code == 200
-    wrapped, fired = _terminate_own_backend_then(pay_services.record)
-    monkeypatch.setattr(pay_services, "record", wrapped)
+    wrapped, fired = _terminate_own_backend_then(pay_services.ledger.record)
+    monkeypatch.setattr(pay_services.ledger, "record", wrapped)
     form = {
         "programme": programme.pk,
         "participant_email": participant.email,
