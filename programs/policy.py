@@ -427,8 +427,8 @@ def work_refusal(user, programme, facts) -> tuple[str, str] | None:
     terms = facts.terms
     if terms is None:
         return "no_terms", "The programme has no published terms yet."
-    accepted = facts.accepted
-    if accepted is None or accepted < facts.needed.number:
+    needed, accepted = facts.needed, facts.accepted
+    if accepted is None or accepted < needed.number:
         return (
             "consent_required",
             f"Accept the terms (version {terms.number}) before doing any further work.",
