@@ -213,8 +213,8 @@ def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_wr
 
     # 1. A decision: the row is written, then the connection dies before the audit event.
     reviewer_session = _session(live_server, client, reviewer)
-    wrapped, fired = _terminate_own_backend_then(approval_services.record)
-    monkeypatch.setattr(approval_services, "record", wrapped)
+    wrapped, fired = _terminate_own_backend_then(approval_services.workflow.record)
+    monkeypatch.setattr(approval_services.workflow, "record", wrapped)
     response = _post(
         reviewer_session, live_server, f"/review/{submission.pk}/decide/", {"outcome": "approved"}
     )
