@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
-from core.db import copy_out
+from core.db import copy_out, fast_path, set_local_work_mem
 from programs.models import Programme
 
 from .models import LedgerEntry, cents, money_sum
@@ -458,7 +458,7 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
     # per 250,000 lines). It is read-only and ends with the export, or when the client
     # goes away (the generator is closed and the block rolls back).
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{EXPORT_WORK_MEM}'")
+        set_local_work_mem(EXPORT_WORK_MEM)
         for i, (lo, hi) in enumerate(ranges):
             part = entries if lo is None else entries.filter(pk__gt=lo, pk__lte=hi)
             sql, params = part.values_list(*lookups).query.sql_with_params()
@@ -467,6 +467,17 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
                 f"TO STDOUT WITH (FORMAT csv{', HEADER' if i == 0 else ''})"
             )
             yield from copy_out(cursor, copy_sql, params, chunk=COPY_CHUNK)
+
+
+def ledger_csv(entries, *, slice_ids: int | None = None):
+    """The ledger CSV of a queryset of entries, streamed: written by PostgreSQL's COPY where it
+    runs (`ledger_csv_copy`, with `slice_ids`), row by row in Python elsewhere
+    (`ledger_csv_rows`). The two are equal cell for cell."""
+    return fast_path(
+        entries.db,
+        postgresql=lambda: ledger_csv_copy(entries, slice_ids=slice_ids),
+        plain=lambda: ledger_csv_rows(entries),
+    )
 
 
 def ledger_csv_rows(entries):

@@ -30,6 +30,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core.db import is_postgresql
+
 from . import jobs
 from .payouts import measure_payout_batch
 
@@ -108,7 +110,7 @@ class Command(BaseCommand):
         if opts["child"]:
             self.stdout.write(json.dumps(self.run_child(opts["child"], opts["child_rows"])))
             return
-        if connection.vendor != "postgresql":
+        if not is_postgresql():
             raise CommandError(
                 "The benchmark runs on PostgreSQL: set DATABASE_URL (make bench does)."
             )
