@@ -27,7 +27,7 @@ from programs.models import Programme, TermsVersion
 from programs.selectors import terms_in_force_on
 
 from ..models import CENT, LedgerEntry
-from .ledger import CHUNK, E, _accrue, _currency, _money, reverse_entry
+from .ledger import CHUNK, E, _accrue, checked_amount, checked_currency, reverse_entry
 
 
 @dataclass
@@ -236,7 +236,7 @@ def accrue_bounties(*, programme: Programme | None = None, ticket_ids=None) -> A
         entry, created = _accrue(
             participation=participation,
             kind=LedgerEntry.Kind.BOUNTY,
-            amount=_money(amount),
+            amount=checked_amount(amount),
             currency=terms.currency,
             source_type="feedback.ticket",
             source_id=str(ticket.pk),
@@ -298,7 +298,7 @@ def accrue_stipends(*, today: date | None = None, programme: Programme | None = 
             entry, created = _accrue(
                 participation=participation,
                 kind=LedgerEntry.Kind.STIPEND,
-                amount=_money(terms.stipend_amount),
+                amount=checked_amount(terms.stipend_amount),
                 currency=terms.currency,
                 source_type="period",
                 source_id=label,
@@ -331,14 +331,14 @@ def accrue_once(
     """Accrue what another app's record earns (a promotional use, a competition prize),
     once per record: the key is the source, so a second accrual for the same record
     returns the first entry. `maker` is who caused it and may not approve it."""
-    amount = _money(amount)
+    amount = checked_amount(amount)
     if amount <= 0:
         raise DomainError("Only a positive amount accrues.", field="amount")
     entry, created = _accrue(
         participation=participation,
         kind=kind,
         amount=amount,
-        currency=_currency(currency),
+        currency=checked_currency(currency),
         source_type=source_type,
         source_id=source_id,
         description=description,

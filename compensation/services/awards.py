@@ -14,7 +14,7 @@ from programs import policy
 from programs.selectors import terms_in_force_on
 
 from ..models import LedgerEntry
-from .ledger import _accrue, _currency, _money, reverse_entry
+from .ledger import _accrue, checked_amount, checked_currency, reverse_entry
 
 
 @transaction.atomic
@@ -32,7 +32,7 @@ def award_create(
     if kind not in LedgerEntry.MANUAL_KINDS:
         raise DomainError("Only prizes, grants and adjustments are created by hand.", field="kind")
     policy.require(actor, "award", participation)
-    amount = _money(amount)
+    amount = checked_amount(amount)
     if amount <= 0 and kind != LedgerEntry.Kind.ADJUSTMENT:
         raise DomainError("A prize or grant is a positive amount.", field="amount")
     if amount == 0:
@@ -47,7 +47,7 @@ def award_create(
         participation=participation,
         kind=kind,
         amount=amount,
-        currency=_currency(currency),
+        currency=checked_currency(currency),
         source_type="manual",
         source_id="",
         description=f"{label}: {reason}",

@@ -29,7 +29,7 @@ from programs import policy
 
 from .. import bankfiles
 from ..models import LedgerEntry, PayoutBatch, PayoutDetails, PayoutLine, cents, money_sum
-from .ledger import CHUNK, E, _currency
+from .ledger import CHUNK, E, checked_currency
 from .tax_status import without_tax_status_owed
 
 # Batches with more entries than this are built by a background task.
@@ -123,7 +123,7 @@ def _check_batch_request(*, actor, programmes, period_start, period_end):
 
 def _check_method(method: str, currency: str) -> str:
     """The batch's currency, normalised, once its payout method can pay it."""
-    currency = _currency(currency)
+    currency = checked_currency(currency)
     if method not in PayoutBatch.Method.values:
         raise DomainError(f"“{method}” is not a payout method.", field="method")
     bankfiles.check_method_currency(method, currency)

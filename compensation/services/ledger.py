@@ -26,7 +26,7 @@ CHUNK = 500
 E = LedgerEntry.State
 
 
-def _money(value, *, field_name: str = "amount") -> Decimal:
+def checked_amount(value, *, field_name: str = "amount") -> Decimal:
     """A Decimal with cents, or a DomainError a person understands."""
     if isinstance(value, float):
         raise DomainError("Amounts are exact decimals, never floats.", field=field_name)
@@ -43,7 +43,7 @@ def _money(value, *, field_name: str = "amount") -> Decimal:
     return amount.quantize(CENT)
 
 
-def _currency(value: str) -> str:
+def checked_currency(value: str) -> str:
     code = currencies.normalise(value)
     if not currencies.is_currency(code):
         raise DomainError(currencies.MESSAGE.format(code=code), field="currency")

@@ -22,7 +22,7 @@ from programs import policy
 
 from .. import bankfiles
 from ..models import LedgerEntry, PayoutBatch, PayoutLine
-from .ledger import E, _money
+from .ledger import E, checked_amount
 
 
 def _mark_lines_paid(*, actor, batch: PayoutBatch, paid: dict, how: str) -> PayoutBatch:
@@ -194,7 +194,7 @@ def batch_reconcile(*, actor, batch: PayoutBatch, data: bytes) -> PayoutBatch:
             continue
         referenced.add(line.pk)
         try:
-            amount = _money(row.get("amount", ""))
+            amount = checked_amount(row.get("amount", ""))
         except DomainError:
             problems.append(
                 Mismatch(row["row"], reference, f"“{row.get('amount')}” is not an amount")
