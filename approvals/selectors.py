@@ -19,6 +19,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from core import search
+from core.figures import duration, guard, median_and_quantile, shown
 from programs.models import Programme
 
 from .models import Appeal, OutputSubmission, ReasonCode, ReviewDecision
@@ -108,10 +109,6 @@ def decisions_of(submission: OutputSubmission):
     )
 
 
-def reasons_for(programme: Programme):
-    return ReasonCode.objects.filter(programme=programme).active().order_by("label")
-
-
 def approved_by_token(token: str) -> OutputSubmission | None:
     """The approved output behind a public verification link, or None."""
     if not token or len(token) > 64:
@@ -125,17 +122,18 @@ def approved_by_token(token: str) -> OutputSubmission | None:
     )
 
 
-def transparency_section(programme: Programme) -> dict:
-    """How the programme keeps its approval promises: counts by outcome and review times.
+# --- The public page: how the programme keeps its approval promises ----------------------
 
-    Three queries whatever the programme's size: the submissions, the reason codes, and
-    one pass over the decisions with the review times' median and 90th percentile
-    (computed in the database on PostgreSQL).
-    """
-    from core.figures import duration, guard, median_and_quantile, shown
+Outcome = ReviewDecision.Outcome
+# Decisions a reviewer made (not the automatic ones), and those of them under a deadline.
+BY_REVIEWER = Q(stage=ReviewDecision.Stage.REVIEW) & ~Q(outcome=Outcome.DEEMED_APPROVED)
+HAS_DEADLINE = BY_REVIEWER & Q(submission__due_at__isnull=False)
+# Rejections that give a reason code.
+REJECTED_FOR = Q(outcome=Outcome.REJECTED, reason__isnull=False)
 
-    Outcome = ReviewDecision.Outcome  # noqa: N806 - an alias of the class
-    submissions = OutputSubmission.objects.filter(programme=programme).aggregate(
+
+def _submission_counts(programme: Programme) -> dict:
+    return OutputSubmission.objects.filter(programme=programme).aggregate(
         people=Count("participant", distinct=True),
         submitted=Count("pk"),
         waiting=Count("pk", filter=Q(status__in=OutputSubmission.OPEN)),
@@ -144,84 +142,88 @@ def transparency_section(programme: Programme) -> dict:
             "pk", filter=Q(status__in=OutputSubmission.OPEN, due_at__lt=timezone.now())
         ),
     )
-    people = submissions["people"]
-    decisions = ReviewDecision.objects.filter(submission__programme=programme)
-    # Decisions a reviewer made (not the automatic ones) and how long each took.
-    by_reviewer = Q(stage=ReviewDecision.Stage.REVIEW) & ~Q(outcome=Outcome.DEEMED_APPROVED)
-    has_deadline = by_reviewer & Q(submission__due_at__isnull=False)
-    # Rejections per reason code of the programme, counted in the same pass (a GROUP BY
-    # joined to the reasons is planned badly at scale); any reason from elsewhere is
-    # noticed by the total and then counted the plain way.
-    rejected_for = Q(outcome=Outcome.REJECTED, reason__isnull=False)
-    codes = dict(ReasonCode.objects.filter(programme=programme).values_list("pk", "label"))
-    # Review times and the published deadline, per decision made by a person, in one pass.
-    spans, span_median, span_p90, counts = median_and_quantile(
+
+
+def _decision_counts(decisions, codes: dict):
+    """Review times (n, median, 90th percentile) and, in the same pass, the counts per
+    outcome, the late and timely decisions, and the rejections per reason code of the
+    programme (a GROUP BY joined to the reasons is planned badly at scale)."""
+    return median_and_quantile(
         decisions,
         F("decided_at") - F("submission__submitted_at"),
         0.9,
         convert=lambda span: span.total_seconds() / 3600,
-        where=by_reviewer,
+        where=BY_REVIEWER,
         also={
             **{outcome: Count("pk", filter=Q(outcome=outcome)) for outcome in Outcome.values},
-            "avg": Avg(F("decided_at") - F("submission__submitted_at"), filter=by_reviewer),
-            "late": Count("pk", filter=by_reviewer & Q(submission__due_at__lt=F("decided_at"))),
-            "with_deadline": Count("pk", filter=has_deadline),
-            "rejected_for_a_reason": Count("pk", filter=rejected_for),
-            **{f"reason_{pk}": Count("pk", filter=rejected_for & Q(reason=pk)) for pk in codes},
+            "avg": Avg(F("decided_at") - F("submission__submitted_at"), filter=BY_REVIEWER),
+            "late": Count("pk", filter=BY_REVIEWER & Q(submission__due_at__lt=F("decided_at"))),
+            "with_deadline": Count("pk", filter=HAS_DEADLINE),
+            "rejected_for_a_reason": Count("pk", filter=REJECTED_FOR),
+            **{f"reason_{pk}": Count("pk", filter=REJECTED_FOR & Q(reason=pk)) for pk in codes},
             "within_deadline": Count(
-                "pk", filter=has_deadline & Q(decided_at__lte=F("submission__due_at"))
+                "pk", filter=HAS_DEADLINE & Q(decided_at__lte=F("submission__due_at"))
             ),
         },
     )
-    avg_hours = round(counts["avg"].total_seconds() / 3600, 1) if counts["avg"] else None
-    figures = {
-        "submitted_by": people,
-        "waiting": guard(submissions["waiting"], people),
-        "approved": guard(counts[Outcome.APPROVED], people),
-        "deemed_approved": guard(counts[Outcome.DEEMED_APPROVED], people),
-        "not_required": guard(counts[Outcome.NOT_REQUIRED], people),
-        "rejected": guard(counts[Outcome.REJECTED], people),
-        "changes_requested": guard(counts[Outcome.CHANGES_REQUESTED], people),
-        "average_review_hours": guard(
-            avg_hours if avg_hours is not None else "no decisions yet", people
-        ),
-    }
-    # A deemed approval is a missed deadline, and so is an item still open past it: the
-    # share within the deadline counts every item whose deadline passed before a decision.
-    missed = counts["late"] + counts[Outcome.DEEMED_APPROVED] + submissions["open_past_deadline"]
-    figures["decided_after_deadline"] = guard(
-        counts["late"] + counts[Outcome.DEEMED_APPROVED], people
-    )
-    figures["open_past_deadline"] = guard(submissions["open_past_deadline"], people)
-    figures["missed_deadline"] = guard(missed, people)
-    within_deadline = counts["within_deadline"]
-    with_deadline = within_deadline + missed
+
+
+def _rejection_reasons(decisions, codes: dict, counts: dict) -> list[tuple[str, int]]:
+    """(label, rejections) most first. A reason from elsewhere than the programme's list is
+    noticed by the total and then counted the plain way."""
     by_label = defaultdict(int)
     for pk, label in codes.items():
         by_label[label] += counts[f"reason_{pk}"]
     if sum(by_label.values()) == counts["rejected_for_a_reason"]:
-        reasons = sorted(((lb, n) for lb, n in by_label.items() if n), key=lambda r: (-r[1], r[0]))
-    else:
-        reasons = list(
-            decisions.filter(rejected_for)
-            .values_list("reason__label")
-            .annotate(n=Count("pk"))
-            .order_by("-n", "reason__label")
-            .values_list("reason__label", "n")
-        )
-    figures.update(
-        {
-            "submitted": guard(submissions["submitted"], people),
-            "review_hours_median": guard(round(span_median, 1) if spans else None, people),
-            "review_hours_p90": guard(round(span_p90, 1) if spans else None, people),
-            "share_decided_within_deadline_percent": guard(
-                round(within_deadline / with_deadline * 100, 1) if with_deadline else None,
-                people,
-            ),
-            "rejection_reasons": guard({label: n for label, n in reasons}, people),
-        }
+        return sorted(((lb, n) for lb, n in by_label.items() if n), key=lambda r: (-r[1], r[0]))
+    return list(
+        decisions.filter(REJECTED_FOR)
+        .values_list("reason__label")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "reason__label")
+        .values_list("reason__label", "n")
     )
-    rows = [
+
+
+def _approval_figures(submissions: dict, times: tuple, counts: dict, reasons) -> dict:
+    """The public figures, each withheld when fewer than five people stand behind it."""
+    people = submissions["people"]
+    spans, span_median, span_p90 = times
+    avg_hours = round(counts["avg"].total_seconds() / 3600, 1) if counts["avg"] else None
+    # A deemed approval is a missed deadline, and so is an item still open past it: the
+    # share within the deadline counts every item whose deadline passed before a decision.
+    after = counts["late"] + counts[Outcome.DEEMED_APPROVED]
+    missed = after + submissions["open_past_deadline"]
+    within_deadline = counts["within_deadline"]
+    with_deadline = within_deadline + missed
+    figures = {
+        "submitted_by": people,
+        "waiting": submissions["waiting"],
+        "approved": counts[Outcome.APPROVED],
+        "deemed_approved": counts[Outcome.DEEMED_APPROVED],
+        "not_required": counts[Outcome.NOT_REQUIRED],
+        "rejected": counts[Outcome.REJECTED],
+        "changes_requested": counts[Outcome.CHANGES_REQUESTED],
+        "average_review_hours": avg_hours if avg_hours is not None else "no decisions yet",
+        "decided_after_deadline": after,
+        "open_past_deadline": submissions["open_past_deadline"],
+        "missed_deadline": missed,
+        "submitted": submissions["submitted"],
+        "review_hours_median": round(span_median, 1) if spans else None,
+        "review_hours_p90": round(span_p90, 1) if spans else None,
+        "share_decided_within_deadline_percent": (
+            round(within_deadline / with_deadline * 100, 1) if with_deadline else None
+        ),
+        "rejection_reasons": {label: n for label, n in reasons},
+    }
+    return {
+        key: value if key == "submitted_by" else guard(value, people)
+        for key, value in figures.items()
+    }
+
+
+def _approval_rows(figures: dict) -> list[list]:
+    return [
         ["Outputs submitted", figures["submitted"]],
         [
             "Time to a reviewer's decision, median",
@@ -249,20 +251,39 @@ def transparency_section(programme: Programme) -> dict:
         ["Still open past the deadline", figures["open_past_deadline"]],
         ["Deadlines missed in all", figures["missed_deadline"]],
     ]
+
+
+def _decision_chart(figures: dict) -> dict:
+    return {
+        "title": "Output decisions",
+        "items": [
+            ["Approved", figures["approved"]],
+            ["Deemed approved", figures["deemed_approved"]],
+            ["Not required", figures["not_required"]],
+            ["Rejected", figures["rejected"]],
+            ["Changes requested", figures["changes_requested"]],
+        ],
+    }
+
+
+def transparency_section(programme: Programme) -> dict:
+    """How the programme keeps its approval promises: counts by outcome and review times.
+
+    Three queries whatever the programme's size: the submissions, the reason codes, and
+    one pass over the decisions with the review times' median and 90th percentile
+    (computed in the database on PostgreSQL).
+    """
+    submissions = _submission_counts(programme)
+    people = submissions["people"]
+    decisions = ReviewDecision.objects.filter(submission__programme=programme)
+    codes = dict(ReasonCode.objects.filter(programme=programme).values_list("pk", "label"))
+    spans, span_median, span_p90, counts = _decision_counts(decisions, codes)
+    reasons = _rejection_reasons(decisions, codes, counts)
+    figures = _approval_figures(submissions, (spans, span_median, span_p90), counts, reasons)
+    rows = _approval_rows(figures)
     charts = []
     if people >= 5:
-        charts.append(
-            {
-                "title": "Output decisions",
-                "items": [
-                    ["Approved", figures["approved"]],
-                    ["Deemed approved", figures["deemed_approved"]],
-                    ["Not required", figures["not_required"]],
-                    ["Rejected", figures["rejected"]],
-                    ["Changes requested", figures["changes_requested"]],
-                ],
-            }
-        )
+        charts.append(_decision_chart(figures))
     if people >= 5 and reasons:
         charts.append({"title": "Rejection reasons", "items": [[label, n] for label, n in reasons]})
         rows += [[f"Rejected for: {label}", n] for label, n in reasons]

@@ -102,7 +102,7 @@ def _next_in_queue(request, after: OutputSubmission) -> OutputSubmission | None:
         chunk = list(candidates[start : start + 25])
         for item in chunk:
             held = item.claim_active(now) and item.claimed_by_id != request.user.pk
-            if not held and services.review_refusal(request.user, item) is None:
+            if not held and policy.review_refusal(request.user, item) is None:
                 return item
         if len(chunk) < 25:
             break
@@ -215,7 +215,7 @@ def _render_detail(request, submission, form, status=200):
             "appeal": appeal,
             "now": timezone.now(),
             "has_reasons": form.fields["reason"].queryset.exists(),
-            "refusal": services.review_refusal(request.user, submission),
+            "refusal": policy.review_refusal(request.user, submission),
             "claim_active": submission.claim_active(timezone.now()),
         },
         status=status,

@@ -14,7 +14,8 @@ from django.db import models
 from django.db.models import Q, Sum
 
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
-from core.restricted import RestrictedQuerySet, Visibility, programmes_with
+from core.restricted import RestrictedQuerySet, Visibility
+from programs import policy
 from programs.downloads import Download
 from programs.models import Programme
 
@@ -202,17 +203,9 @@ class LedgerEntry(AppendOnlyModel):
 class PayoutBatchQuerySet(RestrictedQuerySet):
     def restrict(self, user, action: str = "view"):
         """A batch spans programmes: finance and managers who may act in every one of them
-        see it (`"view"`); finance of every one of them builds and settles it (`"payouts"`)."""
-        if user is None or not user.is_authenticated:
-            return self.none()
-        group = PayoutBatch.visibility.staff if action == "view" else "payouts"
-        staffed = programmes_with(user, group)
-        if staffed is None:
-            return self
-        from programs.models import Programme
-
-        others = Programme.objects.exclude(pk__in=staffed)
-        return self.filter(programmes__in=staffed).exclude(programmes__in=others).distinct()
+        see it (`"view"`); finance of every one of them builds and settles it (`"payouts"`).
+        The policy's rule for records of several programmes."""
+        return policy.restrict_to_every_programme(self, user, action)
 
 
 class PayoutBatch(models.Model):
@@ -267,7 +260,7 @@ class PayoutBatch(models.Model):
     paid_at = models.DateField(null=True, blank=True)
 
     objects = PayoutBatchQuerySet.as_manager()
-    visibility = Visibility(programme="programmes", staff="money")
+    visibility = Visibility(programme="programmes", staff="money", actions={"payouts": "payouts"})
 
     class Meta:
         verbose_name_plural = "payout batches"

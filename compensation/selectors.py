@@ -6,10 +6,14 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
-from core.db import copy_out
+from core.db import copy_out, fast_path, set_local_work_mem
+from core.figures import guard, median, quantile, shown
+from feedback.models import Ticket
+from labour.models import TimeEntry
+from participants.models import Participation
 from programs.models import Programme
 
 from .models import LedgerEntry, cents, money_sum
@@ -96,19 +100,6 @@ def batch_entries_by_line(batch, participation_ids) -> dict[int, list]:
     )
     for entry in entries:
         out[entry.participation_id].append(entry)
-    return dict(out)
-
-
-def totals_by_currency_and_state(entries) -> dict[str, dict[str, Decimal]]:
-    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    rows = (
-        entries.order_by()
-        .values("currency", "state")
-        .annotate(total=money_sum(), n=Count("pk"))
-        .order_by("currency", "state")
-    )
-    for row in rows:
-        out[row["currency"]][row["state"]] = cents(row["total"])
     return dict(out)
 
 
@@ -214,16 +205,11 @@ def awaiting_approval(user):
     )
 
 
-def transparency_section(programme: Programme) -> dict:
-    """Pay for the public page: paid and pending per currency, who was paid, per hour worked."""
-    from django.db.models import Sum
+# --- The public page: pay -----------------------------------------------------------------
 
-    from core.figures import guard, median, quantile, shown
-    from feedback.models import Ticket
-    from labour.models import TimeEntry
-    from participants.models import Participation
 
-    entries = LedgerEntry.objects.filter(programme=programme)
+def _paid_and_pending(entries) -> dict:
+    """{currency: {"paid", "pending"}} of a programme's entries."""
     totals = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})
     for currency, state, amount in (
         entries.values_list("currency", "state")
@@ -232,11 +218,14 @@ def transparency_section(programme: Programme) -> dict:
     ):
         key = "paid" if state == LedgerEntry.State.PAID else "pending"
         totals[currency][key] += cents(amount)
-    members = Participation.objects.filter(programme=programme).count()
-    # Per person, in the programme's currency: what was paid, and what was earned (paid
-    # or pending, reversals netted: pay lags work, so per-hour figures use earnings).
+    return totals
+
+
+def _paid_and_earned_by_person(entries, currency: str) -> tuple[dict, dict]:
+    """Per participation, in the programme's currency: what was paid, and what was earned
+    (paid or pending, reversals netted: pay lags work, so per-hour figures use earnings)."""
     paid_by_person, earned_by_person = {}, {}
-    in_currency = Q(currency=programme.currency)
+    in_currency = Q(currency=currency)
     for pid, paid, earned in (
         entries.order_by()
         .values_list("participation")
@@ -250,8 +239,11 @@ def transparency_section(programme: Programme) -> dict:
             paid_by_person[pid] = cents(paid)
         if earned is not None:
             earned_by_person[pid] = cents(earned)
-    paid_people = sum(1 for v in paid_by_person.values() if v > 0)
-    hours_by_person = {
+    return paid_by_person, earned_by_person
+
+
+def _confirmed_hours_by_person(programme: Programme) -> dict:
+    return {
         pid: Decimal(m) / 60
         for pid, m in TimeEntry.objects.confirmed()
         .filter(programme=programme)
@@ -259,6 +251,44 @@ def transparency_section(programme: Programme) -> dict:
         .annotate(m=Sum("minutes"))
         .values_list("participation", "m")
     }
+
+
+def _reference_rate(programme: Programme) -> tuple[Decimal, str, str]:
+    """(rate, currency, where it comes from): unpaid hours always carry a value, the
+    programme's stated rate, or else the instance-wide one the operator sets
+    (settings.REFERENCE_HOURLY_RATE), named on the page."""
+    rate = programme.reference_hourly_rate
+    if rate not in (None, ""):
+        return Decimal(str(rate)), programme.currency, "stated by the programme"
+    return (
+        Decimal(str(settings.REFERENCE_HOURLY_RATE)),
+        settings.REFERENCE_RATE_CURRENCY,
+        f"no rate stated by the programme; {settings.REFERENCE_RATE_SOURCE}",
+    )
+
+
+def _safety_findings(programme: Programme, entries) -> tuple[int, int]:
+    """(accepted safety findings, those whose bounty was paid)."""
+    safety = Ticket.objects.filter(
+        programme=programme, kind=Ticket.Kind.SAFETY_FINDING, status__in=Ticket.COUNTS_AS_ACCEPTED
+    )
+    safety_ids = [str(i) for i in safety.values_list("pk", flat=True)]
+    paid = (
+        entries.filter(
+            kind=LedgerEntry.Kind.BOUNTY, state=LedgerEntry.State.PAID, source_id__in=safety_ids
+        )
+        .values("source_id")
+        .distinct()
+        .count()
+        if safety_ids
+        else 0
+    )
+    return safety.count(), paid
+
+
+def _hourly_figures(earned_by_person: dict, hours_by_person: dict, reference: Decimal) -> dict:
+    """Effective pay per hour worked (sorted rates), and the hours that earned nothing (their
+    share, and their value at the reference rate)."""
     rates = sorted(
         float(earned_by_person.get(pid, Decimal("0")) / hours)
         for pid, hours in hours_by_person.items()
@@ -270,59 +300,19 @@ def transparency_section(programme: Programme) -> dict:
         Decimal("0"),
     )
     unpaid_share = round(float(unpaid_hours / total_hours) * 100, 1) if total_hours else None
-    # Unpaid hours always carry a value: the programme's stated rate, or else the
-    # instance-wide one the operator sets (settings.REFERENCE_HOURLY_RATE), named on the page.
-    rate = programme.reference_hourly_rate
-    if rate not in (None, ""):
-        reference, ref_currency = Decimal(str(rate)), programme.currency
-        ref_source = "stated by the programme"
-    else:
-        reference = Decimal(str(settings.REFERENCE_HOURLY_RATE))
-        ref_currency = settings.REFERENCE_RATE_CURRENCY
-        ref_source = f"no rate stated by the programme; {settings.REFERENCE_RATE_SOURCE}"
-    unpaid_value = cents(unpaid_hours * reference)
-    safety = Ticket.objects.filter(
-        programme=programme, kind=Ticket.Kind.SAFETY_FINDING, status__in=Ticket.COUNTS_AS_ACCEPTED
-    )
-    safety_ids = [str(i) for i in safety.values_list("pk", flat=True)]
-    paid_safety = (
-        entries.filter(
-            kind=LedgerEntry.Kind.BOUNTY, state=LedgerEntry.State.PAID, source_id__in=safety_ids
-        )
-        .values("source_id")
-        .distinct()
-        .count()
-        if safety_ids
-        else 0
-    )
-    people_with_hours = len(hours_by_person)
-    pay = {
-        "by_currency": {
-            c: {"paid": str(v["paid"]), "pending": str(v["pending"])} for c, v in totals.items()
-        },
-        "share_of_participants_paid_percent": guard(
-            round(paid_people / members * 100, 1) if members else None, members
-        ),
-        "effective_hourly_pay_median": guard(
-            round(median(rates), 2) if rates else None, people_with_hours
-        ),
-        "effective_hourly_pay_p90": guard(
-            round(quantile(rates, 0.9), 2) if rates else None, people_with_hours
-        ),
-        "share_of_hours_unpaid_percent": guard(unpaid_share, people_with_hours),
-        "unpaid_hours_value_at_reference_rate": guard(
-            str(unpaid_value) if unpaid_value is not None else None, people_with_hours
-        ),
-        "reference_hourly_rate": str(reference),
-        "reference_rate_currency": ref_currency,
-        "reference_rate_source": ref_source,
-        "safety_findings_accepted": safety.count(),
-        "safety_findings_paid": paid_safety,
+    return {
+        "rates": rates,
+        "unpaid_share": unpaid_share,
+        "unpaid_value": cents(unpaid_hours * reference),
     }
+
+
+def _pay_section_rows(pay: dict, programme: Programme) -> list[list]:
+    reference, ref_currency = pay["reference_hourly_rate"], pay["reference_rate_currency"]
     rows = []
     for currency, v in sorted(pay["by_currency"].items()):
         rows += [[f"Paid ({currency})", v["paid"]], [f"Pending ({currency})", v["pending"]]]
-    rows += [
+    return rows + [
         [
             "Participants paid anything (%)",
             shown(pay["share_of_participants_paid_percent"], "no participants yet"),
@@ -340,31 +330,72 @@ def transparency_section(programme: Programme) -> dict:
             shown(pay["share_of_hours_unpaid_percent"], "no confirmed hours yet"),
         ],
         [
-            f"Unpaid hours valued at {reference} {ref_currency}/h ({ref_source})",
+            f"Unpaid hours valued at {reference} {ref_currency}/h ({pay['reference_rate_source']})",
             shown(pay["unpaid_hours_value_at_reference_rate"], "no unpaid hours"),
         ],
-        ["Safety findings accepted / paid", f"{pay['safety_findings_accepted']} / {paid_safety}"],
+        [
+            "Safety findings accepted / paid",
+            f"{pay['safety_findings_accepted']} / {pay['safety_findings_paid']}",
+        ],
     ]
+
+
+def _hourly_pay_chart(rates: list, programme: Programme) -> dict:
+    buckets = [
+        (0, 0.01, "nothing"),
+        (0.01, 15, "under 15"),
+        (15, 30, "15–30"),
+        (30, 1e9, "30 or more"),
+    ]
+    return {
+        "title": f"Effective hourly pay of participants ({programme.currency}/h)",
+        "items": [[label, sum(1 for r in rates if lo <= r < hi)] for lo, hi, label in buckets],
+        "unit": " people",
+    }
+
+
+def transparency_section(programme: Programme) -> dict:
+    """Pay for the public page: paid and pending per currency, who was paid, per hour worked."""
+    entries = LedgerEntry.objects.filter(programme=programme)
+    totals = _paid_and_pending(entries)
+    members = Participation.objects.filter(programme=programme).count()
+    paid_by_person, earned_by_person = _paid_and_earned_by_person(entries, programme.currency)
+    paid_people = sum(1 for v in paid_by_person.values() if v > 0)
+    hours_by_person = _confirmed_hours_by_person(programme)
+    reference, ref_currency, ref_source = _reference_rate(programme)
+    hourly = _hourly_figures(earned_by_person, hours_by_person, reference)
+    rates, unpaid_value = hourly["rates"], hourly["unpaid_value"]
+    accepted_safety, paid_safety = _safety_findings(programme, entries)
+    people_with_hours = len(hours_by_person)
+    pay = {
+        "by_currency": {
+            c: {"paid": str(v["paid"]), "pending": str(v["pending"])} for c, v in totals.items()
+        },
+        "share_of_participants_paid_percent": guard(
+            round(paid_people / members * 100, 1) if members else None, members
+        ),
+        "effective_hourly_pay_median": guard(
+            round(median(rates), 2) if rates else None, people_with_hours
+        ),
+        "effective_hourly_pay_p90": guard(
+            round(quantile(rates, 0.9), 2) if rates else None, people_with_hours
+        ),
+        "share_of_hours_unpaid_percent": guard(hourly["unpaid_share"], people_with_hours),
+        "unpaid_hours_value_at_reference_rate": guard(
+            str(unpaid_value) if unpaid_value is not None else None, people_with_hours
+        ),
+        "reference_hourly_rate": str(reference),
+        "reference_rate_currency": ref_currency,
+        "reference_rate_source": ref_source,
+        "safety_findings_accepted": accepted_safety,
+        "safety_findings_paid": paid_safety,
+    }
     charts = []
     if people_with_hours >= 5 and rates:
-        buckets = [
-            (0, 0.01, "nothing"),
-            (0.01, 15, "under 15"),
-            (15, 30, "15–30"),
-            (30, 1e9, "30 or more"),
-        ]
-        charts.append(
-            {
-                "title": f"Effective hourly pay of participants ({programme.currency}/h)",
-                "items": [
-                    [label, sum(1 for r in rates if lo <= r < hi)] for lo, hi, label in buckets
-                ],
-                "unit": " people",
-            }
-        )
+        charts.append(_hourly_pay_chart(rates, programme))
     return {
         "pay": pay,
-        "sections": [{"title": "Pay", "rows": rows}],
+        "sections": [{"title": "Pay", "rows": _pay_section_rows(pay, programme)}],
         "charts": charts,
         "compare": [
             ["Share of hours unpaid (%)", ["pay", "share_of_hours_unpaid_percent"]],
@@ -458,7 +489,7 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
     # per 250,000 lines). It is read-only and ends with the export, or when the client
     # goes away (the generator is closed and the block rolls back).
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{EXPORT_WORK_MEM}'")
+        set_local_work_mem(EXPORT_WORK_MEM)
         for i, (lo, hi) in enumerate(ranges):
             part = entries if lo is None else entries.filter(pk__gt=lo, pk__lte=hi)
             sql, params = part.values_list(*lookups).query.sql_with_params()
@@ -467,6 +498,17 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
                 f"TO STDOUT WITH (FORMAT csv{', HEADER' if i == 0 else ''})"
             )
             yield from copy_out(cursor, copy_sql, params, chunk=COPY_CHUNK)
+
+
+def ledger_csv(entries, *, slice_ids: int | None = None):
+    """The ledger CSV of a queryset of entries, streamed: written by PostgreSQL's COPY where it
+    runs (`ledger_csv_copy`, with `slice_ids`), row by row in Python elsewhere
+    (`ledger_csv_rows`). The two are equal cell for cell."""
+    return fast_path(
+        entries.db,
+        postgresql=lambda: ledger_csv_copy(entries, slice_ids=slice_ids),
+        plain=lambda: ledger_csv_rows(entries),
+    )
 
 
 def ledger_csv_rows(entries):

@@ -5,7 +5,6 @@ anyone else) and every change goes through `compensation.services`.
 """
 
 from django.contrib import messages
-from django.db import connection
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,8 +32,7 @@ from .models import LedgerEntry, PayoutBatch, TaxStatus
 from .selectors import (
     batch_entries_by_line,
     batch_preview,
-    ledger_csv_copy,
-    ledger_csv_rows,
+    ledger_csv,
     totals_by_currency,
 )
 
@@ -79,20 +77,16 @@ def entries_csv(request):
     return _stream_entries(qs, "ledger.csv", staff=True)
 
 
-# The finance export's COPY slices (see ledger_csv_copy); a participant's statement is one.
+# The finance export's COPY slices (see selectors.ledger_csv); a participant's statement is one.
 LEDGER_SLICE_IDS = 250_000
 
 
 def _stream_entries(qs, filename: str, *, staff: bool):
-    """The entries as CSV, streamed: COPY on PostgreSQL, the csv module elsewhere (SQLite)."""
-    if connection.vendor == "postgresql":
-        response = StreamingHttpResponse(
-            ledger_csv_copy(qs, slice_ids=LEDGER_SLICE_IDS if staff else None),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    response = StreamingHttpResponse(ledger_csv_rows(qs), content_type="text/csv; charset=utf-8")
+    """The entries as CSV, streamed (`selectors.ledger_csv`)."""
+    response = StreamingHttpResponse(
+        ledger_csv(qs, slice_ids=LEDGER_SLICE_IDS if staff else None),
+        content_type="text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

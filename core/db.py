@@ -9,11 +9,45 @@ hardened deployment.
 """
 
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.validators import MaxLengthValidator
-from django.db import migrations, models
+from django.db import DEFAULT_DB_ALIAS, connections, migrations, models
 
 from .errors import DomainError
+
+T = TypeVar("T")
+
+
+# --- Which engine -------------------------------------------------------------------------
+#
+# The apps never ask which database engine they run on: a PostgreSQL fast path is a function
+# beside its plain path, and `fast_path` runs the one that fits (each pair has a test that
+# both give the same result). Engine-specific SQL helpers live here and in `core.search`.
+
+
+def is_postgresql(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether the connection `using` is PostgreSQL (the production engine; SQLite is the
+    embedded run and the fast tests)."""
+    return connections[using].vendor == "postgresql"
+
+
+def fast_path(using: str, *, postgresql: Callable[[], T], plain: Callable[[], T]) -> T:
+    """The result of `postgresql()` on PostgreSQL, of `plain()` elsewhere: two ways to the same
+    result, the first faster where it can run."""
+    return postgresql() if is_postgresql(using) else plain()
+
+
+def set_local_work_mem(size: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Let the sorts of the current transaction use `size` of memory (`"64MB"`) before they
+    spill to disk: PostgreSQL's `work_mem`, until the transaction ends. Other engines have no
+    such setting; nothing is done there."""
+    if not is_postgresql(using):
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [size])
+
 
 _FUNCTION_SQL = """
 CREATE OR REPLACE FUNCTION tt_refuse_change() RETURNS trigger AS $$

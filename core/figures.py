@@ -9,8 +9,9 @@ import math
 import statistics
 from decimal import Decimal
 
-from django.db import connections
 from django.db.models import Aggregate, Count
+
+from .db import fast_path
 
 MIN_GROUP = 5
 WITHHELD = "withheld"
@@ -97,23 +98,35 @@ def median_and_quantile(
     """
     convert = convert or (lambda value: value)
     also = also or {}
-    if connections[queryset.db].vendor == "postgresql":
-        row = queryset.aggregate(
-            _n=Count(expression, filter=where),
-            _low=PercentileDisc(expression, 0.5, filter=where),
-            # The ⌈(0.5 + 1e-9)·n⌉-th value is the upper middle for even n and the middle
-            # for odd n (exact below 5·10⁸ rows); ascending like the others, so PostgreSQL
-            # sorts the values once for all three.
-            _high=PercentileDisc(expression, 0.5 + 1e-9, filter=where),
-            _top=PercentileDisc(expression, q, filter=where),
-            **also,
-        )
-        extra = {key: row[key] for key in also}
-        n = row["_n"]
-        if not n:
-            return 0, None, None, extra
-        low, high = convert(row["_low"]), convert(row["_high"])
-        return n, (low if n % 2 else (low + high) / 2), convert(row["_top"]), extra
+    return fast_path(
+        queryset.db,
+        postgresql=lambda: _in_database(queryset, expression, q, convert, where, also),
+        plain=lambda: _in_python(queryset, expression, q, convert, where, also),
+    )
+
+
+def _in_database(queryset, expression, q, convert, where, also):
+    """`median_and_quantile` by three order statistics computed in PostgreSQL (one sort)."""
+    row = queryset.aggregate(
+        _n=Count(expression, filter=where),
+        _low=PercentileDisc(expression, 0.5, filter=where),
+        # The ⌈(0.5 + 1e-9)·n⌉-th value is the upper middle for even n and the middle
+        # for odd n (exact below 5·10⁸ rows); ascending like the others, so PostgreSQL
+        # sorts the values once for all three.
+        _high=PercentileDisc(expression, 0.5 + 1e-9, filter=where),
+        _top=PercentileDisc(expression, q, filter=where),
+        **also,
+    )
+    extra = {key: row[key] for key in also}
+    n = row["_n"]
+    if not n:
+        return 0, None, None, extra
+    low, high = convert(row["_low"]), convert(row["_high"])
+    return n, (low if n % 2 else (low + high) / 2), convert(row["_top"]), extra
+
+
+def _in_python(queryset, expression, q, convert, where, also):
+    """`median_and_quantile` by loading and sorting every value here."""
     extra = queryset.aggregate(**also) if also else {}
     rows = queryset.filter(where) if where is not None else queryset
     values = sorted(

@@ -10,8 +10,11 @@ columns of its model are searched (`feedback.selectors.search_tickets`,
   in a migration with `core.db.postgres_index`), in English (stemmed: "crashes" finds
   "crash"). SQLite: every word (or quoted phrase) must be in one of the columns,
   case-insensitively (`icontains`); `-word` excludes, `or` joins alternatives.
+- `similar(qs, title, fields)`: rows whose title looks like `title` (trigrams) or holds all
+  its words (full text), most similar first. PostgreSQL: two index seeks (pg_trgm's GIN
+  index on the title, the full-text one). SQLite: the newest rows compared in Python.
 - `trigram_similarity(a, b)`: pg_trgm's similarity computed in Python, so the SQLite
-  fallback of duplicate suggestions ranks as PostgreSQL's `similarity()` does.
+  fallback of `similar` ranks as PostgreSQL's `similarity()` does.
 
 Searches filter; they never reorder, so the lists keep their keyset pagination.
 """
@@ -22,8 +25,9 @@ from operator import and_, or_
 
 import django_filters
 from django import forms
-from django.db import connections
-from django.db.models import Q
+from django.db.models import F, Q, Value
+
+from .db import fast_path, is_postgresql
 
 CONFIG = "english"
 MAX_QUERY = 200  # characters of a search; more is refused with a message, never cut
@@ -35,7 +39,7 @@ QUERY_ERRORS = {"max_length": f"Search for at most {MAX_QUERY} characters."}
 
 
 def is_postgres(qs) -> bool:
-    return connections[qs.db].vendor == "postgresql"
+    return is_postgresql(qs.db)
 
 
 def search_vector(weighted: tuple[tuple[str, str], ...]):
@@ -120,6 +124,54 @@ def trigram_similarity(a: str, b: str) -> float:
         return 0.0
     shared = len(left & right)
     return shared / (len(left) + len(right) - shared)
+
+
+def _similar_in_database(qs, title: str, fields, *, limit: int) -> list:
+    from django.contrib.postgres.lookups import TrigramSimilar
+    from django.contrib.postgres.search import SearchQuery, TrigramSimilarity
+
+    # Two queries, each seeking its GIN index: in one query with OR, PostgreSQL rechecks
+    # both conditions on every candidate row and so rebuilds each description's tsvector.
+    # No SearchRank for the same reason: the title's similarity, from the row's title
+    # alone, ranks.
+    alike = qs.annotate(similarity=TrigramSimilarity("title", title)).order_by("-similarity", "-pk")
+    words = SearchQuery(title, search_type="plain", config=CONFIG)
+    found = {
+        row.pk: row
+        for row in [
+            *alike.filter(TrigramSimilar(F("title"), Value(title)))[:limit],
+            *alike.alias(_search=search_vector(fields)).filter(_search=words)[:limit],
+        ]
+    }
+    return sorted(found.values(), key=lambda row: (-row.similarity, -row.pk))[:limit]
+
+
+def _similar_in_python(qs, title: str, fields, *, limit: int, recent: int) -> list:
+    rows = list(qs.order_by("-pk").only("pk", "title", "status")[:recent])
+    worded = set(
+        text_search(qs.filter(pk__in=[row.pk for row in rows]), title, fields)
+        .values_list("pk", flat=True)
+        .order_by()
+    )
+    alike = []
+    for row in rows:
+        row.similarity = trigram_similarity(row.title, title)
+        if row.similarity >= SIMILARITY_THRESHOLD or row.pk in worded:
+            alike.append(row)
+    alike.sort(key=lambda row: (-row.similarity, -row.pk))
+    return alike[:limit]
+
+
+def similar(qs, title: str, fields: tuple[tuple[str, str], ...], *, limit: int, recent: int):
+    """Up to `limit` rows of `qs` that look like `title`, the most similar first, each with
+    `similarity` (0 to 1): its `title` column's trigram similarity reaches
+    SIMILARITY_THRESHOLD, or every word of `title` is in its `fields` (full text).
+    PostgreSQL reads its indexes; elsewhere the newest `recent` rows are compared here."""
+    return fast_path(
+        qs.db,
+        postgresql=lambda: _similar_in_database(qs, title, fields, limit=limit),
+        plain=lambda: _similar_in_python(qs, title, fields, limit=limit, recent=recent),
+    )
 
 
 def result_count(filterset) -> dict | None:

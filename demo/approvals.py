@@ -52,22 +52,10 @@ def _submit(user, programme, i, **extra):
     return services.submission_create(user=user, programme=programme, **values)
 
 
-def seed(ctx):
-    if OutputSubmission.objects.exists():
-        return
-    manager, reviewer = ctx["manager"], ctx["reviewer"]
-    criticised, fair = ctx["criticised"], ctx["fair"]
-    for programme in (criticised, fair, ctx["redteam"]):
-        services.reason_codes_add_defaults(actor=manager, programme=programme)
-    reason = {
-        programme.pk: {r.code: r for r in ReasonCode.objects.filter(programme=programme)}
-        for programme in (criticised, fair)
-    }
-    testers = ctx["testers"]
-    crit_people = [ctx["participant"], ctx["participant2"], *testers[0::2]]
-    fair_people = [ctx["participant"], ctx["participant2"], *testers[1::2]]
-
-    # The criticised programme: every output needs approval and nothing says by when.
+def _criticised_backlog(ctx, reason: dict) -> None:
+    """The criticised programme: every output needs approval and nothing says by when."""
+    reviewer, criticised = ctx["reviewer"], ctx["criticised"]
+    crit_people = [ctx["participant"], ctx["participant2"], *ctx["testers"][0::2]]
     for i in range(36):
         person = crit_people[i % len(crit_people)]
         s = _backdate(_submit(person, criticised, i), hours=24 * (2 + (i * 37) % 45))
@@ -93,7 +81,60 @@ def seed(ctx):
             services.submission_withdraw(user=person, submission=s)
         # everything else stays pending: the backlog the artists protested about
 
-    # The fair programme: decided within 72 hours, deemed approved when the clock ran out.
+
+def _decide_fair(s, *, i: int, kind: int, person, ctx, reason: dict) -> None:
+    """What happened to the fair programme's item `i` (of `kind`), decided within 72 hours."""
+    manager, reviewer, fair = ctx["manager"], ctx["reviewer"], ctx["fair"]
+    if kind in (2, 3):
+        services.submission_decide(
+            submission=s, reviewer=reviewer, outcome="approved", note="Lovely work."
+        )
+    elif kind == 4:
+        services.submission_decide(
+            submission=s,
+            reviewer=reviewer,
+            outcome="rejected",
+            reason=reason[fair.pk]["real-person"],
+            note="The face resembles a well-known actor.",
+        )
+        if i < 20:
+            services.submission_appeal(
+                user=person,
+                submission=s,
+                note="The face is generated; the prompt names no one.",
+            )
+        if i < 10:
+            services.submission_decide(
+                submission=s,
+                reviewer=manager,
+                outcome="approved",
+                note="Appeal upheld: no real person is depicted.",
+            )
+    elif kind == 5:
+        services.submission_decide(
+            submission=s,
+            reviewer=reviewer,
+            outcome="changes_requested",
+            reason=reason[fair.pk]["confidential"],
+            note="Blur the version number in the frame.",
+        )
+        if i < 20:
+            services.submission_resubmit(
+                user=person,
+                previous=s,
+                title=f"{s.title} (blurred)",
+                intended_use=s.intended_use,
+                url=s.url + "?v=2",
+            )
+    elif kind == 6 and i < 20:
+        services.submission_claim(reviewer=reviewer, submission=s)
+    # kinds 6 (later), 7, 8, 9: pending, with time left on the clock
+
+
+def _fair_decisions(ctx, reason: dict) -> None:
+    """The fair programme: decided within 72 hours, deemed approved when the clock ran out."""
+    fair = ctx["fair"]
+    fair_people = [ctx["participant"], ctx["participant2"], *ctx["testers"][1::2]]
     for i in range(40):
         person = fair_people[i % len(fair_people)]
         kind = i % 10
@@ -107,48 +148,20 @@ def seed(ctx):
         # kind 7 falls due within the next hours; the rest have time left or were decided
         hours = 66 + i // 10 if kind == 7 else 2 + (i * 7) % 60
         s = _backdate(_submit(person, fair, i), hours=hours)
-        if kind in (2, 3):
-            services.submission_decide(
-                submission=s, reviewer=reviewer, outcome="approved", note="Lovely work."
-            )
-        elif kind == 4:
-            services.submission_decide(
-                submission=s,
-                reviewer=reviewer,
-                outcome="rejected",
-                reason=reason[fair.pk]["real-person"],
-                note="The face resembles a well-known actor.",
-            )
-            if i < 20:
-                services.submission_appeal(
-                    user=person,
-                    submission=s,
-                    note="The face is generated; the prompt names no one.",
-                )
-            if i < 10:
-                services.submission_decide(
-                    submission=s,
-                    reviewer=manager,
-                    outcome="approved",
-                    note="Appeal upheld: no real person is depicted.",
-                )
-        elif kind == 5:
-            services.submission_decide(
-                submission=s,
-                reviewer=reviewer,
-                outcome="changes_requested",
-                reason=reason[fair.pk]["confidential"],
-                note="Blur the version number in the frame.",
-            )
-            if i < 20:
-                services.submission_resubmit(
-                    user=person,
-                    previous=s,
-                    title=f"{s.title} (blurred)",
-                    intended_use=s.intended_use,
-                    url=s.url + "?v=2",
-                )
-        elif kind == 6 and i < 20:
-            services.submission_claim(reviewer=reviewer, submission=s)
-        # kinds 6 (later), 7, 8, 9: pending, with time left on the clock
+        _decide_fair(s, i=i, kind=kind, person=person, ctx=ctx, reason=reason)
+
+
+def seed(ctx):
+    if OutputSubmission.objects.exists():
+        return
+    manager = ctx["manager"]
+    criticised, fair = ctx["criticised"], ctx["fair"]
+    for programme in (criticised, fair, ctx["redteam"]):
+        services.reason_codes_add_defaults(actor=manager, programme=programme)
+    reason = {
+        programme.pk: {r.code: r for r in ReasonCode.objects.filter(programme=programme)}
+        for programme in (criticised, fair)
+    }
+    _criticised_backlog(ctx, reason)
+    _fair_decisions(ctx, reason)
     return None

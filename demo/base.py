@@ -189,24 +189,30 @@ def _join(programme, user, manager):
     )
 
 
-def seed():
-    admin = _user("admin@example.com", "Ada", "Admin", superuser=True)
-    manager = _user("manager@example.com", "Mia", "Manager")
-    reviewer = _user("reviewer@example.com", "Rui", "Reviewer")
-    finance = _user("finance@example.com", "Fay", "Finance")
-    participant = _user("participant@example.com", "Pat", "Participant")
-    participant2 = _user("participant2@example.com", "Sam", "Second")
-    testers = [
-        _user(
-            f"tester{i:02d}@example.com",
-            FIRST_NAMES[i % len(FIRST_NAMES)],
-            LAST_NAMES[i % len(LAST_NAMES)],
-        )
-        for i in range(1, 49)
-    ]
+def _people() -> dict:
+    """The demo logins and the 48 testers."""
+    return {
+        "admin": _user("admin@example.com", "Ada", "Admin", superuser=True),
+        "manager": _user("manager@example.com", "Mia", "Manager"),
+        "reviewer": _user("reviewer@example.com", "Rui", "Reviewer"),
+        "finance": _user("finance@example.com", "Fay", "Finance"),
+        "participant": _user("participant@example.com", "Pat", "Participant"),
+        "participant2": _user("participant2@example.com", "Sam", "Second"),
+        "testers": [
+            _user(
+                f"tester{i:02d}@example.com",
+                FIRST_NAMES[i % len(FIRST_NAMES)],
+                LAST_NAMES[i % len(LAST_NAMES)],
+            )
+            for i in range(1, 49)
+        ],
+    }
 
-    with _history_clock(HISTORY_DAYS):
-        criticised = _programme(
+
+def _programmes(admin, manager) -> dict:
+    """The three programmes: the criticised terms, the fair ones, an open call."""
+    return {
+        "criticised": _programme(
             admin,
             manager,
             "artist-alpha",
@@ -216,8 +222,8 @@ def seed():
             status=Programme.Status.RUNNING,
             summary="The deal the protesting artists described: unpaid, every output approved "
             "by the company, no review deadline, NDA until launch, outputs used for training.",
-        )
-        fair = _programme(
+        ),
+        "fair": _programme(
             admin,
             manager,
             "fair-beta",
@@ -228,8 +234,8 @@ def seed():
             summary="The same product tested on fair terms: paid hourly, 72-hour review with "
             "deemed approval, limited NDA, no training on participants' work.",
             rate=Decimal("30.00"),
-        )
-        redteam = _programme(
+        ),
+        "redteam": _programme(
             admin,
             manager,
             "red-team-open-call",
@@ -239,22 +245,38 @@ def seed():
             status=Programme.Status.OPEN,
             summary="Open to applications: red teamers paid per accepted finding.",
             rate=Decimal("60.00"),
-        )
-        for programme in (criticised, fair, redteam):
-            for person, role in (
-                (reviewer, ProgrammeRole.Role.REVIEWER),
-                (finance, ProgrammeRole.Role.FINANCE),
-            ):
-                programme_services.role_grant(
-                    actor=manager, programme=programme, user=person, role=role
-                )
+        ),
+    }
 
-        for person in (participant, participant2):
-            _join(criticised, person, manager)
-            _join(fair, person, manager)
-        for i, person in enumerate(testers):
-            _join(criticised if i % 2 == 0 else fair, person, manager)
 
+def _staff_and_members(ctx: dict) -> None:
+    """Reviewer and finance in every programme; the two demo participants in both running
+    programmes, the testers shared between them."""
+    manager = ctx["manager"]
+    for programme in (ctx["criticised"], ctx["fair"], ctx["redteam"]):
+        for person, role in (
+            (ctx["reviewer"], ProgrammeRole.Role.REVIEWER),
+            (ctx["finance"], ProgrammeRole.Role.FINANCE),
+        ):
+            programme_services.role_grant(
+                actor=manager, programme=programme, user=person, role=role
+            )
+    for person in (ctx["participant"], ctx["participant2"]):
+        _join(ctx["criticised"], person, manager)
+        _join(ctx["fair"], person, manager)
+    for i, person in enumerate(ctx["testers"]):
+        _join(ctx["criticised"] if i % 2 == 0 else ctx["fair"], person, manager)
+
+
+def _later_history(ctx: dict) -> None:
+    """A second version of the fair terms, the story's pause, and something pending in each
+    queue of the staff area."""
+    manager, criticised, fair, redteam = (
+        ctx["manager"],
+        ctx["criticised"],
+        ctx["fair"],
+        ctx["redteam"],
+    )
     # A second, non-material version of the fair terms (only the text), so history and
     # diffs show; a change of any term of the deal would be material.
     if not TermsVersion.objects.filter(programme=fair, number=2).exists():
@@ -267,7 +289,6 @@ def seed():
             body=FAIR["body"] + "\nCredit is given by name unless you ask to stay anonymous.",
         )
         programme_services.terms_publish(actor=manager, terms=draft)
-
     # What happened in the story: access paused for everyone after the protest.
     if not criticised.pauses.exists():
         pause = participant_services.pause_start(
@@ -277,8 +298,6 @@ def seed():
             expected_end=timezone.now() + timedelta(days=3),
         )
         participant_services.pause_end(actor=manager, pause=pause)
-
-    # Something pending in each queue of the staff area.
     pending_email = "invitee@example.com"
     if not fair.invitations.filter(email=pending_email).exists():
         participant_services.invitations_create(
@@ -292,15 +311,12 @@ def seed():
             motivation="I red-team image models for a living and want to test video.",
             portfolio_url="https://example.org/avi",
         )
-    return {
-        "admin": admin,
-        "manager": manager,
-        "reviewer": reviewer,
-        "finance": finance,
-        "participant": participant,
-        "participant2": participant2,
-        "testers": testers,
-        "criticised": criticised,
-        "fair": fair,
-        "redteam": redteam,
-    }
+
+
+def seed():
+    ctx = _people()
+    with _history_clock(HISTORY_DAYS):
+        ctx.update(_programmes(ctx["admin"], ctx["manager"]))
+        _staff_and_members(ctx)
+    _later_history(ctx)
+    return ctx

@@ -38,22 +38,11 @@ def _payout_details(ctx):
         )
 
 
-def seed(ctx):
-    if LedgerEntry.objects.exists():
-        return
-    manager, finance = ctx["manager"], ctx["finance"]
-    # The competition's prizes were entered by the administrator: whoever creates money
-    # never approves it, so the manager can give the big prize its second approval.
-    admin = ctx["admin"]
-    criticised, fair = ctx["criticised"], ctx["fair"]
-    services.accrue_hourly()
-    services.accrue_bounties()
-
-    testers = [
-        t
-        for t in ctx["testers"]
-        if Participation.objects.filter(user=t, programme=criticised).exists()
-    ]
+def _prizes_and_grant(ctx, testers: list) -> list:
+    """The criticised programme's competition prizes and one grant of the fair programme,
+    entered by the administrator: whoever creates money never approves it, so the manager
+    can give the big prize its second approval. Returns the prizes."""
+    admin, criticised, fair = ctx["admin"], ctx["criticised"], ctx["fair"]
     prizes = []
     for index, amount, reason in PRIZES:
         if index >= len(testers):
@@ -79,19 +68,15 @@ def seed(ctx):
         reason="Equipment grant for a second monitor",
         idempotency_key="demo-grant-1",
     )
+    return prizes
 
-    # Approvals: finance approves everything; the big prize also needs a second person.
-    accrued = list(
-        LedgerEntry.objects.filter(state=LedgerEntry.State.ACCRUED).values_list("pk", flat=True)
-    )
-    services.entries_approve(actor=finance, entry_ids=accrued)
-    if prizes:
-        services.entry_approve(actor=manager, entry=prizes[0])
 
-    _payout_details(ctx)
+def _batches(ctx) -> None:
+    """The competition prizes exported and paid; the fair programme's pay in a SEPA batch
+    that waits for the bank's statement."""
+    finance, criticised, fair = ctx["finance"], ctx["criticised"], ctx["fair"]
     today = timezone.localdate()
     start = today - timedelta(days=365)
-    # The competition prizes were exported and paid...
     paid = services.batch_create(
         actor=finance,
         programmes=[criticised],
@@ -102,7 +87,6 @@ def seed(ctx):
     services.batch_mark_paid(
         actor=finance, batch=paid, reference="SEPA-2024-11-0042", paid_on=today
     )
-    # ...the fair programme's pay is in a SEPA batch and waits for the bank's statement.
     services.batch_create(
         actor=finance,
         programmes=[fair],
@@ -112,7 +96,10 @@ def seed(ctx):
         method=PayoutBatch.Method.SEPA,
     )
 
-    # Something left in the approval queue: a new prize, and a correction of the grant.
+
+def _waiting_for_approval(ctx, testers: list) -> None:
+    """Something left in the approval queue: a new prize, and a correction of the grant."""
+    manager, criticised, fair = ctx["manager"], ctx["criticised"], ctx["fair"]
     if len(testers) > 6:
         services.award_create(
             actor=manager,
@@ -132,3 +119,26 @@ def seed(ctx):
         reason="Travel grant for the launch screening",
         idempotency_key="demo-grant-2",
     )
+
+
+def seed(ctx):
+    if LedgerEntry.objects.exists():
+        return
+    services.accrue_hourly()
+    services.accrue_bounties()
+    testers = [
+        t
+        for t in ctx["testers"]
+        if Participation.objects.filter(user=t, programme=ctx["criticised"]).exists()
+    ]
+    prizes = _prizes_and_grant(ctx, testers)
+    # Approvals: finance approves everything; the big prize also needs a second person.
+    accrued = list(
+        LedgerEntry.objects.filter(state=LedgerEntry.State.ACCRUED).values_list("pk", flat=True)
+    )
+    services.entries_approve(actor=ctx["finance"], entry_ids=accrued)
+    if prizes:
+        services.entry_approve(actor=ctx["manager"], entry=prizes[0])
+    _payout_details(ctx)
+    _batches(ctx)
+    _waiting_for_approval(ctx, testers)

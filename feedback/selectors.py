@@ -7,8 +7,6 @@ from `labour.selectors`.
 
 from collections import defaultdict
 
-from django.db.models import F, Value
-
 from core import search
 from programs import policy
 from programs.models import Programme
@@ -58,41 +56,7 @@ def similar_tickets(user, programme: Programme, title: str) -> list[Ticket]:
     if len(title) < 3:
         return []
     visible = Ticket.objects.restrict(user).filter(programme=programme)
-    if search.is_postgres(visible):
-        from django.contrib.postgres.lookups import TrigramSimilar
-        from django.contrib.postgres.search import SearchQuery, TrigramSimilarity
-
-        # Two queries, each seeking its GIN index: in one query with OR, PostgreSQL rechecks
-        # both conditions on every candidate row and so rebuilds each description's tsvector
-        # (1.6 s for 100,000 tickets; apart, 0.1 s). No SearchRank for the same reason: the
-        # title's similarity, from the row's title alone, ranks.
-        alike = visible.annotate(similarity=TrigramSimilarity("title", title)).order_by(
-            "-similarity", "-pk"
-        )
-        words = SearchQuery(title, search_type="plain", config=search.CONFIG)
-        found = {
-            t.pk: t
-            for t in [
-                *alike.filter(TrigramSimilar(F("title"), Value(title)))[:SIMILAR_LIMIT],
-                *alike.alias(_search=search.search_vector(SEARCH_FIELDS)).filter(_search=words)[
-                    :SIMILAR_LIMIT
-                ],
-            ]
-        }
-        return sorted(found.values(), key=lambda t: (-t.similarity, -t.pk))[:SIMILAR_LIMIT]
-    recent = list(visible.order_by("-pk").only("pk", "title", "status")[:SIMILAR_RECENT])
-    worded = set(
-        search.text_search(visible.filter(pk__in=[t.pk for t in recent]), title, SEARCH_FIELDS)
-        .values_list("pk", flat=True)
-        .order_by()
-    )
-    alike = []
-    for ticket in recent:
-        ticket.similarity = search.trigram_similarity(ticket.title, title)
-        if ticket.similarity >= search.SIMILARITY_THRESHOLD or ticket.pk in worded:
-            alike.append(ticket)
-    alike.sort(key=lambda t: (-t.similarity, -t.pk))
-    return alike[:SIMILAR_LIMIT]
+    return search.similar(visible, title, SEARCH_FIELDS, limit=SIMILAR_LIMIT, recent=SIMILAR_RECENT)
 
 
 def ticket_details():

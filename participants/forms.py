@@ -29,14 +29,6 @@ class ReasonForm(forms.Form):
     )
 
 
-class RequiredReasonForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason (the person will read it)",
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=2000,
-    )
-
-
 # --- Staff ---------------------------------------------------------------------------------
 
 

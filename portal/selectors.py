@@ -9,15 +9,212 @@ import io
 import itertools
 import json
 import zipfile
+from functools import partial
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 
+from approvals.models import OutputSubmission, ReviewDecision
+from approvals.selectors import my_standing
+from audit.models import AuditEvent
+from compensation.models import LedgerEntry, PayoutDetails
+from compensation.selectors import money_by_programme
 from core.csvsafe import safe_cell
+from feedback.models import Ticket, TicketComment
+from labour.models import TimeEntry
+from labour.selectors import week_by_programme
+from participants import services as participant_services
+from participants.models import Application, Consent, Participation
+from participants.selectors import (
+    coming_changes,
+    my_participations,
+    published_terms,
+    terms_in_force,
+)
 
 # Records read per query round trip, and bytes of the archive sent at a time.
 CHUNK = 2000
 PIECE = 256 * 1024
+
+
+# --- My data: everything about one person ----------------------------------------------------
+
+
+def _participations(user):
+    """The person's participations."""
+    for p in Participation.objects.filter(user=user).select_related("programme"):
+        yield {
+            "programme": p.programme.slug,
+            "status": p.status,
+            "status_reason": p.status_reason,
+            "joined_at": p.joined_at,
+            "payout_reference": p.payout_reference,
+        }
+
+
+def _applications(user):
+    """The person's applications."""
+    for a in Application.objects.filter(user=user).select_related("programme"):
+        yield {
+            "programme": a.programme.slug,
+            "status": a.status,
+            "motivation": a.motivation,
+            "decision_reason": a.decision_reason,
+        }
+
+
+def _consents(user):
+    """Each consent, with the key facts and the full text of the version accepted."""
+    for c in Consent.objects.filter(participation__user=user).select_related(
+        "terms_version__programme"
+    ):
+        terms = c.terms_version
+        yield {
+            "programme": terms.programme.slug,
+            "terms_version": terms.number,
+            "terms_hash": c.terms_hash,
+            "accepted_at": c.accepted_at,
+            "key_facts": terms.key_facts(),
+            "terms": terms.content(),
+        }
+
+
+def _tickets(user):
+    """The tickets the person reported."""
+    for t in (
+        Ticket.objects.filter(reporter=user)
+        .select_related("programme")
+        .order_by("pk")
+        .iterator(chunk_size=CHUNK)
+    ):
+        yield {
+            "id": t.pk,
+            "programme": t.programme.slug,
+            "kind": t.kind,
+            "severity": t.severity,
+            "status": t.status,
+            "title": t.title,
+            "description": t.description,
+            "steps_to_reproduce": t.steps_to_reproduce,
+            "expected_result": t.expected_result,
+            "actual_result": t.actual_result,
+            "created_at": t.created_at,
+        }
+
+
+def _comments(user):
+    """The comments on their tickets meant for them (not staff-internal ones)."""
+    for c in (
+        TicketComment.objects.filter(ticket__reporter=user, visible_to_reporter=True)
+        .order_by("pk")
+        .iterator(chunk_size=CHUNK)
+    ):
+        yield {
+            "ticket": c.ticket_id,
+            "body": c.body,
+            "created_at": c.created_at,
+            "from_me": c.author_id == user.pk,
+        }
+
+
+def _submissions(user):
+    """Their outputs, each with its decisions."""
+    # Decisions come in the submissions' order beside them: two ordered reads, merged.
+    decisions = (
+        ReviewDecision.objects.filter(submission__participant=user)
+        .select_related("reason")
+        .order_by("submission_id", "pk")
+        .iterator(chunk_size=CHUNK)
+    )
+    pending = next(decisions, None)
+    for s in (
+        OutputSubmission.objects.filter(participant=user)
+        .select_related("programme")
+        .order_by("pk")
+        .iterator(chunk_size=CHUNK)
+    ):
+        mine = []
+        while pending is not None and pending.submission_id <= s.pk:
+            if pending.submission_id == s.pk:
+                mine.append(
+                    {
+                        "stage": pending.stage,
+                        "outcome": pending.outcome,
+                        "reason": pending.reason.label if pending.reason_id else "",
+                        "note": pending.note,
+                        "decided_at": pending.decided_at,
+                    }
+                )
+            pending = next(decisions, None)
+        yield {
+            "id": s.pk,
+            "programme": s.programme.slug,
+            "title": s.title,
+            "prompt": s.prompt,
+            "url": s.url,
+            "content_hash": s.content_hash,
+            "intended_use": s.intended_use,
+            "status": s.status,
+            "submitted_at": s.submitted_at,
+            "due_at": s.due_at,
+            "decisions": mine,
+        }
+
+
+def _hours(user):
+    """The hours they logged."""
+    for e in (
+        TimeEntry.objects.filter(user=user)
+        .select_related("programme")
+        .order_by("pk")
+        .iterator(chunk_size=CHUNK)
+    ):
+        yield {
+            "programme": e.programme.slug,
+            "date": e.date,
+            "minutes": e.minutes,
+            "activity": e.activity,
+            "note": e.note,
+            "status": e.status,
+            "dispute_reason": e.dispute_reason,
+        }
+
+
+def _ledger(user):
+    """Their ledger entries."""
+    for e in (
+        LedgerEntry.objects.filter(participation__user=user)
+        .select_related("programme")
+        .order_by("pk")
+        .iterator(chunk_size=CHUNK)
+    ):
+        yield {
+            "programme": e.programme.slug,
+            "kind": e.kind,
+            "amount": e.amount,
+            "currency": e.currency,
+            "state": e.state,
+            "description": e.description,
+            "earned_on": e.earned_on,
+            "paid_reference": e.paid_reference,
+            "paid_at": e.paid_at,
+        }
+
+
+def _events(user):
+    """The audit events about them."""
+    for e in AuditEvent.objects.filter(subject=user).order_by("seq").iterator(CHUNK):
+        yield {
+            "seq": e.seq,
+            "created_at": e.created_at,
+            "action": e.action,
+            "object": f"{e.object_type}:{e.object_id}",
+            "data": e.data,
+            "prev_hash": e.prev_hash,
+            "hash": e.hash,
+        }
 
 
 def my_data_sections(user) -> list[tuple[str, object]]:
@@ -28,185 +225,21 @@ def my_data_sections(user) -> list[tuple[str, object]]:
     Every query is filtered by this person; comments are only those meant for
     them (not staff-internal ones).
     """
-    from approvals.models import OutputSubmission, ReviewDecision
-    from audit.models import AuditEvent
-    from compensation.models import LedgerEntry
-    from feedback.models import Ticket, TicketComment
-    from labour.models import TimeEntry
-    from participants.models import Application, Consent, Participation
-
-    def participations():
-        for p in Participation.objects.filter(user=user).select_related("programme"):
-            yield {
-                "programme": p.programme.slug,
-                "status": p.status,
-                "status_reason": p.status_reason,
-                "joined_at": p.joined_at,
-                "payout_reference": p.payout_reference,
-            }
-
-    def applications():
-        for a in Application.objects.filter(user=user).select_related("programme"):
-            yield {
-                "programme": a.programme.slug,
-                "status": a.status,
-                "motivation": a.motivation,
-                "decision_reason": a.decision_reason,
-            }
-
-    def consents():
-        for c in Consent.objects.filter(participation__user=user).select_related(
-            "terms_version__programme"
-        ):
-            terms = c.terms_version
-            yield {
-                "programme": terms.programme.slug,
-                "terms_version": terms.number,
-                "terms_hash": c.terms_hash,
-                "accepted_at": c.accepted_at,
-                "key_facts": terms.key_facts(),
-                "terms": terms.content(),
-            }
-
-    def tickets():
-        for t in (
-            Ticket.objects.filter(reporter=user)
-            .select_related("programme")
-            .order_by("pk")
-            .iterator(chunk_size=CHUNK)
-        ):
-            yield {
-                "id": t.pk,
-                "programme": t.programme.slug,
-                "kind": t.kind,
-                "severity": t.severity,
-                "status": t.status,
-                "title": t.title,
-                "description": t.description,
-                "steps_to_reproduce": t.steps_to_reproduce,
-                "expected_result": t.expected_result,
-                "actual_result": t.actual_result,
-                "created_at": t.created_at,
-            }
-
-    def comments():
-        for c in (
-            TicketComment.objects.filter(ticket__reporter=user, visible_to_reporter=True)
-            .order_by("pk")
-            .iterator(chunk_size=CHUNK)
-        ):
-            yield {
-                "ticket": c.ticket_id,
-                "body": c.body,
-                "created_at": c.created_at,
-                "from_me": c.author_id == user.pk,
-            }
-
-    def submissions():
-        # Decisions come in the submissions' order beside them: two ordered reads, merged.
-        decisions = (
-            ReviewDecision.objects.filter(submission__participant=user)
-            .select_related("reason")
-            .order_by("submission_id", "pk")
-            .iterator(chunk_size=CHUNK)
-        )
-        pending = next(decisions, None)
-        for s in (
-            OutputSubmission.objects.filter(participant=user)
-            .select_related("programme")
-            .order_by("pk")
-            .iterator(chunk_size=CHUNK)
-        ):
-            mine = []
-            while pending is not None and pending.submission_id <= s.pk:
-                if pending.submission_id == s.pk:
-                    mine.append(
-                        {
-                            "stage": pending.stage,
-                            "outcome": pending.outcome,
-                            "reason": pending.reason.label if pending.reason_id else "",
-                            "note": pending.note,
-                            "decided_at": pending.decided_at,
-                        }
-                    )
-                pending = next(decisions, None)
-            yield {
-                "id": s.pk,
-                "programme": s.programme.slug,
-                "title": s.title,
-                "prompt": s.prompt,
-                "url": s.url,
-                "content_hash": s.content_hash,
-                "intended_use": s.intended_use,
-                "status": s.status,
-                "submitted_at": s.submitted_at,
-                "due_at": s.due_at,
-                "decisions": mine,
-            }
-
-    def hours():
-        for e in (
-            TimeEntry.objects.filter(user=user)
-            .select_related("programme")
-            .order_by("pk")
-            .iterator(chunk_size=CHUNK)
-        ):
-            yield {
-                "programme": e.programme.slug,
-                "date": e.date,
-                "minutes": e.minutes,
-                "activity": e.activity,
-                "note": e.note,
-                "status": e.status,
-                "dispute_reason": e.dispute_reason,
-            }
-
-    def ledger():
-        for e in (
-            LedgerEntry.objects.filter(participation__user=user)
-            .select_related("programme")
-            .order_by("pk")
-            .iterator(chunk_size=CHUNK)
-        ):
-            yield {
-                "programme": e.programme.slug,
-                "kind": e.kind,
-                "amount": e.amount,
-                "currency": e.currency,
-                "state": e.state,
-                "description": e.description,
-                "earned_on": e.earned_on,
-                "paid_reference": e.paid_reference,
-                "paid_at": e.paid_at,
-            }
-
-    def events():
-        for e in AuditEvent.objects.filter(subject=user).order_by("seq").iterator(CHUNK):
-            yield {
-                "seq": e.seq,
-                "created_at": e.created_at,
-                "action": e.action,
-                "object": f"{e.object_type}:{e.object_id}",
-                "data": e.data,
-                "prev_hash": e.prev_hash,
-                "hash": e.hash,
-            }
-
     return [
         ("generated_at", timezone.now()),
         (
             "account",
             {"email": user.email, "name": user.get_full_name(), "joined": user.date_joined},
         ),
-        ("participations", participations),
-        ("applications", applications),
-        ("consents", consents),
-        ("tickets", tickets),
-        ("comments_for_me", comments),
-        ("submissions", submissions),
-        ("hours", hours),
-        ("ledger", ledger),
-        ("audit_events_about_me", events),
+        ("participations", partial(_participations, user)),
+        ("applications", partial(_applications, user)),
+        ("consents", partial(_consents, user)),
+        ("tickets", partial(_tickets, user)),
+        ("comments_for_me", partial(_comments, user)),
+        ("submissions", partial(_submissions, user)),
+        ("hours", partial(_hours, user)),
+        ("ledger", partial(_ledger, user)),
+        ("audit_events_about_me", partial(_events, user)),
         ("audit_checkpoint", audit_checkpoint_proof()),
     ]
 
@@ -315,6 +348,71 @@ def my_data_archive(user):
 # --- Where do I stand: the portal home -----------------------------------------------------
 
 
+def _consent_action(programme, access) -> list[dict]:
+    if access.code != "consent_required":
+        return []
+    return [
+        {
+            "text": f"Accept the terms of {programme.name}: {access.message}",
+            "url": reverse("participants:consent", args=[programme.slug]),
+            "link": "Read and accept the terms",
+        }
+    ]
+
+
+def _hours_action(programme, week: dict) -> list[dict]:
+    """Hour entries staff disputed, for the person to correct or answer."""
+    n = week.get("to_answer")
+    if not n:
+        return []
+    one = n == 1
+    return [
+        {
+            "text": f"{n} hour {'entry' if one else 'entries'} in {programme.name} "
+            f"{'was' if one else 'were'} disputed: correct or answer "
+            f"{'it' if one else 'them'}.",
+            "url": reverse("labour:edit", args=[week["first_to_answer"]])
+            if one
+            else reverse("labour:mine"),
+            "link": "Answer the dispute" if one else "See my hours",
+        }
+    ]
+
+
+def _output_actions(programme, groups: dict) -> list[dict]:
+    """Outputs to resubmit and rejections the person may appeal (the first few of each, then
+    how many more)."""
+    name = programme.name
+    actions = [
+        {
+            "text": f"Changes were requested on “{s['title']}” ({name}): send a new version.",
+            "url": reverse("approvals:resubmit", args=[s["pk"]]),
+            "link": "Resubmit",
+        }
+        for s in groups.get("changes", {}).get("items", [])
+    ]
+    actions += [
+        {
+            "text": f"“{s['title']}” ({name}) was rejected; the terms let you appeal once.",
+            "url": reverse("approvals:output", args=[s["pk"]]),
+            "link": "Read the decision and appeal",
+        }
+        for s in groups.get("appeal", {}).get("items", [])
+    ]
+    for group, what in (("changes", "to resubmit"), ("appeal", "you may appeal")):
+        entry = groups.get(group)
+        if entry and entry["count"] > len(entry["items"]):
+            actions.append(
+                {
+                    "text": f"{entry['count'] - len(entry['items'])} more outputs in "
+                    f"{name} {what}.",
+                    "url": reverse("approvals:mine"),
+                    "link": "See my outputs",
+                }
+            )
+    return actions
+
+
 def where_i_stand(user, at=None) -> dict:
     """Everything the portal home shows about one participant, per programme, in a fixed
     number of queries however many programmes and records (each app's read is one grouped
@@ -325,21 +423,6 @@ def where_i_stand(user, at=None) -> dict:
     expected hours, the outputs waiting for someone, and the pay owed and paid per
     currency; `actions` are what needs the person, each with the page where it is done.
     """
-    from django.db.models import Exists, OuterRef
-    from django.urls import reverse
-
-    from approvals.selectors import my_standing
-    from compensation.models import PayoutDetails
-    from compensation.selectors import money_by_programme
-    from labour.selectors import week_by_programme
-    from participants import services as participant_services
-    from participants.selectors import (
-        coming_changes,
-        my_participations,
-        published_terms,
-        terms_in_force,
-    )
-
     at = at or timezone.now()
     participations = list(
         my_participations(user, at).annotate(
@@ -357,14 +440,11 @@ def where_i_stand(user, at=None) -> dict:
     money = money_by_programme(user)
 
     rows, actions = [], []
-    owed_anywhere = False
     for p, access in zip(participations, checks, strict=True):
         programme = p.programme
         terms = in_force.get(p.programme_id)
         week = hours.get(p.programme_id, {})
         groups = outputs.get(p.programme_id, {})
-        pay = money.get(p.programme_id, [])
-        owed_anywhere = owed_anywhere or any(r["owed"] > 0 for r in pay)
         rows.append(
             {
                 "participation": p,
@@ -374,60 +454,13 @@ def where_i_stand(user, at=None) -> dict:
                 "expected_hours": terms.expected_hours_per_week if terms else None,
                 "week": week,
                 "waiting": groups.get("waiting"),
-                "pay": pay,
+                "pay": money.get(p.programme_id, []),
             }
         )
-        name = programme.name
-        if access.code == "consent_required":
-            actions.append(
-                {
-                    "text": f"Accept the terms of {name}: {access.message}",
-                    "url": reverse("participants:consent", args=[programme.slug]),
-                    "link": "Read and accept the terms",
-                }
-            )
-        if week.get("to_answer"):
-            n = week["to_answer"]
-            one = n == 1
-            actions.append(
-                {
-                    "text": f"{n} hour {'entry' if one else 'entries'} in {name} "
-                    f"{'was' if one else 'were'} disputed: correct or answer "
-                    f"{'it' if one else 'them'}.",
-                    "url": reverse("labour:edit", args=[week["first_to_answer"]])
-                    if one
-                    else reverse("labour:mine"),
-                    "link": "Answer the dispute" if one else "See my hours",
-                }
-            )
-        for s in groups.get("changes", {}).get("items", []):
-            actions.append(
-                {
-                    "text": f"Changes were requested on “{s['title']}” ({name}): send a new "
-                    "version.",
-                    "url": reverse("approvals:resubmit", args=[s["pk"]]),
-                    "link": "Resubmit",
-                }
-            )
-        for s in groups.get("appeal", {}).get("items", []):
-            actions.append(
-                {
-                    "text": f"“{s['title']}” ({name}) was rejected; the terms let you appeal once.",
-                    "url": reverse("approvals:output", args=[s["pk"]]),
-                    "link": "Read the decision and appeal",
-                }
-            )
-        for group, what in (("changes", "to resubmit"), ("appeal", "you may appeal")):
-            entry = groups.get(group)
-            if entry and entry["count"] > len(entry["items"]):
-                actions.append(
-                    {
-                        "text": f"{entry['count'] - len(entry['items'])} more outputs in "
-                        f"{name} {what}.",
-                        "url": reverse("approvals:mine"),
-                        "link": "See my outputs",
-                    }
-                )
+        actions += _consent_action(programme, access)
+        actions += _hours_action(programme, week)
+        actions += _output_actions(programme, groups)
+    owed_anywhere = any(r["owed"] > 0 for row in rows for r in row["pay"])
     if owed_anywhere and not participations[0].has_payout_details:
         actions.append(
             {

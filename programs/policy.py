@@ -342,3 +342,134 @@ def staff_required(*wanted):
         return wrapped
 
     return decorator
+
+
+# -- 4. records of several programmes (a payout batch) ----------------------------------
+#
+# A payout batch spans programmes: a person acts on it only with the role in every one of
+# them, so nobody settles pay of a programme they are not finance for.
+
+
+def restrict_to_every_programme(queryset, user, action: str = "view"):
+    """The rows of a model spanning programmes (`Visibility.programme` names its many-to-many,
+    `"programmes"`) that `user` may see (`"view"`: the `staff` group) or act on (an action of
+    `Visibility.actions`): those whose every programme is one where the person holds a role
+    of the group."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    spec: Visibility = queryset.model.visibility
+    try:
+        group = spec.staff if action == "view" else spec.actions[action]
+    except KeyError:
+        raise ValueError(f"{queryset.model.__name__} has no action {action!r}") from None
+    staffed = programmes_with(user, group)
+    if staffed is None:
+        return queryset
+    from .models import Programme
+
+    others = Programme.objects.exclude(pk__in=staffed)
+    return (
+        queryset.filter(**{f"{spec.programme}__in": staffed})
+        .exclude(**{f"{spec.programme}__in": others})
+        .distinct()
+    )
+
+
+def require_in_every(user, action: str, programmes) -> None:
+    """Raise `NotAllowed` unless `user` may do `action` in every one of `programmes` (a batch
+    is built and settled by a person who is finance of all its programmes)."""
+    for programme in programmes:
+        require(user, action, programme)
+
+
+# -- 5. may a participant work now ------------------------------------------------------
+#
+# The rule, in its order. The facts are read by `participants` (one person and programme at
+# a time, or every programme of a person at once), which sits above this module: `facts`
+# answers each question when it is first asked, so a refusal reads no more than it needs.
+
+
+def work_refusal(user, programme, facts) -> tuple[str, str] | None:
+    """Why `user` may not do new work (tickets, outputs, hours) in `programme` now, as
+    (code, message), or None when they may.
+
+    `facts` has, read when first asked: `participation` (the person's, or None),
+    `programme_pause` (the programme-wide pause in force, or None), `own_pause` (the
+    person's own open pause, or None), `terms` (the version in force, or None), `needed`
+    (the version the person must have accepted) and `accepted` (the number of the newest
+    version they accepted, or None).
+    """
+    from .models import Programme
+
+    if not user.is_authenticated:
+        return "not_signed_in", "Sign in first."
+    participation = facts.participation
+    if participation is None:
+        return "not_a_participant", "You are not a participant of this programme."
+    status = type(participation).Status
+    if participation.status == status.WITHDRAWN:
+        return "withdrawn", "You have withdrawn from this programme."
+    if participation.status == status.REMOVED:
+        reason = f" Reason: {participation.status_reason}" if participation.status_reason else ""
+        return "removed", f"You were removed from this programme.{reason}"
+    pause = facts.programme_pause
+    if pause is not None:
+        return "programme_paused", f"Access to the whole programme is paused: {pause.reason}"
+    if programme.status not in Programme.WORKING:
+        return (
+            "programme_not_running",
+            f"The programme is {programme.get_status_display().lower()}; no new work is accepted.",
+        )
+    if participation.status == status.PAUSED:
+        own = facts.own_pause
+        why = own.reason if own else participation.status_reason
+        return "participant_paused", f"Your access is paused: {why}"
+    terms = facts.terms
+    if terms is None:
+        return "no_terms", "The programme has no published terms yet."
+    needed, accepted = facts.needed, facts.accepted
+    if accepted is None or accepted < needed.number:
+        return (
+            "consent_required",
+            f"Accept the terms (version {terms.number}) before doing any further work.",
+        )
+    return None
+
+
+# -- 6. appeals are decided by someone else ---------------------------------------------
+
+
+def appeal_conflict(user, submission) -> str | None:
+    """An appeal is never claimed or decided by the reviewer whose decision it appeals.
+
+    Read on the output submission received (approvals sits above this module): its status
+    and its first review decision."""
+    if submission.status != type(submission).Status.APPEALED:
+        return None
+    decisions = submission.decisions
+    first = decisions.filter(stage=decisions.model.Stage.REVIEW).order_by("pk").first()
+    if first is not None and first.reviewer_id == getattr(user, "pk", None):
+        return (
+            "An appeal must be decided by a different reviewer or a manager than the one "
+            "who rejected it."
+        )
+    return None
+
+
+def review_refusal(user, submission) -> str | None:
+    """Why `user` may not claim or decide this output now, or None when they may: a reviewer
+    or manager of its programme, never on their own output, and for an appeal, never the
+    reviewer whose decision is appealed."""
+    try:
+        require(user, "review", submission)
+    except NotAllowed as exc:
+        return exc.message
+    return appeal_conflict(user, submission)
+
+
+def require_review(user, submission) -> None:
+    """Raise `NotAllowed` unless `user` may claim or decide this output now."""
+    require(user, "review", submission)
+    conflict = appeal_conflict(user, submission)
+    if conflict:
+        raise NotAllowed(conflict)

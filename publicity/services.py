@@ -16,7 +16,7 @@ from approvals.models import OutputSubmission
 from audit.services import record
 from compensation.models import LedgerEntry
 from compensation.services import accrue_once
-from core import currencies
+from compensation.services.ledger import checked_amount, checked_currency
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from participants.models import Participation
@@ -56,6 +56,84 @@ def _accrue_use(use: PromotionalUse) -> None:
     use.ledger_entry = entry
 
 
+_ONE_OPEN_REQUEST = (
+    "A request to use this output in this channel is waiting for the tester's answer; "
+    "one open request at a time."
+)
+
+
+def _promotion_terms(submission: OutputSubmission) -> TermsVersion:
+    """The terms the tester accepted, once they allow promotional use of an approved output."""
+    if not submission.is_approved:
+        raise DomainError(
+            f"“{submission.title}” is {submission.get_status_display().lower()}, not approved: "
+            "only an approved output can be used in promotion."
+        )
+    terms = accepted_terms(submission.participant, submission.programme)
+    if terms is None or terms.promotional_use == TermsVersion.PromotionalUse.NO:
+        version = f"version {terms.number}" if terms else "no version"
+        raise DomainError(
+            f"The terms the tester accepted ({version}) do not allow promotional use of "
+            "their outputs. Publish terms that do; the tester must accept them first."
+        )
+    return terms
+
+
+def _check_use(
+    *, submission, terms, channel: str, period_start, period_end, territory: str, credit_line: str
+) -> tuple[str, str]:
+    """(territory, credit line), cleaned, once the request is complete and none is open."""
+    if channel not in PromotionalUse.Channel.values:
+        raise DomainError(f"“{channel}” is not a channel.", field="channel")
+    if not period_start or not period_end or period_end < period_start:
+        raise DomainError("The period must end on or after the day it starts.", field="period_end")
+    if period_end < timezone.localdate():
+        raise DomainError(
+            "The period is over already; ask for a period to come.", field="period_end"
+        )
+    territory = (territory or "").strip()
+    if not territory:
+        raise DomainError("Say where the output will be shown (territory).", field="territory")
+    credit_line = (credit_line or "").strip()
+    if terms.promotion_credit == TermsVersion.PromotionCredit.NAMED and not credit_line:
+        raise DomainError(
+            "The terms promise credit with the tester's name: give the credit line.",
+            field="credit_line",
+        )
+    if PromotionalUse.objects.filter(
+        submission=submission, channel=channel, status=U.REQUESTED
+    ).exists():
+        raise DomainError(_ONE_OPEN_REQUEST, field="channel")
+    return territory, credit_line
+
+
+def _tell_tester_of_use(use: PromotionalUse, *, included: bool) -> None:
+    submission = use.submission
+    name = submission.programme.name
+    fee = f"{use.fee} {use.currency}" if use.paid else "unpaid, as your terms say"
+    notify(
+        user=submission.participant,
+        subject=(
+            f"{name} uses “{submission.title}” in promotion"
+            if included
+            else f"{name} asks to use “{submission.title}” in promotion"
+        ),
+        body=(
+            f"Channel: {use.get_channel_display()}\nPeriod: {use.period_start} to "
+            f"{use.period_end}\nTerritory: {use.territory}\n"
+            f"Credit: {use.credit_line or 'none'}\nFee: {fee}\n"
+            + (
+                "Your terms include this use; no answer is needed."
+                if included
+                else "Accept or decline it; declining costs you nothing."
+            )
+        ),
+        dedupe_key=f"publicity.use:{use.pk}:asked",
+        url=reverse("publicity:uses"),
+        programme=submission.programme,
+    )
+
+
 @transaction.atomic
 def use_request(
     *,
@@ -80,45 +158,17 @@ def use_request(
         .get(pk=submission.pk)
     )
     policy.require(actor, "promote", submission)
-    if not submission.is_approved:
-        raise DomainError(
-            f"“{submission.title}” is {submission.get_status_display().lower()}, not approved: "
-            "only an approved output can be used in promotion."
-        )
-    terms = accepted_terms(submission.participant, submission.programme)
-    P = TermsVersion.PromotionalUse
-    if terms is None or terms.promotional_use == P.NO:
-        version = f"version {terms.number}" if terms else "no version"
-        raise DomainError(
-            f"The terms the tester accepted ({version}) do not allow promotional use of "
-            "their outputs. Publish terms that do; the tester must accept them first."
-        )
-    if channel not in PromotionalUse.Channel.values:
-        raise DomainError(f"“{channel}” is not a channel.", field="channel")
-    if not period_start or not period_end or period_end < period_start:
-        raise DomainError("The period must end on or after the day it starts.", field="period_end")
-    if period_end < timezone.localdate():
-        raise DomainError(
-            "The period is over already; ask for a period to come.", field="period_end"
-        )
-    territory = (territory or "").strip()
-    if not territory:
-        raise DomainError("Say where the output will be shown (territory).", field="territory")
-    credit_line = (credit_line or "").strip()
-    if terms.promotion_credit == TermsVersion.PromotionCredit.NAMED and not credit_line:
-        raise DomainError(
-            "The terms promise credit with the tester's name: give the credit line.",
-            field="credit_line",
-        )
-    if PromotionalUse.objects.filter(
-        submission=submission, channel=channel, status=U.REQUESTED
-    ).exists():
-        raise DomainError(
-            "A request to use this output in this channel is waiting for the tester's answer; "
-            "one open request at a time.",
-            field="channel",
-        )
-    included = terms.promotional_use == P.INCLUDED
+    terms = _promotion_terms(submission)
+    territory, credit_line = _check_use(
+        submission=submission,
+        terms=terms,
+        channel=channel,
+        period_start=period_start,
+        period_end=period_end,
+        territory=territory,
+        credit_line=credit_line,
+    )
+    included = terms.promotional_use == TermsVersion.PromotionalUse.INCLUDED
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -140,11 +190,7 @@ def use_request(
                 answered_at=now if included else None,
             )
     except IntegrityError:
-        raise DomainError(
-            "A request to use this output in this channel is waiting for the tester's answer; "
-            "one open request at a time.",
-            field="channel",
-        ) from None
+        raise DomainError(_ONE_OPEN_REQUEST, field="channel") from None
     record(
         action="publicity.use.included" if included else "publicity.use.requested",
         obj=use,
@@ -161,27 +207,7 @@ def use_request(
             "terms_version": terms.number,
         },
     )
-    fee = f"{use.fee} {use.currency}" if use.paid else "unpaid, as your terms say"
-    notify(
-        user=submission.participant,
-        subject=(
-            f"{submission.programme.name} uses “{submission.title}” in promotion"
-            if included
-            else f"{submission.programme.name} asks to use “{submission.title}” in promotion"
-        ),
-        body=(
-            f"Channel: {use.get_channel_display()}\nPeriod: {period_start} to {period_end}\n"
-            f"Territory: {use.territory}\nCredit: {use.credit_line or 'none'}\nFee: {fee}\n"
-            + (
-                "Your terms include this use; no answer is needed."
-                if included
-                else "Accept or decline it; declining costs you nothing."
-            )
-        ),
-        dedupe_key=f"publicity.use:{use.pk}:asked",
-        url=reverse("publicity:uses"),
-        programme=submission.programme,
-    )
+    _tell_tester_of_use(use, included=included)
     if included:
         _accrue_use(use)
     return use
@@ -298,6 +324,74 @@ def _aware(value) -> datetime:
     raise DomainError("Give a date and time.")
 
 
+def _check_competition(
+    programme,
+    *,
+    title,
+    criteria,
+    prize_count,
+    prize_amount,
+    judges,
+    entry_deadline,
+    results_by,
+    currency,
+) -> dict:
+    """The competition's fields, cleaned, once everything is stated up front and consistent."""
+    title, criteria, judges = (
+        (title or "").strip(),
+        (criteria or "").strip(),
+        (judges or "").strip(),
+    )
+    if not title:
+        raise DomainError("Give the competition a title.", field="title")
+    if not criteria:
+        raise DomainError("State the criteria the judges apply.", field="criteria")
+    if not judges:
+        raise DomainError("Say who judges.", field="judges")
+    if not prize_count or int(prize_count) < 1:
+        raise DomainError("A competition has at least one prize.", field="prize_count")
+    amount = checked_amount(prize_amount, field_name="prize_amount")
+    if amount <= 0:
+        raise DomainError("A prize is a positive amount.", field="prize_amount")
+    currency = checked_currency(currency or programme.currency)
+    entry_deadline, results_by = _aware(entry_deadline), _aware(results_by)
+    if entry_deadline <= timezone.now():
+        raise DomainError("The entry deadline must be in the future.", field="entry_deadline")
+    if results_by < entry_deadline:
+        raise DomainError("Results come after the entry deadline.", field="results_by")
+    return {
+        "title": title[:200],
+        "criteria": criteria[:4000],
+        "prize_count": int(prize_count),
+        "prize_amount": amount,
+        "currency": currency,
+        "judges": judges[:300],
+        "entry_deadline": entry_deadline,
+        "results_by": results_by,
+    }
+
+
+def _announce_competition(competition: Competition) -> None:
+    """Every active participant of the programme hears of it, with its rules."""
+    programme = competition.programme
+    for participation in Participation.objects.filter(
+        programme=programme, status=Participation.Status.ACTIVE
+    ).select_related("user"):
+        notify(
+            user=participation.user,
+            subject=f"Competition in {programme.name}: {competition.title}",
+            body=(
+                f"{competition.prize_count} prizes of {competition.prize_amount} "
+                f"{competition.currency}. Criteria: {competition.criteria}\nJudged by "
+                f"{competition.judges}. Enter by {competition.entry_deadline:%Y-%m-%d %H:%M} "
+                f"UTC; results by {competition.results_by:%Y-%m-%d}."
+            ),
+            dedupe_key=f"publicity.competition:{competition.pk}:{participation.user_id}",
+            url=reverse("publicity:competition", args=[competition.pk]),
+            programme=programme,
+        )
+
+
 @transaction.atomic
 def competition_create(
     *,
@@ -316,44 +410,18 @@ def competition_create(
     criteria, entry deadline, who judges and when results come."""
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     policy.require(actor, "manage", programme)
-    from compensation.services import _money
-
-    title, criteria, judges = (
-        (title or "").strip(),
-        (criteria or "").strip(),
-        (judges or "").strip(),
-    )
-    if not title:
-        raise DomainError("Give the competition a title.", field="title")
-    if not criteria:
-        raise DomainError("State the criteria the judges apply.", field="criteria")
-    if not judges:
-        raise DomainError("Say who judges.", field="judges")
-    if not prize_count or int(prize_count) < 1:
-        raise DomainError("A competition has at least one prize.", field="prize_count")
-    amount = _money(prize_amount, field_name="prize_amount")
-    if amount <= 0:
-        raise DomainError("A prize is a positive amount.", field="prize_amount")
-    currency = currencies.normalise(currency or programme.currency)
-    if not currencies.is_currency(currency):
-        raise DomainError(currencies.MESSAGE.format(code=currency), field="currency")
-    entry_deadline, results_by = _aware(entry_deadline), _aware(results_by)
-    if entry_deadline <= timezone.now():
-        raise DomainError("The entry deadline must be in the future.", field="entry_deadline")
-    if results_by < entry_deadline:
-        raise DomainError("Results come after the entry deadline.", field="results_by")
-    competition = Competition.objects.create(
-        programme=programme,
-        title=title[:200],
-        criteria=criteria[:4000],
-        prize_count=int(prize_count),
-        prize_amount=amount,
-        currency=currency,
-        judges=judges[:300],
+    fields = _check_competition(
+        programme,
+        title=title,
+        criteria=criteria,
+        prize_count=prize_count,
+        prize_amount=prize_amount,
+        judges=judges,
         entry_deadline=entry_deadline,
         results_by=results_by,
-        created_by=actor,
+        currency=currency,
     )
+    competition = Competition.objects.create(programme=programme, created_by=actor, **fields)
     record(
         action="publicity.competition.created",
         obj=competition,
@@ -362,27 +430,13 @@ def competition_create(
         data={
             "title": competition.title,
             "prizes": competition.prize_count,
-            "prize_amount": str(amount),
-            "currency": currency,
-            "entry_deadline": entry_deadline,
-            "results_by": results_by,
+            "prize_amount": str(competition.prize_amount),
+            "currency": competition.currency,
+            "entry_deadline": competition.entry_deadline,
+            "results_by": competition.results_by,
         },
     )
-    for participation in Participation.objects.filter(
-        programme=programme, status=Participation.Status.ACTIVE
-    ).select_related("user"):
-        notify(
-            user=participation.user,
-            subject=f"Competition in {programme.name}: {competition.title}",
-            body=(
-                f"{competition.prize_count} prizes of {amount} {currency}. Criteria: "
-                f"{competition.criteria}\nJudged by {competition.judges}. Enter by "
-                f"{entry_deadline:%Y-%m-%d %H:%M} UTC; results by {results_by:%Y-%m-%d}."
-            ),
-            dedupe_key=f"publicity.competition:{competition.pk}:{participation.user_id}",
-            url=reverse("publicity:competition", args=[competition.pk]),
-            programme=programme,
-        )
+    _announce_competition(competition)
     return competition
 
 

@@ -24,7 +24,7 @@ N = 12
 @pytest.fixture
 def many(programme, submit, monkeypatch):
     """N submissions of two participants, all due by `later`; chunks of 5 (three of them)."""
-    monkeypatch.setattr(services, "DEEM_CHUNK", 5)
+    monkeypatch.setattr(services.deadlines, "DEEM_CHUNK", 5)
     people = [
         make_participant(programme, email="swimmer@example.com"),
         make_participant(programme, email="diver@example.com"),
@@ -168,7 +168,7 @@ def test_the_sweep_runs_from_the_periodic_task_over_every_item_due(many, monkeyp
     from approvals import tasks
 
     items, _, later = many
-    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    monkeypatch.setattr(services.deadlines.timezone, "now", lambda: later)
     assert tasks.sweep_review_deadlines()["deemed_approved"] == N
     assert tasks.sweep_review_deadlines()["deemed_approved"] == 0
 
@@ -180,7 +180,7 @@ def test_a_reviewer_holding_an_item_while_the_sweep_runs_keeps_it_and_their_deci
 ):
     """PostgreSQL: the sweep skips the row a reviewer has locked (SKIP LOCKED) instead of
     waiting or overwriting; the reviewer's decision lands; the next sweep leaves it."""
-    monkeypatch.setattr(services, "DEEM_CHUNK", 3)
+    monkeypatch.setattr(services.deadlines, "DEEM_CHUNK", 3)
     person = make_participant(programme, email="racer@example.com")
     items = [
         services.submission_create(

@@ -45,7 +45,7 @@ def test_the_lines_written_by_the_database_equal_the_plain_sum_per_payee(
 ):
     from django.contrib.auth import get_user_model
 
-    monkeypatch.setattr(services, "LINE_CHUNK", 2)  # several chunks, each committed
+    monkeypatch.setattr(services.batches, "LINE_CHUNK", 2)  # several chunks, each committed
     client.force_login(participation.user)
     client.post(
         reverse("compensation:payout_details"),

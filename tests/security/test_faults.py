@@ -213,8 +213,8 @@ def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_wr
 
     # 1. A decision: the row is written, then the connection dies before the audit event.
     reviewer_session = _session(live_server, client, reviewer)
-    wrapped, fired = _terminate_own_backend_then(approval_services.record)
-    monkeypatch.setattr(approval_services, "record", wrapped)
+    wrapped, fired = _terminate_own_backend_then(approval_services.workflow.record)
+    monkeypatch.setattr(approval_services.workflow, "record", wrapped)
     response = _post(
         reviewer_session, live_server, f"/review/{submission.pk}/decide/", {"outcome": "approved"}
     )
@@ -253,8 +253,8 @@ def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_wr
     manager_session = _session(live_server, client, manager)
     award_page = manager_session.get(f"{live_server.url}/finance/awards/new/", timeout=10)
     assert award_page.status_code == 200
-    wrapped, fired = _terminate_own_backend_then(pay_services.record)
-    monkeypatch.setattr(pay_services, "record", wrapped)
+    wrapped, fired = _terminate_own_backend_then(pay_services.ledger.record)
+    monkeypatch.setattr(pay_services.ledger, "record", wrapped)
     form = {
         "programme": programme.pk,
         "participant_email": participant.email,

@@ -293,7 +293,7 @@ def measure_transparency(cmd, table):
     from programs.models import TransparencySnapshot
     from transparency import figures as transparency
 
-    from .run import pct, timed_requests
+    from .table import pct, timed_requests
 
     colds = []
     for _ in range(cmd.runs):

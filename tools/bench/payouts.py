@@ -88,7 +88,7 @@ def _generate(cmd, n: int) -> list:
 
 def _plain_insert_select(batch_id: int, source_batch_id: int) -> int:
     """The peer: the same line rows in one plain statement."""
-    from compensation.services import _lines_sql
+    from compensation.services.batches import _lines_sql
 
     sql = _lines_sql().replace("AND participation_id BETWEEN %s AND %s", "")
     with connection.cursor() as cursor:

@@ -1,0 +1,155 @@
+"""What every change of an output submission shares: the locked row, the allowed status
+moves, the review clock, the audit event, the participant's notification, and the writing
+of a decision with the message the participant reads."""
+
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from audit.services import record
+from core import events
+from core.errors import DomainError
+from core.services import notify
+from programs.models import TermsVersion
+
+from ..models import NO_DEADLINE, OutputSubmission, ReasonCode, ReviewDecision
+
+Status = OutputSubmission.Status
+Outcome = ReviewDecision.Outcome
+Stage = ReviewDecision.Stage
+
+
+def _locked(submission: OutputSubmission) -> OutputSubmission:
+    return OutputSubmission.objects.select_for_update().get(pk=submission.pk)
+
+
+def _move(submission: OutputSubmission, to: str, *, message: str) -> None:
+    """Check that the current status allows `to`, or refuse with `message`."""
+    if to not in OutputSubmission.TRANSITIONS[submission.status]:
+        raise DomainError(message, code="wrong_status")
+    submission.status = to
+
+
+def _due_from(terms: TermsVersion, start):
+    if not terms.review_deadline_hours:
+        return None
+    return start + timedelta(hours=terms.review_deadline_hours)
+
+
+def _set_clock(submission: OutputSubmission, due_at) -> None:
+    submission.due_at = due_at
+    submission.clock_at = due_at or NO_DEADLINE
+    submission.reminded_at = None
+    submission.escalated_at = None
+
+
+def _clear_claim(submission: OutputSubmission) -> None:
+    submission.claimed_by = None
+    submission.claim_expires_at = None
+
+
+def _notify_participant(submission: OutputSubmission, *, subject: str, body: str, key: str):
+    notify(
+        user=submission.participant,
+        subject=subject,
+        body=body,
+        url=reverse("approvals:output", args=[submission.pk]),
+        dedupe_key=key,
+        programme=submission.programme,
+    )
+
+
+def _audit(action: str, submission: OutputSubmission, *, actor=None, **data):
+    record(
+        action=action,
+        obj=submission,
+        actor=actor,
+        programme=submission.programme,
+        subject=submission.participant,
+        data={"status": submission.status, **data},
+    )
+
+
+def _write_decision(
+    submission: OutputSubmission,
+    *,
+    stage: str,
+    outcome: str,
+    reviewer=None,
+    reason: ReasonCode | None = None,
+    note: str = "",
+    now,
+) -> ReviewDecision:
+    """Record the decision; the unique (submission, stage) constraint is the last guard."""
+    try:
+        with transaction.atomic():
+            decision = ReviewDecision.objects.create(
+                submission=submission,
+                stage=stage,
+                outcome=outcome,
+                reviewer=reviewer,
+                reason=reason,
+                note=note,
+                decided_at=now,
+            )
+    except IntegrityError as exc:
+        raise DomainError("This item has already been decided.", code="already_decided") from exc
+    submission.decided_at = now
+    if decision.is_approval and not submission.verify_token:
+        submission.verify_token = OutputSubmission.new_token()
+    _clear_claim(submission)
+    submission.save()
+    _audit(
+        "approvals.submission.decided",
+        submission,
+        actor=reviewer,
+        decision=decision.pk,
+        stage=stage,
+        outcome=outcome,
+        reason=reason.code if reason else "",
+        terms_version=submission.terms_version.number,
+    )
+    events.publish(
+        programme=submission.programme,
+        event=(
+            "submission.deemed_approved"
+            if outcome == Outcome.DEEMED_APPROVED
+            else "submission.decided"
+        ),
+        data={
+            "submission": submission.pk,
+            "stage": stage,
+            "outcome": outcome,
+            "reason": reason.code if reason else "",
+            "content_hash": submission.content_hash,
+            "terms_version": submission.terms_version.number,
+        },
+    )
+    _notify_participant(
+        submission,
+        subject=f"Decision on “{submission.title}”",
+        body=_decision_message(submission, outcome=outcome, reason=reason, note=note, stage=stage),
+        key=f"approvals:decided:{decision.pk}",
+    )
+    return decision
+
+
+def _decision_message(submission, *, outcome: str, reason, note: str, stage: str) -> str:
+    """What the participant reads about a decision on their output."""
+    what = {
+        Outcome.APPROVED: "was approved. You may share it for the use you gave.",
+        Outcome.DEEMED_APPROVED: "is deemed approved: the review deadline in the terms passed "
+        "without a decision. You may share it for the use you gave.",
+        Outcome.NOT_REQUIRED: "needs no approval for this use under the terms. You may share it.",
+        Outcome.REJECTED: "was rejected.",
+        Outcome.CHANGES_REQUESTED: "needs changes before it can be approved.",
+    }[outcome]
+    lines = [f"“{submission.title}” {what}"]
+    if reason:
+        lines.append(f"Reason: {reason.label}.")
+    if note:
+        lines.append(f"Note from the reviewer: {note}")
+    if stage == Stage.APPEAL:
+        lines.append("This was the decision on your appeal; it is final.")
+    return "\n".join(lines)

@@ -1,0 +1,83 @@
+"""Entries made by hand: a prize, grant or adjustment a manager awards, and a reversal
+finance records to correct an entry."""
+
+import uuid
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from core.errors import DomainError
+from core.services import notify
+from participants.models import Participation
+from programs import policy
+from programs.selectors import terms_in_force_on
+
+from ..models import LedgerEntry
+from .ledger import _accrue, checked_amount, checked_currency, reverse_entry
+
+
+@transaction.atomic
+def award_create(
+    *,
+    actor,
+    participation: Participation,
+    kind: str,
+    amount,
+    currency: str,
+    reason: str,
+    idempotency_key: str = "",
+) -> LedgerEntry:
+    """A prize or grant (or a manual adjustment) decided by a manager of the programme."""
+    if kind not in LedgerEntry.MANUAL_KINDS:
+        raise DomainError("Only prizes, grants and adjustments are created by hand.", field="kind")
+    policy.require(actor, "award", participation)
+    amount = checked_amount(amount)
+    if amount <= 0 and kind != LedgerEntry.Kind.ADJUSTMENT:
+        raise DomainError("A prize or grant is a positive amount.", field="amount")
+    if amount == 0:
+        raise DomainError("An adjustment of zero changes nothing.", field="amount")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why: the participant reads it on their statement.", field="reason")
+    terms = terms_in_force_on(participation.programme, timezone.localdate())
+    key = f"manual:{idempotency_key or uuid.uuid4().hex}"[:120]
+    label = LedgerEntry.Kind(kind).label
+    entry, created = _accrue(
+        participation=participation,
+        kind=kind,
+        amount=amount,
+        currency=checked_currency(currency),
+        source_type="manual",
+        source_id="",
+        description=f"{label}: {reason}",
+        earned_on=timezone.localdate(),
+        idempotency_key=key,
+        terms=terms,
+        actor=actor,
+    )
+    if created:
+        notify(
+            user=participation.user,
+            subject=f"{label} of {amount} {entry.currency} in {participation.programme.name}",
+            body=f"{entry.description}\nIt will be paid once finance has approved and exported it.",
+            dedupe_key=f"compensation.award:{entry.pk}",
+            url=reverse("compensation:statement"),
+            programme=participation.programme,
+        )
+    return entry
+
+
+@transaction.atomic
+def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
+    """Correct an entry by a reversal: a new entry of the negated amount pointing at it."""
+    entry = LedgerEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
+    policy.require(actor, "reverse", entry)
+    if entry.kind == LedgerEntry.Kind.REVERSAL:
+        raise DomainError("A reversal cannot itself be reversed; record a new entry instead.")
+    if LedgerEntry.objects.filter(reverses=entry).exists():
+        raise DomainError("This entry was already reversed.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the entry is reversed.", field="reason")
+    return reverse_entry(entry, why=reason, actor=actor)

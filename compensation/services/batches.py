@@ -1,0 +1,427 @@
+"""Payout batches: approved entries locked into one export per currency and period, its
+payee lines and files built (in the background for big batches), and built again after a
+failure.
+
+A batch spans programmes; it is built and settled by a person who is finance of every one
+of them (`policy.require_in_every`). Lines are written set-based by the database.
+"""
+
+import csv
+import hashlib
+import io
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+
+from audit.services import record
+from core import events
+from core.csvsafe import safe_cell
+from core.encryption import decrypt_json
+from core.errors import DomainError
+from core.services import enqueue_after_commit
+from participants.models import Participation
+from programs import policy
+
+from .. import bankfiles
+from ..models import LedgerEntry, PayoutBatch, PayoutDetails, PayoutLine, cents, money_sum
+from .ledger import CHUNK, E, checked_currency
+from .tax_status import without_tax_status_owed
+
+# Batches with more entries than this are built by a background task.
+BACKGROUND_ENTRIES = 500
+BATCH_COLUMNS = [
+    "batch id",
+    "payee id",
+    "name",
+    "email",
+    "payout reference",
+    "amount",
+    "currency",
+    "period",
+    "number of entries",
+]
+# Payees per INSERT … SELECT of `write_lines`: each chunk commits and moves the progress bar.
+LINE_CHUNK = 10_000
+
+
+# --- Which entries a batch takes -----------------------------------------------------------
+
+
+def batch_candidates(
+    *,
+    programmes,
+    currency: str,
+    period_start: date,
+    period_end: date,
+    method: str = PayoutBatch.Method.FILE,
+    tax_gate: bool = True,
+):
+    """Approved, not yet exported entries of these programmes that a batch of the period
+    takes (all currencies; the caller narrows to one).
+
+    - The period's entries, and for the same payees whatever was held back before it (a
+      negative balance carries forward to their next payout).
+    - An entry whose reversal is not approved yet waits for it, and a reversal waits for
+      its entry: the two are exported and settled together.
+    - A payee whose entries come to less than zero is left out; the balance carries
+      forward, shown on their statement. No batch has a negative line.
+    - A SEPA, PayPal or Wise batch takes only the payees whose payout details name that
+      method; the others wait for a batch of their method (or a CSV one).
+    - In a programme that requires a tax status, a payee without a valid one of its kinds
+      waits (`tax_gate=False` gives what the batch would take without that rule).
+    """
+    approved = LedgerEntry.objects.filter(
+        programme__in=programmes, state=E.APPROVED, batch__isnull=True
+    )
+    if tax_gate:
+        approved = without_tax_status_owed(approved, programmes)
+    if method != PayoutBatch.Method.FILE:
+        kinds = [k for k, m in PayoutDetails.BATCH_METHOD.items() if m == method]
+        approved = approved.filter(participation__user__payout_details__method__in=kinds)
+    in_period = approved.filter(earned_on__gte=period_start, earned_on__lte=period_end)
+    payees = in_period.values("participation_id")
+    rows = approved.filter(earned_on__lte=period_end, participation_id__in=payees)
+    rows = rows.exclude(reversals__state=E.ACCRUED).exclude(reverses__state=E.ACCRUED)
+    negative = (
+        rows.values("participation_id", "currency").annotate(net=money_sum()).filter(net__lt=0)
+    )
+    held = [(r["participation_id"], r["currency"]) for r in negative]
+    for participation_id, held_currency in held:
+        rows = rows.exclude(participation_id=participation_id, currency=held_currency)
+    return rows
+
+
+def batch_tax_waiting(**request) -> list[Participation]:
+    """The payees a batch with these choices would pay but for a missing tax status."""
+    without = batch_candidates(**request, tax_gate=False).values("participation_id")
+    with_gate = batch_candidates(**request).values("participation_id")
+    return list(
+        Participation.objects.filter(pk__in=without)
+        .exclude(pk__in=with_gate)
+        .select_related("user", "programme")
+        .order_by("programme__name", "user__email")
+    )
+
+
+# --- Creating a batch ----------------------------------------------------------------------
+
+
+def _check_batch_request(*, actor, programmes, period_start, period_end):
+    programmes = list(programmes)
+    if not programmes:
+        raise DomainError("Choose at least one programme.", field="programmes")
+    policy.require_in_every(actor, "payouts", programmes)
+    if period_start is None or period_end is None or period_start > period_end:
+        raise DomainError("The period's start must be on or before its end.", field="period_end")
+    return programmes
+
+
+def _check_method(method: str, currency: str) -> str:
+    """The batch's currency, normalised, once its payout method can pay it."""
+    currency = checked_currency(currency)
+    if method not in PayoutBatch.Method.values:
+        raise DomainError(f"“{method}” is not a payout method.", field="method")
+    bankfiles.check_method_currency(method, currency)
+    if method == PayoutBatch.Method.SEPA and not settings.PAYOUT_DEBTOR_IBAN:
+        raise DomainError(
+            "SEPA files need the account money is paid from: set PAYOUT_DEBTOR_IBAN.",
+            field="method",
+        )
+    return currency
+
+
+def _claim_entries(batch: PayoutBatch, programmes) -> tuple[int, Decimal]:
+    """Lock the matching approved entries and claim them for `batch`: (entries, total).
+
+    The rows are locked (SELECT … FOR UPDATE) and claimed with UPDATE … WHERE batch_id IS
+    NULL, so a concurrent batch waits and then finds them taken.
+    """
+    matching = batch_candidates(
+        programmes=programmes,
+        currency=batch.currency,
+        period_start=batch.period_start,
+        period_end=batch.period_end,
+        method=batch.method,
+    ).filter(currency=batch.currency)
+    ids = list(
+        LedgerEntry.objects.filter(pk__in=matching.values("pk"))
+        .select_for_update(skip_locked=False)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    claimed = LedgerEntry.objects.filter(
+        pk__in=ids, batch__isnull=True, state=E.APPROVED
+    ).workflow_update(batch=batch, state=E.EXPORTED)
+    if not claimed:
+        raise DomainError(
+            "No approved entry waits for export in that period and currency.", code="empty"
+        )
+    total = cents(LedgerEntry.objects.filter(batch=batch).aggregate(t=money_sum())["t"])
+    rows = LedgerEntry.objects.filter(batch=batch).values("participation").distinct().count()
+    PayoutBatch.objects.filter(pk=batch.pk).update(
+        entries_count=claimed, total=total, rows_total=rows
+    )
+    return claimed, total
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    actor,
+    programmes,
+    currency: str,
+    period_start: date,
+    period_end: date,
+    method: str = PayoutBatch.Method.FILE,
+    background: bool | None = None,
+) -> PayoutBatch:
+    """Lock every matching approved entry into a new batch, then build its file.
+
+    Two batches created at the same moment never share an entry: the rows are
+    locked (SELECT … FOR UPDATE) and claimed with UPDATE … WHERE batch_id IS NULL,
+    so a concurrent batch waits and then finds them taken.
+    """
+    programmes = _check_batch_request(
+        actor=actor, programmes=programmes, period_start=period_start, period_end=period_end
+    )
+    currency = _check_method(method, currency)
+    batch = PayoutBatch.objects.create(
+        method=method,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        created_by=actor,
+    )
+    batch.programmes.set(programmes)
+    claimed, total = _claim_entries(batch, programmes)
+    record(
+        action="compensation.batch.created",
+        obj=batch,
+        actor=actor,
+        data={
+            "programmes": [p.slug for p in programmes],
+            "currency": currency,
+            "method": method,
+            "period": f"{period_start}..{period_end}",
+            "entries": claimed,
+            "total": str(total),
+        },
+    )
+    if background is None:
+        background = claimed > BACKGROUND_ENTRIES
+    if background:
+        from ..tasks import build_batch  # tasks import the services: a cycle at import
+
+        enqueue_after_commit(build_batch, batch.pk)
+    else:
+        batch_build(batch_id=batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+# --- Building its lines and files ----------------------------------------------------------
+
+
+def _batch_files(batch: PayoutBatch) -> tuple[bytes, bytes]:
+    """The CSV and XLSX of a batch, one row per payee, formula-looking text escaped."""
+    from openpyxl import Workbook  # heavy, and only a batch build needs it
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(BATCH_COLUMNS)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(f"Batch {batch.pk}")
+    sheet.append(BATCH_COLUMNS)
+    period = batch.period_label
+    # Tuples, not model instances: a big batch has 100,000 lines.
+    rows = batch.lines.order_by("participation_id").values_list(
+        "participation_id",
+        "name",
+        "email",
+        "payout_reference",
+        "amount",
+        "currency",
+        "entries_count",
+    )
+    for payee, name, email, reference, amount, currency, entries in rows.iterator(
+        chunk_size=5 * CHUNK
+    ):
+        cells = [
+            batch.pk,
+            payee,
+            safe_cell(name),
+            safe_cell(email),
+            safe_cell(reference),
+            amount,
+            currency,
+            period,
+            entries,
+        ]
+        writer.writerow([f"{c:.2f}" if isinstance(c, Decimal) else c for c in cells])
+        sheet.append(cells)
+    xlsx = io.BytesIO()
+    book.save(xlsx)
+    return text.getvalue().encode("utf-8"), xlsx.getvalue()
+
+
+def _provider_file(batch: PayoutBatch) -> bytes:
+    """The bank's or provider's file of a method batch, from the details copied on its lines."""
+    lines = [
+        (line, decrypt_json(line.details_secret))
+        for line in batch.lines.order_by("participation_id")
+    ]
+    return bankfiles.WRITERS[batch.method](batch, lines)
+
+
+def _save_files(batch: PayoutBatch) -> None:
+    """Write the batch's CSV, XLSX and (for a method batch) provider file with their sha256."""
+    csv_bytes, xlsx_bytes = _batch_files(batch)
+    stamp = uuid.uuid4().hex[:12]
+    if batch.provider_variant:
+        provider_bytes = _provider_file(batch)
+        batch.provider_file.save(
+            f"batch-{batch.pk}-{stamp}.{batch.provider_variant}",
+            ContentFile(provider_bytes),
+            save=False,
+        )
+        batch.provider_sha256 = hashlib.sha256(provider_bytes).hexdigest()
+    batch.csv_file.save(f"batch-{batch.pk}-{stamp}.csv", ContentFile(csv_bytes), save=False)
+    batch.xlsx_file.save(f"batch-{batch.pk}-{stamp}.xlsx", ContentFile(xlsx_bytes), save=False)
+    batch.csv_sha256 = hashlib.sha256(csv_bytes).hexdigest()
+    batch.xlsx_sha256 = hashlib.sha256(xlsx_bytes).hexdigest()
+
+
+def _mark_ready(batch: PayoutBatch) -> None:
+    """The built batch is ready to pay: saved, audited, announced to each programme."""
+    batch.rows_done = batch.rows_total = batch.lines.count()
+    batch.status = PayoutBatch.Status.READY
+    batch.error = ""
+    batch.save(
+        update_fields=[
+            "csv_file",
+            "xlsx_file",
+            "csv_sha256",
+            "xlsx_sha256",
+            "provider_file",
+            "provider_sha256",
+            "rows_done",
+            "rows_total",
+            "status",
+            "error",
+        ]
+    )
+    record(
+        action="compensation.batch.ready",
+        obj=batch,
+        data={"lines": batch.rows_total, "csv_sha256": batch.csv_sha256, "total": str(batch.total)},
+    )
+    for programme in batch.programmes.all():
+        events.publish(
+            programme=programme,
+            event="batch.exported",
+            data={
+                "batch": batch.pk,
+                "currency": batch.currency,
+                "lines": batch.rows_total,
+                "total": str(batch.total),
+                "csv_sha256": batch.csv_sha256,
+            },
+        )
+
+
+def batch_build(*, batch_id: int) -> PayoutBatch:
+    """Write the batch's payee lines and files (in the background for big batches).
+
+    Lines are written by the database, `LINE_CHUNK` payees at a time (`write_lines`), each
+    chunk committed with the progress (`rows_done`) so finance can watch it. Safe to run
+    again: a batch that is no longer building is left alone, and a half-built one starts
+    over.
+    """
+    with transaction.atomic():
+        batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != PayoutBatch.Status.BUILDING:
+            return batch
+        PayoutLine.objects.filter(batch=batch).delete()
+        PayoutBatch.objects.filter(pk=batch_id).update(rows_done=0)
+    try:
+        write_lines(batch_id=batch_id, currency=batch.currency)
+        with transaction.atomic():
+            batch = PayoutBatch.objects.select_for_update().get(pk=batch_id)
+            if batch.status != PayoutBatch.Status.BUILDING:
+                return batch
+            _save_files(batch)
+            _mark_ready(batch)
+    except Exception as exc:
+        # The entries stay in the batch (they were exported); finance sees the failure and
+        # can build it again.
+        PayoutBatch.objects.filter(pk=batch_id).update(
+            status=PayoutBatch.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    return batch
+
+
+@transaction.atomic
+def batch_retry(*, actor, batch: PayoutBatch) -> PayoutBatch:
+    """Build a failed batch again, in the background."""
+    batch = PayoutBatch.objects.select_for_update().get(pk=batch.pk)
+    policy.require_in_every(actor, "payouts", batch.programmes.all())
+    if PayoutBatch.Status.BUILDING not in PayoutBatch.TRANSITIONS[batch.status]:
+        raise DomainError(f"Batch {batch.pk} is {batch.get_status_display().lower()}, not failed.")
+    PayoutBatch.objects.filter(pk=batch.pk).update(status=PayoutBatch.Status.BUILDING, error="")
+    record(action="compensation.batch.retried", obj=batch, actor=actor, data={})
+    from ..tasks import build_batch  # tasks import the services: a cycle at import
+
+    enqueue_after_commit(build_batch, batch.pk)
+    batch.refresh_from_db()
+    return batch
+
+
+def _lines_sql() -> str:
+    """One INSERT … SELECT writing the lines of a range of payees: their entries in the batch
+    summed and counted, with the payee's name, email, payout reference and payout details as
+    they are now (a batch keeps the details it was built with). Plain SQL that SQLite and
+    PostgreSQL both run."""
+    user = get_user_model()._meta.db_table
+    return f"""
+        INSERT INTO {PayoutLine._meta.db_table}
+            (batch_id, participation_id, name, email, payout_reference, amount, currency,
+             entries_count, paid_reference, paid_at, details_secret, details_masked)
+        SELECT %s, s.pid,
+               SUBSTR(COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''),
+                               u.username), 1, 300),
+               u.email, p.payout_reference, ROUND(s.total, 2), %s, s.n, '', NULL,
+               COALESCE(d.secret, ''), COALESCE(d.masked, '')
+        FROM (SELECT participation_id AS pid, SUM(amount) AS total, COUNT(*) AS n
+              FROM {LedgerEntry._meta.db_table}
+              WHERE batch_id = %s AND participation_id BETWEEN %s AND %s
+              GROUP BY participation_id) s
+        JOIN {Participation._meta.db_table} p ON p.id = s.pid
+        JOIN {user} u ON u.id = p.user_id
+        LEFT JOIN {PayoutDetails._meta.db_table} d ON d.user_id = u.id
+        ORDER BY s.pid
+    """
+
+
+def write_lines(*, batch_id: int, currency: str) -> int:
+    """Every payee's line of a batch, written set-based: one query for the payees, then one
+    INSERT … SELECT per `LINE_CHUNK` of them, each committed with the progress. No query and
+    no Python object per line. Returns the number of lines."""
+    payees = list(
+        LedgerEntry.objects.filter(batch_id=batch_id)
+        .order_by("participation_id")
+        .values_list("participation_id", flat=True)
+        .distinct()
+    )
+    sql = _lines_sql()
+    for start in range(0, len(payees), LINE_CHUNK):
+        chunk = payees[start : start + LINE_CHUNK]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, [batch_id, currency, batch_id, chunk[0], chunk[-1]])
+            PayoutBatch.objects.filter(pk=batch_id).update(rows_done=start + len(chunk))
+    return len(payees)

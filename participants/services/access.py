@@ -1,0 +1,224 @@
+"""The access check: may a person do new work (file tickets, submit outputs, log hours) in
+a programme now, and if not, why.
+
+The rule is the policy's (`programs.policy.work_refusal`); here its facts are read, for one
+person and programme (`access_check`) or for every programme of a person at once
+(`access_checks`). Every work service calls `require_can_work` first.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import F, Max
+from django.utils import timezone
+
+from core.errors import NotAllowed
+from programs import policy
+from programs.models import Programme, TermsVersion
+from programs.selectors import current_terms, required_terms
+
+from ..models import AccessPause, Consent, Participation
+from ..selectors import active_programme_pause
+
+
+@dataclass
+class AccessStatus:
+    """Whether a person may work in a programme now, and if not, why."""
+
+    active: bool
+    code: str
+    message: str
+    participation: Participation | None = None
+    terms: TermsVersion | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "active": self.active,
+            "code": self.code,
+            "message": self.message,
+            "participation_status": self.participation.status if self.participation else None,
+            "terms_version": self.terms.number if self.terms else None,
+        }
+
+
+_LOOK_UP = object()
+
+
+class _WorkFacts:
+    """What the policy's work rule asks about one person in one programme, each fact read
+    when the rule first asks for it (or given, when read already for many programmes)."""
+
+    def __init__(self, user, programme: Programme, at, **given):
+        self.user, self.programme, self.at = user, programme, at
+        self._values = {name: value for name, value in given.items() if value is not _LOOK_UP}
+        self.asked: set[str] = set()
+
+    def _fact(self, name: str, read):
+        self.asked.add(name)
+        if name not in self._values:
+            self._values[name] = read()
+        return self._values[name]
+
+    def asked_for(self, name: str):
+        """The fact, if the rule asked for it (what the answer reports), else None."""
+        return self._values.get(name) if name in self.asked else None
+
+    @property
+    def participation(self):
+        return self._fact(
+            "participation",
+            lambda: Participation.objects.filter(user=self.user, programme=self.programme).first(),
+        )
+
+    @property
+    def programme_pause(self):
+        return self._fact("pause", lambda: active_programme_pause(self.programme, self.at))
+
+    @property
+    def own_pause(self):
+        return self._fact(
+            "own_pause",
+            lambda: (
+                AccessPause.objects.filter(participation=self.participation, ended_at__isnull=True)
+                .order_by("-starts_at")
+                .first()
+            ),
+        )
+
+    @property
+    def terms(self):
+        return self._fact("terms", lambda: current_terms(self.programme, self.at))
+
+    @property
+    def needed(self):
+        return self._fact("needed", lambda: required_terms(self.programme, self.at))
+
+    @property
+    def accepted(self):
+        return self._fact(
+            "accepted",
+            lambda: (
+                Consent.objects.filter(
+                    participation=self.participation, terms_version__programme=self.programme
+                )
+                .order_by("-terms_version__number")
+                .values_list("terms_version__number", flat=True)
+                .first()
+            ),
+        )
+
+
+def access_check(
+    user,
+    programme: Programme,
+    at=None,
+    *,
+    participation=_LOOK_UP,
+    pause=_LOOK_UP,
+    terms=_LOOK_UP,
+    needed=_LOOK_UP,
+    accepted=_LOOK_UP,
+) -> AccessStatus:
+    """Answer, for one person and one programme, whether access is active now and why not.
+
+    The keyword arguments are facts already read (by `access_checks`, for many
+    programmes at once); whatever is not given is looked up here, when the policy's rule
+    asks for it.
+    """
+    facts = _WorkFacts(
+        user,
+        programme,
+        at or timezone.now(),
+        participation=participation,
+        pause=pause,
+        terms=terms,
+        needed=needed,
+        accepted=accepted,
+    )
+    refusal = policy.work_refusal(user, programme, facts)
+    code, message = refusal or ("active", "Access is active.")
+    return AccessStatus(
+        refusal is None,
+        code,
+        message,
+        facts.asked_for("participation"),
+        facts.asked_for("terms"),
+    )
+
+
+def access_checks(user, participations, at=None, *, published=None) -> list[AccessStatus]:
+    """`access_check` for each of a person's participations, in three queries in all.
+
+    The portal lists every programme of a person; reading the pauses, the terms
+    and the consents of all of them at once keeps the page's query count fixed.
+    Facts already read are not read again: `published` (the published terms of these
+    programmes, any order) and, on participations from `selectors.my_participations`,
+    the programme pause and the newest version accepted (annotations).
+    """
+    at = at or timezone.now()
+    participations = list(participations)
+    programme_ids = {p.programme_id for p in participations}
+    annotated = all(hasattr(p, "accepted_number") for p in participations)
+    pauses = {}
+    if annotated:
+        for p in participations:
+            if p.pause_id is not None:
+                pauses[p.programme_id] = AccessPause(
+                    pk=p.pause_id, programme_id=p.programme_id, reason=p.pause_reason
+                )
+    else:
+        for pause in (
+            AccessPause.objects.filter(
+                programme_id__in=programme_ids, participation__isnull=True, starts_at__lte=at
+            )
+            .exclude(ended_at__lte=at)
+            .order_by("starts_at")
+        ):
+            pauses[pause.programme_id] = pause  # the latest start wins (active_programme_pause)
+    effective = defaultdict(list)
+    if published is None:
+        published = (
+            TermsVersion.objects.effective(at)
+            .filter(programme_id__in=programme_ids)
+            .order_by("programme_id", "number")
+        )
+    for terms in sorted(published, key=lambda t: (t.programme_id, t.number)):
+        if terms.status == TermsVersion.Status.PUBLISHED and terms.effective_at <= at:
+            effective[terms.programme_id].append(terms)
+    if annotated:
+        accepted = {p.pk: p.accepted_number for p in participations}
+    else:
+        accepted = dict(
+            Consent.objects.filter(
+                participation__in=[p.pk for p in participations],
+                terms_version__programme=F("participation__programme"),
+            )
+            .values_list("participation")
+            .annotate(n=Max("terms_version__number"))
+            .values_list("participation", "n")
+        )
+    out = []
+    for p in participations:
+        versions = effective.get(p.programme_id, [])
+        material = [t for t in versions if t.material_change]
+        out.append(
+            access_check(
+                user,
+                p.programme,
+                at,
+                participation=p,
+                pause=pauses.get(p.programme_id),
+                terms=versions[-1] if versions else None,
+                needed=(material[-1] if material else versions[0]) if versions else None,
+                accepted=accepted.get(p.pk),
+            )
+        )
+    return out
+
+
+def require_can_work(user, programme: Programme) -> AccessStatus:
+    """Raise NotAllowed with the reason unless the person may do new work now."""
+    status = access_check(user, programme)
+    if not status.active:
+        raise NotAllowed(status.message, code=status.code)
+    return status

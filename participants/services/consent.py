@@ -1,0 +1,118 @@
+"""Consent: a participant accepts an exact version of the terms, as they saw it; a new
+version is announced to the participants with what changed (and, when it is material,
+that they must accept it before further work)."""
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.services import record
+from core.errors import DomainError, NotAllowed
+from core.services import notify
+from programs.models import Programme, TermsVersion
+from programs.selectors import current_terms, upcoming_terms
+from programs.services import describe_changes, terms_diff
+
+from ..models import Consent, Participation
+
+
+@transaction.atomic
+def consent_accept(
+    *, user, programme: Programme, terms: TermsVersion, seen_hash: str, ip: str | None = None
+) -> Consent:
+    """Record that the participant accepted this exact version, as they saw it.
+
+    `seen_hash` is the hash of the version shown on the consent screen; if it
+    does not match, the person did not see these terms and nothing is recorded.
+    """
+    participation = (
+        Participation.objects.select_for_update().filter(user=user, programme=programme).first()
+    )
+    if participation is None:
+        raise NotAllowed("You are not a participant of this programme.")
+    if participation.status in Participation.ENDED:
+        raise NotAllowed(
+            f"You have {participation.get_status_display().lower()}; there is nothing to accept."
+        )
+    if terms.programme_id != programme.pk or not terms.is_published:
+        raise DomainError("These terms are not published for this programme.")
+    if seen_hash != terms.content_hash:
+        raise DomainError(
+            "The terms you were shown are not these terms. Reload the page and read them again.",
+            code="hash_mismatch",
+        )
+    offered = {t.pk for t in (current_terms(programme), upcoming_terms(programme)) if t}
+    if terms.pk not in offered:
+        raise DomainError("A newer version of these terms exists; accept that one instead.")
+    existing = Consent.objects.filter(participation=participation, terms_version=terms).first()
+    if existing:
+        return existing
+    consent = Consent.objects.create(
+        participation=participation,
+        terms_version=terms,
+        terms_hash=terms.content_hash,
+        accepted_at=timezone.now(),
+        ip_address=ip,
+    )
+    record(
+        action="participants.consent.accepted",
+        obj=consent,
+        actor=user,
+        programme=programme,
+        subject=user,
+        data={"terms_version": terms.number, "terms_hash": terms.content_hash},
+    )
+    return consent
+
+
+# --- New terms ---------------------------------------------------------------------------
+
+
+def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion) -> None:
+    """Tell the active and paused participants of a new version: what changed, and when."""
+    programme = terms.programme
+    diff = terms_diff(previous, terms)
+    changed = describe_changes(diff)
+    if terms.material_change:
+        worse = f" Worse for you: {', '.join(diff['worse'])}." if diff["worse"] else ""
+        body = (
+            f"Version {terms.number} of the terms changes the deal and takes effect on "
+            f"{terms.effective_at:%d %b %Y %H:%M} UTC. From then on, accept it before doing "
+            f"further work. You may also withdraw.{worse}\n\n"
+            f"What changes from version {previous.number}:\n{changed}"
+        )
+    else:
+        body = (
+            f"Version {terms.number} of the terms is in force (no material change).\n\n"
+            f"What changed from version {previous.number}:\n{changed}"
+        )
+    for participation in Participation.objects.filter(
+        programme=programme,
+        status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
+    ).select_related("user"):
+        notify(
+            user=participation.user,
+            subject=f"New terms for {programme.name}",
+            body=body,
+            url=reverse("participants:consent", args=[programme.slug]),
+            dedupe_key=f"terms-published:{terms.pk}:{participation.pk}",
+            programme=programme,
+        )
+
+
+def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
+    """Receiver of `core.events.programme_event`: new terms replacing terms in force."""
+    if event != "terms.published":
+        return
+    terms = TermsVersion.objects.select_related("programme").get(
+        programme=programme, number=data["number"]
+    )
+    # The version the participants worked under when this one was published.
+    previous = (
+        TermsVersion.objects.published()
+        .filter(programme=programme, number__lt=terms.number, effective_at__lte=terms.published_at)
+        .order_by("-number")
+        .first()
+    )
+    if previous is not None:
+        notify_participants_of_new_terms(terms, previous)
