@@ -20,13 +20,12 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from audit.services import record
-from core import events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from core.text import refuse_control_characters
 from core.uploads import IMAGE_TYPES, VIDEO_TYPES, safe_storage_name, sha256_of, validate_upload
 from participants.services import require_can_work
-from programs import policy
+from programs import policy, signals
 from programs.models import Programme, TermsVersion
 
 from .models import NO_DEADLINE, Appeal, OutputSubmission, ReasonCode, ReviewDecision
@@ -174,21 +173,22 @@ def _write_decision(
         reason=reason.code if reason else "",
         terms_version=submission.terms_version.number,
     )
-    events.publish(
+    signal = (
+        signals.submission_deemed_approved
+        if outcome == Outcome.DEEMED_APPROVED
+        else signals.submission_decided
+    )
+    signal.send(
+        OutputSubmission,
         programme=submission.programme,
-        event=(
-            "submission.deemed_approved"
-            if outcome == Outcome.DEEMED_APPROVED
-            else "submission.decided"
+        payload=signals.SubmissionDecided(
+            submission=submission.pk,
+            stage=stage,
+            outcome=outcome,
+            reason=reason.code if reason else "",
+            content_hash=submission.content_hash,
+            terms_version=submission.terms_version.number,
         ),
-        data={
-            "submission": submission.pk,
-            "stage": stage,
-            "outcome": outcome,
-            "reason": reason.code if reason else "",
-            "content_hash": submission.content_hash,
-            "terms_version": submission.terms_version.number,
-        },
     )
     _notify_participant(
         submission,
@@ -651,18 +651,18 @@ def submissions_deem_approved(*, now=None, limit: int = DEEM_CHUNK) -> int:
     programmes = Programme.objects.in_bulk(list(by_programme))
     for programme_id, pairs in by_programme.items():
         programme = programmes[programme_id]
-        events.publish_many(
+        signals.submission_deemed_approved.send_many(
+            OutputSubmission,
             programme=programme,
-            event="submission.deemed_approved",
-            items=[
-                {
-                    "submission": s.pk,
-                    "stage": stage,
-                    "outcome": outcome,
-                    "reason": "",
-                    "content_hash": s.content_hash,
-                    "terms_version": s.terms_number,
-                }
+            payloads=[
+                signals.SubmissionDecided(
+                    submission=s.pk,
+                    stage=stage,
+                    outcome=outcome,
+                    reason="",
+                    content_hash=s.content_hash,
+                    terms_version=s.terms_number,
+                )
                 for s, _ in pairs
             ],
         )
@@ -883,12 +883,10 @@ def _add_default_reasons(*, programme: Programme, actor) -> list[ReasonCode]:
     return added
 
 
-def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
-    """Receiver of `core.events.programme_event`: a new programme starts with the standard
-    reason codes, so its reviewers can give a reason from the first day."""
-    if event != "programme.created":
-        return
+def on_programme_created(sender, *, programme, payload, **kwargs) -> None:
+    """Receiver of `programs.signals.programme_created`: a new programme starts with the
+    standard reason codes, so its reviewers can give a reason from the first day."""
     from django.contrib.auth import get_user_model
 
-    actor = get_user_model().objects.filter(pk=data.get("actor")).first()
+    actor = get_user_model().objects.filter(pk=payload.actor_id).first()
     _add_default_reasons(programme=programme, actor=actor)

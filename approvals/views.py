@@ -194,13 +194,18 @@ def _reviewable(request, pk) -> OutputSubmission:
     )
 
 
+def _output_parts(request, submission, parts, *, public=False) -> str:
+    """What apps above add to an output's page (see `approvals.urls`), as HTML."""
+    return mark_safe("".join(part(request, submission, public=public) for part in parts))
+
+
 @staff_required("review")
-def detail(request, pk):
+def detail(request, pk, parts=()):
     submission = _reviewable(request, pk)
-    return _render_detail(request, submission, DecisionForm(submission=submission))
+    return _render_detail(request, submission, DecisionForm(submission=submission), parts=parts)
 
 
-def _render_detail(request, submission, form, status=200):
+def _render_detail(request, submission, form, status=200, parts=()):
     # A missing reverse one-to-one raises an AttributeError subclass: None then.
     appeal = getattr(submission, "appeal", None)
     return render(
@@ -217,6 +222,7 @@ def _render_detail(request, submission, form, status=200):
             "has_reasons": form.fields["reason"].queryset.exists(),
             "refusal": services.review_refusal(request.user, submission),
             "claim_active": submission.claim_active(timezone.now()),
+            "output_parts": _output_parts(request, submission, parts),
         },
         status=status,
     )
@@ -248,7 +254,7 @@ def release(request, pk):
 
 @staff_required("review")
 @require_POST
-def decide(request, pk):
+def decide(request, pk, parts=()):
     submission = _reviewable(request, pk)
     form = DecisionForm(request.POST, submission=submission)
     if form.is_valid():
@@ -274,7 +280,7 @@ def decide(request, pk):
                 messages.info(request, "Nothing else in your queue is waiting for you.")
             return redirect(reverse("approvals:queue") + query)
     submission.refresh_from_db()
-    return _render_detail(request, submission, form, status=400)
+    return _render_detail(request, submission, form, status=400, parts=parts)
 
 
 @staff_required("review")
@@ -355,7 +361,7 @@ def reason_toggle(request, pk):
 # --- Public: proof of permission -------------------------------------------------------------
 
 
-def verify(request, token):
+def verify(request, token, parts=()):
     """Anyone holding the link can check that an output was approved, and under which terms."""
     submission = selectors.approved_by_token(token)
     if submission is None:
@@ -366,7 +372,13 @@ def verify(request, token):
         .first()
     )
     return render(
-        request, "approvals/verify.html", {"submission": submission, "decision": decision}
+        request,
+        "approvals/verify.html",
+        {
+            "submission": submission,
+            "decision": decision,
+            "output_parts": _output_parts(request, submission, parts, public=True),
+        },
     )
 
 
@@ -437,7 +449,7 @@ def _submitted_message(submission) -> str:
 
 
 @login_required
-def my_detail(request, pk):
+def my_detail(request, pk, parts=()):
     submission = _mine(request, pk)
     return render(
         request,
@@ -449,6 +461,7 @@ def my_detail(request, pk):
             "appeal": getattr(submission, "appeal", None),
             "appeal_form": AppealForm(),
             "now": timezone.now(),
+            "output_parts": _output_parts(request, submission, parts),
         },
     )
 

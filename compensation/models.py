@@ -14,9 +14,9 @@ from django.db import models
 from django.db.models import Q, Sum
 
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
-from core.restricted import RestrictedQuerySet, Visibility, programmes_with
 from programs.downloads import Download
 from programs.models import Programme
+from programs.policy import RestrictedQuerySet, Visibility, programmes_with
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 CENT = Decimal("0.01")

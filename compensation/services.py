@@ -22,13 +22,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
-from core import currencies, events
+from core import currencies
 from core.csvsafe import safe_cell
 from core.encryption import decrypt_json, encrypt_bytes, encrypt_json
 from core.errors import DomainError
 from core.services import enqueue_after_commit, notify
 from participants.models import Participation
-from programs import policy
+from programs import policy, signals
 from programs.models import Programme, TermsVersion
 from programs.selectors import terms_in_force_on
 
@@ -1052,16 +1052,16 @@ def batch_build(*, batch_id: int) -> PayoutBatch:
                 },
             )
             for programme in batch.programmes.all():
-                events.publish(
+                signals.batch_exported.send(
+                    PayoutBatch,
                     programme=programme,
-                    event="batch.exported",
-                    data={
-                        "batch": batch.pk,
-                        "currency": batch.currency,
-                        "lines": batch.rows_total,
-                        "total": str(batch.total),
-                        "csv_sha256": batch.csv_sha256,
-                    },
+                    payload=signals.BatchExported(
+                        batch=batch.pk,
+                        currency=batch.currency,
+                        lines=batch.rows_total,
+                        total=str(batch.total),
+                        csv_sha256=batch.csv_sha256,
+                    ),
                 )
     except Exception as exc:
         # The entries stay in the batch (they were exported); finance sees the failure and
@@ -1587,30 +1587,27 @@ def payout_details_set(
 # --- Bounties follow their finding -----------------------------------------------------------
 
 
-def bounty_follow_ticket(*, programme, event: str, data: dict, **_) -> None:
+def bounty_follow_ticket(*, programme, payload, **_) -> None:
     """A finding that stops counting as accepted (accepted → won't fix) takes its bounty with
     it: an unpaid bounty is reversed (the two then settle together, netting to zero); one
     already exported or paid is flagged to the programme's finance, who recover it by hand.
 
-    Connected to `core.events` (feedback sits below compensation and cannot call it).
+    Receiver of `programs.signals.ticket_status_changed` (feedback sits below compensation
+    and cannot call it).
     """
     from feedback.models import Ticket
 
-    if event != "ticket.status_changed":
-        return
-    if data.get("from") not in Ticket.COUNTS_AS_ACCEPTED or data.get("to") in (
-        Ticket.COUNTS_AS_ACCEPTED
-    ):
+    if payload.old not in Ticket.COUNTS_AS_ACCEPTED or payload.new in Ticket.COUNTS_AS_ACCEPTED:
         return
     bounty = (
         LedgerEntry.objects.select_for_update()
-        .filter(source_type="feedback.ticket", source_id=str(data["ticket"]), kind="bounty")
+        .filter(source_type="feedback.ticket", source_id=str(payload.ticket), kind="bounty")
         .select_related("participation__user")
         .first()
     )
     if bounty is None or LedgerEntry.objects.filter(reverses=bounty).exists():
         return
-    why = f"finding #{data['ticket']} moved from {data['from']} to {data['to']}"
+    why = f"finding #{payload.ticket} moved from {payload.old} to {payload.new}"
     if bounty.state in (E.ACCRUED, E.APPROVED):
         reversal, _ = _accrue(
             participation=bounty.participation,
@@ -1639,7 +1636,7 @@ def bounty_follow_ticket(*, programme, event: str, data: dict, **_) -> None:
         obj=bounty,
         programme=programme,
         subject=bounty.participation.user,
-        data={"ticket": data["ticket"], "state": bounty.state, "amount": str(bounty.amount)},
+        data={"ticket": payload.ticket, "state": bounty.state, "amount": str(bounty.amount)},
     )
     for person in policy.staff_of(programme, "payouts"):
         notify(

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     # Composition: pages that put the apps above together (nothing imports them).
     "portal",
     "transparency",
+    "staff",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet, bounded_text
-from core.restricted import RestrictedQuerySet, Visibility
+from programs.policy import RestrictedQuerySet, Visibility
 
 
 def hash_token(token: str) -> str:

@@ -44,32 +44,6 @@ def _active_programme_pause(programme: Programme):
     )
 
 
-@staff_required("staff")
-def home(request):
-    """What needs attention, per programme on the person's team: counts the work apps
-    contribute (core.attention; one grouped query each), only for what their roles allow,
-    each linking to the list filtered to exactly those items."""
-    from core import attention
-
-    user = request.user
-    programmes = list(Programme.objects.restrict(user, "staff").order_by("name"))
-    counts = attention.collect(user)
-    managed = policy.programmes_with(user, "manage")
-    rows = [
-        {
-            "programme": p,
-            "counts": counts.get(p.pk, []),
-            "manages": managed is None or p.pk in managed,
-        }
-        for p in programmes
-    ]
-    return render(
-        request,
-        "programs/staff/home.html",
-        {"rows": rows, "may_create": policy.any_role(user, "manage")},
-    )
-
-
 @staff_required("manage")
 def programme_new(request):
     form = ProgrammeForm(request.POST or None)
