@@ -18,8 +18,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from core import search
-from core.errors import DomainError
-from core.forms import add_domain_error, send_once
+from core.forms import refusal_shown_on, send_once
 from core.links import pk_link
 from core.pagination import keyset_page
 from participants.selectors import working_programmes
@@ -232,23 +231,19 @@ def _render_detail(request, submission, form, status=200, parts=()):
 @require_POST
 def claim(request, pk):
     submission = _reviewable(request, pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_claim(reviewer=request.user, submission=submission)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(reverse("approvals:queue") + _queue_query(request))
-    return redirect(reverse("approvals:detail", args=[pk]) + _queue_query(request))
+        return redirect(reverse("approvals:detail", args=[pk]) + _queue_query(request))
+    return redirect(reverse("approvals:queue") + _queue_query(request))
 
 
 @staff_required("review")
 @require_POST
 def release(request, pk):
     submission = _reviewable(request, pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_release(actor=request.user, submission=submission)
         messages.success(request, f"“{submission.title}” is back in the queue.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:queue")
 
 
@@ -258,7 +253,7 @@ def decide(request, pk, parts=()):
     submission = _reviewable(request, pk)
     form = DecisionForm(request.POST, submission=submission)
     if form.is_valid():
-        try:
+        with refusal_shown_on(form):
             decision = services.submission_decide(
                 submission=submission,
                 reviewer=request.user,
@@ -266,9 +261,6 @@ def decide(request, pk, parts=()):
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(
                 request, f"“{submission.title}”: {decision.get_outcome_display().lower()}."
             )
@@ -316,16 +308,13 @@ def reasons(request):
             messages.success(request, f"{len(added)} standard reason(s) added to {programme}.")
             return redirect("approvals:reasons")
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 services.reason_code_create(
                     actor=request.user,
                     programme=form.cleaned_data["programme"],
                     label=form.cleaned_data["label"],
                     code=form.cleaned_data["code"],
                 )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
                 messages.success(request, "Reason added.")
                 return redirect("approvals:reasons")
     codes = (
@@ -351,10 +340,8 @@ def reason_toggle(request, pk):
         ),
         pk=pk,
     )
-    try:
+    with refusal_shown_on(request):
         services.reason_code_set_active(actor=request.user, reason=reason, active=not reason.active)
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:reasons")
 
 
@@ -387,9 +374,7 @@ def verify(request, token, parts=()):
 
 def _mine(request, pk) -> OutputSubmission:
     return get_object_or_404(
-        OutputSubmission.objects.restrict(request.user)
-        .filter(participant=request.user)
-        .select_related("programme", "terms_version"),
+        OutputSubmission.objects.mine(request.user).select_related("programme", "terms_version"),
         pk=pk,
     )
 
@@ -470,11 +455,9 @@ def my_detail(request, pk, parts=()):
 @require_POST
 def withdraw(request, pk):
     submission = _mine(request, pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_withdraw(user=request.user, submission=submission)
         messages.success(request, f"“{submission.title}” was withdrawn.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:output", pk=pk)
 
 
@@ -517,11 +500,9 @@ def appeal(request, pk):
     if not form.is_valid():
         messages.error(request, "Say why the decision should change.")
         return redirect("approvals:output", pk=pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_appeal(
             user=request.user, submission=submission, note=form.cleaned_data["note"]
         )
         messages.success(request, "Your appeal is filed. A different reviewer will decide it.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:output", pk=pk)

@@ -390,6 +390,10 @@ class PayoutDetails(models.Model):
     masked = models.CharField(max_length=120)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    # The payee's own; finance pays from the exported batch, never reads them here.
+    visibility = Visibility(owner="user")
+
     class Meta:
         verbose_name_plural = "payout details"
 

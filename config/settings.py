@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "core.middleware.PrivateNoStoreMiddleware",
+    "core.middleware.RefusalMiddleware",
     "programs.middleware.StaffIdleTimeoutMiddleware",
     "programs.middleware.StaffMFAMiddleware",
 ]

@@ -49,10 +49,13 @@ class Visibility:
     - `actions`: staff actions on rows and the role group each needs (`{"triage": "review"}`);
     - `maker`: the lookup to the person who created the row (`"created_by"`), and
       `checks`: the actions that person may not take on it (maker–checker: `("approve",)`).
+
+    A person's record outside any programme (an API token, payout details, a notification)
+    names only its `owner`: its owner sees it, and no staff role does.
     """
 
-    programme: str
-    staff: str
+    programme: str | None = None
+    staff: str | None = None
     owner: str | None = None
     owner_sees: Q | None = None
     staff_sees_own: bool = True
@@ -68,7 +71,7 @@ def restrict(queryset, user, action: str = "view", *, roles: RoleLookup):
         return queryset.none()
     spec: Visibility = queryset.model.visibility
     if action == "view":
-        staffed = roles(user, spec.staff)
+        staffed = roles(user, spec.staff) if spec.staff else set()
         if staffed is None:
             return queryset
         mine = _own(spec, user)

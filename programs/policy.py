@@ -229,6 +229,7 @@ REFUSALS = {
     "reverse": "Only finance or a manager of {programme} can reverse its pay.",
     "award": "Only a manager of {programme} can award prizes and grants.",
     "payouts": "You are not finance for {programme}.",
+    "record_tax": "Only finance for {programme} can record tax statuses.",
     "promote": "Only the managers of {programme} can ask to use testers' outputs in promotion.",
     "judge": "Only the reviewers and managers of {programme} can judge its competitions.",
 }
@@ -240,6 +241,7 @@ OWN_RECORD = {
     "approve": "You cannot approve your own pay.",
     "reverse": "You cannot reverse your own pay.",
     "award": "You cannot award money to yourself.",
+    "record_tax": "Nobody records their own tax status.",
     "manage": "Nobody acts as staff on their own participation or application.",
     "promote": "Nobody asks to use their own output in promotion.",
     "judge": "You have an entry in this competition, so someone else must judge it.",
