@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from programs.policy import RestrictedQuerySet, Visibility
+
 
 class ApiToken(models.Model):
     """A personal API token. Only its hash is stored; the token is shown once, at creation."""
@@ -21,6 +23,9 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    visibility = Visibility(owner="user")  # its owner's alone
 
     class Meta:
         db_table = "core_apitoken"  # made in core before the api app existed

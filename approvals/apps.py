@@ -6,13 +6,11 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Output approval"
 
     def ready(self):
-        from core import attention
+        # Imported here: apps.py loads before the models the receivers use.
+        from programs import signals
 
-        from .selectors import attention_counts
+        from .services import on_programme_created
 
-        attention.register(attention_counts)
-        from core.events import programme_event
-
-        from .services import on_programme_event
-
-        programme_event.connect(on_programme_event, dispatch_uid="approvals.default_reasons")
+        signals.programme_created.connect(
+            on_programme_created, dispatch_uid="approvals.default_reasons"
+        )

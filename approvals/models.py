@@ -15,8 +15,8 @@ from django.db import models
 from django.urls import reverse
 
 from core.db import AppendOnlyModel, bounded_text
-from core.restricted import RestrictedQuerySet, Visibility
 from programs.downloads import Download, shows_inline
+from programs.policy import RestrictedQuerySet, Visibility
 
 # Terms without a review deadline sort after every dated item (then by submission
 # order), so the queue can be paged by key on one non-null column.

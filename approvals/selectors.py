@@ -372,11 +372,11 @@ def my_standing(user, per_group: int = 5) -> dict[int, dict[str, dict]]:
 
 def attention_counts(user, now) -> list:
     """Staff home: open review items due within 24 h and overdue, per programme this person
-    reviews (core.attention). One grouped query; it seeks the clock index (`clock_at` is
+    reviews (the staff home). One grouped query; it seeks the clock index (`clock_at` is
     `due_at` where there is a deadline)."""
     from django.urls import reverse
 
-    from core.attention import Attention
+    from programs.selectors import Attention
 
     from .filters import DUE_SOON
 

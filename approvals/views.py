@@ -18,8 +18,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from core import search
-from core.errors import DomainError
-from core.forms import add_domain_error, send_once
+from core.forms import refusal_shown_on, send_once
 from core.links import pk_link
 from core.pagination import keyset_page
 from participants.selectors import working_programmes
@@ -194,13 +193,18 @@ def _reviewable(request, pk) -> OutputSubmission:
     )
 
 
+def _output_parts(request, submission, parts, *, public=False) -> str:
+    """What apps above add to an output's page (see `approvals.urls`), as HTML."""
+    return mark_safe("".join(part(request, submission, public=public) for part in parts))
+
+
 @staff_required("review")
-def detail(request, pk):
+def detail(request, pk, parts=()):
     submission = _reviewable(request, pk)
-    return _render_detail(request, submission, DecisionForm(submission=submission))
+    return _render_detail(request, submission, DecisionForm(submission=submission), parts=parts)
 
 
-def _render_detail(request, submission, form, status=200):
+def _render_detail(request, submission, form, status=200, parts=()):
     # A missing reverse one-to-one raises an AttributeError subclass: None then.
     appeal = getattr(submission, "appeal", None)
     return render(
@@ -217,6 +221,7 @@ def _render_detail(request, submission, form, status=200):
             "has_reasons": form.fields["reason"].queryset.exists(),
             "refusal": policy.review_refusal(request.user, submission),
             "claim_active": submission.claim_active(timezone.now()),
+            "output_parts": _output_parts(request, submission, parts),
         },
         status=status,
     )
@@ -226,33 +231,29 @@ def _render_detail(request, submission, form, status=200):
 @require_POST
 def claim(request, pk):
     submission = _reviewable(request, pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_claim(reviewer=request.user, submission=submission)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect(reverse("approvals:queue") + _queue_query(request))
-    return redirect(reverse("approvals:detail", args=[pk]) + _queue_query(request))
+        return redirect(reverse("approvals:detail", args=[pk]) + _queue_query(request))
+    return redirect(reverse("approvals:queue") + _queue_query(request))
 
 
 @staff_required("review")
 @require_POST
 def release(request, pk):
     submission = _reviewable(request, pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_release(actor=request.user, submission=submission)
         messages.success(request, f"“{submission.title}” is back in the queue.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:queue")
 
 
 @staff_required("review")
 @require_POST
-def decide(request, pk):
+def decide(request, pk, parts=()):
     submission = _reviewable(request, pk)
     form = DecisionForm(request.POST, submission=submission)
     if form.is_valid():
-        try:
+        with refusal_shown_on(form):
             decision = services.submission_decide(
                 submission=submission,
                 reviewer=request.user,
@@ -260,9 +261,6 @@ def decide(request, pk):
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(
                 request, f"“{submission.title}”: {decision.get_outcome_display().lower()}."
             )
@@ -274,7 +272,7 @@ def decide(request, pk):
                 messages.info(request, "Nothing else in your queue is waiting for you.")
             return redirect(reverse("approvals:queue") + query)
     submission.refresh_from_db()
-    return _render_detail(request, submission, form, status=400)
+    return _render_detail(request, submission, form, status=400, parts=parts)
 
 
 @staff_required("review")
@@ -310,16 +308,13 @@ def reasons(request):
             messages.success(request, f"{len(added)} standard reason(s) added to {programme}.")
             return redirect("approvals:reasons")
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 services.reason_code_create(
                     actor=request.user,
                     programme=form.cleaned_data["programme"],
                     label=form.cleaned_data["label"],
                     code=form.cleaned_data["code"],
                 )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
                 messages.success(request, "Reason added.")
                 return redirect("approvals:reasons")
     codes = (
@@ -345,17 +340,15 @@ def reason_toggle(request, pk):
         ),
         pk=pk,
     )
-    try:
+    with refusal_shown_on(request):
         services.reason_code_set_active(actor=request.user, reason=reason, active=not reason.active)
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:reasons")
 
 
 # --- Public: proof of permission -------------------------------------------------------------
 
 
-def verify(request, token):
+def verify(request, token, parts=()):
     """Anyone holding the link can check that an output was approved, and under which terms."""
     submission = selectors.approved_by_token(token)
     if submission is None:
@@ -366,7 +359,13 @@ def verify(request, token):
         .first()
     )
     return render(
-        request, "approvals/verify.html", {"submission": submission, "decision": decision}
+        request,
+        "approvals/verify.html",
+        {
+            "submission": submission,
+            "decision": decision,
+            "output_parts": _output_parts(request, submission, parts, public=True),
+        },
     )
 
 
@@ -375,9 +374,7 @@ def verify(request, token):
 
 def _mine(request, pk) -> OutputSubmission:
     return get_object_or_404(
-        OutputSubmission.objects.restrict(request.user)
-        .filter(participant=request.user)
-        .select_related("programme", "terms_version"),
+        OutputSubmission.objects.mine(request.user).select_related("programme", "terms_version"),
         pk=pk,
     )
 
@@ -437,7 +434,7 @@ def _submitted_message(submission) -> str:
 
 
 @login_required
-def my_detail(request, pk):
+def my_detail(request, pk, parts=()):
     submission = _mine(request, pk)
     return render(
         request,
@@ -449,6 +446,7 @@ def my_detail(request, pk):
             "appeal": getattr(submission, "appeal", None),
             "appeal_form": AppealForm(),
             "now": timezone.now(),
+            "output_parts": _output_parts(request, submission, parts),
         },
     )
 
@@ -457,11 +455,9 @@ def my_detail(request, pk):
 @require_POST
 def withdraw(request, pk):
     submission = _mine(request, pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_withdraw(user=request.user, submission=submission)
         messages.success(request, f"“{submission.title}” was withdrawn.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:output", pk=pk)
 
 
@@ -504,11 +500,9 @@ def appeal(request, pk):
     if not form.is_valid():
         messages.error(request, "Say why the decision should change.")
         return redirect("approvals:output", pk=pk)
-    try:
+    with refusal_shown_on(request):
         services.submission_appeal(
             user=request.user, submission=submission, note=form.cleaned_data["note"]
         )
         messages.success(request, "Your appeal is filed. A different reviewer will decide it.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("approvals:output", pk=pk)

@@ -12,11 +12,7 @@ from .selectors import event_in_chain
 @login_required
 def my_events(request):
     """The audit events about the signed-in person, each checked against the chain."""
-    qs = (
-        AuditEvent.objects.restrict(request.user)
-        .filter(subject=request.user)
-        .select_related("actor", "programme")
-    )
+    qs = AuditEvent.objects.mine(request.user).select_related("actor", "programme")
     page = keyset_page(qs, request, key="seq", descending=True, size=50)
     rows = [(e, event_in_chain(e)) for e in page.items] if request.GET.get("check") else None
     return render(request, "audit/my_events.html", {"page": page, "checked_rows": rows})

@@ -6,13 +6,11 @@ class CompensationConfig(AppConfig):
     verbose_name = "Compensation"
 
     def ready(self):
-        from core import attention
-
-        from .selectors import attention_counts
-
-        attention.register(attention_counts)
-        from core.events import programme_event
+        # Imported here: apps.py loads before the models the receivers use.
+        from programs import signals
 
         from .services import bounty_follow_ticket
 
-        programme_event.connect(bounty_follow_ticket, dispatch_uid="compensation.bounties")
+        signals.ticket_status_changed.connect(
+            bounty_follow_ticket, dispatch_uid="compensation.bounties"
+        )

@@ -14,10 +14,10 @@ from django.db import models
 from django.db.models import Q, Sum
 
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
-from core.restricted import RestrictedQuerySet, Visibility
 from programs import policy
 from programs.downloads import Download
 from programs.models import Programme
+from programs.policy import RestrictedQuerySet, Visibility
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 CENT = Decimal("0.01")
@@ -382,6 +382,10 @@ class PayoutDetails(models.Model):
     secret = models.CharField(max_length=2000, help_text="Fernet token of the details as JSON.")
     masked = models.CharField(max_length=120)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    # The payee's own; finance pays from the exported batch, never reads them here.
+    visibility = Visibility(owner="user")
 
     class Meta:
         verbose_name_plural = "payout details"

@@ -4,8 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 
-from core.errors import DomainError
-from core.forms import add_domain_error
+from core.forms import refusal_shown_on
 from core.pagination import keyset_page
 
 from . import services
@@ -16,11 +15,9 @@ from .views import _stream_entries
 
 
 def _mine(request):
-    # restrict also lets finance see their programmes; the statement is only ever one's own.
-    return (
-        LedgerEntry.objects.restrict(request.user)
-        .filter(participation__user=request.user)
-        .select_related("programme", "participation__user", "terms_version")
+    # The statement is only ever one's own (restrict would add finance's programmes).
+    return LedgerEntry.objects.mine(request.user).select_related(
+        "programme", "participation__user", "terms_version"
     )
 
 
@@ -43,15 +40,12 @@ def statement_csv(request):
 @login_required
 def payout_details(request):
     """How I want to be paid: shown masked, changed through the service (validated, encrypted)."""
-    current = PayoutDetails.objects.filter(user=request.user).first()
+    current = PayoutDetails.objects.mine(request.user).first()
     if request.method == "POST":
         form = PayoutDetailsForm(request.POST)
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 services.payout_details_set(user=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
                 messages.success(request, "Your payout details are saved.")
                 return redirect("compensation:payout_details")
     else:

@@ -568,11 +568,11 @@ def money_by_programme(user) -> dict[int, list[dict]]:
 
 
 def attention_counts(user, now) -> list:
-    """Staff home: accrued pay this person may approve, per programme (core.attention).
+    """Staff home: accrued pay this person may approve, per programme.
     One grouped query over `awaiting_approval`."""
     from django.urls import reverse
 
-    from core.attention import per_programme
+    from programs.selectors import per_programme
 
     entries = reverse("compensation:entries")
     return per_programme(

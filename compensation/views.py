@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError
-from core.forms import add_domain_error, send_once
+from core.forms import refusal_shown_on, send_once
 from core.pagination import keyset_page
 from programs import downloads, policy
 from programs.policy import staff_required
@@ -96,11 +95,13 @@ def _stream_entries(qs, filename: str, *, staff: bool):
 def entries_approve(request):
     ids = [i for i in request.POST.getlist("entry") if i.isdigit()]
     back = redirect(f"{_entries_url()}?{request.POST.get('query', '')}")
-    try:
+    with refusal_shown_on(request):
         result = services.entries_approve(actor=request.user, entry_ids=ids)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return back
+        _say_approved(request, result)
+    return back
+
+
+def _say_approved(request, result) -> None:
     if result.approved:
         messages.success(
             request, f"{result.approved} entr{'y' if result.approved == 1 else 'ies'} approved."
@@ -113,7 +114,6 @@ def entries_approve(request):
         )
     for pk, message in result.refused[:20]:
         messages.error(request, f"Entry {pk}: {message}")
-    return back
 
 
 def _entries_url():
@@ -129,13 +129,10 @@ def entry_detail(request, pk):
     form = ReasonForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with refusal_shown_on(form):
                 reversal = services.entry_reverse(
                     actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
                 )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
                 messages.success(request, f"Entry {entry.pk} reversed by entry {reversal.pk}.")
                 return redirect("compensation:entry", pk=entry.pk)
     return render(
@@ -150,11 +147,8 @@ def entry_detail(request, pk):
 @require_POST
 def entry_approve(request, pk):
     entry = get_object_or_404(_entries(request), pk=pk)
-    try:
+    with refusal_shown_on(request):
         entry = services.entry_approve(actor=request.user, entry=entry)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         if entry.state == LedgerEntry.State.APPROVED:
             messages.success(request, f"Entry {entry.pk} approved.")
         else:
@@ -218,7 +212,7 @@ def batch_new(request):
             method=d["method"],
         )
         if request.method == "POST":
-            try:
+            with refusal_shown_on(form):
                 batch = services.batch_create(
                     actor=request.user,
                     programmes=d["programmes"],
@@ -227,9 +221,6 @@ def batch_new(request):
                     period_end=d["period_end"],
                     method=d["method"],
                 )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
                 messages.success(
                     request, f"Batch {batch.pk} created with {batch.entries_count} entries."
                 )
@@ -293,16 +284,13 @@ def batch_paid(request, pk):
     batch = _batch(request, pk)
     form = MarkPaidForm(request.POST)
     if form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.batch_mark_paid(
                 actor=request.user,
                 batch=batch,
                 reference=form.cleaned_data["reference"],
                 paid_on=form.cleaned_data["paid_on"],
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(request, f"Batch {batch.pk} marked paid; participants are notified.")
             return redirect("compensation:batch", pk=pk)
     return batch_detail(request, pk, paid_form=form, status=400)
@@ -314,28 +302,27 @@ def batch_reconcile(request, pk):
     batch = _batch(request, pk)
     form = ReconcileForm(request.POST, request.FILES)
     if form.is_valid():
-        try:
+        with refusal_shown_on(form) as refused:
             services.batch_reconcile(
                 actor=request.user, batch=batch, data=form.cleaned_data["file"].read()
             )
-        except services.ReconciliationFailed as exc:
-            form.add_error(None, exc.message)
-            return batch_detail(
-                request, pk, reconcile_form=form, mismatches=exc.mismatches, status=400
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-            _say_if_settled(request, exc)
-        else:
             messages.success(request, f"Batch {batch.pk} reconciled: every line is paid.")
             return redirect("compensation:batch", pk=pk)
+        if mismatches := _mismatches(refused.error):
+            return batch_detail(request, pk, reconcile_form=form, mismatches=mismatches, status=400)
+        _say_if_settled(request, refused.error)
     return batch_detail(request, pk, reconcile_form=form, status=400)
 
 
-def _say_if_settled(request, exc: DomainError) -> None:
+def _mismatches(error) -> list:
+    """The lines a payment file got wrong, when that is why it was refused."""
+    return error.mismatches if isinstance(error, services.ReconciliationFailed) else []
+
+
+def _say_if_settled(request, error) -> None:
     """A settled batch shows no upload form, so its refusal is said at the top of the page."""
-    if exc.code == "settled":
-        messages.error(request, exc.message)
+    if error is not None and error.code == "settled":
+        messages.error(request, error.message)
 
 
 @staff_required("payouts")
@@ -345,22 +332,10 @@ def batch_statement(request, pk):
     batch = _batch(request, pk)
     form = StatementForm(request.POST, request.FILES, method=batch.method)
     if form.is_valid():
-        try:
+        with refusal_shown_on(form) as refused:
             report = services.batch_import_statement(
                 actor=request.user, batch=batch, data=form.cleaned_data["file"].read()
             )
-        except services.ReconciliationFailed as exc:
-            form.add_error(None, exc.message)
-            return batch_detail(
-                request, pk, statement_form=form, mismatches=exc.mismatches, status=400
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-            _say_if_settled(request, exc)
-            if batch.method == PayoutBatch.Method.FILE:
-                # A CSV batch shows no statement form to hold the error: say it at the top.
-                messages.error(request, exc.message)
-        else:
             kind = "Result file" if batch.method == PayoutBatch.Method.PAYPAL else "Statement"
             text = f"{kind} imported: {report.paid} line(s) paid"
             if report.remaining:
@@ -372,6 +347,12 @@ def batch_statement(request, pk):
                 return batch_detail(request, pk, mismatches=report.problems, statement_report=True)
             messages.success(request, text + ".")
             return redirect("compensation:batch", pk=pk)
+        if mismatches := _mismatches(refused.error):
+            return batch_detail(request, pk, statement_form=form, mismatches=mismatches, status=400)
+        _say_if_settled(request, refused.error)
+        if batch.method == PayoutBatch.Method.FILE:
+            # A CSV batch shows no statement form to hold the error: say it at the top.
+            messages.error(request, refused.error.message)
     return batch_detail(request, pk, statement_form=form, status=400)
 
 
@@ -379,11 +360,8 @@ def batch_statement(request, pk):
 @require_POST
 def batch_retry(request, pk):
     batch = _batch(request, pk)
-    try:
+    with refusal_shown_on(request):
         services.batch_retry(actor=request.user, batch=batch)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, "The batch is being built again.")
     return redirect("compensation:batch", pk=pk)
 
@@ -428,18 +406,12 @@ def tax_statuses(request):
 
 def _tax_participation(request, pk):
     """A participation whose tax status this person may record (their programme's finance,
-    never their own), else 404."""
-    from django.http import Http404
-
+    never their own: the policy's "record_tax"), else 404."""
     from participants.models import Participation
 
-    participation = get_object_or_404(
-        Participation.objects.select_related("programme", "user"), pk=pk
+    return policy.get_or_404(
+        Participation.objects.select_related("programme", "user"), request.user, "record_tax", pk=pk
     )
-    if not policy.can(request.user, "record", TaxStatus(participation=participation)):
-        policy.require_two_factor(request.user)
-        raise Http404("Not found.")
-    return participation
 
 
 @staff_required("payouts")
@@ -453,13 +425,10 @@ def tax_status(request, pk):
         initial={"kind": current.kind, "valid_until": current.valid_until} if current else {},
     )
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.tax_status_record(
                 actor=request.user, participation=participation, **form.cleaned_data
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(
                 request,
                 f"Tax status recorded for {participation.user.email}; their approved pay goes "

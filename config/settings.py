@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     # Composition: pages that put the apps above together (nothing imports them).
     "portal",
     "transparency",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -83,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "core.middleware.PrivateNoStoreMiddleware",
+    "core.middleware.RefusalMiddleware",
     "programs.middleware.StaffIdleTimeoutMiddleware",
     "programs.middleware.StaffMFAMiddleware",
 ]

@@ -1,14 +1,19 @@
-"""How form widgets are drawn (Jinja2 first), and the token that makes a create form create once."""
+"""How form widgets are drawn (Jinja2 first), the token that makes a create form create once,
+and the one way a page shows a service's refusal (`refusal_shown_on`)."""
 
 import re
 import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.contrib import messages
 from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
 from django.template import TemplateDoesNotExist
 
 from .dates import validate_in_range
+from .errors import DomainError
 
 
 class FormRenderer(BaseRenderer):
@@ -126,6 +131,39 @@ def add_domain_error(form, exc) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+@dataclass
+class Refusal:
+    """What `refusal_shown_on` caught: the refusal, or None when the block ran through."""
+
+    error: DomainError | None = None
+
+
+@contextmanager
+def refusal_shown_on(target):
+    """The one way a page shows a service's refusal where the person acted.
+
+    Wrap the service call (and what follows it when it succeeds) in
+    `with refusal_shown_on(form):` or `with refusal_shown_on(request):`. When the service
+    refuses (`DomainError`, `NotAllowed` included), its transaction has rolled back, so
+    nothing changed; the refusal is shown on the form (under the field it names, else at
+    the top) for the view to render again at the same address, or, given the request, as
+    an error message on the page the view then redirects to; and the view goes on after
+    the block. Yields a `Refusal`, whose `error` a view may read to say more.
+
+    A refusal outside such a block reaches `core.middleware.RefusalMiddleware` (the 403
+    or 400 page with its sentence), so none is ever a 500.
+    """
+    refusal = Refusal()
+    try:
+        yield refusal
+    except DomainError as exc:
+        refusal.error = exc
+        if isinstance(target, forms.BaseForm):
+            add_domain_error(target, exc)
+        else:
+            messages.error(target, exc.message)
+
+
 ONCE_FIELD = "once"
 # What a person sees after sending the same form twice: where the first one went.
 ALREADY_SENT = "You had already sent this form; this is what it created (nothing was added twice)."
@@ -135,16 +173,13 @@ def send_once(request, form, create):
     """A create form's answer: run `create` once per rendered form (`core.services.submit_once`)
     and redirect to what it made (saying so on a repeat), or None with the service's refusal
     shown on the form, for the view to render again."""
-    from django.contrib import messages
     from django.shortcuts import redirect
 
-    from .errors import DomainError
     from .services import submit_once
 
-    try:
+    with refusal_shown_on(form) as refused:
         address, created = submit_once(user=request.user, token=form.once_token, create=create)
-    except DomainError as exc:
-        add_domain_error(form, exc)
+    if refused.error:
         return None
     if not created:
         messages.info(request, ALREADY_SENT)

@@ -1,6 +1,11 @@
-"""Response headers every page gets: nothing a signed-in person sees is kept by a cache."""
+"""What every request goes through: no cache keeps a signed-in person's pages; a refusal
+that leaves a view becomes the page that says it."""
 
+from django.http import JsonResponse
+from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+
+from .errors import DomainError, NotAllowed
 
 
 class PrivateNoStoreMiddleware:
@@ -20,3 +25,41 @@ class PrivateNoStoreMiddleware:
             if "no-store" not in response.get("Cache-Control", ""):
                 add_never_cache_headers(response)
         return response
+
+
+class RefusalMiddleware:
+    """Errors mapped once: a refusal that leaves a view becomes the page that says it.
+
+    Services refuse with `core.errors.NotAllowed` (this person may not) or `DomainError`
+    (the rules do not allow it), each with a sentence a person understands; their
+    transaction rolls back, so nothing changed. A view that can show the refusal where
+    the person acted does so with `core.forms.refusal_shown_on` (the form again, with the
+    message under its field; or the page it redirects to, with the message on top). Any
+    other refusal ends here, never as a 500:
+
+    - `NotAllowed` → the 403 page with its reason;
+    - `DomainError` → the 400 page with its message.
+
+    Under /api/ the answer is the API's JSON error (the DRF views have their own handler,
+    `api.errors`, which says the same). Staff who must set up two-factor first
+    (`StaffMFARequired`) are sent to do so by `programs.middleware.StaffMFAMiddleware`,
+    below this one in MIDDLEWARE, which sees the exception first.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, DomainError):
+            return None
+        refused = isinstance(exception, NotAllowed)
+        status = 403 if refused else 400
+        if request.path.startswith("/api/"):
+            body = {"detail": exception.message, "code": exception.code, "field_errors": {}}
+            return JsonResponse(body, status=status)
+        if refused:
+            return render(request, "403.html", {"reason": exception.message}, status=403)
+        return render(request, "400.html", {"message": exception.message}, status=400)

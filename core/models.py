@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from .restricted import RestrictedQuerySet, Visibility
+
 
 class OutboxMessage(models.Model):
     """A notification to one person, written in the same transaction as the change it reports.
@@ -39,6 +41,9 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    visibility = Visibility(owner="recipient")  # "my notifications"; nobody else's
 
     class Meta:
         indexes = [

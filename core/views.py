@@ -66,7 +66,7 @@ def bad_request(request, exception=None):
 @login_required
 def my_notifications(request):
     """Every notification sent or queued for me: the outbox is kept, not emptied."""
-    qs = OutboxMessage.objects.filter(recipient=request.user)
+    qs = OutboxMessage.objects.mine(request.user)
     page = keyset_page(qs, request, key="created_at", descending=True, size=30)
     return render(request, "core/notifications.html", {"page": page})
 

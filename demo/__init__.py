@@ -6,12 +6,6 @@ the outputs and the ledger, each through the services so the audit log has them.
 It is idempotent and refused in production.
 """
 
-import importlib
-
-# In the order of the apps they fill (each one's data may rest on the ones before).
-# Imported when called: `python -m demo` loads this package before Django is set up.
-SEEDERS = ("demo.feedback", "demo.approvals", "demo.compensation", "demo.publicity")
-
 __all__ = ["LOGINS", "PASSWORD", "seed"]
 
 
@@ -30,7 +24,9 @@ def seed() -> dict:
     from django.db import transaction
     from django.test import override_settings
 
-    from . import base
+    # Imported here, not at the top: `python -m demo` loads this package before Django is
+    # set up, and the seeders import models.
+    from . import approvals, base, compensation, feedback, publicity
 
     if settings.PRODUCTION:
         raise ImproperlyConfigured("The demo refuses to run with DJANGO_ENV=production.")
@@ -38,9 +34,10 @@ def seed() -> dict:
     with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
         with transaction.atomic():
             ctx = base.seed()
-        for name in SEEDERS:
+        # In the order of the apps they fill (each one's data may rest on the ones before).
+        for seeder in (feedback, approvals, compensation, publicity):
             with transaction.atomic():
-                importlib.import_module(name).seed(ctx)
+                seeder.seed(ctx)
     _checkpoint_the_audit_log()
     return ctx
 

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.db import bounded_text
-from core.restricted import RestrictedQuerySet, Visibility
 from programs.downloads import Download
+from programs.policy import RestrictedQuerySet, Visibility
 
 
 class Severity(models.TextChoices):

@@ -129,10 +129,10 @@ def transparency_section(programme: Programme) -> dict:
 
 def attention_counts(user, now) -> list:
     """Staff home: new tickets waiting for triage, per programme this person triages
-    (core.attention). One grouped query."""
+    (the staff home). One grouped query."""
     from django.urls import reverse
 
-    from core.attention import per_programme
+    from programs.selectors import per_programme
 
     triage = reverse("feedback:triage")
     return per_programme(

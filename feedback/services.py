@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
-from core import events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from core.text import refuse_control_characters
@@ -29,7 +28,7 @@ from core.uploads import (
     validate_upload,
 )
 from participants.services import require_can_work
-from programs import policy
+from programs import policy, signals
 from programs.models import Programme
 
 from .models import SEVERITY_RANK, Ticket, TicketAttachment, TicketComment
@@ -339,10 +338,12 @@ def ticket_set_status(
         },
     )
     _notify_status(ticket=ticket, old=old, note=note, event=event)
-    events.publish(
+    signals.ticket_status_changed.send(
+        Ticket,
         programme=ticket.programme,
-        event="ticket.status_changed",
-        data={"ticket": ticket.pk, "kind": ticket.kind, "from": old, "to": status},
+        payload=signals.TicketStatusChanged(
+            ticket=ticket.pk, kind=ticket.kind, old=old, new=status
+        ),
     )
     return ticket
 

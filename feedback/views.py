@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core import ratelimit, search
 from core.errors import DomainError
-from core.forms import ONCE_FIELD, add_domain_error, send_once
+from core.forms import ONCE_FIELD, refusal_shown_on, send_once
 from core.pagination import keyset_page
 from participants.selectors import working_programmes
 from programs import policy
@@ -266,7 +266,7 @@ def ticket_status(request, pk):
     if form.is_valid():
         original = None
         number = form.cleaned_data["duplicate_of"]
-        try:
+        with refusal_shown_on(form):
             if number:
                 original = Ticket.objects.restrict(request.user).filter(pk=number).first()
                 if original is None:
@@ -280,9 +280,6 @@ def ticket_status(request, pk):
                 duplicate_of=original,
                 note=form.cleaned_data["note"],
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             label = Ticket.Status(form.cleaned_data["status"]).label.lower()
             messages.success(request, f"Ticket #{ticket.pk} is now {label}.")
             return redirect(ticket)
@@ -301,15 +298,12 @@ def ticket_assign(request, pk):
     form = AssignForm(request.POST, staff=selectors.assignable_staff([ticket.programme_id]))
     if form.is_valid():
         value = form.cleaned_data["assignee"]
-        try:
+        with refusal_shown_on(form):
             services.ticket_assign(
                 actor=request.user,
                 ticket=ticket,
                 assignee=User.objects.get(pk=value) if value else None,
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(request, "Assignment saved.")
             return redirect(ticket)
     return render(
@@ -364,16 +358,17 @@ def triage_bulk(request):
         assignee = None
     elif value not in ("", BulkTriageForm.KEEP):
         assignee = User.objects.filter(pk=value).first()
-    try:
+    ticket_ids = request.POST.getlist("tickets")
+    if not all(i.isdigit() for i in ticket_ids):
+        messages.error(request, "Select tickets by their checkboxes.")
+        return redirect(back)
+    with refusal_shown_on(request):
         done = services.tickets_bulk_triage(
             actor=request.user,
-            ticket_ids=request.POST.getlist("tickets"),
+            ticket_ids=ticket_ids,
             status=form.cleaned_data["status"],
             assignee=assignee,
             note=form.cleaned_data["note"],
         )
-    except (DomainError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", "Select tickets by their checkboxes."))
-    else:
         messages.success(request, f"{len(done)} ticket(s) updated.")
     return redirect(back)

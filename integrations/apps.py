@@ -6,9 +6,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations (webhooks)"
 
     def ready(self):
-        from core.events import programme_event
-
-        from .webhooks import on_programme_event
+        # Imported here: apps.py loads before the models the receivers use.
+        from .webhooks import SIGNALS, on_signal
 
         # Synchronous, in the service's transaction: deliveries exist iff the change does.
-        programme_event.connect(on_programme_event, dispatch_uid="integrations.webhooks")
+        for signal in SIGNALS:
+            signal.connect(on_signal, dispatch_uid=f"integrations.webhooks.{signal.name}")

@@ -4,8 +4,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import ALREADY_SENT, refusal_shown_on
 from core.services import submit_once
 from programs import policy
 from programs.models import Programme
@@ -42,11 +41,8 @@ def webhooks(request, slug):
             )
             return reverse("integrations:webhooks", args=[slug])
 
-        try:
+        with refusal_shown_on(form):
             address, first = submit_once(user=request.user, token=form.once_token, create=register)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             if not first:  # sent twice: one endpoint, its secret was shown once
                 messages.info(request, f"{ALREADY_SENT} The endpoint it made is listed below.")
                 return redirect(address)

@@ -1,5 +1,6 @@
-"""Signed webhooks: services publish events (`core.events`), `emit` queues a delivery for
-every endpoint listening, and a task delivers, logs and retries with backoff.
+"""Signed webhooks: services send their programme's signals (`programs.signals`), `emit`
+queues a delivery for every endpoint listening, and a task delivers, logs and retries with
+backoff.
 
 Signature: header `X-TT-Signature: t=<unix time>,v1=<hex>` where v1 is
 HMAC-SHA256(secret, "<t>.<body>"). Receivers recompute it and reject old `t`.
@@ -22,7 +23,7 @@ from audit.services import record
 from core import outbound
 from core.errors import DomainError
 from core.services import enqueue_after_commit
-from programs import policy
+from programs import policy, signals
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -80,7 +81,7 @@ def emit(*, programme, event: str, data: dict, batch: dict | None = None) -> int
     """Queue `event` for every active endpoint of `programme` that listens to it.
 
     Call inside the service's transaction: deliveries exist if and only if the
-    change does, and are sent after commit. Within one `core.events.publish_many` batch
+    change does, and are sent after commit. Within one `ProgrammeSignal.send_many` batch
     the endpoints are looked up once.
     """
     key = ("integrations.webhooks", programme.pk, event)
@@ -110,11 +111,20 @@ def emit(*, programme, event: str, data: dict, batch: dict | None = None) -> int
     return len(endpoints)
 
 
-def on_programme_event(
-    sender, *, programme, event: str, data: dict, batch: dict | None = None, **kwargs
-) -> None:
-    """Receiver of `core.events.programme_event` (connected in IntegrationsConfig.ready)."""
-    emit(programme=programme, event=event, data=data, batch=batch)
+# The events a manager may subscribe an endpoint to (`WebhookEndpoint.Event`), each the
+# signal that announces it; IntegrationsConfig.ready() connects `on_signal` to these.
+SIGNALS = (
+    signals.submission_decided,
+    signals.submission_deemed_approved,
+    signals.ticket_status_changed,
+    signals.batch_exported,
+    signals.terms_published,
+)
+
+
+def on_signal(sender, *, signal, programme, payload, batch: dict | None = None, **kwargs) -> None:
+    """Receiver of the `SIGNALS`: the event's name and its payload's data, as published."""
+    emit(programme=programme, event=signal.name, data=payload.as_data(), batch=batch)
 
 
 def _deliver_task():

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.db import bounded_text
-from core.restricted import RestrictedQuerySet, Visibility
+from programs.policy import RestrictedQuerySet, Visibility
 
 
 class TimeEntryQuerySet(RestrictedQuerySet):

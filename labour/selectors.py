@@ -261,10 +261,10 @@ def week_by_programme(user, day: date) -> dict[int, dict]:
 
 def attention_counts(user, now) -> list:
     """Staff home: logged hours waiting for confirmation, per programme this person confirms
-    (core.attention). One grouped query."""
+    (the staff home). One grouped query."""
     from django.urls import reverse
 
-    from core.attention import per_programme
+    from programs.selectors import per_programme
 
     queue = reverse("labour:queue")
     return per_programme(

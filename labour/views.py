@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.dates import query_date
 from core.errors import DomainError
-from core.forms import add_domain_error, send_once
+from core.forms import refusal_shown_on, send_once
 from core.pagination import keyset_page
 from feedback.models import Ticket
 from programs.policy import staff_required
@@ -84,9 +84,7 @@ def mine(request):
 @login_required
 def edit(request, pk):
     entry = get_object_or_404(
-        TimeEntry.objects.restrict(request.user).select_related("programme", "ticket"),
-        pk=pk,
-        user=request.user,
+        TimeEntry.objects.mine(request.user).select_related("programme", "ticket"), pk=pk
     )
     if not entry.is_editable:
         messages.error(
@@ -109,7 +107,7 @@ def edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with refusal_shown_on(form):
             services.time_entry_update(
                 user=request.user,
                 entry=entry,
@@ -121,9 +119,6 @@ def edit(request, pk):
                 output=entry.output,
                 answer=data.get("answer", ""),
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(
                 request,
                 "Entry corrected and your answer sent; it waits for confirmation again."
@@ -173,16 +168,17 @@ def review(request):
     if not form.is_valid() or decision not in ("confirm", "dispute"):
         messages.error(request, "Choose confirm or dispute.")
         return redirect(back)
-    try:
+    entry_ids = request.POST.getlist("entries")
+    if not all(i.isdigit() for i in entry_ids):
+        messages.error(request, "Select entries by their checkboxes.")
+        return redirect(back)
+    with refusal_shown_on(request):
         done = services.time_entries_bulk_review(
             actor=request.user,
-            entry_ids=request.POST.getlist("entries"),
+            entry_ids=entry_ids,
             confirm=decision == "confirm",
             reason=form.cleaned_data["reason"],
         )
-    except (DomainError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", "Select entries by their checkboxes."))
-    else:
         verb = "confirmed" if decision == "confirm" else "disputed"
         messages.success(request, f"{len(done)} entr{'y' if len(done) == 1 else 'ies'} {verb}.")
     return redirect(back)

@@ -6,13 +6,9 @@ class ParticipantsConfig(AppConfig):
     verbose_name = "Participants"
 
     def ready(self):
-        from core import attention
+        # Imported here: apps.py loads before the models the receivers use.
+        from programs import signals
 
-        from .selectors import attention_counts
+        from .services import on_terms_published
 
-        attention.register(attention_counts)
-        from core.events import programme_event
-
-        from .services import on_programme_event
-
-        programme_event.connect(on_programme_event, dispatch_uid="participants.new_terms")
+        signals.terms_published.connect(on_terms_published, dispatch_uid="participants.new_terms")

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet, bounded_text
-from core.restricted import RestrictedQuerySet, Visibility
+from programs.policy import RestrictedQuerySet, Visibility
 
 
 def hash_token(token: str) -> str:
@@ -59,12 +59,13 @@ class Participation(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     # A participant sees their own; a programme's staff see all of it; managers pause,
-    # resume and remove participants and award them prizes and grants (never themselves).
+    # resume and remove participants and award them prizes and grants; finance records
+    # their tax status (never their own).
     visibility = Visibility(
         programme="programme_id",
         owner="user",
         staff="staff",
-        actions={"manage": "manage", "award": "manage"},
+        actions={"manage": "manage", "award": "manage", "record_tax": "payouts"},
     )
 
     class Meta:

@@ -191,10 +191,10 @@ def consent_pending(participations, at=None):
 
 def attention_counts(user, now) -> list:
     """Staff home: active participants who must accept the terms in force, per programme
-    this person manages (core.attention). One grouped query."""
+    this person manages (the staff home). One grouped query."""
     from django.urls import reverse
 
-    from core.attention import per_programme
+    from programs.selectors import per_programme
 
     active = Participation.objects.restrict(user, "manage").filter(
         status=Participation.Status.ACTIVE

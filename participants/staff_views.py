@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
-from core.forms import add_domain_error, send_once
+from core.forms import refusal_shown_on, send_once
 from core.pagination import keyset_page
 from programs import policy
 from programs.models import Programme
@@ -60,7 +60,7 @@ def participant_action(request, slug, pk):
     )
     reason = request.POST.get("reason", "")
     action = request.POST.get("action")
-    try:
+    with refusal_shown_on(request):
         if action == "remove":
             services.participation_remove(
                 actor=request.user, participation=participation, reason=reason
@@ -84,8 +84,6 @@ def participant_action(request, slug, pk):
             messages.success(request, f"Access of {participation.user.email} resumed.")
         else:
             raise DomainError("Unknown action.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("participants:staff_participants", slug=slug)
 
 
@@ -124,16 +122,13 @@ def invitations(request, slug):
                 "emails", f"Not email addresses: {', '.join(invalid)}. Nothing was sent."
             )
         else:
-            try:
+            with refusal_shown_on(form):
                 created = services.invitations_create(
                     actor=request.user,
                     programme=programme,
                     emails=valid,
                     days_valid=form.cleaned_data["days_valid"],
                 )
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
                 skipped = len(valid) - len(created)
                 note = f" {skipped} already invited or in the programme." if skipped else ""
                 messages.success(request, f"{len(created)} invitation(s) sent.{note}")
@@ -199,15 +194,13 @@ def _pending_invitation(request, slug, pk):
 @require_POST
 def invitation_resend(request, slug, pk):
     invitation = _pending_invitation(request, slug, pk)
-    try:
+    with refusal_shown_on(request):
         services.invitation_resend(actor=request.user, invitation=invitation)
         messages.success(
             request,
             f"The invitation of {invitation.email} was mailed again with a new link "
             "(the earlier link no longer works).",
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("participants:staff_invitations", slug=slug)
 
 
@@ -219,7 +212,7 @@ def invitation_extend(request, slug, pk):
     if not form.is_valid():
         messages.error(request, "Give the new expiry as a number of days from now, 1 to 90.")
         return redirect("participants:staff_invitations", slug=slug)
-    try:
+    with refusal_shown_on(request):
         extended = services.invitation_extend(
             actor=request.user, invitation=invitation, days=form.cleaned_data["days"]
         )
@@ -228,8 +221,6 @@ def invitation_extend(request, slug, pk):
             f"The invitation of {invitation.email} now runs until "
             f"{extended.expires_at:%Y-%m-%d %H:%M} UTC.",
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("participants:staff_invitations", slug=slug)
 
 
@@ -237,11 +228,9 @@ def invitation_extend(request, slug, pk):
 @require_POST
 def invitation_revoke(request, slug, pk):
     invitation = _pending_invitation(request, slug, pk)
-    try:
+    with refusal_shown_on(request):
         services.invitation_revoke(actor=request.user, invitation=invitation)
         messages.success(request, f"The invitation of {invitation.email} was revoked.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("participants:staff_invitations", slug=slug)
 
 
@@ -270,7 +259,7 @@ def application_decide(request, slug, pk):
     )
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
+    with refusal_shown_on(request):
         services.application_decide(
             actor=request.user,
             application=application,
@@ -278,8 +267,6 @@ def application_decide(request, slug, pk):
             reason=reason,
         )
         messages.success(request, f"The application of {application.user.email} was decided.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("participants:staff_applications", slug=slug)
 
 
@@ -329,9 +316,7 @@ def pause_end(request, slug, pk):
     pause = policy.get_or_404(
         AccessPause.objects, request.user, "manage", programme=programme, pk=pk
     )
-    try:
+    with refusal_shown_on(request):
         services.pause_end(actor=request.user, pause=pause)
         messages.success(request, "The pause has ended.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("participants:pauses", slug=slug)

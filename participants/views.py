@@ -8,22 +8,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError
-from core.forms import send_once
+from core.forms import refusal_shown_on, send_once
 from programs.models import Programme
 from programs.selectors import current_terms, upcoming_terms
 from programs.services import terms_diff
 
 from . import services
 from .forms import ApplicationForm, ConsentForm, ReasonForm
-from .models import Consent, Participation
+from .models import Consent, Invitation, Participation, hash_token
 from .selectors import coming_changes
 
 
 def _my_participation(request, slug) -> Participation:
     return get_object_or_404(
-        Participation.objects.restrict(request.user).select_related("programme"),
-        user=request.user,
+        Participation.objects.mine(request.user).select_related("programme"),
         programme__slug=slug,
     )
 
@@ -69,7 +67,7 @@ def consent(request, slug):
     already = last is not None and last.terms_version_id == terms.pk
     form = ConsentForm(request.POST or None, initial={"terms_hash": terms.content_hash})
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.consent_accept(
                 user=request.user,
                 programme=programme,
@@ -77,9 +75,6 @@ def consent(request, slug):
                 seen_hash=form.cleaned_data["terms_hash"],
                 ip=request.META.get("REMOTE_ADDR"),
             )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
             messages.success(request, f"You accepted version {terms.number} of the terms.")
             return redirect("participants:programme", slug=slug)
     diff = (
@@ -104,15 +99,14 @@ def consent(request, slug):
 
 def invitation(request, token):
     """Open to anyone with the link: read the key facts, then accept (signed in) or decline."""
-    try:
-        invite = services.invitation_by_token(token)
-    except DomainError as exc:
-        raise Http404(exc.message) from None
+    invite = Invitation.objects.select_related("programme").filter(token_hash=hash_token(token))
+    invite = invite.first()
+    if invite is None:
+        raise Http404("This invitation link is not valid.")
     terms = current_terms(invite.programme)
     decline_form = ReasonForm(request.POST or None, prefix="decline")
-    error = None
     if request.method == "POST":
-        try:
+        with refusal_shown_on(request):
             if "accept" in request.POST:
                 if not request.user.is_authenticated:
                     return redirect(f"/accounts/login/?next={request.path}")
@@ -129,8 +123,6 @@ def invitation(request, token):
                 )
                 messages.info(request, "You declined the invitation. Thank you for telling us.")
                 return redirect("transparency:detail", slug=invite.programme.slug)
-        except DomainError as exc:
-            error = exc.message
     return render(
         request,
         "participants/invitation.html",
@@ -139,7 +131,6 @@ def invitation(request, token):
             "programme": invite.programme,
             "terms": terms,
             "decline_form": decline_form,
-            "error": error,
             "expired": invite.is_expired(timezone.now()),
         },
     )
@@ -176,13 +167,10 @@ def withdraw(request, slug):
     participation = _my_participation(request, slug)
     form = ReasonForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    try:
+    with refusal_shown_on(request):
         services.participation_withdraw(
             user=request.user, participation=participation, reason=reason
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(
             request,
             f"You withdrew from {participation.programme.name}. Your records, pay and pending "

@@ -13,6 +13,7 @@ def navigation(request):
             "review": policy.any_role(user, "review"),
             "finance": policy.any_role(user, "money"),
             "staff": policy.any_role(user, "staff"),
-            "admin": user.is_superuser and not policy.needs_two_factor(user),
+            "manage": policy.any_role(user, "manage"),
+            "admin": policy.acts_as_superuser(user),
         }
     }

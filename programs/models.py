@@ -12,9 +12,9 @@ from django.urls import reverse
 
 from core.currencies import validate_currency
 from core.db import bounded_text
-from core.restricted import RestrictedQuerySet, Visibility, programmes_with
 
 from . import policy
+from .policy import RestrictedQuerySet, Visibility, programmes_with
 
 
 class ProgrammeQuerySet(RestrictedQuerySet):

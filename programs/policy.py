@@ -13,7 +13,9 @@ Three questions, and nothing else anywhere restates them:
    templates. The roles each action needs are declared on the model's `Visibility`
    (`core.restricted`), next to who sees its rows.
 3. **Which rows may this person see, or act on?** `Model.objects.restrict(user)`
-   and `restrict(user, action)`: the one restricted-queryset base every model uses.
+   and `restrict(user, action)`: `RestrictedQuerySet` below, the one restricted-queryset
+   base every model from `programs` up uses (the algorithm is `core.restricted`'s, given
+   this module's answer to question 1).
 
 Separation of duties lives here too: nobody acts as staff on their own records (the
 ticket they reported, the output they submitted, the hours they logged, the pay
@@ -31,8 +33,9 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from core import restricted
 from core.errors import NotAllowed
-from core.restricted import RestrictedQuerySet, Visibility, set_role_lookup
+from core.restricted import Visibility
 
 # Roles, and the groups that the rules are written in.
 MANAGER = "manager"
@@ -68,6 +71,7 @@ __all__ = [
     "RestrictedQuerySet",
     "StaffMFARequired",
     "Visibility",
+    "acts_as_superuser",
     "can",
     "get_or_404",
     "has_role",
@@ -75,6 +79,7 @@ __all__ = [
     "needs_two_factor",
     "require",
     "require_two_factor",
+    "restrict",
     "roles",
     "staff_of",
     "staff_required",
@@ -148,7 +153,8 @@ def roles(user) -> dict[int, frozenset[str]]:
     return {} if needs_two_factor(user) else held_roles(user)
 
 
-def _is_superuser(user) -> bool:
+def acts_as_superuser(user) -> bool:
+    """A superuser who may use it now (two-factor where staff need it): the admin, all rows."""
     return bool(user.is_superuser) and not needs_two_factor(user)
 
 
@@ -156,20 +162,30 @@ def programmes_with(user, wanted) -> set[int] | None:
     """Ids of the programmes where `user` may use one of `wanted`; None for a superuser."""
     if user is None or not user.is_authenticated:
         return set()
-    if _is_superuser(user):
+    if acts_as_superuser(user):
         return None
     wanted = _group(wanted)
     return {pid for pid, held in roles(user).items() if held & wanted}
 
 
-set_role_lookup(programmes_with)
+class RestrictedQuerySet(restricted.RestrictedQuerySet):
+    """`Model.objects.restrict(user, action)` with the roles this policy answers (question 3);
+    every model from `programs` up builds its queryset on this."""
+
+    roles = staticmethod(programmes_with)
+
+
+def restrict(queryset, user, action: str = "view"):
+    """`restrict` for a model below this layer (audit's log), whose own queryset knows no
+    roles: the rows its `Visibility` lets `user` see, staff rows included."""
+    return restricted.restrict(queryset, user, action, roles=programmes_with)
 
 
 def has_role(user, programme, wanted) -> bool:
     """Does `user` hold one of `wanted` in `programme` (an object or an id), usable now?"""
     if user is None or not user.is_authenticated:
         return False
-    if _is_superuser(user):
+    if acts_as_superuser(user):
         return True
     programme_id = getattr(programme, "pk", programme)
     return bool(roles(user).get(programme_id, frozenset()) & _group(wanted))
@@ -213,6 +229,7 @@ REFUSALS = {
     "reverse": "Only finance or a manager of {programme} can reverse its pay.",
     "award": "Only a manager of {programme} can award prizes and grants.",
     "payouts": "You are not finance for {programme}.",
+    "record_tax": "Only finance for {programme} can record tax statuses.",
     "promote": "Only the managers of {programme} can ask to use testers' outputs in promotion.",
     "judge": "Only the reviewers and managers of {programme} can judge its competitions.",
 }
@@ -224,6 +241,7 @@ OWN_RECORD = {
     "approve": "You cannot approve your own pay.",
     "reverse": "You cannot reverse your own pay.",
     "award": "You cannot award money to yourself.",
+    "record_tax": "Nobody records their own tax status.",
     "manage": "Nobody acts as staff on their own participation or application.",
     "promote": "Nobody asks to use their own output in promotion.",
     "judge": "You have an entry in this competition, so someone else must judge it.",
@@ -254,8 +272,10 @@ def _resolve(obj, lookup: str):
     return getattr(obj, last if last == "id" or last.endswith("_id") else f"{last}_id")
 
 
-def _check(user, action: str, obj) -> str | None:
-    """Why `user` may not do `action` on `obj`, or None when they may."""
+def _check(user, action: str, obj, *, explain: bool = True) -> str | None:
+    """Why `user` may not do `action` on `obj`, or None when they may. Without `explain`
+    a refusal is any non-empty text, without the query that names the programme (for
+    `can`, which a page may ask once per row)."""
     spec: Visibility = type(obj).visibility
     try:
         wanted = _group(spec.actions[action])
@@ -263,13 +283,13 @@ def _check(user, action: str, obj) -> str | None:
         raise ValueError(f"{type(obj).__name__} has no action {action!r}") from None
     programme_id = _resolve(obj, spec.programme)
     if user is None or not user.is_authenticated:
-        return _refusal(action, programme_id)
+        return _refusal(action, programme_id) if explain else "refused"
     if not has_role(user, programme_id, wanted):
         if needs_two_factor(user) and (
             user.is_superuser or held_roles(user).get(programme_id, frozenset()) & wanted
         ):
             raise StaffMFARequired()
-        return _refusal(action, programme_id)
+        return _refusal(action, programme_id) if explain else "refused"
     if spec.owner and _resolve(obj, spec.owner) == user.pk:
         return OWN_RECORD.get(action, "Nobody acts as staff on their own records.")
     if spec.maker and action in spec.checks and _resolve(obj, spec.maker) == user.pk:
@@ -294,7 +314,7 @@ def require(user, action: str, obj) -> None:
 def can(user, action: str, obj) -> bool:
     """`require` as a bool, for pages, forms and templates."""
     try:
-        return _check(user, action, obj) is None
+        return _check(user, action, obj, explain=False) is None
     except StaffMFARequired:
         return False
 

@@ -1,5 +1,9 @@
 """Reads about programmes and terms that several pages, the API and services share."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db.models import Count
 from django.utils import timezone
 
 from .models import Programme, TermsVersion
@@ -42,3 +46,28 @@ def terms_in_force_on(programme: Programme, day) -> TermsVersion | None:
 
     end = timezone.make_aware(datetime.combine(day, time.max))
     return current_terms(programme, end)
+
+
+# --- What needs the staff's attention, per programme ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Attention:
+    """One count on the staff home (`staff.views.home`): a programme's items waiting for
+    this person, e.g. 3 "review items overdue". Each work app's `selectors.attention_counts`
+    returns these; the staff home imports those functions and shows their non-zero counts."""
+
+    programme_id: int
+    order: int  # where it goes in a programme's row (review first, pay last)
+    label: str  # "review items overdue"
+    count: int
+    url: str  # the list, filtered to exactly these items
+    urgent: bool = False
+
+
+def per_programme(items, *, order: int, label: str, url: Callable, also=()) -> list[Attention]:
+    """The count of `items` (a queryset already restricted to what the person may act on)
+    per programme, in one grouped query. `url(row)` gives the list filtered to exactly
+    those items; `row` holds "programme_id" and the `also` columns (e.g. the slug)."""
+    rows = items.order_by().values("programme_id", *also).annotate(n=Count("pk"))
+    return [Attention(r["programme_id"], order, label, r["n"], url(r)) for r in rows]

@@ -10,11 +10,11 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from audit.services import record
-from core import currencies, events
+from core import currencies
 from core.errors import DomainError, NotAllowed
 from core.text import refuse_control_characters
 
-from . import changes, policy
+from . import changes, policy, signals
 from .models import Programme, ProgrammeRole, TermsVersion
 from .selectors import current_terms
 
@@ -89,7 +89,9 @@ def programme_create(
         data={"name": name, "slug": slug},
     )
     # Apps above add what a new programme starts with (approvals: the standard reason codes).
-    events.publish(programme=programme, event="programme.created", data={"actor": actor.pk})
+    signals.programme_created.send(
+        Programme, programme=programme, payload=signals.ProgrammeCreated(actor_id=actor.pk)
+    )
     return programme
 
 
@@ -439,15 +441,15 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
             "worse": [row["field"] for row in diff["fields"] if row["worse"]] if diff else [],
         },
     )
-    events.publish(
+    signals.terms_published.send(
+        TermsVersion,
         programme=terms.programme,
-        event="terms.published",
-        data={
-            "number": terms.number,
-            "content_hash": terms.content_hash,
-            "material_change": terms.material_change,
-            "effective_at": effective,
-        },
+        payload=signals.TermsPublished(
+            number=terms.number,
+            content_hash=terms.content_hash,
+            material_change=terms.material_change,
+            effective_at=effective,
+        ),
     )
     return terms
 

@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from core.errors import DomainError
-from core.forms import add_domain_error
+from core.forms import refusal_shown_on
 from programs import policy
 from programs.policy import staff_required
 
@@ -44,37 +43,11 @@ def _active_programme_pause(programme: Programme):
     )
 
 
-@staff_required("staff")
-def home(request):
-    """What needs attention, per programme on the person's team: counts the work apps
-    contribute (core.attention; one grouped query each), only for what their roles allow,
-    each linking to the list filtered to exactly those items."""
-    from core import attention
-
-    user = request.user
-    programmes = list(Programme.objects.restrict(user, "staff").order_by("name"))
-    counts = attention.collect(user)
-    managed = policy.programmes_with(user, "manage")
-    rows = [
-        {
-            "programme": p,
-            "counts": counts.get(p.pk, []),
-            "manages": managed is None or p.pk in managed,
-        }
-        for p in programmes
-    ]
-    return render(
-        request,
-        "programs/staff/home.html",
-        {"rows": rows, "may_create": policy.any_role(user, "manage")},
-    )
-
-
 @staff_required("manage")
 def programme_new(request):
     form = ProgrammeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             data = dict(form.cleaned_data)
             programme = services.programme_create(
                 actor=request.user,
@@ -83,9 +56,6 @@ def programme_new(request):
                 product=data.pop("product"),
                 **data,
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(request, "Programme created as a draft. Write its terms next.")
             return redirect("programs:staff_programme", slug=programme.slug)
     return render(request, "programs/staff/programme_form.html", {"form": form})
@@ -116,11 +86,8 @@ def programme_settings(request, slug):
     programme = _managed(request, slug)
     form = ProgrammeSettingsForm(request.POST, instance=Programme.objects.get(pk=programme.pk))
     if form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.programme_update(actor=request.user, programme=programme, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(request, "Settings saved.")
             return redirect("programs:staff_programme", slug=slug)
     return render(
@@ -139,13 +106,11 @@ def programme_status(request, slug):
     if not form.is_valid():
         messages.error(request, "Choose a valid status.")
     else:
-        try:
+        with refusal_shown_on(request):
             services.programme_set_status(
                 actor=request.user, programme=programme, status=form.cleaned_data["status"]
             )
             messages.success(request, "Status changed.")
-        except DomainError as exc:
-            messages.error(request, exc.message)
     return redirect("programs:staff_programme", slug=slug)
 
 
@@ -165,12 +130,10 @@ def terms_list(request, slug):
 @require_POST
 def terms_new(request, slug):
     programme = _managed(request, slug)
-    try:
+    with refusal_shown_on(request):
         draft = services.terms_draft_create(actor=request.user, programme=programme)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("programs:staff_terms", slug=slug)
-    return redirect("programs:staff_terms_edit", slug=slug, number=draft.number)
+        return redirect("programs:staff_terms_edit", slug=slug, number=draft.number)
+    return redirect("programs:staff_terms", slug=slug)
 
 
 @staff_required("manage")
@@ -188,18 +151,21 @@ def terms_edit(request, slug, number):
     preview = terms
     if request.method == "POST" and form.is_valid():
         values = form.terms_values()
+        # The terms' own checks name their fields (a ValidationError); a refusal of the
+        # change itself is a DomainError. Both go on the form.
         try:
-            if "preview" in request.POST:
-                preview = TermsVersion(programme=programme, number=number, **values)
-                services.check_terms(preview)
-            else:
-                saved = services.terms_draft_update(actor=request.user, terms=terms, **values)
-                if "publish" in request.POST:
-                    services.terms_publish(actor=request.user, terms=saved)
-                    messages.success(request, f"Version {number} is published.")
-                    return redirect("programs:staff_terms", slug=slug)
-                messages.success(request, "Draft saved.")
-                return redirect("programs:staff_terms_edit", slug=slug, number=number)
+            with refusal_shown_on(form):
+                if "preview" in request.POST:
+                    preview = TermsVersion(programme=programme, number=number, **values)
+                    services.check_terms(preview)
+                else:
+                    saved = services.terms_draft_update(actor=request.user, terms=terms, **values)
+                    if "publish" in request.POST:
+                        services.terms_publish(actor=request.user, terms=saved)
+                        messages.success(request, f"Version {number} is published.")
+                        return redirect("programs:staff_terms", slug=slug)
+                    messages.success(request, "Draft saved.")
+                    return redirect("programs:staff_terms_edit", slug=slug, number=number)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 target = field if field in form.fields else None
@@ -207,8 +173,6 @@ def terms_edit(request, slug, number):
                     target = "bounty_low"
                 for error in errors:
                     form.add_error(target, error)
-        except DomainError as exc:
-            add_domain_error(form, exc)
         if "preview" not in request.POST:
             preview = TermsVersion(programme=programme, number=number, **values)
     in_force = current_terms(programme)
@@ -241,11 +205,15 @@ def roles(request, slug):
         if user is None:
             form.add_error("email", "No account has this email; ask them to sign up first.")
         else:
-            services.role_grant(
-                actor=request.user, programme=programme, user=user, role=form.cleaned_data["role"]
-            )
-            messages.success(request, f"{user.email} is now {form.cleaned_data['role']}.")
-            return redirect("programs:staff_roles", slug=slug)
+            with refusal_shown_on(form):
+                services.role_grant(
+                    actor=request.user,
+                    programme=programme,
+                    user=user,
+                    role=form.cleaned_data["role"],
+                )
+                messages.success(request, f"{user.email} is now {form.cleaned_data['role']}.")
+                return redirect("programs:staff_roles", slug=slug)
     staff = ProgrammeRole.objects.filter(programme=programme).select_related("user")
     return render(
         request,
@@ -260,9 +228,7 @@ def roles(request, slug):
 def role_revoke(request, slug, pk):
     programme = _managed(request, slug)
     role = get_object_or_404(ProgrammeRole, programme=programme, pk=pk)
-    try:
+    with refusal_shown_on(request):
         services.role_revoke(actor=request.user, role=role)
         messages.success(request, "Role removed.")
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("programs:staff_roles", slug=slug)

@@ -10,7 +10,6 @@ urlpatterns = [
     path("programmes/<slug:slug>/terms/<int:number>/", views.terms_detail, name="terms"),
     path("programmes/<slug:slug>/terms/diff/", views.terms_diff_view, name="diff"),
     # Managers: settings, status, terms and staff roles of their programmes.
-    path("staff/", staff_views.home, name="staff_home"),
     path("staff/programmes/new/", staff_views.programme_new, name="staff_programme_new"),
     path("staff/programmes/<slug:slug>/", staff_views.programme, name="staff_programme"),
     path(

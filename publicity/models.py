@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
-from core.restricted import RestrictedQuerySet, Visibility
+from programs.policy import RestrictedQuerySet, Visibility
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
 

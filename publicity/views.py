@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from approvals.models import OutputSubmission
 from core.errors import DomainError
-from core.forms import add_domain_error, send_once
+from core.forms import refusal_shown_on, send_once
 from programs import policy
 from programs.models import Programme
 
@@ -18,10 +18,8 @@ from . import selectors, services
 from .forms import AnswerForm, CompetitionForm, EnterForm, ResultsForm, TrainingForm, UseRequestForm
 from .models import Competition, CompetitionEntry, PromotionalUse
 
-
-def _refused(request, message: str):
-    """An incomplete form: a 400 page that says what is missing; nothing was saved."""
-    return render(request, "400.html", {"message": message + " Nothing was saved."}, status=400)
+# An incomplete form is refused (the 400 page, core.middleware) before any service runs.
+NOTHING_SAVED = "Nothing was saved."
 
 
 @login_required
@@ -74,17 +72,14 @@ def uses(request):
 @login_required
 @require_POST
 def use_answer(request, pk):
-    use = get_object_or_404(PromotionalUse.objects.filter(participant=request.user), pk=pk)
+    use = get_object_or_404(PromotionalUse.objects.mine(request.user), pk=pk)
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        return _refused(request, "Choose accept or decline.")
-    try:
+        raise DomainError(f"Choose accept or decline. {NOTHING_SAVED}")
+    with refusal_shown_on(request):
         use = services.use_answer(
             actor=request.user, use=use, accept=form.cleaned_data["answer"] == "accept"
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, f"{use.get_status_display()}.")
     return redirect("publicity:uses")
 
@@ -94,24 +89,20 @@ def use_answer(request, pk):
 def training(request, pk):
     """Set training use for one output (the tester's own)."""
     submission = get_object_or_404(
-        OutputSubmission.objects.filter(participant=request.user).select_related("programme"),
+        OutputSubmission.objects.mine(request.user).select_related("programme"),
         pk=pk,
     )
     form = TrainingForm(request.POST)
-    if form.is_valid():
-        try:
-            services.training_choose(
-                actor=request.user,
-                programme=submission.programme,
-                submission=submission,
-                allowed=form.cleaned_data["allowed"],
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, "Training use saved; it applies from now on.")
-    else:
-        return _refused(request, "Choose whether the output may be used for training.")
+    if not form.is_valid():
+        raise DomainError(f"Choose whether the output may be used for training. {NOTHING_SAVED}")
+    with refusal_shown_on(request):
+        services.training_choose(
+            actor=request.user,
+            programme=submission.programme,
+            submission=submission,
+            allowed=form.cleaned_data["allowed"],
+        )
+        messages.success(request, "Training use saved; it applies from now on.")
     return redirect("approvals:output", pk=submission.pk)
 
 
@@ -123,13 +114,10 @@ def training_default(request, slug):
         raise Http404("You have not accepted terms in this programme.")
     form = TrainingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_shown_on(form):
             services.training_choose(
                 actor=request.user, programme=programme, allowed=form.cleaned_data["allowed"]
             )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             messages.success(request, "Your default is saved; it applies from now on.")
             return redirect("publicity:training_default", slug=slug)
     choices = selectors.training_choices(request.user, programme)
@@ -200,11 +188,10 @@ def competition(request, pk):
     )
     entries = c.entries.select_related("submission").order_by("pk")
     mine = (
-        OutputSubmission.objects.filter(participant=request.user, programme=c.programme)
+        OutputSubmission.objects.mine(request.user)
+        .filter(programme=c.programme)
         .exclude(competition_entries__competition=c)
         .order_by("-submitted_at")
-        if request.user.is_authenticated
-        else OutputSubmission.objects.none()
     )
     may_judge = (
         c.status == Competition.Status.OPEN
@@ -220,9 +207,7 @@ def competition(request, pk):
             "entry_count": entries.count(),
             "enter_form": EnterForm(submissions=mine) if mine.exists() else None,
             "results_form": ResultsForm(entries=entries) if may_judge else None,
-            "my_entries": entries.filter(entrant=request.user)
-            if request.user.is_authenticated
-            else [],
+            "my_entries": entries.mine(request.user),
         },
     )
 
@@ -233,19 +218,14 @@ def competition_enter(request, pk):
     c = get_object_or_404(Competition, pk=pk)
     form = EnterForm(
         request.POST,
-        submissions=OutputSubmission.objects.filter(
-            participant=request.user, programme_id=c.programme_id
-        ),
+        submissions=OutputSubmission.objects.mine(request.user).filter(programme_id=c.programme_id),
     )
     if not form.is_valid():
-        return _refused(request, "Choose one of your outputs.")
-    try:
+        raise DomainError(f"Choose one of your outputs. {NOTHING_SAVED}")
+    with refusal_shown_on(request):
         services.competition_enter(
             actor=request.user, competition=c, submission=form.cleaned_data["submission"]
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, "Entered.")
     return redirect("publicity:competition", pk=pk)
 
@@ -256,15 +236,12 @@ def competition_results(request, pk):
     c = policy.get_or_404(Competition.objects.all(), request.user, "judge", pk=pk)
     form = ResultsForm(request.POST, entries=CompetitionEntry.objects.filter(competition=c))
     if not form.is_valid():
-        return _refused(request, "Tick the winning entries.")
-    try:
+        raise DomainError(f"Tick the winning entries. {NOTHING_SAVED}")
+    with refusal_shown_on(request):
         services.competition_publish(
             actor=request.user,
             competition=c,
             winners=[e.pk for e in sorted(form.cleaned_data["winners"], key=lambda e: e.pk)],
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, "Results published.")
     return redirect("publicity:competition", pk=pk)

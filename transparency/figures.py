@@ -7,18 +7,19 @@ rests on fewer than `MIN_GROUP` participants is withheld and says so, so that
 nobody can be singled out (the rule and the arithmetic are in `core.figures`).
 
 Each app contributes the section about its own records through a function
-`transparency_section(programme) -> dict` in its `selectors.py` (listed in
-`SECTION_PROVIDERS`); this module holds the sections about membership, pauses
+`transparency_section(programme) -> dict` in its `selectors.py`, imported here and
+listed in `SECTION_PROVIDERS`; this module holds the sections about membership, pauses
 and terms and the snapshot machinery. The snapshots are `programs.TransparencySnapshot`.
 """
 
-import importlib
 from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from approvals.selectors import transparency_section as approvals_section
+from compensation.selectors import transparency_section as compensation_section
 from core.db import set_local_work_mem
 from core.figures import (  # noqa: F401 - the names pages and tests read from here
     MIN_GROUP,
@@ -32,20 +33,23 @@ from core.figures import (  # noqa: F401 - the names pages and tests read from h
     shown,
     withheld,
 )
+from feedback.selectors import transparency_section as feedback_section
+from labour.selectors import transparency_section as labour_section
+from publicity.selectors import transparency_section as publicity_section
 
 # Keys that every provider appends to: page sections, charts, rows of the comparison page.
 # A section is {"title": str, "rows": [[label, value], …]}; a chart {"title", "items": [[label,
 # number], …], "unit"}; a comparison row [label, [path, …]] into the figures.
 LIST_KEYS = ("sections", "charts", "compare")
 
-# Apps whose selectors provide a section, in page order. A tuple is one block: its
-# providers' figures come first, then their sections, charts and comparison rows
-# (labour and tickets were one provider before the labour log got its own app).
+# The apps' section providers, in page order. A tuple is one block: its providers'
+# figures come first, then their sections, charts and comparison rows (labour and
+# tickets were one provider before the labour log got its own app).
 SECTION_PROVIDERS = [
-    ("labour.selectors", "feedback.selectors"),
-    "approvals.selectors",
-    "compensation.selectors",
-    "publicity.selectors",
+    (labour_section, feedback_section),
+    (approvals_section,),
+    (compensation_section,),
+    (publicity_section,),
 ]
 
 
@@ -169,17 +173,10 @@ def compute_figures(programme) -> dict:
         "pauses": pauses_section(programme),
         "terms": terms_section(programme),
     }
-    for entry in SECTION_PROVIDERS:
+    for providers in SECTION_PROVIDERS:
         block: dict = {}
         lists: dict = {}
-        for module_name in (entry,) if isinstance(entry, str) else entry:
-            try:
-                module = importlib.import_module(module_name)
-            except ModuleNotFoundError:
-                continue
-            provider = getattr(module, "transparency_section", None)
-            if provider is None:
-                continue
+        for provider in providers:
             for key, value in provider(programme).items():
                 if key in LIST_KEYS:
                     lists.setdefault(key, []).extend(value)

@@ -113,7 +113,7 @@ class PromotionalUseAnswer(APIView):
 
     @extend_schema(request=AnswerInput, responses={200: PromotionalUseSerializer})
     def post(self, request, pk):
-        use = get_object_or_404(PromotionalUse.objects.filter(participant=request.user.pk), pk=pk)
+        use = get_object_or_404(PromotionalUse.objects.mine(request.user), pk=pk)
         data = AnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         use = services.use_answer(actor=request.user, use=use, accept=data.validated_data["accept"])
@@ -161,7 +161,7 @@ class TrainingView(APIView):
         submission = None
         if data.validated_data["submission"]:
             submission = get_object_or_404(
-                OutputSubmission.objects.filter(participant=request.user.pk, programme=programme),
+                OutputSubmission.objects.mine(request.user).filter(programme=programme),
                 pk=data.validated_data["submission"],
             )
         services.training_choose(
@@ -274,7 +274,7 @@ class CompetitionEnter(APIView):
         data = EntryInput(data=request.data)
         data.is_valid(raise_exception=True)
         submission = get_object_or_404(
-            OutputSubmission.objects.filter(participant=request.user.pk),
+            OutputSubmission.objects.mine(request.user),
             pk=data.validated_data["submission"],
         )
         services.competition_enter(

@@ -5,8 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import ALREADY_SENT, refusal_shown_on
 from core.services import submit_once
 
 from ..forms import TokenForm
@@ -20,7 +19,8 @@ def tokens(request):
     form = TokenForm(request.POST or None)
     created = None
     if request.method == "POST" and "revoke" in request.POST:
-        token = get_object_or_404(ApiToken, user=request.user, pk=request.POST.get("revoke"))
+        mine = ApiToken.objects.mine(request.user)
+        token = get_object_or_404(mine, pk=request.POST.get("revoke"))
         token_revoke(user=request.user, token=token)
         messages.success(request, f"The token “{token.name}” was revoked.")
         return redirect("api:tokens")
@@ -33,11 +33,8 @@ def tokens(request):
             )
             return reverse("api:tokens")
 
-        try:
+        with refusal_shown_on(form):
             address, first = submit_once(user=request.user, token=form.once_token, create=make)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
             if not first:  # the same form sent again: its token exists, its secret was shown once
                 messages.info(request, f"{ALREADY_SENT} The token it made is listed below.")
                 return redirect(address)
@@ -49,6 +46,6 @@ def tokens(request):
         {
             "form": form,
             "created": created,
-            "tokens": ApiToken.objects.filter(user=request.user),
+            "tokens": ApiToken.objects.mine(request.user),
         },
     )

@@ -27,7 +27,7 @@ from .deadlines import (
 )
 from .reasons import (
     DEFAULT_REASONS,
-    on_programme_event,
+    on_programme_created,
     reason_code_create,
     reason_code_set_active,
     reason_codes_add_defaults,
@@ -45,7 +45,7 @@ __all__ = [
     "DEFAULT_REASONS",
     "REMIND_BEFORE",
     "deadlines_sweep",
-    "on_programme_event",
+    "on_programme_created",
     "reason_code_create",
     "reason_code_set_active",
     "reason_codes_add_defaults",

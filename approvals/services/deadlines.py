@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import Entry, record_many
-from core import events
 from core.db import insert_rows, update_rows
 from core.errors import DomainError
 from core.services import notify, notify_many
-from programs import policy
+from programs import policy, signals
 from programs.models import Programme, TermsVersion
 
 from ..models import OutputSubmission, ReviewDecision
@@ -137,18 +136,18 @@ def _announce_deemed(items: list[_Due], decision_ids: list[int]) -> None:
     programmes = Programme.objects.in_bulk(list(by_programme))
     for programme_id, pairs in by_programme.items():
         programme = programmes[programme_id]
-        events.publish_many(
+        signals.submission_deemed_approved.send_many(
+            OutputSubmission,
             programme=programme,
-            event="submission.deemed_approved",
-            items=[
-                {
-                    "submission": s.pk,
-                    "stage": stage,
-                    "outcome": outcome,
-                    "reason": "",
-                    "content_hash": s.content_hash,
-                    "terms_version": s.terms_number,
-                }
+            payloads=[
+                signals.SubmissionDecided(
+                    submission=s.pk,
+                    stage=stage,
+                    outcome=outcome,
+                    reason="",
+                    content_hash=s.content_hash,
+                    terms_version=s.terms_number,
+                )
                 for s, _ in pairs
             ],
         )

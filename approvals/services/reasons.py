@@ -94,10 +94,8 @@ def _add_default_reasons(*, programme: Programme, actor) -> list[ReasonCode]:
     return added
 
 
-def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
-    """Receiver of `core.events.programme_event`: a new programme starts with the standard
-    reason codes, so its reviewers can give a reason from the first day."""
-    if event != "programme.created":
-        return
-    actor = get_user_model().objects.filter(pk=data.get("actor")).first()
+def on_programme_created(sender, *, programme, payload, **kwargs) -> None:
+    """Receiver of `programs.signals.programme_created`: a new programme starts with the
+    standard reason codes, so its reviewers can give a reason from the first day."""
+    actor = get_user_model().objects.filter(pk=payload.actor_id).first()
     _add_default_reasons(programme=programme, actor=actor)

@@ -8,9 +8,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from audit.services import record
-from core import events
 from core.errors import DomainError
 from core.services import notify
+from programs import signals
 from programs.models import TermsVersion
 
 from ..models import NO_DEADLINE, OutputSubmission, ReasonCode, ReviewDecision
@@ -110,21 +110,22 @@ def _write_decision(
         reason=reason.code if reason else "",
         terms_version=submission.terms_version.number,
     )
-    events.publish(
+    signal = (
+        signals.submission_deemed_approved
+        if outcome == Outcome.DEEMED_APPROVED
+        else signals.submission_decided
+    )
+    signal.send(
+        OutputSubmission,
         programme=submission.programme,
-        event=(
-            "submission.deemed_approved"
-            if outcome == Outcome.DEEMED_APPROVED
-            else "submission.decided"
+        payload=signals.SubmissionDecided(
+            submission=submission.pk,
+            stage=stage,
+            outcome=outcome,
+            reason=reason.code if reason else "",
+            content_hash=submission.content_hash,
+            terms_version=submission.terms_version.number,
         ),
-        data={
-            "submission": submission.pk,
-            "stage": stage,
-            "outcome": outcome,
-            "reason": reason.code if reason else "",
-            "content_hash": submission.content_hash,
-            "terms_version": submission.terms_version.number,
-        },
     )
     _notify_participant(
         submission,

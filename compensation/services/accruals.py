@@ -362,28 +362,25 @@ def accrue_once(
 # --- Bounties follow their finding -----------------------------------------------------------
 
 
-def bounty_follow_ticket(*, programme, event: str, data: dict, **_) -> None:
+def bounty_follow_ticket(*, programme, payload, **_) -> None:
     """A finding that stops counting as accepted (accepted → won't fix) takes its bounty with
     it: an unpaid bounty is reversed (the two then settle together, netting to zero); one
     already exported or paid is flagged to the programme's finance, who recover it by hand.
 
-    Connected to `core.events` (feedback sits below compensation and cannot call it).
+    Receiver of `programs.signals.ticket_status_changed` (feedback sits below compensation
+    and cannot call it).
     """
-    if event != "ticket.status_changed":
-        return
-    if data.get("from") not in Ticket.COUNTS_AS_ACCEPTED or data.get("to") in (
-        Ticket.COUNTS_AS_ACCEPTED
-    ):
+    if payload.old not in Ticket.COUNTS_AS_ACCEPTED or payload.new in Ticket.COUNTS_AS_ACCEPTED:
         return
     bounty = (
         LedgerEntry.objects.select_for_update()
-        .filter(source_type="feedback.ticket", source_id=str(data["ticket"]), kind="bounty")
+        .filter(source_type="feedback.ticket", source_id=str(payload.ticket), kind="bounty")
         .select_related("participation__user")
         .first()
     )
     if bounty is None or LedgerEntry.objects.filter(reverses=bounty).exists():
         return
-    why = f"finding #{data['ticket']} moved from {data['from']} to {data['to']}"
+    why = f"finding #{payload.ticket} moved from {payload.old} to {payload.new}"
     if bounty.state in (E.ACCRUED, E.APPROVED):
         reverse_entry(bounty, why=why)
         notify(
@@ -400,7 +397,7 @@ def bounty_follow_ticket(*, programme, event: str, data: dict, **_) -> None:
         obj=bounty,
         programme=programme,
         subject=bounty.participation.user,
-        data={"ticket": data["ticket"], "state": bounty.state, "amount": str(bounty.amount)},
+        data={"ticket": payload.ticket, "state": bounty.state, "amount": str(bounty.amount)},
     )
     for person in policy.staff_of(programme, "payouts"):
         notify(

@@ -19,13 +19,12 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 
 from audit.services import record
-from core import events
 from core.csvsafe import safe_cell
 from core.encryption import decrypt_json
 from core.errors import DomainError
 from core.services import enqueue_after_commit
 from participants.models import Participation
-from programs import policy
+from programs import policy, signals
 
 from .. import bankfiles
 from ..models import LedgerEntry, PayoutBatch, PayoutDetails, PayoutLine, cents, money_sum
@@ -321,16 +320,16 @@ def _mark_ready(batch: PayoutBatch) -> None:
         data={"lines": batch.rows_total, "csv_sha256": batch.csv_sha256, "total": str(batch.total)},
     )
     for programme in batch.programmes.all():
-        events.publish(
+        signals.batch_exported.send(
+            PayoutBatch,
             programme=programme,
-            event="batch.exported",
-            data={
-                "batch": batch.pk,
-                "currency": batch.currency,
-                "lines": batch.rows_total,
-                "total": str(batch.total),
-                "csv_sha256": batch.csv_sha256,
-            },
+            payload=signals.BatchExported(
+                batch=batch.pk,
+                currency=batch.currency,
+                lines=batch.rows_total,
+                total=str(batch.total),
+                csv_sha256=batch.csv_sha256,
+            ),
         )
 
 

@@ -17,7 +17,7 @@ the package (`from participants import services`); the names below are its inter
 
 from .access import AccessStatus, access_check, access_checks, require_can_work
 from .applications import application_decide, application_submit
-from .consent import consent_accept, notify_participants_of_new_terms, on_programme_event
+from .consent import consent_accept, notify_participants_of_new_terms, on_terms_published
 from .invitations import (
     CSV_COLUMNS,
     INVITATION_DAYS,
@@ -64,7 +64,7 @@ __all__ = [
     "invitations_create",
     "invitations_import",
     "notify_participants_of_new_terms",
-    "on_programme_event",
+    "on_terms_published",
     "parse_emails",
     "parse_invitation_csv",
     "participation_remove",

@@ -100,12 +100,10 @@ def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion
         )
 
 
-def on_programme_event(sender, *, programme, event: str, data: dict, **kwargs) -> None:
-    """Receiver of `core.events.programme_event`: new terms replacing terms in force."""
-    if event != "terms.published":
-        return
+def on_terms_published(sender, *, programme, payload, **kwargs) -> None:
+    """Receiver of `programs.signals.terms_published`: new terms replacing terms in force."""
     terms = TermsVersion.objects.select_related("programme").get(
-        programme=programme, number=data["number"]
+        programme=programme, number=payload.number
     )
     # The version the participants worked under when this one was published.
     previous = (

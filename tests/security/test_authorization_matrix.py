@@ -79,7 +79,7 @@ RULES = {
     "participants:withdraw": ("POST", MEMBERS),
     "api:tokens": ("GET", SIGNED_IN),
     "portal:my_data": ("GET", SIGNED_IN),
-    "programs:staff_home": ("GET", STAFF_ANYWHERE),
+    "staff:home": ("GET", STAFF_ANYWHERE),
     "programs:staff_programme_new": ("GET", MANAGER_ANYWHERE),
     "programs:staff_programme": ("GET", MANAGERS),
     "programs:staff_settings": ("POST", MANAGERS),

@@ -80,7 +80,7 @@ def _work(programme, participant, manager):
 
 def _counts(client, person) -> dict[str, tuple[int, str]]:
     client.force_login(person)
-    response = client.get(reverse("programs:staff_home"))
+    response = client.get(reverse("staff:home"))
     assert response.status_code == 200
     html = response.content.decode()
     return {
@@ -135,7 +135,7 @@ def test_a_reviewer_of_another_programme_sees_none_of_its_counts(
 ):
     _work(programme, participant, manager)
     client.force_login(other_reviewer)
-    html = client.get(reverse("programs:staff_home")).content.decode()
+    html = client.get(reverse("staff:home")).content.decode()
     assert "Alpha" not in html and _counts(client, other_reviewer) == {}
 
 
@@ -151,7 +151,7 @@ def test_a_participant_who_is_also_a_reviewer_does_not_count_their_own_work(
 
 def test_a_participant_without_a_staff_role_is_refused(client, participant):
     client.force_login(participant)
-    assert client.get(reverse("programs:staff_home")).status_code == 403
+    assert client.get(reverse("staff:home")).status_code == 403
 
 
 def test_the_staff_home_takes_the_same_queries_with_one_programme_or_three(
@@ -159,9 +159,9 @@ def test_the_staff_home_takes_the_same_queries_with_one_programme_or_three(
 ):
     _work(programme, participant, manager)
     client.force_login(manager)
-    client.get(reverse("programs:staff_home"))
+    client.get(reverse("staff:home"))
     with django_assert_max_num_queries(10) as one:
-        client.get(reverse("programs:staff_home"))
+        client.get(reverse("staff:home"))
     for name in ("Gamma", "Delta"):
         other = TermsFactory(programme=ProgrammeFactory(name=name, slug=name.lower())).programme
         make_staff(other, ProgrammeRole.Role.MANAGER, user=manager)
@@ -169,7 +169,7 @@ def test_the_staff_home_takes_the_same_queries_with_one_programme_or_three(
         policy.forget(manager)
         _work(other, tester, manager)
     with django_assert_max_num_queries(10) as three:
-        html = client.get(reverse("programs:staff_home")).content.decode()
+        html = client.get(reverse("staff:home")).content.decode()
     assert len(three.captured_queries) == len(one.captured_queries)
     print(f"FIGURE staff home: {len(one.captured_queries)} queries with 1 programme and with 3")
     assert "Gamma" in html and "Delta" in html
