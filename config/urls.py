@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from core import mfa as core_mfa
 from core import views as core_views
+from ops import views as ops_views
 
 # Admin log-in goes through allauth: the same rate limits (429 and a cool-off
 # after repeated failures) and the same MFA as every other log-in.
@@ -18,7 +19,9 @@ handler400 = "core.views.bad_request"
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("healthz/ready", ops_views.ready, name="healthz_ready"),
+    path("metrics", ops_views.metrics_view, name="metrics"),
     path("session/", core_views.session_check, name="session_check"),
     path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
     # Before allauth's own: setting up two-factor first needs a code from the inbox.

@@ -1,5 +1,6 @@
 """Sending the outbox. Tasks take ids and are safe to run twice."""
 
+import time
 from datetime import timedelta
 
 from celery import shared_task
@@ -83,9 +84,28 @@ def run_periodic(task_name: str, interval_seconds: float, *args) -> str:
     from django.core.cache import cache
     from django.utils.module_loading import import_string
 
+    from . import status
+
     key = f"periodic-lock:{task_name}"
     hold = max(1, int(interval_seconds * 0.9))  # whole seconds: what Redis keeps
     if not cache.add(key, timezone.now().isoformat(), timeout=hold):
         return f"skipped {task_name}: it ran less than an interval ago"
-    import_string(task_name).run(*args)
+    # Its last success and how long it took, for the metrics and the health checks.
+    started = time.monotonic()
+    try:
+        import_string(task_name).run(*args)
+    except Exception as exc:
+        status.report(
+            status.periodic_name(task_name),
+            ok=False,
+            problem=f"{type(exc).__name__}: {exc}",
+            duration=time.monotonic() - started,
+            interval=interval_seconds,
+        )
+        raise
+    status.report(
+        status.periodic_name(task_name),
+        duration=time.monotonic() - started,
+        interval=interval_seconds,
+    )
     return f"ran {task_name}"
