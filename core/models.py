@@ -85,7 +85,7 @@ class ComponentStatus(models.Model):
 
     name = models.CharField(max_length=200, primary_key=True)
     ok = models.BooleanField(default=True)
-    problem = models.TextField(blank=True)
+    problem = models.CharField(max_length=2000, blank=True)
     reported_at = models.DateTimeField()
     last_success_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
