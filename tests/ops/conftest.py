@@ -1,7 +1,13 @@
 """Reading /metrics as Prometheus reads it, with the token."""
 
 import pytest
+from kombu import pools as kombu_pools
 from prometheus_client.parser import text_string_to_metric_families
+
+from audit.services import record
+from audit.tasks import write_checkpoint
+from tests.audit.test_checkpoints import _sql as tamper
+from tests.compensation.conftest import approve, award, make_batch, participation  # noqa: F401
 
 TOKEN = "a-metrics-token-for-the-tests-only-0123456789"
 BEARER = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
@@ -36,3 +42,29 @@ def scrape(client):
             return self().get((name, frozenset(labels.items())), 0.0)
 
     return Scraper()
+
+
+@pytest.fixture
+def with_broker(settings, _tasks_eager_unless_worker):
+    """Tasks go to a broker (kombu's in-memory one: no worker answers there) and beat is
+    expected, as in production; pings wait a fifth of a second."""
+    from config.celery import app
+
+    settings.HEALTH_PING_SECONDS = 0.2
+    eager, broker = app.conf.task_always_eager, app.conf.broker_url
+    app.conf.task_always_eager = False
+    yield app
+    app.conf.task_always_eager, app.conf.broker_url = eager, broker
+    # Connections made to another broker during the test are not kept for the next.
+    kombu_pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def refuse_the_audit_log(programme):
+    record(action="tests.health.event", programme=programme, data={"n": 1})
+    write_checkpoint()
+    record(action="tests.health.event", programme=programme, data={"n": 2})
+    tamper("UPDATE audit_auditevent SET data_json = %s WHERE seq = 2", ['{"n":"rewritten"}'])
+    with pytest.raises(Exception, match="does not verify"):
+        write_checkpoint()

@@ -19,7 +19,6 @@ from integrations.webhooks import DELIVERIES
 from ops.metrics import exposition
 from tests.api.test_webhooks import Receiver, _register
 from tests.audit.test_checkpoints import _sql as tamper
-from tests.compensation.conftest import award, approve, make_batch, participation  # noqa: F401
 
 from .conftest import BEARER, TOKEN, parse
 
@@ -100,8 +99,8 @@ def test_the_outbox_backlog_and_its_oldest_age(participant, scrape):
 def test_webhook_deliveries_by_outcome(
     programme, manager, as_user, settings, django_capture_on_commit_callbacks
 ):
-    from integrations.tasks import retry_due_webhooks
     from integrations.models import WebhookDelivery
+    from integrations.tasks import retry_due_webhooks
     from programs import services
 
     settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
@@ -172,7 +171,7 @@ def test_payout_lines_by_state(
     make_batch,
     scrape,
     settings,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     settings.MEDIA_ROOT = tmp_path / "media"
     approve(award(participation, "12.00"))
