@@ -26,6 +26,10 @@ IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
 # An address path (from a / to a space or quote) and the query string after it.
 PATH = re.compile(r"(?<![\w.:])(/[\w.~%:+@=!$&'()*,;-]*)+/?")
 QUERY = re.compile(r"\?[^\s\"']+")
+# A value after a word that announces a secret: "Bearer …", "password=…", "token": "…".
+ANNOUNCED = re.compile(
+    r"(?i)\b(bearer|token|secret|password|passwd|api[_-]?key)(\"?\s*[=:]\s*\"?|\s+)([^\s\"',;]+)"
+)
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MASK = "[redacted]"
 
@@ -73,6 +77,7 @@ def redact(text: str, secrets: list[str] | None = None) -> str:
     setting masked."""
     for secret in _setting_secrets() if secrets is None else secrets:
         text = text.replace(secret, MASK)
+    text = ANNOUNCED.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = EMAIL.sub("[email]", text)
     text = IBAN.sub("[iban]", text)
     text = QUERY.sub("?" + MASK, text)
