@@ -532,6 +532,10 @@ def test_prometheus_scrapes_every_process_and_a_stopped_worker_fires_the_alert_a
         what="the WorkerDown alert to clear",
         alive=procs.check_alive,
     )
+    # The dashboard's panels drawn from this Prometheus, for the operations guide's picture.
+    from tools.ops.dashboard import render
+
+    (ROOT / "var" / "dashboard.html").write_text(render(prometheus, minutes=3))
     print(
         f"FIGURE metrics: Prometheus scraped 6 processes (2 webs, 2 workers, 2 beats); a stopped "
         f"worker fired WorkerDown in {fired_after:.1f} s (1 s scrapes, for: 2 s) and both "
