@@ -46,9 +46,17 @@ def serve_metrics(role: str) -> ThreadingWSGIServer | None:
     port = settings.METRICS_PORT
     if not port:
         return None
-    server = make_server(
-        settings.METRICS_BIND_ADDRESS, port, _app, ThreadingWSGIServer, handler_class=_QuietHandler
-    )
+    try:
+        server = make_server(
+            settings.METRICS_BIND_ADDRESS,
+            port,
+            _app,
+            ThreadingWSGIServer,
+            handler_class=_QuietHandler,
+        )
+    except OSError as exc:  # the port is taken: the work goes on, unwatched (say so)
+        log.error("%s metrics not served on port %s: %s", role, port, exc)
+        return None
     threading.Thread(target=server.serve_forever, name=f"{role}-metrics", daemon=True).start()
     log.info("%s metrics on %s:%s/metrics", role, settings.METRICS_BIND_ADDRESS, port)
     return server

@@ -1,4 +1,8 @@
-"""Reading /metrics as Prometheus reads it, with the token."""
+"""Reading /metrics as Prometheus reads it, with the token; the log lines of a test."""
+
+import io
+import json
+import logging
 
 import pytest
 from kombu import pools as kombu_pools
@@ -6,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from audit.services import record
 from audit.tasks import write_checkpoint
+from core.logs import formatter
 from tests.audit.test_checkpoints import _sql as tamper
 from tests.compensation.conftest import approve, award, make_batch, participation  # noqa: F401
 
@@ -68,3 +73,23 @@ def refuse_the_audit_log(programme):
     tamper("UPDATE audit_auditevent SET data_json = %s WHERE seq = 2", ['{"n":"rewritten"}'])
     with pytest.raises(Exception, match="does not verify"):
         write_checkpoint()
+
+
+@pytest.fixture
+def log_lines(settings):
+    """Every line logged while the test runs, rendered as production renders it (JSON), at
+    DEBUG so nothing is held back."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter("json"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    quiet = logging.getLogger("django.db.backends")
+    quiet_level = quiet.level
+    quiet.setLevel(logging.INFO)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+    root.setLevel(level)
+    quiet.setLevel(quiet_level)

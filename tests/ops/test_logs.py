@@ -1,7 +1,6 @@
 """Log lines: JSON with the request id, the person's id, the programme and the action; never
 an email, an IBAN, a token or a secret."""
 
-import io
 import json
 import logging
 import re
@@ -12,26 +11,6 @@ from core.logs import formatter, redact
 from participants.services import invitations_create
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def log_lines(settings):
-    """Every line logged while the test runs, rendered as production renders it (JSON), at
-    DEBUG so nothing is held back."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(formatter("json"))
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    quiet = logging.getLogger("django.db.backends")
-    quiet_level = quiet.level
-    quiet.setLevel(logging.INFO)
-    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    root.removeHandler(handler)
-    root.setLevel(level)
-    quiet.setLevel(quiet_level)
 
 
 def test_a_request_logs_one_json_line_with_its_id_the_person_the_programme_and_the_action(
@@ -142,3 +121,83 @@ def test_a_task_queued_during_a_request_carries_the_request_id_in_its_headers():
     with structlog.contextvars.bound_contextvars(request_id="0f8fad5b-req", user_id=7):
         CeleryReceiver().receiver_before_task_publish(headers=headers, properties={})
     assert headers["__django_structlog__"] == {"request_id": "0f8fad5b-req", "user_id": 7}
+
+
+def test_a_realistic_flow_logged_at_debug_leaves_no_secret_in_any_line(
+    client,
+    programme,
+    manager,
+    participant,
+    reviewer,
+    settings,
+    log_lines,
+    tmp_path,
+    django_capture_on_commit_callbacks,
+):
+    """Invitations, log-ins right and wrong, a password reset, two-factor, an API token in
+    use, a webhook's secret, bank details, hostile addresses: every line
+    logged (JSON, DEBUG) is searched for every secret the flow handled."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.core import mail
+    from rest_framework.test import APIClient
+
+    from api.services import token_create
+    from programs import services as programme_services
+    from tests.api.test_webhooks import Receiver, _register
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    settings.METRICS_TOKEN = "flow-metrics-token-0123456789-abcdefghijkl"
+    secrets = {"password": "demo-pass-2024", "metrics token": settings.METRICS_TOKEN}
+    with django_capture_on_commit_callbacks(execute=True):
+        [invitation] = invitations_create(
+            actor=manager, programme=programme, emails=["invitee@example.org"]
+        )
+    secrets["invitation token"] = invitation.plain_token
+    client.get(f"/portal/invitations/{invitation.plain_token}/")
+    client.get(f"/portal/invitations/{invitation.plain_token[:-3]}zzz/")  # a guessed one: 404
+    client.post("/accounts/login/", {"login": participant.email, "password": "wrong-pass-2024"})
+    client.post("/accounts/login/", {"login": participant.email, "password": "demo-pass-2024"})
+    secrets["session"] = client.cookies["sessionid"].value
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": participant.email})
+    key = re.search(r"/accounts/password/reset/key/(\S+?)/", mail.outbox[-1].body).group(1)
+    secrets["reset key"] = key
+    client.get(f"/accounts/password/reset/key/{key}/", follow=True)
+    client.get("/programmes/?q=" + participant.email)
+    # Bank details.
+    client.post(
+        "/statement/payout-details/",
+        {"legal_name": "Ada", "country": "DE", "method": "bank", "iban": "DE89370400440532013000"},
+    )
+    secrets["iban"] = "DE89370400440532013000"
+    # An API token at work, and a webhook's secret.
+    _, raw = token_create(user=participant, name="ci", scope="read")
+    secrets["api token"] = raw
+    APIClient(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/v1/programmes/")
+    APIClient(HTTP_AUTHORIZATION=f"Bearer {raw}x").get("/api/v1/programmes/")
+    with Receiver([200]) as receiver:
+        staff = client.__class__()
+        staff.force_login(manager)
+        secrets["webhook secret"] = _register(staff, programme, receiver.url)
+        draft = programme_services.terms_draft_create(actor=manager, programme=programme)
+        with django_capture_on_commit_callbacks(execute=True):
+            programme_services.terms_publish(actor=manager, terms=draft)
+    # Two-factor: a wrong code, logged in the failure path.
+    settings.REQUIRE_STAFF_MFA = True
+    totp = generate_totp_secret()
+    secrets["totp secret"] = totp
+    TOTP.activate(reviewer, totp)
+    other = client.__class__()
+    other.post("/accounts/login/", {"login": reviewer.email, "password": "demo-pass-2024"})
+    other.post("/accounts/2fa/authenticate/", {"code": "123456"})
+
+    lines = log_lines()
+    text = "\n".join(json.dumps(line) for line in lines)
+    assert len(lines) >= 15
+    for person in (participant, manager, reviewer):
+        secrets[f"email of {person.pk}"] = person.email
+    secrets["invitee's email"] = "invitee@example.org"
+    leaks = [what for what, value in secrets.items() if value in text]
+    assert leaks == []
+    assert "/portal/invitations/<str:token>/" in text
