@@ -505,6 +505,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Into the lines above only: no error mail per 500 or 503 (Django's mail_admins);
+        # ADMINS get one mail per incident (ops).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "celery": {"level": env.str("CELERY_LOG_LEVEL", default="WARNING").upper()},
         # One line per request is enough: request_finished (with its status and duration).
         "django_structlog.middlewares": {"level": "INFO"},

@@ -130,7 +130,8 @@ def formatter(format: str = "plain") -> logging.Formatter:
         )
         last = []
     return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[*_processors(), structlog.stdlib.ExtraAdder()],
+        # Not the records' `extra`: Celery's carries a task's arguments.
+        foreign_pre_chain=_processors(),
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             *last,

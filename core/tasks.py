@@ -9,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from . import status
 from .models import OutboxMessage
 from .text import header_safe
 
@@ -83,8 +84,6 @@ def run_periodic(task_name: str, interval_seconds: float, *args) -> str:
     """
     from django.core.cache import cache
     from django.utils.module_loading import import_string
-
-    from . import status
 
     key = f"periodic-lock:{task_name}"
     hold = max(1, int(interval_seconds * 0.9))  # whole seconds: what Redis keeps

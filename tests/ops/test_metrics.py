@@ -273,3 +273,31 @@ def test_a_part_that_cannot_be_read_is_left_out_and_counted_the_rest_still_serve
     assert scrape.value("tt_metrics_collect_errors", part="outbox") == 0
     assert ("tt_outbox_pending", frozenset()) in scrape()
     assert TOKEN  # the fixture's token is what the scrapes sent
+
+
+def test_a_workers_metrics_port_answers_only_with_the_token(settings):
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from ops import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        settings.METRICS_PORT = s.getsockname()[1]
+    settings.METRICS_BIND_ADDRESS = "127.0.0.1"
+    server = serve.serve_metrics("worker")
+    try:
+        url = f"http://127.0.0.1:{settings.METRICS_PORT}/metrics"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url, timeout=5)
+        assert refused.value.code == 403
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {TOKEN}"})
+        body = urllib.request.urlopen(request, timeout=5).read().decode()
+        assert "tt_webhook_deliveries_total" in body or "tt_celery_tasks" in body
+        assert "tt_outbox_pending" not in body  # the database's figures are the webs' to serve
+        # A second process on the same port is told, and goes on without its metrics.
+        assert serve.serve_metrics("worker") is None
+    finally:
+        server.shutdown()
+        server.server_close()

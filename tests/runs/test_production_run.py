@@ -528,11 +528,11 @@ def test_prometheus_scrapes_every_process_and_a_stopped_worker_fires_the_alert_a
     os.killpg(pid, signal.SIGSTOP)
     try:
         answer = wait_until(
-            lambda: (lambda r: r if r.status_code == 503 else None)(_ready(web)),
+            lambda: (lambda r: [r] if r.status_code == 503 else None)(_ready(web)),
             timeout=60,
             what="/healthz/ready to fail naming the worker",
             alive=procs.check_alive,
-        )
+        )[0]
         assert answer.json()["failing"] == ["worker"], answer.text
         assert answer.json()["checks"]["worker"]["detail"].startswith("1 of 2 workers answered")
         firing = wait_until(
