@@ -183,7 +183,8 @@ def _svg(series: list[tuple[str, list[tuple[float, float]]]], width=380, height=
     if not points:
         return '<p class="none">no data</p>'
     t0, t1 = min(p[0] for p in points), max(p[0] for p in points)
-    top = max(max(p[1] for p in points), 1e-9)
+    highest = max(p[1] for p in points)
+    top = highest or 1.0
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2"]
     lines = []
     for i, (_, values) in enumerate(series):
@@ -201,7 +202,7 @@ def _svg(series: list[tuple[str, list[tuple[float, float]]]], width=380, height=
     return (
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
         f'<rect width="{width}" height="{height}" fill="#fafafa"/>{"".join(lines)}</svg>'
-        f'<div class="legend">max {top:.3g} · {legend}</div>'
+        f'<div class="legend">max {highest:.3g} · {legend}</div>'
     )
 
 
