@@ -19,6 +19,17 @@ BEARER = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(autouse=True)
+def _no_periodic_locks_left_from_other_tests():
+    """With Redis as the cache (the PostgreSQL pass) a lock outlives the test that took it."""
+    from django.conf import settings as django_settings
+    from django.core.cache import cache
+
+    cache.delete_many(
+        [f"periodic-lock:{e['args'][0]}" for e in django_settings.CELERY_BEAT_SCHEDULE.values()]
+    )
+
+
+@pytest.fixture(autouse=True)
 def _metrics_token(settings):
     settings.METRICS_TOKEN = TOKEN
     settings.METRICS_ALLOWED_NETWORKS = []

@@ -301,3 +301,17 @@ def test_a_workers_metrics_port_answers_only_with_the_token(settings):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_production_refuses_a_short_metrics_token_and_metrics_open_to_every_address():
+    from tests.core.test_settings import PROD_OK, _manage
+
+    short = _manage("check", **{**PROD_OK, "METRICS_TOKEN": "short"})
+    assert short.returncode != 0 and "METRICS_TOKEN must be 32" in short.stderr
+    everyone = _manage("check", **{**PROD_OK, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/8,0.0.0.0/0"})
+    assert everyone.returncode != 0
+    assert "must not open the metrics to every address" in everyone.stderr
+    closed = _manage(
+        "check", "--deploy", **{k: v for k, v in PROD_OK.items() if k != "METRICS_TOKEN"}
+    )
+    assert "ops.W001" in closed.stderr + closed.stdout
