@@ -24,6 +24,8 @@ def _no_periodic_locks_left_from_other_tests():
     from django.conf import settings as django_settings
     from django.core.cache import cache
 
+    if not django_settings.REDIS_URL:
+        return  # the database's cache is rolled back with the test
     cache.delete_many(
         [f"periodic-lock:{e['args'][0]}" for e in django_settings.CELERY_BEAT_SCHEDULE.values()]
     )
