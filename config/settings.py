@@ -8,6 +8,7 @@ start on values that are unsafe for real users (see `_refuse_insecure_production
 import ipaddress
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_prometheus",
+    "django_structlog",
     "core",
     "audit",
     "programs",
@@ -70,9 +73,12 @@ INSTALLED_APPS = [
     "portal",
     "transparency",
     "staff",
+    "ops",  # metrics, deep health, incidents: what an operator watches
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latency by view (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -83,10 +89,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: the request id and the person's id go into every log line.
+    "core.logs.RequestMiddleware",
+    "core.logs.ContextMiddleware",
+    "ops.middleware.RateLimitRefusalsMiddleware",
     "core.middleware.PrivateNoStoreMiddleware",
     "core.middleware.RefusalMiddleware",
     "programs.middleware.StaffIdleTimeoutMiddleware",
     "programs.middleware.StaffMFAMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -124,6 +135,7 @@ DATABASES = {
 }
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["ENGINE"] = "django_prometheus.db.backends.sqlite3"
     _db.setdefault("OPTIONS", {}).update(
         {
             "timeout": 20,
@@ -140,6 +152,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "NAME", env.str("SQLITE_TEST_NAME", default=str(VAR_DIR / "test-db.sqlite3"))
     )
 elif _db["ENGINE"] == "django.db.backends.postgresql":
+    # django-prometheus's wrapper of the same backend: queries, errors and their duration.
+    _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # PostgreSQL's JIT compiles big queries for seconds before their first row (2.7 s of
     # 6.9 s for the million-line ledger export); our queries are short or streamed.
@@ -240,6 +254,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.write_checkpoint",
         "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
     },
+    "ops-check-incidents": {
+        "task": "ops.tasks.check_incidents",
+        "schedule": timedelta(minutes=1),
+    },
 }
 # Reminders (participants.tasks.send_reminders): a participant who has not accepted the terms
 # in force is reminded this many days after they took effect (once per version); an
@@ -256,6 +274,10 @@ for _name, _entry in CELERY_BEAT_SCHEDULE.items():
         _entry["schedule"] = timedelta(seconds=BEAT_EVERY_SECONDS)
     _entry["args"] = (_entry["task"], _entry["schedule"].total_seconds(), *_entry.get("args", ()))
     _entry["task"] = "core.tasks.run_periodic"
+# Beat records each tick where every process reads it (core.beat): /healthz/ready, the
+# metrics and the incident check tell a beat that stopped from one that is idle.
+CELERY_BEAT_SCHEDULER = "core.beat:Scheduler"
+BEAT_INTERVAL_SECONDS = min(e["schedule"].total_seconds() for e in CELERY_BEAT_SCHEDULE.values())
 CELERY_BEAT_SCHEDULE_FILENAME = env.str(
     "CELERY_BEAT_SCHEDULE_FILENAME", default=str(VAR_DIR / "celerybeat-schedule")
 )
@@ -468,16 +490,77 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# --- Logs (core/logs.py) ------------------------------------------------------------------
+# JSON lines (LOG_FORMAT=json, production's default) for a log collector, or plain readable
+# lines (the embedded run's default). Every line of a request carries its request id (also
+# sent back as X-Request-ID), the person's id (never their email), the programme and the
+# action; tasks a request started carry the same request id (django-structlog). Emails,
+# IBANs, tokens in URLs and the secrets of these settings are masked in every line.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"structured": {"()": "core.logs.formatter", "format": LOG_FORMAT}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structured"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # Into the lines above only: no error mail per 500 or 503 (Django's mail_admins);
+        # ADMINS get one mail per incident (ops).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "celery": {"level": env.str("CELERY_LOG_LEVEL", default="WARNING").upper()},
+        # One line per request is enough: request_finished (with its status and duration).
+        "django_structlog.middlewares": {"level": "INFO"},
     },
 }
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False  # an address is personal data; not needed here
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = 10  # request_started only at DEBUG
+# Celery keeps the logging set up here (config/celery.py) instead of its own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- Metrics, health and incidents (ops/) --------------------------------------------------
+# /metrics (and the worker's and beat's metrics ports) answer only a request carrying
+# `Authorization: Bearer <METRICS_TOKEN>` or coming from METRICS_ALLOWED_NETWORKS (loopback by
+# default in development); with neither they answer nobody (`check --deploy` warns).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list(
+    "METRICS_ALLOWED_NETWORKS",
+    default=["127.0.0.1/32", "::1/128"] if DJANGO_ENV == "development" else [],
+)
+for _net in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_net.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_NETWORKS: {_net!r} is not a network (e.g. 10.0.0.0/8)"
+        ) from None
+# The worker's and beat's metrics are served on this port (honcho gives each process its
+# own PORT; the Procfile passes it), on BIND_ADDRESS. 0: not served.
+METRICS_PORT = env.int("METRICS_PORT", default=0)
+METRICS_BIND_ADDRESS = env.str("METRICS_BIND_ADDRESS", default=env.str("BIND_ADDRESS", "0.0.0.0"))
+PROMETHEUS_EXPORT_MIGRATIONS = False  # it would query the database at every start
+# /healthz/ready fails when fewer workers than this answer a ping within HEALTH_PING_SECONDS.
+HEALTH_MIN_WORKERS = env.int("HEALTH_MIN_WORKERS", default=1)
+HEALTH_PING_SECONDS = env.float("HEALTH_PING_SECONDS", default=2.0)
+# The oldest unsent mail, the audit sequencer's lag and the newest checkpoint's age past
+# which /healthz/ready fails (seconds). Beat is stale after BEAT_STALE_INTERVALS of its
+# shortest interval without a tick (see the schedule below).
+HEALTH_OUTBOX_MAX_AGE = env.int("HEALTH_OUTBOX_MAX_AGE", default=15 * 60)
+HEALTH_AUDIT_MAX_LAG = env.int("HEALTH_AUDIT_MAX_LAG", default=5 * 60)
+BEAT_STALE_INTERVALS = env.int("BEAT_STALE_INTERVALS", default=3)
+# Every worker also runs the incident check (so a stopped beat is noticed); the tests' own
+# workers do not, as they share a database with tests that count mails.
+OPS_WORKER_WATCH = env.bool("OPS_WORKER_WATCH", default=DJANGO_ENV != "test")
+# The product mails these people once per incident (the audit log refused, beat stale, a
+# payout file failed) and again when it is over: "Name <address>" or addresses, commas.
+ADMINS = [
+    (name or address, address)
+    for name, address in (parseaddr(a) for a in env.list("ADMINS", default=[]))
+    if "@" in address
+]
 
 # --- Client addresses --------------------------------------------------------------------
 # Proxies of the operator's own (addresses or CIDRs). X-Forwarded-For is believed only when
@@ -577,6 +660,13 @@ def _refuse_insecure_production():
         problems.append("CELERY_BROKER_URL must be unset (the broker is REDIS_URL)")
     if EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend")):
         problems.append("EMAIL_BACKEND must send real email")
+    if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+        problems.append("METRICS_TOKEN must be 32 or more random characters")
+    if any(
+        ipaddress.ip_network(n.strip(), strict=False).prefixlen == 0
+        for n in METRICS_ALLOWED_NETWORKS
+    ):
+        problems.append("METRICS_ALLOWED_NETWORKS must not open the metrics to every address")
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start with DJANGO_ENV=production: " + "; ".join(problems)

@@ -19,6 +19,7 @@ from core import views as core_views
 from feedback import urls as feedback_urls
 from integrations import urls as integrations_urls
 from labour import urls as labour_urls
+from ops import views as ops_views
 from participants import urls as participants_urls
 from portal import urls as portal_urls
 from programs import urls as programs_urls
@@ -38,7 +39,9 @@ handler400 = core_views.bad_request
 
 urlpatterns = [
     path("", core_views.home, name="home"),
-    path("healthz", core_views.healthz, name="healthz"),
+    path("healthz", ops_views.healthz, name="healthz"),
+    path("healthz/ready", ops_views.ready, name="healthz_ready"),
+    path("metrics", ops_views.metrics_view, name="metrics"),
     path("session/", core_views.session_check, name="session_check"),
     path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
     # Before allauth's own: setting up two-factor first needs a code from the inbox.

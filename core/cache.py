@@ -12,6 +12,7 @@ import functools
 import logging
 
 from django.core.cache.backends.redis import RedisCache
+from django_prometheus.cache import metrics as cache_metrics
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -42,8 +43,25 @@ def _keys_not_set(data, *args, **kwargs):
     return list(data)
 
 
+_MISSING = object()
+
+
+def _counted_get(self, key, default=None, version=None):
+    """`get`, counted as django-prometheus counts its own caches' reads (hits, misses)."""
+    cache_metrics.django_cache_get_total.labels(backend="redis").inc()
+    value = _surviving_get(self, key, _MISSING, version)
+    if value is _MISSING:
+        cache_metrics.django_cache_misses_total.labels(backend="redis").inc()
+        return default
+    cache_metrics.django_cache_hits_total.labels(backend="redis").inc()
+    return value
+
+
+_surviving_get = _surviving("get", _get_default)
+
+
 class ResilientRedisCache(RedisCache):
-    get = _surviving("get", _get_default)  # a miss: the caller's default
+    get = _counted_get  # Redis down: a miss, the caller's default
     get_many = _surviving("get_many", lambda *a, **k: {})
     has_key = _surviving("has_key", lambda *a, **k: False)
     add = _surviving("add", lambda *a, **k: False)  # not added: nobody gets the lock

@@ -77,3 +77,27 @@ class FormSubmission(models.Model):
 
     def __str__(self):
         return f"form {self.token} → {self.result_url}"
+
+
+class ComponentStatus(models.Model):
+    """What a background part of the product last said about itself (core.status).
+
+    Beat writes its tick (`beat`), each periodic task its last run (`periodic:<task>`), the
+    audit checkpoint its last attempt (`audit.checkpoint`). Health checks, metrics and the
+    incident check read these rows, on any machine, one cheap read each; they survive a
+    restart of any process and of Redis (whose cache holds nothing that must not be lost).
+    """
+
+    name = models.CharField(max_length=200, primary_key=True)
+    ok = models.BooleanField(default=True)
+    problem = models.CharField(max_length=2000, blank=True)
+    reported_at = models.DateTimeField()
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    interval_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "component statuses"
+
+    def __str__(self):
+        return f"{self.name}: {'ok' if self.ok else self.problem}"

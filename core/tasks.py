@@ -1,5 +1,6 @@
 """Sending the outbox. Tasks take ids and are safe to run twice."""
 
+import time
 from datetime import timedelta
 
 from celery import current_app, shared_task
@@ -8,6 +9,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from . import status
 from .models import OutboxMessage
 from .text import header_safe
 
@@ -91,5 +93,23 @@ def run_periodic(task_name: str, interval_seconds: float, *args) -> str:
     # Celery's autodiscovery runs on the first miss.
     if task_name not in current_app.tasks:
         current_app.loader.import_default_modules()
-    current_app.tasks[task_name].run(*args)
+    task = current_app.tasks[task_name]
+    # Its last success and how long it took, for the metrics and the health checks.
+    started = time.monotonic()
+    try:
+        task.run(*args)
+    except Exception as exc:
+        status.report(
+            status.periodic_name(task_name),
+            ok=False,
+            problem=f"{type(exc).__name__}: {exc}",
+            duration=time.monotonic() - started,
+            interval=interval_seconds,
+        )
+        raise
+    status.report(
+        status.periodic_name(task_name),
+        duration=time.monotonic() - started,
+        interval=interval_seconds,
+    )
     return f"ran {task_name}"

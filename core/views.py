@@ -7,7 +7,6 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
@@ -20,13 +19,6 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("portal:home")
     return render(request, "core/home.html")
-
-
-def healthz(request):
-    """Liveness for the proxy: the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"ok": True})
 
 
 @login_required

@@ -18,6 +18,7 @@ from datetime import timedelta
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
+from prometheus_client import Counter
 
 from audit.services import record
 from core import outbound
@@ -26,6 +27,13 @@ from core.services import enqueue_after_commit
 from programs import policy, signals
 
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+# Counted in the process that tries (a worker); its metrics port serves it (ops.serve).
+DELIVERIES = Counter(
+    "tt_webhook_deliveries",
+    "Webhook delivery attempts by outcome: delivered, retry (will try again), failed (gave up).",
+    ["outcome"],
+)
 
 TIMEOUT_SECONDS = 5
 BACKOFF_BASE_SECONDS = 30
@@ -190,6 +198,7 @@ def deliver(delivery_id: int) -> str:
             delivery.next_attempt_at = timezone.now() + timedelta(seconds=backoff)
             outcome = "retry"
         delivery.save()
+        DELIVERIES.labels(outcome=outcome).inc()
         return outcome
 
 

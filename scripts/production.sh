@@ -41,6 +41,13 @@ if [ -z "${PAYOUT_DETAILS_KEYS:-}" ]; then
   PAYOUT_DETAILS_KEYS="$(cat var/production-payout-key)"
   export PAYOUT_DETAILS_KEYS
 fi
+# The token Prometheus sends (Authorization: Bearer …) to read /metrics, /healthz/ready and
+# the worker's and beat's metrics ports.
+if [ -z "${METRICS_TOKEN:-}" ]; then
+  [ -s var/production-metrics-token ] || "$PY" -c "import secrets; print(secrets.token_urlsafe(32))" > var/production-metrics-token
+  METRICS_TOKEN="$(cat var/production-metrics-token)"
+  export METRICS_TOKEN
+fi
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.smtp.EmailBackend}"
@@ -59,5 +66,6 @@ case "$REDIS_URL" in redis://127.0.0.1:6379/*|redis://localhost:6379/*) ensure_r
 "$PY" manage.py createcachetable
 "$PY" manage.py collectstatic --noinput -v0
 echo "Serving on $SITE_URL/ (gunicorn), with Celery worker and beat (Ctrl-C to stop)"
+echo "Metrics: $SITE_URL/metrics, worker :$((PORT + 100))/metrics, beat :$((PORT + 200))/metrics (Bearer token in var/production-metrics-token unless METRICS_TOKEN is set)"
 exec .venv/bin/honcho --no-colour -f Procfile -d . start --port "$PORT" \
   ${PROCFILE_CONCURRENCY:+--concurrency "$PROCFILE_CONCURRENCY"}

@@ -14,5 +14,6 @@ export PATH="$PWD/.venv/bin:$PATH" PYTHONUNBUFFERED=1
 "$PY" manage.py createcachetable
 "$PY" -m demo
 echo "Serving on $SITE_URL/ with a Celery worker and beat (Ctrl-C to stop)"
+echo "Health: $SITE_URL/healthz/ready; metrics: $SITE_URL/metrics, worker :$((PORT + 100))/metrics, beat :$((PORT + 200))/metrics"
 # honcho gives each process type its own PORT (base + 100 × index); web comes first.
 exec .venv/bin/honcho --no-colour -f Procfile.embedded -d . start --port "$PORT"

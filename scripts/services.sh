@@ -56,3 +56,15 @@ ensure_axe() {
   command -v npm >/dev/null || die "npm is missing (apt-get install npm) and the browser tests need axe-core"
   npm ci --no-audit --no-fund --silent || die "npm ci failed (axe-core for the browser tests)"
 }
+
+ensure_prometheus() {
+  # Debian's Prometheus: `promtool test rules` checks the alert rules (monitoring/), and the
+  # production-like run scrapes every process with a real server.
+  if ! command -v promtool >/dev/null 2>&1 || ! command -v prometheus >/dev/null 2>&1; then
+    echo "Installing Debian's prometheus (promtool and the server) for the alert and scrape tests."
+    [ "$(id -u)" = 0 ] || die "Prometheus is missing and installing it needs root (apt-get install prometheus)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
+      || die "Could not install prometheus"
+  fi
+  promtool --version >/dev/null 2>&1 || die "promtool does not run"
+}

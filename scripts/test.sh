@@ -38,8 +38,13 @@ env -u DATABASE_URL -u REDIS_URL "$PY" manage.py makemigrations --check --dry-ru
 step "the manual (mkdocs build --strict into var/site/)"
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --clean
 
-step "tools the tests use: LibreOffice (finance opens exports in a spreadsheet)"
+step "tools the tests use: LibreOffice (finance opens exports in a spreadsheet), Prometheus"
 ensure_libreoffice
+ensure_prometheus
+
+step "alert rules (promtool check rules, promtool test rules)"
+promtool check rules monitoring/prometheus/alerts.yml
+promtool test rules monitoring/prometheus/alerts.test.yml
 
 # Every test runs on SQLite except those that need PostgreSQL, Redis or a worker (marked), and
 # the fuzzing and property tests run here once. The PostgreSQL pass runs the marked tests

@@ -32,6 +32,8 @@ SHOTS = ROOT / "var" / "screenshots"
 # GET routes that answer with a file or JSON, not a page a person reads.
 NOT_PAGES = {
     "healthz",
+    "healthz_ready",
+    "metrics",
     "session_check",
     "transparency:figures_json",
     "transparency:figures_csv",

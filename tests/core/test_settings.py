@@ -19,6 +19,7 @@ PROD_OK = {
     "AUDIT_HMAC_KEYS": "k1:a-real-random-audit-chain-key-for-this-test-0123456789",
     "AUDIT_SIGNING_KEY": "k1:cmVhbC1zaWduaW5nLWtleS1mb3ItdGhpcy10ZXN0ISE=",
     "PAYOUT_DETAILS_KEYS": "cmVhbC1wYXlvdXQta2V5LWZvci10aGlzLXRlc3QhISE=",
+    "METRICS_TOKEN": "a-real-random-metrics-token-for-this-test-0123456789",
 }
 
 

@@ -36,6 +36,8 @@ def test_an_output_past_its_deadline_is_deemed_approved_in_the_embedded_run(page
         MEDIA_ROOT=tmp / "media",
         CELERY_BROKER_DIR=tmp / "broker",
         CELERY_BEAT_SCHEDULE_FILENAME=tmp / "beat-schedule",
+        # Checkpoints of its own: another database's in var/ would (rightly) refuse this log.
+        AUDIT_CHECKPOINT_DIR=tmp / "audit-checkpoints",
         BEAT_EVERY_SECONDS=5,
     )
     procs = Processes(tmp)

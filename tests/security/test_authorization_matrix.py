@@ -60,6 +60,8 @@ SKIP_PREFIXES = ("admin:", "account_", "mfa_", "socialaccount", "usersessions", 
 RULES = {
     "home": ("GET", EVERYONE),
     "healthz": ("GET", EVERYONE),
+    "healthz_ready": ("GET", NOBODY),  # the metrics' token or networks, never a person
+    "metrics": ("GET", NOBODY),
     "session_check": ("GET", SIGNED_IN),
     "my_notifications": ("GET", SIGNED_IN),
     "audit:mine": ("GET", SIGNED_IN),
