@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("approvals.urls")),
     path("", include("compensation.urls")),
     path("", include("publicity.urls")),
+    path("", include("provenance.urls")),  # consent registry, TDMRep, signed copies
     path("audit/", include("audit.urls")),
     path("", include("api.urls")),  # /api/v1/, /api/schema/, /api/docs/, /portal/tokens/
     path("admin/", admin.site.urls),

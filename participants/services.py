@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
+from core import events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from programs import policy
@@ -791,6 +792,12 @@ def consent_accept(
         programme=programme,
         subject=user,
         data={"terms_version": terms.number, "terms_hash": terms.content_hash},
+    )
+    # New terms may change what the tester's outputs may be used for (provenance).
+    events.publish(
+        programme=programme,
+        event="consent.accepted",
+        data={"participant": user.pk, "terms_version": terms.number},
     )
     return consent
 

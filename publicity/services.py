@@ -16,7 +16,7 @@ from approvals.models import OutputSubmission
 from audit.services import record
 from compensation.models import LedgerEntry
 from compensation.services import accrue_once
-from core import currencies
+from core import currencies, events
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from participants.models import Participation
@@ -275,6 +275,16 @@ def training_choose(
         programme=programme,
         subject=actor,
         data={"submission": submission.pk if submission else None, "allowed": bool(allowed)},
+    )
+    # The consent registry and content credentials follow the choice (provenance).
+    events.publish(
+        programme=programme,
+        event="training.chosen",
+        data={
+            "participant": actor.pk,
+            "submission": submission.pk if submission else None,
+            "allowed": bool(allowed),
+        },
     )
     notify(
         user=actor,

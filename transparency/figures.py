@@ -45,6 +45,7 @@ SECTION_PROVIDERS = [
     "approvals.selectors",
     "compensation.selectors",
     "publicity.selectors",
+    "provenance.selectors",
 ]
 
 

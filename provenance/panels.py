@@ -1,0 +1,76 @@
+"""What provenance adds to pages of apps below it (core.panels): the content credentials of an
+output (its pages and its public proof page), and the consent registry and training checks of
+a programme (its public page). Registered in ProvenanceConfig.ready()."""
+
+from django.core.cache import cache
+from django.template.loader import render_to_string
+
+from . import credentials, permissions, selectors
+from .models import ConsentEntry, Credential
+
+CHECK_SECONDS = 600
+
+
+def server_check(credential: Credential, media_type: str) -> dict:
+    """c2pa-python reads the stored signed copy back (kept for ten minutes per copy)."""
+    key = f"provenance:check:{credential.pk}:{credential.signed_sha256}"
+    found = cache.get(key)
+    if found is None:
+        try:
+            with credential.file.open("rb") as handle:
+                found = credentials.summary(credentials.read(handle, media_type))
+        except (OSError, ValueError) as exc:
+            found = {"found": False, "error": f"The signed copy cannot be read: {exc}"}
+        cache.set(key, found, CHECK_SECONDS)
+    return found
+
+
+def output_panel(context, submission, public=False) -> str:
+    entry = (
+        ConsentEntry.objects.filter(submission_id=submission.pk).select_related("programme").first()
+    )
+    if entry is None:
+        return ""
+    user = context.get("user")
+    history = list(entry.credentials.order_by("-pk"))
+    current = next((c for c in history if c.superseded_at is None), None)
+    check = None
+    if current is not None and current.status == Credential.Status.SIGNED and current.file:
+        check = server_check(current, entry.media_type)
+    may_download = bool(
+        user
+        and current is not None
+        and current.status == Credential.Status.SIGNED
+        and ConsentEntry.objects.restrict(user).filter(pk=entry.pk).exists()
+    )
+    uses = [
+        (label, permissions.uses(entry.training_allowed)[purpose])
+        for purpose, label in permissions.PURPOSES.items()
+    ]
+    return render_to_string(
+        "provenance/_credentials.html",
+        {
+            "entry": entry,
+            "current": current,
+            "superseded": [c for c in history if c.superseded_at is not None],
+            "check": check,
+            "may_download": may_download,
+            "uses": uses,
+            "public": public,
+        },
+        request=context.get("request"),
+    )
+
+
+def programme_panel(context, programme, public=True) -> str:
+    counts = selectors.check_counts(programme)
+    return render_to_string(
+        "provenance/_programme.html",
+        {
+            "programme": programme,
+            "counts": counts,
+            "sentence": selectors.check_sentence(counts),
+            "registry": selectors.registry_counts(programme),
+        },
+        request=context.get("request"),
+    )

@@ -1,0 +1,17 @@
+"""Signing content credentials in the worker. Thin: the service re-checks each credential."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(acks_late=True)
+def sign_credentials(credential_ids: list[int]) -> int:
+    """Sign the credentials queued by one approval, one choice or one sweep's chunk."""
+    return sum(services.credential_sign(credential_id=pk) == "signed" for pk in credential_ids)
+
+
+@shared_task
+def sign_pending() -> int:
+    """Beat: sign what is still pending (queued while the broker was down)."""
+    return services.credentials_sign_pending()
