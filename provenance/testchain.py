@@ -23,11 +23,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 ORGANISATION = "Terms & Testers TEST CHAIN (not for production)"
 
 
-def _name(common_name: str) -> x509.Name:
+def _name(common_name: str, organisation: str) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANISATION),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
         ]
     )
 
@@ -46,14 +46,19 @@ def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
     )
 
 
-def make(now: datetime.datetime | None = None) -> tuple[bytes, bytes, bytes]:
-    """(signing key PEM, chain PEM: the signing certificate then the root, root PEM)."""
+def make(
+    now: datetime.datetime | None = None, organisation: str = ORGANISATION
+) -> tuple[bytes, bytes, bytes]:
+    """(signing key PEM, chain PEM: the signing certificate then the root, root PEM).
+
+    `organisation` names both certificates; `make production` on one machine passes its
+    own (scripts/production.sh), an operator uses a chain from a CA on the trust list."""
     now = now or datetime.datetime.now(datetime.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root = (
         x509.CertificateBuilder()
-        .subject_name(_name("Terms & Testers test root"))
-        .issuer_name(_name("Terms & Testers test root"))
+        .subject_name(_name("Terms & Testers test root", organisation))
+        .issuer_name(_name("Terms & Testers test root", organisation))
         .public_key(root_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
@@ -66,7 +71,7 @@ def make(now: datetime.datetime | None = None) -> tuple[bytes, bytes, bytes]:
     key = ec.generate_private_key(ec.SECP256R1())
     signer = (
         x509.CertificateBuilder()
-        .subject_name(_name("Terms & Testers test content credentials"))
+        .subject_name(_name("Terms & Testers test content credentials", organisation))
         .issuer_name(root.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())

@@ -65,7 +65,7 @@ class TrainingCheckInput(serializers.Serializer):
     )
 
 
-class ConsentSerializer(serializers.Serializer):
+class ConsentBasisSerializer(serializers.Serializer):
     basis = serializers.ChoiceField(
         choices=["terms", "choice", "default_choice", "no_choice", "no_consent"]
     )
@@ -86,7 +86,7 @@ class CheckAnswerSerializer(serializers.Serializer):
     )
     since = serializers.DateTimeField(required=False, help_text="When this answer took effect.")
     entry = serializers.UUIDField(required=False, help_text="The consent registry's entry.")
-    consent = ConsentSerializer(allow_null=True, help_text="What the answer rests on.")
+    consent = ConsentBasisSerializer(allow_null=True, help_text="What the answer rests on.")
 
 
 class TrainingCheckResultSerializer(serializers.Serializer):
@@ -134,7 +134,6 @@ class TrainingCheck(APIView):
     permission_classes = [ServiceTokenOrPerson]
 
     @extend_schema(
-        operation_id="training_check",
         request=TrainingCheckInput,
         responses={200: TrainingCheckResultSerializer},
     )
@@ -168,7 +167,6 @@ class ConsentRegistry(APIView):
     permission_classes = [permissions.AllowAny]  # public, like the programme's page
 
     @extend_schema(
-        operation_id="consent_registry",
         parameters=[
             OpenApiParameter(
                 "since",
