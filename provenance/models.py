@@ -66,7 +66,9 @@ class ConsentEntry(models.Model):
     updated_at = models.DateTimeField()
 
     objects = ConsentEntryQuerySet.as_manager()
-    visibility = Visibility(programme="programme_id", owner="participant", staff="staff")
+    # Its signed copy goes to whom the output's file goes: its tester, the programme's
+    # reviewers and managers (approvals.OutputSubmission).
+    visibility = Visibility(programme="programme_id", owner="participant", staff="review")
 
     class Meta:
         verbose_name_plural = "consent entries"
@@ -154,7 +156,7 @@ class Credential(models.Model):
 
     objects = CredentialQuerySet.as_manager()
     visibility = Visibility(
-        programme="entry__programme_id", owner="entry__participant", staff="staff"
+        programme="entry__programme_id", owner="entry__participant", staff="review"
     )
 
     class Meta:

@@ -15,6 +15,7 @@ from api.models import ServiceToken
 from core.errors import DomainError, NotAllowed
 from programs import policy
 from programs.models import Programme
+from programs.policy import StaffMFARequired
 from provenance import selectors, services
 from provenance.permissions import PURPOSES
 from provenance.views import parse_since, registry_response
@@ -27,6 +28,8 @@ WITH_SERVICE_TOKENS = [ServiceTokenAuthentication, TokenAuthentication, SessionA
 class ServiceTokenOrPerson(permissions.BasePermission):
     """A service-account token, or a signed-in person (with two-factor where staff need it);
     which programme each may read is the view's question."""
+
+    message = StaffMFARequired().message
 
     def has_permission(self, request, view):
         if isinstance(request.auth, ServiceToken):
