@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from . import jobs
 from .payouts import measure_payout_batch
+from .provenance_rows import measure_training_check
 
 ROOT = Path(settings.BASE_DIR)
 
@@ -129,6 +130,7 @@ class Command(BaseCommand):
         self.measure_pages(table)
         self.measure_export(table, counts["ledger_entries"])
         measure_payout_batch(self, table)
+        measure_training_check(self, table)
         jobs.measure_all(self, table)
         self.measure_http(table, opts["load_seconds"])
         speed = f"{speed_before:.0f} ms before, {_machine_speed():.0f} ms after"
