@@ -48,6 +48,11 @@ def _lookup(programme_id: int, hashes: list[str]):
         for sha256, entry in found:
             yield (sha256, *entries[entry])
         return
+    yield from lookup_plain(programme_id, hashes)
+
+
+def lookup_plain(programme_id: int, hashes: list[str]):
+    """`_lookup` through the ORM, a chunk of hashes at a time (SQLite; the tests compare)."""
     for start in range(0, len(hashes), _SQLITE_CHUNK):
         yield from KnownHash.objects.filter(
             programme_id=programme_id, sha256__in=hashes[start : start + _SQLITE_CHUNK]

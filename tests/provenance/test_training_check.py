@@ -254,3 +254,28 @@ def test_a_link_output_is_known_by_the_hash_of_its_address(programme, participan
 
     (row,) = selectors.check(programme, [link.content_hash], "cawg.ai_training")
     assert row["answer"] == "not_allowed"  # the fair terms: no training use
+
+
+@pytest.mark.postgres
+def test_the_fast_lookup_on_postgresql_equals_the_plain_one(
+    programme, participant, reviewer, client, django_capture_on_commit_callbacks
+):
+    import json
+
+    from provenance import selectors
+
+    def committed():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    kept, withdrawn = _three_outputs(programme, participant, reviewer, client, committed)
+    hashes = [kept.content_hash, withdrawn.content_hash, "b" * 64]
+    hashes += list(ConsentEntry.objects.values_list("credentials__signed_sha256", flat=True))
+    fast = {
+        (h, a, json.dumps(json.loads(c), sort_keys=True), s, u)
+        for h, a, c, s, u in selectors._lookup(programme.pk, hashes)
+    }
+    plain = {
+        (h, a, json.dumps(c, sort_keys=True), s.isoformat(), str(u))
+        for h, a, c, s, u in selectors.lookup_plain(programme.pk, hashes)
+    }
+    assert fast == plain and len(fast) == 5
