@@ -10,7 +10,13 @@ import importlib
 
 # In the order of the apps they fill (each one's data may rest on the ones before).
 # Imported when called: `python -m demo` loads this package before Django is set up.
-SEEDERS = ("demo.feedback", "demo.approvals", "demo.compensation", "demo.publicity")
+SEEDERS = (
+    "demo.feedback",
+    "demo.approvals",
+    "demo.compensation",
+    "demo.publicity",
+    "demo.provenance",
+)
 
 __all__ = ["LOGINS", "PASSWORD", "seed"]
 
