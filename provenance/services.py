@@ -19,7 +19,7 @@ import c2pa
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -52,25 +52,34 @@ def on_programme_event(
     """Receiver of `core.events.programme_event`: approvals open registry entries; a training
     choice or a consent to new terms may change the permission of the tester's outputs."""
     if event in ("submission.decided", "submission.deemed_approved"):
-        if data.get("outcome") in APPROVING:
-            entry_open(submission_id=data["submission"], batch=batch)
+        if data.get("outcome") not in APPROVING:
+            return
+        if batch is None:
+            entry_open(submission_id=data["submission"])
+        else:
+            _queue_opening(data["submission"], batch)
     elif event in ("training.chosen", "consent.accepted"):
         entries_refresh(programme=programme, participant_id=data["participant"])
 
 
-def _queue_signing(credential_ids: list[int], batch: dict | None) -> None:
-    """Sign after commit: one task per call, or one per `publish_many` batch."""
+def _queue_signing(credential_ids: list[int]) -> None:
+    """Sign after commit, in the worker."""
     from .tasks import sign_credentials
 
-    if batch is None:
-        enqueue_after_commit(sign_credentials, credential_ids)
-        return
-    pending = batch.get("provenance.sign")
+    enqueue_after_commit(sign_credentials, credential_ids)
+
+
+def _queue_opening(submission_id: int, batch: dict) -> None:
+    """A sweep's deemed approvals (`publish_many`): their entries are opened by the worker
+    after the sweep commits, one task per batch, so the set-based sweep stays set-based;
+    `entries_open_missing` (beat) opens any a lost task left."""
+    from .tasks import open_entries
+
+    pending = batch.get("provenance.open")
     if pending is None:
-        pending = batch["provenance.sign"] = []
-        # The list is read at commit, when the whole batch has added to it.
-        enqueue_after_commit(sign_credentials, pending)
-    pending.extend(credential_ids)
+        pending = batch["provenance.open"] = []
+        enqueue_after_commit(open_entries, pending)
+    pending.append(submission_id)
 
 
 def credit_for(submission: OutputSubmission, terms: TermsVersion | None) -> str:
@@ -110,9 +119,10 @@ def _new_credential(entry: ConsentEntry, now) -> Credential | None:
     )
 
 
-def entry_open(*, submission_id: int, batch: dict | None = None) -> ConsentEntry | None:
+def entry_open(*, submission_id: int) -> ConsentEntry | None:
     """The registry entry of a newly approved output, with its first permission and a
-    credential queued for signing. Safe to run twice (the second run changes nothing)."""
+    credential queued for signing. Safe to run twice (the second run changes nothing):
+    in the approval's transaction, or in the worker for a sweep's approvals."""
     submission = (
         OutputSubmission.objects.select_related("programme", "participant", "terms_version")
         .filter(pk=submission_id)
@@ -158,8 +168,34 @@ def entry_open(*, submission_id: int, batch: dict | None = None) -> ConsentEntry
     KnownHash.objects.create(programme=programme, sha256=entry.sha256, entry=entry)
     credential = _new_credential(entry, now)
     if credential is not None and credential.status == Credential.Status.PENDING:
-        _queue_signing([credential.pk], batch)
+        _queue_signing([credential.pk])
     return entry
+
+
+def entries_open(*, submission_ids: list[int]) -> int:
+    """Open the entries of approved outputs (the worker), each in its own transaction; one
+    opened meanwhile by another worker or the sweep is skipped."""
+    opened = 0
+    for submission_id in submission_ids:
+        try:
+            with transaction.atomic():
+                opened += entry_open(submission_id=submission_id) is not None
+        except IntegrityError:
+            continue
+    return opened
+
+
+def entries_open_missing(*, limit: int = 200) -> int:
+    """Beat: approved outputs without an entry (a lost task, or approved before the
+    registry existed) get theirs, oldest first."""
+    ids = list(
+        OutputSubmission.objects.filter(
+            status__in=OutputSubmission.APPROVED_STATES, consent_entry__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return entries_open(submission_ids=ids)
 
 
 def entries_refresh(*, programme: Programme, participant_id: int) -> int:
@@ -212,7 +248,7 @@ def entries_refresh(*, programme: Programme, participant_id: int) -> int:
             },
         )
     if to_sign:
-        _queue_signing(to_sign, None)
+        _queue_signing(to_sign)
     return changed
 
 

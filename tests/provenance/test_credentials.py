@@ -234,3 +234,25 @@ def test_terms_naming_testers_credit_them_by_name(
         approve(submission, reviewer)
     work = read_signed(submission.consent_entry).assertion("stds.schema-org.CreativeWork")
     assert work["author"] == [{"@type": "Person", "name": "Ada Lovelace"}]
+
+
+def test_outputs_approved_before_the_registry_existed_get_entries_from_the_beat_sweep(
+    programme, participant, reviewer, django_capture_on_commit_callbacks
+):
+    from provenance import services
+    from provenance.tasks import sign_pending
+
+    submission = approve(
+        submit_file(participant, programme, png_bytes(), "old.png", "image/png"), reviewer
+    )
+    entry = ConsentEntry.objects.get(submission=submission)
+    # As if approved before provenance existed (or its worker task was lost).
+    KnownHash.objects.filter(entry=entry).delete()
+    entry.changes.all()._raw_delete(entry.changes.db)
+    Credential.objects.filter(entry=entry).delete()
+    entry.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_pending.run()
+    entry = ConsentEntry.objects.get(submission=submission)
+    assert services.entries_open_missing() == 0  # twice: once
+    assert credentials.summary(read_signed(entry))["training"] == NOT_ALLOWED

@@ -2,9 +2,10 @@
 signed by the worker after the approval commits, and read back valid."""
 
 import pytest
+from django.conf import settings as django_settings
 
 from provenance.models import Credential
-from tests.conftest import start_worker, stop_worker, wait_for
+from tests.conftest import wait_for
 
 from .conftest import approve, mp4_bytes, read_signed, submit_file
 
@@ -13,14 +14,15 @@ from .conftest import approve, mp4_bytes, read_signed, submit_file
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_the_real_worker_signs_a_20_mb_video_after_the_approval_commits(
-    programme, participant, reviewer, settings
+    celery_worker_process, programme, participant, reviewer, settings
 ):
-    worker = start_worker("provenance", MEDIA_ROOT=str(settings.MEDIA_ROOT))
+    # The session's worker reads uploads where the run keeps them (its MEDIA_ROOT).
+    settings.MEDIA_ROOT = django_settings.BASE_DIR / "media"
+    video = mp4_bytes(payload=20 * 1024 * 1024)
+    submission = submit_file(participant, programme, video, "long.mp4", "video/mp4")
+    approve(submission, reviewer)  # commits: the worker gets the credential's id
+    credential = Credential.objects.get(entry__submission=submission)
     try:
-        video = mp4_bytes(payload=20 * 1024 * 1024)
-        submission = submit_file(participant, programme, video, "long.mp4", "video/mp4")
-        approve(submission, reviewer)  # commits: the worker gets the credential's id
-        credential = Credential.objects.get(entry__submission=submission)
         wait_for(
             lambda: Credential.objects.get(pk=credential.pk).status != "pending",
             timeout=120,
@@ -32,4 +34,6 @@ def test_the_real_worker_signs_a_20_mb_video_after_the_approval_commits(
         reading = read_signed(credential.entry)
         assert reading.ok and reading.label == credential.manifest_label
     finally:
-        stop_worker(worker)
+        for name in (submission.file.name, credential.file.name):
+            if name:
+                submission.file.storage.delete(name)
