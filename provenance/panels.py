@@ -63,14 +63,18 @@ def output_panel(context, submission, public=False) -> str:
 
 
 def programme_panel(context, programme, public=True) -> str:
-    counts = selectors.check_counts(programme)
+    """The programme's public page: its figures as of their snapshot (this app's section of
+    them, `selectors.transparency_section`), counted live only where there is none."""
+    figures = context.get("figures") or {}
+    counts = figures.get("training_checks") or selectors.check_counts(programme)
+    registry = figures.get("consent_registry") or selectors.registry_counts(programme)
     return render_to_string(
         "provenance/_programme.html",
         {
             "programme": programme,
             "counts": counts,
             "sentence": selectors.check_sentence(counts),
-            "registry": selectors.registry_counts(programme),
+            "registry": registry,
         },
         request=context.get("request"),
     )
