@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from rest_framework import exceptions, permissions, throttling
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -13,9 +14,15 @@ from core.clientip import client_ip
 from programs import policy
 from programs.policy import StaffMFARequired
 
-from .models import ApiToken
+from .models import ApiToken, ServiceToken
 
 TOKEN_PREFIX = "tt_"
+# Service-account tokens (a model team's pipeline): `tts_<prefix>_<secret>`.
+SERVICE_PREFIX = "tts_"
+SERVICE_ONLY = (
+    "A service-account token is only for the training check and the consent registry of "
+    "its programme."
+)
 
 
 def token_hash(plain: str) -> str:
@@ -36,6 +43,8 @@ class TokenAuthentication(BaseAuthentication):
                 "Send the header as: Authorization: Bearer <token>."
             )
         plain = parts[1].decode(errors="replace")
+        if plain.startswith(SERVICE_PREFIX):
+            raise exceptions.AuthenticationFailed(SERVICE_ONLY)
         try:
             prefix = plain[len(TOKEN_PREFIX) :].split("_", 1)[0]
         except IndexError:
@@ -55,6 +64,35 @@ class TokenAuthentication(BaseAuthentication):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class ServiceTokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer tts_<prefix>_<secret>`, on the views that name it (the training
+    check and the consent registry) and no others. The request has no person: `request.user`
+    stays anonymous and `request.auth` is the `ServiceToken`, scoped to one programme."""
+
+    keyword = b"bearer"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if len(parts) != 2 or parts[0].lower() != self.keyword:
+            return None
+        plain = parts[1].decode(errors="replace")
+        if not plain.startswith(SERVICE_PREFIX):
+            return None  # a personal token: TokenAuthentication's
+        prefix = plain[len(SERVICE_PREFIX) :].split("_", 1)[0]
+        token = ServiceToken.objects.select_related("programme").filter(prefix=prefix).first()
+        if token is None or not secrets.compare_digest(token.key_hash, token_hash(plain)):
+            raise exceptions.AuthenticationFailed("This service-account token is not valid.")
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed("This service-account token was revoked.")
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ServiceToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return AnonymousUser(), token
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
@@ -114,6 +152,8 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
+        elif isinstance(request.auth, ServiceToken):
+            ident = f"service-{request.auth.pk}"
         elif request.user and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:

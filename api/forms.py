@@ -10,3 +10,9 @@ class TokenForm(SubmitOnce, forms.Form):
         choices=[("read", "Read only"), ("write", "Read and write")],
         initial="read",
     )
+
+
+class ServiceTokenForm(SubmitOnce, forms.Form):
+    name = forms.CharField(
+        label="Name", max_length=100, help_text="e.g. “training pipeline of the model team”"
+    )

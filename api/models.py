@@ -56,3 +56,36 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.key} → {self.status_code}"
+
+
+class ServiceToken(models.Model):
+    """A token for a model team's pipeline: no person behind it, one programme, read-only,
+    good for the training check and the consent registry and for nothing else (the API views
+    that accept it name `ServiceTokenAuthentication`; every other view refuses it). Made and
+    revoked by the programme's managers; only its hash is stored."""
+
+    programme = models.ForeignKey(
+        "programs.Programme", on_delete=models.PROTECT, related_name="service_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

@@ -1,4 +1,5 @@
-"""Tells drf-spectacular how personal API tokens are sent (imported in ApiConfig.ready)."""
+"""Tells drf-spectacular how API tokens (personal and service-account) are sent (imported in
+ApiConfig.ready)."""
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -12,6 +13,20 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A personal token from the portal: `Authorization: Bearer tt_…`",
+        }
+
+
+class ServiceTokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "api.auth.ServiceTokenAuthentication"
+    name = "ServiceAccountToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A programme's service-account token (a model team's pipeline), "
+            "made by a manager: `Authorization: Bearer tts_…`. Good for the training check "
+            "and the consent registry of its programme only.",
         }
 
 

@@ -1,4 +1,5 @@
-"""Personal API tokens: created (shown once) and revoked."""
+"""API tokens: personal tokens, and a programme's service-account tokens (a model team's
+pipeline), each created (shown once) and revoked."""
 
 import secrets
 
@@ -11,8 +12,8 @@ from core.text import refuse_control_characters
 from programs import policy
 from programs.policy import StaffMFARequired
 
-from .auth import TOKEN_PREFIX, token_hash
-from .models import ApiToken
+from .auth import SERVICE_PREFIX, TOKEN_PREFIX, token_hash
+from .models import ApiToken, ServiceToken
 
 
 @transaction.atomic
@@ -59,6 +60,53 @@ def token_revoke(*, user, token: ApiToken) -> ApiToken:
             obj=token,
             actor=user,
             subject=user,
+            data={"name": token.name, "prefix": token.prefix},
+        )
+    return token
+
+
+@transaction.atomic
+def service_token_create(*, actor, programme, name: str) -> tuple[ServiceToken, str]:
+    """A manager makes a service-account token for the programme's model team: no person,
+    this programme only, read-only, the training check and the registry only. The plain
+    value is returned once and never stored."""
+    policy.require(actor, "manage", programme)
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("Give the token a name, e.g. “training pipeline”.", field="name")
+    refuse_control_characters(name, field="name", what="token name")
+    prefix = secrets.token_hex(6)
+    plain = f"{SERVICE_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    token = ServiceToken.objects.create(
+        programme=programme,
+        name=name[:100],
+        prefix=prefix,
+        key_hash=token_hash(plain),
+        created_by=actor,
+    )
+    record(
+        action="api.service_token.created",
+        obj=token,
+        actor=actor,
+        programme=programme,
+        data={"name": token.name, "prefix": prefix},
+    )
+    return token, plain
+
+
+@transaction.atomic
+def service_token_revoke(*, actor, token: ServiceToken) -> ServiceToken:
+    token = ServiceToken.objects.select_for_update().select_related("programme").get(pk=token.pk)
+    policy.require(actor, "manage", token.programme)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.revoked_by = actor
+        token.save(update_fields=["revoked_at", "revoked_by"])
+        record(
+            action="api.service_token.revoked",
+            obj=token,
+            actor=actor,
+            programme=token.programme,
             data={"name": token.name, "prefix": token.prefix},
         )
     return token

@@ -12,13 +12,20 @@ from .views import compensation as compensation_api
 from .views import feedback as feedback_api
 from .views import participants as participants_api
 from .views import programs as programs_api
+from .views import provenance as provenance_api
 from .views import publicity as publicity_api
+from .views import service_tokens
 from .views import tokens as token_views
 
 app_name = "api"
 V1 = "api/v1/"
 urlpatterns = [
     path("portal/tokens/", token_views.tokens, name="tokens"),
+    path(
+        "staff/programmes/<slug:slug>/service-tokens/",
+        service_tokens.service_tokens,
+        name="service_tokens",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path(V1 + "programmes/", programs_api.ProgrammeList.as_view(), name="programmes"),
@@ -98,6 +105,16 @@ urlpatterns = [
         V1 + "competitions/<int:pk>/results/",
         publicity_api.CompetitionResults.as_view(),
         name="competition-results",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/training-check/",
+        provenance_api.TrainingCheck.as_view(),
+        name="training-check",
+    ),
+    path(
+        V1 + "programmes/<slug:slug>/consent-registry/",
+        provenance_api.ConsentRegistry.as_view(),
+        name="consent-registry",
     ),
     path(V1 + "ledger-entries/", compensation_api.LedgerEntryList.as_view(), name="ledger-entries"),
     path(V1 + "batches/", compensation_api.BatchList.as_view(), name="batches"),

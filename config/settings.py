@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from email.utils import parseaddr
 from pathlib import Path
+from urllib.parse import urlparse
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "approvals",
     "compensation",
     "publicity",
+    "provenance",
     "integrations",
     "api",
     # Composition: pages that put the apps above together (nothing imports them).
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "programs.middleware.StaffIdleTimeoutMiddleware",
     "programs.middleware.StaffMFAMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "provenance.middleware.TDMRepMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -249,6 +252,10 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-retry-due": {
         "task": "integrations.tasks.retry_due_webhooks",
         "schedule": timedelta(seconds=30),
+    },
+    "provenance-sign-pending": {
+        "task": "provenance.tasks.sign_pending",
+        "schedule": timedelta(minutes=2),
     },
     "audit-checkpoint": {
         "task": "audit.tasks.write_checkpoint",
@@ -605,6 +612,35 @@ AUDIT_CHECKPOINT_DIR = Path(
 )
 # AUDIT_CHECKPOINT_MINUTES (how often beat signs the head) is read with the beat schedule.
 
+# --- Content credentials and the consent registry (provenance) ------------------------
+# The operator's C2PA signing key (PEM) and its certificate chain (PEM, the signing certificate
+# first, then the intermediates) from a CA on the C2PA trust list; production refuses to start
+# without them. The embedded run and the tests make a test chain here on first use
+# (provenance.testchain): files it signs verify, but no public validator trusts them.
+C2PA_TEST_CHAIN_DIR = VAR_DIR / "c2pa"
+C2PA_SIGNING_KEY_FILE = env.str(
+    "C2PA_SIGNING_KEY_FILE",
+    default="" if PRODUCTION else str(C2PA_TEST_CHAIN_DIR / "test-signing-key.pem"),
+)
+C2PA_CERT_CHAIN_FILE = env.str(
+    "C2PA_CERT_CHAIN_FILE",
+    default="" if PRODUCTION else str(C2PA_TEST_CHAIN_DIR / "test-cert-chain.pem"),
+)
+# Root certificates (PEM) the proof page's server-side check trusts besides none: the test
+# root in the embedded run; in production the trust list's anchors (optional).
+C2PA_TRUST_ANCHORS_FILE = env.str(
+    "C2PA_TRUST_ANCHORS_FILE",
+    default="" if PRODUCTION else str(C2PA_TEST_CHAIN_DIR / "test-root.pem"),
+)
+C2PA_SIGNING_ALG = env.str("C2PA_SIGNING_ALG", default="es256")
+# An RFC 3161 time-stamping authority for the signatures (none: no time-stamp).
+C2PA_TSA_URL = env.str("C2PA_TSA_URL", default="")
+# The key name of the signed notes (C2SP signed-note) that carry the consent registry,
+# signed with AUDIT_SIGNING_KEY.
+SIGNED_NOTE_KEY_NAME = env.str(
+    "SIGNED_NOTE_KEY_NAME", default=(urlparse(SITE_URL).netloc or "localhost") + "/audit"
+)
+
 # --- Payouts: payee details encrypted at rest, the account money leaves from --------------
 # Fernet keys (urlsafe base64 of 32 bytes), newest first: details are encrypted with the
 # first, the others still decrypt (rotation: put a new key in front, keep the old ones).
@@ -637,6 +673,31 @@ except InvalidOperation:
     ) from None
 
 
+def _c2pa_problems() -> list[str]:
+    """A real C2PA signing key and chain: readable, and not the test chain."""
+    if not C2PA_SIGNING_KEY_FILE or not C2PA_CERT_CHAIN_FILE:
+        return [
+            "C2PA_SIGNING_KEY_FILE and C2PA_CERT_CHAIN_FILE must name the operator's key "
+            "and certificate chain (from a CA on the C2PA trust list)"
+        ]
+    for name, path in (
+        ("C2PA_SIGNING_KEY_FILE", C2PA_SIGNING_KEY_FILE),
+        ("C2PA_CERT_CHAIN_FILE", C2PA_CERT_CHAIN_FILE),
+    ):
+        if not Path(path).is_file():
+            return [f"{name} ({path}) is not a readable file"]
+    # Read here, before any app is loaded: production must not start on the test chain.
+    from cryptography import x509
+
+    try:
+        first = x509.load_pem_x509_certificates(Path(C2PA_CERT_CHAIN_FILE).read_bytes())[0]
+    except ValueError:
+        return ["C2PA_CERT_CHAIN_FILE holds no PEM certificate"]
+    if "TEST CHAIN" in first.issuer.rfc4514_string():
+        return ["C2PA_CERT_CHAIN_FILE is the test chain of the embedded run"]
+    return []
+
+
 def _refuse_insecure_production():
     """Production must not run with development secrets or open hosts."""
     problems = []
@@ -667,6 +728,7 @@ def _refuse_insecure_production():
         for n in METRICS_ALLOWED_NETWORKS
     ):
         problems.append("METRICS_ALLOWED_NETWORKS must not open the metrics to every address")
+    problems.extend(_c2pa_problems())
     if problems:
         raise ImproperlyConfigured(
             "Refusing to start with DJANGO_ENV=production: " + "; ".join(problems)

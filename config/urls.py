@@ -23,6 +23,8 @@ from ops import views as ops_views
 from participants import urls as participants_urls
 from portal import urls as portal_urls
 from programs import urls as programs_urls
+from provenance import parts as provenance_parts
+from provenance import urls as provenance_urls
 from publicity import parts as publicity_parts
 from publicity import urls as publicity_urls
 from staff import urls as staff_urls
@@ -57,9 +59,17 @@ urlpatterns = [
     path("", include(participants_urls)),
     path("", include(labour_urls)),
     path("tickets/", include(feedback_urls)),
-    path("", include(approvals_urls.urls(output_parts=[publicity_parts.output_part]))),
+    path(
+        "",
+        include(
+            approvals_urls.urls(
+                output_parts=[publicity_parts.output_part, provenance_parts.output_part]
+            )
+        ),
+    ),
     path("", include(compensation_urls)),
     path("", include(publicity_urls)),
+    path("", include(provenance_urls)),  # consent registry, TDMRep, signed copies
     path("audit/", include(audit_urls)),
     path("", include(api_urls)),  # /api/v1/, /api/schema/, /api/docs/, /portal/tokens/
     path("admin/", admin.site.urls),

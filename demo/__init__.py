@@ -26,7 +26,7 @@ def seed() -> dict:
 
     # Imported here, not at the top: `python -m demo` loads this package before Django is
     # set up, and the seeders import models.
-    from . import approvals, base, compensation, feedback, publicity
+    from . import approvals, base, compensation, feedback, provenance, publicity
 
     if settings.PRODUCTION:
         raise ImproperlyConfigured("The demo refuses to run with DJANGO_ENV=production.")
@@ -35,7 +35,7 @@ def seed() -> dict:
         with transaction.atomic():
             ctx = base.seed()
         # In the order of the apps they fill (each one's data may rest on the ones before).
-        for seeder in (feedback, approvals, compensation, publicity):
+        for seeder in (feedback, approvals, compensation, publicity, provenance):
             with transaction.atomic():
                 seeder.seed(ctx)
     _checkpoint_the_audit_log()

@@ -74,6 +74,19 @@ class SubmissionDecided(Payload):
 
 
 @dataclass(frozen=True)
+class TrainingChosen(Payload):
+    participant: int
+    submission: int | None  # None: the tester's default for the programme
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class ConsentAccepted(Payload):
+    participant: int
+    terms_version: int
+
+
+@dataclass(frozen=True)
 class BatchExported(Payload):
     batch: int
     currency: str
@@ -114,3 +127,6 @@ ticket_status_changed = ProgrammeSignal("ticket.status_changed", TicketStatusCha
 submission_decided = ProgrammeSignal("submission.decided", SubmissionDecided)
 submission_deemed_approved = ProgrammeSignal("submission.deemed_approved", SubmissionDecided)
 batch_exported = ProgrammeSignal("batch.exported", BatchExported)
+# What a tester's outputs may be used for changed (provenance keeps its registry current).
+training_chosen = ProgrammeSignal("training.chosen", TrainingChosen)
+consent_accepted = ProgrammeSignal("consent.accepted", ConsentAccepted)

@@ -21,7 +21,7 @@ from core.errors import DomainError, NotAllowed
 from core.services import notify
 from participants.models import Participation
 from participants.services import require_can_work
-from programs import policy
+from programs import policy, signals
 from programs.models import Programme, TermsVersion
 
 from .models import Competition, CompetitionEntry, PromotionalUse, TrainingChoice
@@ -301,6 +301,16 @@ def training_choose(
         programme=programme,
         subject=actor,
         data={"submission": submission.pk if submission else None, "allowed": bool(allowed)},
+    )
+    # The consent registry and content credentials follow the choice (provenance).
+    signals.training_chosen.send(
+        TrainingChoice,
+        programme=programme,
+        payload=signals.TrainingChosen(
+            participant=actor.pk,
+            submission=submission.pk if submission else None,
+            allowed=bool(allowed),
+        ),
     )
     notify(
         user=actor,

@@ -48,6 +48,21 @@ if [ -z "${METRICS_TOKEN:-}" ]; then
   METRICS_TOKEN="$(cat var/production-metrics-token)"
   export METRICS_TOKEN
 fi
+# The C2PA signing key and chain: an operator's come from a CA on the C2PA trust list. On this
+# machine a self-made chain (not the embedded run's test chain, which production refuses) is
+# made once in var/; files signed with it validate but no public verifier trusts them.
+if [ -z "${C2PA_SIGNING_KEY_FILE:-}" ]; then
+  [ -s var/production-c2pa-key.pem ] || "$PY" -c "
+from pathlib import Path
+from provenance.testchain import make
+key, chain, root = make(organisation='Terms & Testers on this machine (self-made)')
+Path('var/production-c2pa-chain.pem').write_bytes(chain)
+Path('var/production-c2pa-root.pem').write_bytes(root)
+Path('var/production-c2pa-key.pem').write_bytes(key)"
+  export C2PA_SIGNING_KEY_FILE="$PWD/var/production-c2pa-key.pem"
+  export C2PA_CERT_CHAIN_FILE="$PWD/var/production-c2pa-chain.pem"
+  export C2PA_TRUST_ANCHORS_FILE="${C2PA_TRUST_ANCHORS_FILE:-$PWD/var/production-c2pa-root.pem}"
+fi
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 export EMAIL_BACKEND="${EMAIL_BACKEND:-django.core.mail.backends.smtp.EmailBackend}"

@@ -35,6 +35,7 @@ from core.figures import (  # noqa: F401 - the names pages and tests read from h
 )
 from feedback.selectors import transparency_section as feedback_section
 from labour.selectors import transparency_section as labour_section
+from provenance.selectors import transparency_section as provenance_section
 from publicity.selectors import transparency_section as publicity_section
 
 # Keys that every provider appends to: page sections, charts, rows of the comparison page.
@@ -50,6 +51,7 @@ SECTION_PROVIDERS = [
     (approvals_section,),
     (compensation_section,),
     (publicity_section,),
+    (provenance_section,),
 ]
 
 

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from core.csvsafe import safe_cell
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms, upcoming_terms
+from provenance.parts import programme_part
 
 from . import figures as transparency
 
@@ -30,6 +31,7 @@ def programme_detail(request, slug):
         "snapshot": snapshot,
         "figures": snapshot.figures,
         "charts": transparency.charts(snapshot.figures),
+        "provenance_part": programme_part(request, programme, snapshot.figures),
     }
     return render(request, "transparency/detail.html", context)
 

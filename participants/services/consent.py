@@ -9,6 +9,7 @@ from django.utils import timezone
 from audit.services import record
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from programs import signals
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms, upcoming_terms
 from programs.services import describe_changes, terms_diff
@@ -61,6 +62,12 @@ def consent_accept(
         programme=programme,
         subject=user,
         data={"terms_version": terms.number, "terms_hash": terms.content_hash},
+    )
+    # New terms may change what the tester's outputs may be used for (provenance).
+    signals.consent_accepted.send(
+        Consent,
+        programme=programme,
+        payload=signals.ConsentAccepted(participant=user.pk, terms_version=terms.number),
     )
     return consent
 

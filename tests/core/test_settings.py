@@ -9,6 +9,23 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _c2pa_chain(organisation: str) -> dict:
+    """A C2PA key and chain of an operator (not the embedded run's test chain), in var/."""
+    from provenance.testchain import make
+
+    folder = ROOT / "var" / "test-settings-c2pa" / organisation.split()[0].lower()
+    folder.mkdir(parents=True, exist_ok=True)
+    key, chain, _ = make(organisation=organisation)
+    (folder / "key.pem").write_bytes(key)
+    (folder / "chain.pem").write_bytes(chain)
+    return {
+        "C2PA_SIGNING_KEY_FILE": str(folder / "key.pem"),
+        "C2PA_CERT_CHAIN_FILE": str(folder / "chain.pem"),
+    }
+
+
 PROD_OK = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "x" * 20 + "a-real-random-secret-value-for-this-test-only-0123456789",
@@ -20,6 +37,7 @@ PROD_OK = {
     "AUDIT_SIGNING_KEY": "k1:cmVhbC1zaWduaW5nLWtleS1mb3ItdGhpcy10ZXN0ISE=",
     "PAYOUT_DETAILS_KEYS": "cmVhbC1wYXlvdXQta2V5LWZvci10aGlzLXRlc3QhISE=",
     "METRICS_TOKEN": "a-real-random-metrics-token-for-this-test-0123456789",
+    **_c2pa_chain("Operator of this test"),
 }
 
 
@@ -56,6 +74,20 @@ def test_production_refuses_the_development_key_for_payout_details():
     result = _manage("check", **{k: v for k, v in PROD_OK.items() if k != "PAYOUT_DETAILS_KEYS"})
     assert result.returncode != 0
     assert "PAYOUT_DETAILS_KEYS must not list the development key" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_c2pa_signing_chain_or_with_the_test_chain():
+    env = {k: v for k, v in PROD_OK.items() if not k.startswith("C2PA_")}
+    result = _manage("check", **env)
+    assert result.returncode != 0
+    assert "C2PA_SIGNING_KEY_FILE and C2PA_CERT_CHAIN_FILE must name" in result.stderr
+    from provenance.testchain import ORGANISATION
+
+    result = _manage("check", **{**PROD_OK, **_c2pa_chain(ORGANISATION)})
+    assert result.returncode != 0
+    assert "C2PA_CERT_CHAIN_FILE is the test chain of the embedded run" in result.stderr
+    result = _manage("check", **{**PROD_OK, "C2PA_CERT_CHAIN_FILE": "/nonexistent/chain.pem"})
+    assert "is not a readable file" in result.stderr
 
 
 def test_production_refuses_sqlite_and_missing_redis():

@@ -196,6 +196,16 @@ RULES = {
     "publicity:competition": ("GET", EVERYONE),
     "publicity:competition_enter": ("POST", NOBODY),  # an empty entry is a 400 for everyone
     "publicity:competition_results": ("POST", {"reviewer", "manager"}),
+    "provenance:registry": ("GET", EVERYONE),
+    "provenance:summary": ("GET", EVERYONE),
+    "provenance:summary_json": ("GET", EVERYONE),
+    "provenance:schema": ("GET", EVERYONE),
+    "provenance:tdmrep": ("GET", EVERYONE),
+    "provenance:tdm_policy": ("GET", EVERYONE),
+    "provenance:signed_file": ("GET", {"participant", "reviewer", "manager"}),
+    "api:service_tokens": ("GET", MANAGERS),
+    "api:training-check": ("POST", NOBODY),  # an empty check is a 400 for everyone
+    "api:consent-registry": ("GET", EVERYONE),
 }
 
 TINY_PNG_HEX = (  # a real 1×1 PNG: images are re-encoded on upload
@@ -330,6 +340,23 @@ def world(
     )
     approval_services.submission_claim(reviewer=reviewer, submission=shown)
     approval_services.submission_decide(reviewer=reviewer, submission=shown, outcome="approved")
+    # An approved file with its signed copy (signed here: the test's transaction never commits).
+    from provenance import services as provenance_services
+    from provenance.models import Credential
+
+    signed = approval_services.submission_create(
+        user=participant,
+        programme=programme,
+        title="Matrix signed",
+        intended_use="social",
+        upload=SimpleUploadedFile(
+            "signed.png", bytes.fromhex(TINY_PNG_HEX), content_type="image/png"
+        ),
+    )
+    approval_services.submission_claim(reviewer=reviewer, submission=signed)
+    approval_services.submission_decide(reviewer=reviewer, submission=signed, outcome="approved")
+    credential = Credential.objects.get(entry__submission=signed)
+    assert provenance_services.credential_sign(credential_id=credential.pk) == "signed"
     use = publicity.use_request(
         actor=manager,
         submission=shown,
@@ -426,6 +453,7 @@ def world(
             "api:competition-entries": competition.pk,
             "api:competition-results": competition.pk,
             "publicity:competition_results": competition.pk,
+            "provenance:signed_file": credential.entry_id,
         },
         "shown": shown.pk,
         "number": draft.number,
@@ -518,6 +546,7 @@ API_WRITES = {
     ("api:promotional-uses", "POST"): MANAGERS,
     ("api:training", "POST"): MEMBERS,
     ("api:competitions", "POST"): MANAGERS,
+    ("api:training-check", "POST"): {"reviewer", "finance", "manager"},  # the programme's staff
 }
 
 
@@ -582,6 +611,7 @@ def _write_body(name, world, n):
             "territory": f"Probe {n}",
         },
         "api:training": {"allowed": True},
+        "api:training-check": {"purpose": "cawg.ai_training", "hashes": ["a" * 64]},
         "api:competitions": {
             "title": f"Probe {n}",
             "criteria": "The best film",
@@ -633,7 +663,7 @@ def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
             client.force_authenticate(people[persona])
         for name, method in ops:
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name in ("api:consent", "api:training", "api:competitions"):
+            if name in ("api:consent", "api:training", "api:competitions", "api:training-check"):
                 kwargs = {"slug": world["slug"]}
             url = reverse(name, kwargs=kwargs)
             tried += 1
@@ -710,7 +740,7 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
         for name, _method in sorted(API_WRITES):
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name in ("api:consent", "api:training", "api:competitions"):
+            if name in ("api:consent", "api:training", "api:competitions", "api:training-check"):
                 kwargs = {"slug": world["slug"]}
             response = client.post(
                 reverse(name, kwargs=kwargs), _write_body(name, world, tried), format="json"
@@ -759,3 +789,65 @@ def test_a_participant_holding_every_staff_role_is_never_staff_on_their_own_reco
                 leaks.append(f"{method} {url} → {response.status_code}")
     summarise(pairs=2 * len(routes))
     assert leaks == []
+
+
+# --- A service-account token: the training check and the registry, nothing else -----------
+
+SERVICE_TOKEN_ROUTES = {"api:training-check", "api:consent-registry"}
+
+
+def test_a_service_account_token_reaches_the_training_check_and_the_registry_and_nothing_else(
+    world, settings
+):
+    """No person, one programme, no two-factor: every other route answers it as it answers
+    nobody (pages ignore it), and every other API operation refuses it (401), public or not."""
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from api.services import service_token_create
+    from programs.models import Programme
+
+    programme = Programme.objects.get(slug=world["slug"])
+    world["terms_hash"] = programme.terms.get(number=1).content_hash
+    settings.REQUIRE_STAFF_MFA = False  # the manager makes it
+    _, plain = service_token_create(
+        actor=world["people"]["manager"], programme=programme, name="pipeline"
+    )
+    settings.REQUIRE_STAFF_MFA = True  # the token needs none
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    leaks, tried = [], 0
+    for name, pattern in _named_routes():
+        if name not in RULES or name in SERVICE_TOKEN_ROUTES:
+            continue
+        method = RULES[name][0]
+        url, response = _probe(client, name, pattern, world, method)
+        tried += 1
+        if _allowed(response) and name not in PUBLIC:
+            leaks.append(f"{method} {url} → {response.status_code}")
+        if url.startswith("/api/v1/") and response.status_code != 401:
+            leaks.append(f"{method} {url} → {response.status_code} (API: must be 401)")
+    for name, _method in sorted(API_WRITES):
+        if name in SERVICE_TOKEN_ROUTES:
+            continue
+        kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
+        if name in ("api:consent", "api:training", "api:competitions"):
+            kwargs = {"slug": world["slug"]}
+        response = client.post(
+            reverse(name, kwargs=kwargs), _write_body(name, world, tried), format="json"
+        )
+        tried += 1
+        if response.status_code != 401:
+            leaks.append(f"POST {name} → {response.status_code}")
+    check = client.post(
+        reverse("api:training-check", kwargs={"slug": world["slug"]}),
+        _write_body("api:training-check", world, 0),
+        format="json",
+    )
+    registry = client.get(reverse("api:consent-registry", kwargs={"slug": world["slug"]}))
+    summarise(pairs=tried + 2)
+    print(
+        f"\nFIGURE authorization matrix, service-account token: {tried} pairs, {len(leaks)} leaks"
+    )
+    assert leaks == []
+    assert check.status_code == 200 and registry.status_code == 200

@@ -26,6 +26,7 @@ from .generate import GenerateData
 from .http import MeasureHttp
 from .pages import MeasurePages
 from .payouts import measure_payout_batch
+from .provenance_rows import measure_training_check
 from .table import ROOT, Table, _cores, _machine_speed
 
 
@@ -80,6 +81,7 @@ class Command(GenerateData, MeasurePages, MeasureExports, MeasureHttp, BaseComma
         self.measure_pages(table)
         self.measure_export(table, counts["ledger_entries"])
         measure_payout_batch(self, table)
+        measure_training_check(self, table)
         jobs.measure_all(self, table)
         self.measure_http(table, opts["load_seconds"])
         speed = f"{speed_before:.0f} ms before, {_machine_speed():.0f} ms after"

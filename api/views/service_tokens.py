@@ -1,0 +1,61 @@
+"""A programme's service-account tokens (`/staff/programmes/<slug>/service-tokens/`): its
+managers make one for the model team's pipeline (shown once) and revoke it."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from core.errors import DomainError
+from core.forms import ALREADY_SENT, add_domain_error
+from core.services import submit_once
+from programs import policy
+from programs.models import Programme
+from programs.policy import staff_required
+from provenance import selectors
+
+from ..forms import ServiceTokenForm
+from ..models import ServiceToken
+from ..services import service_token_create, service_token_revoke
+
+
+@staff_required("manage")
+def service_tokens(request, slug):
+    programme = policy.get_or_404(Programme.objects, request.user, "manage", slug=slug)
+    form = ServiceTokenForm(request.POST or None)
+    if request.method == "POST" and "revoke" in request.POST:
+        token = get_object_or_404(ServiceToken, programme=programme, pk=request.POST.get("revoke"))
+        service_token_revoke(actor=request.user, token=token)
+        messages.success(request, f"The token “{token.name}” was revoked.")
+        return redirect("api:service_tokens", slug=slug)
+    created = None
+    if request.method == "POST" and form.is_valid():
+        made = {}
+
+        def make() -> str:
+            made["token"], made["plain"] = service_token_create(
+                actor=request.user, programme=programme, name=form.cleaned_data["name"]
+            )
+            return reverse("api:service_tokens", args=[slug])
+
+        try:
+            address, first = submit_once(user=request.user, token=form.once_token, create=make)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if not first:
+                messages.info(request, f"{ALREADY_SENT} The token it made is listed below.")
+                return redirect(address)
+            created = made["plain"]
+            form = ServiceTokenForm()
+    return render(
+        request,
+        "api/service_tokens.html",
+        {
+            "programme": programme,
+            "form": form,
+            "created": created,
+            "tokens": ServiceToken.objects.filter(programme=programme),
+            "sentence": selectors.check_sentence(selectors.check_counts(programme)),
+        },
+        status=400 if form.errors else 200,
+    )

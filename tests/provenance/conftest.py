@@ -1,0 +1,85 @@
+"""Fixtures of the provenance tests: real pictures and videos c2pa can sign, terms that make
+training a choice per output, and helpers to approve an output and read its signed copy."""
+
+import io
+import struct
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from approvals import services as approvals
+from programs.models import TermsVersion
+from provenance import credentials
+from provenance.models import ConsentEntry
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def png_bytes(colour=(200, 30, 30), size=(64, 48)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _box(kind: bytes, payload: bytes = b"") -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def mp4_bytes(seconds: int = 1, payload: int = 4096) -> bytes:
+    """A small ISO BMFF (MP4) file: ftyp, a moov with its movie header, and media data. No
+    encoder is needed: c2pa signs and validates the box structure."""
+    mvhd = _box(
+        b"mvhd",
+        b"\x00\x00\x00\x00"
+        + struct.pack(">IIII", 0, 0, 1000, 1000 * seconds)
+        + struct.pack(">IH", 0x00010000, 0x0100)
+        + b"\x00" * 10
+        + struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
+        + b"\x00" * 24
+        + struct.pack(">I", 2),
+    )
+    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
+    return ftyp + _box(b"moov", mvhd) + _box(b"mdat", bytes(range(256)) * (payload // 256))
+
+
+def set_terms(programme, **fields) -> TermsVersion:
+    terms = TermsVersion.objects.get(programme=programme, number=1)
+    for name, value in fields.items():
+        setattr(terms, name, value)
+    terms.content_hash = terms.compute_hash()
+    terms.save()
+    return terms
+
+
+@pytest.fixture
+def per_output(programme):
+    """Training use decided by the tester for each output."""
+    return set_terms(programme, training_use="per_output")
+
+
+def submit_file(participant, programme, data: bytes, name: str, content_type: str, title="Film"):
+    return approvals.submission_create(
+        user=participant,
+        programme=programme,
+        title=title,
+        intended_use="social",
+        upload=SimpleUploadedFile(name, data, content_type=content_type),
+    )
+
+
+def approve(submission, reviewer):
+    approvals.submission_claim(reviewer=reviewer, submission=submission)
+    approvals.submission_decide(submission=submission, reviewer=reviewer, outcome="approved")
+    submission.refresh_from_db()
+    return submission
+
+
+def read_signed(entry: ConsentEntry) -> credentials.Reading:
+    credential = entry.current_credential()
+    assert credential is not None, list(entry.credentials.values("status", "error"))
+    with credential.file.open("rb") as handle:
+        return credentials.read(handle, entry.media_type)
