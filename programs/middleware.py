@@ -21,7 +21,7 @@ from django.shortcuts import redirect, render
 from . import policy
 
 # Paths a person without two-factor still needs: the account pages (two-factor set-up,
-# password, sign-out), public pages anyone can read, and static files.
+# password, sign-out), public pages anyone can read, static files, and what machines read.
 OPEN_PREFIXES = (
     "/accounts/",
     "/programmes/",
@@ -29,6 +29,7 @@ OPEN_PREFIXES = (
     "/audit/checkpoints/",
     "/static/",
     "/healthz",
+    "/metrics",  # read with METRICS_TOKEN or from METRICS_ALLOWED_NETWORKS, not a session
     "/api/schema/",
     "/api/docs/",
 )
