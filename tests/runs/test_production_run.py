@@ -324,6 +324,13 @@ def test_two_beats_tick_and_each_periodic_task_runs_once_per_interval(cluster):
 def test_an_upload_through_one_web_is_downloaded_through_the_other_and_refused_to_others(cluster):
     first, second = cluster["webs"]
     owner = login(browser(first), "participant@example.com")
+
+    def outputs() -> set[str]:
+        stored = cluster["s3"].list_objects_v2(Bucket="tt-uploads").get("Contents", [])
+        return {o["Key"] for o in stored if o["Key"].startswith("outputs/")}
+
+    # The demo's outputs, signed copies and payout files are in the bucket too.
+    before = outputs()
     r = owner.post(
         f"{first}/api/v1/submissions/",
         data={"programme": "fair-beta", "title": "Stored on S3", "intended_use": "social"},
@@ -332,9 +339,8 @@ def test_an_upload_through_one_web_is_downloaded_through_the_other_and_refused_t
     )
     assert r.status_code == 201, r.text[:500]
     pk = r.json()["id"]
-    stored = cluster["s3"].list_objects_v2(Bucket="tt-uploads").get("Contents", [])
-    keys = [o["Key"] for o in stored if o["Key"].startswith("outputs/")]
-    assert len(keys) == 1, keys  # the demo's payout files are in the bucket too
+    keys = sorted(outputs() - before)
+    assert len(keys) == 1, keys
     assert not (cluster["tmp"] / "media-not-used").exists()
 
     body = cluster["s3"].get_object(Bucket="tt-uploads", Key=keys[0])["Body"].read()
