@@ -13,6 +13,7 @@ from django.urls import reverse
 from core.currencies import validate_currency
 from core.db import bounded_text
 from core.restricted import RestrictedQuerySet, Visibility, programmes_with
+from core.text import single_line
 
 from . import policy
 
@@ -55,9 +56,11 @@ class Programme(models.Model):
         W8BEN = "w8ben", "IRS Form W-8BEN (non-US person)"
         EU_VAT = "eu_vat", "EU VAT self-billing agreement"
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True)
-    product = models.CharField(max_length=120, help_text="The product under test.")
+    product = models.CharField(
+        max_length=120, help_text="The product under test.", validators=[single_line]
+    )
     summary = bounded_text(5000, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
@@ -207,7 +210,9 @@ class TermsVersion(models.Model):
         help_text="A material change must be accepted again by every participant before "
         "further work, and takes effect only after the notice period.",
     )
-    change_summary = models.CharField("summary of the change", max_length=300, blank=True)
+    change_summary = models.CharField(
+        "summary of the change", max_length=300, blank=True, validators=[single_line]
+    )
 
     # Labour
     expected_activities = models.JSONField("expected activities", default=list, blank=True)
@@ -246,12 +251,18 @@ class TermsVersion(models.Model):
         blank=True,
         help_text="Amount per accepted finding, by severity.",
     )
-    prize_description = models.CharField("prize", max_length=300, blank=True)
+    prize_description = models.CharField(
+        "prize", max_length=300, blank=True, validators=[single_line]
+    )
     grant_amount = models.DecimalField(
         "grant amount", max_digits=10, decimal_places=2, null=True, blank=True
     )
-    payment_schedule = models.CharField("payment schedule", max_length=200, blank=True)
-    in_kind_benefits = models.CharField("in-kind benefits", max_length=300, blank=True)
+    payment_schedule = models.CharField(
+        "payment schedule", max_length=200, blank=True, validators=[single_line]
+    )
+    in_kind_benefits = models.CharField(
+        "in-kind benefits", max_length=300, blank=True, validators=[single_line]
+    )
 
     # Output approval
     approval_scope = models.CharField(
@@ -275,7 +286,11 @@ class TermsVersion(models.Model):
     # Confidentiality
     nda = models.BooleanField("NDA", default=False)
     nda_public_scope = models.CharField(
-        "NDA scope", max_length=300, blank=True, help_text="What participants may say in public."
+        "NDA scope",
+        max_length=300,
+        blank=True,
+        help_text="What participants may say in public.",
+        validators=[single_line],
     )
     nda_until = models.DateField("NDA until (date)", null=True, blank=True)
     nda_until_text = models.CharField(
@@ -283,13 +298,16 @@ class TermsVersion(models.Model):
         max_length=100,
         blank=True,
         help_text='For an open end, e.g. "until launch".',
+        validators=[single_line],
     )
 
     # Use of participants' work
     training_use = models.CharField(
         "use as training data", max_length=10, choices=TrainingUse.choices, default=TrainingUse.NO
     )
-    credit_attribution = models.CharField("credit and attribution", max_length=300, blank=True)
+    credit_attribution = models.CharField(
+        "credit and attribution", max_length=300, blank=True, validators=[single_line]
+    )
     # Publicity: the organiser's own use of testers' outputs and names to promote the product.
     promotional_use = models.CharField(
         "use in promotion",
@@ -323,6 +341,7 @@ class TermsVersion(models.Model):
         max_length=300,
         blank=True,
         help_text="When the organiser may pause access.",
+        validators=[single_line],
     )
 
     body = bounded_text(100_000, verbose_name="full text", blank=True)

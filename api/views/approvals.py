@@ -16,6 +16,7 @@ from approvals.filters import SubmissionFilter
 from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
 from core.dates import validate_in_range
 from core.db import limit
+from core.text import single_line
 from programs import policy
 from programs.models import Programme
 
@@ -74,13 +75,13 @@ class SubmissionInput(serializers.Serializer):
     """Exactly one of `file` (multipart upload) or `url`."""
 
     programme = VisibleProgrammeField()
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     intended_use = serializers.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
     prompt = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=limit(OutputSubmission, "prompt")
     )
     intended_venue = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200
+        required=False, allow_blank=True, default="", max_length=200, validators=[single_line]
     )
     intended_date = serializers.DateField(
         required=False, allow_null=True, default=None, validators=[validate_in_range]

@@ -14,6 +14,7 @@ from api.fields import BlankAsNullChoiceField
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from core.dates import validate_in_range
 from core.db import limit
+from core.text import single_line
 from feedback import selectors, services
 from feedback.filters import TICKET_SORTS, TicketFilter
 from feedback.models import Severity, Ticket, TicketComment
@@ -89,7 +90,7 @@ class TicketInput(serializers.Serializer):
 
     programme = VisibleProgrammeField()
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices)
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     description = serializers.CharField(max_length=limit(Ticket, "description"))
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
     steps_to_reproduce = serializers.CharField(

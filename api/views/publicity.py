@@ -12,6 +12,7 @@ from api.auth import CursorPage
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from approvals.models import OutputSubmission
 from core.dates import validate_in_range
+from core.text import single_line
 from programs import policy
 from programs.models import Programme
 from publicity import selectors, services
@@ -51,9 +52,9 @@ class UseRequestInput(serializers.Serializer):
     channel = serializers.ChoiceField(choices=PromotionalUse.Channel.choices)
     period_start = serializers.DateField(validators=[validate_in_range])
     period_end = serializers.DateField(validators=[validate_in_range])
-    territory = serializers.CharField(max_length=120)
+    territory = serializers.CharField(max_length=120, validators=[single_line])
     credit_line = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
+        max_length=200, required=False, allow_blank=True, default="", validators=[single_line]
     )
 
     def create(self, validated_data):
@@ -204,12 +205,12 @@ class CompetitionSerializer(serializers.ModelSerializer):
 
 
 class CompetitionInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     criteria = serializers.CharField(max_length=5000)
     prize_count = serializers.IntegerField(min_value=1, max_value=1000)
     prize_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
-    judges = serializers.CharField(max_length=500)
+    judges = serializers.CharField(max_length=500, validators=[single_line])
     entry_deadline = serializers.DateTimeField(validators=[validate_in_range])
     results_by = serializers.DateTimeField(validators=[validate_in_range])
 
