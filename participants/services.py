@@ -60,6 +60,12 @@ class AccessStatus:
 _LOOK_UP = object()
 
 
+def not_a_participant() -> AccessStatus:
+    """The answer for anyone who is not in the programme, with an account or without one:
+    the access check never tells whether an address has an account."""
+    return AccessStatus(False, "not_a_participant", "You are not a participant of this programme.")
+
+
 def access_check(
     user,
     programme: Programme,
@@ -82,9 +88,7 @@ def access_check(
     if participation is _LOOK_UP:
         participation = Participation.objects.filter(user=user, programme=programme).first()
     if participation is None:
-        return AccessStatus(
-            False, "not_a_participant", "You are not a participant of this programme."
-        )
+        return not_a_participant()
     P = Participation.Status
     if participation.status == P.WITHDRAWN:
         return AccessStatus(

@@ -77,7 +77,8 @@ class AccessCheckView(APIView):
 
     Without `user` it answers for you. With `user` (an email or an id) it needs
     a manager or reviewer role in the programme: this is what the product under
-    test calls before letting a tester in.
+    test calls before letting a tester in. An address without an account is answered
+    like an account outside the programme (`not_a_participant`).
     """
 
     @extend_schema(
@@ -92,16 +93,11 @@ class AccessCheckView(APIView):
             if not policy.has_role(request.user, programme, "review"):
                 raise PermissionDenied
             User = get_user_model()
-            lookup = {"pk": int(who)} if who.isdigit() else {"email__iexact": who}
+            by_id = who.isascii() and who.isdigit() and len(who) < 19  # a 64-bit id
+            lookup = {"pk": int(who)} if by_id else {"email__iexact": who}
             person = User.objects.filter(**lookup).first()
             if person is None:
-                return Response(
-                    {
-                        "active": False,
-                        "code": "unknown_user",
-                        "message": "No account matches.",
-                        "participation_status": None,
-                        "terms_version": None,
-                    }
-                )
+                # The same answer as for an account outside the programme: a reviewer's
+                # token must not tell which addresses have an account.
+                return Response(services.not_a_participant().as_dict())
         return Response(services.access_check(person, programme).as_dict())
