@@ -12,6 +12,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -375,6 +376,35 @@ STORAGES = {
 }
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# What an upload may decode to (core.uploads), checked before the rest is decoded: an
+# image's width × height × frames, its frames, and a video's length (read by ffprobe).
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=50_000_000)
+UPLOAD_MAX_FRAMES = env.int("UPLOAD_MAX_FRAMES", default=300)
+UPLOAD_MAX_VIDEO_SECONDS = env.int("UPLOAD_MAX_VIDEO_SECONDS", default=600)
+FFPROBE = env.str("FFPROBE", default="ffprobe")  # Debian's ffmpeg (scripts/services.sh)
+
+# --- Terms: what coherent terms may say (programs.services.validate_terms) ---------
+# Expected hours per week: at most the EU Working Time Directive's average (2003/88/EC, art. 6).
+TERMS_MAX_HOURS_PER_WEEK = env.int("TERMS_MAX_HOURS_PER_WEEK", default=48)
+TERMS_MAX_REVIEW_DAYS = env.int("TERMS_MAX_REVIEW_DAYS", default=60)
+# Words of the full text that the structured terms cover, and the terms each touches. Where a
+# new passage of the full text holds one, publishing shows it beside those terms and waits
+# until the manager confirms they say the same or changes them (programs.changes). Matched
+# as the start of a word, in English and in the interface's language (translated like it).
+TERMS_WATCHED_WORDS = {
+    gettext_noop("training"): ("training_use",),
+    gettext_noop("machine learning"): ("training_use",),
+    gettext_noop("promotion"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    gettext_noop("advertising"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    gettext_noop("marketing"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    gettext_noop("licence"): ("training_use", "promotional_use", "credit_attribution"),
+    gettext_noop("license"): ("training_use", "promotional_use", "credit_attribution"),
+    gettext_noop("perpetual"): ("training_use", "promotional_use", "nda_until", "nda_until_text"),
+    gettext_noop("irrevocable"): ("training_use", "promotional_use", "right_to_withdraw"),
+    gettext_noop("royalty-free"): ("pay_model", "promotion_fee"),
+    gettext_noop("exclusive"): ("promotional_use", "credit_attribution", "nda_public_scope"),
+    gettext_noop("without credit"): ("credit_attribution", "promotion_credit"),
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

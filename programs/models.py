@@ -469,6 +469,47 @@ class TermsVersion(models.Model):
         return key_facts(self)
 
 
+def body_hash(body: str | None) -> str:
+    """sha256 of a version's full text: what an editorial confirmation is about."""
+    return hashlib.sha256((body or "").encode()).hexdigest()
+
+
+class EditorialConfirmation(models.Model):
+    """A second manager's word that a draft changes the full text only editorially.
+
+    Any change to the full text is material (notice, then consent) unless another manager
+    of the programme, seeing the diff, confirms it changes wording only. The confirmation
+    holds for the exact two texts it saw (their hashes): a draft edited again, or a version
+    in force that moved, needs a new one. Testers see who confirmed it, with the diff.
+    """
+
+    terms = models.OneToOneField(TermsVersion, on_delete=models.CASCADE, related_name="editorial")
+    old_number = models.PositiveIntegerField(help_text="The version in force it was compared to.")
+    old_body_hash = models.CharField(max_length=64)
+    new_body_hash = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.terms}: editorial change, asked by {self.requested_by}"
+
+    def is_about(self, old_body: str | None, new_body: str | None) -> bool:
+        """Asked about exactly these two texts (not an older draft, not another version)."""
+        return self.old_body_hash == body_hash(old_body) and self.new_body_hash == body_hash(
+            new_body
+        )
+
+    def holds_for(self, old_body: str | None, new_body: str | None) -> bool:
+        """Confirmed, and about exactly these two texts."""
+        return self.confirmed_by_id is not None and self.is_about(old_body, new_body)
+
+
 class TransparencySnapshot(models.Model):
     """The public figures of a programme as computed at one time (see transparency.figures)."""
 

@@ -3,19 +3,22 @@
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from audit.services import record
 from core import currencies, events
 from core.errors import DomainError, NotAllowed
-from core.text import refuse_control_characters
+from core.services import notify
+from core.text import WHY, SingleLineValidator, is_single_line, refuse_control_characters
 
 from . import changes, policy
-from .models import Programme, ProgrammeRole, TermsVersion
+from .models import EditorialConfirmation, Programme, ProgrammeRole, TermsVersion, body_hash
 from .selectors import current_terms
 
 
@@ -316,6 +319,10 @@ def validate_terms(terms: TermsVersion) -> None:
                     errors["bounty_table"] = "Bounty amounts cannot be negative."
             except InvalidOperation:
                 errors["bounty_table"] = f"“{amount}” is not an amount."
+        if "bounty_table" not in errors:
+            problem = _bounty_problem(table, terms.currency)
+            if problem:
+                errors["bounty_table"] = problem
     if terms.pay_model == P.GRANT and not terms.grant_amount:
         errors["grant_amount"] = "A grant needs an amount."
     if terms.promotional_use != terms.PromotionalUse.NO and not terms.promotion_credit:
@@ -336,8 +343,84 @@ def validate_terms(terms: TermsVersion) -> None:
     unknown = set(terms.expected_activities or []) - set(terms.Activity.values)
     if unknown:
         errors["expected_activities"] = f"Unknown activities: {', '.join(sorted(unknown))}."
+    for name, message in _incoherences(terms).items():
+        errors.setdefault(name, message)
     if errors:
         raise ValidationError(errors)
+
+
+MONEY_TERMS = ("hourly_rate", "hourly_floor", "stipend_amount", "grant_amount", "promotion_fee")
+
+
+def _bounty_problem(table: dict, currency: str) -> str | None:
+    """Each stated bounty above zero, in the currency's decimals, and more for a higher
+    severity: a €0.00 tier or an inverted table promises nothing a tester can rely on."""
+    given: list[tuple[str, Decimal, str]] = []
+    for severity in TermsVersion.SEVERITIES:
+        amount = table.get(severity)
+        if amount in (None, ""):
+            continue
+        problem = currencies.amount_error(amount, currency)
+        if problem:
+            return f"Bounty for {severity}: {problem}"
+        value = Decimal(str(amount))
+        if value <= 0:
+            return (
+                f"Each bounty is more than zero ({severity}: {amount}); leave a severity "
+                "empty if it earns nothing."
+            )
+        if given and value <= given[-1][1]:
+            lower, _, shown = given[-1]
+            return (
+                f"A higher severity pays more: {severity} ({amount}) is not more than "
+                f"{lower} ({shown})."
+            )
+        given.append((severity, value, str(amount)))
+    return None
+
+
+def _incoherences(terms: TermsVersion) -> dict[str, str]:
+    """Terms that contradict themselves or promise nothing real, field by field: more hours
+    than a working week, a review deadline of years, amounts finer than the currency (never
+    rounded silently), a minimum pay on unpaid terms, a rate under its own minimum, prizes
+    nobody describes, and lines that are not lines."""
+    errors: dict[str, str] = {}
+    P = terms.PayModel
+    hours, most = terms.expected_hours_per_week, settings.TERMS_MAX_HOURS_PER_WEEK
+    if hours is not None and hours > most:
+        errors["expected_hours_per_week"] = (
+            f"Expected hours are at most {most} a week (the average maximum of the EU "
+            "Working Time Directive)."
+        )
+    days = settings.TERMS_MAX_REVIEW_DAYS
+    if terms.review_deadline_hours and terms.review_deadline_hours > days * 24:
+        errors["review_deadline_hours"] = (
+            f"A review deadline is at most {days} days ({days * 24} h); testers wait no longer."
+        )
+    for name in MONEY_TERMS:
+        problem = currencies.amount_error(getattr(terms, name), terms.currency)
+        if problem:
+            errors[name] = problem
+    if terms.pay_model == P.UNPAID and terms.hourly_floor:
+        errors["hourly_floor"] = (
+            "Unpaid terms promise no minimum hourly pay: choose the pay model that pays it, "
+            "or leave the minimum empty."
+        )
+    rate, floor = terms.hourly_rate, terms.hourly_floor
+    if terms.pay_model == P.HOURLY and rate and floor and rate < floor:
+        errors["hourly_rate"] = (
+            f"The hourly rate ({rate}) is under the minimum hourly pay ({floor}) of the same "
+            "terms: raise the rate or lower the minimum."
+        )
+    if terms.pay_model == P.PRIZE_ONLY and not (terms.prize_description or "").strip():
+        errors["prize_description"] = (
+            "Prize-only terms describe the prizes: what they are, how many, and how they are won."
+        )
+    for field in TermsVersion._meta.fields:
+        single = any(isinstance(v, SingleLineValidator) for v in field.validators)
+        if single and not is_single_line(getattr(terms, field.name)):
+            errors[field.name] = f"This cannot contain {WHY}."
+    return errors
 
 
 @transaction.atomic
@@ -394,12 +477,15 @@ def terms_draft_update(*, actor, terms: TermsVersion, **values) -> TermsVersion:
 
 
 @transaction.atomic
-def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
+def terms_publish(*, actor, terms: TermsVersion, passages_agree: bool = False) -> TermsVersion:
     """Publish a draft. It never changes again; its hash is what participants consent to.
 
     The first version takes effect at once. A later material change takes effect
     after the notice period of the terms in force, and then every participant
     must accept it before further work; a non-material change takes effect at once.
+    A change of the full text is material unless another manager confirmed it editorial
+    (`terms_editorial_confirm`). New passages of the full text about what the structured
+    terms cover wait for `passages_agree` (or for those terms to change): `check_passages`.
     """
     terms = TermsVersion.objects.select_for_update().select_related("programme").get(pk=terms.pk)
     policy.require(actor, "manage", terms)
@@ -408,7 +494,11 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
     check_terms(terms)
     now = timezone.now()
     in_force = current_terms(terms.programme, now)
+    passages = check_passages(terms, in_force, agree=passages_agree)
     diff = terms_diff(in_force, terms) if in_force is not None else None
+    if not (diff and diff["editorial"]):
+        # A confirmation of other texts (an earlier draft) must not be shown as this one's.
+        EditorialConfirmation.objects.filter(terms=terms).delete()
     if in_force is None:
         terms.material_change = True
         effective = now
@@ -437,6 +527,10 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
             "effective_at": effective,
             "changed": [row["field"] for row in diff["fields"]] if diff else [],
             "worse": [row["field"] for row in diff["fields"] if row["worse"]] if diff else [],
+            "body_changed": bool(diff and diff["body"]),
+            "editorial": diff["editorial"] if diff else None,
+            # What the manager confirmed the structured terms say the same as.
+            "passages_confirmed": [row["text"] for row in passages if not row["changed"]],
         },
     )
     events.publish(
@@ -454,9 +548,8 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
 
 def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
     """Changed fields side by side, each marked material and worse-for-the-tester or not,
-    and the body as a unified line diff (see `programs.changes`)."""
-    import difflib
-
+    and the body as a unified line diff (see `programs.changes`), material unless
+    confirmed editorial by a second manager (`editorial`: who, when)."""
     fields = []
     labels = {f.name: f.verbose_name for f in TermsVersion._meta.fields}
     for name in TermsVersion.TERMS_FIELDS:
@@ -474,7 +567,29 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
                     "worse": changes.is_worse(name, before, after),
                 }
             )
-    body = list(
+    body = body_diff(old, new)
+    editorial = _editorial(old, new) if body else None
+    # A rewritten full text may take anything away: material, and read before agreeing,
+    # unless a second manager confirmed it changes wording only.
+    body_material = bool(body) and editorial is None
+    return {
+        "old": old.number,
+        "new": new.number,
+        "fields": fields,
+        "body": body,
+        "body_material": body_material,
+        "editorial": editorial,
+        "material": any(row["material"] for row in fields) or body_material,
+        "worse": [row["label"] for row in fields if row["worse"]]
+        + (["Full text"] if body_material else []),
+    }
+
+
+def body_diff(old: TermsVersion, new: TermsVersion) -> list[str]:
+    """The full text's change as unified diff lines (empty: the same text)."""
+    import difflib
+
+    return list(
         difflib.unified_diff(
             (old.body or "").splitlines(),
             (new.body or "").splitlines(),
@@ -483,13 +598,28 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
             lineterm="",
         )
     )
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.email) if user is not None else ""
+
+
+def _editorial(old: TermsVersion, new: TermsVersion) -> dict | None:
+    """Who confirmed that `new` changes the full text of `old` editorially, if anyone did
+    for exactly these two texts."""
+    confirmation = (
+        EditorialConfirmation.objects.filter(
+            terms__programme_id=new.programme_id, terms__number=new.number
+        )
+        .select_related("confirmed_by", "requested_by")
+        .first()
+    )
+    if confirmation is None or not confirmation.holds_for(old.body, new.body):
+        return None
     return {
-        "old": old.number,
-        "new": new.number,
-        "fields": fields,
-        "body": body,
-        "material": any(row["material"] for row in fields),
-        "worse": [row["label"] for row in fields if row["worse"]],
+        "confirmed_by": _person(confirmation.confirmed_by),
+        "confirmed_at": confirmation.confirmed_at,
+        "requested_by": _person(confirmation.requested_by),
     }
 
 
@@ -500,9 +630,200 @@ def describe_changes(diff: dict) -> str:
         + (" (worse for you)" if row["worse"] else "")
         for row in diff["fields"]
     ]
-    if diff["body"]:
-        lines.append("- The full text changed.")
+    if diff["body"] and diff.get("editorial"):
+        lines.append(
+            "- The full text changed in wording only: editorial change confirmed by "
+            f"{diff['editorial']['confirmed_by']}."
+        )
+    elif diff["body"]:
+        lines.append("- The full text changed: read it before you agree.")
     return "\n".join(lines) or "- Nothing in the terms changed."
+
+
+def check_passages(terms: TermsVersion, in_force: TermsVersion | None, *, agree: bool) -> list:
+    """The new passages of the full text about what structured terms cover, each beside
+    those terms; ValidationError while one has neither changed terms nor the manager's
+    word that the terms say the same (what preview and publish both ask)."""
+    rows = watched_passages(terms, in_force)
+    unsettled = [row for row in rows if not row["changed"]]
+    if unsettled and not agree:
+        words = sorted({w for row in unsettled for w in row["words"]})
+        raise ValidationError(
+            {
+                "passages_agree": (
+                    f"The full text speaks of {', '.join(words)} in {len(unsettled)} new "
+                    "passage(s), shown beside the structured terms they touch. Make those "
+                    "terms say the same (they are what the key facts and the pay come "
+                    "from), or confirm here that they already do."
+                )
+            }
+        )
+    return rows
+
+
+def check_publishable(terms: TermsVersion, *, agree: bool) -> None:
+    """Everything publishing checks, for the editor's preview, every reason at once."""
+    errors: dict[str, list[str]] = {}
+    for check in (
+        lambda: check_terms(terms),
+        lambda: check_passages(terms, current_terms(terms.programme), agree=agree),
+    ):
+        try:
+            check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def watched_passages(terms: TermsVersion, in_force: TermsVersion | None) -> list[dict]:
+    """Each new watched passage (`programs.changes.new_passages`) with the structured terms
+    it touches as they stand, and whether any of them changed from the terms in force."""
+    labels = {f.name: str(capfirst(f.verbose_name)) for f in TermsVersion._meta.fields}
+    rows = []
+    for passage in changes.new_passages(in_force.body if in_force else None, terms.body):
+        changed = in_force is not None and any(
+            getattr(in_force, name) != getattr(terms, name) for name in passage.fields
+        )
+        rows.append(
+            {
+                "text": passage.text,
+                "words": list(passage.words),
+                "changed": changed,
+                "terms": [
+                    {"field": name, "label": labels[name], "value": _display(terms, name)}
+                    for name in passage.fields
+                ],
+            }
+        )
+    return rows
+
+
+def terms_review(in_force: TermsVersion | None, terms: TermsVersion) -> dict:
+    """What the terms editor shows beside a draft: the diff from the terms in force, the
+    new passages of the full text beside the terms they touch, and the editorial
+    confirmation of the saved draft (asked, confirmed, or out of date)."""
+    confirmation = (
+        EditorialConfirmation.objects.filter(
+            terms__programme_id=terms.programme_id, terms__number=terms.number
+        )
+        .select_related("confirmed_by", "requested_by")
+        .first()
+    )
+    return {
+        "diff": terms_diff(in_force, terms) if in_force else None,
+        "passages": watched_passages(terms, in_force),
+        "editorial_request": confirmation,
+    }
+
+
+def _editorial_draft(actor, terms: TermsVersion) -> tuple[TermsVersion, TermsVersion]:
+    terms = TermsVersion.objects.select_for_update().select_related("programme").get(pk=terms.pk)
+    policy.require(actor, "manage", terms)
+    if terms.is_published:
+        raise DomainError(f"Version {terms.number} is already published.", code="published")
+    in_force = current_terms(terms.programme)
+    if in_force is None or (in_force.body or "") == (terms.body or ""):
+        raise DomainError(
+            "The full text of this draft is the same as the terms in force: there is no "
+            "change to confirm."
+        )
+    return terms, in_force
+
+
+@transaction.atomic
+def terms_editorial_request(*, actor, terms: TermsVersion) -> EditorialConfirmation:
+    """Ask the programme's other managers to confirm that the draft changes the full text
+    in wording only. Until one does, the change is material."""
+    terms, in_force = _editorial_draft(actor, terms)
+    now = timezone.now()
+    confirmation, _ = EditorialConfirmation.objects.update_or_create(
+        terms=terms,
+        defaults={
+            "old_number": in_force.number,
+            "old_body_hash": body_hash(in_force.body),
+            "new_body_hash": body_hash(terms.body),
+            "requested_by": actor,
+            "requested_at": now,
+            "confirmed_by": None,
+            "confirmed_at": None,
+        },
+    )
+    record(
+        action="programs.terms.editorial_requested",
+        obj=terms,
+        actor=actor,
+        programme=terms.programme,
+        data={"number": terms.number, "new_body_hash": confirmation.new_body_hash},
+    )
+    url = reverse("programs:staff_terms_editorial", args=[terms.programme.slug, terms.number])
+    for manager in policy.staff_of(terms.programme, "manage").exclude(pk=actor.pk):
+        notify(
+            user=manager,
+            subject=f"{terms.programme.name}: is the change of the terms' full text editorial?",
+            body=(
+                f"{actor.email} asks you to confirm that draft version {terms.number} of the "
+                f"terms of {terms.programme.name} changes the full text in wording only. "
+                "Read the changes; confirm only if no tester gives or gets anything else. "
+                "Otherwise the change is material: notice, then every tester's consent."
+            ),
+            url=url,
+            dedupe_key=f"terms-editorial:{confirmation.pk}:{int(now.timestamp())}:{manager.pk}",
+            programme=terms.programme,
+        )
+    return confirmation
+
+
+@transaction.atomic
+def terms_editorial_confirm(*, actor, terms: TermsVersion) -> EditorialConfirmation:
+    """Another manager, having seen the diff, confirms the change is editorial. It holds
+    for exactly the two texts seen: editing the draft again needs a new confirmation."""
+    terms, in_force = _editorial_draft(actor, terms)
+    confirmation = EditorialConfirmation.objects.select_for_update().filter(terms=terms).first()
+    if confirmation is None:
+        raise DomainError("Nobody asked for this change to be confirmed editorial.")
+    if confirmation.requested_by_id == actor.pk:
+        raise NotAllowed(
+            "Another manager of the programme confirms an editorial change, not the one who asked.",
+            code="same_person",
+        )
+    if not confirmation.is_about(in_force.body, terms.body):
+        raise DomainError(
+            "The full text changed since the confirmation was asked for; ask again.",
+            code="stale",
+        )
+    confirmation.confirmed_by = actor
+    confirmation.confirmed_at = timezone.now()
+    confirmation.save(update_fields=["confirmed_by", "confirmed_at"])
+    record(
+        action="programs.terms.editorial_confirmed",
+        obj=terms,
+        actor=actor,
+        programme=terms.programme,
+        data={
+            "number": terms.number,
+            "requested_by": confirmation.requested_by_id,
+            "old_body_hash": confirmation.old_body_hash,
+            "new_body_hash": confirmation.new_body_hash,
+        },
+    )
+    notify(
+        user=confirmation.requested_by,
+        subject=f"{terms.programme.name}: editorial change confirmed",
+        body=(
+            f"{actor.email} confirmed that draft version {terms.number} changes the full "
+            "text in wording only. Published as it stands, it takes effect without a new "
+            "consent; testers see who confirmed it, with the changes."
+        ),
+        url=reverse("programs:staff_terms_edit", args=[terms.programme.slug, terms.number]),
+        dedupe_key=(
+            f"terms-editorial-confirmed:{confirmation.pk}:"
+            f"{int(confirmation.confirmed_at.timestamp())}"
+        ),
+        programme=terms.programme,
+    )
+    return confirmation
 
 
 def _display(terms: TermsVersion, name: str) -> str:

@@ -48,7 +48,7 @@ MACHINE_WRITTEN = {
     "audit.AuditHead": {"hash"},
     "programs.Programme": {"currency"},
     "programs.TermsVersion": {"currency", "content_hash"},
-    "programs.EditorialConfirmation": {"body_hash"},
+    "programs.EditorialConfirmation": {"old_body_hash", "new_body_hash"},
     "participants.Invitation": {"token_hash"},
     "participants.Consent": {"terms_hash"},
     "participants.AccessPause": {"previous_programme_status"},
@@ -93,7 +93,9 @@ def test_every_typed_single_line_column_carries_the_one_validator():
                 missing.append(f"{label}.{field.name}")
     assert not missing, missing
     assert seen >= 25
-    print(f"\nFIGURE single-line columns: {seen} typed single-line columns, 0 without the validator")
+    print(
+        f"\nFIGURE single-line columns: {seen} typed single-line columns, 0 without the validator"
+    )
 
 
 # Input fields of the API that take free text over several lines.
