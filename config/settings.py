@@ -12,7 +12,6 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_noop
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -321,6 +320,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Terms & Testers] "
 ACCOUNT_ADAPTER = "core.adapters.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Terms & Testers"
+# allauth refuses new addresses on an account with two-factor when addresses are verified by
+# link. People with two-factor may change their address here: making one primary asks for
+# the second factor again, a new address gets no security mail for 24 hours, and the old one
+# is mailed a link that undoes the change (programs.accounts, core.accounts).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 REQUIRE_STAFF_MFA = env.bool("REQUIRE_STAFF_MFA", default=PRODUCTION)
 
 # --- Email ------------------------------------------------------------------------
@@ -387,23 +391,31 @@ FFPROBE = env.str("FFPROBE", default="ffprobe")  # Debian's ffmpeg (scripts/serv
 # Expected hours per week: at most the EU Working Time Directive's average (2003/88/EC, art. 6).
 TERMS_MAX_HOURS_PER_WEEK = env.int("TERMS_MAX_HOURS_PER_WEEK", default=48)
 TERMS_MAX_REVIEW_DAYS = env.int("TERMS_MAX_REVIEW_DAYS", default=60)
+
+
 # Words of the full text that the structured terms cover, and the terms each touches. Where a
 # new passage of the full text holds one, publishing shows it beside those terms and waits
 # until the manager confirms they say the same or changes them (programs.changes). Matched
 # as the start of a word, in English and in the interface's language (translated like it).
+def _(text: str) -> str:
+    """Marks a word for `makemessages`; it is translated where it is matched. (Django's own
+    gettext_noop would read these settings while they are being read.)"""
+    return text
+
+
 TERMS_WATCHED_WORDS = {
-    gettext_noop("training"): ("training_use",),
-    gettext_noop("machine learning"): ("training_use",),
-    gettext_noop("promotion"): ("promotional_use", "promotion_fee", "promotion_credit"),
-    gettext_noop("advertising"): ("promotional_use", "promotion_fee", "promotion_credit"),
-    gettext_noop("marketing"): ("promotional_use", "promotion_fee", "promotion_credit"),
-    gettext_noop("licence"): ("training_use", "promotional_use", "credit_attribution"),
-    gettext_noop("license"): ("training_use", "promotional_use", "credit_attribution"),
-    gettext_noop("perpetual"): ("training_use", "promotional_use", "nda_until", "nda_until_text"),
-    gettext_noop("irrevocable"): ("training_use", "promotional_use", "right_to_withdraw"),
-    gettext_noop("royalty-free"): ("pay_model", "promotion_fee"),
-    gettext_noop("exclusive"): ("promotional_use", "credit_attribution", "nda_public_scope"),
-    gettext_noop("without credit"): ("credit_attribution", "promotion_credit"),
+    _("training"): ("training_use",),
+    _("machine learning"): ("training_use",),
+    _("promotion"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    _("advertising"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    _("marketing"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    _("licence"): ("training_use", "promotional_use", "credit_attribution"),
+    _("license"): ("training_use", "promotional_use", "credit_attribution"),
+    _("perpetual"): ("training_use", "promotional_use", "nda_until", "nda_until_text"),
+    _("irrevocable"): ("training_use", "promotional_use", "right_to_withdraw"),
+    _("royalty-free"): ("pay_model", "promotion_fee"),
+    _("exclusive"): ("promotional_use", "credit_attribution", "nda_public_scope"),
+    _("without credit"): ("credit_attribution", "promotion_credit"),
 }
 
 LANGUAGE_CODE = "en-gb"

@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from core import mfa as core_mfa
 from core import views as core_views
+from programs import accounts as account_emails
 
 # Admin log-in goes through allauth: the same rate limits (429 and a cool-off
 # after repeated failures) and the same MFA as every other log-in.
@@ -23,6 +24,10 @@ urlpatterns = [
     path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
     # Before allauth's own: setting up two-factor first needs a code from the inbox.
     path("accounts/2fa/totp/activate/", core_mfa.activate_totp, name="mfa_activate_totp"),
+    # Before allauth's own: email is an authentication factor (staff need two-factor first,
+    # the primary address needs the second factor again and can be undone from the old one).
+    path("accounts/email/", account_emails.email, name="account_email"),
+    path("accounts/email/undo/<str:token>/", account_emails.email_undo, name="account_email_undo"),
     path("accounts/", include("allauth.urls")),
     path("notifications/", core_views.my_notifications, name="my_notifications"),
     # Before programs: its programmes/<slug>/... must not take programmes/compare/.

@@ -151,10 +151,16 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
             "severity": ticket.severity != "low",
         },
     )
-    # A reporter's comment marked internal (staff-only) stays a comment for the reporter.
-    client.post(f"/tickets/{ticket.pk}/comment/", {"body": "Mine to see", "internal": "on"})
-    comment = TicketComment.objects.get(body="Mine to see")
-    attempt("feedback:comment", {"internal": not comment.visible_to_reporter})
+    # A reporter's comment marked internal (staff-only) is refused with a message and nothing
+    # is posted (issue 29: it used to be saved, silently, as a comment the reporter reads).
+    refused = client.post(
+        f"/tickets/{ticket.pk}/comment/", {"body": "Mine to see", "internal": "on"}
+    )
+    assert refused.status_code == 400
+    attempt(
+        "feedback:comment",
+        {"internal": TicketComment.objects.filter(body="Mine to see").exists()},
+    )
 
     # Hours with a status, another owner and an amount.
     today = timezone.localdate()
