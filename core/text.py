@@ -19,6 +19,7 @@ rule.
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.deconstruct import deconstructible
 
 from .errors import DomainError
@@ -36,16 +37,29 @@ def is_single_line(value) -> bool:
     return not (value and NOT_ONE_LINE.search(str(value)))
 
 
+# The same characters as a pattern a schema can carry (ECMA-262 and Python read it alike);
+# `SingleLineValidator` checks with `is_single_line`, so a final line break is caught too.
+SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]*$"
+
+
 @deconstructible(path="core.text.SingleLineValidator")
-class SingleLineValidator:
-    """The validator of every model, form and serializer field shown on one line."""
+class SingleLineValidator(RegexValidator):
+    """The validator of every model, form and serializer field shown on one line. A
+    `RegexValidator`, so the API's schema states it as a `pattern` (drf-spectacular)."""
 
     message = f"This cannot contain {WHY}."
     code = "not_single_line"
+    regex = SINGLE_LINE_PATTERN
+
+    def __init__(self):
+        super().__init__()
 
     def __call__(self, value) -> None:
         if not is_single_line(value):
             raise ValidationError(self.message, code=self.code)
+
+    def deconstruct(self):
+        return ("core.text.SingleLineValidator", (), {})
 
     def __eq__(self, other) -> bool:
         return isinstance(other, SingleLineValidator)

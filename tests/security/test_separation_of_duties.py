@@ -117,7 +117,7 @@ def test_no_internal_note_on_ones_own_ticket_by_page_or_api(own, dual, as_user):
     response = api.post(
         f"/api/v1/tickets/{t.pk}/comments/", {"body": "hidden?", "internal": True}, format="json"
     )
-    assert response.status_code == 400 and "internal" in response.json()["field_errors"]
+    assert response.status_code == 422 and "internal" in response.json()["field_errors"]
     assert not TicketComment.objects.filter(visible_to_reporter=False).exists()
 
 
