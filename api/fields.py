@@ -79,5 +79,12 @@ class StrictInput:
                 and (problem := _wrong_type(field, data[name]))
             }
             if errors:
+                # Report the other fields' problems too, as a body of the right types would.
+                rest = {k: v for k, v in data.items() if k not in errors}
+                try:
+                    super().to_internal_value(rest)
+                except serializers.ValidationError as exc:
+                    for name, problems in exc.detail.items():
+                        errors.setdefault(name, problems)
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)

@@ -55,6 +55,8 @@ VERBS = {
     "participants.participation.joined": "joined through",
     "participants.participation.status_changed": "changed the status of",
     "programs.role.granted": "granted",
+    "programs.terms.editorial_requested": "asked a second manager to confirm as editorial",
+    "programs.terms.editorial_confirmed": "confirmed as an editorial change",
     "programs.role.revoked": "revoked",
 }
 # Model label → how a person names it.

@@ -171,7 +171,7 @@ def test_the_reporter_does_not_see_internal_comments_and_cannot_write_one(
     assert [c["body"] for c in seen] == ["Thanks, we can reproduce it."]
     assert len(staff.get(url).json()["results"]) == 2
     refused = api(participant).post(url, {"body": "Secret", "internal": True}, format="json")
-    assert refused.status_code == 400 and "internal" in refused.json()["field_errors"]
+    assert refused.status_code == 422 and "internal" in refused.json()["field_errors"]
     assert api(participant).post(url, {"body": "It is frame 48."}).status_code == 201
 
 

@@ -71,7 +71,8 @@ def test_a_stolen_password_cannot_move_a_staff_account_without_two_factor(
     # Staff pages and the API stay shut.
     assert attacker.get("/review/").status_code == 302
     assert attacker.get("/api/v1/submissions/").status_code == 403
-    # The owner reads every attempt on /audit/mine/.
+    # The owner, once their own two-factor is set up, reads every attempt on /audit/mine/.
+    TOTP.activate(reviewer, generate_totp_secret())
     owner = Client()
     owner.force_login(reviewer)
     mine = owner.get("/audit/mine/").content.decode()

@@ -8,8 +8,6 @@ boxes must cover the file).
 """
 
 import io
-import shutil
-import subprocess
 import time
 
 import pytest
@@ -20,9 +18,9 @@ from rest_framework.test import APIClient
 from api.services import token_create
 from approvals.models import OutputSubmission
 from tests.conftest import summarise
+from tests.support.media import FFMPEG, video
 
 pytestmark = pytest.mark.django_db
-FFMPEG = shutil.which("ffmpeg")
 TALLY = {"tried": 0}
 
 
@@ -41,20 +39,6 @@ def gif_bomb(frames=40, side=4000) -> bytes:
     delay = b"\x21\xf9\x04\x00\x0a\x00\x00\x00"
     loop = b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
     return head + loop + (delay + block) * frames + b"\x3b"
-
-
-def video(tmp_path, seconds=1, side=64) -> bytes:
-    """A real MP4 (MPEG-4 Part 2, which every ffmpeg build encodes), made by ffmpeg."""
-    out = tmp_path / f"clip-{seconds}.mp4"
-    subprocess.run(
-        [
-            FFMPEG, "-v", "error", "-y", "-f", "lavfi",
-            "-i", f"testsrc=duration={seconds}:size={side}x{side}:rate=10",
-            "-c:v", "mpeg4", "-pix_fmt", "yuv420p", str(out),
-        ],
-        capture_output=True, check=True,
-    )  # fmt: skip
-    return out.read_bytes()
 
 
 def animation(frames: int, side: int) -> bytes:
@@ -143,7 +127,7 @@ def test_videos_are_parsed_an_mp4_header_followed_by_html_is_refused(
     surfaces, programme, settings, tmp_path
 ):
     client, api = surfaces
-    real = video(tmp_path, seconds=1)
+    real = video("mp4", seconds=1)
     ftyp = real[: int.from_bytes(real[:4], "big")]  # the real file's first box
     html = b"<!doctype html><html><body><script>alert(1)</script></body></html>" * 20
     cases = [
@@ -170,7 +154,7 @@ def test_videos_are_parsed_an_mp4_header_followed_by_html_is_refused(
     assert not OutputSubmission.objects.exists()
     # Too long, by the container's own duration.
     settings.UPLOAD_MAX_VIDEO_SECONDS = 1
-    long = video(tmp_path, seconds=3)
+    long = video("mp4", seconds=3)
     response = _submit_page(client, programme, "long.mp4", long)
     assert response.status_code == 400
     assert "it lasts 3 s; the limit is 1 s" in response.content.decode()

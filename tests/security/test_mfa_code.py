@@ -51,6 +51,22 @@ def _counting(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_parallel_tries_get_at_most_five_checks(staff, monkeypatch):
+    _parallel_tries(staff, monkeypatch)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_tries_counted_by_redis_get_at_most_five_checks(
+    staff, monkeypatch, settings
+):
+    assert settings.REDIS_URL, "the PostgreSQL pass runs with Redis"
+    from django.core.cache import cache
+
+    cache.clear()
+    _parallel_tries(staff, monkeypatch)
+
+
+def _parallel_tries(staff, monkeypatch):
     client = Client()
     client.force_login(staff)
     assert client.get("/accounts/2fa/totp/activate/").status_code == 200

@@ -187,7 +187,7 @@ def test_a_competition_title_with_a_line_break_is_refused_on_the_page_and_the_ap
     when = timezone.now()
     fields = {
         "criteria": "Best use",
-        "prize_count": "1",
+        "prize_count": 1,
         "prize_amount": "500.00",
         "currency": "EUR",
         "judges": "The reviewers",
