@@ -183,6 +183,12 @@ class BatchDownload(APIView):
 
     renderer_classes = [renderers.JSONRenderer, CsvRenderer, XlsxRenderer]
 
+    def handle_exception(self, exc):
+        """A refusal is JSON, whichever file was asked for (`?format=csv` included)."""
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return super().handle_exception(exc)
+
     @extend_schema(
         parameters=[
             OpenApiParameter("fmt", OpenApiTypes.STR, OpenApiParameter.PATH, enum=["csv", "xlsx"])
@@ -192,12 +198,6 @@ class BatchDownload(APIView):
             (200, XLSX_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
         },
     )
-    def handle_exception(self, exc):
-        """A refusal is JSON, whichever file was asked for (`?format=csv` included)."""
-        self.request.accepted_renderer = renderers.JSONRenderer()
-        self.request.accepted_media_type = "application/json"
-        return super().handle_exception(exc)
-
     def get(self, request, pk, fmt):
         batch = get_object_or_404(PayoutBatch.objects.restrict(request.user), pk=pk)
         if fmt not in ("csv", "xlsx"):
