@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from core.text import single_line
 from programs.policy import RestrictedQuerySet, Visibility
 
 
@@ -16,7 +17,7 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[single_line])
     scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)

@@ -1,5 +1,8 @@
 """Tells drf-spectacular how API tokens (personal and service-account) are sent (imported in
-ApiConfig.ready)."""
+ApiConfig.ready), and completes the schema: the error answers of every operation, one
+request body each, decimal strings that need a digit."""
+
+import re
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
@@ -45,16 +48,40 @@ ERROR_SCHEMA = {
     "required": ["detail", "code", "field_errors"],
 }
 ERRORS = {
-    "400": "The request or one of its fields is invalid (see `field_errors`); nothing was saved.",
+    "400": "The request does not match this schema (see `field_errors`); nothing was saved.",
     "401": "No valid credentials: send `Authorization: Bearer tt_…`.",
     "403": "Not allowed: a read-only token writing, staff without two-factor, or the rules.",
-    "404": "No such record, or not one you may see.",
-    "422": "This Idempotency-Key was already used with a different request body.",
+    "404": "No such record, or not one you may see (also one named in the body).",
+    "409": "The programme's rules refuse this in the records' current state (already decided, "
+    "results published…); nothing was saved.",
+    "422": "The request matches this schema but the programme's rules refuse one of its values "
+    "(see `field_errors`), or this Idempotency-Key was already used with another body; "
+    "nothing was saved.",
     "429": "Too many requests: wait for the number of seconds in `Retry-After`.",
 }
+# drf-spectacular's pattern for a decimal string accepts "" (every digit optional).
+_DECIMAL = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
 
 
-def _one_request_body(operation: dict) -> None:
+def _decimal_patterns(node) -> None:
+    r"""Every decimal string needs a digit: `^-?(?:\d{1,N}(?:\.\d{0,M})?|\.\d{1,M})$`."""
+    if isinstance(node, dict):
+        match = (
+            _DECIMAL.match(str(node.get("pattern", "")))
+            if node.get("format") == "decimal"
+            else None
+        )
+        if match:
+            whole, places = match.groups()
+            node["pattern"] = rf"^-?(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})$"
+        for value in node.values():
+            _decimal_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _decimal_patterns(value)
+
+
+def _one_request_body(operation: dict, components: dict) -> None:
     """One content type per operation: JSON, or multipart where a file can be sent.
 
     DRF's parsers accept JSON, form and multipart alike; declaring all three with the same
@@ -66,6 +93,9 @@ def _one_request_body(operation: dict) -> None:
         return
     wanted = "application/json"
     multipart = content.get("multipart/form-data", {}).get("schema", {})
+    ref = multipart.get("$ref", "")
+    if ref:  # the body is a component: look inside it for a file
+        multipart = components.get(ref.rsplit("/", 1)[-1], {})
     if "binary" in str(multipart):
         wanted = "multipart/form-data"
     operation["requestBody"]["content"] = {wanted: content[wanted]}
@@ -76,15 +106,23 @@ def postprocess(result, generator, request, public):
     per operation, and the error answers every operation can give, with their body."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     for path, operations in result.get("paths", {}).items():
-        for operation in operations.values():
-            _one_request_body(operation)
+        for method, operation in operations.items():
+            _one_request_body(operation, result["components"]["schemas"])
             responses = operation.setdefault("responses", {})
+            names_records = (
+                "{" in path
+                or "requestBody" in operation
+                or any(p.get("name") == "cursor" for p in operation.get("parameters", []))
+            )  # a record in the path or the body, or a page (a cursor that is not ours)
+            has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
             for status, description in ERRORS.items():
-                if status == "404" and "{" not in path:
+                if status == "404" and not names_records:
                     continue
                 if status == "401" and not operation.get("security"):
                     continue
-                if status == "422" and "requestBody" not in operation:
+                if status == "422" and not ("requestBody" in operation or has_query):
+                    continue
+                if status == "409" and method != "post":
                     continue
                 responses.setdefault(
                     status,
@@ -95,4 +133,80 @@ def postprocess(result, generator, request, public):
                         },
                     },
                 )
+    _decimal_patterns(result.get("components", {}))
+    for name, component in result["components"]["schemas"].items():
+        if name.endswith("Request"):
+            _no_negative_amounts(component)  # no amount sent to the API is below zero
+    for name, component in result["components"]["schemas"].items():
+        if name.endswith("Request"):
+            _no_nul(component)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    _no_nul(parameter.get("schema", {}))
     return result
+
+
+def _no_nul(node) -> None:
+    """Text sent to the API never holds NUL (DRF refuses it; PostgreSQL cannot store it)."""
+    if isinstance(node, dict):
+        plain = node.get("type") == "string" and not {"format", "pattern", "enum"} & set(node)
+        if plain:
+            node["pattern"] = "^[^\\u0000]*$"
+        for value in node.values():
+            _no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul(value)
+
+
+def _no_negative_amounts(node) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "decimal" and str(node.get("pattern", "")).startswith("^-?"):
+            node["pattern"] = "^" + node["pattern"][3:]
+        for value in node.values():
+            _no_negative_amounts(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_negative_amounts(value)
+
+
+def _no_nul(node) -> None:
+    """Text sent to the API never holds NUL (DRF refuses it; PostgreSQL cannot store it)."""
+    if isinstance(node, dict):
+        plain = node.get("type") == "string" and not {"format", "pattern", "enum"} & set(node)
+        if plain:
+            node["pattern"] = "^[^\\u0000]*$"
+        for value in node.values():
+            _no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul(value)
+
+
+def _no_negative_amounts(node) -> None:
+    if isinstance(node, dict):
+        if node.get("format") == "decimal" and str(node.get("pattern", "")).startswith("^-?"):
+            node["pattern"] = "^" + node["pattern"][3:]
+        for value in node.values():
+            _no_negative_amounts(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_negative_amounts(value)
+
+
+# Every date the API takes is from 2000-01-01 to 2099-12-31 (core.dates); OpenAPI 3.0 has no
+# minimum for a date, so the century is a pattern.
+CENTURY = "^20[0-9]{2}-"
+
+
+def _date_patterns(node) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") in ("date", "date-time"):
+            node.setdefault("pattern", CENTURY)
+        for value in node.values():
+            _date_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _date_patterns(value)

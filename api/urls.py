@@ -4,9 +4,10 @@ Included at the root (full paths here); every name is in the `api` namespace. Ea
 API views live in `api/views/<app>.py`; visibility rules are the pages'.
 """
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from .errors import not_found
 from .views import approvals as approvals_api
 from .views import compensation as compensation_api
 from .views import feedback as feedback_api
@@ -124,4 +125,6 @@ urlpatterns = [
         compensation_api.BatchDownload.as_view(),
         name="batch-download",
     ),
+    # Last: any other path under /api/ is a JSON 404, never Django's HTML page.
+    re_path(r"^api/", not_found),
 ]

@@ -15,6 +15,7 @@ from django.db import models
 from django.urls import reverse
 
 from core.db import AppendOnlyModel, bounded_text
+from core.text import single_line
 from programs.downloads import Download, shows_inline
 from programs.policy import RestrictedQuerySet, Visibility
 
@@ -39,7 +40,7 @@ class ReasonCode(models.Model):
         "programs.Programme", on_delete=models.PROTECT, related_name="reason_codes"
     )
     code = models.SlugField(max_length=40)
-    label = models.CharField(max_length=120)
+    label = models.CharField(max_length=120, validators=[single_line])
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -137,14 +138,14 @@ class OutputSubmission(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[single_line])
     prompt = bounded_text(10_000, blank=True)
     file = models.FileField(blank=True, max_length=200)
     file_type = models.CharField(max_length=50, blank=True)
     url = models.URLField(blank=True, max_length=500)
     content_hash = models.CharField(max_length=64, help_text="sha256 of the file or the URL.")
     intended_use = models.CharField(max_length=12, choices=IntendedUse.choices)
-    intended_venue = models.CharField(max_length=200, blank=True)
+    intended_venue = models.CharField(max_length=200, blank=True, validators=[single_line])
     intended_date = models.DateField(null=True, blank=True)
 
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)

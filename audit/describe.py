@@ -9,6 +9,14 @@ from django.apps import apps
 
 # action → what was done, in the past tense. An action not listed is read from its code.
 VERBS = {
+    "accounts.email.added": "added the email address",
+    "accounts.email.removed": "removed the email address",
+    "accounts.email.confirmed": "confirmed the email address",
+    "accounts.email.primary_changed": "made the primary email address",
+    "accounts.email.change_undone": "restored the primary email address",
+    "accounts.email.add_refused": "refused to add the email address",
+    "accounts.email.remove_refused": "refused to remove the email address",
+    "accounts.email.primary_refused": "refused to make primary the email address",
     "api.token.created": "created API token",
     "api.token.revoked": "revoked API token",
     "approvals.submission.submitted": "submitted",
@@ -47,6 +55,8 @@ VERBS = {
     "participants.participation.joined": "joined through",
     "participants.participation.status_changed": "changed the status of",
     "programs.role.granted": "granted",
+    "programs.terms.editorial_requested": "asked a second manager to confirm as editorial",
+    "programs.terms.editorial_confirmed": "confirmed as an editorial change",
     "programs.role.revoked": "revoked",
 }
 # Model label → how a person names it.
@@ -89,6 +99,9 @@ def _details(action: str, data: dict) -> str:
             break
     if data.get("terms_version") and action == "participants.consent.accepted":
         parts.append(f"terms v{data['terms_version']}")
+    for key, label in (("previous", "was"), ("removed", "removed")):
+        if action.startswith("accounts.email.") and isinstance(data.get(key), str) and data[key]:
+            parts.append(f"{label} {data[key]}")
     if data.get("reason") and isinstance(data["reason"], str):
         parts.append(f"reason: {data['reason']}")
     return f" ({', '.join(parts)})" if parts else ""
@@ -106,6 +119,8 @@ def describe(event, viewer) -> str:
     if verb is None:
         verb = event.action.rsplit(".", 1)[-1].replace("_", " ")
     what = _noun(event.object_type) if event.object_type else ""
+    if not what and event.action.startswith("accounts.email."):
+        what = str(event.data.get("email") or "")  # the address is what the event is about
     if what and event.object_id:
         what = f"{what} #{event.object_id}"
     where = f" in {event.programme.name}" if event.programme_id else ""

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q, Sum
 
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from core.text import single_line
 from programs import policy
 from programs.downloads import Download
 from programs.models import Programme
@@ -104,7 +105,7 @@ class LedgerEntry(AppendOnlyModel):
         max_length=40, help_text='Where it comes from: "feedback.timeentry", "period", "manual".'
     )
     source_id = models.CharField(max_length=200, blank=True)
-    description = models.CharField(max_length=300)
+    description = models.CharField(max_length=300, validators=[single_line])
     earned_on = models.DateField(
         db_index=True, help_text="The day the work was done or the award made (batch periods)."
     )
@@ -141,7 +142,7 @@ class LedgerEntry(AppendOnlyModel):
         on_delete=models.PROTECT,
         related_name="entries",
     )
-    paid_reference = models.CharField(max_length=120, blank=True)
+    paid_reference = models.CharField(max_length=120, blank=True, validators=[single_line])
     paid_at = models.DateField(null=True, blank=True)
 
     objects = LedgerEntryQuerySet.as_manager()
@@ -256,7 +257,7 @@ class PayoutBatch(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    paid_reference = models.CharField(max_length=120, blank=True)
+    paid_reference = models.CharField(max_length=120, blank=True, validators=[single_line])
     paid_at = models.DateField(null=True, blank=True)
 
     objects = PayoutBatchQuerySet.as_manager()
@@ -322,13 +323,13 @@ class PayoutLine(models.Model):
     participation = models.ForeignKey(
         "participants.Participation", on_delete=models.PROTECT, related_name="payout_lines"
     )
-    name = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, validators=[single_line])
     email = models.CharField(max_length=254)
-    payout_reference = models.CharField(max_length=100, blank=True)
+    payout_reference = models.CharField(max_length=100, blank=True, validators=[single_line])
     amount = models.DecimalField(max_digits=16, decimal_places=2)
     currency = models.CharField(max_length=3)
     entries_count = models.PositiveIntegerField()
-    paid_reference = models.CharField(max_length=120, blank=True)
+    paid_reference = models.CharField(max_length=120, blank=True, validators=[single_line])
     paid_at = models.DateField(null=True, blank=True)
     # The payee's details as they were when the batch was built (encrypted, and masked for
     # the page): a later change of details never redirects money already in a batch.
@@ -414,7 +415,7 @@ class TaxStatus(models.Model):
     document_secret = models.TextField(
         max_length=7_000_000, blank=True, help_text="Fernet token of the document."
     )
-    document_type = models.CharField(max_length=60, blank=True)
+    document_type = models.CharField(max_length=60, blank=True, validators=[single_line])
     document_sha256 = models.CharField(max_length=64, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -351,6 +351,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Terms & Testers] "
 ACCOUNT_ADAPTER = "core.adapters.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Terms & Testers"
+# allauth refuses new addresses on an account with two-factor when addresses are verified by
+# link. People with two-factor may change their address here: making one primary asks for
+# the second factor again, a new address gets no security mail for 24 hours, and the old one
+# is mailed a link that undoes the change (programs.accounts, core.accounts).
+MFA_ALLOW_UNVERIFIED_EMAIL = True
 REQUIRE_STAFF_MFA = env.bool("REQUIRE_STAFF_MFA", default=PRODUCTION)
 
 # --- Email ------------------------------------------------------------------------
@@ -406,6 +411,43 @@ STORAGES = {
 }
 UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=50 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# What an upload may decode to (core.uploads), checked before the rest is decoded: an
+# image's width × height × frames, its frames, and a video's length (read by ffprobe).
+UPLOAD_MAX_PIXELS = env.int("UPLOAD_MAX_PIXELS", default=50_000_000)
+UPLOAD_MAX_FRAMES = env.int("UPLOAD_MAX_FRAMES", default=300)
+UPLOAD_MAX_VIDEO_SECONDS = env.int("UPLOAD_MAX_VIDEO_SECONDS", default=600)
+FFPROBE = env.str("FFPROBE", default="ffprobe")  # Debian's ffmpeg (scripts/services.sh)
+
+# --- Terms: what coherent terms may say (programs.services.validate_terms) ---------
+# Expected hours per week: at most the EU Working Time Directive's average (2003/88/EC, art. 6).
+TERMS_MAX_HOURS_PER_WEEK = env.int("TERMS_MAX_HOURS_PER_WEEK", default=48)
+TERMS_MAX_REVIEW_DAYS = env.int("TERMS_MAX_REVIEW_DAYS", default=60)
+
+
+# Words of the full text that the structured terms cover, and the terms each touches. Where a
+# new passage of the full text holds one, publishing shows it beside those terms and waits
+# until the manager confirms they say the same or changes them (programs.changes). Matched
+# as the start of a word, in English and in the interface's language (translated like it).
+def _(text: str) -> str:
+    """Marks a word for `makemessages`; it is translated where it is matched. (Django's own
+    gettext_noop would read these settings while they are being read.)"""
+    return text
+
+
+TERMS_WATCHED_WORDS = {
+    _("training"): ("training_use",),
+    _("machine learning"): ("training_use",),
+    _("promotion"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    _("advertising"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    _("marketing"): ("promotional_use", "promotion_fee", "promotion_credit"),
+    _("licence"): ("training_use", "promotional_use", "credit_attribution"),
+    _("license"): ("training_use", "promotional_use", "credit_attribution"),
+    _("perpetual"): ("training_use", "promotional_use", "nda_until", "nda_until_text"),
+    _("irrevocable"): ("training_use", "promotional_use", "right_to_withdraw"),
+    _("royalty-free"): ("pay_model", "promotion_fee"),
+    _("exclusive"): ("promotional_use", "credit_attribution", "nda_public_scope"),
+    _("without credit"): ("credit_attribution", "promotion_credit"),
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -426,7 +468,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env.str("API_RATE", default="600/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filtering.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "api.auth.CursorPage",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "api.errors.exception_handler",

@@ -22,6 +22,7 @@ from labour import urls as labour_urls
 from ops import views as ops_views
 from participants import urls as participants_urls
 from portal import urls as portal_urls
+from programs import accounts as account_emails
 from programs import urls as programs_urls
 from provenance import parts as provenance_parts
 from provenance import urls as provenance_urls
@@ -48,6 +49,10 @@ urlpatterns = [
     path("accounts/login/", core_views.LoginView.as_view(), name="account_login"),
     # Before allauth's own: setting up two-factor first needs a code from the inbox.
     path("accounts/2fa/totp/activate/", core_mfa.activate_totp, name="mfa_activate_totp"),
+    # Before allauth's own: email is an authentication factor (staff need two-factor first,
+    # the primary address needs the second factor again and can be undone from the old one).
+    path("accounts/email/", account_emails.email, name="account_email"),
+    path("accounts/email/undo/<str:token>/", account_emails.email_undo, name="account_email_undo"),
     path("accounts/", include(allauth_urls)),
     path("notifications/", core_views.my_notifications, name="my_notifications"),
     # Before programs: its programmes/<slug>/... must not take programmes/compare/.

@@ -1,5 +1,6 @@
-"""allauth, adapted: our outbox for its emails, the real client address, and a log-in
-lock-out that cannot lock a person out of their own account from anywhere."""
+"""allauth, adapted: our outbox for its emails, the real client address, security mail
+kept from addresses that are new (`core.accounts`), and a log-in lock-out that cannot lock
+a person out of their own account from anywhere nor tell a guesser anything."""
 
 import uuid
 from urllib.parse import urlencode
@@ -7,21 +8,28 @@ from urllib.parse import urlencode
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.utils import get_next_redirect_url
 from allauth.core.internal import ratelimit
+from allauth.mfa.base.internal.flows import post_authentication
 from allauth.mfa.models import Authenticator
+from allauth.mfa.stages import AuthenticateStage
+from allauth.mfa.totp.internal.auth import TOTP
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
+from .accounts import is_held, trusted_address
 from .clientip import client_ip
 from .events import security_event
 from .services import notify
 
 ACCOUNT_LOCKED = (
-    "Too many failed log-ins for this account. If you set up two-factor, your password "
-    "and your code still let you in. Otherwise use “Forgot your password?”: the link we "
-    "email you lifts the lock."
+    "Too many failed log-ins for this account. If you set up two-factor, enter your "
+    "password and the code from your authenticator app together. Otherwise use “Forgot "
+    "your password?”: the link we email you lifts the lock."
 )
+# allauth's mails that let whoever reads them into the account: never to an address that
+# is less than a day old on it (they go to the address before it, `core.accounts`).
+SECURITY_MAILS = frozenset({"password_reset_key", "password_reset_code", "login_code"})
 
 
 def _split_rates(action: str) -> tuple[str, str]:
@@ -53,14 +61,34 @@ class AccountAdapter(DefaultAccountAdapter):
             **context,
         }
         message = self.render_mail(template_prefix, email, context)
-        user = get_user_model().objects.filter(email__iexact=email).first()
+        kind = template_prefix.rsplit("/", 1)[-1]
+        user = context.get("user") or get_user_model().objects.filter(email__iexact=email).first()
+        body = message.body
+        if user is not None and kind in SECURITY_MAILS and is_held(user, email):
+            # A reset asked for an address added less than a day ago goes to the one before.
+            held, email = email, trusted_address(user)
+            body = (
+                f"This was asked for {held}, an address added to your account less than 24 "
+                f"hours ago, so it comes to {email} instead. If you did not add {held}, "
+                "change your password now.\n\n" + body
+            )
         notify(
             user=user,
             email=email,
             subject=message.subject,
-            body=message.body,
-            dedupe_key=f"account:{template_prefix.rsplit('/', 1)[-1]}:{uuid.uuid4().hex}",
+            body=body,
+            dedupe_key=f"account:{kind}:{uuid.uuid4().hex}",
         )
+
+    def get_login_stages(self) -> list[str]:
+        """allauth's stages, its two-factor step replaced by one that knows a code already
+        checked with the password of a locked account (`authenticate`)."""
+        return [
+            "core.adapters.SecondFactorStage"
+            if path == "allauth.mfa.stages.AuthenticateStage"
+            else path
+            for path in super().get_login_stages()
+        ]
 
     def get_email_confirmation_url(self, request, emailconfirmation):
         """The verification link carries the page the person signed up from (`next`, e.g. the
@@ -102,15 +130,27 @@ class AccountAdapter(DefaultAccountAdapter):
             self._report_burst(request, credentials, key)
 
     def authenticate(self, request, **credentials):
+        """Past the per-account limit every answer is the same, right password or wrong:
+        only the password together with a valid code of the account's authenticator app
+        (the `code` field of the locked log-in page) lets the owner in, and that code is
+        then the two-factor step (`SecondFactorStage`)."""
         user = super().authenticate(request, **credentials)
         if getattr(self, "_account_locked", False):
-            has_totp = (
-                user is not None
-                and Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-            )
-            if not has_totp:
+            if user is None or not self._code_with_password(request, user):
                 raise forms.ValidationError(ACCOUNT_LOCKED, code="too_many_login_attempts")
+            request.tt_second_factor_passed = user.pk
         return user
+
+    @staticmethod
+    def _code_with_password(request, user) -> bool:
+        code = (request.POST.get("code") or "").strip() if request is not None else ""
+        authenticator = Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).first()
+        if not code or authenticator is None or not TOTP(authenticator).validate_code(code):
+            return False
+        post_authentication(request, authenticator)
+        return True
 
     def _report_burst(self, request, credentials, key):
         """One security event per account and window: someone is guessing its password."""
@@ -124,3 +164,13 @@ class AccountAdapter(DefaultAccountAdapter):
             action="accounts.login.locked",
             data={"address": self.get_client_ip(request)},
         )
+
+
+class SecondFactorStage(AuthenticateStage):
+    """allauth's two-factor step, skipped when the code was checked with the password in
+    this same request (a locked account's log-in, `AccountAdapter.authenticate`)."""
+
+    def _should_handle(self, request) -> bool:
+        if getattr(request, "tt_second_factor_passed", None) == getattr(self.login.user, "pk", 0):
+            return False
+        return super()._should_handle(request)

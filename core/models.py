@@ -1,7 +1,8 @@
-"""Shared records: the notification outbox."""
+"""Shared records: the notification outbox, create forms used once, email changes."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .restricted import RestrictedQuerySet, Visibility
 
@@ -101,3 +102,32 @@ class ComponentStatus(models.Model):
 
     def __str__(self):
         return f"{self.name}: {'ok' if self.ok else self.problem}"
+
+
+class EmailChange(models.Model):
+    """An email address added to an account, or made its primary one, recently.
+
+    Security mail (two-factor set-up codes, password resets) is not sent to an address for
+    `core.accounts.HOLD` after it was added or made primary: it goes to the address that
+    was primary before, so whoever took a session with a stolen password cannot route the
+    account's recovery to themselves. A change of the primary address can be undone from
+    the link mailed to the old address (`undo_token_hash`) for `core.accounts.UNDO`.
+    """
+
+    class Kind(models.TextChoices):
+        ADDED = "added", "Address added"
+        PRIMARY = "primary", "Primary address changed"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    old_email = models.CharField(max_length=254, blank=True)
+    new_email = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    undo_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.get_kind_display()} {self.old_email} → {self.new_email}"

@@ -26,14 +26,20 @@ def hit(key: str, *, window: int, now: float | None = None) -> tuple[int, float]
     """Count one hit on `key`; returns (hits in this window so far, seconds left in it)."""
     now = _now() if now is None else now
     start = int(now // window) * window
-    bucket = f"rate:{key}:{start}"
+    return count(f"rate:{key}:{start}", ttl=window + 1), start + window - now
+
+
+def count(key: str, *, ttl: int) -> int:
+    """Count one more on `key`, which lives `ttl` seconds from its first count; returns the
+    count so far. One atomic increment: parallel callers each get their own number (the
+    tries at a two-factor set-up code use it, so twenty at once cannot all be checked)."""
     cache = caches["default"]
     # The database cache's incr is a read and a write: one transaction keeps them together.
     with transaction.atomic() if isinstance(cache, DatabaseCache) else nullcontext():
-        cache.add(bucket, 0, timeout=window + 1)
+        cache.add(key, 0, timeout=ttl)
         try:
-            count = cache.incr(bucket)
+            value = cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.add(bucket, 0, timeout=window + 1)
-            count = cache.incr(bucket)
-    return int(count or 0), start + window - now
+            cache.add(key, 0, timeout=ttl)
+            value = cache.incr(key)
+    return int(value or 0)

@@ -8,14 +8,28 @@ Images are read whole: a file whose bytes go on after the image ends (a ZIP, HTM
 script appended to a valid picture: a polyglot), or that carries markup or an archive
 inside, is refused; an image that passes is decoded and encoded again by Pillow, so what
 is stored holds pixels and nothing else (no metadata, no location, no hidden chunks).
+
+What a file decodes to is bounded before it is decoded: an image's width × height × frames
+(`UPLOAD_MAX_PIXELS`) and frames (`UPLOAD_MAX_FRAMES`) are read from its headers, so a
+517 KB GIF of 40 frames of 4000 × 4000 is refused at once instead of costing half a minute
+of CPU to re-encode. Videos are never decoded; their container is parsed by ffprobe
+(Debian's ffmpeg, in a process of its own with a time limit, so a hostile file cannot
+stall or crash the web process): it must be the container its first bytes claim, hold a
+video stream, and last at most `UPLOAD_MAX_VIDEO_SECONDS`; an MP4's or QuickTime file's
+top-level boxes must cover the file exactly (nothing after the video).
 """
 
 import hashlib
 import io
+import json
 import os
 import re
+import shutil
 import struct
+import subprocess
+import tempfile
 import uuid
+from contextlib import ExitStack
 
 import filetype
 from django.conf import settings
@@ -68,6 +82,8 @@ def validate_upload(upload, *, allowed: set[str], allow_text_logs: bool = False)
     if mime in allowed:
         if mime in IMAGE_TYPES:
             _reencode_image(upload, mime)
+        elif mime in VIDEO_TYPES:
+            _check_video(upload, mime)
         return mime
     ext = os.path.splitext(upload.name or "")[1].lower()
     if allow_text_logs and mime is None and ext in TEXT_LOG_EXTENSIONS and _is_plain_text(upload):
@@ -126,6 +142,7 @@ def _reencode_image(upload, mime: str) -> None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             frames = getattr(image, "n_frames", 1)
+            _check_decoded_size(upload, image.size, frames)
             image.load()
             out = io.BytesIO()
             if mime == "image/gif" and frames > 1:
@@ -141,6 +158,128 @@ def _reencode_image(upload, mime: str) -> None:
     upload.file = io.BytesIO(out.getvalue())
     upload.size = len(out.getvalue())
     upload.seek(0)
+
+
+def _check_decoded_size(upload, size: tuple[int, int], frames: int) -> None:
+    """Refuse, from the headers alone, an image that would decode to too much."""
+    width, height = size
+    if frames > settings.UPLOAD_MAX_FRAMES:
+        _refuse_image(
+            upload, f"it has {frames} frames; at most {settings.UPLOAD_MAX_FRAMES} are accepted"
+        )
+    pixels = width * height * frames
+    if pixels > settings.UPLOAD_MAX_PIXELS:
+        what = f"{frames} frames of {width} × {height}" if frames > 1 else f"{width} × {height}"
+        _refuse_image(
+            upload,
+            f"it decodes to {pixels / 1e6:,.0f} megapixels ({what}); the limit is "
+            f"{settings.UPLOAD_MAX_PIXELS / 1e6:,.0f} megapixels",
+        )
+
+
+# The demuxer ffprobe is told to use for each type the first bytes claim: the file must
+# parse as that container (an HLS playlist or a concat script is never read as one).
+FFPROBE_FORMATS = {"video/mp4": "mov", "video/quicktime": "mov", "video/webm": "matroska"}
+FFPROBE_SECONDS = 20
+
+
+def _refuse_video(upload, why: str, code: str = "bad_video"):
+    raise ValidationError(
+        f"“{os.path.basename(upload.name or 'file')}” was refused: {why}.", code=code
+    )
+
+
+def _local_path(upload, stack) -> str:
+    """A path ffprobe can open: the upload's own temporary file, or a copy of it."""
+    path = getattr(upload, "temporary_file_path", None)
+    if path is not None:
+        return path()
+    copy = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".upload"))
+    upload.seek(0)
+    for chunk in upload.chunks():
+        copy.write(chunk)
+    copy.flush()
+    upload.seek(0)
+    return copy.name
+
+
+def _probe(upload, mime: str) -> dict:
+    """ffprobe's reading of the container, or a refusal saying why it could not be read."""
+    binary = shutil.which(settings.FFPROBE)
+    if binary is None:
+        _refuse_video(
+            upload,
+            "videos cannot be checked on this server (ffprobe is not installed); ask its operator",
+            code="unchecked",
+        )
+    with ExitStack() as stack:
+        path = _local_path(upload, stack)
+        command = [
+            binary, "-v", "error", "-hide_banner", "-threads", "1",
+            "-protocol_whitelist", "file", "-f", FFPROBE_FORMATS[mime],
+            "-print_format", "json",
+            "-show_entries", "format=format_name,duration:stream=codec_type,width,height",
+            "-i", path,
+        ]  # fmt: skip
+        try:
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                timeout=FFPROBE_SECONDS,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            _refuse_video(upload, "its container took too long to read")
+    if done.returncode != 0:
+        _refuse_video(upload, "it is not a readable video (its container does not parse)")
+    try:
+        return json.loads(done.stdout or b"{}")
+    except ValueError:
+        _refuse_video(upload, "it is not a readable video (its container does not parse)")
+
+
+def _mp4_end(upload) -> int | None:
+    """Where an ISO base media file (MP4, QuickTime) ends by its top-level boxes."""
+    upload.seek(0)
+    pos = 0
+    try:
+        while True:
+            header = upload.read(16)
+            if len(header) == 0:
+                return pos
+            if len(header) < 8:
+                return None
+            size = struct.unpack(">I", header[:4])[0]
+            if size == 1 and len(header) == 16:
+                size = struct.unpack(">Q", header[8:16])[0]
+            elif size == 0:  # the last box runs to the end of the file
+                return upload.size
+            if size < 8:
+                return None
+            pos += size
+            if pos > upload.size:
+                return None
+            upload.seek(pos)
+    finally:
+        upload.seek(0)
+
+
+def _check_video(upload, mime: str) -> None:
+    """A video is what its first bytes claim, whole, with a picture, and not too long."""
+    if mime in ("video/mp4", "video/quicktime") and _mp4_end(upload) != upload.size:
+        _refuse_video(upload, "its bytes go on after the video ends, or its boxes are broken")
+    probe = _probe(upload, mime)
+    streams = probe.get("streams") or []
+    if not any(stream.get("codec_type") == "video" for stream in streams):
+        _refuse_video(upload, "it holds no video stream")
+    try:
+        seconds = float((probe.get("format") or {}).get("duration"))
+    except (TypeError, ValueError):
+        _refuse_video(upload, "its length cannot be read from its container")
+    most = settings.UPLOAD_MAX_VIDEO_SECONDS
+    if seconds > most:
+        _refuse_video(upload, f"it lasts {seconds:,.0f} s; the limit is {most:,} s")
 
 
 def sha256_of(upload) -> str:

@@ -1,4 +1,5 @@
 from allauth.account import views as allauth_views
+from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import (
@@ -71,8 +72,21 @@ class LoginView(allauth_views.LoginView):
     """
 
     def form_invalid(self, form):
-        response = super().form_invalid(form)
         codes = {e.code for errors in form.errors.as_data().values() for e in errors}
-        if "too_many_login_attempts" in codes:
+        locked = "too_many_login_attempts" in codes
+        if locked:
+            # A locked account lets its owner in with the password and the authenticator's
+            # code together (core.adapters); the page is the same for every locked account.
+            form.fields["code"] = forms.CharField(
+                label="Code from your authenticator app (if you set up two-factor)",
+                required=False,
+                max_length=12,
+                # Never echoed back: a code is a secret too.
+                widget=forms.PasswordInput(
+                    attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}
+                ),
+            )
+        response = super().form_invalid(form)
+        if locked:
             response.status_code = 429
         return response

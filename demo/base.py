@@ -169,7 +169,8 @@ def _programme(admin, manager, slug, name, product, terms, *, status, summary, r
     if current_terms(programme) is None:
         draft = programme_services.terms_draft_create(actor=manager, programme=programme)
         draft = programme_services.terms_draft_update(actor=manager, terms=draft, **terms)
-        programme_services.terms_publish(actor=manager, terms=draft)
+        # The demo's full texts say what their structured terms say (training included).
+        programme_services.terms_publish(actor=manager, terms=draft, passages_agree=True)
         programme = programme_services.programme_set_status(
             actor=manager, programme=programme, status=status
         )
@@ -288,6 +289,9 @@ def _later_history(ctx: dict) -> None:
             change_summary="Clarified credit in the text.",
             body=FAIR["body"] + "\nCredit is given by name unless you ask to stay anonymous.",
         )
+        # A change of the full text is editorial only when a second manager confirms it.
+        programme_services.terms_editorial_request(actor=manager, terms=draft)
+        programme_services.terms_editorial_confirm(actor=ctx["admin"], terms=draft)
         programme_services.terms_publish(actor=manager, terms=draft)
     # What happened in the story: access paused for everyone after the protest.
     if not criticised.pauses.exists():

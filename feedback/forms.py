@@ -86,10 +86,32 @@ class CommentForm(SubmitOnce, forms.Form):
     )
     attachments = MultipleFileField(help_text=ATTACHMENT_HELP)
 
+    INTERNAL_REFUSED = (
+        "Internal notes are for the programme's reviewers and managers, and never on a "
+        "ticket you reported. Nothing was posted: untick “internal” to send it as a comment "
+        "the reporter reads."
+    )
+
     def __init__(self, *args, staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         if not staff:
             del self.fields["internal"]
+        # A note meant to be internal, sent by someone who may not write one (a page from
+        # before a role changed, a reporter who also reviews, a hand-made post), is refused:
+        # saving it as a public comment would show the reporter what was meant for staff.
+        self._internal_refused = not staff and self.data.get("internal") not in (
+            None,
+            "",
+            "0",
+            "false",
+            "off",
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if self._internal_refused:
+            raise forms.ValidationError(self.INTERNAL_REFUSED, code="internal_refused")
+        return cleaned
 
 
 class StatusForm(forms.Form):

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.db import bounded_text
+from core.text import single_line
 from programs.downloads import Download
 from programs.policy import RestrictedQuerySet, Visibility
 
@@ -105,7 +106,7 @@ class Ticket(models.Model):
         help_text="The terms in force when the ticket was filed.",
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[single_line])
     description = bounded_text(20_000)
     steps_to_reproduce = bounded_text(10_000, blank=True)
     expected_result = bounded_text(5000, blank=True)
@@ -235,7 +236,9 @@ class TicketAttachment(models.Model):
         help_text="The comment the file came with (none: filed with the ticket).",
     )
     file = models.FileField(max_length=200)
-    original_name = models.CharField(max_length=200, help_text="Shown only; never used as a path.")
+    original_name = models.CharField(
+        max_length=200, help_text="Shown only; never used as a path.", validators=[single_line]
+    )
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet, bounded_text
+from core.text import single_line
 from programs.policy import RestrictedQuerySet, Visibility
 
 
@@ -54,7 +55,10 @@ class Participation(models.Model):
         "Invitation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     payout_reference = models.CharField(
-        max_length=100, blank=True, help_text="The payee reference finance pays to."
+        max_length=100,
+        blank=True,
+        help_text="The payee reference finance pays to.",
+        validators=[single_line],
     )
 
     objects = RestrictedQuerySet.as_manager()
@@ -103,7 +107,7 @@ class Invitation(models.Model):
         "programs.Programme", on_delete=models.PROTECT, related_name="invitations"
     )
     email = models.EmailField()
-    name = models.CharField(max_length=150, blank=True, db_default="")
+    name = models.CharField(max_length=150, blank=True, db_default="", validators=[single_line])
     token_hash = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decline_reason = bounded_text(2000, blank=True)

@@ -2,19 +2,31 @@
 
 Whether a change is *material* (notice, then consent before further work) follows
 from which terms changed, not from the manager's checkbox: every term of the deal
-is material except the free text of the body (where typo fixes live). Managers may
-mark a body-only change material too, never a change of the deal non-material.
+is material, the full text included. A change of the full text alone is not material
+only when a second manager of the programme confirms, seeing the diff, that it changes
+wording and nothing else (`programs.models.EditorialConfirmation`): "perpetual,
+royalty-free licence for model training" added to the text is a change of the deal,
+whatever box is ticked.
+
+Where a new passage of the full text holds a word the structured terms cover (training,
+promotion, licence, …: `settings.TERMS_WATCHED_WORDS`), `new_passages` finds it, so
+publishing can show it beside those terms and ask the manager to make them agree.
 
 `is_worse` says which changes make the deal worse for the tester. Where the
 direction cannot be told from the values (another pay model, a rewritten NDA
 scope), the change is called worse: the tester should read it before agreeing.
 """
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-# Every term except the body text and the flag itself.
-NOT_MATERIAL = frozenset({"body", "material_change"})
+from django.conf import settings
+from django.utils.translation import gettext
+
+# Every term except the flag itself (the full text: unless confirmed editorial).
+NOT_MATERIAL = frozenset({"material_change"})
 
 # Pay models from least to most certain pay; moving down (or sideways) is worse.
 _PAY_RANK = {"unpaid": 0, "prize_only": 1}
@@ -111,3 +123,52 @@ def is_worse(name: str, old, new) -> bool:
     if name == "pause_policy":
         return True
     return False
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A sentence of the full text that speaks about what structured terms cover."""
+
+    text: str
+    words: tuple[str, ...]
+    fields: tuple[str, ...]  # the structured terms it touches
+
+
+# A sentence ends at . ! or ? followed by space, or at a line break ("1.5 h" stays whole).
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _watched_words() -> list[tuple[re.Pattern, str, tuple[str, ...]]]:
+    """Each watched word, in English and in the interface's language, as the start of a
+    word ("licence" finds "licences" and "Licence", not "unlicenced")."""
+    out = []
+    for word, fields in settings.TERMS_WATCHED_WORDS.items():
+        for form in dict.fromkeys((word, gettext(word))):
+            pattern = re.compile(r"(?<!\w)" + re.escape(form), re.IGNORECASE)
+            out.append((pattern, form, tuple(fields)))
+    return out
+
+
+def watched_passages(body: str | None) -> list[Passage]:
+    """The sentences of `body` that hold a watched word, each once, in text order."""
+    found: dict[str, Passage] = {}
+    watched = _watched_words()
+    for sentence in _SENTENCES.split(body or ""):
+        text = " ".join(sentence.split())
+        if not text or text in found:
+            continue
+        words, fields = [], []
+        for pattern, word, touched in watched:
+            if pattern.search(text):
+                words.append(word)
+                fields += [f for f in touched if f not in fields]
+        if words:
+            found[text] = Passage(text=text, words=tuple(words), fields=tuple(fields))
+    return list(found.values())
+
+
+def new_passages(old_body: str | None, new_body: str | None) -> list[Passage]:
+    """The watched passages of `new_body` that `old_body` does not hold word for word
+    (all of them for a first version: `old_body` None)."""
+    before = {p.text for p in watched_passages(old_body)}
+    return [p for p in watched_passages(new_body) if p.text not in before]

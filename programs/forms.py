@@ -92,7 +92,7 @@ TERMS_SECTIONS = (
         "Participation",
         ("voluntary", "right_to_withdraw", "notice_period_days", "pause_policy"),
     ),
-    ("text", "Full text", ("body",)),
+    ("text", "Full text", ("body", "passages_agree")),
 )
 BOUNTY_FIELDS = tuple(f"bounty_{severity}" for severity in TermsVersion.SEVERITIES)
 
@@ -123,6 +123,13 @@ class TermsForm(forms.ModelForm):
     bounty_medium = forms.DecimalField(label="Bounty: medium", required=False, min_value=0)
     bounty_high = forms.DecimalField(label="Bounty: high", required=False, min_value=0)
     bounty_critical = forms.DecimalField(label="Bounty: critical", required=False, min_value=0)
+    # Not a term: the manager's word when publishing (services.check_passages).
+    passages_agree = forms.BooleanField(
+        label="The structured terms say the same as the passages of the full text shown above",
+        required=False,
+        help_text="Needed to publish while a new passage of the full text speaks of training, "
+        "promotion, licences or the like and the terms it touches did not change.",
+    )
 
     class Meta:
         model = TermsVersion

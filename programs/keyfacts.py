@@ -7,6 +7,8 @@ confidentiality, use of their work, the right to leave).
 
 from decimal import Decimal
 
+from core import currencies
+
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
 
@@ -14,7 +16,8 @@ def money(amount, currency: str) -> str:
     if amount is None:
         return "an unstated amount"
     amount = Decimal(str(amount))
-    text = f"{amount:,.2f}"
+    places = min(currencies.decimals(currency), currencies.STORED_DECIMALS)
+    text = f"{amount:,.{places}f}"  # 1,500 JPY, not 1,500.00
     symbol = SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from core.currencies import validate_currency
 from core.db import bounded_text
+from core.text import single_line
 
 from . import policy
 from .policy import RestrictedQuerySet, Visibility, programmes_with
@@ -55,9 +56,11 @@ class Programme(models.Model):
         W8BEN = "w8ben", "IRS Form W-8BEN (non-US person)"
         EU_VAT = "eu_vat", "EU VAT self-billing agreement"
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True)
-    product = models.CharField(max_length=120, help_text="The product under test.")
+    product = models.CharField(
+        max_length=120, help_text="The product under test.", validators=[single_line]
+    )
     summary = bounded_text(5000, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     currency = models.CharField(max_length=3, default="EUR", validators=[validate_currency])
@@ -207,7 +210,9 @@ class TermsVersion(models.Model):
         help_text="A material change must be accepted again by every participant before "
         "further work, and takes effect only after the notice period.",
     )
-    change_summary = models.CharField("summary of the change", max_length=300, blank=True)
+    change_summary = models.CharField(
+        "summary of the change", max_length=300, blank=True, validators=[single_line]
+    )
 
     # Labour
     expected_activities = models.JSONField("expected activities", default=list, blank=True)
@@ -246,12 +251,18 @@ class TermsVersion(models.Model):
         blank=True,
         help_text="Amount per accepted finding, by severity.",
     )
-    prize_description = models.CharField("prize", max_length=300, blank=True)
+    prize_description = models.CharField(
+        "prize", max_length=300, blank=True, validators=[single_line]
+    )
     grant_amount = models.DecimalField(
         "grant amount", max_digits=10, decimal_places=2, null=True, blank=True
     )
-    payment_schedule = models.CharField("payment schedule", max_length=200, blank=True)
-    in_kind_benefits = models.CharField("in-kind benefits", max_length=300, blank=True)
+    payment_schedule = models.CharField(
+        "payment schedule", max_length=200, blank=True, validators=[single_line]
+    )
+    in_kind_benefits = models.CharField(
+        "in-kind benefits", max_length=300, blank=True, validators=[single_line]
+    )
 
     # Output approval
     approval_scope = models.CharField(
@@ -275,7 +286,11 @@ class TermsVersion(models.Model):
     # Confidentiality
     nda = models.BooleanField("NDA", default=False)
     nda_public_scope = models.CharField(
-        "NDA scope", max_length=300, blank=True, help_text="What participants may say in public."
+        "NDA scope",
+        max_length=300,
+        blank=True,
+        help_text="What participants may say in public.",
+        validators=[single_line],
     )
     nda_until = models.DateField("NDA until (date)", null=True, blank=True)
     nda_until_text = models.CharField(
@@ -283,13 +298,16 @@ class TermsVersion(models.Model):
         max_length=100,
         blank=True,
         help_text='For an open end, e.g. "until launch".',
+        validators=[single_line],
     )
 
     # Use of participants' work
     training_use = models.CharField(
         "use as training data", max_length=10, choices=TrainingUse.choices, default=TrainingUse.NO
     )
-    credit_attribution = models.CharField("credit and attribution", max_length=300, blank=True)
+    credit_attribution = models.CharField(
+        "credit and attribution", max_length=300, blank=True, validators=[single_line]
+    )
     # Publicity: the organiser's own use of testers' outputs and names to promote the product.
     promotional_use = models.CharField(
         "use in promotion",
@@ -323,6 +341,7 @@ class TermsVersion(models.Model):
         max_length=300,
         blank=True,
         help_text="When the organiser may pause access.",
+        validators=[single_line],
     )
 
     body = bounded_text(100_000, verbose_name="full text", blank=True)
@@ -448,6 +467,47 @@ class TermsVersion(models.Model):
         from .keyfacts import key_facts
 
         return key_facts(self)
+
+
+def body_hash(body: str | None) -> str:
+    """sha256 of a version's full text: what an editorial confirmation is about."""
+    return hashlib.sha256((body or "").encode()).hexdigest()
+
+
+class EditorialConfirmation(models.Model):
+    """A second manager's word that a draft changes the full text only editorially.
+
+    Any change to the full text is material (notice, then consent) unless another manager
+    of the programme, seeing the diff, confirms it changes wording only. The confirmation
+    holds for the exact two texts it saw (their hashes): a draft edited again, or a version
+    in force that moved, needs a new one. Testers see who confirmed it, with the diff.
+    """
+
+    terms = models.OneToOneField(TermsVersion, on_delete=models.CASCADE, related_name="editorial")
+    old_number = models.PositiveIntegerField(help_text="The version in force it was compared to.")
+    old_body_hash = models.CharField(max_length=64)
+    new_body_hash = models.CharField(max_length=64)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.terms}: editorial change, asked by {self.requested_by}"
+
+    def is_about(self, old_body: str | None, new_body: str | None) -> bool:
+        """Asked about exactly these two texts (not an older draft, not another version)."""
+        return self.old_body_hash == body_hash(old_body) and self.new_body_hash == body_hash(
+            new_body
+        )
+
+    def holds_for(self, old_body: str | None, new_body: str | None) -> bool:
+        """Confirmed, and about exactly these two texts."""
+        return self.confirmed_by_id is not None and self.is_about(old_body, new_body)
 
 
 class TransparencySnapshot(models.Model):

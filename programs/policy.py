@@ -409,6 +409,11 @@ def require_in_every(user, action: str, programmes) -> None:
 # answers each question when it is first asked, so a refusal reads no more than it needs.
 
 
+# The answer for anyone outside the programme, with an account or without one: the access
+# check never tells whether an address has an account.
+NOT_A_PARTICIPANT = ("not_a_participant", "You are not a participant of this programme.")
+
+
 def work_refusal(user, programme, facts) -> tuple[str, str] | None:
     """Why `user` may not do new work (tickets, outputs, hours) in `programme` now, as
     (code, message), or None when they may.
@@ -425,7 +430,7 @@ def work_refusal(user, programme, facts) -> tuple[str, str] | None:
         return "not_signed_in", "Sign in first."
     participation = facts.participation
     if participation is None:
-        return "not_a_participant", "You are not a participant of this programme."
+        return NOT_A_PARTICIPANT
     status = type(participation).Status
     if participation.status == status.WITHDRAWN:
         return "withdrawn", "You have withdrawn from this programme."

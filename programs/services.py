@@ -1,21 +1,33 @@
 """Running a programme: settings, staff roles, drafting and publishing terms."""
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 
 from audit.services import record
 from core import currencies
 from core.errors import DomainError, NotAllowed
+from core.services import notify
 from core.text import refuse_control_characters
 
 from . import changes, policy, signals
-from .models import Programme, ProgrammeRole, TermsVersion
+from .coherence import (  # noqa: F401 - the checks callers and tests reach through services
+    PAY_MODEL_FIELDS,
+    check_passages,
+    check_publishable,
+    check_terms,
+    clear_unused_terms,
+    term_display,
+    validate_terms,
+    watched_passages,
+)
+from .models import EditorialConfirmation, Programme, ProgrammeRole, TermsVersion, body_hash
 from .selectors import current_terms
 
 
@@ -215,133 +227,6 @@ def role_revoke(*, actor, role: ProgrammeRole) -> None:
 # --- Terms --------------------------------------------------------------------------------
 
 
-# The terms that only one pay model uses; the others must leave them empty.
-PAY_MODEL_FIELDS = {
-    TermsVersion.PayModel.HOURLY: ("hourly_rate",),
-    TermsVersion.PayModel.STIPEND: ("stipend_amount", "stipend_period"),
-    TermsVersion.PayModel.BOUNTY: ("bounty_table",),
-    TermsVersion.PayModel.PRIZE_ONLY: ("prize_description",),
-    TermsVersion.PayModel.GRANT: ("grant_amount",),
-}
-# What "empty" is for each term that may be cleared (text fields are "", not NULL).
-_EMPTY = {
-    "hourly_rate": None,
-    "stipend_amount": None,
-    "stipend_period": "",
-    "bounty_table": {},
-    "prize_description": "",
-    "grant_amount": None,
-    "payment_schedule": "",
-    "review_deadline_hours": None,
-    "on_missed_deadline": "",
-    "nda_public_scope": "",
-    "nda_until": None,
-    "nda_until_text": "",
-    "promotion_fee": None,
-    "promotion_credit": "",
-}
-
-
-def clear_unused_terms(terms: TermsVersion) -> list[str]:
-    """Empty the terms the version does not use, so nobody reads a promise that is not made.
-
-    A rate left over from an hourly version on an unpaid one, a deadline rule
-    without approval, an NDA scope without an NDA: cleared. Returns the fields emptied.
-    """
-    unused = [
-        name
-        for model, names in PAY_MODEL_FIELDS.items()
-        if model != terms.pay_model
-        for name in names
-    ]
-    if terms.pay_model == TermsVersion.PayModel.UNPAID:
-        unused.append("payment_schedule")
-    if terms.approval_scope == TermsVersion.ApprovalScope.NONE:
-        unused += ["review_deadline_hours", "on_missed_deadline"]
-    if not terms.nda:
-        unused += ["nda_public_scope", "nda_until", "nda_until_text"]
-    if terms.promotional_use == TermsVersion.PromotionalUse.NO:
-        unused += ["promotion_fee", "promotion_credit"]
-    cleared = []
-    for name in unused:
-        if getattr(terms, name) not in (None, "", {}, []):
-            empty = _EMPTY[name]
-            setattr(terms, name, dict(empty) if isinstance(empty, dict) else empty)
-            cleared.append(name)
-    return cleared
-
-
-def check_terms(terms: TermsVersion) -> list[str]:
-    """What preview, save and publish all do: clear the unused terms, then validate."""
-    cleared = clear_unused_terms(terms)
-    validate_terms(terms)
-    return cleared
-
-
-def validate_terms(terms: TermsVersion) -> None:
-    """Raise ValidationError naming every field that makes these terms incoherent."""
-    errors: dict[str, str] = {}
-    if terms.expected_hours_per_week is not None and terms.expected_hours_per_week < 0:
-        errors["expected_hours_per_week"] = "Expected hours cannot be negative."
-    for name in ("review_deadline_hours", "notice_period_days"):
-        value = getattr(terms, name)
-        if value is not None and value < 0:
-            errors[name] = "This cannot be negative."
-    if terms.nda_until and terms.nda_until < timezone.localdate():
-        errors["nda_until"] = (
-            "The NDA end date is in the past; give a future date, or say that there is no NDA."
-        )
-    if not currencies.is_currency(terms.currency):
-        errors["currency"] = currencies.MESSAGE.format(code=terms.currency)
-    P = terms.PayModel
-    if terms.pay_model == P.HOURLY and not terms.hourly_rate:
-        errors["hourly_rate"] = "An hourly model needs a rate."
-    if terms.hourly_floor is not None and terms.hourly_floor <= 0:
-        errors["hourly_floor"] = "A minimum hourly pay is more than zero (or leave it empty)."
-    if terms.pay_model == P.STIPEND:
-        if not terms.stipend_amount:
-            errors["stipend_amount"] = "A stipend needs an amount."
-        if not terms.stipend_period:
-            errors["stipend_period"] = "A stipend needs a period."
-    if terms.pay_model == P.BOUNTY:
-        table = terms.bounty_table or {}
-        if not any(table.get(s) not in (None, "") for s in terms.SEVERITIES):
-            errors["bounty_table"] = (
-                "A per-finding model needs an amount for at least one severity."
-            )
-        for severity, amount in table.items():
-            if severity not in terms.SEVERITIES:
-                errors["bounty_table"] = f"Unknown severity “{severity}”."
-                continue
-            try:
-                if amount not in (None, "") and Decimal(str(amount)) < 0:
-                    errors["bounty_table"] = "Bounty amounts cannot be negative."
-            except InvalidOperation:
-                errors["bounty_table"] = f"“{amount}” is not an amount."
-    if terms.pay_model == P.GRANT and not terms.grant_amount:
-        errors["grant_amount"] = "A grant needs an amount."
-    if terms.promotional_use != terms.PromotionalUse.NO and not terms.promotion_credit:
-        errors["promotion_credit"] = "Say whether promotional uses credit the tester by name."
-    for name in ("hourly_rate", "stipend_amount", "grant_amount", "promotion_fee"):
-        value = getattr(terms, name)
-        if value is not None and value < 0:
-            errors[name] = "Amounts cannot be negative."
-    if terms.approval_scope != terms.ApprovalScope.NONE:
-        if terms.on_missed_deadline == terms.OnMissedDeadline.DEEMED_APPROVED and not (
-            terms.review_deadline_hours
-        ):
-            errors["review_deadline_hours"] = "Deemed approval needs a review deadline."
-        if terms.review_deadline_hours and not terms.on_missed_deadline:
-            errors["on_missed_deadline"] = "Say what happens when the review deadline is missed."
-    if terms.nda_until and terms.nda_until_text:
-        errors["nda_until_text"] = "Give either a date or a text for the end of the NDA, not both."
-    unknown = set(terms.expected_activities or []) - set(terms.Activity.values)
-    if unknown:
-        errors["expected_activities"] = f"Unknown activities: {', '.join(sorted(unknown))}."
-    if errors:
-        raise ValidationError(errors)
-
-
 @transaction.atomic
 def terms_draft_create(*, actor, programme: Programme) -> TermsVersion:
     """Start a new draft, copied from the newest version so managers edit what changes."""
@@ -396,12 +281,15 @@ def terms_draft_update(*, actor, terms: TermsVersion, **values) -> TermsVersion:
 
 
 @transaction.atomic
-def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
+def terms_publish(*, actor, terms: TermsVersion, passages_agree: bool = False) -> TermsVersion:
     """Publish a draft. It never changes again; its hash is what participants consent to.
 
     The first version takes effect at once. A later material change takes effect
     after the notice period of the terms in force, and then every participant
     must accept it before further work; a non-material change takes effect at once.
+    A change of the full text is material unless another manager confirmed it editorial
+    (`terms_editorial_confirm`). New passages of the full text about what the structured
+    terms cover wait for `passages_agree` (or for those terms to change): `check_passages`.
     """
     terms = TermsVersion.objects.select_for_update().select_related("programme").get(pk=terms.pk)
     policy.require(actor, "manage", terms)
@@ -410,7 +298,11 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
     check_terms(terms)
     now = timezone.now()
     in_force = current_terms(terms.programme, now)
+    passages = check_passages(terms, in_force, agree=passages_agree)
     diff = terms_diff(in_force, terms) if in_force is not None else None
+    if not (diff and diff["editorial"]):
+        # A confirmation of other texts (an earlier draft) must not be shown as this one's.
+        EditorialConfirmation.objects.filter(terms=terms).delete()
     if in_force is None:
         terms.material_change = True
         effective = now
@@ -439,6 +331,10 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
             "effective_at": effective,
             "changed": [row["field"] for row in diff["fields"]] if diff else [],
             "worse": [row["field"] for row in diff["fields"] if row["worse"]] if diff else [],
+            "body_changed": bool(diff and diff["body"]),
+            "editorial": diff["editorial"] if diff else None,
+            # What the manager confirmed the structured terms say the same as.
+            "passages_confirmed": [row["text"] for row in passages if not row["changed"]],
         },
     )
     signals.terms_published.send(
@@ -456,9 +352,8 @@ def terms_publish(*, actor, terms: TermsVersion) -> TermsVersion:
 
 def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
     """Changed fields side by side, each marked material and worse-for-the-tester or not,
-    and the body as a unified line diff (see `programs.changes`)."""
-    import difflib
-
+    and the body as a unified line diff (see `programs.changes`), material unless
+    confirmed editorial by a second manager (`editorial`: who, when)."""
     fields = []
     labels = {f.name: f.verbose_name for f in TermsVersion._meta.fields}
     for name in TermsVersion.TERMS_FIELDS:
@@ -470,13 +365,35 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
                 {
                     "field": name,
                     "label": str(capfirst(labels.get(name, name))),
-                    "old": _display(old, name),
-                    "new": _display(new, name),
+                    "old": term_display(old, name),
+                    "new": term_display(new, name),
                     "material": changes.is_material_field(name),
                     "worse": changes.is_worse(name, before, after),
                 }
             )
-    body = list(
+    body = body_diff(old, new)
+    editorial = _editorial(old, new) if body else None
+    # A rewritten full text may take anything away: material, and read before agreeing,
+    # unless a second manager confirmed it changes wording only.
+    body_material = bool(body) and editorial is None
+    return {
+        "old": old.number,
+        "new": new.number,
+        "fields": fields,
+        "body": body,
+        "body_material": body_material,
+        "editorial": editorial,
+        "material": any(row["material"] for row in fields) or body_material,
+        "worse": [row["label"] for row in fields if row["worse"]]
+        + (["Full text"] if body_material else []),
+    }
+
+
+def body_diff(old: TermsVersion, new: TermsVersion) -> list[str]:
+    """The full text's change as unified diff lines (empty: the same text)."""
+    import difflib
+
+    return list(
         difflib.unified_diff(
             (old.body or "").splitlines(),
             (new.body or "").splitlines(),
@@ -485,13 +402,28 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
             lineterm="",
         )
     )
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.email) if user is not None else ""
+
+
+def _editorial(old: TermsVersion, new: TermsVersion) -> dict | None:
+    """Who confirmed that `new` changes the full text of `old` editorially, if anyone did
+    for exactly these two texts."""
+    confirmation = (
+        EditorialConfirmation.objects.filter(
+            terms__programme_id=new.programme_id, terms__number=new.number
+        )
+        .select_related("confirmed_by", "requested_by")
+        .first()
+    )
+    if confirmation is None or not confirmation.holds_for(old.body, new.body):
+        return None
     return {
-        "old": old.number,
-        "new": new.number,
-        "fields": fields,
-        "body": body,
-        "material": any(row["material"] for row in fields),
-        "worse": [row["label"] for row in fields if row["worse"]],
+        "confirmed_by": _person(confirmation.confirmed_by),
+        "confirmed_at": confirmation.confirmed_at,
+        "requested_by": _person(confirmation.requested_by),
     }
 
 
@@ -502,23 +434,137 @@ def describe_changes(diff: dict) -> str:
         + (" (worse for you)" if row["worse"] else "")
         for row in diff["fields"]
     ]
-    if diff["body"]:
-        lines.append("- The full text changed.")
+    if diff["body"] and diff.get("editorial"):
+        lines.append(
+            "- The full text changed in wording only: editorial change confirmed by "
+            f"{diff['editorial']['confirmed_by']}."
+        )
+    elif diff["body"]:
+        lines.append("- The full text changed: read it before you agree.")
     return "\n".join(lines) or "- Nothing in the terms changed."
 
 
-def _display(terms: TermsVersion, name: str) -> str:
-    getter = getattr(terms, f"get_{name}_display", None)
-    if getter:
-        return str(getter())
-    value = getattr(terms, name)
-    if value in (None, "", [], {}):
-        return "—"
-    if isinstance(value, bool):
-        return "Yes" if value else "No"
-    if isinstance(value, list):
-        labels = dict(TermsVersion.Activity.choices)
-        return ", ".join(str(labels.get(v, v)) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
+def terms_review(in_force: TermsVersion | None, terms: TermsVersion) -> dict:
+    """What the terms editor shows beside a draft: the diff from the terms in force, the
+    new passages of the full text beside the terms they touch, and the editorial
+    confirmation of the saved draft (asked, confirmed, or out of date)."""
+    confirmation = (
+        EditorialConfirmation.objects.filter(
+            terms__programme_id=terms.programme_id, terms__number=terms.number
+        )
+        .select_related("confirmed_by", "requested_by")
+        .first()
+    )
+    return {
+        "diff": terms_diff(in_force, terms) if in_force else None,
+        "passages": watched_passages(terms, in_force),
+        "editorial_request": confirmation,
+    }
+
+
+def _editorial_draft(actor, terms: TermsVersion) -> tuple[TermsVersion, TermsVersion]:
+    terms = TermsVersion.objects.select_for_update().select_related("programme").get(pk=terms.pk)
+    policy.require(actor, "manage", terms)
+    if terms.is_published:
+        raise DomainError(f"Version {terms.number} is already published.", code="published")
+    in_force = current_terms(terms.programme)
+    if in_force is None or (in_force.body or "") == (terms.body or ""):
+        raise DomainError(
+            "The full text of this draft is the same as the terms in force: there is no "
+            "change to confirm."
+        )
+    return terms, in_force
+
+
+@transaction.atomic
+def terms_editorial_request(*, actor, terms: TermsVersion) -> EditorialConfirmation:
+    """Ask the programme's other managers to confirm that the draft changes the full text
+    in wording only. Until one does, the change is material."""
+    terms, in_force = _editorial_draft(actor, terms)
+    now = timezone.now()
+    confirmation, _ = EditorialConfirmation.objects.update_or_create(
+        terms=terms,
+        defaults={
+            "old_number": in_force.number,
+            "old_body_hash": body_hash(in_force.body),
+            "new_body_hash": body_hash(terms.body),
+            "requested_by": actor,
+            "requested_at": now,
+            "confirmed_by": None,
+            "confirmed_at": None,
+        },
+    )
+    record(
+        action="programs.terms.editorial_requested",
+        obj=terms,
+        actor=actor,
+        programme=terms.programme,
+        data={"number": terms.number, "new_body_hash": confirmation.new_body_hash},
+    )
+    url = reverse("programs:staff_terms_editorial", args=[terms.programme.slug, terms.number])
+    for manager in policy.staff_of(terms.programme, "manage").exclude(pk=actor.pk):
+        notify(
+            user=manager,
+            subject=f"{terms.programme.name}: is the change of the terms' full text editorial?",
+            body=(
+                f"{actor.email} asks you to confirm that draft version {terms.number} of the "
+                f"terms of {terms.programme.name} changes the full text in wording only. "
+                "Read the changes; confirm only if no tester gives or gets anything else. "
+                "Otherwise the change is material: notice, then every tester's consent."
+            ),
+            url=url,
+            dedupe_key=f"terms-editorial:{confirmation.pk}:{int(now.timestamp())}:{manager.pk}",
+            programme=terms.programme,
+        )
+    return confirmation
+
+
+@transaction.atomic
+def terms_editorial_confirm(*, actor, terms: TermsVersion) -> EditorialConfirmation:
+    """Another manager, having seen the diff, confirms the change is editorial. It holds
+    for exactly the two texts seen: editing the draft again needs a new confirmation."""
+    terms, in_force = _editorial_draft(actor, terms)
+    confirmation = EditorialConfirmation.objects.select_for_update().filter(terms=terms).first()
+    if confirmation is None:
+        raise DomainError("Nobody asked for this change to be confirmed editorial.")
+    if confirmation.requested_by_id == actor.pk:
+        raise NotAllowed(
+            "Another manager of the programme confirms an editorial change, not the one who asked.",
+            code="same_person",
+        )
+    if not confirmation.is_about(in_force.body, terms.body):
+        raise DomainError(
+            "The full text changed since the confirmation was asked for; ask again.",
+            code="stale",
+        )
+    confirmation.confirmed_by = actor
+    confirmation.confirmed_at = timezone.now()
+    confirmation.save(update_fields=["confirmed_by", "confirmed_at"])
+    record(
+        action="programs.terms.editorial_confirmed",
+        obj=terms,
+        actor=actor,
+        programme=terms.programme,
+        data={
+            "number": terms.number,
+            "requested_by": confirmation.requested_by_id,
+            "old_body_hash": confirmation.old_body_hash,
+            "new_body_hash": confirmation.new_body_hash,
+        },
+    )
+    notify(
+        user=confirmation.requested_by,
+        subject=f"{terms.programme.name}: editorial change confirmed",
+        body=(
+            f"{actor.email} confirmed that draft version {terms.number} changes the full "
+            "text in wording only. Published as it stands, it takes effect without a new "
+            "consent; testers see who confirmed it, with the changes."
+        ),
+        url=reverse("programs:staff_terms_edit", args=[terms.programme.slug, terms.number]),
+        dedupe_key=(
+            f"terms-editorial-confirmed:{confirmation.pk}:"
+            f"{int(confirmation.confirmed_at.timestamp())}"
+        ),
+        programme=terms.programme,
+    )
+    return confirmation

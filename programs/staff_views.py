@@ -154,14 +154,17 @@ def terms_edit(request, slug, number):
         # The terms' own checks name their fields (a ValidationError); a refusal of the
         # change itself is a DomainError. Both go on the form.
         try:
+            agree = form.cleaned_data["passages_agree"]
             with refusal_shown_on(form):
                 if "preview" in request.POST:
                     preview = TermsVersion(programme=programme, number=number, **values)
-                    services.check_terms(preview)
+                    services.check_publishable(preview, agree=agree)
                 else:
                     saved = services.terms_draft_update(actor=request.user, terms=terms, **values)
                     if "publish" in request.POST:
-                        services.terms_publish(actor=request.user, terms=saved)
+                        services.terms_publish(
+                            actor=request.user, terms=saved, passages_agree=agree
+                        )
                         messages.success(request, f"Version {number} is published.")
                         return redirect("programs:staff_terms", slug=slug)
                     messages.success(request, "Draft saved.")
@@ -176,7 +179,6 @@ def terms_edit(request, slug, number):
         if "preview" not in request.POST:
             preview = TermsVersion(programme=programme, number=number, **values)
     in_force = current_terms(programme)
-    diff = services.terms_diff(in_force, preview) if in_force else None
     return render(
         request,
         "programs/staff/terms_edit.html",
@@ -185,7 +187,7 @@ def terms_edit(request, slug, number):
             "terms": preview,
             "form": form,
             "number": number,
-            "diff": diff,
+            **services.terms_review(in_force, preview),  # diff, passages, editorial request
             "in_force": in_force,
             "previewed": request.method == "POST" and "preview" in request.POST,
         },

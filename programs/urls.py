@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import staff_views, views
+from . import editorial_views, staff_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -24,6 +24,11 @@ urlpatterns = [
         "staff/programmes/<slug:slug>/terms/<int:number>/",
         staff_views.terms_edit,
         name="staff_terms_edit",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/terms/<int:number>/editorial/",
+        editorial_views.terms_editorial,
+        name="staff_terms_editorial",
     ),
     path("staff/programmes/<slug:slug>/roles/", staff_views.roles, name="staff_roles"),
     path(

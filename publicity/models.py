@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
+from core.text import single_line
 from programs.policy import RestrictedQuerySet, Visibility
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
@@ -63,8 +64,8 @@ class PromotionalUse(models.Model):
     channel = models.CharField(max_length=15, choices=Channel.choices)
     period_start = models.DateField()
     period_end = models.DateField()
-    territory = models.CharField(max_length=120)
-    credit_line = models.CharField(max_length=200, blank=True)
+    territory = models.CharField(max_length=120, validators=[single_line])
+    credit_line = models.CharField(max_length=200, blank=True, validators=[single_line])
     fee = models.DecimalField(**MONEY, default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=10, choices=Status.choices)
@@ -158,12 +159,12 @@ class Competition(models.Model):
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="competitions"
     )
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=200, validators=[single_line])
     criteria = models.TextField(max_length=4000)
     prize_count = models.PositiveIntegerField()
     prize_amount = models.DecimalField(**MONEY, help_text="Paid to each winner.")
     currency = models.CharField(max_length=3)
-    judges = models.CharField(max_length=300, help_text="Who judges.")
+    judges = models.CharField(max_length=300, help_text="Who judges.", validators=[single_line])
     entry_deadline = models.DateTimeField()
     results_by = models.DateTimeField(help_text="When the results will be published.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)

@@ -19,6 +19,7 @@ from compensation.services import accrue_once
 from compensation.services.ledger import checked_amount, checked_currency
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from core.text import refuse_control_characters
 from participants.models import Participation
 from participants.services import require_can_work
 from programs import policy, signals
@@ -94,7 +95,9 @@ def _check_use(
     territory = (territory or "").strip()
     if not territory:
         raise DomainError("Say where the output will be shown (territory).", field="territory")
+    refuse_control_characters(territory, field="territory", what="territory")
     credit_line = (credit_line or "").strip()
+    refuse_control_characters(credit_line, field="credit_line", what="credit line")
     if terms.promotion_credit == TermsVersion.PromotionCredit.NAMED and not credit_line:
         raise DomainError(
             "The terms promise credit with the tester's name: give the credit line.",
@@ -354,6 +357,8 @@ def _check_competition(
     )
     if not title:
         raise DomainError("Give the competition a title.", field="title")
+    refuse_control_characters(title, field="title", what="competition title")
+    refuse_control_characters(judges, field="judges", what="list of judges")
     if not criteria:
         raise DomainError("State the criteria the judges apply.", field="criteria")
     if not judges:

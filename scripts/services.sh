@@ -68,3 +68,15 @@ ensure_prometheus() {
   fi
   promtool --version >/dev/null 2>&1 || die "promtool does not run"
 }
+
+ensure_ffmpeg() {
+  # ffprobe (Debian's ffmpeg) parses every uploaded video's container before it is stored
+  # (core.uploads): its length, its streams, and that it is a video at all.
+  if ! command -v ffprobe >/dev/null 2>&1; then
+    echo "Installing Debian's ffmpeg (ffprobe checks uploaded videos)."
+    [ "$(id -u)" = 0 ] || die "ffprobe is missing and installing it needs root (apt-get install ffmpeg)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null) \
+      || die "Could not install ffmpeg"
+  fi
+  ffprobe -version >/dev/null 2>&1 || die "ffprobe does not run"
+}

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
-from api.fields import BlankAsNullURLField
+from api.fields import BlankAsNullURLField, ModelSerializer, StrictInput
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from approvals import services
@@ -16,11 +16,13 @@ from approvals.filters import SubmissionFilter
 from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
 from core.dates import validate_in_range
 from core.db import limit
+from core.errors import DomainError
+from core.text import single_line
 from programs import policy
 from programs.models import Programme
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(ModelSerializer):
     reason = serializers.CharField(source="reason.code", read_only=True, allow_null=True)
     reason_label = serializers.CharField(source="reason.label", read_only=True, allow_null=True)
 
@@ -30,7 +32,7 @@ class DecisionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SubmissionSerializer(serializers.ModelSerializer):
+class SubmissionSerializer(ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     participant = serializers.EmailField(source="participant.email", read_only=True)
     claimed_by = serializers.EmailField(source="claimed_by.email", read_only=True, allow_null=True)
@@ -70,22 +72,23 @@ class SubmissionSerializer(serializers.ModelSerializer):
         return bool(submission.file)
 
 
-class SubmissionInput(serializers.Serializer):
+class SubmissionInput(StrictInput, serializers.Serializer):
     """Exactly one of `file` (multipart upload) or `url`."""
 
     programme = VisibleProgrammeField()
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     intended_use = serializers.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
     prompt = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=limit(OutputSubmission, "prompt")
     )
     intended_venue = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200
+        required=False, allow_blank=True, default="", max_length=200, validators=[single_line]
     )
     intended_date = serializers.DateField(
-        required=False, allow_null=True, default=None, validators=[validate_in_range]
+        required=False, default=None, validators=[validate_in_range]
     )
-    file = serializers.FileField(required=False, allow_null=True, default=None)
+    # Left out when not sent; never `null` (a multipart form cannot send one).
+    file = serializers.FileField(required=False, default=None)
     url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
     def create(self, validated_data):
@@ -175,7 +178,7 @@ class SubmissionClaim(APIView):
         return Response(SubmissionSerializer(_reload(request, submission)).data)
 
 
-class DecisionInput(serializers.Serializer):
+class DecisionInput(StrictInput, serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ReviewDecision.REVIEWER_OUTCOMES)
     reason = serializers.CharField(
         required=False,
@@ -208,9 +211,8 @@ class SubmissionDecide(APIView):
             lookup = {"pk": int(given)} if given.isdigit() and len(given) < 10 else {"code": given}
             reason = codes.filter(**lookup).first()
             if reason is None:
-                raise serializers.ValidationError(
-                    {"reason": ["Choose a reason from this programme's list."]}
-                )
+                # The schema cannot list each programme's codes: the rules refuse it (422).
+                raise DomainError("Choose a reason from this programme's list.", field="reason")
         services.submission_decide(
             submission=submission,
             reviewer=request.user,

@@ -13,6 +13,7 @@ from rest_framework import generics, renderers, serializers
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
+from api.fields import ModelSerializer, StrictInput
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from compensation import services
@@ -32,7 +33,7 @@ class LedgerKindField(serializers.ChoiceField):
     """Not a schema enum: `kind` names a ticket's enum too, and enum names must stay unique."""
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
+class LedgerEntrySerializer(ModelSerializer):
     kind = LedgerKindField(choices=LedgerEntry.Kind.choices, read_only=True)
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     participant = serializers.EmailField(source="participation.user.email", read_only=True)
@@ -75,7 +76,7 @@ class LedgerEntryList(generics.ListAPIView):
         )
 
 
-class BatchSerializer(serializers.ModelSerializer):
+class BatchSerializer(ModelSerializer):
     programmes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
 
@@ -103,9 +104,9 @@ class BatchSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class BatchInput(serializers.Serializer):
-    programmes = VisibleProgrammeField(many=True)
-    currency = serializers.CharField(max_length=3, min_length=3)
+class BatchInput(StrictInput, serializers.Serializer):
+    programmes = serializers.ListField(child=VisibleProgrammeField(), min_length=1)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="An ISO 4217 code, e.g. EUR.")
     period_start = serializers.DateField(validators=[validate_in_range])
     period_end = serializers.DateField(validators=[validate_in_range])
 
@@ -181,6 +182,12 @@ class BatchDownload(APIView):
     """The batch file as stored (the same bytes the page serves); `X-Checksum-SHA256` header."""
 
     renderer_classes = [renderers.JSONRenderer, CsvRenderer, XlsxRenderer]
+
+    def handle_exception(self, exc):
+        """A refusal is JSON, whichever file was asked for (`?format=csv` included)."""
+        self.request.accepted_renderer = renderers.JSONRenderer()
+        self.request.accepted_media_type = "application/json"
+        return super().handle_exception(exc)
 
     @extend_schema(
         parameters=[

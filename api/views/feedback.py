@@ -3,17 +3,20 @@
 import re
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from api.auth import CursorPage
-from api.fields import BlankAsNullChoiceField
+from api.fields import BlankAsNullChoiceField, ModelSerializer, StrictInput
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from core.dates import validate_in_range
 from core.db import limit
+from core.errors import DomainError
+from core.text import single_line
 from feedback import selectors, services
 from feedback.filters import TICKET_SORTS, TicketFilter
 from feedback.models import Severity, Ticket, TicketComment
@@ -26,9 +29,13 @@ from programs.models import Programme
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
-@extend_schema_field(OpenApiTypes.STR)
+@extend_schema_field(
+    {"type": "string", "pattern": f"^{SLUG.pattern}$", "minLength": 1, "maxLength": 60}
+)
 class VisibleProgrammeField(serializers.SlugRelatedField):
-    """A programme given by its slug, among those the requester may see."""
+    """A programme given by its slug, among those the requester may see. A slug that names
+    none of them is a 404, as the programme's own URL would be; a value that is not a slug
+    at all is a 400."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("slug_field", "slug")
@@ -36,9 +43,12 @@ class VisibleProgrammeField(serializers.SlugRelatedField):
 
     def to_internal_value(self, data):
         # Only a slug reaches the database (PostgreSQL refuses NUL bytes in text).
-        if not isinstance(data, str) or not SLUG.fullmatch(data):
+        if not isinstance(data, str) or not SLUG.fullmatch(data) or len(data) > 60:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:100])
-        return super().to_internal_value(data)
+        try:
+            return self.get_queryset().get(**{self.slug_field: data})
+        except ObjectDoesNotExist:
+            raise NotFound(f"No programme “{data}” that you may see.") from None
 
     def get_queryset(self):
         request = self.context.get("request")
@@ -49,7 +59,7 @@ class VisibleProgrammeField(serializers.SlugRelatedField):
 # --- Tickets ------------------------------------------------------------------------------
 
 
-class TicketSerializer(serializers.ModelSerializer):
+class TicketSerializer(ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     reporter = serializers.EmailField(source="reporter.email", read_only=True)
     assignee = serializers.EmailField(source="assignee.email", read_only=True, allow_null=True)
@@ -84,12 +94,12 @@ class TicketSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TicketInput(serializers.Serializer):
+class TicketInput(StrictInput, serializers.Serializer):
     """What a reporter files. Status, assignee and reporter are not theirs to set."""
 
     programme = VisibleProgrammeField()
     kind = serializers.ChoiceField(choices=Ticket.Kind.choices)
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=200, validators=[single_line])
     description = serializers.CharField(max_length=limit(Ticket, "description"))
     severity = serializers.ChoiceField(choices=Severity.choices, required=False, allow_blank=True)
     steps_to_reproduce = serializers.CharField(
@@ -177,7 +187,7 @@ class TicketDetail(generics.RetrieveAPIView):
         )
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(ModelSerializer):
     author = serializers.EmailField(source="author.email", read_only=True)
     internal = serializers.SerializerMethodField()
 
@@ -190,7 +200,7 @@ class CommentSerializer(serializers.ModelSerializer):
         return not comment.visible_to_reporter
 
 
-class CommentInput(serializers.Serializer):
+class CommentInput(StrictInput, serializers.Serializer):
     body = serializers.CharField(max_length=limit(TicketComment, "body"))
     internal = serializers.BooleanField(
         required=False, default=False, help_text="Staff only: a note the reporter does not see."
@@ -229,13 +239,11 @@ class TicketComments(generics.ListCreateAPIView):
         data.is_valid(raise_exception=True)
         internal = data.validated_data["internal"]
         if internal and not policy.can(request.user, "staff_comment", ticket):
-            raise serializers.ValidationError(
-                {
-                    "internal": [
-                        "Only the programme's reviewers and managers write internal notes, "
-                        "and never on a ticket they reported."
-                    ]
-                }
+            # The schema allows `internal`; the rules refuse it to this person (422).
+            raise DomainError(
+                "Only the programme's reviewers and managers write internal notes, "
+                "and never on a ticket they reported.",
+                field="internal",
             )
         comment = services.ticket_comment(
             author=request.user,
@@ -249,7 +257,7 @@ class TicketComments(generics.ListCreateAPIView):
 # --- Hours --------------------------------------------------------------------------------
 
 
-class TimeEntrySerializer(serializers.ModelSerializer):
+class TimeEntrySerializer(ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     user = serializers.EmailField(source="user.email", read_only=True)
 
@@ -271,7 +279,7 @@ class TimeEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TimeEntryInput(serializers.Serializer):
+class TimeEntryInput(StrictInput, serializers.Serializer):
     programme = VisibleProgrammeField()
     date = serializers.DateField(validators=[validate_in_range])
     minutes = serializers.IntegerField(min_value=1, max_value=TimeEntry.MAX_MINUTES_PER_DAY)

@@ -2,21 +2,24 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api.fields import StrictInput
 from api.views.programs import visible_programme
 from participants import services
 from programs import policy
 from programs.models import TermsVersion
 
 
-class ConsentInput(serializers.Serializer):
+class ConsentInput(StrictInput, serializers.Serializer):
     terms_version = serializers.IntegerField(min_value=1)
-    terms_hash = serializers.CharField(max_length=64, min_length=64)
+    terms_hash = serializers.RegexField(
+        r"^[0-9a-f]{64}$", help_text="The sha256 of the terms you were shown (64 hex digits)."
+    )
 
 
 ConsentOutput = inline_serializer(
@@ -54,7 +57,7 @@ class ConsentView(APIView):
             .first()
         )
         if terms is None:
-            raise serializers.ValidationError({"terms_version": ["No such published version."]})
+            raise NotFound(f"Version {data.validated_data['terms_version']} is not published.")
         consent = services.consent_accept(
             user=request.user,
             programme=programme,
@@ -77,31 +80,29 @@ class AccessCheckView(APIView):
 
     Without `user` it answers for you. With `user` (an email or an id) it needs
     a manager or reviewer role in the programme: this is what the product under
-    test calls before letting a tester in.
+    test calls before letting a tester in. An address without an account is answered
+    like an account outside the programme (`not_a_participant`).
     """
 
     @extend_schema(
-        parameters=[OpenApiParameter("user", OpenApiTypes.STR, required=False)],
+        parameters=[OpenApiParameter("user", {"type": "string", "maxLength": 254}, required=False)],
         responses={200: AccessOutput},
     )
     def get(self, request, slug):
         programme = visible_programme(request, slug)
         who = request.query_params.get("user", "").strip()
+        if "\x00" in who or len(who) > 254:
+            raise serializers.ValidationError({"user": ["An email address or an account id."]})
         person = request.user
         if who:
             if not policy.has_role(request.user, programme, "review"):
                 raise PermissionDenied
             User = get_user_model()
-            lookup = {"pk": int(who)} if who.isdigit() else {"email__iexact": who}
+            by_id = who.isascii() and who.isdigit() and len(who) < 19  # a 64-bit id
+            lookup = {"pk": int(who)} if by_id else {"email__iexact": who}
             person = User.objects.filter(**lookup).first()
             if person is None:
-                return Response(
-                    {
-                        "active": False,
-                        "code": "unknown_user",
-                        "message": "No account matches.",
-                        "participation_status": None,
-                        "terms_version": None,
-                    }
-                )
+                # The same answer as for an account outside the programme: a reviewer's
+                # token must not tell which addresses have an account.
+                return Response(services.not_a_participant().as_dict())
         return Response(services.access_check(person, programme).as_dict())

@@ -9,12 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
+from api.fields import ModelSerializer
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms
 from programs.services import terms_diff
 
 
-class TermsSerializer(serializers.ModelSerializer):
+class TermsSerializer(ModelSerializer):
     key_facts = serializers.ListField(child=serializers.CharField(), read_only=True)
     bounty_table = serializers.DictField(child=serializers.CharField(), read_only=True)
     expected_activities = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -26,7 +27,7 @@ class TermsSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ProgrammeSerializer(serializers.ModelSerializer):
+class ProgrammeSerializer(ModelSerializer):
     class Meta:
         model = Programme
         fields = [

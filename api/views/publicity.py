@@ -9,16 +9,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
+from api.fields import ModelSerializer, StrictInput
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from approvals.models import OutputSubmission
 from core.dates import validate_in_range
+from core.text import single_line
 from programs import policy
 from programs.models import Programme
 from publicity import selectors, services
 from publicity.models import Competition, PromotionalUse
 
 
-class PromotionalUseSerializer(serializers.ModelSerializer):
+class PromotionalUseSerializer(ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     participant = serializers.EmailField(source="participant.email", read_only=True)
     terms_version = serializers.IntegerField(source="terms_version.number", read_only=True)
@@ -46,14 +48,14 @@ class PromotionalUseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UseRequestInput(serializers.Serializer):
+class UseRequestInput(StrictInput, serializers.Serializer):
     submission = serializers.IntegerField(min_value=1)
     channel = serializers.ChoiceField(choices=PromotionalUse.Channel.choices)
     period_start = serializers.DateField(validators=[validate_in_range])
     period_end = serializers.DateField(validators=[validate_in_range])
-    territory = serializers.CharField(max_length=120)
+    territory = serializers.CharField(max_length=120, validators=[single_line])
     credit_line = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
+        max_length=200, required=False, allow_blank=True, default="", validators=[single_line]
     )
 
     def create(self, validated_data):
@@ -104,7 +106,7 @@ class RequiredBoolean(serializers.BooleanField):
     default_empty_html = serializers.empty
 
 
-class AnswerInput(serializers.Serializer):
+class AnswerInput(StrictInput, serializers.Serializer):
     accept = RequiredBoolean()
 
 
@@ -127,7 +129,7 @@ class TrainingRowSerializer(serializers.Serializer):
     terms_version = serializers.IntegerField(allow_null=True)
 
 
-class TrainingInput(serializers.Serializer):
+class TrainingInput(StrictInput, serializers.Serializer):
     submission = serializers.IntegerField(
         min_value=1,
         required=False,
@@ -174,7 +176,7 @@ class TrainingView(APIView):
         return Response(TrainingRowSerializer(rows, many=True).data, status=201)
 
 
-class CompetitionSerializer(serializers.ModelSerializer):
+class CompetitionSerializer(ModelSerializer):
     entries = serializers.SerializerMethodField()
     odds = serializers.CharField(read_only=True)
 
@@ -203,13 +205,19 @@ class CompetitionSerializer(serializers.ModelSerializer):
         return competition.entries.count()
 
 
-class CompetitionInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+class CompetitionInput(StrictInput, serializers.Serializer):
+    title = serializers.CharField(max_length=200, validators=[single_line])
     criteria = serializers.CharField(max_length=5000)
     prize_count = serializers.IntegerField(min_value=1, max_value=1000)
     prize_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
-    currency = serializers.CharField(max_length=3, required=False, allow_blank=True, default="")
-    judges = serializers.CharField(max_length=500)
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$",
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="An ISO 4217 code, e.g. EUR (empty: the programme's).",
+    )
+    judges = serializers.CharField(max_length=500, validators=[single_line])
     entry_deadline = serializers.DateTimeField(validators=[validate_in_range])
     results_by = serializers.DateTimeField(validators=[validate_in_range])
 
@@ -261,7 +269,7 @@ def _competition(request, pk) -> Competition:
     return get_object_or_404(Competition.objects.filter(programme__in=visible), pk=pk)
 
 
-class EntryInput(serializers.Serializer):
+class EntryInput(StrictInput, serializers.Serializer):
     submission = serializers.IntegerField(min_value=1, help_text="One of your outputs.")
 
 
@@ -284,7 +292,7 @@ class CompetitionEnter(APIView):
         return Response(CompetitionSerializer(competition).data, status=201)
 
 
-class ResultsInput(serializers.Serializer):
+class ResultsInput(StrictInput, serializers.Serializer):
     winners = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         max_length=1000,

@@ -15,7 +15,13 @@ Every work service (tickets, outputs, hours) calls `require_can_work` first. Cal
 the package (`from participants import services`); the names below are its interface.
 """
 
-from .access import AccessStatus, access_check, access_checks, require_can_work
+from .access import (
+    AccessStatus,
+    access_check,
+    access_checks,
+    not_a_participant,
+    require_can_work,
+)
 from .applications import application_decide, application_submit
 from .consent import consent_accept, notify_participants_of_new_terms, on_terms_published
 from .invitations import (
@@ -52,6 +58,7 @@ __all__ = [
     "InvitationImport",
     "access_check",
     "access_checks",
+    "not_a_participant",
     "application_decide",
     "application_submit",
     "consent_accept",

@@ -44,6 +44,12 @@ class AccessStatus:
 _LOOK_UP = object()
 
 
+def not_a_participant() -> AccessStatus:
+    """The answer for anyone who is not in the programme, with an account or without one:
+    the access check never tells whether an address has an account."""
+    return AccessStatus(False, *policy.NOT_A_PARTICIPANT)
+
+
 class _WorkFacts:
     """What the policy's work rule asks about one person in one programme, each fact read
     when the rule first asks for it (or given, when read already for many programmes)."""

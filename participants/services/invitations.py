@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.services import record
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from core.text import WHY, is_single_line
 from programs import policy
 from programs.models import Programme
 
@@ -215,6 +216,9 @@ def parse_invitation_csv(content: bytes) -> tuple[list[tuple[int, str, str]], li
                 continue
             if len(name) > 150:
                 errors.append(f"Line {line}: the name is longer than 150 characters.")
+                continue
+            if not is_single_line(name):
+                errors.append(f"Line {line}: the name cannot contain {WHY}.")
                 continue
             if email in seen:
                 duplicates.append((line, email, seen[email]))

@@ -69,7 +69,8 @@ def test_errors_are_json_with_field_errors(participant, programme, api):
         {"terms_version": 1, "terms_hash": "0" * 64},
         format="json",
     )
-    assert wrong_hash.status_code == 400 and "not these terms" in wrong_hash.json()["detail"]
+    # The rules refuse it in the current state (other terms are in force): 409, not 400.
+    assert wrong_hash.status_code == 409 and "not these terms" in wrong_hash.json()["detail"]
 
 
 def test_rate_limits_apply_per_token(participant, programme, api, settings, monkeypatch):

@@ -86,14 +86,15 @@ def test_a_participant_logs_time_through_the_api(programme, participant, api):
     assert api(participant).get("/api/v1/time-entries/").json()["results"][0]["minutes"] == 90
 
 
-def test_time_in_the_future_is_a_400_with_a_field_error(programme, participant, api):
+def test_time_in_the_future_is_a_422_with_a_field_error(programme, participant, api):
+    """The schema allows any date; the rules refuse one to come (422 since issue 29)."""
     tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
     response = api(participant).post(
         "/api/v1/time-entries/",
         {"programme": "alpha", "date": tomorrow, "minutes": 30, "activity": "testing"},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "date" in response.json()["field_errors"]
 
 
@@ -170,7 +171,7 @@ def test_the_reporter_does_not_see_internal_comments_and_cannot_write_one(
     assert [c["body"] for c in seen] == ["Thanks, we can reproduce it."]
     assert len(staff.get(url).json()["results"]) == 2
     refused = api(participant).post(url, {"body": "Secret", "internal": True}, format="json")
-    assert refused.status_code == 400 and "internal" in refused.json()["field_errors"]
+    assert refused.status_code == 422 and "internal" in refused.json()["field_errors"]
     assert api(participant).post(url, {"body": "It is frame 48."}).status_code == 201
 
 
@@ -188,7 +189,7 @@ def test_a_participant_uploads_an_output_as_multipart(programme, participant, ap
         {"programme": "alpha", "title": "Neither", "intended_use": "social"},
         format="json",
     )
-    assert both.status_code == 400 and "file" in both.json()["field_errors"]
+    assert both.status_code == 422 and "file" in both.json()["field_errors"]
 
 
 def test_a_reviewer_claims_and_decides_a_submission_through_the_api(
@@ -215,7 +216,7 @@ def test_a_reviewer_claims_and_decides_a_submission_through_the_api(
     no_reason = client.post(
         f"/api/v1/submissions/{pk}/decide/", {"outcome": "rejected"}, format="json"
     )
-    assert no_reason.status_code == 400
+    assert no_reason.status_code == 422
     assert no_reason["Content-Type"].startswith("application/json")
     assert "reason" in no_reason.json()["field_errors"]
     decided = client.post(

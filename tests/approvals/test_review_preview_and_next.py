@@ -7,11 +7,13 @@ from django.urls import reverse
 
 from approvals.models import OutputSubmission
 from programs.downloads import Download, send
+from tests.support.media import video
 
 from .conftest import PNG, png_upload
 
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
-MOV = b"\x00\x00\x00\x14ftypqt  \x00\x00\x00\x00qt  " + b"\x00" * 64
+# Real videos: uploads are parsed by ffprobe, so a header alone is refused (issue 29).
+MP4 = video("mp4")
+MOV = video("mov")
 
 
 def _preview(s):

@@ -119,10 +119,17 @@ def test_a_material_change_blocks_work_until_re_consent(programme, manager, part
 
 
 def test_a_non_material_change_needs_no_new_consent(programme, manager, participant):
+    """A change of the full text alone is not material once a second manager confirms
+    it is editorial (issue 29: before, the manager's own word was enough)."""
+    from tests.factories import make_staff
+
+    second = make_staff(programme, "manager", email="second-manager@example.com")
     draft = programme_services.terms_draft_create(actor=manager, programme=programme)
     programme_services.terms_draft_update(
         actor=manager, terms=draft, material_change=False, body="Typo fixed."
     )
+    programme_services.terms_editorial_request(actor=manager, terms=draft)
+    programme_services.terms_editorial_confirm(actor=second, terms=draft)
     programme_services.terms_publish(actor=manager, terms=draft)
     status = access_check(participant, programme)
     assert status.active and status.terms.number == 2

@@ -68,8 +68,25 @@ def test_a_worse_deal_published_as_a_typo_fix_is_material_whatever_the_box_says(
 def test_the_manager_may_mark_a_text_only_change_material_but_need_not(
     programme, manager, participant, as_user
 ):
+    """Not material only with a second manager's editorial confirmation (issue 29)."""
+    from tests.factories import make_staff
+
+    second = make_staff(programme, "manager", email="second-manager@example.com")
     client = as_user(manager)
-    v2 = _publish_v2(client, programme, material_change="", body="These are the terms!")
+    client.post(f"/staff/programmes/{programme.slug}/terms/new/")
+    client.post(
+        f"/staff/programmes/{programme.slug}/terms/2/",
+        {**V1, "material_change": "", "body": "These are the terms!", "save": "1"},
+    )
+    client.post(f"/staff/programmes/{programme.slug}/terms/2/editorial/", {"request": "1"})
+    as_user(second).post(f"/staff/programmes/{programme.slug}/terms/2/editorial/", {"confirm": "1"})
+    client = as_user(manager)
+    response = client.post(
+        f"/staff/programmes/{programme.slug}/terms/2/",
+        {**V1, "material_change": "", "body": "These are the terms!", "publish": "1"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    v2 = TermsVersion.objects.get(programme=programme, number=2)
     assert v2.material_change is False and v2.effective_at <= timezone.now()
     assert access_check(participant, programme).active
     client.post(f"/staff/programmes/{programme.slug}/terms/new/")

@@ -246,7 +246,7 @@ def test_the_api_asks_and_the_tester_answers_through_it(approved, manager, parti
     again = staff.post(
         "/api/v1/promotional-uses/", {**ASK, "submission": approved.pk}, format="json"
     )
-    assert again.status_code == 400 and "one open request" in again.json()["detail"]
+    assert again.status_code == 422 and "one open request" in again.json()["detail"]
     tester = APIClient()
     tester.force_authenticate(participant)
     mine = tester.get("/api/v1/promotional-uses/").json()

@@ -89,6 +89,7 @@ RULES = {
     "programs:staff_terms": ("GET", MANAGERS),
     "programs:staff_terms_new": ("POST", MANAGERS),
     "programs:staff_terms_edit": ("GET", MANAGERS),
+    "programs:staff_terms_editorial": ("GET", MANAGERS),
     "participants:staff_participants": ("GET", MANAGERS),
     "participants:staff_participant_action": ("POST", MANAGERS),
     "participants:staff_invitations": ("GET", MANAGERS),
@@ -467,7 +468,8 @@ def _kwargs(name, pattern, world):
         if key == "slug":
             out[key] = world["slug"]
         elif key == "number":
-            out[key] = world["number"] if name == "programs:staff_terms_edit" else 1
+            drafts = ("programs:staff_terms_edit", "programs:staff_terms_editorial")
+            out[key] = world["number"] if name in drafts else 1
         elif key == "token":
             out[key] = world["token"] if name == "participants:invitation" else "unknown-token"
         elif key == "pk":

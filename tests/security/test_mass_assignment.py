@@ -151,10 +151,16 @@ def test_pages_ignore_or_refuse_fields_that_are_not_the_users(
             "severity": ticket.severity != "low",
         },
     )
-    # A reporter's comment marked internal (staff-only) stays a comment for the reporter.
-    client.post(f"/tickets/{ticket.pk}/comment/", {"body": "Mine to see", "internal": "on"})
-    comment = TicketComment.objects.get(body="Mine to see")
-    attempt("feedback:comment", {"internal": not comment.visible_to_reporter})
+    # A reporter's comment marked internal (staff-only) is refused with a message and nothing
+    # is posted (issue 29: it used to be saved, silently, as a comment the reporter reads).
+    refused = client.post(
+        f"/tickets/{ticket.pk}/comment/", {"body": "Mine to see", "internal": "on"}
+    )
+    assert refused.status_code == 400
+    attempt(
+        "feedback:comment",
+        {"internal": TicketComment.objects.filter(body="Mine to see").exists()},
+    )
 
     # Hours with a status, another owner and an amount.
     today = timezone.localdate()
@@ -362,7 +368,7 @@ def test_the_api_ignores_or_refuses_fields_that_are_not_the_users(
         {"programme": "beta", "title": "Beta", "intended_use": "social", "url": "https://e.x/"},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 422  # the rules refuse work in a programme one is not in
     attempt("api-submissions", {"programme": OutputSubmission.objects.filter(title="Beta")})
     # Deciding one's own output, naming a reviewer.
     response = me.post(
@@ -403,7 +409,7 @@ def test_the_api_ignores_or_refuses_fields_that_are_not_the_users(
     response = me.post(
         f"/api/v1/tickets/{t.pk}/comments/", {"body": "secret", "internal": True}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422  # the rules refuse `internal` to the reporter
     attempt("api-ticket-comments", {"internal": TicketComment.objects.filter(body="secret")})
     # No write method on a ticket, a submission or a ledger list: 405 and nothing changes.
     codes = [

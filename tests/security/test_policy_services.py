@@ -182,6 +182,12 @@ CALLS = {
         actor=a, terms=w["draft"], hourly_rate=Decimal("1.00")
     ),
     "terms_publish": lambda w, a: programs.terms_publish(actor=a, terms=w["draft"]),
+    "terms_editorial_request": lambda w, a: programs.terms_editorial_request(
+        actor=a, terms=w["draft"]
+    ),
+    "terms_editorial_confirm": lambda w, a: programs.terms_editorial_confirm(
+        actor=a, terms=w["draft"]
+    ),
     "invitations_create": lambda w, a: participants.invitations_create(
         actor=a, programme=w["programme"], emails=["x@example.com"]
     ),

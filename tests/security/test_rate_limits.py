@@ -143,18 +143,39 @@ def test_an_account_locked_from_elsewhere_still_lets_its_owner_in_with_two_facto
     secret = generate_totp_secret()
     TOTP.activate(reviewer, secret)
     _lock(client, reviewer.email, [f"198.51.100.{i}" for i in range(8)])
-    # Guessers from anywhere are refused, wrong password or right one without the code.
+    # Guessers from anywhere are refused, wrong password or right one without the code,
+    # with the same answer (issue 29: the right password used to get a 302 to the code).
     client.defaults["REMOTE_ADDR"] = "198.51.100.99"
-    assert _log_in(client, reviewer.email, "still-wrong").status_code == 429
-    TALLY["tried"] += 1
-    # The owner, somewhere else, with the right password: on to the two-factor step…
+    wrong = _log_in(client, reviewer.email, "still-wrong")
+    right = _log_in(client, reviewer.email, "demo-pass-2024")
+    assert wrong.status_code == right.status_code == 429
+    assert _visible(wrong) == _visible(right)
+    TALLY["tried"] += 2
+    # The owner, somewhere else, gives the right password and the code together: signed in.
     owner = client.__class__(REMOTE_ADDR="203.0.113.77")
-    response = _log_in(owner, reviewer.email, "demo-pass-2024")
-    assert response.status_code == 302 and "/accounts/2fa/authenticate/" in response["Location"]
-    assert owner.get("/review/").status_code == 302  # not signed in without the code
+    locked = _log_in(owner, reviewer.email, "demo-pass-2024")
+    assert locked.status_code == 429 and 'name="code"' in locked.content.decode()
     code = format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
-    assert owner.post("/accounts/2fa/authenticate/", {"code": code}).status_code == 302
+    response = owner.post(
+        "/accounts/login/",
+        {"login": reviewer.email, "password": "demo-pass-2024", "code": code},
+    )
+    assert response.status_code == 302 and "/accounts/2fa/" not in response["Location"]
     assert owner.get("/review/").status_code == 200
+    # A code with a wrong password gets the same answer as everything else.
+    stranger = client.__class__(REMOTE_ADDR="203.0.113.80")
+    guess = stranger.post(
+        "/accounts/login/", {"login": reviewer.email, "password": "nope-nope", "code": code}
+    )
+    assert guess.status_code == 429 and _visible(guess) == _visible(wrong)
+    TALLY["tried"] += 1
+
+
+def _visible(response) -> str:
+    """The page a guesser reads, without the per-request CSRF token."""
+    import re
+
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
 
 
 def test_an_account_without_two_factor_is_locked_the_same_for_right_and_wrong_passwords(

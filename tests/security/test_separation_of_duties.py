@@ -117,8 +117,25 @@ def test_no_internal_note_on_ones_own_ticket_by_page_or_api(own, dual, as_user):
     response = api.post(
         f"/api/v1/tickets/{t.pk}/comments/", {"body": "hidden?", "internal": True}, format="json"
     )
-    assert response.status_code == 400 and "internal" in response.json()["field_errors"]
+    assert response.status_code == 422 and "internal" in response.json()["field_errors"]
     assert not TicketComment.objects.filter(visible_to_reporter=False).exists()
+
+
+def test_an_internal_note_on_ones_own_ticket_is_refused_with_a_message_not_posted_in_public(
+    own, dual, as_user
+):
+    """Before, ticking "internal" on a note on one's own ticket saved it as a public comment."""
+    t = own["ticket"]
+    response = as_user(dual).post(
+        f"/tickets/{t.pk}/comment/", {"body": "for staff eyes only", "internal": "on"}
+    )
+    assert response.status_code == 400
+    assert "never on a ticket you reported. Nothing was posted" in response.content.decode()
+    assert not TicketComment.objects.filter(ticket=t).exists()
+    # Sent without "internal", the same text is an ordinary comment.
+    response = as_user(dual).post(f"/tickets/{t.pk}/comment/", {"body": "for everyone"})
+    assert response.status_code == 302
+    assert TicketComment.objects.get(ticket=t).visible_to_reporter is True
 
 
 def test_internal_notes_and_their_files_stay_with_staff(own, dual, reviewer, participant, as_user):
