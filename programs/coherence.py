@@ -290,7 +290,7 @@ def watched_passages(terms: TermsVersion, in_force: TermsVersion | None) -> list
 
 
 def term_display(terms: TermsVersion, name: str) -> str:
-    getter = getattr(terms, f"get_{name}term_display", None)
+    getter = getattr(terms, f"get_{name}_display", None)
     if getter:
         return str(getter())
     value = getattr(terms, name)
