@@ -77,6 +77,7 @@ case "$DATABASE_URL" in
       || psql -h 127.0.0.1 -U postgres -qc "CREATE DATABASE \"$db\"" ;;
 esac
 case "$REDIS_URL" in redis://127.0.0.1:6379/*|redis://localhost:6379/*) ensure_redis ;; esac
+ensure_ffmpeg  # uploaded videos are checked by ffprobe before they are stored
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py createcachetable
 "$PY" manage.py collectstatic --noinput -v0

@@ -5,7 +5,10 @@
 # public figures, outbox retries) runs as it does in production. Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/services.sh
 PY=.venv/bin/python
+# Uploaded videos are checked by ffprobe before they are stored (core.uploads).
+ensure_ffmpeg
 export PORT="${PORT:-8000}"
 export SITE_URL="${SITE_URL:-http://127.0.0.1:$PORT}"
 export CELERY_BROKER_URL="${CELERY_BROKER_URL:-filesystem://}"

@@ -38,9 +38,10 @@ env -u DATABASE_URL -u REDIS_URL "$PY" manage.py makemigrations --check --dry-ru
 step "the manual (mkdocs build --strict into var/site/)"
 NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --clean
 
-step "tools the tests use: LibreOffice (finance opens exports in a spreadsheet), Prometheus"
+step "tools the tests use: LibreOffice (finance opens exports), Prometheus, ffprobe (uploaded videos)"
 ensure_libreoffice
 ensure_prometheus
+ensure_ffmpeg
 
 step "alert rules (promtool check rules, promtool test rules)"
 promtool check rules monitoring/prometheus/alerts.yml
