@@ -47,6 +47,12 @@ NOT_PAGES = {
     "compensation:tax_document",
     "compensation:statement_csv",
     "portal:my_data",
+    "provenance:registry",
+    "provenance:summary_json",
+    "provenance:schema",
+    "provenance:tdmrep",
+    "provenance:tdm_policy",
+    "provenance:signed_file",
 }
 # The JSON API and its docs (Swagger UI is a third-party page); its one page is the tokens'.
 API_PAGES = {"api:tokens"}
