@@ -10,6 +10,7 @@ from core.forms import DateField, SubmitOnce
 from participants.models import Participation
 from programs.models import Programme
 
+from .bankfiles import SEPA_VERSIONS
 from .models import LedgerEntry, PayoutBatch, PayoutDetails
 from .selectors import finance_programmes
 
@@ -81,6 +82,14 @@ class BatchForm(forms.Form):
         help_text="One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
         "payees whose payout details name that method.",
     )
+    sepa_version = forms.ChoiceField(
+        choices=[(v, v) for v in SEPA_VERSIONS],
+        initial=SEPA_VERSIONS[0],
+        required=False,
+        label="SEPA file version",
+        help_text="pain.001.001.09 is the version of the current SEPA rulebook; choose "
+        "pain.001.001.03 only for a bank that still asks for it.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,6 +104,7 @@ class BatchForm(forms.Form):
         if start and end and start > end:
             self.add_error("period_end", "The end must be on or after the start.")
         data["method"] = data.get("method") or PayoutBatch.Method.FILE
+        data["sepa_version"] = data.get("sepa_version") or SEPA_VERSIONS[0]
         return data
 
 

@@ -174,6 +174,18 @@ def statement(user) -> dict:
     }
 
 
+def payments_back(user, *, limit: int = 20) -> list:
+    """This person's payments that failed or came back from the bank, newest first: each
+    one's entries wait for the next payout."""
+    from .models import PayoutLine
+
+    return list(
+        PayoutLine.objects.filter(participation__user=user, state__in=PayoutLine.TAKEN_OUT)
+        .select_related("participation__programme")
+        .order_by("-outcome_on", "-pk")[:limit]
+    )
+
+
 def _minutes_by_programme(user) -> dict:
     try:
         from labour.models import TimeEntry

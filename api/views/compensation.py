@@ -204,7 +204,7 @@ class BatchDownload(APIView):
             # The bank's and providers' files (account numbers in full) are served only by the
             # finance pages, to finance of the batch's programmes.
             raise Http404("There is no file here.")
-        download = batch.download(fmt)
+        download = services.batch_file(actor=request.user, batch=batch, variant=fmt)
         if download is None:
             raise Http404("The file is not ready yet.")
         return downloads.send(download)

@@ -39,7 +39,9 @@ from .awards import award_create, entry_reverse
 from .batches import (
     batch_build,
     batch_candidates,
+    batch_check,
     batch_create,
+    batch_file,
     batch_retry,
     batch_tax_waiting,
     write_lines,
@@ -52,6 +54,7 @@ from .reconciliation import (
     batch_import_statement,
     batch_mark_paid,
     batch_reconcile,
+    import_match,
     parse_provider_csv,
 )
 from .tax_status import tax_status_record
@@ -70,7 +73,9 @@ __all__ = [
     "award_create",
     "batch_build",
     "batch_candidates",
+    "batch_check",
     "batch_create",
+    "batch_file",
     "batch_import_statement",
     "batch_mark_paid",
     "batch_reconcile",
@@ -81,6 +86,7 @@ __all__ = [
     "entry_approve",
     "entry_reverse",
     "needs_two_approvers",
+    "import_match",
     "parse_provider_csv",
     "payee_period_total",
     "payout_details_set",

@@ -66,3 +66,8 @@ def make_batch(finance, programme):
 def _media_in_tmp(settings, tmp_path):
     """Batch files go to a temporary MEDIA_ROOT, not the project's."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def stored(batch, variant: str) -> bytes:
+    """A batch's file as finance downloads it (stored encrypted, opened on the way out)."""
+    return b"".join(batch.download(variant).stream)

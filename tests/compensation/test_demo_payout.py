@@ -20,8 +20,8 @@ from demo import feedback as feedback_demo
 from tests.compensation.test_payouts import camt053
 from tests.conftest import summarise
 
-XSD = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.03.xsd")
-NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+XSD = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.09.xsd")
+NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
 
 
 def test_from_the_demo_data_a_clerk_pays_a_sepa_batch_and_settles_it_from_the_statement(

@@ -136,6 +136,7 @@ RULES = {
     "compensation:batch_paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "compensation:batch_reconcile": ("POST", NOBODY),
     "compensation:batch_statement": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "compensation:import_match": ("POST", NOBODY),  # no such import: 404 for everyone
     "compensation:tax_statuses": ("GET", {"finance"}),
     "compensation:tax_status": ("GET", {"finance"}),
     "compensation:tax_document": ("GET", {"finance"}),
@@ -436,6 +437,7 @@ def world(
             "compensation:batch_paid": batch.pk,
             "compensation:batch_reconcile": batch.pk,
             "compensation:batch_statement": batch.pk,
+            "compensation:import_match": 999_999,
             "compensation:tax_status": participation.pk,
             "compensation:tax_document": tax_status.pk,
             "api:ticket": ticket.pk,
@@ -476,6 +478,8 @@ def _kwargs(name, pattern, world):
             out[key] = world["ids"][name]
         elif key == "fmt":
             out[key] = "csv"
+        elif key == "row":
+            out[key] = 0
         else:
             raise AssertionError(f"No value for <{key}> in {name}; teach _kwargs about it")
     return out
