@@ -187,3 +187,16 @@ class TaxStatusForm(forms.Form):
             self.fields["kind"].choices = [
                 (k, Programme.TaxForm(k).label) for k in programme.tax_forms
             ]
+
+
+class RateForm(forms.Form):
+    """One exchange rate: what one unit of a currency is worth in a programme's currency."""
+
+    currency = CurrencyField(label="One unit of")
+    programme_currency = CurrencyField(label="Is worth, in", initial="EUR")
+    rate = forms.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"))
+    valid_from = DateField(label="Valid from", widget=DATE)
+    source = forms.CharField(
+        max_length=200,
+        help_text="Where the figure comes from (e.g. ECB reference rate of that day).",
+    )

@@ -461,7 +461,8 @@ class ExchangeRate(models.Model):
         ]
 
     def __str__(self):
-        return f"1 {self.currency} = {self.rate} {self.programme_currency} from {self.valid_from}"
+        rate = f"{Decimal(self.rate).normalize():f}"
+        return f"1 {self.currency} = {rate} {self.programme_currency} from {self.valid_from}"
 
 
 class PayoutDetails(models.Model):

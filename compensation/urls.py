@@ -22,6 +22,7 @@ urlpatterns = [
     path("finance/batches/<int:pk>/retry/", views.batch_retry, name="batch_retry"),
     path("finance/batches/<int:pk>/statement/", views.batch_statement, name="batch_statement"),
     path("finance/imports/<int:pk>/match/<int:row>/", views.import_match, name="import_match"),
+    path("finance/rates/", views.rates, name="rates"),
     path("finance/tax/", views.tax_statuses, name="tax_statuses"),
     path("finance/tax/<int:pk>/", views.tax_status, name="tax_status"),
     path("finance/tax/<int:pk>/document", views.tax_document, name="tax_document"),

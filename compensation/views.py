@@ -22,12 +22,13 @@ from .forms import (
     AwardForm,
     BatchForm,
     MarkPaidForm,
+    RateForm,
     ReasonForm,
     ReconcileForm,
     StatementForm,
     TaxStatusForm,
 )
-from .models import BankFileImport, LedgerEntry, PayoutBatch, TaxStatus
+from .models import BankFileImport, ExchangeRate, LedgerEntry, PayoutBatch, TaxStatus
 from .selectors import (
     batch_entries_by_line,
     batch_preview,
@@ -412,6 +413,29 @@ def accrue_now(request):
         created += services.accrue_bounties(programme=programme).count
     messages.success(request, f"{created} new entr{'y' if created == 1 else 'ies'} accrued.")
     return redirect("compensation:entries")
+
+
+# --- Exchange rates ----------------------------------------------------------------------
+
+
+@staff_required("payouts")
+def rates(request):
+    """The rates finance recorded (newest first), and a form to record one."""
+    form = RateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with refusal_shown_on(form):
+            row = services.rate_record(actor=request.user, **form.cleaned_data)
+            messages.success(request, f"Rate recorded: {row}.")
+            return redirect("compensation:rates")
+    page = keyset_page(
+        ExchangeRate.objects.select_related("recorded_by"), request, key="id", descending=True
+    )
+    return render(
+        request,
+        "compensation/rates.html",
+        {"form": form, "page": page},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- Tax statuses ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 | `accruals` | the terms turned into entries (hours, bounties, stipends, another app's record) |
 | `awards` | entries made by hand: prizes, grants, adjustments, and reversals by finance |
 | `approvals` | approving pay: one entry, an entry with its reversal, many at once |
+| `rates` | exchange rates finance records, and the conversion the two-person limit uses |
 | `tax_status` | a payee's tax status, and the rule that a payee without one waits |
 | `batches` | payout batches: which entries, locking them, building lines and files |
 | `reconciliation` | settling a batch: by hand, a provider's CSV, a bank statement |
@@ -35,7 +36,7 @@ from .approvals import (
     needs_two_approvers,
     payee_period_total,
 )
-from .awards import award_create, entry_reverse
+from .awards import award_create, entry_reverse, refuse_threshold_raise_by_awarder
 from .batches import (
     batch_build,
     batch_candidates,
@@ -47,6 +48,7 @@ from .batches import (
     write_lines,
 )
 from .payout_details import payout_details_set
+from .rates import convert, rate_on, rate_record
 from .reconciliation import (
     Mismatch,
     ReconciliationFailed,
@@ -82,6 +84,7 @@ __all__ = [
     "batch_retry",
     "batch_tax_waiting",
     "bounty_follow_ticket",
+    "convert",
     "entries_approve",
     "entry_approve",
     "entry_reverse",
@@ -90,6 +93,9 @@ __all__ = [
     "parse_provider_csv",
     "payee_period_total",
     "payout_details_set",
+    "rate_on",
+    "rate_record",
+    "refuse_threshold_raise_by_awarder",
     "stipend_period",
     "tax_status_record",
     "write_lines",

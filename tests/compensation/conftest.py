@@ -62,6 +62,23 @@ def make_batch(finance, programme):
     return run
 
 
+@pytest.fixture
+def pays_in_usd_too(programme, finance):
+    """The programme's terms in force pay in USD (the programme counts in EUR), with the rate
+    finance recorded: 1 USD = 0.90 EUR from a year ago."""
+    from tests.factories import TermsFactory
+
+    TermsFactory(programme=programme, number=2, currency="USD")
+    return services.rate_record(
+        actor=finance,
+        currency="USD",
+        programme_currency="EUR",
+        rate="0.90",
+        valid_from=timezone.localdate() - timedelta(days=365),
+        source="ECB reference rate",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Batch files go to a temporary MEDIA_ROOT, not the project's."""

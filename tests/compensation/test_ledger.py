@@ -341,7 +341,7 @@ def test_a_batch_takes_every_approved_unexported_entry_once(
 
 
 def test_other_currencies_and_periods_stay_out_of_a_batch(
-    participation, award, approve, make_batch
+    participation, award, approve, make_batch, pays_in_usd_too
 ):
     usd = award(participation, "5.00", currency="USD")
     eur = award(participation, "6.00")

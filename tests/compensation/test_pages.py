@@ -141,7 +141,7 @@ def test_a_manager_awards_a_prize_with_a_reason_and_bad_input_changes_nothing(
 
 
 def test_finance_previews_totals_per_currency_then_creates_the_batch(
-    as_user, finance, programme, participation, award, approve
+    as_user, finance, programme, participation, award, approve, pays_in_usd_too
 ):
     approve(
         award(participation, "1.10"),

@@ -425,7 +425,7 @@ def test_only_finance_of_the_batch_downloads_the_sepa_file_with_the_account_numb
 
 
 def test_the_ledger_shows_the_total_of_what_the_filter_matches_per_currency(
-    as_user, finance, participation, participation2, award
+    as_user, finance, participation, participation2, award, pays_in_usd_too
 ):
     award(participation, "10.00"), award(participation, "2.50"), award(participation2, "7.00")
     award(participation, "3.00", currency="USD")

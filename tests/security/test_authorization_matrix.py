@@ -138,6 +138,7 @@ RULES = {
     "compensation:batch_statement": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "compensation:import_match": ("POST", NOBODY),  # no such import: 404 for everyone
     "compensation:tax_statuses": ("GET", {"finance"}),
+    "compensation:rates": ("GET", {"finance"}),
     "compensation:tax_status": ("GET", {"finance"}),
     "compensation:tax_document": ("GET", {"finance"}),
     "compensation:payout_details": ("GET", SIGNED_IN),

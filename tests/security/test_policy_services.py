@@ -280,6 +280,14 @@ CALLS = {
         period_start=timezone.localdate() - timedelta(days=7),
         period_end=timezone.localdate(),
     ),
+    "rate_record": lambda w, a: pay.rate_record(
+        actor=a,
+        currency="USD",
+        programme_currency="EUR",
+        rate="0.9",
+        valid_from=timezone.localdate(),
+        source="s",
+    ),
     "import_match": lambda w, a: pay.import_match(
         actor=a, bank_import=BankFileImport(batch=w["batch"]), row=0, line_key="x"
     ),
