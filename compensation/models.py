@@ -51,6 +51,20 @@ class LedgerEntryQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
     def pending(self):
         return self.exclude(state=LedgerEntry.State.PAID)
 
+    def pay(self):
+        """Entries that are pay: not cost reimbursements, nor reversals of them."""
+        kinds = LedgerEntry.REIMBURSING
+        return self.exclude(kind__in=kinds).exclude(
+            kind=LedgerEntry.Kind.REVERSAL, reverses__kind__in=kinds
+        )
+
+    def reimbursements(self):
+        """Cost reimbursements, with the reversals that correct them."""
+        kinds = LedgerEntry.REIMBURSING
+        return self.filter(
+            Q(kind__in=kinds) | Q(kind=LedgerEntry.Kind.REVERSAL, reverses__kind__in=kinds)
+        )
+
 
 class LedgerEntry(AppendOnlyModel):
     """One amount a participant earned (or a correction of one), under the terms in force."""
@@ -65,6 +79,7 @@ class LedgerEntry(AppendOnlyModel):
         REVERSAL = "reversal", "Reversal"
         PROMOTION = "promotion", "Promotional use"
         TOPUP = "topup", "Pay floor top-up"
+        EXPENSES = "expenses", "Cost reimbursement (travel, equipment)"
 
     class State(models.TextChoices):
         ACCRUED = "accrued", "Accrued"
@@ -82,7 +97,10 @@ class LedgerEntry(AppendOnlyModel):
         State.PAID: {State.APPROVED},
     }
     PENDING = (State.ACCRUED, State.APPROVED, State.EXPORTED)
-    MANUAL_KINDS = (Kind.PRIZE, Kind.GRANT, Kind.ADJUSTMENT)
+    MANUAL_KINDS = (Kind.PRIZE, Kind.GRANT, Kind.EXPENSES, Kind.ADJUSTMENT)
+    # Money that pays back what a tester spent: not pay. Hourly figures, the pay floor and the
+    # public figures leave it out and show it apart.
+    REIMBURSING = (Kind.EXPENSES,)
     # The only columns that may change after the row is written (also the trigger's list).
     WORKFLOW_FIELDS = (
         "state",

@@ -31,11 +31,14 @@ def award_create(
 ) -> LedgerEntry:
     """A prize or grant (or a manual adjustment) decided by a manager of the programme."""
     if kind not in LedgerEntry.MANUAL_KINDS:
-        raise DomainError("Only prizes, grants and adjustments are created by hand.", field="kind")
+        raise DomainError(
+            "Only prizes, grants, cost reimbursements and adjustments are created by hand.",
+            field="kind",
+        )
     policy.require(actor, "award", participation)
     amount = checked_amount(amount)
     if amount <= 0 and kind != LedgerEntry.Kind.ADJUSTMENT:
-        raise DomainError("A prize or grant is a positive amount.", field="amount")
+        raise DomainError("A prize, grant or reimbursement is a positive amount.", field="amount")
     if amount == 0:
         raise DomainError("An adjustment of zero changes nothing.", field="amount")
     reason = (reason or "").strip()

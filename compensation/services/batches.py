@@ -503,3 +503,30 @@ def write_lines(*, batch_id: int, currency: str) -> int:
             cursor.execute(sql, [batch_id, currency, batch_id, chunk[0], chunk[-1]])
             PayoutBatch.objects.filter(pk=batch_id).update(rows_done=start + len(chunk))
     return len(payees)
+
+
+def batch_files_forget(*, today: date | None = None) -> int:
+    """Delete the files of every batch paid more than `PAYOUT_FILE_RETENTION_DAYS` ago (they
+    hold payees' names, emails and accounts). The batch, its lines, the files' checksums and
+    the audit events stay. Returns how many batches lost their files."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    cutoff = today - timedelta(days=settings.PAYOUT_FILE_RETENTION_DAYS)
+    done = 0
+    old = PayoutBatch.objects.filter(status=PayoutBatch.Status.PAID, paid_at__lt=cutoff)
+    for batch in old.exclude(csv_file="", xlsx_file="", provider_file="").iterator():
+        files = [f for f in (batch.csv_file, batch.xlsx_file, batch.provider_file) if f]
+        names = [f.name for f in files]
+        for f in files:
+            f.delete(save=False)
+        PayoutBatch.objects.filter(pk=batch.pk).update(csv_file="", xlsx_file="", provider_file="")
+        record(
+            action="compensation.batch.files_deleted",
+            obj=batch,
+            data={"files": names, "paid_at": batch.paid_at, "kept_until": cutoff.isoformat()},
+        )
+        done += 1
+    return done

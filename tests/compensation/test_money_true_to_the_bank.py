@@ -173,6 +173,13 @@ def test_a_return_after_settlement_is_recorded_and_paid_again_in_the_next_batch(
     assert [(x.participation.user, str(x.amount)) for x in nxt.lines.all()] == [
         (participant2, "7.25")
     ]
+    client.post(
+        reverse("compensation:batch_paid", args=[nxt.pk]),
+        {"reference": "RUN-2", "paid_on": TODAY.isoformat()},
+    )
+    client.force_login(participant2)
+    mine = client.get(reverse("compensation:statement")).content.decode()
+    assert "will be paid again" not in mine  # paid again: the notice is gone
     summarise(inputs=3, doubled=0)
 
 
@@ -388,3 +395,28 @@ def test_a_sepa_file_is_written_in_the_version_chosen_and_validates_against_its_
     assert f"urn:iso:std:iso:20022:tech:xsd:{version}".encode() in xml
     xmlschema.XMLSchema(os.path.join(SCHEMAS, f"{version}.xsd")).validate(xml.decode())
     print(f"FIGURE {version}: {len(xml)} bytes, validated against its XSD")
+
+
+def test_a_settled_batchs_files_are_deleted_after_the_retention_by_the_scheduled_task(
+    sepa_batch, client, finance, programme, settings
+):
+    from compensation.tasks import forget_old_payout_files
+
+    batch, ada, emile = sepa_batch(finance, programme)
+    client.post(
+        reverse("compensation:batch_paid", args=[batch.pk]),
+        {"reference": "RUN-1", "paid_on": TODAY.isoformat()},
+    )
+    assert forget_old_payout_files() == 0  # paid today: kept
+    PayoutBatch.objects.filter(pk=batch.pk).update(
+        paid_at=TODAY - timedelta(days=settings.PAYOUT_FILE_RETENTION_DAYS + 1)
+    )
+    assert forget_old_payout_files() == 1
+    assert forget_old_payout_files() == 0  # twice is once
+    left = [n for _, _, names in os.walk(settings.MEDIA_ROOT) for n in names]
+    assert left == []
+    batch.refresh_from_db()
+    assert batch.provider_sha256 and batch.csv_sha256  # the checksums stay
+    url = reverse("compensation:batch_download", args=[batch.pk, "sepa.xml"])
+    assert client.get(url).status_code == 404
+    assert AuditEvent.objects.filter(action="compensation.batch.files_deleted").count() == 1

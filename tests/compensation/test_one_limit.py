@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from compensation.models import ExchangeRate, LedgerEntry
@@ -139,3 +140,60 @@ def test_the_threshold_is_never_emptied_and_the_last_awarder_does_not_raise_it(
     assert client.post(url, settings_form(programme, approval_threshold="2000")).status_code == 302
     programme.refresh_from_db()
     assert programme.approval_threshold == Decimal("2000.00")
+
+
+# --- Figures tell pay from reimbursement ------------------------------------------------------
+
+
+def test_a_travel_reimbursement_is_not_pay_in_hourly_figures_and_is_shown_apart(
+    as_user,
+    client,
+    programme,
+    participant,
+    participation,
+    reviewer,
+    manager,
+    finance,
+    approve,
+    make_batch,
+):
+    from compensation import services
+    from labour import services as labour
+
+    entry = labour.time_entry_log(
+        user=participant,
+        programme=programme,
+        date=timezone.localdate(),
+        minutes=600,
+        activity="testing",
+    )
+    labour.time_entry_confirm(actor=reviewer, entry=entry)
+    client = as_user(manager)
+    for kind, amount, reason in (
+        ("prize", "100.00", "Best report"),
+        ("expenses", "1200.00", "Travel to the launch screening"),
+    ):
+        client.post(
+            reverse("compensation:award_new"),
+            {
+                "programme": programme.pk,
+                "participant_email": participant.email,
+                "kind": kind,
+                "amount": amount,
+                "currency": "EUR",
+                "reason": reason,
+                "once": kind,
+            },
+        )
+    approve(*LedgerEntry.objects.filter(programme=programme, source_type="manual"))
+    services.batch_mark_paid(
+        actor=finance, batch=make_batch(), reference="P1", paid_on=timezone.localdate()
+    )
+    assert LedgerEntry.objects.get(kind="expenses").state == "paid"
+    page = as_user(participant).get(reverse("compensation:statement")).content.decode()
+    # 100 EUR of pay over 10 confirmed hours: 10.00 per hour, not 130.00.
+    assert "<td>EUR</td><td>100.00</td><td>0.00</td><td>10.00</td>" in page
+    assert "not pay and left out of these figures: 1200.00 EUR" in page
+    figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
+    assert figures["pay"]["by_currency"]["EUR"]["paid"] == "100.00"
+    assert figures["pay"]["reimbursed_by_currency"] == {"EUR": "1200.00"}
