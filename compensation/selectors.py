@@ -410,9 +410,9 @@ def transparency_section(programme: Programme) -> dict:
 # it). Numbers, dates and ids go out as COPY writes them (NULL is an empty cell). Times are
 # UTC to the second in ISO 8601 without an offset, the form LibreOffice reads as a time.
 # Text that could run as a spreadsheet formula gets a leading apostrophe (the rule of
-# core.csvsafe.safe_cell); empty text is an empty cell. The formats are cheap ones: over a
-# million lines one to_char() costs 0.4 s (the two of the old microsecond format 1 s), and
-# ascii() a third of what left() costs.
+# core.csvsafe.safe_cell); empty text is an empty cell. The formats are the cheap ones: one
+# to_char() per time rather than two, and ascii() rather than left() (the export's row in
+# the benchmark).
 _SAFE = (
     "CASE WHEN ascii({c}) IN (61, 43, 45, 64, 9, 13) "  # = + - @ tab CR
     "AND {c} !~ '^(" + NUMBER + ")$' THEN '''' || {c} ELSE NULLIF({c}, '') END"
@@ -481,8 +481,7 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
             edges = [low - 1, *range(low - 1 + max(1, slice_ids // 5), high, slice_ids), high]
             ranges = list(itertools.pairwise(edges))
     # The inner query has no ORDER BY of its own, so PostgreSQL merges it into the outer
-    # one and its parallel workers format the cells before the sort, not the leader after
-    # it: a 250,000-line slice in 1.4-1.5 s instead of 1.8 s.
+    # one and its parallel workers format the cells before the sort, not the leader after it.
     entries = entries.order_by()
     # One transaction: every slice reads the same snapshot of the ledger, and a slice's
     # sort fits in memory (at PostgreSQL's default 4 MB each worker spilled 14 MB to disk

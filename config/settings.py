@@ -158,8 +158,8 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # django-prometheus's wrapper of the same backend: queries, errors and their duration.
     _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    # PostgreSQL's JIT compiles big queries for seconds before their first row (2.7 s of
-    # 6.9 s for the million-line ledger export); our queries are short or streamed.
+    # PostgreSQL's JIT compiles big queries for seconds before their first row (the ledger
+    # export's row in the benchmark shows it); our queries are short or streamed.
     _db["OPTIONS"].setdefault("options", "-c jit=off")
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True

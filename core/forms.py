@@ -18,8 +18,7 @@ from .errors import DomainError
 
 class FormRenderer(BaseRenderer):
     """Django's widget templates in their Jinja2 form (django/forms/jinja2/), which render
-    about three times as fast as the Django template engine: the review queue's filter form
-    in 1.5 ms instead of 4.5 ms. A widget whose template exists only for the Django engine
+    faster than the Django template engine (the review queue's row in the benchmark). A widget whose template exists only for the Django engine
     (django-filter's range widget) is drawn by that engine.
 
     Django ships both renderers but not this fallback between them, hence these lines.

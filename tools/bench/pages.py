@@ -74,7 +74,6 @@ class MeasurePages:
             }
             for name, v in results.items()
         }
-        self.page_results = r
 
         def p50(name):
             return r[name]["p50_ms"]["median"]
