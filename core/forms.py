@@ -18,8 +18,9 @@ from .errors import DomainError
 
 class FormRenderer(BaseRenderer):
     """Django's widget templates in their Jinja2 form (django/forms/jinja2/), which render
-    faster than the Django template engine (the review queue's row in the benchmark). A widget whose template exists only for the Django engine
-    (django-filter's range widget) is drawn by that engine.
+    faster than the Django template engine (the review queue's row in the benchmark). A
+    widget whose template exists only for the Django engine (django-filter's range widget) is
+    drawn by that engine.
 
     Django ships both renderers but not this fallback between them, hence these lines.
     """
