@@ -6,7 +6,10 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
 
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
 from core.db import copy_out, fast_path, set_local_work_mem
@@ -14,7 +17,9 @@ from core.figures import guard, median, quantile, shown
 from feedback.models import Ticket
 from labour.models import TimeEntry
 from participants.models import Participation
+from programs import policy
 from programs.models import Programme
+from programs.selectors import per_programme
 
 from .models import LedgerEntry, cents, money_sum
 
@@ -55,11 +60,6 @@ def batch_preview(candidates, *, currency: str) -> dict:
 def tax_waits(user) -> list[dict]:
     """The programmes that hold this person's pay until finance records a tax status: which
     forms they accept and whom to send one to (the programme's finance team)."""
-    from django.utils import timezone
-
-    from participants.models import Participation
-    from programs import policy
-
     today = timezone.localdate()
     out = []
     # One query for every programme of the person; the finance team is read only for the
@@ -175,12 +175,6 @@ def statement(user) -> dict:
 
 
 def _minutes_by_programme(user) -> dict:
-    try:
-        from labour.models import TimeEntry
-    except ImportError:  # pragma: no cover - the labour app always ships TimeEntry
-        return {}
-    from django.db.models import Sum
-
     return dict(
         TimeEntry.objects.confirmed()
         .filter(user=user)
@@ -456,7 +450,6 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
     entries spread over the whole ledger (one person's statement) are cheaper in one COPY:
     leave it None.
     """
-    from django.db import connection, transaction
 
     lookups = [lookup for _, lookup, _ in LEDGER_CSV] + ["source_id"]
     names = [f"c{i}" for i in range(len(lookups))]
@@ -569,9 +562,6 @@ def money_by_programme(user) -> dict[int, list[dict]]:
 def attention_counts(user, now) -> list:
     """Staff home: accrued pay this person may approve, per programme.
     One grouped query over `awaiting_approval`."""
-    from django.urls import reverse
-
-    from programs.selectors import per_programme
 
     entries = reverse("compensation:entries")
     return per_programme(

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from cryptography import x509
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -729,7 +730,6 @@ def _c2pa_problems() -> list[str]:
         if not Path(path).is_file():
             return [f"{name} ({path}) is not a readable file"]
     # Read here, before any app is loaded: production must not start on the test chain.
-    from cryptography import x509
 
     try:
         first = x509.load_pem_x509_certificates(Path(C2PA_CERT_CHAIN_FILE).read_bytes())[0]
