@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from lxml import etree
+from sepaxml import SepaTransfer
+from sepaxml.validation import ValidationError
 
 from core.csvsafe import safe_cell
 from core.errors import DomainError
@@ -57,8 +59,6 @@ SEPA_VERSIONS = ("pain.001.001.09", "pain.001.001.03")
 def sepa_credit_transfer(batch: PayoutBatch, lines: list[tuple[PayoutLine, dict]]) -> bytes:
     """pain.001 in the batch's version for its lines (of more than zero), validated against
     that version's XSD before it is kept."""
-    from sepaxml import SepaTransfer
-    from sepaxml.validation import ValidationError
 
     config = {
         "name": settings.PAYOUT_DEBTOR_NAME,
