@@ -228,11 +228,6 @@ def parse_sepa_result(data: bytes) -> BankStatement:
     raise DomainError(f"This file is not a {SEPA_FILES} (it is “{found}”).", field="file")
 
 
-def parse_camt053(data: bytes) -> BankStatement:
-    """A camt.053 statement's account and transactions, or a DomainError saying what is wrong."""
-    return parse_sepa_result(data)
-
-
 def parse_amount(text: str) -> Decimal | None:
     """An amount kept as text (an import's problem table), or None."""
     return _finite(text or "")

@@ -318,8 +318,6 @@ class PayoutBatch(models.Model):
         """The payout file in `variant` ("csv", "xlsx", or the provider's file of the batch's
         method), byte-identical on every download. The files are stored encrypted (they hold
         payees' names, emails and accounts) and opened here, as they are sent."""
-        from core.encryption import decrypt_bytes
-
         stored = {
             "csv": (self.csv_file, self.csv_sha256),
             "xlsx": (self.xlsx_file, self.xlsx_sha256),

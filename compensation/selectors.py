@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from programs import policy
 from programs.models import Programme
 from programs.selectors import per_programme
 
-from .models import LedgerEntry, cents, money_sum
+from .models import LedgerEntry, PayoutLine, cents, money_sum
 
 
 def totals_by_currency(entries) -> dict[str, Decimal]:
@@ -192,10 +192,6 @@ def statement(user) -> dict:
 def payments_back(user, *, limit: int = 20) -> list:
     """This person's payments that failed or came back from the bank and were not paid again
     yet (no later line of theirs in that programme is paid), newest first."""
-    from django.db.models import Exists, OuterRef
-
-    from .models import PayoutLine
-
     paid_later = PayoutLine.objects.filter(
         participation=OuterRef("participation"),
         batch_id__gt=OuterRef("batch_id"),

@@ -10,13 +10,14 @@ import csv
 import hashlib
 import io
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.utils import timezone
 
 from audit.services import record
 from core.csvsafe import safe_cell
@@ -509,10 +510,6 @@ def batch_files_forget(*, today: date | None = None) -> int:
     """Delete the files of every batch paid more than `PAYOUT_FILE_RETENTION_DAYS` ago (they
     hold payees' names, emails and accounts). The batch, its lines, the files' checksums and
     the audit events stay. Returns how many batches lost their files."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     today = today or timezone.localdate()
     cutoff = today - timedelta(days=settings.PAYOUT_FILE_RETENTION_DAYS)
     done = 0
