@@ -149,7 +149,9 @@ def check_consistency(doc, old_note, new_note, vkey):
     _, second, second_root = read_checkpoint(new_note, vkey)
     if (doc["from"], doc["to"]) != (first, second):
         raise Invalid("the proof is between other sizes than the checkpoints")
-    verify_consistency(first, second, first_root, second_root, [bytes.fromhex(p) for p in doc["path"]])
+    verify_consistency(
+        first, second, first_root, second_root, [bytes.fromhex(p) for p in doc["path"]]
+    )
     return f"the signed tree of {second} extends the signed tree of {first}"
 
 
