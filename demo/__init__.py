@@ -43,14 +43,15 @@ def seed() -> dict:
 
 
 def _checkpoint_the_audit_log() -> None:
-    """Sign the audit head once seeding is done, as beat does every few minutes."""
+    """Seal the seeded events and sign a checkpoint once seeding is done, as the sequencer
+    does every few seconds under beat."""
     import sys
 
-    from audit import checkpoints
+    from audit import checkpoints, sequencer
 
     try:
-        checkpoints.write()
-    except checkpoints.CheckpointError as exc:
+        sequencer.run()
+    except sequencer.LogBroken as exc:
         # A database made afresh beside the checkpoints of an older one: say so, keep going.
         print(
             f"Warning: {exc} If you deleted the database on purpose, move "

@@ -92,7 +92,7 @@ def verify_consistency(first, second, first_root, second_root, proof):
 
 def parse_verifier_key(vkey):
     """A C2SP verifier key `name+hex key id+base64(0x01 || 32-byte Ed25519 key)`."""
-    name, key_id, encoded = vkey.strip().split("+")
+    name, key_id, encoded = vkey.strip().split("+", 2)
     raw = base64.b64decode(encoded)
     if raw[:1] != b"\x01" or len(raw) != 33:
         raise Invalid("the verifier key is not an Ed25519 key")
