@@ -84,10 +84,14 @@ def anchors(path=None, given: list[str] = ()) -> tuple[list[Anchor], str]:
         except checkpoints.CheckpointError as exc:
             return [], f"checkpoints: {exc}"
         found.append(Anchor(c.size, c.root, f"the checkpoint given #{i}"))
-    for size, witness in AuditCosignature.objects.values_list("size", "witness"):
+    for size, name in AuditCosignature.objects.values_list("size", "witness"):
         row = AuditCheckpoint.objects.filter(size=size).values_list("root", flat=True).first()
-        if row:
-            found.append(Anchor(size, bytes.fromhex(row), f"the checkpoint {witness} cosigned"))
+        if row is None:
+            return [], (
+                f"cut back: the witness {name} cosigned the checkpoint of {size} events, "
+                "which the database no longer holds"
+            )
+        found.append(Anchor(size, bytes.fromhex(row), f"the checkpoint {name} cosigned"))
     return found, ""
 
 

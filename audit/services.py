@@ -155,3 +155,26 @@ def record_many(entries: list[Entry]) -> int:
         )
     insert_rows(AuditEvent, _FIELDS, rows)
     return len(rows)
+
+
+def cosignature_add(*, size: int, line: str):
+    """Publish a witness's cosignature of the checkpoint of `size` events, once it verifies
+    with a key in AUDIT_WITNESS_KEYS. Returns the witness's name."""
+    from core.errors import DomainError
+
+    from . import signednote, witness
+    from .models import AuditCheckpoint, AuditCosignature
+
+    checkpoint = AuditCheckpoint.objects.filter(size=size).first()
+    if checkpoint is None:
+        raise DomainError(f"No checkpoint of {size} events was signed here.")
+    text, _ = signednote.split(checkpoint.note)
+    try:
+        name = witness.verify_cosignature(text, line.strip(), witness.known_keys())
+    except witness.WitnessError as exc:
+        raise DomainError(f"The cosignature was refused: {exc}.") from None
+    if not AuditCosignature.objects.filter(size=size, witness=name).exists():
+        AuditCosignature.objects.create(
+            size=size, witness=name, line=line.strip(), received_at=timezone.now()
+        )
+    return name

@@ -9,4 +9,5 @@ urlpatterns = [
     path("receipt/<int:pk>/", views.receipt, name="receipt"),
     path("checkpoints/", views.public_checkpoints, name="checkpoints"),
     path("consistency/", views.consistency_proof, name="consistency"),
+    path("cosignatures/", views.cosignatures, name="cosignatures"),
 ]

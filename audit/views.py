@@ -1,11 +1,14 @@
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from core.pagination import keyset_page
 
-from . import checkpoints, merkle, receipts
+from . import checkpoints, merkle, receipts, services
 from .models import AuditCosignature, AuditEvent
 from .selectors import consistency, inclusion_proof
 
@@ -98,3 +101,17 @@ def consistency_proof(request):
     except (KeyError, ValueError, merkle.ProofError) as exc:
         detail = str(exc) if isinstance(exc, merkle.ProofError) else "from and to are tree sizes"
         return JsonResponse({"detail": detail}, status=400)
+
+
+@csrf_exempt  # a witness is a program with no session; the cosignature is its credential
+@require_POST
+def cosignatures(request):
+    """Witnesses hand back their cosignatures here (`audit_witness`); only those that verify
+    with a key in AUDIT_WITNESS_KEYS are kept and published."""
+    try:
+        doc = json.loads(request.body)
+        size, line = int(doc["size"]), str(doc["cosignature"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"detail": "Send {size, cosignature} as JSON."}, status=400)
+    name = services.cosignature_add(size=size, line=line)
+    return JsonResponse({"size": size, "witness": name}, status=201)

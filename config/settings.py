@@ -658,6 +658,9 @@ AUDIT_HMAC_KEYS = env.list("AUDIT_HMAC_KEYS", default=[DEV_AUDIT_HMAC_KEY])
 # AUDIT_VERIFY_KEYS (`id:base64 public key`) so older checkpoints still verify.
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default=DEV_AUDIT_SIGNING_KEY)
 AUDIT_VERIFY_KEYS = env.list("AUDIT_VERIFY_KEYS", default=[])
+# Witnesses whose cosignatures of the checkpoints are kept and published (C2SP verifier keys,
+# `name+id+base64`, as `audit_witness` prints them).
+AUDIT_WITNESS_KEYS = env.list("AUDIT_WITNESS_KEYS", default=[])
 # Where signed checkpoints of the chain head are written and where audit_verify reads them:
 # a directory outside the database (mount it from another machine or sync it off-site).
 AUDIT_CHECKPOINT_DIR = Path(
