@@ -141,6 +141,18 @@ def _check_sealed_since(since: int, size: int) -> None:
         raise LogBroken(f"removed: {size - since - seen} sealed event(s) are missing")
 
 
+def _store_nodes(nodes: list[tuple[int, bytes]]) -> None:
+    """Write the new node hashes (COPY on PostgreSQL: one stream, no statement per chunk)."""
+    table = AuditNode._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {table} (key, hash) FROM STDIN") as copy:
+                for row in nodes:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table} (key, hash) VALUES (%s, %s)", nodes)
+
+
 def _assign(pairs: list[tuple[int, int]]) -> None:
     """Set `seq` of each (id, seq); the append-only trigger lets this one column be set."""
     table = AuditEvent._meta.db_table
@@ -168,11 +180,11 @@ def _integrate_batch(tree: AuditTree, limit: int) -> int:
     if not rows:
         return 0
     keys = chain_keys()
-    nodes: list[AuditNode] = []
+    nodes: list[tuple[int, bytes]] = []
     compact = merkle.CompactRange(
         tree.size,
         _edge(tree.size) if tree.size else [],
-        on_node=lambda level, index, h: nodes.append(AuditNode(key=node_key(level, index), hash=h)),
+        on_node=lambda level, index, h: nodes.append((node_key(level, index), h)),
     )
     pairs = []
     for row in rows:
@@ -181,7 +193,7 @@ def _integrate_batch(tree: AuditTree, limit: int) -> int:
             raise LogBroken(f"event #{event.pk} does not carry its keyed hash; not sealing it")
         pairs.append((event.pk, compact.size + 1))
         compact.append(merkle.leaf_hash(event.leaf()))
-    AuditNode.objects.bulk_create(nodes, batch_size=5000)
+    _store_nodes(nodes)
     for start in range(0, len(pairs), 5000):
         _assign(pairs[start : start + 5000])
     tree.size, tree.root = compact.size, compact.root().hex()

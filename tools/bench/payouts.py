@@ -83,6 +83,9 @@ def _generate(cmd, n: int) -> list:
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE compensation_ledgerentry")
+    from .generate import mark_unbound
+
+    mark_unbound()  # written straight into the table, like the generated ledger
     return list(Programme.objects.filter(pk__in={p for _, p in people}))
 
 
