@@ -19,6 +19,8 @@ from django.db import models
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
 from core.restricted import RestrictedQuerySet, Visibility
 
+from .keys import chain_keys
+
 GENESIS_HASH = "0" * 64
 
 
@@ -189,8 +191,6 @@ class AuditEvent(AppendOnlyModel):
 
     def compute_hash(self, *, seq: int | None = None) -> str:
         """The keyed hash this event should have; "" for an unknown key."""
-        from .keys import chain_keys
-
         key = chain_keys().get(self.key_id)
         if key is None:
             return ""

@@ -8,7 +8,7 @@ back), the stored tree, and the records the events bind (audit.binding).
 """
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Max
 
@@ -26,7 +26,6 @@ class VerifyResult:
     problem: str = ""
     held_against: int = 0  # how many checkpoints the tree was held against
     records: int = 0  # how many bound records were checked
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -243,6 +242,10 @@ def inclusion_proof(event: AuditEvent, checkpoint: AuditCheckpoint | None = None
     leaf = event.leaf()
     index = event.seq - 1
     path = StoredTree().inclusion(index, checkpoint.size)
+    # Served only when it holds: a stored node altered behind the log would show here.
+    merkle.verify_inclusion(
+        index, checkpoint.size, merkle.leaf_hash(leaf), path, bytes.fromhex(checkpoint.root)
+    )
     return {
         "event": event.pk,
         "leaf_index": index,

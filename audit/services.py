@@ -11,9 +11,20 @@ from typing import NamedTuple
 from django.db import models, transaction
 from django.utils import timezone
 
-from . import binding, receipts
+from core.db import insert_rows
+from core.errors import DomainError
+
+from . import binding, receipts, signednote, witness
 from .keys import current_chain_key
-from .models import V2, AuditEvent, canonical_data, epoch_us, event_hash
+from .models import (
+    V2,
+    AuditCheckpoint,
+    AuditCosignature,
+    AuditEvent,
+    canonical_data,
+    epoch_us,
+    event_hash,
+)
 
 
 def _object_ref(obj) -> tuple[str, str]:
@@ -112,7 +123,6 @@ _FIELDS = [
 def record_many(entries: list[Entry]) -> int:
     """Write `entries` as `record` would one after the other (one clock reading for all), a
     chunk per statement (`core.db.insert_rows`), holding no lock. Returns how many."""
-    from core.db import insert_rows
 
     if not entries:
         return 0
@@ -160,11 +170,6 @@ def record_many(entries: list[Entry]) -> int:
 def cosignature_add(*, size: int, line: str):
     """Publish a witness's cosignature of the checkpoint of `size` events, once it verifies
     with a key in AUDIT_WITNESS_KEYS. Returns the witness's name."""
-    from core.errors import DomainError
-
-    from . import signednote, witness
-    from .models import AuditCheckpoint, AuditCosignature
-
     checkpoint = AuditCheckpoint.objects.filter(size=size).first()
     if checkpoint is None:
         raise DomainError(f"No checkpoint of {size} events was signed here.")

@@ -7,6 +7,7 @@ from core import status
 
 from . import sequencer
 from .health import SEQUENCER, VERIFIER
+from .selectors import verify_log
 
 
 @shared_task
@@ -27,8 +28,6 @@ def sequence() -> str:
 def verify() -> str:
     """Verify the whole log as `audit_verify` does; a failure is kept (audit.health) and stops
     the sequencer from signing until a verification passes again."""
-    from .selectors import verify_log
-
     result = verify_log()
     report(result)
     if not result.ok:

@@ -18,7 +18,9 @@ from django.utils import timezone
 
 from approvals.models import OutputSubmission, ReviewDecision
 from approvals.selectors import my_standing
+from audit import checkpoints
 from audit.models import AuditEvent
+from audit.selectors import inclusion_proof
 from compensation.models import LedgerEntry, PayoutDetails
 from compensation.selectors import money_by_programme
 from core.csvsafe import safe_cell
@@ -205,8 +207,6 @@ def _ledger(user):
 
 def _events(user):
     """The audit events about them, each with its inclusion proof once it is sealed."""
-    from audit.selectors import inclusion_proof
-
     for e in AuditEvent.objects.filter(subject=user).order_by("id").iterator(CHUNK):
         yield {
             "event": e.pk,
@@ -256,8 +256,6 @@ def my_data(user) -> dict:
 def audit_checkpoint_proof() -> dict:
     """The newest signed checkpoint of the audit log and the keys that verify it: keep it,
     and the operator can never later cut the log back behind it unnoticed."""
-    from audit import checkpoints
-
     latest = checkpoints.latest()
     return {
         "checkpoint": latest.note if latest else None,

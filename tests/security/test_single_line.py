@@ -37,6 +37,8 @@ OUR_APPS = {
     "compensation",
     "publicity",
     "api",
+    "ops",
+    "provenance",
 }
 # Written by the product, never typed by a person: hashes, tokens, keys, codes from a list,
 # addresses and paths the product composes, secrets, ISO codes checked on their own.
@@ -75,6 +77,12 @@ MACHINE_WRITTEN = {
     "publicity.PromotionalUse": {"currency"},
     "publicity.Competition": {"currency"},
     "api.ApiToken": {"prefix", "key_hash"},
+    "api.ServiceToken": {"prefix", "key_hash"},
+    # Copied by the product from records validated where they were typed, or composed by it.
+    "provenance.ConsentEntry": {"sha256", "media_type", "decision", "credit"},
+    "provenance.Credential": {"manifest_label", "signed_sha256", "error"},
+    "provenance.KnownHash": {"sha256"},
+    "ops.Incident": {"key"},
     "api.IdempotencyRecord": {"key", "endpoint", "request_hash"},
 }
 TRIED = {"inputs": 0}

@@ -10,16 +10,32 @@ transaction that is rolled back, so `make bench ARGS="--reuse"` measures the sam
 import contextlib
 import io
 import os
+import random
+import resource
 import statistics
 import tempfile
 import time
 import zipfile
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
+
+from approvals.models import OutputSubmission
+from approvals.services import deadlines_sweep
+from audit import sequencer
+from audit.keys import chain_keys
+from audit.models import AuditEvent
+from audit.selectors import inclusion_proof, verify_log
+from audit.services import Entry, record_many
+from compensation.services import accrue_hourly
+from programs.models import TransparencySnapshot
+from transparency import figures as transparency
+
+from .table import pct, timed_requests
 
 
 def _summary(values: list[float]) -> dict:
@@ -86,10 +102,6 @@ def _make_due(now, n_due: int) -> int:
 def measure_deadline_sweep(cmd, table):
     """`deadlines_sweep` deeming 10 % of all submissions approved (decision, audit event,
     notification and webhook event each), against one indexed UPDATE of the same rows."""
-    from approvals.models import OutputSubmission
-    from approvals.services import deadlines_sweep
-    from audit.selectors import verify_log
-
     total = OutputSubmission.objects.count()
     n_due = total // 10
     ours, peer, verified = [], [], None
@@ -172,7 +184,6 @@ def _confirm_all(cmd) -> int:
 
 def measure_accruals(cmd, table):
     """`accrue_hourly` over every confirmed time entry, and again with nothing new."""
-    from compensation.services import accrue_hourly
 
     firsts, reruns, peers = [], [], []
     for _ in range(cmd.runs):
@@ -236,9 +247,6 @@ def measure_my_data(cmd, table):
 
 def run_child(cmd, what: str, rows: int) -> dict:
     """One measurement in a fresh process (`python -m tools.bench --child jobs-…`)."""
-    import resource
-
-    from django.contrib.auth import get_user_model
 
     def rss_mb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -290,10 +298,6 @@ def run_child(cmd, what: str, rows: int) -> dict:
 
 
 def measure_transparency(cmd, table):
-    from programs.models import TransparencySnapshot
-    from transparency import figures as transparency
-
-    from .table import pct, timed_requests
 
     colds = []
     for _ in range(cmd.runs):
@@ -343,9 +347,6 @@ concat_ws('|', CASE WHEN e.prev_hash = '' THEN 'v2' ELSE e.seq::text END,
 def measure_audit_verify(cmd, table):
     """`audit_verify` (every keyed hash, the tree against every checkpoint, the bound records)
     against a bare scan computing the same keyed hashes over the same rows."""
-    from audit.keys import chain_keys
-    from audit.selectors import verify_log
-
     keys = chain_keys()
     values = ", ".join(["(%s, %s::bytea)"] * len(keys))
     params = [part for key_id, secret in keys.items() for part in (key_id, secret)]
@@ -387,10 +388,6 @@ def measure_audit_verify(cmd, table):
 def measure_sequencer(cmd, table):
     """The sequencer integrating a backlog of committed events (leaf hashes, stored nodes,
     positions), against inserting the same events."""
-    from audit import sequencer
-    from audit.models import AuditEvent
-    from audit.services import Entry, record_many
-
     n = max(2000, min(100_000, AuditEvent.objects.count() // 10))
     entries = [Entry("bench.sequencer.event", "", str(i), None, None, {"i": i}) for i in range(n)]
     ours, peer = [], []
@@ -419,11 +416,6 @@ def measure_sequencer(cmd, table):
 
 def measure_inclusion_proof(cmd, table):
     """An inclusion proof of a random sealed event, from the stored nodes."""
-    import random
-
-    from audit.models import AuditEvent
-    from audit.selectors import inclusion_proof
-
     ids = list(
         AuditEvent.objects.filter(seq__isnull=False)
         .order_by("?")
