@@ -195,7 +195,7 @@ def test_the_audit_log_size_checkpoint_age_and_refusal(programme, scrape):
     assert sequence() == "+3 → 3"
     assert scrape.value("tt_audit_tree_size") == 3
     assert scrape.value("tt_audit_unsequenced") == 0
-    assert 0 <= scrape.value("tt_audit_checkpoint_age_seconds") < 5
+    assert 0 <= scrape.value("tt_audit_checkpoint_age_seconds") < 60
     assert scrape.value("tt_audit_ok") == 1
     assert scrape.value("tt_audit_sequencer_lag_seconds") == 0
     event = record(action="tests.metrics.event", programme=programme, data={"n": 4})

@@ -46,6 +46,7 @@ MACHINE_WRITTEN = {
     "core.OutboxMessage": {"dedupe_key", "subject", "url"},
     "core.FormSubmission": {"token", "result_url"},
     "core.EmailChange": {"old_email", "new_email", "undo_token_hash"},
+    "core.ComponentStatus": {"name", "problem"},
     "audit.AuditEvent": {
         "action",
         "object_type",
