@@ -26,6 +26,7 @@ from compensation.filters import LedgerEntryFilter
 from compensation.models import BankFileImport, LedgerEntry, PayoutBatch
 from core.dates import validate_in_range
 from core.errors import DomainError
+from core.text import single_line
 from programs import downloads
 
 CSV_TYPE = "text/csv"
@@ -124,6 +125,7 @@ class BatchInput(StrictInput, serializers.Serializer):
         required=False,
         default="file",
         max_length=10,
+        validators=[single_line],
         help_text="How it is paid: " + ", ".join(PayoutBatch.Method.values) + ".",
     )
     sepa_version = serializers.CharField(
@@ -131,6 +133,7 @@ class BatchInput(StrictInput, serializers.Serializer):
         default="",
         allow_blank=True,
         max_length=20,
+        validators=[single_line],
         help_text="A SEPA batch's file: pain.001.001.09 (the default) or pain.001.001.03.",
     )
 
@@ -308,6 +311,7 @@ class BankFileImportSerializer(ModelSerializer):
 class BankFileInput(StrictInput, serializers.Serializer):
     file_base64 = serializers.CharField(
         max_length=14_000_000,
+        validators=[single_line],
         help_text="The file, base64: a camt.053, camt.054 or pain.002 (SEPA batch), PayPal's "
         "result file, Wise's statement, or the reference,amount,date CSV (a CSV batch).",
     )
