@@ -189,6 +189,11 @@ def statement(user) -> dict:
     }
 
 
+def batch_pays(batch, user) -> bool:
+    """Whether `user` is one of the batch's payees (who may not settle or download it)."""
+    return batch.lines.filter(participation__user=user).exists()
+
+
 def payments_back(user, *, limit: int = 20) -> list:
     """This person's payments that failed or came back from the bank and were not paid again
     yet (no later line of theirs in that programme is paid), newest first."""

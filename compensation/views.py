@@ -32,6 +32,7 @@ from .forms import (
 from .models import BankFileImport, ExchangeRate, LedgerEntry, PayoutBatch, TaxStatus
 from .selectors import (
     batch_entries_by_line,
+    batch_pays,
     batch_preview,
     finance_programmes,
     ledger_csv,
@@ -274,7 +275,7 @@ def batch_detail(
         "mismatches": mismatches,
         "statement_report": statement_report,
         "imports": batch.imports.select_related("imported_by")[:20],
-        "own_batch": batch.lines.filter(participation__user=request.user).exists(),
+        "own_batch": batch_pays(batch, request.user),
         "can_match": batch.status == PayoutBatch.Status.READY
         and batch.created_by_id != request.user.pk,
     }

@@ -713,8 +713,6 @@ PAYOUT_DETAILS_KEYS = env.list("PAYOUT_DETAILS_KEYS", default=[DEV_PAYOUT_DETAIL
 DEMO_PAYOUT_IBAN = "DE89370400440532013000"
 PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="Terms and Testers payouts")
 PAYOUT_DEBTOR_IBAN = env.str("PAYOUT_DEBTOR_IBAN", default="" if PRODUCTION else DEMO_PAYOUT_IBAN)
-# A settled batch's files (names, emails, accounts) are deleted this many days after it was
-# paid; the batch, its lines, checksums and audit events stay.
 PAYOUT_FILE_RETENTION_DAYS = env.int("PAYOUT_FILE_RETENTION_DAYS", default=90)
 PAYOUT_DEBTOR_BIC = env.str("PAYOUT_DEBTOR_BIC", default="" if PRODUCTION else "COBADEFFXXX")
 
