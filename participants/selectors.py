@@ -4,7 +4,7 @@ from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import AccessPause, Consent, Participation
+from .models import AccessPause, Application, Consent, Participation
 
 
 def working_programmes(user):
@@ -190,16 +190,29 @@ def consent_pending(participations, at=None):
 
 
 def attention_counts(user, now) -> list:
-    """Staff home: active participants who must accept the terms in force, per programme
-    this person manages (the staff home). One grouped query."""
+    """Staff home: applications waiting for a decision (with the oldest one's age) and
+    active participants who must accept the terms in force, per programme this person
+    manages (the staff home). One grouped query each."""
     from django.urls import reverse
 
     from programs.selectors import per_programme
 
+    applications = per_programme(
+        Application.objects.restrict(user, "manage").filter(status=Application.Status.PENDING),
+        order=35,
+        label="applications waiting for a decision",
+        url=lambda r: (
+            reverse("participants:staff_applications", args=[r["programme__slug"]])
+            + "?status=pending"
+        ),
+        also=("programme__slug",),
+        since="created_at",
+    )
+
     active = Participation.objects.restrict(user, "manage").filter(
         status=Participation.Status.ACTIVE
     )
-    return per_programme(
+    return applications + per_programme(
         consent_pending(active, now),
         order=40,
         label="participants yet to accept the terms",

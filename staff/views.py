@@ -43,10 +43,11 @@ def home(request):
     those items."""
     user = request.user
     programmes = Programme.objects.restrict(user, "staff").order_by("name")
-    counts = attention(user)
+    now = timezone.now()
+    counts = attention(user, now)
     rows = [{"programme": p, "counts": counts.get(p.pk, [])} for p in programmes]
     return render(
         request,
         "staff/home.html",
-        {"rows": rows, "may_create": policy.any_role(user, "manage")},
+        {"rows": rows, "may_create": policy.any_role(user, "manage"), "now": now},
     )
