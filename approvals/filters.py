@@ -108,6 +108,37 @@ class SubmissionFilter(SearchableFilterSet):
         return queryset.filter(due_at__isnull=True)
 
 
+OS = OutputSubmission
+
+
+class DecidedFilter(SearchableFilterSet):
+    """The decided outputs of the programmes a person reviews (the staff list of decided
+    outputs): by decision and by the date it was made."""
+
+    q = SearchFilter(search=search_submissions)
+    programme = ShortModelChoiceFilter(queryset=None, empty_label="All my programmes")
+    status = django_filters.ChoiceFilter(
+        label="Decision",
+        choices=[(s.value, s.label) for s in OS.Status if s in OS.DECIDED],
+        empty_label="Any decision",
+    )
+    decided_from = DateFilter(
+        label="Decided from", field_name="decided_at__date", lookup_expr="gte"
+    )
+    decided_to = DateFilter(label="Decided until", field_name="decided_at__date", lookup_expr="lte")
+    participant = django_filters.CharFilter(
+        label="Participant email", field_name="participant__email", lookup_expr="icontains"
+    )
+
+    class Meta:
+        model = OutputSubmission
+        fields = ["q", "programme", "status", "decided_from", "decided_to", "participant"]
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        configure_filter(self, "programme", queryset=programmes)
+
+
 class MySubmissionFilter(SearchableFilterSet):
     """A participant's own outputs: the search box of "My outputs"."""
 

@@ -75,6 +75,16 @@ class QueueRow:
             setattr(self, name, value)
 
 
+def decided_outputs(user):
+    """Decided outputs of the programmes `user` reviews, never their own (the staff list of
+    decided outputs); `filters.DecidedFilter` narrows them."""
+    return (
+        OutputSubmission.objects.restrict(user, "review")
+        .filter(status__in=OutputSubmission.DECIDED, decided_at__isnull=False)
+        .select_related("programme", "participant")
+    )
+
+
 def reviewable_programmes(user):
     return Programme.objects.restrict(user, "review")
 

@@ -43,6 +43,7 @@ NOT_PAGES = {
     "feedback:attachment",
     "feedback:similar",
     "compensation:entries_csv",
+    "staff:programme_audit_csv",
     "compensation:batch_download",
     "compensation:tax_document",
     "compensation:statement_csv",
