@@ -203,6 +203,10 @@ def _output_parts(request, submission, parts, *, public=False) -> str:
 
 @staff_required("review")
 def detail(request, pk, parts=()):
+    """The item, and its decision form, which posts back to this address: a refused
+    decision is shown here, and reloading it shows the item again."""
+    if request.method == "POST":
+        return decide(request, pk, parts)
     submission = _reviewable(request, pk)
     return _render_detail(request, submission, DecisionForm(submission=submission), parts=parts)
 
