@@ -17,11 +17,13 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 
 from core import search
 from core.figures import duration, guard, median_and_quantile, shown
 from programs.models import Programme
+from programs.selectors import Attention
 
 from .models import Appeal, OutputSubmission, ReasonCode, ReviewDecision
 
@@ -385,11 +387,7 @@ def attention_counts(user, now) -> list:
     """Staff home: every open review item, per programme this person reviews, counted by
     its clock: overdue, due within 24 h, due later, and with no deadline (with the age of
     the oldest of those, which no clock would ever raise). One grouped query."""
-    from django.urls import reverse
-
-    from programs.selectors import Attention
-
-    from .filters import DUE_SOON
+    from .filters import DUE_SOON  # the filters import these selectors: a cycle at import
 
     soon = now + DUE_SOON
     none = Q(due_at__isnull=True)

@@ -37,17 +37,6 @@ def add_business_days(start: datetime, days: int, country: str = "") -> datetime
     return moment
 
 
-def business_days_between(start: datetime, end: datetime, country: str = "") -> int:
-    """Whole business days from `start` to `end` (0 when `end` is not later)."""
-    count, moment = 0, start
-    while True:
-        moment += timedelta(days=1)
-        if moment > end:
-            return count
-        if is_business_day(moment.date(), country):
-            count += 1
-
-
 def not_counted(country: str) -> str:
     """What a business-day count skips, for a sentence: "weekends and public holidays in
     France", or "weekends" without a calendar."""

@@ -2,14 +2,18 @@
 
 from django.db.models import Exists, Max, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+
+from programs.models import Programme, TermsVersion
+from programs.selectors import per_programme
+from programs.services import terms_diff
 
 from .models import AccessPause, Application, Consent, Participation
 
 
 def working_programmes(user):
     """Programmes the person takes part in (the service still checks access and consent)."""
-    from programs.models import Programme
 
     return Programme.objects.filter(
         participations__user=user, participations__status="active"
@@ -83,7 +87,6 @@ def my_participations(user, at=None):
 
 def published_terms(programme_ids) -> list:
     """Every published version of these programmes' terms (one query), oldest first."""
-    from programs.models import TermsVersion
 
     if not programme_ids:
         return []
@@ -113,7 +116,6 @@ def coming_changes(participations, at=None, *, published=None) -> dict:
     programme page and "needs your action" show it with its date. Two queries
     whatever the number of programmes.
     """
-    from programs.services import terms_diff
 
     at = at or timezone.now()
     participations = [p for p in participations if p.status in ("active", "paused")]
@@ -154,7 +156,6 @@ def _required(at, field: str):
     """Per participation (an expression): `field` of the version of its programme's terms it
     must have accepted to work (as `programs.selectors.required_terms`: the newest effective
     material change, else the first effective version)."""
-    from programs.models import TermsVersion
 
     effective = TermsVersion.objects.effective(at).filter(programme=OuterRef("programme_id"))
     return Coalesce(
@@ -193,9 +194,6 @@ def attention_counts(user, now) -> list:
     """Staff home: applications waiting for a decision (with the oldest one's age) and
     active participants who must accept the terms in force, per programme this person
     manages (the staff home). One grouped query each."""
-    from django.urls import reverse
-
-    from programs.selectors import per_programme
 
     applications = per_programme(
         Application.objects.restrict(user, "manage").filter(status=Application.Status.PENDING),

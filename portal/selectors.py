@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from approvals.models import OutputSubmission, ReviewDecision
 from approvals.selectors import my_standing
+from audit import checkpoints, keys
 from audit.models import AuditEvent
 from compensation.models import LedgerEntry, PayoutDetails
 from compensation.selectors import money_by_programme
@@ -254,7 +255,6 @@ def my_data(user) -> dict:
 def audit_checkpoint_proof() -> dict:
     """The newest signed checkpoint of the audit chain and the keys that verify it: keep it,
     and the operator can never later cut the log back behind it unnoticed."""
-    from audit import checkpoints, keys
 
     latest = checkpoints.latest()
     return {

@@ -8,6 +8,7 @@ confidentiality, use of their work, the right to leave).
 from decimal import Decimal
 
 from core import currencies
+from core.businessdays import not_counted
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
@@ -79,8 +80,6 @@ def promotion_sentence(t) -> str:
 
 def response_sentence(t) -> str | None:
     """How fast the organiser promises to answer, in business days, or None."""
-    from core.businessdays import not_counted
-
     promised = [
         f"{label} within {getattr(t, name)} business day{'s' if getattr(t, name) != 1 else ''}"
         for name, label in t.RESPONSE_TARGETS.items()

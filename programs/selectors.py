@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 
 from django.db.models import Count, Min
 from django.utils import timezone
@@ -43,7 +43,6 @@ def required_terms(programme: Programme, at=None) -> TermsVersion | None:
 
 def terms_in_force_on(programme: Programme, day) -> TermsVersion | None:
     """The terms in force at the end of a given day (used for accruals)."""
-    from datetime import datetime, time
 
     end = timezone.make_aware(datetime.combine(day, time.max))
     return current_terms(programme, end)

@@ -1,5 +1,6 @@
 """Running a programme: settings, staff roles, drafting and publishing terms."""
 
+import difflib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -394,7 +395,6 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
 
 def body_diff(old: TermsVersion, new: TermsVersion) -> list[str]:
     """The full text's change as unified diff lines (empty: the same text)."""
-    import difflib
 
     return list(
         difflib.unified_diff(
