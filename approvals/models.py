@@ -260,6 +260,17 @@ class ReviewDecision(AppendOnlyModel):
     both land.
     """
 
+    # What its audit event binds (audit.binding): the whole record (it is never edited).
+    AUDIT_BOUND_FIELDS = (
+        "submission",
+        "stage",
+        "outcome",
+        "reviewer",
+        "reason",
+        "note",
+        "decided_at",
+    )
+
     class Stage(models.TextChoices):
         REVIEW = "review", "Review"
         APPEAL = "appeal", "Appeal"

@@ -1,26 +1,29 @@
 """The audit log's health, as the operator's checks read it (ops: /healthz, metrics, incidents).
 
-Over today's chain: events are chained as they are written, so nothing waits to be sequenced;
-the log is known good while the last checkpoint attempt (`audit.tasks.write_checkpoint`)
-verified the events since the previous checkpoint and signed or found nothing new, and known
-bad from the moment an attempt refused to sign. That attempt's outcome is kept in the
-`audit.checkpoint` status row (core.status), so reading the health costs two row reads.
+The log is known good while the sequencer's last run (`audit.tasks.sequence`) found the log
+it extended verified and the last full verification (`audit.tasks.verify`, or the
+`audit_verify` command) passed; known bad from the moment either failed. Their outcomes are
+kept in the `audit.sequencer` and `audit.verify` status rows (core.status). The figures are
+the tree's size, the events committed but not yet sealed (a partial index holds only those)
+and the age of the newest checkpoint: a few index reads.
 """
 
 from dataclasses import dataclass
 
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from core import status as component_status
 
-from .models import AuditHead
+from .models import AuditCheckpoint, AuditEvent, AuditTree
 
-CHECKPOINT = "audit.checkpoint"
+SEQUENCER = "audit.sequencer"
+VERIFIER = "audit.verify"
 
 
 @dataclass(frozen=True)
 class AuditHealth:
-    ok: bool  # False once the sequencer/checkpoint found the log does not verify
+    ok: bool  # False once the sequencer found the log does not verify
     problem: str  # "" or the sentence naming what failed
     tree_size: int
     unsequenced: int  # events committed but not yet in the tree
@@ -29,18 +32,21 @@ class AuditHealth:
 
 
 def status(*, now=None) -> AuditHealth:
-    """The log's state from what the last checkpoint attempt found. The checkpoint's age is
-    the time since the head was last covered by a signed checkpoint (a new one, or the
-    newest found still covering an unchanged head)."""
     now = now or timezone.now()
-    row = component_status.get(CHECKPOINT)
-    head = AuditHead.objects.filter(pk=1).values_list("seq", flat=True).first() or 0
-    covered = row.last_success_at if row is not None else None
+    row = component_status.get(SEQUENCER)
+    checked = component_status.get(VERIFIER)
+    size = AuditTree.objects.filter(pk=1).values_list("size", flat=True).first() or 0
+    waiting = AuditEvent.objects.filter(seq__isnull=True).aggregate(
+        n=Count("id"), at=Min("created_at")
+    )
+    signed = AuditCheckpoint.objects.order_by("-size").values_list("signed_at", flat=True).first()
+    covered = row.last_success_at if row is not None and row.last_success_at else signed
+    failed = [r for r in (checked, row) if r is not None and not r.ok]
     return AuditHealth(
-        ok=row is None or row.ok,
-        problem="" if row is None or row.ok else row.problem,
-        tree_size=head,
-        unsequenced=0,
-        oldest_unsequenced_seconds=None,
+        ok=not failed,
+        problem=failed[0].problem if failed else "",
+        tree_size=size,
+        unsequenced=waiting["n"],
+        oldest_unsequenced_seconds=(now - waiting["at"]).total_seconds() if waiting["at"] else None,
         checkpoint_age_seconds=(now - covered).total_seconds() if covered else None,
     )

@@ -1,5 +1,10 @@
 """Writing to the audit log. Services call `record` (or, for a sweep's many changes,
-`record_many`) inside their own transaction."""
+`record_many`) inside their own transaction.
+
+An event is written with its keyed hash and no position: nothing is read or locked that
+another writer shares, so a long job never holds up a person's write. The sequencer
+(audit.sequencer) gives committed events their place in the Merkle tree a few seconds later.
+"""
 
 from typing import NamedTuple
 
@@ -7,12 +12,15 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from core.db import insert_rows
+from core.errors import DomainError
 
+from . import binding, receipts, signednote, witness
 from .keys import current_chain_key
 from .models import (
-    GENESIS_HASH,
+    V2,
+    AuditCheckpoint,
+    AuditCosignature,
     AuditEvent,
-    AuditHead,
     canonical_data,
     epoch_us,
     event_hash,
@@ -34,22 +42,21 @@ def record(
     programme=None,
     subject=None,
     data: dict | None = None,
+    binds: models.Model | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain.
+    """Write one event, in the caller's transaction: written if and only if the change is.
 
-    Called inside the service's transaction, so the event is written if and only
-    if the change is. The head row is locked (`SELECT … FOR UPDATE` on
-    PostgreSQL; SQLite's IMMEDIATE transactions already serialise writers), so
-    concurrent appends queue up and the chain stays linear.
+    `binds` (by default `obj`, when its model lists AUDIT_BOUND_FIELDS) is the record whose
+    content the event fixes (audit.binding).
     """
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     key_id, key = current_chain_key()
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    bound = binds if binds is not None else (obj if binding.is_bound(obj) else None)
+    record_fields, record_hash = binding.state_of(bound) if bound is not None else ("", "")
     object_type, object_id = _object_ref(obj)
     data_json = canonical_data(data)
     event = AuditEvent(
-        seq=head.seq + 1,
         created_at=timezone.now(),
         actor=actor,
         action=action,
@@ -58,13 +65,15 @@ def record(
         programme=programme,
         subject=subject,
         data_json=data_json,
-        prev_hash=head.hash or GENESIS_HASH,
+        record_hash=record_hash,
+        record_fields=record_fields,
+        prev_hash="",
         key_id=key_id,
     )
     event.hash = event_hash(
         key=key,
-        seq=event.seq,
-        prev_hash=event.prev_hash,
+        seq=V2,
+        prev_hash=record_hash,
         created_us=epoch_us(event.created_at),
         actor_id=event.actor_id,
         action=action,
@@ -75,13 +84,13 @@ def record(
         data_json=data_json,
     )
     event.save()
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
+    receipts.noted(event.pk)
     return event
 
 
 class Entry(NamedTuple):
-    """One event of `record_many`: what `record` takes, as ids."""
+    """One event of `record_many`: what `record` takes, as ids. `binds` is (model, pk,
+    values of its AUDIT_BOUND_FIELDS) for an event that binds a record."""
 
     action: str
     object_type: str
@@ -90,10 +99,10 @@ class Entry(NamedTuple):
     subject_id: int | None
     data: dict
     actor_id: int | None = None
+    binds: tuple | None = None
 
 
 _FIELDS = [
-    "seq",
     "created_at",
     "actor",
     "action",
@@ -102,6 +111,8 @@ _FIELDS = [
     "programme",
     "subject",
     "data_json",
+    "record_hash",
+    "record_fields",
     "prev_hash",
     "hash",
     "key_id",
@@ -110,27 +121,22 @@ _FIELDS = [
 
 @transaction.atomic
 def record_many(entries: list[Entry]) -> int:
-    """Append `entries` to the chain in their order, as `record` would one after the other:
-    the same consecutive numbers, links and keyed hashes (one clock reading for all, as if
-    they were appended within the same microsecond), under one lock of the head, written a
-    chunk per statement (`core.db.insert_rows`). Returns how many were appended.
-    """
+    """Write `entries` as `record` would one after the other (one clock reading for all), a
+    chunk per statement (`core.db.insert_rows`), holding no lock. Returns how many."""
 
     if not entries:
         return 0
     key_id, key = current_chain_key()
-    head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
     created_at = timezone.now()
     created_us = epoch_us(created_at)
-    seq, prev = head.seq, head.hash or GENESIS_HASH
     rows = []
     for e in entries:
-        seq += 1
         data_json = canonical_data(e.data)
+        record_fields, record_hash = binding.state(*e.binds) if e.binds else ("", "")
         h = event_hash(
             key=key,
-            seq=seq,
-            prev_hash=prev,
+            seq=V2,
+            prev_hash=record_hash,
             created_us=created_us,
             actor_id=e.actor_id,
             action=e.action,
@@ -142,7 +148,6 @@ def record_many(entries: list[Entry]) -> int:
         )
         rows.append(
             (
-                seq,
                 created_at,
                 e.actor_id,
                 e.action,
@@ -151,13 +156,30 @@ def record_many(entries: list[Entry]) -> int:
                 e.programme_id,
                 e.subject_id,
                 data_json,
-                prev,
+                record_hash,
+                record_fields,
+                "",
                 h,
                 key_id,
             )
         )
-        prev = h
     insert_rows(AuditEvent, _FIELDS, rows)
-    head.seq, head.hash = seq, prev
-    head.save(update_fields=["seq", "hash"])
     return len(rows)
+
+
+def cosignature_add(*, size: int, line: str):
+    """Publish a witness's cosignature of the checkpoint of `size` events, once it verifies
+    with a key in AUDIT_WITNESS_KEYS. Returns the witness's name."""
+    checkpoint = AuditCheckpoint.objects.filter(size=size).first()
+    if checkpoint is None:
+        raise DomainError(f"No checkpoint of {size} events was signed here.")
+    text, _ = signednote.split(checkpoint.note)
+    try:
+        name = witness.verify_cosignature(text, line.strip(), witness.known_keys())
+    except witness.WitnessError as exc:
+        raise DomainError(f"The cosignature was refused: {exc}.") from None
+    if not AuditCosignature.objects.filter(size=size, witness=name).exists():
+        AuditCosignature.objects.create(
+            size=size, witness=name, line=line.strip(), received_at=timezone.now()
+        )
+    return name

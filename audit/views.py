@@ -1,37 +1,117 @@
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
 from core.pagination import keyset_page
 
-from . import checkpoints, keys
-from .models import AuditEvent
-from .selectors import event_in_chain
+from . import checkpoints, merkle, receipts, services
+from .models import AuditCosignature, AuditEvent
+from .selectors import consistency, inclusion_proof
 
 
 @login_required
 def my_events(request):
-    """The audit events about the signed-in person, each checked against the chain."""
+    """The audit events about the signed-in person, each linked to its inclusion proof."""
     qs = AuditEvent.objects.mine(request.user).select_related("actor", "programme")
-    page = keyset_page(qs, request, key="seq", descending=True, size=50)
-    rows = [(e, event_in_chain(e)) for e in page.items] if request.GET.get("check") else None
-    return render(request, "audit/my_events.html", {"page": page, "checked_rows": rows})
+    page = keyset_page(qs, request, key="id", descending=True, size=50)
+    return render(request, "audit/my_events.html", {"page": page})
 
 
+def _visible_event(request, pk) -> AuditEvent:
+    return get_object_or_404(AuditEvent.objects.mine(request.user), pk=pk)
+
+
+@login_required
+def proof(request, pk):
+    """An event's inclusion proof: a page that checks it in the browser, and the JSON document
+    itself (`?format=json`, a stable URL), once the event is sealed under a checkpoint."""
+    event = _visible_event(request, pk)
+    doc = inclusion_proof(event)
+    if request.GET.get("format") == "json":
+        if doc is None:
+            return JsonResponse(
+                {"event": event.pk, "sealed": False, "detail": "not yet sealed under a checkpoint"},
+                status=404,
+            )
+        return JsonResponse(doc)
+    return render(
+        request,
+        "audit/proof.html",
+        {"event": event, "doc": doc, "receipt": receipts.receipt_for(event)},
+    )
+
+
+@login_required
+def receipt(request, pk):
+    """The signed receipt of one of the person's events, as a file to keep."""
+    event = _visible_event(request, pk)
+    response = JsonResponse(receipts.receipt_for(event))
+    response["Content-Disposition"] = f'attachment; filename="audit-receipt-{event.pk}.json"'
+    return response
+
+
+@require_GET
 def public_checkpoints(request):
-    """Public: the newest signed checkpoints of the audit chain and the keys that verify them.
+    """Public: the newest signed checkpoints, their cosignatures and the keys that verify them.
 
     Anyone may copy them; a copy kept elsewhere is what makes cutting the log back visible.
     """
-    context = {"checkpoints": checkpoints.recent(20), "public_keys": keys.published_keys()}
+    recent = checkpoints.recent(20)
+    cosigned: dict[int, list[str]] = {}
+    for size, line in AuditCosignature.objects.filter(
+        size__in=[c.size for c in recent]
+    ).values_list("size", "line"):
+        cosigned.setdefault(size, []).append(line)
+    verifier_keys = checkpoints.verifier_keys()
     if request.GET.get("format") == "json":
         return JsonResponse(
             {
-                "checkpoints": [c.as_dict() for c in context["checkpoints"]],
-                "public_keys": [
-                    {"key_id": k.key_id, "ed25519_public_key": k.public, "current": k.current}
-                    for k in context["public_keys"]
+                "origin": checkpoints.origin(),
+                "checkpoints": [
+                    {
+                        "size": c.size,
+                        "root": c.root,
+                        "signed_at": c.signed_at.isoformat(),
+                        "checkpoint": c.note,
+                        "cosignatures": cosigned.get(c.size, []),
+                    }
+                    for c in recent
                 ],
+                "verifier_keys": verifier_keys,
             }
         )
-    return render(request, "audit/checkpoints.html", context)
+    rows = [(c, cosigned.get(c.size, [])) for c in recent]
+    return render(
+        request,
+        "audit/checkpoints.html",
+        {"rows": rows, "verifier_keys": verifier_keys, "origin": checkpoints.origin()},
+    )
+
+
+@require_GET
+def consistency_proof(request):
+    """Public: an RFC 9162 consistency proof between two sizes the tree has reached."""
+    try:
+        first, second = int(request.GET["from"]), int(request.GET["to"])
+        return JsonResponse(consistency(first, second))
+    except (KeyError, ValueError, merkle.ProofError) as exc:
+        detail = str(exc) if isinstance(exc, merkle.ProofError) else "from and to are tree sizes"
+        return JsonResponse({"detail": detail}, status=400)
+
+
+@csrf_exempt  # a witness is a program with no session; the cosignature is its credential
+@require_POST
+def cosignatures(request):
+    """Witnesses hand back their cosignatures here (`audit_witness`); only those that verify
+    with a key in AUDIT_WITNESS_KEYS are kept and published."""
+    try:
+        doc = json.loads(request.body)
+        size, line = int(doc["size"]), str(doc["cosignature"])
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"detail": "Send {size, cosignature} as JSON."}, status=400)
+    name = services.cosignature_add(size=size, line=line)
+    return JsonResponse({"size": size, "witness": name}, status=201)

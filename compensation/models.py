@@ -55,6 +55,23 @@ class LedgerEntryQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
 class LedgerEntry(AppendOnlyModel):
     """One amount a participant earned (or a correction of one), under the terms in force."""
 
+    # What its audit event binds (audit.binding): everything but the workflow columns, which
+    # change later, each change with an event of its own.
+    AUDIT_BOUND_FIELDS = (
+        "participation",
+        "programme",
+        "kind",
+        "amount",
+        "currency",
+        "source_type",
+        "source_id",
+        "description",
+        "earned_on",
+        "terms_version",
+        "reverses",
+        "idempotency_key",
+    )
+
     class Kind(models.TextChoices):
         STIPEND = "stipend", "Stipend"
         HOURLY = "hourly", "Hourly"

@@ -98,6 +98,8 @@ MIDDLEWARE = [
     "ops.middleware.RateLimitRefusalsMiddleware",
     "core.middleware.PrivateNoStoreMiddleware",
     "core.middleware.RefusalMiddleware",
+    # Inside the refusals: a write's audit receipts go with the response that reports it.
+    "audit.receipts.ReceiptMiddleware",
     "programs.middleware.StaffIdleTimeoutMiddleware",
     "programs.middleware.StaffMFAMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -216,7 +218,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-AUDIT_CHECKPOINT_MINUTES = env.int("AUDIT_CHECKPOINT_MINUTES", default=5)
+# The audit sequencer seals committed events into the Merkle tree and signs a checkpoint this
+# often (seconds): the window in which events not yet sealed could be cut unnoticed.
+AUDIT_SEQUENCE_SECONDS = env.int("AUDIT_SEQUENCE_SECONDS", default=5)
+# The whole log (every event, the tree against every checkpoint, the bound records) is
+# verified this often (minutes); a failure stops the sequencer from signing.
+AUDIT_VERIFY_MINUTES = env.int("AUDIT_VERIFY_MINUTES", default=60)
 CELERY_BEAT_SCHEDULE = {
     "outbox-retry-pending": {
         "task": "core.tasks.retry_pending_outbox",
@@ -258,9 +265,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "provenance.tasks.sign_pending",
         "schedule": timedelta(minutes=2),
     },
-    "audit-checkpoint": {
-        "task": "audit.tasks.write_checkpoint",
-        "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
+    "audit-sequence": {
+        "task": "audit.tasks.sequence",
+        "schedule": timedelta(seconds=AUDIT_SEQUENCE_SECONDS),
+    },
+    "audit-verify": {
+        "task": "audit.tasks.verify",
+        "schedule": timedelta(minutes=AUDIT_VERIFY_MINUTES),
     },
     "ops-check-incidents": {
         "task": "ops.tasks.check_incidents",
@@ -648,12 +659,15 @@ AUDIT_HMAC_KEYS = env.list("AUDIT_HMAC_KEYS", default=[DEV_AUDIT_HMAC_KEY])
 # AUDIT_VERIFY_KEYS (`id:base64 public key`) so older checkpoints still verify.
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default=DEV_AUDIT_SIGNING_KEY)
 AUDIT_VERIFY_KEYS = env.list("AUDIT_VERIFY_KEYS", default=[])
+# Witnesses whose cosignatures of the checkpoints are kept and published (C2SP verifier keys,
+# `name+id+base64`, as `audit_witness` prints them).
+AUDIT_WITNESS_KEYS = env.list("AUDIT_WITNESS_KEYS", default=[])
 # Where signed checkpoints of the chain head are written and where audit_verify reads them:
 # a directory outside the database (mount it from another machine or sync it off-site).
 AUDIT_CHECKPOINT_DIR = Path(
     env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
 )
-# AUDIT_CHECKPOINT_MINUTES (how often beat signs the head) is read with the beat schedule.
+# AUDIT_SEQUENCE_SECONDS (how often beat seals and signs the log) is read with the beat schedule.
 
 # --- Content credentials and the consent registry (provenance) ------------------------
 # The operator's C2PA signing key (PEM) and its certificate chain (PEM, the signing certificate

@@ -46,12 +46,13 @@ def seed() -> dict:
 
 
 def _checkpoint_the_audit_log() -> None:
-    """Sign the audit head once seeding is done, as beat does every few minutes."""
-    from audit import checkpoints  # models: after django.setup() (see seed())
+    """Seal the seeded events and sign a checkpoint once seeding is done, as the sequencer
+    does every few seconds under beat."""
+    from audit import checkpoints, sequencer  # models: after django.setup() (see seed())
 
     try:
-        checkpoints.write()
-    except checkpoints.CheckpointError as exc:
+        sequencer.run()
+    except sequencer.LogBroken as exc:
         # A database made afresh beside the checkpoints of an older one: say so, keep going.
         print(
             f"Warning: {exc} If you deleted the database on purpose, move "

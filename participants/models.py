@@ -189,6 +189,15 @@ class ConsentQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
 class Consent(AppendOnlyModel):
     """A participant's acceptance of one exact terms version. Never edited or deleted."""
 
+    # What its audit event binds (audit.binding): the whole record (it is never edited).
+    AUDIT_BOUND_FIELDS = (
+        "participation",
+        "terms_version",
+        "terms_hash",
+        "accepted_at",
+        "ip_address",
+    )
+
     participation = models.ForeignKey(
         Participation, on_delete=models.PROTECT, related_name="consents"
     )

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from approvals.models import OutputSubmission, ReviewDecision
 from approvals.selectors import my_standing
-from audit import checkpoints, keys
+from audit import checkpoints
 from audit.models import AuditEvent
+from audit.selectors import inclusion_proof
 from compensation.models import LedgerEntry, PayoutDetails
 from compensation.selectors import money_by_programme
 from core.csvsafe import safe_cell
@@ -205,16 +206,16 @@ def _ledger(user):
 
 
 def _events(user):
-    """The audit events about them."""
-    for e in AuditEvent.objects.filter(subject=user).order_by("seq").iterator(CHUNK):
+    """The audit events about them, each with its inclusion proof once it is sealed."""
+    for e in AuditEvent.objects.filter(subject=user).order_by("id").iterator(CHUNK):
         yield {
-            "seq": e.seq,
+            "event": e.pk,
             "created_at": e.created_at,
             "action": e.action,
             "object": f"{e.object_type}:{e.object_id}",
             "data": e.data,
-            "prev_hash": e.prev_hash,
             "hash": e.hash,
+            "proof": inclusion_proof(e),
         }
 
 
@@ -253,18 +254,17 @@ def my_data(user) -> dict:
 
 
 def audit_checkpoint_proof() -> dict:
-    """The newest signed checkpoint of the audit chain and the keys that verify it: keep it,
+    """The newest signed checkpoint of the audit log and the keys that verify it: keep it,
     and the operator can never later cut the log back behind it unnoticed."""
-
     latest = checkpoints.latest()
     return {
-        "checkpoint": latest.as_dict() if latest else None,
-        "public_keys": [
-            {"key_id": k.key_id, "ed25519_public_key": k.public, "current": k.current}
-            for k in keys.published_keys()
-        ],
-        "how_to_check": "The signature is Ed25519 over the lines: format, seq, hash, at, key_id "
-        "(each followed by a newline). The public page /audit/checkpoints/ lists the newest.",
+        "checkpoint": latest.note if latest else None,
+        "tree_size": latest.size if latest else 0,
+        "verifier_keys": checkpoints.verifier_keys(),
+        "how_to_check": "A C2SP tlog-checkpoint in a signed note (origin, tree size, base64 "
+        "root). Each event's proof is an RFC 9162 inclusion proof into the tree of a "
+        "checkpoint; tools/audit_proof_verify.py checks both. /audit/checkpoints/ lists the "
+        "newest.",
     }
 
 

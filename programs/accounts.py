@@ -38,6 +38,7 @@ from audit.services import record
 from core import accounts
 from core.clientip import client_ip
 from core.errors import DomainError
+from core.forms import refusal_shown_on
 from core.models import EmailChange
 from core.services import notify
 
@@ -275,11 +276,9 @@ def email_undo(request, token):
     """The link in the mail to the old address: what changed, and a button to undo it."""
     change = accounts.change_by_token(token)
     if request.method == "POST" and change is not None:
-        try:
+        with refusal_shown_on(request) as refused:
             email_change_undo(token=token, request=request)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
+        if not refused.error:
             messages.success(
                 request,
                 f"{change.old_email} is your primary address again and {change.new_email} was "

@@ -8,7 +8,7 @@ drafting manager asks, another manager confirms), both through `programs.service
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
-from core.errors import DomainError
+from core.forms import refusal_shown_on
 from programs import policy
 from programs.policy import staff_required
 
@@ -24,7 +24,7 @@ def terms_editorial(request, slug, number):
     if terms.is_published:
         return redirect("programs:terms", slug=slug, number=number)
     if request.method == "POST":
-        try:
+        with refusal_shown_on(request):
             if "confirm" in request.POST:
                 services.terms_editorial_confirm(actor=request.user, terms=terms)
                 messages.success(request, "Confirmed: the change of the full text is editorial.")
@@ -35,8 +35,6 @@ def terms_editorial(request, slug, number):
                     "Asked the programme's other managers to confirm the change is editorial.",
                 )
                 return redirect("programs:staff_terms_edit", slug=slug, number=number)
-        except DomainError as exc:
-            messages.error(request, exc.message)
         return redirect("programs:staff_terms_editorial", slug=slug, number=number)
     in_force = current_terms(programme)
     request_row = EditorialConfirmation.objects.filter(terms=terms).first()

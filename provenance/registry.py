@@ -1,7 +1,7 @@
 """The consent registry of a programme: a JSON document (schema: provenance/schemas/
 consent-registry-v1.schema.json) listing each approved output by SHA-256 with its credential,
 its permission per CAWG purpose, the consent that rests on, and its revocations; signed as a
-C2SP signed note with the audit signing key (provenance.signednote).
+C2SP signed note with the audit signing key (audit.signednote).
 
 What is signed: the note's text is the RFC 8785 (JCS) canonical form of the document without
 its `signature` member, followed by a newline. The `signature` member carries the note's
@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db.models import Count, Max, Prefetch
 from django.urls import reverse
 
-from audit import keys
+from audit import keys, signednote
 from programs.models import Programme
 
-from . import permissions, signednote
+from . import permissions
 from .models import ConsentEntry, Credential, PermissionChange
 
 SCHEMA_VERSION = 1

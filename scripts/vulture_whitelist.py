@@ -36,3 +36,6 @@ decrypt_bytes, restrict_to_every_programme
 # Used by the tests as the public interface of their module (the pages call the bulk forms):
 new_signing_key, balance, confirmed_time_entries, time_entry_confirm, time_entry_dispute
 CONTROL_CHARACTERS
+
+# RFC 9162's in-memory tree, for its published test vectors (tests/audit/test_merkle.py):
+list_subtree

@@ -97,11 +97,22 @@ def make_participant(programme, user=None, *, consent=True, **user_kwargs):
         participation.joined_at = since
     terms = current_terms(programme)
     if consent and terms is not None:
-        Consent.objects.get_or_create(
+        accepted, made = Consent.objects.get_or_create(
             participation=participation,
             terms_version=terms,
             defaults={"terms_hash": terms.content_hash, "accepted_at": since},
         )
+        if made:  # as consent_accept does: the event that binds the consent (audit.binding)
+            from audit.services import record
+
+            record(
+                action="participants.consent.accepted",
+                obj=accepted,
+                actor=user,
+                programme=programme,
+                subject=user,
+                data={"terms_version": terms.number, "terms_hash": terms.content_hash},
+            )
     return user
 
 

@@ -5,8 +5,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from core.errors import DomainError
-from core.forms import ALREADY_SENT, add_domain_error
+from core.forms import ALREADY_SENT, refusal_shown_on
 from core.services import submit_once
 from programs import policy
 from programs.models import Programme
@@ -37,11 +36,9 @@ def service_tokens(request, slug):
             )
             return reverse("api:service_tokens", args=[slug])
 
-        try:
+        with refusal_shown_on(form) as refused:
             address, first = submit_once(user=request.user, token=form.once_token, create=make)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
+        if not refused.error:
             if not first:
                 messages.info(request, f"{ALREADY_SENT} The token it made is listed below.")
                 return redirect(address)

@@ -102,7 +102,7 @@ def _write_deemed(items: list[_Due], now) -> list[int]:
     return decision_ids
 
 
-def _audit_deemed(items: list[_Due], decision_ids: list[int]) -> None:
+def _audit_deemed(items: list[_Due], decision_ids: list[int], now) -> None:
     """The items' audit events, appended to the chain in order (`record_many`)."""
     record_many(
         [
@@ -120,6 +120,19 @@ def _audit_deemed(items: list[_Due], decision_ids: list[int]) -> None:
                     "reason": "",
                     "terms_version": s.terms_number,
                 },
+                binds=(
+                    ReviewDecision,
+                    decision,
+                    {
+                        "submission": s.pk,
+                        "stage": Stage.REVIEW,
+                        "outcome": Outcome.DEEMED_APPROVED,
+                        "reviewer": None,
+                        "reason": None,
+                        "note": s.note,
+                        "decided_at": now,
+                    },
+                ),
             )
             for s, decision in zip(items, decision_ids, strict=True)
         ]
@@ -185,7 +198,7 @@ def submissions_deem_approved(*, now=None, limit: int = DEEM_CHUNK, submission_i
     if not items:
         return 0
     decision_ids = _write_deemed(items, now)
-    _audit_deemed(items, decision_ids)
+    _audit_deemed(items, decision_ids, now)
     _announce_deemed(items, decision_ids)
     return len(items)
 

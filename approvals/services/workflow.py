@@ -60,10 +60,11 @@ def _notify_participant(submission: OutputSubmission, *, subject: str, body: str
     )
 
 
-def _audit(action: str, submission: OutputSubmission, *, actor=None, **data):
+def _audit(action: str, submission: OutputSubmission, *, actor=None, binds=None, **data):
     record(
         action=action,
         obj=submission,
+        binds=binds,
         actor=actor,
         programme=submission.programme,
         subject=submission.participant,
@@ -104,6 +105,7 @@ def _write_decision(
         "approvals.submission.decided",
         submission,
         actor=reviewer,
+        binds=decision,
         decision=decision.pk,
         stage=stage,
         outcome=outcome,

@@ -166,6 +166,11 @@ def _hourly_audit(entries, paying, ids, result: AccrualResult) -> list[Entry]:
                     "terms_version": terms.number,
                     "reverses": None,
                 },
+                binds=(
+                    LedgerEntry,
+                    pk,
+                    {**dict(zip(HOURLY_FIELDS, row, strict=True)), "reverses": None},
+                ),
             )
         )
     return audit

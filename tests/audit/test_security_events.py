@@ -14,7 +14,7 @@ from django.core import mail
 
 from api.models import ApiToken
 from audit.models import AuditEvent
-from audit.selectors import verify_chain
+from audit.selectors import verify_log
 from programs.models import ProgrammeRole
 
 
@@ -96,4 +96,4 @@ def test_granting_and_revoking_a_role_are_events_the_person_sees(
     client.force_login(participant2)
     page = _mine(client)
     assert "programs.role.granted" in page and "programs.role.revoked" in page
-    assert verify_chain().ok
+    assert verify_log(records=False).ok

@@ -54,6 +54,8 @@ NOT_PAGES = {
     "provenance:tdmrep",
     "provenance:tdm_policy",
     "provenance:signed_file",
+    "audit:receipt",
+    "audit:consistency",
 }
 # The JSON API and its docs (Swagger UI is a third-party page); its one page is the tokens'.
 API_PAGES = {"api:tokens"}
@@ -102,6 +104,7 @@ def _world():
 def _object_id(name, user, programme):
     """The first record of `programme` this person may open on the page `name`."""
     from approvals.models import OutputSubmission, ReasonCode
+    from audit.models import AuditEvent
     from compensation.models import LedgerEntry, PayoutBatch
     from feedback.models import Ticket
     from labour.models import TimeEntry
@@ -114,6 +117,8 @@ def _object_id(name, user, programme):
             participant=user, status=OutputSubmission.Status.CHANGES_REQUESTED
         ),
         "labour:edit": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.LOGGED),
+        # An event about this person, sealed (the demo's seeding ends with the sequencer).
+        "audit:proof": AuditEvent.objects.filter(subject=user, seq__isnull=False),
     }
     staff_pages = {
         "approvals:detail": OutputSubmission.objects.restrict(user, "review"),

@@ -4,6 +4,8 @@
 - Views ask the policy who owns what: no queryset filter on `request.user` in a view;
   `Model.objects.mine(request.user)` or `restrict(request.user, action)` say it (STYLE 5).
 - Every model whose rows belong to a programme builds on the policy's restricted queryset.
+- Pages catch no refusal by hand: `core.forms.refusal_shown_on` shows it where the person
+  acted, `core.middleware.RefusalMiddleware` maps the rest once (issue 26: 46 catches before).
 """
 
 import ast
@@ -17,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = (
     "config", "core", "audit", "programs", "participants", "integrations", "feedback",
     "labour", "approvals", "compensation", "publicity", "api", "portal", "transparency",
-    "staff", "demo", "tools",
+    "staff", "ops", "provenance", "demo", "tools",
 )  # fmt: skip
 LOADERS = {"import_module", "import_string", "__import__", "find_spec"}
 QUERIES = {"filter", "exclude", "get", "get_or_create", "get_object_or_404", "get_list_or_404"}
@@ -29,7 +31,7 @@ def _modules(*, views_only=False):
             if "migrations" in path.parts:
                 continue
             if views_only and not (
-                path.name == "views.py"
+                path.name in ("views.py", "accounts.py")
                 or path.name.endswith("_views.py")
                 or path.parent.name == "views"
             ):
@@ -90,3 +92,28 @@ def test_every_model_of_a_programme_builds_on_the_policy_s_restricted_queryset()
         if not isinstance(model._default_manager.all(), policy.RestrictedQuerySet):
             wrong.append(model._meta.label)
     assert wrong == []
+
+
+# JSON documents that answer a bad query in their own format (not pages, not the DRF API).
+JSON_DOCUMENTS = {("provenance/views.py", "registry_json")}
+REFUSALS = {"DomainError", "NotAllowed"}
+
+
+def test_no_page_catches_a_refusal_by_hand():
+    found = []
+    for path, tree in _modules(views_only=True):
+        if path.parts[0] == "api" and path.parts[1] == "views" and path.name != "service_tokens.py":
+            continue  # DRF views: the API's handler (api.errors) and its field errors
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            if (path.as_posix(), function.name) in JSON_DOCUMENTS:
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.ExceptHandler) and node.type is not None:
+                    caught = node.type.elts if isinstance(node.type, ast.Tuple) else [node.type]
+                    if REFUSALS & {_name(c) for c in caught}:
+                        found.append(f"{path}:{node.lineno} in {function.name}()")
+    assert found == [], (
+        "use `with refusal_shown_on(form or request):` or let it reach the middleware"
+    )

@@ -9,9 +9,9 @@ from kombu import pools as kombu_pools
 from prometheus_client.parser import text_string_to_metric_families
 
 from audit.services import record
-from audit.tasks import write_checkpoint
+from audit.tasks import sequence
 from core.logs import formatter
-from tests.audit.test_checkpoints import _sql as tamper
+from tests.audit.tamper import sql as tamper
 from tests.compensation.conftest import approve, award, make_batch, participation  # noqa: F401
 
 TOKEN = "a-metrics-token-for-the-tests-only-0123456789"
@@ -80,12 +80,22 @@ def with_broker(settings, _tasks_eager_unless_worker):
 
 
 def refuse_the_audit_log(programme):
+    """An event altered before it is sealed: the sequencer refuses to seal or sign. Returns
+    the altered event's number."""
     record(action="tests.health.event", programme=programme, data={"n": 1})
-    write_checkpoint()
-    record(action="tests.health.event", programme=programme, data={"n": 2})
-    tamper("UPDATE audit_auditevent SET data_json = %s WHERE seq = 2", ['{"n":"rewritten"}'])
-    with pytest.raises(Exception, match="does not verify"):
-        write_checkpoint()
+    sequence()
+    event = record(action="tests.health.event", programme=programme, data={"n": 2})
+    tamper(
+        "UPDATE audit_auditevent SET data_json = %s WHERE id = %s", ['{"n":"rewritten"}', event.pk]
+    )
+    with pytest.raises(Exception, match="keyed hash"):
+        sequence()
+    return event.pk
+
+
+def repair(event_id):
+    """The operator restores the event as it was."""
+    tamper("UPDATE audit_auditevent SET data_json = %s WHERE id = %s", ['{"n":2}', event_id])
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from audit.tasks import write_checkpoint
+from audit.tasks import sequence
 from core import status
 from core.models import OutboxMessage
 from core.services import notify
-from tests.audit.test_checkpoints import _sql as tamper
 
-from .conftest import BEARER, refuse_the_audit_log
+from .conftest import BEARER, refuse_the_audit_log, repair
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +32,15 @@ def test_healthz_answers_ok_while_the_database_answers_and_the_log_verifies(clie
 def test_healthz_names_the_audit_log_once_it_is_refused_and_recovers_when_it_verifies(
     client, programme
 ):
-    refuse_the_audit_log(programme)
+    altered = refuse_the_audit_log(programme)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["failing"] == ["audit"]
     assert "does not verify" in response.json()["checks"]["audit"]["detail"]
-    assert "event #2" in response.json()["checks"]["audit"]["detail"]
-    # Repaired (the operator restored the event): the next checkpoint signs, health returns.
-    tamper("UPDATE audit_auditevent SET data_json = %s WHERE seq = 2", ['{"n":2}'])
-    assert write_checkpoint() == "#2"
+    assert f"event #{altered}" in response.json()["checks"]["audit"]["detail"]
+    # Repaired (the operator restored the event): the next run seals and signs, health returns.
+    repair(altered)
+    assert sequence() == "+1 → 2"
     assert client.get("/healthz").status_code == 200
 
 
@@ -117,10 +116,11 @@ def test_ready_names_beat_when_it_has_not_ticked_for_its_stale_time_and_recovers
 
     monkeypatch.setattr(health, "_workers", lambda: health.Check(True, "answered"))
     assert ready(client).json()["checks"]["beat"]["detail"] == "beat has never ticked"
-    status.report("beat", now=timezone.now() - timedelta(seconds=91))
+    status.report("beat", now=timezone.now() - timedelta(seconds=16))
     response = ready(client)
     assert response.status_code == 503 and response.json()["failing"] == ["beat"]
-    assert response.json()["checks"]["beat"]["stale_after_seconds"] == 90  # 3 × 30 s
+    # 3 × the shortest interval: the audit sequencer's AUDIT_SEQUENCE_SECONDS (5 s).
+    assert response.json()["checks"]["beat"]["stale_after_seconds"] == 15
     status.report("beat")
     assert ready(client).status_code == 200
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from api.services import token_create
 from approvals.models import OutputSubmission
-from audit import checkpoints
+from audit import sequencer
 from audit.services import record
-from audit.tasks import write_checkpoint
+from audit.tasks import sequence
 from compensation.models import PayoutBatch
 from core.models import OutboxMessage
 from core.services import notify
@@ -18,7 +18,7 @@ from core.tasks import run_periodic
 from integrations.webhooks import DELIVERIES
 from ops.metrics import exposition
 from tests.api.test_webhooks import Receiver, _register
-from tests.audit.test_checkpoints import _sql as tamper
+from tests.audit.tamper import sql as tamper
 
 from .conftest import BEARER, TOKEN, parse
 
@@ -188,16 +188,20 @@ def test_payout_lines_by_state(
 def test_the_audit_log_size_checkpoint_age_and_refusal(programme, scrape):
     for n in range(3):
         record(action="tests.metrics.event", programme=programme, data={"n": n})
-    assert scrape.value("tt_audit_tree_size") == 3
+    assert scrape.value("tt_audit_tree_size") == 0
+    assert scrape.value("tt_audit_unsequenced") == 3
+    assert scrape.value("tt_audit_sequencer_lag_seconds") >= 0
     assert ("tt_audit_checkpoint_age_seconds", frozenset()) not in scrape()
-    assert write_checkpoint() == "#3"
-    assert 0 <= scrape.value("tt_audit_checkpoint_age_seconds") < 5
+    assert sequence() == "+3 → 3"
+    assert scrape.value("tt_audit_tree_size") == 3
+    assert scrape.value("tt_audit_unsequenced") == 0
+    assert 0 <= scrape.value("tt_audit_checkpoint_age_seconds") < 60
     assert scrape.value("tt_audit_ok") == 1
     assert scrape.value("tt_audit_sequencer_lag_seconds") == 0
-    record(action="tests.metrics.event", programme=programme, data={"n": 4})
-    tamper("UPDATE audit_auditevent SET data_json = %s WHERE seq = 4", ['{"n":"rewritten"}'])
-    with pytest.raises(checkpoints.CheckpointError):
-        write_checkpoint()
+    event = record(action="tests.metrics.event", programme=programme, data={"n": 4})
+    tamper("UPDATE audit_auditevent SET data_json = %s WHERE id = %s", ['{"n":"x"}', event.pk])
+    with pytest.raises(sequencer.LogBroken):
+        sequence()
     assert scrape.value("tt_audit_ok") == 0
 
 

@@ -91,7 +91,7 @@ def test_the_archive_has_all_of_mine_and_nothing_of_others(
 
 def test_the_my_data_page_explains_the_archive(participant, as_user):
     page = as_user(participant).get("/portal/my-data/").content.decode()
-    assert "Download my data (ZIP)" in page and "verified chain" in page
+    assert "Download my data (ZIP)" in page and "inclusion proof" in page
 
 
 def test_a_long_history_streams_in_pieces_and_holds_exactly_what_my_data_holds(

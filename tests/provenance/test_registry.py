@@ -13,8 +13,8 @@ import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.urls import reverse
 
-from audit import keys
-from provenance import registry, signednote
+from audit import keys, signednote
+from provenance import registry
 
 from .conftest import approve, png_bytes, submit_file
 

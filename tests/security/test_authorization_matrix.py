@@ -66,6 +66,10 @@ RULES = {
     "my_notifications": ("GET", SIGNED_IN),
     "audit:mine": ("GET", SIGNED_IN),
     "audit:checkpoints": ("GET", EVERYONE),
+    "audit:proof": ("GET", OWNER),  # the person it is about
+    "audit:receipt": ("GET", OWNER),
+    "audit:consistency": ("GET", NOBODY),  # JSON; without from and to a 400 for everyone
+    "audit:cosignatures": ("POST", NOBODY),  # an empty cosignature is a 400 for everyone
     "programs:list": ("GET", EVERYONE),
     "transparency:detail": ("GET", EVERYONE),
     "programs:terms": ("GET", EVERYONE),
@@ -395,6 +399,9 @@ def world(
         kind="w9",
         document=Upload("w9.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
     )
+    from audit.models import AuditEvent
+
+    about_participant = AuditEvent.objects.filter(subject=participant, programme=programme).first()
     return {
         "people": {
             "participant": participant,
@@ -458,6 +465,8 @@ def world(
             "api:competition-results": competition.pk,
             "publicity:competition_results": competition.pk,
             "provenance:signed_file": credential.entry_id,
+            "audit:proof": about_participant.pk,
+            "audit:receipt": about_participant.pk,
         },
         "shown": shown.pk,
         "number": draft.number,

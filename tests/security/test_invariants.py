@@ -37,7 +37,7 @@ from hypothesis.stateful import (
 from approvals import services as aps
 from approvals.models import Appeal, OutputSubmission, ReasonCode, ReviewDecision
 from audit.models import AuditEvent
-from audit.selectors import verify_chain
+from audit.selectors import verify_log
 from compensation import services as cps
 from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
 from core.errors import DomainError
@@ -405,7 +405,7 @@ class ProgrammeLife(RuleBasedStateMachine):
         self.consents_seen, self.events_seen = consents, events
         for consent in Consent.objects.select_related("terms_version"):
             assert consent.terms_hash == consent.terms_version.content_hash
-        assert verify_chain().ok
+        assert verify_log(records=False).ok
 
     @invariant()
     def decisions_consents_ledger_and_events_are_never_edited_or_deleted(self):

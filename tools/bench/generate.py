@@ -12,8 +12,9 @@ from django.db import connection
 from django.utils import timezone
 
 from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
+from audit import binding, sequencer
 from audit.keys import current_chain_key
-from audit.models import GENESIS_HASH, AuditEvent, canonical_data, epoch_us, event_hash
+from audit.models import V2, AuditEvent, AuditTree, canonical_data, epoch_us, event_hash
 from compensation.models import LedgerEntry, PayoutBatch
 from feedback.models import Ticket
 from labour.models import TimeEntry
@@ -568,24 +569,24 @@ class GenerateData:
             )
 
     def _gen_audit(self, n_events, n_people, person_prog, prog_pk):
-        """A valid hash chain of audit events, computed as the service would."""
-
+        """Audit events with their keyed hashes, written as the service writes them (no
+        position), then sealed into the Merkle tree by the sequencer, as beat would. The
+        records generated above came before events bound records (as after the migration):
+        the tree says so (`unbound_before`)."""
         key_id, key = current_chain_key()
         base = 1_000_000
-        state = {}
 
         def events():
-            prev = GENESIS_HASH
             start = datetime(2026, 1, 1, tzinfo=UTC)
-            for seq in range(1, n_events + 1):
-                created = start + timedelta(milliseconds=seq * 10)
-                person = base + seq % n_people
-                programme = prog_pk[person_prog[seq % n_people]]
-                data = canonical_data({"n": seq, "what": "bench"})
+            for n in range(1, n_events + 1):
+                created = start + timedelta(milliseconds=n * 10)
+                person = base + n % n_people
+                programme = prog_pk[person_prog[n % n_people]]
+                data = canonical_data({"n": n, "what": "bench"})
                 h = event_hash(
                     key=key,
-                    seq=seq,
-                    prev_hash=prev,
+                    seq=V2,
+                    prev_hash="",
                     created_us=epoch_us(created),
                     actor_id=person,
                     action="bench.record.changed",
@@ -596,7 +597,6 @@ class GenerateData:
                     data_json=data,
                 )
                 yield (
-                    seq,
                     created.isoformat(),
                     person,
                     "bench.record.changed",
@@ -605,24 +605,30 @@ class GenerateData:
                     programme,
                     person,
                     data,
-                    prev,
+                    "",
+                    "",
+                    "",
                     h,
                     key_id,
                 )
-                prev = h
-            state["last"] = prev
 
         self._copy(
             "audit_auditevent",
-            "seq, created_at, actor_id, action, object_type, object_id, programme_id, "
-            "subject_id, data_json, prev_hash, hash, key_id",
+            "created_at, actor_id, action, object_type, object_id, programme_id, "
+            "subject_id, data_json, record_hash, record_fields, prev_hash, hash, key_id",
             events(),
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO audit_audithead (id, seq, hash) VALUES (1, %s, %s) "
-                "ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash",
-                [n_events, state["last"]],
-            )
+        sequencer.run()
+        mark_unbound()
 
     # --- measurements -------------------------------------------------------------------------
+
+
+def mark_unbound() -> None:
+    """The bench writes its records straight into their tables, without the events a service
+    writes: they count as written before events bound records (as after the migration)."""
+    unbound = {}
+    for model in binding.bound_models():
+        top = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+        unbound[model._meta.label_lower] = top or 0
+    AuditTree.objects.filter(pk=1).update(unbound_before=unbound)

@@ -30,6 +30,8 @@ from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
 from compensation.services.batches import _lines_sql
 from programs.models import Programme
 
+from .generate import mark_unbound
+
 CURRENCY = "CHF"
 FULL = 100_000
 
@@ -86,6 +88,7 @@ def _generate(cmd, n: int) -> list:
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE compensation_ledgerentry")
+    mark_unbound()  # written straight into the table, like the generated ledger
     return list(Programme.objects.filter(pk__in={p for _, p in people}))
 
 

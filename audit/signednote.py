@@ -4,7 +4,7 @@ A note is UTF-8 text ending in a newline, a blank line, then one line per signat
 `— <key name> <base64(4-byte key id || Ed25519 signature of the text)>`. The key id is the
 first four bytes of SHA-256(key name || 0x0A || 0x01 || 32-byte public key). The audit
 log's checkpoints use the same format with the same key (audit.keys), so one verifier
-checks both; the consent registry (provenance.registry) is the first note signed here.
+checks both; the consent registry (provenance.registry) signs its documents here too.
 
 Only `audit.keys`' signing key is used: this module holds no key of its own.
 """
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 
-from audit import keys
+from . import keys
 
 ED25519 = b"\x01"
 DASH = "\u2014"

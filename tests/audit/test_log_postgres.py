@@ -1,0 +1,100 @@
+"""On PostgreSQL, with real connections: no audited write waits on another, and the
+sequencer seals what they wrote into one tree."""
+
+import threading
+import time
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.utils import DatabaseError
+
+from audit.models import AuditEvent
+from audit.services import Entry, record, record_many
+from audit.tasks import sequence
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_long_job_transaction_does_not_block_another_programmes_audited_write(
+    programme, other_programme
+):
+    """A job (an accrual's events, say) holds its transaction open; a person's write in
+    another programme, in another connection, commits at once."""
+    job_wrote, release, job_done = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def job():
+        try:
+            with transaction.atomic():
+                record_many(
+                    [
+                        Entry("tests.job.accrued", "", str(i), programme.pk, None, {"i": i})
+                        for i in range(500)
+                    ]
+                )
+                job_wrote.set()
+                release.wait(20)
+        except DatabaseError as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            job_done.set()
+            connection.close()
+
+    thread = threading.Thread(target=job)
+    thread.start()
+    assert job_wrote.wait(10)
+    started = time.monotonic()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+        record(action="tests.person.wrote", programme=other_programme, data={"by": "a person"})
+    waited = time.monotonic() - started
+    assert not job_done.is_set()  # the job's transaction was still open all along
+    print(f"\nFIGURE audit: a person's write while a job holds its transaction: {waited:.3f} s")
+    assert waited < 1.0
+    sequence()  # the job's uncommitted events are not sealed, the person's is
+    assert AuditEvent.objects.filter(seq__isnull=False).count() == 1
+    release.set()
+    thread.join()
+    assert errors == []
+    sequence()
+    assert AuditEvent.objects.filter(seq__isnull=True).count() == 0
+    call_command("audit_verify")
+
+
+def test_concurrent_writers_are_sealed_into_one_tree_that_verifies():
+    errors = []
+
+    def worker(n):
+        try:
+            for i in range(20):
+                with transaction.atomic():
+                    record(action="tests.concurrent", data={"thread": n, "i": i})
+        except DatabaseError as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sequence() == "+200 → 200"
+    assert sorted(AuditEvent.objects.values_list("seq", flat=True)) == list(range(1, 201))
+    call_command("audit_verify")
+
+
+def test_postgres_refuses_changes_to_events_but_the_sequencer_may_set_their_position(db):
+    event = record(action="tests.thing", data={})
+    for sql in (
+        f"UPDATE audit_auditevent SET action = 'x' WHERE id = {event.pk}",
+        f"DELETE FROM audit_auditevent WHERE id = {event.pk}",
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+    assert sequence() == "+1 → 1"
+    call_command("audit_verify")
