@@ -104,7 +104,7 @@ def programme_audit(request, slug):
     date; `/audit/mine/` stays each person's own."""
     programme = policy.get_or_404(Programme.objects, request.user, "manage", slug=slug)
     filterset = _audit_events(request, programme)
-    page = keyset_page(filterset.qs, request, key="seq", descending=True, size=50)
+    page = keyset_page(filterset.qs, request, key="id", descending=True, size=50)
     rows = [(e, describe(e, request.user)) for e in page.items]
     return render(
         request,
@@ -123,7 +123,7 @@ def programme_audit(request, slug):
 def programme_audit_csv(request, slug):
     """The same events as CSV, streamed, oldest first."""
     programme = policy.get_or_404(Programme.objects, request.user, "manage", slug=slug)
-    events = _audit_events(request, programme).qs.order_by("seq")
+    events = _audit_events(request, programme).qs.order_by("pk")
 
     def lines():
         writer = csv.writer(Echo(), lineterminator="\n")
@@ -131,7 +131,7 @@ def programme_audit_csv(request, slug):
         for e in events.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
-                    e.seq,
+                    "" if e.seq is None else e.seq,
                     utc_seconds(e.created_at),
                     safe_cell(e.actor.email if e.actor_id else "system"),
                     safe_cell(e.action),
