@@ -36,6 +36,12 @@ class SubmissionFilter(SearchableFilterSet):
     overdue = django_filters.BooleanFilter(
         label="Overdue", method="filter_overdue", widget=forms.CheckboxInput
     )
+    due_later = django_filters.BooleanFilter(
+        label="Due after 24 h", method="filter_due_later", widget=forms.CheckboxInput
+    )
+    no_deadline = django_filters.BooleanFilter(
+        label="No deadline", method="filter_no_deadline", widget=forms.CheckboxInput
+    )
     participant = django_filters.CharFilter(
         label="Participant email", field_name="participant__email", lookup_expr="icontains"
     )
@@ -61,6 +67,8 @@ class SubmissionFilter(SearchableFilterSet):
             "intended_use",
             "due_soon",
             "overdue",
+            "due_later",
+            "no_deadline",
             "participant",
             "submitted_from",
             "submitted_to",
@@ -88,6 +96,47 @@ class SubmissionFilter(SearchableFilterSet):
         if not value:
             return queryset
         return queryset.filter(due_at__lte=self.now)
+
+    def filter_due_later(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(due_at__gt=self.now + DUE_SOON)
+
+    def filter_no_deadline(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(due_at__isnull=True)
+
+
+OS = OutputSubmission
+
+
+class DecidedFilter(SearchableFilterSet):
+    """The decided outputs of the programmes a person reviews (the staff list of decided
+    outputs): by decision and by the date it was made."""
+
+    q = SearchFilter(search=search_submissions)
+    programme = ShortModelChoiceFilter(queryset=None, empty_label="All my programmes")
+    status = django_filters.ChoiceFilter(
+        label="Decision",
+        choices=[(s.value, s.label) for s in OS.Status if s in OS.DECIDED],
+        empty_label="Any decision",
+    )
+    decided_from = DateFilter(
+        label="Decided from", field_name="decided_at__date", lookup_expr="gte"
+    )
+    decided_to = DateFilter(label="Decided until", field_name="decided_at__date", lookup_expr="lte")
+    participant = django_filters.CharFilter(
+        label="Participant email", field_name="participant__email", lookup_expr="icontains"
+    )
+
+    class Meta:
+        model = OutputSubmission
+        fields = ["q", "programme", "status", "decided_from", "decided_to", "participant"]
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        configure_filter(self, "programme", queryset=programmes)
 
 
 class MySubmissionFilter(SearchableFilterSet):

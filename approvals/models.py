@@ -85,6 +85,8 @@ class OutputSubmission(models.Model):
     OPEN = (Status.PENDING, Status.IN_REVIEW, Status.APPEALED)
     # May be shared: each has a public verification page.
     APPROVED_STATES = (Status.APPROVED, Status.DEEMED_APPROVED)
+    # Decided by a reviewer or by the deadline (the staff list of decided outputs).
+    DECIDED = (*APPROVED_STATES, Status.REJECTED, Status.CHANGES_REQUESTED)
     # Allowed transitions; every change goes through approvals.services.
     TRANSITIONS = {
         Status.PENDING: {

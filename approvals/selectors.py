@@ -9,6 +9,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Min,
     OuterRef,
     Q,
     Value,
@@ -74,6 +75,16 @@ class QueueRow:
     def __init__(self, *values):
         for name, value in zip(self.__slots__, values, strict=True):
             setattr(self, name, value)
+
+
+def decided_outputs(user):
+    """Decided outputs of the programmes `user` reviews, never their own (the staff list of
+    decided outputs); `filters.DecidedFilter` narrows them."""
+    return (
+        OutputSubmission.objects.restrict(user, "review")
+        .filter(status__in=OutputSubmission.DECIDED, decided_at__isnull=False)
+        .select_related("programme", "participant")
+    )
 
 
 def reviewable_programmes(user):
@@ -373,43 +384,42 @@ def my_standing(user, per_group: int = 5) -> dict[int, dict[str, dict]]:
 
 
 def attention_counts(user, now) -> list:
-    """Staff home: open review items due within 24 h and overdue, per programme this person
-    reviews (the staff home). One grouped query; it seeks the clock index (`clock_at` is
-    `due_at` where there is a deadline)."""
+    """Staff home: every open review item, per programme this person reviews, counted by
+    its clock: overdue, due within 24 h, due later, and with no deadline (with the age of
+    the oldest of those, which no clock would ever raise). One grouped query."""
     from .filters import DUE_SOON  # the filters import these selectors: a cycle at import
 
+    soon = now + DUE_SOON
+    none = Q(due_at__isnull=True)
     rows = (
         OutputSubmission.objects.restrict(user, "review")
         .open()
-        .filter(clock_at__lte=now + DUE_SOON, due_at__isnull=False)
         .order_by()
         .values("programme_id")
         .annotate(
             overdue=Count("pk", filter=Q(due_at__lte=now)),
-            soon=Count("pk", filter=Q(due_at__gt=now)),
+            soon=Count("pk", filter=Q(due_at__gt=now, due_at__lte=soon)),
+            later=Count("pk", filter=Q(due_at__gt=soon)),
+            none=Count("pk", filter=none),
+            oldest=Min("submitted_at", filter=none),
         )
     )
     queue = reverse("approvals:queue")
     out = []
     for r in rows:
         pk = r["programme_id"]
-        out.append(
+        at = f"{queue}?programme={pk}"
+        out += [
+            Attention(pk, 10, "review items overdue", r["overdue"], f"{at}&overdue=on", True),
+            Attention(pk, 11, "review items due within 24 h", r["soon"], f"{at}&due_soon=on"),
+            Attention(pk, 12, "review items due later", r["later"], f"{at}&due_later=on"),
             Attention(
                 pk,
-                10,
-                "review items overdue",
-                r["overdue"],
-                f"{queue}?programme={pk}&overdue=on",
-                True,
-            )
-        )
-        out.append(
-            Attention(
-                pk,
-                11,
-                "review items due within 24 h",
-                r["soon"],
-                f"{queue}?programme={pk}&due_soon=on",
-            )
-        )
+                13,
+                "review items with no deadline",
+                r["none"],
+                f"{at}&no_deadline=on",
+                oldest=r["oldest"],
+            ),
+        ]
     return out

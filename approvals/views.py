@@ -84,6 +84,9 @@ def queue(request):
             "rows": _queue_rows(page.items, now, request.user.pk, _queue_query(request)),
             "sort": sort,
             "sorts": [(k, v[2]) for k, v in QUEUE_SORTS.items()],
+            "active_filters": sum(
+                1 for k, v in request.GET.items() if v and k in filterset.form.fields
+            ),
         },
     )
 
@@ -200,6 +203,10 @@ def _output_parts(request, submission, parts, *, public=False) -> str:
 
 @staff_required("review")
 def detail(request, pk, parts=()):
+    """The item, and its decision form, which posts back to this address: a refused
+    decision is shown here, and reloading it shows the item again."""
+    if request.method == "POST":
+        return decide(request, pk, parts)
     submission = _reviewable(request, pk)
     return _render_detail(request, submission, DecisionForm(submission=submission), parts=parts)
 
@@ -244,7 +251,7 @@ def release(request, pk):
     with refusal_shown_on(request):
         services.submission_release(actor=request.user, submission=submission)
         messages.success(request, f"“{submission.title}” is back in the queue.")
-    return redirect("approvals:queue")
+    return redirect(reverse("approvals:queue") + _queue_query(request))
 
 
 @staff_required("review")
@@ -281,7 +288,7 @@ def bulk_approve(request):
     ids = [i for i in request.POST.getlist("ids") if i.isdigit()][:200]
     if not ids:
         messages.error(request, "Tick the items to approve first.")
-        return redirect("approvals:queue")
+        return redirect(reverse("approvals:queue") + _queue_query(request))
     items = list(
         OutputSubmission.objects.restrict(request.user, "review").filter(pk__in=ids).order_by("pk")
     )
@@ -290,7 +297,7 @@ def bulk_approve(request):
         messages.success(request, f"{approved} item(s) approved.")
     for problem in problems:
         messages.error(request, problem)
-    return redirect("approvals:queue")
+    return redirect(reverse("approvals:queue") + _queue_query(request))
 
 
 # --- Managers: reason codes ------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django import forms
 from django.utils import timezone
 
 from core import currencies
-from core.forms import DateField, SubmitOnce
+from core.forms import DateField, DateInput, SubmitOnce
 from participants.models import Participation
 from programs.models import Programme
 
@@ -14,7 +14,7 @@ from .bankfiles import SEPA_VERSIONS
 from .models import LedgerEntry, PayoutBatch, PayoutDetails
 from .selectors import finance_programmes
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = DateInput()  # ISO values: a date input given `07/12/2026` shows blank
 
 
 class CurrencyField(forms.CharField):

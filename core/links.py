@@ -1,4 +1,5 @@
-"""Links to one object each, for pages that list many (a queue of 50 rows)."""
+"""Links to one object each, for pages that list many (a queue of 50 rows), and the
+filters a list keeps across the actions taken on it."""
 
 from django.urls import reverse
 
@@ -14,3 +15,14 @@ def pk_link(viewname: str):
     """
     head, tail = reverse(viewname, args=[_MARK]).split(str(_MARK))
     return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def list_query(request) -> str:
+    """The filters of the list an action was posted from, as `?…` (or ""): a list's action
+    forms post to `<action URL>?<the list's query string>` (`?{{ request.GET.urlencode }}`
+    in the template), and the view redirects back to the list with it, so the filters survive the
+    action. The page cursor is dropped: the list starts again at its first page."""
+    params = request.GET.copy()
+    params.pop("after", None)
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else ""

@@ -3,6 +3,7 @@ that leaves a view becomes the page that says it."""
 
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils.cache import add_never_cache_headers
 
 from .errors import DomainError, NotAllowed
@@ -38,7 +39,9 @@ class RefusalMiddleware:
     other refusal ends here, never as a 500:
 
     - `NotAllowed` → the 403 page with its reason;
-    - `DomainError` → the 400 page with its message.
+    - `DomainError` → the 400 page with its message;
+    - a visit to an address that only takes a form's submission → the 405 page, not a
+      blank answer.
 
     Under /api/ the answer is the API's JSON error (the DRF views have their own handler,
     `api.errors`, which says the same). Staff who must set up two-factor first
@@ -50,7 +53,10 @@ class RefusalMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content and _is_page(request):
+            return _not_a_page(request, response)
+        return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, DomainError):
@@ -63,3 +69,21 @@ class RefusalMiddleware:
         if refused:
             return render(request, "403.html", {"reason": exception.message}, status=403)
         return render(request, "400.html", {"message": exception.message}, status=400)
+
+
+def _is_page(request) -> bool:
+    return request.method in ("GET", "HEAD") and not request.path.startswith("/api/")
+
+
+def _not_a_page(request, refused):
+    """A visit to an address that only takes a form (a reload after a refused form, a link
+    copied from the address bar): a page that says so and leads to the page above it,
+    never Django's blank 405."""
+    parent = request.path.rstrip("/").rsplit("/", 1)[0] + "/"
+    try:
+        resolve(parent)
+    except Resolver404:
+        parent = None
+    response = render(request, "405.html", {"parent": parent}, status=405)
+    response["Allow"] = refused.get("Allow", "POST")
+    return response

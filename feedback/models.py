@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from core.businessdays import add_business_days
 from core.db import bounded_text
 from core.text import single_line
 from programs.downloads import Download
@@ -186,6 +187,29 @@ class Ticket(models.Model):
         if self.needs_info_since and self.triaged_at is None:
             waiting += end - self.needs_info_since
         return max(end - self.created_at - waiting, timedelta(0))
+
+    @property
+    def triage_due_at(self):
+        """When the terms it was filed under promise a triage decision (their `triage_days`,
+        in business days of the programme's holiday calendar), or None without a target."""
+        days = self.terms_version.triage_days
+        if days is None:
+            return None
+        return add_business_days(self.created_at, days, self.programme.holiday_calendar)
+
+    def triage_clock(self, now=None) -> dict | None:
+        """The triage target as both sides see it: due, and whether it was met or missed."""
+        due = self.triage_due_at
+        if due is None:
+            return None
+        now = now or timezone.now()
+        at = self.triaged_at
+        return {
+            "due": due,
+            "days": self.terms_version.triage_days,
+            "done": at is not None,
+            "missed": (at or now) > due,
+        }
 
     @property
     def triage_age_display(self) -> str:

@@ -194,6 +194,7 @@ def _detail_context(request, ticket: Ticket, **forms):
     context = {
         "ticket": ticket,
         "is_staff": staff,
+        "triage_clock": ticket.triage_clock(),
         "comments": selectors.comments_for(ticket, request.user),
         "attachments": TicketAttachment.objects.restrict(request.user).filter(ticket=ticket),
         "comment_form": forms.get("comment_form")

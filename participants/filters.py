@@ -1,8 +1,9 @@
-"""The FilterSet of the staff participants list (shared with the API and exports)."""
+"""The FilterSets of the staff participants list (shared with the API and exports) and of
+the applications list."""
 
 import django_filters
 
-from .models import Participation
+from .models import Application, Participation
 from .selectors import consent_covers
 
 
@@ -31,3 +32,15 @@ class ParticipationFilter(django_filters.FilterSet):
             return queryset if value == "pending" else queryset.none()
         queryset = queryset.annotate(has_current=consent_covers(self.required_terms))
         return queryset.filter(has_current=(value == "current"))
+
+
+class ApplicationFilter(django_filters.FilterSet):
+    """The applications of one programme: the staff home links to the pending ones."""
+
+    status = django_filters.ChoiceFilter(
+        choices=Application.Status.choices, empty_label="Any status"
+    )
+
+    class Meta:
+        model = Application
+        fields = ["status"]

@@ -9,7 +9,7 @@ from programs.models import Programme, TermsVersion
 from programs.selectors import per_programme
 from programs.services import terms_diff
 
-from .models import AccessPause, Consent, Participation
+from .models import AccessPause, Application, Consent, Participation
 
 
 def working_programmes(user):
@@ -191,13 +191,26 @@ def consent_pending(participations, at=None):
 
 
 def attention_counts(user, now) -> list:
-    """Staff home: active participants who must accept the terms in force, per programme
-    this person manages (the staff home). One grouped query."""
+    """Staff home: applications waiting for a decision (with the oldest one's age) and
+    active participants who must accept the terms in force, per programme this person
+    manages (the staff home). One grouped query each."""
+
+    applications = per_programme(
+        Application.objects.restrict(user, "manage").filter(status=Application.Status.PENDING),
+        order=35,
+        label="applications waiting for a decision",
+        url=lambda r: (
+            reverse("participants:staff_applications", args=[r["programme__slug"]])
+            + "?status=pending"
+        ),
+        also=("programme__slug",),
+        since="created_at",
+    )
 
     active = Participation.objects.restrict(user, "manage").filter(
         status=Participation.Status.ACTIVE
     )
-    return per_programme(
+    return applications + per_programme(
         consent_pending(active, now),
         order=40,
         label="participants yet to accept the terms",

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 from core.forms import refusal_shown_on, send_once
+from core.links import list_query
 from core.pagination import keyset_page
 from programs import policy
 from programs.models import Programme
@@ -18,7 +19,7 @@ from programs.policy import staff_required
 from programs.selectors import required_terms
 
 from . import services
-from .filters import ParticipationFilter
+from .filters import ApplicationFilter, ParticipationFilter
 from .forms import DecisionForm, ExtendForm, InviteCsvForm, InviteForm, PauseForm
 from .models import AccessPause, Application, Invitation, Participation
 from .selectors import active_programme_pause, consent_covers
@@ -84,7 +85,7 @@ def participant_action(request, slug, pk):
             messages.success(request, f"Access of {participation.user.email} resumed.")
         else:
             raise DomainError("Unknown action.")
-    return redirect("participants:staff_participants", slug=slug)
+    return redirect(reverse("participants:staff_participants", args=[slug]) + list_query(request))
 
 
 # --- Invitations and applications ---------------------------------------------------------
@@ -242,11 +243,12 @@ def applications(request, slug):
         .filter(programme=programme)
         .select_related("user")
     )
-    page = keyset_page(qs, request, key="created_at", descending=True, size=50)
+    filterset = ApplicationFilter(request.GET or None, queryset=qs)
+    page = keyset_page(filterset.qs, request, key="created_at", descending=True, size=50)
     return render(
         request,
         "participants/staff/applications.html",
-        {"programme": programme, "page": page, "form": DecisionForm()},
+        {"programme": programme, "filter": filterset, "page": page, "form": DecisionForm()},
     )
 
 
@@ -267,7 +269,7 @@ def application_decide(request, slug, pk):
             reason=reason,
         )
         messages.success(request, f"The application of {application.user.email} was decided.")
-    return redirect("participants:staff_applications", slug=slug)
+    return redirect(reverse("participants:staff_applications", args=[slug]) + list_query(request))
 
 
 # --- Pauses-----------------------------------------------------------------------

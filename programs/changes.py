@@ -122,6 +122,9 @@ def is_worse(name: str, old, new) -> bool:
         return _number(new) < _number(old)
     if name == "pause_policy":
         return True
+    if name in ("first_response_days", "triage_days", "contest_days", "payment_days"):
+        # A longer wait, or no target where there was one.
+        return old is not None and (new is None or new > old)
     return False
 
 

@@ -30,6 +30,7 @@ class ProgrammeForm(forms.ModelForm):
             "reference_hourly_rate",
             "approval_threshold",
             "tax_forms",
+            "holiday_calendar",
         ]
         help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
 
@@ -91,6 +92,11 @@ TERMS_SECTIONS = (
         "participation",
         "Participation",
         ("voluntary", "right_to_withdraw", "notice_period_days", "pause_policy"),
+    ),
+    (
+        "response",
+        "Response targets (business days of the programme's holiday calendar)",
+        ("first_response_days", "triage_days", "contest_days", "payment_days"),
     ),
     ("text", "Full text", ("body", "passages_agree")),
 )

@@ -8,6 +8,7 @@ confidentiality, use of their work, the right to leave).
 from decimal import Decimal
 
 from core import currencies
+from core.businessdays import not_counted
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 
@@ -77,6 +78,19 @@ def promotion_sentence(t) -> str:
     return f"Your work may be used in marketing {how}, {fee}, {credit}."
 
 
+def response_sentence(t) -> str | None:
+    """How fast the organiser promises to answer, in business days, or None."""
+    promised = [
+        f"{label} within {getattr(t, name)} business day{'s' if getattr(t, name) != 1 else ''}"
+        for name, label in t.RESPONSE_TARGETS.items()
+        if getattr(t, name) is not None
+    ]
+    if not promised:
+        return None
+    skipped = not_counted(t.programme.holiday_calendar)
+    return f"Promised: {_join(promised)} ({skipped} not counted)."
+
+
 def key_facts(t) -> list[str]:
     facts = [pay_sentence(t)]
     if t.in_kind_benefits:
@@ -138,6 +152,8 @@ def key_facts(t) -> list[str]:
         facts.append("Voluntary; you may withdraw at any time.")
     elif not t.right_to_withdraw:
         facts.append("You may not withdraw freely.")
+    if response := response_sentence(t):
+        facts.append(response)
     if t.notice_period_days:
         facts.append(f"Changes announced {t.notice_period_days} days ahead.")
     else:

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from core.businessdays import validate_calendar
 from core.currencies import validate_currency
 from core.db import bounded_text
 from core.text import single_line
@@ -85,6 +86,16 @@ class Programme(models.Model):
         default=list,
         blank=True,
         help_text="Tax statuses a payee needs before being paid (any one of them).",
+    )
+    # The public holidays its response targets skip (the terms count in business days).
+    holiday_calendar = models.CharField(
+        "holiday calendar",
+        max_length=3,
+        blank=True,
+        default="",
+        validators=[single_line, validate_calendar],
+        help_text="Country code whose public holidays are not business days (FR, DE, GB, US…); "
+        "empty: weekends only.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -337,6 +348,21 @@ class TermsVersion(models.Model):
     voluntary = models.BooleanField("participation is voluntary", default=True)
     right_to_withdraw = models.BooleanField("right to withdraw", default=True)
     notice_period_days = models.PositiveIntegerField("notice period (days)", default=14)
+
+    # Response targets, in business days of the programme's holiday calendar: how fast the
+    # organiser answers. Empty: no target promised.
+    first_response_days = models.PositiveSmallIntegerField(
+        "first response to a ticket (business days)", null=True, blank=True
+    )
+    triage_days = models.PositiveSmallIntegerField(
+        "triage decision (business days)", null=True, blank=True
+    )
+    contest_days = models.PositiveSmallIntegerField(
+        "decision on a contest (business days)", null=True, blank=True
+    )
+    payment_days = models.PositiveSmallIntegerField(
+        "payment after approval (business days)", null=True, blank=True
+    )
     pause_policy = models.CharField(
         "when access may be paused",
         max_length=300,
@@ -394,12 +420,32 @@ class TermsVersion(models.Model):
         "right_to_withdraw",
         "notice_period_days",
         "pause_policy",
+        "first_response_days",
+        "triage_days",
+        "contest_days",
+        "payment_days",
         "material_change",
         "body",
     )
 
     # Terms added after versions were published, hashed only when stated.
-    ADDED_TERMS = frozenset({"hourly_floor"})
+    ADDED_TERMS = frozenset(
+        {"hourly_floor", "first_response_days", "triage_days", "contest_days", "payment_days"}
+    )
+    # The response targets and what each promises, as the key facts say it.
+    RESPONSE_TARGETS = {
+        "first_response_days": "a first response to a ticket",
+        "triage_days": "a triage decision",
+        "contest_days": "a decision on a contest",
+        "payment_days": "payment after approval",
+    }
+    # What a new programme's first terms promise until its managers change it.
+    DEFAULT_RESPONSE_TARGETS = {
+        "first_response_days": 2,
+        "triage_days": 5,
+        "contest_days": 10,
+        "payment_days": 10,
+    }
 
     class Meta:
         ordering = ["programme", "number"]

@@ -34,6 +34,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404
+from django.urls import resolve, reverse
 
 from core import restricted
 from core.errors import NotAllowed
@@ -340,8 +341,26 @@ def get_or_404(queryset, user, action: str = "view", **lookup):
         raise Http404("Not found.") from None
 
 
+# Role names as a refusal says them, in the order a sentence lists them.
+ROLE_NAMES = {MANAGER: "managers", REVIEWER: "reviewers", FINANCE: "finance staff"}
+
+
+def missing_role(user, wanted) -> str:
+    """The sentence of the 403 page when a staff page needs a role the person lacks: which
+    role opens it, and which roles the person holds, so nobody reads "this page is for
+    programme staff" while being staff."""
+    needed = " or ".join(ROLE_NAMES[r] for r in ROLE_NAMES if r in wanted)
+    held = {role for roles_here in roles(user).values() for role in roles_here}
+    if not held:
+        return f"This page is for a programme's {needed}; you hold no staff role."
+    mine = ", ".join(ROLE_NAMES[r] for r in ROLE_NAMES if r in held)
+    return f"This page is for a programme's {needed}; your roles are: {mine}."
+
+
 def staff_required(*wanted):
-    """A view for people holding one of `wanted` in at least one programme."""
+    """A view for people holding one of `wanted` in at least one programme. The roles are
+    kept on the view (`staff_roles`), so `may_open` decides whether to show a link to it
+    by the same rule."""
     wanted = frozenset().union(*map(_group, wanted)) if wanted else STAFF
 
     def decorator(view):
@@ -355,12 +374,36 @@ def staff_required(*wanted):
             if not any_role(user, wanted):
                 if needs_two_factor(user):
                     raise StaffMFARequired()
-                raise PermissionDenied("This page is for programme staff.")
+                raise PermissionDenied(missing_role(user, wanted))
             return view(request, *args, **kwargs)
 
+        wrapped.staff_roles = wanted
         return wrapped
 
     return decorator
+
+
+def page_roles(viewname: str, *args) -> frozenset[str] | None:
+    """The staff roles the page at `viewname` requires (its `staff_required`), or None."""
+    func = resolve(reverse(viewname, args=args)).func
+    while func is not None:
+        if hasattr(func, "staff_roles"):
+            return func.staff_roles
+        func = getattr(func, "__wrapped__", None)
+    return None
+
+
+def may_open(user, viewname: str, *args, obj=None, action: str | None = None) -> bool:
+    """Show a link, a menu entry or a button to `viewname` only when the person may open it:
+    the page's own staff roles (read from its view, so the menu and the page cannot
+    disagree), and `action` on `obj` when the page acts on one record. The one question
+    templates ask (`{% may_open "compensation:award_new" as show %}`)."""
+    if user is None or not user.is_authenticated:
+        return False
+    wanted = page_roles(viewname, *args)
+    if wanted is not None and not any_role(user, wanted):
+        return False
+    return obj is None or action is None or can(user, action, obj)
 
 
 # -- 4. records of several programmes (a payout batch) ----------------------------------

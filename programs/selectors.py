@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.db.models import Count
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from .models import Programme, TermsVersion
@@ -63,11 +63,22 @@ class Attention:
     count: int
     url: str  # the list, filtered to exactly these items
     urgent: bool = False
+    # When the oldest of these items started waiting, for items no deadline covers: the
+    # home shows its age ("oldest waiting 46 days") so nothing waits unseen.
+    oldest: datetime | None = None
 
 
-def per_programme(items, *, order: int, label: str, url: Callable, also=()) -> list[Attention]:
+def per_programme(
+    items, *, order: int, label: str, url: Callable, also=(), since: str | None = None
+) -> list[Attention]:
     """The count of `items` (a queryset already restricted to what the person may act on)
     per programme, in one grouped query. `url(row)` gives the list filtered to exactly
-    those items; `row` holds "programme_id" and the `also` columns (e.g. the slug)."""
+    those items; `row` holds "programme_id" and the `also` columns (e.g. the slug).
+    `since` names the field of when an item started waiting: the oldest one's is kept."""
     rows = items.order_by().values("programme_id", *also).annotate(n=Count("pk"))
-    return [Attention(r["programme_id"], order, label, r["n"], url(r)) for r in rows]
+    if since:
+        rows = rows.annotate(oldest=Min(since))
+    return [
+        Attention(r["programme_id"], order, label, r["n"], url(r), oldest=r.get("oldest"))
+        for r in rows
+    ]

@@ -73,6 +73,7 @@ PROGRAMME_FIELDS = (
     "reference_hourly_rate",
     "tax_forms",
     "approval_threshold",
+    "holiday_calendar",
 )
 
 
@@ -272,6 +273,8 @@ def terms_draft_create(*, actor, programme: Programme) -> TermsVersion:
             setattr(draft, name, getattr(latest, name))
     else:
         draft.currency = programme.currency
+        for name, days in TermsVersion.DEFAULT_RESPONSE_TARGETS.items():
+            setattr(draft, name, days)
     draft.material_change = True
     draft.save()
     record(

@@ -20,6 +20,7 @@ _.accepted_renderer, _.site_header, _._login_failed_rl_usage
 # Declared fields of serializers, FilterSets and forms (DRF and django-filter read the class):
 reason_label, has_file, progress_percent, terms_sha256, not_allowed, default_empty_html
 submitted_from, submitted_to, awaiting_me, date_from, date_to
+due_later, no_deadline, decided_from, decided_to
 bounty_low, bounty_medium, bounty_high, bounty_critical
 file_base64
 
@@ -30,6 +31,7 @@ _.is_staff, _.needs_info_seconds, _.dispute_answer, _.ledger_entry
 # Read by templates (a dataclass's fields) or by migrations and models.py (left out of the scan):
 month_weeks, previous_week, next_week, urgent, function
 matched_line
+add_business_days  # feedback/models.py: a ticket's triage target
 append_only_trigger, postgres_index, AppendOnlyModel, bounded_text, gin_index_definition
 decrypt_bytes, restrict_to_every_programme
 

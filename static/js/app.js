@@ -19,6 +19,10 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   labelScrollingTables();
   window.addEventListener("resize", labelScrollingTables);
+  // Filters that fold on a phone: closed there, so the list starts on the first screen.
+  if (window.matchMedia("(max-width: 40rem)").matches) {
+    document.querySelectorAll("details[data-fold-narrow]").forEach((d) => { d.open = false; });
+  }
   // "Select all" checkboxes for bulk actions: <input type="checkbox" data-select-all="name">
   document.querySelectorAll("[data-select-all]").forEach((box) => {
     box.addEventListener("change", () => {

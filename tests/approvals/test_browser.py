@@ -74,3 +74,42 @@ def test_the_queue_with_demo_data_shows_the_review_clock_on_every_row(live_serve
     page.goto(f"{live_server.url}/review/?sort=oldest")
     assert "no deadline" in page.locator("tbody").inner_text()
     page.screenshot(path="var/approvals-queue-oldest.png", full_page=False)
+
+
+def test_on_a_phone_the_queue_s_first_item_is_on_the_first_screen_behind_folded_filters(
+    live_server, browser, programme, participant, reviewer
+):
+    """At 390 × 844 the filters fold behind one button, so the first card starts on the first
+    screen; the button opens them, and a filtered queue keeps the filters after a bulk
+    approval."""
+    for title in ("Phone first", "Phone second"):
+        services.submission_create(
+            user=participant,
+            programme=programme,
+            title=title,
+            intended_use="social",
+            url=f"https://example.org/{title.replace(' ', '-')}.mp4",
+        )
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    page = phone.new_page()
+    page.set_default_timeout(15000)
+    browser_login(page, live_server, reviewer.email)
+    page.goto(f"{live_server.url}/review/?sort=oldest")
+    assert not page.locator("form.filters").is_visible()
+    first = page.locator("tbody tr").first.bounding_box()
+    assert first["y"] < 844, f"the first item starts at {first['y']} px"
+    page.click("summary:has-text('Filters and sort')")
+    assert page.locator("form.filters").is_visible()
+    page.locator("tbody tr", has_text="Phone first").locator("input[name=ids]").check()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.click(".bulk-bar button:has-text('Approve the ticked items')")
+    page.wait_for_url(f"{live_server.url}/review/?sort=oldest")
+    assert "1 item(s) approved." in page.content()
+    phone.close()
+    desk = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = desk.new_page()
+    browser_login(page, live_server, reviewer.email)
+    page.goto(f"{live_server.url}/review/")
+    assert page.locator("form.filters").is_visible()
+    assert not page.locator("summary:has-text('Filters and sort')").is_visible()
+    desk.close()

@@ -97,3 +97,35 @@ def test_on_a_phone_each_cell_names_its_column_and_the_bulk_action_comes_first(
     assert "scrolls sideways" not in html
     # The queue's sort goes with the links, so "open the next item" follows the same queue.
     assert "/claim/?sort=oldest" in row
+
+
+def test_the_filters_survive_a_bulk_approval(as_user, programme, participant, reviewer):
+    """Approving the ticked items returns to the queue as it was filtered and sorted."""
+    item = _submit(participant, programme, "Bulk one")
+    query = f"?programme={programme.pk}&sort=oldest"
+    client = as_user(reviewer)
+    html = client.get(reverse("approvals:queue") + query).content.decode()
+    action = re.search(r'<form method="post" action="([^"]+)" id="bulk">', html).group(1)
+    action = action.replace("&amp;", "&")
+    assert action == reverse("approvals:bulk_approve") + query
+    response = client.post(action, {"ids": [item.pk]})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("approvals:queue") + query
+    # Even when nothing was ticked.
+    response = client.post(action, {})
+    assert response["Location"] == reverse("approvals:queue") + query
+
+
+def test_on_a_phone_the_filters_fold_behind_one_button(as_user, programme, reviewer):
+    """One <details> holds the filters; app.js closes it on a narrow screen and app.css hides
+    its button on a wide one. The button says how many filters are on."""
+    html = as_user(reviewer).get(reverse("approvals:queue") + "?overdue=on").content.decode()
+    fold = re.search(
+        r"<details class=\"filters-fold\"[^>]*>\s*<summary[^>]*>([^<]+)</summary>", html
+    )
+    assert fold and fold.group(1) == "Filters and sort (1 active)"
+    assert (
+        html.index("<details")
+        < html.index('aria-label="Filter the queue"')
+        < html.index("</details>")
+    )

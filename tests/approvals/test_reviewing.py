@@ -251,3 +251,33 @@ def test_the_queue_lists_open_items_only_with_or_without_a_status_filter(
     assert "Still open" in client.get(reverse("approvals:queue")).content.decode()
     page = client.get(reverse("approvals:queue"), {"status": "in_review"}).content.decode()
     assert "Still open" not in page and "Nothing waiting for review matches" in page
+
+
+def test_a_refused_decision_keeps_the_item_s_address_and_a_reload_shows_the_item(
+    participant, reviewer, reasons, submit, as_user
+):
+    """The decision form posts to the item's own page: a refusal is shown there, and
+    reloading that address shows the item again, not a blank 405."""
+    s = submit(participant)
+    client = as_user(reviewer)
+    page = reverse("approvals:detail", args=[s.pk])
+    html = client.get(page + "?sort=oldest").content.decode()
+    assert f'action="{page}?sort=oldest" aria-labelledby="decide"' in html
+    response = client.post(page, {"outcome": "rejected", "note": "No."})
+    assert response.status_code == 400 and "Choose a reason" in response.content.decode()
+    assert client.get(page).status_code == 200
+    response = client.post(page + "?sort=oldest", {"outcome": "approved"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("approvals:queue") + "?sort=oldest"
+
+
+def test_opening_an_address_that_only_takes_a_form_says_so_and_leads_to_its_page(
+    participant, reviewer, submit, as_user
+):
+    s = submit(participant)
+    response = as_user(reviewer).get(reverse("approvals:decide", args=[s.pk]))
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    html = response.content.decode()
+    assert "This address only takes a form" in html
+    assert f'href="{reverse("approvals:detail", args=[s.pk])}"' in html
+    assert 'aria-label="Main"' in html  # the site's own page, with its menu

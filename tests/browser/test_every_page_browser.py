@@ -43,6 +43,7 @@ NOT_PAGES = {
     "feedback:attachment",
     "feedback:similar",
     "compensation:entries_csv",
+    "staff:programme_audit_csv",
     "compensation:batch_download",
     "compensation:tax_document",
     "compensation:statement_csv",
@@ -200,6 +201,31 @@ OVERFLOW = """() => {
 }"""
 
 
+# The links a person can see on the page (at this width), as written in the page.
+VISIBLE_LINKS = """() => [...document.querySelectorAll('a[href]')]
+  .filter(a => a.getClientRects().length > 0)
+  .map(a => a.getAttribute('href'))"""
+
+
+def _followable(href: str) -> bool:
+    """A link to a page of this site that following proves something about (not signing out,
+    not a file, not the admin or the API)."""
+    skip = ("/accounts/logout/", "/admin/", "/api/", "/static/", "/media/")
+    return href.startswith("/") and not href.startswith(("//", *skip))
+
+
+def _refused_links(persona, user, links) -> list[str]:
+    """Each link shown to `persona` requested as them: none may answer 403."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return [
+        f"{persona}: a page shows a link to {href}, which answers 403"
+        for href in sorted(links)
+        if client.get(href.split("#")[0]).status_code == 403
+    ]
+
+
 def test_every_page_fits_the_screen_and_passes_axe_as_every_persona(live_server, browser, settings):
     from django.contrib.auth import get_user_model
 
@@ -208,9 +234,11 @@ def test_every_page_fits_the_screen_and_passes_axe_as_every_persona(live_server,
     world = _world()
     SHOTS.mkdir(parents=True, exist_ok=True)
     problems, visited = [], 0
+    links_shown = 0
     for persona, email in PERSONAS.items():
         user = get_user_model().objects.get(email=email) if email else None
         pages = _pages(persona, user, world)
+        shown: set[str] = set()
         for width in WIDTHS:
             context = browser.new_context(viewport={"width": width, "height": 900})
             context.add_init_script(path=str(AXE))
@@ -230,11 +258,15 @@ def test_every_page_fits_the_screen_and_passes_axe_as_every_persona(live_server,
                     problems.append(f"{where}: scrolls sideways, {overflow}")
                 for violation in page.evaluate(AXE_RUN):
                     problems.append(f"{where}: {violation}")
+                shown |= {href for href in page.evaluate(VISIBLE_LINKS) if _followable(href)}
                 if (persona, label) in MAIN_PAGES:
                     shot = SHOTS / f"{label.replace(':', '-')}-{persona}-{width}.png"
                     page.screenshot(path=str(shot), full_page=True)
             context.close()
+        problems += _refused_links(persona, user, shown - {url for _, url in pages})
+        links_shown += len(shown)
     print(f"FIGURE every page: {visited} visits (5 personas × 2 widths), {len(problems)} problems")
+    print(f"FIGURE every page: {links_shown} links shown at 1280 or 390 px followed, none refused")
     summarise(pairs=visited)
     assert problems == [], "\n".join(problems)
 

@@ -244,3 +244,22 @@ def test_the_access_check_explains_every_reason(
     Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.CLOSED)
     programme.refresh_from_db()
     assert access_check(participant, programme).code == "programme_not_running"
+
+
+def test_pausing_a_participant_keeps_the_list_filters(client, programme, manager, participant):
+    """The action form posts with the list's filters and comes back to the same list."""
+    from django.urls import reverse
+
+    client.force_login(manager)
+    listing = reverse("participants:staff_participants", args=[programme.slug])
+    html = client.get(listing + "?status=active&q=participant").content.decode()
+    assert "?status=active&amp;q=participant" in html
+    action = reverse(
+        "participants:staff_participant_action",
+        args=[programme.slug, participant.participations.get(programme=programme).pk],
+    )
+    response = client.post(
+        action + "?status=active&q=participant", {"action": "pause", "reason": "Holiday"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == listing + "?status=active&q=participant"

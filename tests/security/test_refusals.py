@@ -134,7 +134,9 @@ def test_every_staff_page_refuses_a_participant_with_the_reason(client, world, s
             continue
         if response.status_code == 403:
             refused.append(url)
-            assert "This page is for programme staff." in response.content.decode(), url
+            page = response.content.decode()
+            assert "This page is for a programme&#x27;s " in page, url
+            assert "you hold no staff role." in page, url
     assert len(refused) >= 8, refused
 
 

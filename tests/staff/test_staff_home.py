@@ -86,7 +86,9 @@ def _counts(client, person) -> dict[str, tuple[int, str]]:
     return {
         label.strip(): (int(n), url.replace("&amp;", "&"))
         for url, n, label in re.findall(
-            r'<li><a href="([^"]+)">(?:<strong>)?(\d+) ([^<]+?)(?:</strong>)?</a></li>', html
+            r'<li><a href="([^"]+)">(?:<strong>)?(\d+) ([^<]+?)(?:</strong>)?</a>'
+            r'(?: <span class="muted">[^<]+</span>)?</li>',
+            html,
         )
     }
 
@@ -97,6 +99,7 @@ def test_a_manager_sees_every_count_of_their_programme(client, programme, partic
     assert {k: v[0] for k, v in counts.items()} == {
         "review items overdue": 2,
         "review items due within 24 h": 1,
+        "review items due later": 1,
         "tickets waiting for triage": 1,
         "hour entries to confirm": 2,
         "participants yet to accept the terms": 1,
@@ -173,3 +176,64 @@ def test_the_staff_home_takes_the_same_queries_with_one_programme_or_three(
     assert len(three.captured_queries) == len(one.captured_queries)
     print(f"FIGURE staff home: {len(one.captured_queries)} queries with 1 programme and with 3")
     assert "Gamma" in html and "Delta" in html
+
+
+def _age(client, person, label) -> str:
+    client.force_login(person)
+    html = client.get(reverse("staff:home")).content.decode()
+    found = re.search(
+        rf'{re.escape(label)}</a> <span class="muted">oldest waiting ([^<]+)</span>', html
+    )
+    return found.group(1).replace("\xa0", " ") if found else ""
+
+
+def test_items_with_no_deadline_are_counted_with_the_age_of_the_oldest(
+    client, programme, participant, manager
+):
+    """A programme whose terms set no review deadline: its outputs still wait for someone,
+    so the home counts them and says how long the oldest has waited."""
+    for title, days in (("Old", 46), ("Newer", 2)):
+        s = _output(participant, programme, title)
+        OutputSubmission.objects.filter(pk=s.pk).update(
+            due_at=None, submitted_at=timezone.now() - timedelta(days=days)
+        )
+    _output(participant, programme, "Later", due_in_hours=72)
+    counts = _counts(client, manager)
+    assert counts["review items with no deadline"][0] == 2
+    assert counts["review items due later"][0] == 1
+    assert "nothing waits" not in client.get(reverse("staff:home")).content.decode().lower()
+    assert _age(client, manager, "review items with no deadline").startswith("1 month")
+    listed = client.get(counts["review items with no deadline"][1]).content.decode()
+    assert "Old" in listed and "Newer" in listed and "Later" not in listed
+    later = client.get(counts["review items due later"][1]).content.decode()
+    assert "Later" in later and "Newer" not in later
+
+
+def test_pending_applications_are_counted_and_linked_to_exactly_those(
+    client, programme, manager, reviewer
+):
+    from participants import services as participants
+
+    programme.status = "open"
+    programme.save(update_fields=["status"])
+    waiting = UserFactory(email="applicant@example.com")
+    decided = UserFactory(email="decided@example.com")
+    for person in (waiting, decided):
+        participants.application_submit(
+            user=person, programme=programme, motivation="I test cameras."
+        )
+    from participants.models import Application
+
+    participants.application_decide(
+        actor=manager,
+        application=Application.objects.get(user=decided),
+        accept=False,
+        reason="Full.",
+    )
+    counts = _counts(client, manager)
+    n, url = counts["applications waiting for a decision"]
+    assert n == 1
+    assert _age(client, manager, "applications waiting for a decision")
+    listed = client.get(url).content.decode()
+    assert "applicant@example.com" in listed and "decided@example.com" not in listed
+    assert "applications waiting for a decision" not in _counts(client, reviewer)
