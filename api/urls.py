@@ -118,7 +118,17 @@ urlpatterns = [
         name="consent-registry",
     ),
     path(V1 + "ledger-entries/", compensation_api.LedgerEntryList.as_view(), name="ledger-entries"),
+    path(
+        V1 + "ledger-entries/approve/",
+        compensation_api.EntriesApprove.as_view(),
+        name="ledger-entries-approve",
+    ),
     path(V1 + "batches/", compensation_api.BatchList.as_view(), name="batches"),
+    path(
+        V1 + "batches/<int:pk>/imports/",
+        compensation_api.BatchImports.as_view(),
+        name="batch-imports",
+    ),
     path(V1 + "batches/<int:pk>/", compensation_api.BatchDetail.as_view(), name="batch"),
     path(
         V1 + "batches/<int:pk>/download.<str:fmt>",

@@ -1,9 +1,12 @@
-"""The files money leaves and comes back in: SEPA, PayPal and Wise batch files out, camt.053
-bank statements in.
+"""The files money leaves and comes back in: SEPA, PayPal and Wise batch files out; the
+bank's camt.053 statements, camt.054 debit notifications and pain.002 status reports, and
+the providers' result files, in.
 
 Pure functions over a batch's lines; the services decide what to do with them. SEPA
-credit transfers are written by `sepaxml` (pain.001.001.03, validated against the XSD it
-ships before the file is stored); statements are read with `lxml`, entities and network off.
+credit transfers are written by `sepaxml` (pain.001.001.09, the version of the current
+SEPA rulebook, or pain.001.001.03 for a bank that still expects it; validated against the
+XSD it ships before the file is kept); bank files are read with `lxml`, entities and
+network off. Every text cell of a CSV written here goes through `core.csvsafe.safe_cell`.
 """
 
 import csv
@@ -17,6 +20,7 @@ from lxml import etree
 from sepaxml import SepaTransfer
 from sepaxml.validation import ValidationError
 
+from core.csvsafe import safe_cell
 from core.errors import DomainError
 
 from .models import PayoutBatch, PayoutLine
@@ -49,8 +53,12 @@ def _description(batch: PayoutBatch) -> str:
     return f"Payout batch {batch.pk} {batch.period_label}"
 
 
+SEPA_VERSIONS = ("pain.001.001.09", "pain.001.001.03")
+
+
 def sepa_credit_transfer(batch: PayoutBatch, lines: list[tuple[PayoutLine, dict]]) -> bytes:
-    """pain.001.001.03 for the batch's lines (of more than zero), validated before it is kept."""
+    """pain.001 in the batch's version for its lines (of more than zero), validated against
+    that version's XSD before it is kept."""
 
     config = {
         "name": settings.PAYOUT_DEBTOR_NAME,
@@ -60,7 +68,7 @@ def sepa_credit_transfer(batch: PayoutBatch, lines: list[tuple[PayoutLine, dict]
     }
     if settings.PAYOUT_DEBTOR_BIC:
         config["BIC"] = settings.PAYOUT_DEBTOR_BIC
-    sepa = SepaTransfer(config, schema="pain.001.001.03", clean=True)
+    sepa = SepaTransfer(config, schema=batch.sepa_version or SEPA_VERSIONS[0], clean=True)
     execution = date.today()
     for line, details in lines:
         if line.amount <= 0:
@@ -83,10 +91,11 @@ def sepa_credit_transfer(batch: PayoutBatch, lines: list[tuple[PayoutLine, dict]
 
 
 def _csv(header: list[str], rows: list[list]) -> bytes:
+    """A provider's upload file; no text cell can be read as a spreadsheet formula."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([[safe_cell(cell) for cell in row] for row in rows])
     return text.getvalue().encode("utf-8")
 
 
@@ -169,37 +178,71 @@ class StatementTransaction:
     booked: bool
     bank_reference: str
     # The provider's own word for a payment that did not go through (PayPal's FAILED,
-    # RETURNED, …); empty for a payment that did.
+    # RETURNED, a pain.002 rejection); empty for a payment that did.
     refused: str = ""
+    # The bank's reason code of a returned payment (camt's RtrInf/Rsn/Cd: AC04, MS03, …).
+    return_reason: str = ""
 
 
 @dataclass
 class BankStatement:
-    account_iban: str  # empty for a provider's file, which names no bank account
+    account_iban: str  # empty for a provider's file or a status report, which name none
     transactions: list[StatementTransaction]
+    # A pain.002 reports on a file we sent and names no account; the others are checked.
+    names_account: bool = True
 
 
-CAMT053 = "urn:iso:std:iso:20022:tech:xsd:camt.053."
+ISO = "urn:iso:std:iso:20022:tech:xsd:"
+CAMT053 = ISO + "camt.053."
+CAMT054 = ISO + "camt.054."
+PAIN002 = ISO + "pain.002."
+# Where each kind of bank file keeps its reports: a statement (053) or a notification (054).
+CAMT_REPORTS = {CAMT053: "c:BkToCstmrStmt/c:Stmt", CAMT054: "c:BkToCstmrDbtCdtNtfctn/c:Ntfctn"}
 MAX_STATEMENT_BYTES = 10 * 1024 * 1024
+SEPA_FILES = "camt.053 bank statement, camt.054 notification or pain.002 status report"
 
 
-def parse_camt053(data: bytes) -> BankStatement:
-    """A camt.053 statement's account and transactions, or a DomainError saying what is wrong."""
+def _xml_root(data: bytes):
     if len(data) > MAX_STATEMENT_BYTES:
         raise DomainError("The statement is too large (10 MB at most).", field="file")
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
-        root = etree.fromstring(data, parser=parser)
+        return etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise DomainError(
-            f"This file is not a camt.053 bank statement: it is not XML ({exc.msg}).", field="file"
+            f"This file is not a {SEPA_FILES}: it is not XML ({exc.msg}).", field="file"
         ) from None
+
+
+def parse_sepa_result(data: bytes) -> BankStatement:
+    """The bank's word on a SEPA batch: a camt.053 statement, a camt.054 debit notification
+    or a pain.002 status report, told apart by their namespace."""
+    root = _xml_root(data)
     namespace = etree.QName(root).namespace or ""
-    if not namespace.startswith(CAMT053):
-        found = namespace.rsplit(":", 1)[-1] if namespace else etree.QName(root).localname
-        raise DomainError(
-            f"This file is not a camt.053 bank statement (it is “{found}”).", field="file"
-        )
+    if namespace.startswith(PAIN002):
+        return _parse_pain002(root, namespace)
+    for prefix, path in CAMT_REPORTS.items():
+        if namespace.startswith(prefix):
+            return _parse_camt(root, namespace, path)
+    found = namespace.rsplit(":", 1)[-1] if namespace else etree.QName(root).localname
+    raise DomainError(f"This file is not a {SEPA_FILES} (it is “{found}”).", field="file")
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """An amount kept as text (an import's problem table), or None."""
+    return _finite(text or "")
+
+
+def _finite(text: str) -> Decimal | None:
+    """An amount as written, or None when it is not a finite number (NaN, sNaN, Infinity)."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _parse_camt(root, namespace: str, reports_path: str) -> BankStatement:
     ns = {"c": namespace}
 
     def text(node, path: str) -> str:
@@ -209,10 +252,7 @@ def parse_camt053(data: bytes) -> BankStatement:
     def amount_of(node) -> tuple[Decimal | None, str]:
         if node is None:
             return None, ""
-        try:
-            return Decimal((node.text or "").strip()), node.get("Ccy", "")
-        except InvalidOperation:
-            return None, node.get("Ccy", "")
+        return _finite(node.text or ""), node.get("Ccy", "")
 
     def day(value: str) -> date | None:
         try:
@@ -220,9 +260,11 @@ def parse_camt053(data: bytes) -> BankStatement:
         except ValueError:
             return None
 
-    statements = root.findall("c:BkToCstmrStmt/c:Stmt", ns)
+    statements = root.findall(reports_path, ns)
     if not statements:
-        raise DomainError("This camt.053 file holds no statement (Stmt).", field="file")
+        raise DomainError(
+            f"This file holds no {reports_path.rsplit(':', 1)[-1]} report.", field="file"
+        )
     ibans = {text(s, "c:Acct/c:Id/c:IBAN").replace(" ", "").upper() for s in statements}
     if len(ibans) != 1:
         raise DomainError(
@@ -258,9 +300,40 @@ def parse_camt053(data: bytes) -> BankStatement:
                         booked=status == "BOOK",
                         bank_reference=text(tx, "c:Refs/c:AcctSvcrRef")
                         or text(entry, "c:AcctSvcrRef"),
+                        return_reason=text(tx, "c:RtrInf/c:Rsn/c:Cd") if tx is not entry else "",
                     )
                 )
     return BankStatement(account_iban=ibans.pop(), transactions=transactions)
+
+
+def _parse_pain002(root, namespace: str) -> BankStatement:
+    """pain.002: the bank's status of each transfer of a pain.001 it received. A rejected
+    transfer (RJCT) is refused with its reason code; an accepted one waits for the statement
+    that books it."""
+    ns = {"p": namespace}
+    transactions = []
+    for tx in root.iterfind(".//p:OrgnlPmtInfAndSts/p:TxInfAndSts", ns):
+        status = (tx.findtext("p:TxSts", default="", namespaces=ns) or "").strip()
+        reason = (tx.findtext("p:StsRsnInf/p:Rsn/p:Cd", default="", namespaces=ns) or "").strip()
+        amount = tx.find("p:OrgnlTxRef/p:Amt/p:InstdAmt", ns)
+        transactions.append(
+            StatementTransaction(
+                line=tx.sourceline or 0,
+                end_to_end_id=(
+                    tx.findtext("p:OrgnlEndToEndId", default="", namespaces=ns) or ""
+                ).strip(),
+                amount=_finite(amount.text or "") if amount is not None else None,
+                currency=amount.get("Ccy", "") if amount is not None else "",
+                booked_on=None,
+                debit=True,
+                booked=status == "RJCT",
+                bank_reference=(tx.findtext("p:StsId", default="", namespaces=ns) or "").strip(),
+                refused=f"rejected by the bank ({reason or 'no reason given'})"
+                if status == "RJCT"
+                else "",
+            )
+        )
+    return BankStatement(account_iban="", transactions=transactions, names_account=False)
 
 
 # --- The providers' result files ---------------------------------------------------------------
@@ -368,13 +441,16 @@ def parse_paypal_results(data: bytes) -> BankStatement:
         status = row["status"].upper().replace(" ", "")
         amount = _amount(row["amount"], line=line, what=PAYPAL_RESULTS)
         paid = status in PAYPAL_PAID
+        final = paid or status not in PAYPAL_WAITING
         transactions.append(
             StatementTransaction(
                 line=line,
                 end_to_end_id=row["reference"],
                 amount=abs(amount),
                 currency=row["currency"].upper(),
-                booked_on=_day(row["date"], line=line, what=PAYPAL_RESULTS) if paid else None,
+                booked_on=_day(row["date"], line=line, what=PAYPAL_RESULTS)
+                if final and row["date"]
+                else None,
                 debit=True,
                 booked=paid or status not in PAYPAL_WAITING,
                 bank_reference=row["transaction"],
@@ -419,7 +495,7 @@ def parse_wise_statement(data: bytes) -> BankStatement:
 
 # What settles a batch of each method: (reader, what the page calls the file).
 RESULT_READERS = {
-    PayoutBatch.Method.SEPA: (parse_camt053, "statement"),
+    PayoutBatch.Method.SEPA: (parse_sepa_result, "statement"),
     PayoutBatch.Method.PAYPAL: (parse_paypal_results, PAYPAL_RESULTS),
     PayoutBatch.Method.WISE: (parse_wise_statement, WISE_RESULTS),
 }

@@ -10,6 +10,7 @@ from core.forms import DateField, DateInput, SubmitOnce
 from participants.models import Participation
 from programs.models import Programme
 
+from .bankfiles import SEPA_VERSIONS
 from .models import LedgerEntry, PayoutBatch, PayoutDetails
 from .selectors import finance_programmes
 
@@ -81,6 +82,14 @@ class BatchForm(forms.Form):
         help_text="One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
         "payees whose payout details name that method.",
     )
+    sepa_version = forms.ChoiceField(
+        choices=[(v, v) for v in SEPA_VERSIONS],
+        initial=SEPA_VERSIONS[0],
+        required=False,
+        label="SEPA file version",
+        help_text="pain.001.001.09 is the version of the current SEPA rulebook; choose "
+        "pain.001.001.03 only for a bank that still asks for it.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,6 +104,7 @@ class BatchForm(forms.Form):
         if start and end and start > end:
             self.add_error("period_end", "The end must be on or after the start.")
         data["method"] = data.get("method") or PayoutBatch.Method.FILE
+        data["sepa_version"] = data.get("sepa_version") or SEPA_VERSIONS[0]
         return data
 
 
@@ -177,3 +187,16 @@ class TaxStatusForm(forms.Form):
             self.fields["kind"].choices = [
                 (k, Programme.TaxForm(k).label) for k in programme.tax_forms
             ]
+
+
+class RateForm(forms.Form):
+    """One exchange rate: what one unit of a currency is worth in a programme's currency."""
+
+    currency = CurrencyField(label="One unit of")
+    programme_currency = CurrencyField(label="Is worth, in", initial="EUR")
+    rate = forms.DecimalField(max_digits=18, decimal_places=8, min_value=Decimal("0.00000001"))
+    valid_from = DateField(label="Valid from", widget=DATE)
+    source = forms.CharField(
+        max_length=200,
+        help_text="Where the figure comes from (e.g. ECB reference rate of that day).",
+    )

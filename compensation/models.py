@@ -7,6 +7,7 @@ pointing at the original. On PostgreSQL a trigger enforces the same rule for
 every client (see migration 0002).
 """
 
+import hashlib
 from decimal import Decimal
 
 from django.conf import settings
@@ -51,6 +52,20 @@ class LedgerEntryQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
     def pending(self):
         return self.exclude(state=LedgerEntry.State.PAID)
 
+    def pay(self):
+        """Entries that are pay: not cost reimbursements, nor reversals of them."""
+        kinds = LedgerEntry.REIMBURSING
+        return self.exclude(kind__in=kinds).exclude(
+            kind=LedgerEntry.Kind.REVERSAL, reverses__kind__in=kinds
+        )
+
+    def reimbursements(self):
+        """Cost reimbursements, with the reversals that correct them."""
+        kinds = LedgerEntry.REIMBURSING
+        return self.filter(
+            Q(kind__in=kinds) | Q(kind=LedgerEntry.Kind.REVERSAL, reverses__kind__in=kinds)
+        )
+
 
 class LedgerEntry(AppendOnlyModel):
     """One amount a participant earned (or a correction of one), under the terms in force."""
@@ -82,6 +97,7 @@ class LedgerEntry(AppendOnlyModel):
         REVERSAL = "reversal", "Reversal"
         PROMOTION = "promotion", "Promotional use"
         TOPUP = "topup", "Pay floor top-up"
+        EXPENSES = "expenses", "Cost reimbursement (travel, equipment)"
 
     class State(models.TextChoices):
         ACCRUED = "accrued", "Accrued"
@@ -90,14 +106,19 @@ class LedgerEntry(AppendOnlyModel):
         PAID = "paid", "Paid"
 
     # Allowed transitions; each one is a service in compensation.services.
+    # A payment the provider refused, or the bank returned (even after it was booked), sends
+    # the entry back to approved: it waits, out of any batch, for the next one.
     TRANSITIONS = {
         State.ACCRUED: {State.APPROVED},
         State.APPROVED: {State.EXPORTED},
-        State.EXPORTED: {State.PAID},
-        State.PAID: set(),
+        State.EXPORTED: {State.PAID, State.APPROVED},
+        State.PAID: {State.APPROVED},
     }
     PENDING = (State.ACCRUED, State.APPROVED, State.EXPORTED)
-    MANUAL_KINDS = (Kind.PRIZE, Kind.GRANT, Kind.ADJUSTMENT)
+    MANUAL_KINDS = (Kind.PRIZE, Kind.GRANT, Kind.EXPENSES, Kind.ADJUSTMENT)
+    # Money that pays back what a tester spent: not pay. Hourly figures, the pay floor and the
+    # public figures leave it out and show it apart.
+    REIMBURSING = (Kind.EXPENSES,)
     # The only columns that may change after the row is written (also the trigger's list).
     WORKFLOW_FIELDS = (
         "state",
@@ -256,6 +277,12 @@ class PayoutBatch(models.Model):
     programmes = models.ManyToManyField("programs.Programme", related_name="payout_batches")
     currency = models.CharField(max_length=3)
     method = models.CharField(max_length=10, choices=Method.choices, default=Method.FILE)
+    # The pain.001 version of a SEPA batch's file (the rulebook's current one by default).
+    sepa_version = models.CharField(
+        max_length=20,
+        choices=[("pain.001.001.09", "pain.001.001.09"), ("pain.001.001.03", "pain.001.001.03")],
+        default="pain.001.001.09",
+    )
     period_start = models.DateField()
     period_end = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BUILDING)
@@ -306,7 +333,8 @@ class PayoutBatch(models.Model):
 
     def download(self, variant) -> Download | None:
         """The payout file in `variant` ("csv", "xlsx", or the provider's file of the batch's
-        method), byte-identical on every download."""
+        method), byte-identical on every download. The files are stored encrypted (they hold
+        payees' names, emails and accounts) and opened here, as they are sent."""
         stored = {
             "csv": (self.csv_file, self.csv_sha256),
             "xlsx": (self.xlsx_file, self.xlsx_sha256),
@@ -316,8 +344,20 @@ class PayoutBatch(models.Model):
         file, checksum = stored.get(variant, (None, ""))
         if not file:
             return None
+        try:
+            with file.open("rb") as handle:
+                sealed = handle.read()
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            content = decrypt_bytes(sealed.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            # A file written before payout files were encrypted: sent only if it is intact.
+            if hashlib.sha256(sealed).hexdigest() != checksum:
+                return None
+            content = sealed
         return Download(
-            file=file,
+            stream=(content,),
             filename=f"payout-batch-{self.pk}.{variant}",
             content_type=self.FORMATS[variant],
             checksum=checksum,
@@ -335,7 +375,27 @@ class PayoutBatch(models.Model):
 
 
 class PayoutLine(models.Model):
-    """One payee's line in a batch: the sum of their entries in it."""
+    """One payee's line in a batch: the sum of their entries in it.
+
+    Its life follows the bank: sent (in the batch's file) → paid | failed | returned. A
+    failed line (the provider or bank refused it) and a returned one (the money came back,
+    even after it was booked) are taken out of the batch: their entries go back to approved
+    and join the next batch; the line keeps the reason and the day.
+    """
+
+    class State(models.TextChoices):
+        SENT = "sent", "Sent, not settled"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Failed"
+        RETURNED = "returned", "Returned"
+
+    TRANSITIONS = {
+        State.SENT: {State.PAID, State.FAILED, State.RETURNED},
+        State.PAID: {State.RETURNED},
+        State.FAILED: set(),
+        State.RETURNED: set(),
+    }
+    TAKEN_OUT = (State.FAILED, State.RETURNED)
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
     participation = models.ForeignKey(
@@ -353,6 +413,10 @@ class PayoutLine(models.Model):
     # the page): a later change of details never redirects money already in a batch.
     details_secret = models.CharField(max_length=2000, blank=True)
     details_masked = models.CharField(max_length=120, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENT)
+    # Why and when a line failed or came back (the provider's or bank's own words).
+    outcome_reason = models.CharField(max_length=200, blank=True, validators=[single_line])
+    outcome_on = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -361,6 +425,13 @@ class PayoutLine(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.amount} {self.currency}"
+
+    def badge(self) -> tuple[str, str]:
+        if self.state == self.State.PAID:
+            return "Paid", "ok"
+        if self.state in self.TAKEN_OUT:
+            return self.get_state_display(), "warn"
+        return self.get_state_display(), ""
 
     @property
     def line_key(self) -> str:
@@ -371,6 +442,61 @@ class PayoutLine(models.Model):
     def end_to_end_id(self) -> str:
         """The end-to-end reference the bank or provider carries back on its statement."""
         return f"TT-{self.line_key}"
+
+
+class BankFileImport(models.Model):
+    """One file finance uploaded to settle a batch (a bank statement, a status report, a
+    provider's result or payment file): kept with its hash, who, when, what it did and the
+    problem table, whether it was applied or refused."""
+
+    batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="imports")
+    what = models.CharField(max_length=80, validators=[single_line])
+    sha256 = models.CharField(max_length=64)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    applied = models.BooleanField(default=False)
+    paid = models.PositiveIntegerField(default=0)
+    taken_out = models.PositiveIntegerField(default=0)
+    ignored = models.PositiveIntegerField(default=0)
+    # [{"row", "reference", "problem", "amount", "currency", "booked_on", "bank_reference",
+    #   "matched_line"}]: what did not settle a line, each matchable by hand later.
+    problems = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.what} for batch {self.batch_id}"
+
+
+class ExchangeRate(models.Model):
+    """A rate finance recorded: one `currency` is worth `rate` of `programme_currency` from
+    `valid_from` on, with where the rate comes from. The two-person limit converts a payee's
+    month into the programme's currency with the latest rate valid on the entry's day."""
+
+    currency = models.CharField(max_length=3)
+    programme_currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+    valid_from = models.DateField()
+    source = models.CharField(max_length=200, validators=[single_line])
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["currency", "programme_currency", "valid_from"], name="one_rate_a_day"
+            ),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="rate_is_positive"),
+        ]
+
+    def __str__(self):
+        rate = f"{Decimal(self.rate).normalize():f}"
+        return f"1 {self.currency} = {rate} {self.programme_currency} from {self.valid_from}"
 
 
 class PayoutDetails(models.Model):

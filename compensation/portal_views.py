@@ -10,7 +10,7 @@ from core.pagination import keyset_page
 from . import services
 from .forms import PayoutDetailsForm
 from .models import LedgerEntry, PayoutDetails
-from .selectors import statement, tax_waits
+from .selectors import payments_back, statement, tax_waits
 from .views import _stream_entries
 
 
@@ -27,7 +27,12 @@ def home(request):
     return render(
         request,
         "compensation/statement.html",
-        {"page": page, "summary": statement(request.user), "tax_waits": tax_waits(request.user)},
+        {
+            "page": page,
+            "summary": statement(request.user),
+            "tax_waits": tax_waits(request.user),
+            "payments_back": payments_back(request.user),
+        },
     )
 
 

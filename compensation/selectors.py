@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from programs import policy
 from programs.models import Programme
 from programs.selectors import per_programme
 
-from .models import LedgerEntry, cents, money_sum
+from .models import LedgerEntry, PayoutLine, cents, money_sum
 
 
 def totals_by_currency(entries) -> dict[str, Decimal]:
@@ -109,7 +109,8 @@ def balance(participation) -> dict[str, Decimal]:
 
 
 def _pay_rows(sums: dict, hours: Decimal) -> list[dict]:
-    """sums: {(currency, "paid" | "pending"): amount} -> one row per currency."""
+    """sums: {(currency, "paid" | "pending" | "reimbursed"): amount} -> one row per currency
+    (paid and pending are pay; the hourly figure is pay over hours)."""
     rows = []
     for currency in sorted({c for c, _ in sums}):
         p = sums.get((currency, "paid"), Decimal("0.00"))
@@ -118,6 +119,7 @@ def _pay_rows(sums: dict, hours: Decimal) -> list[dict]:
                 "currency": currency,
                 "paid": p,
                 "pending": sums.get((currency, "pending"), Decimal("0.00")),
+                "reimbursed": sums.get((currency, "reimbursed"), Decimal("0.00")),
                 "per_hour": (p / hours).quantize(Decimal("0.01")) if hours else None,
             }
         )
@@ -150,6 +152,19 @@ def statement(user) -> dict:
         if row["state"] == LedgerEntry.State.APPROVED and row["batch_id"] is None:
             # Approved entries no batch took: the payee's balance was below zero.
             carried_sums[(row["programme_id"], row["currency"])] += amount
+    # Cost reimbursements are not pay: taken out of paid and pending, shown apart.
+    reimbursed = (
+        mine.reimbursements()
+        .order_by()
+        .values("programme_id", "currency", "state")
+        .annotate(total=money_sum())
+    )
+    for row in reimbursed:
+        what = "paid" if row["state"] == LedgerEntry.State.PAID else "pending"
+        amount = cents(row["total"])
+        for sums in (overall, per_programme[row["programme_id"]]):
+            sums[(row["currency"], what)] -= amount
+            sums[(row["currency"], "reimbursed")] += amount
     minutes = _minutes_by_programme(user)
     names = dict(
         Programme.objects.filter(pk__in=set(per_programme) | set(minutes)).values_list("pk", "name")
@@ -172,6 +187,27 @@ def statement(user) -> dict:
         "programmes": programmes,
         "carried": carried,
     }
+
+
+def batch_pays(batch, user) -> bool:
+    """Whether `user` is one of the batch's payees (who may not settle or download it)."""
+    return batch.lines.filter(participation__user=user).exists()
+
+
+def payments_back(user, *, limit: int = 20) -> list:
+    """This person's payments that failed or came back from the bank and were not paid again
+    yet (no later line of theirs in that programme is paid), newest first."""
+    paid_later = PayoutLine.objects.filter(
+        participation=OuterRef("participation"),
+        batch_id__gt=OuterRef("batch_id"),
+        state=PayoutLine.State.PAID,
+    )
+    return list(
+        PayoutLine.objects.filter(participation__user=user, state__in=PayoutLine.TAKEN_OUT)
+        .exclude(Exists(paid_later))
+        .select_related("participation__programme")
+        .order_by("-outcome_on", "-pk")[:limit]
+    )
 
 
 def _minutes_by_programme(user) -> dict:
@@ -351,9 +387,11 @@ def _hourly_pay_chart(rates: list, programme: Programme) -> dict:
 def transparency_section(programme: Programme) -> dict:
     """Pay for the public page: paid and pending per currency, who was paid, per hour worked."""
     entries = LedgerEntry.objects.filter(programme=programme)
-    totals = _paid_and_pending(entries)
+    totals = _paid_and_pending(entries.pay())
+    reimbursed = _paid_and_pending(entries.reimbursements())
     members = Participation.objects.filter(programme=programme).count()
-    paid_by_person, earned_by_person = _paid_and_earned_by_person(entries, programme.currency)
+    # Per-hour figures and "who was paid" count pay only, never a cost reimbursement.
+    paid_by_person, earned_by_person = _paid_and_earned_by_person(entries.pay(), programme.currency)
     paid_people = sum(1 for v in paid_by_person.values() if v > 0)
     hours_by_person = _confirmed_hours_by_person(programme)
     reference, ref_currency, ref_source = _reference_rate(programme)
@@ -365,6 +403,8 @@ def transparency_section(programme: Programme) -> dict:
         "by_currency": {
             c: {"paid": str(v["paid"]), "pending": str(v["pending"])} for c, v in totals.items()
         },
+        # Shown apart: money that paid back travel or equipment, not pay.
+        "reimbursed_by_currency": {c: str(v["paid"] + v["pending"]) for c, v in reimbursed.items()},
         "share_of_participants_paid_percent": guard(
             round(paid_people / members * 100, 1) if members else None, members
         ),

@@ -35,3 +35,10 @@ def accrue_floor_topups() -> int:
 def accrue_from_work() -> int:
     """Beat: hourly pay for confirmed hours and bounties for accepted findings not yet accrued."""
     return services.accrue_hourly().count + services.accrue_bounties().count
+
+
+@shared_task
+def forget_old_payout_files() -> int:
+    """Beat: delete the files of batches settled longer ago than the retention
+    (`PAYOUT_FILE_RETENTION_DAYS`). Safe to run twice."""
+    return services.batch_files_forget()

@@ -5,7 +5,7 @@ anyone else) and every change goes through `compensation.services`.
 """
 
 from django.contrib import messages
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,14 +23,16 @@ from .forms import (
     AwardForm,
     BatchForm,
     MarkPaidForm,
+    RateForm,
     ReasonForm,
     ReconcileForm,
     StatementForm,
     TaxStatusForm,
 )
-from .models import LedgerEntry, PayoutBatch, TaxStatus
+from .models import BankFileImport, ExchangeRate, LedgerEntry, PayoutBatch, TaxStatus
 from .selectors import (
     batch_entries_by_line,
+    batch_pays,
     batch_preview,
     finance_programmes,
     ledger_csv,
@@ -197,14 +199,19 @@ def batch_new(request):
     preview = None
     if form.is_bound and form.is_valid():
         d = form.cleaned_data
-        candidates = services.batch_candidates(
-            programmes=d["programmes"],
-            currency=d["currency"],
-            period_start=d["period_start"],
-            period_end=d["period_end"],
-            method=d["method"],
-        )
-        preview = batch_preview(candidates, currency=d["currency"])
+        with refusal_shown_on(form):
+            # The same check the batch's creation runs: what the preview says goes in does.
+            _, _, candidates = services.batch_check(
+                actor=request.user,
+                programmes=d["programmes"],
+                currency=d["currency"],
+                period_start=d["period_start"],
+                period_end=d["period_end"],
+                method=d["method"],
+                sepa_version=d.get("sepa_version", ""),
+            )
+            preview = batch_preview(candidates, currency=d["currency"])
+    if preview is not None:
         preview["tax_waiting"] = services.batch_tax_waiting(
             programmes=d["programmes"],
             currency=d["currency"],
@@ -221,6 +228,7 @@ def batch_new(request):
                     period_start=d["period_start"],
                     period_end=d["period_end"],
                     method=d["method"],
+                    sepa_version=d.get("sepa_version", ""),
                 )
                 messages.success(
                     request, f"Batch {batch.pk} created with {batch.entries_count} entries."
@@ -266,6 +274,10 @@ def batch_detail(
         "statement_form": statement_form or StatementForm(method=batch.method),
         "mismatches": mismatches,
         "statement_report": statement_report,
+        "imports": batch.imports.select_related("imported_by")[:20],
+        "own_batch": batch_pays(batch, request.user),
+        "can_match": batch.status == PayoutBatch.Status.READY
+        and batch.created_by_id != request.user.pk,
     }
     return render(request, "compensation/batch.html", context, status=status)
 
@@ -274,9 +286,14 @@ def batch_detail(
 def batch_download(request, pk, fmt):
     """The payout file, through the one checked download path."""
     # The bank's or provider's file holds payees' account details in full: only finance of
-    # every programme in the batch (the people who build it) may take it.
+    # every programme in the batch (the people who build it) may take it; no payee of the
+    # batch takes any of its files; each download is audited.
     action = "view" if fmt in ("csv", "xlsx") else "payouts"
-    return downloads.serve(request, pk, model=PayoutBatch, variant=fmt, action=action)
+    batch = policy.get_or_404(PayoutBatch.objects, request.user, action, pk=pk)
+    download = services.batch_file(actor=request.user, batch=batch, variant=fmt)
+    if download is None:
+        raise Http404("There is no file here.")
+    return downloads.send(download)
 
 
 @staff_required("payouts")
@@ -339,6 +356,8 @@ def batch_statement(request, pk):
             )
             kind = "Result file" if batch.method == PayoutBatch.Method.PAYPAL else "Statement"
             text = f"{kind} imported: {report.paid} line(s) paid"
+            if report.taken_out:
+                text += f", {report.taken_out} taken out of the batch (failed or returned)"
             if report.remaining:
                 text += f", {report.remaining} still unpaid"
             if report.ignored:
@@ -355,6 +374,23 @@ def batch_statement(request, pk):
             # A CSV batch shows no statement form to hold the error: say it at the top.
             messages.error(request, refused.error.message)
     return batch_detail(request, pk, statement_form=form, status=400)
+
+
+@staff_required("payouts")
+@require_POST
+def import_match(request, pk, row):
+    """Match a bank line that settled nothing to a line of the batch, by hand."""
+    bank_import = get_object_or_404(BankFileImport.objects.select_related("batch"), pk=pk)
+    batch = _batch(request, bank_import.batch_id)
+    with refusal_shown_on(request):
+        line = services.import_match(
+            actor=request.user,
+            bank_import=bank_import,
+            row=row,
+            line_key=request.POST.get("line_key", ""),
+        )
+        messages.success(request, f"Line {line.line_key} matched by hand and paid.")
+    return redirect(f"{reverse('compensation:batch', args=[batch.pk])}#imports")
 
 
 @staff_required("payouts")
@@ -378,6 +414,29 @@ def accrue_now(request):
         created += services.accrue_bounties(programme=programme).count
     messages.success(request, f"{created} new entr{'y' if created == 1 else 'ies'} accrued.")
     return redirect("compensation:entries")
+
+
+# --- Exchange rates ----------------------------------------------------------------------
+
+
+@staff_required("payouts")
+def rates(request):
+    """The rates finance recorded (newest first), and a form to record one."""
+    form = RateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with refusal_shown_on(form):
+            row = services.rate_record(actor=request.user, **form.cleaned_data)
+            messages.success(request, f"Rate recorded: {row}.")
+            return redirect("compensation:rates")
+    page = keyset_page(
+        ExchangeRate.objects.select_related("recorded_by"), request, key="id", descending=True
+    )
+    return render(
+        request,
+        "compensation/rates.html",
+        {"form": form, "page": page},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- Tax statuses ----------------------------------------------------------------------------

@@ -245,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compensation.tasks.accrue_floor_topups",
         "schedule": timedelta(hours=6),
     },
+    "compensation-forget-payout-files": {
+        "task": "compensation.tasks.forget_old_payout_files",
+        "schedule": timedelta(hours=12),
+    },
     "compensation-accrue-work": {
         "task": "compensation.tasks.accrue_from_work",
         "schedule": timedelta(minutes=10),
@@ -709,6 +713,7 @@ PAYOUT_DETAILS_KEYS = env.list("PAYOUT_DETAILS_KEYS", default=[DEV_PAYOUT_DETAIL
 DEMO_PAYOUT_IBAN = "DE89370400440532013000"
 PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="Terms and Testers payouts")
 PAYOUT_DEBTOR_IBAN = env.str("PAYOUT_DEBTOR_IBAN", default="" if PRODUCTION else DEMO_PAYOUT_IBAN)
+PAYOUT_FILE_RETENTION_DAYS = env.int("PAYOUT_FILE_RETENTION_DAYS", default=90)
 PAYOUT_DEBTOR_BIC = env.str("PAYOUT_DEBTOR_BIC", default="" if PRODUCTION else "COBADEFFXXX")
 
 # Review claims expire so two reviewers do not work the same item for long.

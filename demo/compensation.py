@@ -62,10 +62,10 @@ def _prizes_and_grant(ctx, testers: list) -> list:
     services.award_create(
         actor=admin,
         participation=Participation.objects.get(user=ctx["participant2"], programme=fair),
-        kind=LedgerEntry.Kind.GRANT,
+        kind=LedgerEntry.Kind.EXPENSES,
         amount="120.00",
         currency=fair.currency,
-        reason="Equipment grant for a second monitor",
+        reason="A second monitor for testing (equipment)",
         idempotency_key="demo-grant-1",
     )
     return prizes
@@ -113,10 +113,10 @@ def _waiting_for_approval(ctx, testers: list) -> None:
     services.award_create(
         actor=manager,
         participation=Participation.objects.get(user=ctx["participant"], programme=fair),
-        kind=LedgerEntry.Kind.GRANT,
+        kind=LedgerEntry.Kind.EXPENSES,
         amount="1200.00",
         currency=fair.currency,
-        reason="Travel grant for the launch screening",
+        reason="Travel to the launch screening",
         idempotency_key="demo-grant-2",
     )
 

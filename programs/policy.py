@@ -444,6 +444,19 @@ def require_in_every(user, action: str, programmes) -> None:
         require(user, action, programme)
 
 
+OWN_PAY = (
+    "This batch holds your own pay{where}: nobody builds, exports, settles or reconciles a "
+    "batch that pays themselves. It is left for someone else in finance."
+)
+
+
+def require_not_paid_by(user, payee_ids, *, where: str = "") -> None:
+    """Raise `NotAllowed` when `user` is one of the payees of a batch (`payee_ids`: the user
+    ids it pays, or would pay): nobody acts as finance on money that pays themselves."""
+    if user is not None and user.pk in set(payee_ids):
+        raise NotAllowed(OWN_PAY.format(where=where))
+
+
 # -- 5. may a participant work now ------------------------------------------------------
 #
 # The rule, in its order. The facts are read by `participants` (one person and programme at

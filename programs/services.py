@@ -40,6 +40,31 @@ def _check_programme_amounts(fields: dict) -> None:
             raise DomainError("This cannot be negative.", field=name)
 
 
+def _check_threshold_change(actor, programme: Programme, value) -> None:
+    """The two-person threshold never goes back to none once a programme has one, and a
+    raise is refused to the person who last awarded pay in the programme (compensation
+    answers `approval_threshold_changing`): whoever hands out money does not loosen the
+    check on it."""
+    old = programme.approval_threshold
+    new = None if value in (None, "") else Decimal(str(value))
+    if old is None or new == old:
+        return
+    if new is None:
+        raise DomainError(
+            f"{programme.name} has a two-person threshold of {old} {programme.currency}; it "
+            "can be changed, never removed.",
+            field="approval_threshold",
+        )
+    if new > old:
+        signals.approval_threshold_changing.send(
+            Programme,
+            programme=programme,
+            payload=signals.ApprovalThresholdChanging(
+                actor_id=actor.pk, old=str(old), new=str(new)
+            ),
+        )
+
+
 PROGRAMME_FIELDS = (
     "name",
     "product",
@@ -116,6 +141,8 @@ def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     _check_programme_amounts(changes)
     if "tax_forms" in changes:
         changes["tax_forms"] = _tax_forms(changes["tax_forms"])
+    if "approval_threshold" in changes:
+        _check_threshold_change(actor, programme, changes["approval_threshold"])
     changed = {}
     for name, value in changes.items():
         if name not in PROGRAMME_FIELDS:

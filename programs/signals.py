@@ -95,6 +95,16 @@ class BatchExported(Payload):
     csv_sha256: str
 
 
+@dataclass(frozen=True)
+class ApprovalThresholdChanging(Payload):
+    """Sent before a programme's two-person threshold is raised; a receiver refuses the
+    change by raising `NotAllowed` (compensation: the person who last awarded pay there)."""
+
+    actor_id: int
+    old: str
+    new: str
+
+
 class ProgrammeSignal(Signal):
     """A signal about one programme whose payload is an instance of `payload`."""
 
@@ -130,3 +140,7 @@ batch_exported = ProgrammeSignal("batch.exported", BatchExported)
 # What a tester's outputs may be used for changed (provenance keeps its registry current).
 training_chosen = ProgrammeSignal("training.chosen", TrainingChosen)
 consent_accepted = ProgrammeSignal("consent.accepted", ConsentAccepted)
+# Not an event others are told about (no webhook): a check that may refuse the change.
+approval_threshold_changing = ProgrammeSignal(
+    "approval_threshold.changing", ApprovalThresholdChanging
+)

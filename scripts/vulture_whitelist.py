@@ -22,6 +22,7 @@ reason_label, has_file, progress_percent, terms_sha256, not_allowed, default_emp
 submitted_from, submitted_to, awaiting_me, date_from, date_to
 due_later, no_deadline, decided_from, decided_to
 bounty_low, bounty_medium, bounty_high, bounty_critical
+file_base64
 
 # Model fields written through the ORM, read by templates and the API:
 _.provider_sha256, _.xlsx_sha256, _.rows_done, _.document_type, _.moved_to, _.last_error
@@ -29,6 +30,7 @@ _.is_staff, _.needs_info_seconds, _.dispute_answer, _.ledger_entry
 
 # Read by templates (a dataclass's fields) or by migrations and models.py (left out of the scan):
 month_weeks, previous_week, next_week, urgent, function
+matched_line
 add_business_days  # feedback/models.py: a ticket's triage target
 append_only_trigger, postgres_index, AppendOnlyModel, bounded_text, gin_index_definition
 decrypt_bytes, restrict_to_every_programme

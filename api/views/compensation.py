@@ -1,4 +1,8 @@
-"""API: the compensation ledger (read-only) and payout batches with their files."""
+"""API: the compensation ledger, approvals, payout batches with their files, and settling a
+batch from the bank's or provider's file."""
+
+import base64
+import binascii
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -10,6 +14,7 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import generics, renderers, serializers
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
@@ -18,8 +23,10 @@ from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from compensation import services
 from compensation.filters import LedgerEntryFilter
-from compensation.models import LedgerEntry, PayoutBatch
+from compensation.models import BankFileImport, LedgerEntry, PayoutBatch
 from core.dates import validate_in_range
+from core.errors import DomainError
+from core.text import single_line
 from programs import downloads
 
 CSV_TYPE = "text/csv"
@@ -78,6 +85,9 @@ class LedgerEntryList(generics.ListAPIView):
 
 class BatchSerializer(ModelSerializer):
     programmes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    method = serializers.CharField(
+        read_only=True, help_text="How it is paid: " + ", ".join(PayoutBatch.Method.values) + "."
+    )
     progress_percent = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -88,6 +98,7 @@ class BatchSerializer(ModelSerializer):
             "currency",
             "period_start",
             "period_end",
+            "method",
             "status",
             "progress_percent",
             "rows_total",
@@ -109,6 +120,22 @@ class BatchInput(StrictInput, serializers.Serializer):
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", help_text="An ISO 4217 code, e.g. EUR.")
     period_start = serializers.DateField(validators=[validate_in_range])
     period_end = serializers.DateField(validators=[validate_in_range])
+    # Plain text, not schema enums (their names would collide): the service checks them (422).
+    method = serializers.CharField(
+        required=False,
+        default="file",
+        max_length=10,
+        validators=[single_line],
+        help_text="How it is paid: " + ", ".join(PayoutBatch.Method.values) + ".",
+    )
+    sepa_version = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=20,
+        validators=[single_line],
+        help_text="A SEPA batch's file: pain.001.001.09 (the default) or pain.001.001.03.",
+    )
 
     def create(self, validated_data):
         d = validated_data
@@ -119,6 +146,8 @@ class BatchInput(StrictInput, serializers.Serializer):
             currency=d["currency"],
             period_start=d["period_start"],
             period_end=d["period_end"],
+            method=d["method"],
+            sepa_version=d["sepa_version"],
         )
         return _batches(user).get(pk=batch.pk)
 
@@ -204,7 +233,112 @@ class BatchDownload(APIView):
             # The bank's and providers' files (account numbers in full) are served only by the
             # finance pages, to finance of the batch's programmes.
             raise Http404("There is no file here.")
-        download = batch.download(fmt)
+        download = services.batch_file(actor=request.user, batch=batch, variant=fmt)
         if download is None:
             raise Http404("The file is not ready yet.")
         return downloads.send(download)
+
+
+# --- Approving entries, and settling batches from files -------------------------------------
+
+
+class EntriesApproveInput(StrictInput, serializers.Serializer):
+    entries = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2_147_483_647),
+        min_length=1,
+        max_length=500,
+        help_text="Ledger entry ids.",
+    )
+
+
+class RefusedEntrySerializer(serializers.Serializer):
+    entry = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class EntriesApproveResult(serializers.Serializer):
+    approved = serializers.IntegerField()
+    first_approvals = serializers.IntegerField(
+        help_text="Entries above a programme's threshold that got your first approval of two."
+    )
+    refused = RefusedEntrySerializer(many=True)
+
+
+class EntriesApprove(APIView):
+    """Approve ledger entries (finance and managers). The maker-checker rule holds: nobody
+    approves their own pay or money they created; above a programme's two-person threshold
+    your approval is the first of two. Each entry you may not approve is listed with why."""
+
+    @extend_schema(request=EntriesApproveInput, responses={200: EntriesApproveResult})
+    def post(self, request):
+        data = EntriesApproveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.entries_approve(
+            actor=request.user, entry_ids=data.validated_data["entries"]
+        )
+        return Response(
+            {
+                "approved": result.approved,
+                "first_approvals": result.first_approvals,
+                "refused": [{"entry": pk, "message": m} for pk, m in result.refused],
+            }
+        )
+
+
+class BankFileImportSerializer(ModelSerializer):
+    problems = serializers.JSONField(
+        read_only=True,
+        help_text="What did not settle a line: [{row, reference, problem, amount, currency, "
+        "booked_on, bank_reference, matched_line}].",
+    )
+
+    class Meta:
+        model = BankFileImport
+        fields = [
+            "id",
+            "what",
+            "sha256",
+            "imported_at",
+            "applied",
+            "paid",
+            "taken_out",
+            "ignored",
+            "problems",
+        ]
+        read_only_fields = fields
+
+
+class BankFileInput(StrictInput, serializers.Serializer):
+    file_base64 = serializers.CharField(
+        max_length=14_000_000,
+        validators=[single_line],
+        help_text="The file, base64: a camt.053, camt.054 or pain.002 (SEPA batch), PayPal's "
+        "result file, Wise's statement, or the reference,amount,date CSV (a CSV batch).",
+    )
+
+
+class BatchImports(APIView):
+    """The files imported to settle a batch, newest first (kept whether applied or refused,
+    with their problems). POST imports one (finance of every programme of the batch): 200
+    with what it did; a refused file answers 409 or 422 and is kept, read it here."""
+
+    @extend_schema(responses={200: BankFileImportSerializer(many=True)})
+    def get(self, request, pk):
+        batch = get_object_or_404(PayoutBatch.objects.restrict(request.user), pk=pk)
+        rows = batch.imports.all()[:100]
+        return Response(BankFileImportSerializer(rows, many=True).data)
+
+    @extend_schema(request=BankFileInput, responses={200: BankFileImportSerializer})
+    def post(self, request, pk):
+        batch = get_object_or_404(PayoutBatch.objects.restrict(request.user), pk=pk)
+        data = BankFileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            raw = base64.b64decode(data.validated_data["file_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            raise DomainError("file_base64 is not base64.", field="file_base64") from None
+        if batch.method == PayoutBatch.Method.FILE:
+            services.batch_reconcile(actor=request.user, batch=batch, data=raw)
+        else:
+            services.batch_import_statement(actor=request.user, batch=batch, data=raw)
+        return Response(BankFileImportSerializer(batch.imports.first()).data)

@@ -6,6 +6,7 @@
 | `accruals` | the terms turned into entries (hours, bounties, stipends, another app's record) |
 | `awards` | entries made by hand: prizes, grants, adjustments, and reversals by finance |
 | `approvals` | approving pay: one entry, an entry with its reversal, many at once |
+| `rates` | exchange rates finance records, and the conversion the two-person limit uses |
 | `tax_status` | a payee's tax status, and the rule that a payee without one waits |
 | `batches` | payout batches: which entries, locking them, building lines and files |
 | `reconciliation` | settling a batch: by hand, a provider's CSV, a bank statement |
@@ -35,16 +36,20 @@ from .approvals import (
     needs_two_approvers,
     payee_period_total,
 )
-from .awards import award_create, entry_reverse
+from .awards import award_create, entry_reverse, refuse_threshold_raise_by_awarder
 from .batches import (
     batch_build,
     batch_candidates,
+    batch_check,
     batch_create,
+    batch_file,
+    batch_files_forget,
     batch_retry,
     batch_tax_waiting,
     write_lines,
 )
 from .payout_details import payout_details_set
+from .rates import convert, rate_on, rate_record
 from .reconciliation import (
     Mismatch,
     ReconciliationFailed,
@@ -52,6 +57,7 @@ from .reconciliation import (
     batch_import_statement,
     batch_mark_paid,
     batch_reconcile,
+    import_match,
     parse_provider_csv,
 )
 from .tax_status import tax_status_record
@@ -70,20 +76,28 @@ __all__ = [
     "award_create",
     "batch_build",
     "batch_candidates",
+    "batch_check",
     "batch_create",
+    "batch_file",
+    "batch_files_forget",
     "batch_import_statement",
     "batch_mark_paid",
     "batch_reconcile",
     "batch_retry",
     "batch_tax_waiting",
     "bounty_follow_ticket",
+    "convert",
     "entries_approve",
     "entry_approve",
     "entry_reverse",
     "needs_two_approvers",
+    "import_match",
     "parse_provider_csv",
     "payee_period_total",
     "payout_details_set",
+    "rate_on",
+    "rate_record",
+    "refuse_threshold_raise_by_awarder",
     "stipend_period",
     "tax_status_record",
     "write_lines",

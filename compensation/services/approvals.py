@@ -19,6 +19,7 @@ from programs.models import Programme
 
 from ..models import LedgerEntry, cents, money_sum
 from .ledger import E
+from .rates import convert
 
 
 def approval_period(day: date) -> tuple[date, date]:
@@ -28,30 +29,45 @@ def approval_period(day: date) -> tuple[date, date]:
     return start, following - timedelta(days=1)
 
 
-def payee_period_total(entry: LedgerEntry) -> Decimal:
-    """What this entry's payee receives in its programme, currency and batch period: every
-    entry that is not reversed (reversals and what they reverse net to zero), this one included.
-    """
+def payee_period_total(entry: LedgerEntry, programme: Programme | None = None) -> Decimal:
+    """What this entry's payee receives in its programme and batch period, in whatever
+    currency, converted into the programme's currency at the rates finance recorded (the
+    rate valid on each entry's day): every entry that is not reversed (reversals and what
+    they reverse net to zero), this one included. A missing rate refuses."""
+    programme = programme or entry.programme
     start, end = approval_period(entry.earned_on)
-    rows = LedgerEntry.objects.filter(
-        participation_id=entry.participation_id,
-        currency=entry.currency,
-        earned_on__gte=start,
-        earned_on__lte=end,
-        amount__gt=0,
-        reversals__isnull=True,
+    rows = (
+        LedgerEntry.objects.filter(
+            participation_id=entry.participation_id,
+            earned_on__gte=start,
+            earned_on__lte=end,
+            amount__gt=0,
+            reversals__isnull=True,
+        )
+        .order_by()
+        .values("currency", "earned_on")
+        .annotate(t=money_sum())
     )
-    return cents(rows.aggregate(t=money_sum())["t"])
+    total = Decimal("0.00")
+    for row in rows:
+        total += convert(cents(row["t"]), row["currency"], programme.currency, row["earned_on"])
+    return total
 
 
 def needs_two_approvers(entry: LedgerEntry) -> bool:
     """Above the programme's threshold two different people approve. The threshold applies
-    to what one payee receives in a batch period, so splitting an amount into entries below
-    it changes nothing."""
-    threshold = entry.programme.approval_threshold
-    if threshold is None or entry.reverses_id or entry.amount <= 0:
-        return threshold is not None and abs(entry.amount) > threshold
-    return payee_period_total(entry) > threshold
+    to what one payee receives in a batch period, in the programme's currency whatever the
+    currencies of the entries, so splitting an amount into entries, or into currencies,
+    below it changes nothing."""
+    programme = entry.programme
+    threshold = programme.approval_threshold
+    if threshold is None:
+        return False
+    if entry.reverses_id or entry.amount <= 0:
+        return abs(convert(entry.amount, entry.currency, programme.currency, entry.earned_on)) > (
+            threshold
+        )
+    return payee_period_total(entry, programme) > threshold
 
 
 def _partner(entry: LedgerEntry) -> LedgerEntry | None:

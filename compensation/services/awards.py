@@ -7,7 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from core.errors import DomainError
+from core.errors import DomainError, NotAllowed
 from core.services import notify
 from participants.models import Participation
 from programs import policy
@@ -15,6 +15,7 @@ from programs.selectors import terms_in_force_on
 
 from ..models import LedgerEntry
 from .ledger import _accrue, checked_amount, checked_currency, reverse_entry
+from .rates import rate_on
 
 
 @transaction.atomic
@@ -30,24 +31,28 @@ def award_create(
 ) -> LedgerEntry:
     """A prize or grant (or a manual adjustment) decided by a manager of the programme."""
     if kind not in LedgerEntry.MANUAL_KINDS:
-        raise DomainError("Only prizes, grants and adjustments are created by hand.", field="kind")
+        raise DomainError(
+            "Only prizes, grants, cost reimbursements and adjustments are created by hand.",
+            field="kind",
+        )
     policy.require(actor, "award", participation)
     amount = checked_amount(amount)
     if amount <= 0 and kind != LedgerEntry.Kind.ADJUSTMENT:
-        raise DomainError("A prize or grant is a positive amount.", field="amount")
+        raise DomainError("A prize, grant or reimbursement is a positive amount.", field="amount")
     if amount == 0:
         raise DomainError("An adjustment of zero changes nothing.", field="amount")
     reason = (reason or "").strip()
     if not reason:
         raise DomainError("Say why: the participant reads it on their statement.", field="reason")
     terms = terms_in_force_on(participation.programme, timezone.localdate())
+    currency = _programme_currency(participation.programme, terms, currency)
     key = f"manual:{idempotency_key or uuid.uuid4().hex}"[:120]
     label = LedgerEntry.Kind(kind).label
     entry, created = _accrue(
         participation=participation,
         kind=kind,
         amount=amount,
-        currency=checked_currency(currency),
+        currency=currency,
         source_type="manual",
         source_id="",
         description=f"{label}: {reason}",
@@ -66,6 +71,38 @@ def award_create(
             programme=participation.programme,
         )
     return entry
+
+
+def _programme_currency(programme, terms, currency: str) -> str:
+    """The award's currency, once the programme pays in it: its own currency, or the one its
+    terms in force name. Another currency would split the two-person limit."""
+    currency = checked_currency(currency)
+    allowed = {programme.currency} | ({terms.currency} if terms is not None else set())
+    if currency not in allowed:
+        raise DomainError(
+            f"{programme.name} pays in {' and '.join(sorted(allowed))}; an award in "
+            f"{currency} is refused.",
+            field="currency",
+        )
+    # Its weight against the two-person limit needs a rate into the programme's currency.
+    rate_on(currency, programme.currency, timezone.localdate())
+    return currency
+
+
+def refuse_threshold_raise_by_awarder(sender, *, programme, payload, **kwargs) -> None:
+    """Receiver of `approval_threshold_changing`: the person who last awarded pay in the
+    programme may not raise its two-person threshold."""
+    last = (
+        LedgerEntry.objects.filter(programme=programme, source_type="manual")
+        .order_by("-created_at", "-pk")
+        .values_list("created_by_id", flat=True)
+        .first()
+    )
+    if last is not None and last == payload.actor_id:
+        raise NotAllowed(
+            "You made the last award in this programme; someone else raises its two-person "
+            "threshold."
+        )
 
 
 @transaction.atomic

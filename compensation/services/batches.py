@@ -10,21 +10,23 @@ import csv
 import hashlib
 import io
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.utils import timezone
 
 from audit.services import record
 from core.csvsafe import safe_cell
-from core.encryption import decrypt_json
-from core.errors import DomainError
+from core.encryption import decrypt_json, encrypt_bytes
+from core.errors import DomainError, NotAllowed
 from core.services import enqueue_after_commit
 from participants.models import Participation
 from programs import policy, signals
+from programs.downloads import Download
 
 from .. import bankfiles
 from ..models import LedgerEntry, PayoutBatch, PayoutDetails, PayoutLine, cents, money_sum
@@ -96,9 +98,15 @@ def batch_candidates(
 
 
 def batch_tax_waiting(**request) -> list[Participation]:
-    """The payees a batch with these choices would pay but for a missing tax status."""
-    without = batch_candidates(**request, tax_gate=False).values("participation_id")
-    with_gate = batch_candidates(**request).values("participation_id")
+    """The payees a batch with these choices (its currency included) would pay but for a
+    missing tax status."""
+    currency = request["currency"]
+    without = (
+        batch_candidates(**request, tax_gate=False)
+        .filter(currency=currency)
+        .values("participation_id")
+    )
+    with_gate = batch_candidates(**request).filter(currency=currency).values("participation_id")
     return list(
         Participation.objects.filter(pk__in=without)
         .exclude(pk__in=with_gate)
@@ -132,6 +140,40 @@ def _check_method(method: str, currency: str) -> str:
             field="method",
         )
     return currency
+
+
+def batch_check(
+    *,
+    actor,
+    programmes,
+    currency: str,
+    period_start: date,
+    period_end: date,
+    method: str = PayoutBatch.Method.FILE,
+    sepa_version: str = "",
+):
+    """Every rule a new batch must pass, without building it: the preview runs it and so
+    does `batch_create`, so what the preview says goes into a batch does. Returns
+    (programmes, currency, the candidate entries of that currency)."""
+    programmes = _check_batch_request(
+        actor=actor, programmes=programmes, period_start=period_start, period_end=period_end
+    )
+    currency = _check_method(method, currency)
+    if sepa_version and sepa_version not in bankfiles.SEPA_VERSIONS:
+        raise DomainError(f"“{sepa_version}” is not a pain.001 version we write.", field="method")
+    candidates = batch_candidates(
+        programmes=programmes,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        method=method,
+    )
+    policy.require_not_paid_by(
+        actor,
+        candidates.filter(currency=currency).values_list("participation__user_id", flat=True),
+        where=" (approved entries of yours are in it)",
+    )
+    return programmes, currency, candidates
 
 
 def _claim_entries(batch: PayoutBatch, programmes) -> tuple[int, Decimal]:
@@ -177,20 +219,28 @@ def batch_create(
     period_start: date,
     period_end: date,
     method: str = PayoutBatch.Method.FILE,
+    sepa_version: str = "",
     background: bool | None = None,
 ) -> PayoutBatch:
     """Lock every matching approved entry into a new batch, then build its file.
 
     Two batches created at the same moment never share an entry: the rows are
     locked (SELECT … FOR UPDATE) and claimed with UPDATE … WHERE batch_id IS NULL,
-    so a concurrent batch waits and then finds them taken.
+    so a concurrent batch waits and then finds them taken. Nobody builds a batch that
+    would pay themselves (`batch_check`).
     """
-    programmes = _check_batch_request(
-        actor=actor, programmes=programmes, period_start=period_start, period_end=period_end
+    programmes, currency, _ = batch_check(
+        actor=actor,
+        programmes=programmes,
+        currency=currency,
+        period_start=period_start,
+        period_end=period_end,
+        method=method,
+        sepa_version=sepa_version,
     )
-    currency = _check_method(method, currency)
     batch = PayoutBatch.objects.create(
         method=method,
+        sepa_version=sepa_version or bankfiles.SEPA_VERSIONS[0],
         currency=currency,
         period_start=period_start,
         period_end=period_end,
@@ -206,6 +256,7 @@ def batch_create(
             "programmes": [p.slug for p in programmes],
             "currency": currency,
             "method": method,
+            "file_version": batch.sepa_version if method == PayoutBatch.Method.SEPA else "",
             "period": f"{period_start}..{period_end}",
             "entries": claimed,
             "total": str(total),
@@ -221,6 +272,27 @@ def batch_create(
         batch_build(batch_id=batch.pk)
     batch.refresh_from_db()
     return batch
+
+
+def batch_file(*, actor, batch: PayoutBatch, variant: str) -> Download | None:
+    """A batch's file, or None when it has none in `variant`. The CSV and XLSX go to those
+    who see the batch, the bank's or provider's file (account numbers in full) only to
+    finance of every programme in it; never to one of its payees. Every download is audited
+    with the file's checksum."""
+    action = "view" if variant in ("csv", "xlsx") else "payouts"
+    if not PayoutBatch.objects.restrict(actor, action).filter(pk=batch.pk).exists():
+        policy.require_two_factor(actor)
+        raise NotAllowed("Only finance of every programme in this batch may take this file.")
+    policy.require_not_paid_by(actor, batch.lines.values_list("participation__user_id", flat=True))
+    download = batch.download(variant)
+    if download is not None:
+        record(
+            action="compensation.batch.downloaded",
+            obj=batch,
+            actor=actor,
+            data={"file": variant, "sha256": download.checksum},
+        )
+    return download
 
 
 # --- Building its lines and files ----------------------------------------------------------
@@ -277,20 +349,27 @@ def _provider_file(batch: PayoutBatch) -> bytes:
     return bankfiles.WRITERS[batch.method](batch, lines)
 
 
+def _sealed(data: bytes) -> ContentFile:
+    """A payout file as it is stored: encrypted with the payout-details keys (it holds names,
+    emails and account numbers); `PayoutBatch.download` opens it."""
+    return ContentFile(encrypt_bytes(data).encode())
+
+
 def _save_files(batch: PayoutBatch) -> None:
-    """Write the batch's CSV, XLSX and (for a method batch) provider file with their sha256."""
+    """Write the batch's CSV, XLSX and (for a method batch) provider file, encrypted, with
+    the sha256 of what finance downloads."""
     csv_bytes, xlsx_bytes = _batch_files(batch)
     stamp = uuid.uuid4().hex[:12]
     if batch.provider_variant:
         provider_bytes = _provider_file(batch)
         batch.provider_file.save(
-            f"batch-{batch.pk}-{stamp}.{batch.provider_variant}",
-            ContentFile(provider_bytes),
+            f"batch-{batch.pk}-{stamp}.{batch.provider_variant}.enc",
+            _sealed(provider_bytes),
             save=False,
         )
         batch.provider_sha256 = hashlib.sha256(provider_bytes).hexdigest()
-    batch.csv_file.save(f"batch-{batch.pk}-{stamp}.csv", ContentFile(csv_bytes), save=False)
-    batch.xlsx_file.save(f"batch-{batch.pk}-{stamp}.xlsx", ContentFile(xlsx_bytes), save=False)
+    batch.csv_file.save(f"batch-{batch.pk}-{stamp}.csv.enc", _sealed(csv_bytes), save=False)
+    batch.xlsx_file.save(f"batch-{batch.pk}-{stamp}.xlsx.enc", _sealed(xlsx_bytes), save=False)
     batch.csv_sha256 = hashlib.sha256(csv_bytes).hexdigest()
     batch.xlsx_sha256 = hashlib.sha256(xlsx_bytes).hexdigest()
 
@@ -390,12 +469,13 @@ def _lines_sql() -> str:
     return f"""
         INSERT INTO {PayoutLine._meta.db_table}
             (batch_id, participation_id, name, email, payout_reference, amount, currency,
-             entries_count, paid_reference, paid_at, details_secret, details_masked)
+             entries_count, paid_reference, paid_at, details_secret, details_masked,
+             state, outcome_reason, outcome_on)
         SELECT %s, s.pid,
                SUBSTR(COALESCE(NULLIF(TRIM(u.first_name || ' ' || u.last_name), ''),
                                u.username), 1, 300),
                u.email, p.payout_reference, ROUND(s.total, 2), %s, s.n, '', NULL,
-               COALESCE(d.secret, ''), COALESCE(d.masked, '')
+               COALESCE(d.secret, ''), COALESCE(d.masked, ''), 'sent', '', NULL
         FROM (SELECT participation_id AS pid, SUM(amount) AS total, COUNT(*) AS n
               FROM {LedgerEntry._meta.db_table}
               WHERE batch_id = %s AND participation_id BETWEEN %s AND %s
@@ -424,3 +504,26 @@ def write_lines(*, batch_id: int, currency: str) -> int:
             cursor.execute(sql, [batch_id, currency, batch_id, chunk[0], chunk[-1]])
             PayoutBatch.objects.filter(pk=batch_id).update(rows_done=start + len(chunk))
     return len(payees)
+
+
+def batch_files_forget(*, today: date | None = None) -> int:
+    """Delete the files of every batch paid more than `PAYOUT_FILE_RETENTION_DAYS` ago (they
+    hold payees' names, emails and accounts). The batch, its lines, the files' checksums and
+    the audit events stay. Returns how many batches lost their files."""
+    today = today or timezone.localdate()
+    cutoff = today - timedelta(days=settings.PAYOUT_FILE_RETENTION_DAYS)
+    done = 0
+    old = PayoutBatch.objects.filter(status=PayoutBatch.Status.PAID, paid_at__lt=cutoff)
+    for batch in old.exclude(csv_file="", xlsx_file="", provider_file="").iterator():
+        files = [f for f in (batch.csv_file, batch.xlsx_file, batch.provider_file) if f]
+        names = [f.name for f in files]
+        for f in files:
+            f.delete(save=False)
+        PayoutBatch.objects.filter(pk=batch.pk).update(csv_file="", xlsx_file="", provider_file="")
+        record(
+            action="compensation.batch.files_deleted",
+            obj=batch,
+            data={"files": names, "paid_at": batch.paid_at, "kept_until": cutoff.isoformat()},
+        )
+        done += 1
+    return done

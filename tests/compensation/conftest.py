@@ -62,7 +62,29 @@ def make_batch(finance, programme):
     return run
 
 
+@pytest.fixture
+def pays_in_usd_too(programme, finance):
+    """The programme's terms in force pay in USD (the programme counts in EUR), with the rate
+    finance recorded: 1 USD = 0.90 EUR from a year ago."""
+    from tests.factories import TermsFactory
+
+    TermsFactory(programme=programme, number=2, currency="USD")
+    return services.rate_record(
+        actor=finance,
+        currency="USD",
+        programme_currency="EUR",
+        rate="0.90",
+        valid_from=timezone.localdate() - timedelta(days=365),
+        source="ECB reference rate",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     """Batch files go to a temporary MEDIA_ROOT, not the project's."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def stored(batch, variant: str) -> bytes:
+    """A batch's file as finance downloads it (stored encrypted, opened on the way out)."""
+    return b"".join(batch.download(variant).stream)

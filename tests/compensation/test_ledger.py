@@ -16,6 +16,8 @@ from participants.models import Participation
 from programs.models import Programme, TermsVersion
 from tests.factories import ProgrammeFactory, TermsFactory, make_participant, make_staff
 
+from .conftest import stored
+
 pytestmark = pytest.mark.django_db
 
 
@@ -31,7 +33,7 @@ def test_ten_and_twenty_cents_make_exactly_thirty_through_the_ledger_and_the_exp
     line = batch.lines.get()
     assert line.amount == Decimal("0.30")
     assert isinstance(line.amount, Decimal)
-    body = batch.csv_file.open("rb").read().decode()
+    body = stored(batch, "csv").decode()
     assert ",0.30,EUR," in body
     assert "0.30000" not in body
 
@@ -339,7 +341,7 @@ def test_a_batch_takes_every_approved_unexported_entry_once(
 
 
 def test_other_currencies_and_periods_stay_out_of_a_batch(
-    participation, award, approve, make_batch
+    participation, award, approve, make_batch, pays_in_usd_too
 ):
     usd = award(participation, "5.00", currency="USD")
     eur = award(participation, "6.00")
@@ -409,7 +411,8 @@ def test_marking_a_batch_paid_pays_every_line_and_entry_and_notifies_the_payees(
 
 
 def test_a_matching_provider_file_pays_every_line(ready_batch, finance):
-    data = b"reference,amount,date\r\nPAYEE-A,10.10,2026-01-05\r\nPAYEE-B,7.00,2026-01-06\r\n"
+    today = timezone.localdate().isoformat()
+    data = f"reference,amount,date\r\nPAYEE-A,10.10,{today}\r\nPAYEE-B,7.00,{today}\r\n".encode()
     services.batch_reconcile(actor=finance, batch=ready_batch, data=data)
     ready_batch.refresh_from_db()
     assert ready_batch.status == PayoutBatch.Status.PAID

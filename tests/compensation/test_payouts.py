@@ -21,11 +21,14 @@ from compensation.models import LedgerEntry, PayoutBatch, PayoutDetails
 from core.models import OutboxMessage
 from tests.conftest import summarise
 
+TODAY = timezone.localdate().isoformat()
+
 pytestmark = pytest.mark.django_db
 
 IBAN_A = "DE89370400440532013000"
 IBAN_B = "FR1420041010050500013M02606"
-PAIN_001_XSD = os.path.join(os.path.dirname(sepaxml.__file__), "schemas", "pain.001.001.03.xsd")
+SCHEMAS = os.path.join(os.path.dirname(sepaxml.__file__), "schemas")
+PAIN_001_XSD = os.path.join(SCHEMAS, "pain.001.001.09.xsd")
 
 
 def give_details(client, **fields):
@@ -42,7 +45,7 @@ def camt053(transactions, *, iban=None, version="camt.053.001.02") -> bytes:
         indicator = tx[3] if len(tx) > 3 else "DBIT"
         entries.append(
             f"""<Ntry><Amt Ccy="{currency}">{amount}</Amt><CdtDbtInd>{indicator}</CdtDbtInd>
-<Sts>BOOK</Sts><BookgDt><Dt>2026-11-20</Dt></BookgDt><ValDt><Dt>2026-11-20</Dt></ValDt>
+<Sts>BOOK</Sts><BookgDt><Dt>{TODAY}</Dt></BookgDt><ValDt><Dt>{TODAY}</Dt></ValDt>
 <AcctSvcrRef>BANK-{n}</AcctSvcrRef><BkTxCd/><NtryDtls><TxDtls><Refs>
 <EndToEndId>{e2e}</EndToEndId></Refs><AmtDtls><TxAmt><Amt Ccy="{currency}">{amount}</Amt>
 </TxAmt></AmtDtls></TxDtls></NtryDtls></Ntry>"""
@@ -173,10 +176,10 @@ def test_finance_builds_a_sepa_batch_that_validates_and_a_camt053_statement_sett
     second = b"".join(client.get(url).streaming_content)
     assert xml == second and hashlib.sha256(xml).hexdigest() == batch.provider_sha256
     assert first["X-Checksum-SHA256"] == batch.provider_sha256
-    # The official pain.001.001.03 schema (shipped with sepaxml) accepts it.
+    # The official pain.001.001.09 schema (shipped with sepaxml) accepts it.
     xmlschema.XMLSchema(PAIN_001_XSD).validate(xml.decode())
     doc = etree.fromstring(xml)
-    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.09"}
     paid = {
         tx.findtext("p:PmtId/p:EndToEndId", namespaces=ns): (
             tx.findtext("p:CdtrAcct/p:Id/p:IBAN", namespaces=ns),
@@ -223,11 +226,11 @@ def test_finance_builds_a_sepa_batch_that_validates_and_a_camt053_statement_sett
         mine = client.get(reverse("compensation:statement")).content.decode()
         assert "Paid" in mine and amount in mine
 
-    # The same statement again: the batch is settled and the page says so.
+    # The same statement again: each line says it is already paid, and nothing changes.
     client.force_login(finance)
     again = upload(client, batch, statement)
     assert again.status_code == 400
-    assert f"Batch {batch.pk} is already settled (paid on 2026-11-20" in again.content.decode()
+    assert f"already paid on {TODAY}; nothing to do" in again.content.decode()
     assert OutboxMessage.objects.filter(subject__startswith="You were paid").count() == 2
     # So does the provider-file route (it used to answer 400 with no message).
     csv_again = client.post(
@@ -236,7 +239,7 @@ def test_finance_builds_a_sepa_batch_that_validates_and_a_camt053_statement_sett
     )
     assert csv_again.status_code == 400
     assert f"Batch {batch.pk} is already settled" in csv_again.content.decode()
-    print(f"FIGURE sepa batch: {len(xml)} bytes, 2 transfers, validated against pain.001.001.03")
+    print(f"FIGURE sepa batch: {len(xml)} bytes, 2 transfers, validated against pain.001.001.09")
     summarise(inputs=2)
 
 
@@ -281,11 +284,12 @@ def test_a_statement_pays_only_what_matches_and_reports_the_rest_by_line(
     [
         (
             b"reference,amount,date\nX,1.00,2026-01-01\n",
-            "not a camt.053 bank statement: it is not XML",
+            "not a camt.053 bank statement, camt.054 notification or pain.002 status report: "
+            "it is not XML",
         ),
         (
             b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"/>',
-            "not a camt.053 bank statement (it is “pain.001.001.03”)",
+            "or pain.002 status report (it is “pain.001.001.03”)",
         ),
         (
             "other-account",
@@ -421,7 +425,7 @@ def test_only_finance_of_the_batch_downloads_the_sepa_file_with_the_account_numb
 
 
 def test_the_ledger_shows_the_total_of_what_the_filter_matches_per_currency(
-    as_user, finance, participation, participation2, award
+    as_user, finance, participation, participation2, award, pays_in_usd_too
 ):
     award(participation, "10.00"), award(participation, "2.50"), award(participation2, "7.00")
     award(participation, "3.00", currency="USD")

@@ -7,6 +7,7 @@ is listed with its line in the file, a malformed file changes nothing, a settled
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from compensation.models import LedgerEntry, PayoutBatch
@@ -14,6 +15,9 @@ from core.models import OutboxMessage
 from tests.conftest import summarise
 
 from .test_payouts import build_through_the_page, give_details
+
+TODAY = timezone.localdate().isoformat()
+DMY = timezone.localdate().strftime("%d-%m-%Y")
 
 pytestmark = pytest.mark.django_db
 
@@ -86,9 +90,9 @@ def test_paypals_result_file_settles_a_paypal_batch_and_each_payee_is_told_once(
     assert "Import PayPal&#x27;s result file" in page or "Import PayPal's result file" in page
     text = (
         PAYPAL_HEADER
-        + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20T06:46:23Z,\r\n"
-        + f"5TY02,emile@example.org,6.00,EUR,SUCCESS,{emile},2026-11-20,\r\n"
-        + "5TY99,someone@example.org,9.00,EUR,Completed,INVOICE-77,2026-11-20,\r\n"
+        + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},{TODAY}T06:46:23Z,\r\n"
+        + f"5TY02,emile@example.org,6.00,EUR,SUCCESS,{emile},{TODAY},\r\n"
+        + f"5TY99,someone@example.org,9.00,EUR,Completed,INVOICE-77,{TODAY},\r\n"
     )
     html = upload(client, batch, text).content.decode()
     assert "Result file imported: 2 line(s) paid; 1 other transaction(s) ignored." in html
@@ -103,39 +107,66 @@ def test_paypals_result_file_settles_a_paypal_batch_and_each_payee_is_told_once(
             ).count()
             == 1
         )
-    # Uploading it again: the batch is settled, and nothing changes.
+    # Uploading it again: each line is already paid, and nothing changes.
     again = upload(client, batch, text).content.decode()
-    assert f"Batch {batch.pk} is already settled" in again
+    assert "2 problem(s) in the PayPal Payouts result file; nothing was marked paid" in again
+    assert f"already paid on {TODAY}; nothing to do" in again
     assert OutboxMessage.objects.filter(subject__startswith="You were paid").count() == 2
 
 
-def test_a_paypal_result_with_a_failed_an_unclaimed_and_a_differing_item_pays_only_what_matched(
-    paypal_batch, client, participant, participant2
+def test_a_paypal_failed_line_is_taken_out_never_paid_and_paid_again_in_the_next_batch(
+    paypal_batch, client, participant, participant2, finance
 ):
     batch, ada, emile = paypal_batch
     text = (
         PAYPAL_HEADER
-        + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20,\r\n"
-        + f"5TY02,emile@example.org,6.00,EUR,Unclaimed,{emile},2026-11-20,\r\n"
-        + f"5TY03,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20,\r\n"
-        + f"5TY04,emile@example.org,6.50,EUR,Completed,{emile},2026-11-20,\r\n"
-        + f"5TY05,emile@example.org,6.00,EUR,FAILED,{emile},2026-11-20,\r\n"
-        + "5TY06,x@example.org,1.00,EUR,Completed,TT-999999-1,2026-11-20,\r\n"
+        + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},{TODAY},\r\n"
+        + f"5TY02,emile@example.org,6.00,EUR,Unclaimed,{emile},{TODAY},\r\n"
+        + f"5TY03,ada@example.org,5.00,EUR,Completed,{ada},{TODAY},\r\n"
+        + f"5TY04,emile@example.org,6.50,EUR,Completed,{emile},{TODAY},\r\n"
+        + f"5TY05,emile@example.org,6.00,EUR,FAILED,{emile},{TODAY},\r\n"
+        + f"5TY06,x@example.org,1.00,EUR,Completed,TT-999999-1,{TODAY},\r\n"
     )
     html = upload(client, batch, text).content.decode()
-    assert "Result file imported: 1 line(s) paid, 1 still unpaid" in html
+    assert (
+        "Result file imported: 1 line(s) paid, 1 taken out of the batch (failed or returned)"
+        in html
+    )
     assert "line 3" in html and "not booked yet" in html
     assert "line 4" in html and "duplicate: this line is paid twice" in html
     assert "line 5" in html and "amount differs: statement 6.50 EUR, batch 6.00 EUR" in html
-    assert "line 6" in html and "FAILED: the provider did not pay it" in html
     assert "line 7" in html and "no line of this batch has this reference" in html
+    # The failed line is out of the batch: the batch is paid (every line is paid or taken
+    # out), the failed payee's entry is owed again, never shown paid.
     batch.refresh_from_db()
-    assert batch.status == "ready"
+    assert batch.status == "paid"
+    line = batch.lines.get(participation__user=participant2)
+    assert (line.state, line.outcome_reason, line.paid_at) == ("failed", "FAILED", None)
+    batch_page = client.get(reverse("compensation:batch", args=[batch.pk])).content.decode()
+    assert "Failed" in batch_page and "Taken out of this batch" in batch_page
     assert LedgerEntry.objects.get(participation__user=participant).state == "paid"
-    assert LedgerEntry.objects.get(participation__user=participant2).state == "exported"
+    owed = LedgerEntry.objects.get(participation__user=participant2)
+    assert (owed.state, owed.batch_id) == ("approved", None)
     assert not OutboxMessage.objects.filter(
         recipient=participant2, subject__startswith="You were paid"
     ).exists()
+    assert OutboxMessage.objects.filter(
+        recipient=participant2, subject="Your payment of 6.00 EUR did not go through"
+    ).exists()
+    event = AuditEvent.objects.get(action="compensation.line.failed")
+    assert event.data["reason"] == "FAILED" and event.data["was"] == "sent"
+    # "Mark paid" is not offered on a settled batch, and the payee's statement says so.
+    assert "Mark the whole batch paid" not in batch_page
+    client.force_login(participant2)
+    mine = client.get(reverse("compensation:statement")).content.decode()
+    assert f"6.00 EUR from {batch.programmes.get().name}: failed on {TODAY}" in mine
+    assert "will be paid again" in mine
+    # The next batch pays it again.
+    client.force_login(finance)
+    build_through_the_page(client, batch.programmes.get(), method="paypal")
+    again = PayoutBatch.objects.exclude(pk=batch.pk).get()
+    assert again.lines.get().participation.user == participant2
+    assert LedgerEntry.objects.get(participation__user=participant2).batch_id == again.pk
 
 
 def test_wises_statement_settles_a_wise_batch_and_a_refund_is_listed(
@@ -146,29 +177,34 @@ def test_wises_statement_settles_a_wise_batch_and_a_refund_is_listed(
     assert "Import Wise" in page and "Wise statement (CSV)" in page
     text = (
         WISE_HEADER
-        + f'TRANSFER-101,20-11-2026,-5.00,EUR,"Sent money to Ada",{ada},95.00,Ada\r\n'
-        + f'TRANSFER-102,20-11-2026,-6.00,EUR,"Sent money to Emile",{emile},89.00,Emile\r\n'
-        + 'TRANSFER-103,21-11-2026,100.00,EUR,"Top-up",,189.00,\r\n'
+        + f'TRANSFER-101,{DMY},-5.00,EUR,"Sent money to Ada",{ada},95.00,Ada\r\n'
+        + f'TRANSFER-102,{DMY},-6.00,EUR,"Sent money to Emile",{emile},89.00,Emile\r\n'
+        + f'TRANSFER-103,{DMY},100.00,EUR,"Top-up",,189.00,\r\n'
     )
     html = upload(client, batch, text).content.decode()
     assert "Statement imported: 2 line(s) paid; 1 other transaction(s) ignored." in html
     batch.refresh_from_db()
-    assert batch.status == "paid" and str(batch.paid_at) == "2026-11-20"
+    assert batch.status == "paid" and str(batch.paid_at) == f"{TODAY}"
     assert LedgerEntry.objects.filter(state="paid").count() == 2
     event = AuditEvent.objects.get(action="compensation.batch.statement_imported")
     assert event.data["file"] == "Wise statement (CSV)" and event.data["paid"] == 2
 
 
-def test_a_wise_refund_pays_nothing_and_is_named_by_its_line(wise_batch, client):
+def test_a_wise_refund_returns_its_line_which_waits_for_the_next_batch(
+    wise_batch, client, participant2
+):
     batch, ada, emile = wise_batch
     text = (
         WISE_HEADER
-        + f"TRANSFER-101,20-11-2026,-5.00,EUR,Sent,{ada},95.00,Ada\r\n"
-        + f"TRANSFER-104,22-11-2026,6.00,EUR,Refund,{emile},101.00,Emile\r\n"
+        + f"TRANSFER-101,{DMY},-5.00,EUR,Sent,{ada},95.00,Ada\r\n"
+        + f"TRANSFER-104,{DMY},6.00,EUR,Refund,{emile},101.00,Emile\r\n"
     )
     html = upload(client, batch, text).content.decode()
-    assert "line 3" in html and "a credit: the bank returned this payment" in html
+    assert "1 line(s) paid, 1 taken out of the batch (failed or returned)" in html
     assert LedgerEntry.objects.filter(state="paid").count() == 1
+    returned = batch.lines.get(participation__user=participant2)
+    assert (returned.state, returned.outcome_reason) == ("returned", "returned by the bank")
+    assert LedgerEntry.objects.get(participation__user=participant2).state == "approved"
 
 
 def test_a_malformed_result_file_is_refused_naming_the_line_and_changes_nothing(
@@ -181,13 +217,13 @@ def test_a_malformed_result_file_is_refused_naming_the_line_and_changes_nothing(
         (paypal, "a,b,c\r\n1,2,3\r\n", "line 1 lacks the column(s) Reference ID, Status, Amount"),
         (
             paypal,
-            PAYPAL_HEADER + f"5TY01,ada@example.org,five,EUR,Completed,{ada},2026-11-20,\r\n",
+            PAYPAL_HEADER + f"5TY01,ada@example.org,five,EUR,Completed,{ada},{TODAY},\r\n",
             "Line 2 of the PayPal Payouts result file: “five” is not an amount",
         ),
         (
             paypal,
             PAYPAL_HEADER
-            + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},2026-11-20,\r\n"
+            + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},{TODAY},\r\n"
             + f"5TY01,ada@example.org,5.00,EUR,Completed,{ada},yesterday,\r\n",
             "Line 3 of the PayPal Payouts result file: “yesterday” is not a date",
         ),

@@ -12,6 +12,8 @@ from openpyxl import load_workbook
 from participants.models import Participation
 from programs.models import Programme
 
+from .conftest import stored
+
 pytestmark = pytest.mark.django_db
 
 
@@ -52,7 +54,7 @@ def test_the_batch_csv_opens_in_libreoffice_with_the_same_totals_and_no_formulas
         award(participation2, "-0.01", kind="adjustment"),
     )
     batch = make_batch()
-    sheet = _open_in_libreoffice(tmp_path, "batch", batch.csv_file.open("rb").read())
+    sheet = _open_in_libreoffice(tmp_path, "batch", stored(batch, "csv"))
     rows = list(sheet.iter_rows(values_only=True))
     header, lines = rows[0], rows[1:]
     amount = header.index("amount")

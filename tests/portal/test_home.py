@@ -2,7 +2,7 @@
 against the expected hours, my outputs waiting with their clocks, my pay owed and paid,
 and what needs me, each with a link to where it is done."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -67,8 +67,18 @@ def test_outputs_waiting_show_when_the_decision_is_due_and_when_they_are_deemed_
     assert "1 waiting" in html
 
 
-def test_pay_owed_and_paid_are_shown_per_currency(client, programme, participant, manager):
+def test_pay_owed_and_paid_are_shown_per_currency(client, programme, participant, manager, finance):
     participation = Participation.objects.get(user=participant, programme=programme)
+    # The terms in force pay in USD too (the programme counts in EUR), at a recorded rate.
+    TermsFactory(programme=programme, number=2, currency="USD")
+    compensation.rate_record(
+        actor=finance,
+        currency="USD",
+        programme_currency="EUR",
+        rate="0.9",
+        valid_from=date(2020, 1, 1),
+        source="ECB reference rate",
+    )
     for amount, currency in (("10.00", "EUR"), ("2.50", "EUR"), ("7.00", "USD")):
         compensation.award_create(
             actor=manager,

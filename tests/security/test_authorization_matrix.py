@@ -143,7 +143,9 @@ RULES = {
     "compensation:batch_paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "compensation:batch_reconcile": ("POST", NOBODY),
     "compensation:batch_statement": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "compensation:import_match": ("POST", NOBODY),  # no such import: 404 for everyone
     "compensation:tax_statuses": ("GET", {"finance"}),
+    "compensation:rates": ("GET", {"finance"}),
     "compensation:tax_status": ("GET", {"finance"}),
     "compensation:tax_document": ("GET", {"finance"}),
     "compensation:payout_details": ("GET", SIGNED_IN),
@@ -188,6 +190,8 @@ RULES = {
     "api:batches": ("GET", SIGNED_IN),
     "api:batch": ("GET", FINANCE),
     "api:batch-download": ("GET", FINANCE),
+    "api:batch-imports": ("GET", FINANCE),
+    "api:ledger-entries-approve": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "api:promotional-uses": ("GET", SIGNED_IN),
     "api:promotional-use-answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
     "api:training": ("GET", SIGNED_IN),  # the outputs each person may see, nobody else's
@@ -446,6 +450,7 @@ def world(
             "compensation:batch_paid": batch.pk,
             "compensation:batch_reconcile": batch.pk,
             "compensation:batch_statement": batch.pk,
+            "compensation:import_match": 999_999,
             "compensation:tax_status": participation.pk,
             "compensation:tax_document": tax_status.pk,
             "api:ticket": ticket.pk,
@@ -455,6 +460,7 @@ def world(
             "api:submission-decide": submission.pk,
             "api:batch": batch.pk,
             "api:batch-download": batch.pk,
+            "api:batch-imports": batch.pk,
             "api:promotional-use-answer": use.pk,
             "publicity:use_answer": use.pk,
             "publicity:use_request": shown.pk,
@@ -488,6 +494,8 @@ def _kwargs(name, pattern, world):
             out[key] = world["ids"][name]
         elif key == "fmt":
             out[key] = "csv"
+        elif key == "row":
+            out[key] = 0
         else:
             raise AssertionError(f"No value for <{key}> in {name}; teach _kwargs about it")
     return out
@@ -557,6 +565,8 @@ API_WRITES = {
     ("api:ticket-comments", "POST"): {"participant", "reviewer", "manager"},
     ("api:consent", "POST"): MEMBERS,
     ("api:batches", "POST"): {"finance"},
+    # An empty provider file pays nobody: refused for everyone (and kept for finance).
+    ("api:batch-imports", "POST"): set(),
     ("api:promotional-uses", "POST"): MANAGERS,
     ("api:training", "POST"): MEMBERS,
     ("api:competitions", "POST"): MANAGERS,
@@ -635,6 +645,7 @@ def _write_body(name, world, n):
             "entry_deadline": (timezone.now() + timedelta(days=7)).isoformat(),
             "results_by": (timezone.now() + timedelta(days=14)).isoformat(),
         },
+        "api:batch-imports": {"file_base64": "cmVmZXJlbmNlLGFtb3VudCxkYXRlCg=="},
         "api:batches": {
             "programmes": [world["slug"]],
             "currency": "EUR",
@@ -679,6 +690,8 @@ def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
             if name in ("api:consent", "api:training", "api:competitions", "api:training-check"):
                 kwargs = {"slug": world["slug"]}
+            if name == "api:batch-imports":
+                kwargs = {"pk": world["ids"]["api:batch"]}
             url = reverse(name, kwargs=kwargs)
             tried += 1
             response = client.post(url, _write_body(name, world, tried), format="json")
@@ -756,6 +769,8 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
             if name in ("api:consent", "api:training", "api:competitions", "api:training-check"):
                 kwargs = {"slug": world["slug"]}
+            if name == "api:batch-imports":
+                kwargs = {"pk": world["ids"]["api:batch"]}
             response = client.post(
                 reverse(name, kwargs=kwargs), _write_body(name, world, tried), format="json"
             )
@@ -847,6 +862,8 @@ def test_a_service_account_token_reaches_the_training_check_and_the_registry_and
         kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
         if name in ("api:consent", "api:training", "api:competitions"):
             kwargs = {"slug": world["slug"]}
+        if name == "api:batch-imports":
+            kwargs = {"pk": world["ids"]["api:batch"]}
         response = client.post(
             reverse(name, kwargs=kwargs), _write_body(name, world, tried), format="json"
         )

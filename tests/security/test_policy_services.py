@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from approvals import services as approvals
 from compensation import services as pay
-from compensation.models import LedgerEntry
+from compensation.models import BankFileImport, LedgerEntry
 from core.errors import NotAllowed
 from feedback import services as feedback
 from integrations import webhooks
@@ -272,6 +272,25 @@ CALLS = {
         actor=a, batch=w["batch"], data=b""
     ),
     "batch_retry": lambda w, a: pay.batch_retry(actor=a, batch=w["batch"]),
+    "batch_file": lambda w, a: pay.batch_file(actor=a, batch=w["batch"], variant="csv"),
+    "batch_check": lambda w, a: pay.batch_check(
+        actor=a,
+        programmes=[w["programme"]],
+        currency="EUR",
+        period_start=timezone.localdate() - timedelta(days=7),
+        period_end=timezone.localdate(),
+    ),
+    "rate_record": lambda w, a: pay.rate_record(
+        actor=a,
+        currency="USD",
+        programme_currency="EUR",
+        rate="0.9",
+        valid_from=timezone.localdate(),
+        source="s",
+    ),
+    "import_match": lambda w, a: pay.import_match(
+        actor=a, bank_import=BankFileImport(batch=w["batch"]), row=0, line_key="x"
+    ),
     "tax_status_record": lambda w, a: pay.tax_status_record(
         actor=a, participation=w["participation"], kind="w9"
     ),

@@ -75,6 +75,8 @@ MACHINE_WRITTEN = {
     "compensation.PayoutLine": {"email", "currency", "details_secret", "details_masked"},
     "compensation.PayoutDetails": {"country", "secret", "masked"},
     "compensation.TaxStatus": {"document_sha256"},
+    "compensation.BankFileImport": {"sha256"},
+    "compensation.ExchangeRate": {"currency", "programme_currency"},  # ISO 4217, checked
     "publicity.PromotionalUse": {"currency"},
     "publicity.Competition": {"currency"},
     "api.ApiToken": {"prefix", "key_hash"},
