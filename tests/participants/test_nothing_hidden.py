@@ -51,7 +51,7 @@ def test_an_invitation_shows_the_coming_worse_version_and_joining_records_it(
     assert f"Version 2: in force from {v2.effective_at:%Y-%m-%d %H:%M} UTC" in block
     assert "Worse for you:</strong> Hourly rate." in block
     assert "25.00" in block and "18.00" in block
-    assert "The manager's summary:</strong> The hourly rate goes down." in block
+    assert "The manager's summary of this change:</strong> The hourly rate goes down." in block
 
     tester.force_login(artist)
     page = tester.get(link).content.decode()
