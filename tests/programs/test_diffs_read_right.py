@@ -15,7 +15,9 @@ def _publish(programme, manager, **values):
 
 
 def _row(page: str, label: str) -> str:
-    return re.search(rf'<tr class="[^"]*"><th scope="row">{label}</th>.*?</tr>', page, re.S).group(0)
+    return re.search(rf'<tr class="[^"]*"><th scope="row">{label}</th>.*?</tr>', page, re.S).group(
+        0
+    )
 
 
 def test_a_lower_rate_is_worse_in_words_and_colour_and_a_higher_one_better(
