@@ -15,13 +15,17 @@ from decimal import Decimal
 from django.db.models import Case, F, Q, Sum, When
 
 from compensation.models import LedgerEntry, cents
-from compensation.selectors import _hourly_pay_chart, _reference_rate, _safety_findings
+from compensation.selectors import (
+    LABOUR_KINDS,
+    _hourly_pay_chart,
+    _reference_rate,
+    _safety_findings,
+)
 from core.figures import guard, quantile, shown
 from labour.models import TimeEntry
 from participants.models import Participation
 
 Kind = LedgerEntry.Kind
-LABOUR_KINDS = (Kind.HOURLY, Kind.STIPEND, Kind.BOUNTY, Kind.TOPUP)
 # What is shown apart from pay for labour: (kind, the key of the figures, the page's label).
 APART = [
     (Kind.PRIZE, "prizes", "Prizes"),
