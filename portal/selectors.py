@@ -20,13 +20,14 @@ from approvals.models import OutputSubmission, ReviewDecision
 from approvals.selectors import my_standing
 from audit.models import AuditEvent
 from compensation.models import LedgerEntry, PayoutDetails
-from compensation.selectors import money_by_programme
+from compensation.selectors import money_by_programme, tax_waits
 from core.csvsafe import safe_cell
 from feedback.models import Ticket, TicketComment
 from labour.models import TimeEntry
 from labour.selectors import week_by_programme
 from participants import services as participant_services
 from participants.models import Application, Consent, Participation
+from publicity.models import PromotionalUse
 from participants.selectors import (
     coming_changes,
     my_participations,
@@ -413,6 +414,72 @@ def _output_actions(programme, groups: dict) -> list[dict]:
     return actions
 
 
+# How many of each kind of waiting item "needs your action" lists before "and more".
+SHOWN_PER_KIND = 5
+
+
+def _waiting_for_me(user) -> list[dict]:
+    """Tickets on which staff asked the person for more information, promotional uses of
+    their work waiting for their answer, and pay held until they send a tax form: one query
+    each, whatever the number of programmes."""
+    actions = []
+    tickets = list(
+        Ticket.objects.filter(reporter=user, status=Ticket.Status.NEEDS_INFO)
+        .select_related("programme")
+        .order_by("needs_info_since", "pk")[: SHOWN_PER_KIND + 1]
+    )
+    for ticket in tickets[:SHOWN_PER_KIND]:
+        actions.append(
+            {
+                "text": f"Staff asked for more information on your ticket “{ticket.title}” "
+                f"({ticket.programme.name}).",
+                "url": reverse("feedback:detail", args=[ticket.pk]),
+                "link": "Answer on the ticket",
+            }
+        )
+    if len(tickets) > SHOWN_PER_KIND:
+        actions.append(
+            {
+                "text": "More of your tickets wait for information from you.",
+                "url": reverse("feedback:mine"),
+                "link": "See my tickets",
+            }
+        )
+    uses = list(
+        PromotionalUse.objects.filter(participant=user, status=PromotionalUse.Status.REQUESTED)
+        .select_related("programme", "submission")
+        .order_by("requested_at", "pk")[: SHOWN_PER_KIND + 1]
+    )
+    for use in uses[:SHOWN_PER_KIND]:
+        fee = f" for a fee of {use.fee} {use.currency}" if use.fee else " without a fee"
+        actions.append(
+            {
+                "text": f"{use.programme.name} asks to use “{use.submission.title}” in "
+                f"{use.get_channel_display().lower()}{fee}: accept or decline.",
+                "url": reverse("publicity:uses"),
+                "link": "Answer the request",
+            }
+        )
+    if len(uses) > SHOWN_PER_KIND:
+        actions.append(
+            {
+                "text": "More requests to use your work wait for your answer.",
+                "url": reverse("publicity:uses"),
+                "link": "See all requests",
+            }
+        )
+    for wait in tax_waits(user):
+        actions.append(
+            {
+                "text": f"Your pay from {wait['programme']} waits for your tax status: send "
+                f"{' or '.join(wait['forms'])}.",
+                "url": reverse("compensation:statement"),
+                "link": "What to send, and to whom",
+            }
+        )
+    return actions
+
+
 def where_i_stand(user, at=None) -> dict:
     """Everything the portal home shows about one participant, per programme, in a fixed
     number of queries however many programmes and records (each app's read is one grouped
@@ -460,6 +527,7 @@ def where_i_stand(user, at=None) -> dict:
         actions += _consent_action(programme, access)
         actions += _hours_action(programme, week)
         actions += _output_actions(programme, groups)
+    actions += _waiting_for_me(user)
     owed_anywhere = any(r["owed"] > 0 for row in rows for r in row["pay"])
     if owed_anywhere and not participations[0].has_payout_details:
         actions.append(
