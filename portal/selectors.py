@@ -27,13 +27,13 @@ from labour.models import TimeEntry
 from labour.selectors import week_by_programme
 from participants import services as participant_services
 from participants.models import Application, Consent, Participation
-from publicity.models import PromotionalUse
 from participants.selectors import (
     coming_changes,
     my_participations,
     published_terms,
     terms_in_force,
 )
+from publicity.models import PromotionalUse
 
 # Records read per query round trip, and bytes of the archive sent at a time.
 CHUNK = 2000
