@@ -198,6 +198,24 @@ class Competition(models.Model):
     def prize_pool(self):
         return self.prize_amount * self.prize_count
 
+    def phase(self, now=None) -> str:
+        """Where the competition stands, in words: open until its deadline, then closed
+        until its results are published (the status stays "open" until then)."""
+        from django.utils import timezone
+
+        now = now or timezone.now()
+        if self.status == self.Status.PUBLISHED:
+            return "Results published"
+        if now < self.entry_deadline:
+            return f"Open for entries until {self.entry_deadline:%Y-%m-%d %H:%M} UTC"
+        return f"Closed for entries; results by {self.results_by:%Y-%m-%d}"
+
+    @property
+    def is_open_for_entries(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == self.Status.OPEN and timezone.now() < self.entry_deadline
+
     def odds(self) -> str:
         """The published odds, in words."""
         entries = self.entries_at_results
