@@ -16,6 +16,24 @@ def working_programmes(user):
     ).order_by("name")
 
 
+def hours_programmes(user, now=None):
+    """Programmes the person may log hours in: those they work in, and those they withdrew
+    from less than `HOURS_AFTER_WITHDRAWAL_DAYS` ago (for the hours worked before)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.db.models import Q
+
+    from programs.models import Programme
+
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.HOURS_AFTER_WITHDRAWAL_DAYS)
+    mine = Participation.objects.filter(user=user).filter(
+        Q(status="active") | Q(status="withdrawn", status_changed_at__gte=since)
+    )
+    return Programme.objects.filter(pk__in=mine.values("programme_id")).order_by("name")
+
+
 def active_programme_pause(programme, at=None) -> AccessPause | None:
     """The programme-wide pause in force at `at` (now by default), if any."""
     at = at or timezone.now()

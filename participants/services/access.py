@@ -228,3 +228,54 @@ def require_can_work(user, programme: Programme) -> AccessStatus:
     if not status.active:
         raise NotAllowed(status.message, code=status.code)
     return status
+
+
+def hours_access(user, programme: Programme, day) -> AccessStatus:
+    """The access under which hours worked on `day` may be logged.
+
+    Whoever may work now may log them. Someone who withdrew may still log the hours they
+    worked up to the day they withdrew, for `HOURS_AFTER_WITHDRAWAL_DAYS` after it, under the
+    terms in force on the day worked (which they must have accepted): leaving must not cost
+    them the pay for work already done.
+    """
+    from datetime import datetime, time, timedelta
+
+    from django.conf import settings
+
+    from core.errors import DomainError
+
+    status = access_check(user, programme)
+    if status.active:
+        return status
+    participation = Participation.objects.filter(
+        user=user, programme=programme, status=Participation.Status.WITHDRAWN
+    ).first()
+    if participation is None or participation.status_changed_at is None:
+        raise NotAllowed(status.message, code=status.code)
+    window = timedelta(days=settings.HOURS_AFTER_WITHDRAWAL_DAYS)
+    withdrawn_on = timezone.localdate(participation.status_changed_at)
+    until = participation.status_changed_at + window
+    if timezone.now() > until:
+        raise NotAllowed(
+            f"You withdrew from {programme.name} on {withdrawn_on:%d %b %Y}; hours worked "
+            f"before that could be logged until {timezone.localdate(until):%d %b %Y}.",
+            code=status.code,
+        )
+    if day > withdrawn_on:
+        raise DomainError(
+            f"You withdrew from {programme.name} on {withdrawn_on:%d %b %Y}; only hours worked "
+            "up to that day can be logged.",
+            field="date",
+        )
+    # The day must still be one worked under accepted terms: the labour service checks it
+    # against the first consent, as for anyone.
+    if not Consent.objects.filter(participation=participation).exists():
+        raise NotAllowed(status.message, code=status.code)
+    end_of_day = timezone.make_aware(datetime.combine(day, time.max))
+    return AccessStatus(
+        active=False,
+        code="withdrawn_logging_past_hours",
+        message=f"Hours worked before you withdrew, until {timezone.localdate(until):%d %b %Y}.",
+        participation=participation,
+        terms=current_terms(programme, at=end_of_day) or current_terms(programme),
+    )
