@@ -68,7 +68,7 @@ class ServiceToken(models.Model):
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="service_tokens"
     )
-    name = models.CharField(max_length=100)
+    name = models.CharField(max_length=100, validators=[single_line])
     prefix = models.CharField(max_length=12, unique=True)
     key_hash = models.CharField(max_length=64)
     created_by = models.ForeignKey(

@@ -109,8 +109,8 @@ def _next_in_queue(request, after: OutputSubmission) -> OutputSubmission | None:
 
 
 # One row of the queue. Built here rather than in the template: Django's template engine
-# resolves and escapes each of a row's 15 values through several layers, which for 50
-# rows took 4 ms of the page's 30 ms budget. Here each value is escaped once with
+# resolves and escapes each of a row's 15 values through several layers, a large share of
+# the page's budget (the queue's row in the benchmark). Here each value is escaped once with
 # `html.escape`, the function behind django.utils.html.escape (without its lazy-string
 # wrapper, which cost as much again); links are our own paths and integers.
 _ROW = (

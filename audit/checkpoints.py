@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from . import keys
 from .models import AuditEvent, AuditHead
+from .selectors import VerifyResult
 
 log = logging.getLogger(__name__)
 FORMAT = "terms-and-testers audit checkpoint v1"
@@ -170,7 +171,6 @@ def verify_against(result, *, path=None):
     not verify, when the chain ends before a checkpoint (cut back), or when the event a
     checkpoint names now hashes otherwise (rolled back and rewritten).
     """
-    from .selectors import VerifyResult
 
     try:
         found = read(path)

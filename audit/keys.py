@@ -17,7 +17,12 @@ from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -116,7 +121,6 @@ def sign(message: bytes) -> tuple[str, str]:
 def new_signing_key(key_id: str) -> tuple[str, str]:
     """A fresh signing key: (`AUDIT_SIGNING_KEY` value, its `AUDIT_VERIFY_KEYS` entry)."""
     private = Ed25519PrivateKey.generate()
-    from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
 
     raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return (

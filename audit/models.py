@@ -11,6 +11,8 @@ from django.db import models
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
 from core.restricted import RestrictedQuerySet, Visibility
 
+from .keys import chain_keys
+
 GENESIS_HASH = "0" * 64
 
 
@@ -115,7 +117,6 @@ class AuditEvent(AppendOnlyModel):
 
     def compute_hash(self, *, seq: int | None = None) -> str:
         """The hash this event should have (at `seq`, by default its own); "" for an unknown key."""
-        from .keys import chain_keys
 
         key = chain_keys().get(self.key_id)
         if key is None:

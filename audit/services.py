@@ -6,6 +6,8 @@ from typing import NamedTuple
 from django.db import models, transaction
 from django.utils import timezone
 
+from core.db import insert_rows
+
 from .keys import current_chain_key
 from .models import (
     GENESIS_HASH,
@@ -113,7 +115,6 @@ def record_many(entries: list[Entry]) -> int:
     they were appended within the same microsecond), under one lock of the head, written a
     chunk per statement (`core.db.insert_rows`). Returns how many were appended.
     """
-    from core.db import insert_rows
 
     if not entries:
         return 0

@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from lxml import etree
+from sepaxml import SepaTransfer
+from sepaxml.validation import ValidationError
 
 from core.errors import DomainError
 
@@ -49,8 +51,6 @@ def _description(batch: PayoutBatch) -> str:
 
 def sepa_credit_transfer(batch: PayoutBatch, lines: list[tuple[PayoutLine, dict]]) -> bytes:
     """pain.001.001.03 for the batch's lines (of more than zero), validated before it is kept."""
-    from sepaxml import SepaTransfer
-    from sepaxml.validation import ValidationError
 
     config = {
         "name": settings.PAYOUT_DEBTOR_NAME,

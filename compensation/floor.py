@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from labour.models import TimeEntry
 from participants.models import Participation
 from participants.selectors import published_terms, terms_in_force
 from programs.models import Programme, TermsVersion
@@ -67,7 +68,6 @@ def floor_days(programme: Programme, start: date, end: date) -> dict[date, Terms
 
 def shortfalls(programme: Programme, start: date, end: date) -> dict:
     """{participation id: (owed, earned, hours, currency, terms)} for the period's floor days."""
-    from labour.models import TimeEntry
 
     days = floor_days(programme, start, end)
     if not days:
@@ -188,7 +188,6 @@ def floor_figures(programme: Programme, *, periods: int = 3, today: date | None 
         days = floor_days(programme, start, end)
         if not days:
             continue
-        from labour.models import TimeEntry
 
         worked = (
             TimeEntry.objects.confirmed()

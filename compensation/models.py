@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q, Sum
 
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
+from core.encryption import decrypt_bytes
 from core.text import single_line
 from programs import policy
 from programs.downloads import Download
@@ -444,7 +445,6 @@ class TaxStatus(models.Model):
     EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
     def download(self, variant=None) -> Download | None:
-        from core.encryption import decrypt_bytes
 
         if not self.document_secret:
             return None

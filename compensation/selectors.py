@@ -3,10 +3,14 @@
 import csv
 import itertools
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
+from django.urls import reverse
+from django.utils import timezone
 
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
 from core.db import copy_out, fast_path, set_local_work_mem
@@ -14,7 +18,9 @@ from core.figures import guard, median, quantile, shown
 from feedback.models import Ticket
 from labour.models import TimeEntry
 from participants.models import Participation
+from programs import policy
 from programs.models import Programme
+from programs.selectors import per_programme
 
 from .models import LedgerEntry, cents, money_sum
 
@@ -55,11 +61,6 @@ def batch_preview(candidates, *, currency: str) -> dict:
 def tax_waits(user) -> list[dict]:
     """The programmes that hold this person's pay until finance records a tax status: which
     forms they accept and whom to send one to (the programme's finance team)."""
-    from django.utils import timezone
-
-    from participants.models import Participation
-    from programs import policy
-
     today = timezone.localdate()
     out = []
     # One query for every programme of the person; the finance team is read only for the
@@ -208,8 +209,6 @@ def statement(user) -> dict:
 def entry_in_words(entry: LedgerEntry, today) -> str:
     """Where a line of a tester's statement stands, in a sentence, with the date its payment
     is expected by when the terms it was earned under promise one (`payment_within_days`)."""
-    from datetime import timedelta
-
     S = LedgerEntry.State
     if entry.state == S.PAID:
         return f"Paid on {entry.paid_at:%d %b %Y}." if entry.paid_at else "Paid."
@@ -231,12 +230,6 @@ def entry_in_words(entry: LedgerEntry, today) -> str:
 
 
 def _minutes_by_programme(user) -> dict:
-    try:
-        from labour.models import TimeEntry
-    except ImportError:  # pragma: no cover - the labour app always ships TimeEntry
-        return {}
-    from django.db.models import Sum
-
     return dict(
         TimeEntry.objects.confirmed()
         .filter(user=user)
@@ -466,9 +459,9 @@ def transparency_section(programme: Programme) -> dict:
 # it). Numbers, dates and ids go out as COPY writes them (NULL is an empty cell). Times are
 # UTC to the second in ISO 8601 without an offset, the form LibreOffice reads as a time.
 # Text that could run as a spreadsheet formula gets a leading apostrophe (the rule of
-# core.csvsafe.safe_cell); empty text is an empty cell. The formats are cheap ones: over a
-# million lines one to_char() costs 0.4 s (the two of the old microsecond format 1 s), and
-# ascii() a third of what left() costs.
+# core.csvsafe.safe_cell); empty text is an empty cell. The formats are the cheap ones: one
+# to_char() per time rather than two, and ascii() rather than left() (the export's row in
+# the benchmark).
 _SAFE = (
     "CASE WHEN ascii({c}) IN (61, 43, 45, 64, 9, 13) "  # = + - @ tab CR
     "AND {c} !~ '^(" + NUMBER + ")$' THEN '''' || {c} ELSE NULLIF({c}, '') END"
@@ -512,7 +505,6 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
     entries spread over the whole ledger (one person's statement) are cheaper in one COPY:
     leave it None.
     """
-    from django.db import connection, transaction
 
     lookups = [lookup for _, lookup, _ in LEDGER_CSV] + ["source_id"]
     names = [f"c{i}" for i in range(len(lookups))]
@@ -537,8 +529,7 @@ def ledger_csv_copy(entries, *, slice_ids: int | None = None):
             edges = [low - 1, *range(low - 1 + max(1, slice_ids // 5), high, slice_ids), high]
             ranges = list(itertools.pairwise(edges))
     # The inner query has no ORDER BY of its own, so PostgreSQL merges it into the outer
-    # one and its parallel workers format the cells before the sort, not the leader after
-    # it: a 250,000-line slice in 1.4-1.5 s instead of 1.8 s.
+    # one and its parallel workers format the cells before the sort, not the leader after it.
     entries = entries.order_by()
     # One transaction: every slice reads the same snapshot of the ledger, and a slice's
     # sort fits in memory (at PostgreSQL's default 4 MB each worker spilled 14 MB to disk
@@ -626,9 +617,6 @@ def money_by_programme(user) -> dict[int, list[dict]]:
 def attention_counts(user, now) -> list:
     """Staff home: accrued pay this person may approve, per programme.
     One grouped query over `awaiting_approval`."""
-    from django.urls import reverse
-
-    from programs.selectors import per_programme
 
     entries = reverse("compensation:entries")
     return per_programme(

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from . import services
+from . import floor, services
 
 
 @shared_task(acks_late=True)
@@ -27,7 +27,6 @@ def accrue_floor_topups() -> int:
     """Beat: the pay floor's top-up of the last complete month for every participant whose
     confirmed hours earned less than the terms' minimum hourly pay. Once per participant
     and month (`compensation.floor`), so running it every few hours tops up once."""
-    from . import floor
 
     return floor.accrue_topups().count
 

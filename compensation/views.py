@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.forms import refusal_shown_on, send_once
 from core.pagination import keyset_page
+from participants.models import Participation
 from programs import downloads, policy
 from programs.policy import staff_required
 
@@ -31,6 +32,7 @@ from .models import LedgerEntry, PayoutBatch, TaxStatus
 from .selectors import (
     batch_entries_by_line,
     batch_preview,
+    finance_programmes,
     ledger_csv,
     totals_by_currency,
 )
@@ -117,7 +119,6 @@ def _say_approved(request, result) -> None:
 
 
 def _entries_url():
-    from django.urls import reverse
 
     return reverse("compensation:entries")
 
@@ -370,7 +371,6 @@ def batch_retry(request, pk):
 @require_POST
 def accrue_now(request):
     """Run the hourly and bounty accruals for my programmes now (beat also runs them)."""
-    from .selectors import finance_programmes
 
     created = 0
     for programme in finance_programmes(request.user):
@@ -386,9 +386,6 @@ def accrue_now(request):
 @staff_required("payouts")
 def tax_statuses(request):
     """The payees of my programmes that require a tax status, and what is recorded for each."""
-    from participants.models import Participation
-
-    from .selectors import finance_programmes
 
     programmes = [p for p in finance_programmes(request.user, "payouts") if p.tax_forms]
     people = (
@@ -407,7 +404,6 @@ def tax_statuses(request):
 def _tax_participation(request, pk):
     """A participation whose tax status this person may record (their programme's finance,
     never their own: the policy's "record_tax"), else 404."""
-    from participants.models import Participation
 
     return policy.get_or_404(
         Participation.objects.select_related("programme", "user"), request.user, "record_tax", pk=pk

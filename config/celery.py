@@ -19,7 +19,7 @@ app.steps["worker"].add(DjangoStructLogInitStep)
 @setup_logging.connect
 def _logging(**kwargs):
     """Workers and beat log through settings.LOGGING (core.logs), as the webs do."""
-    from django.conf import settings
+    from django.conf import settings  # read when the worker starts, after Django is set up
 
     logging.config.dictConfig(settings.LOGGING)
 
@@ -28,7 +28,7 @@ def _logging(**kwargs):
 # set up, which is after this module is imported.
 @worker_init.connect
 def _worker_init(**kwargs):
-    from ops import serve
+    from ops import serve  # the product is loaded after this module (above)
 
     serve.serve_metrics("worker")
     serve.start_watch()
@@ -36,13 +36,13 @@ def _worker_init(**kwargs):
 
 @beat_init.connect
 def _beat_init(**kwargs):
-    from ops import serve
+    from ops import serve  # the product is loaded after this module (above)
 
     serve.serve_metrics("beat")
 
 
 @task_postrun.connect
 def _count_task(**kwargs):
-    from ops import serve
+    from ops import serve  # the product is loaded after this module (above)
 
     serve.count_task(**kwargs)

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import environ
+from cryptography import x509
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -158,8 +159,8 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     # django-prometheus's wrapper of the same backend: queries, errors and their duration.
     _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    # PostgreSQL's JIT compiles big queries for seconds before their first row (2.7 s of
-    # 6.9 s for the million-line ledger export); our queries are short or streamed.
+    # PostgreSQL's JIT compiles big queries for seconds before their first row (the ledger
+    # export's row in the benchmark shows it); our queries are short or streamed.
     _db["OPTIONS"].setdefault("options", "-c jit=off")
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     _db["CONN_HEALTH_CHECKS"] = True
@@ -732,7 +733,6 @@ def _c2pa_problems() -> list[str]:
         if not Path(path).is_file():
             return [f"{name} ({path}) is not a readable file"]
     # Read here, before any app is loaded: production must not start on the test chain.
-    from cryptography import x509
 
     try:
         first = x509.load_pem_x509_certificates(Path(C2PA_CERT_CHAIN_FILE).read_bytes())[0]

@@ -42,11 +42,6 @@ def is_held(user, email: str, now=None) -> bool:
     return _recent(user, now).filter(new_email__iexact=email).exists()
 
 
-def security_recipient(user, email: str, now=None) -> str:
-    """The address a security mail meant for `email` (an address of `user`) goes to."""
-    return trusted_address(user, now) if is_held(user, email, now) else email
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -11,6 +11,8 @@ from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.db import close_old_connections
 
+from . import status
+
 EVERY_SECONDS = 5
 
 
@@ -23,7 +25,6 @@ class Scheduler(PersistentScheduler):
         if now - self._recorded >= EVERY_SECONDS:
             self._recorded = now
             # Beat loads this class before Django's apps are ready: the models come later.
-            from . import status
 
             close_old_connections()  # beat holds one connection for days: drop a dead one
             status.report("beat", interval=settings.BEAT_INTERVAL_SECONDS)

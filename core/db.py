@@ -12,8 +12,11 @@ import json
 from collections.abc import Callable
 from typing import TypeVar
 
+import psycopg
 from django.core.validators import MaxLengthValidator
-from django.db import DEFAULT_DB_ALIAS, connections, migrations, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations, models
+from django.utils import timezone
+from psycopg import pq
 
 from .errors import DomainError
 
@@ -151,8 +154,6 @@ def copy_out(cursor, sql: str, params=None, *, chunk: int = 256 * 1024):
     runs only when libpq must wait for the network. At the end the closing result is
     read the way psycopg reads it, and an error the server sent mid-copy is raised.
     """
-    import psycopg
-    from psycopg import pq
 
     # Django's wrapper turns psycopg's errors into django.db's, as for any query.
     with cursor.db.wrap_database_errors, cursor.copy(sql, params) as copy:
@@ -226,8 +227,6 @@ def insert_rows(model, fields: list[str], rows: list[tuple], *, skip_existing: s
     PostgreSQL, so a concurrent writer of the same key is skipped too; elsewhere the
     existing values are looked up first (SQLite serialises writers).
     """
-    from django.db import connection
-    from django.utils import timezone
 
     out: list = []
     given = {_column(model, f).attname for f in fields}
@@ -296,7 +295,6 @@ def insert_rows(model, fields: list[str], rows: list[tuple], *, skip_existing: s
 def update_rows(model, fields: list[str], rows: list[tuple], **same) -> int:
     """Set per-row values (`rows`: tuples of the primary key, then `fields`' values) and the
     values in `same` (one for every row) in one statement per chunk; the rows changed."""
-    from django.db import connection
 
     table = model._meta.db_table
     pk = model._meta.pk

@@ -10,17 +10,19 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.contrib import messages
 from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
+from django.shortcuts import redirect
 from django.template import TemplateDoesNotExist
 
 from .dates import validate_in_range
 from .errors import DomainError
+from .services import submit_once
 
 
 class FormRenderer(BaseRenderer):
     """Django's widget templates in their Jinja2 form (django/forms/jinja2/), which render
-    about three times as fast as the Django template engine: the review queue's filter form
-    in 1.5 ms instead of 4.5 ms. A widget whose template exists only for the Django engine
-    (django-filter's range widget) is drawn by that engine.
+    faster than the Django template engine (the review queue's row in the benchmark). A
+    widget whose template exists only for the Django engine (django-filter's range widget) is
+    drawn by that engine.
 
     Django ships both renderers but not this fallback between them, hence these lines.
     """
@@ -173,9 +175,6 @@ def send_once(request, form, create):
     """A create form's answer: run `create` once per rendered form (`core.services.submit_once`)
     and redirect to what it made (saying so on a repeat), or None with the service's refusal
     shown on the form, for the view to render again."""
-    from django.shortcuts import redirect
-
-    from .services import submit_once
 
     with refusal_shown_on(form) as refused:
         address, created = submit_once(user=request.user, token=form.once_token, create=create)

@@ -23,7 +23,6 @@ import http.client
 import ipaddress
 import socket
 import ssl
-import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -165,7 +164,6 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 class Response:
     status: int
     body: bytes
-    duration_ms: int
 
 
 def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> Response:
@@ -177,16 +175,11 @@ def post(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> R
     target = check_url(url)
     cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = cls(target, timeout)
-    started = time.monotonic()
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()
         limit = getattr(settings, "WEBHOOK_MAX_RESPONSE_BYTES", 64 * 1024)
         data = response.read(limit)
-        return Response(
-            status=response.status,
-            body=data,
-            duration_ms=int((time.monotonic() - started) * 1000),
-        )
+        return Response(status=response.status, body=data)
     finally:
         connection.close()

@@ -25,6 +25,8 @@ from operator import and_, or_
 
 import django_filters
 from django import forms
+from django.contrib.postgres.lookups import TrigramSimilar
+from django.contrib.postgres.search import SearchQuery, SearchVector, TrigramSimilarity
 from django.db.models import F, Q, Value
 
 from .db import fast_path, is_postgresql
@@ -44,7 +46,6 @@ def is_postgres(qs) -> bool:
 
 def search_vector(weighted: tuple[tuple[str, str], ...]):
     """The weighted tsvector of (column, weight) pairs, as the query and the index write it."""
-    from django.contrib.postgres.search import SearchVector
 
     vectors = [SearchVector(column, weight=weight, config=CONFIG) for column, weight in weighted]
     return reduce(lambda a, b: a + b, vectors)
@@ -92,8 +93,6 @@ def text_search(qs, q: str, fields: tuple[tuple[str, str], ...]):
     if not q:
         return qs
     if is_postgres(qs):
-        from django.contrib.postgres.search import SearchQuery
-
         query = SearchQuery(q, search_type="websearch", config=CONFIG)
         return qs.alias(_search=search_vector(fields)).filter(_search=query)
     columns = [column for column, _ in fields]
@@ -127,8 +126,6 @@ def trigram_similarity(a: str, b: str) -> float:
 
 
 def _similar_in_database(qs, title: str, fields, *, limit: int) -> list:
-    from django.contrib.postgres.lookups import TrigramSimilar
-    from django.contrib.postgres.search import SearchQuery, TrigramSimilarity
 
     # Two queries, each seeking its GIN index: in one query with OR, PostgreSQL rechecks
     # both conditions on every candidate row and so rebuilds each description's tsvector.

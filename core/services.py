@@ -5,7 +5,9 @@ from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 
+from .db import insert_rows
 from .models import FormSubmission, OutboxMessage
+from .tasks import send_outbox_message, send_outbox_messages
 from .text import header_safe
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,6 @@ def notify(
     people without an account yet (invitations). `programme` (a programme, or None) is
     stored as its id.
     """
-    from .tasks import send_outbox_message
 
     to_email = email or (user.email if user is not None else "")
     if not to_email:
@@ -70,8 +71,6 @@ def notify_many(messages: list[dict], *, programme=None) -> int:
     `recipient_id`, `to_email`, `subject`, `body`, `dedupe_key` and `url`. One insert per
     chunk; a key already queued is skipped, as `notify` skips it. The messages are sent
     after commit, a task per chunk of ids. Returns how many were queued."""
-    from .db import insert_rows
-    from .tasks import send_outbox_messages
 
     rows = []
     for m in messages:

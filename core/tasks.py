@@ -5,12 +5,13 @@ from datetime import timedelta
 
 from celery import current_app, shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
 from . import status
-from .models import OutboxMessage
+from .models import FormSubmission, OutboxMessage
 from .text import header_safe
 
 
@@ -66,7 +67,6 @@ def retry_pending_outbox(older_than_seconds: int = 30, limit: int = 500) -> int:
 @shared_task
 def forget_used_form_tokens(days: int = 7) -> int:
     """Beat: a form left open for a week and sent twice may create twice; the table stays small."""
-    from .models import FormSubmission
 
     cutoff = timezone.now() - timedelta(days=days)
     deleted, _ = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
@@ -82,7 +82,6 @@ def run_periodic(task_name: str, interval_seconds: float, *args) -> str:
     second beat, or a tick delivered twice, finds it taken and skips, so a sweep runs once
     per interval on any number of machines. The task itself runs here, in this worker.
     """
-    from django.core.cache import cache
 
     key = f"periodic-lock:{task_name}"
     hold = max(1, int(interval_seconds * 0.9))  # whole seconds: what Redis keeps

@@ -11,8 +11,8 @@ is stored holds pixels and nothing else (no metadata, no location, no hidden chu
 
 What a file decodes to is bounded before it is decoded: an image's width × height × frames
 (`UPLOAD_MAX_PIXELS`) and frames (`UPLOAD_MAX_FRAMES`) are read from its headers, so a
-517 KB GIF of 40 frames of 4000 × 4000 is refused at once instead of costing half a minute
-of CPU to re-encode. Videos are never decoded; their container is parsed by ffprobe
+517 KB GIF of 40 frames of 4000 × 4000 is refused at once instead of being decoded and
+re-encoded. Videos are never decoded; their container is parsed by ffprobe
 (Debian's ffmpeg, in a process of its own with a time limit, so a hostile file cannot
 stall or crash the web process): it must be the container its first bytes claim, hold a
 video stream, and last at most `UPLOAD_MAX_VIDEO_SECONDS`; an MP4's or QuickTime file's

@@ -6,12 +6,18 @@ the outputs and the ledger, each through the services so the audit log has them.
 It is idempotent and refused in production.
 """
 
+import sys
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+
 __all__ = ["LOGINS", "PASSWORD", "seed"]
 
 
 def __getattr__(name):
     if name in ("LOGINS", "PASSWORD"):
-        from . import base
+        from . import base  # models: after django.setup() (see seed())
 
         return getattr(base, name)
     raise AttributeError(name)
@@ -19,10 +25,7 @@ def __getattr__(name):
 
 def seed() -> dict:
     """Create the demo programmes, people and activity; returns the context of `demo.base`."""
-    from django.conf import settings
-    from django.core.exceptions import ImproperlyConfigured
-    from django.db import transaction
-    from django.test import override_settings
+    from django.test import override_settings  # loads the test client: only when seeding
 
     # Imported here, not at the top: `python -m demo` loads this package before Django is
     # set up, and the seeders import models.
@@ -44,9 +47,7 @@ def seed() -> dict:
 
 def _checkpoint_the_audit_log() -> None:
     """Sign the audit head once seeding is done, as beat does every few minutes."""
-    import sys
-
-    from audit import checkpoints
+    from audit import checkpoints  # models: after django.setup() (see seed())
 
     try:
         checkpoints.write()

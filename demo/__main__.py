@@ -6,12 +6,12 @@ import sys
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+    import django  # after DJANGO_SETTINGS_MODULE is set
 
     django.setup()
-    from django.core.exceptions import ImproperlyConfigured
+    from django.core.exceptions import ImproperlyConfigured  # after django.setup()
 
-    import demo
+    import demo  # its seeders import models: after django.setup()
 
     try:
         demo.seed()

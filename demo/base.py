@@ -9,6 +9,7 @@ is idempotent: it returns at once when its data is already there.
 import contextlib
 from datetime import date, timedelta
 from decimal import Decimal
+from unittest import mock
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -146,7 +147,6 @@ HISTORY_DAYS = 35
 def _history_clock(days: int):
     """Seed the start of the demo's history `days` ago (Django reads the time through
     `django.utils.timezone.now`, so every service sees the same earlier clock)."""
-    from unittest import mock
 
     real_now = timezone.now
     offset = timedelta(days=days)

@@ -4,6 +4,7 @@ prizes of the criticised programme, approvals, one paid batch and one waiting to
 from datetime import timedelta
 
 from django.utils import timezone
+from schwifty import IBAN
 
 from compensation import services
 from compensation.models import LedgerEntry, PayoutBatch, PayoutDetails
@@ -20,7 +21,6 @@ PRIZES = [
 def _payout_details(ctx):
     """Bank accounts (made-up German IBANs with valid checksums) for the fair programme's
     people, a PayPal address for the first of the criticised programme's prize winners."""
-    from schwifty import IBAN
 
     fair = ctx["fair"]
     people = [ctx["participant"], ctx["participant2"], *ctx["testers"]]

@@ -7,9 +7,14 @@ from `labour.selectors`.
 
 from collections import defaultdict
 
+from django.db.models import Count
+from django.urls import reverse
+
 from core import search
+from core.figures import guard
 from programs import policy
 from programs.models import Programme
+from programs.selectors import per_programme
 
 from .models import Ticket, TicketComment
 
@@ -88,9 +93,6 @@ def accepted_findings(programme: Programme | None = None):
 
 def transparency_section(programme: Programme) -> dict:
     """Tickets for the public page: how many of each kind and status (labour is `labour`'s)."""
-    from django.db.models import Count
-
-    from core.figures import guard
 
     tickets_of = Ticket.objects.filter(programme=programme)
     tickets, statuses = defaultdict(int), defaultdict(int)
@@ -130,9 +132,6 @@ def transparency_section(programme: Programme) -> dict:
 def attention_counts(user, now) -> list:
     """Staff home: new tickets waiting for triage, per programme this person triages
     (the staff home). One grouped query."""
-    from django.urls import reverse
-
-    from programs.selectors import per_programme
 
     triage = reverse("feedback:triage")
     return per_programme(

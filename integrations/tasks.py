@@ -3,10 +3,12 @@
 from celery import shared_task
 from django.utils import timezone
 
+from .models import WebhookDelivery
+from .webhooks import deliver
+
 
 @shared_task(acks_late=True)
 def deliver_webhook(delivery_id: int) -> str:
-    from .webhooks import deliver
 
     return deliver(delivery_id)
 
@@ -14,8 +16,6 @@ def deliver_webhook(delivery_id: int) -> str:
 @shared_task
 def retry_due_webhooks(limit: int = 500) -> int:
     """Beat: retry deliveries whose backoff has passed."""
-    from .models import WebhookDelivery
-    from .webhooks import deliver
 
     due = list(
         WebhookDelivery.objects.filter(

@@ -136,7 +136,7 @@ def on_signal(sender, *, signal, programme, payload, batch: dict | None = None, 
 
 
 def _deliver_task():
-    from .tasks import deliver_webhook
+    from .tasks import deliver_webhook  # the tasks import this module: a cycle at import
 
     return deliver_webhook
 

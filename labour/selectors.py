@@ -11,9 +11,12 @@ from decimal import Decimal
 
 from django.db import models
 from django.db.models import Count, Min, Q, Sum
+from django.urls import reverse
 from django.utils import timezone
 
+from core.figures import guard, median_and_quantile
 from programs.models import Programme, TermsVersion
+from programs.selectors import per_programme
 
 from .models import TimeEntry
 
@@ -182,9 +185,6 @@ def hours_queue(user):
 
 def transparency_section(programme: Programme) -> dict:
     """Labour for the public page: confirmed hours, per person, against the terms."""
-    from django.db.models import Sum
-
-    from core.figures import guard, median_and_quantile
 
     confirmed = TimeEntry.objects.confirmed().filter(programme=programme)
     # Hours per person: the median and 90th percentile of each person's confirmed total.
@@ -262,9 +262,6 @@ def week_by_programme(user, day: date) -> dict[int, dict]:
 def attention_counts(user, now) -> list:
     """Staff home: logged hours waiting for confirmation, per programme this person confirms
     (the staff home). One grouped query."""
-    from django.urls import reverse
-
-    from programs.selectors import per_programme
 
     queue = reverse("labour:queue")
     return per_programme(

@@ -20,6 +20,7 @@ from audit.services import record
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from feedback.models import Ticket
+from participants.models import Consent
 from participants.services import hours_access
 from programs import policy
 from programs.models import Programme
@@ -63,7 +64,6 @@ def _check_day(*, user, day: date_type, minutes: int, exclude_pk: int | None = N
 def _check_since_joining(*, participation, day: date_type) -> None:
     """Work counts under the terms in force when it was done: none before the person joined
     or before they first accepted the terms."""
-    from participants.models import Consent
 
     joined = timezone.localdate(participation.joined_at)
     if day < joined:

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 from django.core import checks
 
 
@@ -33,8 +34,6 @@ class OpsConfig(AppConfig):
 
 def metrics_closed(app_configs=None, **kwargs):
     """`check --deploy`: with neither a token nor networks, nobody can scrape the metrics."""
-    from django.conf import settings
-
     if settings.METRICS_TOKEN or settings.METRICS_ALLOWED_NETWORKS:
         return []
     return [

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, ThreadingWSGIServer
 
+from core.tasks import run_periodic
+
 from . import access, metrics
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,6 @@ def watch_incidents(
     lock of run_periodic keeps it to one check an interval across beat and every worker.
     It waits a beat's stale time first, so a worker started with beat does not find it
     stale before its first tick."""
-    from core.tasks import run_periodic
 
     entry = settings.CELERY_BEAT_SCHEDULE["ops-check-incidents"]
     every = entry["schedule"].total_seconds() if every is None else every

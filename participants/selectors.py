@@ -1,15 +1,22 @@
 """Reads about participants that several places need: pauses, the programmes one works in."""
 
-from django.db.models import Exists, Max, OuterRef, Subquery
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
+
+from programs.models import Programme, TermsVersion
+from programs.selectors import per_programme
+from programs.services import terms_diff
 
 from .models import AccessPause, Consent, Participation
 
 
 def working_programmes(user):
     """Programmes the person takes part in (the service still checks access and consent)."""
-    from programs.models import Programme
 
     return Programme.objects.filter(
         participations__user=user, participations__status="active"
@@ -19,13 +26,6 @@ def working_programmes(user):
 def hours_programmes(user, now=None):
     """Programmes the person may log hours in: those they work in, and those they withdrew
     from less than `HOURS_AFTER_WITHDRAWAL_DAYS` ago (for the hours worked before)."""
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import Q
-
-    from programs.models import Programme
-
     now = now or timezone.now()
     since = now - timedelta(days=settings.HOURS_AFTER_WITHDRAWAL_DAYS)
     mine = Participation.objects.filter(user=user).filter(
@@ -101,7 +101,6 @@ def my_participations(user, at=None):
 
 def published_terms(programme_ids) -> list:
     """Every published version of these programmes' terms (one query), oldest first."""
-    from programs.models import TermsVersion
 
     if not programme_ids:
         return []
@@ -131,7 +130,6 @@ def coming_changes(participations, at=None, *, published=None) -> dict:
     programme page and "needs your action" show it with its date. Two queries
     whatever the number of programmes.
     """
-    from programs.services import terms_diff
 
     at = at or timezone.now()
     participations = [p for p in participations if p.status in ("active", "paused")]
@@ -172,7 +170,6 @@ def _required(at, field: str):
     """Per participation (an expression): `field` of the version of its programme's terms it
     must have accepted to work (as `programs.selectors.required_terms`: the newest effective
     material change, else the first effective version)."""
-    from programs.models import TermsVersion
 
     effective = TermsVersion.objects.effective(at).filter(programme=OuterRef("programme_id"))
     return Coalesce(
@@ -210,9 +207,6 @@ def consent_pending(participations, at=None):
 def attention_counts(user, now) -> list:
     """Staff home: active participants who must accept the terms in force, per programme
     this person manages (the staff home). One grouped query."""
-    from django.urls import reverse
-
-    from programs.selectors import per_programme
 
     active = Participation.objects.restrict(user, "manage").filter(
         status=Participation.Status.ACTIVE

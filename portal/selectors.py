@@ -18,10 +18,12 @@ from django.utils import timezone
 
 from approvals.models import OutputSubmission, ReviewDecision
 from approvals.selectors import my_standing
+from audit import checkpoints, keys
 from audit.models import AuditEvent
 from compensation.models import LedgerEntry, PayoutDetails, TaxStatus
 from compensation.selectors import money_by_programme, tax_waits
 from core.csvsafe import safe_cell
+from core.encryption import decrypt_json
 from core.models import OutboxMessage
 from feedback.models import Ticket, TicketAttachment, TicketComment
 from labour.models import TimeEntry
@@ -265,8 +267,6 @@ def _competition_entries(user):
 
 def _payout_and_tax(user) -> dict:
     """How they are paid (their own details, decrypted for them) and their tax statuses."""
-    from core.encryption import decrypt_json
-
     details = PayoutDetails.objects.filter(user=user).first()
     tax = [
         {
@@ -364,7 +364,6 @@ def my_data(user) -> dict:
 def audit_checkpoint_proof() -> dict:
     """The newest signed checkpoint of the audit chain and the keys that verify it: keep it,
     and the operator can never later cut the log back behind it unnoticed."""
-    from audit import checkpoints, keys
 
     latest = checkpoints.latest()
     return {

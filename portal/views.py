@@ -6,8 +6,9 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from participants.models import Application, Invitation
+from programs.downloads import Download, send
 
-from .selectors import where_i_stand
+from .selectors import my_data_archive, where_i_stand
 
 
 @login_required
@@ -33,9 +34,6 @@ def home(request):
 @login_required
 def my_data(request):
     """What we hold about me, and the archive to download it (the one download path)."""
-    from programs.downloads import Download, send
-
-    from .selectors import my_data_archive
 
     if request.GET.get("download"):
         stamp = timezone.now().strftime("%Y%m%d")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.views import redirect_to_login
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 
@@ -85,8 +86,6 @@ def send(download: Download):
 def serve(request, pk, *, model, variant: str | None = None, action: str = "view"):
     """The stored file of row `pk` of `model`, for those the policy lets see the row."""
     if not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
         return redirect_to_login(request.get_full_path())
     obj = policy.get_or_404(model.objects, request.user, action, pk=pk)
     download = obj.download(variant)

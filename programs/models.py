@@ -15,6 +15,7 @@ from core.db import bounded_text
 from core.text import single_line
 
 from . import policy
+from .keyfacts import key_facts
 from .policy import RestrictedQuerySet, Visibility, programmes_with
 
 
@@ -473,7 +474,6 @@ class TermsVersion(models.Model):
         return self.training_use in self.TRAINING_CHOICE
 
     def key_facts(self) -> list[str]:
-        from .keyfacts import key_facts
 
         return key_facts(self)
 

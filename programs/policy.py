@@ -30,7 +30,9 @@ from functools import wraps
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import Http404
 
 from core import restricted
@@ -106,7 +108,7 @@ def held_roles(user) -> dict[int, frozenset[str]]:
         return {}
     cached = getattr(user, "_tt_held_roles", None)
     if cached is None:
-        from .models import ProgrammeRole
+        from .models import ProgrammeRole  # the models import the policy: a cycle at import
 
         out: dict[int, set[str]] = {}
         for programme_id, role in ProgrammeRole.objects.filter(user=user).values_list(
@@ -194,9 +196,6 @@ def has_role(user, programme, wanted) -> bool:
 def staff_of(programmes, wanted):
     """The active people holding a role of `wanted` in a programme (or any of several):
     who to notify, who a ticket may be assigned to."""
-    from django.contrib.auth import get_user_model
-    from django.db.models import Model
-
     where = (
         {"programme_roles__programme": programmes}
         if isinstance(programmes, Model)
@@ -254,7 +253,7 @@ MADE_BY_YOU = {
 
 
 def _refusal(action: str, programme_id) -> str:
-    from .models import Programme
+    from .models import Programme  # the models import the policy: a cycle at import
 
     name = Programme.objects.filter(pk=programme_id).values_list("name", flat=True).first()
     return REFUSALS.get(action, "You may not do this in {programme}.").format(
@@ -385,7 +384,7 @@ def restrict_to_every_programme(queryset, user, action: str = "view"):
     staffed = programmes_with(user, group)
     if staffed is None:
         return queryset
-    from .models import Programme
+    from .models import Programme  # the models import the policy: a cycle at import
 
     others = Programme.objects.exclude(pk__in=staffed)
     return (
@@ -424,7 +423,7 @@ def work_refusal(user, programme, facts) -> tuple[str, str] | None:
     (the version the person must have accepted) and `accepted` (the number of the newest
     version they accepted, or None).
     """
-    from .models import Programme
+    from .models import Programme  # the models import the policy: a cycle at import
 
     if not user.is_authenticated:
         return "not_signed_in", "Sign in first."

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time
 
 from django.db.models import Count
 from django.utils import timezone
@@ -35,7 +36,7 @@ def coming_versions(programme: Programme, at=None) -> list[dict]:
     What an invitation, an application form and the public page show beside the terms in
     force, so nobody joins on a deal already announced to change.
     """
-    from .services import terms_diff
+    from .services import terms_diff  # services imports this module: a cycle at import
 
     at = at or timezone.now()
     in_force = current_terms(programme, at)
@@ -64,7 +65,6 @@ def required_terms(programme: Programme, at=None) -> TermsVersion | None:
 
 def terms_in_force_on(programme: Programme, day) -> TermsVersion | None:
     """The terms in force at the end of a given day (used for accruals)."""
-    from datetime import datetime, time
 
     end = timezone.make_aware(datetime.combine(day, time.max))
     return current_terms(programme, end)

@@ -1,5 +1,6 @@
 """Running a programme: settings, staff roles, drafting and publishing terms."""
 
+import difflib
 from datetime import timedelta
 from decimal import Decimal
 
@@ -396,7 +397,6 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
 
 def body_diff(old: TermsVersion, new: TermsVersion) -> list[str]:
     """The full text's change as unified diff lines (empty: the same text)."""
-    import difflib
 
     return list(
         difflib.unified_diff(
@@ -413,8 +413,6 @@ def body_changes(old: TermsVersion, new: TermsVersion, *, context: int = 2) -> l
     """The full text's change as a reader follows it: blocks of removed and added lines
     between a few unchanged ones ({"kind": "removed" | "added" | "same" | "skipped",
     "lines"}); a long unchanged stretch is one "skipped" block saying how many lines."""
-    import difflib
-
     a, b = (old.body or "").splitlines(), (new.body or "").splitlines()
     blocks = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():

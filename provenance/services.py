@@ -33,6 +33,7 @@ from publicity.selectors import accepted_terms
 
 from . import credentials, permissions
 from .models import ConsentEntry, Credential, KnownHash, PermissionChange, TrainingCheckTally
+from .tasks import open_entries, sign_credentials
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,6 @@ def on_tester_choice(sender, *, programme, payload, **kwargs) -> None:
 
 def _queue_signing(credential_ids: list[int]) -> None:
     """Sign after commit, in the worker."""
-    from .tasks import sign_credentials
 
     enqueue_after_commit(sign_credentials, credential_ids)
 
@@ -74,7 +74,6 @@ def _queue_opening(submission_id: int, batch: dict) -> None:
     """A sweep's deemed approvals (`publish_many`): their entries are opened by the worker
     after the sweep commits, one task per batch, so the set-based sweep stays set-based;
     `entries_open_missing` (beat) opens any a lost task left."""
-    from .tasks import open_entries
 
     pending = batch.get("provenance.open")
     if pending is None:

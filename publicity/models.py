@@ -5,6 +5,7 @@ few winners among many entries, and the tester's choice of training use per outp
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
 from core.text import single_line
@@ -201,8 +202,6 @@ class Competition(models.Model):
     def phase(self, now=None) -> str:
         """Where the competition stands, in words: open until its deadline, then closed
         until its results are published (the status stays "open" until then)."""
-        from django.utils import timezone
-
         now = now or timezone.now()
         if self.status == self.Status.PUBLISHED:
             return "Results published"
@@ -212,8 +211,6 @@ class Competition(models.Model):
 
     @property
     def is_open_for_entries(self) -> bool:
-        from django.utils import timezone
-
         return self.status == self.Status.OPEN and timezone.now() < self.entry_deadline
 
     def odds(self) -> str:

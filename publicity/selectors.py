@@ -4,6 +4,7 @@ shown on an output and its proof page, and the programme's public figures."""
 from django.db.models import Count, Q, Sum
 
 from approvals.models import OutputSubmission
+from core.figures import as_text
 from participants.models import Consent
 from programs.models import Programme, TermsVersion
 
@@ -97,7 +98,6 @@ def uses_of(submission: OutputSubmission):
 def transparency_section(programme: Programme) -> dict:
     """Outputs used in promotion, how many uses were paid and how much; competitions with
     entries, prizes and odds; share of outputs cleared for training."""
-    from core.figures import as_text
 
     uses = PromotionalUse.objects.filter(programme=programme, status__in=PromotionalUse.IN_USE)
     agg = uses.aggregate(

@@ -27,6 +27,9 @@ step "ruff (lint and format)"
 step "layers (import-linter: an app imports only from the layers below it)"
 .venv/bin/lint-imports
 
+step "dead code (vulture; what is reached by reflection is named in scripts/vulture_whitelist.py)"
+.venv/bin/vulture
+
 step "manage.py check"
 env -u DATABASE_URL -u REDIS_URL "$PY" manage.py check
 

@@ -19,6 +19,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from approvals.selectors import transparency_section as approvals_section
+from compensation.floor import floor_figures
 from core.db import set_local_work_mem
 from core.figures import (  # noqa: F401 - the names pages and tests read from here
     MIN_GROUP,
@@ -34,6 +35,9 @@ from core.figures import (  # noqa: F401 - the names pages and tests read from h
 )
 from feedback.selectors import transparency_section as feedback_section
 from labour.selectors import transparency_section as labour_section
+from participants.models import AccessPause, Invitation, Participation
+from programs.models import Programme, TermsVersion, TransparencySnapshot
+from programs.selectors import current_terms
 from provenance.selectors import transparency_section as provenance_section
 from publicity.selectors import transparency_section as publicity_section
 
@@ -58,7 +62,6 @@ SECTION_PROVIDERS = [
 
 
 def participants_section(programme) -> dict:
-    from participants.models import Invitation, Participation
 
     counts = dict(
         Participation.objects.filter(programme=programme)
@@ -79,7 +82,6 @@ def participants_section(programme) -> dict:
 
 
 def pauses_section(programme) -> dict:
-    from participants.models import AccessPause
 
     now = timezone.now()
     wide = []
@@ -106,7 +108,6 @@ def pauses_section(programme) -> dict:
 
 
 def terms_section(programme) -> dict:
-    from programs.models import TermsVersion
 
     versions = TermsVersion.objects.published().filter(programme=programme).order_by("number")
     return {
@@ -127,7 +128,6 @@ def pay_floor_section(programme) -> dict | None:
     """Whether the terms' pay floor held in the last complete months, and how much was topped
     up (`compensation.floor`). How many people and how much are withheld for a month in which
     fewer than MIN_GROUP people worked; whether it held is not about anyone in particular."""
-    from compensation.floor import floor_figures
 
     figures = floor_figures(programme)
     if figures is None:
@@ -161,7 +161,6 @@ def pay_floor_section(programme) -> dict | None:
 
 def compute_figures(programme) -> dict:
     """Every figure of one programme, computed now."""
-    from programs.selectors import current_terms
 
     terms = current_terms(programme)
     figures = {
@@ -200,7 +199,6 @@ def compute_figures(programme) -> dict:
 
 def refresh(programme):
     """Compute and store a new snapshot; the page reads the newest one."""
-    from programs.models import TransparencySnapshot
 
     with transaction.atomic():
         # The medians sort a few hundred thousand values of the largest programmes: in
@@ -212,7 +210,6 @@ def refresh(programme):
 
 def latest(programme, *, max_age_seconds: int | None = None):
     """The newest snapshot, computing one now if there is none (or it is too old)."""
-    from programs.models import TransparencySnapshot
 
     snapshot = (
         TransparencySnapshot.objects.filter(programme=programme).order_by("-computed_at").first()
@@ -251,7 +248,6 @@ def flatten(figures: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 
 def public_programmes_query():
-    from programs.models import Programme
 
     return Programme.objects.filter(~Q(status=Programme.Status.DRAFT))
 

@@ -13,6 +13,7 @@ from api.fields import ModelSerializer
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms
 from programs.services import terms_diff
+from transparency import figures as transparency
 
 
 class TermsSerializer(ModelSerializer):
@@ -158,7 +159,6 @@ class FiguresView(APIView):
 
     @extend_schema(responses={200: OpenApiTypes.OBJECT})
     def get(self, request, slug):
-        from transparency import figures as transparency
 
         programme = visible_programme(request, slug)
         return Response(transparency.latest(programme).figures)

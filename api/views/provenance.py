@@ -109,7 +109,7 @@ def _validated(data) -> tuple[str, list[str]]:
         raise serializers.ValidationError({"hashes": ["Send a JSON object."]})
     purpose, hashes = data.get("purpose"), data.get("hashes")
     errors = {}
-    if purpose not in PURPOSES:
+    if not isinstance(purpose, str) or purpose not in PURPOSES:
         errors["purpose"] = [f"One of: {', '.join(PURPOSES)}."]
     if not isinstance(hashes, list) or not hashes:
         errors["hashes"] = ["A list of 1 to 10,000 SHA-256 hashes."]
@@ -184,8 +184,14 @@ class ConsentRegistry(APIView):
     )
     def get(self, request, slug):
         programme = _programme_for(request, slug, public=True)
+        raw = request.query_params.get("since")
+        if raw is not None and not raw.strip():
+            # The schema says date-time: an empty value is an error here, not "from the start".
+            raise serializers.ValidationError(
+                {"since": ["Leave `since` out to read everything, or give an ISO 8601 time."]}
+            )
         try:
-            since = parse_since(request.query_params.get("since"))
+            since = parse_since(raw)
         except DomainError as exc:
             raise serializers.ValidationError({"since": [exc.message]}) from exc
         return registry_response(request, programme, since)

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
+from schwifty import BIC, IBAN
+from schwifty.exceptions import SchwiftyException
 
 from audit.services import record
 from core.encryption import encrypt_json
@@ -55,8 +57,6 @@ def _country(value: str) -> str:
 def _bank_account(iban: str, bic: str) -> tuple[dict, str]:
     """({"iban", "bic"?}, the masked account) of a SEPA bank account."""
     # schwifty reads its bank registries on import: loaded when an account is checked.
-    from schwifty import BIC, IBAN
-    from schwifty.exceptions import SchwiftyException
 
     try:
         account = IBAN(iban or "")

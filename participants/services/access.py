@@ -8,11 +8,13 @@ person and programme (`access_check`) or for every programme of a person at once
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import F, Max
 from django.utils import timezone
 
-from core.errors import NotAllowed
+from core.errors import DomainError, NotAllowed
 from programs import policy
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms, required_terms
@@ -238,12 +240,6 @@ def hours_access(user, programme: Programme, day) -> AccessStatus:
     terms in force on the day worked (which they must have accepted): leaving must not cost
     them the pay for work already done.
     """
-    from datetime import datetime, time, timedelta
-
-    from django.conf import settings
-
-    from core.errors import DomainError
-
     status = access_check(user, programme)
     if status.active:
         return status

@@ -2,7 +2,6 @@
 training a choice per output, and helpers to approve an output and read its signed copy."""
 
 import io
-import struct
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +11,7 @@ from approvals import services as approvals
 from programs.models import TermsVersion
 from provenance import credentials
 from provenance.models import ConsentEntry
+from tests.support.media import video
 
 
 @pytest.fixture(autouse=True)
@@ -25,25 +25,12 @@ def png_bytes(colour=(200, 30, 30), size=(64, 48)) -> bytes:
     return out.getvalue()
 
 
-def _box(kind: bytes, payload: bytes = b"") -> bytes:
-    return struct.pack(">I", 8 + len(payload)) + kind + payload
-
-
-def mp4_bytes(seconds: int = 1, payload: int = 4096) -> bytes:
-    """A small ISO BMFF (MP4) file: ftyp, a moov with its movie header, and media data. No
-    encoder is needed: c2pa signs and validates the box structure."""
-    mvhd = _box(
-        b"mvhd",
-        b"\x00\x00\x00\x00"
-        + struct.pack(">IIII", 0, 0, 1000, 1000 * seconds)
-        + struct.pack(">IH", 0x00010000, 0x0100)
-        + b"\x00" * 10
-        + struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
-        + b"\x00" * 24
-        + struct.pack(">I", 2),
-    )
-    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2mp41")
-    return ftyp + _box(b"moov", mvhd) + _box(b"mdat", bytes(range(256)) * (payload // 256))
+def mp4_bytes(large: bool = False) -> bytes:
+    """A real MP4 made by ffmpeg (uploads are parsed by ffprobe before they are stored); large,
+    about 20 MB."""
+    if large:
+        return video("mp4", seconds=2, side=960, noisy=True)
+    return video("mp4")
 
 
 def set_terms(programme, **fields) -> TermsVersion:

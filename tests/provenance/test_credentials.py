@@ -5,13 +5,13 @@ checks the credentials and offers the signed copy through the checked download p
 
 from datetime import timedelta
 
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from approvals import services as approvals
 from provenance import credentials
 from provenance.models import ConsentEntry, Credential, KnownHash
+from tests.support.media import video
 
 from .conftest import approve, mp4_bytes, png_bytes, read_signed, set_terms, submit_file
 
@@ -145,9 +145,7 @@ def test_a_deemed_approved_output_is_signed_and_says_deemed(
 def test_a_webm_output_gets_no_credential_but_the_registry_lists_it(
     programme, participant, reviewer, django_capture_on_commit_callbacks
 ):
-    webm = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\xf2\x81\x04\x42\xf3\x81"
-    webm += b"\x08\x42\x82\x84webm\x42\x87\x81\x02\x42\x85\x81\x02" + b"\x00" * 64
-    submission = submit_file(participant, programme, webm, "clip.webm", "video/webm")
+    submission = submit_file(participant, programme, video("webm"), "clip.webm", "video/webm")
     assert submission.file_type == "video/webm"
     with django_capture_on_commit_callbacks(execute=True):
         approve(submission, reviewer)
@@ -161,17 +159,12 @@ def test_a_webm_output_gets_no_credential_but_the_registry_lists_it(
 def test_a_video_c2pa_cannot_parse_is_marked_failed_and_its_pages_still_answer(
     programme, participant, reviewer, client, django_capture_on_commit_callbacks
 ):
-    # Its first box claims more bytes than the file has: the upload check (the type is in the
-    # first bytes) lets it in, c2pa cannot parse it.
-    broken = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\xff\xffmoov"
-    broken += b"\x00" * 64
-    submission = approvals.submission_create(
-        user=participant,
-        programme=programme,
-        title="Broken",
-        intended_use="social",
-        upload=SimpleUploadedFile("clip.mp4", broken, content_type="video/mp4"),
-    )
+    # A real video passes the upload check; its stored copy is then damaged (storage rot, a
+    # bad restore) so that c2pa cannot parse it when the worker signs it.
+    submission = submit_file(participant, programme, mp4_bytes(), "clip.mp4", "video/mp4")
+    damaged = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00\x00\xff\xffmoov"
+    with open(submission.file.path, "wb") as stored:
+        stored.write(damaged + b"\x00" * 64)
     with django_capture_on_commit_callbacks(execute=True):
         approve(submission, reviewer)
     credential = Credential.objects.get(entry__submission=submission)

@@ -107,6 +107,9 @@ def test_the_check_refuses_bad_input_with_a_clear_message(client, programme, man
         ({"purpose": "cawg.ai_training", "hashes": ["a" * 64] * 10_001}, "hashes"),
         ({"purpose": "cawg.ai_training", "hashes": ["NOT-A-HASH"]}, "hashes"),
         ({"purpose": "eat", "hashes": ["a" * 64]}, "purpose"),
+        # Found by schemathesis from outside: an object as the purpose was a 500.
+        ({"purpose": {}, "hashes": ["a" * 64]}, "purpose"),
+        ({"purpose": ["cawg.ai_training"], "hashes": ["a" * 64]}, "purpose"),
     ]
     for body, field in cases:
         response = api.post(url, body, format="json")

@@ -18,7 +18,7 @@ def test_the_real_worker_signs_a_20_mb_video_after_the_approval_commits(
 ):
     # The session's worker reads uploads where the run keeps them (its MEDIA_ROOT).
     settings.MEDIA_ROOT = django_settings.BASE_DIR / "media"
-    video = mp4_bytes(payload=20 * 1024 * 1024)
+    video = mp4_bytes(large=True)
     submission = submit_file(participant, programme, video, "long.mp4", "video/mp4")
     approve(submission, reviewer)  # commits: the worker gets the credential's id
     credential = Credential.objects.get(entry__submission=submission)

@@ -37,6 +37,8 @@ OUR_APPS = {
     "compensation",
     "publicity",
     "api",
+    "ops",
+    "provenance",
 }
 # Written by the product, never typed by a person: hashes, tokens, keys, codes from a list,
 # addresses and paths the product composes, secrets, ISO codes checked on their own.
@@ -44,6 +46,7 @@ MACHINE_WRITTEN = {
     "core.OutboxMessage": {"dedupe_key", "subject", "url"},
     "core.FormSubmission": {"token", "result_url"},
     "core.EmailChange": {"old_email", "new_email", "undo_token_hash"},
+    "core.ComponentStatus": {"name", "problem"},
     "audit.AuditEvent": {"action", "object_type", "object_id", "prev_hash", "hash", "key_id"},
     "audit.AuditHead": {"hash"},
     "programs.Programme": {"currency"},
@@ -65,6 +68,12 @@ MACHINE_WRITTEN = {
     "publicity.PromotionalUse": {"currency"},
     "publicity.Competition": {"currency"},
     "api.ApiToken": {"prefix", "key_hash"},
+    "api.ServiceToken": {"prefix", "key_hash"},
+    # Copied by the product from records validated where they were typed, or composed by it.
+    "provenance.ConsentEntry": {"sha256", "media_type", "decision", "credit"},
+    "provenance.Credential": {"manifest_label", "signed_sha256", "error"},
+    "provenance.KnownHash": {"sha256"},
+    "ops.Incident": {"key"},
     "api.IdempotencyRecord": {"key", "endpoint", "request_hash"},
 }
 TRIED = {"inputs": 0}

@@ -10,10 +10,10 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+    import django  # after DJANGO_SETTINGS_MODULE is set
 
     django.setup()
-    from tools.bench.run import Command
+    from tools.bench.run import Command  # it imports models: after django.setup()
 
     Command().run_from_argv(["python -m", "tools.bench", *sys.argv[1:]])
 

@@ -2,6 +2,7 @@
 memory and time."""
 
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -10,6 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
+from import_export import fields, resources
+
+from compensation.models import LedgerEntry
+from core.db import copy_out
 
 from . import jobs
 from .table import ROOT, Table, summary
@@ -74,7 +79,6 @@ class MeasureExports:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     def run_child(self, what: str, rows: int) -> dict:
-        import resource
 
         if what.startswith("jobs-"):
             return jobs.run_child(self, what, rows)
@@ -110,9 +114,6 @@ class MeasureExports:
                 "growth_mb": rss_mb() - idle,
             }
         if what == "export-iex":
-            from import_export import fields, resources
-
-            from compensation.models import LedgerEntry
 
             class LedgerResource(resources.ModelResource):
                 """The same columns as finance's CSV, the way django-import-export is used."""
@@ -163,8 +164,6 @@ class MeasureExports:
                 "growth_mb": rss_mb() - idle,
             }
         if what == "export-copy":
-            from core.db import copy_out
-
             sql = (
                 "COPY (SELECT e.id, e.created_at, e.earned_on, p.name, u.email, e.kind, e.amount, "
                 "e.currency, e.state, e.description, e.source_type || ':' || e.source_id, "

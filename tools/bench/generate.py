@@ -11,6 +11,16 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
+from approvals.models import OutputSubmission, ReasonCode, ReviewDecision
+from audit.keys import current_chain_key
+from audit.models import GENESIS_HASH, AuditEvent, canonical_data, epoch_us, event_hash
+from compensation.models import LedgerEntry, PayoutBatch
+from feedback.models import Ticket
+from labour.models import TimeEntry
+from participants.models import Participation
+from programs.models import Programme, ProgrammeRole, TermsVersion
+from tests.factories import TermsFactory
+
 
 class GenerateData:
     """Mixin of the bench command: `generate()` and `existing()`."""
@@ -59,12 +69,6 @@ class GenerateData:
 
     def generate(self) -> dict:
         """Every record of the benchmark, streamed into COPY; consistent by construction."""
-        from django.contrib.auth import get_user_model
-
-        from approvals.models import ReasonCode
-        from participants.models import Participation
-        from programs.models import Programme, ProgrammeRole, TermsVersion
-        from tests.factories import TermsFactory
 
         if Programme.objects.exists():
             raise CommandError("The bench database is not empty; make bench creates a fresh one.")
@@ -236,13 +240,6 @@ class GenerateData:
 
     def existing(self) -> dict:
         """The people and counts of data an earlier run generated (`--reuse`)."""
-        from approvals.models import OutputSubmission, ReviewDecision
-        from audit.models import AuditEvent
-        from compensation.models import LedgerEntry
-        from feedback.models import Ticket
-        from labour.models import TimeEntry
-        from participants.models import Participation
-        from programs.models import Programme
 
         User = get_user_model()
         self.programmes = list(Programme.objects.filter(slug__startswith="bench-").order_by("slug"))
@@ -492,7 +489,6 @@ class GenerateData:
 
     def _gen_ledger(self, g):
         """Ledger entries of every kind and state; exported and paid ones sit in batches."""
-        from compensation.models import PayoutBatch
 
         n, own = g.n_ledger, g.own["ledger"]
         person_of, person_prog, at, days = g.person_of, g.person_prog, g.at, g.days
@@ -573,8 +569,6 @@ class GenerateData:
 
     def _gen_audit(self, n_events, n_people, person_prog, prog_pk):
         """A valid hash chain of audit events, computed as the service would."""
-        from audit.keys import current_chain_key
-        from audit.models import GENESIS_HASH, canonical_data, epoch_us, event_hash
 
         key_id, key = current_chain_key()
         base = 1_000_000

@@ -2,13 +2,16 @@
 worker count."""
 
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.management.base import CommandError
 
 from .table import ROOT, Table, summary
@@ -19,7 +22,6 @@ class MeasureHttp:
 
     def measure_http(self, table: Table, seconds: int):
         """gunicorn as docs/deployment.md runs it, wrk in another process: ours vs a bare page."""
-        from django.contrib.sessions.backends.db import SessionStore
 
         def session_for(user):
             session = SessionStore()
@@ -102,7 +104,6 @@ HTTP_WORKERS = 4
 
 
 def _wait_http(url: str, timeout: float = 30):
-    import urllib.request
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -119,7 +120,6 @@ def _wrk(port: int, path: str, cookie: str | None, seconds: int) -> dict:
     if cookie:
         cmd[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
-    import re
 
     def latency(label):
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)", out, re.M)

@@ -10,16 +10,28 @@ transaction that is rolled back, so `make bench ARGS="--reuse"` measures the sam
 import contextlib
 import io
 import os
+import resource
 import statistics
 import tempfile
 import time
 import zipfile
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
+
+from approvals.models import OutputSubmission
+from approvals.services import deadlines_sweep
+from audit.keys import chain_keys
+from audit.selectors import _PG_PAYLOAD, pgcrypto_schema, verify_chain
+from compensation.services import accrue_hourly
+from programs.models import TransparencySnapshot
+from transparency import figures as transparency
+
+from .table import pct, timed_requests
 
 
 def _summary(values: list[float]) -> dict:
@@ -86,9 +98,6 @@ def _make_due(now, n_due: int) -> int:
 def measure_deadline_sweep(cmd, table):
     """`deadlines_sweep` deeming 10 % of all submissions approved (decision, audit event,
     notification and webhook event each), against one indexed UPDATE of the same rows."""
-    from approvals.models import OutputSubmission
-    from approvals.services import deadlines_sweep
-    from audit.selectors import verify_chain
 
     total = OutputSubmission.objects.count()
     n_due = total // 10
@@ -172,7 +181,6 @@ def _confirm_all(cmd) -> int:
 
 def measure_accruals(cmd, table):
     """`accrue_hourly` over every confirmed time entry, and again with nothing new."""
-    from compensation.services import accrue_hourly
 
     firsts, reruns, peers = [], [], []
     for _ in range(cmd.runs):
@@ -236,9 +244,6 @@ def measure_my_data(cmd, table):
 
 def run_child(cmd, what: str, rows: int) -> dict:
     """One measurement in a fresh process (`python -m tools.bench --child jobs-…`)."""
-    import resource
-
-    from django.contrib.auth import get_user_model
 
     def rss_mb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -290,10 +295,6 @@ def run_child(cmd, what: str, rows: int) -> dict:
 
 
 def measure_transparency(cmd, table):
-    from programs.models import TransparencySnapshot
-    from transparency import figures as transparency
-
-    from .table import pct, timed_requests
 
     colds = []
     for _ in range(cmd.runs):
@@ -323,8 +324,6 @@ def measure_transparency(cmd, table):
 
 def measure_audit_verify(cmd, table):
     """`verify_chain` against a bare scan computing the same keyed hashes over the same rows."""
-    from audit.keys import chain_keys
-    from audit.selectors import _PG_PAYLOAD, pgcrypto_schema, verify_chain
 
     keys = chain_keys()
     values = ", ".join(["(%s, %s::bytea)"] * len(keys))

@@ -8,6 +8,10 @@ from django.core.management.base import CommandError
 from django.db import connection, reset_queries
 from django.test import Client
 
+from approvals.selectors import review_queue
+from core.pagination import _encode
+from transparency import figures as transparency
+
 from .table import Table, pct, summary, timed_requests
 
 
@@ -18,9 +22,6 @@ class MeasurePages:
         """The signed-in trivial view (the floor), the review queue, the admin changelist and
         the portal, all requested in turn in one loop (so a burst of load elsewhere on the
         machine hits each alike), each as the person who uses it."""
-
-        from approvals.selectors import review_queue
-        from core.pagination import _encode
 
         pk = self.largest.pk
         reviewer, admin, person = Client(), Client(), Client()
@@ -74,7 +75,6 @@ class MeasurePages:
             }
             for name, v in results.items()
         }
-        self.page_results = r
 
         def p50(name):
             return r[name]["p50_ms"]["median"]
@@ -122,7 +122,6 @@ class MeasurePages:
 
     def check_transparency(self, table: Table) -> int:
         """The largest programme's public figures against a direct SQL computation."""
-        from transparency import figures as transparency
 
         figures = transparency.refresh(self.largest).figures
         pk = self.largest.pk

@@ -25,6 +25,11 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
+from compensation import services
+from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
+from compensation.services.batches import _lines_sql
+from programs.models import Programme
+
 CURRENCY = "CHF"
 FULL = 100_000
 
@@ -35,8 +40,6 @@ class _Rollback(Exception):
 
 def _generate(cmd, n: int) -> list:
     """One approved CHF entry for each of the first `n` participations; returns the programmes."""
-    from compensation.models import LedgerEntry
-    from programs.models import Programme
 
     if LedgerEntry.objects.filter(currency=CURRENCY, source_type="bench.payout").exists():
         ids = LedgerEntry.objects.filter(currency=CURRENCY, source_type="bench.payout")
@@ -88,7 +91,6 @@ def _generate(cmd, n: int) -> list:
 
 def _plain_insert_select(batch_id: int, source_batch_id: int) -> int:
     """The peer: the same line rows in one plain statement."""
-    from compensation.services.batches import _lines_sql
 
     sql = _lines_sql().replace("AND participation_id BETWEEN %s AND %s", "")
     with connection.cursor() as cursor:
@@ -97,8 +99,6 @@ def _plain_insert_select(batch_id: int, source_batch_id: int) -> int:
 
 
 def _one_run(cmd, programmes) -> dict:
-    from compensation import services
-    from compensation.models import PayoutBatch, PayoutLine
 
     today = timezone.localdate()
     out = {}

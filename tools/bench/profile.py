@@ -16,18 +16,20 @@ import argparse
 import os
 import sys
 
+import django
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pyinstrument import Profiler
+
+from programs.models import Programme
+
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from programs.models import Programme
 
     parser = argparse.ArgumentParser(prog="python -m tools.bench.profile")
     parser.add_argument("page")
@@ -71,7 +73,6 @@ def main():
                     print("\n".join(r[0] for r in cursor.fetchall()))
                 print()
         return
-    from pyinstrument import Profiler
 
     profiler = Profiler(interval=0.0005)
     profiler.start()

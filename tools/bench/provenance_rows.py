@@ -17,6 +17,9 @@ import time
 from django.db import connection, transaction
 from django.test import Client
 
+from api.auth import SERVICE_PREFIX, token_hash
+from api.models import ServiceToken
+
 FULL = 100_000
 BATCH = 10_000
 
@@ -66,8 +69,6 @@ def _generate(cmd, n: int) -> int:
 
 
 def _token(programme) -> str:
-    from api.auth import SERVICE_PREFIX, token_hash
-    from api.models import ServiceToken
 
     plain = f"{SERVICE_PREFIX}benchcheck01_bench-secret"
     ServiceToken.objects.get_or_create(
