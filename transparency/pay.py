@@ -178,8 +178,9 @@ def _rows(pay: dict, programme) -> list[list]:
             shown(pay["share_of_logged_hours_not_confirmed_percent"], "no hours logged yet"),
         ],
         [
-            f"Hours without labour pay valued at {pay['reference_hourly_rate']} "
-            f"{pay['reference_rate_currency']}/h ({pay['reference_rate_source']})",
+            f"Unpaid hours valued at {pay['reference_hourly_rate']} "
+            f"{pay['reference_rate_currency']}/h ({pay['reference_rate_source']}): logged hours "
+            "that earned no pay for labour",
             shown(pay["unpaid_hours_value_at_reference_rate"], "no hours logged yet"),
         ],
     ]
