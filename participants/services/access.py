@@ -263,11 +263,17 @@ def hours_access(user, programme: Programme, day) -> AccessStatus:
             "up to that day can be logged.",
             field="date",
         )
-    # The day must still be one worked under accepted terms: the labour service checks it
-    # against the first consent, as for anyone.
-    if not Consent.objects.filter(participation=participation).exists():
-        raise NotAllowed(status.message, code=status.code)
+    # Nobody works under terms they have not accepted: the consent must cover the version
+    # required on the day worked (the labour service also checks the first consent's date).
     end_of_day = timezone.make_aware(datetime.combine(day, time.max))
+    required = required_terms(programme, at=end_of_day) or required_terms(programme)
+    if (
+        required is None
+        or not Consent.objects.filter(
+            participation=participation, terms_version__number__gte=required.number
+        ).exists()
+    ):
+        raise NotAllowed(status.message, code=status.code)
     return AccessStatus(
         active=False,
         code="withdrawn_logging_past_hours",
