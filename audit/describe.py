@@ -58,6 +58,42 @@ VERBS = {
     "programs.terms.editorial_requested": "asked a second manager to confirm as editorial",
     "programs.terms.editorial_confirmed": "confirmed as an editorial change",
     "programs.role.revoked": "revoked",
+    "accounts.login": "signed in",
+    "accounts.login.locked": "was locked out after too many failed sign-ins",
+    "accounts.two_factor.added": "set up two-factor authentication",
+    "accounts.two_factor.removed": "removed two-factor authentication",
+    "api.service_token.created": "created",
+    "api.service_token.revoked": "revoked",
+    "approvals.reason.created": "created",
+    "approvals.reason.updated": "changed",
+    "compensation.batch.created": "created",
+    "compensation.batch.paid": "marked as paid",
+    "compensation.batch.ready": "finished building",
+    "compensation.batch.retried": "built again",
+    "compensation.batch.statement_imported": "imported the bank statement of",
+    "compensation.payout_details.set": "saved",
+    "compensation.tax_status.recorded": "recorded",
+    "core.webhook.redelivered": "delivered again",
+    "core.webhook.registered": "registered",
+    "participants.invitation.extended": "extended",
+    "participants.invitation.resent": "mailed again",
+    "programs.pause.ended": "ended",
+    "programs.pause.started": "started",
+    "programs.programme.created": "created",
+    "programs.programme.status_changed": "changed the status of",
+    "programs.programme.updated": "changed the settings of",
+    "programs.terms.draft_updated": "edited the draft",
+    "programs.terms.drafted": "drafted",
+    "programs.terms.published": "published",
+    "provenance.credential.signed": "signed",
+    "provenance.permission.changed": "changed",
+    "publicity.competition.created": "announced",
+    "publicity.competition.entered": "made",
+    "publicity.competition.entry_withdrawn": "withdrew",
+    "publicity.competition.published": "published the results of",
+    "publicity.training.chosen": "made",
+    "publicity.use.accepted": "accepted",
+    "publicity.use.included": "recorded as included in the terms",
 }
 # Model label → how a person names it.
 NOUNS = {
@@ -74,6 +110,14 @@ NOUNS = {
     "participants.application": "application",
     "programs.programmerole": "staff role",
     "api.apitoken": "token",
+    "api.servicetoken": "service token",
+    "approvals.reasoncode": "reason code",
+    "participants.accesspause": "pause",
+    "programs.termsversion": "terms version",
+    "programs.programme": "programme",
+    "publicity.trainingchoice": "training choice",
+    "publicity.competitionentry": "competition entry",
+    "publicity.promotionaluse": "promotional use",
 }
 
 
@@ -102,19 +146,42 @@ def _details(action: str, data: dict) -> str:
     for key, label in (("previous", "was"), ("removed", "removed")):
         if action.startswith("accounts.email.") and isinstance(data.get(key), str) and data[key]:
             parts.append(f"{label} {data[key]}")
-    if data.get("reason") and isinstance(data["reason"], str):
-        parts.append(f"reason: {data['reason']}")
+    # The reason as the person was told it: the label they read, not the code behind it.
+    told = data.get("reason_label") or data.get("reason")
+    if told and isinstance(told, str):
+        parts.append(f"reason: {told}")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+def _person(user_id, user, viewer, *, system: str = "The system") -> str:
+    if user_id is None:
+        return system
+    if viewer is not None and user_id == viewer.pk:
+        return "You"
+    return user.email
+
+
+def _joined(event, viewer) -> str:
+    """The person who joined is the subject; whoever let them in (a manager accepting an
+    application) is named after."""
+    who = _person(event.subject_id or event.actor_id, event.subject or event.actor, viewer)
+    where = f" {event.programme.name}" if event.programme_id else " the programme"
+    via = (event.data or {}).get("via")
+    if via == "application":
+        how = " (application accepted"
+        if event.actor_id and event.actor_id != event.subject_id:
+            how += f" by {_person(event.actor_id, event.actor, viewer)}"
+        how += ")"
+    else:
+        how = " (through an invitation)" if via == "invitation" else ""
+    return f"{who} joined{where}{how}."
 
 
 def describe(event, viewer) -> str:
     """One sentence: "You logged hours entry #5 (90 min) in Alpha."."""
-    if event.actor_id is None:
-        who = "The system"
-    elif viewer is not None and event.actor_id == viewer.pk:
-        who = "You"
-    else:
-        who = event.actor.email
+    if event.action == "participants.participation.joined":
+        return _joined(event, viewer)
+    who = _person(event.actor_id, event.actor, viewer)
     verb = VERBS.get(event.action)
     if verb is None:
         verb = event.action.rsplit(".", 1)[-1].replace("_", " ")

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from core.forms import refusal_shown_on
 from core.pagination import keyset_page
@@ -10,20 +11,23 @@ from core.pagination import keyset_page
 from . import services
 from .forms import PayoutDetailsForm
 from .models import LedgerEntry, PayoutDetails
-from .selectors import payments_back, statement, tax_waits
+from .selectors import entry_in_words, payments_back, statement, tax_waits
 from .views import _stream_entries
 
 
 def _mine(request):
     # The statement is only ever one's own (restrict would add finance's programmes).
     return LedgerEntry.objects.mine(request.user).select_related(
-        "programme", "participation__user", "terms_version"
+        "programme", "participation__user", "terms_version", "batch"
     )
 
 
 @login_required
 def home(request):
     page = keyset_page(_mine(request), request, key="created_at", descending=True, size=50)
+    today = timezone.localdate()
+    for entry in page.items:
+        entry.in_words = entry_in_words(entry, today)
     return render(
         request,
         "compensation/statement.html",

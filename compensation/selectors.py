@@ -3,11 +3,12 @@
 import csv
 import itertools
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Sum, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -108,19 +109,45 @@ def balance(participation) -> dict[str, Decimal]:
     return totals_by_currency(LedgerEntry.objects.filter(participation=participation))
 
 
+# Pay for labour: what per-hour figures count (prizes, grants, promotion fees and adjustments
+# are not pay for hours worked). A reversal counts as the kind of the line it reverses.
+LABOUR_KINDS = (
+    LedgerEntry.Kind.HOURLY,
+    LedgerEntry.Kind.STIPEND,
+    LedgerEntry.Kind.BOUNTY,
+    LedgerEntry.Kind.TOPUP,
+)
+IS_LABOUR = Case(
+    When(
+        Q(kind__in=LABOUR_KINDS)
+        | Q(kind=LedgerEntry.Kind.REVERSAL, reverses__kind__in=LABOUR_KINDS),
+        then=Value(True),
+    ),
+    default=Value(False),
+    output_field=BooleanField(),
+)
+
+
 def _pay_rows(sums: dict, hours: Decimal) -> list[dict]:
-    """sums: {(currency, "paid" | "pending" | "reimbursed"): amount} -> one row per currency
-    (paid and pending are pay; the hourly figure is pay over hours)."""
+    """sums: {(currency, "paid" | "pending" | "labour" | "labour_paid" | "reimbursed"): amount}
+    -> one row per currency: paid and pending (pay of every kind, cost reimbursements taken
+    out and shown apart), and per confirmed hour the labour pay earned (paid or not) beside
+    the labour pay already paid."""
     rows = []
-    for currency in sorted({c for c, _ in sums}):
-        p = sums.get((currency, "paid"), Decimal("0.00"))
+    for currency in sorted({c for c, what in sums if what in ("paid", "pending")}):
+
+        def per_hour(what, currency=currency):
+            amount = sums.get((currency, what), Decimal("0.00"))
+            return (amount / hours).quantize(Decimal("0.01")) if hours else None
+
         rows.append(
             {
                 "currency": currency,
-                "paid": p,
+                "paid": sums.get((currency, "paid"), Decimal("0.00")),
                 "pending": sums.get((currency, "pending"), Decimal("0.00")),
                 "reimbursed": sums.get((currency, "reimbursed"), Decimal("0.00")),
-                "per_hour": (p / hours).quantize(Decimal("0.01")) if hours else None,
+                "earned_per_hour": per_hour("labour"),
+                "paid_per_hour": per_hour("labour_paid"),
             }
         )
     return rows
@@ -141,14 +168,19 @@ def statement(user) -> dict:
     carried_sums: dict = defaultdict(Decimal)
     grouped = (
         mine.order_by()
-        .values("programme_id", "currency", "state", "batch_id")
+        .annotate(labour=IS_LABOUR)
+        .values("programme_id", "currency", "state", "batch_id", "labour")
         .annotate(total=money_sum())
     )
     for row in grouped:
         what = "paid" if row["state"] == LedgerEntry.State.PAID else "pending"
         amount = cents(row["total"])
-        overall[(row["currency"], what)] += amount
-        per_programme[row["programme_id"]][(row["currency"], what)] += amount
+        keys = [what]
+        if row["labour"]:
+            keys += ["labour", "labour_paid"] if what == "paid" else ["labour"]
+        for key in keys:
+            overall[(row["currency"], key)] += amount
+            per_programme[row["programme_id"]][(row["currency"], key)] += amount
         if row["state"] == LedgerEntry.State.APPROVED and row["batch_id"] is None:
             # Approved entries no batch took: the payee's balance was below zero.
             carried_sums[(row["programme_id"], row["currency"])] += amount
@@ -208,6 +240,29 @@ def payments_back(user, *, limit: int = 20) -> list:
         .select_related("participation__programme")
         .order_by("-outcome_on", "-pk")[:limit]
     )
+
+
+def entry_in_words(entry: LedgerEntry, today) -> str:
+    """Where a line of a tester's statement stands, in a sentence, with the date its payment
+    is expected by when the terms it was earned under promise one (`payment_within_days`)."""
+    S = LedgerEntry.State
+    if entry.state == S.PAID:
+        return f"Paid on {entry.paid_at:%d %b %Y}." if entry.paid_at else "Paid."
+    if entry.state == S.EXPORTED and entry.batch_id:
+        sent = f"Sent for payment on {entry.batch.created_at:%d %b %Y} (payout {entry.batch_id})"
+        text = f"{sent}; it reaches your bank once the transfer clears."
+    elif entry.state == S.APPROVED:
+        text = "Approved; it goes into the next payout."
+    elif entry.approved_by_id:
+        text = "Earned; approved by one person of finance, waiting for the second."
+    else:
+        text = "Earned; waiting for finance to approve it."
+    days = entry.terms_version.payment_within_days if entry.terms_version_id else None
+    if days and entry.amount > 0:
+        due = entry.created_at.date() + timedelta(days=days)
+        late = " That date has passed: the payment is late." if due < today else ""
+        text += f" Expected in your bank by {due:%d %b %Y} (the terms: within {days} days).{late}"
+    return text
 
 
 def _minutes_by_programme(user) -> dict:

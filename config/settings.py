@@ -719,6 +719,9 @@ PAYOUT_DEBTOR_BIC = env.str("PAYOUT_DEBTOR_BIC", default="" if PRODUCTION else "
 # Review claims expire so two reviewers do not work the same item for long.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
 
+# After withdrawing, how many days a tester may still log the hours they worked before.
+HOURS_AFTER_WITHDRAWAL_DAYS = env.int("HOURS_AFTER_WITHDRAWAL_DAYS", default=30)
+
 # What an hour of unpaid work is worth on the public page when a programme states no
 # reference rate of its own: an instance-wide rate, its currency and where it comes from.
 REFERENCE_HOURLY_RATE = env.str("REFERENCE_HOURLY_RATE", default="12.82")

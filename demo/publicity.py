@@ -46,8 +46,9 @@ def seed(ctx):
         entry_deadline=timezone.now() + timedelta(days=1),
         results_by=timezone.now() + timedelta(days=2),
     )
-    standing = OutputSubmission.objects.filter(programme=criticised).exclude(
-        status__in=["withdrawn", "resubmitted", "rejected"]
+    # Only outputs approved for a public use may enter (a competition is public).
+    standing = OutputSubmission.objects.filter(programme=criticised, status__in=APPROVED).exclude(
+        intended_use=OutputSubmission.IntendedUse.PRIVATE
     )
     for submission in standing.select_related("participant").order_by("pk"):
         services.competition_enter(

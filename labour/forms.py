@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from core.db import limit
 from core.forms import DateField, MinutesField, SubmitOnce
-from participants.selectors import working_programmes
+from participants.selectors import hours_programmes
 from programs.models import Programme
 
 from .models import TimeEntry
@@ -30,7 +30,7 @@ class TimeEntryForm(SubmitOnce, forms.Form):
     def __init__(self, *args, user, editing: bool = False, disputed: bool = False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
         super().__init__(*args, **kwargs)
-        self.fields["programme"].queryset = working_programmes(user)
+        self.fields["programme"].queryset = hours_programmes(user)
         if editing:
             del self.fields["programme"]
         if disputed:

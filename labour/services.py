@@ -21,7 +21,7 @@ from core.errors import DomainError, NotAllowed
 from core.services import notify
 from feedback.models import Ticket
 from participants.models import Consent
-from participants.services import require_can_work
+from participants.services import hours_access
 from programs import policy
 from programs.models import Programme
 
@@ -112,8 +112,9 @@ def time_entry_log(
     ticket: Ticket | None = None,
     output=None,
 ) -> TimeEntry:
-    """Log work in a programme where the person is active and has accepted the terms."""
-    access = require_can_work(user, programme)
+    """Log work in a programme where the person is active and has accepted the terms (or
+    which they withdrew from recently, for hours worked before: `hours_access`)."""
+    access = hours_access(user, programme, date)
     if activity not in TimeEntry.Activity.values:
         raise DomainError("Choose what kind of work this was.", field="activity")
     _check_day(user=user, day=date, minutes=minutes)
@@ -178,7 +179,7 @@ def time_entry_update(
             f"This entry is {entry.get_status_display().lower()} and can no longer be changed. "
             "Log a new entry if something is missing."
         )
-    access = require_can_work(user, entry.programme)
+    access = hours_access(user, entry.programme, date)
     if activity not in TimeEntry.Activity.values:
         raise DomainError("Choose what kind of work this was.", field="activity")
     _check_day(user=user, day=date, minutes=minutes, exclude_pk=entry.pk)

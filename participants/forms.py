@@ -6,8 +6,15 @@ from core.forms import DateTimeInput, SubmitOnce
 from .models import Application
 
 
+def hashes(value: str) -> list[str]:
+    """The hashes of the coming versions a page showed, from its hidden field."""
+    return [h for h in (value or "").split(",") if h]
+
+
 class ConsentForm(forms.Form):
     terms_hash = forms.CharField(widget=forms.HiddenInput)
+    # The versions published but not yet in force that the screen showed beside these terms.
+    coming_hashes = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
     accept = forms.BooleanField(
         label="I have read these terms and accept them",
         error_messages={"required": "Tick the box to accept the terms, or leave this page."},

@@ -207,6 +207,9 @@ class Consent(AppendOnlyModel):
     terms_hash = models.CharField(max_length=64)
     accepted_at = models.DateTimeField()
     ip_address = models.GenericIPAddressField(null=True, blank=True)
+    # The published versions not yet in force that were shown beside this one and that the
+    # tester acknowledged with this consent: [{"number", "hash", "effective_at"}].
+    acknowledged = models.JSONField(default=list, db_default=[], blank=True)
 
     objects = ConsentQuerySet.as_manager()
     visibility = Visibility(

@@ -1,6 +1,9 @@
 """Reads about participants that several places need: pauses, the programmes one works in."""
 
-from django.db.models import Exists, Max, OuterRef, Subquery
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +21,17 @@ def working_programmes(user):
     return Programme.objects.filter(
         participations__user=user, participations__status="active"
     ).order_by("name")
+
+
+def hours_programmes(user, now=None):
+    """Programmes the person may log hours in: those they work in, and those they withdrew
+    from less than `HOURS_AFTER_WITHDRAWAL_DAYS` ago (for the hours worked before)."""
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.HOURS_AFTER_WITHDRAWAL_DAYS)
+    mine = Participation.objects.filter(user=user).filter(
+        Q(status="active") | Q(status="withdrawn", status_changed_at__gte=since)
+    )
+    return Programme.objects.filter(pk__in=mine.values("programme_id")).order_by("name")
 
 
 def active_programme_pause(programme, at=None) -> AccessPause | None:

@@ -10,11 +10,11 @@ from django.views.decorators.http import require_POST
 
 from core.forms import refusal_shown_on, send_once
 from programs.models import Programme
-from programs.selectors import current_terms, upcoming_terms
+from programs.selectors import coming_versions, current_terms, upcoming_terms
 from programs.services import terms_diff
 
 from . import services
-from .forms import ApplicationForm, ConsentForm, ReasonForm
+from .forms import ApplicationForm, ConsentForm, ReasonForm, hashes
 from .models import Consent, Invitation, Participation, hash_token
 from .selectors import coming_changes
 
@@ -54,18 +54,31 @@ def consent(request, slug):
     """The consent screen: key facts on top, the full terms, what changed since my last consent."""
     participation = _my_participation(request, slug)
     programme = participation.programme
-    terms = upcoming_terms(programme) or current_terms(programme)
-    if terms is None:
-        messages.info(request, "This programme has no published terms yet.")
-        return redirect("participants:programme", slug=slug)
+    in_force = current_terms(programme)
     last = (
         Consent.objects.filter(participation=participation)
         .select_related("terms_version")
         .order_by("-terms_version__number")
         .first()
     )
+    # Someone who has not accepted the terms in force accepts those, and acknowledges what is
+    # coming; someone who has may accept the coming version early.
+    if in_force is not None and (last is None or last.terms_version.number < in_force.number):
+        terms = in_force
+    else:
+        terms = upcoming_terms(programme) or in_force
+    if terms is None:
+        messages.info(request, "This programme has no published terms yet.")
+        return redirect("participants:programme", slug=slug)
+    coming = [c for c in coming_versions(programme) if c["terms"].number > terms.number]
     already = last is not None and last.terms_version_id == terms.pk
-    form = ConsentForm(request.POST or None, initial={"terms_hash": terms.content_hash})
+    form = ConsentForm(
+        request.POST or None,
+        initial={
+            "terms_hash": terms.content_hash,
+            "coming_hashes": ",".join(c["terms"].content_hash for c in coming),
+        },
+    )
     if request.method == "POST" and form.is_valid():
         with refusal_shown_on(form):
             services.consent_accept(
@@ -74,6 +87,7 @@ def consent(request, slug):
                 terms=terms,
                 seen_hash=form.cleaned_data["terms_hash"],
                 ip=request.META.get("REMOTE_ADDR"),
+                acknowledged=hashes(form.cleaned_data["coming_hashes"]),
             )
             messages.success(request, f"You accepted version {terms.number} of the terms.")
             return redirect("participants:programme", slug=slug)
@@ -91,6 +105,7 @@ def consent(request, slug):
             "form": form,
             "already": already,
             "diff": diff,
+            "coming": coming,
             "participation": participation,
             "now": timezone.now(),
         },
@@ -110,7 +125,11 @@ def invitation(request, token):
             if "accept" in request.POST:
                 if not request.user.is_authenticated:
                     return redirect(f"/accounts/login/?next={request.path}")
-                services.invitation_accept(user=request.user, token=token)
+                services.invitation_accept(
+                    user=request.user,
+                    token=token,
+                    acknowledged=hashes(request.POST.get("coming_hashes", "")),
+                )
                 messages.success(
                     request, f"Welcome to {invite.programme.name}. Read and accept the terms."
                 )
@@ -130,6 +149,7 @@ def invitation(request, token):
             "invite": invite,
             "programme": invite.programme,
             "terms": terms,
+            "coming": coming_versions(invite.programme),
             "decline_form": decline_form,
             "expired": invite.is_expired(timezone.now()),
         },
@@ -157,7 +177,12 @@ def apply(request, slug):
     return render(
         request,
         "participants/apply.html",
-        {"programme": programme, "form": form, "terms": current_terms(programme)},
+        {
+            "programme": programme,
+            "form": form,
+            "terms": current_terms(programme),
+            "coming": coming_versions(programme),
+        },
     )
 
 

@@ -21,10 +21,12 @@ from approvals.selectors import my_standing
 from audit import checkpoints
 from audit.models import AuditEvent
 from audit.selectors import inclusion_proof
-from compensation.models import LedgerEntry, PayoutDetails
-from compensation.selectors import money_by_programme
+from compensation.models import LedgerEntry, PayoutDetails, TaxStatus
+from compensation.selectors import money_by_programme, tax_waits
 from core.csvsafe import safe_cell
-from feedback.models import Ticket, TicketComment
+from core.encryption import decrypt_json
+from core.models import OutboxMessage
+from feedback.models import Ticket, TicketAttachment, TicketComment
 from labour.models import TimeEntry
 from labour.selectors import week_by_programme
 from participants import services as participant_services
@@ -35,6 +37,7 @@ from participants.selectors import (
     published_terms,
     terms_in_force,
 )
+from publicity.models import CompetitionEntry, PromotionalUse, TrainingChoice
 
 # Records read per query round trip, and bytes of the archive sent at a time.
 CHUNK = 2000
@@ -219,6 +222,106 @@ def _events(user):
         }
 
 
+def _promotional_uses(user):
+    """The promotional uses asked of them, and their answers."""
+    for u in PromotionalUse.objects.filter(participant=user).select_related("programme"):
+        yield {
+            "programme": u.programme.slug,
+            "output": u.submission_id,
+            "channel": u.channel,
+            "period_start": u.period_start,
+            "period_end": u.period_end,
+            "territory": u.territory,
+            "credit_line": u.credit_line,
+            "fee": u.fee,
+            "currency": u.currency,
+            "status": u.status,
+            "requested_at": u.requested_at,
+        }
+
+
+def _training_choices(user):
+    """Their choices about training use, per programme or per output."""
+    for c in (
+        TrainingChoice.objects.filter(participant=user)
+        .select_related("programme")
+        .order_by("chosen_at", "pk")
+    ):
+        yield {
+            "programme": c.programme.slug,
+            "output": c.submission_id,
+            "allowed": c.allowed,
+            "chosen_at": c.chosen_at,
+        }
+
+
+def _competition_entries(user):
+    """Their competition entries and prizes."""
+    for e in CompetitionEntry.objects.filter(entrant=user).select_related("competition"):
+        yield {
+            "competition": e.competition.title,
+            "output": e.submission_id,
+            "entered_at": e.entered_at,
+            "prize_rank": e.prize_rank,
+        }
+
+
+def _payout_and_tax(user) -> dict:
+    """How they are paid (their own details, decrypted for them) and their tax statuses."""
+    details = PayoutDetails.objects.filter(user=user).first()
+    tax = [
+        {
+            "programme": t.participation.programme.slug,
+            "kind": t.kind,
+            "valid_until": t.valid_until,
+            "document_type": t.document_type,
+            "recorded_at": t.recorded_at,
+        }
+        for t in TaxStatus.objects.filter(participation__user=user).select_related(
+            "participation__programme"
+        )
+    ]
+    return {
+        "payout_details": {
+            "method": details.method,
+            "country": details.country,
+            "details": decrypt_json(details.secret),
+            "updated_at": details.updated_at,
+        }
+        if details
+        else None,
+        "tax_statuses": tax,
+    }
+
+
+def _notifications(user):
+    """Every notification sent (or waiting to be sent) to them."""
+    for m in OutboxMessage.objects.filter(recipient=user).order_by("pk").iterator(CHUNK):
+        yield {
+            "subject": m.subject,
+            "body": m.body,
+            "url": m.url,
+            "status": m.status,
+            "created_at": m.created_at,
+            "sent_at": m.sent_at,
+        }
+
+
+def my_files(user):
+    """(path in the archive, stored file) of every file they uploaded: their outputs' files
+    and their ticket attachments."""
+    for s in OutputSubmission.objects.filter(participant=user).exclude(file="").order_by("pk"):
+        yield f"files/outputs/{s.pk}-{s.file.name.rsplit('/', 1)[-1]}", s.file
+    for a in TicketAttachment.objects.filter(uploaded_by=user).order_by("pk"):
+        yield f"files/ticket-attachments/{a.pk}-{a.original_name or a.file.name}", a.file
+
+
+def _files(user):
+    """The list of the files in the archive (the files themselves are beside data.json)."""
+    for path, stored in my_files(user):
+        yield {"path": path, "size": stored.size if stored.storage.exists(stored.name) else None}
+
+
 def my_data_sections(user) -> list[tuple[str, object]]:
     """Everything the product holds about one person, and nothing about anyone else, as
     (name, value) in archive order: a value is a dict, or a function that yields the
@@ -241,6 +344,12 @@ def my_data_sections(user) -> list[tuple[str, object]]:
         ("submissions", partial(_submissions, user)),
         ("hours", partial(_hours, user)),
         ("ledger", partial(_ledger, user)),
+        ("promotional_uses", partial(_promotional_uses, user)),
+        ("training_choices", partial(_training_choices, user)),
+        ("competition_entries", partial(_competition_entries, user)),
+        ("payout_and_tax", _payout_and_tax(user)),
+        ("notifications", partial(_notifications, user)),
+        ("files", partial(_files, user)),
         ("audit_events_about_me", partial(_events, user)),
         ("audit_checkpoint", audit_checkpoint_proof()),
     ]
@@ -342,6 +451,15 @@ def my_data_archive(user):
                         yield pipe.take()
                 text.flush()
                 text.detach()
+        # Their own files, copied a chunk at a time.
+        for path, stored in my_files(user):
+            if not stored.storage.exists(stored.name):
+                continue
+            with archive.open(path, "w", force_zip64=True) as member, stored.open("rb") as src:
+                for chunk in src.chunks():
+                    member.write(chunk)
+                    if pipe.size >= PIECE:
+                        yield pipe.take()
     yield pipe.take()
 
 
@@ -413,6 +531,72 @@ def _output_actions(programme, groups: dict) -> list[dict]:
     return actions
 
 
+# How many of each kind of waiting item "needs your action" lists before "and more".
+SHOWN_PER_KIND = 5
+
+
+def _waiting_for_me(user) -> list[dict]:
+    """Tickets on which staff asked the person for more information, promotional uses of
+    their work waiting for their answer, and pay held until they send a tax form: one query
+    each, whatever the number of programmes."""
+    actions = []
+    tickets = list(
+        Ticket.objects.filter(reporter=user, status=Ticket.Status.NEEDS_INFO)
+        .select_related("programme")
+        .order_by("needs_info_since", "pk")[: SHOWN_PER_KIND + 1]
+    )
+    for ticket in tickets[:SHOWN_PER_KIND]:
+        actions.append(
+            {
+                "text": f"Staff asked for more information on your ticket “{ticket.title}” "
+                f"({ticket.programme.name}).",
+                "url": reverse("feedback:detail", args=[ticket.pk]),
+                "link": "Answer on the ticket",
+            }
+        )
+    if len(tickets) > SHOWN_PER_KIND:
+        actions.append(
+            {
+                "text": "More of your tickets wait for information from you.",
+                "url": reverse("feedback:mine"),
+                "link": "See my tickets",
+            }
+        )
+    uses = list(
+        PromotionalUse.objects.filter(participant=user, status=PromotionalUse.Status.REQUESTED)
+        .select_related("programme", "submission")
+        .order_by("requested_at", "pk")[: SHOWN_PER_KIND + 1]
+    )
+    for use in uses[:SHOWN_PER_KIND]:
+        fee = f" for a fee of {use.fee} {use.currency}" if use.fee else " without a fee"
+        actions.append(
+            {
+                "text": f"{use.programme.name} asks to use “{use.submission.title}” in "
+                f"{use.get_channel_display().lower()}{fee}: accept or decline.",
+                "url": reverse("publicity:uses"),
+                "link": "Answer the request",
+            }
+        )
+    if len(uses) > SHOWN_PER_KIND:
+        actions.append(
+            {
+                "text": "More requests to use your work wait for your answer.",
+                "url": reverse("publicity:uses"),
+                "link": "See all requests",
+            }
+        )
+    for wait in tax_waits(user):
+        actions.append(
+            {
+                "text": f"Your pay from {wait['programme']} waits for your tax status: send "
+                f"{' or '.join(wait['forms'])}.",
+                "url": reverse("compensation:statement"),
+                "link": "What to send, and to whom",
+            }
+        )
+    return actions
+
+
 def where_i_stand(user, at=None) -> dict:
     """Everything the portal home shows about one participant, per programme, in a fixed
     number of queries however many programmes and records (each app's read is one grouped
@@ -460,6 +644,7 @@ def where_i_stand(user, at=None) -> dict:
         actions += _consent_action(programme, access)
         actions += _hours_action(programme, week)
         actions += _output_actions(programme, groups)
+    actions += _waiting_for_me(user)
     owed_anywhere = any(r["owed"] > 0 for row in rows for r in row["pay"])
     if owed_anywhere and not participations[0].has_payout_details:
         actions.append(

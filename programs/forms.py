@@ -65,7 +65,14 @@ TERMS_SECTIONS = (
     (
         "pay",
         "Pay",
-        ("pay_model", "currency", "hourly_floor", "payment_schedule", "in_kind_benefits"),
+        (
+            "pay_model",
+            "currency",
+            "hourly_floor",
+            "payment_schedule",
+            "payment_within_days",
+            "in_kind_benefits",
+        ),
     ),
     (
         "approval",

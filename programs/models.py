@@ -272,6 +272,14 @@ class TermsVersion(models.Model):
     payment_schedule = models.CharField(
         "payment schedule", max_length=200, blank=True, validators=[single_line]
     )
+    payment_within_days = models.PositiveSmallIntegerField(
+        "paid within (days)",
+        null=True,
+        blank=True,
+        help_text="Pay reaches the tester's bank at most this many days after the work it is "
+        "for was confirmed (or the award made). The statement shows each payment's expected date "
+        "from it.",
+    )
     in_kind_benefits = models.CharField(
         "in-kind benefits", max_length=300, blank=True, validators=[single_line]
     )
@@ -402,6 +410,7 @@ class TermsVersion(models.Model):
         "prize_description",
         "grant_amount",
         "payment_schedule",
+        "payment_within_days",
         "in_kind_benefits",
         "approval_scope",
         "review_deadline_hours",
@@ -430,7 +439,14 @@ class TermsVersion(models.Model):
 
     # Terms added after versions were published, hashed only when stated.
     ADDED_TERMS = frozenset(
-        {"hourly_floor", "first_response_days", "triage_days", "contest_days", "payment_days"}
+        {
+            "hourly_floor",
+            "first_response_days",
+            "triage_days",
+            "contest_days",
+            "payment_days",
+            "payment_within_days",
+        }
     )
     # The response targets and what each promises, as the key facts say it.
     RESPONSE_TARGETS = {

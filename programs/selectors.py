@@ -29,6 +29,28 @@ def upcoming_terms(programme: Programme, at=None) -> TermsVersion | None:
     )
 
 
+def coming_versions(programme: Programme, at=None) -> list[dict]:
+    """Every published version not yet in force, oldest first, each with its diff from the
+    terms in force now: [{"terms", "diff"}] (no diff before any version is in force).
+
+    What an invitation, an application form and the public page show beside the terms in
+    force, so nobody joins on a deal already announced to change.
+    """
+    from .services import terms_diff  # services imports this module: a cycle at import
+
+    at = at or timezone.now()
+    in_force = current_terms(programme, at)
+    coming = (
+        TermsVersion.objects.published()
+        .filter(programme=programme, effective_at__gt=at)
+        .order_by("number")
+    )
+    return [
+        {"terms": terms, "diff": terms_diff(in_force, terms) if in_force else None}
+        for terms in coming
+    ]
+
+
 def required_terms(programme: Programme, at=None) -> TermsVersion | None:
     """The oldest version a participant's consent may be to and still let them work.
 

@@ -392,6 +392,7 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
             continue
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
+            worse = changes.is_worse(name, before, after)
             fields.append(
                 {
                     "field": name,
@@ -399,7 +400,9 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
                     "old": term_display(old, name),
                     "new": term_display(new, name),
                     "material": changes.is_material_field(name),
-                    "worse": changes.is_worse(name, before, after),
+                    "worse": worse,
+                    # Better: the change back would be worse (a raise, a shorter deadline).
+                    "better": not worse and changes.is_worse(name, after, before),
                 }
             )
     body = body_diff(old, new)
@@ -412,6 +415,8 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
         "new": new.number,
         "fields": fields,
         "body": body,
+        "body_changes": body_changes(old, new) if body else [],
+        "summary": new.change_summary,
         "body_material": body_material,
         "editorial": editorial,
         "material": any(row["material"] for row in fields) or body_material,
@@ -432,6 +437,35 @@ def body_diff(old: TermsVersion, new: TermsVersion) -> list[str]:
             lineterm="",
         )
     )
+
+
+def body_changes(old: TermsVersion, new: TermsVersion, *, context: int = 2) -> list[dict]:
+    """The full text's change as a reader follows it: blocks of removed and added lines
+    between a few unchanged ones ({"kind": "removed" | "added" | "same" | "skipped",
+    "lines"}); a long unchanged stretch is one "skipped" block saying how many lines."""
+    a, b = (old.body or "").splitlines(), (new.body or "").splitlines()
+    blocks = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            same = a[i1:i2]
+            first, last = i1 == 0, i2 == len(a)
+            keep_head = [] if first else same[:context]
+            keep_tail = [] if last else same[-context:]
+            if len(same) <= len(keep_head) + len(keep_tail) + 1:
+                blocks.append({"kind": "same", "lines": same})
+                continue
+            if keep_head:
+                blocks.append({"kind": "same", "lines": keep_head})
+            hidden = len(same) - len(keep_head) - len(keep_tail)
+            blocks.append({"kind": "skipped", "lines": [], "count": hidden})
+            if keep_tail:
+                blocks.append({"kind": "same", "lines": keep_tail})
+            continue
+        if tag in ("delete", "replace"):
+            blocks.append({"kind": "removed", "lines": a[i1:i2]})
+        if tag in ("insert", "replace"):
+            blocks.append({"kind": "added", "lines": b[j1:j2]})
+    return blocks
 
 
 def _person(user) -> str:

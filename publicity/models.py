@@ -5,6 +5,7 @@ few winners among many entries, and the tester's choice of training use per outp
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
 from core.text import single_line
@@ -197,6 +198,20 @@ class Competition(models.Model):
     @property
     def prize_pool(self):
         return self.prize_amount * self.prize_count
+
+    def phase(self, now=None) -> str:
+        """Where the competition stands, in words: open until its deadline, then closed
+        until its results are published (the status stays "open" until then)."""
+        now = now or timezone.now()
+        if self.status == self.Status.PUBLISHED:
+            return "Results published"
+        if now < self.entry_deadline:
+            return f"Open for entries until {self.entry_deadline:%Y-%m-%d %H:%M} UTC"
+        return f"Closed for entries; results by {self.results_by:%Y-%m-%d}"
+
+    @property
+    def is_open_for_entries(self) -> bool:
+        return self.status == self.Status.OPEN and timezone.now() < self.entry_deadline
 
     def odds(self) -> str:
         """The published odds, in words."""

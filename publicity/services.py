@@ -455,6 +455,62 @@ def competition_create(
     return competition
 
 
+def check_can_enter(submission: OutputSubmission) -> None:
+    """Only an output approved for public use may enter a competition: the entries are shown
+    and judged in public, and an approval for private use only does not allow that."""
+    if not submission.is_approved:
+        raise DomainError(
+            f"“{submission.title}” is {submission.get_status_display().lower()}; only an "
+            "approved output may enter a competition.",
+            field="submission",
+        )
+    if submission.intended_use == OutputSubmission.IntendedUse.PRIVATE:
+        raise DomainError(
+            f"“{submission.title}” was approved for private use only; a competition is public. "
+            "Submit it for a public use first.",
+            field="submission",
+        )
+
+
+def eligible_outputs(user, competition: Competition):
+    """The person's outputs that may enter this competition and are not entered yet."""
+    return (
+        OutputSubmission.objects.mine(user)
+        .filter(programme=competition.programme_id, status__in=OutputSubmission.APPROVED_STATES)
+        .exclude(intended_use=OutputSubmission.IntendedUse.PRIVATE)
+        .exclude(competition_entries__competition=competition)
+        .order_by("-submitted_at")
+    )
+
+
+@transaction.atomic
+def competition_entry_withdraw(
+    *, actor, competition: Competition, submission: OutputSubmission
+) -> None:
+    """The tester takes an entry back before the deadline; the audit log keeps that it was
+    entered and withdrawn, and the entry no longer counts in the odds."""
+    competition = (
+        Competition.objects.select_for_update().select_related("programme").get(pk=competition.pk)
+    )
+    entry = CompetitionEntry.objects.filter(competition=competition, submission=submission).first()
+    if entry is None or actor is None or entry.entrant_id != actor.pk:
+        raise NotAllowed("Only the tester who entered an output can withdraw it.")
+    if not competition.is_open_for_entries:
+        raise DomainError(
+            "Entries to this competition are closed; an entry can be withdrawn only before the "
+            "deadline."
+        )
+    record(
+        action="publicity.competition.entry_withdrawn",
+        obj=entry,
+        actor=actor,
+        programme=competition.programme,
+        subject=actor,
+        data={"competition": competition.pk, "submission": submission.pk},
+    )
+    entry.delete()
+
+
 @transaction.atomic
 def competition_enter(
     *, actor, competition: Competition, submission: OutputSubmission
@@ -468,21 +524,15 @@ def competition_enter(
         raise NotAllowed("Only the tester whose output it is can enter it.")
     if submission.programme_id != competition.programme_id:
         raise DomainError("This output belongs to another programme.", field="submission")
-    require_can_work(actor, competition.programme)
-    if competition.status != Competition.Status.OPEN or timezone.now() >= (
-        competition.entry_deadline
-    ):
-        raise DomainError("Entries to this competition are closed.")
-    if submission.status in (
-        OutputSubmission.Status.WITHDRAWN,
-        OutputSubmission.Status.RESUBMITTED,
-        OutputSubmission.Status.REJECTED,
-    ):
-        raise DomainError(
-            f"“{submission.title}” is {submission.get_status_display().lower()}; "
-            "enter an output that stands.",
-            field="submission",
+    if policy.has_role(actor, competition.programme, "staff"):
+        raise NotAllowed(
+            f"Staff of {competition.programme.name} cannot enter its competitions: a colleague "
+            "would judge them."
         )
+    require_can_work(actor, competition.programme)
+    if not competition.is_open_for_entries:
+        raise DomainError("Entries to this competition are closed.")
+    check_can_enter(submission)
     if CompetitionEntry.objects.filter(competition=competition, submission=submission).exists():
         raise DomainError("This output is already entered.", field="submission")
     entry = CompetitionEntry.objects.create(

@@ -21,5 +21,10 @@ urlpatterns = [
     ),
     path("competitions/<int:pk>/", views.competition, name="competition"),
     path("competitions/<int:pk>/enter/", views.competition_enter, name="competition_enter"),
+    path(
+        "competitions/<int:pk>/withdraw/",
+        views.competition_withdraw,
+        name="competition_withdraw",
+    ),
     path("competitions/<int:pk>/results/", views.competition_results, name="competition_results"),
 ]

@@ -187,12 +187,7 @@ def competition(request, pk):
         pk=pk,
     )
     entries = c.entries.select_related("submission").order_by("pk")
-    mine = (
-        OutputSubmission.objects.mine(request.user)
-        .filter(programme=c.programme)
-        .exclude(competition_entries__competition=c)
-        .order_by("-submitted_at")
-    )
+    mine = services.eligible_outputs(request.user, c)
     may_judge = (
         c.status == Competition.Status.OPEN
         and policy.can(request.user, "judge", c)
@@ -208,8 +203,29 @@ def competition(request, pk):
             "enter_form": EnterForm(submissions=mine) if mine.exists() else None,
             "results_form": ResultsForm(entries=entries) if may_judge else None,
             "my_entries": entries.mine(request.user),
+            "staff_of_programme": policy.has_role(request.user, c.programme, "staff"),
         },
     )
+
+
+@login_required
+@require_POST
+def competition_withdraw(request, pk):
+    c = get_object_or_404(Competition, pk=pk)
+    form = EnterForm(
+        request.POST,
+        submissions=OutputSubmission.objects.mine(request.user).filter(
+            competition_entries__competition=c
+        ),
+    )
+    if not form.is_valid():
+        raise DomainError(f"Choose one of your entries. {NOTHING_SAVED}")
+    with refusal_shown_on(request):
+        services.competition_entry_withdraw(
+            actor=request.user, competition=c, submission=form.cleaned_data["submission"]
+        )
+        messages.success(request, "Your entry was withdrawn.")
+    return redirect("publicity:competition", pk=pk)
 
 
 @login_required

@@ -41,3 +41,7 @@ CONTROL_CHARACTERS
 
 # RFC 9162's in-memory tree, for its published test vectors (tests/audit/test_merkle.py):
 list_subtree
+
+# Issue 33: a serializer field (the API's schema reads the class), an attribute the statement
+# template reads, a form field the consent service reads through cleaned_data.
+proof_url, _.in_words, coming_hashes

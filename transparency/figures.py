@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from approvals.selectors import transparency_section as approvals_section
 from compensation.floor import floor_figures
-from compensation.selectors import transparency_section as compensation_section
 from core.db import set_local_work_mem
 from core.figures import (  # noqa: F401 - the names pages and tests read from here
     MIN_GROUP,
@@ -42,6 +41,8 @@ from programs.selectors import current_terms
 from provenance.selectors import transparency_section as provenance_section
 from publicity.selectors import transparency_section as publicity_section
 
+from .pay import pay_section
+
 # Keys that every provider appends to: page sections, charts, rows of the comparison page.
 # A section is {"title": str, "rows": [[label, value], …]}; a chart {"title", "items": [[label,
 # number], …], "unit"}; a comparison row [label, [path, …]] into the figures.
@@ -53,7 +54,8 @@ LIST_KEYS = ("sections", "charts", "compare")
 SECTION_PROVIDERS = [
     (labour_section, feedback_section),
     (approvals_section,),
-    (compensation_section,),
+    # Pay is this app's own: labour pay apart from prizes, grants and fees (`pay`).
+    (pay_section,),
     (publicity_section,),
     (provenance_section,),
 ]

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 
 from core.csvsafe import safe_cell
 from programs.models import Programme, TermsVersion
-from programs.selectors import current_terms, upcoming_terms
+from programs.selectors import coming_versions, current_terms
 from provenance.parts import programme_part
 
 from . import figures as transparency
@@ -26,7 +26,7 @@ def programme_detail(request, slug):
     context = {
         "programme": programme,
         "terms": current_terms(programme),
-        "upcoming": upcoming_terms(programme),
+        "coming": coming_versions(programme),
         "history": history,
         "snapshot": snapshot,
         "figures": snapshot.figures,

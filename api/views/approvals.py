@@ -1,7 +1,9 @@
 """API: output submissions for share approval, and the reviewer's claim and decision."""
 
+import django_filters
 from django.contrib.auth.models import AnonymousUser
-from drf_spectacular.utils import extend_schema
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -37,6 +39,7 @@ class SubmissionSerializer(ModelSerializer):
     participant = serializers.EmailField(source="participant.email", read_only=True)
     claimed_by = serializers.EmailField(source="claimed_by.email", read_only=True, allow_null=True)
     has_file = serializers.SerializerMethodField()
+    proof_url = serializers.SerializerMethodField()
     decisions = DecisionSerializer(many=True, read_only=True)
     # null, not "", for an uploaded file: "" is not a URI.
     url = BlankAsNullURLField(read_only=True)
@@ -64,12 +67,23 @@ class SubmissionSerializer(ModelSerializer):
             "decided_at",
             "claimed_by",
             "claim_expires_at",
+            "proof_url",
             "decisions",
         ]
         read_only_fields = fields
 
     def get_has_file(self, submission) -> bool:
         return bool(submission.file)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_proof_url(self, submission):
+        """The public page that proves the approval (terms version, date, hash), once
+        approved; null before."""
+        if not (submission.is_approved and submission.verify_token):
+            return None
+        path = reverse("approvals:verify", args=[submission.verify_token])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
 
 
 class SubmissionInput(StrictInput, serializers.Serializer):
@@ -110,6 +124,13 @@ class SubmissionInput(StrictInput, serializers.Serializer):
 
 
 class SubmissionApiFilter(SubmissionFilter):
+    """The queue's filters, with every status: a tester lists their approved outputs with
+    `?status=approved` (without a status, the open ones are listed, as in the queue)."""
+
+    status = django_filters.ChoiceFilter(
+        choices=OutputSubmission.Status.choices, empty_label="Any open status"
+    )
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         user = request.user if request is not None else AnonymousUser()
         super().__init__(

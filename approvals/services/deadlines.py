@@ -51,7 +51,8 @@ class _Due(NamedTuple):
     @property
     def note(self) -> str:
         return (
-            f"No decision within the {self.deadline_hours} hours that terms version "
+            f"No decision within the {self.deadline_hours} "
+            f"hour{'' if self.deadline_hours == 1 else 's'} that terms version "
             f"{self.terms_number} promise."
         )
 

@@ -110,6 +110,8 @@ def _write_decision(
         stage=stage,
         outcome=outcome,
         reason=reason.code if reason else "",
+        # What the tester read, so the log says the reason as they were told it.
+        reason_label=reason.label if reason else "",
         terms_version=submission.terms_version.number,
     )
     signal = (

@@ -19,6 +19,7 @@ from .access import (
     AccessStatus,
     access_check,
     access_checks,
+    hours_access,
     not_a_participant,
     require_can_work,
 )
@@ -79,5 +80,6 @@ __all__ = [
     "pause_end",
     "pause_start",
     "reminders_send",
+    "hours_access",
     "require_can_work",
 ]

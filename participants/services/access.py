@@ -8,11 +8,13 @@ person and programme (`access_check`) or for every programme of a person at once
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import F, Max
 from django.utils import timezone
 
-from core.errors import NotAllowed
+from core.errors import DomainError, NotAllowed
 from programs import policy
 from programs.models import Programme, TermsVersion
 from programs.selectors import current_terms, required_terms
@@ -228,3 +230,54 @@ def require_can_work(user, programme: Programme) -> AccessStatus:
     if not status.active:
         raise NotAllowed(status.message, code=status.code)
     return status
+
+
+def hours_access(user, programme: Programme, day) -> AccessStatus:
+    """The access under which hours worked on `day` may be logged.
+
+    Whoever may work now may log them. Someone who withdrew may still log the hours they
+    worked up to the day they withdrew, for `HOURS_AFTER_WITHDRAWAL_DAYS` after it, under the
+    terms in force on the day worked (which they must have accepted): leaving must not cost
+    them the pay for work already done.
+    """
+    status = access_check(user, programme)
+    if status.active:
+        return status
+    participation = Participation.objects.filter(
+        user=user, programme=programme, status=Participation.Status.WITHDRAWN
+    ).first()
+    if participation is None or participation.status_changed_at is None:
+        raise NotAllowed(status.message, code=status.code)
+    window = timedelta(days=settings.HOURS_AFTER_WITHDRAWAL_DAYS)
+    withdrawn_on = timezone.localdate(participation.status_changed_at)
+    until = participation.status_changed_at + window
+    if timezone.now() > until:
+        raise NotAllowed(
+            f"You withdrew from {programme.name} on {withdrawn_on:%d %b %Y}; hours worked "
+            f"before that could be logged until {timezone.localdate(until):%d %b %Y}.",
+            code=status.code,
+        )
+    if day > withdrawn_on:
+        raise DomainError(
+            f"You withdrew from {programme.name} on {withdrawn_on:%d %b %Y}; only hours worked "
+            "up to that day can be logged.",
+            field="date",
+        )
+    # Nobody works under terms they have not accepted: the consent must cover the version
+    # required on the day worked (the labour service also checks the first consent's date).
+    end_of_day = timezone.make_aware(datetime.combine(day, time.max))
+    required = required_terms(programme, at=end_of_day) or required_terms(programme)
+    if (
+        required is None
+        or not Consent.objects.filter(
+            participation=participation, terms_version__number__gte=required.number
+        ).exists()
+    ):
+        raise NotAllowed(status.message, code=status.code)
+    return AccessStatus(
+        active=False,
+        code="withdrawn_logging_past_hours",
+        message=f"Hours worked before you withdrew, until {timezone.localdate(until):%d %b %Y}.",
+        participation=participation,
+        terms=current_terms(programme, at=end_of_day) or current_terms(programme),
+    )

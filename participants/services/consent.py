@@ -19,12 +19,21 @@ from ..models import Consent, Participation
 
 @transaction.atomic
 def consent_accept(
-    *, user, programme: Programme, terms: TermsVersion, seen_hash: str, ip: str | None = None
+    *,
+    user,
+    programme: Programme,
+    terms: TermsVersion,
+    seen_hash: str,
+    ip: str | None = None,
+    acknowledged: list[str] | None = None,
 ) -> Consent:
     """Record that the participant accepted this exact version, as they saw it.
 
     `seen_hash` is the hash of the version shown on the consent screen; if it
     does not match, the person did not see these terms and nothing is recorded.
+    `acknowledged` are the hashes of the later versions published but not yet in force
+    that the screen showed beside it: they must be exactly those versions (nothing
+    published since is hidden), and the consent records them.
     """
     participation = (
         Participation.objects.select_for_update().filter(user=user, programme=programme).first()
@@ -48,12 +57,14 @@ def consent_accept(
     existing = Consent.objects.filter(participation=participation, terms_version=terms).first()
     if existing:
         return existing
+    coming = _acknowledged(terms, acknowledged) if acknowledged is not None else []
     consent = Consent.objects.create(
         participation=participation,
         terms_version=terms,
         terms_hash=terms.content_hash,
         accepted_at=timezone.now(),
         ip_address=ip,
+        acknowledged=coming,
     )
     record(
         action="participants.consent.accepted",
@@ -61,7 +72,11 @@ def consent_accept(
         actor=user,
         programme=programme,
         subject=user,
-        data={"terms_version": terms.number, "terms_hash": terms.content_hash},
+        data={
+            "terms_version": terms.number,
+            "terms_hash": terms.content_hash,
+            "acknowledged": coming,
+        },
     )
     # New terms may change what the tester's outputs may be used for (provenance).
     signals.consent_accepted.send(
@@ -70,6 +85,31 @@ def consent_accept(
         payload=signals.ConsentAccepted(participant=user.pk, terms_version=terms.number),
     )
     return consent
+
+
+def coming_after(terms: TermsVersion, at=None) -> list[TermsVersion]:
+    """The versions of `terms`' programme published after it and not yet in force."""
+    at = at or timezone.now()
+    return list(
+        TermsVersion.objects.published()
+        .filter(programme=terms.programme_id, number__gt=terms.number, effective_at__gt=at)
+        .order_by("number")
+    )
+
+
+def _acknowledged(terms: TermsVersion, hashes: list[str]) -> list[dict]:
+    """The coming versions a person acknowledges, refused unless `hashes` are exactly theirs."""
+    coming = coming_after(terms)
+    if sorted(hashes) != sorted(t.content_hash for t in coming):
+        raise DomainError(
+            "A version of the terms was published or changed while you read them. Reload "
+            "the page and read what is coming.",
+            code="hash_mismatch",
+        )
+    return [
+        {"number": t.number, "hash": t.content_hash, "effective_at": t.effective_at.isoformat()}
+        for t in coming
+    ]
 
 
 # --- New terms ---------------------------------------------------------------------------

@@ -21,8 +21,10 @@ from core.services import notify
 from core.text import WHY, is_single_line
 from programs import policy
 from programs.models import Programme
+from programs.selectors import coming_versions, current_terms
 
 from ..models import Invitation, Participation, hash_token
+from .consent import _acknowledged
 from .participation import _join
 
 INVITATION_DAYS = 14
@@ -65,16 +67,34 @@ def _already_in(programme: Programme, emails, now) -> tuple[set[str], set[str]]:
     return members, pending
 
 
-def _invitation_mail(invitation: Invitation, token: str, *, actor, key: str) -> None:
+def coming_text(programme: Programme) -> str:
+    """The versions of the terms published but not yet in force, in a sentence each, for an
+    invitation's mail (empty when none is coming)."""
+    lines = []
+    for c in coming_versions(programme):
+        terms, worse = c["terms"], (c["diff"] or {}).get("worse")
+        line = (
+            f"Already published: version {terms.number} of the terms takes effect on "
+            f"{terms.effective_at:%d %b %Y}"
+        )
+        lines.append(f"{line}. Worse for you: {', '.join(worse)}." if worse else f"{line}.")
+    return "".join(f"\n\n{line}" for line in lines)
+
+
+def _invitation_mail(
+    invitation: Invitation, token: str, *, actor, key: str, coming: str | None = None
+) -> None:
     programme = invitation.programme
     hello = f"Hello {invitation.name},\n\n" if invitation.name else ""
+    if coming is None:
+        coming = coming_text(programme)
     notify(
         email=invitation.email,
         subject=f"You are invited to {programme.name}",
         body=(
             f"{hello}{actor.email} invites you to the early-access programme {programme.name} "
             f"({programme.product}). Read the key facts and the full terms before you "
-            f"decide; the link expires on {invitation.expires_at:%d %b %Y}."
+            f"decide; the link expires on {invitation.expires_at:%d %b %Y}.{coming}"
         ),
         url=reverse("participants:invitation", args=[token]),
         dedupe_key=key,
@@ -102,6 +122,7 @@ def invitations_create(
     now = timezone.now()
     names = names or {}
     members, pending = _already_in(programme, emails, now)
+    coming = coming_text(programme)
     created = []
     for email in emails:
         if email in members or email in pending:
@@ -123,7 +144,9 @@ def invitations_create(
             programme=programme,
             data={"email": email, "expires_at": invitation.expires_at},
         )
-        _invitation_mail(invitation, token, actor=actor, key=f"invitation:{invitation.pk}")
+        _invitation_mail(
+            invitation, token, actor=actor, key=f"invitation:{invitation.pk}", coming=coming
+        )
         invitation.plain_token = token  # for the caller's confirmation page and tests
         created.append(invitation)
     return created
@@ -386,8 +409,12 @@ def _check_invitation_open(invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, user, token: str) -> Participation:
-    """Join the programme through an invitation. Consent to the terms is the next step."""
+def invitation_accept(*, user, token: str, acknowledged: list[str] | None = None) -> Participation:
+    """Join the programme through an invitation. Consent to the terms is the next step.
+
+    `acknowledged`: the hashes of the versions published but not yet in force that the
+    invitation showed; they must be all of them, and the acceptance records them.
+    """
     invitation = invitation_by_token(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _check_invitation_open(invitation)
@@ -395,6 +422,12 @@ def invitation_accept(*, user, token: str) -> Participation:
         raise NotAllowed(
             f"This invitation is for {invitation.email}; you are signed in as {user.email}."
         )
+    in_force = current_terms(invitation.programme)
+    coming = (
+        _acknowledged(in_force, acknowledged)
+        if acknowledged is not None and in_force is not None
+        else []
+    )
     participation = _join(user=user, programme=invitation.programme, actor=user, via=invitation)
     invitation.status = Invitation.Status.ACCEPTED
     invitation.responded_at = timezone.now()
@@ -405,6 +438,7 @@ def invitation_accept(*, user, token: str) -> Participation:
         actor=user,
         programme=invitation.programme,
         subject=user,
+        data={"acknowledged": coming} if coming else None,
     )
     return participation
 

@@ -296,11 +296,16 @@ def test_the_statement_shows_effective_hourly_pay_per_programme_beside_the_overa
         paid_on=timezone.localdate(),
     )
     page = as_user(participant).get(reverse("compensation:statement")).content.decode()
+    # A grant is not pay per hour (issue 33): earned and paid per hour for labour are 0.00.
     assert (
-        "<td>Beta</td><td>2.00</td><td>EUR</td><td>100.00</td><td>0.00</td><td>50.00</td>" in page
+        "<td>Beta</td><td>2.00</td><td>EUR</td><td>100.00</td><td>0.00</td><td>0.00</td>"
+        "<td>0.00</td>" in page
     )
-    assert '<td>Alpha</td><td>10.00</td><td colspan="3">Nothing earned</td><td>0.00</td>' in page
-    assert "<td>EUR</td><td>100.00</td><td>0.00</td><td>8.33</td>" in page  # overall: 12 h
+    assert (
+        '<td>Alpha</td><td>10.00</td><td colspan="3">Nothing earned</td><td>0.00</td><td>0.00</td>'
+        in page
+    )
+    assert "<td>EUR</td><td>100.00</td><td>0.00</td><td>0.00</td><td>0.00</td>" in page
 
 
 def test_only_what_i_can_approve_leaves_out_what_i_created(

@@ -60,26 +60,28 @@ def _history(programme, participant, manager, n):
         )
 
 
-def test_the_portal_home_takes_at_most_12_queries_whatever_the_history(
+def test_the_portal_home_takes_at_most_15_queries_whatever_the_history(
     as_user, programme, participant, manager, django_assert_max_num_queries
 ):
+    """Issue 33 added three reads to "needs your action": tickets waiting for information,
+    promotional uses waiting for an answer, pay held for a tax form."""
     _history(programme, participant, manager, 2)
     client = as_user(participant)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("portal:home")).status_code == 200
     _history(programme, participant, manager, 10)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("portal:home")).status_code == 200
 
 
-def test_the_portal_home_takes_at_most_10_queries_with_one_programme_or_three(
+def test_the_portal_home_takes_at_most_13_queries_with_one_programme_or_three(
     as_user, programme, participant, manager, django_assert_max_num_queries
 ):
     """Where I stand (hours, outputs, pay, actions) is one grouped read per kind for all my
     programmes: the count is the same with one programme as with three, however many records."""
     _history(programme, participant, manager, 3)
     client = as_user(participant)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("portal:home"))
     assert response.status_code == 200 and response.content.decode().count("Key facts") == 1
     for name in ("Gamma", "Delta"):
@@ -88,7 +90,7 @@ def test_the_portal_home_takes_at_most_10_queries_with_one_programme_or_three(
         make_staff(other, ProgrammeRole.Role.MANAGER, user=manager)
         policy.forget(manager)
         _history(other, participant, manager, 4)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("portal:home"))
     html = response.content.decode()
     assert response.status_code == 200 and html.count("Key facts") == 3

@@ -113,7 +113,7 @@ def test_a_full_text_change_is_editorial_only_when_another_manager_confirms_seei
     assert "editorial change confirmed by" in terms_page
     diff = client.get(f"/programmes/{programme.slug}/terms/diff/?from=1&to=2").content.decode()
     assert "Editorial change confirmed by" in diff
-    assert '<span class="diff-add">+These are the terms of the programme.</span>' in diff
+    assert "Added in version 2:</p><ins>These are the terms of the programme.</ins>" in diff
     assert AuditEvent.objects.filter(action="programs.terms.editorial_confirmed").exists()
 
 

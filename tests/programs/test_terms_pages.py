@@ -120,7 +120,8 @@ def test_the_diff_shows_changed_fields_side_by_side_and_the_body_line_by_line(
     services.terms_publish(actor=manager, terms=draft)
     html = client.get(f"/programmes/{programme.slug}/terms/diff/?from=1&to=2").content.decode()
     assert "Hourly rate" in html and "25.00" in html and "40.00" in html
-    assert "-These are the terms." in html and "+These are the new terms." in html
+    assert "<del>These are the terms.</del>" in html
+    assert "<ins>These are the new terms.</ins>" in html
     assert client.get(f"/programmes/{programme.slug}/terms/diff/?from=x").status_code == 404
 
 
@@ -136,7 +137,8 @@ def test_the_public_page_shows_key_facts_history_and_upcoming_terms(programme, m
     services.terms_publish(actor=manager, terms=draft)
     html = client.get(f"/programmes/{programme.slug}/").content.decode()
     assert "Key facts" in html and "Paid €25.00 per hour worked." in html
-    assert "Version 2 of the terms is published and takes effect on" in html
+    assert "A new version of the terms is coming" in html
+    assert "Version 2: in force from" in html
     assert "Diff with v1" in html
 
 

@@ -120,7 +120,8 @@ def test_testers_see_a_coming_change_on_the_portal_and_their_programme_page_unti
     assert "Worse for you:</strong> Hourly rate." in home
     page = client.get(f"/portal/programmes/{programme.slug}/").content.decode()
     assert f"New terms from {when} UTC" in page
-    assert '<td class="diff-del">25.00</td><td class="diff-add">20.00</td>' in page
+    # The cut is red and said in words (issue 33: it was the new value on green).
+    assert '<td class="diff-before">25.00</td><td class="diff-worse">20.00</td>' in page
     client.post(
         f"/portal/programmes/{programme.slug}/consent/",
         {"terms_hash": v2.content_hash, "accept": "on"},

@@ -116,9 +116,11 @@ def test_a_competition_runs_from_entries_to_prizes_with_its_odds_public(
         user=participant2,
         programme=programme,
         title="Rival",
-        intended_use="private",
+        intended_use="social",
         url="https://example.org/rival.mp4",
     )
+    approvals.submission_claim(reviewer=reviewer, submission=other)
+    approvals.submission_decide(submission=other, reviewer=reviewer, outcome="approved")
     tester = as_user(participant)
     assert (
         tester.post(
@@ -163,9 +165,13 @@ def test_a_competition_runs_from_entries_to_prizes_with_its_odds_public(
 
 
 def test_nobody_judges_a_competition_they_entered(approved, programme, manager, participant):
-    ProgrammeRole.objects.create(programme=programme, user=participant, role="reviewer")
     competition = _competition(manager, programme)
     services.competition_enter(actor=participant, competition=competition, submission=approved)
+    # Made a reviewer after entering (staff cannot enter: issue 33), they still cannot judge.
+    ProgrammeRole.objects.create(programme=programme, user=participant, role="reviewer")
+    from programs import policy
+
+    policy.forget(participant)
     Competition.objects.filter(pk=competition.pk).update(
         entry_deadline=timezone.now() - timedelta(minutes=1)
     )

@@ -207,6 +207,7 @@ RULES = {
     "publicity:competition_new": ("GET", MANAGERS),
     "publicity:competition": ("GET", EVERYONE),
     "publicity:competition_enter": ("POST", NOBODY),  # an empty entry is a 400 for everyone
+    "publicity:competition_withdraw": ("POST", NOBODY),  # an empty form is a 400 for everyone
     "publicity:competition_results": ("POST", {"reviewer", "manager"}),
     "provenance:registry": ("GET", EVERYONE),
     "provenance:summary": ("GET", EVERYONE),
@@ -467,6 +468,7 @@ def world(
             "publicity:training": shown.pk,
             "publicity:competition": competition.pk,
             "publicity:competition_enter": competition.pk,
+            "publicity:competition_withdraw": competition.pk,
             "api:competition-entries": competition.pk,
             "api:competition-results": competition.pk,
             "publicity:competition_results": competition.pk,

@@ -286,11 +286,27 @@ class ProgrammeLife(RuleBasedStateMachine):
             note="Please look again",
         )
 
+    def _withdrew_accepted(self, person) -> bool:
+        """Withdrawn today with the required terms accepted: hours worked before may still be
+        logged (issue 33), never under terms not accepted."""
+        needed = required_terms(self.programme)
+        return (
+            Participation.objects.filter(
+                user=person, programme=self.programme, status="withdrawn"
+            ).exists()
+            and needed is not None
+            and Consent.objects.filter(
+                participation__user=person,
+                terms_version__programme=self.programme,
+                terms_version__number__gte=needed.number,
+            ).exists()
+        )
+
     @precondition(lambda self: self.people)
     @rule(i=st.integers(min_value=0, max_value=50), minutes=st.integers(15, 240))
     def log_hours(self, i, minutes):
         person = self.people[i % len(self.people)]
-        allowed = ps.access_check(person, self.programme).active
+        allowed = ps.access_check(person, self.programme).active or self._withdrew_accepted(person)
         done = self._call(
             ls.time_entry_log,
             user=person,

@@ -332,6 +332,9 @@ TESTER_CALLS = {
     "competition_enter": lambda w, a: publicity.competition_enter(
         actor=a, competition=w["competition"], submission=w["shown"]
     ),
+    "competition_entry_withdraw": lambda w, a: publicity.competition_entry_withdraw(
+        actor=a, competition=w["competition"], submission=w["shown"]
+    ),
 }
 # These report each refused item instead of raising: nothing may be done.
 REPORTING = {

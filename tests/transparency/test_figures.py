@@ -117,9 +117,10 @@ def test_labour_and_pay_figures_match_a_direct_computation(programme, manager, r
     assert figures["pay"]["by_currency"]["EUR"]["paid"] == "150.00"
     # Pending: person 4's 100.00; persons 5 and 6 were reversed (125 − 125, 150 − 150).
     assert figures["pay"]["by_currency"]["EUR"]["pending"] == "100.00"
-    assert figures["pay"]["share_of_participants_paid_percent"] == 50.0  # 3 of 6
-    assert figures["pay"]["effective_hourly_pay_median"] == 25.0  # earned/h: 25,25,25,25,0,0
-    assert figures["pay"]["share_of_hours_unpaid_percent"] == round(11 / 21 * 100, 1)
+    assert figures["pay"]["share_of_participants_paid_for_labour_percent"] == 50.0  # 3 of 6
+    # earned/h: 25,25,25,25,0,0
+    assert figures["pay"]["effective_hourly_pay_for_labour_median"] == "25.00"
+    assert figures["pay"]["share_of_hours_without_labour_pay_percent"] == round(11 / 21 * 100, 1)
     assert figures["pay"]["unpaid_hours_value_at_reference_rate"] == "220.00"  # 11 h × 20
 
 
@@ -129,7 +130,7 @@ def test_pay_figures_of_a_small_programme_are_withheld(
     _seed_work(programme, manager, reviewer, finance, n=3)
     transparency.refresh(programme)
     figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
-    assert figures["pay"]["effective_hourly_pay_median"]["withheld"] is True
+    assert figures["pay"]["effective_hourly_pay_for_labour_median"]["withheld"] is True
     assert figures["labour"]["hours_per_person_median"]["withheld"] is True
 
 
