@@ -85,10 +85,15 @@ def hours_by_person(programme) -> dict:
     }
 
 
-def _totals_by_currency(programme) -> dict:
+def _totals_by_currency(programme, *, reimbursements: bool = False) -> dict:
+    """Paid and pending per currency: pay of every kind, or (`reimbursements`) the cost
+    reimbursements, which are not pay and are shown apart."""
+    reimbursing = Q(as_kind__in=LedgerEntry.REIMBURSING)
     totals: dict = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})
     for currency, state, amount in (
         LedgerEntry.objects.filter(programme=programme)
+        .annotate(as_kind=counts_as())
+        .filter(reimbursing if reimbursements else ~reimbursing)
         .order_by()
         .values_list("currency", "state")
         .annotate(s=Sum("amount"))
@@ -120,6 +125,10 @@ def pay_figures(programme) -> dict:
         apart[key] = guard(total, members) if got else total
     return {
         "by_currency": _totals_by_currency(programme),
+        "reimbursed_by_currency": {
+            c: str(Decimal(v["paid"]) + Decimal(v["pending"]))
+            for c, v in _totals_by_currency(programme, reimbursements=True).items()
+        },
         "participants": members,
         "participants_with_hours": with_hours,
         "share_of_participants_paid_for_labour_percent": guard(
@@ -156,6 +165,8 @@ def _rows(pay: dict, programme) -> list[list]:
     rows = []
     for c, v in sorted(pay["by_currency"].items()):
         rows += [[f"Paid, all kinds ({c})", v["paid"]], [f"Pending, all kinds ({c})", v["pending"]]]
+    for c, total in sorted(pay["reimbursed_by_currency"].items()):
+        rows.append([f"Cost reimbursements, not pay ({c})", total])
     rows += [
         [
             "Participants paid anything for labour (%)",

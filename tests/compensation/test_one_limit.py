@@ -191,8 +191,9 @@ def test_a_travel_reimbursement_is_not_pay_in_hourly_figures_and_is_shown_apart(
     )
     assert LedgerEntry.objects.get(kind="expenses").state == "paid"
     page = as_user(participant).get(reverse("compensation:statement")).content.decode()
-    # 100 EUR of pay over 10 confirmed hours: 10.00 per hour, not 130.00.
-    assert "<td>EUR</td><td>100.00</td><td>0.00</td><td>10.00</td>" in page
+    # 100 EUR paid, none pending; the prize is not pay for labour and the 1,200 EUR of travel
+    # is not pay at all: per confirmed hour 0.00 earned and 0.00 paid, not 130.00.
+    assert "<td>EUR</td><td>100.00</td><td>0.00</td><td>0.00</td><td>0.00</td>" in page
     assert "not pay and left out of these figures: 1200.00 EUR" in page
     figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
     assert figures["pay"]["by_currency"]["EUR"]["paid"] == "100.00"

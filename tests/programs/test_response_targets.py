@@ -111,4 +111,6 @@ def test_a_longer_target_is_a_material_change_worse_for_the_tester(programme, ma
     }
     assert rows["Decision on a contest (business days)"] == "Worse for you"
     assert rows["Payment after approval (business days)"] == "Worse for you"  # none promised
-    assert rows["First response to a ticket (business days)"] == "Not worse"
+    assert (
+        rows["First response to a ticket (business days)"] == "Better for you"
+    )  # 2 → 1 business day
