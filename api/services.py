@@ -17,13 +17,13 @@ from .models import ApiToken, ServiceToken
 
 
 @transaction.atomic
-def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
+def token_create(*, actor, name: str, scope: str) -> tuple[ApiToken, str]:
     """Create a token; the plain value is returned once and never stored.
 
     A token acts with all its owner's roles, so a person with staff reach creates one
     only once they have two-factor (where staff two-factor is required).
     """
-    if policy.needs_two_factor(user):
+    if policy.needs_two_factor(actor):
         raise StaffMFARequired()
     name = name.strip()
     if not name:
@@ -35,22 +35,22 @@ def token_create(*, user, name: str, scope: str) -> tuple[ApiToken, str]:
     secret = secrets.token_urlsafe(32)
     plain = f"{TOKEN_PREFIX}{prefix}_{secret}"
     token = ApiToken.objects.create(
-        user=user, name=name[:100], scope=scope, prefix=prefix, key_hash=token_hash(plain)
+        user=actor, name=name[:100], scope=scope, prefix=prefix, key_hash=token_hash(plain)
     )
     record(
         action="api.token.created",
         obj=token,
-        actor=user,
-        subject=user,
+        actor=actor,
+        subject=actor,
         data={"name": token.name, "scope": scope, "prefix": prefix},
     )
     return token, plain
 
 
 @transaction.atomic
-def token_revoke(*, user, token: ApiToken) -> ApiToken:
+def token_revoke(*, actor, token: ApiToken) -> ApiToken:
     token = ApiToken.objects.select_for_update().get(pk=token.pk)
-    if token.user_id != user.pk:
+    if token.user_id != actor.pk:
         raise NotAllowed("This is not your token.")
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
@@ -58,8 +58,8 @@ def token_revoke(*, user, token: ApiToken) -> ApiToken:
         record(
             action="api.token.revoked",
             obj=token,
-            actor=user,
-            subject=user,
+            actor=actor,
+            subject=actor,
             data={"name": token.name, "prefix": token.prefix},
         )
     return token

@@ -239,7 +239,7 @@ def _render_detail(request, submission, form, status=200, parts=()):
 def claim(request, pk):
     submission = _reviewable(request, pk)
     with refusal_shown_on(request):
-        services.submission_claim(reviewer=request.user, submission=submission)
+        services.submission_claim(actor=request.user, submission=submission)
         return redirect(reverse("approvals:detail", args=[pk]) + _queue_query(request))
     return redirect(reverse("approvals:queue") + _queue_query(request))
 
@@ -263,7 +263,7 @@ def decide(request, pk, parts=()):
         with refusal_shown_on(form):
             decision = services.submission_decide(
                 submission=submission,
-                reviewer=request.user,
+                actor=request.user,
                 outcome=form.cleaned_data["outcome"],
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
@@ -292,7 +292,7 @@ def bulk_approve(request):
     items = list(
         OutputSubmission.objects.restrict(request.user, "review").filter(pk__in=ids).order_by("pk")
     )
-    approved, problems = services.submissions_bulk_approve(reviewer=request.user, submissions=items)
+    approved, problems = services.submissions_bulk_approve(actor=request.user, submissions=items)
     if approved:
         messages.success(request, f"{approved} item(s) approved.")
     for problem in problems:
@@ -415,7 +415,7 @@ def submit(request):
 
         def submit_output() -> str:
             submission = services.submission_create(
-                user=request.user,
+                actor=request.user,
                 programme=form.cleaned_data["programme"],
                 **form.service_kwargs(),
             )
@@ -463,7 +463,7 @@ def my_detail(request, pk, parts=()):
 def withdraw(request, pk):
     submission = _mine(request, pk)
     with refusal_shown_on(request):
-        services.submission_withdraw(user=request.user, submission=submission)
+        services.submission_withdraw(actor=request.user, submission=submission)
         messages.success(request, f"“{submission.title}” was withdrawn.")
     return redirect("approvals:output", pk=pk)
 
@@ -484,7 +484,7 @@ def resubmit(request, pk):
 
         def resubmit_output() -> str:
             submission = services.submission_resubmit(
-                user=request.user, previous=previous, **form.service_kwargs()
+                actor=request.user, previous=previous, **form.service_kwargs()
             )
             messages.success(request, _submitted_message(submission))
             return reverse("approvals:output", args=[submission.pk])
@@ -509,7 +509,7 @@ def appeal(request, pk):
         return redirect("approvals:output", pk=pk)
     with refusal_shown_on(request):
         services.submission_appeal(
-            user=request.user, submission=submission, note=form.cleaned_data["note"]
+            actor=request.user, submission=submission, note=form.cleaned_data["note"]
         )
         messages.success(request, "Your appeal is filed. A different reviewer will decide it.")
     return redirect("approvals:output", pk=pk)

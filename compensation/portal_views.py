@@ -54,7 +54,7 @@ def payout_details(request):
         form = PayoutDetailsForm(request.POST)
         if form.is_valid():
             with refusal_shown_on(form):
-                services.payout_details_set(user=request.user, **form.cleaned_data)
+                services.payout_details_set(actor=request.user, **form.cleaned_data)
                 messages.success(request, "Your payout details are saved.")
                 return redirect("compensation:payout_details")
     else:

@@ -49,7 +49,7 @@ def _submit(user, programme, i, **extra):
         "url": f"https://media.example.org/{programme.slug}/{user.pk}/{i}.mp4",
     }
     values.update(extra)
-    return services.submission_create(user=user, programme=programme, **values)
+    return services.submission_create(actor=user, programme=programme, **values)
 
 
 def _criticised_backlog(ctx, reason: dict) -> None:
@@ -60,11 +60,11 @@ def _criticised_backlog(ctx, reason: dict) -> None:
         person = crit_people[i % len(crit_people)]
         s = _backdate(_submit(person, criticised, i), hours=24 * (2 + (i * 37) % 45))
         if i % 9 == 3:
-            services.submission_decide(submission=s, reviewer=reviewer, outcome="approved")
+            services.submission_decide(submission=s, actor=reviewer, outcome="approved")
         elif i % 9 == 5:
             services.submission_decide(
                 submission=s,
-                reviewer=reviewer,
+                actor=reviewer,
                 outcome="rejected",
                 reason=reason[criticised.pk]["unreleased-feature"],
                 note="Shows the editing timeline, which is not announced.",
@@ -72,13 +72,13 @@ def _criticised_backlog(ctx, reason: dict) -> None:
         elif i % 9 == 7:
             services.submission_decide(
                 submission=s,
-                reviewer=reviewer,
+                actor=reviewer,
                 outcome="changes_requested",
                 reason=reason[criticised.pk]["brand"],
                 note="Remove the product logo in the corner.",
             )
         elif i == 8:
-            services.submission_withdraw(user=person, submission=s)
+            services.submission_withdraw(actor=person, submission=s)
         # everything else stays pending: the backlog the artists protested about
 
 
@@ -87,47 +87,47 @@ def _decide_fair(s, *, i: int, kind: int, person, ctx, reason: dict) -> None:
     manager, reviewer, fair = ctx["manager"], ctx["reviewer"], ctx["fair"]
     if kind in (2, 3):
         services.submission_decide(
-            submission=s, reviewer=reviewer, outcome="approved", note="Lovely work."
+            submission=s, actor=reviewer, outcome="approved", note="Lovely work."
         )
     elif kind == 4:
         services.submission_decide(
             submission=s,
-            reviewer=reviewer,
+            actor=reviewer,
             outcome="rejected",
             reason=reason[fair.pk]["real-person"],
             note="The face resembles a well-known actor.",
         )
         if i < 20:
             services.submission_appeal(
-                user=person,
+                actor=person,
                 submission=s,
                 note="The face is generated; the prompt names no one.",
             )
         if i < 10:
             services.submission_decide(
                 submission=s,
-                reviewer=manager,
+                actor=manager,
                 outcome="approved",
                 note="Appeal upheld: no real person is depicted.",
             )
     elif kind == 5:
         services.submission_decide(
             submission=s,
-            reviewer=reviewer,
+            actor=reviewer,
             outcome="changes_requested",
             reason=reason[fair.pk]["confidential"],
             note="Blur the version number in the frame.",
         )
         if i < 20:
             services.submission_resubmit(
-                user=person,
+                actor=person,
                 previous=s,
                 title=f"{s.title} (blurred)",
                 intended_use=s.intended_use,
                 url=s.url + "?v=2",
             )
     elif kind == 6 and i < 20:
-        services.submission_claim(reviewer=reviewer, submission=s)
+        services.submission_claim(actor=reviewer, submission=s)
     # kinds 6 (later), 7, 8, 9: pending, with time left on the clock
 
 

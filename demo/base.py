@@ -185,10 +185,10 @@ def _join(programme, user, manager):
     inv = participant_services.invitations_create(
         actor=manager, programme=programme, emails=[user.email]
     )[0]
-    participant_services.invitation_accept(user=user, token=inv.plain_token)
+    participant_services.invitation_accept(actor=user, token=inv.plain_token)
     terms = current_terms(programme)
     participant_services.consent_accept(
-        user=user, programme=programme, terms=terms, seen_hash=terms.content_hash
+        actor=user, programme=programme, terms=terms, seen_hash=terms.content_hash
     )
 
 
@@ -312,7 +312,7 @@ def _later_history(ctx: dict) -> None:
     applicant = _user("applicant@example.com", "Avi", "Applicant")
     if not redteam.applications.exists():
         participant_services.application_submit(
-            user=applicant,
+            actor=applicant,
             programme=redteam,
             motivation="I red-team image models for a living and want to test video.",
             portfolio_url="https://example.org/avi",

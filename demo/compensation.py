@@ -30,7 +30,7 @@ def _payout_details(ctx):
         if not Participation.objects.filter(user=person, programme=fair).exists():
             continue
         services.payout_details_set(
-            user=person,
+            actor=person,
             legal_name=person.get_full_name() or person.email,
             country="DE",
             method="bank",

@@ -123,7 +123,7 @@ def seed(ctx):
         for i, (kind, severity, title, description, path, public, internal) in enumerate(TICKETS):
             reporter = people[i % len(people)]
             ticket = services.ticket_file(
-                reporter=reporter,
+                actor=reporter,
                 programme=programme,
                 kind=kind,
                 title=title,
@@ -159,7 +159,7 @@ def seed(ctx):
         )
         kind, severity, title, description = DUPLICATE
         duplicate = services.ticket_file(
-            reporter=people[-1],
+            actor=people[-1],
             programme=programme,
             kind=kind,
             title=title,
@@ -187,7 +187,7 @@ def _hours(rng, programme, people, tickets, reviewer):
             activity = rng.choice(TimeEntry.Activity.values)
             own = [t for t in tickets if t.reporter_id == person.pk]
             entry = labour_services.time_entry_log(
-                user=person,
+                actor=person,
                 programme=programme,
                 date=today - timedelta(days=days_ago),
                 minutes=rng.choice([30, 45, 60, 90, 120, 180]),

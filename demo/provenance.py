@@ -27,14 +27,14 @@ def seed(ctx):
     if ServiceToken.objects.filter(programme=criticised).exists():
         return
     still = approvals.submission_create(
-        user=ctx["participant"],
+        actor=ctx["participant"],
         programme=criticised,
         title="Harbour at first light",
         intended_use="portfolio",
         upload=_picture(),
     )
-    approvals.submission_claim(reviewer=reviewer, submission=still)
-    approvals.submission_decide(reviewer=reviewer, submission=still, outcome="approved")
+    approvals.submission_claim(actor=reviewer, submission=still)
+    approvals.submission_decide(actor=reviewer, submission=still, outcome="approved")
     service_token_create(actor=manager, programme=criticised, name="Model team: training data")
     # The model team's batch: the registry's outputs, and 40 files from elsewhere.
     hashes = list(

@@ -107,7 +107,7 @@ def _describe(attachments) -> list[dict]:
 @transaction.atomic
 def ticket_file(
     *,
-    reporter,
+    actor,
     programme: Programme,
     kind: str,
     title: str,
@@ -123,7 +123,7 @@ def ticket_file(
     The ticket records the terms version in force; attachments are checked by
     their bytes before anything is saved.
     """
-    access = require_can_work(reporter, programme)
+    access = require_can_work(actor, programme)
     if kind not in Ticket.Kind.values:
         raise DomainError("Choose what kind of ticket this is.", field="kind")
     title, description = _clean(title), _clean(description)
@@ -152,7 +152,7 @@ def ticket_file(
         now = timezone.now()
         ticket = Ticket.objects.create(
             programme=programme,
-            reporter=reporter,
+            reporter=actor,
             terms_version=access.terms,
             kind=kind,
             title=title[:200],
@@ -165,13 +165,13 @@ def ticket_file(
             created_at=now,
             updated_at=now,
         )
-        stored = _store(ticket=ticket, uploads=uploads, mimes=mimes, actor=reporter, saved=saved)
+        stored = _store(ticket=ticket, uploads=uploads, mimes=mimes, actor=actor, saved=saved)
         record(
             action="feedback.ticket.filed",
             obj=ticket,
-            actor=reporter,
+            actor=actor,
             programme=programme,
-            subject=reporter,
+            subject=actor,
             data={
                 "kind": kind,
                 "severity": severity,

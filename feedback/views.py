@@ -150,7 +150,7 @@ def ticket_new(request):
 
         def file_ticket() -> str:
             ticket = services.ticket_file(
-                reporter=request.user,
+                actor=request.user,
                 programme=data["programme"],
                 kind=data["kind"],
                 title=data["title"],

@@ -103,7 +103,7 @@ def _check_ticket_link(*, user, programme: Programme, ticket: Ticket | None) -> 
 @transaction.atomic
 def time_entry_log(
     *,
-    user,
+    actor,
     programme: Programme,
     date: date_type,
     minutes: int,
@@ -114,17 +114,17 @@ def time_entry_log(
 ) -> TimeEntry:
     """Log work in a programme where the person is active and has accepted the terms (or
     which they withdrew from recently, for hours worked before: `hours_access`)."""
-    access = hours_access(user, programme, date)
+    access = hours_access(actor, programme, date)
     if activity not in TimeEntry.Activity.values:
         raise DomainError("Choose what kind of work this was.", field="activity")
-    _check_day(user=user, day=date, minutes=minutes)
+    _check_day(user=actor, day=date, minutes=minutes)
     _check_since_joining(participation=access.participation, day=date)
-    _check_ticket_link(user=user, programme=programme, ticket=ticket)
-    _check_output_link(user=user, programme=programme, output=output)
+    _check_ticket_link(user=actor, programme=programme, ticket=ticket)
+    _check_output_link(user=actor, programme=programme, output=output)
     now = timezone.now()
     entry = TimeEntry.objects.create(
         participation=access.participation,
-        user=user,
+        user=actor,
         programme=programme,
         terms_version=access.terms,
         date=date,
@@ -139,9 +139,9 @@ def time_entry_log(
     record(
         action="feedback.time.logged",
         obj=entry,
-        actor=user,
+        actor=actor,
         programme=programme,
-        subject=user,
+        subject=actor,
         data={
             "date": date,
             "minutes": minutes,
@@ -156,7 +156,7 @@ def time_entry_log(
 @transaction.atomic
 def time_entry_update(
     *,
-    user,
+    actor,
     entry: TimeEntry,
     date: date_type,
     minutes: int,
@@ -172,20 +172,20 @@ def time_entry_update(
     read); it then waits for confirmation again and the reviewer who disputed it is told.
     """
     entry = TimeEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
-    if entry.user_id != user.pk:
+    if entry.user_id != actor.pk:
         raise NotAllowed("Only the person who logged this time can change it.")
     if not entry.is_editable:
         raise DomainError(
             f"This entry is {entry.get_status_display().lower()} and can no longer be changed. "
             "Log a new entry if something is missing."
         )
-    access = hours_access(user, entry.programme, date)
+    access = hours_access(actor, entry.programme, date)
     if activity not in TimeEntry.Activity.values:
         raise DomainError("Choose what kind of work this was.", field="activity")
-    _check_day(user=user, day=date, minutes=minutes, exclude_pk=entry.pk)
+    _check_day(user=actor, day=date, minutes=minutes, exclude_pk=entry.pk)
     _check_since_joining(participation=access.participation, day=date)
-    _check_ticket_link(user=user, programme=entry.programme, ticket=ticket)
-    _check_output_link(user=user, programme=entry.programme, output=output)
+    _check_ticket_link(user=actor, programme=entry.programme, ticket=ticket)
+    _check_output_link(user=actor, programme=entry.programme, output=output)
     answer = _clean(answer)
     was_disputed = entry.status == TimeEntry.Status.DISPUTED
     if was_disputed and not answer:
@@ -204,15 +204,15 @@ def time_entry_update(
         event = record(
             action="feedback.time.dispute_answered",
             obj=entry,
-            actor=user,
+            actor=actor,
             programme=entry.programme,
-            subject=user,
+            subject=actor,
             data={"before": before, "minutes": minutes, "date": date, "answer": answer},
         )
         if entry.reviewed_by_id:
             notify(
                 user=entry.reviewed_by,
-                subject=f"{user.email} answered your dispute of hours on {date:%d %b %Y}",
+                subject=f"{actor.email} answered your dispute of hours on {date:%d %b %Y}",
                 body=f"{minutes} min in {entry.programme.name}. Answer: {answer}",
                 url=reverse("labour:queue") + "?status=logged",
                 dedupe_key=f"feedback.time.dispute_answered:{entry.pk}:{event.seq}",
@@ -222,9 +222,9 @@ def time_entry_update(
     record(
         action="feedback.time.updated",
         obj=entry,
-        actor=user,
+        actor=actor,
         programme=entry.programme,
-        subject=user,
+        subject=actor,
         data={
             "before": before,
             "after": {"date": date, "minutes": minutes, "activity": activity},

@@ -59,7 +59,7 @@ def mine(request):
 
         def log_time() -> str:
             entry = services.time_entry_log(
-                user=request.user,
+                actor=request.user,
                 programme=data["programme"],
                 date=data["date"],
                 minutes=data["minutes"],
@@ -109,7 +109,7 @@ def edit(request, pk):
         data = form.cleaned_data
         with refusal_shown_on(form):
             services.time_entry_update(
-                user=request.user,
+                actor=request.user,
                 entry=entry,
                 date=data["date"],
                 minutes=data["minutes"],

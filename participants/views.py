@@ -82,7 +82,7 @@ def consent(request, slug):
     if request.method == "POST" and form.is_valid():
         with refusal_shown_on(form):
             services.consent_accept(
-                user=request.user,
+                actor=request.user,
                 programme=programme,
                 terms=terms,
                 seen_hash=form.cleaned_data["terms_hash"],
@@ -126,7 +126,7 @@ def invitation(request, token):
                 if not request.user.is_authenticated:
                     return redirect(f"/accounts/login/?next={request.path}")
                 services.invitation_accept(
-                    user=request.user,
+                    actor=request.user,
                     token=token,
                     acknowledged=hashes(request.POST.get("coming_hashes", "")),
                 )
@@ -138,7 +138,7 @@ def invitation(request, token):
                 services.invitation_decline(
                     token=token,
                     reason=decline_form.cleaned_data["reason"],
-                    user=request.user if request.user.is_authenticated else None,
+                    actor=request.user if request.user.is_authenticated else None,
                 )
                 messages.info(request, "You declined the invitation. Thank you for telling us.")
                 return redirect("transparency:detail", slug=invite.programme.slug)
@@ -164,7 +164,7 @@ def apply(request, slug):
 
         def send() -> str:
             services.application_submit(
-                user=request.user,
+                actor=request.user,
                 programme=programme,
                 motivation=form.cleaned_data["motivation"],
                 portfolio_url=form.cleaned_data["portfolio_url"],
@@ -194,7 +194,7 @@ def withdraw(request, slug):
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     with refusal_shown_on(request):
         services.participation_withdraw(
-            user=request.user, participation=participation, reason=reason
+            actor=request.user, participation=participation, reason=reason
         )
         messages.success(
             request,

@@ -108,7 +108,7 @@ class SubmissionInput(StrictInput, serializers.Serializer):
     def create(self, validated_data):
         d = validated_data
         return services.submission_create(
-            user=self.context["request"].user,
+            actor=self.context["request"].user,
             programme=d["programme"],
             title=d["title"],
             intended_use=d["intended_use"],
@@ -194,7 +194,7 @@ class SubmissionClaim(APIView):
     @extend_schema(request=None, responses={200: SubmissionSerializer})
     def post(self, request, pk):
         submission = services.submission_claim(
-            reviewer=request.user, submission=_for_review(request, pk)
+            actor=request.user, submission=_for_review(request, pk)
         )
         return Response(SubmissionSerializer(_reload(request, submission)).data)
 
@@ -236,7 +236,7 @@ class SubmissionDecide(APIView):
                 raise DomainError("Choose a reason from this programme's list.", field="reason")
         services.submission_decide(
             submission=submission,
-            reviewer=request.user,
+            actor=request.user,
             outcome=d["outcome"],
             reason=reason,
             note=d["note"],

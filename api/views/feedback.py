@@ -115,7 +115,7 @@ class TicketInput(StrictInput, serializers.Serializer):
     def create(self, validated_data):
         d = validated_data
         return services.ticket_file(
-            reporter=self.context["request"].user,
+            actor=self.context["request"].user,
             programme=d["programme"],
             kind=d["kind"],
             title=d["title"],
@@ -300,7 +300,7 @@ class TimeEntryInput(StrictInput, serializers.Serializer):
             if ticket is None:
                 raise serializers.ValidationError({"ticket": ["No such ticket."]})
         return labour_services.time_entry_log(
-            user=user,
+            actor=user,
             programme=d["programme"],
             date=d["date"],
             minutes=d["minutes"],

@@ -59,7 +59,7 @@ class ConsentView(APIView):
         if terms is None:
             raise NotFound(f"Version {data.validated_data['terms_version']} is not published.")
         consent = services.consent_accept(
-            user=request.user,
+            actor=request.user,
             programme=programme,
             terms=terms,
             seen_hash=data.validated_data["terms_hash"],

@@ -21,7 +21,7 @@ def tokens(request):
     if request.method == "POST" and "revoke" in request.POST:
         mine = ApiToken.objects.mine(request.user)
         token = get_object_or_404(mine, pk=request.POST.get("revoke"))
-        token_revoke(user=request.user, token=token)
+        token_revoke(actor=request.user, token=token)
         messages.success(request, f"The token “{token.name}” was revoked.")
         return redirect("api:tokens")
     if request.method == "POST" and form.is_valid():
@@ -29,7 +29,7 @@ def tokens(request):
 
         def make() -> str:
             made["token"], made["plain"] = token_create(
-                user=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
+                actor=request.user, name=form.cleaned_data["name"], scope=form.cleaned_data["scope"]
             )
             return reverse("api:tokens")
 

@@ -14,10 +14,10 @@ from .workflow import Outcome, Status, _audit, _clear_claim, _due_from, _locked,
 
 
 @transaction.atomic
-def submission_appeal(*, user, submission: OutputSubmission, note: str) -> Appeal:
+def submission_appeal(*, actor, submission: OutputSubmission, note: str) -> Appeal:
     """Appeal a rejection once, when the terms allow it; a different reviewer decides."""
     submission = _locked(submission)
-    if submission.participant_id != user.pk:
+    if submission.participant_id != actor.pk:
         raise NotAllowed("Only the participant who submitted this output can appeal.")
     note = (note or "").strip()
     if not note:
@@ -35,7 +35,7 @@ def submission_appeal(*, user, submission: OutputSubmission, note: str) -> Appea
     _set_clock(submission, _due_from(submission.terms_version, now))
     _clear_claim(submission)
     submission.save()
-    _audit("approvals.submission.appealed", submission, actor=user, appeal=appeal.pk)
+    _audit("approvals.submission.appealed", submission, actor=actor, appeal=appeal.pk)
     rejected_by = (
         ReviewDecision.objects.filter(submission=submission, outcome=Outcome.REJECTED)
         .order_by("-decided_at")
@@ -46,12 +46,12 @@ def submission_appeal(*, user, submission: OutputSubmission, note: str) -> Appea
     # Everyone who may decide the appeal hears of it: the programme's reviewers and
     # managers, except the reviewer whose rejection is appealed and the participant.
     for person in policy.staff_of(submission.programme, policy.REVIEW):
-        if person.pk in (rejected_by, user.pk):
+        if person.pk in (rejected_by, actor.pk):
             continue
         notify(
             user=person,
             subject=f"Appeal to decide: “{submission.title}”",
-            body=f"{user.get_full_name() or user.email} appealed the rejection of "
+            body=f"{actor.get_full_name() or actor.email} appealed the rejection of "
             f"“{submission.title}” in {submission.programme.name}.{due}",
             url=reverse("approvals:detail", args=[submission.pk]),
             dedupe_key=f"approvals:appealed:{submission.pk}:{person.pk}",

@@ -17,14 +17,14 @@ from .workflow import Outcome, Stage, Status, _audit, _clear_claim, _locked, _mo
 
 
 @transaction.atomic
-def submission_claim(*, reviewer, submission: OutputSubmission) -> OutputSubmission:
+def submission_claim(*, actor, submission: OutputSubmission) -> OutputSubmission:
     """Take an item for `REVIEW_CLAIM_MINUTES` so that no other reviewer works on it meanwhile."""
     submission = _locked(submission)
-    policy.require_review(reviewer, submission)
+    policy.require_review(actor, submission)
     now = timezone.now()
     if submission.status not in OutputSubmission.OPEN:
         raise DomainError("This item is no longer waiting for review.", code="wrong_status")
-    if submission.claim_active(now) and submission.claimed_by_id != reviewer.pk:
+    if submission.claim_active(now) and submission.claimed_by_id != actor.pk:
         raise DomainError(
             f"{submission.claimed_by.email} is reviewing this item until "
             f"{submission.claim_expires_at:%H:%M} UTC.",
@@ -32,13 +32,13 @@ def submission_claim(*, reviewer, submission: OutputSubmission) -> OutputSubmiss
         )
     if submission.status == Status.PENDING:
         _move(submission, Status.IN_REVIEW, message="This item cannot be claimed now.")
-    submission.claimed_by = reviewer
+    submission.claimed_by = actor
     submission.claim_expires_at = now + timedelta(minutes=settings.REVIEW_CLAIM_MINUTES)
     submission.save()
     _audit(
         "approvals.submission.claimed",
         submission,
-        actor=reviewer,
+        actor=actor,
         until=submission.claim_expires_at,
     )
     return submission
@@ -69,7 +69,7 @@ def submission_release(*, submission: OutputSubmission, actor=None) -> OutputSub
 def submission_decide(
     *,
     submission: OutputSubmission,
-    reviewer,
+    actor,
     outcome: str,
     reason: ReasonCode | None = None,
     note: str = "",
@@ -80,7 +80,7 @@ def submission_decide(
     appeal is decided by someone other than the reviewer who rejected.
     """
     submission = _locked(submission)
-    policy.require_review(reviewer, submission)
+    policy.require_review(actor, submission)
     note = (note or "").strip()
     now = timezone.now()
     appeal = submission.status == Status.APPEALED
@@ -97,7 +97,7 @@ def submission_decide(
             f"This item has already been decided ({submission.get_status_display().lower()}).",
             code="already_decided",
         )
-    if submission.claim_active(now) and submission.claimed_by_id != reviewer.pk:
+    if submission.claim_active(now) and submission.claimed_by_id != actor.pk:
         raise DomainError(
             f"{submission.claimed_by.email} has claimed this item until "
             f"{submission.claim_expires_at:%H:%M} UTC.",
@@ -114,19 +114,19 @@ def submission_decide(
         submission,
         stage=Stage.APPEAL if appeal else Stage.REVIEW,
         outcome=outcome,
-        reviewer=reviewer,
+        reviewer=actor,
         reason=reason,
         note=note,
         now=now,
     )
 
 
-def submissions_bulk_approve(*, reviewer, submissions) -> tuple[int, list[str]]:
+def submissions_bulk_approve(*, actor, submissions) -> tuple[int, list[str]]:
     """Approve each item on its own (one transaction each); returns (approved, problems)."""
     approved, problems = 0, []
     for submission in submissions:
         try:
-            submission_decide(submission=submission, reviewer=reviewer, outcome=Outcome.APPROVED)
+            submission_decide(submission=submission, actor=actor, outcome=Outcome.APPROVED)
             approved += 1
         except DomainError as exc:
             problems.append(f"“{submission.title}”: {exc.message}")

@@ -54,7 +54,7 @@ def _check_content(upload, url: str) -> tuple[str, str, str]:
 @transaction.atomic
 def submission_create(
     *,
-    user,
+    actor,
     programme: Programme,
     title: str,
     intended_use: str,
@@ -77,12 +77,12 @@ def submission_create(
     if intended_use not in OutputSubmission.IntendedUse.values:
         raise DomainError("Choose an intended use from the list.", field="intended_use")
     url, mime, content_hash = _check_content(upload, url)
-    access = require_can_work(user, programme)
+    access = require_can_work(actor, programme)
     terms = access.terms
     now = timezone.now()
     submission = OutputSubmission(
         programme=programme,
-        participant=user,
+        participant=actor,
         terms_version=terms,
         previous=previous,
         version=(previous.version + 1) if previous else 1,
@@ -105,7 +105,7 @@ def submission_create(
     _audit(
         "approvals.submission.submitted",
         submission,
-        actor=user,
+        actor=actor,
         content_hash=content_hash,
         kind="file" if upload else "url",
         intended_use=intended_use,
@@ -127,30 +127,30 @@ def submission_create(
 
 
 @transaction.atomic
-def submission_resubmit(*, user, previous: OutputSubmission, **fields) -> OutputSubmission:
+def submission_resubmit(*, actor, previous: OutputSubmission, **fields) -> OutputSubmission:
     """A new version after "changes requested"; the old one stays on record, linked."""
     previous = _locked(previous)
-    if previous.participant_id != user.pk:
+    if previous.participant_id != actor.pk:
         raise NotAllowed("Only the participant who submitted this output can resubmit it.")
     _move(
         previous,
         Status.RESUBMITTED,
         message="Only an output with changes requested can be resubmitted.",
     )
-    new = submission_create(user=user, programme=previous.programme, previous=previous, **fields)
+    new = submission_create(actor=actor, programme=previous.programme, previous=previous, **fields)
     previous.save(update_fields=["status"])
-    _audit("approvals.submission.resubmitted", previous, actor=user, new_version=new.pk)
+    _audit("approvals.submission.resubmitted", previous, actor=actor, new_version=new.pk)
     return new
 
 
 @transaction.atomic
-def submission_withdraw(*, user, submission: OutputSubmission) -> OutputSubmission:
+def submission_withdraw(*, actor, submission: OutputSubmission) -> OutputSubmission:
     """The participant takes back a pending submission (allowed during a pause too)."""
     submission = _locked(submission)
-    if submission.participant_id != user.pk:
+    if submission.participant_id != actor.pk:
         raise NotAllowed("Only the participant who submitted this output can withdraw it.")
     _move(submission, Status.WITHDRAWN, message="Only a pending submission can be withdrawn.")
     _clear_claim(submission)
     submission.save()
-    _audit("approvals.submission.withdrawn", submission, actor=user)
+    _audit("approvals.submission.withdrawn", submission, actor=actor)
     return submission

@@ -93,7 +93,7 @@ def _provider_account(method: str, email: str) -> tuple[dict, str]:
 @transaction.atomic
 def payout_details_set(
     *,
-    user,
+    actor,
     legal_name: str,
     country: str,
     method: str,
@@ -109,7 +109,7 @@ def payout_details_set(
     country and the masked account, never the account) and the person is notified, so a
     change they did not make does not go unnoticed.
     """
-    if user is None or not user.is_authenticated:
+    if actor is None or not actor.is_authenticated:
         raise DomainError("Sign in to give your payout details.", code="not_allowed")
     legal_name = _legal_name(legal_name)
     country = _country(country)
@@ -119,10 +119,10 @@ def payout_details_set(
         account, masked = _bank_account(iban, bic)
     else:
         account, masked = _provider_account(method, email)
-    details = PayoutDetails.objects.select_for_update().filter(user=user).first()
+    details = PayoutDetails.objects.select_for_update().filter(user=actor).first()
     created = details is None
     if created:
-        details = PayoutDetails(user=user)
+        details = PayoutDetails(user=actor)
     details.method = method
     details.country = country
     details.secret = encrypt_json({"legal_name": legal_name, **account})
@@ -131,12 +131,12 @@ def payout_details_set(
     record(
         action="compensation.payout_details.set",
         obj=details,
-        actor=user,
-        subject=user,
+        actor=actor,
+        subject=actor,
         data={"method": method, "country": country, "account": masked, "new": created},
     )
     notify(
-        user=user,
+        user=actor,
         subject="Your payout details were changed",
         body=f"You will be paid by {details.get_method_display()} to {masked} ({country}). "
         "If you did not make this change, change your password and tell the programme's "

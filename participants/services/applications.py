@@ -17,27 +17,27 @@ from .participation import _join
 
 @transaction.atomic
 def application_submit(
-    *, user, programme: Programme, motivation: str, portfolio_url: str = ""
+    *, actor, programme: Programme, motivation: str, portfolio_url: str = ""
 ) -> Application:
     if programme.status != Programme.Status.OPEN:
         raise DomainError("This programme is not taking applications.", code="closed")
-    if Participation.objects.filter(user=user, programme=programme).exists():
+    if Participation.objects.filter(user=actor, programme=programme).exists():
         raise DomainError("You are already in this programme.")
     if Application.objects.filter(
-        user=user, programme=programme, status=Application.Status.PENDING
+        user=actor, programme=programme, status=Application.Status.PENDING
     ).exists():
         raise DomainError("You have already applied; your application is waiting for a decision.")
     if not motivation.strip():
         raise DomainError("Say briefly why you want to take part.", field="motivation")
     application = Application.objects.create(
-        user=user, programme=programme, motivation=motivation.strip(), portfolio_url=portfolio_url
+        user=actor, programme=programme, motivation=motivation.strip(), portfolio_url=portfolio_url
     )
     record(
         action="participants.application.submitted",
         obj=application,
-        actor=user,
+        actor=actor,
         programme=programme,
-        subject=user,
+        subject=actor,
     )
     return application
 

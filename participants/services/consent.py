@@ -20,7 +20,7 @@ from ..models import Consent, Participation
 @transaction.atomic
 def consent_accept(
     *,
-    user,
+    actor,
     programme: Programme,
     terms: TermsVersion,
     seen_hash: str,
@@ -36,7 +36,7 @@ def consent_accept(
     published since is hidden), and the consent records them.
     """
     participation = (
-        Participation.objects.select_for_update().filter(user=user, programme=programme).first()
+        Participation.objects.select_for_update().filter(user=actor, programme=programme).first()
     )
     if participation is None:
         raise NotAllowed("You are not a participant of this programme.")
@@ -69,9 +69,9 @@ def consent_accept(
     record(
         action="participants.consent.accepted",
         obj=consent,
-        actor=user,
+        actor=actor,
         programme=programme,
-        subject=user,
+        subject=actor,
         data={
             "terms_version": terms.number,
             "terms_hash": terms.content_hash,
@@ -82,7 +82,7 @@ def consent_accept(
     signals.consent_accepted.send(
         Consent,
         programme=programme,
-        payload=signals.ConsentAccepted(participant=user.pk, terms_version=terms.number),
+        payload=signals.ConsentAccepted(participant=actor.pk, terms_version=terms.number),
     )
     return consent
 

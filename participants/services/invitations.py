@@ -409,7 +409,7 @@ def _check_invitation_open(invitation: Invitation) -> None:
 
 
 @transaction.atomic
-def invitation_accept(*, user, token: str, acknowledged: list[str] | None = None) -> Participation:
+def invitation_accept(*, actor, token: str, acknowledged: list[str] | None = None) -> Participation:
     """Join the programme through an invitation. Consent to the terms is the next step.
 
     `acknowledged`: the hashes of the versions published but not yet in force that the
@@ -418,9 +418,9 @@ def invitation_accept(*, user, token: str, acknowledged: list[str] | None = None
     invitation = invitation_by_token(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _check_invitation_open(invitation)
-    if user.email.lower() != invitation.email.lower():
+    if actor.email.lower() != invitation.email.lower():
         raise NotAllowed(
-            f"This invitation is for {invitation.email}; you are signed in as {user.email}."
+            f"This invitation is for {invitation.email}; you are signed in as {actor.email}."
         )
     in_force = current_terms(invitation.programme)
     coming = (
@@ -428,23 +428,23 @@ def invitation_accept(*, user, token: str, acknowledged: list[str] | None = None
         if acknowledged is not None and in_force is not None
         else []
     )
-    participation = _join(user=user, programme=invitation.programme, actor=user, via=invitation)
+    participation = _join(user=actor, programme=invitation.programme, actor=actor, via=invitation)
     invitation.status = Invitation.Status.ACCEPTED
     invitation.responded_at = timezone.now()
     invitation.save(update_fields=["status", "responded_at"])
     record(
         action="participants.invitation.accepted",
         obj=invitation,
-        actor=user,
+        actor=actor,
         programme=invitation.programme,
-        subject=user,
+        subject=actor,
         data={"acknowledged": coming} if coming else None,
     )
     return participation
 
 
 @transaction.atomic
-def invitation_decline(*, token: str, reason: str = "", user=None) -> Invitation:
+def invitation_decline(*, token: str, reason: str = "", actor=None) -> Invitation:
     invitation = invitation_by_token(token)
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _check_invitation_open(invitation)
@@ -455,7 +455,7 @@ def invitation_decline(*, token: str, reason: str = "", user=None) -> Invitation
     record(
         action="participants.invitation.declined",
         obj=invitation,
-        actor=user,
+        actor=actor,
         programme=invitation.programme,
         data={"reason": invitation.decline_reason},
     )

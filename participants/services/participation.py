@@ -49,17 +49,17 @@ def _join(*, user, programme: Programme, actor, via: Invitation | None = None) -
 
 @transaction.atomic
 def participation_withdraw(
-    *, user, participation: Participation, reason: str = ""
+    *, actor, participation: Participation, reason: str = ""
 ) -> Participation:
     """Leave a programme. Records, ledger and pending reviews are kept; deadlines keep running."""
     participation = Participation.objects.select_for_update().get(pk=participation.pk)
-    if participation.user_id != user.pk:
+    if participation.user_id != actor.pk:
         raise NotAllowed("Only the participant can withdraw themselves.")
     return _set_status(
         participation=participation,
         status=Participation.Status.WITHDRAWN,
         reason=reason.strip() or "Withdrew.",
-        actor=user,
+        actor=actor,
     )
 
 

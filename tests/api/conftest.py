@@ -11,7 +11,7 @@ def api():
     def make(person=None, scope="write"):
         client = APIClient()
         if person is not None:
-            _, plain = token_create(user=person, name="test", scope=scope)
+            _, plain = token_create(actor=person, name="test", scope=scope)
             client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
         return client
 

@@ -84,7 +84,7 @@ def test_a_generated_client_imports_every_operation_and_runs_the_readme_example(
     person = make_participant(programme, email="client@example.com")
     reviewer = make_staff(programme, ProgrammeRole.Role.REVIEWER, email="rev@example.com")
     approvals.submission_create(
-        user=make_participant(programme, email="artist@example.com"),
+        actor=make_participant(programme, email="artist@example.com"),
         programme=programme,
         title="Waiting",
         intended_use="social",
@@ -94,8 +94,8 @@ def test_a_generated_client_imports_every_operation_and_runs_the_readme_example(
         **os.environ,
         "PYTHONPATH": str(tmp_path),
         "TT_URL": live_server.url,
-        "TT_TOKEN": token_create(user=person, name="readme", scope="write")[1],
-        "TT_REVIEWER_TOKEN": token_create(user=reviewer, name="readme", scope="write")[1],
+        "TT_TOKEN": token_create(actor=person, name="readme", scope="write")[1],
+        "TT_REVIEWER_TOKEN": token_create(actor=reviewer, name="readme", scope="write")[1],
     }
     run = subprocess.run(
         [sys.executable, "-c", _example()], env=env, capture_output=True, text=True, timeout=120
@@ -118,7 +118,7 @@ def test_listing_tickets_without_a_severity_gives_null_not_an_empty_string(progr
     from feedback import services as feedback
 
     feedback.ticket_file(
-        reporter=participant, programme=programme, kind="feedback", title="t", description="d"
+        actor=participant, programme=programme, kind="feedback", title="t", description="d"
     )
     client = APIClient()
     client.force_authenticate(participant)

@@ -8,15 +8,15 @@ from approvals import services as approvals
 
 def _output(participant, programme, reviewer, title, approve=True):
     submission = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title=title,
         intended_use="social",
         url=f"https://example.org/{title}.mp4",
     )
     if approve:
-        approvals.submission_claim(reviewer=reviewer, submission=submission)
-        approvals.submission_decide(submission=submission, reviewer=reviewer, outcome="approved")
+        approvals.submission_claim(actor=reviewer, submission=submission)
+        approvals.submission_decide(submission=submission, actor=reviewer, outcome="approved")
     submission.refresh_from_db()
     return submission
 

@@ -23,7 +23,7 @@ def _block(language):
 
 def test_the_readme_examples_run_against_a_live_server(live_server, programme):
     person = make_participant(programme, email="readme@example.com")
-    _, token = token_create(user=person, name="readme", scope="read")
+    _, token = token_create(actor=person, name="readme", scope="read")
     env = {**os.environ, "TT_URL": live_server.url, "TT_TOKEN": token}
     curl = subprocess.run(
         ["bash", "-c", _block("sh")], env=env, capture_output=True, text=True, timeout=30

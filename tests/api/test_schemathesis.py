@@ -88,7 +88,7 @@ def persona_headers(programme, participant, outsider, reviewer, finance, manager
     }
     headers = {"anonymous": {}}
     for name, person in people.items():
-        _, plain = token_create(user=person, name="fuzz", scope="write")
+        _, plain = token_create(actor=person, name="fuzz", scope="write")
         headers[name] = {"Authorization": f"Bearer {plain}"}
     return headers
 
@@ -174,11 +174,11 @@ def test_schemathesis_from_outside_finds_no_failure_of_any_kind(
     rates = {**api_settings.DEFAULT_THROTTLE_RATES, "token": "100000/min"}
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
     feedback.ticket_file(
-        reporter=participant, programme=programme, kind="bug", title="Crash",
+        actor=participant, programme=programme, kind="bug", title="Crash",
         description="It crashes", severity="high",
     )  # fmt: skip
     approvals.submission_create(
-        user=participant, programme=programme, title="Clip", intended_use="social",
+        actor=participant, programme=programme, title="Clip", intended_use="social",
         url="https://example.org/clip.mp4",
     )  # fmt: skip
     # The three personas at once: each run waits on the server, not on the others.
@@ -189,7 +189,7 @@ def test_schemathesis_from_outside_finds_no_failure_of_any_kind(
         ("reviewer", reviewer),
         ("manager", manager),
     ):
-        _, token = token_create(user=person, name="outside", scope="write")
+        _, token = token_create(actor=person, name="outside", scope="write")
         runs[persona] = _st_start(live_server, token, persona, tmp_path)
     failed = []
     for persona, run in runs.items():

@@ -147,16 +147,16 @@ def test_a_decision_and_a_deemed_approval_are_sent_to_their_webhooks(
     )
     with django_capture_on_commit_callbacks(execute=True):
         first = approvals.submission_create(
-            user=participant,
+            actor=participant,
             programme=programme,
             title="a",
             intended_use="social",
             url="https://e.org/a",
         )
-        approvals.submission_claim(reviewer=reviewer, submission=first)
-        approvals.submission_decide(submission=first, reviewer=reviewer, outcome="approved")
+        approvals.submission_claim(actor=reviewer, submission=first)
+        approvals.submission_decide(submission=first, actor=reviewer, outcome="approved")
         late = approvals.submission_create(
-            user=participant,
+            actor=participant,
             programme=programme,
             title="b",
             intended_use="social",

@@ -38,7 +38,7 @@ def _media(settings, tmp_path):
 
 def _ticket(participant, programme, title="Matrix bug"):
     return feedback_services.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title=title,
@@ -49,7 +49,7 @@ def _ticket(participant, programme, title="Matrix bug"):
 
 def _url_submission(participant, programme):
     return approval_services.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Trailer",
         intended_use="social",

@@ -52,6 +52,6 @@ def submit(programme):
         values.update(fields)
         if "upload" not in values and "url" not in values:
             values["url"] = "https://example.org/night-swim.mp4"
-        return services.submission_create(user=user, programme=target or programme, **values)
+        return services.submission_create(actor=user, programme=target or programme, **values)
 
     return make

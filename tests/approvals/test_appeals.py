@@ -13,7 +13,7 @@ from programs.models import TermsVersion
 def rejected(participant, reviewer, reasons, submit):
     s = submit(participant)
     services.submission_decide(
-        submission=s, reviewer=reviewer, outcome="rejected", reason=reasons["brand"], note="Logo."
+        submission=s, actor=reviewer, outcome="rejected", reason=reasons["brand"], note="Logo."
     )
     s.refresh_from_db()
     return s
@@ -25,7 +25,7 @@ def test_resubmitting_after_changes_requested_links_the_new_version_and_keeps_th
     s = submit(participant)
     services.submission_decide(
         submission=s,
-        reviewer=reviewer,
+        actor=reviewer,
         outcome="changes_requested",
         reason=reasons["unreleased-feature"],
         note="Crop the settings panel.",
@@ -52,16 +52,16 @@ def test_resubmitting_after_changes_requested_links_the_new_version_and_keeps_th
     assert "Crop the settings panel." in old_page
     with pytest.raises(DomainError, match="changes requested"):
         services.submission_resubmit(
-            user=participant, previous=s, title="again", intended_use="social", url="https://x.org"
+            actor=participant, previous=s, title="again", intended_use="social", url="https://x.org"
         )
 
 
 def test_an_appeal_cannot_be_decided_by_the_first_reviewer(
     participant, reviewer, rejected, as_user
 ):
-    services.submission_appeal(user=participant, submission=rejected, note="It is my own logo.")
+    services.submission_appeal(actor=participant, submission=rejected, note="It is my own logo.")
     with pytest.raises(NotAllowed, match="different reviewer"):
-        services.submission_decide(submission=rejected, reviewer=reviewer, outcome="approved")
+        services.submission_decide(submission=rejected, actor=reviewer, outcome="approved")
     response = as_user(reviewer).post(
         reverse("approvals:decide", args=[rejected.pk]), {"outcome": "approved"}
     )
@@ -71,28 +71,28 @@ def test_an_appeal_cannot_be_decided_by_the_first_reviewer(
 
 
 def test_a_manager_decides_an_appeal_and_that_is_final(participant, manager, rejected):
-    services.submission_appeal(user=participant, submission=rejected, note="It is my own logo.")
-    services.submission_decide(submission=rejected, reviewer=manager, outcome="approved")
+    services.submission_appeal(actor=participant, submission=rejected, note="It is my own logo.")
+    services.submission_decide(submission=rejected, actor=manager, outcome="approved")
     rejected.refresh_from_db()
     assert rejected.status == OutputSubmission.Status.APPROVED and rejected.verify_token
     assert [d.stage for d in rejected.decisions.order_by("pk")] == ["review", "appeal"]
 
 
 def test_a_rejection_is_appealed_only_once(participant, second_reviewer, reasons, rejected):
-    services.submission_appeal(user=participant, submission=rejected, note="Please look again.")
+    services.submission_appeal(actor=participant, submission=rejected, note="Please look again.")
     services.submission_decide(
-        submission=rejected, reviewer=second_reviewer, outcome="rejected", reason=reasons["brand"]
+        submission=rejected, actor=second_reviewer, outcome="rejected", reason=reasons["brand"]
     )
     with pytest.raises(DomainError, match="once"):
-        services.submission_appeal(user=participant, submission=rejected, note="And again.")
+        services.submission_appeal(actor=participant, submission=rejected, note="And again.")
 
 
 def test_an_appeal_cannot_request_changes(participant, second_reviewer, reasons, rejected):
-    services.submission_appeal(user=participant, submission=rejected, note="Please look again.")
+    services.submission_appeal(actor=participant, submission=rejected, note="Please look again.")
     with pytest.raises(DomainError, match="appeal"):
         services.submission_decide(
             submission=rejected,
-            reviewer=second_reviewer,
+            actor=second_reviewer,
             outcome="changes_requested",
             reason=reasons["brand"],
         )
@@ -111,11 +111,11 @@ def test_no_appeal_when_the_terms_allow_none(participant, programme, rejected, a
 
 def test_an_appeal_needs_a_note(participant, rejected):
     with pytest.raises(DomainError, match="why"):
-        services.submission_appeal(user=participant, submission=rejected, note="  ")
+        services.submission_appeal(actor=participant, submission=rejected, note="  ")
 
 
 def test_an_appeal_past_due_is_escalated_not_deemed_approved(participant, manager, rejected):
-    services.submission_appeal(user=participant, submission=rejected, note="Please look again.")
+    services.submission_appeal(actor=participant, submission=rejected, note="Please look again.")
     rejected.refresh_from_db()
     from datetime import timedelta
 

@@ -10,21 +10,21 @@ def test_every_approval_service_leaves_an_audit_event(
     participant, reviewer, second_reviewer, manager, programme, reasons, submit, settings
 ):
     a = submit(participant, title="A")
-    services.submission_claim(reviewer=reviewer, submission=a)
+    services.submission_claim(actor=reviewer, submission=a)
     services.submission_release(actor=reviewer, submission=a)
     services.submission_decide(
-        submission=a, reviewer=reviewer, outcome="rejected", reason=reasons["safety"]
+        submission=a, actor=reviewer, outcome="rejected", reason=reasons["safety"]
     )
-    services.submission_appeal(user=participant, submission=a, note="Please")
+    services.submission_appeal(actor=participant, submission=a, note="Please")
     b = submit(participant, title="B")
     services.submission_decide(
-        submission=b, reviewer=reviewer, outcome="changes_requested", reason=reasons["brand"]
+        submission=b, actor=reviewer, outcome="changes_requested", reason=reasons["brand"]
     )
     services.submission_resubmit(
-        user=participant, previous=b, title="B2", intended_use="social", url="https://x.org/b2"
+        actor=participant, previous=b, title="B2", intended_use="social", url="https://x.org/b2"
     )
     c = submit(participant, title="C")
-    services.submission_withdraw(user=participant, submission=c)
+    services.submission_withdraw(actor=participant, submission=c)
     d = submit(participant, title="D")
     services.submission_remind(
         submission=d, now=d.due_at - __import__("datetime").timedelta(hours=1)

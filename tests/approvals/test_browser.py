@@ -14,7 +14,7 @@ def test_a_reviewer_claims_and_rejects_and_the_participant_sees_reason_and_note(
 ):
     services.reason_codes_add_defaults(actor=manager, programme=programme)
     s = services.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Night swim",
         intended_use="social",
@@ -84,7 +84,7 @@ def test_on_a_phone_the_queue_s_first_item_is_on_the_first_screen_behind_folded_
     approval."""
     for title in ("Phone first", "Phone second"):
         services.submission_create(
-            user=participant,
+            actor=participant,
             programme=programme,
             title=title,
             intended_use="social",

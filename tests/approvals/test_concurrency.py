@@ -24,7 +24,7 @@ def test_two_reviewers_deciding_the_same_item_at_once_leave_exactly_one_decision
     refused = 0
     for i in range(ROUNDS):
         s = services.submission_create(
-            user=participant,
+            actor=participant,
             programme=programme,
             title=f"Race {i}",
             intended_use="social",
@@ -38,7 +38,7 @@ def test_two_reviewers_deciding_the_same_item_at_once_leave_exactly_one_decision
                 submission = OutputSubmission.objects.get(pk=submission_id)
                 barrier.wait()
                 services.submission_decide(
-                    submission=submission, reviewer=reviewer, outcome="approved"
+                    submission=submission, actor=reviewer, outcome="approved"
                 )
                 outcomes.append("decided")
             except DomainError:

@@ -139,16 +139,16 @@ def test_a_decision_a_reviewer_made_first_stands_and_appeals_are_never_deemed(
 ):
     items, people, later = many
     decided = items[0]
-    services.submission_claim(reviewer=reviewer, submission=decided)
+    services.submission_claim(actor=reviewer, submission=decided)
     services.submission_decide(
-        submission=decided, reviewer=reviewer, outcome="rejected", reason=reasons["quality"]
+        submission=decided, actor=reviewer, outcome="rejected", reason=reasons["quality"]
     )
     counts = services.deadlines_sweep(now=later)
     assert counts["deemed_approved"] == N - 1
     decided.refresh_from_db()
     assert decided.status == OutputSubmission.Status.REJECTED
     assert [d.outcome for d in decided.decisions.all()] == ["rejected"]
-    services.submission_appeal(user=decided.participant, submission=decided, note="Please look.")
+    services.submission_appeal(actor=decided.participant, submission=decided, note="Please look.")
     decided.refresh_from_db()
     assert services.deadlines_sweep(now=decided.due_at + timedelta(minutes=1)) == {
         "deemed_approved": 0,
@@ -178,7 +178,7 @@ def test_a_reviewer_holding_an_item_while_the_sweep_runs_keeps_it_and_their_deci
     person = make_participant(programme, email="racer@example.com")
     items = [
         services.submission_create(
-            user=person,
+            actor=person,
             programme=programme,
             title=f"Race {i}",
             intended_use="social",
@@ -198,7 +198,7 @@ def test_a_reviewer_holding_an_item_while_the_sweep_runs_keeps_it_and_their_deci
                 locked.set()
                 swept.wait(timeout=30)
                 services.submission_decide(
-                    submission=submission, reviewer=reviewer, outcome="approved"
+                    submission=submission, actor=reviewer, outcome="approved"
                 )
             outcome.append("decided")
         except DomainError as exc:

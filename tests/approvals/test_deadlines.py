@@ -96,7 +96,7 @@ def test_the_deadline_keeps_running_during_a_pause_and_after_the_participant_wit
 def test_expired_claims_go_back_to_the_queue(participant, reviewer, submit, settings):
     settings.REVIEW_CLAIM_MINUTES = 0
     s = submit(participant)
-    services.submission_claim(reviewer=reviewer, submission=s)
+    services.submission_claim(actor=reviewer, submission=s)
     assert services.deadlines_sweep()["released"] == 1
     s.refresh_from_db()
     assert s.status == OutputSubmission.Status.PENDING and s.claimed_by is None

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def _submit(user, programme, title, venue="A gallery in Lisbon"):
     return services.submission_create(
-        user=user,
+        actor=user,
         programme=programme,
         title=title,
         intended_use="portfolio",

@@ -33,7 +33,7 @@ def test_a_rejection_without_a_reason_is_refused_and_changes_nothing(
 ):
     s = submit(participant)
     with pytest.raises(DomainError, match="reason"):
-        services.submission_decide(submission=s, reviewer=reviewer, outcome="rejected")
+        services.submission_decide(submission=s, actor=reviewer, outcome="rejected")
     response = as_user(reviewer).post(
         reverse("approvals:decide", args=[s.pk]), {"outcome": "rejected", "note": "No."}
     )
@@ -67,9 +67,7 @@ def test_a_reason_of_another_programme_is_refused(
     foreign = ReasonCode.objects.create(programme=other_programme, code="x", label="Other")
     s = submit(participant)
     with pytest.raises(DomainError, match="this programme's list"):
-        services.submission_decide(
-            submission=s, reviewer=reviewer, outcome="rejected", reason=foreign
-        )
+        services.submission_decide(submission=s, actor=reviewer, outcome="rejected", reason=foreign)
 
 
 def test_a_reviewer_of_another_programme_cannot_see_or_decide_the_item(
@@ -86,7 +84,7 @@ def test_a_reviewer_of_another_programme_cannot_see_or_decide_the_item(
     )
     client.post(reverse("approvals:bulk_approve"), {"ids": [s.pk]})
     with pytest.raises(NotAllowed):
-        services.submission_decide(submission=s, reviewer=other_reviewer, outcome="approved")
+        services.submission_decide(submission=s, actor=other_reviewer, outcome="approved")
     s.refresh_from_db()
     assert s.status == OutputSubmission.Status.PENDING
 
@@ -100,11 +98,11 @@ def test_a_claimed_item_cannot_be_decided_by_another_reviewer(
     participant, reviewer, second_reviewer, submit
 ):
     s = submit(participant)
-    services.submission_claim(reviewer=reviewer, submission=s)
+    services.submission_claim(actor=reviewer, submission=s)
     with pytest.raises(DomainError, match="reviewer@example.com"):
-        services.submission_decide(submission=s, reviewer=second_reviewer, outcome="approved")
+        services.submission_decide(submission=s, actor=second_reviewer, outcome="approved")
     with pytest.raises(DomainError, match="is reviewing this item"):
-        services.submission_claim(reviewer=second_reviewer, submission=s)
+        services.submission_claim(actor=second_reviewer, submission=s)
 
 
 def test_an_expired_claim_lets_another_reviewer_take_the_item(
@@ -112,22 +110,22 @@ def test_an_expired_claim_lets_another_reviewer_take_the_item(
 ):
     settings.REVIEW_CLAIM_MINUTES = 0
     s = submit(participant)
-    services.submission_claim(reviewer=reviewer, submission=s)
-    s = services.submission_claim(reviewer=second_reviewer, submission=s)
+    services.submission_claim(actor=reviewer, submission=s)
+    s = services.submission_claim(actor=second_reviewer, submission=s)
     assert s.claimed_by == second_reviewer
 
 
 def test_a_decided_item_cannot_be_decided_again(participant, reviewer, second_reviewer, submit):
     s = submit(participant)
-    services.submission_decide(submission=s, reviewer=reviewer, outcome="approved")
+    services.submission_decide(submission=s, actor=reviewer, outcome="approved")
     with pytest.raises(DomainError, match="already been decided"):
-        services.submission_decide(submission=s, reviewer=second_reviewer, outcome="approved")
+        services.submission_decide(submission=s, actor=second_reviewer, outcome="approved")
     assert ReviewDecision.objects.count() == 1
 
 
 def test_a_decision_is_never_edited_or_deleted(participant, reviewer, submit):
     s = submit(participant)
-    decision = services.submission_decide(submission=s, reviewer=reviewer, outcome="approved")
+    decision = services.submission_decide(submission=s, actor=reviewer, outcome="approved")
     decision.note = "changed"
     with pytest.raises(AppendOnlyError):
         decision.save()
@@ -143,7 +141,7 @@ def test_bulk_approve_approves_the_selection_and_reports_what_it_skipped(
     a = submit(participant, title="A")
     b = submit(participant2, title="B")
     c = submit(participant, title="C")
-    services.submission_claim(reviewer=second_reviewer, submission=c)
+    services.submission_claim(actor=second_reviewer, submission=c)
     response = as_user(reviewer).post(
         reverse("approvals:bulk_approve"), {"ids": [a.pk, b.pk, c.pk]}, follow=True
     )
@@ -201,7 +199,7 @@ def test_the_queue_query_count_does_not_grow_with_the_rows(
     for i in range(30):
         s = submit(participant if i % 2 else participant2, title=f"Item {i}")
         if i % 3 == 0:
-            services.submission_claim(reviewer=second_reviewer, submission=s)
+            services.submission_claim(actor=second_reviewer, submission=s)
     client = as_user(reviewer)
     client.get(reverse("approvals:queue"))  # warm the session
     with django_assert_max_num_queries(6):

@@ -134,7 +134,7 @@ def test_a_participant_withdraws_a_pending_submission(participant, submit, as_us
     s.refresh_from_db()
     assert s.status == OutputSubmission.Status.WITHDRAWN
     with pytest.raises(DomainError, match="Only a pending submission"):
-        services.submission_withdraw(user=participant, submission=s)
+        services.submission_withdraw(actor=participant, submission=s)
 
 
 def test_another_participant_cannot_see_or_withdraw_my_submission(
@@ -146,7 +146,7 @@ def test_another_participant_cannot_see_or_withdraw_my_submission(
     assert client.post(reverse("approvals:withdraw", args=[s.pk])).status_code == 404
     assert client.get(reverse("approvals:file", args=[s.pk])).status_code == 404
     with pytest.raises(NotAllowed):
-        services.submission_withdraw(user=participant2, submission=s)
+        services.submission_withdraw(actor=participant2, submission=s)
     s.refresh_from_db()
     assert s.status == OutputSubmission.Status.PENDING
 

@@ -22,9 +22,9 @@ def test_deemed_approvals_are_missed_deadlines_on_the_public_figures(
         due_at=timezone.now() - timedelta(hours=1)
     )
     services.deadlines_sweep()
-    services.submission_claim(reviewer=reviewer, submission=items[4])
+    services.submission_claim(actor=reviewer, submission=items[4])
     services.submission_decide(
-        reviewer=reviewer, submission=items[4], outcome="approved", reason=None, note=""
+        actor=reviewer, submission=items[4], outcome="approved", reason=None, note=""
     )
     figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
     approvals = figures["approvals"]
@@ -61,9 +61,9 @@ def test_filing_an_appeal_tells_the_reviewers_and_managers_but_not_the_rejecting
     programme, participant, reviewer, second_reviewer, manager, reasons, submit, as_user
 ):
     item = submit(participant)
-    services.submission_claim(reviewer=reviewer, submission=item)
+    services.submission_claim(actor=reviewer, submission=item)
     services.submission_decide(
-        reviewer=reviewer, submission=item, outcome="rejected", reason=reasons["brand"], note="x"
+        actor=reviewer, submission=item, outcome="rejected", reason=reasons["brand"], note="x"
     )
     response = as_user(participant).post(
         f"/outputs/{item.pk}/appeal/", {"note": "The logo is our own."}

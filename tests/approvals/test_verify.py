@@ -10,7 +10,7 @@ def test_the_verify_page_shows_the_hash_terms_and_decision_and_nothing_private(
 ):
     s = submit(participant, prompt="SECRET PROMPT words", intended_venue="Private gallery")
     services.submission_decide(
-        submission=s, reviewer=reviewer, outcome="approved", note="Internal remark xyz"
+        submission=s, actor=reviewer, outcome="approved", note="Internal remark xyz"
     )
     s.refresh_from_db()
     page = client.get(reverse("approvals:verify", args=[s.verify_token])).content.decode()
@@ -50,7 +50,7 @@ def test_the_public_figures_count_decisions_and_withhold_them_below_five_people(
     ]
     for person in people:
         s = submit(person)
-        services.submission_decide(submission=s, reviewer=reviewer, outcome="approved")
+        services.submission_decide(submission=s, actor=reviewer, outcome="approved")
     figures = transparency_section(programme)["approvals"]
     assert figures["approved"] == 5 and figures["decided_after_deadline"] == 0
     assert isinstance(figures["average_review_hours"], float)

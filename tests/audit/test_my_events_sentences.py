@@ -23,7 +23,7 @@ def test_events_about_me_read_as_sentences_with_the_amount(
     )
     pay.entries_approve(actor=finance, entry_ids=[entry.pk])
     time = labour.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate(),
         minutes=90,

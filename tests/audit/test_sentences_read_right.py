@@ -73,7 +73,7 @@ def test_the_tester_who_joined_is_the_one_who_joined_and_the_manager_who_accepte
     programme.status = "open"
     programme.save()
     participant_services.application_submit(
-        user=tester, programme=programme, motivation="I make films.", portfolio_url=""
+        actor=tester, programme=programme, motivation="I make films.", portfolio_url=""
     )
     application = Application.objects.get(user=tester)
     participant_services.application_decide(
@@ -91,15 +91,15 @@ def test_a_rejection_reads_with_the_reason_the_tester_was_told(
         programme=programme, code="quality", label="Not representative of the product"
     )
     submission = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Night swim",
         intended_use="social",
         url="https://example.org/night-swim.mp4",
     )
-    approvals.submission_claim(reviewer=reviewer, submission=submission)
+    approvals.submission_claim(actor=reviewer, submission=submission)
     approvals.submission_decide(
-        submission=submission, reviewer=reviewer, outcome="rejected", reason=reason
+        submission=submission, actor=reviewer, outcome="rejected", reason=reason
     )
     page = as_user(participant).get(reverse("audit:mine")).content.decode()
     assert "reason: Not representative of the product" in page

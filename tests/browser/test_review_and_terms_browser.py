@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _submit(participant, programme, title, **extra):
     values = {"url": "https://example.org/a-rather-long-address/of-an-output.mp4", **extra}
     return services.submission_create(
-        user=participant, programme=programme, title=title, intended_use="social", **values
+        actor=participant, programme=programme, title=title, intended_use="social", **values
     )
 
 

@@ -194,7 +194,7 @@ def _confirmed_hours(user, programme, reviewer, minutes, day=None):
     from labour import services as labour
 
     entry = labour.time_entry_log(
-        user=user,
+        actor=user,
         programme=programme,
         date=day or timezone.localdate(),
         minutes=minutes,
@@ -221,7 +221,7 @@ def test_hours_that_are_only_logged_accrue_nothing(programme, participant, parti
     from labour import services as labour
 
     labour.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate(),
         minutes=60,
@@ -257,7 +257,7 @@ def test_an_accepted_finding_accrues_the_bounty_for_its_severity_once(db, review
     make_staff(redteam, "reviewer", user=reviewer)
     teamer = make_participant(redteam, email="teamer@example.com")
     ticket = feedback.ticket_file(
-        reporter=teamer,
+        actor=teamer,
         programme=redteam,
         kind="safety_finding",
         title="Model produces a real person's likeness",

@@ -169,7 +169,7 @@ def _bounty_setup(reviewer):
     make_staff(redteam, "reviewer", user=reviewer)
     teamer = make_participant(redteam, email="teamer@example.com")
     ticket = feedback.ticket_file(
-        reporter=teamer,
+        actor=teamer,
         programme=redteam,
         kind="safety_finding",
         title="Jailbreak",
@@ -273,7 +273,7 @@ def test_the_statement_shows_effective_hourly_pay_per_programme_beside_the_overa
     make_staff(other_programme, "finance", user=finance)
     for prog, minutes in ((programme, 600), (other_programme, 120)):
         entry = labour.time_entry_log(
-            user=participant,
+            actor=participant,
             programme=prog,
             date=timezone.localdate(),
             minutes=minutes,

@@ -161,7 +161,7 @@ def test_a_travel_reimbursement_is_not_pay_in_hourly_figures_and_is_shown_apart(
     from labour import services as labour
 
     entry = labour.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate(),
         minutes=600,

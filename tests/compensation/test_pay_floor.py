@@ -35,7 +35,7 @@ def work(user, programme, reviewer, minutes, day=None):
     from labour import services as labour
 
     entry = labour.time_entry_log(
-        user=user,
+        actor=user,
         programme=programme,
         date=day or last_month_day(),
         minutes=minutes,

@@ -23,7 +23,7 @@ def test_earned_per_hour_beside_paid_per_hour_and_lines_in_words(
 ):
     TermsVersion.objects.filter(programme=programme).update(payment_within_days=30)
     entry = labour.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate() - timedelta(days=1),
         minutes=600,

@@ -30,21 +30,21 @@ def _history(programme, participant, manager, n):
     today = timezone.localdate()
     for i in range(n):
         approvals.submission_create(
-            user=participant,
+            actor=participant,
             programme=programme,
             title=f"Output {i}",
             intended_use="social",
             url=f"https://example.org/{i}.mp4",
         )
         feedback.ticket_file(
-            reporter=participant,
+            actor=participant,
             programme=programme,
             kind="feedback",
             title=f"Ticket {i}",
             description="Something to say.",
         )
         labour.time_entry_log(
-            user=participant,
+            actor=participant,
             programme=programme,
             date=today - timedelta(days=i),
             minutes=60,

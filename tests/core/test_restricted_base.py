@@ -44,7 +44,7 @@ def test_a_record_outside_any_programme_is_its_owner_s_alone(
 ):
     settings.REQUIRE_STAFF_MFA = False  # a superuser who may act as one
     assert policy.acts_as_superuser(admin_user)
-    token, _ = token_create(user=participant, name="CI", scope="read")
+    token, _ = token_create(actor=participant, name="CI", scope="read")
     assert list(ApiToken.objects.mine(participant)) == [token]
     for other in (manager, admin_user):
         assert not ApiToken.objects.mine(other).exists()

@@ -48,7 +48,7 @@ def file_ticket():
             "severity": "high",
         }
         values.update(fields)
-        return services.ticket_file(reporter=reporter, programme=programme, **values)
+        return services.ticket_file(actor=reporter, programme=programme, **values)
 
     return make
 
@@ -95,7 +95,7 @@ def outputs(programme, other_programme, participant, participant2, outsider):
 
     def submit(user, prog, title, prompt=""):
         return approvals.submission_create(
-            user=user,
+            actor=user,
             programme=prog,
             title=title,
             prompt=prompt,

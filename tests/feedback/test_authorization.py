@@ -76,7 +76,7 @@ def test_no_persona_reaches_a_feedback_record_it_may_not(
 ):
     people = locals()
     ticket = services.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Mine",
@@ -88,7 +88,7 @@ def test_no_persona_reaches_a_feedback_record_it_may_not(
         "ticket": ticket.pk,
         "attachment": ticket.attachments.get().pk,
         "entry": labour_services.time_entry_log(
-            user=participant,
+            actor=participant,
             programme=programme,
             date=timezone.localdate(),
             minutes=30,

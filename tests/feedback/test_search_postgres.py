@@ -142,7 +142,7 @@ def test_the_search_indexes_exist_after_migrating(db):
 def test_a_long_prompt_is_searchable(programme, participant):
     prompt = " ".join(["filler"] * 1500) + " aurora"
     approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Long one",
         prompt=prompt,

@@ -71,7 +71,7 @@ def test_unreadable_or_impossible_time_is_refused_with_a_clear_message(
 def test_the_date_picker_shows_the_date_of_an_entry_being_edited(programme, participant, as_user):
     day = today() - timedelta(days=1)
     entry = services.time_entry_log(
-        user=participant, programme=programme, date=day, minutes=90, activity="testing"
+        actor=participant, programme=programme, date=day, minutes=90, activity="testing"
     )
     page = as_user(participant).get(f"/hours/{entry.pk}/edit/").content.decode()
     # type=date shows only an ISO value; the locale's 27/11/2026 would show blank.
@@ -92,7 +92,7 @@ def test_a_disputed_entry_is_answered_and_corrected_then_waits_for_confirmation(
     programme, participant, reviewer, as_user
 ):
     entry = services.time_entry_log(
-        user=participant, programme=programme, date=today(), minutes=120, activity="testing"
+        actor=participant, programme=programme, date=today(), minutes=120, activity="testing"
     )
     services.time_entry_dispute(actor=reviewer, entry=entry, reason="The session was an hour.")
     client = as_user(participant)

@@ -21,7 +21,7 @@ def today():
 
 def log(user, programme, minutes=60, day=None, **extra):
     return services.time_entry_log(
-        user=user,
+        actor=user,
         programme=programme,
         date=day or today(),
         minutes=minutes,
@@ -115,7 +115,7 @@ def test_confirmed_hours_can_no_longer_be_edited(programme, participant, reviewe
     assert entry.minutes == 60
     with pytest.raises(DomainError, match="can no longer be changed"):
         services.time_entry_update(
-            user=participant, entry=entry, date=today(), minutes=600, activity="testing"
+            actor=participant, entry=entry, date=today(), minutes=600, activity="testing"
         )
     # Nor can staff move it back.
     with pytest.raises(DomainError):

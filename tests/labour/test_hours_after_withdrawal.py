@@ -25,7 +25,7 @@ def test_a_tester_who_withdrew_logs_the_hours_worked_before_for_30_days(
 ):
     assert settings.HOURS_AFTER_WITHDRAWAL_DAYS == 30
     participation = Participation.objects.get(user=participant, programme=programme)
-    participation_withdraw(user=participant, participation=participation, reason="Leaving")
+    participation_withdraw(actor=participant, participation=participation, reason="Leaving")
     client = as_user(participant)
     today = timezone.localdate()
     page = client.get("/hours/").content.decode()
@@ -57,7 +57,7 @@ def test_a_tester_who_withdrew_logs_the_hours_worked_before_for_30_days(
 
     with pytest.raises(NotAllowed, match="could be logged until"):
         services.time_entry_log(
-            user=participant,
+            actor=participant,
             programme=programme,
             date=today - timedelta(days=35),
             minutes=60,
@@ -74,10 +74,10 @@ def test_the_window_is_a_setting(programme, participant, settings):
 
     settings.HOURS_AFTER_WITHDRAWAL_DAYS = 0
     participation = Participation.objects.get(user=participant, programme=programme)
-    participation_withdraw(user=participant, participation=participation, reason="Leaving")
+    participation_withdraw(actor=participant, participation=participation, reason="Leaving")
     with pytest.raises(NotAllowed):
         services.time_entry_log(
-            user=participant,
+            actor=participant,
             programme=programme,
             date=timezone.localdate() - timedelta(days=1),
             minutes=60,

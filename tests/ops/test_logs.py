@@ -172,7 +172,7 @@ def test_a_realistic_flow_logged_at_debug_leaves_no_secret_in_any_line(
     )
     secrets["iban"] = "DE89370400440532013000"
     # An API token at work, and a webhook's secret.
-    _, raw = token_create(user=participant, name="ci", scope="read")
+    _, raw = token_create(actor=participant, name="ci", scope="read")
     secrets["api token"] = raw
     APIClient(HTTP_AUTHORIZATION=f"Bearer {raw}").get("/api/v1/programmes/")
     APIClient(HTTP_AUTHORIZATION=f"Bearer {raw}x").get("/api/v1/programmes/")

@@ -231,7 +231,7 @@ def test_the_api_throttle_refusals_are_counted_too(participant, scrape, settings
         "THROTTLE_RATES",
         {**api_settings.DEFAULT_THROTTLE_RATES, "token": "2/min"},
     )
-    _, raw = token_create(user=participant, name="ci", scope="read")
+    _, raw = token_create(actor=participant, name="ci", scope="read")
     api = APIClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
     before = scrape.value("tt_rate_limit_refusals_total", view="api:programmes")
     codes = [api.get("/api/v1/programmes/").status_code for _ in range(4)]

@@ -198,7 +198,7 @@ def test_extend_gives_an_expired_invitation_a_new_expiry_and_its_link_works_agai
         to_email="pat@example.com", subject__contains="now runs until"
     ).exists()
     pat = user_factory(email="pat@example.com")
-    services.invitation_accept(user=pat, token=invitation.plain_token)
+    services.invitation_accept(actor=pat, token=invitation.plain_token)
     assert Participation.objects.filter(user=pat, programme=programme).exists()
 
 

@@ -34,7 +34,7 @@ def test_a_participant_who_has_not_accepted_the_terms_is_reminded_once_after_n_d
         effective_at=timezone.now() - timedelta(days=settings.CONSENT_REMINDER_DAYS, hours=1),
     )
     services.consent_accept(  # participant accepted; participant2 did not
-        user=participant, programme=programme, terms=v2, seen_hash=v2.content_hash
+        actor=participant, programme=programme, terms=v2, seen_hash=v2.content_hash
     )
 
     first = tasks.send_reminders()
@@ -69,7 +69,7 @@ def test_no_consent_reminder_before_n_days_or_for_a_participant_who_left(
     assert tasks.send_reminders()["consent"] == 0
     left = make_participant(programme, email="left@example.com", consent=False)
     services.participation_withdraw(
-        user=left, participation=Participation.objects.get(user=left, programme=programme)
+        actor=left, participation=Participation.objects.get(user=left, programme=programme)
     )
     v2.effective_at = timezone.now() - timedelta(days=10)
     TermsVersion.objects.filter(pk=v2.pk).update(effective_at=v2.effective_at)

@@ -15,7 +15,7 @@ def test_someone_who_withdrew_is_refused_after_one_query_and_no_terms_are_read(
     programme, participant
 ):
     participation = Participation.objects.get(user=participant, programme=programme)
-    services.participation_withdraw(user=participant, participation=participation)
+    services.participation_withdraw(actor=participant, participation=participation)
     with CaptureQueriesContext(connection) as queries:
         status = services.access_check(participant, programme)
     assert (status.active, status.code) == (False, "withdrawn")

@@ -30,7 +30,7 @@ def _page(client, person) -> str:
 
 def _output(person, programme, title="Clip"):
     return approvals.submission_create(
-        user=person,
+        actor=person,
         programme=programme,
         title=title,
         intended_use="social",
@@ -41,10 +41,10 @@ def _output(person, programme, title="Clip"):
 def test_my_week_is_shown_against_the_hours_the_terms_expect(client, programme, participant):
     today = timezone.localdate()
     labour.time_entry_log(
-        user=participant, programme=programme, date=today, minutes=90, activity="testing"
+        actor=participant, programme=programme, date=today, minutes=90, activity="testing"
     )
     labour.time_entry_log(  # last week: not this week's
-        user=participant,
+        actor=participant,
         programme=programme,
         date=today - timedelta(days=8),
         minutes=600,
@@ -98,18 +98,18 @@ def test_what_needs_me_links_to_where_it_is_done(client, programme, participant,
     reason = ReasonCode.objects.filter(programme=programme).first()
     rejected = _output(participant, programme, "Rejected one")
     approvals.submission_decide(
-        submission=rejected, reviewer=reviewer, outcome="rejected", reason=reason, note="No."
+        submission=rejected, actor=reviewer, outcome="rejected", reason=reason, note="No."
     )
     changes = _output(participant, programme, "Needs work")
     approvals.submission_decide(
         submission=changes,
-        reviewer=reviewer,
+        actor=reviewer,
         outcome="changes_requested",
         reason=reason,
         note="Crop it.",
     )
     entry = labour.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate(),
         minutes=60,
@@ -137,16 +137,16 @@ def test_what_needs_me_links_to_where_it_is_done(client, programme, participant,
 
     # Once answered, appealed and the details given, those actions are gone.
     labour.time_entry_update(
-        user=participant,
+        actor=participant,
         entry=entry,
         date=entry.date,
         minutes=45,
         activity="testing",
         answer="I was wrong.",
     )
-    approvals.submission_appeal(user=participant, submission=rejected, note="Please look again.")
+    approvals.submission_appeal(actor=participant, submission=rejected, note="Please look again.")
     compensation.payout_details_set(
-        user=participant,
+        actor=participant,
         legal_name="Pat Tester",
         country="DE",
         method="paypal",
@@ -168,7 +168,7 @@ def test_a_rejection_the_terms_do_not_let_me_appeal_is_not_an_action(
     rejected = _output(participant, programme, "Final")
     approvals.submission_decide(
         submission=rejected,
-        reviewer=reviewer,
+        actor=reviewer,
         outcome="rejected",
         reason=ReasonCode.objects.filter(programme=programme).first(),
         note="No.",
@@ -188,7 +188,7 @@ def test_another_participants_records_never_show_on_my_home(
 ):
     _output(participant2, programme, "Not mine")
     labour.time_entry_log(
-        user=participant2,
+        actor=participant2,
         programme=programme,
         date=timezone.localdate(),
         minutes=300,

@@ -17,7 +17,7 @@ def _activity(programme, person, manager, reviewer, label):
     from participants.models import Participation
 
     ticket = feedback.ticket_file(
-        reporter=person,
+        actor=person,
         programme=programme,
         kind="bug",
         title=f"{label} ticket",
@@ -31,10 +31,10 @@ def _activity(programme, person, manager, reviewer, label):
         author=reviewer, ticket=ticket, body=f"{label} reply", visible_to_reporter=True
     )
     labour.time_entry_log(
-        user=person, programme=programme, date=timezone.localdate(), minutes=90, activity="testing"
+        actor=person, programme=programme, date=timezone.localdate(), minutes=90, activity="testing"
     )
     approvals.submission_create(
-        user=person,
+        actor=person,
         programme=programme,
         title=f"{label} film",
         intended_use="portfolio",

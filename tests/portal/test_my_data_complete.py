@@ -34,16 +34,16 @@ def test_the_archive_holds_everything_of_mine_files_included(
     for terms in TermsVersion.objects.filter(programme=programme):
         TermsVersion.objects.filter(pk=terms.pk).update(content_hash=terms.compute_hash())
     output = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Night swim",
         intended_use="social",
         upload=SimpleUploadedFile("still.png", PNG, content_type="image/png"),
     )
-    approvals.submission_claim(reviewer=reviewer, submission=output)
-    approvals.submission_decide(submission=output, reviewer=reviewer, outcome="approved")
+    approvals.submission_claim(actor=reviewer, submission=output)
+    approvals.submission_decide(submission=output, actor=reviewer, outcome="approved")
     feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Crash",
@@ -76,7 +76,7 @@ def test_the_archive_holds_everything_of_mine_files_included(
     )
     publicity.competition_enter(actor=participant, competition=competition, submission=output)
     pay.payout_details_set(
-        user=participant,
+        actor=participant,
         legal_name="Pat Participant",
         country="DE",
         method="bank",

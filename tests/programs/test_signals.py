@@ -43,7 +43,7 @@ def test_a_ticket_s_status_is_announced_by_its_own_signal_and_nothing_else(
     programme, participant, reviewer, heard
 ):
     ticket = feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Crash",

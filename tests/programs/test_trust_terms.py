@@ -223,7 +223,7 @@ def test_hourly_pay_uses_the_rate_in_force_on_the_day_worked(
     TermsVersion.objects.filter(pk=v1.pk).update(content_hash=v1.compute_hash())
     yesterday = timezone.localdate() - timedelta(days=1)
     old = labour_services.time_entry_log(
-        user=participant, programme=programme, date=yesterday, minutes=60, activity="testing"
+        actor=participant, programme=programme, date=yesterday, minutes=60, activity="testing"
     )
     # v1 said 0 days' notice: a better rate takes effect now, after consent.
     v2 = _publish_v2(as_user(manager), programme, hourly_rate="40.00", notice_period_days="0")
@@ -232,7 +232,7 @@ def test_hourly_pay_uses_the_rate_in_force_on_the_day_worked(
         {"terms_hash": v2.content_hash, "accept": "on"},
     )
     new = labour_services.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate(),
         minutes=60,

@@ -50,7 +50,7 @@ def per_output(programme):
 
 def submit_file(participant, programme, data: bytes, name: str, content_type: str, title="Film"):
     return approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title=title,
         intended_use="social",
@@ -59,8 +59,8 @@ def submit_file(participant, programme, data: bytes, name: str, content_type: st
 
 
 def approve(submission, reviewer):
-    approvals.submission_claim(reviewer=reviewer, submission=submission)
-    approvals.submission_decide(submission=submission, reviewer=reviewer, outcome="approved")
+    approvals.submission_claim(actor=reviewer, submission=submission)
+    approvals.submission_decide(submission=submission, actor=reviewer, outcome="approved")
     submission.refresh_from_db()
     return submission
 

@@ -65,7 +65,7 @@ def two_outputs(programme, participant, reviewer, django_capture_on_commit_callb
 
         link = approve(
             approvals.submission_create(
-                user=participant,
+                actor=participant,
                 programme=programme,
                 title="Link",
                 intended_use="social",

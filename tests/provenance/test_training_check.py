@@ -186,7 +186,7 @@ def test_staff_of_the_programme_may_check_with_their_own_token_others_may_not(
     for person, status in ((reviewer, 200), (participant, 403), (outsider, 403)):
         api = APIClient()
         api.credentials(
-            HTTP_AUTHORIZATION=f"Bearer {token_create(user=person, name='t', scope='read')[1]}"
+            HTTP_AUTHORIZATION=f"Bearer {token_create(actor=person, name='t', scope='read')[1]}"
         )
         assert api.post(url, body, format="json").status_code == status, person
     assert APIClient().post(url, body, format="json").status_code in (401, 403)
@@ -245,7 +245,7 @@ print("programmes", programmes.sync_detailed(client=client).status_code)
 def test_a_link_output_is_known_by_the_hash_of_its_address(programme, participant, reviewer):
     link = approve(
         approvals.submission_create(
-            user=participant,
+            actor=participant,
             programme=programme,
             title="Link",
             intended_use="social",

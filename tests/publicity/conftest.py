@@ -37,14 +37,14 @@ def promo_terms(programme):
 @pytest.fixture
 def approved(promo_terms, programme, participant, reviewer):
     submission = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Night swim",
         intended_use="social",
         url="https://example.org/night-swim.mp4",
     )
-    approvals.submission_claim(reviewer=reviewer, submission=submission)
-    approvals.submission_decide(submission=submission, reviewer=reviewer, outcome="approved")
+    approvals.submission_claim(actor=reviewer, submission=submission)
+    approvals.submission_decide(submission=submission, actor=reviewer, outcome="approved")
     submission.refresh_from_db()
     assert submission.is_approved and submission.verify_token
     return submission

@@ -32,17 +32,17 @@ def _competition(manager, programme):
 
 def _output(user, programme, reviewer, *, title, use="social", outcome="approved"):
     submission = approvals.submission_create(
-        user=user,
+        actor=user,
         programme=programme,
         title=title,
         intended_use=use,
         url=f"https://example.org/{title.lower().replace(' ', '-')}.mp4",
     )
     if outcome:
-        approvals.submission_claim(reviewer=reviewer, submission=submission)
+        approvals.submission_claim(actor=reviewer, submission=submission)
         approvals.submission_decide(
             submission=submission,
-            reviewer=reviewer,
+            actor=reviewer,
             outcome=outcome,
             **(
                 {"reason": "quality", "note": "Not representative"} if outcome == "rejected" else {}

@@ -32,7 +32,7 @@ def test_every_item_that_waits_for_the_tester_is_listed_with_its_link(
         credit_line="Film by Participant",
     )
     ticket = feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Export crashes",

@@ -137,7 +137,7 @@ def test_an_output_that_is_not_approved_is_refused_with_the_reason(
     from approvals import services as approvals
 
     pending = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Draft",
         intended_use="social",

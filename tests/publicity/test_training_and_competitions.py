@@ -52,7 +52,7 @@ def test_the_tester_sets_training_per_output_and_a_default_and_withdraws_it_for_
     assert TrainingChoice.objects.count() == 2
     # A default covers outputs without their own choice.
     other = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Other",
         intended_use="private",
@@ -113,14 +113,14 @@ def test_a_competition_runs_from_entries_to_prizes_with_its_odds_public(
     assert response.status_code == 302, response.content.decode()[:3000]
     competition = Competition.objects.get()
     other = approvals.submission_create(
-        user=participant2,
+        actor=participant2,
         programme=programme,
         title="Rival",
         intended_use="social",
         url="https://example.org/rival.mp4",
     )
-    approvals.submission_claim(reviewer=reviewer, submission=other)
-    approvals.submission_decide(submission=other, reviewer=reviewer, outcome="approved")
+    approvals.submission_claim(actor=reviewer, submission=other)
+    approvals.submission_decide(submission=other, actor=reviewer, outcome="approved")
     tester = as_user(participant)
     assert (
         tester.post(
@@ -235,7 +235,7 @@ def test_the_public_training_share_equals_the_per_output_answer(
 
     others = [
         approvals.submission_create(
-            user=person,
+            actor=person,
             programme=programme,
             title=f"o{i}",
             intended_use="private" if i < 3 else "social",
@@ -250,7 +250,7 @@ def test_the_public_training_share_equals_the_per_output_answer(
     services.training_choose(
         actor=participant2, programme=programme, submission=others[2], allowed=True
     )
-    approvals.submission_withdraw(user=participant2, submission=others[3])
+    approvals.submission_withdraw(actor=participant2, submission=others[3])
     expected = sum(row["training_allowed"] for row in training_list(programme, reviewer))
     assert _training_share(programme)["figures"] == {"outputs": 4, "cleared": expected}
     assert expected == 3  # approved and others[1] by default, others[2] by its own choice

@@ -267,7 +267,7 @@ def world(
     Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.OPEN)
     programme.refresh_from_db()
     applicant = UserFactory(email="applicant@example.com")
-    application = application_submit(user=applicant, programme=programme, motivation="Let me in")
+    application = application_submit(actor=applicant, programme=programme, motivation="Let me in")
     Programme.objects.filter(pk=programme.pk).update(status=Programme.Status.RUNNING)
     programme.refresh_from_db()
     from programs.models import ProgrammeRole
@@ -281,7 +281,7 @@ def world(
     from approvals import services as approval_services
 
     submission = approval_services.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Matrix output",
         intended_use="social",
@@ -291,7 +291,7 @@ def world(
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     file_output = approval_services.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Matrix file",
         intended_use="social",
@@ -308,7 +308,7 @@ def world(
 
     png = bytes.fromhex(TINY_PNG_HEX)
     ticket = feedback_services.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Matrix bug",
@@ -317,7 +317,7 @@ def world(
         attachments=[SimpleUploadedFile("shot.png", png, content_type="image/png")],
     )
     time_entry = labour_services.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate(),
         minutes=60,
@@ -345,20 +345,20 @@ def world(
         promotional_use="consent", promotion_credit="unnamed", training_use="per_output"
     )
     shown = approval_services.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Matrix shown",
         intended_use="social",
         url="https://example.org/matrix-shown.mp4",
     )
-    approval_services.submission_claim(reviewer=reviewer, submission=shown)
-    approval_services.submission_decide(reviewer=reviewer, submission=shown, outcome="approved")
+    approval_services.submission_claim(actor=reviewer, submission=shown)
+    approval_services.submission_decide(actor=reviewer, submission=shown, outcome="approved")
     # An approved file with its signed copy (signed here: the test's transaction never commits).
     from provenance import services as provenance_services
     from provenance.models import Credential
 
     signed = approval_services.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Matrix signed",
         intended_use="social",
@@ -366,8 +366,8 @@ def world(
             "signed.png", bytes.fromhex(TINY_PNG_HEX), content_type="image/png"
         ),
     )
-    approval_services.submission_claim(reviewer=reviewer, submission=signed)
-    approval_services.submission_decide(reviewer=reviewer, submission=signed, outcome="approved")
+    approval_services.submission_claim(actor=reviewer, submission=signed)
+    approval_services.submission_decide(actor=reviewer, submission=signed, outcome="approved")
     credential = Credential.objects.get(entry__submission=signed)
     assert provenance_services.credential_sign(credential_id=credential.pk) == "signed"
     use = publicity.use_request(
@@ -760,7 +760,8 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
     world["terms_hash"] = programme.terms.get(number=1).content_hash
     settings.REQUIRE_STAFF_MFA = False  # tokens made before two-factor became required
     tokens = {
-        p: token_create(user=world["people"][p], name="t", scope="write")[1] for p in STAFF_PERSONAS
+        p: token_create(actor=world["people"][p], name="t", scope="write")[1]
+        for p in STAFF_PERSONAS
     }
     settings.REQUIRE_STAFF_MFA = True
     leaks, tried = [], 0

@@ -125,7 +125,7 @@ def test_every_signed_in_answer_is_no_store_and_public_pages_are_not(
 
 
 def test_a_token_authenticated_api_answer_is_no_store(programme, participant, client):
-    token = token_create(user=participant, name="t", scope="read")[1]
+    token = token_create(actor=participant, name="t", scope="read")[1]
     response = client.get("/api/v1/programmes/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
 
@@ -182,7 +182,7 @@ def test_an_image_that_is_also_html_is_sent_as_a_sandboxed_download(
 
     settings.MEDIA_ROOT = tmp_path / "media"
     output = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Poly",
         intended_use="social",

@@ -68,12 +68,12 @@ def test_twenty_reviewers_deciding_one_output_at_once_land_exactly_one_decision(
         make_staff(programme, ProgrammeRole.Role.REVIEWER, email=f"r{i}@example.com")
         for i in range(DECIDERS)
     ]
-    tokens = [token_create(user=r, name="race", scope="write")[1] for r in reviewers]
+    tokens = [token_create(actor=r, name="race", scope="write")[1] for r in reviewers]
     landed = doubles = lost = 0
     statuses: dict[int, int] = {}
     for round_ in range(ROUNDS):
         s = approvals.submission_create(
-            user=participant,
+            actor=participant,
             programme=programme,
             title=f"Raced {round_}",
             intended_use="social",

@@ -81,7 +81,7 @@ def surfaces(settings, tmp_path, programme, participant, client):
     settings.MEDIA_ROOT = tmp_path / "media"
     client.force_login(participant)
     api = APIClient()
-    _, plain = token_create(user=participant, name="uploads", scope="write")
+    _, plain = token_create(actor=participant, name="uploads", scope="write")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     return client, api
 

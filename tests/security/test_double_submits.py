@@ -46,7 +46,7 @@ def _token(response) -> str:
 def _forms(programme, participant, manager):
     """(name, page that renders the form, address it posts to, body, the rows it creates)."""
     ticket = feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="feedback",
         title="Commented on",
@@ -171,7 +171,7 @@ def test_one_persons_token_does_not_touch_anothers_form(as_user, programme, part
 def test_twenty_api_creates_with_one_idempotency_key_create_one_ticket(programme, participant):
     client = APIClient()
     client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {token_create(user=participant, name='t', scope='write')[1]}"
+        HTTP_AUTHORIZATION=f"Bearer {token_create(actor=participant, name='t', scope='write')[1]}"
     )
     body = {"programme": programme.slug, "kind": "feedback", "title": "Once", "description": "x"}
     answers = [
@@ -236,7 +236,7 @@ def test_twenty_posts_of_one_form_at_once_create_one_record_on_postgresql(progra
 @pytest.mark.django_db(transaction=True)
 def test_twenty_api_creates_at_once_with_one_key_create_one_record_on_postgresql(programme):
     participant = make_participant(programme, email="script@example.com")
-    token = token_create(user=participant, name="t", scope="write")[1]
+    token = token_create(actor=participant, name="t", scope="write")[1]
     creates = [
         (
             "/api/v1/tickets/",

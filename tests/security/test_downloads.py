@@ -21,7 +21,7 @@ PNG = bytes.fromhex(
 def files(settings, tmp_path, programme, participant):
     settings.MEDIA_ROOT = tmp_path / "media"
     ticket = feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Crash",
@@ -30,7 +30,7 @@ def files(settings, tmp_path, programme, participant):
         attachments=[SimpleUploadedFile("shot.png", PNG, content_type="image/png")],
     )
     output = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Still",
         intended_use="social",

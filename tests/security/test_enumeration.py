@@ -40,7 +40,7 @@ def test_the_access_check_answers_a_stranger_like_an_account_outside_the_program
     settings.REQUIRE_STAFF_MFA = False
     existing = UserFactory(email="someone@example.org")
     api = APIClient()
-    _, plain = token_create(user=reviewer, name="check", scope="read")
+    _, plain = token_create(actor=reviewer, name="check", scope="read")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     url = f"/api/v1/programmes/{programme.slug}/access/"
     answers = {

@@ -69,7 +69,7 @@ def test_far_dates_in_forms_and_api_bodies_are_refused_and_store_nothing(
     client = as_user(participant)
     api = APIClient()
     api.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {token_create(user=participant, name='t', scope='write')[1]}"
+        HTTP_AUTHORIZATION=f"Bearer {token_create(actor=participant, name='t', scope='write')[1]}"
     )
     for far in ("0001-01-01", "9999-12-31"):
         page = client.post(

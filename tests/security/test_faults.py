@@ -66,7 +66,7 @@ def test_redis_stopped_while_100_decisions_are_made(
 ):
     settings.REQUIRE_STAFF_MFA = False
     participant = make_participant(programme, email="faulted@example.com")
-    _, token = token_create(user=reviewer, name="faults", scope="write")
+    _, token = token_create(actor=reviewer, name="faults", scope="write")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     client.force_login(reviewer)
@@ -78,7 +78,7 @@ def test_redis_stopped_while_100_decisions_are_made(
         try:
             submissions = [
                 approvals.submission_create(
-                    user=participant,
+                    actor=participant,
                     programme=programme,
                     title=f"Fault {i:03d}",
                     intended_use="social",
@@ -203,7 +203,7 @@ def test_the_database_dropping_the_connection_mid_request_leaves_nothing_half_wr
 
     settings.REQUIRE_STAFF_MFA = False
     submission = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Cut off",
         intended_use="social",

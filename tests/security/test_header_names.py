@@ -48,7 +48,7 @@ def test_names_and_titles_with_control_characters_are_refused_everywhere(
         tried += 1
     client.force_login(participant)
     api = APIClient()
-    _, plain = token_create(user=participant, name="names", scope="write")
+    _, plain = token_create(actor=participant, name="names", scope="write")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     for bad in INJECTED:
         ticket = {
@@ -97,7 +97,7 @@ def test_names_and_titles_with_control_characters_are_refused_everywhere(
         # The service itself refuses the raw name.
         with pytest.raises(DomainError, match=MESSAGE):
             feedback.ticket_file(
-                reporter=participant,
+                actor=participant,
                 programme=programme,
                 kind="feedback",
                 title="direct",

@@ -63,7 +63,7 @@ def test_over_long_text_through_the_pages_is_a_400_and_stores_nothing(
     tried = 0
     client = as_user(participant)
     ticket = feedback.ticket_file(
-        reporter=participant, programme=programme, kind="feedback", title="t", description="d"
+        actor=participant, programme=programme, kind="feedback", title="t", description="d"
     )
     cases = [
         (
@@ -130,7 +130,7 @@ def test_over_long_text_through_the_pages_is_a_400_and_stores_nothing(
 def test_over_long_text_through_the_api_is_a_400_naming_the_field(programme, participant):
     api = APIClient()
     api.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {token_create(user=participant, name='t', scope='write')[1]}"
+        HTTP_AUTHORIZATION=f"Bearer {token_create(actor=participant, name='t', scope='write')[1]}"
     )
     two_megabytes = "x" * 2_000_000
     answer = api.post(

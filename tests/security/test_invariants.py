@@ -126,7 +126,7 @@ class ProgrammeLife(RuleBasedStateMachine):
             actor=self.manager, programme=self.programme, emails=[email]
         )[0]
         person = UserFactory(email=email)
-        self._call(ps.invitation_accept, user=person, token=invitation.plain_token)
+        self._call(ps.invitation_accept, actor=person, token=invitation.plain_token)
         self.people.append(person)
         if accept_terms:
             self.consent(len(self.people) - 1)
@@ -163,7 +163,7 @@ class ProgrammeLife(RuleBasedStateMachine):
         terms = self._terms_to_accept()
         self._call(
             ps.consent_accept,
-            user=person,
+            actor=person,
             programme=self.programme,
             terms=terms,
             seen_hash=terms.content_hash,
@@ -200,7 +200,7 @@ class ProgrammeLife(RuleBasedStateMachine):
     def withdraw(self, i):
         person = self.people[i % len(self.people)]
         participation = Participation.objects.get(user=person, programme=self.programme)
-        self._call(ps.participation_withdraw, user=person, participation=participation)
+        self._call(ps.participation_withdraw, actor=person, participation=participation)
 
     def pause_one(self, i):
         participation = Participation.objects.get(
@@ -236,7 +236,7 @@ class ProgrammeLife(RuleBasedStateMachine):
         self._work(
             person,
             aps.submission_create,
-            user=person,
+            actor=person,
             programme=self.programme,
             title=f"Output {k}",
             intended_use="social",
@@ -263,7 +263,7 @@ class ProgrammeLife(RuleBasedStateMachine):
         self._call(
             aps.submission_decide,
             submission=submission,
-            reviewer=reviewer,
+            actor=reviewer,
             outcome=outcome,
             reason=None if outcome == "approved" else self.reason,
             note="",
@@ -281,7 +281,7 @@ class ProgrammeLife(RuleBasedStateMachine):
         ).first()
         self._call(
             aps.submission_appeal,
-            user=submission.participant,
+            actor=submission.participant,
             submission=submission,
             note="Please look again",
         )
@@ -309,7 +309,7 @@ class ProgrammeLife(RuleBasedStateMachine):
         allowed = ps.access_check(person, self.programme).active or self._withdrew_accepted(person)
         done = self._call(
             ls.time_entry_log,
-            user=person,
+            actor=person,
             programme=self.programme,
             date=timezone.localdate(),
             minutes=minutes,

@@ -40,7 +40,7 @@ def attempt(label: str, fields: dict[str, bool]) -> None:
 
 def api(person) -> APIClient:
     client = APIClient()
-    _, plain = token_create(user=person, name="mass", scope="write")
+    _, plain = token_create(actor=person, name="mass", scope="write")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     return client
 
@@ -466,7 +466,7 @@ def test_the_api_ignores_or_refuses_fields_that_are_not_the_users(
     # Linking the hours to someone else's ticket.
     third = make_participant(programme, email="participant3@example.com")
     theirs = feedback.ticket_file(
-        reporter=third, programme=programme, kind="feedback", title="Not yours", description="d"
+        actor=third, programme=programme, kind="feedback", title="Not yours", description="d"
     )
     response = me.post(
         "/api/v1/time-entries/",

@@ -20,8 +20,10 @@ from compensation import services as pay
 from compensation.models import BankFileImport, LedgerEntry
 from core.errors import NotAllowed
 from feedback import services as feedback
+from feedback.models import Ticket
 from integrations import webhooks
 from labour import services as labour
+from labour.models import TimeEntry
 from participants import services as participants
 from participants.models import Participation
 from programs import policy
@@ -41,10 +43,10 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
     participation = Participation.objects.get(user=participant, programme=programme)
     reasons = approvals.reason_codes_add_defaults(actor=manager, programme=programme)
     ticket = feedback.ticket_file(
-        reporter=participant, programme=programme, kind="feedback", title="t", description="d"
+        actor=participant, programme=programme, kind="feedback", title="t", description="d"
     )
     output = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="o",
         intended_use="social",
@@ -54,14 +56,14 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
         promotional_use="consent", promotion_credit="unnamed", training_use="per_output"
     )
     shown = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="shown",
         intended_use="social",
         url="https://example.org/shown.mp4",
     )
-    approvals.submission_claim(reviewer=reviewer, submission=shown)
-    approvals.submission_decide(reviewer=reviewer, submission=shown, outcome="approved")
+    approvals.submission_claim(actor=reviewer, submission=shown)
+    approvals.submission_decide(actor=reviewer, submission=shown, outcome="approved")
     use = publicity.use_request(
         actor=manager,
         submission=shown,
@@ -82,7 +84,7 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
         results_by=timezone.now() + timedelta(days=2),
     )
     hours = labour.time_entry_log(
-        user=participant,
+        actor=participant,
         programme=programme,
         date=timezone.localdate(),
         minutes=30,
@@ -242,9 +244,9 @@ CALLS = {
     "reason_codes_add_defaults": lambda w, a: approvals.reason_codes_add_defaults(
         actor=a, programme=w["programme"]
     ),
-    "submission_claim": lambda w, a: approvals.submission_claim(reviewer=a, submission=w["output"]),
+    "submission_claim": lambda w, a: approvals.submission_claim(actor=a, submission=w["output"]),
     "submission_decide": lambda w, a: approvals.submission_decide(
-        reviewer=a, submission=w["output"], outcome="approved"
+        actor=a, submission=w["output"], outcome="approved"
     ),
     "submission_release": lambda w, a: approvals.submission_release(
         actor=a, submission=w["output"]
@@ -336,10 +338,24 @@ TESTER_CALLS = {
         actor=a, competition=w["competition"], submission=w["shown"]
     ),
 }
+# What a participant does for their own participation: refused to anyone who is not one.
+SELF_CALLS = {
+    "ticket_file": lambda w, a: feedback.ticket_file(
+        actor=a, programme=w["programme"], kind="bug", title="Crash", description="It crashes",
+        severity="low",
+    ),
+    "time_entry_log": lambda w, a: labour.time_entry_log(
+        actor=a, programme=w["programme"], date=timezone.localdate(), minutes=30,
+        activity="testing",
+    ),
+    "time_entry_update": lambda w, a: labour.time_entry_update(
+        actor=a, entry=w["hours"], date=w["hours"].date, minutes=45, activity="testing",
+    ),
+}  # fmt: skip
 # These report each refused item instead of raising: nothing may be done.
 REPORTING = {
     "submissions_bulk_approve": lambda w, a: approvals.submissions_bulk_approve(
-        reviewer=a, submissions=[w["output"]]
+        actor=a, submissions=[w["output"]]
     )[0],
     "entries_approve": lambda w, a: (
         pay.entries_approve(actor=a, entry_ids=[w["prize"].pk]).approved
@@ -357,7 +373,8 @@ def _acting_services():
 
 
 def test_every_service_that_acts_for_a_person_is_called_here():
-    missing = sorted(set(_acting_services()) - set(CALLS) - set(REPORTING) - set(TESTER_CALLS))
+    covered = set(CALLS) | set(REPORTING) | set(TESTER_CALLS) | set(SELF_CALLS)
+    missing = sorted(set(_acting_services()) - covered)
     assert missing == [], f"Staff services without a policy test: {missing}"
 
 
@@ -398,6 +415,19 @@ def test_a_testers_own_service_refuses_anyone_else(name, w, intruders, settings)
         with pytest.raises(NotAllowed):
             TESTER_CALLS[name](w, actor)
         assert _snapshot(w) == before, (name, who)
+
+
+@pytest.mark.parametrize("name", sorted(SELF_CALLS))
+def test_a_participants_own_service_refuses_anyone_who_is_not_that_participant(
+    name, w, intruders, settings
+):
+    settings.REQUIRE_STAFF_MFA = True
+    for who, actor in intruders.items():
+        before = _snapshot(w), TimeEntry.objects.count(), Ticket.objects.count()
+        with pytest.raises(NotAllowed):
+            SELF_CALLS[name](w, actor)
+        after = _snapshot(w), TimeEntry.objects.count(), Ticket.objects.count()
+        assert after == before, (name, who)
 
 
 @pytest.mark.parametrize("name", sorted(REPORTING))

@@ -27,7 +27,7 @@ def test_consent_and_withdrawal_racing_leave_a_consistent_state(programme):
         barrier.wait()
         try:
             services.consent_accept(
-                user=person, programme=programme, terms=terms, seen_hash=terms.content_hash
+                actor=person, programme=programme, terms=terms, seen_hash=terms.content_hash
             )
             outcomes.append("consented")
         except DomainError:
@@ -39,7 +39,7 @@ def test_consent_and_withdrawal_racing_leave_a_consistent_state(programme):
         barrier.wait()
         try:
             participation = Participation.objects.get(user=person, programme=programme)
-            services.participation_withdraw(user=person, participation=participation)
+            services.participation_withdraw(actor=person, participation=participation)
             outcomes.append("withdrew")
         except DomainError:
             outcomes.append("withdraw refused")

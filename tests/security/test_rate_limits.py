@@ -80,7 +80,7 @@ def test_behind_the_operators_proxy_the_client_is_the_address_the_proxy_saw(
 
 def _parallel_requests_from_one_token(n_requests, limit):
     user = UserFactory(email="busy@example.com")
-    _, plain = token_create(user=user, name="busy", scope="read")
+    _, plain = token_create(actor=user, name="busy", scope="read")
     codes, barrier = [], threading.Barrier(n_requests)
 
     def one():

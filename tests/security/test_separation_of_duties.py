@@ -45,7 +45,7 @@ def dual(programme):
 def own(settings, tmp_path, programme, dual, manager):
     settings.MEDIA_ROOT = tmp_path / "media"
     ticket = feedback.ticket_file(
-        reporter=dual,
+        actor=dual,
         programme=programme,
         kind="bug",
         title="My own finding",
@@ -53,14 +53,14 @@ def own(settings, tmp_path, programme, dual, manager):
         severity="critical",
     )
     output = approvals.submission_create(
-        user=dual,
+        actor=dual,
         programme=programme,
         title="My own clip",
         intended_use="social",
         url="https://example.org/own.mp4",
     )
     entry = labour.time_entry_log(
-        user=dual, programme=programme, date=timezone.localdate(), minutes=90, activity="testing"
+        actor=dual, programme=programme, date=timezone.localdate(), minutes=90, activity="testing"
     )
     prize = pay.award_create(
         actor=manager,
@@ -88,7 +88,7 @@ def test_a_participant_with_a_staff_role_cannot_accept_their_own_ticket(own, dua
 
 def test_bulk_triage_with_ones_own_ticket_changes_nothing(own, dual, participant, as_user):
     other = feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=own["ticket"].programme,
         kind="feedback",
         title="Someone else's",
@@ -140,7 +140,7 @@ def test_an_internal_note_on_ones_own_ticket_is_refused_with_a_message_not_poste
 
 def test_internal_notes_and_their_files_stay_with_staff(own, dual, reviewer, participant, as_user):
     ticket = feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=own["ticket"].programme,
         kind="bug",
         title="Crash",
@@ -226,7 +226,7 @@ def test_the_reviewer_whose_rejection_is_appealed_cannot_take_the_appeal(
 ):
     approvals.reason_codes_add_defaults(actor=manager, programme=programme)
     s = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Appealed clip",
         intended_use="social",
@@ -234,11 +234,11 @@ def test_the_reviewer_whose_rejection_is_appealed_cannot_take_the_appeal(
     )
     approvals.submission_decide(
         submission=s,
-        reviewer=reviewer,
+        actor=reviewer,
         outcome="rejected",
         reason=ReasonCode.objects.filter(programme=programme).first(),
     )
-    approvals.submission_appeal(user=participant, submission=s, note="It is fine.")
+    approvals.submission_appeal(actor=participant, submission=s, note="It is fine.")
     client = as_user(reviewer)
     page = client.get(f"/review/{s.pk}/").content.decode()
     assert "different reviewer" in page and "Claim this item" not in page

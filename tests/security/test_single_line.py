@@ -171,7 +171,7 @@ def test_a_ticket_title_with_a_direction_override_is_refused_on_the_page_and_the
 ):
     client = as_user(participant)
     api = APIClient()
-    _, plain = token_create(user=participant, name="lines", scope="write")
+    _, plain = token_create(actor=participant, name="lines", scope="write")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     for bad in BAD:
         page = client.post(
@@ -203,7 +203,7 @@ def test_a_competition_title_with_a_line_break_is_refused_on_the_page_and_the_ap
     settings.REQUIRE_STAFF_MFA = False
     client = as_user(manager)
     api = APIClient()
-    _, plain = token_create(user=manager, name="lines", scope="write")
+    _, plain = token_create(actor=manager, name="lines", scope="write")
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     when = timezone.now()
     fields = {

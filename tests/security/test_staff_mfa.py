@@ -30,7 +30,7 @@ def records(settings, tmp_path, programme, participant, reviewer, manager):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.REQUIRE_STAFF_MFA = True
     ticket = feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Crash",
@@ -39,7 +39,7 @@ def records(settings, tmp_path, programme, participant, reviewer, manager):
         attachments=[SimpleUploadedFile("shot.png", PNG, content_type="image/png")],
     )
     submission = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Clip",
         intended_use="social",
@@ -84,7 +84,7 @@ def api(person):
     from api.services import token_create
 
     client = APIClient()
-    _, plain = token_create(user=person, name="test", scope="write")
+    _, plain = token_create(actor=person, name="test", scope="write")
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
     return client
 

@@ -36,16 +36,16 @@ def test_postgresql_refuses_update_and_delete_of_decisions_appeals_and_consents(
     approvals.reason_codes_add_defaults(actor=manager, programme=programme)
     reason = programme.reason_codes.filter(active=True).first()
     submission = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Tamper",
         intended_use="social",
         url="https://example.org/tamper.mp4",
     )
     approvals.submission_decide(
-        submission=submission, reviewer=reviewer, outcome="rejected", reason=reason
+        submission=submission, actor=reviewer, outcome="rejected", reason=reason
     )
-    approvals.submission_appeal(user=participant, submission=submission, note="Please look again")
+    approvals.submission_appeal(actor=participant, submission=submission, note="Please look again")
     decision = ReviewDecision.objects.get(submission=submission)
     appeal = Appeal.objects.get(submission=submission)
     consent = Consent.objects.get(participation__user=participant)
@@ -96,14 +96,14 @@ def test_the_models_refuse_to_edit_or_delete_a_consent_or_a_decision(
     with pytest.raises(AppendOnlyError):
         consent.delete()
     submission = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title="Guard",
         intended_use="social",
         url="https://example.org/guard.mp4",
     )
     decision = approvals.submission_decide(
-        submission=submission, reviewer=reviewer, outcome="approved"
+        submission=submission, actor=reviewer, outcome="approved"
     )
     decision.note = "edited"
     with pytest.raises(AppendOnlyError):

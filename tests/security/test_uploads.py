@@ -146,10 +146,10 @@ def test_bad_files_are_refused_on_every_surface_and_nothing_is_stored(
     from feedback import services as feedback
 
     ticket = feedback.ticket_file(
-        reporter=participant, programme=programme, kind="feedback", title="t", description="d"
+        actor=participant, programme=programme, kind="feedback", title="t", description="d"
     )
     client.force_login(participant)
-    _, token = token_create(user=participant, name="uploads", scope="write")
+    _, token = token_create(actor=participant, name="uploads", scope="write")
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 

@@ -21,14 +21,14 @@ pytestmark = pytest.mark.django_db
 
 def _decided(participant, programme, reviewer, title, outcome, days_ago=0, reason=None):
     s = approvals.submission_create(
-        user=participant,
+        actor=participant,
         programme=programme,
         title=title,
         intended_use="social",
         url=f"https://example.org/{title}.mp4",
     )
     approvals.submission_decide(
-        submission=s, reviewer=reviewer, outcome=outcome, reason=reason, note="Seen."
+        submission=s, actor=reviewer, outcome=outcome, reason=reason, note="Seen."
     )
     when = timezone.now() - timedelta(days=days_ago)
     OutputSubmission.objects.filter(pk=s.pk).update(decided_at=when)
@@ -61,7 +61,7 @@ def test_the_list_of_decided_outputs_filters_by_decision_and_date(
     assert "Kept" in recent and "Old" not in recent
     # Open items are in the queue, not here.
     approvals.submission_create(
-        user=decided_items["Kept"].participant,
+        actor=decided_items["Kept"].participant,
         programme=programme,
         title="Waiting",
         intended_use="social",

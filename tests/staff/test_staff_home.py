@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 def _output(person, programme, title, due_in_hours=None):
     s = approvals.submission_create(
-        user=person,
+        actor=person,
         programme=programme,
         title=title,
         intended_use="social",
@@ -52,7 +52,7 @@ def _work(programme, participant, manager):
     _output(participant, programme, "Soon", due_in_hours=3)
     _output(participant, programme, "Later", due_in_hours=72)
     feedback.ticket_file(
-        reporter=participant,
+        actor=participant,
         programme=programme,
         kind="bug",
         title="Crash",
@@ -61,7 +61,7 @@ def _work(programme, participant, manager):
     )
     for days in (1, 2):
         labour.time_entry_log(
-            user=participant,
+            actor=participant,
             programme=programme,
             date=timezone.localdate() - timedelta(days=days),
             minutes=60,
@@ -220,7 +220,7 @@ def test_pending_applications_are_counted_and_linked_to_exactly_those(
     decided = UserFactory(email="decided@example.com")
     for person in (waiting, decided):
         participants.application_submit(
-            user=person, programme=programme, motivation="I test cameras."
+            actor=person, programme=programme, motivation="I test cameras."
         )
     from participants.models import Application
 

@@ -78,7 +78,7 @@ def _seed_work(programme, manager, reviewer, finance, n=6):
     day = timezone.localdate() - timedelta(days=2)
     for i, person in enumerate(people):
         entry = fb.time_entry_log(
-            user=person, programme=programme, date=day, minutes=60 * (i + 1), activity="testing"
+            actor=person, programme=programme, date=day, minutes=60 * (i + 1), activity="testing"
         )
         fb.time_entry_confirm(actor=reviewer, entry=entry)
     pay.accrue_hourly(programme=programme)
@@ -146,7 +146,7 @@ def test_approval_figures_match_the_decisions(programme, manager, reviewer):
     people = [make_participant(programme, email=f"a{i}@example.com") for i in range(5)]
     subs = [
         approvals.submission_create(
-            user=p,
+            actor=p,
             programme=programme,
             title=f"o{i}",
             intended_use="social",
@@ -160,11 +160,11 @@ def test_approval_figures_match_the_decisions(programme, manager, reviewer):
             submitted_at=sub.submitted_at - timedelta(hours=10 * (i + 1))
         )
         sub.refresh_from_db()
-        approvals.submission_claim(reviewer=reviewer, submission=sub)
+        approvals.submission_claim(actor=reviewer, submission=sub)
         code = next(iter(reasons))
         outcome, reason = ("rejected", reasons[code]) if i == 4 else ("approved", None)
         approvals.submission_decide(
-            submission=sub, reviewer=reviewer, outcome=outcome, reason=reason, note="n"
+            submission=sub, actor=reviewer, outcome=outcome, reason=reason, note="n"
         )
     figures = transparency.compute_figures(programme)["approvals"]
     assert figures["submitted"] == 5

@@ -118,7 +118,7 @@ def _generated(programme, manager, reviewer, finance):
     day = timezone.localdate() - timedelta(days=2)
     for i, person in enumerate(people[:6]):
         entry = labour.time_entry_log(
-            user=person, programme=programme, date=day, minutes=60 * (i + 1), activity="testing"
+            actor=person, programme=programme, date=day, minutes=60 * (i + 1), activity="testing"
         )
         if i != 4:
             labour.time_entry_confirm(actor=reviewer, entry=entry)
