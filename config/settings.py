@@ -709,17 +709,16 @@ DEV_PAYOUT_DETAILS_KEY = "REVWRUxPUE1FTlQtT05MWS1wYXlvdXQta2V5LTAwMDE="
 PAYOUT_DETAILS_KEYS = env.list("PAYOUT_DETAILS_KEYS", default=[DEV_PAYOUT_DETAILS_KEY])
 # The organisation's account that SEPA credit transfers are paid from (the debtor), and the
 # account whose camt.053 statements settle them. Production has no default: until it is set,
-# SEPA batches are refused with a message saying so.
+# SEPA batches are refused with a message saying so. A paid batch's files are kept some days.
 DEMO_PAYOUT_IBAN = "DE89370400440532013000"
 PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="Terms and Testers payouts")
 PAYOUT_DEBTOR_IBAN = env.str("PAYOUT_DEBTOR_IBAN", default="" if PRODUCTION else DEMO_PAYOUT_IBAN)
-PAYOUT_FILE_RETENTION_DAYS = env.int("PAYOUT_FILE_RETENTION_DAYS", default=90)
 PAYOUT_DEBTOR_BIC = env.str("PAYOUT_DEBTOR_BIC", default="" if PRODUCTION else "COBADEFFXXX")
+PAYOUT_FILE_RETENTION_DAYS = env.int("PAYOUT_FILE_RETENTION_DAYS", default=90)
 
-# Review claims expire so two reviewers do not work the same item for long.
+# Review claims expire so two reviewers do not work the same item for long; after
+# withdrawing, a tester may still log the hours they worked before for some days.
 REVIEW_CLAIM_MINUTES = env.int("REVIEW_CLAIM_MINUTES", default=30)
-
-# After withdrawing, how many days a tester may still log the hours they worked before.
 HOURS_AFTER_WITHDRAWAL_DAYS = env.int("HOURS_AFTER_WITHDRAWAL_DAYS", default=30)
 
 # What an hour of unpaid work is worth on the public page when a programme states no
@@ -751,9 +750,7 @@ def _c2pa_problems() -> list[str]:
     ):
         if not Path(path).is_file():
             return [f"{name} ({path}) is not a readable file"]
-    # Read here, before any app is loaded: production must not start on the test chain.
-
-    try:
+    try:  # read here, before any app is loaded: production must not start on the test chain
         first = x509.load_pem_x509_certificates(Path(C2PA_CERT_CHAIN_FILE).read_bytes())[0]
     except ValueError:
         return ["C2PA_CERT_CHAIN_FILE holds no PEM certificate"]
