@@ -22,6 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from core import status as component_status
+from core.db import fast_path
 
 from . import checkpoints, merkle
 from .health import VERIFIER
@@ -144,31 +145,41 @@ def _check_sealed_since(since: int, size: int) -> None:
 def _store_nodes(nodes: list[tuple[int, bytes]]) -> None:
     """Write the new node hashes (COPY on PostgreSQL: one stream, no statement per chunk)."""
     table = AuditNode._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+
+    def copy_rows():
+        with connection.cursor() as cursor:
             with cursor.copy(f"COPY {table} (key, hash) FROM STDIN") as copy:
                 for row in nodes:
                     copy.write_row(row)
-        else:
+
+    def insert_rows():
+        with connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO {table} (key, hash) VALUES (%s, %s)", nodes)
+
+    fast_path(connection.alias, postgresql=copy_rows, plain=insert_rows)
 
 
 def _assign(pairs: list[tuple[int, int]]) -> None:
     """Set `seq` of each (id, seq); the append-only trigger lets this one column be set."""
     table = AuditEvent._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            values = ", ".join(["(%s::bigint, %s::bigint)"] * len(pairs))
+
+    def one_statement():
+        values = ", ".join(["(%s::bigint, %s::bigint)"] * len(pairs))
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} e SET seq = v.seq FROM (VALUES {values}) AS v(id, seq) "
                 "WHERE e.id = v.id AND e.seq IS NULL",
                 [x for pair in pairs for x in pair],
             )
-        else:
+
+    def row_by_row():
+        with connection.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {table} SET seq = %s WHERE id = %s AND seq IS NULL",
                 [(seq, pk) for pk, seq in pairs],
             )
+
+    fast_path(connection.alias, postgresql=one_statement, plain=row_by_row)
 
 
 def _integrate_batch(tree: AuditTree, limit: int) -> int:

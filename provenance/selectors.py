@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
 from django.utils import timezone
 
+from core.db import fast_path
 from programs.models import Programme
 
 from . import permissions
@@ -21,34 +22,40 @@ _SQLITE_CHUNK = 900
 def _lookup(programme_id: int, hashes: list[str]):
     """(sha256, training_allowed, consent, since, entry uid) of every known hash asked for;
     on PostgreSQL consent, time and uid come as text (JSON, ISO 8601), as the answer has them."""
-    if connection.vendor == "postgresql":
-        # One parameter for the whole batch: 10,000 placeholders of `IN (…)` cost more to
-        # parse and plan than the index scans they lead to, and a Python list is adapted
-        # string by string; the hashes (checked lowercase hex) go as one comma-joined text
-        # that the server splits (`string_to_array`). The hashes first,
-        # then only the entries found (a join made the planner hash the programme's whole
-        # registry). Times come as ISO text made by the server: loading thousands of
-        # timestamptz values into Python and formatting them again cost more than the lookup.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT sha256, entry_id FROM {KnownHash._meta.db_table} "
-                f"WHERE programme_id = %s AND sha256 = ANY(string_to_array(%s, ','))",
-                [programme_id, ",".join(hashes)],
-            )
-            found = cursor.fetchall()
-            if not found:
-                return
-            cursor.execute(
-                f"SELECT id, training_allowed, consent::text, to_json(since) #>> '{{}}', "
-                f"uid::text FROM {ConsentEntry._meta.db_table} "
-                f"WHERE id = ANY(string_to_array(%s, ',')::bigint[])",
-                [",".join({str(entry) for _, entry in found})],
-            )
-            entries = {row[0]: row[1:] for row in cursor.fetchall()}
-        for sha256, entry in found:
-            yield (sha256, *entries[entry])
-        return
-    yield from lookup_plain(programme_id, hashes)
+    return fast_path(
+        connection.alias,
+        postgresql=lambda: _lookup_postgresql(programme_id, hashes),
+        plain=lambda: lookup_plain(programme_id, hashes),
+    )
+
+
+def _lookup_postgresql(programme_id: int, hashes: list[str]):
+    """`_lookup` on PostgreSQL, in two statements with one parameter each."""
+    # One parameter for the whole batch: 10,000 placeholders of `IN (…)` cost more to
+    # parse and plan than the index scans they lead to, and a Python list is adapted
+    # string by string; the hashes (checked lowercase hex) go as one comma-joined text
+    # that the server splits (`string_to_array`). The hashes first,
+    # then only the entries found (a join made the planner hash the programme's whole
+    # registry). Times come as ISO text made by the server: loading thousands of
+    # timestamptz values into Python and formatting them again cost more than the lookup.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT sha256, entry_id FROM {KnownHash._meta.db_table} "
+            f"WHERE programme_id = %s AND sha256 = ANY(string_to_array(%s, ','))",
+            [programme_id, ",".join(hashes)],
+        )
+        found = cursor.fetchall()
+        if not found:
+            return
+        cursor.execute(
+            f"SELECT id, training_allowed, consent::text, to_json(since) #>> '{{}}', "
+            f"uid::text FROM {ConsentEntry._meta.db_table} "
+            f"WHERE id = ANY(string_to_array(%s, ',')::bigint[])",
+            [",".join({str(entry) for _, entry in found})],
+        )
+        entries = {row[0]: row[1:] for row in cursor.fetchall()}
+    for sha256, entry in found:
+        yield (sha256, *entries[entry])
 
 
 def lookup_plain(programme_id: int, hashes: list[str]):
