@@ -1,6 +1,7 @@
 """API: output submissions for share approval, and the reviewer's claim and decision."""
 
 import django_filters
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_field
@@ -83,7 +84,9 @@ class SubmissionSerializer(ModelSerializer):
             return None
         path = reverse("approvals:verify", args=[submission.verify_token])
         request = self.context.get("request")
-        return request.build_absolute_uri(path) if request is not None else path
+        # Always an absolute address, as the schema says (an answer built without the
+        # request, such as a decision's, uses the site's own address).
+        return request.build_absolute_uri(path) if request is not None else settings.SITE_URL + path
 
 
 class SubmissionInput(StrictInput, serializers.Serializer):
@@ -196,7 +199,9 @@ class SubmissionClaim(APIView):
         submission = services.submission_claim(
             actor=request.user, submission=_for_review(request, pk)
         )
-        return Response(SubmissionSerializer(_reload(request, submission)).data)
+        return Response(
+            SubmissionSerializer(_reload(request, submission), context={"request": request}).data
+        )
 
 
 class DecisionInput(StrictInput, serializers.Serializer):
@@ -241,4 +246,6 @@ class SubmissionDecide(APIView):
             reason=reason,
             note=d["note"],
         )
-        return Response(SubmissionSerializer(_reload(request, submission)).data)
+        return Response(
+            SubmissionSerializer(_reload(request, submission), context={"request": request}).data
+        )
