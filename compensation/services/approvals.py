@@ -91,7 +91,9 @@ def entry_approve(*, actor, entry: LedgerEntry) -> LedgerEntry:
     programme = Programme.objects.get(pk=entry.programme_id)
     entry.programme = programme
     policy.require(actor, "approve", entry)
-    if E.APPROVED not in LedgerEntry.TRANSITIONS[entry.state]:
+    # Only an accrued entry is approved here: exported and paid entries go back to approved
+    # only when the bank fails or returns their payment (reconciliation), never by approval.
+    if entry.state != E.ACCRUED:
         raise DomainError(f"Entry {entry.pk} is already {entry.get_state_display().lower()}.")
     partner = _partner(entry)
     if partner is not None:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from compensation.models import ExchangeRate, LedgerEntry
+from core.errors import DomainError
 from programs.models import Programme, ProgrammeRole
 from tests.factories import TermsFactory, make_staff
 
@@ -198,3 +199,24 @@ def test_a_travel_reimbursement_is_not_pay_in_hourly_figures_and_is_shown_apart(
     figures = client.get(f"/programmes/{programme.slug}/figures.json").json()
     assert figures["pay"]["by_currency"]["EUR"]["paid"] == "100.00"
     assert figures["pay"]["reimbursed_by_currency"] == {"EUR": "1200.00"}
+
+
+def test_approving_an_exported_or_paid_entry_is_refused_and_changes_nothing(
+    programme, participation, manager, finance, make_batch
+):
+    """Found by the books' property test after returns became possible: an exported entry
+    "approved" again went back to approved while still in its batch."""
+    from compensation import services
+
+    entry = services.award_create(
+        actor=manager, participation=participation, kind="prize", amount="5.00",
+        currency="EUR", reason="p",
+    )  # fmt: skip
+    services.entry_approve(actor=finance, entry=entry)
+    batch = make_batch(currency="EUR")
+    entry.refresh_from_db()
+    assert entry.state == "exported" and entry.batch_id == batch.pk
+    with pytest.raises(DomainError, match="already exported"):
+        services.entry_approve(actor=finance, entry=entry)
+    entry.refresh_from_db()
+    assert entry.state == "exported" and entry.batch_id == batch.pk
