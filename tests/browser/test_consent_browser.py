@@ -21,7 +21,7 @@ def test_the_consent_screen_shows_key_facts_then_records_the_accepted_version(
     assert facts.is_visible()
     assert "Paid €25.00 per hour worked." in facts.inner_text()
     # Key facts come before the form on the page.
-    assert facts.bounding_box()["y"] < page.locator("form.card").bounding_box()["y"]
+    assert facts.bounding_box()["y"] < page.locator("form.card").first.bounding_box()["y"]
     page.click("button:has-text('Accept version 1')")  # without ticking the box
     assert "Tick the box to accept the terms" in page.content()
     page.check("input[name=accept]")
