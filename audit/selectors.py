@@ -37,25 +37,6 @@ class Anchor:
     source: str
 
 
-_FIELDS = (
-    "id",
-    "seq",
-    "prev_hash",
-    "created_at",
-    "actor_id",
-    "action",
-    "object_type",
-    "object_id",
-    "programme_id",
-    "subject_id",
-    "data_json",
-    "record_hash",
-    "record_fields",
-    "hash",
-    "key_id",
-)
-
-
 def anchors(path=None, given: list[str] = ()) -> tuple[list[Anchor], str]:
     """Every checkpoint to hold the log against: the directory's, the database's, the ones
     given on the command line and those witnesses cosigned; and a problem ("" if none)."""
@@ -120,9 +101,7 @@ def _walk(result: VerifyResult, marks: dict[int, list[Anchor]]) -> tuple[merkle.
     keys = chain_keys()
     compact = merkle.CompactRange()
     prev_chained = GENESIS_HASH
-    rows = AuditEvent.objects.order_by("seq", "id").values_list(*_FIELDS)
-    for row in rows.iterator(chunk_size=10000):
-        event = AuditEvent(**dict(zip(_FIELDS, row, strict=True)))
+    for event in AuditEvent.objects.order_by("seq", "id").hashed_rows(chunk_size=10000):
         if event.key_id not in keys or event.compute_hash() != event.hash:
             result.first_bad = event.pk
             return compact, f"altered: event #{event.pk} was altered (its keyed hash does not fit)"

@@ -45,29 +45,6 @@ class Sealed:
     checkpoint: int | None  # the size of the checkpoint signed, if one was
 
 
-_EVENT_FIELDS = (
-    "id",
-    "seq",
-    "prev_hash",
-    "created_at",
-    "actor_id",
-    "action",
-    "object_type",
-    "object_id",
-    "programme_id",
-    "subject_id",
-    "data_json",
-    "record_hash",
-    "record_fields",
-    "hash",
-    "key_id",
-)
-
-
-def _event(row) -> AuditEvent:
-    return AuditEvent(**dict(zip(_EVENT_FIELDS, row, strict=True)))
-
-
 def _edge(size: int) -> list[bytes]:
     wanted = [node_key(level, index) for level, index in merkle.CompactRange.nodes_for(size)]
     found = {
@@ -129,10 +106,8 @@ def _check_sealed_since(since: int, size: int) -> None:
             key__gte=node_key(0, since), key__lt=node_key(0, size)
         ).values_list("key", "hash")
     }
-    rows = AuditEvent.objects.filter(seq__gt=since, seq__lte=size).values_list(*_EVENT_FIELDS)
     seen = 0
-    for row in rows.iterator(chunk_size=5000):
-        event = _event(row)
+    for event in AuditEvent.objects.filter(seq__gt=since, seq__lte=size).hashed_rows():
         if event.key_id not in keys or event.compute_hash() != event.hash:
             raise LogBroken(f"event #{event.pk} was altered after it was sealed")
         if leaves.get(event.seq - 1) != merkle.leaf_hash(event.leaf()):
@@ -183,12 +158,8 @@ def _assign(pairs: list[tuple[int, int]]) -> None:
 
 
 def _integrate_batch(tree: AuditTree, limit: int) -> int:
-    rows = list(
-        AuditEvent.objects.filter(seq__isnull=True)
-        .order_by("id")
-        .values_list(*_EVENT_FIELDS)[:limit]
-    )
-    if not rows:
+    events = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit].hashed_rows())
+    if not events:
         return 0
     keys = chain_keys()
     nodes: list[tuple[int, bytes]] = []
@@ -198,8 +169,7 @@ def _integrate_batch(tree: AuditTree, limit: int) -> int:
         on_node=lambda level, index, h: nodes.append((node_key(level, index), h)),
     )
     pairs = []
-    for row in rows:
-        event = _event(row)
+    for event in events:
         if event.key_id not in keys or event.compute_hash() != event.hash:
             raise LogBroken(f"event #{event.pk} does not carry its keyed hash; not sealing it")
         pairs.append((event.pk, compact.size + 1))
@@ -210,7 +180,7 @@ def _integrate_batch(tree: AuditTree, limit: int) -> int:
     tree.size, tree.root = compact.size, compact.root().hex()
     tree.updated_at = timezone.now()
     tree.save(update_fields=["size", "root", "updated_at"])
-    return len(rows)
+    return len(events)
 
 
 def integrate_pending(batch: int = BATCH) -> int:
