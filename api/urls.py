@@ -131,6 +131,16 @@ urlpatterns = [
     ),
     path(V1 + "batches/<int:pk>/", compensation_api.BatchDetail.as_view(), name="batch"),
     path(
+        V1 + "batches/<int:pk>/mark-paid/",
+        compensation_api.BatchMarkPaid.as_view(),
+        name="batch-mark-paid",
+    ),
+    path(
+        V1 + "bank-imports/<int:pk>/match/",
+        compensation_api.BankImportMatch.as_view(),
+        name="bank-import-match",
+    ),
+    path(
         V1 + "batches/<int:pk>/download.<str:fmt>",
         compensation_api.BatchDownload.as_view(),
         name="batch-download",

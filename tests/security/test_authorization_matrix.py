@@ -192,6 +192,8 @@ RULES = {
     "api:batch-download": ("GET", FINANCE),
     "api:batch-imports": ("GET", FINANCE),
     "api:ledger-entries-approve": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "api:batch-mark-paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "api:bank-import-match": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "api:promotional-uses": ("GET", SIGNED_IN),
     "api:promotional-use-answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
     "api:training": ("GET", SIGNED_IN),  # the outputs each person may see, nobody else's
@@ -462,6 +464,8 @@ def world(
             "api:batch": batch.pk,
             "api:batch-download": batch.pk,
             "api:batch-imports": batch.pk,
+            "api:batch-mark-paid": batch.pk,
+            "api:bank-import-match": 999_999,
             "api:promotional-use-answer": use.pk,
             "publicity:use_answer": use.pk,
             "publicity:use_request": shown.pk,
