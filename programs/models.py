@@ -78,7 +78,8 @@ class Programme(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Ledger entries above this amount need two different approvers.",
+        help_text="Ledger entries above this amount need two different approvers. Once set, "
+        "a change or removal takes effect when another manager confirms it.",
     )
     # Tax statuses finance must have recorded for a payee before paying them (none: pay
     # without). Any one of the listed forms, valid, releases the payee's entries to batches.
@@ -570,6 +571,37 @@ class EditorialConfirmation(models.Model):
     def holds_for(self, old_body: str | None, new_body: str | None) -> bool:
         """Confirmed, and about exactly these two texts."""
         return self.confirmed_by_id is not None and self.is_about(old_body, new_body)
+
+
+class ThresholdChange(models.Model):
+    """A change of a programme's two-person approval threshold: proposed by one manager, in
+    force only once another confirms it. `new` None removes the threshold. A later proposal,
+    or the threshold moving meanwhile, closes an open one (`closed_at`, never confirmed)."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="threshold_changes"
+    )
+    old = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    new = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.programme}: threshold {self.old} → {self.new}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.confirmed_at is None and self.closed_at is None
 
 
 class TransparencySnapshot(models.Model):
