@@ -273,6 +273,15 @@ class TermsVersion(models.Model):
     payment_schedule = models.CharField(
         "payment schedule", max_length=200, blank=True, validators=[single_line]
     )
+    # The other currencies the programme pays in under these terms (ISO 4217 codes; None:
+    # only `currency`). Each weighs on the two-person limit at finance's dated rates.
+    other_currencies = models.JSONField(
+        "also pays in",
+        null=True,
+        blank=True,
+        help_text="Other currencies pay may be awarded in, as ISO 4217 codes separated by "
+        "commas (USD, GBP). Empty: only the currency above.",
+    )
     payment_within_days = models.PositiveSmallIntegerField(
         "paid within (days)",
         null=True,
@@ -412,6 +421,7 @@ class TermsVersion(models.Model):
         "grant_amount",
         "payment_schedule",
         "payment_within_days",
+        "other_currencies",
         "in_kind_benefits",
         "approval_scope",
         "review_deadline_hours",
@@ -447,6 +457,7 @@ class TermsVersion(models.Model):
             "contest_days",
             "payment_days",
             "payment_within_days",
+            "other_currencies",
         }
     )
     # The response targets and what each promises, as the key facts say it.

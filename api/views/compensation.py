@@ -89,6 +89,10 @@ class BatchSerializer(ModelSerializer):
     method = serializers.CharField(
         read_only=True, help_text="How it is paid: " + ", ".join(PayoutBatch.Method.values) + "."
     )
+    # Plain text like `method`: the batch and its detail would name two enums alike.
+    status = serializers.CharField(
+        read_only=True, help_text="One of: " + ", ".join(PayoutBatch.Status.values) + "."
+    )
     progress_percent = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -74,13 +74,16 @@ def award_create(
 
 
 def _programme_currency(programme, terms, currency: str) -> str:
-    """The award's currency, once the programme pays in it: its own currency, or the one its
-    terms in force name. Another currency would split the two-person limit."""
+    """The award's currency, once the programme pays in it: its own currency, or those its
+    terms in force name (their currency and the others they list). Another currency would
+    split the two-person limit."""
     currency = checked_currency(currency)
-    allowed = {programme.currency} | ({terms.currency} if terms is not None else set())
+    allowed = {programme.currency}
+    if terms is not None:
+        allowed |= {terms.currency, *(terms.other_currencies or [])}
     if currency not in allowed:
         raise DomainError(
-            f"{programme.name} pays in {' and '.join(sorted(allowed))}; an award in "
+            f"{programme.name} pays in {', '.join(sorted(allowed))}; an award in "
             f"{currency} is refused.",
             field="currency",
         )

@@ -11,12 +11,14 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
 from compensation.models import ExchangeRate, LedgerEntry
 from core.errors import DomainError
-from programs.models import Programme, ProgrammeRole, ThresholdChange
+from programs.models import Programme, ProgrammeRole, TermsVersion, ThresholdChange
 from tests.factories import TermsFactory, make_staff
+from tests.programs.test_trust_terms import V1
 
 pytestmark = pytest.mark.django_db
 
@@ -282,8 +284,6 @@ def test_approving_an_exported_or_paid_entry_is_refused_and_changes_nothing(
 def test_the_threshold_change_through_the_api_names_each_refusal(
     manager, programme, participant, award
 ):
-    from rest_framework.test import APIClient
-
     def api(user):
         client = APIClient()
         client.force_authenticate(user)
@@ -314,3 +314,61 @@ def test_the_threshold_change_through_the_api_names_each_refusal(
     assert api(participant).get(url).status_code == 404
     negative = api(colleague).post(url, {"new": "-1"}, format="json")
     assert negative.status_code in (400, 422)
+
+
+def test_terms_listing_four_currencies_keep_one_limit_over_their_converted_total(
+    as_user, manager, finance, programme, participant, settings
+):
+    """The issue's split: 999 KWD, 999 USD, 999 GBP and 999 BHD to one tester in one month
+    (about 7,400 EUR) were each approved by one person against a 1000 threshold."""
+    settings.REQUIRE_STAFF_MFA = False
+    Programme.objects.filter(pk=programme.pk).update(approval_threshold=Decimal("1000.00"))
+    client = as_user(manager)
+    client.post(f"/staff/programmes/{programme.slug}/terms/new/")
+    bad = client.post(
+        f"/staff/programmes/{programme.slug}/terms/2/",
+        {**V1, "other_currencies": "KWD, XYZ", "publish": "1"},
+    )
+    assert bad.status_code == 400 and "XYZ" in bad.content.decode()
+    published = client.post(
+        f"/staff/programmes/{programme.slug}/terms/2/",
+        {**V1, "other_currencies": "kwd, usd; GBP, BHD", "change_summary": "", "publish": "1"},
+    )
+    assert published.status_code == 302, published.content.decode()[:2000]
+    v2 = TermsVersion.objects.get(programme=programme, number=2)
+    # Listing currencies changes the deal: material, after the notice period, in the key facts.
+    assert v2.other_currencies == ["BHD", "GBP", "KWD", "USD"] and v2.material_change
+    assert v2.effective_at > timezone.now()
+    assert "Pay may also be awarded in BHD, GBP, KWD, USD." in " ".join(v2.key_facts())
+    TermsVersion.objects.filter(pk=v2.pk).update(effective_at=timezone.now())  # notice passed
+    refused = award_through_the_page(client, programme, participant, "999.00", "KWD")
+    assert "No exchange rate from KWD to EUR valid on" in refused.content.decode()
+    assert award_through_the_page(client, programme, participant, "5", "JPY").status_code == 400
+    client.force_login(finance)
+    for currency, rate in (("KWD", "3.00"), ("USD", "0.90"), ("GBP", "1.15"), ("BHD", "2.40")):
+        client.post(
+            reverse("compensation:rates"),
+            {
+                "currency": currency,
+                "programme_currency": "EUR",
+                "rate": rate,
+                "valid_from": "2020-01-01",
+                "source": "ECB reference rate",
+            },
+        )
+    client.force_login(manager)
+    for currency in ("KWD", "USD", "GBP", "BHD"):
+        page = award_through_the_page(client, programme, participant, "999.00", currency)
+        assert page.status_code == 200
+    ids = list(LedgerEntry.objects.values_list("pk", flat=True))
+    assert len(ids) == 4
+    api = APIClient()
+    api.force_authenticate(finance)
+    first = api.post(reverse("api:ledger-entries-approve"), {"entries": ids}, format="json")
+    # 2997 + 899.10 + 1148.85 + 2397.60 = 7442.55 EUR in the month: each needs a second person.
+    assert first.json() == {"approved": 0, "first_approvals": 4, "refused": []}
+    assert set(LedgerEntry.objects.values_list("state", flat=True)) == {"accrued"}
+    colleague = make_staff(programme, ProgrammeRole.Role.FINANCE, email="f2@example.com")
+    api.force_authenticate(colleague)
+    second = api.post(reverse("api:ledger-entries-approve"), {"entries": ids}, format="json")
+    assert second.json()["approved"] == 4
