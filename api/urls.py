@@ -33,6 +33,16 @@ urlpatterns = [
     path(V1 + "programmes/<slug:slug>/", programs_api.ProgrammeDetail.as_view(), name="programme"),
     path(V1 + "programmes/<slug:slug>/terms/", programs_api.TermsList.as_view(), name="terms"),
     path(
+        V1 + "programmes/<slug:slug>/threshold-changes/",
+        programs_api.ThresholdChanges.as_view(),
+        name="threshold-changes",
+    ),
+    path(
+        V1 + "threshold-changes/<int:pk>/confirm/",
+        programs_api.ThresholdChangeConfirm.as_view(),
+        name="threshold-change-confirm",
+    ),
+    path(
         V1 + "programmes/<slug:slug>/terms/diff/",
         programs_api.TermsDiffView.as_view(),
         name="terms-diff",
@@ -130,6 +140,16 @@ urlpatterns = [
         name="batch-imports",
     ),
     path(V1 + "batches/<int:pk>/", compensation_api.BatchDetail.as_view(), name="batch"),
+    path(
+        V1 + "batches/<int:pk>/mark-paid/",
+        compensation_api.BatchMarkPaid.as_view(),
+        name="batch-mark-paid",
+    ),
+    path(
+        V1 + "bank-imports/<int:pk>/match/",
+        compensation_api.BankImportMatch.as_view(),
+        name="bank-import-match",
+    ),
     path(
         V1 + "batches/<int:pk>/download.<str:fmt>",
         compensation_api.BatchDownload.as_view(),

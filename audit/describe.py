@@ -57,6 +57,8 @@ VERBS = {
     "programs.role.granted": "granted",
     "programs.terms.editorial_requested": "asked a second manager to confirm as editorial",
     "programs.terms.editorial_confirmed": "confirmed as an editorial change",
+    "programs.threshold.proposed": "proposed a change of the two-person threshold of",
+    "programs.threshold.confirmed": "confirmed a change of the two-person threshold of",
     "programs.role.revoked": "revoked",
     "accounts.login": "signed in",
     "accounts.login.locked": "was locked out after too many failed sign-ins",

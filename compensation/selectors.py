@@ -8,7 +8,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -226,17 +236,23 @@ def batch_pays(batch, user) -> bool:
     return batch.lines.filter(participation__user=user).exists()
 
 
-def payments_back(user, *, limit: int = 20) -> list:
-    """This person's payments that failed or came back from the bank and were not paid again
-    yet (no later line of theirs in that programme is paid), newest first."""
+def payments_back(user, *, limit: int = 20, days: int = 90) -> list:
+    """This person's payments that failed or came back from the bank, newest first: those
+    not paid again yet (no later line of theirs in that programme is paid), and those paid
+    again in the last `days` days, each with `paid_again_on` and `paid_again_in` (the batch)."""
     paid_later = PayoutLine.objects.filter(
         participation=OuterRef("participation"),
         batch_id__gt=OuterRef("batch_id"),
         state=PayoutLine.State.PAID,
-    )
+    ).order_by("batch_id")
+    since = timezone.localdate() - timedelta(days=days)
     return list(
         PayoutLine.objects.filter(participation__user=user, state__in=PayoutLine.TAKEN_OUT)
-        .exclude(Exists(paid_later))
+        .annotate(
+            paid_again_on=Subquery(paid_later.values("paid_at")[:1]),
+            paid_again_in=Subquery(paid_later.values("batch_id")[:1]),
+        )
+        .filter(Q(paid_again_in__isnull=True) | Q(paid_again_on__gte=since))
         .select_related("participation__programme")
         .order_by("-outcome_on", "-pk")[:limit]
     )

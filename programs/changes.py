@@ -90,6 +90,8 @@ def is_worse(name: str, old, new) -> bool:
         return _number(new) < _number(old)
     if name == "currency":
         return True
+    if name == "other_currencies":
+        return bool(set(old or []) - set(new or []))  # a currency taken away
     if name == "stipend_period":
         return old == "weekly"  # the same amount a month is less than a week's
     if name == "bounty_table":

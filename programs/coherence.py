@@ -100,6 +100,11 @@ def validate_terms(terms: TermsVersion) -> None:
         )
     if not currencies.is_currency(terms.currency):
         errors["currency"] = currencies.MESSAGE.format(code=terms.currency)
+    others = terms.other_currencies or []
+    if terms.currency in others:
+        errors["other_currencies"] = f"{terms.currency} is the terms' currency already."
+    elif not all(isinstance(c, str) and currencies.is_currency(c) for c in others):
+        errors["other_currencies"] = "List ISO 4217 codes (USD, GBP), separated by commas."
     P = terms.PayModel
     if terms.pay_model == P.HOURLY and not terms.hourly_rate:
         errors["hourly_rate"] = "An hourly model needs a rate."

@@ -68,6 +68,7 @@ TERMS_SECTIONS = (
         (
             "pay_model",
             "currency",
+            "other_currencies",
             "hourly_floor",
             "payment_schedule",
             "payment_within_days",
@@ -132,6 +133,12 @@ class TermsForm(forms.ModelForm):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
+    other_currencies = forms.CharField(
+        label="Also pays in",
+        required=False,
+        max_length=200,
+        help_text=TermsVersion._meta.get_field("other_currencies").help_text,
+    )
     bounty_low = forms.DecimalField(label="Bounty: low", required=False, min_value=0)
     bounty_medium = forms.DecimalField(label="Bounty: medium", required=False, min_value=0)
     bounty_high = forms.DecimalField(label="Bounty: high", required=False, min_value=0)
@@ -160,6 +167,8 @@ class TermsForm(forms.ModelForm):
         # An editor that leaves publicity out keeps what the draft says (copied from the
         # version before): never a silent change of the deal.
         self.fields["promotional_use"].required = False
+        if self.instance and self.instance.other_currencies:
+            self.initial["other_currencies"] = ", ".join(self.instance.other_currencies)
         table = (self.instance.bounty_table or {}) if self.instance else {}
         for severity in TermsVersion.SEVERITIES:
             if table.get(severity) not in (None, ""):
@@ -200,6 +209,15 @@ class TermsForm(forms.ModelForm):
                 table[severity] = str(amount)
         cleaned["bounty_table"] = table
         return cleaned
+
+    def clean_other_currencies(self):
+        """ "usd, GBP" → ["GBP", "USD"]; nothing → None (the terms name one currency)."""
+        text = self.cleaned_data.get("other_currencies") or ""
+        codes = sorted({currencies.normalise(c) for c in text.replace(";", ",").split(",")} - {""})
+        for code in codes:
+            if not currencies.is_currency(code):
+                raise forms.ValidationError(currencies.MESSAGE.format(code=code))
+        return codes or None
 
     def clean_promotional_use(self):
         value = self.cleaned_data.get("promotional_use")

@@ -60,6 +60,8 @@ def pay_sentence(t) -> str:
             f" At least {money(t.hourly_floor, t.currency)} per confirmed hour each month; "
             "any shortfall is topped up."
         )
+    if t.other_currencies:
+        sentence += f" Pay may also be awarded in {', '.join(t.other_currencies)}."
     return sentence
 
 

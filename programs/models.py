@@ -78,7 +78,8 @@ class Programme(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Ledger entries above this amount need two different approvers.",
+        help_text="Ledger entries above this amount need two different approvers. Once set, "
+        "a change or removal takes effect when another manager confirms it.",
     )
     # Tax statuses finance must have recorded for a payee before paying them (none: pay
     # without). Any one of the listed forms, valid, releases the payee's entries to batches.
@@ -272,6 +273,15 @@ class TermsVersion(models.Model):
     payment_schedule = models.CharField(
         "payment schedule", max_length=200, blank=True, validators=[single_line]
     )
+    # The other currencies the programme pays in under these terms (ISO 4217 codes; None:
+    # only `currency`). Each weighs on the two-person limit at finance's dated rates.
+    other_currencies = models.JSONField(
+        "also pays in",
+        null=True,
+        blank=True,
+        help_text="Other currencies pay may be awarded in, as ISO 4217 codes separated by "
+        "commas (USD, GBP). Empty: only the currency above.",
+    )
     payment_within_days = models.PositiveSmallIntegerField(
         "paid within (days)",
         null=True,
@@ -411,6 +421,7 @@ class TermsVersion(models.Model):
         "grant_amount",
         "payment_schedule",
         "payment_within_days",
+        "other_currencies",
         "in_kind_benefits",
         "approval_scope",
         "review_deadline_hours",
@@ -446,6 +457,7 @@ class TermsVersion(models.Model):
             "contest_days",
             "payment_days",
             "payment_within_days",
+            "other_currencies",
         }
     )
     # The response targets and what each promises, as the key facts say it.
@@ -570,6 +582,37 @@ class EditorialConfirmation(models.Model):
     def holds_for(self, old_body: str | None, new_body: str | None) -> bool:
         """Confirmed, and about exactly these two texts."""
         return self.confirmed_by_id is not None and self.is_about(old_body, new_body)
+
+
+class ThresholdChange(models.Model):
+    """A change of a programme's two-person approval threshold: proposed by one manager, in
+    force only once another confirms it. `new` None removes the threshold. A later proposal,
+    or the threshold moving meanwhile, closes an open one (`closed_at`, never confirmed)."""
+
+    programme = models.ForeignKey(
+        Programme, on_delete=models.CASCADE, related_name="threshold_changes"
+    )
+    old = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    new = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.programme}: threshold {self.old} → {self.new}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.confirmed_at is None and self.closed_at is None
 
 
 class TransparencySnapshot(models.Model):

@@ -104,3 +104,13 @@ def per_programme(
         Attention(r["programme_id"], order, label, r["n"], url(r), oldest=r.get("oldest"))
         for r in rows
     ]
+
+
+def open_threshold_change(programme):
+    """The proposed change of the programme's two-person threshold that waits for a second
+    manager, if any."""
+    return (
+        programme.threshold_changes.filter(confirmed_at=None, closed_at=None)
+        .select_related("proposed_by")
+        .first()
+    )

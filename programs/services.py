@@ -28,7 +28,14 @@ from .coherence import (  # noqa: F401 - the checks callers and tests reach thro
     validate_terms,
     watched_passages,
 )
-from .models import EditorialConfirmation, Programme, ProgrammeRole, TermsVersion, body_hash
+from .models import (
+    EditorialConfirmation,
+    Programme,
+    ProgrammeRole,
+    TermsVersion,
+    ThresholdChange,
+    body_hash,
+)
 from .selectors import current_terms
 
 
@@ -40,29 +47,105 @@ def _check_programme_amounts(fields: dict) -> None:
             raise DomainError("This cannot be negative.", field=name)
 
 
-def _check_threshold_change(actor, programme: Programme, value) -> None:
-    """The two-person threshold never goes back to none once a programme has one, and a
-    raise is refused to the person who last awarded pay in the programme (compensation
-    answers `approval_threshold_changing`): whoever hands out money does not loosen the
-    check on it."""
-    old = programme.approval_threshold
-    new = None if value in (None, "") else Decimal(str(value))
-    if old is None or new == old:
-        return
-    if new is None:
-        raise DomainError(
-            f"{programme.name} has a two-person threshold of {old} {programme.currency}; it "
-            "can be changed, never removed.",
-            field="approval_threshold",
-        )
-    if new > old:
+def _threshold(value) -> Decimal | None:
+    return None if value in (None, "") else Decimal(str(value))
+
+
+def _refuse_loosening_by_awarder(actor, programme: Programme, old, new) -> None:
+    """Raising or removing the threshold is refused to the person who last awarded pay in
+    the programme (compensation answers `approval_threshold_changing`): whoever hands out
+    money does not loosen the check on it, neither proposing it nor confirming it."""
+    if old is not None and (new is None or new > old):
         signals.approval_threshold_changing.send(
             Programme,
             programme=programme,
             payload=signals.ApprovalThresholdChanging(
-                actor_id=actor.pk, old=str(old), new=str(new)
+                actor_id=actor.pk, old=str(old), new="" if new is None else str(new)
             ),
         )
+
+
+@transaction.atomic
+def threshold_propose(*, actor, programme: Programme, new) -> ThresholdChange:
+    """Propose changing (or removing, `new` None) a programme's two-person threshold. It
+    takes effect once another manager confirms it (`threshold_confirm`); a proposal replaces
+    any open one. The first threshold of a programme is set in its settings at once."""
+    programme = Programme.objects.select_for_update().get(pk=programme.pk)
+    policy.require(actor, "manage", programme)
+    new, old = _threshold(new), programme.approval_threshold
+    if new is not None and new < 0:
+        raise DomainError("This cannot be negative.", field="approval_threshold")
+    if old is None:
+        raise DomainError(
+            f"{programme.name} has no two-person threshold; set one in its settings.",
+            field="approval_threshold",
+        )
+    if new == old:
+        raise DomainError(
+            f"The threshold is {old} {programme.currency} already.", field="approval_threshold"
+        )
+    _refuse_loosening_by_awarder(actor, programme, old, new)
+    now = timezone.now()
+    programme.threshold_changes.filter(confirmed_at=None, closed_at=None).update(closed_at=now)
+    change = ThresholdChange.objects.create(
+        programme=programme, old=old, new=new, proposed_by=actor
+    )
+    record(
+        action="programs.threshold.proposed",
+        obj=programme,
+        actor=actor,
+        programme=programme,
+        data={"change": change.pk, "old": str(old), "new": str(new) if new is not None else ""},
+    )
+    wording = f"to {new} {programme.currency}" if new is not None else "removed"
+    for person in policy.staff_of(programme, "manage").exclude(pk=actor.pk):
+        notify(
+            user=person,
+            subject=f"{programme.name}: confirm the two-person threshold change?",
+            body=f"{actor.email} proposes the two-person approval threshold {wording} (now "
+            f"{old} {programme.currency}). It takes effect once another manager confirms it.",
+            dedupe_key=f"programs.threshold.proposed:{change.pk}:{person.pk}",
+            url=reverse("programs:staff_programme", args=[programme.slug]),
+            programme=programme,
+        )
+    return change
+
+
+@transaction.atomic
+def threshold_confirm(*, actor, change: ThresholdChange) -> Programme:
+    """A second manager confirms a proposed threshold change, which then takes effect."""
+    change = ThresholdChange.objects.select_for_update().get(pk=change.pk)
+    programme = Programme.objects.select_for_update().get(pk=change.programme_id)
+    policy.require(actor, "manage", programme)
+    if not change.is_open:
+        raise DomainError("This change was already confirmed or replaced by another proposal.")
+    if change.proposed_by_id == actor.pk:
+        raise NotAllowed(
+            "You proposed this change; another manager of the programme confirms it.",
+            code="same_person",
+        )
+    if programme.approval_threshold != change.old:
+        raise DomainError(
+            "The threshold changed since this was proposed; propose again.", code="stale"
+        )
+    _refuse_loosening_by_awarder(actor, programme, change.old, change.new)
+    programme.approval_threshold = change.new
+    programme.save(update_fields=["approval_threshold"])
+    change.confirmed_by, change.confirmed_at = actor, timezone.now()
+    change.save(update_fields=["confirmed_by", "confirmed_at"])
+    record(
+        action="programs.threshold.confirmed",
+        obj=programme,
+        actor=actor,
+        programme=programme,
+        data={
+            "change": change.pk,
+            "old": str(change.old),
+            "new": str(change.new) if change.new is not None else "",
+            "proposed_by": change.proposed_by_id,
+        },
+    )
+    return programme
 
 
 PROGRAMME_FIELDS = (
@@ -142,7 +225,11 @@ def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     if "tax_forms" in changes:
         changes["tax_forms"] = _tax_forms(changes["tax_forms"])
     if "approval_threshold" in changes:
-        _check_threshold_change(actor, programme, changes["approval_threshold"])
+        # Once a programme has a threshold, changing it takes a second manager.
+        new = _threshold(changes["approval_threshold"])
+        if programme.approval_threshold is not None and new != programme.approval_threshold:
+            del changes["approval_threshold"]
+            threshold_propose(actor=actor, programme=programme, new=new)
     changed = {}
     for name, value in changes.items():
         if name not in PROGRAMME_FIELDS:

@@ -25,7 +25,7 @@ from .forms import (
     TermsForm,
 )
 from .models import Programme, ProgrammeRole, TermsVersion
-from .selectors import current_terms, upcoming_terms
+from .selectors import current_terms, open_threshold_change, upcoming_terms
 
 
 def _managed(request, slug) -> Programme:
@@ -75,6 +75,7 @@ def programme(request, slug):
         "pause": _active_programme_pause(programme),
         "status_form": StatusForm(initial={"status": programme.status}),
         "settings_form": ProgrammeSettingsForm(instance=programme),
+        "threshold_change": open_threshold_change(programme),
         "pending_applications": programme.applications.filter(status="pending").exists(),
     }
     return render(request, "programs/staff/programme.html", context)
@@ -87,15 +88,41 @@ def programme_settings(request, slug):
     form = ProgrammeSettingsForm(request.POST, instance=Programme.objects.get(pk=programme.pk))
     if form.is_valid():
         with refusal_shown_on(form):
-            services.programme_update(actor=request.user, programme=programme, **form.cleaned_data)
+            saved = services.programme_update(
+                actor=request.user, programme=programme, **form.cleaned_data
+            )
             messages.success(request, "Settings saved.")
+            wanted = form.cleaned_data.get("approval_threshold")
+            if "approval_threshold" in form.cleaned_data and saved.approval_threshold != wanted:
+                messages.info(
+                    request,
+                    "The two-person threshold change is proposed; it takes effect once "
+                    "another manager of the programme confirms it.",
+                )
             return redirect("programs:staff_programme", slug=slug)
     return render(
         request,
         "programs/staff/programme.html",
-        {"programme": programme, "settings_form": form, "status_form": StatusForm()},
+        {
+            "programme": programme,
+            "settings_form": form,
+            "status_form": StatusForm(),
+            "threshold_change": open_threshold_change(programme),
+        },
         status=400,
     )
+
+
+@staff_required("manage")
+@require_POST
+def threshold_confirm(request, slug, pk):
+    """A second manager confirms the proposed change of the two-person threshold."""
+    programme = _managed(request, slug)
+    change = get_object_or_404(programme.threshold_changes, pk=pk)
+    with refusal_shown_on(request):
+        services.threshold_confirm(actor=request.user, change=change)
+        messages.success(request, "The two-person threshold change is confirmed and in force.")
+    return redirect("programs:staff_programme", slug=slug)
 
 
 @staff_required("manage")

@@ -17,6 +17,11 @@ urlpatterns = [
         staff_views.programme_settings,
         name="staff_settings",
     ),
+    path(
+        "staff/programmes/<slug:slug>/threshold/<int:pk>/confirm/",
+        staff_views.threshold_confirm,
+        name="staff_threshold_confirm",
+    ),
     path("staff/programmes/<slug:slug>/status/", staff_views.programme_status, name="staff_status"),
     path("staff/programmes/<slug:slug>/terms/", staff_views.terms_list, name="staff_terms"),
     path("staff/programmes/<slug:slug>/terms/new/", staff_views.terms_new, name="staff_terms_new"),

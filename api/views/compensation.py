@@ -4,6 +4,7 @@ batch from the bank's or provider's file."""
 import base64
 import binascii
 
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -23,7 +24,7 @@ from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
 from api.views.feedback import VisibleProgrammeField
 from compensation import services
 from compensation.filters import LedgerEntryFilter
-from compensation.models import BankFileImport, LedgerEntry, PayoutBatch
+from compensation.models import BankFileImport, LedgerEntry, PayoutBatch, PayoutLine
 from core.dates import validate_in_range
 from core.errors import DomainError
 from core.text import single_line
@@ -87,6 +88,10 @@ class BatchSerializer(ModelSerializer):
     programmes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     method = serializers.CharField(
         read_only=True, help_text="How it is paid: " + ", ".join(PayoutBatch.Method.values) + "."
+    )
+    # Plain text like `method`: the batch and its detail would name two enums alike.
+    status = serializers.CharField(
+        read_only=True, help_text="One of: " + ", ".join(PayoutBatch.Status.values) + "."
     )
     progress_percent = serializers.IntegerField(read_only=True)
 
@@ -179,13 +184,58 @@ class BatchList(IdempotentCreateMixin, generics.ListCreateAPIView):
         return BatchInput if self.request.method == "POST" else BatchSerializer
 
 
-class BatchDetail(generics.RetrieveAPIView):
-    """A batch: its status, build progress, totals and the checksums of its files."""
+class PayoutLineSerializer(ModelSerializer):
+    line_key = serializers.CharField(
+        read_only=True, help_text="What a hand match names: the batch and the participation."
+    )
+    end_to_end_id = serializers.CharField(
+        read_only=True, help_text="The reference the bank or provider carries back."
+    )
+    state = serializers.CharField(
+        read_only=True, help_text="One of: " + ", ".join(PayoutLine.State.values) + "."
+    )
 
-    serializer_class = BatchSerializer
+    class Meta:
+        model = PayoutLine
+        fields = [
+            "line_key",
+            "end_to_end_id",
+            "state",
+            "amount",
+            "currency",
+            "entries_count",
+            "paid_reference",
+            "paid_at",
+            "outcome_reason",
+            "outcome_on",
+        ]
+        read_only_fields = fields
+
+
+class BatchDetailSerializer(BatchSerializer):
+    lines = PayoutLineSerializer(many=True, read_only=True)
+
+    class Meta(BatchSerializer.Meta):
+        fields = [*BatchSerializer.Meta.fields, "lines"]
+        read_only_fields = fields
+
+
+def _with_lines(user):
+    return _batches(user).prefetch_related(Prefetch("lines", PayoutLine.objects.order_by("pk")))
+
+
+def _batch_detail(user, pk: int):
+    return get_object_or_404(_with_lines(user), pk=pk)
+
+
+class BatchDetail(generics.RetrieveAPIView):
+    """A batch: its status, build progress, totals, the checksums of its files and its lines
+    (each with its state: sent, paid, failed or returned, and why)."""
+
+    serializer_class = BatchDetailSerializer
 
     def get_queryset(self):
-        return _batches(self.request.user)
+        return _with_lines(self.request.user)
 
 
 class _PassthroughRenderer(renderers.BaseRenderer):
@@ -342,3 +392,56 @@ class BatchImports(APIView):
         else:
             services.batch_import_statement(actor=request.user, batch=batch, data=raw)
         return Response(BankFileImportSerializer(batch.imports.first()).data)
+
+
+class MarkPaidInput(StrictInput, serializers.Serializer):
+    reference = serializers.CharField(
+        max_length=120, validators=[single_line], help_text="The payment's reference."
+    )
+    paid_on = serializers.DateField(validators=[validate_in_range], help_text="The day it left.")
+
+
+class BatchMarkPaid(APIView):
+    """Mark a batch paid by hand (finance of every programme of the batch, not one of its
+    payees): every line still sent gets the reference and day. A line the provider or bank
+    reported as failed or returned is already out of the batch and never covered."""
+
+    @extend_schema(request=MarkPaidInput, responses={200: BatchDetailSerializer})
+    def post(self, request, pk):
+        data = MarkPaidInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = _batch_detail(request.user, pk)
+        services.batch_mark_paid(actor=request.user, batch=batch, **data.validated_data)
+        return Response(BatchDetailSerializer(_batch_detail(request.user, pk)).data)
+
+
+class ImportMatchInput(StrictInput, serializers.Serializer):
+    problem = serializers.IntegerField(
+        min_value=0,
+        max_value=100_000,
+        help_text="The bank line: its index in the import's `problems`, from 0.",
+    )
+    line_key = serializers.CharField(
+        max_length=40, validators=[single_line], help_text="The batch line it pays."
+    )
+
+
+class BankImportMatch(APIView):
+    """Match a bank line that settled nothing (a problem of an applied import) to an unsettled
+    line of the batch by hand: finance other than the person who built the batch, for the
+    line's exact amount and currency; audited. Answers the import, the problem marked."""
+
+    @extend_schema(request=ImportMatchInput, responses={200: BankFileImportSerializer})
+    def post(self, request, pk):
+        data = ImportMatchInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        visible = PayoutBatch.objects.restrict(request.user)
+        bank_import = get_object_or_404(BankFileImport.objects.filter(batch__in=visible), pk=pk)
+        services.import_match(
+            actor=request.user,
+            bank_import=bank_import,
+            row=data.validated_data["problem"],
+            line_key=data.validated_data["line_key"],
+        )
+        bank_import.refresh_from_db()
+        return Response(BankFileImportSerializer(bank_import).data)

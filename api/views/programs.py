@@ -9,8 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.auth import CursorPage
-from api.fields import ModelSerializer
-from programs.models import Programme, TermsVersion
+from api.fields import ModelSerializer, StrictInput
+from programs import policy
+from programs import services as programme_services
+from programs.models import Programme, TermsVersion, ThresholdChange
 from programs.selectors import current_terms
 from programs.services import terms_diff
 from transparency import figures as transparency
@@ -162,3 +164,78 @@ class FiguresView(APIView):
 
         programme = visible_programme(request, slug)
         return Response(transparency.latest(programme).figures)
+
+
+# --- The two-person threshold: a change proposed by one manager, confirmed by another ------
+
+
+class ThresholdChangeSerializer(ModelSerializer):
+    programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    proposed_by = serializers.EmailField(source="proposed_by.email", read_only=True)
+    confirmed_by = serializers.EmailField(
+        source="confirmed_by.email", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = ThresholdChange
+        fields = [
+            "id",
+            "programme",
+            "old",
+            "new",
+            "proposed_by",
+            "proposed_at",
+            "confirmed_by",
+            "confirmed_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class ThresholdProposalInput(StrictInput, serializers.Serializer):
+    new = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        allow_null=True,
+        help_text="The new threshold in the programme's currency; null removes it.",
+    )
+
+
+def _managed(user, slug) -> Programme:
+    return policy.get_or_404(Programme.objects, user, "manage", slug=slug)
+
+
+class ThresholdChanges(APIView):
+    """Changes of a programme's two-person approval threshold, newest first (its managers).
+    POST proposes one: it takes effect once another manager confirms it. The person who last
+    awarded pay in the programme may not propose raising or removing it (403, with why)."""
+
+    @extend_schema(responses={200: ThresholdChangeSerializer(many=True)})
+    def get(self, request, slug):
+        programme = _managed(request.user, slug)
+        rows = programme.threshold_changes.select_related("programme", "proposed_by")
+        return Response(ThresholdChangeSerializer(rows[:100], many=True).data)
+
+    @extend_schema(request=ThresholdProposalInput, responses={201: ThresholdChangeSerializer})
+    def post(self, request, slug):
+        programme = _managed(request.user, slug)
+        data = ThresholdProposalInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = programme_services.threshold_propose(
+            actor=request.user, programme=programme, new=data.validated_data["new"]
+        )
+        return Response(ThresholdChangeSerializer(change).data, status=201)
+
+
+class ThresholdChangeConfirm(APIView):
+    """Confirm a proposed threshold change (another manager of the programme than the one
+    who proposed it; not the last awarder when it raises or removes the threshold)."""
+
+    @extend_schema(request=None, responses={200: ThresholdChangeSerializer})
+    def post(self, request, pk):
+        managed = Programme.objects.restrict(request.user, "manage")
+        change = get_object_or_404(ThresholdChange.objects.filter(programme__in=managed), pk=pk)
+        programme_services.threshold_confirm(actor=request.user, change=change)
+        change.refresh_from_db()
+        return Response(ThresholdChangeSerializer(change).data)

@@ -74,13 +74,16 @@ def award_create(
 
 
 def _programme_currency(programme, terms, currency: str) -> str:
-    """The award's currency, once the programme pays in it: its own currency, or the one its
-    terms in force name. Another currency would split the two-person limit."""
+    """The award's currency, once the programme pays in it: its own currency, or those its
+    terms in force name (their currency and the others they list). Another currency would
+    split the two-person limit."""
     currency = checked_currency(currency)
-    allowed = {programme.currency} | ({terms.currency} if terms is not None else set())
+    allowed = {programme.currency}
+    if terms is not None:
+        allowed |= {terms.currency, *(terms.other_currencies or [])}
     if currency not in allowed:
         raise DomainError(
-            f"{programme.name} pays in {' and '.join(sorted(allowed))}; an award in "
+            f"{programme.name} pays in {', '.join(sorted(allowed))}; an award in "
             f"{currency} is refused.",
             field="currency",
         )
@@ -91,7 +94,7 @@ def _programme_currency(programme, terms, currency: str) -> str:
 
 def refuse_threshold_raise_by_awarder(sender, *, programme, payload, **kwargs) -> None:
     """Receiver of `approval_threshold_changing`: the person who last awarded pay in the
-    programme may not raise its two-person threshold."""
+    programme may not propose or confirm raising or removing its two-person threshold."""
     last = (
         LedgerEntry.objects.filter(programme=programme, source_type="manual")
         .order_by("-created_at", "-pk")
@@ -100,8 +103,8 @@ def refuse_threshold_raise_by_awarder(sender, *, programme, payload, **kwargs) -
     )
     if last is not None and last == payload.actor_id:
         raise NotAllowed(
-            "You made the last award in this programme; someone else raises its two-person "
-            "threshold."
+            "You made the last award in this programme; someone else proposes or confirms "
+            "raising or removing its two-person threshold."
         )
 
 

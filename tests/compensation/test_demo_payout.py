@@ -1,6 +1,7 @@
 """The issue's "done when": from the demo data, through the pages, a finance clerk builds a
 SEPA batch, downloads a file that validates, imports a camt.053 statement that settles it,
-and every participant sees the payment on their statement."""
+and every participant sees the payment on their statement. The demo itself shows a line
+the bank rejected and one it sent back in one batch, both paid again in the next."""
 
 import os
 
@@ -95,7 +96,57 @@ def test_from_the_demo_data_a_clerk_pays_a_sepa_batch_and_settles_it_from_the_st
         summarise(inputs=1)
         print(f"FIGURE demo SEPA batch {batch.pk}: {len(paid)} transfers settled by camt.053")
     assert not LedgerEntry.objects.filter(programme=fair, state="exported").exists()
-    assert PayoutBatch.objects.filter(method="sepa", status="paid").count() == 2
+    # The demo's two SEPA batches (the one the bank settled but for two lines, the one that
+    # paid those again) and the grant's.
+    assert PayoutBatch.objects.filter(method="sepa", status="paid").count() == 3
+
+
+def test_the_demo_shows_a_rejected_and_a_returned_line_paid_again_in_the_next_batch(
+    db, settings, tmp_path, client
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.REQUIRE_STAFF_MFA = False
+    ctx = demo.seed()
+    feedback_demo.seed(ctx)
+    compensation_demo.seed(ctx)
+    today = timezone.localdate().isoformat()
+    first, second = PayoutBatch.objects.filter(method="sepa").order_by("pk")
+    assert (first.status, second.status) == ("paid", "paid")
+    emile, ada = ctx["participant2"], ctx["participant"]
+
+    client.force_login(ctx["finance"])
+    page = client.get(reverse("compensation:batch", args=[first.pk])).content.decode()
+    assert f"on {today}: rejected by the bank (AC01)" in page
+    assert f"on {today}: returned by the bank (AC04)" in page
+    assert page.count("Taken out of this batch; its entries wait for the next one.") == 2
+    taken_out = dict(first.lines.exclude(state="paid").values_list("participation__user", "state"))
+    assert taken_out == {emile.pk: "failed", ada.pk: "returned"}
+    # The bank's three files (pain.002, camt.053, camt.054) are kept, each applied.
+    assert list(first.imports.order_by("pk").values_list("applied", "paid", "taken_out")) == [
+        (True, 0, 1),
+        (True, first.lines.count() - 1, 0),
+        (True, 0, 1),
+    ]
+    # The next batch holds exactly those two lines, paid from the bank's statement.
+    again = client.get(reverse("compensation:batch", args=[second.pk])).content.decode()
+    assert again.count(f"{today} (DEMO-053-") == 2
+    paid_again = dict(second.lines.values_list("participation__user", "state"))
+    assert paid_again == {emile.pk: "paid", ada.pk: "paid"}
+    back = {line.participation.user_id: line.amount for line in first.lines.exclude(state="paid")}
+    assert {line.participation.user_id: line.amount for line in second.lines.all()} == back
+
+    for person, words in (
+        (emile, f"failed on {today} (rejected by the bank (AC01))"),
+        (ada, f"returned by the bank on {today} (returned by the bank (AC04))"),
+    ):
+        client.force_login(person)
+        mine = client.get(reverse("compensation:statement")).content.decode()
+        assert "Payments that did not reach you" in mine
+        assert f"{words}, paid again on {today} in payout {second.pk}." in mine
+        assert "will be paid again" not in mine
+        assert not LedgerEntry.objects.filter(
+            participation__user=person, participation__programme=ctx["fair"], state="approved"
+        ).exists()
 
 
 @pytest.fixture(autouse=True)

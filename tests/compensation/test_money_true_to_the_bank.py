@@ -179,7 +179,8 @@ def test_a_return_after_settlement_is_recorded_and_paid_again_in_the_next_batch(
     )
     client.force_login(participant2)
     mine = client.get(reverse("compensation:statement")).content.decode()
-    assert "will be paid again" not in mine  # paid again: the notice is gone
+    assert "will be paid again" not in mine  # paid again: the notice says when
+    assert f"paid again on {TODAY} in payout {nxt.pk}." in mine
     summarise(inputs=3, doubled=0)
 
 

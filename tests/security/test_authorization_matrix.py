@@ -89,6 +89,7 @@ RULES = {
     "programs:staff_programme_new": ("GET", MANAGER_ANYWHERE),
     "programs:staff_programme": ("GET", MANAGERS),
     "programs:staff_settings": ("POST", MANAGERS),
+    "programs:staff_threshold_confirm": ("POST", NOBODY),  # no such change: 404 for everyone
     "programs:staff_status": ("POST", MANAGERS),
     "programs:staff_terms": ("GET", MANAGERS),
     "programs:staff_terms_new": ("POST", MANAGERS),
@@ -192,6 +193,10 @@ RULES = {
     "api:batch-download": ("GET", FINANCE),
     "api:batch-imports": ("GET", FINANCE),
     "api:ledger-entries-approve": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "api:threshold-changes": ("GET", MANAGERS),
+    "api:threshold-change-confirm": ("POST", NOBODY),  # no such change: 404 for everyone
+    "api:batch-mark-paid": ("POST", NOBODY),  # an empty POST is a 400 for everyone
+    "api:bank-import-match": ("POST", NOBODY),  # an empty POST is a 400 for everyone
     "api:promotional-uses": ("GET", SIGNED_IN),
     "api:promotional-use-answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
     "api:training": ("GET", SIGNED_IN),  # the outputs each person may see, nobody else's
@@ -452,6 +457,7 @@ def world(
             "compensation:batch_reconcile": batch.pk,
             "compensation:batch_statement": batch.pk,
             "compensation:import_match": 999_999,
+            "programs:staff_threshold_confirm": 999_999,
             "compensation:tax_status": participation.pk,
             "compensation:tax_document": tax_status.pk,
             "api:ticket": ticket.pk,
@@ -462,6 +468,9 @@ def world(
             "api:batch": batch.pk,
             "api:batch-download": batch.pk,
             "api:batch-imports": batch.pk,
+            "api:batch-mark-paid": batch.pk,
+            "api:threshold-change-confirm": 999_999,
+            "api:bank-import-match": 999_999,
             "api:promotional-use-answer": use.pk,
             "publicity:use_answer": use.pk,
             "publicity:use_request": shown.pk,
@@ -569,11 +578,24 @@ API_WRITES = {
     ("api:batches", "POST"): {"finance"},
     # An empty provider file pays nobody: refused for everyone (and kept for finance).
     ("api:batch-imports", "POST"): set(),
+    # The world's programme has no threshold yet (its first is set in the settings): a
+    # proposal is refused for everyone, a 409 for its managers (tests/compensation proposes).
+    ("api:threshold-changes", "POST"): set(),
     ("api:promotional-uses", "POST"): MANAGERS,
     ("api:training", "POST"): MEMBERS,
     ("api:competitions", "POST"): MANAGERS,
     ("api:training-check", "POST"): {"reviewer", "finance", "manager"},  # the programme's staff
 }
+
+
+# API writes whose address names the programme.
+SLUG_WRITES = (
+    "api:consent",
+    "api:training",
+    "api:competitions",
+    "api:training-check",
+    "api:threshold-changes",
+)
 
 
 def _schema_operations():
@@ -648,6 +670,7 @@ def _write_body(name, world, n):
             "results_by": (timezone.now() + timedelta(days=14)).isoformat(),
         },
         "api:batch-imports": {"file_base64": "cmVmZXJlbmNlLGFtb3VudCxkYXRlCg=="},
+        "api:threshold-changes": {"new": "5.00"},
         "api:batches": {
             "programmes": [world["slug"]],
             "currency": "EUR",
@@ -690,7 +713,7 @@ def test_no_persona_writes_through_the_api_what_it_may_not(world, settings):
             client.force_authenticate(people[persona])
         for name, method in ops:
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name in ("api:consent", "api:training", "api:competitions", "api:training-check"):
+            if name in SLUG_WRITES:
                 kwargs = {"slug": world["slug"]}
             if name == "api:batch-imports":
                 kwargs = {"pk": world["ids"]["api:batch"]}
@@ -770,7 +793,7 @@ def test_staff_without_two_factor_write_nothing_through_the_api_with_a_token(wor
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
         for name, _method in sorted(API_WRITES):
             kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-            if name in ("api:consent", "api:training", "api:competitions", "api:training-check"):
+            if name in SLUG_WRITES:
                 kwargs = {"slug": world["slug"]}
             if name == "api:batch-imports":
                 kwargs = {"pk": world["ids"]["api:batch"]}
@@ -863,7 +886,7 @@ def test_a_service_account_token_reaches_the_training_check_and_the_registry_and
         if name in SERVICE_TOKEN_ROUTES:
             continue
         kwargs = {"pk": world["ids"]["api:ticket"]} if name == "api:ticket-comments" else {}
-        if name in ("api:consent", "api:training", "api:competitions"):
+        if name in SLUG_WRITES:
             kwargs = {"slug": world["slug"]}
         if name == "api:batch-imports":
             kwargs = {"pk": world["ids"]["api:batch"]}

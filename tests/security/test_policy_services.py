@@ -139,7 +139,10 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
     feedback.ticket_set_status(actor=reviewer, ticket=ticket, status="triaged")
     delivery = endpoint.deliveries.first()
     draft = programs.terms_draft_create(actor=manager, programme=programme)
+    programs.programme_update(actor=manager, programme=programme, approval_threshold="100")
+    threshold_change = programs.threshold_propose(actor=manager, programme=programme, new="50")
     return {
+        "threshold_change": threshold_change,
         "shown": shown,
         "use": use,
         "competition": competition,
@@ -189,6 +192,12 @@ CALLS = {
     ),
     "terms_editorial_confirm": lambda w, a: programs.terms_editorial_confirm(
         actor=a, terms=w["draft"]
+    ),
+    "threshold_propose": lambda w, a: programs.threshold_propose(
+        actor=a, programme=w["programme"], new="20"
+    ),
+    "threshold_confirm": lambda w, a: programs.threshold_confirm(
+        actor=a, change=w["threshold_change"]
     ),
     "invitations_create": lambda w, a: participants.invitations_create(
         actor=a, programme=w["programme"], emails=["x@example.com"]
