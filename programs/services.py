@@ -51,11 +51,11 @@ def _threshold(value) -> Decimal | None:
     return None if value in (None, "") else Decimal(str(value))
 
 
-def _refuse_loosening_by_awarder(actor, programme: Programme, old, new) -> None:
-    """Raising or removing the threshold is refused to the person who last awarded pay in
-    the programme (compensation answers `approval_threshold_changing`): whoever hands out
-    money does not loosen the check on it, neither proposing it nor confirming it."""
-    if old is not None and (new is None or new > old):
+def _refuse_change_by_awarder(actor, programme: Programme, old, new) -> None:
+    """Any change of the threshold (lowering, raising, removing) is refused to the person who
+    last awarded pay in the programme (compensation answers `approval_threshold_changing`):
+    whoever hands out money has no hand in the check on it, neither proposing nor confirming."""
+    if old is not None:
         signals.approval_threshold_changing.send(
             Programme,
             programme=programme,
@@ -84,7 +84,7 @@ def threshold_propose(*, actor, programme: Programme, new) -> ThresholdChange:
         raise DomainError(
             f"The threshold is {old} {programme.currency} already.", field="approval_threshold"
         )
-    _refuse_loosening_by_awarder(actor, programme, old, new)
+    _refuse_change_by_awarder(actor, programme, old, new)
     now = timezone.now()
     programme.threshold_changes.filter(confirmed_at=None, closed_at=None).update(closed_at=now)
     change = ThresholdChange.objects.create(
@@ -128,7 +128,7 @@ def threshold_confirm(*, actor, change: ThresholdChange) -> Programme:
         raise DomainError(
             "The threshold changed since this was proposed; propose again.", code="stale"
         )
-    _refuse_loosening_by_awarder(actor, programme, change.old, change.new)
+    _refuse_change_by_awarder(actor, programme, change.old, change.new)
     programme.approval_threshold = change.new
     programme.save(update_fields=["approval_threshold"])
     change.confirmed_by, change.confirmed_at = actor, timezone.now()

@@ -209,7 +209,7 @@ def _managed(user, slug) -> Programme:
 class ThresholdChanges(APIView):
     """Changes of a programme's two-person approval threshold, newest first (its managers).
     POST proposes one: it takes effect once another manager confirms it. The person who last
-    awarded pay in the programme may not propose raising or removing it (403, with why)."""
+    awarded pay in the programme may not propose or confirm any change to it (403, with why)."""
 
     @extend_schema(responses={200: ThresholdChangeSerializer(many=True)})
     def get(self, request, slug):

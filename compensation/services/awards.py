@@ -94,7 +94,7 @@ def _programme_currency(programme, terms, currency: str) -> str:
 
 def refuse_threshold_raise_by_awarder(sender, *, programme, payload, **kwargs) -> None:
     """Receiver of `approval_threshold_changing`: the person who last awarded pay in the
-    programme may not propose or confirm raising or removing its two-person threshold."""
+    programme may not propose or confirm any change to its two-person threshold."""
     last = (
         LedgerEntry.objects.filter(programme=programme, source_type="manual")
         .order_by("-created_at", "-pk")
@@ -104,7 +104,7 @@ def refuse_threshold_raise_by_awarder(sender, *, programme, payload, **kwargs) -
     if last is not None and last == payload.actor_id:
         raise NotAllowed(
             "You made the last award in this programme; someone else proposes or confirms "
-            "raising or removing its two-person threshold."
+            "any change to its two-person threshold."
         )
 
 

@@ -3,7 +3,7 @@ rates and programme settings pages: an award in a currency the programme does no
 is refused; pay in another currency its terms list counts against the limit converted at
 the rate finance recorded (a missing rate refuses, saying which); the threshold is never
 changed by one person: a change is proposed by one manager and confirmed by another, and
-the person who last awarded pay neither proposes nor confirms raising or removing it.
+the person who last awarded pay neither proposes nor confirms any change to it.
 """
 
 from decimal import Decimal
@@ -120,7 +120,7 @@ def settings_form(programme, **changes):
     return {**data, **changes}
 
 
-def test_a_threshold_change_takes_two_managers_and_the_last_awarder_never_loosens_it(
+def test_a_threshold_change_takes_two_managers_and_the_last_awarder_never_changes_it(
     as_user, manager, finance, programme, participant, award
 ):
     Programme.objects.filter(pk=programme.pk).update(approval_threshold=Decimal("1000.00"))
@@ -129,13 +129,15 @@ def test_a_threshold_change_takes_two_managers_and_the_last_awarder_never_loosen
     client = as_user(manager)
     url = reverse("programs:staff_settings", args=[programme.slug])
     home = reverse("programs:staff_programme", args=[programme.slug])
-    # The last awarder may neither remove nor raise it, not even as a proposal.
-    for value in ("", "50000"):
+    # The last awarder may neither remove, raise nor lower it, not even as a proposal.
+    for value in ("", "50000", "500"):
         refused = client.post(url, settings_form(programme, approval_threshold=value))
         assert refused.status_code == 400
         assert "You made the last award in this programme" in refused.content.decode()
     assert not ThresholdChange.objects.exists()
-    # Lowering it is a proposal: the other settings are saved, the threshold holds.
+    # A colleague lowers it as a proposal: the other settings are saved, the threshold holds.
+    colleague = make_staff(programme, ProgrammeRole.Role.MANAGER, email="m2@example.com")
+    client.force_login(colleague)
     saved = client.post(
         url, settings_form(programme, name="Alpha two", approval_threshold="500"), follow=True
     ).content.decode()
@@ -148,17 +150,19 @@ def test_a_threshold_change_takes_two_managers_and_the_last_awarder_never_loosen
     confirm = reverse("programs:staff_threshold_confirm", args=[programme.slug, change.pk])
     mine = client.post(confirm, follow=True).content.decode()
     assert "You proposed this change; another manager of the programme confirms it." in mine
-    # Finance is not a manager: the page is not theirs.
+    # Finance is not a manager: the page is not theirs; the last awarder may not confirm.
     assert as_user(finance).post(confirm).status_code in (403, 404)
-    colleague = make_staff(programme, ProgrammeRole.Role.MANAGER, email="m2@example.com")
-    client.force_login(colleague)
+    client.force_login(manager)
+    assert "You made the last award" in client.post(confirm, follow=True).content.decode()
+    third = make_staff(programme, ProgrammeRole.Role.MANAGER, email="m3@example.com")
+    client.force_login(third)
     page = client.get(home).content.decode()
-    assert "Confirm the change" in page and manager.email in page
+    assert "Confirm the change" in page and colleague.email in page
     client.post(confirm)
     programme.refresh_from_db()
     assert programme.approval_threshold == Decimal("500.00")
     assert client.post(confirm, follow=True).status_code == 200  # again: refused, nothing moves
-    # The colleague proposes raising it; the last awarder may not confirm that, a third may.
+    # The third manager proposes raising it; the last awarder may not confirm that, the colleague may.
     programme.refresh_from_db()
     client.post(url, settings_form(programme, approval_threshold="2000"))
     raise_it = ThresholdChange.objects.get(confirmed_at=None, closed_at=None)
@@ -168,7 +172,7 @@ def test_a_threshold_change_takes_two_managers_and_the_last_awarder_never_loosen
     assert "You made the last award in this programme" in refused
     programme.refresh_from_db()
     assert programme.approval_threshold == Decimal("500.00")
-    client.force_login(make_staff(programme, ProgrammeRole.Role.MANAGER, email="m3@example.com"))
+    client.force_login(colleague)
     client.post(confirm)
     programme.refresh_from_db()
     assert programme.approval_threshold == Decimal("2000.00")
@@ -293,7 +297,7 @@ def test_the_threshold_change_through_the_api_names_each_refusal(
     award(participant.participations.get(programme=programme), "900.00")  # by `manager`
     colleague = make_staff(programme, ProgrammeRole.Role.MANAGER, email="m2@example.com")
     url = reverse("api:threshold-changes", args=[programme.slug])
-    for new in (None, "50000.00"):
+    for new in (None, "50000.00", "400.00"):
         refused = api(manager).post(url, {"new": new}, format="json")
         assert refused.status_code == 403
         assert "You made the last award in this programme" in refused.json()["detail"]
@@ -305,9 +309,12 @@ def test_the_threshold_change_through_the_api_names_each_refusal(
     assert mine.status_code == 403 and "another manager" in mine.json()["detail"]
     programme.refresh_from_db()
     assert programme.approval_threshold == Decimal("1000.00")
-    # Lowering it tightens the check: the last awarder may confirm that.
-    done = api(manager).post(confirm)
-    assert done.status_code == 200 and done.json()["confirmed_by"] == manager.email
+    # Even lowering it is not the last awarder's to confirm; a third manager's.
+    refused = api(manager).post(confirm)
+    assert refused.status_code == 403 and "the last award" in refused.json()["detail"]
+    third = make_staff(programme, ProgrammeRole.Role.MANAGER, email="m3@example.com")
+    done = api(third).post(confirm)
+    assert done.status_code == 200 and done.json()["confirmed_by"] == third.email
     programme.refresh_from_db()
     assert programme.approval_threshold == Decimal("400.00")
     assert [row["id"] for row in api(manager).get(url).json()] == [proposed.json()["id"]]
