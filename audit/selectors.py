@@ -14,7 +14,7 @@ from django.db.models import Max
 
 from . import binding, checkpoints, merkle, scan
 from .models import GENESIS_HASH, AuditCheckpoint, AuditCosignature, AuditEvent, AuditTree
-from .tree import StoredTree
+from .tree import StoredTree, TreeBroken
 
 
 @dataclass
@@ -174,7 +174,11 @@ def _against_tree(compact: merkle.CompactRange, found: list[Anchor]) -> str:
         )
     if tree is not None and tree.size == size and size and tree.root != compact.root().hex():
         return "altered: the stored tree's root is not the root of the events"
-    if tree is not None and tree.size and StoredTree().root(tree.size).hex() != tree.root:
+    try:
+        stored_root = StoredTree().root(tree.size).hex() if tree is not None and tree.size else ""
+    except TreeBroken as exc:
+        return f"altered: {exc}"
+    if stored_root and stored_root != tree.root:
         return "altered: the stored tree's nodes do not fold to its root"
     return ""
 
@@ -235,9 +239,15 @@ def inclusion_proof(event: AuditEvent, checkpoint: AuditCheckpoint | None = None
     index = event.seq - 1
     path = StoredTree().inclusion(index, checkpoint.size)
     # Served only when it holds: a stored node altered behind the log would show here.
-    merkle.verify_inclusion(
-        index, checkpoint.size, merkle.leaf_hash(leaf), path, bytes.fromhex(checkpoint.root)
-    )
+    try:
+        merkle.verify_inclusion(
+            index, checkpoint.size, merkle.leaf_hash(leaf), path, bytes.fromhex(checkpoint.root)
+        )
+    except merkle.ProofError:
+        raise TreeBroken(
+            f"the stored path of event #{event.pk} does not lead to the root checkpoint "
+            f"{checkpoint.size} signed"
+        ) from None
     return {
         "event": event.pk,
         "leaf_index": index,
@@ -250,6 +260,15 @@ def inclusion_proof(event: AuditEvent, checkpoint: AuditCheckpoint | None = None
     }
 
 
+def proof_or_problem(event: AuditEvent) -> dict | None:
+    """`inclusion_proof`, or when the stored tree cannot give one a document saying so (for a
+    download that must not fail because the log was tampered with)."""
+    try:
+        return inclusion_proof(event)
+    except TreeBroken as exc:
+        return {"event": event.pk, "verifies": False, "detail": f"the log does not verify: {exc}"}
+
+
 def consistency(first: int, second: int) -> dict:
     """The RFC 9162 consistency proof between two tree sizes the log has reached."""
     size = AuditTree.objects.filter(pk=1).values_list("size", flat=True).first() or 0
@@ -257,7 +276,23 @@ def consistency(first: int, second: int) -> dict:
         raise merkle.ProofError(
             f"no consistency proof from {first} to {second} (the tree holds {size})"
         )
-    path = StoredTree().consistency(first, second)
+    stored = StoredTree()
+    path = stored.consistency(first, second)
+    # Served only when it holds between the roots the log signed (or the stored tree's own).
+    signed = dict(
+        AuditCheckpoint.objects.filter(size__in=[first, second]).values_list("size", "root")
+    )
+    if second == size:
+        signed.setdefault(second, AuditTree.objects.get(pk=1).root)
+    roots = {
+        n: bytes.fromhex(signed[n]) if n in signed else stored.root(n) for n in (first, second)
+    }
+    try:
+        merkle.verify_consistency(first, second, roots[first], roots[second], path)
+    except merkle.ProofError:
+        raise TreeBroken(
+            f"the stored nodes between {first} and {second} do not fold to the signed roots"
+        ) from None
     return {"from": first, "to": second, "path": [p.hex() for p in path]}
 
 

@@ -28,7 +28,7 @@ from . import checkpoints, merkle
 from .health import VERIFIER
 from .keys import chain_keys
 from .models import AuditCheckpoint, AuditEvent, AuditNode, AuditTree, node_key
-from .tree import StoredTree
+from .tree import StoredTree, TreeBroken
 
 log = logging.getLogger(__name__)
 BATCH = 20000
@@ -87,7 +87,11 @@ def check(tree: AuditTree, path=None) -> None:
                 f"cut back: the tree holds {tree.size} events, the checkpoint "
                 f"{newest.source} signed {newest.size}"
             )
-        if StoredTree().root(newest.size) != newest.root:
+        try:
+            stored_root = StoredTree().root(newest.size)
+        except TreeBroken as exc:
+            raise LogBroken(str(exc)) from None
+        if stored_root != newest.root:
             raise LogBroken(
                 f"rolled back: the tree of {newest.size} is not the one {newest.source} signed"
             )
