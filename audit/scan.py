@@ -9,7 +9,7 @@ the rows. Both give the same tuples; tests hold one against the other.
 
 from collections.abc import Iterator
 
-from django.db import connection
+from django.db import connection, transaction
 
 from core.db import fast_path
 
@@ -73,20 +73,25 @@ def _in_postgresql(keys, chunk: int) -> Iterator[Row]:
         return
     crypto = connection.ops.quote_name(schema)
     values, params = keys_sql(keys)
-    sql = (
+    select = (
         f"SELECT e.id, e.seq, e.prev_hash, e.hash, coalesce(pg_catalog.encode({crypto}.hmac("
         f"pg_catalog.convert_to({PAYLOAD}, 'UTF8'), k.secret, 'sha256'), 'hex') = e.hash, false), "
         f"CASE WHEN e.seq IS NULL THEN ''::bytea ELSE pg_catalog.sha256("
         f"'\\x00'::bytea || pg_catalog.convert_to({LEAF}, 'UTF8')) END, "
         "CASE WHEN e.record_hash = '' THEN '' ELSE e.record_fields END, e.record_hash "
         f"FROM {AuditEvent._meta.db_table} e LEFT JOIN (VALUES {values}) AS k(id, secret) "
-        "ON k.id = e.key_id ORDER BY e.seq NULLS LAST, e.id"
+        "ON k.id = e.key_id "
     )
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(chunk):
-            for pk, seq, prev, h, ok, leaf, fields, record in rows:
-                yield pk, seq, prev, h, ok, bytes(leaf), fields, record
+    # Two walks along an index each (the sealed by position, the rest by number), not one
+    # sort of the whole table; in a transaction, so the cursor streams rather than being
+    # materialised first.
+    with transaction.atomic(using=connection.alias):
+        for where in ("e.seq IS NOT NULL ORDER BY e.seq", "e.seq IS NULL ORDER BY e.id"):
+            with connection.chunked_cursor() as cursor:
+                cursor.execute(select + "WHERE " + where, params)
+                while rows := cursor.fetchmany(chunk):
+                    for pk, seq, prev, h, ok, leaf, fields, record in rows:
+                        yield pk, seq, prev, h, ok, bytes(leaf), fields, record
 
 
 def hashed(chunk: int = 10000) -> Iterator[Row]:
