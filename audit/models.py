@@ -112,98 +112,19 @@ def leaf_text(
     ).encode()
 
 
-class AuditEventQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
-    # The columns an event's hash and leaf are made from: read as plain rows, not models,
-    # when the sequencer and audit_verify walk the whole log.
-    HASHED = (
-        "id", "seq", "prev_hash", "created_at", "actor_id", "action", "object_type",
-        "object_id", "programme_id", "subject_id", "data_json", "record_hash",
-        "record_fields", "hash", "key_id",
-    )  # fmt: skip
-
-    def hashed_rows(self, chunk_size: int = 5000):
-        """The events as unsaved `AuditEvent`s holding only their hashed columns, streamed."""
-        model = self.model
-        for row in self.values_list(*self.HASHED).iterator(chunk_size=chunk_size):
-            yield model(**dict(zip(self.HASHED, row, strict=True)))
-
-
-class AuditEvent(AppendOnlyModel):
-    """One state change: who did what to which record, in which programme, when.
-
-    The event's number is its `id`, known when it is written. `seq` is its position in the
-    log (leaf `seq - 1` of the Merkle tree), empty until the sequencer integrates it; the
-    append-only trigger lets `seq` alone be set. `prev_hash` is the link of the chain that
-    came before the tree (events of format 1); events of format 2 leave it empty.
-    """
-
-    seq = models.BigIntegerField(unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    action = models.CharField(max_length=100, db_index=True)
-    object_type = models.CharField(max_length=100)
-    object_id = models.CharField(max_length=64, blank=True)
-    programme = models.ForeignKey(
-        "programs.Programme", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    subject = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="audit_events_about",
-        help_text="The person this event is about, who may read it in their portal.",
-    )
-    data_json = models.TextField(
-        default="{}", help_text="The event's data as the canonical JSON text that was hashed."
-    )
-    record_hash = models.CharField(
-        max_length=64,
-        blank=True,
-        help_text="SHA-256 of `record_fields`: the state of the record the event made.",
-    )
-    record_fields = models.TextField(
-        blank=True, help_text="Per-field digests of the bound record, as canonical JSON."
-    )
-    prev_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64, unique=True)
-    key_id = models.CharField(
-        max_length=16,
-        help_text="Which chain key (AUDIT_HMAC_KEYS) keyed this event's hash.",
-    )
-
-    objects = AuditEventQuerySet.as_manager()
-    # A person sees the events about themselves; managers those of their programmes.
-    visibility = Visibility(programme="programme_id", owner="subject", staff="manage")
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [
-            models.Index(fields=["object_type", "object_id"]),
-            models.Index(fields=["subject", "seq"]),
-            models.Index(fields=["programme", "seq"]),
-            models.Index(
-                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_event_unsequenced"
-            ),
-        ]
-
-    def __str__(self):
-        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
-
-    @property
-    def data(self) -> dict:
-        return json.loads(self.data_json or "{}")
+class HashedContent:
+    """What an event's keyed hash and leaf are made of, for a saved event and for a plain row
+    read by the sequencer or `audit_verify` (`HashedRow`) alike."""
 
     @property
     def chained(self) -> bool:
         """Written before the Merkle tree, as a link of the old hash chain (format 1)."""
         return bool(self.prev_hash)
 
-    def compute_hash(self, *, seq: int | None = None) -> str:
-        """The keyed hash this event should have; "" for an unknown key."""
-        key = chain_keys().get(self.key_id)
+    def compute_hash(self, *, seq: int | None = None, keys: dict | None = None) -> str:
+        """The keyed hash this event should have; "" for an unknown key. `keys` (from
+        `chain_keys()`) spares reading the setting again when checking many events."""
+        key = (chain_keys() if keys is None else keys).get(self.key_id)
         if key is None:
             return ""
         return event_hash(
@@ -235,6 +156,119 @@ class AuditEvent(AppendOnlyModel):
             subject_id=self.subject_id,
             data_json=self.data_json,
         )
+
+
+# The columns an event's hash and leaf are made from: read as plain rows, not models, when
+# the sequencer and audit_verify walk the whole log.
+HASHED = (
+    "id", "seq", "prev_hash", "created_at", "actor_id", "action", "object_type",
+    "object_id", "programme_id", "subject_id", "data_json", "record_hash",
+    "record_fields", "hash", "key_id",
+)  # fmt: skip
+
+
+class HashedRow(HashedContent):
+    """An event's hashed columns as read from the table, without building a model (a model
+    per row would be most of the time the sequencer takes)."""
+
+    __slots__ = HASHED
+
+    def __init__(self, row):
+        for name, value in zip(HASHED, row, strict=True):
+            setattr(self, name, value)
+
+    @property
+    def pk(self):
+        return self.id
+
+
+class AuditEventQuerySet(AppendOnlyQuerySet, RestrictedQuerySet):
+    HASHED = HASHED
+
+    def hashed_rows(self, chunk_size: int = 5000):
+        """The events as `HashedRow`s (their hashed columns only), streamed."""
+        for row in self.values_list(*HASHED).iterator(chunk_size=chunk_size):
+            yield HashedRow(row)
+
+
+class AuditEvent(HashedContent, AppendOnlyModel):
+    """One state change: who did what to which record, in which programme, when.
+
+    The event's number is its `id`, known when it is written. `seq` is its position in the
+    log (leaf `seq - 1` of the Merkle tree), empty until the sequencer integrates it; the
+    append-only trigger lets `seq` alone be set. `prev_hash` is the link of the chain that
+    came before the tree (events of format 1); events of format 2 leave it empty.
+    """
+
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64, blank=True)
+    # No index of their own: the (programme, seq) and (subject, seq) indexes serve them.
+    programme = models.ForeignKey(
+        "programs.Programme",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="audit_events_about",
+        help_text="The person this event is about, who may read it in their portal.",
+    )
+    data_json = models.TextField(
+        default="{}", help_text="The event's data as the canonical JSON text that was hashed."
+    )
+    record_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="SHA-256 of `record_fields`: the state of the record the event made.",
+    )
+    record_fields = models.TextField(
+        blank=True, help_text="Per-field digests of the bound record, as canonical JSON."
+    )
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+    key_id = models.CharField(
+        max_length=16,
+        help_text="Which chain key (AUDIT_HMAC_KEYS) keyed this event's hash.",
+    )
+
+    objects = AuditEventQuerySet.as_manager()
+    # A person sees the events about themselves; managers those of their programmes.
+    visibility = Visibility(programme="programme_id", owner="subject", staff="manage")
+
+    class Meta:
+        ordering = ["id"]
+        # Every index here is written again when the sequencer sets `seq`: only those a
+        # query uses (no text-pattern copies of `action` or `hash`).
+        constraints = [models.UniqueConstraint(fields=["hash"], name="audit_event_hash_unique")]
+        indexes = [
+            models.Index(fields=["action"], name="audit_event_action"),
+            models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["subject", "seq"]),
+            models.Index(fields=["programme", "seq"]),
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_event_unsequenced"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+    @property
+    def data(self) -> dict:
+        return json.loads(self.data_json or "{}")
 
 
 def node_key(level: int, index: int) -> int:

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 
 from django.db.models import Max
 
-from . import binding, checkpoints, merkle
-from .keys import chain_keys
+from . import binding, checkpoints, merkle, scan
 from .models import GENESIS_HASH, AuditCheckpoint, AuditCosignature, AuditEvent, AuditTree
-from .tree import StoredTree
+from .tree import StoredTree, TreeBroken
 
 
 @dataclass
@@ -96,38 +95,45 @@ def _legacy_problem(path) -> str:
     return ""
 
 
-def _walk(result: VerifyResult, marks: dict[int, list[Anchor]]) -> tuple[merkle.CompactRange, str]:
-    """Check every event in tree order; (the tree rebuilt, a problem or "")."""
-    keys = chain_keys()
+def _walk(
+    result: VerifyResult, marks: dict[int, list[Anchor]], binds: dict
+) -> tuple[merkle.CompactRange, str]:
+    """Check every event in tree order; (the tree rebuilt, a problem or ""). Notes in `binds`
+    the records the events bind (`_bind`)."""
     compact = merkle.CompactRange()
+    append = compact.append
     prev_chained = GENESIS_HASH
-    for event in AuditEvent.objects.order_by("seq", "id").hashed_rows(chunk_size=10000):
-        if event.key_id not in keys or event.compute_hash() != event.hash:
-            result.first_bad = event.pk
-            return compact, f"altered: event #{event.pk} was altered (its keyed hash does not fit)"
-        if event.chained:
-            if event.prev_hash != prev_chained:
-                result.first_bad = event.pk
-                return compact, f"altered: event #{event.pk} does not link to the event before it"
-            prev_chained = event.hash
+    for pk, seq, prev_hash, event_hash, hash_fits, leaf, fields, record in scan.hashed():
+        if record:
+            _bind(binds, pk, fields, record)
+        if not hash_fits:
+            result.first_bad = pk
+            return compact, f"altered: event #{pk} was altered (its keyed hash does not fit)"
+        if prev_hash:  # a link of the chain that came before the tree
+            if prev_hash != prev_chained:
+                result.first_bad = pk
+                return compact, f"altered: event #{pk} does not link to the event before it"
+            prev_chained = event_hash
         result.checked += 1
-        if event.seq is None:
+        if seq is None:
             continue  # written, not yet sealed: nothing to hold it against yet
-        if event.seq != compact.size + 1:
-            result.first_bad = event.pk
+        if seq != compact.size + 1:
+            result.first_bad = pk
             return compact, (
                 f"removed: the event at position {compact.size + 1} is missing "
-                f"(the next is event #{event.pk} at {event.seq})"
+                f"(the next is event #{pk} at {seq})"
             )
-        compact.append(merkle.leaf_hash(event.leaf()))
-        for anchor in marks.get(compact.size, ()):
-            if compact.root() != anchor.root:
-                result.first_bad = event.pk
-                return compact, (
-                    f"rolled back and rewritten: the log's first {anchor.size} events are not "
-                    f"the ones {anchor.source} signed"
-                )
-        result.held_against += len(marks.get(compact.size, ()))
+        append(leaf)
+        held = marks.get(seq)
+        if held:
+            for anchor in held:
+                if compact.root() != anchor.root:
+                    result.first_bad = pk
+                    return compact, (
+                        f"rolled back and rewritten: the log's first {anchor.size} events are "
+                        f"not the ones {anchor.source} signed"
+                    )
+            result.held_against += len(held)
     return compact, ""
 
 
@@ -141,11 +147,12 @@ def verify_log(*, path=None, given: list[str] = (), records: bool = True) -> Ver
     marks: dict[int, list[Anchor]] = {}
     for a in found:
         marks.setdefault(a.size, []).append(a)
-    compact, problem = _walk(result, marks)
+    binds: dict = {}
+    compact, problem = _walk(result, marks, binds)
     if not problem:
         problem = _against_tree(compact, found)
     if not problem and records:
-        problem = _records(result)
+        problem = _records(result, binds)
     if problem:
         result.ok, result.problem = False, problem
     return result
@@ -167,39 +174,49 @@ def _against_tree(compact: merkle.CompactRange, found: list[Anchor]) -> str:
         )
     if tree is not None and tree.size == size and size and tree.root != compact.root().hex():
         return "altered: the stored tree's root is not the root of the events"
-    if tree is not None and tree.size and StoredTree().root(tree.size).hex() != tree.root:
+    try:
+        stored_root = StoredTree().root(tree.size).hex() if tree is not None and tree.size else ""
+    except TreeBroken as exc:
+        return f"altered: {exc}"
+    if stored_root and stored_root != tree.root:
         return "altered: the stored tree's nodes do not fold to its root"
     return ""
 
 
-def _records(result: VerifyResult) -> str:
+def _bind(binds: dict[str, dict[str, tuple[int, str]]], event_id, fields: str, record_hash):
+    """Note that event `event_id` binds the record its `record_fields` name, if it is the
+    newest event to: `binds[model label][pk as text] = (event number, record hash)`."""
+    label = fields.rsplit('"model":"', 1)[-1].split('"', 1)[0]
+    pk = fields.rsplit('"pk":', 1)[-1].rstrip("}")
+    by_pk = binds.setdefault(label, {})
+    if pk not in by_pk or by_pk[pk][0] < event_id:
+        by_pk[pk] = (event_id, record_hash)
+
+
+def _rows_to_check(model, start: int, bound: dict[str, tuple[int, str]]):
+    """The rows made since binding began (each must have an event) and the older rows an
+    event binds; older rows no event binds have nothing to be held against."""
+    fields = ("pk", *model.AUDIT_BOUND_FIELDS)
+    yield from model.objects.filter(pk__gt=start).order_by("pk").values(*fields).iterator(10000)
+    older = sorted(int(pk) for pk in bound if pk.isdigit() and int(pk) <= start)
+    for i in range(0, len(older), 10000):
+        yield from model.objects.filter(pk__in=older[i : i + 10000]).values(*fields)
+
+
+def _records(result: VerifyResult, newest: dict) -> str:
     """Every bound record still matches the newest event that binds it; every record made
     since binding began has one."""
     tree = AuditTree.objects.filter(pk=1).first()
     unbound_before = (tree.unbound_before if tree else None) or {}
     for model in binding.bound_models():
-        label = model._meta.label_lower
-        newest: dict[str, tuple[int, str]] = {}
-        rows = (
-            AuditEvent.objects.exclude(record_hash="")
-            .filter(record_fields__contains=f'"model":"{label}"')
-            .order_by("id")
-            .values_list("id", "record_fields", "record_hash")
-        )
-        for event_id, fields, record_hash in rows.iterator(chunk_size=10000):
-            pk = fields.rsplit('"pk":', 1)[1].rstrip("}")
-            newest[pk] = (event_id, record_hash)
-        name = model._meta.verbose_name
-        start = unbound_before.get(label, 0)
-        values = model.objects.order_by("pk").values("pk", *model.AUDIT_BOUND_FIELDS)
-        for row in values.iterator(chunk_size=10000):
+        label, name = model._meta.label_lower, model._meta.verbose_name
+        bound_by = newest.get(label, {})
+        for row in _rows_to_check(model, unbound_before.get(label, 0), bound_by):
             pk = row.pop("pk")
             result.records += 1
-            bound = newest.get(str(pk))
+            bound = bound_by.get(str(pk))
             if bound is None:
-                if pk > start:
-                    return f"{name} {pk} has no audit event binding it"
-                continue
+                return f"{name} {pk} has no audit event binding it"
             text, digest = binding.state(model, pk, row)
             if digest != bound[1]:
                 stored = AuditEvent.objects.get(pk=bound[0]).record_fields
@@ -222,9 +239,15 @@ def inclusion_proof(event: AuditEvent, checkpoint: AuditCheckpoint | None = None
     index = event.seq - 1
     path = StoredTree().inclusion(index, checkpoint.size)
     # Served only when it holds: a stored node altered behind the log would show here.
-    merkle.verify_inclusion(
-        index, checkpoint.size, merkle.leaf_hash(leaf), path, bytes.fromhex(checkpoint.root)
-    )
+    try:
+        merkle.verify_inclusion(
+            index, checkpoint.size, merkle.leaf_hash(leaf), path, bytes.fromhex(checkpoint.root)
+        )
+    except merkle.ProofError:
+        raise TreeBroken(
+            f"the stored path of event #{event.pk} does not lead to the root checkpoint "
+            f"{checkpoint.size} signed"
+        ) from None
     return {
         "event": event.pk,
         "leaf_index": index,
@@ -237,6 +260,15 @@ def inclusion_proof(event: AuditEvent, checkpoint: AuditCheckpoint | None = None
     }
 
 
+def proof_or_problem(event: AuditEvent) -> dict | None:
+    """`inclusion_proof`, or when the stored tree cannot give one a document saying so (for a
+    download that must not fail because the log was tampered with)."""
+    try:
+        return inclusion_proof(event)
+    except TreeBroken as exc:
+        return {"event": event.pk, "verifies": False, "detail": f"the log does not verify: {exc}"}
+
+
 def consistency(first: int, second: int) -> dict:
     """The RFC 9162 consistency proof between two tree sizes the log has reached."""
     size = AuditTree.objects.filter(pk=1).values_list("size", flat=True).first() or 0
@@ -244,7 +276,23 @@ def consistency(first: int, second: int) -> dict:
         raise merkle.ProofError(
             f"no consistency proof from {first} to {second} (the tree holds {size})"
         )
-    path = StoredTree().consistency(first, second)
+    stored = StoredTree()
+    path = stored.consistency(first, second)
+    # Served only when it holds between the roots the log signed (or the stored tree's own).
+    signed = dict(
+        AuditCheckpoint.objects.filter(size__in=[first, second]).values_list("size", "root")
+    )
+    if second == size:
+        signed.setdefault(second, AuditTree.objects.get(pk=1).root)
+    roots = {
+        n: bytes.fromhex(signed[n]) if n in signed else stored.root(n) for n in (first, second)
+    }
+    try:
+        merkle.verify_consistency(first, second, roots[first], roots[second], path)
+    except merkle.ProofError:
+        raise TreeBroken(
+            f"the stored nodes between {first} and {second} do not fold to the signed roots"
+        ) from None
     return {"from": first, "to": second, "path": [p.hex() for p in path]}
 
 

@@ -28,7 +28,7 @@ from . import checkpoints, merkle
 from .health import VERIFIER
 from .keys import chain_keys
 from .models import AuditCheckpoint, AuditEvent, AuditNode, AuditTree, node_key
-from .tree import StoredTree
+from .tree import StoredTree, TreeBroken
 
 log = logging.getLogger(__name__)
 BATCH = 20000
@@ -87,7 +87,11 @@ def check(tree: AuditTree, path=None) -> None:
                 f"cut back: the tree holds {tree.size} events, the checkpoint "
                 f"{newest.source} signed {newest.size}"
             )
-        if StoredTree().root(newest.size) != newest.root:
+        try:
+            stored_root = StoredTree().root(newest.size)
+        except TreeBroken as exc:
+            raise LogBroken(str(exc)) from None
+        if stored_root != newest.root:
             raise LogBroken(
                 f"rolled back: the tree of {newest.size} is not the one {newest.source} signed"
             )
@@ -108,7 +112,7 @@ def _check_sealed_since(since: int, size: int) -> None:
     }
     seen = 0
     for event in AuditEvent.objects.filter(seq__gt=since, seq__lte=size).hashed_rows():
-        if event.key_id not in keys or event.compute_hash() != event.hash:
+        if event.compute_hash(keys=keys) != event.hash:
             raise LogBroken(f"event #{event.pk} was altered after it was sealed")
         if leaves.get(event.seq - 1) != merkle.leaf_hash(event.leaf()):
             raise LogBroken(f"event #{event.pk} is not the leaf sealed at {event.seq - 1}")
@@ -139,12 +143,12 @@ def _assign(pairs: list[tuple[int, int]]) -> None:
     table = AuditEvent._meta.db_table
 
     def one_statement():
-        values = ", ".join(["(%s::bigint, %s::bigint)"] * len(pairs))
+        ids, seqs = [pk for pk, _ in pairs], [seq for _, seq in pairs]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} e SET seq = v.seq FROM (VALUES {values}) AS v(id, seq) "
-                "WHERE e.id = v.id AND e.seq IS NULL",
-                [x for pair in pairs for x in pair],
+                f"UPDATE {table} e SET seq = v.seq FROM unnest(%s::bigint[], %s::bigint[]) "
+                "AS v(id, seq) WHERE e.id = v.id AND e.seq IS NULL",
+                [ids, seqs],
             )
 
     def row_by_row():
@@ -158,25 +162,27 @@ def _assign(pairs: list[tuple[int, int]]) -> None:
 
 
 def _integrate_batch(tree: AuditTree, limit: int) -> int:
-    events = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit].hashed_rows())
+    pending = AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit]
+    events = list(pending.hashed_rows(chunk_size=limit))
     if not events:
         return 0
     keys = chain_keys()
     nodes: list[tuple[int, bytes]] = []
+    store = nodes.append
     compact = merkle.CompactRange(
         tree.size,
         _edge(tree.size) if tree.size else [],
-        on_node=lambda level, index, h: nodes.append((node_key(level, index), h)),
+        on_node=lambda level, index, h: store((node_key(level, index), h)),
     )
     pairs = []
+    leaf_hash, append = merkle.leaf_hash, compact.append
     for event in events:
-        if event.key_id not in keys or event.compute_hash() != event.hash:
+        if event.compute_hash(keys=keys) != event.hash:
             raise LogBroken(f"event #{event.pk} does not carry its keyed hash; not sealing it")
         pairs.append((event.pk, compact.size + 1))
-        compact.append(merkle.leaf_hash(event.leaf()))
+        append(leaf_hash(event.leaf()))
     _store_nodes(nodes)
-    for start in range(0, len(pairs), 5000):
-        _assign(pairs[start : start + 5000])
+    _assign(pairs)
     tree.size, tree.root = compact.size, compact.root().hex()
     tree.updated_at = timezone.now()
     tree.save(update_fields=["size", "root", "updated_at"])

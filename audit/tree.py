@@ -9,6 +9,11 @@ from . import merkle
 from .models import AuditNode, node_key
 
 
+class TreeBroken(merkle.ProofError):
+    """The stored tree lost a node a proof needs, or its nodes no longer fold to the root
+    that was signed: no proof can be served from it."""
+
+
 def _perfect_parts(start: int, end: int) -> list[tuple[int, int]]:
     """The complete subtrees (level, index) whose hashes make MTH(D[start:end]) for a range
     the recursion visits (its start aligned to its left part), left to right."""
@@ -56,7 +61,7 @@ class StoredTree:
         for level, index in _perfect_parts(start, end):
             h = self.cache.get(node_key(level, index))
             if h is None:
-                raise merkle.ProofError(f"the tree has no node {level}/{index}: it was cut")
+                raise TreeBroken(f"the stored tree has no node {level}/{index}")
             hashes.append(h)
         return _fold(hashes)
 

@@ -11,6 +11,9 @@ from core.pagination import keyset_page
 from . import checkpoints, merkle, receipts, services
 from .models import AuditCosignature, AuditEvent
 from .selectors import consistency, inclusion_proof
+from .tree import TreeBroken
+
+BROKEN = "The audit log does not verify here, so no proof is served:"
 
 
 @login_required
@@ -30,8 +33,15 @@ def proof(request, pk):
     """An event's inclusion proof: a page that checks it in the browser, and the JSON document
     itself (`?format=json`, a stable URL), once the event is sealed under a checkpoint."""
     event = _visible_event(request, pk)
-    doc = inclusion_proof(event)
+    try:
+        doc, broken = inclusion_proof(event), ""
+    except TreeBroken as exc:  # the stored tree lost or changed a node
+        doc, broken = None, f"{BROKEN} {exc}."
     if request.GET.get("format") == "json":
+        if broken:
+            return JsonResponse(
+                {"event": event.pk, "verifies": False, "detail": broken}, status=503
+            )
         if doc is None:
             return JsonResponse(
                 {"event": event.pk, "sealed": False, "detail": "not yet sealed under a checkpoint"},
@@ -41,7 +51,8 @@ def proof(request, pk):
     return render(
         request,
         "audit/proof.html",
-        {"event": event, "doc": doc, "receipt": receipts.receipt_for(event)},
+        {"event": event, "doc": doc, "broken": broken, "receipt": receipts.receipt_for(event)},
+        status=503 if broken else 200,
     )
 
 
@@ -97,10 +108,14 @@ def consistency_proof(request):
     """Public: an RFC 9162 consistency proof between two sizes the tree has reached."""
     try:
         first, second = int(request.GET["from"]), int(request.GET["to"])
+    except (KeyError, ValueError):
+        return JsonResponse({"detail": "from and to are tree sizes"}, status=400)
+    try:
         return JsonResponse(consistency(first, second))
-    except (KeyError, ValueError, merkle.ProofError) as exc:
-        detail = str(exc) if isinstance(exc, merkle.ProofError) else "from and to are tree sizes"
-        return JsonResponse({"detail": detail}, status=400)
+    except TreeBroken as exc:  # the stored tree lost or changed a node
+        return JsonResponse({"verifies": False, "detail": f"{BROKEN} {exc}."}, status=503)
+    except merkle.ProofError as exc:
+        return JsonResponse({"detail": str(exc)}, status=400)
 
 
 @csrf_exempt  # a witness is a program with no session; the cosignature is its credential

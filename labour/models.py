@@ -48,6 +48,18 @@ class TimeEntry(models.Model):
     EDITABLE = (Status.LOGGED, Status.DISPUTED)
     MAX_MINUTES_PER_DAY = 24 * 60
 
+    # What an audit event binds (audit.binding): the work logged, not its review.
+    AUDIT_BOUND_FIELDS = (
+        "participation",
+        "user",
+        "programme",
+        "terms_version",
+        "date",
+        "minutes",
+        "activity",
+        "note",
+    )
+
     participation = models.ForeignKey(
         "participants.Participation", on_delete=models.PROTECT, related_name="time_entries"
     )

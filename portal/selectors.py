@@ -20,7 +20,7 @@ from approvals.models import OutputSubmission, ReviewDecision
 from approvals.selectors import my_standing
 from audit import checkpoints
 from audit.models import AuditEvent
-from audit.selectors import inclusion_proof
+from audit.selectors import proof_or_problem
 from compensation.models import LedgerEntry, PayoutDetails, TaxStatus
 from compensation.selectors import money_by_programme, tax_waits
 from core.csvsafe import safe_cell
@@ -218,7 +218,7 @@ def _events(user):
             "object": f"{e.object_type}:{e.object_id}",
             "data": e.data,
             "hash": e.hash,
-            "proof": inclusion_proof(e),
+            "proof": proof_or_problem(e),
         }
 
 

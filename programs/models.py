@@ -448,6 +448,9 @@ class TermsVersion(models.Model):
         "body",
     )
 
+    # What an audit event binds of a version (audit.binding): every term, and its hash.
+    AUDIT_BOUND_FIELDS = ("programme", "number", "content_hash", *TERMS_FIELDS)
+
     # Terms added after versions were published, hashed only when stated.
     ADDED_TERMS = frozenset(
         {

@@ -47,6 +47,20 @@ class PromotionalUse(models.Model):
     IN_USE = (Status.ACCEPTED, Status.INCLUDED)
     STATUS_TONES = {"requested": "warn", "accepted": "ok", "declined": "", "included": "ok"}
 
+    # What an audit event binds (audit.binding): the use asked for, not the answer.
+    AUDIT_BOUND_FIELDS = (
+        "programme",
+        "submission",
+        "participant",
+        "terms_version",
+        "channel",
+        "period_start",
+        "period_end",
+        "territory",
+        "credit_line",
+        "fee",
+    )
+
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="promotional_uses"
     )

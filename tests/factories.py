@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from audit.services import record
 from participants.models import Consent, Participation
 from programs.models import Programme, ProgrammeRole, TermsVersion
 
@@ -76,6 +77,14 @@ class TermsFactory(factory.django.DjangoModelFactory):
             self.content_hash = self.compute_hash()
             if create:
                 TermsVersion.objects.filter(pk=self.pk).update(content_hash=self.content_hash)
+        if create:  # as terms_draft_create and terms_publish do: the event binding the version
+            published = self.status == TermsVersion.Status.PUBLISHED
+            record(
+                action="programs.terms.published" if published else "programs.terms.drafted",
+                obj=self,
+                programme=self.programme,
+                data={"number": self.number},
+            )
 
 
 JOINED_DAYS_AGO = 60
@@ -103,8 +112,6 @@ def make_participant(programme, user=None, *, consent=True, **user_kwargs):
             defaults={"terms_hash": terms.content_hash, "accepted_at": since},
         )
         if made:  # as consent_accept does: the event that binds the consent (audit.binding)
-            from audit.services import record
-
             record(
                 action="participants.consent.accepted",
                 obj=accepted,

@@ -6,12 +6,16 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
+from audit import scan
+from audit.keys import chain_keys
 from audit.models import AuditEvent
 from audit.services import Entry, record, record_many
 from audit.tasks import sequence
+from tests.audit.tamper import sql as tamper
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +58,9 @@ def test_a_long_job_transaction_does_not_block_another_programmes_audited_write(
     print(f"\nFIGURE audit: a person's write while a job holds its transaction: {waited:.3f} s")
     assert waited < 1.0
     sequence()  # the job's uncommitted events are not sealed, the person's is
-    assert AuditEvent.objects.filter(seq__isnull=False).count() == 1
+    sealed = AuditEvent.objects.filter(seq__isnull=False)
+    assert sealed.filter(action="tests.person.wrote").count() == 1
+    assert sealed.count() == AuditEvent.objects.count()  # the job's are not even visible
     release.set()
     thread.join()
     assert errors == []
@@ -98,3 +104,23 @@ def test_postgres_refuses_changes_to_events_but_the_sequencer_may_set_their_posi
                 cursor.execute(sql)
     assert sequence() == "+1 → 1"
     call_command("audit_verify")
+
+
+def test_audit_verify_reads_the_same_hashes_in_the_database_as_in_python(programme, participant):
+    """On PostgreSQL the keyed hashes and leaf hashes are computed by the database while it
+    reads the log (pgcrypto): the same values as the Python path, and a tampered event is
+    named by the command all the same."""
+    events = [
+        record(action="tests.thing.happened", programme=programme, subject=participant, data={})
+        for _ in range(3)
+    ] + [record(action="tests.text", data={"note": "ünïcode | pipes"})]
+    sequence()
+    record(action="tests.unsealed", data={"i": 1})  # written, not yet sealed
+    keys = chain_keys()
+    in_database = list(scan._in_postgresql(keys, 2))
+    assert in_database == list(scan._in_python(keys, 2))
+    assert all(row[4] for row in in_database) and in_database[-1][1] is None
+    call_command("audit_verify")
+    tamper("UPDATE audit_auditevent SET data_json = %s WHERE id = %s", ['{"i":9}', events[1].pk])
+    with pytest.raises(CommandError, match=rf"altered: event #{events[1].pk} was altered"):
+        call_command("audit_verify")

@@ -40,7 +40,7 @@ def test_healthz_names_the_audit_log_once_it_is_refused_and_recovers_when_it_ver
     assert f"event #{altered}" in response.json()["checks"]["audit"]["detail"]
     # Repaired (the operator restored the event): the next run seals and signs, health returns.
     repair(altered)
-    assert sequence() == "+1 → 2"
+    assert sequence() == "+1 → 3"  # after the programme's terms and the first event
     assert client.get("/healthz").status_code == 200
 
 

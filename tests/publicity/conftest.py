@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from approvals import services as approvals
+from audit.services import record
 from programs.models import TermsVersion
 
 
@@ -20,6 +21,8 @@ def set_terms(programme, **fields):
         setattr(terms, name, value)
     terms.content_hash = terms.compute_hash()
     terms.save()
+    # As a draft's update would: the event binding the version as it now is (audit.binding).
+    record(action="programs.terms.draft_updated", obj=terms, programme=programme)
     return terms
 
 

@@ -16,7 +16,7 @@ from import_export import fields, resources
 from compensation.models import LedgerEntry
 from core.db import copy_out
 
-from . import jobs
+from . import audit_writes, jobs
 from .table import ROOT, Table, summary
 
 
@@ -80,6 +80,8 @@ class MeasureExports:
 
     def run_child(self, what: str, rows: int) -> dict:
 
+        if what.startswith("jobs-audit-"):
+            return audit_writes.run_child(what)
         if what.startswith("jobs-"):
             return jobs.run_child(self, what, rows)
 

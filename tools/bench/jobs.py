@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from approvals.models import OutputSubmission
 from approvals.services import deadlines_sweep
-from audit import sequencer
+from audit import scan, sequencer
 from audit.keys import chain_keys
 from audit.models import AuditEvent
 from audit.selectors import inclusion_proof, verify_log
@@ -325,35 +325,14 @@ def measure_transparency(cmd, table):
 # --- audit_verify ------------------------------------------------------------------------------
 
 
-def _pgcrypto_schema() -> str | None:
-    _, rows = _sql(
-        "SELECT n.nspname FROM pg_catalog.pg_extension x "
-        "JOIN pg_catalog.pg_namespace n ON n.oid = x.extnamespace WHERE x.extname = 'pgcrypto'"
-    )
-    return rows[0][0] if rows else None
-
-
-# The keyed payload of `audit.models.event_hash`, as SQL: events of the old chain hash their
-# position and link, events since the tree the text `v2` and the bound record's hash.
-_PG_PAYLOAD = """
-concat_ws('|', CASE WHEN e.prev_hash = '' THEN 'v2' ELSE e.seq::text END,
-          CASE WHEN e.prev_hash = '' THEN e.record_hash ELSE e.prev_hash END,
-          (extract(epoch FROM e.created_at) * 1000000)::bigint,
-          coalesce(e.actor_id::text, ''), e.action, e.object_type, e.object_id,
-          coalesce(e.programme_id::text, ''), coalesce(e.subject_id::text, ''), e.data_json)
-"""
-
-
 def measure_audit_verify(cmd, table):
     """`audit_verify` (every keyed hash, the tree against every checkpoint, the bound records)
     against a bare scan computing the same keyed hashes over the same rows."""
-    keys = chain_keys()
-    values = ", ".join(["(%s, %s::bytea)"] * len(keys))
-    params = [part for key_id, secret in keys.items() for part in (key_id, secret)]
-    crypto = connection.ops.quote_name(_pgcrypto_schema() or "public")
+    values, params = scan.keys_sql(chain_keys())
+    crypto = connection.ops.quote_name(scan.pgcrypto_schema() or "public")
     bare = (
         f"SELECT count(*) FILTER (WHERE pg_catalog.encode({crypto}.hmac(pg_catalog.convert_to("
-        f"{_PG_PAYLOAD}, 'UTF8'), k.secret, 'sha256'), 'hex') <> e.hash) FROM audit_auditevent e "
+        f"{scan.PAYLOAD}, 'UTF8'), k.secret, 'sha256'), 'hex') <> e.hash) FROM audit_auditevent e "
         f"JOIN (VALUES {values}) AS k(id, secret) ON k.id = e.key_id"
     )
     ours, peer, checked, records = [], [], 0, 0

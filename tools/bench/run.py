@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.db import is_postgresql
 
-from . import docs, jobs
+from . import audit_writes, docs, jobs
 from .exports import MeasureExports
 from .generate import GenerateData
 from .http import MeasureHttp
@@ -83,6 +83,8 @@ class Command(GenerateData, MeasurePages, MeasureExports, MeasureHttp, BaseComma
         measure_payout_batch(self, table)
         measure_training_check(self, table)
         jobs.measure_all(self, table)
+        audit_writes.measure_write_during_jobs(self, table)
+        audit_writes.measure_parallel_writers(self, table)
         self.measure_http(table, opts["load_seconds"])
         speed = f"{speed_before:.0f} ms before, {_machine_speed():.0f} ms after"
         result = {

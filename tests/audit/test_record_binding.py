@@ -1,0 +1,103 @@
+"""Time entries, promotional uses and terms versions are bound by the events that make and
+change them: `audit_verify` names the one whose content no longer matches its newest event,
+and the one that no event binds (changed or written behind the services' back)."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.tasks import sequence
+from labour.models import TimeEntry
+from labour.services import time_entry_log, time_entry_update
+from programs.models import TermsVersion
+from publicity import services as publicity
+from tests.audit.tamper import sql
+from tests.publicity.conftest import approved, promo_terms  # noqa: F401
+
+TODAY = timezone.localdate()
+
+
+def _newest_event(obj) -> AuditEvent:
+    return AuditEvent.objects.filter(
+        object_type=obj._meta.label_lower, object_id=str(obj.pk)
+    ).latest("id")
+
+
+def _fails(match):
+    with pytest.raises(CommandError, match=match):
+        call_command("audit_verify")
+
+
+@pytest.fixture
+def logged(participant, programme):
+    entry = time_entry_log(
+        actor=participant, programme=programme, date=TODAY, minutes=90, activity="testing"
+    )
+    sequence()
+    call_command("audit_verify")  # intact before anything is touched
+    return entry
+
+
+def test_a_time_entrys_changed_minutes_are_named_with_its_event(logged):
+    sql("UPDATE feedback_timeentry SET minutes = 900 WHERE id = %s", [logged.pk])
+    _fails(rf"time entry {logged.pk}: minutes differs from its event #{_newest_event(logged).pk}")
+
+
+def test_a_corrected_time_entry_is_held_against_its_newest_event(logged, participant):
+    entry = time_entry_update(
+        actor=participant,
+        entry=logged,
+        date=TODAY,
+        minutes=60,
+        activity="testing",
+        note="Shorter than I first wrote",
+    )
+    sequence()
+    call_command("audit_verify")  # the correction's event binds the corrected entry
+    sql("UPDATE feedback_timeentry SET minutes = 90, note = '' WHERE id = %s", [entry.pk])
+    _fails(
+        rf"time entry {entry.pk}: minutes, note differ from its event #{_newest_event(entry).pk}"
+    )
+
+
+def test_a_time_entry_written_without_an_event_is_named(logged):
+    forged = TimeEntry.objects.create(  # as raw SQL would write it: no service, no event
+        participation=logged.participation,
+        user=logged.user,
+        programme=logged.programme,
+        terms_version=logged.terms_version,
+        date=TODAY - timedelta(days=1),
+        minutes=600,
+        activity="testing",
+    )
+    _fails(rf"time entry {forged.pk} has no audit event binding it")
+
+
+def test_a_promotional_uses_changed_territory_is_named_with_its_event(approved, manager):  # noqa: F811
+    use = publicity.use_request(
+        actor=manager,
+        submission=approved,
+        channel="launch_video",
+        period_start=TODAY,
+        period_end=TODAY + timedelta(days=90),
+        territory="Europe",
+        credit_line="Film by Participant",
+    )
+    sequence()
+    call_command("audit_verify")
+    sql("UPDATE publicity_promotionaluse SET territory = 'Worldwide' WHERE id = %s", [use.pk])
+    _fails(rf"promotional use {use.pk}: territory differs from its event #{_newest_event(use).pk}")
+
+
+def test_a_published_terms_versions_changed_rate_is_named_with_its_event(programme):
+    terms = TermsVersion.objects.get(programme=programme, number=1)
+    sequence()
+    call_command("audit_verify")
+    sql("UPDATE programs_termsversion SET hourly_rate = 2.50 WHERE id = %s", [terms.pk])
+    _fails(
+        rf"terms version {terms.pk}: hourly_rate differs from its event #{_newest_event(terms).pk}"
+    )
