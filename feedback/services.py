@@ -291,7 +291,7 @@ def _notify_status(*, ticket: Ticket, old: str, note: str, event) -> None:
         subject=f"Ticket #{ticket.pk}: {ticket.get_status_display()}",
         body=body,
         url=reverse("feedback:detail", args=[ticket.pk]),
-        dedupe_key=f"feedback.ticket.status:{ticket.pk}:{event.seq}",
+        dedupe_key=f"feedback.ticket.status:{ticket.pk}:{event.pk}",
         programme=ticket.programme,
     )
 

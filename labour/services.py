@@ -215,7 +215,7 @@ def time_entry_update(
                 subject=f"{actor.email} answered your dispute of hours on {date:%d %b %Y}",
                 body=f"{minutes} min in {entry.programme.name}. Answer: {answer}",
                 url=reverse("labour:queue") + "?status=logged",
-                dedupe_key=f"feedback.time.dispute_answered:{entry.pk}:{event.seq}",
+                dedupe_key=f"feedback.time.dispute_answered:{entry.pk}:{event.pk}",
                 programme=entry.programme,
             )
         return entry
@@ -267,7 +267,7 @@ def _review(*, actor, entry: TimeEntry, status: str, reason: str) -> TimeEntry:
             body=f"{entry.minutes} min of {entry.get_activity_display().lower()} in "
             f"{entry.programme.name}. Reason: {reason}",
             url=reverse("labour:mine") + f"?week={entry.date.isoformat()}",
-            dedupe_key=f"feedback.time.disputed:{entry.pk}:{event.seq}",
+            dedupe_key=f"feedback.time.disputed:{entry.pk}:{event.pk}",
             programme=entry.programme,
         )
     return entry

@@ -108,6 +108,23 @@ def test_a_status_change_notifies_the_reporter_and_is_audited(
     assert "Confirmed on our side." in page and "Accepted" in page
 
 
+def test_every_status_change_of_a_ticket_reaches_the_reporter(
+    tickets, reviewer, participant, as_user
+):
+    """Each change is its own notice: since events get their position only when sequenced,
+    a notice keyed on that position made every change after the first a duplicate."""
+    ticket = tickets[0]
+    client = as_user(reviewer)
+    for status in ("triaged", "accepted", "resolved"):
+        assert client.post(f"/tickets/{ticket.pk}/status/", {"status": status}).status_code == 302
+    subjects = set(
+        OutboxMessage.objects.filter(
+            recipient=participant, subject__startswith=f"Ticket #{ticket.pk}"
+        ).values_list("subject", flat=True)
+    )
+    assert subjects == {f"Ticket #{ticket.pk}: {s}" for s in ("Triaged", "Accepted", "Resolved")}
+
+
 def test_a_transition_that_the_table_does_not_allow_is_refused_and_changes_nothing(
     tickets, reviewer, as_user
 ):

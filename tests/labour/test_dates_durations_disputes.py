@@ -122,3 +122,26 @@ def test_a_disputed_entry_is_answered_and_corrected_then_waits_for_confirmation(
     services.time_entry_confirm(actor=reviewer, entry=entry)
     entry.refresh_from_db()
     assert entry.status == TimeEntry.Status.CONFIRMED
+
+
+def test_a_second_dispute_of_the_same_entry_is_told_again(
+    programme, participant, reviewer, as_user
+):
+    entry = services.time_entry_log(
+        actor=participant, programme=programme, date=today(), minutes=120, activity="testing"
+    )
+    services.time_entry_dispute(actor=reviewer, entry=entry, reason="The session was an hour.")
+    as_user(participant).post(
+        f"/hours/{entry.pk}/edit/",
+        {
+            "date": today().isoformat(),
+            "minutes": "90 min",
+            "activity": "testing",
+            "answer": "Prep.",
+        },
+    )
+    entry.refresh_from_db()
+    services.time_entry_dispute(actor=reviewer, entry=entry, reason="Still an hour.")
+    told = OutboxMessage.objects.filter(recipient=participant, subject__contains="were disputed")
+    assert told.count() == 2
+    assert "Still an hour." in told.order_by("-pk").first().body
