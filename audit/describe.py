@@ -98,6 +98,10 @@ VERBS = {
     "publicity.training.chosen": "made",
     "publicity.use.accepted": "accepted",
     "publicity.use.included": "recorded as included in the terms",
+    "recourse.contest.opened": "filed",
+    "recourse.contest.decided": "answered",
+    "recourse.contest.escalated": "escalated to the managers (answer overdue)",
+    "recourse.contest.late_told": "told the tester the answer is late on",
 }
 # Model label → how a person names it.
 NOUNS = {
@@ -108,6 +112,7 @@ NOUNS = {
     "compensation.payoutbatch": "payout batch",
     "compensation.exchangerate": "exchange rate",
     "feedback.ticket": "ticket",
+    "recourse.contest": "contest",
     "labour.timeentry": "hours entry",
     "participants.consent": "consent to the terms",
     "participants.participation": "participation",

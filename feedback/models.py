@@ -90,6 +90,8 @@ class Ticket(models.Model):
     UNTRIAGED = (S.NEW, S.NEEDS_INFO)
     OPEN = (S.NEW, S.NEEDS_INFO, S.TRIAGED, S.ACCEPTED)
     CLOSED = (S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX, S.RESOLVED)
+    # Decisions that cost the reporter their finding (and its bounty): they may contest them.
+    CONTESTABLE = (S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX)
     # What counts as an accepted finding (for bounties and transparency figures).
     COUNTS_AS_ACCEPTED = (S.ACCEPTED, S.RESOLVED)
     del S
@@ -178,6 +180,10 @@ class Ticket(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED
+
+    @property
+    def is_contestable(self) -> bool:
+        return self.status in self.CONTESTABLE
 
     def triage_age(self, now=None) -> timedelta:
         """Time from filing to the first triage decision (or now), minus time waiting for info."""

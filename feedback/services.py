@@ -348,6 +348,49 @@ def ticket_set_status(
     return ticket
 
 
+@transaction.atomic
+def ticket_overturn(*, actor, ticket: Ticket, note: str) -> Ticket:
+    """Accept a closed finding whose closing was contested and lost by the programme
+    (`recourse`): reopened into triage and accepted in one change, one event, one note."""
+    ticket = (
+        Ticket.objects.select_for_update().select_related("programme", "reporter").get(pk=ticket.pk)
+    )
+    policy.require(actor, "triage", ticket)
+    if not ticket.is_contestable:
+        raise DomainError(
+            f"Ticket #{ticket.pk} is {ticket.get_status_display().lower()}; only a closed "
+            "finding can be accepted on a contest."
+        )
+    now = timezone.now()
+    old = _apply_status(
+        ticket=ticket, status=Ticket.Status.TRIAGED, actor=actor, duplicate_of=None, now=now
+    )
+    _apply_status(
+        ticket=ticket, status=Ticket.Status.ACCEPTED, actor=actor, duplicate_of=None, now=now
+    )
+    note = _clean(note)
+    TicketComment.objects.create(
+        ticket=ticket, author=actor, body=note, visible_to_reporter=True, created_at=now
+    )
+    event = record(
+        action="feedback.ticket.status_changed",
+        obj=ticket,
+        actor=actor,
+        programme=ticket.programme,
+        subject=ticket.reporter,
+        data={"from": old, "to": ticket.status, "duplicate_of": None, "note": note},
+    )
+    _notify_status(ticket=ticket, old=old, note=note, event=event)
+    signals.ticket_status_changed.send(
+        Ticket,
+        programme=ticket.programme,
+        payload=signals.TicketStatusChanged(
+            ticket=ticket.pk, kind=ticket.kind, old=old, new=ticket.status
+        ),
+    )
+    return ticket
+
+
 def _check_assignee(assignee, ticket: Ticket) -> None:
     programme = ticket.programme
     if assignee is not None and not policy.staff_of(programme, "review").filter(pk=assignee.pk):

@@ -110,6 +110,7 @@ def _object_id(name, user, programme):
     from labour.models import TimeEntry
     from participants.models import Participation
     from publicity.models import Competition
+    from recourse.models import Contest
 
     owner_pages = {
         "approvals:output": OutputSubmission.objects.filter(participant=user),
@@ -117,6 +118,8 @@ def _object_id(name, user, programme):
             participant=user, status=OutputSubmission.Status.CHANGES_REQUESTED
         ),
         "labour:edit": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.LOGGED),
+        "recourse:new_ticket": Ticket.objects.filter(reporter=user, status__in=Ticket.CONTESTABLE),
+        "recourse:new_hours": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.DISPUTED),
         # An event about this person, sealed (the demo's seeding ends with the sequencer).
         "audit:proof": AuditEvent.objects.filter(subject=user, seq__isnull=False),
     }
@@ -134,6 +137,7 @@ def _object_id(name, user, programme):
             status__in=OutputSubmission.APPROVED_STATES
         ),
         "publicity:competition": Competition.objects.all(),  # public
+        "recourse:detail": Contest.objects.restrict(user),  # the tester's own, or staff's
     }
     if name == "feedback:detail" and Ticket.objects.filter(reporter=user).exists():
         qs = Ticket.objects.filter(reporter=user)

@@ -165,6 +165,11 @@ RULES = {
     "labour:review": ("POST", REVIEWERS),
     "feedback:triage": ("GET", REVIEWERS),
     "labour:queue": ("GET", REVIEWERS),
+    "recourse:mine": ("GET", SIGNED_IN),
+    "recourse:open": ("GET", REVIEWERS),
+    "recourse:new_ticket": ("GET", OWNER),
+    "recourse:new_hours": ("GET", OWNER),
+    "recourse:detail": ("GET", {"participant", "reviewer", "finance", "manager"}),
     "api:schema": ("GET", EVERYONE),
     "api:docs": ("GET", EVERYONE),
     "api:programmes": ("GET", EVERYONE),
@@ -323,6 +328,15 @@ def world(
         minutes=60,
         activity="testing",
     )
+    from recourse import services as recourse
+
+    contested = feedback_services.ticket_file(
+        actor=participant, programme=programme, kind="feedback", title="Closed", description="x"
+    )
+    feedback_services.ticket_set_status(actor=reviewer, ticket=contested, status="wont_fix")
+    contest = recourse.contest_open(
+        actor=participant, ticket=contested, reason="other", text="It matters."
+    )
     from decimal import Decimal
 
     from compensation import services as pay
@@ -440,6 +454,9 @@ def world(
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
             "labour:edit": time_entry.pk,
+            "recourse:new_ticket": contested.pk,
+            "recourse:new_hours": time_entry.pk,
+            "recourse:detail": contest.pk,
             "feedback:comment": ticket.pk,
             "feedback:status": ticket.pk,
             "feedback:assign": ticket.pk,

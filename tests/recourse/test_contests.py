@@ -1,0 +1,309 @@
+"""Recourse: a tester contests a decision that costs them (a closed finding, disputed hours);
+someone other than the decision's maker answers in writing before the date the terms promise;
+winning changes the decision (the finding accepted and its bounty accrued, the hours
+confirmed); one contest per decision, then a manager's final word, then nothing more."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from audit.describe import VERBS
+from audit.models import AuditEvent
+from compensation.models import LedgerEntry
+from core.businessdays import add_business_days
+from core.models import OutboxMessage
+from feedback import services as feedback
+from feedback.models import Ticket
+from labour import services as labour
+from labour.models import TimeEntry
+from programs.models import ProgrammeRole, TermsVersion
+from recourse import services
+from recourse.models import Contest
+from tests.factories import ProgrammeFactory, TermsFactory, make_participant, make_staff
+
+pytestmark = pytest.mark.django_db
+
+WHY = {"reason": "reproducible", "text": "It reproduces on every run.", "evidence": "Steps 1-3"}
+
+
+@pytest.fixture
+def redteam(reviewer, manager):
+    programme = TermsFactory(
+        programme=ProgrammeFactory(slug="redteam", name="Red team", holiday_calendar="FR"),
+        pay_model=TermsVersion.PayModel.BOUNTY,
+        hourly_rate=None,
+        bounty_table={"low": "50.00", "high": "500.00"},
+        contest_days=5,
+    ).programme
+    make_staff(programme, "reviewer", user=reviewer)
+    make_staff(programme, "manager", user=manager)
+    return programme
+
+
+@pytest.fixture
+def teamer(redteam):
+    return make_participant(redteam, email="teamer@example.com")
+
+
+@pytest.fixture
+def second_reviewer(redteam):
+    return make_staff(redteam, ProgrammeRole.Role.REVIEWER, email="second@example.com")
+
+
+@pytest.fixture
+def closed_ticket(redteam, teamer, reviewer):
+    ticket = feedback.ticket_file(
+        actor=teamer,
+        programme=redteam,
+        kind="safety_finding",
+        title="Model produces a real person's likeness",
+        description="Steps inside",
+        severity="high",
+    )
+    return feedback.ticket_set_status(actor=reviewer, ticket=ticket, status="wont_fix")
+
+
+def contest_ticket(client, ticket, **fields):
+    return client.post(f"/contests/new/ticket/{ticket.pk}/", {**WHY, **fields})
+
+
+def answer(client, contest, outcome, text="We looked again."):
+    return client.post(f"/contests/{contest.pk}/", {"outcome": outcome, "answer": text})
+
+
+def test_the_reporter_sees_a_contest_link_beside_a_closed_finding_and_files_one(
+    as_user, closed_ticket, teamer
+):
+    client = as_user(teamer)
+    page = client.get(f"/tickets/{closed_ticket.pk}/").content.decode()
+    assert f'href="/contests/new/ticket/{closed_ticket.pk}/"' in page
+    form = client.get(f"/contests/new/ticket/{closed_ticket.pk}/").content.decode()
+    assert "It can be reproduced (steps attached)" in form  # the programme's list of reasons
+
+    response = contest_ticket(client, closed_ticket)
+
+    contest = Contest.objects.get()
+    assert response.status_code == 302 and response.url == f"/contests/{contest.pk}/"
+    assert (contest.kind, contest.round, contest.status) == ("ticket", 1, "open")
+    assert contest.decision_maker.email == "reviewer@example.com"
+    assert contest.reason_label == "It can be reproduced (steps attached)"
+    detail = client.get(response.url).content.decode()
+    assert "Answer due" in detail and contest.due_at.strftime("%Y-%m-%d") in detail
+    assert "Waiting for an answer" in detail
+    assert "/contests/" in client.get("/contests/").content.decode()
+
+
+def test_the_answer_is_due_in_business_days_of_the_programmes_calendar(
+    as_user, closed_ticket, teamer, monkeypatch
+):
+    # Filed on Monday 12 July 2027: 5 business days skip Bastille Day (Wednesday 14, FR)
+    # and the weekend: due on Tuesday 20 July, not Monday 19 as without the calendar.
+    filed = timezone.make_aware(timezone.datetime(2027, 7, 12, 10, 0))
+    monkeypatch.setattr(timezone, "now", lambda: filed)
+    contest_ticket(as_user(teamer), closed_ticket)
+    contest = Contest.objects.get()
+    assert contest.due_at.date() == date(2027, 7, 20)
+    assert add_business_days(filed, 5, "").date() == date(2027, 7, 19)
+    page = as_user(teamer).get(f"/contests/{contest.pk}/").content.decode()
+    assert "2027-07-20" in page
+
+
+def test_a_won_contest_accepts_the_finding_and_accrues_its_bounty(
+    as_user, client, closed_ticket, teamer, second_reviewer
+):
+    contest_ticket(as_user(teamer), closed_ticket)
+    contest = Contest.objects.get()
+    staff = as_user(second_reviewer)
+    assert f"/contests/{contest.pk}/" in staff.get("/contests/open/").content.decode()
+
+    response = answer(staff, contest, "upheld", "You are right: it reproduces.")
+
+    assert response.status_code == 302
+    closed_ticket.refresh_from_db()
+    assert closed_ticket.status == Ticket.Status.ACCEPTED
+    bounty = LedgerEntry.objects.get(kind="bounty")
+    assert (bounty.amount, bounty.participation.user) == (Decimal("500.00"), teamer)
+    contest.refresh_from_db()
+    assert (contest.status, contest.decided_by, contest.answer) == (
+        "upheld",
+        second_reviewer,
+        "You are right: it reproduces.",
+    )
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {"recourse.contest.opened", "recourse.contest.decided"} <= actions
+    assert "recourse.contest.decided" in VERBS
+    told = OutboxMessage.objects.filter(to_email="teamer@example.com")
+    assert told.filter(subject__contains="Won: the decision was changed").exists()
+    page = as_user(teamer).get(f"/contests/{contest.pk}/").content.decode()
+    assert "You are right: it reproduces." in page
+
+
+def test_the_maker_of_the_decision_is_refused_as_its_answerer(
+    as_user, closed_ticket, teamer, reviewer
+):
+    contest_ticket(as_user(teamer), closed_ticket)
+    contest = Contest.objects.get()
+    client = as_user(reviewer)
+    page = client.get(f"/contests/{contest.pk}/").content.decode()
+    assert "Send the answer" not in page
+
+    response = answer(client, contest, "dismissed")
+
+    assert response.status_code == 403
+    assert "You made the decision contested" in response.content.decode()
+    contest.refresh_from_db()
+    assert contest.status == "open"
+    with pytest.raises(Exception, match="You made the decision contested"):
+        services.contest_decide(actor=reviewer, contest=contest, upheld=False, answer="No.")
+
+
+def test_a_lost_contest_leaves_the_decision_then_a_manager_gives_the_final_word(
+    as_user, closed_ticket, teamer, second_reviewer, manager
+):
+    tester = as_user(teamer)
+    contest_ticket(tester, closed_ticket)
+    first = Contest.objects.get()
+    answer(as_user(second_reviewer), first, "dismissed", "It does not reproduce here.")
+    closed_ticket.refresh_from_db()
+    assert closed_ticket.status == "wont_fix" and not LedgerEntry.objects.exists()
+    tester = as_user(teamer)
+    page = tester.get(f"/contests/{first.pk}/").content.decode()
+    assert "Ask a manager for the final word" in page
+
+    contest_ticket(tester, closed_ticket, text="Please look again.")
+    final = Contest.objects.get(round=2)
+    assert final.is_final
+    # The reviewer who answered the first contest is not a manager: refused; the manager answers.
+    assert answer(as_user(second_reviewer), final, "upheld").status_code == 403
+    assert answer(as_user(manager), final, "dismissed", "The decision stands.").status_code == 302
+
+    again = contest_ticket(as_user(teamer), closed_ticket, text="Once more.")
+    assert again.status_code == 400
+    assert "a manager gave the final word" in again.content.decode()
+    assert Contest.objects.count() == 2
+
+
+def test_a_decision_already_contested_cannot_be_contested_twice_at_once(
+    as_user, closed_ticket, teamer
+):
+    tester = as_user(teamer)
+    contest_ticket(tester, closed_ticket)
+    response = contest_ticket(tester, closed_ticket, text="Again")
+    assert response.status_code == 400
+    assert response.request["PATH_INFO"] == f"/contests/new/ticket/{closed_ticket.pk}/"
+    assert "already contested" in response.content.decode()
+    assert Contest.objects.count() == 1
+
+
+def test_an_accepted_ticket_or_someone_elses_ticket_cannot_be_contested(
+    as_user, redteam, teamer, reviewer, closed_ticket
+):
+    other = make_participant(redteam, email="other@example.com")
+    assert as_user(other).get(f"/contests/new/ticket/{closed_ticket.pk}/").status_code == 404
+    open_ticket = feedback.ticket_file(
+        actor=teamer, programme=redteam, kind="feedback", title="Nice", description="Good"
+    )
+    response = contest_ticket(as_user(teamer), open_ticket)
+    assert response.status_code == 400
+    assert "only a duplicate, not reproducible or won" in response.content.decode()
+    assert not Contest.objects.exists()
+
+
+def test_bad_input_is_answered_with_a_message_and_changes_nothing(as_user, closed_ticket, teamer):
+    tester = as_user(teamer)
+    assert contest_ticket(tester, closed_ticket, reason="invented").status_code == 400
+    assert contest_ticket(tester, closed_ticket, text="").status_code == 400
+    assert contest_ticket(tester, closed_ticket, text="x" * 5000).status_code == 400
+    assert not Contest.objects.exists()
+
+
+def test_won_contest_of_disputed_hours_confirms_them(
+    as_user, redteam, teamer, reviewer, second_reviewer
+):
+    entry = labour.time_entry_log(
+        actor=teamer,
+        programme=redteam,
+        date=timezone.localdate() - timedelta(days=2),
+        minutes=120,
+        activity="testing",
+        note="Red teaming",
+    )
+    labour.time_entry_dispute(actor=reviewer, entry=entry, reason="Too long")
+    tester = as_user(teamer)
+    week = tester.get(f"/hours/?week={entry.date.isoformat()}").content.decode()
+    assert f'href="/contests/new/hours/{entry.pk}/"' in week
+
+    response = tester.post(f"/contests/new/hours/{entry.pk}/", WHY | {"reason": "misread"})
+    contest = Contest.objects.get()
+    assert response.url == f"/contests/{contest.pk}/" and contest.kind == "hours"
+    assert answer(as_user(reviewer), contest, "upheld").status_code == 403
+    assert answer(as_user(second_reviewer), contest, "upheld").status_code == 302
+
+    entry.refresh_from_db()
+    assert (entry.status, entry.reviewed_by) == (TimeEntry.Status.CONFIRMED, second_reviewer)
+
+
+def test_an_overdue_contest_escalates_to_the_managers_then_tells_the_tester(
+    as_user, closed_ticket, teamer, manager
+):
+    contest_ticket(as_user(teamer), closed_ticket)
+    contest = Contest.objects.get()
+    sent = OutboxMessage.objects.filter(subject__contains=contest.subject_label)
+    before = set(sent.values_list("pk", flat=True))
+    assert services.contests_escalate(now=contest.due_at - timedelta(hours=1)) == (0, 0)
+
+    late = contest.due_at + timedelta(hours=1)
+    assert services.contests_escalate(now=late) == (1, 0)
+    new = sent.exclude(pk__in=before)
+    assert list(new.values_list("to_email", "subject")) == [
+        ("manager@example.com", f"Overdue contest: {contest.subject_label}")
+    ]
+    assert services.contests_escalate(now=late) == (0, 0)  # once
+
+    later = add_business_days(late, 1, "FR") + timedelta(minutes=1)
+    assert services.contests_escalate(now=later) == (0, 1)
+    told = sent.exclude(pk__in=before).order_by("pk").last()
+    assert told.to_email == "teamer@example.com" and "is late" in told.subject
+    Contest.objects.filter(pk=contest.pk).update(due_at=timezone.now() - timedelta(days=1))
+    staff_page = as_user(manager).get("/contests/open/").content.decode()
+    assert "overdue" in staff_page
+
+
+def test_the_staff_list_and_contest_pages_are_closed_to_outsiders(
+    as_user, closed_ticket, teamer, outsider
+):
+    contest_ticket(as_user(teamer), closed_ticket)
+    contest = Contest.objects.get()
+    client = as_user(outsider)
+    assert client.get(f"/contests/{contest.pk}/").status_code == 404
+    assert client.get("/contests/open/").status_code == 403
+    assert answer(client, contest, "upheld").status_code == 404
+
+
+def test_the_staff_home_counts_open_and_overdue_contests_each_linking_to_exactly_those(
+    as_user, closed_ticket, teamer, redteam, manager, reviewer
+):
+    contest_ticket(as_user(teamer), closed_ticket)
+    second = feedback.ticket_file(
+        actor=teamer, programme=redteam, kind="feedback", title="Slow", description="Slow"
+    )
+    feedback.ticket_set_status(
+        actor=manager, ticket=second, status="duplicate", duplicate_of=closed_ticket
+    )
+    contest_ticket(as_user(teamer), second)
+    late = Contest.objects.get(ticket=closed_ticket)
+    Contest.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(days=1))
+    client = as_user(manager)
+
+    home = client.get("/staff/").content.decode()
+
+    # The manager made the second decision: only the first waits for them, and it is late.
+    overdue_url = f"/contests/open/?programme={redteam.pk}&amp;overdue=on"
+    assert f'<a href="{overdue_url}"><strong>1 contests overdue</strong></a>' in home
+    assert "contests to answer</a>" not in home
+    listed = client.get(overdue_url.replace("&amp;", "&")).content.decode()
+    assert f'href="/contests/{late.pk}/"' in listed
+    reviewer_home = as_user(reviewer).get("/staff/").content.decode()
+    assert f'href="/contests/open/?programme={redteam.pk}">1 contests to answer' in reviewer_home
