@@ -184,6 +184,9 @@ RULES = {
     ),
     "api:figures": ("GET", EVERYONE),
     "api:tickets": ("GET", SIGNED_IN),
+    "api:contests": ("GET", SIGNED_IN),
+    "api:contest": ("GET", {"participant", "reviewer", "finance", "manager"}),
+    "api:contest-answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
     "api:ticket": ("GET", {"participant", "reviewer", "manager"}),
     "api:ticket-comments": ("GET", {"participant", "reviewer", "manager"}),
     "api:time-entries": ("GET", SIGNED_IN),
@@ -472,6 +475,8 @@ def world(
             "compensation:tax_status": participation.pk,
             "compensation:tax_document": tax_status.pk,
             "api:ticket": ticket.pk,
+            "api:contest": contest.pk,
+            "api:contest-answer": contest.pk,
             "api:ticket-comments": ticket.pk,
             "api:submission": submission.pk,
             "api:submission-claim": submission.pk,
@@ -590,6 +595,9 @@ API_WRITES = {
     ("api:training", "POST"): MEMBERS,
     ("api:competitions", "POST"): MANAGERS,
     ("api:training-check", "POST"): {"reviewer", "finance", "manager"},  # the programme's staff
+    # The world's closed ticket is already contested: a second contest is refused for everyone
+    # (and the ticket is nobody else's to contest).
+    ("api:contests", "POST"): set(),
 }
 
 
@@ -645,6 +653,11 @@ def _write_body(name, world, n):
             "url": f"https://example.org/probe/{n}",
         },
         "api:ticket-comments": {"body": f"Probe {n}"},
+        "api:contests": {
+            "ticket": world["ids"]["recourse:new_ticket"],
+            "reason": "other",
+            "text": "p",
+        },
         "api:consent": {"terms_version": 1, "terms_hash": world["terms_hash"]},
         "api:promotional-uses": {
             "submission": world["shown"],

@@ -1,0 +1,145 @@
+"""API: contests of decisions that cost a tester. Visibility and rules are the pages'."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.auth import CursorPage
+from api.fields import ModelSerializer, StrictInput
+from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
+from core.db import limit
+from feedback.models import Ticket
+from labour.models import TimeEntry
+from programs import policy
+from recourse import services
+from recourse.models import Contest
+
+
+class ContestSerializer(ModelSerializer):
+    programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tester = serializers.EmailField(source="tester.email", read_only=True)
+    decided_by = serializers.EmailField(source="decided_by.email", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Contest
+        fields = [
+            "id",
+            "programme",
+            "tester",
+            "kind",
+            "ticket",
+            "time_entry",
+            "round",
+            "reason_code",
+            "reason_label",
+            "text",
+            "evidence",
+            "filed_at",
+            "due_at",
+            "status",
+            "decided_by",
+            "decided_at",
+            "answer",
+        ]
+        read_only_fields = fields
+
+
+class ContestInput(StrictInput, serializers.Serializer):
+    """What a tester contests: one of their closed tickets or disputed time entries."""
+
+    ticket = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    time_entry = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    reason = serializers.CharField(
+        max_length=40, help_text="A code of the programme's list of contest reasons."
+    )
+    text = serializers.CharField(max_length=limit(Contest, "text"))
+    evidence = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limit(Contest, "evidence")
+    )
+
+    def validate(self, attrs):
+        if ("ticket" in attrs) == ("time_entry" in attrs):
+            raise serializers.ValidationError("Give either a ticket or a time_entry.")
+        return attrs
+
+    def create(self, validated_data):
+        d = validated_data
+        user = self.context["request"].user
+        ticket = entry = None
+        if "ticket" in d:
+            ticket = Ticket.objects.filter(reporter=user, pk=d["ticket"]).first()
+            if ticket is None:
+                raise NotFound(f"No ticket #{d['ticket']} of yours.")
+        else:
+            entry = TimeEntry.objects.filter(user=user, pk=d["time_entry"]).first()
+            if entry is None:
+                raise NotFound(f"No time entry #{d['time_entry']} of yours.")
+        return services.contest_open(
+            actor=user,
+            ticket=ticket,
+            entry=entry,
+            reason=d["reason"],
+            text=d["text"],
+            evidence=d["evidence"],
+        )
+
+    def to_representation(self, instance):
+        return ContestSerializer(instance, context=self.context).data
+
+
+def _contests(user):
+    return Contest.objects.restrict(user).select_related("programme", "tester", "decided_by")
+
+
+class ContestCursor(CursorPage):
+    ordering = ("-filed_at", "-pk")
+
+
+class ContestList(IdempotentCreateMixin, generics.ListCreateAPIView):
+    """Your contests, and (for staff) those of your programmes. POST contests a decision."""
+
+    serializer_class = ContestSerializer
+    pagination_class = ContestCursor
+
+    def get_queryset(self):
+        return _contests(self.request.user)
+
+    @extend_schema(
+        request=ContestInput, responses={201: ContestSerializer}, parameters=[IDEMPOTENCY_HEADER]
+    )
+    def post(self, request, *args, **kwargs):
+        return self.create(request, *args, **kwargs)
+
+    def get_serializer_class(self):
+        return ContestInput if self.request.method == "POST" else ContestSerializer
+
+
+class ContestDetail(generics.RetrieveAPIView):
+    serializer_class = ContestSerializer
+
+    def get_queryset(self):
+        return _contests(self.request.user)
+
+
+class AnswerInput(StrictInput, serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=[("upheld", "upheld"), ("dismissed", "dismissed")])
+    answer = serializers.CharField(max_length=limit(Contest, "answer"))
+
+
+class ContestAnswer(APIView):
+    """Answer a contest in writing: upheld changes the decision now; dismissed leaves it."""
+
+    @extend_schema(request=AnswerInput, responses={200: ContestSerializer})
+    def post(self, request, pk):
+        contest = policy.get_or_404(_contests(request.user), request.user, pk=pk)
+        data = AnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        contest = services.contest_decide(
+            actor=request.user,
+            contest=contest,
+            upheld=data.validated_data["outcome"] == "upheld",
+            answer=data.validated_data["answer"],
+        )
+        return Response(ContestSerializer(contest, context={"request": request}).data)
