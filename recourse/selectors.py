@@ -2,7 +2,11 @@
 
 from django.db.models import Count, Min, Q
 from django.urls import reverse
+from django.utils import timezone
 
+from core.businessdays import add_business_days
+from core.figures import WITHHELD, guard, median
+from feedback.models import Ticket
 from programs.selectors import Attention
 
 from .models import Contest
@@ -65,3 +69,85 @@ def contests_of(*, ticket=None, entry=None):
     """The contests of one record's decisions, for the record's own page."""
     where = {"ticket": ticket} if ticket is not None else {"time_entry": entry}
     return Contest.objects.filter(**where).order_by("filed_at", "id")
+
+
+# --- Public figures: the response targets kept, per quarter -----------------------------------
+
+QUARTERS_SHOWN = 4
+
+
+def _quarter(moment) -> str:
+    return f"{moment.year} Q{(moment.month - 1) // 3 + 1}"
+
+
+def _kept(items, now) -> dict:
+    """{quarter: figures} of (started, due, done, person) items: the median days taken and the
+    share met. An item decided late, or still open past its date, is missed; one still open
+    within its date is not counted yet. Withheld below MIN_GROUP people."""
+    by_quarter: dict[str, dict] = {}
+    for started, due, done, person in items:
+        if done is None and now <= due:
+            continue
+        q = by_quarter.setdefault(_quarter(started), {"days": [], "met": 0, "people": set()})
+        q["days"].append(((done or now) - started).total_seconds() / 86400)
+        q["met"] += done is not None and done <= due
+        q["people"].add(person)
+    out = {}
+    for quarter in sorted(by_quarter, reverse=True)[:QUARTERS_SHOWN]:
+        q = by_quarter[quarter]
+        counted = len(q["days"])
+        out[quarter] = guard(
+            {
+                "counted": counted,
+                "median_days": round(median(q["days"]), 1),
+                "met_percent": round(100 * q["met"] / counted),
+            },
+            len(q["people"]),
+        )
+    return out
+
+
+def _triage_items(programme):
+    cal = programme.holiday_calendar
+    rows = (
+        Ticket.objects.filter(programme=programme, terms_version__triage_days__isnull=False)
+        .exclude(status=Ticket.Status.NEEDS_INFO, triaged_at__isnull=True)
+        .values_list("created_at", "terms_version__triage_days", "triaged_at", "reporter_id")
+        .iterator(chunk_size=2000)
+    )
+    for created, days, triaged, reporter in rows:
+        yield created, add_business_days(created, days, cal), triaged, reporter
+
+
+def _contest_items(programme):
+    rows = (
+        Contest.objects.filter(programme=programme, due_at__isnull=False)
+        .values_list("filed_at", "due_at", "decided_at", "tester_id")
+        .iterator(chunk_size=2000)
+    )
+    yield from rows
+
+
+def transparency_section(programme) -> dict:
+    """The public page's response targets: per target and quarter (of when the clock started),
+    the median days taken and the share met, a missed date counting as missed."""
+    now = timezone.now()
+    targets = {
+        "triage": ("Triage decision", _kept(_triage_items(programme), now)),
+        "contest": ("Decision on a contest", _kept(_contest_items(programme), now)),
+    }
+    rows = []
+    for label, quarters in targets.values():
+        for quarter, value in quarters.items():
+            if not value.get(WITHHELD):
+                value = (
+                    f"median {value['median_days']} days; {value['met_percent']} % met "
+                    f"(of {value['counted']})"
+                )
+            rows.append([f"{label}, {quarter}", value])
+    if not rows:
+        rows.append(["Items under a target", "none decided or overdue yet"])
+    return {
+        "response_targets": {key: quarters for key, (_, quarters) in targets.items()},
+        "sections": [{"title": "Response targets kept", "rows": rows}],
+    }

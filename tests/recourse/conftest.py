@@ -15,6 +15,7 @@ def redteam(reviewer, manager):
         hourly_rate=None,
         bounty_table={"low": "50.00", "high": "500.00"},
         contest_days=5,
+        triage_days=2,
     ).programme
     make_staff(programme, "reviewer", user=reviewer)
     make_staff(programme, "manager", user=manager)
