@@ -233,6 +233,7 @@ REFUSALS = {
     "promote": "Only the managers of {programme} can ask to use testers' outputs in promotion.",
     "judge": "Only the reviewers and managers of {programme} can judge its competitions.",
     "answer_contest": "Only the reviewers and managers of {programme} can answer contests.",
+    "answer_pay_contest": "Only finance or a manager of {programme} can answer contests of pay.",
     "final_word": "Only a manager of {programme} gives the final word on a contest.",
 }
 OWN_RECORD = {
@@ -248,6 +249,7 @@ OWN_RECORD = {
     "promote": "Nobody asks to use their own output in promotion.",
     "judge": "You have an entry in this competition, so someone else must judge it.",
     "answer_contest": "Nobody answers their own contest.",
+    "answer_pay_contest": "Nobody answers their own contest.",
     "final_word": "Nobody answers their own contest.",
 }
 
@@ -255,6 +257,7 @@ OWN_RECORD = {
 MADE_BY_YOU = {
     "approve": "You created or accrued this entry; someone else must approve it.",
     "answer_contest": "You made the decision contested; someone else must answer the contest.",
+    "answer_pay_contest": "You made the decision contested; someone else must answer the contest.",
     "final_word": "You made the decision contested; another manager gives the final word.",
 }
 
@@ -563,7 +566,14 @@ def require_review(user, submission) -> None:
 
 # -- 7. contests are answered by someone else -------------------------------------------
 
-CONTEST_ACTIONS = {1: "answer_contest", 2: "final_word"}
+
+def contest_action(contest) -> str:
+    """The action answering `contest` needs: the final word is a manager's; a first contest
+    of pay is answered by finance or a manager, one of a ticket or hours by a reviewer or a
+    manager."""
+    if contest.round > 1:
+        return "final_word"
+    return "answer_pay_contest" if contest.kind == "pay" else "answer_contest"
 
 
 def contest_refusal(user, contest) -> str | None:
@@ -573,7 +583,7 @@ def contest_refusal(user, contest) -> str | None:
 
     Read on the contest received (recourse sits above this module)."""
     try:
-        require(user, CONTEST_ACTIONS[contest.round], contest)
+        require(user, contest_action(contest), contest)
     except NotAllowed as exc:
         return exc.message
     if contest.round > 1:

@@ -23,7 +23,7 @@ class ContestFilter(django_filters.FilterSet):
     def __init__(self, data=None, *args, user, **kwargs):
         super().__init__(data, *args, **kwargs)
         configure_filter(
-            self, "programme", queryset=Programme.objects.restrict(user, "review").order_by("name")
+            self, "programme", queryset=Programme.objects.restrict(user, "staff").order_by("name")
         )
 
     def filter_overdue(self, queryset, name, value):

@@ -47,6 +47,7 @@ class Contest(models.Model):
     class Kind(models.TextChoices):
         TICKET = "ticket", "Ticket status (and its bounty)"
         HOURS = "hours", "Hours refused"
+        PAY = "pay", "Pay reversed"
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
@@ -68,6 +69,14 @@ class Contest(models.Model):
     )
     time_entry = models.ForeignKey(
         "labour.TimeEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ledger_entry = models.ForeignKey(
+        "compensation.LedgerEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The entry of pay whose reversal is contested.",
     )
     decision = models.ForeignKey(
         "audit.AuditEvent",
@@ -104,15 +113,19 @@ class Contest(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     # The tester sees their own; the programme's staff see all. Reviewers and managers answer
-    # a first contest, a manager gives the final word; never the decision's maker, never on
-    # their own contest.
+    # a first contest of a ticket or hours, finance and managers one of pay; a manager gives
+    # the final word; never the decision's maker, never on their own contest.
     visibility = Visibility(
         programme="programme_id",
         owner="tester",
         staff="staff",
-        actions={"answer_contest": "review", "final_word": "manage"},
+        actions={
+            "answer_contest": "review",
+            "answer_pay_contest": "money",
+            "final_word": "manage",
+        },
         maker="decision_maker",
-        checks=("answer_contest", "final_word"),
+        checks=("answer_contest", "answer_pay_contest", "final_word"),
     )
 
     class Meta:
@@ -125,7 +138,8 @@ class Contest(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind="ticket", ticket__isnull=False)
-                | Q(kind="hours", time_entry__isnull=False),
+                | Q(kind="hours", time_entry__isnull=False)
+                | Q(kind="pay", ledger_entry__isnull=False),
                 name="contest_names_its_record",
             ),
         ]
@@ -144,6 +158,8 @@ class Contest(models.Model):
     def subject_label(self) -> str:
         if self.kind == self.Kind.TICKET:
             return f"ticket #{self.ticket_id}"
+        if self.kind == self.Kind.PAY:
+            return f"pay entry #{self.ledger_entry_id}"
         return f"hours entry #{self.time_entry_id}"
 
     def clock(self, now=None) -> dict | None:

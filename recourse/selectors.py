@@ -18,11 +18,26 @@ def my_contests(user):
     )
 
 
-def open_contests(user):
-    """Open contests of the programmes the person staffs, the earliest due first."""
+def answerable(user):
+    """The contests the person's roles let them answer (`policy.contest_action`), never their
+    own nor those of decisions they made: a first contest of a ticket or hours (reviewers,
+    managers), of pay (finance, managers), a final word (managers)."""
+    first = Contest.objects.filter(round=Contest.FIRST)
     return (
-        Contest.objects.restrict(user)
+        (
+            first.exclude(kind=Contest.Kind.PAY).restrict(user, "answer_contest")
+            | first.filter(kind=Contest.Kind.PAY).restrict(user, "answer_pay_contest")
+            | Contest.objects.filter(round=Contest.FINAL).restrict(user, "final_word")
+        )
         .exclude(tester=user)
+        .exclude(decision_maker=user)
+    )
+
+
+def open_contests(user):
+    """Open contests the person may answer, the earliest due first."""
+    return (
+        answerable(user)
         .filter(status=Contest.Status.OPEN)
         .select_related("programme", "tester")
         .order_by("due_at", "filed_at", "id")
@@ -33,8 +48,7 @@ def attention_counts(user, now) -> list[Attention]:
     """Staff home: open contests this person may answer, per programme: overdue (urgent),
     within their target, and with no target (with the oldest one's age). One grouped query."""
     rows = (
-        Contest.objects.restrict(user, "answer_contest")
-        .exclude(decision_maker=user)
+        answerable(user)
         .filter(status=Contest.Status.OPEN)
         .order_by()
         .values("programme_id")
@@ -65,9 +79,12 @@ def attention_counts(user, now) -> list[Attention]:
     return out
 
 
-def contests_of(*, ticket=None, entry=None):
+def contests_of(*, ticket=None, entry=None, pay=None):
     """The contests of one record's decisions, for the record's own page."""
-    where = {"ticket": ticket} if ticket is not None else {"time_entry": entry}
+    if ticket is not None:
+        where = {"ticket": ticket}
+    else:
+        where = {"time_entry": entry} if entry is not None else {"ledger_entry": pay}
     return Contest.objects.filter(**where).order_by("filed_at", "id")
 
 

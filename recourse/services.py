@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import record
-from compensation.services import accrue_bounties
+from compensation.models import LedgerEntry
+from compensation.services import accrue_bounties, entry_restore
 from core.businessdays import add_business_days
 from core.db import limit
 from core.errors import DomainError, NotAllowed
@@ -26,22 +27,31 @@ from .models import Contest
 from .reasons import reasons_for
 
 
-def _decision_of(*, ticket: Ticket | None, entry: TimeEntry | None) -> tuple[str, AuditEvent]:
-    """The kind and the audit event of the decision contested, or a sentence why none is."""
-    if ticket is not None:
-        if not ticket.is_contestable:
+def _decision_of(record) -> tuple[str, AuditEvent]:
+    """The kind and the audit event of the decision contested on `record` (a ticket, a time
+    entry or an entry of pay), or a sentence why there is none to contest."""
+    if isinstance(record, Ticket):
+        if not record.is_contestable:
             raise DomainError(
-                f"Ticket #{ticket.pk} is {ticket.get_status_display().lower()}: only a "
+                f"Ticket #{record.pk} is {record.get_status_display().lower()}: only a "
                 "duplicate, not reproducible or won't fix decision can be contested."
             )
-        kind, action, obj = Contest.Kind.TICKET, "feedback.ticket.status_changed", ticket
-    else:
-        if entry.status != TimeEntry.Status.DISPUTED:
+        kind, action, obj = Contest.Kind.TICKET, "feedback.ticket.status_changed", record
+    elif isinstance(record, TimeEntry):
+        if record.status != TimeEntry.Status.DISPUTED:
             raise DomainError(
-                f"Your entry of {entry.date:%d %b %Y} is {entry.get_status_display().lower()}: "
+                f"Your entry of {record.date:%d %b %Y} is {record.get_status_display().lower()}: "
                 "only disputed hours can be contested."
             )
-        kind, action, obj = Contest.Kind.HOURS, "feedback.time.disputed", entry
+        kind, action, obj = Contest.Kind.HOURS, "feedback.time.disputed", record
+    else:
+        reversal = LedgerEntry.objects.filter(reverses=record, created_by__isnull=False).first()
+        if reversal is None:
+            raise DomainError(
+                f"Pay entry #{record.pk} was not reversed by a person: only a reversal can be "
+                "contested here (a bounty withdrawn with its finding is contested on the ticket)."
+            )
+        kind, action, obj = Contest.Kind.PAY, "compensation.entry.accrued", reversal
     event = (
         AuditEvent.objects.filter(
             action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk)
@@ -52,6 +62,22 @@ def _decision_of(*, ticket: Ticket | None, entry: TimeEntry | None) -> tuple[str
     if event is None:
         raise DomainError("This decision left no record to contest.")
     return kind, event
+
+
+def _locked(*, ticket, entry, pay):
+    """The record contested, locked, and the id of the person it concerns."""
+    if ticket is not None:
+        found = Ticket.objects.select_for_update().select_related("programme").get(pk=ticket.pk)
+        return found, found.reporter_id
+    if entry is not None:
+        found = TimeEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
+        return found, found.user_id
+    found = (
+        LedgerEntry.objects.select_for_update()
+        .select_related("programme", "participation")
+        .get(pk=pay.pk)
+    )
+    return found, found.participation.user_id
 
 
 def _round_for(event: AuditEvent) -> int:
@@ -69,6 +95,12 @@ def _round_for(event: AuditEvent) -> int:
             code="contested_already",
         )
     first = earlier[Contest.FIRST]
+    if first.status == Contest.Status.UPHELD:
+        raise DomainError(
+            "Your contest of this decision was won and the decision changed: there is nothing "
+            "left to contest.",
+            code="contested_already",
+        )
     if first.status == Contest.Status.OPEN:
         raise DomainError(
             "This decision is already contested; wait for the answer to your contest.",
@@ -90,22 +122,18 @@ def contest_open(
     evidence: str = "",
     ticket: Ticket | None = None,
     entry: TimeEntry | None = None,
+    pay: LedgerEntry | None = None,
 ) -> Contest:
-    """Contest a decision that cost `actor`: a closed finding or disputed hours. The first
-    contest is answered by a reviewer or manager other than the decision's maker; after a
-    lost contest a manager gives the final word; nothing after that."""
-    if (ticket is None) == (entry is None):
+    """Contest a decision that cost `actor`: a closed finding, disputed hours or reversed pay.
+    The first contest is answered by staff other than the decision's maker; after a lost
+    contest a manager gives the final word; nothing after that."""
+    if sum(x is not None for x in (ticket, entry, pay)) != 1:
         raise DomainError("Name one decision to contest.")
-    if ticket is not None:
-        record_ = Ticket.objects.select_for_update().select_related("programme").get(pk=ticket.pk)
-        owner_id, ticket = record_.reporter_id, record_
-    else:
-        record_ = TimeEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
-        owner_id, entry = record_.user_id, record_
+    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay)
     if owner_id != actor.pk:
         raise NotAllowed("Only the person the decision concerns can contest it.")
     programme = record_.programme
-    kind, event = _decision_of(ticket=ticket, entry=entry)
+    kind, event = _decision_of(record_)
     round_ = _round_for(event)
     labels = dict(reasons_for(programme))
     if reason not in labels:
@@ -126,8 +154,9 @@ def contest_open(
                 programme=programme,
                 tester=actor,
                 kind=kind,
-                ticket=ticket,
-                time_entry=entry,
+                ticket=record_ if kind == Contest.Kind.TICKET else None,
+                time_entry=record_ if kind == Contest.Kind.HOURS else None,
+                ledger_entry=record_ if kind == Contest.Kind.PAY else None,
                 decision=event,
                 decision_maker_id=event.actor_id,
                 round=round_,
@@ -156,6 +185,8 @@ def contest_open(
 
 def _tell_answerers(contest: Contest) -> None:
     group = policy.MANAGE if contest.is_final else policy.REVIEW
+    if contest.kind == Contest.Kind.PAY and not contest.is_final:
+        group = policy.MONEY
     due = f" Answer it by {contest.due_at:%d %b %Y}." if contest.due_at else ""
     what = "final word asked" if contest.is_final else "contest to answer"
     for person in policy.staff_of(contest.programme, group):
@@ -179,8 +210,12 @@ def _apply(contest: Contest, *, actor, answer: str) -> None:
             actor=actor, ticket=contest.ticket, note=f"Contest #{contest.pk} won: {answer}"
         )
         accrue_bounties(programme=contest.programme, ticket_ids=[ticket.pk])
-    else:
+    elif contest.kind == Contest.Kind.HOURS:
         time_entry_confirm(actor=actor, entry=contest.time_entry)
+    else:
+        entry_restore(
+            actor=actor, entry=contest.ledger_entry, why=f"contest #{contest.pk} won: {answer}"
+        )
 
 
 @transaction.atomic
@@ -189,7 +224,7 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str) -> Con
     dismissed leaves it standing (then the tester may ask a manager for the final word)."""
     contest = (
         Contest.objects.select_for_update()
-        .select_related("programme", "tester", "ticket", "time_entry")
+        .select_related("programme", "tester", "ticket", "time_entry", "ledger_entry")
         .get(pk=contest.pk)
     )
     if contest.status != Contest.Status.OPEN:

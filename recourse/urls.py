@@ -10,5 +10,6 @@ urlpatterns = [
     path("contests/open/", views.open_list, name="open"),
     path("contests/new/ticket/<int:pk>/", views.new_for_ticket, name="new_ticket"),
     path("contests/new/hours/<int:pk>/", views.new_for_hours, name="new_hours"),
+    path("contests/new/pay/<int:pk>/", views.new_for_pay, name="new_pay"),
     path("contests/<int:pk>/", views.detail, name="detail"),
 ]

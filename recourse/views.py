@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
+from compensation.models import LedgerEntry
 from core.forms import refusal_shown_on, send_once
 from feedback.models import Ticket
 from labour.models import TimeEntry
@@ -26,7 +27,7 @@ def mine(request):
     return render(request, "recourse/mine.html", {"contests": selectors.my_contests(request.user)})
 
 
-@staff_required("review")
+@staff_required("staff")
 def open_list(request):
     filterset = ContestFilter(
         request.GET, queryset=selectors.open_contests(request.user), user=request.user
@@ -34,8 +35,8 @@ def open_list(request):
     return render(request, "recourse/open.html", {"filter": filterset, "contests": filterset.qs})
 
 
-def _new(request, *, ticket=None, entry=None):
-    record = ticket or entry
+def _new(request, *, ticket=None, entry=None, pay=None):
+    record = ticket or entry or pay
     form = ContestForm(request.POST or None, reasons=reasons_for(record.programme))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -45,6 +46,7 @@ def _new(request, *, ticket=None, entry=None):
                 actor=request.user,
                 ticket=ticket,
                 entry=entry,
+                pay=pay,
                 reason=data["reason"],
                 text=data["text"],
                 evidence=data["evidence"],
@@ -58,11 +60,18 @@ def _new(request, *, ticket=None, entry=None):
 
         if (sent := send_once(request, form, file_contest)) is not None:
             return sent
-    earlier = selectors.contests_of(ticket=ticket, entry=entry)
+    earlier = selectors.contests_of(ticket=ticket, entry=entry, pay=pay)
     return render(
         request,
         "recourse/new.html",
-        {"form": form, "ticket": ticket, "entry": entry, "record": record, "earlier": earlier},
+        {
+            "form": form,
+            "ticket": ticket,
+            "entry": entry,
+            "pay": pay,
+            "record": record,
+            "earlier": earlier,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -81,6 +90,15 @@ def new_for_hours(request, pk):
         TimeEntry.objects.filter(user=request.user).select_related("programme"), pk=pk
     )
     return _new(request, entry=entry)
+
+
+@login_required
+def new_for_pay(request, pk):
+    pay = get_object_or_404(
+        LedgerEntry.objects.filter(participation__user=request.user).select_related("programme"),
+        pk=pk,
+    )
+    return _new(request, pay=pay)
 
 
 @login_required

@@ -120,6 +120,9 @@ def _object_id(name, user, programme):
         "labour:edit": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.LOGGED),
         "recourse:new_ticket": Ticket.objects.filter(reporter=user, status__in=Ticket.CONTESTABLE),
         "recourse:new_hours": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.DISPUTED),
+        "recourse:new_pay": LedgerEntry.objects.filter(
+            participation__user=user, reversals__created_by__isnull=False
+        ),
         # An event about this person, sealed (the demo's seeding ends with the sequencer).
         "audit:proof": AuditEvent.objects.filter(subject=user, seq__isnull=False),
     }

@@ -20,7 +20,7 @@ from labour import services as labour
 from labour.models import TimeEntry
 from recourse import services
 from recourse.models import Contest
-from tests.factories import make_participant
+from tests.factories import make_participant, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -269,3 +269,41 @@ def test_the_staff_home_counts_open_and_overdue_contests_each_linking_to_exactly
     assert f'href="/contests/{late.pk}/"' in listed
     reviewer_home = as_user(reviewer).get("/staff/").content.decode()
     assert f'href="/contests/open/?programme={redteam.pk}">1 contests to answer' in reviewer_home
+
+
+def test_reversed_pay_is_contested_from_the_statement_and_a_won_contest_owes_it_again(
+    as_user, redteam, teamer, manager, finance, reviewer
+):
+    from compensation import services as pay
+    from participants.models import Participation
+
+    make_staff(redteam, "finance", user=finance)
+    participation = Participation.objects.get(user=teamer, programme=redteam)
+    prize = pay.award_create(
+        actor=manager,
+        participation=participation,
+        kind="prize",
+        amount=Decimal("100.00"),
+        currency="EUR",
+        reason="Best finding of the month",
+    )
+    pay.entry_reverse(actor=finance, entry=prize, reason="Awarded twice by mistake")
+    tester = as_user(teamer)
+    statement = tester.get("/statement/").content.decode()
+    assert f'href="/contests/new/pay/{prize.pk}/"' in statement
+
+    response = tester.post(f"/contests/new/pay/{prize.pk}/", WHY | {"reason": "terms"})
+
+    contest = Contest.objects.get()
+    assert response.url == f"/contests/{contest.pk}/"
+    assert (contest.kind, contest.decision_maker) == ("pay", finance)
+    assert answer(as_user(reviewer), contest, "upheld").status_code == 403  # not money staff
+    assert answer(as_user(finance), contest, "upheld").status_code == 403  # made the decision
+    assert answer(as_user(manager), contest, "upheld", "It was awarded once.").status_code == 302
+    restored = LedgerEntry.objects.get(idempotency_key=f"restored:{prize.pk}")
+    assert (restored.kind, restored.amount, restored.created_by) == ("prize", prize.amount, manager)
+    assert restored.participation == participation and restored.state == "accrued"
+    again = as_user(teamer).post(f"/contests/new/pay/{prize.pk}/", WHY | {"reason": "terms"})
+    assert again.status_code == 400
+    assert "was won and the decision changed" in again.content.decode()
+    assert Contest.objects.count() == 1
