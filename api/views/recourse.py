@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from api.auth import CursorPage
 from api.fields import ModelSerializer, StrictInput
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
+from compensation.models import LedgerEntry
 from core.db import limit
 from feedback.models import Ticket
 from labour.models import TimeEntry
@@ -31,6 +32,7 @@ class ContestSerializer(ModelSerializer):
             "kind",
             "ticket",
             "time_entry",
+            "ledger_entry",
             "round",
             "reason_code",
             "reason_label",
@@ -47,10 +49,14 @@ class ContestSerializer(ModelSerializer):
 
 
 class ContestInput(StrictInput, serializers.Serializer):
-    """What a tester contests: one of their closed tickets or disputed time entries."""
+    """What a tester contests: one of their closed tickets, disputed time entries or reversed
+    entries of pay."""
 
     ticket = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     time_entry = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    ledger_entry = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="An entry of your pay reversed."
+    )
     reason = serializers.CharField(
         max_length=40, help_text="A code of the programme's list of contest reasons."
     )
@@ -60,26 +66,29 @@ class ContestInput(StrictInput, serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if ("ticket" in attrs) == ("time_entry" in attrs):
-            raise serializers.ValidationError("Give either a ticket or a time_entry.")
+        if sum(k in attrs for k in ("ticket", "time_entry", "ledger_entry")) != 1:
+            raise serializers.ValidationError("Give one of ticket, time_entry or ledger_entry.")
         return attrs
 
     def create(self, validated_data):
         d = validated_data
         user = self.context["request"].user
-        ticket = entry = None
-        if "ticket" in d:
-            ticket = Ticket.objects.filter(reporter=user, pk=d["ticket"]).first()
-            if ticket is None:
-                raise NotFound(f"No ticket #{d['ticket']} of yours.")
-        else:
-            entry = TimeEntry.objects.filter(user=user, pk=d["time_entry"]).first()
-            if entry is None:
-                raise NotFound(f"No time entry #{d['time_entry']} of yours.")
+        mine = {
+            "ticket": Ticket.objects.filter(reporter=user),
+            "time_entry": TimeEntry.objects.filter(user=user),
+            "ledger_entry": LedgerEntry.objects.filter(participation__user=user),
+        }
+        found = {}
+        for name, records in mine.items():
+            if name in d:
+                found[name] = records.filter(pk=d[name]).first()
+                if found[name] is None:
+                    raise NotFound(f"No {name.replace('_', ' ')} #{d[name]} of yours.")
         return services.contest_open(
             actor=user,
-            ticket=ticket,
-            entry=entry,
+            ticket=found.get("ticket"),
+            entry=found.get("time_entry"),
+            pay=found.get("ledger_entry"),
             reason=d["reason"],
             text=d["text"],
             evidence=d["evidence"],
