@@ -40,6 +40,8 @@ VERBS = {
     "feedback.ticket.commented": "commented on",
     "feedback.ticket.attachment_added": "attached a file to",
     "feedback.ticket.status_changed": "changed the status of",
+    "feedback.ticket.triage_escalated": "escalated to the managers (triage overdue)",
+    "feedback.ticket.triage_late_told": "told the reporter the triage decision is late on",
     "feedback.time.logged": "logged",
     "feedback.time.updated": "corrected",
     "feedback.time.confirmed": "confirmed",

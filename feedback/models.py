@@ -139,6 +139,10 @@ class Ticket(models.Model):
     # The triage clock pauses while staff wait for the reporter.
     needs_info_since = models.DateTimeField(null=True, blank=True)
     needs_info_seconds = models.PositiveIntegerField(default=0)
+    # The triage target's escalation (`tickets_escalate_overdue_triage`): the managers were
+    # told it passed, then the reporter.
+    triage_escalated_at = models.DateTimeField(null=True, blank=True)
+    triage_late_told_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     # The reporter sees their own; reviewers and managers see and triage their programme's

@@ -2,11 +2,15 @@
 
 from celery import shared_task
 
+from feedback.services import tickets_escalate_overdue_triage
+
 from . import services
 
 
 @shared_task
 def escalate_contests() -> dict:
-    """Beat: overdue contests go to the programme's managers, then the tester is told."""
+    """Beat: what passed its response target (a contest's answer, a ticket's triage decision)
+    goes to the programme's managers, then the tester is told."""
     escalated, told = services.contests_escalate()
-    return {"escalated": escalated, "told": told}
+    tickets, reporters = tickets_escalate_overdue_triage()
+    return {"escalated": escalated + tickets, "told": told + reporters}

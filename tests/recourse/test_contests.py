@@ -307,3 +307,32 @@ def test_reversed_pay_is_contested_from_the_statement_and_a_won_contest_owes_it_
     assert again.status_code == 400
     assert "was won and the decision changed" in again.content.decode()
     assert Contest.objects.count() == 1
+
+
+def test_a_ticket_past_its_triage_date_escalates_to_managers_then_the_reporter_and_shows_on_the_staff_home(
+    as_user, redteam, teamer, manager
+):
+    from feedback.services import tickets_escalate_overdue_triage
+
+    ticket = feedback.ticket_file(
+        actor=teamer, programme=redteam, kind="feedback", title="Waiting", description="d"
+    )
+    due = ticket.triage_due_at  # 2 business days of the FR calendar
+    assert tickets_escalate_overdue_triage(now=due - timedelta(minutes=1)) == (0, 0)
+    assert tickets_escalate_overdue_triage(now=due + timedelta(minutes=1)) == (1, 0)
+    assert OutboxMessage.objects.filter(
+        to_email="manager@example.com", subject=f"Triage overdue: ticket #{ticket.pk}"
+    ).exists()
+    assert tickets_escalate_overdue_triage(now=due + timedelta(minutes=2)) == (0, 0)
+    later = add_business_days(due, 1, "FR") + timedelta(minutes=2)
+    assert tickets_escalate_overdue_triage(now=later) == (0, 1)
+    assert OutboxMessage.objects.filter(
+        to_email="teamer@example.com", subject__contains="the triage decision is late"
+    ).exists()
+    client = as_user(manager)
+    home = client.get("/staff/").content.decode()
+    link = f"/tickets/triage/?programme={redteam.pk}&amp;status=new&amp;triage_overdue=on"
+    assert f'<a href="{link}"><strong>1 tickets past their triage date</strong></a>' in home
+    listed = client.get(link.replace("&amp;", "&")).content.decode()
+    assert f"/tickets/{ticket.pk}/" in listed
+    assert "feedback.ticket.triage_escalated" in VERBS
