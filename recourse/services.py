@@ -223,7 +223,7 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str) -> Con
     """Answer a contest in writing: upheld changes the decision (its effect applied now),
     dismissed leaves it standing (then the tester may ask a manager for the final word)."""
     contest = (
-        Contest.objects.select_for_update()
+        Contest.objects.select_for_update(of=("self",))
         .select_related("programme", "tester", "ticket", "time_entry", "ledger_entry")
         .get(pk=contest.pk)
     )
