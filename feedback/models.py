@@ -221,6 +221,22 @@ class Ticket(models.Model):
             "missed": (at or now) > due,
         }
 
+    def first_response_clock(self, answered_at, now=None) -> dict | None:
+        """The first-response target as both sides see it: due `first_response_days` business
+        days after filing, met by the first answer (`answered_at`: a status decision or a
+        comment the reporter reads, `selectors.first_response_at`)."""
+        days = self.terms_version.first_response_days
+        if days is None:
+            return None
+        due = add_business_days(self.created_at, days, self.programme.holiday_calendar)
+        now = now or timezone.now()
+        return {
+            "due": due,
+            "days": days,
+            "done": answered_at is not None,
+            "missed": (answered_at or now) > due,
+        }
+
     @property
     def triage_age_display(self) -> str:
         age = self.triage_age()

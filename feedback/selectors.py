@@ -160,3 +160,17 @@ def attention_counts(user, now) -> list:
             Attention(r["programme_id"], 20, "tickets waiting for triage", r["n"], at),
         ]
     return out
+
+
+def first_response_at(ticket: Ticket):
+    """When the programme first answered the reporter: its first triage decision or its first
+    comment the reporter reads, whichever came first (None before either)."""
+    comment = (
+        TicketComment.objects.filter(ticket=ticket, visible_to_reporter=True)
+        .exclude(author_id=ticket.reporter_id)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    answers = [at for at in (comment, ticket.triaged_at, ticket.needs_info_since) if at]
+    return min(answers) if answers else None

@@ -336,3 +336,21 @@ def test_a_ticket_past_its_triage_date_escalates_to_managers_then_the_reporter_a
     listed = client.get(link.replace("&amp;", "&")).content.decode()
     assert f"/tickets/{ticket.pk}/" in listed
     assert "feedback.ticket.triage_escalated" in VERBS
+
+
+def test_a_ticket_shows_its_first_response_date_to_both_sides_and_whether_it_was_kept(
+    as_user, redteam, teamer, reviewer
+):
+    from programs.models import TermsVersion
+
+    TermsVersion.objects.filter(programme=redteam).update(first_response_days=1)
+    ticket = feedback.ticket_file(
+        actor=teamer, programme=redteam, kind="feedback", title="Hello", description="d"
+    )
+    due = add_business_days(ticket.created_at, 1, "FR").strftime("%Y-%m-%d %H:%M")
+    for person in (teamer, reviewer):
+        page = as_user(person).get(f"/tickets/{ticket.pk}/").content.decode()
+        assert f"a first response is promised by {due} UTC (1 business day)" in page
+    feedback.ticket_comment(author=reviewer, ticket=ticket, body="Looking at it.")
+    page = as_user(teamer).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert 'answered <span class="badge ok">within</span> the promised 1 business day' in page
