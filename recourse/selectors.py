@@ -1,12 +1,12 @@
 """Reads of contests that several pages need: the tester's own, the staff's open list."""
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from core.businessdays import add_business_days
 from core.figures import WITHHELD, guard, median
-from feedback.models import Ticket
+from feedback.models import Ticket, TicketComment
 from programs.selectors import Attention
 
 from .models import Contest
@@ -136,6 +136,32 @@ def _triage_items(programme):
         yield created, add_business_days(created, days, cal), triaged, reporter
 
 
+def _first_response_items(programme):
+    cal = programme.holiday_calendar
+    first_comment = (
+        TicketComment.objects.filter(ticket=OuterRef("pk"), visible_to_reporter=True)
+        .exclude(author=OuterRef("reporter"))
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        Ticket.objects.filter(programme=programme, terms_version__first_response_days__isnull=False)
+        .annotate(first_comment=Subquery(first_comment))
+        .values_list(
+            "created_at",
+            "terms_version__first_response_days",
+            "first_comment",
+            "triaged_at",
+            "needs_info_since",
+            "reporter_id",
+        )
+        .iterator(chunk_size=2000)
+    )
+    for created, days, *answers, reporter in rows:
+        answered = min((a for a in answers if a), default=None)
+        yield created, add_business_days(created, days, cal), answered, reporter
+
+
 def _contest_items(programme):
     rows = (
         Contest.objects.filter(programme=programme, due_at__isnull=False)
@@ -150,6 +176,7 @@ def transparency_section(programme) -> dict:
     the median days taken and the share met, a missed date counting as missed."""
     now = timezone.now()
     targets = {
+        "first_response": ("First response", _kept(_first_response_items(programme), now)),
         "triage": ("Triage decision", _kept(_triage_items(programme), now)),
         "contest": ("Decision on a contest", _kept(_contest_items(programme), now)),
     }

@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from feedback import services as feedback
-from feedback.models import Ticket
+from feedback.models import Ticket, TicketComment
+from programs.models import TermsVersion
 from recourse.models import Contest
 from tests.factories import make_participant
 from transparency import figures
@@ -48,6 +49,30 @@ def test_the_public_page_shows_the_triage_target_kept_per_quarter_missed_countin
     assert "median 1.5 days; 60 % met (of 5)" in page
     kept = figures.latest(redteam).figures["response_targets"]["triage"]["2026 Q4"]
     assert kept == {"counted": 5, "median_days": 1.5, "met_percent": 60}
+    assert "First response, 2026 Q4" not in page  # these terms promise no first response
+
+
+def test_the_public_page_shows_the_first_response_target_kept_per_quarter(
+    client, redteam, reviewer
+):
+    # Within 1 business day (due Tuesday 6 Oct 10:00): four answered by a comment after half
+    # a day, one never answered (missed).
+    TermsVersion.objects.filter(programme=redteam).update(first_response_days=1)
+    for n in range(5):
+        person = make_participant(redteam, email=f"asker{n}@example.com")
+        ticket = feedback.ticket_file(
+            actor=person, programme=redteam, kind="feedback", title=f"Q{n}", description="d"
+        )
+        Ticket.objects.filter(pk=ticket.pk).update(created_at=_at(5))
+        if n < 4:
+            comment = feedback.ticket_comment(author=reviewer, ticket=ticket, body="On it.")
+            TicketComment.objects.filter(pk=comment.pk).update(created_at=_at(5, 22))
+    figures.refresh(redteam)
+
+    page = client.get(f"/programmes/{redteam.slug}/").content.decode()
+
+    assert "First response, 2026 Q4" in page
+    assert "median 0.5 days; 80 % met (of 5)" in page
 
 
 def test_a_target_resting_on_fewer_than_five_people_is_withheld(
