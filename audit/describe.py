@@ -97,6 +97,7 @@ VERBS = {
     "publicity.competition.entered": "made",
     "publicity.competition.entry_withdrawn": "withdrew",
     "publicity.competition.published": "published the results of",
+    "publicity.competition.prize_added": "added a prize, after a contest, to",
     "publicity.training.chosen": "made",
     "publicity.use.accepted": "accepted",
     "publicity.use.included": "recorded as included in the terms",

@@ -48,6 +48,7 @@ class Contest(models.Model):
         TICKET = "ticket", "Ticket status (and its bounty)"
         HOURS = "hours", "Hours refused"
         PAY = "pay", "Pay reversed"
+        RESULT = "result", "Competition result"
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
@@ -77,6 +78,14 @@ class Contest(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The entry of pay whose reversal is contested.",
+    )
+    competition_entry = models.ForeignKey(
+        "publicity.CompetitionEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The entry whose competition result is contested.",
     )
     decision = models.ForeignKey(
         "audit.AuditEvent",
@@ -132,14 +141,18 @@ class Contest(models.Model):
         ordering = ["-filed_at", "-id"]
         indexes = [models.Index(fields=["programme", "status", "due_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["decision", "round"], name="one_contest_per_round"),
+            # One decision may concern several testers (a competition's results): one each.
+            models.UniqueConstraint(
+                fields=["decision", "tester", "round"], name="one_contest_per_round"
+            ),
             models.CheckConstraint(
                 condition=Q(round__in=[1, 2]), name="contest_round_first_or_final"
             ),
             models.CheckConstraint(
                 condition=Q(kind="ticket", ticket__isnull=False)
                 | Q(kind="hours", time_entry__isnull=False)
-                | Q(kind="pay", ledger_entry__isnull=False),
+                | Q(kind="pay", ledger_entry__isnull=False)
+                | Q(kind="result", competition_entry__isnull=False),
                 name="contest_names_its_record",
             ),
         ]
@@ -160,6 +173,8 @@ class Contest(models.Model):
             return f"ticket #{self.ticket_id}"
         if self.kind == self.Kind.PAY:
             return f"pay entry #{self.ledger_entry_id}"
+        if self.kind == self.Kind.RESULT:
+            return f"competition entry #{self.competition_entry_id}"
         return f"hours entry #{self.time_entry_id}"
 
     def clock(self, now=None) -> dict | None:

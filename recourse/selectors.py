@@ -79,12 +79,15 @@ def attention_counts(user, now) -> list[Attention]:
     return out
 
 
-def contests_of(*, ticket=None, entry=None, pay=None):
+def contests_of(*, ticket=None, entry=None, pay=None, result=None):
     """The contests of one record's decisions, for the record's own page."""
-    if ticket is not None:
-        where = {"ticket": ticket}
-    else:
-        where = {"time_entry": entry} if entry is not None else {"ledger_entry": pay}
+    given = {
+        "ticket": ticket,
+        "time_entry": entry,
+        "ledger_entry": pay,
+        "competition_entry": result,
+    }
+    where = {name: record for name, record in given.items() if record is not None}
     return Contest.objects.filter(**where).order_by("filed_at", "id")
 
 

@@ -22,6 +22,8 @@ from labour.models import TimeEntry
 from labour.services import time_entry_confirm
 from programs import policy
 from programs.selectors import current_terms
+from publicity.models import Competition, CompetitionEntry
+from publicity.services import competition_entry_award
 
 from .models import Contest
 from .reasons import reasons_for
@@ -44,6 +46,17 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
                 "only disputed hours can be contested."
             )
         kind, action, obj = Contest.Kind.HOURS, "feedback.time.disputed", record
+    elif isinstance(record, CompetitionEntry):
+        if record.competition.status != Competition.Status.PUBLISHED or record.prize_rank:
+            raise DomainError(
+                "Only the published result of a competition your entry did not win can be "
+                "contested."
+            )
+        kind, action, obj = (
+            Contest.Kind.RESULT,
+            "publicity.competition.published",
+            record.competition,
+        )
     else:
         reversal = LedgerEntry.objects.filter(reverses=record, created_by__isnull=False).first()
         if reversal is None:
@@ -64,8 +77,16 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
     return kind, event
 
 
-def _locked(*, ticket, entry, pay):
+def _locked(*, ticket, entry, pay, result):
     """The record contested, locked, and the id of the person it concerns."""
+    if result is not None:
+        found = (
+            CompetitionEntry.objects.select_for_update()
+            .select_related("competition__programme")
+            .get(pk=result.pk)
+        )
+        found.programme = found.competition.programme
+        return found, found.entrant_id
     if ticket is not None:
         found = Ticket.objects.select_for_update().select_related("programme").get(pk=ticket.pk)
         return found, found.reporter_id
@@ -80,10 +101,10 @@ def _locked(*, ticket, entry, pay):
     return found, found.participation.user_id
 
 
-def _round_for(event: AuditEvent) -> int:
+def _round_for(event: AuditEvent, tester) -> int:
     """1 for a decision never contested, 2 for a manager's final word after a lost contest;
     otherwise a refusal that says why."""
-    earlier = {c.round: c for c in Contest.objects.filter(decision=event)}
+    earlier = {c.round: c for c in Contest.objects.filter(decision=event, tester=tester)}
     if not earlier:
         return Contest.FIRST
     if Contest.FINAL in earlier:
@@ -123,18 +144,19 @@ def contest_open(
     ticket: Ticket | None = None,
     entry: TimeEntry | None = None,
     pay: LedgerEntry | None = None,
+    result: CompetitionEntry | None = None,
 ) -> Contest:
     """Contest a decision that cost `actor`: a closed finding, disputed hours or reversed pay.
     The first contest is answered by staff other than the decision's maker; after a lost
     contest a manager gives the final word; nothing after that."""
-    if sum(x is not None for x in (ticket, entry, pay)) != 1:
+    if sum(x is not None for x in (ticket, entry, pay, result)) != 1:
         raise DomainError("Name one decision to contest.")
-    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay)
+    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay, result=result)
     if owner_id != actor.pk:
         raise NotAllowed("Only the person the decision concerns can contest it.")
     programme = record_.programme
     kind, event = _decision_of(record_)
-    round_ = _round_for(event)
+    round_ = _round_for(event, actor)
     labels = dict(reasons_for(programme))
     if reason not in labels:
         raise DomainError("Choose a reason from the list.", field="reason")
@@ -157,6 +179,7 @@ def contest_open(
                 ticket=record_ if kind == Contest.Kind.TICKET else None,
                 time_entry=record_ if kind == Contest.Kind.HOURS else None,
                 ledger_entry=record_ if kind == Contest.Kind.PAY else None,
+                competition_entry=record_ if kind == Contest.Kind.RESULT else None,
                 decision=event,
                 decision_maker_id=event.actor_id,
                 round=round_,
@@ -212,6 +235,10 @@ def _apply(contest: Contest, *, actor, answer: str) -> None:
         accrue_bounties(programme=contest.programme, ticket_ids=[ticket.pk])
     elif contest.kind == Contest.Kind.HOURS:
         time_entry_confirm(actor=actor, entry=contest.time_entry)
+    elif contest.kind == Contest.Kind.RESULT:
+        competition_entry_award(
+            actor=actor, entry=contest.competition_entry, why=f"contest #{contest.pk} won"
+        )
     else:
         entry_restore(
             actor=actor, entry=contest.ledger_entry, why=f"contest #{contest.pk} won: {answer}"
@@ -224,7 +251,9 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str) -> Con
     dismissed leaves it standing (then the tester may ask a manager for the final word)."""
     contest = (
         Contest.objects.select_for_update(of=("self",))
-        .select_related("programme", "tester", "ticket", "time_entry", "ledger_entry")
+        .select_related(
+            "programme", "tester", "ticket", "time_entry", "ledger_entry", "competition_entry"
+        )
         .get(pk=contest.pk)
     )
     if contest.status != Contest.Status.OPEN:

@@ -14,6 +14,7 @@ from feedback.models import Ticket
 from labour.models import TimeEntry
 from programs import policy
 from programs.policy import staff_required
+from publicity.models import CompetitionEntry
 
 from . import selectors, services
 from .filters import ContestFilter
@@ -35,8 +36,8 @@ def open_list(request):
     return render(request, "recourse/open.html", {"filter": filterset, "contests": filterset.qs})
 
 
-def _new(request, *, ticket=None, entry=None, pay=None):
-    record = ticket or entry or pay
+def _new(request, *, ticket=None, entry=None, pay=None, result=None):
+    record = ticket or entry or pay or result
     form = ContestForm(request.POST or None, reasons=reasons_for(record.programme))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -47,6 +48,7 @@ def _new(request, *, ticket=None, entry=None, pay=None):
                 ticket=ticket,
                 entry=entry,
                 pay=pay,
+                result=result,
                 reason=data["reason"],
                 text=data["text"],
                 evidence=data["evidence"],
@@ -60,7 +62,7 @@ def _new(request, *, ticket=None, entry=None, pay=None):
 
         if (sent := send_once(request, form, file_contest)) is not None:
             return sent
-    earlier = selectors.contests_of(ticket=ticket, entry=entry, pay=pay)
+    earlier = selectors.contests_of(ticket=ticket, entry=entry, pay=pay, result=result)
     return render(
         request,
         "recourse/new.html",
@@ -69,6 +71,7 @@ def _new(request, *, ticket=None, entry=None, pay=None):
             "ticket": ticket,
             "entry": entry,
             "pay": pay,
+            "result": result,
             "record": record,
             "earlier": earlier,
         },
@@ -99,6 +102,18 @@ def new_for_pay(request, pk):
         pk=pk,
     )
     return _new(request, pay=pay)
+
+
+@login_required
+def new_for_result(request, pk):
+    result = get_object_or_404(
+        CompetitionEntry.objects.filter(entrant=request.user).select_related(
+            "competition__programme", "submission"
+        ),
+        pk=pk,
+    )
+    result.programme = result.competition.programme
+    return _new(request, result=result)
 
 
 @login_required

@@ -14,6 +14,7 @@ from core.db import limit
 from feedback.models import Ticket
 from labour.models import TimeEntry
 from programs import policy
+from publicity.models import CompetitionEntry
 from recourse import services
 from recourse.models import Contest
 
@@ -33,6 +34,7 @@ class ContestSerializer(ModelSerializer):
             "ticket",
             "time_entry",
             "ledger_entry",
+            "competition_entry",
             "round",
             "reason_code",
             "reason_label",
@@ -48,14 +50,24 @@ class ContestSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+# The records a contest names, one of which a POST gives.
+RECORDS = ("ticket", "time_entry", "ledger_entry", "competition_entry")
+
+
 class ContestInput(StrictInput, serializers.Serializer):
-    """What a tester contests: one of their closed tickets, disputed time entries or reversed
-    entries of pay."""
+    """What a tester contests: one of their closed tickets, disputed time entries, reversed
+    entries of pay or competition entries left without a prize."""
 
     ticket = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     time_entry = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     ledger_entry = serializers.IntegerField(
         required=False, min_value=1, max_value=2**31 - 1, help_text="An entry of your pay reversed."
+    )
+    competition_entry = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Your entry in a competition whose published results gave it no prize.",
     )
     reason = serializers.CharField(
         max_length=40, help_text="A code of the programme's list of contest reasons."
@@ -66,8 +78,8 @@ class ContestInput(StrictInput, serializers.Serializer):
     )
 
     def validate(self, attrs):
-        if sum(k in attrs for k in ("ticket", "time_entry", "ledger_entry")) != 1:
-            raise serializers.ValidationError("Give one of ticket, time_entry or ledger_entry.")
+        if sum(k in attrs for k in RECORDS) != 1:
+            raise serializers.ValidationError(f"Give one of {', '.join(RECORDS)}.")
         return attrs
 
     def create(self, validated_data):
@@ -77,6 +89,7 @@ class ContestInput(StrictInput, serializers.Serializer):
             "ticket": Ticket.objects.filter(reporter=user),
             "time_entry": TimeEntry.objects.filter(user=user),
             "ledger_entry": LedgerEntry.objects.filter(participation__user=user),
+            "competition_entry": CompetitionEntry.objects.filter(entrant=user),
         }
         found = {}
         for name, records in mine.items():
@@ -89,6 +102,7 @@ class ContestInput(StrictInput, serializers.Serializer):
             ticket=found.get("ticket"),
             entry=found.get("time_entry"),
             pay=found.get("ledger_entry"),
+            result=found.get("competition_entry"),
             reason=d["reason"],
             text=d["text"],
             evidence=d["evidence"],

@@ -354,3 +354,68 @@ def test_a_ticket_shows_its_first_response_date_to_both_sides_and_whether_it_was
     feedback.ticket_comment(author=reviewer, ticket=ticket, body="Looking at it.")
     page = as_user(teamer).get(f"/tickets/{ticket.pk}/").content.decode()
     assert 'answered <span class="badge ok">within</span> the promised 1 business day' in page
+
+
+def _approved_output(person, programme, reviewer, title):
+    from approvals import services as approvals
+
+    output = approvals.submission_create(
+        actor=person,
+        programme=programme,
+        title=title,
+        intended_use="social",
+        url=f"https://example.org/{title}.mp4",
+    )
+    approvals.submission_claim(actor=reviewer, submission=output)
+    approvals.submission_decide(submission=output, actor=reviewer, outcome="approved")
+    return output
+
+
+def test_a_competition_result_is_contested_by_an_entrant_and_a_won_contest_adds_a_prize(
+    as_user, programme, participant, participant2, reviewer, manager, settings, tmp_path
+):
+    from publicity import services as publicity
+    from publicity.models import Competition
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    competition = publicity.competition_create(
+        actor=manager,
+        programme=programme,
+        title="Launch film",
+        criteria="Best use of the product",
+        prize_count=1,
+        prize_amount="500.00",
+        judges="The programme's reviewers",
+        entry_deadline=timezone.now() + timedelta(days=1),
+        results_by=timezone.now() + timedelta(days=2),
+    )
+    entries = {}
+    for person in (participant, participant2):
+        output = _approved_output(person, programme, reviewer, f"film-{person.pk}")
+        entries[person] = publicity.competition_enter(
+            actor=person, competition=competition, submission=output
+        )
+    Competition.objects.filter(pk=competition.pk).update(
+        entry_deadline=timezone.now() - timedelta(minutes=1)
+    )
+    publicity.competition_publish(
+        actor=reviewer, competition=competition, winners=[entries[participant].pk]
+    )
+    lost = entries[participant2]
+    page = as_user(participant2).get(f"/competitions/{competition.pk}/").content.decode()
+    assert f'href="/contests/new/result/{lost.pk}/"' in page
+
+    as_user(participant2).post(f"/contests/new/result/{lost.pk}/", WHY | {"reason": "terms"})
+
+    contest = Contest.objects.get()
+    assert (contest.kind, contest.decision_maker) == ("result", reviewer)
+    assert answer(as_user(reviewer), contest, "upheld").status_code == 403  # published them
+    assert answer(as_user(manager), contest, "upheld", "It met every criterion.").status_code == 302
+    lost.refresh_from_db()
+    assert lost.prize_rank == 2
+    prize = LedgerEntry.objects.get(kind="prize", participation__user=participant2)
+    assert prize.amount == Decimal("500.00") and prize.created_by == manager
+    # The winner has nothing to contest: their entry won.
+    won = entries[participant]
+    response = as_user(participant).post(f"/contests/new/result/{won.pk}/", WHY)
+    assert response.status_code == 400 and Contest.objects.count() == 1

@@ -170,6 +170,7 @@ RULES = {
     "recourse:new_ticket": ("GET", OWNER),
     "recourse:new_hours": ("GET", OWNER),
     "recourse:new_pay": ("GET", OWNER),
+    "recourse:new_result": ("GET", OWNER),
     "recourse:detail": ("GET", {"participant", "reviewer", "finance", "manager"}),
     "api:schema": ("GET", EVERYONE),
     "api:docs": ("GET", EVERYONE),
@@ -407,6 +408,9 @@ def world(
         entry_deadline=timezone.now() + timedelta(days=1),
         results_by=timezone.now() + timedelta(days=2),
     )
+    entry = publicity.competition_enter(
+        actor=participant, competition=competition, submission=shown
+    )
     batch = pay.batch_create(
         actor=finance,
         programmes=[programme],
@@ -461,6 +465,7 @@ def world(
             "recourse:new_ticket": contested.pk,
             "recourse:new_hours": time_entry.pk,
             "recourse:new_pay": ledger_entry.pk,
+            "recourse:new_result": entry.pk,
             "recourse:detail": contest.pk,
             "feedback:comment": ticket.pk,
             "feedback:status": ticket.pk,
