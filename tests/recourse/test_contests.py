@@ -419,3 +419,21 @@ def test_a_competition_result_is_contested_by_an_entrant_and_a_won_contest_adds_
     won = entries[participant]
     response = as_user(participant).post(f"/contests/new/result/{won.pk}/", WHY)
     assert response.status_code == 400 and Contest.objects.count() == 1
+
+
+def test_the_manager_who_answered_the_first_contest_does_not_give_the_final_word(
+    as_user, redteam, closed_ticket, teamer, manager
+):
+    other_manager = make_staff(redteam, "manager", email="manager2@example.com")
+    contest_ticket(as_user(teamer), closed_ticket)
+    answer(as_user(manager), Contest.objects.get(), "dismissed", "It stands.")
+    contest_ticket(as_user(teamer), closed_ticket, text="A manager, please.")
+    final = Contest.objects.get(round=2)
+
+    refused = answer(as_user(manager), final, "upheld")
+
+    assert refused.status_code == 403
+    assert "You answered the first contest" in refused.content.decode()
+    assert answer(as_user(other_manager), final, "upheld", "Accepted.").status_code == 302
+    closed_ticket.refresh_from_db()
+    assert closed_ticket.status == Ticket.Status.ACCEPTED
