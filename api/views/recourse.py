@@ -23,6 +23,10 @@ class ContestSerializer(ModelSerializer):
     programme = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     tester = serializers.EmailField(source="tester.email", read_only=True)
     decided_by = serializers.EmailField(source="decided_by.email", read_only=True, allow_null=True)
+    # A plain string in the schema: another "kind" enum (tickets', the ledger's) has the name.
+    kind = serializers.CharField(
+        read_only=True, help_text="What is contested: ticket, hours, pay or result."
+    )
 
     class Meta:
         model = Contest
@@ -146,7 +150,7 @@ class ContestDetail(generics.RetrieveAPIView):
         return _contests(self.request.user)
 
 
-class AnswerInput(StrictInput, serializers.Serializer):
+class ContestAnswerInput(StrictInput, serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[("upheld", "upheld"), ("dismissed", "dismissed")])
     answer = serializers.CharField(max_length=limit(Contest, "answer"))
 
@@ -154,10 +158,10 @@ class AnswerInput(StrictInput, serializers.Serializer):
 class ContestAnswer(APIView):
     """Answer a contest in writing: upheld changes the decision now; dismissed leaves it."""
 
-    @extend_schema(request=AnswerInput, responses={200: ContestSerializer})
+    @extend_schema(request=ContestAnswerInput, responses={200: ContestSerializer})
     def post(self, request, pk):
         contest = policy.get_or_404(_contests(request.user), request.user, pk=pk)
-        data = AnswerInput(data=request.data)
+        data = ContestAnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         contest = services.contest_decide(
             actor=request.user,
