@@ -15,6 +15,7 @@ from .views import participants as participants_api
 from .views import programs as programs_api
 from .views import provenance as provenance_api
 from .views import publicity as publicity_api
+from .views import recourse as recourse_api
 from .views import service_tokens
 from .views import tokens as token_views
 
@@ -75,6 +76,13 @@ urlpatterns = [
         name="ticket-comments",
     ),
     path(V1 + "time-entries/", feedback_api.TimeEntryList.as_view(), name="time-entries"),
+    path(V1 + "contests/", recourse_api.ContestList.as_view(), name="contests"),
+    path(V1 + "contests/<int:pk>/", recourse_api.ContestDetail.as_view(), name="contest"),
+    path(
+        V1 + "contests/<int:pk>/answer/",
+        recourse_api.ContestAnswer.as_view(),
+        name="contest-answer",
+    ),
     path(V1 + "submissions/", approvals_api.SubmissionList.as_view(), name="submissions"),
     path(V1 + "submissions/<int:pk>/", approvals_api.SubmissionDetail.as_view(), name="submission"),
     path(

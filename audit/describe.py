@@ -40,6 +40,8 @@ VERBS = {
     "feedback.ticket.commented": "commented on",
     "feedback.ticket.attachment_added": "attached a file to",
     "feedback.ticket.status_changed": "changed the status of",
+    "feedback.ticket.triage_escalated": "escalated to the managers (triage overdue)",
+    "feedback.ticket.triage_late_told": "told the reporter the triage decision is late on",
     "feedback.time.logged": "logged",
     "feedback.time.updated": "corrected",
     "feedback.time.confirmed": "confirmed",
@@ -97,9 +99,14 @@ VERBS = {
     "publicity.competition.entered": "made",
     "publicity.competition.entry_withdrawn": "withdrew",
     "publicity.competition.published": "published the results of",
+    "publicity.competition.prize_added": "added a prize, after a contest, to",
     "publicity.training.chosen": "made",
     "publicity.use.accepted": "accepted",
     "publicity.use.included": "recorded as included in the terms",
+    "recourse.contest.opened": "filed",
+    "recourse.contest.decided": "answered",
+    "recourse.contest.escalated": "escalated to the managers (answer overdue)",
+    "recourse.contest.late_told": "told the tester the answer is late on",
 }
 # Model label → how a person names it.
 NOUNS = {
@@ -110,6 +117,7 @@ NOUNS = {
     "compensation.payoutbatch": "payout batch",
     "compensation.exchangerate": "exchange rate",
     "feedback.ticket": "ticket",
+    "recourse.contest": "contest",
     "labour.timeentry": "hours entry",
     "participants.consent": "consent to the terms",
     "participants.participation": "participation",

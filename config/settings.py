@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "compensation",
     "publicity",
     "provenance",
+    "recourse",
     "integrations",
     "api",
     # Composition: pages that put the apps above together (nothing imports them).
@@ -152,8 +153,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     _db.setdefault("TEST", {})
-    # Tests on SQLite use a file (not :memory:) so the live server of the browser
-    # tests and the test code see the same database.
+    # Tests on SQLite use a file (not :memory:): the browser tests' live server sees their data.
     _db["TEST"].setdefault(
         "NAME", env.str("SQLITE_TEST_NAME", default=str(VAR_DIR / "test-db.sqlite3"))
     )
@@ -245,6 +245,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compensation.tasks.accrue_floor_topups",
         "schedule": timedelta(hours=6),
     },
+    "recourse-escalate": {
+        "task": "recourse.tasks.escalate_contests",
+        "schedule": timedelta(hours=1),
+    },
     "compensation-forget-payout-files": {
         "task": "compensation.tasks.forget_old_payout_files",
         "schedule": timedelta(hours=12),
@@ -277,10 +281,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "audit.tasks.verify",
         "schedule": timedelta(minutes=AUDIT_VERIFY_MINUTES),
     },
-    "ops-check-incidents": {
-        "task": "ops.tasks.check_incidents",
-        "schedule": timedelta(minutes=1),
-    },
+    "ops-check-incidents": {"task": "ops.tasks.check_incidents", "schedule": timedelta(minutes=1)},
 }
 # Reminders (participants.tasks.send_reminders): a participant who has not accepted the terms
 # in force is reminded this many days after they took effect (once per version); an
@@ -541,8 +542,7 @@ CONTENT_SECURITY_POLICY = {
 }
 if env.str("CSP_REPORT_URI", default=""):
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env.str("CSP_REPORT_URI")]
-# Staff sessions end after this many minutes without a request (participants keep Django's
-# two weeks, SESSION_COOKIE_AGE).
+# Staff sessions end after this many idle minutes (participants keep SESSION_COOKIE_AGE).
 STAFF_IDLE_MINUTES = env.int("STAFF_IDLE_MINUTES", default=30)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -28,6 +28,7 @@ from provenance import parts as provenance_parts
 from provenance import urls as provenance_urls
 from publicity import parts as publicity_parts
 from publicity import urls as publicity_urls
+from recourse import urls as recourse_urls
 from staff import urls as staff_urls
 from transparency import urls as transparency_urls
 
@@ -74,6 +75,7 @@ urlpatterns = [
     ),
     path("", include(compensation_urls)),
     path("", include(publicity_urls)),
+    path("", include(recourse_urls)),  # /contests/: recourse against decisions
     path("", include(provenance_urls)),  # consent registry, TDMRep, signed copies
     path("audit/", include(audit_urls)),
     path("", include(api_urls)),  # /api/v1/, /api/schema/, /api/docs/, /portal/tokens/

@@ -29,7 +29,7 @@ def seed() -> dict:
 
     # Imported here, not at the top: `python -m demo` loads this package before Django is
     # set up, and the seeders import models.
-    from . import approvals, base, compensation, feedback, provenance, publicity
+    from . import approvals, base, compensation, feedback, provenance, publicity, recourse
 
     if settings.PRODUCTION:
         raise ImproperlyConfigured("The demo refuses to run with DJANGO_ENV=production.")
@@ -38,7 +38,7 @@ def seed() -> dict:
         with transaction.atomic():
             ctx = base.seed()
         # In the order of the apps they fill (each one's data may rest on the ones before).
-        for seeder in (feedback, approvals, compensation, publicity, provenance):
+        for seeder in (feedback, approvals, compensation, publicity, provenance, recourse):
             with transaction.atomic():
                 seeder.seed(ctx)
     _checkpoint_the_audit_log()

@@ -4,6 +4,7 @@ and a reporter's own tickets."""
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.utils import timezone
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
@@ -47,6 +48,11 @@ class TicketFilter(SearchableFilterSet):
         method="filter_age",
         empty_label="any time",
     )
+    triage_overdue = django_filters.BooleanFilter(
+        label="Triage date passed",
+        method="filter_triage_overdue",
+        widget=forms.CheckboxInput,
+    )
     reporter = django_filters.CharFilter(
         label="Reporter email contains", field_name="reporter__email", lookup_expr="icontains"
     )
@@ -67,6 +73,7 @@ class TicketFilter(SearchableFilterSet):
             "status",
             "assignee",
             "age",
+            "triage_overdue",
             "reporter",
             "sort",
         ]
@@ -101,6 +108,12 @@ class TicketFilter(SearchableFilterSet):
 
     def filter_age(self, queryset, name, value):
         return queryset.filter(created_at__lt=timezone.now() - timedelta(days=int(value)))
+
+    def filter_triage_overdue(self, queryset, name, value):
+        # Past its date once the sweep escalated it (`tickets_escalate_overdue_triage`).
+        if not value:
+            return queryset
+        return queryset.filter(triaged_at__isnull=True, triage_escalated_at__isnull=False)
 
     def filter_sort(self, queryset, name, value):
         # Ordering itself is applied by keyset pagination (see `sort_key`).

@@ -90,6 +90,8 @@ class Ticket(models.Model):
     UNTRIAGED = (S.NEW, S.NEEDS_INFO)
     OPEN = (S.NEW, S.NEEDS_INFO, S.TRIAGED, S.ACCEPTED)
     CLOSED = (S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX, S.RESOLVED)
+    # Decisions that cost the reporter their finding (and its bounty): they may contest them.
+    CONTESTABLE = (S.DUPLICATE, S.NOT_REPRODUCIBLE, S.WONT_FIX)
     # What counts as an accepted finding (for bounties and transparency figures).
     COUNTS_AS_ACCEPTED = (S.ACCEPTED, S.RESOLVED)
     del S
@@ -137,6 +139,10 @@ class Ticket(models.Model):
     # The triage clock pauses while staff wait for the reporter.
     needs_info_since = models.DateTimeField(null=True, blank=True)
     needs_info_seconds = models.PositiveIntegerField(default=0)
+    # The triage target's escalation (`tickets_escalate_overdue_triage`): the managers were
+    # told it passed, then the reporter.
+    triage_escalated_at = models.DateTimeField(null=True, blank=True)
+    triage_late_told_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     # The reporter sees their own; reviewers and managers see and triage their programme's
@@ -179,6 +185,10 @@ class Ticket(models.Model):
     def is_closed(self) -> bool:
         return self.status in self.CLOSED
 
+    @property
+    def is_contestable(self) -> bool:
+        return self.status in self.CONTESTABLE
+
     def triage_age(self, now=None) -> timedelta:
         """Time from filing to the first triage decision (or now), minus time waiting for info."""
         now = now or timezone.now()
@@ -209,6 +219,22 @@ class Ticket(models.Model):
             "days": self.terms_version.triage_days,
             "done": at is not None,
             "missed": (at or now) > due,
+        }
+
+    def first_response_clock(self, answered_at, now=None) -> dict | None:
+        """The first-response target as both sides see it: due `first_response_days` business
+        days after filing, met by the first answer (`answered_at`: a status decision or a
+        comment the reporter reads, `selectors.first_response_at`)."""
+        days = self.terms_version.first_response_days
+        if days is None:
+            return None
+        due = add_business_days(self.created_at, days, self.programme.holiday_calendar)
+        now = now or timezone.now()
+        return {
+            "due": due,
+            "days": days,
+            "done": answered_at is not None,
+            "missed": (answered_at or now) > due,
         }
 
     @property

@@ -7,14 +7,14 @@ from `labour.selectors`.
 
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 
 from core import search
 from core.figures import guard
 from programs import policy
 from programs.models import Programme
-from programs.selectors import per_programme
+from programs.selectors import Attention
 
 from .models import Ticket, TicketComment
 
@@ -130,13 +130,47 @@ def transparency_section(programme: Programme) -> dict:
 
 
 def attention_counts(user, now) -> list:
-    """Staff home: new tickets waiting for triage, per programme this person triages
-    (the staff home). One grouped query."""
+    """Staff home: new tickets waiting for triage, and of those the ones past the date their
+    terms promise (escalated by the sweep), per programme this person triages. One grouped
+    query."""
 
     triage = reverse("feedback:triage")
-    return per_programme(
-        Ticket.objects.restrict(user, "triage").filter(status=Ticket.Status.NEW),
-        order=20,
-        label="tickets waiting for triage",
-        url=lambda r: f"{triage}?programme={r['programme_id']}&status=new",
+    rows = (
+        Ticket.objects.restrict(user, "triage")
+        .filter(status=Ticket.Status.NEW)
+        .order_by()
+        .values("programme_id")
+        .annotate(
+            n=Count("pk"),
+            late=Count("pk", filter=Q(triaged_at__isnull=True, triage_escalated_at__isnull=False)),
+        )
     )
+    out = []
+    for r in rows:
+        at = f"{triage}?programme={r['programme_id']}&status=new"
+        out += [
+            Attention(
+                r["programme_id"],
+                19,
+                "tickets past their triage date",
+                r["late"],
+                f"{at}&triage_overdue=on",
+                True,
+            ),
+            Attention(r["programme_id"], 20, "tickets waiting for triage", r["n"], at),
+        ]
+    return out
+
+
+def first_response_at(ticket: Ticket):
+    """When the programme first answered the reporter: its first triage decision or its first
+    comment the reporter reads, whichever came first (None before either)."""
+    comment = (
+        TicketComment.objects.filter(ticket=ticket, visible_to_reporter=True)
+        .exclude(author_id=ticket.reporter_id)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    answers = [at for at in (comment, ticket.triaged_at, ticket.needs_info_since) if at]
+    return min(answers) if answers else None

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
+from core.businessdays import add_business_days
 from core.errors import DomainError, NotAllowed
 from core.services import notify
 from core.text import refuse_control_characters
@@ -348,6 +349,49 @@ def ticket_set_status(
     return ticket
 
 
+@transaction.atomic
+def ticket_overturn(*, actor, ticket: Ticket, note: str) -> Ticket:
+    """Accept a closed finding whose closing was contested and lost by the programme
+    (`recourse`): reopened into triage and accepted in one change, one event, one note."""
+    ticket = (
+        Ticket.objects.select_for_update().select_related("programme", "reporter").get(pk=ticket.pk)
+    )
+    policy.require(actor, "triage", ticket)
+    if not ticket.is_contestable:
+        raise DomainError(
+            f"Ticket #{ticket.pk} is {ticket.get_status_display().lower()}; only a closed "
+            "finding can be accepted on a contest."
+        )
+    now = timezone.now()
+    old = _apply_status(
+        ticket=ticket, status=Ticket.Status.TRIAGED, actor=actor, duplicate_of=None, now=now
+    )
+    _apply_status(
+        ticket=ticket, status=Ticket.Status.ACCEPTED, actor=actor, duplicate_of=None, now=now
+    )
+    note = _clean(note)
+    TicketComment.objects.create(
+        ticket=ticket, author=actor, body=note, visible_to_reporter=True, created_at=now
+    )
+    event = record(
+        action="feedback.ticket.status_changed",
+        obj=ticket,
+        actor=actor,
+        programme=ticket.programme,
+        subject=ticket.reporter,
+        data={"from": old, "to": ticket.status, "duplicate_of": None, "note": note},
+    )
+    _notify_status(ticket=ticket, old=old, note=note, event=event)
+    signals.ticket_status_changed.send(
+        Ticket,
+        programme=ticket.programme,
+        payload=signals.TicketStatusChanged(
+            ticket=ticket.pk, kind=ticket.kind, old=old, new=ticket.status
+        ),
+    )
+    return ticket
+
+
 def _check_assignee(assignee, ticket: Ticket) -> None:
     programme = ticket.programme
     if assignee is not None and not policy.staff_of(programme, "review").filter(pk=assignee.pk):
@@ -498,3 +542,78 @@ def ticket_comment(
             programme=ticket.programme,
         )
     return comment
+
+
+def tickets_escalate_overdue_triage(*, now=None) -> tuple[int, int]:
+    """The triage clock's sweep: a ticket still waiting for its first triage decision past the
+    date its terms promise is escalated to the programme's managers; one business day later,
+    still waiting, the reporter is told. Returns (escalated, told); safe to run twice."""
+    now = now or timezone.now()
+    waiting = Ticket.objects.filter(
+        status=Ticket.Status.NEW,
+        triaged_at__isnull=True,
+        terms_version__triage_days__isnull=False,
+        triage_late_told_at__isnull=True,
+    ).select_related("programme", "reporter", "terms_version")
+    escalated = told = 0
+    for ticket in waiting.iterator(chunk_size=500):
+        due = ticket.triage_due_at
+        if due >= now:
+            continue
+        if ticket.triage_escalated_at is None:
+            with transaction.atomic():
+                if Ticket.objects.filter(pk=ticket.pk, triage_escalated_at__isnull=True).update(
+                    triage_escalated_at=now
+                ):
+                    escalated += 1
+                    _escalate_triage(ticket, due)
+        elif (
+            add_business_days(ticket.triage_escalated_at, 1, ticket.programme.holiday_calendar)
+            <= now
+        ):
+            with transaction.atomic():
+                if Ticket.objects.filter(pk=ticket.pk, triage_late_told_at__isnull=True).update(
+                    triage_late_told_at=now
+                ):
+                    told += 1
+                    _tell_reporter_late(ticket, due)
+    return escalated, told
+
+
+def _escalate_triage(ticket: Ticket, due) -> None:
+    record(
+        action="feedback.ticket.triage_escalated",
+        obj=ticket,
+        programme=ticket.programme,
+        subject=ticket.reporter,
+        data={"due": due},
+    )
+    for person in policy.staff_of(ticket.programme, policy.MANAGE):
+        notify(
+            user=person,
+            subject=f"Triage overdue: ticket #{ticket.pk}",
+            body=f"“{ticket.title}” in {ticket.programme.name} was due a triage decision on "
+            f"{due:%d %b %Y} and has none.",
+            url=reverse("feedback:detail", args=[ticket.pk]),
+            dedupe_key=f"feedback.triage_escalated:{ticket.pk}:{person.pk}",
+            programme=ticket.programme,
+        )
+
+
+def _tell_reporter_late(ticket: Ticket, due) -> None:
+    record(
+        action="feedback.ticket.triage_late_told",
+        obj=ticket,
+        programme=ticket.programme,
+        subject=ticket.reporter,
+        data={"due": due},
+    )
+    notify(
+        user=ticket.reporter,
+        subject=f"Ticket #{ticket.pk}: the triage decision is late",
+        body=f"The terms promise a decision on “{ticket.title}” by {due:%d %b %Y}; it is late "
+        "and the programme's managers were told.",
+        url=reverse("feedback:detail", args=[ticket.pk]),
+        dedupe_key=f"feedback.triage_late:{ticket.pk}",
+        programme=ticket.programme,
+    )

@@ -195,6 +195,7 @@ def _detail_context(request, ticket: Ticket, **forms):
         "ticket": ticket,
         "is_staff": staff,
         "triage_clock": ticket.triage_clock(),
+        "response_clock": ticket.first_response_clock(selectors.first_response_at(ticket)),
         "comments": selectors.comments_for(ticket, request.user),
         "attachments": TicketAttachment.objects.restrict(request.user).filter(ticket=ticket),
         "comment_form": forms.get("comment_form")

@@ -232,6 +232,9 @@ REFUSALS = {
     "record_tax": "Only finance for {programme} can record tax statuses.",
     "promote": "Only the managers of {programme} can ask to use testers' outputs in promotion.",
     "judge": "Only the reviewers and managers of {programme} can judge its competitions.",
+    "answer_contest": "Only the reviewers and managers of {programme} can answer contests.",
+    "answer_pay_contest": "Only finance or a manager of {programme} can answer contests of pay.",
+    "final_word": "Only a manager of {programme} gives the final word on a contest.",
 }
 OWN_RECORD = {
     "triage": "Nobody triages their own tickets.",
@@ -245,11 +248,17 @@ OWN_RECORD = {
     "manage": "Nobody acts as staff on their own participation or application.",
     "promote": "Nobody asks to use their own output in promotion.",
     "judge": "You have an entry in this competition, so someone else must judge it.",
+    "answer_contest": "Nobody answers their own contest.",
+    "answer_pay_contest": "Nobody answers their own contest.",
+    "final_word": "Nobody answers their own contest.",
 }
 
 
 MADE_BY_YOU = {
     "approve": "You created or accrued this entry; someone else must approve it.",
+    "answer_contest": "You made the decision contested; someone else must answer the contest.",
+    "answer_pay_contest": "You made the decision contested; someone else must answer the contest.",
+    "final_word": "You made the decision contested; another manager gives the final word.",
 }
 
 
@@ -553,3 +562,39 @@ def require_review(user, submission) -> None:
     conflict = appeal_conflict(user, submission)
     if conflict:
         raise NotAllowed(conflict)
+
+
+# -- 7. contests are answered by someone else -------------------------------------------
+
+
+def contest_action(contest) -> str:
+    """The action answering `contest` needs: the final word is a manager's; a first contest
+    of pay is answered by finance or a manager, one of a ticket or hours by a reviewer or a
+    manager."""
+    if contest.round > 1:
+        return "final_word"
+    return "answer_pay_contest" if contest.kind == "pay" else "answer_contest"
+
+
+def contest_refusal(user, contest) -> str | None:
+    """Why `user` may not answer this contest, or None when they may: a reviewer or manager
+    answers a first contest, a manager gives the final word; never the tester, never the
+    person whose decision is contested, and the final word never from who answered the first.
+
+    Read on the contest received (recourse sits above this module)."""
+    try:
+        require(user, contest_action(contest), contest)
+    except NotAllowed as exc:
+        return exc.message
+    if contest.round > 1:
+        first = type(contest).objects.filter(decision_id=contest.decision_id, round=1)
+        if first.filter(decided_by_id=getattr(user, "pk", None)).exists():
+            return "You answered the first contest; another manager gives the final word."
+    return None
+
+
+def require_contest_answer(user, contest) -> None:
+    """Raise `NotAllowed` unless `user` may answer this contest now."""
+    refusal = contest_refusal(user, contest)
+    if refusal:
+        raise NotAllowed(refusal)

@@ -632,3 +632,44 @@ def competition_publish(*, actor, competition: Competition, winners) -> Competit
             programme=competition.programme,
         )
     return competition
+
+
+@transaction.atomic
+def competition_entry_award(*, actor, entry: CompetitionEntry, why: str) -> CompetitionEntry:
+    """A prize for an entry whose result its entrant contested and won (`recourse`): ranked
+    after the published winners, accrued like theirs, once. Judged by someone without an
+    entry, as the results are."""
+    entry = (
+        CompetitionEntry.objects.select_for_update()
+        .select_related("competition__programme", "entrant")
+        .get(pk=entry.pk)
+    )
+    competition = entry.competition
+    policy.require(actor, "judge", entry)
+    if competition.status != Competition.Status.PUBLISHED:
+        raise DomainError("The results of this competition are not published yet.")
+    if entry.prize_rank is not None:
+        raise DomainError("This entry already won a prize.")
+    ranks = CompetitionEntry.objects.filter(competition=competition, prize_rank__isnull=False)
+    rank = max(ranks.values_list("prize_rank", flat=True), default=0) + 1
+    ledger, _ = accrue_once(
+        participation=_participation(entry.entrant, competition.programme),
+        kind=LedgerEntry.Kind.PRIZE,
+        amount=competition.prize_amount,
+        currency=competition.currency,
+        source_type="publicity.competitionentry",
+        source_id=str(entry.pk),
+        description=f"Prize {rank} in {competition.title}, after a contest: {why}"[:300],
+        terms=accepted_terms(entry.entrant, competition.programme),
+        maker=actor,
+    )
+    CompetitionEntry.objects.filter(pk=entry.pk).update(prize_rank=rank, ledger_entry=ledger)
+    record(
+        action="publicity.competition.prize_added",
+        obj=competition,
+        actor=actor,
+        programme=competition.programme,
+        subject=entry.entrant,
+        data={"entry": entry.pk, "rank": rank},
+    )
+    return entry

@@ -29,10 +29,11 @@ from participants.selectors import attention_counts as consent_counts
 from programs import policy
 from programs.models import Programme
 from programs.selectors import Attention
+from recourse.selectors import attention_counts as contest_counts
 
 from .filters import AuditFilter
 
-COUNTERS = (review_counts, ticket_counts, hours_counts, consent_counts, pay_counts)
+COUNTERS = (review_counts, ticket_counts, hours_counts, contest_counts, consent_counts, pay_counts)
 
 
 def attention(user, now=None) -> dict[int, list[Attention]]:

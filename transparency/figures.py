@@ -40,6 +40,7 @@ from programs.models import Programme, TermsVersion, TransparencySnapshot
 from programs.selectors import current_terms
 from provenance.selectors import transparency_section as provenance_section
 from publicity.selectors import transparency_section as publicity_section
+from recourse.selectors import transparency_section as recourse_section
 
 from .pay import pay_section
 
@@ -54,6 +55,8 @@ LIST_KEYS = ("sections", "charts", "compare")
 SECTION_PROVIDERS = [
     (labour_section, feedback_section),
     (approvals_section,),
+    # The response targets of the terms, kept or missed (tickets' triage, contests).
+    (recourse_section,),
     # Pay is this app's own: labour pay apart from prizes, grants and fees (`pay`).
     (pay_section,),
     (publicity_section,),

@@ -36,7 +36,12 @@ from .approvals import (
     needs_two_approvers,
     payee_period_total,
 )
-from .awards import award_create, entry_reverse, refuse_threshold_raise_by_awarder
+from .awards import (
+    award_create,
+    entry_restore,
+    entry_reverse,
+    refuse_threshold_raise_by_awarder,
+)
 from .batches import (
     batch_build,
     batch_candidates,
@@ -89,6 +94,7 @@ __all__ = [
     "convert",
     "entries_approve",
     "entry_approve",
+    "entry_restore",
     "entry_reverse",
     "needs_two_approvers",
     "import_match",

@@ -121,3 +121,41 @@ def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
     if not reason:
         raise DomainError("Say why the entry is reversed.", field="reason")
     return reverse_entry(entry, why=reason, actor=actor)
+
+
+@transaction.atomic
+def entry_restore(*, actor, entry: LedgerEntry, why: str) -> LedgerEntry:
+    """Owe again what a reversal took back, once the tester won a contest of the reversal
+    (`recourse`): a new entry of the original's kind and amount, approved and paid as any
+    other (by someone other than `actor`). Keyed by the entry: restored at most once."""
+    entry = (
+        LedgerEntry.objects.select_for_update()
+        .select_related("participation__user", "programme")
+        .get(pk=entry.pk)
+    )
+    policy.require(actor, "reverse", entry)
+    if not LedgerEntry.objects.filter(reverses=entry).exists():
+        raise DomainError("This entry was not reversed; there is nothing to restore.")
+    restored, created = _accrue(
+        participation=entry.participation,
+        kind=entry.kind,
+        amount=entry.amount,
+        currency=entry.currency,
+        source_type="compensation.ledgerentry",
+        source_id=str(entry.pk),
+        description=f"Restored entry {entry.pk}: {why}",
+        earned_on=timezone.localdate(),
+        idempotency_key=f"restored:{entry.pk}",
+        terms=entry.terms_version,
+        actor=actor,
+    )
+    if created:
+        notify(
+            user=entry.participation.user,
+            subject=f"{restored.amount} {restored.currency} owed to you again",
+            body=f"{restored.description}\nIt will be paid once approved and exported.",
+            dedupe_key=f"compensation.restored:{restored.pk}",
+            url=reverse("compensation:statement"),
+            programme=entry.programme,
+        )
+    return restored

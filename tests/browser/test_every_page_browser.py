@@ -109,7 +109,8 @@ def _object_id(name, user, programme):
     from feedback.models import Ticket
     from labour.models import TimeEntry
     from participants.models import Participation
-    from publicity.models import Competition
+    from publicity.models import Competition, CompetitionEntry
+    from recourse.models import Contest
 
     owner_pages = {
         "approvals:output": OutputSubmission.objects.filter(participant=user),
@@ -117,6 +118,14 @@ def _object_id(name, user, programme):
             participant=user, status=OutputSubmission.Status.CHANGES_REQUESTED
         ),
         "labour:edit": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.LOGGED),
+        "recourse:new_ticket": Ticket.objects.filter(reporter=user, status__in=Ticket.CONTESTABLE),
+        "recourse:new_hours": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.DISPUTED),
+        "recourse:new_result": CompetitionEntry.objects.filter(
+            entrant=user, competition__status="published", prize_rank__isnull=True
+        ),
+        "recourse:new_pay": LedgerEntry.objects.filter(
+            participation__user=user, reversals__created_by__isnull=False
+        ),
         # An event about this person, sealed (the demo's seeding ends with the sequencer).
         "audit:proof": AuditEvent.objects.filter(subject=user, seq__isnull=False),
     }
@@ -134,6 +143,7 @@ def _object_id(name, user, programme):
             status__in=OutputSubmission.APPROVED_STATES
         ),
         "publicity:competition": Competition.objects.all(),  # public
+        "recourse:detail": Contest.objects.restrict(user),  # the tester's own, or staff's
     }
     if name == "feedback:detail" and Ticket.objects.filter(reporter=user).exists():
         qs = Ticket.objects.filter(reporter=user)
@@ -141,7 +151,9 @@ def _object_id(name, user, programme):
         qs = owner_pages.get(name, staff_pages.get(name))
     if qs is None:
         raise AssertionError(f"No record for the page {name}; teach _object_id about it")
-    field = "programmes" if qs.model is PayoutBatch else "programme"
+    field = {PayoutBatch: "programmes", CompetitionEntry: "competition__programme"}.get(
+        qs.model, "programme"
+    )
     row = qs.filter(**{field: programme}).order_by("pk").first() or qs.order_by("pk").first()
     return row.pk if row else None
 

@@ -166,6 +166,13 @@ RULES = {
     "labour:review": ("POST", REVIEWERS),
     "feedback:triage": ("GET", REVIEWERS),
     "labour:queue": ("GET", REVIEWERS),
+    "recourse:mine": ("GET", SIGNED_IN),
+    "recourse:open": ("GET", STAFF_ANYWHERE),
+    "recourse:new_ticket": ("GET", OWNER),
+    "recourse:new_hours": ("GET", OWNER),
+    "recourse:new_pay": ("GET", OWNER),
+    "recourse:new_result": ("GET", OWNER),
+    "recourse:detail": ("GET", {"participant", "reviewer", "finance", "manager"}),
     "api:schema": ("GET", EVERYONE),
     "api:docs": ("GET", EVERYONE),
     "api:programmes": ("GET", EVERYONE),
@@ -180,6 +187,9 @@ RULES = {
     ),
     "api:figures": ("GET", EVERYONE),
     "api:tickets": ("GET", SIGNED_IN),
+    "api:contests": ("GET", SIGNED_IN),
+    "api:contest": ("GET", {"participant", "reviewer", "finance", "manager"}),
+    "api:contest-answer": ("POST", NOBODY),  # an empty answer is a 400 for everyone
     "api:ticket": ("GET", {"participant", "reviewer", "manager"}),
     "api:ticket-comments": ("GET", {"participant", "reviewer", "manager"}),
     "api:time-entries": ("GET", SIGNED_IN),
@@ -328,6 +338,15 @@ def world(
         minutes=60,
         activity="testing",
     )
+    from recourse import services as recourse
+
+    contested = feedback_services.ticket_file(
+        actor=participant, programme=programme, kind="feedback", title="Closed", description="x"
+    )
+    feedback_services.ticket_set_status(actor=reviewer, ticket=contested, status="wont_fix")
+    contest = recourse.contest_open(
+        actor=participant, ticket=contested, reason="other", text="It matters."
+    )
     from decimal import Decimal
 
     from compensation import services as pay
@@ -394,6 +413,9 @@ def world(
         entry_deadline=timezone.now() + timedelta(days=1),
         results_by=timezone.now() + timedelta(days=2),
     )
+    entry = publicity.competition_enter(
+        actor=participant, competition=competition, submission=shown
+    )
     batch = pay.batch_create(
         actor=finance,
         programmes=[programme],
@@ -445,6 +467,11 @@ def world(
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
             "labour:edit": time_entry.pk,
+            "recourse:new_ticket": contested.pk,
+            "recourse:new_hours": time_entry.pk,
+            "recourse:new_pay": ledger_entry.pk,
+            "recourse:new_result": entry.pk,
+            "recourse:detail": contest.pk,
             "feedback:comment": ticket.pk,
             "feedback:status": ticket.pk,
             "feedback:assign": ticket.pk,
@@ -461,6 +488,8 @@ def world(
             "compensation:tax_status": participation.pk,
             "compensation:tax_document": tax_status.pk,
             "api:ticket": ticket.pk,
+            "api:contest": contest.pk,
+            "api:contest-answer": contest.pk,
             "api:ticket-comments": ticket.pk,
             "api:submission": submission.pk,
             "api:submission-claim": submission.pk,
@@ -585,6 +614,9 @@ API_WRITES = {
     ("api:training", "POST"): MEMBERS,
     ("api:competitions", "POST"): MANAGERS,
     ("api:training-check", "POST"): {"reviewer", "finance", "manager"},  # the programme's staff
+    # The world's closed ticket is already contested: a second contest is refused for everyone
+    # (and the ticket is nobody else's to contest).
+    ("api:contests", "POST"): set(),
 }
 
 
@@ -650,6 +682,11 @@ def _write_body(name, world, n):
             "url": f"https://example.org/probe/{n}",
         },
         "api:ticket-comments": {"body": f"Probe {n}"},
+        "api:contests": {
+            "ticket": world["ids"]["recourse:new_ticket"],
+            "reason": "other",
+            "text": "p",
+        },
         "api:consent": {"terms_version": 1, "terms_hash": world["terms_hash"]},
         "api:promotional-uses": {
             "submission": world["shown"],

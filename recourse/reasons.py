@@ -1,0 +1,23 @@
+"""The reasons a tester may give for contesting: the programme's own list, or these."""
+
+from programs.models import Programme
+
+from .models import ContestReason
+
+# What a programme offers until its managers keep a list of their own (in the admin).
+DEFAULT_REASONS = [
+    ("misread", "The decision misread what I reported or logged"),
+    ("evidence-missed", "Evidence I gave was not considered"),
+    ("not-a-duplicate", "It is not a duplicate of the ticket named"),
+    ("reproducible", "It can be reproduced (steps attached)"),
+    ("terms", "The decision goes against the terms I accepted"),
+    ("other", "Another reason (explained below)"),
+]
+
+
+def reasons_for(programme: Programme) -> list[tuple[str, str]]:
+    """(code, label) of the reasons a tester of `programme` may give, in order."""
+    own = list(
+        ContestReason.objects.filter(programme=programme, active=True).values_list("code", "label")
+    )
+    return own or list(DEFAULT_REASONS)

@@ -1,0 +1,200 @@
+"""Reads of contests that several pages need: the tester's own, the staff's open list."""
+
+from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils import timezone
+
+from core.businessdays import add_business_days
+from core.figures import WITHHELD, guard, median
+from feedback.models import Ticket, TicketComment
+from programs.selectors import Attention
+
+from .models import Contest
+
+
+def my_contests(user):
+    return (
+        Contest.objects.filter(tester=user).select_related("programme").order_by("-filed_at", "-id")
+    )
+
+
+def answerable(user):
+    """The contests the person's roles let them answer (`policy.contest_action`), never their
+    own nor those of decisions they made: a first contest of a ticket or hours (reviewers,
+    managers), of pay (finance, managers), a final word (managers)."""
+    first = Contest.objects.filter(round=Contest.FIRST)
+    return (
+        (
+            first.exclude(kind=Contest.Kind.PAY).restrict(user, "answer_contest")
+            | first.filter(kind=Contest.Kind.PAY).restrict(user, "answer_pay_contest")
+            | Contest.objects.filter(round=Contest.FINAL).restrict(user, "final_word")
+        )
+        .exclude(tester=user)
+        .exclude(decision_maker=user)
+    )
+
+
+def open_contests(user):
+    """Open contests the person may answer, the earliest due first."""
+    return (
+        answerable(user)
+        .filter(status=Contest.Status.OPEN)
+        .select_related("programme", "tester")
+        .order_by("due_at", "filed_at", "id")
+    )
+
+
+def attention_counts(user, now) -> list[Attention]:
+    """Staff home: open contests this person may answer, per programme: overdue (urgent),
+    within their target, and with no target (with the oldest one's age). One grouped query."""
+    rows = (
+        answerable(user)
+        .filter(status=Contest.Status.OPEN)
+        .order_by()
+        .values("programme_id")
+        .annotate(
+            overdue=Count("pk", filter=Q(due_at__lt=now)),
+            waiting=Count("pk", filter=Q(due_at__gte=now)),
+            none=Count("pk", filter=Q(due_at__isnull=True)),
+            oldest=Min("filed_at", filter=Q(due_at__isnull=True)),
+        )
+    )
+    at = reverse("recourse:open")
+    out = []
+    for r in rows:
+        pk = r["programme_id"]
+        out += [
+            Attention(
+                pk, 30, "contests overdue", r["overdue"], f"{at}?programme={pk}&overdue=on", True
+            ),
+            Attention(
+                pk,
+                31,
+                "contests to answer",
+                r["waiting"] + r["none"],
+                f"{at}?programme={pk}",
+                oldest=r["oldest"],
+            ),
+        ]
+    return out
+
+
+def contests_of(*, ticket=None, entry=None, pay=None, result=None):
+    """The contests of one record's decisions, for the record's own page."""
+    given = {
+        "ticket": ticket,
+        "time_entry": entry,
+        "ledger_entry": pay,
+        "competition_entry": result,
+    }
+    where = {name: record for name, record in given.items() if record is not None}
+    return Contest.objects.filter(**where).order_by("filed_at", "id")
+
+
+# --- Public figures: the response targets kept, per quarter -----------------------------------
+
+QUARTERS_SHOWN = 4
+
+
+def _quarter(moment) -> str:
+    return f"{moment.year} Q{(moment.month - 1) // 3 + 1}"
+
+
+def _kept(items, now) -> dict:
+    """{quarter: figures} of (started, due, done, person) items: the median days taken and the
+    share met. An item decided late, or still open past its date, is missed; one still open
+    within its date is not counted yet. Withheld below MIN_GROUP people."""
+    by_quarter: dict[str, dict] = {}
+    for started, due, done, person in items:
+        if done is None and now <= due:
+            continue
+        q = by_quarter.setdefault(_quarter(started), {"days": [], "met": 0, "people": set()})
+        q["days"].append(((done or now) - started).total_seconds() / 86400)
+        q["met"] += done is not None and done <= due
+        q["people"].add(person)
+    out = {}
+    for quarter in sorted(by_quarter, reverse=True)[:QUARTERS_SHOWN]:
+        q = by_quarter[quarter]
+        counted = len(q["days"])
+        out[quarter] = guard(
+            {
+                "counted": counted,
+                "median_days": round(median(q["days"]), 1),
+                "met_percent": round(100 * q["met"] / counted),
+            },
+            len(q["people"]),
+        )
+    return out
+
+
+def _triage_items(programme):
+    cal = programme.holiday_calendar
+    rows = (
+        Ticket.objects.filter(programme=programme, terms_version__triage_days__isnull=False)
+        .exclude(status=Ticket.Status.NEEDS_INFO, triaged_at__isnull=True)
+        .values_list("created_at", "terms_version__triage_days", "triaged_at", "reporter_id")
+        .iterator(chunk_size=2000)
+    )
+    for created, days, triaged, reporter in rows:
+        yield created, add_business_days(created, days, cal), triaged, reporter
+
+
+def _first_response_items(programme):
+    cal = programme.holiday_calendar
+    first_comment = (
+        TicketComment.objects.filter(ticket=OuterRef("pk"), visible_to_reporter=True)
+        .exclude(author=OuterRef("reporter"))
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        Ticket.objects.filter(programme=programme, terms_version__first_response_days__isnull=False)
+        .annotate(first_comment=Subquery(first_comment))
+        .values_list(
+            "created_at",
+            "terms_version__first_response_days",
+            "first_comment",
+            "triaged_at",
+            "needs_info_since",
+            "reporter_id",
+        )
+        .iterator(chunk_size=2000)
+    )
+    for created, days, *answers, reporter in rows:
+        answered = min((a for a in answers if a), default=None)
+        yield created, add_business_days(created, days, cal), answered, reporter
+
+
+def _contest_items(programme):
+    rows = (
+        Contest.objects.filter(programme=programme, due_at__isnull=False)
+        .values_list("filed_at", "due_at", "decided_at", "tester_id")
+        .iterator(chunk_size=2000)
+    )
+    yield from rows
+
+
+def transparency_section(programme) -> dict:
+    """The public page's response targets: per target and quarter (of when the clock started),
+    the median days taken and the share met, a missed date counting as missed."""
+    now = timezone.now()
+    targets = {
+        "first_response": ("First response", _kept(_first_response_items(programme), now)),
+        "triage": ("Triage decision", _kept(_triage_items(programme), now)),
+        "contest": ("Decision on a contest", _kept(_contest_items(programme), now)),
+    }
+    rows = []
+    for label, quarters in targets.values():
+        for quarter, value in quarters.items():
+            if not value.get(WITHHELD):
+                value = (
+                    f"median {value['median_days']} days; {value['met_percent']} % met "
+                    f"(of {value['counted']})"
+                )
+            rows.append([f"{label}, {quarter}", value])
+    if not rows:
+        rows.append(["Items under a target", "none decided or overdue yet"])
+    return {
+        "response_targets": {key: quarters for key, (_, quarters) in targets.items()},
+        "sections": [{"title": "Response targets kept", "rows": rows}],
+    }

@@ -1,0 +1,360 @@
+"""Every change to contests: filed by the tester, answered by someone else, escalated when late.
+
+A contest's answer changes what it must through the owning app's service (the ticket is
+accepted and its bounty accrued; the hours are confirmed), in the same transaction as the
+answer, audited and notified.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.services import record
+from compensation.models import LedgerEntry
+from compensation.services import accrue_bounties, entry_restore
+from core.businessdays import add_business_days
+from core.db import limit
+from core.errors import DomainError, NotAllowed
+from core.services import notify
+from feedback.models import Ticket
+from feedback.services import ticket_overturn
+from labour.models import TimeEntry
+from labour.services import time_entry_confirm
+from programs import policy
+from programs.selectors import current_terms
+from publicity.models import Competition, CompetitionEntry
+from publicity.services import competition_entry_award
+
+from .models import Contest
+from .reasons import reasons_for
+
+
+def _decision_of(record) -> tuple[str, AuditEvent]:
+    """The kind and the audit event of the decision contested on `record` (a ticket, a time
+    entry or an entry of pay), or a sentence why there is none to contest."""
+    if isinstance(record, Ticket):
+        if not record.is_contestable:
+            raise DomainError(
+                f"Ticket #{record.pk} is {record.get_status_display().lower()}: only a "
+                "duplicate, not reproducible or won't fix decision can be contested."
+            )
+        kind, action, obj = Contest.Kind.TICKET, "feedback.ticket.status_changed", record
+    elif isinstance(record, TimeEntry):
+        if record.status != TimeEntry.Status.DISPUTED:
+            raise DomainError(
+                f"Your entry of {record.date:%d %b %Y} is {record.get_status_display().lower()}: "
+                "only disputed hours can be contested."
+            )
+        kind, action, obj = Contest.Kind.HOURS, "feedback.time.disputed", record
+    elif isinstance(record, CompetitionEntry):
+        if record.competition.status != Competition.Status.PUBLISHED or record.prize_rank:
+            raise DomainError(
+                "Only the published result of a competition your entry did not win can be "
+                "contested."
+            )
+        kind, action, obj = (
+            Contest.Kind.RESULT,
+            "publicity.competition.published",
+            record.competition,
+        )
+    else:
+        reversal = LedgerEntry.objects.filter(reverses=record, created_by__isnull=False).first()
+        if reversal is None:
+            raise DomainError(
+                f"Pay entry #{record.pk} was not reversed by a person: only a reversal can be "
+                "contested here (a bounty withdrawn with its finding is contested on the ticket)."
+            )
+        kind, action, obj = Contest.Kind.PAY, "compensation.entry.accrued", reversal
+    event = (
+        AuditEvent.objects.filter(
+            action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk)
+        )
+        .order_by("-id")
+        .first()
+    )
+    if event is None:
+        raise DomainError("This decision left no record to contest.")
+    return kind, event
+
+
+def _locked(*, ticket, entry, pay, result):
+    """The record contested, locked, and the id of the person it concerns."""
+    if result is not None:
+        found = (
+            CompetitionEntry.objects.select_for_update()
+            .select_related("competition__programme")
+            .get(pk=result.pk)
+        )
+        found.programme = found.competition.programme
+        return found, found.entrant_id
+    if ticket is not None:
+        found = Ticket.objects.select_for_update().select_related("programme").get(pk=ticket.pk)
+        return found, found.reporter_id
+    if entry is not None:
+        found = TimeEntry.objects.select_for_update().select_related("programme").get(pk=entry.pk)
+        return found, found.user_id
+    found = (
+        LedgerEntry.objects.select_for_update()
+        .select_related("programme", "participation")
+        .get(pk=pay.pk)
+    )
+    return found, found.participation.user_id
+
+
+def _round_for(event: AuditEvent, tester) -> int:
+    """1 for a decision never contested, 2 for a manager's final word after a lost contest;
+    otherwise a refusal that says why."""
+    earlier = {c.round: c for c in Contest.objects.filter(decision=event, tester=tester)}
+    if not earlier:
+        return Contest.FIRST
+    if Contest.FINAL in earlier:
+        final = earlier[Contest.FINAL]
+        when = f" on {final.decided_at:%d %b %Y}" if final.decided_at else ""
+        raise DomainError(
+            "This decision was contested and a manager gave the final word" + when + ": "
+            "it cannot be contested again.",
+            code="contested_already",
+        )
+    first = earlier[Contest.FIRST]
+    if first.status == Contest.Status.UPHELD:
+        raise DomainError(
+            "Your contest of this decision was won and the decision changed: there is nothing "
+            "left to contest.",
+            code="contested_already",
+        )
+    if first.status == Contest.Status.OPEN:
+        raise DomainError(
+            "This decision is already contested; wait for the answer to your contest.",
+            code="contested_already",
+        )
+    return Contest.FINAL
+
+
+def _clean(text: str) -> str:
+    return (text or "").strip()
+
+
+@transaction.atomic
+def contest_open(
+    *,
+    actor,
+    reason: str,
+    text: str,
+    evidence: str = "",
+    ticket: Ticket | None = None,
+    entry: TimeEntry | None = None,
+    pay: LedgerEntry | None = None,
+    result: CompetitionEntry | None = None,
+) -> Contest:
+    """Contest a decision that cost `actor`: a closed finding, disputed hours or reversed pay.
+    The first contest is answered by staff other than the decision's maker; after a lost
+    contest a manager gives the final word; nothing after that."""
+    if sum(x is not None for x in (ticket, entry, pay, result)) != 1:
+        raise DomainError("Name one decision to contest.")
+    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay, result=result)
+    if owner_id != actor.pk:
+        raise NotAllowed("Only the person the decision concerns can contest it.")
+    programme = record_.programme
+    kind, event = _decision_of(record_)
+    round_ = _round_for(event, actor)
+    labels = dict(reasons_for(programme))
+    if reason not in labels:
+        raise DomainError("Choose a reason from the list.", field="reason")
+    text = _clean(text)
+    if not text:
+        raise DomainError("Say why the decision should change.", field="text")
+    evidence = _clean(evidence)
+    for name, value in (("text", text), ("evidence", evidence)):
+        if len(value) > limit(Contest, name):
+            raise DomainError(f"Keep it under {limit(Contest, name)} characters.", field=name)
+    now = timezone.now()
+    terms = current_terms(programme)
+    days = terms.contest_days if terms is not None else None
+    try:
+        with transaction.atomic():
+            contest = Contest.objects.create(
+                programme=programme,
+                tester=actor,
+                kind=kind,
+                ticket=record_ if kind == Contest.Kind.TICKET else None,
+                time_entry=record_ if kind == Contest.Kind.HOURS else None,
+                ledger_entry=record_ if kind == Contest.Kind.PAY else None,
+                competition_entry=record_ if kind == Contest.Kind.RESULT else None,
+                decision=event,
+                decision_maker_id=event.actor_id,
+                round=round_,
+                reason_code=reason,
+                reason_label=labels[reason],
+                text=text,
+                evidence=evidence,
+                filed_at=now,
+                due_at=None
+                if days is None
+                else add_business_days(now, days, programme.holiday_calendar),
+            )
+    except IntegrityError:
+        raise DomainError("This decision is already contested.", code="contested_already") from None
+    record(
+        action="recourse.contest.opened",
+        obj=contest,
+        actor=actor,
+        programme=programme,
+        subject=actor,
+        data={"of": contest.subject_label, "round": round_, "reason": reason},
+    )
+    _tell_answerers(contest)
+    return contest
+
+
+def _tell_answerers(contest: Contest) -> None:
+    group = policy.MANAGE if contest.is_final else policy.REVIEW
+    if contest.kind == Contest.Kind.PAY and not contest.is_final:
+        group = policy.MONEY
+    due = f" Answer it by {contest.due_at:%d %b %Y}." if contest.due_at else ""
+    what = "final word asked" if contest.is_final else "contest to answer"
+    for person in policy.staff_of(contest.programme, group):
+        if person.pk in (contest.decision_maker_id, contest.tester_id):
+            continue
+        notify(
+            user=person,
+            subject=f"A {what}: {contest.subject_label}",
+            body=f"{contest.tester.email} contests the decision on {contest.subject_label} "
+            f"in {contest.programme.name}: {contest.reason_label}.{due}",
+            url=contest.get_absolute_url(),
+            dedupe_key=f"recourse.opened:{contest.pk}:{person.pk}",
+            programme=contest.programme,
+        )
+
+
+def _apply(contest: Contest, *, actor, answer: str) -> None:
+    """The decision changes what it must, through the app that owns it."""
+    if contest.kind == Contest.Kind.TICKET:
+        ticket = ticket_overturn(
+            actor=actor, ticket=contest.ticket, note=f"Contest #{contest.pk} won: {answer}"
+        )
+        accrue_bounties(programme=contest.programme, ticket_ids=[ticket.pk])
+    elif contest.kind == Contest.Kind.HOURS:
+        time_entry_confirm(actor=actor, entry=contest.time_entry)
+    elif contest.kind == Contest.Kind.RESULT:
+        competition_entry_award(
+            actor=actor, entry=contest.competition_entry, why=f"contest #{contest.pk} won"
+        )
+    else:
+        entry_restore(
+            actor=actor, entry=contest.ledger_entry, why=f"contest #{contest.pk} won: {answer}"
+        )
+
+
+@transaction.atomic
+def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str) -> Contest:
+    """Answer a contest in writing: upheld changes the decision (its effect applied now),
+    dismissed leaves it standing (then the tester may ask a manager for the final word)."""
+    contest = (
+        Contest.objects.select_for_update(of=("self",))
+        .select_related(
+            "programme", "tester", "ticket", "time_entry", "ledger_entry", "competition_entry"
+        )
+        .get(pk=contest.pk)
+    )
+    if contest.status != Contest.Status.OPEN:
+        raise DomainError(f"Contest #{contest.pk} was already answered.")
+    policy.require_contest_answer(actor, contest)
+    answer = _clean(answer)
+    if not answer:
+        raise DomainError("Write the answer the tester will read.", field="answer")
+    if upheld:
+        _apply(contest, actor=actor, answer=answer)
+    now = timezone.now()
+    contest.status = Contest.Status.UPHELD if upheld else Contest.Status.DISMISSED
+    contest.decided_by, contest.decided_at, contest.answer = actor, now, answer
+    contest.save(update_fields=["status", "decided_by", "decided_at", "answer"])
+    record(
+        action="recourse.contest.decided",
+        obj=contest,
+        actor=actor,
+        programme=contest.programme,
+        subject=contest.tester,
+        data={"of": contest.subject_label, "outcome": contest.status, "round": contest.round},
+    )
+    after = (
+        ""
+        if upheld or contest.is_final
+        else "\n\nYou may ask a manager for the final word from the contest's page."
+    )
+    notify(
+        user=contest.tester,
+        subject=f"Your contest of {contest.subject_label}: {contest.get_status_display()}",
+        body=f"{answer}{after}",
+        url=contest.get_absolute_url(),
+        dedupe_key=f"recourse.decided:{contest.pk}",
+        programme=contest.programme,
+    )
+    return contest
+
+
+def contests_escalate(*, now=None) -> tuple[int, int]:
+    """The clock's sweep: an open contest past its due date is escalated to the programme's
+    managers; one business day later, still open, the tester is told it is late. Returns
+    (escalated, testers told); safe to run twice."""
+    now = now or timezone.now()
+    escalated = told = 0
+    late = Contest.objects.filter(status=Contest.Status.OPEN, due_at__lt=now)
+    for contest in late.filter(escalated_at__isnull=True).select_related("programme", "tester"):
+        with transaction.atomic():
+            if Contest.objects.filter(pk=contest.pk, escalated_at__isnull=True).update(
+                escalated_at=now
+            ):
+                escalated += 1
+                _escalate(contest)
+    for contest in late.filter(
+        escalated_at__isnull=False, tester_told_late_at__isnull=True
+    ).select_related("programme", "tester"):
+        cal = contest.programme.holiday_calendar
+        if add_business_days(contest.escalated_at, 1, cal) > now:
+            continue
+        with transaction.atomic():
+            if Contest.objects.filter(pk=contest.pk, tester_told_late_at__isnull=True).update(
+                tester_told_late_at=now
+            ):
+                told += 1
+                _tell_tester_late(contest)
+    return escalated, told
+
+
+def _escalate(contest: Contest) -> None:
+    record(
+        action="recourse.contest.escalated",
+        obj=contest,
+        programme=contest.programme,
+        subject=contest.tester,
+        data={"of": contest.subject_label, "due": contest.due_at},
+    )
+    for person in policy.staff_of(contest.programme, policy.MANAGE):
+        notify(
+            user=person,
+            subject=f"Overdue contest: {contest.subject_label}",
+            body=f"The answer to {contest.tester.email}'s contest of {contest.subject_label} "
+            f"was due on {contest.due_at:%d %b %Y} and is late.",
+            url=contest.get_absolute_url(),
+            dedupe_key=f"recourse.escalated:{contest.pk}:{person.pk}",
+            programme=contest.programme,
+        )
+
+
+def _tell_tester_late(contest: Contest) -> None:
+    record(
+        action="recourse.contest.late_told",
+        obj=contest,
+        programme=contest.programme,
+        subject=contest.tester,
+        data={"of": contest.subject_label, "due": contest.due_at},
+    )
+    notify(
+        user=contest.tester,
+        subject=f"The answer to your contest of {contest.subject_label} is late",
+        body=f"It was due on {contest.due_at:%d %b %Y}. The programme's managers were told on "
+        f"{contest.escalated_at:%d %b %Y}.",
+        url=contest.get_absolute_url(),
+        dedupe_key=f"recourse.late:{contest.pk}",
+        programme=contest.programme,
+    )

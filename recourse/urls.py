@@ -1,0 +1,16 @@
+"""Pages of contests (the project includes this at "")."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "recourse"
+urlpatterns = [
+    path("contests/", views.mine, name="mine"),
+    path("contests/open/", views.open_list, name="open"),
+    path("contests/new/ticket/<int:pk>/", views.new_for_ticket, name="new_ticket"),
+    path("contests/new/hours/<int:pk>/", views.new_for_hours, name="new_hours"),
+    path("contests/new/pay/<int:pk>/", views.new_for_pay, name="new_pay"),
+    path("contests/new/result/<int:pk>/", views.new_for_result, name="new_result"),
+    path("contests/<int:pk>/", views.detail, name="detail"),
+]

@@ -1,0 +1,160 @@
+"""Pages of contests: the tester contests and follows; staff answer.
+
+Records are fetched through `restrict(user)` (404 for anyone else's); every change goes
+through `recourse.services`; a refused post is shown on the form at the page's own address.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+
+from compensation.models import LedgerEntry
+from core.forms import refusal_shown_on, send_once
+from feedback.models import Ticket
+from labour.models import TimeEntry
+from programs import policy
+from programs.policy import staff_required
+from publicity.models import CompetitionEntry
+
+from . import selectors, services
+from .filters import ContestFilter
+from .forms import AnswerForm, ContestForm
+from .models import Contest
+from .reasons import reasons_for
+
+
+@login_required
+def mine(request):
+    return render(request, "recourse/mine.html", {"contests": selectors.my_contests(request.user)})
+
+
+@staff_required("staff")
+def open_list(request):
+    filterset = ContestFilter(
+        request.GET, queryset=selectors.open_contests(request.user), user=request.user
+    )
+    return render(request, "recourse/open.html", {"filter": filterset, "contests": filterset.qs})
+
+
+def _new(request, *, ticket=None, entry=None, pay=None, result=None):
+    record = ticket or entry or pay or result
+    form = ContestForm(request.POST or None, reasons=reasons_for(record.programme))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+
+        def file_contest() -> str:
+            contest = services.contest_open(
+                actor=request.user,
+                ticket=ticket,
+                entry=entry,
+                pay=pay,
+                result=result,
+                reason=data["reason"],
+                text=data["text"],
+                evidence=data["evidence"],
+            )
+            messages.success(
+                request,
+                "Your contest is filed"
+                + (f"; an answer is due by {contest.due_at:%d %b %Y}." if contest.due_at else "."),
+            )
+            return contest.get_absolute_url()
+
+        if (sent := send_once(request, form, file_contest)) is not None:
+            return sent
+    earlier = selectors.contests_of(ticket=ticket, entry=entry, pay=pay, result=result)
+    return render(
+        request,
+        "recourse/new.html",
+        {
+            "form": form,
+            "ticket": ticket,
+            "entry": entry,
+            "pay": pay,
+            "result": result,
+            "record": record,
+            "earlier": earlier,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def new_for_ticket(request, pk):
+    ticket = get_object_or_404(
+        Ticket.objects.filter(reporter=request.user).select_related("programme"), pk=pk
+    )
+    return _new(request, ticket=ticket)
+
+
+@login_required
+def new_for_hours(request, pk):
+    entry = get_object_or_404(
+        TimeEntry.objects.filter(user=request.user).select_related("programme"), pk=pk
+    )
+    return _new(request, entry=entry)
+
+
+@login_required
+def new_for_pay(request, pk):
+    pay = get_object_or_404(
+        LedgerEntry.objects.filter(participation__user=request.user).select_related("programme"),
+        pk=pk,
+    )
+    return _new(request, pay=pay)
+
+
+@login_required
+def new_for_result(request, pk):
+    result = get_object_or_404(
+        CompetitionEntry.objects.filter(entrant=request.user).select_related(
+            "competition__programme", "submission"
+        ),
+        pk=pk,
+    )
+    result.programme = result.competition.programme
+    return _new(request, result=result)
+
+
+@login_required
+def detail(request, pk):
+    """A contest as both sides see it (due date, answer); the answer form for who may give it."""
+    contest = policy.get_or_404(
+        Contest.objects.select_related("programme", "tester", "decided_by", "decision__actor"),
+        request.user,
+        pk=pk,
+    )
+    may_answer = contest.status == Contest.Status.OPEN and (
+        policy.contest_refusal(request.user, contest) is None
+    )
+    form = AnswerForm(request.POST or None) if may_answer else None
+    if request.method == "POST":
+        if form is None:
+            policy.require_contest_answer(request.user, contest)
+            messages.error(request, f"Contest #{contest.pk} was already answered.")
+            return redirect(contest.get_absolute_url())
+        if form.is_valid():
+            with refusal_shown_on(form):
+                services.contest_decide(
+                    actor=request.user,
+                    contest=contest,
+                    upheld=form.cleaned_data["outcome"] == "upheld",
+                    answer=form.cleaned_data["answer"],
+                )
+                messages.success(request, "Answer sent to the tester.")
+                return redirect(contest.get_absolute_url())
+    final = None
+    if contest.tester_id == request.user.pk and contest.status == Contest.Status.DISMISSED:
+        final = not contest.is_final
+    return render(
+        request,
+        "recourse/detail.html",
+        {
+            "contest": contest,
+            "clock": contest.clock(),
+            "form": form,
+            "may_ask_final": final,
+            "is_tester": contest.tester_id == request.user.pk,
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
