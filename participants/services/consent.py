@@ -26,6 +26,8 @@ def consent_accept(
     seen_hash: str,
     ip: str | None = None,
     acknowledged: list[str] | None = None,
+    shown_language: str | None = None,
+    shown_hash: str | None = None,
 ) -> Consent:
     """Record that the participant accepted this exact version, as they saw it.
 
@@ -34,6 +36,9 @@ def consent_accept(
     `acknowledged` are the hashes of the later versions published but not yet in force
     that the screen showed beside it: they must be exactly those versions (nothing
     published since is hidden), and the consent records them.
+    `shown_language` and `shown_hash` are the language and hash of the text the screen showed
+    (the binding text, or a published translation of it): recorded with the consent, refused
+    if they are not a text of this version. Not given (the API): the binding text.
     """
     participation = (
         Participation.objects.select_for_update().filter(user=actor, programme=programme).first()
@@ -57,6 +62,7 @@ def consent_accept(
     existing = Consent.objects.filter(participation=participation, terms_version=terms).first()
     if existing:
         return existing
+    translation = _shown_translation(terms, shown_language, shown_hash)
     coming = _acknowledged(terms, acknowledged) if acknowledged is not None else []
     consent = Consent.objects.create(
         participation=participation,
@@ -65,6 +71,9 @@ def consent_accept(
         accepted_at=timezone.now(),
         ip_address=ip,
         acknowledged=coming,
+        shown_language=translation.language if translation else terms.binding_language,
+        shown_hash=translation.content_hash if translation else terms.content_hash,
+        translation=translation,
     )
     record(
         action="participants.consent.accepted",
@@ -76,6 +85,8 @@ def consent_accept(
             "terms_version": terms.number,
             "terms_hash": terms.content_hash,
             "acknowledged": coming,
+            "shown_language": consent.shown_language,
+            "shown_hash": consent.shown_hash,
         },
     )
     # New terms may change what the tester's outputs may be used for (provenance).
@@ -85,6 +96,27 @@ def consent_accept(
         payload=signals.ConsentAccepted(participant=actor.pk, terms_version=terms.number),
     )
     return consent
+
+
+def _shown_translation(terms: TermsVersion, language: str | None, shown_hash: str | None):
+    """The translation the screen showed (None: the binding text), checked against its hash."""
+    if not language or language == terms.binding_language:
+        if shown_hash not in (None, terms.content_hash):
+            raise DomainError(
+                "The text you were shown is not these terms. Reload the page and read them again.",
+                code="hash_mismatch",
+            )
+        return None
+    translation = terms.translation(language)
+    if translation is None:
+        raise DomainError("These terms have no translation into that language.")
+    if shown_hash != translation.content_hash:
+        raise DomainError(
+            "The translation you were shown is not the one published. Reload the page and "
+            "read it again.",
+            code="hash_mismatch",
+        )
+    return translation
 
 
 def coming_after(terms: TermsVersion, at=None) -> list[TermsVersion]:
