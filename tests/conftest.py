@@ -335,5 +335,5 @@ def browser_login(page, live_server, email, password="demo-pass-2024"):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the language menu's
     page.wait_for_url(f"{live_server.url}/portal/")
