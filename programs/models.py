@@ -100,7 +100,13 @@ class Programme(models.Model):
     )
     # The language of its pages for a reader whose browser asks for none we ship.
     default_language = models.CharField(
-        "default language", max_length=10, choices=settings.LANGUAGES, default="en-gb"
+        "default language",
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text="Its pages' language for a reader whose browser asks for none we offer; "
+        "empty: English.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -75,6 +75,7 @@ def _check_threshold_change(actor, programme: Programme, value) -> None:
 
 
 PROGRAMME_FIELDS = (
+    "default_language",
     "name",
     "product",
     "summary",
@@ -555,20 +556,22 @@ def _editorial(old: TermsVersion, new: TermsVersion) -> dict | None:
 
 
 def describe_changes(diff: dict) -> str:
-    """The changed terms as plain lines for an email: old → new, worse ones marked."""
+    """The changed terms as plain lines for an email: old → new, worse ones marked (in the
+    language in force: the email's reader's)."""
     lines = [
         f"- {row['label']}: {row['old']} → {row['new']}"
-        + (" (worse for you)" if row["worse"] else "")
+        + (" " + _("(worse for you)") if row["worse"] else "")
         for row in diff["fields"]
     ]
     if diff["body"] and diff.get("editorial"):
         lines.append(
-            "- The full text changed in wording only: editorial change confirmed by "
-            f"{diff['editorial']['confirmed_by']}."
+            "- "
+            + _("The full text changed in wording only: editorial change confirmed by %(who)s.")
+            % {"who": diff["editorial"]["confirmed_by"]}
         )
     elif diff["body"]:
-        lines.append("- The full text changed: read it before you agree.")
-    return "\n".join(lines) or "- Nothing in the terms changed."
+        lines.append("- " + _("The full text changed: read it before you agree."))
+    return "\n".join(lines) or "- " + _("Nothing in the terms changed.")
 
 
 def terms_review(in_force: TermsVersion | None, terms: TermsVersion) -> dict:

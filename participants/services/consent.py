@@ -2,12 +2,16 @@
 version is announced to the participants with what changed (and, when it is material,
 that they must accept it before further work)."""
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from audit.services import record
+from core import l10n
 from core.errors import DomainError, NotAllowed
+from core.models import PersonSettings
 from core.services import notify
 from programs import signals
 from programs.models import Programme, TermsVersion
@@ -147,31 +151,62 @@ def _acknowledged(terms: TermsVersion, hashes: list[str]) -> list[dict]:
 # --- New terms ---------------------------------------------------------------------------
 
 
-def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion) -> None:
-    """Tell the active and paused participants of a new version: what changed, and when."""
-    programme = terms.programme
+def _new_terms_message(terms: TermsVersion, previous: TermsVersion) -> tuple[str, str]:
+    """(subject, body) of the new-terms email, in the language in force."""
     diff = terms_diff(previous, terms)
     changed = describe_changes(diff)
+    n = {"number": terms.number, "previous": previous.number, "changed": changed}
     if terms.material_change:
-        worse = f" Worse for you: {', '.join(diff['worse'])}." if diff["worse"] else ""
-        body = (
-            f"Version {terms.number} of the terms changes the deal and takes effect on "
-            f"{terms.effective_at:%d %b %Y %H:%M} UTC. From then on, accept it before doing "
-            f"further work. You may also withdraw.{worse}\n\n"
-            f"What changes from version {previous.number}:\n{changed}"
+        worse = (
+            " " + _("Worse for you: %(terms)s.") % {"terms": ", ".join(diff["worse"])}
+            if diff["worse"]
+            else ""
         )
+        body = _(
+            "Version %(number)s of the terms changes the deal and takes effect on %(when)s. "
+            "From then on, accept it before doing further work. You may also withdraw."
+            "%(worse)s\n\nWhat changes from version %(previous)s:\n%(changed)s"
+        ) % {**n, "when": l10n.moment(terms.effective_at), "worse": worse}
     else:
         body = (
-            f"Version {terms.number} of the terms is in force (no material change).\n\n"
-            f"What changed from version {previous.number}:\n{changed}"
+            _(
+                "Version %(number)s of the terms is in force (no material change).\n\n"
+                "What changed from version %(previous)s:\n%(changed)s"
+            )
+            % n
         )
-    for participation in Participation.objects.filter(
-        programme=programme,
-        status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
-    ).select_related("user"):
+    return _("New terms for %(programme)s") % {"programme": terms.programme.name}, body
+
+
+def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion) -> None:
+    """Tell the active and paused participants of a new version: what changed, and when. Each
+    reads it in their own language (their setting, else the programme's)."""
+    programme = terms.programme
+    participations = list(
+        Participation.objects.filter(
+            programme=programme,
+            status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
+        ).select_related("user")
+    )
+    chosen = dict(
+        PersonSettings.objects.filter(user__in=[p.user_id for p in participations]).values_list(
+            "user_id", "language"
+        )
+    )
+    messages = {}
+    for participation in participations:
+        language = (
+            chosen.get(participation.user_id)
+            or programme.default_language
+            or settings.LANGUAGE_CODE
+        )
+        if language not in messages:
+            with translation.override(language):
+                messages[language] = _new_terms_message(terms, previous)
+        subject, body = messages[language]
         notify(
             user=participation.user,
-            subject=f"New terms for {programme.name}",
+            subject=subject,
             body=body,
             url=reverse("participants:consent", args=[programme.slug]),
             dedupe_key=f"terms-published:{terms.pk}:{participation.pk}",

@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='programme',
             name='default_language',
-            field=models.CharField(choices=[('en-gb', 'English'), ('fr', 'Français'), ('de', 'Deutsch'), ('es', 'Español'), ('ja', '日本語'), ('ar', 'العربية')], default='en-gb', max_length=10, verbose_name='default language'),
+            field=models.CharField(blank=True, choices=[('en-gb', 'English'), ('fr', 'Français'), ('de', 'Deutsch'), ('es', 'Español'), ('ja', '日本語'), ('ar', 'العربية')], default='', help_text="Its pages' language for a reader whose browser asks for none we offer; empty: English.", max_length=10, verbose_name='default language'),
         ),
         migrations.AddField(
             model_name='termsversion',

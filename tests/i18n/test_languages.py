@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.models import PersonSettings
+from core.models import OutboxMessage, PersonSettings
 from programs.models import Programme
 from tests.factories import ProgrammeFactory, TermsFactory, make_participant
+from tests.programs.test_trust_terms import _publish_v2
 
 
 @pytest.fixture
@@ -111,3 +112,51 @@ def test_the_language_of_one_request_does_not_leak_into_the_next(client, program
     client.get("/programmes/alpha/", HTTP_ACCEPT_LANGUAGE="ja")
     html = client.get("/programmes/alpha/").content.decode()
     assert '<html lang="en-gb"' in html
+
+
+def test_a_manager_sets_the_programme_language_on_its_settings_page(client, programme, manager):
+    client.force_login(manager)
+    response = client.post(
+        "/staff/programmes/alpha/settings/",
+        {
+            "name": programme.name,
+            "product": programme.product,
+            "summary": programme.summary,
+            "currency": programme.currency,
+            "default_language": "ja",
+        },
+    )
+    assert response.status_code == 302
+    assert Programme.objects.get(pk=programme.pk).default_language == "ja"
+    client.logout()
+    html = client.get("/programmes/alpha/").content.decode()
+    assert '<html lang="ja"' in html and "要点" in html
+
+
+def test_a_language_the_product_does_not_offer_is_refused_on_the_settings_page(
+    client, programme, manager
+):
+    client.force_login(manager)
+    page = client.post(
+        "/staff/programmes/alpha/settings/",
+        {"name": programme.name, "product": "x", "currency": "EUR", "default_language": "xx"},
+    )
+    assert page.status_code == 400 and "is not one of the available choices" in (
+        page.content.decode()
+    )
+    assert Programme.objects.get(pk=programme.pk).default_language == ""
+
+
+def test_the_new_terms_email_reaches_each_tester_in_their_own_language(
+    client, programme, manager, participant, participant2
+):
+    PersonSettings.objects.create(user=participant, language="ja")
+    client.force_login(manager)
+    _publish_v2(client, programme, hourly_rate="1.00")
+    ja = OutboxMessage.objects.get(recipient=participant, subject__contains="新しい条件")
+    assert ja.subject == "Alpha の新しい条件"
+    assert "条件の第2版は取り決めを変更するもので" in ja.body
+    assert "時給額: 25.00 → 1.00 （あなたに不利）" in ja.body  # the diff's label, translated
+    # Who chose nothing reads the programme's language, here English.
+    en = OutboxMessage.objects.get(recipient=participant2, subject__startswith="New terms")
+    assert "Hourly rate: 25.00 → 1.00 (worse for you)" in en.body
