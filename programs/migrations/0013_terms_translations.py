@@ -6,6 +6,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from core.db import append_only_trigger
+
 
 class Migration(migrations.Migration):
 
@@ -48,4 +50,6 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('terms', 'language'), name='one_translation_per_language')],
             },
         ),
+        # Written once: on PostgreSQL a trigger refuses updates and deletes from any client.
+        append_only_trigger("programs_termstranslation"),
     ]

@@ -9,13 +9,13 @@ import zipfile
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from audit.models import AuditEvent
 from core.errors import DomainError, NotAllowed
 from participants.models import Consent
 from programs.models import TermsVersion
 from programs.services import terms_translation_publish
+from tests.audit import tamper
 from tests.factories import make_participant
 
 FRENCH = {
@@ -170,11 +170,10 @@ def test_a_changed_shown_hash_fails_verification(client, programme, terms, frenc
     )
     consent = Consent.objects.get(participation__user=tester)
     call_command("audit_verify")
-    # Behind the log's back (the model refuses edits; a raw UPDATE does not ask it).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE participants_consent SET shown_hash = %s WHERE id = %s",
-            [terms.content_hash, consent.pk],
-        )
+    # Behind the log's back: raw SQL, the append-only trigger set aside.
+    tamper.sql(
+        "UPDATE participants_consent SET shown_hash = %s WHERE id = %s",
+        [terms.content_hash, consent.pk],
+    )
     with pytest.raises(CommandError, match="shown_hash"):
         call_command("audit_verify")
