@@ -18,6 +18,15 @@ def _placeholders(text: str) -> list[str]:
     return sorted(m.group(0) for m in PLACEHOLDER.finditer(text))
 
 
+def _keeps_placeholders(entry, form: str) -> bool:
+    """A translation names exactly the English placeholders. A plural form may leave out the
+    count ("Une nouvelle version…" for one), never add a name or lose another."""
+    if not entry.msgid_plural:
+        return _placeholders(form) == _placeholders(entry.msgid)
+    names = set(_placeholders(form))
+    return set(_placeholders(entry.msgid)) <= names <= set(_placeholders(entry.msgid_plural))
+
+
 def catalogue_problems(path: Path, *, complete: bool) -> list[str]:
     """What is wrong with one .po file: untranslated or fuzzy entries (when the language must
     be complete), and translations whose placeholders differ from the English ones."""
@@ -31,18 +40,17 @@ def catalogue_problems(path: Path, *, complete: bool) -> list[str]:
         name = f"{lang}: {entry.msgid[:60]!r}"
         if "fuzzy" in entry.flags:
             problems.append(f"{name} is fuzzy")
-        if entry.msgid_plural:
-            forms = [entry.msgstr_plural.get(i, "") for i in range(nplurals)]
-            wanted = _placeholders(entry.msgid_plural)
-        else:
-            forms = [entry.msgstr]
-            wanted = _placeholders(entry.msgid)
+        forms = (
+            [entry.msgstr_plural.get(i, "") for i in range(nplurals)]
+            if entry.msgid_plural
+            else [entry.msgstr]
+        )
         if not all(forms):
             if complete:
                 problems.append(f"{name} has no translation")
             continue
         for form in forms:
-            if _placeholders(form) != wanted:
+            if not _keeps_placeholders(entry, form):
                 problems.append(f"{name} breaks its placeholders: {form!r}")
     return problems
 
