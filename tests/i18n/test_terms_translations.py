@@ -177,3 +177,34 @@ def test_a_changed_shown_hash_fails_verification(client, programme, terms, frenc
     )
     with pytest.raises(CommandError, match="shown_hash"):
         call_command("audit_verify")
+
+
+def test_a_manager_publishes_a_translation_on_the_versions_page(client, programme, manager):
+    client.force_login(manager)
+    url = "/staff/programmes/alpha/terms/1/translations/"
+    page = client.get(url).content.decode()
+    # The form offers the languages other than the binding one (the menu's options say lang=).
+    assert "No translation yet." in page and '<option value="fr">' in page
+    assert '<option value="en-gb">' not in page
+    # Bad input: the full text left out. A clear message, nothing published.
+    refused = client.post(url, {"language": "fr", "body": ""})
+    assert refused.status_code == 400 and "This field is required." in refused.content.decode()
+    assert not programme.terms.get(number=1).translations.exists()
+    done = client.post(url, {"language": "fr", "body": "Voici les conditions."}, follow=True)
+    html = done.content.decode()
+    assert "The Français translation of version 1 is published." in html
+    [french] = programme.terms.get(number=1).translations.all()
+    assert french.content_hash in html and french.published_by == manager
+    assert '<option value="fr">' not in html  # published once: it is no longer offered
+
+
+def test_nobody_but_the_programmes_managers_opens_the_translation_page(
+    client, programme, participant, reviewer
+):
+    for person in (participant, reviewer):
+        client.force_login(person)
+        response = client.post(
+            "/staff/programmes/alpha/terms/1/translations/", {"language": "fr", "body": "x"}
+        )
+        assert response.status_code in (403, 404)
+    assert not programme.terms.get(number=1).translations.exists()

@@ -95,6 +95,7 @@ RULES = {
     "programs:staff_terms_new": ("POST", MANAGERS),
     "programs:staff_terms_edit": ("GET", MANAGERS),
     "programs:staff_terms_editorial": ("GET", MANAGERS),
+    "programs:staff_terms_translate": ("GET", MANAGERS),
     "participants:staff_participants": ("GET", MANAGERS),
     "participants:staff_participant_action": ("POST", MANAGERS),
     "participants:staff_invitations": ("GET", MANAGERS),
