@@ -139,9 +139,13 @@ def _texts(terms) -> list[dict]:
     """The texts of a version a reader may choose between: the binding one, its translations."""
     names = dict(settings.LANGUAGES)
     return [
-        {"language": terms.binding_language, "name": names[terms.binding_language], "binding": True}
+        {
+            "language": terms.binding_language,
+            "name": names.get(terms.binding_language, terms.binding_language),
+            "binding": True,
+        }
     ] + [
-        {"language": t.language, "name": names[t.language], "binding": False}
+        {"language": t.language, "name": names.get(t.language, t.language), "binding": False}
         for t in terms.translations.all()
     ]
 
