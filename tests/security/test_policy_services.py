@@ -190,6 +190,9 @@ CALLS = {
     "terms_editorial_confirm": lambda w, a: programs.terms_editorial_confirm(
         actor=a, terms=w["draft"]
     ),
+    "terms_translation_publish": lambda w, a: programs.terms_translation_publish(
+        actor=a, terms=w["programme"].terms.get(number=1), language="fr", texts={"body": "x"}
+    ),
     "invitations_create": lambda w, a: participants.invitations_create(
         actor=a, programme=w["programme"], emails=["x@example.com"]
     ),
