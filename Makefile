@@ -3,7 +3,7 @@ PY ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PORT ?= 8000
 
-.PHONY: run production test bench lint seed docs
+.PHONY: run production test bench lint seed docs messages
 
 $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
@@ -12,17 +12,29 @@ $(VENV)/.run-deps: requirements.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	touch $@
 
+# The translations: locale/<language>/LC_MESSAGES/django.po, compiled (.mo, not kept in git) by
+# Babel's pybabel before a run and by the tests. `make messages` gathers the marked strings
+# again (Django's makemessages, which needs GNU gettext: apt-get install gettext).
+LOCALE_MO := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+locale/%.mo: locale/%.po $(VENV)/.run-deps
+	$(VENV)/bin/pybabel compile -i $< -o $@ >/dev/null
+
+messages: $(VENV)/.run-deps
+	$(VENV)/bin/python manage.py makemessages --all --no-location --no-obsolete \
+	  --ignore ".venv/*" --ignore "node_modules/*" --ignore "tests/*" --ignore "var/*" \
+	  --ignore "docs/*" --ignore "demo/*" --ignore "tools/*"
+
 $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
 	touch $@ $(VENV)/.run-deps
 
 ## make run: the product on its embedded default (SQLite, demo data), with a Celery worker and
 ## beat on a broker of files (scripts/run.sh, Procfile.embedded).
-run: $(VENV)/.run-deps
+run: $(VENV)/.run-deps $(LOCALE_MO)
 	PORT=$(PORT) bash scripts/run.sh
 
 ## make production: the Procfile (gunicorn, worker, beat) on PostgreSQL and Redis on this machine.
-production: $(VENV)/.run-deps
+production: $(VENV)/.run-deps $(LOCALE_MO)
 	PORT=$(PORT) bash scripts/production.sh
 
 ## make test: lint, checks, the suite on SQLite, on PostgreSQL + Redis + a Celery worker, browsers.

@@ -41,11 +41,15 @@ def state(model: type[models.Model], pk, values: dict) -> tuple[str, str]:
     """(record_fields text, record_hash) of a row of `model` given its bound fields' values
     (by field name or attname)."""
     fields = {}
+    added = getattr(model, "AUDIT_ADDED_FIELDS", frozenset())
     for name in model.AUDIT_BOUND_FIELDS:
         field = model._meta.get_field(name)
         value = values[name] if name in values else values[field.attname]
         if isinstance(value, models.Model):
             value = value.pk
+        if name in added and value in (None, ""):
+            # Added after records existed: those records' events never bound it.
+            continue
         fields[name] = _canonical(field, value)
     digests, _ = record_digest(fields)
     text = json.dumps(

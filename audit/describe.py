@@ -93,6 +93,7 @@ VERBS = {
     "programs.terms.draft_updated": "edited the draft",
     "programs.terms.drafted": "drafted",
     "programs.terms.published": "published",
+    "programs.terms.translation_published": "published",
     "provenance.credential.signed": "signed",
     "provenance.permission.changed": "changed",
     "publicity.competition.created": "announced",

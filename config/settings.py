@@ -16,6 +16,8 @@ import environ
 from cryptography import x509
 from django.core.exceptions import ImproperlyConfigured
 
+from config.i18n import COMPLETE_LANGUAGES, LANGUAGE_CODE, LANGUAGES, LOCALE_PATHS  # noqa: F401
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -90,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.LanguageMiddleware",  # the person's, the browser's, the programme's
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -446,8 +449,7 @@ TERMS_MAX_REVIEW_DAYS = env.int("TERMS_MAX_REVIEW_DAYS", default=60)
 # until the manager confirms they say the same or changes them (programs.changes). Matched
 # as the start of a word, in English and in the interface's language (translated like it).
 def _(text: str) -> str:
-    """Marks a word for `makemessages`; it is translated where it is matched. (Django's own
-    gettext_noop would read these settings while they are being read.)"""
+    """Marks a word for `makemessages` (gettext_noop would read these settings mid-read)."""
     return text
 
 
@@ -466,10 +468,7 @@ TERMS_WATCHED_WORDS = {
     _("without credit"): ("credit_attribution", "promotion_credit"),
 }
 
-LANGUAGE_CODE = "en-gb"
-TIME_ZONE = "UTC"
-USE_I18N = True
-USE_TZ = True
+TIME_ZONE, USE_I18N, USE_TZ = "UTC", True, True  # languages: config/i18n.py
 
 # --- REST framework -----------------------------------------------------------------
 REST_FRAMEWORK = {

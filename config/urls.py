@@ -56,6 +56,7 @@ urlpatterns = [
     path("accounts/email/undo/<str:token>/", account_emails.email_undo, name="account_email_undo"),
     path("accounts/", include(allauth_urls)),
     path("notifications/", core_views.my_notifications, name="my_notifications"),
+    path("language/", core_views.set_language, name="set_language"),
     # Before programs: its programmes/<slug>/... must not take programmes/compare/.
     path("", include(transparency_urls)),
     path("", include(staff_urls)),  # /staff/: what needs attention

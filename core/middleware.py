@@ -4,9 +4,30 @@ that leaves a view becomes the page that says it."""
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
-from django.utils.cache import add_never_cache_headers
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
+from . import languages
 from .errors import DomainError, NotAllowed
+
+
+class LanguageMiddleware:
+    """Each request in its language (`core.languages.chosen_language`); a page about a
+    programme may still switch to the programme's (`use_programme_language`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language, request.language_source = languages.chosen_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+        response.headers.setdefault("Content-Language", translation.get_language())
+        # The next request on this thread (or the test after this one) starts from English.
+        translation.deactivate()
+        return response
 
 
 class PrivateNoStoreMiddleware:

@@ -131,3 +131,20 @@ class EmailChange(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.get_kind_display()} {self.old_email} → {self.new_email}"
+
+
+class PersonSettings(models.Model):
+    """A person's own settings that follow them from device to device: the language of the
+    interface (`core.middleware.LanguageMiddleware` prefers it to the browser's)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_settings"
+    )
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "person settings"
+
+    def __str__(self):
+        return f"{self.user_id}: {self.language or 'browser language'}"

@@ -3,10 +3,12 @@
 import logging
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .db import insert_rows
-from .models import FormSubmission, OutboxMessage
+from .errors import DomainError
+from .models import FormSubmission, OutboxMessage, PersonSettings
 from .tasks import send_outbox_message, send_outbox_messages
 from .text import header_safe
 
@@ -117,3 +119,11 @@ def submit_once(*, user, token: str, create: Callable[[], str]) -> tuple[str, bo
     claim.result_url = address[:500]
     claim.save(update_fields=["result_url"])
     return address, True
+
+
+def language_set(*, actor, language: str) -> PersonSettings:
+    """Keep the person's choice of interface language (one of settings.LANGUAGES)."""
+    if language not in dict(settings.LANGUAGES):
+        raise DomainError("We do not offer that language.", code="language")
+    row, _ = PersonSettings.objects.update_or_create(user=actor, defaults={"language": language})
+    return row

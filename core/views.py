@@ -10,10 +10,14 @@ from django.core.exceptions import (
 )
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from core.pagination import keyset_page
 
+from . import languages
 from .models import OutboxMessage
+from .services import language_set
 
 
 def home(request):
@@ -54,6 +58,17 @@ def bad_request(request, exception=None):
             {"detail": message, "code": "bad_request", "field_errors": {}}, status=400
         )
     return render(request, "400.html", {"message": message}, status=400)
+
+
+@require_POST
+def set_language(request):
+    """The language menu of every page: Django's own set_language (the cookie, back to the
+    page), and for a signed-in person also their setting, kept for every device."""
+    language = languages.supported(request.POST.get("language"))
+    if language and request.user.is_authenticated:
+        language_set(actor=request.user, language=language)
+        request.session[languages.SESSION_KEY] = language
+    return django_set_language(request)
 
 
 @login_required

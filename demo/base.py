@@ -63,6 +63,22 @@ CRITICISED = dict(
     ),
 )
 
+# The criticised terms in French, published with their version: English binds, French helps.
+CRITICISED_FR = dict(
+    in_kind_benefits="accès gratuit au modèle ; quelques films pourront être choisis pour une "
+    "projection",
+    nda_until_text="jusqu’au lancement",
+    nda_public_scope="rien sans accord écrit",
+    credit_attribution="aucune mention promise",
+    pause_policy="à tout moment, pour n’importe quelle raison",
+    body=(
+        "Les participants testent le modèle, signalent les bogues et donnent leur avis.\n"
+        "Chaque production doit être validée par l’entreprise avant d’être partagée où que "
+        "ce soit.\n"
+        "Les participants sont tenus par un accord de confidentialité jusqu’au lancement public."
+    ),
+)
+
 FAIR = dict(
     expected_activities=["bug_testing", "feedback", "creative_work"],
     expected_hours_per_week=Decimal("5"),
@@ -177,6 +193,15 @@ def _programme(admin, manager, slug, name, product, terms, *, status, summary, r
             actor=manager, programme=programme, status=status
         )
     return programme
+
+
+def _translate(programme, manager, language: str, texts: dict) -> None:
+    """A translation of the terms in force, unless it has one in that language already."""
+    terms = current_terms(programme)
+    if not terms.translations.filter(language=language).exists():
+        programme_services.terms_translation_publish(
+            actor=manager, terms=terms, language=language, texts=texts
+        )
 
 
 def _join(programme, user, manager):
@@ -323,6 +348,7 @@ def seed():
     ctx = _people()
     with _history_clock(HISTORY_DAYS):
         ctx.update(_programmes(ctx["admin"], ctx["manager"]))
+        _translate(ctx["criticised"], ctx["manager"], "fr", CRITICISED_FR)
         _staff_and_members(ctx)
     _later_history(ctx)
     return ctx

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.dates import validate_in_range
 from core.forms import DateTimeInput, SubmitOnce
@@ -15,9 +16,13 @@ class ConsentForm(forms.Form):
     terms_hash = forms.CharField(widget=forms.HiddenInput)
     # The versions published but not yet in force that the screen showed beside these terms.
     coming_hashes = forms.CharField(widget=forms.HiddenInput, required=False, max_length=2000)
+    # The text shown: its language and the sha256 of exactly that text (binding or translation).
+    # Absent (a client posting by hand, as the API does): the binding text.
+    shown_language = forms.CharField(widget=forms.HiddenInput, max_length=10, required=False)
+    shown_hash = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     accept = forms.BooleanField(
-        label="I have read these terms and accept them",
-        error_messages={"required": "Tick the box to accept the terms, or leave this page."},
+        label=_("I have read these terms and accept them"),
+        error_messages={"required": _("Tick the box to accept the terms, or leave this page.")},
     )
 
 

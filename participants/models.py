@@ -196,7 +196,12 @@ class Consent(AppendOnlyModel):
         "terms_hash",
         "accepted_at",
         "ip_address",
+        "shown_language",
+        "shown_hash",
+        "translation",
     )
+    # Bound only when set: the consents given before they existed keep their events' hashes.
+    AUDIT_ADDED_FIELDS = frozenset({"shown_language", "shown_hash", "translation"})
 
     participation = models.ForeignKey(
         Participation, on_delete=models.PROTECT, related_name="consents"
@@ -210,6 +215,21 @@ class Consent(AppendOnlyModel):
     # The published versions not yet in force that were shown beside this one and that the
     # tester acknowledged with this consent: [{"number", "hash", "effective_at"}].
     acknowledged = models.JSONField(default=list, db_default=[], blank=True)
+    # The text the consent screen showed: its language and the sha256 of exactly that text
+    # (the version's `content_hash` for the binding text, a translation's own `content_hash`
+    # else, which names the binding version's too). Empty: given before languages existed.
+    shown_language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, blank=True, default=""
+    )
+    shown_hash = models.CharField(max_length=64, blank=True, default="")
+    translation = models.ForeignKey(
+        "programs.TermsTranslation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consents",
+        help_text="The translation shown, if it was not the binding text.",
+    )
 
     objects = ConsentQuerySet.as_manager()
     visibility = Visibility(

@@ -1,14 +1,18 @@
 """The participant's pages of participation: a programme, consent, joining and leaving."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.forms import refusal_shown_on, send_once
+from core.languages import supported, use_programme_language
 from programs.models import Programme
 from programs.selectors import coming_versions, current_terms, upcoming_terms
 from programs.services import terms_diff
@@ -54,6 +58,7 @@ def consent(request, slug):
     """The consent screen: key facts on top, the full terms, what changed since my last consent."""
     participation = _my_participation(request, slug)
     programme = participation.programme
+    use_programme_language(request, programme)
     in_force = current_terms(programme)
     last = (
         Consent.objects.filter(participation=participation)
@@ -68,15 +73,18 @@ def consent(request, slug):
     else:
         terms = upcoming_terms(programme) or in_force
     if terms is None:
-        messages.info(request, "This programme has no published terms yet.")
+        messages.info(request, _("This programme has no published terms yet."))
         return redirect("participants:programme", slug=slug)
     coming = [c for c in coming_versions(programme) if c["terms"].number > terms.number]
     already = last is not None and last.terms_version_id == terms.pk
+    shown = _shown_text(request, terms)
     form = ConsentForm(
         request.POST or None,
         initial={
             "terms_hash": terms.content_hash,
             "coming_hashes": ",".join(c["terms"].content_hash for c in coming),
+            "shown_language": shown.language if shown else terms.binding_language,
+            "shown_hash": shown.content_hash if shown else terms.content_hash,
         },
     )
     if request.method == "POST" and form.is_valid():
@@ -88,8 +96,13 @@ def consent(request, slug):
                 seen_hash=form.cleaned_data["terms_hash"],
                 ip=request.META.get("REMOTE_ADDR"),
                 acknowledged=hashes(form.cleaned_data["coming_hashes"]),
+                shown_language=form.cleaned_data["shown_language"],
+                shown_hash=form.cleaned_data["shown_hash"] or None,
             )
-            messages.success(request, f"You accepted version {terms.number} of the terms.")
+            messages.success(
+                request,
+                _("You accepted version %(number)s of the terms.") % {"number": terms.number},
+            )
             return redirect("participants:programme", slug=slug)
     diff = (
         terms_diff(last.terms_version, terms)
@@ -108,8 +121,33 @@ def consent(request, slug):
             "coming": coming,
             "participation": participation,
             "now": timezone.now(),
+            "shown": shown,
+            "shown_facts": terms.key_facts(shown.text() if shown else None),
+            "texts": _texts(terms),
         },
     )
+
+
+def _shown_text(request, terms):
+    """The text the consent screen shows: the one asked for (`?text=fr`), else the translation
+    into the page's language if the version has one, else (None) the binding text."""
+    asked = supported(request.GET.get("text")) if request.GET.get("text") else None
+    return terms.translation(asked or get_language())
+
+
+def _texts(terms) -> list[dict]:
+    """The texts of a version a reader may choose between: the binding one, its translations."""
+    names = dict(settings.LANGUAGES)
+    return [
+        {
+            "language": terms.binding_language,
+            "name": names.get(terms.binding_language, terms.binding_language),
+            "binding": True,
+        }
+    ] + [
+        {"language": t.language, "name": names.get(t.language, t.language), "binding": False}
+        for t in terms.translations.all()
+    ]
 
 
 def invitation(request, token):

@@ -81,6 +81,11 @@ def _consents(user):
             "terms_version": terms.number,
             "terms_hash": c.terms_hash,
             "accepted_at": c.accepted_at,
+            # The text the screen showed: its language, its sha256, and whether it was a
+            # translation (then of the binding version named above).
+            "shown_language": c.shown_language,
+            "shown_hash": c.shown_hash,
+            "shown_translation": c.translation_id is not None,
             "key_facts": terms.key_facts(),
             "terms": terms.content(),
         }

@@ -31,6 +31,7 @@ class ProgrammeForm(forms.ModelForm):
             "approval_threshold",
             "tax_forms",
             "holiday_calendar",
+            "default_language",
         ]
         help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
 

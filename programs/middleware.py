@@ -24,6 +24,7 @@ from . import policy
 # password, sign-out), public pages anyone can read, static files, and what machines read.
 OPEN_PREFIXES = (
     "/accounts/",
+    "/language/",  # the language menu: setting up two-factor is read in one's own language
     "/programmes/",
     "/verify/",
     "/audit/checkpoints/",

@@ -9,10 +9,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.businessdays import validate_calendar
 from core.currencies import validate_currency
-from core.db import bounded_text
+from core.db import AppendOnlyModel, AppendOnlyQuerySet, bounded_text
 from core.text import single_line
 
 from . import policy
@@ -98,6 +99,16 @@ class Programme(models.Model):
         help_text="Country code whose public holidays are not business days (FR, DE, GB, US…); "
         "empty: weekends only.",
     )
+    # The language of its pages for a reader whose browser asks for none we ship.
+    default_language = models.CharField(
+        "default language",
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text="Its pages' language for a reader whose browser asks for none we offer; "
+        "empty: English.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ProgrammeQuerySet.as_manager()
@@ -164,53 +175,53 @@ class TermsVersion(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
 
     class Activity(models.TextChoices):
-        BUG_TESTING = "bug_testing", "Bug testing"
-        FEEDBACK = "feedback", "Feedback"
-        RED_TEAMING = "red_teaming", "Red teaming"
-        CREATIVE_WORK = "creative_work", "Creative work"
+        BUG_TESTING = "bug_testing", _("Bug testing")
+        FEEDBACK = "feedback", _("Feedback")
+        RED_TEAMING = "red_teaming", _("Red teaming")
+        CREATIVE_WORK = "creative_work", _("Creative work")
 
     class PayModel(models.TextChoices):
-        UNPAID = "unpaid", "Unpaid"
-        STIPEND = "stipend", "Stipend"
-        HOURLY = "hourly", "Hourly"
-        BOUNTY = "bounty", "Per accepted finding"
-        PRIZE_ONLY = "prize_only", "Prize only"
-        GRANT = "grant", "Grant"
+        UNPAID = "unpaid", _("Unpaid")
+        STIPEND = "stipend", _("Stipend")
+        HOURLY = "hourly", _("Hourly")
+        BOUNTY = "bounty", _("Per accepted finding")
+        PRIZE_ONLY = "prize_only", _("Prize only")
+        GRANT = "grant", _("Grant")
 
     class StipendPeriod(models.TextChoices):
-        WEEKLY = "weekly", "week"
-        MONTHLY = "monthly", "month"
+        WEEKLY = "weekly", _("week")
+        MONTHLY = "monthly", _("month")
 
     class ApprovalScope(models.TextChoices):
-        NONE = "none", "Not required"
-        PUBLIC_SHARING = "public_sharing", "Required before public sharing"
-        EVERY_OUTPUT = "every_output", "Required for every output"
+        NONE = "none", _("Not required")
+        PUBLIC_SHARING = "public_sharing", _("Required before public sharing")
+        EVERY_OUTPUT = "every_output", _("Required for every output")
 
     class OnMissedDeadline(models.TextChoices):
-        DEEMED_APPROVED = "deemed_approved", "Deemed approved"
-        ESCALATED = "escalated", "Escalated to managers"
+        DEEMED_APPROVED = "deemed_approved", _("Deemed approved")
+        ESCALATED = "escalated", _("Escalated to managers")
 
     class TrainingUse(models.TextChoices):
-        NO = "no", "No"
-        OPT_IN = "opt_in", "Only if the participant opts in"
-        PER_OUTPUT = "per_output", "Decided by the participant for each output"
-        YES = "yes", "Yes"
+        NO = "no", _("No")
+        OPT_IN = "opt_in", _("Only if the participant opts in")
+        PER_OUTPUT = "per_output", _("Decided by the participant for each output")
+        YES = "yes", _("Yes")
 
     # Where training use is the tester's choice (their default, and per output).
     TRAINING_CHOICE = (TrainingUse.OPT_IN, TrainingUse.PER_OUTPUT)
 
     class PromotionalUse(models.TextChoices):
-        NO = "no", "No"
-        CONSENT = "consent", "Only with the participant's consent per use"
-        INCLUDED = "included", "Included: no consent asked per use"
+        NO = "no", _("No")
+        CONSENT = "consent", _("Only with the participant's consent per use")
+        INCLUDED = "included", _("Included: no consent asked per use")
 
     class PromotionCredit(models.TextChoices):
-        NAMED = "named", "With the participant's name"
-        UNNAMED = "unnamed", "Without the participant's name"
+        NAMED = "named", _("With the participant's name")
+        UNNAMED = "unnamed", _("Without the participant's name")
 
     SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -218,33 +229,33 @@ class TermsVersion(models.Model):
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     material_change = models.BooleanField(
-        "material change",
+        _("material change"),
         default=True,
         help_text="A material change must be accepted again by every participant before "
         "further work, and takes effect only after the notice period.",
     )
     change_summary = models.CharField(
-        "summary of the change", max_length=300, blank=True, validators=[single_line]
+        _("summary of the change"), max_length=300, blank=True, validators=[single_line]
     )
 
     # Labour
-    expected_activities = models.JSONField("expected activities", default=list, blank=True)
+    expected_activities = models.JSONField(_("expected activities"), default=list, blank=True)
     expected_hours_per_week = models.DecimalField(
-        "expected hours per week", max_digits=5, decimal_places=1, null=True, blank=True
+        _("expected hours per week"), max_digits=5, decimal_places=1, null=True, blank=True
     )
 
     # Pay
     pay_model = models.CharField(
-        "pay model", max_length=12, choices=PayModel.choices, default=PayModel.UNPAID
+        _("pay model"), max_length=12, choices=PayModel.choices, default=PayModel.UNPAID
     )
     currency = models.CharField(
-        "currency", max_length=3, default="EUR", validators=[validate_currency]
+        _("currency"), max_length=3, default="EUR", validators=[validate_currency]
     )
     hourly_rate = models.DecimalField(
-        "hourly rate", max_digits=10, decimal_places=2, null=True, blank=True
+        _("hourly rate"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     hourly_floor = models.DecimalField(
-        "minimum effective hourly pay",
+        _("minimum effective hourly pay"),
         max_digits=10,
         decimal_places=2,
         null=True,
@@ -253,25 +264,25 @@ class TermsVersion(models.Model):
         "each calendar month; the difference is topped up.",
     )
     stipend_amount = models.DecimalField(
-        "stipend amount", max_digits=10, decimal_places=2, null=True, blank=True
+        _("stipend amount"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     stipend_period = models.CharField(
-        "stipend period", max_length=10, choices=StipendPeriod.choices, blank=True, default=""
+        _("stipend period"), max_length=10, choices=StipendPeriod.choices, blank=True, default=""
     )
     bounty_table = models.JSONField(
-        "bounty per accepted finding",
+        _("bounty per accepted finding"),
         default=dict,
         blank=True,
         help_text="Amount per accepted finding, by severity.",
     )
     prize_description = models.CharField(
-        "prize", max_length=300, blank=True, validators=[single_line]
+        _("prize"), max_length=300, blank=True, validators=[single_line]
     )
     grant_amount = models.DecimalField(
-        "grant amount", max_digits=10, decimal_places=2, null=True, blank=True
+        _("grant amount"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     payment_schedule = models.CharField(
-        "payment schedule", max_length=200, blank=True, validators=[single_line]
+        _("payment schedule"), max_length=200, blank=True, validators=[single_line]
     )
     # The other currencies the programme pays in under these terms (ISO 4217 codes; None:
     # only `currency`). Each weighs on the two-person limit at finance's dated rates.
@@ -283,7 +294,7 @@ class TermsVersion(models.Model):
         "commas (USD, GBP). Empty: only the currency above.",
     )
     payment_within_days = models.PositiveSmallIntegerField(
-        "paid within (days)",
+        _("paid within (days)"),
         null=True,
         blank=True,
         help_text="Pay reaches the tester's bank at most this many days after the work it is "
@@ -291,40 +302,40 @@ class TermsVersion(models.Model):
         "from it.",
     )
     in_kind_benefits = models.CharField(
-        "in-kind benefits", max_length=300, blank=True, validators=[single_line]
+        _("in-kind benefits"), max_length=300, blank=True, validators=[single_line]
     )
 
     # Output approval
     approval_scope = models.CharField(
-        "outputs that need approval",
+        _("outputs that need approval"),
         max_length=16,
         choices=ApprovalScope.choices,
         default=ApprovalScope.NONE,
     )
     review_deadline_hours = models.PositiveIntegerField(
-        "review deadline (hours)", null=True, blank=True
+        _("review deadline (hours)"), null=True, blank=True
     )
     on_missed_deadline = models.CharField(
-        "when the review deadline is missed",
+        _("when the review deadline is missed"),
         max_length=16,
         choices=OnMissedDeadline.choices,
         blank=True,
         default="",
     )
-    appeals_allowed = models.BooleanField("appeals allowed", default=True)
+    appeals_allowed = models.BooleanField(_("appeals allowed"), default=True)
 
     # Confidentiality
-    nda = models.BooleanField("NDA", default=False)
+    nda = models.BooleanField(_("NDA"), default=False)
     nda_public_scope = models.CharField(
-        "NDA scope",
+        _("NDA scope"),
         max_length=300,
         blank=True,
         help_text="What participants may say in public.",
         validators=[single_line],
     )
-    nda_until = models.DateField("NDA until (date)", null=True, blank=True)
+    nda_until = models.DateField(_("NDA until (date)"), null=True, blank=True)
     nda_until_text = models.CharField(
-        "NDA until (text)",
+        _("NDA until (text)"),
         max_length=100,
         blank=True,
         help_text='For an open end, e.g. "until launch".',
@@ -333,21 +344,24 @@ class TermsVersion(models.Model):
 
     # Use of participants' work
     training_use = models.CharField(
-        "use as training data", max_length=10, choices=TrainingUse.choices, default=TrainingUse.NO
+        _("use as training data"),
+        max_length=10,
+        choices=TrainingUse.choices,
+        default=TrainingUse.NO,
     )
     credit_attribution = models.CharField(
-        "credit and attribution", max_length=300, blank=True, validators=[single_line]
+        _("credit and attribution"), max_length=300, blank=True, validators=[single_line]
     )
     # Publicity: the organiser's own use of testers' outputs and names to promote the product.
     promotional_use = models.CharField(
-        "use in promotion",
+        _("use in promotion"),
         max_length=10,
         choices=PromotionalUse.choices,
         default=PromotionalUse.NO,
         help_text="Whether the organiser may use testers' outputs and names in its promotion.",
     )
     promotion_fee = models.DecimalField(
-        "fee per promotional use",
+        _("fee per promotional use"),
         max_digits=10,
         decimal_places=2,
         null=True,
@@ -355,7 +369,7 @@ class TermsVersion(models.Model):
         help_text="Paid to the tester for each use; empty or 0 means unpaid, said plainly.",
     )
     promotion_credit = models.CharField(
-        "credit in promotion",
+        _("credit in promotion"),
         max_length=10,
         choices=PromotionCredit.choices,
         blank=True,
@@ -363,33 +377,37 @@ class TermsVersion(models.Model):
     )
 
     # Participation
-    voluntary = models.BooleanField("participation is voluntary", default=True)
-    right_to_withdraw = models.BooleanField("right to withdraw", default=True)
-    notice_period_days = models.PositiveIntegerField("notice period (days)", default=14)
+    voluntary = models.BooleanField(_("participation is voluntary"), default=True)
+    right_to_withdraw = models.BooleanField(_("right to withdraw"), default=True)
+    notice_period_days = models.PositiveIntegerField(_("notice period (days)"), default=14)
 
     # Response targets, in business days of the programme's holiday calendar: how fast the
     # organiser answers. Empty: no target promised.
     first_response_days = models.PositiveSmallIntegerField(
-        "first response to a ticket (business days)", null=True, blank=True
+        _("first response to a ticket (business days)"), null=True, blank=True
     )
     triage_days = models.PositiveSmallIntegerField(
-        "triage decision (business days)", null=True, blank=True
+        _("triage decision (business days)"), null=True, blank=True
     )
     contest_days = models.PositiveSmallIntegerField(
-        "decision on a contest (business days)", null=True, blank=True
+        _("decision on a contest (business days)"), null=True, blank=True
     )
     payment_days = models.PositiveSmallIntegerField(
-        "payment after approval (business days)", null=True, blank=True
+        _("payment after approval (business days)"), null=True, blank=True
     )
     pause_policy = models.CharField(
-        "when access may be paused",
+        _("when access may be paused"),
         max_length=300,
         blank=True,
         help_text="When the organiser may pause access.",
         validators=[single_line],
     )
 
-    body = bounded_text(100_000, verbose_name="full text", blank=True)
+    body = bounded_text(100_000, verbose_name=_("full text"), blank=True)
+    # The language of its own text: what binds. Translations (`TermsTranslation`) help read it.
+    binding_language = models.CharField(
+        _("binding language"), max_length=10, choices=settings.LANGUAGES, default="en-gb"
+    )
 
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
@@ -541,9 +559,85 @@ class TermsVersion(models.Model):
     def training_is_a_choice(self) -> bool:
         return self.training_use in self.TRAINING_CHOICE
 
-    def key_facts(self) -> list[str]:
+    def key_facts(self, shown: dict | None = None) -> list[str]:
+        return key_facts(self, shown)
 
-        return key_facts(self)
+    def translation(self, language: str):
+        """Its published translation into `language`, or None (the binding text is shown)."""
+        if language == self.binding_language:
+            return None
+        return next((t for t in self.translations.all() if t.language == language), None)
+
+
+class TermsTranslationQuerySet(AppendOnlyQuerySet):
+    pass
+
+
+class TermsTranslation(AppendOnlyModel):
+    """A version's full text and free-text terms in one more language, to help read it.
+
+    A row of its own, not translated columns on the version (django-modeltranslation): a
+    version never changes once published, and a translation may come later, by its own audited
+    event, without touching the binding text or its hash. The structured terms need none: the
+    key facts are generated in each language. `content_hash` is what a consent to this
+    translation records as the text it showed; it names the binding version's hash too.
+    """
+
+    # The free-text terms a translation gives (the structured ones are generated).
+    TEXT_FIELDS = (
+        "change_summary",
+        "prize_description",
+        "payment_schedule",
+        "in_kind_benefits",
+        "nda_public_scope",
+        "nda_until_text",
+        "credit_attribution",
+        "pause_policy",
+        "body",
+    )
+    AUDIT_BOUND_FIELDS = ("terms", "language", "content_hash", "published_at", "published_by")
+
+    terms = models.ForeignKey(TermsVersion, on_delete=models.PROTECT, related_name="translations")
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES)
+    change_summary = models.CharField(max_length=300, blank=True, validators=[single_line])
+    prize_description = models.CharField(max_length=300, blank=True, validators=[single_line])
+    payment_schedule = models.CharField(max_length=200, blank=True, validators=[single_line])
+    in_kind_benefits = models.CharField(max_length=300, blank=True, validators=[single_line])
+    nda_public_scope = models.CharField(max_length=300, blank=True, validators=[single_line])
+    nda_until_text = models.CharField(max_length=100, blank=True, validators=[single_line])
+    credit_attribution = models.CharField(max_length=300, blank=True, validators=[single_line])
+    pause_policy = models.CharField(max_length=300, blank=True, validators=[single_line])
+    body = bounded_text(100_000, verbose_name="full text", blank=True)
+    content_hash = models.CharField(max_length=64)
+    published_at = models.DateTimeField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    objects = TermsTranslationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["terms", "language"], name="one_translation_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.terms} in {self.language}"
+
+    def text(self) -> dict:
+        """The translated free-text terms, as the key facts and the consent screen use them."""
+        return {name: getattr(self, name) for name in self.TEXT_FIELDS}
+
+    def compute_hash(self) -> str:
+        """sha256 over the exact text shown, the language and the binding version's hash."""
+        payload = json.dumps(
+            {"binding": self.terms.content_hash, "language": self.language, **self.text()},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def body_hash(body: str | None) -> str:

@@ -4,12 +4,14 @@ import difflib
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from audit.services import record
 from core import currencies
@@ -32,6 +34,7 @@ from .models import (
     EditorialConfirmation,
     Programme,
     ProgrammeRole,
+    TermsTranslation,
     TermsVersion,
     ThresholdChange,
     body_hash,
@@ -149,6 +152,7 @@ def threshold_confirm(*, actor, change: ThresholdChange) -> Programme:
 
 
 PROGRAMME_FIELDS = (
+    "default_language",
     "name",
     "product",
     "summary",
@@ -468,6 +472,60 @@ def terms_publish(*, actor, terms: TermsVersion, passages_agree: bool = False) -
     return terms
 
 
+@transaction.atomic
+def terms_translation_publish(
+    *, actor, terms: TermsVersion, language: str, texts: dict[str, str]
+) -> TermsTranslation:
+    """Publish a published version's full text and free-text terms in one more language.
+
+    Its own audited event, with the version or any time later: the version, its binding text
+    and its hash never change, and a translation, once published, never changes either (a
+    better one is a new version's). Every free-text term the version states must be given.
+    """
+    terms = TermsVersion.objects.select_for_update().select_related("programme").get(pk=terms.pk)
+    policy.require(actor, "manage", terms)
+    languages = dict(settings.LANGUAGES)
+    if not terms.is_published:
+        raise DomainError("Publish the version first; its translations follow it.")
+    if language not in languages or language == terms.binding_language:
+        raise DomainError("Choose a language we offer other than the version's binding one.")
+    if TermsTranslation.objects.filter(terms=terms, language=language).exists():
+        raise DomainError(
+            f"Version {terms.number} already has its {languages[language]} translation; "
+            "a published translation never changes.",
+            code="published",
+        )
+    translation = TermsTranslation(terms=terms, language=language, published_by=actor)
+    missing = []
+    for name in TermsTranslation.TEXT_FIELDS:
+        value = (texts.get(name) or "").strip()
+        if getattr(terms, name) and not value:
+            missing.append(str(TermsVersion._meta.get_field(name).verbose_name))
+        setattr(translation, name, value)
+    if missing:
+        raise DomainError(f"Translate every term the version states: {', '.join(missing)}.")
+    translation.published_at = timezone.now()
+    translation.content_hash = translation.compute_hash()
+    try:
+        translation.full_clean()
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages)) from exc
+    translation.save()
+    record(
+        action="programs.terms.translation_published",
+        obj=translation,
+        actor=actor,
+        programme=terms.programme,
+        data={
+            "number": terms.number,
+            "language": language,
+            "content_hash": translation.content_hash,
+            "binding_hash": terms.content_hash,
+        },
+    )
+    return translation
+
+
 def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
     """Changed fields side by side, each marked material and worse-for-the-tester or not,
     and the body as a unified line diff (see `programs.changes`), material unless
@@ -508,7 +566,7 @@ def terms_diff(old: TermsVersion, new: TermsVersion) -> dict:
         "editorial": editorial,
         "material": any(row["material"] for row in fields) or body_material,
         "worse": [row["label"] for row in fields if row["worse"]]
-        + (["Full text"] if body_material else []),
+        + ([str(_("Full text"))] if body_material else []),
     }
 
 
@@ -579,20 +637,22 @@ def _editorial(old: TermsVersion, new: TermsVersion) -> dict | None:
 
 
 def describe_changes(diff: dict) -> str:
-    """The changed terms as plain lines for an email: old → new, worse ones marked."""
+    """The changed terms as plain lines for an email: old → new, worse ones marked (in the
+    language in force: the email's reader's)."""
     lines = [
         f"- {row['label']}: {row['old']} → {row['new']}"
-        + (" (worse for you)" if row["worse"] else "")
+        + (" " + _("(worse for you)") if row["worse"] else "")
         for row in diff["fields"]
     ]
     if diff["body"] and diff.get("editorial"):
         lines.append(
-            "- The full text changed in wording only: editorial change confirmed by "
-            f"{diff['editorial']['confirmed_by']}."
+            "- "
+            + _("The full text changed in wording only: editorial change confirmed by %(who)s.")
+            % {"who": diff["editorial"]["confirmed_by"]}
         )
     elif diff["body"]:
-        lines.append("- The full text changed: read it before you agree.")
-    return "\n".join(lines) or "- Nothing in the terms changed."
+        lines.append("- " + _("The full text changed: read it before you agree."))
+    return "\n".join(lines) or "- " + _("Nothing in the terms changed.")
 
 
 def terms_review(in_force: TermsVersion | None, terms: TermsVersion) -> dict:
@@ -633,7 +693,7 @@ def terms_editorial_request(*, actor, terms: TermsVersion) -> EditorialConfirmat
     in wording only. Until one does, the change is material."""
     terms, in_force = _editorial_draft(actor, terms)
     now = timezone.now()
-    confirmation, _ = EditorialConfirmation.objects.update_or_create(
+    confirmation, _created = EditorialConfirmation.objects.update_or_create(
         terms=terms,
         defaults={
             "old_number": in_force.number,

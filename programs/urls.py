@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import editorial_views, staff_views, views
+from . import editorial_views, staff_views, translation_views, views
 
 app_name = "programs"
 urlpatterns = [
@@ -34,6 +34,11 @@ urlpatterns = [
         "staff/programmes/<slug:slug>/terms/<int:number>/editorial/",
         editorial_views.terms_editorial,
         name="staff_terms_editorial",
+    ),
+    path(
+        "staff/programmes/<slug:slug>/terms/<int:number>/translations/",
+        translation_views.terms_translate,
+        name="staff_terms_translate",
     ),
     path("staff/programmes/<slug:slug>/roles/", staff_views.roles, name="staff_roles"),
     path(

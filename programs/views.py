@@ -3,6 +3,9 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import get_language
+
+from core.languages import use_programme_language
 
 from .models import Programme, TermsVersion
 from .services import terms_diff
@@ -24,13 +27,25 @@ def programme_list(request):
 
 
 def _visible_programme(request, slug) -> Programme:
-    return get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
+    programme = get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
+    use_programme_language(request, programme)
+    return programme
 
 
 def terms_detail(request, slug, number):
     programme = _visible_programme(request, slug)
     terms = get_object_or_404(TermsVersion.objects.published(), programme=programme, number=number)
-    return render(request, "programs/terms.html", {"programme": programme, "terms": terms})
+    shown = terms.translation(get_language())
+    return render(
+        request,
+        "programs/terms.html",
+        {
+            "programme": programme,
+            "terms": terms,
+            "shown": shown,
+            "shown_facts": terms.key_facts(shown.text()) if shown else None,
+        },
+    )
 
 
 def terms_diff_view(request, slug):

@@ -45,3 +45,7 @@ list_subtree
 # Issue 33: a serializer field (the API's schema reads the class), an attribute the statement
 # template reads, a form field the consent service reads through cleaned_data.
 proof_url, _.in_words, coming_hashes
+
+# Issue 31: settings Django and the catalogue test read (config/i18n.py), Babel's pattern
+# attribute set to the currency's own decimals (core.l10n.money).
+LOCALE_PATHS, COMPLETE_LANGUAGES, frac_prec

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from django.conf import settings
 
 from programs.models import ProgrammeRole
@@ -71,6 +73,26 @@ def pytest_terminal_summary(terminalreporter):
     out = ROOT / "var" / f"figures-{vendor}.txt"
     out.parent.mkdir(exist_ok=True)
     out.write_text("".join(f"{vendor}: {line}\n" for line in lines))
+
+
+def compile_catalogues() -> list[Path]:
+    """The translations compiled as `make run` compiles them (Babel): .mo files are not kept
+    in git, so every run of the tests builds them from the .po files it tests."""
+    compiled = []
+    for po_path in sorted((ROOT / "locale").glob("*/LC_MESSAGES/django.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
+            # Written aside and renamed: a second pytest process never reads half a file.
+            part = mo_path.with_suffix(f".{os.getpid()}.part")
+            with po_path.open("rb") as po, part.open("wb") as mo:
+                write_mo(mo, read_po(po))
+            part.replace(mo_path)
+        compiled.append(mo_path)
+    return compiled
+
+
+def pytest_sessionstart(session):
+    compile_catalogues()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -313,5 +335,5 @@ def browser_login(page, live_server, email, password="demo-pass-2024"):
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", email)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")  # not the language menu's
     page.wait_for_url(f"{live_server.url}/portal/")

@@ -6,8 +6,10 @@ import csv
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import get_language
 
 from core.csvsafe import safe_cell
+from core.languages import use_programme_language
 from programs.models import Programme, TermsVersion
 from programs.selectors import coming_versions, current_terms
 from provenance.parts import programme_part
@@ -16,16 +18,24 @@ from . import figures as transparency
 
 
 def _visible_programme(request, slug) -> Programme:
-    return get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
+    programme = get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
+    use_programme_language(request, programme)
+    return programme
 
 
 def programme_detail(request, slug):
     programme = _visible_programme(request, slug)
     history = list(TermsVersion.objects.published().filter(programme=programme).order_by("-number"))
     snapshot = transparency.latest(programme)
+    terms = current_terms(programme)
+    # The terms' translation into the reader's language, if it has one (the binding text is
+    # named beside it).
+    shown = terms.translation(get_language()) if terms else None
     context = {
         "programme": programme,
-        "terms": current_terms(programme),
+        "terms": terms,
+        "shown": shown,
+        "shown_facts": terms.key_facts(shown.text()) if shown else None,
         "coming": coming_versions(programme),
         "history": history,
         "snapshot": snapshot,

@@ -2,12 +2,16 @@
 version is announced to the participants with what changed (and, when it is material,
 that they must accept it before further work)."""
 
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from audit.services import record
+from core import l10n
 from core.errors import DomainError, NotAllowed
+from core.models import PersonSettings
 from core.services import notify
 from programs import signals
 from programs.models import Programme, TermsVersion
@@ -26,6 +30,8 @@ def consent_accept(
     seen_hash: str,
     ip: str | None = None,
     acknowledged: list[str] | None = None,
+    shown_language: str | None = None,
+    shown_hash: str | None = None,
 ) -> Consent:
     """Record that the participant accepted this exact version, as they saw it.
 
@@ -34,6 +40,9 @@ def consent_accept(
     `acknowledged` are the hashes of the later versions published but not yet in force
     that the screen showed beside it: they must be exactly those versions (nothing
     published since is hidden), and the consent records them.
+    `shown_language` and `shown_hash` are the language and hash of the text the screen showed
+    (the binding text, or a published translation of it): recorded with the consent, refused
+    if they are not a text of this version. Not given (the API): the binding text.
     """
     participation = (
         Participation.objects.select_for_update().filter(user=actor, programme=programme).first()
@@ -57,6 +66,7 @@ def consent_accept(
     existing = Consent.objects.filter(participation=participation, terms_version=terms).first()
     if existing:
         return existing
+    translation = _shown_translation(terms, shown_language, shown_hash)
     coming = _acknowledged(terms, acknowledged) if acknowledged is not None else []
     consent = Consent.objects.create(
         participation=participation,
@@ -65,6 +75,9 @@ def consent_accept(
         accepted_at=timezone.now(),
         ip_address=ip,
         acknowledged=coming,
+        shown_language=translation.language if translation else terms.binding_language,
+        shown_hash=translation.content_hash if translation else terms.content_hash,
+        translation=translation,
     )
     record(
         action="participants.consent.accepted",
@@ -76,6 +89,8 @@ def consent_accept(
             "terms_version": terms.number,
             "terms_hash": terms.content_hash,
             "acknowledged": coming,
+            "shown_language": consent.shown_language,
+            "shown_hash": consent.shown_hash,
         },
     )
     # New terms may change what the tester's outputs may be used for (provenance).
@@ -85,6 +100,27 @@ def consent_accept(
         payload=signals.ConsentAccepted(participant=actor.pk, terms_version=terms.number),
     )
     return consent
+
+
+def _shown_translation(terms: TermsVersion, language: str | None, shown_hash: str | None):
+    """The translation the screen showed (None: the binding text), checked against its hash."""
+    if not language or language == terms.binding_language:
+        if shown_hash not in (None, terms.content_hash):
+            raise DomainError(
+                "The text you were shown is not these terms. Reload the page and read them again.",
+                code="hash_mismatch",
+            )
+        return None
+    translation = terms.translation(language)
+    if translation is None:
+        raise DomainError("These terms have no translation into that language.")
+    if shown_hash != translation.content_hash:
+        raise DomainError(
+            "The translation you were shown is not the one published. Reload the page and "
+            "read it again.",
+            code="hash_mismatch",
+        )
+    return translation
 
 
 def coming_after(terms: TermsVersion, at=None) -> list[TermsVersion]:
@@ -115,31 +151,62 @@ def _acknowledged(terms: TermsVersion, hashes: list[str]) -> list[dict]:
 # --- New terms ---------------------------------------------------------------------------
 
 
-def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion) -> None:
-    """Tell the active and paused participants of a new version: what changed, and when."""
-    programme = terms.programme
+def _new_terms_message(terms: TermsVersion, previous: TermsVersion) -> tuple[str, str]:
+    """(subject, body) of the new-terms email, in the language in force."""
     diff = terms_diff(previous, terms)
     changed = describe_changes(diff)
+    n = {"number": terms.number, "previous": previous.number, "changed": changed}
     if terms.material_change:
-        worse = f" Worse for you: {', '.join(diff['worse'])}." if diff["worse"] else ""
-        body = (
-            f"Version {terms.number} of the terms changes the deal and takes effect on "
-            f"{terms.effective_at:%d %b %Y %H:%M} UTC. From then on, accept it before doing "
-            f"further work. You may also withdraw.{worse}\n\n"
-            f"What changes from version {previous.number}:\n{changed}"
+        worse = (
+            " " + _("Worse for you: %(terms)s.") % {"terms": ", ".join(diff["worse"])}
+            if diff["worse"]
+            else ""
         )
+        body = _(
+            "Version %(number)s of the terms changes the deal and takes effect on %(when)s. "
+            "From then on, accept it before doing further work. You may also withdraw."
+            "%(worse)s\n\nWhat changes from version %(previous)s:\n%(changed)s"
+        ) % {**n, "when": l10n.moment(terms.effective_at), "worse": worse}
     else:
         body = (
-            f"Version {terms.number} of the terms is in force (no material change).\n\n"
-            f"What changed from version {previous.number}:\n{changed}"
+            _(
+                "Version %(number)s of the terms is in force (no material change).\n\n"
+                "What changed from version %(previous)s:\n%(changed)s"
+            )
+            % n
         )
-    for participation in Participation.objects.filter(
-        programme=programme,
-        status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
-    ).select_related("user"):
+    return _("New terms for %(programme)s") % {"programme": terms.programme.name}, body
+
+
+def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion) -> None:
+    """Tell the active and paused participants of a new version: what changed, and when. Each
+    reads it in their own language (their setting, else the programme's)."""
+    programme = terms.programme
+    participations = list(
+        Participation.objects.filter(
+            programme=programme,
+            status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],
+        ).select_related("user")
+    )
+    chosen = dict(
+        PersonSettings.objects.filter(user__in=[p.user_id for p in participations]).values_list(
+            "user_id", "language"
+        )
+    )
+    messages = {}
+    for participation in participations:
+        language = (
+            chosen.get(participation.user_id)
+            or programme.default_language
+            or settings.LANGUAGE_CODE
+        )
+        if language not in messages:
+            with translation.override(language):
+                messages[language] = _new_terms_message(terms, previous)
+        subject, body = messages[language]
         notify(
             user=participation.user,
-            subject=f"New terms for {programme.name}",
+            subject=subject,
             body=body,
             url=reverse("participants:consent", args=[programme.slug]),
             dedupe_key=f"terms-published:{terms.pk}:{participation.pk}",

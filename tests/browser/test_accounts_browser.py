@@ -14,7 +14,7 @@ def test_sign_up_verify_by_the_emailed_link_log_in_and_see_the_portal(live_serve
     page.fill("input[name=email]", "browser@example.com")
     page.fill("input[name=password1]", "a-long-pass-phrase")
     page.fill("input[name=password2]", "a-long-pass-phrase")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/accounts/confirm-email/"))
     assert "verification" in page.content().lower()
 
@@ -23,7 +23,7 @@ def test_sign_up_verify_by_the_emailed_link_log_in_and_see_the_portal(live_serve
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", sent[0].body).group(0)
     path = link.split("/accounts/", 1)[1]
     page.goto(f"{live_server.url}/accounts/{path}")
-    page.click("button[type=submit]")  # "Confirm"
+    page.click("main button[type=submit]")  # "Confirm"
     # Verifying in the browser that signed up signs the person in.
     page.goto(f"{live_server.url}/portal/")
     assert page.locator("h1").inner_text() == "My portal"
@@ -32,7 +32,7 @@ def test_sign_up_verify_by_the_emailed_link_log_in_and_see_the_portal(live_serve
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=login]", "browser@example.com")
     page.fill("input[name=password]", "a-long-pass-phrase")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/portal/")
     assert page.locator("h1").inner_text() == "My portal"
     assert "You are not in any programme yet" in page.content()

@@ -64,6 +64,7 @@ RULES = {
     "metrics": ("GET", NOBODY),
     "session_check": ("GET", SIGNED_IN),
     "my_notifications": ("GET", SIGNED_IN),
+    "set_language": ("POST", EVERYONE),  # the language menu: a cookie, and one's own setting
     "audit:mine": ("GET", SIGNED_IN),
     "audit:checkpoints": ("GET", EVERYONE),
     "audit:proof": ("GET", OWNER),  # the person it is about
@@ -95,6 +96,7 @@ RULES = {
     "programs:staff_terms_new": ("POST", MANAGERS),
     "programs:staff_terms_edit": ("GET", MANAGERS),
     "programs:staff_terms_editorial": ("GET", MANAGERS),
+    "programs:staff_terms_translate": ("GET", MANAGERS),
     "participants:staff_participants": ("GET", MANAGERS),
     "participants:staff_participant_action": ("POST", MANAGERS),
     "participants:staff_invitations": ("GET", MANAGERS),

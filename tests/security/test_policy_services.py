@@ -199,6 +199,9 @@ CALLS = {
     "threshold_confirm": lambda w, a: programs.threshold_confirm(
         actor=a, change=w["threshold_change"]
     ),
+    "terms_translation_publish": lambda w, a: programs.terms_translation_publish(
+        actor=a, terms=w["programme"].terms.get(number=1), language="fr", texts={"body": "x"}
+    ),
     "invitations_create": lambda w, a: participants.invitations_create(
         actor=a, programme=w["programme"], emails=["x@example.com"]
     ),
