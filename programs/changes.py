@@ -118,8 +118,6 @@ def is_worse(name: str, old, new) -> bool:
         return _number(new) < _number(old)
     if name == "promotion_credit":
         return old == "named"
-    if name == "payment_within_days":
-        return old is not None and (new is None or new > old)
     if name == "notice_period_days":
         return _number(new) < _number(old)
     if name == "pause_policy":

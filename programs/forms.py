@@ -70,7 +70,6 @@ TERMS_SECTIONS = (
             "currency",
             "hourly_floor",
             "payment_schedule",
-            "payment_within_days",
             "in_kind_benefits",
         ),
     ),

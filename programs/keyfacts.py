@@ -53,8 +53,6 @@ def pay_sentence(t) -> str:
         sentence = f"Grant of {money(t.grant_amount, t.currency)}."
     if t.payment_schedule and t.pay_model != P.UNPAID:
         sentence = sentence[:-1] + f", {t.payment_schedule}."
-    if t.payment_within_days:
-        sentence += f" Paid within {t.payment_within_days} days of the work being confirmed."
     if t.hourly_floor:
         sentence += (
             f" At least {money(t.hourly_floor, t.currency)} per confirmed hour each month; "

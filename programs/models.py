@@ -272,14 +272,6 @@ class TermsVersion(models.Model):
     payment_schedule = models.CharField(
         "payment schedule", max_length=200, blank=True, validators=[single_line]
     )
-    payment_within_days = models.PositiveSmallIntegerField(
-        "paid within (days)",
-        null=True,
-        blank=True,
-        help_text="Pay reaches the tester's bank at most this many days after the work it is "
-        "for was confirmed (or the award made). The statement shows each payment's expected date "
-        "from it.",
-    )
     in_kind_benefits = models.CharField(
         "in-kind benefits", max_length=300, blank=True, validators=[single_line]
     )
@@ -369,7 +361,11 @@ class TermsVersion(models.Model):
         "decision on a contest (business days)", null=True, blank=True
     )
     payment_days = models.PositiveSmallIntegerField(
-        "payment after approval (business days)", null=True, blank=True
+        "payment after approval (business days)",
+        null=True,
+        blank=True,
+        help_text="Pay reaches the tester's bank at most this many business days after finance "
+        "approves it. The statement shows each payment's expected date from it.",
     )
     pause_policy = models.CharField(
         "when access may be paused",
@@ -410,7 +406,6 @@ class TermsVersion(models.Model):
         "prize_description",
         "grant_amount",
         "payment_schedule",
-        "payment_within_days",
         "in_kind_benefits",
         "approval_scope",
         "review_deadline_hours",
@@ -445,7 +440,6 @@ class TermsVersion(models.Model):
             "triage_days",
             "contest_days",
             "payment_days",
-            "payment_within_days",
         }
     )
     # The response targets and what each promises, as the key facts say it.

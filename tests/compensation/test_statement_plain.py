@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from compensation import services
 from compensation.models import LedgerEntry
+from core.businessdays import add_business_days
 from labour import services as labour
 from participants.models import Participation
 from programs.models import TermsVersion
@@ -21,7 +22,7 @@ def _cells(page: str, *values) -> bool:
 def test_earned_per_hour_beside_paid_per_hour_and_lines_in_words(
     as_user, programme, participant, reviewer, manager, finance, approve, make_batch
 ):
-    TermsVersion.objects.filter(programme=programme).update(payment_within_days=30)
+    TermsVersion.objects.filter(programme=programme).update(payment_days=10)
     entry = labour.time_entry_log(
         actor=participant,
         programme=programme,
@@ -48,17 +49,24 @@ def test_earned_per_hour_beside_paid_per_hour_and_lines_in_words(
     # 10 h at 25.00 earned and not paid yet; the paid grant is no pay per hour.
     assert 'Earned per confirmed hour</th><th scope="col">Paid per confirmed hour' in page
     assert _cells(page, "EUR", "100.00", "250.00", "25.00", "0.00")
-    due = (hourly.created_at.date() + timedelta(days=30)).strftime("%d %b %Y")
+    # Not approved yet: the promise is counted from approval, so no date yet.
     assert (
-        f"Earned; waiting for finance to approve it. Expected in your bank by {due} "
-        "(the terms: within 30 days)." in page
+        "Earned; waiting for finance to approve it. Once approved, it is expected in your bank "
+        "within 10 business days (weekends not counted)." in page
     )
     assert f"Paid on {timezone.localdate():%d %b %Y}." in page
 
     # Approved, then in a payout batch: said in words, never "Exported".
     approve(hourly)
     page = as_user(participant).get(reverse("compensation:statement")).content.decode()
-    assert "Approved; it goes into the next payout." in page
+    hourly.refresh_from_db()
+    due = add_business_days(hourly.second_approved_at or hourly.approved_at, 10).strftime(
+        "%d %b %Y"
+    )
+    assert (
+        f"Approved; it goes into the next payout. Expected in your bank by {due} "
+        "(the terms: within 10 business days of approval)." in page
+    )
     batch = make_batch()
     page = as_user(participant).get(reverse("compensation:statement")).content.decode()
     assert (
