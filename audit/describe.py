@@ -95,6 +95,7 @@ VERBS = {
     "publicity.competition.entered": "made",
     "publicity.competition.entry_withdrawn": "withdrew",
     "publicity.competition.published": "published the results of",
+    "publicity.credit_name.set": "saved",
     "publicity.training.chosen": "made",
     "publicity.use.accepted": "accepted",
     "publicity.use.included": "recorded as included in the terms",
@@ -121,6 +122,7 @@ NOUNS = {
     "programs.termsversion": "terms version",
     "programs.programme": "programme",
     "publicity.trainingchoice": "training choice",
+    "publicity.creditname": "credit name",
     "publicity.competitionentry": "competition entry",
     "publicity.promotionaluse": "promotional use",
 }

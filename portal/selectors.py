@@ -37,7 +37,7 @@ from participants.selectors import (
     published_terms,
     terms_in_force,
 )
-from publicity.models import CompetitionEntry, PromotionalUse, TrainingChoice
+from publicity.models import CompetitionEntry, CreditName, PromotionalUse, TrainingChoice
 
 # Records read per query round trip, and bytes of the archive sent at a time.
 CHUNK = 2000
@@ -255,6 +255,20 @@ def _training_choices(user):
         }
 
 
+def _credit_names(user):
+    """How they chose to be named, per programme."""
+    for c in CreditName.objects.filter(participation__user=user).select_related(
+        "participation__programme"
+    ):
+        yield {
+            "programme": c.participation.programme.slug,
+            "display_name": c.display_name,
+            "credit_name": c.credit_name,
+            "unnamed": c.unnamed,
+            "updated_at": c.updated_at,
+        }
+
+
 def _competition_entries(user):
     """Their competition entries and prizes."""
     for e in CompetitionEntry.objects.filter(entrant=user).select_related("competition"):
@@ -347,6 +361,7 @@ def my_data_sections(user) -> list[tuple[str, object]]:
         ("promotional_uses", partial(_promotional_uses, user)),
         ("training_choices", partial(_training_choices, user)),
         ("competition_entries", partial(_competition_entries, user)),
+        ("credit_names", partial(_credit_names, user)),
         ("payout_and_tax", _payout_and_tax(user)),
         ("notifications", partial(_notifications, user)),
         ("files", partial(_files, user)),

@@ -45,3 +45,5 @@ list_subtree
 # Issue 33: a serializer field (the API's schema reads the class), an attribute the statement
 # template reads, a form field the consent service reads through cleaned_data.
 proof_url, _.in_words, coming_hashes
+# The name a competition winner chose to be shown by, read by the results template.
+_.shown_as

@@ -203,6 +203,7 @@ RULES = {
     "publicity:use_request": ("GET", MANAGERS),
     "publicity:training": ("POST", NOBODY),  # an empty choice is a 400 for everyone
     "publicity:training_default": ("GET", MEMBERS),
+    "publicity:credit_name": ("GET", MEMBERS),
     "publicity:competitions": ("GET", EVERYONE),
     "publicity:competition_new": ("GET", MANAGERS),
     "publicity:competition": ("GET", EVERYONE),
