@@ -77,6 +77,7 @@ VERBS = {
     "compensation.rate.recorded": "recorded",
     "compensation.payout_details.set": "saved",
     "compensation.tax_status.recorded": "recorded",
+    "compensation.tax_status.sent": "sent",
     "core.webhook.redelivered": "delivered again",
     "core.webhook.registered": "registered",
     "participants.invitation.extended": "extended",

@@ -17,7 +17,7 @@ from core.db import copy_out, fast_path, set_local_work_mem
 from labour.models import TimeEntry
 from participants.models import Participation
 from programs import policy
-from programs.models import Programme
+from programs.models import Programme, TermsVersion
 from programs.selectors import per_programme
 
 from .models import LedgerEntry, PayoutLine, cents, money_sum
@@ -56,29 +56,66 @@ def batch_preview(candidates, *, currency: str) -> dict:
     }
 
 
+def forms_asked_of(participations) -> dict[int, list[str]]:
+    """{participation id: the tax forms the payee is asked for}: those of the terms in force,
+    and of the terms their pay not yet paid was earned under. One query for any number (a
+    person takes part once in a programme, so a version's programme names the participation)."""
+    by_programme = {p.programme_id: p.pk for p in participations}
+    unpaid = LedgerEntry.objects.filter(
+        participation__in=list(by_programme.values()), terms_version=OuterRef("pk")
+    ).exclude(state=LedgerEntry.State.PAID)
+    versions = (
+        TermsVersion.objects.effective(timezone.now())
+        .filter(programme__in=list(by_programme))
+        .order_by()
+        .values_list("programme_id", "number", "tax_forms", Value(False, BooleanField()))
+        .union(
+            TermsVersion.objects.filter(Exists(unpaid))
+            .order_by()
+            .values_list("programme_id", "number", "tax_forms", Value(True, BooleanField())),
+            all=True,
+        )
+    )
+    asked: dict[int, set] = {pk: set() for pk in by_programme.values()}
+    newest: dict[int, tuple] = {}
+    for programme_id, number, forms, held in versions:
+        if held:
+            asked[by_programme[programme_id]] |= set(forms or [])
+        elif number > newest.get(programme_id, (0, None))[0]:
+            newest[programme_id] = (number, forms)
+    for programme_id, (_, forms) in newest.items():
+        asked[by_programme[programme_id]] |= set(forms or [])
+    return {pk: [k for k in Programme.TaxForm.values if k in kinds] for pk, kinds in asked.items()}
+
+
+def forms_asked(participation: Participation) -> list[str]:
+    return forms_asked_of([participation])[participation.pk]
+
+
 def tax_waits(user) -> list[dict]:
-    """The programmes that hold this person's pay until finance records a tax status: which
-    forms they accept and whom to send one to (the programme's finance team)."""
+    """The programmes that hold, or will hold, this person's pay until they send a tax form
+    (their terms ask for one and no valid status is held): which forms, where to send them
+    in the product, and the programme's finance team."""
     today = timezone.localdate()
-    out = []
-    # One query for every programme of the person; the finance team is read only for the
-    # programmes that hold their pay.
-    for participation in (
+    participations = list(
         Participation.objects.filter(user=user)
         .select_related("programme", "tax_status")
         .order_by("pk")
-    ):
-        programme = participation.programme
-        if not programme.tax_forms:
-            continue
+    )
+    asked_of = forms_asked_of(participations)
+    out = []
+    for participation in participations:
+        programme, asked = participation.programme, asked_of[participation.pk]
         status = getattr(participation, "tax_status", None)
-        if status is not None and status.kind in programme.tax_forms and status.is_valid(today):
+        if not asked or (status and status.kind in asked and status.is_valid(today)):
             continue
+        # The finance team is read only for the programmes that hold pay.
         finance = list(policy.staff_of(programme, "payouts"))
         out.append(
             {
                 "programme": programme.name,
-                "forms": [str(Programme.TaxForm(k).label) for k in programme.tax_forms],
+                "slug": programme.slug,
+                "forms": [str(Programme.TaxForm(k).label) for k in asked],
                 "finance": [
                     f"{person.get_full_name() or person.username} <{person.email}>"
                     for person in finance

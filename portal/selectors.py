@@ -605,8 +605,8 @@ def _waiting_for_me(user) -> list[dict]:
             {
                 "text": f"Your pay from {wait['programme']} waits for your tax status: send "
                 f"{' or '.join(wait['forms'])}.",
-                "url": reverse("compensation:statement"),
-                "link": "What to send, and to whom",
+                "url": reverse("compensation:tax_form", args=[wait["slug"]]),
+                "link": "Send the form",
             }
         )
     return actions

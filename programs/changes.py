@@ -84,6 +84,9 @@ def is_worse(name: str, old, new) -> bool:
         return _number(new) > _number(old)
     if name == "expected_activities":
         return bool(set(new or []) - set(old or []))
+    if name == "tax_forms":
+        # A form required where none was, or fewer forms accepted than before.
+        return bool(new) and (not old or bool(set(old) - set(new)))
     if name == "pay_model":
         return _worse_pay_model(old, new)
     if name in ("hourly_rate", "hourly_floor", "stipend_amount", "grant_amount"):

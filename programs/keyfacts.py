@@ -53,6 +53,12 @@ def pay_sentence(t) -> str:
         sentence = f"Grant of {money(t.grant_amount, t.currency)}."
     if t.payment_schedule and t.pay_model != P.UNPAID:
         sentence = sentence[:-1] + f", {t.payment_schedule}."
+    if t.tax_forms:
+        forms = " or ".join(t.tax_form_labels)
+        sentence += (
+            f" Pay earned under these terms is paid once you have sent {forms} (in the "
+            "product); pay earned before them is not held."
+        )
     if t.hourly_floor:
         sentence += (
             f" At least {money(t.hourly_floor, t.currency)} per confirmed hour each month; "

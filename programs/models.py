@@ -80,13 +80,6 @@ class Programme(models.Model):
         blank=True,
         help_text="Ledger entries above this amount need two different approvers.",
     )
-    # Tax statuses finance must have recorded for a payee before paying them (none: pay
-    # without). Any one of the listed forms, valid, releases the payee's entries to batches.
-    tax_forms = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Tax statuses a payee needs before being paid (any one of them).",
-    )
     # The public holidays its response targets skip (the terms count in business days).
     holiday_calendar = models.CharField(
         "holiday calendar",
@@ -272,6 +265,15 @@ class TermsVersion(models.Model):
     payment_schedule = models.CharField(
         "payment schedule", max_length=200, blank=True, validators=[single_line]
     )
+    # A condition on pay earned under this version (never on pay earned before it): a valid
+    # tax form of one of these kinds (`Programme.TaxForm`) before it is paid. None: pay without.
+    tax_forms = models.JSONField(
+        "tax form required before payment",
+        default=list,
+        blank=True,
+        help_text="Pay earned under this version is paid once the tester has sent one of "
+        "these forms (in the product). None: paid without.",
+    )
     in_kind_benefits = models.CharField(
         "in-kind benefits", max_length=300, blank=True, validators=[single_line]
     )
@@ -406,6 +408,7 @@ class TermsVersion(models.Model):
         "prize_description",
         "grant_amount",
         "payment_schedule",
+        "tax_forms",
         "in_kind_benefits",
         "approval_scope",
         "review_deadline_hours",
@@ -440,6 +443,7 @@ class TermsVersion(models.Model):
             "triage_days",
             "contest_days",
             "payment_days",
+            "tax_forms",
         }
     )
     # The response targets and what each promises, as the key facts say it.
@@ -480,7 +484,7 @@ class TermsVersion(models.Model):
             value = getattr(self, name)
             if isinstance(value, Decimal):
                 value = str(value)
-            if name in self.ADDED_TERMS and value is None:
+            if name in self.ADDED_TERMS and value in (None, []):
                 # A term added later, not stated: left out so the versions published
                 # before it existed keep their content hash (consents name that hash).
                 continue
@@ -499,6 +503,11 @@ class TermsVersion(models.Model):
     def activity_labels(self) -> list[str]:
         labels = dict(self.Activity.choices)
         return [str(labels.get(a, a)) for a in (self.expected_activities or [])]
+
+    @property
+    def tax_form_labels(self) -> list[str]:
+        labels = dict(Programme.TaxForm.choices)
+        return [str(labels.get(k, k)) for k in (self.tax_forms or [])]
 
     def bounty_for(self, severity: str) -> Decimal | None:
         value = (self.bounty_table or {}).get(severity)

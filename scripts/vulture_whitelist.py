@@ -47,3 +47,5 @@ list_subtree
 proof_url, _.in_words, coming_hashes
 # The name a competition winner chose to be shown by, read by the results template.
 _.shown_as
+# The forms the terms in force ask for, read by the finance list of tax statuses.
+_.forms_in_force

@@ -133,6 +133,14 @@ def notify_participants_of_new_terms(terms: TermsVersion, previous: TermsVersion
             f"Version {terms.number} of the terms is in force (no material change).\n\n"
             f"What changed from version {previous.number}:\n{changed}"
         )
+    if terms.tax_forms and terms.tax_forms != previous.tax_forms:
+        # A condition on pay: said apart, with where the form is sent.
+        body += (
+            f"\n\nA tax form is asked for: pay earned under version {terms.number} is paid "
+            f"once you have sent {' or '.join(terms.tax_form_labels)}. Send it in the product: "
+            f"{reverse('compensation:tax_form', args=[programme.slug])}. Pay earned before "
+            "it is not held."
+        )
     for participation in Participation.objects.filter(
         programme=programme,
         status__in=[Participation.Status.ACTIVE, Participation.Status.PAUSED],

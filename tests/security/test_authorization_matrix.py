@@ -149,6 +149,7 @@ RULES = {
     "compensation:tax_status": ("GET", {"finance"}),
     "compensation:tax_document": ("GET", {"finance"}),
     "compensation:payout_details": ("GET", SIGNED_IN),
+    "compensation:tax_form": ("GET", MEMBERS),
     "compensation:statement": ("GET", SIGNED_IN),
     "compensation:statement_csv": ("GET", SIGNED_IN),
     "feedback:mine": ("GET", SIGNED_IN),
