@@ -504,9 +504,10 @@ def _hours_action(programme, week: dict) -> list[dict]:
             "text": f"{n} hour {'entry' if one else 'entries'} in {programme.name} "
             f"{'was' if one else 'were'} disputed: correct or answer "
             f"{'it' if one else 'them'}.",
+            # The week disputed, not this week: the entries to answer are there.
             "url": reverse("labour:edit", args=[week["first_to_answer"]])
             if one
-            else reverse("labour:mine"),
+            else f"{reverse('labour:mine')}?week={week['first_to_answer_on']:%Y-%m-%d}",
             "link": "Answer the dispute" if one else "See my hours",
         }
     ]
