@@ -1,6 +1,6 @@
 """A participant submits an output: what is recorded, what is refused, what is approved at once."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from hashlib import sha256
 
 import pytest
@@ -125,6 +125,29 @@ def test_the_submit_page_records_a_submission_and_shows_the_deadline(
     assert response.status_code == 200
     assert "The terms promise a decision by" in response.content.decode()
     assert OutputSubmission.objects.get().title == "Harbour at dawn"
+
+
+def test_the_submit_page_shows_the_review_deadline_before_submitting(
+    participant, programme, as_user, monkeypatch
+):
+    """Issue 33: the deadline was shown only after submitting."""
+    now = timezone.make_aware(datetime(2026, 12, 7, 21, 0))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    client = as_user(participant)
+    page = client.get(reverse("approvals:submit") + f"?programme={programme.slug}").content
+    assert (
+        "<strong>Alpha</strong>: Approval is needed for public sharing. Submitted now, the "
+        "decision is due by 10 Dec 2026 21:00 UTC (within 72 hours); if it is late, the output "
+        "is deemed approved." in page.decode()
+    )
+    TermsVersion.objects.filter(programme=programme).update(
+        approval_scope="every_output", review_deadline_hours=None, on_missed_deadline=""
+    )
+    page = client.get(reverse("approvals:submit")).content.decode()
+    assert "Approval is needed for every output. These terms set no deadline" in page
+    TermsVersion.objects.filter(programme=programme).update(approval_scope="none")
+    page = client.get(reverse("approvals:submit")).content.decode()
+    assert "No approval is needed: you may share an output as soon as you submit it." in page
 
 
 def test_a_participant_withdraws_a_pending_submission(participant, submit, as_user):
