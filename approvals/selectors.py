@@ -306,7 +306,8 @@ def transparency_section(programme: Programme) -> dict:
         "sections": [{"title": "Output approval", "rows": rows}],
         "charts": charts,
         "compare": [
-            ["Review hours, median", ["approvals", "review_hours_median"]],
+            # Shown as the programme page shows it ("26 days"), not as a number of hours.
+            ["Review time, median", ["approvals", "review_hours_median"], "duration"],
             [
                 "Decided within the deadline (%)",
                 ["approvals", "share_decided_within_deadline_percent"],

@@ -275,8 +275,9 @@ def pay_section(programme) -> dict:
                 ["pay", "share_of_hours_without_labour_pay_percent"],
             ],
             [
-                "Effective hourly pay for labour, median (programme's currency per hour)",
+                "Effective hourly pay for labour, median (per hour)",
                 ["pay", "effective_hourly_pay_for_labour_median"],
+                "money",
             ],
         ],
     }
