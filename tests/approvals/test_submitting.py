@@ -180,3 +180,22 @@ def test_my_outputs_page_lists_status_and_time_left(participant, submit, as_user
     page = as_user(participant).get(reverse("approvals:mine")).content.decode()
     assert "Night swim" in page and "left" in page
     assert "Quiet room" in page and "verification link" in page
+
+
+def test_a_tester_sees_a_thumbnail_of_their_own_picture_and_nobody_else_s(
+    participant, participant2, submit, as_user, _media_in_tmp
+):
+    """Issue 33: there was no picture of one's own output; only reviewers had a preview."""
+    s = submit(participant, url="", upload=png_upload())
+    client = as_user(participant)
+    listing = client.get(reverse("approvals:mine")).content.decode()
+    thumbnail = reverse("approvals:thumbnail", args=[s.pk])
+    assert f'<img class="thumb" src="{thumbnail}"' in listing
+    page = client.get(reverse("approvals:output", args=[s.pk])).content.decode()
+    assert f'<img src="{thumbnail}" alt="Your picture, “{s.title}”">' in page
+    shown = client.get(thumbnail)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    assert "attachment" not in shown.get("Content-Disposition", "")
+    assert as_user(participant2).get(thumbnail).status_code == 404
+    url_output = submit(participant)
+    assert client.get(reverse("approvals:thumbnail", args=[url_output.pk])).status_code == 404

@@ -126,6 +126,7 @@ RULES = {
     "approvals:withdraw": ("POST", OWNER),
     "approvals:appeal": ("POST", OWNER),
     "approvals:file": ("GET", {"participant", "reviewer", "manager"}),
+    "approvals:thumbnail": ("GET", {"participant", "reviewer", "manager"}),
     "approvals:preview": ("GET", {"reviewer", "manager"}),  # never its own participant
     "approvals:verify": ("GET", NOBODY),  # an unknown token is 404 for everyone
     "compensation:home": ("GET", FINANCE),
@@ -439,6 +440,7 @@ def world(
             "approvals:appeal": submission.pk,
             "approvals:file": file_output.pk,
             "approvals:preview": file_output.pk,
+            "approvals:thumbnail": file_output.pk,
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
             "labour:edit": time_entry.pk,
