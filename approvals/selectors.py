@@ -1,6 +1,7 @@
 """Reads about output submissions that pages, the demo and the transparency page share."""
 
 from collections import defaultdict
+from datetime import timedelta
 
 from django.db.models import (
     Avg,
@@ -23,7 +24,7 @@ from django.utils import timezone
 from core import search
 from core.figures import duration, guard, median_and_quantile, shown
 from programs.models import Programme
-from programs.selectors import Attention
+from programs.selectors import Attention, current_terms
 
 from .models import Appeal, OutputSubmission, ReasonCode, ReviewDecision
 
@@ -305,7 +306,8 @@ def transparency_section(programme: Programme) -> dict:
         "sections": [{"title": "Output approval", "rows": rows}],
         "charts": charts,
         "compare": [
-            ["Review hours, median", ["approvals", "review_hours_median"]],
+            # Shown as the programme page shows it ("26 days"), not as a number of hours.
+            ["Review time, median", ["approvals", "review_hours_median"], "duration"],
             [
                 "Decided within the deadline (%)",
                 ["approvals", "share_decided_within_deadline_percent"],
@@ -422,4 +424,32 @@ def attention_counts(user, now) -> list:
                 oldest=r["oldest"],
             ),
         ]
+    return out
+
+
+def deadline_before_submitting(programmes, now=None) -> list[dict]:
+    """What each programme's terms in force promise for a review, said before the tester
+    submits: which uses need approval, and the date a decision is due by if they submit now."""
+    now = now or timezone.now()
+    out = []
+    for programme in programmes:
+        terms = current_terms(programme, now)
+        if terms is None:
+            continue
+        S = terms.ApprovalScope
+        if terms.approval_scope == S.NONE:
+            text = "No approval is needed: you may share an output as soon as you submit it."
+        else:
+            which = "every output" if terms.approval_scope == S.EVERY_OUTPUT else "public sharing"
+            text = f"Approval is needed for {which}."
+            if terms.review_deadline_hours:
+                due = now + timedelta(hours=terms.review_deadline_hours)
+                missed = terms.get_on_missed_deadline_display().lower()
+                text += (
+                    f" Submitted now, the decision is due by {due:%d %b %Y %H:%M} UTC (within "
+                    f"{terms.review_deadline_hours} hours); if it is late, the output is {missed}."
+                )
+            else:
+                text += " These terms set no deadline for the review."
+        out.append({"programme": programme, "text": text})
     return out

@@ -48,6 +48,13 @@ def urls(*, output_parts: Sequence[OutputPart] = ()) -> tuple[list, str]:
         path("outputs/<int:pk>/resubmit/", views.resubmit, name="resubmit"),
         path("outputs/<int:pk>/appeal/", views.appeal, name="appeal"),
         path("outputs/<int:pk>/file/", downloads.serve, {"model": OutputSubmission}, name="file"),
+        # A picture or video of one's own output shown in its page and list (inline).
+        path(
+            "outputs/<int:pk>/thumbnail/",
+            downloads.serve,
+            {"model": OutputSubmission, "variant": "preview"},
+            name="thumbnail",
+        ),
         # Anyone with the link: proof of permission.
         path("verify/<str:token>/", views.verify, parts, name="verify"),
     ]

@@ -424,10 +424,15 @@ def submit(request):
 
         if (sent := send_once(request, form, submit_output)) is not None:
             return sent
+    chosen = initial.get("programme")
     return render(
         request,
         "approvals/submit.html",
-        {"form": form, "programmes": programmes},
+        {
+            "form": form,
+            "programmes": programmes,
+            "deadlines": selectors.deadline_before_submitting([chosen] if chosen else programmes),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -81,6 +81,7 @@ VERBS = {
     "compensation.rate.recorded": "recorded",
     "compensation.payout_details.set": "saved",
     "compensation.tax_status.recorded": "recorded",
+    "compensation.tax_status.sent": "sent",
     "core.webhook.redelivered": "delivered again",
     "core.webhook.registered": "registered",
     "participants.invitation.extended": "extended",
@@ -101,6 +102,7 @@ VERBS = {
     "publicity.competition.entry_withdrawn": "withdrew",
     "publicity.competition.published": "published the results of",
     "publicity.competition.prize_added": "added a prize, after a contest, to",
+    "publicity.credit_name.set": "saved",
     "publicity.training.chosen": "made",
     "publicity.use.accepted": "accepted",
     "publicity.use.included": "recorded as included in the terms",
@@ -132,6 +134,7 @@ NOUNS = {
     "programs.termsversion": "terms version",
     "programs.programme": "programme",
     "publicity.trainingchoice": "training choice",
+    "publicity.creditname": "credit name",
     "publicity.competitionentry": "competition entry",
     "publicity.promotionaluse": "promotional use",
 }

@@ -181,12 +181,26 @@ class TaxStatusForm(forms.Form):
         "Leave empty to keep the document already held.",
     )
 
-    def __init__(self, *args, programme: Programme, **kwargs):
+    def __init__(self, *args, forms: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        if programme.tax_forms:
-            self.fields["kind"].choices = [
-                (k, Programme.TaxForm(k).label) for k in programme.tax_forms
-            ]
+        if forms:
+            self.fields["kind"].choices = [(k, Programme.TaxForm(k).label) for k in forms]
+
+
+class TaxFormSendForm(forms.Form):
+    """The payee sends the tax form their terms ask for; the service checks the rules."""
+
+    kind = forms.ChoiceField(label="Form", choices=Programme.TaxForm.choices)
+    valid_until = DateField(required=False, help_text="Leave empty if it does not expire.")
+    document = forms.FileField(
+        label="The signed form (PDF, PNG or JPEG, at most 5 MB)",
+        help_text="Stored encrypted; only this programme's finance team can download it.",
+    )
+
+    def __init__(self, *args, forms: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        if forms:
+            self.fields["kind"].choices = [(k, Programme.TaxForm(k).label) for k in forms]
 
 
 class RateForm(forms.Form):

@@ -2,14 +2,16 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from core.forms import refusal_shown_on
 from core.pagination import keyset_page
+from participants.models import Participation
+from programs.models import Programme
 
-from . import services
-from .forms import PayoutDetailsForm
+from . import selectors, services
+from .forms import PayoutDetailsForm, TaxFormSendForm
 from .models import LedgerEntry, PayoutDetails
 from .selectors import entry_in_words, payments_back, statement, tax_waits
 from .views import _stream_entries
@@ -44,6 +46,39 @@ def home(request):
 def statement_csv(request):
     qs = _mine(request).select_related("batch").order_by("pk")
     return _stream_entries(qs, "my-statement.csv", staff=False)
+
+
+@login_required
+def tax_form(request, slug):
+    """The payee sends, in the product, the tax form the terms of a programme ask for."""
+    participation = get_object_or_404(
+        Participation.objects.mine(request.user).select_related("programme", "tax_status"),
+        programme__slug=slug,
+    )
+    programme = participation.programme
+    asked = selectors.forms_asked(participation)
+    form = TaxFormSendForm(request.POST or None, request.FILES or None, forms=asked)
+    if request.method == "POST" and form.is_valid():
+        with refusal_shown_on(form):
+            services.tax_form_send(actor=request.user, programme=programme, **form.cleaned_data)
+            messages.success(
+                request,
+                f"Your form is sent to {programme.name}'s finance team; pay held for it goes "
+                "into the next payout.",
+            )
+            return redirect("compensation:statement")
+    return render(
+        request,
+        "compensation/tax_form.html",
+        {
+            "programme": programme,
+            "asked": [str(Programme.TaxForm(k).label) for k in asked],
+            "current": getattr(participation, "tax_status", None),
+            "form": form,
+            "today": timezone.localdate(),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required

@@ -6,12 +6,12 @@ from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     OuterRef,
     Q,
     Subquery,
@@ -19,17 +19,17 @@ from django.db.models import (
     Value,
     When,
 )
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
+from core.businessdays import add_business_days, not_counted
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
 from core.db import copy_out, fast_path, set_local_work_mem
-from core.figures import guard, median, quantile, shown
-from feedback.models import Ticket
 from labour.models import TimeEntry
 from participants.models import Participation
 from programs import policy
-from programs.models import Programme
+from programs.models import Programme, TermsVersion
 from programs.selectors import per_programme
 
 from .models import LedgerEntry, PayoutLine, cents, money_sum
@@ -68,29 +68,66 @@ def batch_preview(candidates, *, currency: str) -> dict:
     }
 
 
+def forms_asked_of(participations) -> dict[int, list[str]]:
+    """{participation id: the tax forms the payee is asked for}: those of the terms in force,
+    and of the terms their pay not yet paid was earned under. One query for any number (a
+    person takes part once in a programme, so a version's programme names the participation)."""
+    by_programme = {p.programme_id: p.pk for p in participations}
+    unpaid = LedgerEntry.objects.filter(
+        participation__in=list(by_programme.values()), terms_version=OuterRef("pk")
+    ).exclude(state=LedgerEntry.State.PAID)
+    versions = (
+        TermsVersion.objects.effective(timezone.now())
+        .filter(programme__in=list(by_programme))
+        .order_by()
+        .values_list("programme_id", "number", "tax_forms", Value(False, BooleanField()))
+        .union(
+            TermsVersion.objects.filter(Exists(unpaid))
+            .order_by()
+            .values_list("programme_id", "number", "tax_forms", Value(True, BooleanField())),
+            all=True,
+        )
+    )
+    asked: dict[int, set] = {pk: set() for pk in by_programme.values()}
+    newest: dict[int, tuple] = {}
+    for programme_id, number, forms, held in versions:
+        if held:
+            asked[by_programme[programme_id]] |= set(forms or [])
+        elif number > newest.get(programme_id, (0, None))[0]:
+            newest[programme_id] = (number, forms)
+    for programme_id, (_, forms) in newest.items():
+        asked[by_programme[programme_id]] |= set(forms or [])
+    return {pk: [k for k in Programme.TaxForm.values if k in kinds] for pk, kinds in asked.items()}
+
+
+def forms_asked(participation: Participation) -> list[str]:
+    return forms_asked_of([participation])[participation.pk]
+
+
 def tax_waits(user) -> list[dict]:
-    """The programmes that hold this person's pay until finance records a tax status: which
-    forms they accept and whom to send one to (the programme's finance team)."""
+    """The programmes that hold, or will hold, this person's pay until they send a tax form
+    (their terms ask for one and no valid status is held): which forms, where to send them
+    in the product, and the programme's finance team."""
     today = timezone.localdate()
-    out = []
-    # One query for every programme of the person; the finance team is read only for the
-    # programmes that hold their pay.
-    for participation in (
+    participations = list(
         Participation.objects.filter(user=user)
         .select_related("programme", "tax_status")
         .order_by("pk")
-    ):
-        programme = participation.programme
-        if not programme.tax_forms:
-            continue
+    )
+    asked_of = forms_asked_of(participations)
+    out = []
+    for participation in participations:
+        programme, asked = participation.programme, asked_of[participation.pk]
         status = getattr(participation, "tax_status", None)
-        if status is not None and status.kind in programme.tax_forms and status.is_valid(today):
+        if not asked or (status and status.kind in asked and status.is_valid(today)):
             continue
+        # The finance team is read only for the programmes that hold pay.
         finance = list(policy.staff_of(programme, "payouts"))
         out.append(
             {
                 "programme": programme.name,
-                "forms": [str(Programme.TaxForm(k).label) for k in programme.tax_forms],
+                "slug": programme.slug,
+                "forms": [str(Programme.TaxForm(k).label) for k in asked],
                 "finance": [
                     f"{person.get_full_name() or person.username} <{person.email}>"
                     for person in finance
@@ -260,7 +297,9 @@ def payments_back(user, *, limit: int = 20, days: int = 90) -> list:
 
 def entry_in_words(entry: LedgerEntry, today) -> str:
     """Where a line of a tester's statement stands, in a sentence, with the date its payment
-    is expected by when the terms it was earned under promise one (`payment_within_days`)."""
+    is expected by when the terms it was earned under promise one (`payment_days`: business
+    days of the programme's holiday calendar after finance approved it, the clock of every
+    response target)."""
     S = LedgerEntry.State
     if entry.state == S.PAID:
         return f"Paid on {entry.paid_at:%d %b %Y}." if entry.paid_at else "Paid."
@@ -273,12 +312,22 @@ def entry_in_words(entry: LedgerEntry, today) -> str:
         text = "Earned; approved by one person of finance, waiting for the second."
     else:
         text = "Earned; waiting for finance to approve it."
-    days = entry.terms_version.payment_within_days if entry.terms_version_id else None
-    if days and entry.amount > 0:
-        due = entry.created_at.date() + timedelta(days=days)
-        late = " That date has passed: the payment is late." if due < today else ""
-        text += f" Expected in your bank by {due:%d %b %Y} (the terms: within {days} days).{late}"
-    return text
+    days = entry.terms_version.payment_days if entry.terms_version_id else None
+    if days is None or entry.amount <= 0:
+        return text
+    within = f"within {days} business day{pluralize(days)}"
+    calendar = entry.programme.holiday_calendar
+    approved = entry.second_approved_at or entry.approved_at
+    if entry.state == S.ACCRUED or approved is None:
+        skipped = not_counted(calendar)
+        return (
+            f"{text} Once approved, it is expected in your bank {within} ({skipped} not counted)."
+        )
+    due = add_business_days(approved, days, calendar).date()
+    late = " That date has passed: the payment is late." if due < today else ""
+    return (
+        f"{text} Expected in your bank by {due:%d %b %Y} (the terms: {within} of approval).{late}"
+    )
 
 
 def _minutes_by_programme(user) -> dict:
@@ -304,209 +353,6 @@ def awaiting_approval(user):
         .filter(state=LedgerEntry.State.ACCRUED)
         .exclude(Q(approved_by=user))
     )
-
-
-# --- The public page: pay -----------------------------------------------------------------
-
-
-def _paid_and_pending(entries) -> dict:
-    """{currency: {"paid", "pending"}} of a programme's entries."""
-    totals = defaultdict(lambda: {"paid": Decimal("0.00"), "pending": Decimal("0.00")})
-    for currency, state, amount in (
-        entries.values_list("currency", "state")
-        .annotate(s=Sum("amount"))
-        .values_list("currency", "state", "s")
-    ):
-        key = "paid" if state == LedgerEntry.State.PAID else "pending"
-        totals[currency][key] += cents(amount)
-    return totals
-
-
-def _paid_and_earned_by_person(entries, currency: str) -> tuple[dict, dict]:
-    """Per participation, in the programme's currency: what was paid, and what was earned
-    (paid or pending, reversals netted: pay lags work, so per-hour figures use earnings)."""
-    paid_by_person, earned_by_person = {}, {}
-    in_currency = Q(currency=currency)
-    for pid, paid, earned in (
-        entries.order_by()
-        .values_list("participation")
-        .annotate(
-            paid=Sum("amount", filter=in_currency & Q(state=LedgerEntry.State.PAID)),
-            earned=Sum("amount", filter=in_currency),
-        )
-        .values_list("participation", "paid", "earned")
-    ):
-        if paid is not None:
-            paid_by_person[pid] = cents(paid)
-        if earned is not None:
-            earned_by_person[pid] = cents(earned)
-    return paid_by_person, earned_by_person
-
-
-def _confirmed_hours_by_person(programme: Programme) -> dict:
-    return {
-        pid: Decimal(m) / 60
-        for pid, m in TimeEntry.objects.confirmed()
-        .filter(programme=programme)
-        .values_list("participation")
-        .annotate(m=Sum("minutes"))
-        .values_list("participation", "m")
-    }
-
-
-def _reference_rate(programme: Programme) -> tuple[Decimal, str, str]:
-    """(rate, currency, where it comes from): unpaid hours always carry a value, the
-    programme's stated rate, or else the instance-wide one the operator sets
-    (settings.REFERENCE_HOURLY_RATE), named on the page."""
-    rate = programme.reference_hourly_rate
-    if rate not in (None, ""):
-        return Decimal(str(rate)), programme.currency, "stated by the programme"
-    return (
-        Decimal(str(settings.REFERENCE_HOURLY_RATE)),
-        settings.REFERENCE_RATE_CURRENCY,
-        f"no rate stated by the programme; {settings.REFERENCE_RATE_SOURCE}",
-    )
-
-
-def _safety_findings(programme: Programme, entries) -> tuple[int, int]:
-    """(accepted safety findings, those whose bounty was paid)."""
-    safety = Ticket.objects.filter(
-        programme=programme, kind=Ticket.Kind.SAFETY_FINDING, status__in=Ticket.COUNTS_AS_ACCEPTED
-    )
-    safety_ids = [str(i) for i in safety.values_list("pk", flat=True)]
-    paid = (
-        entries.filter(
-            kind=LedgerEntry.Kind.BOUNTY, state=LedgerEntry.State.PAID, source_id__in=safety_ids
-        )
-        .values("source_id")
-        .distinct()
-        .count()
-        if safety_ids
-        else 0
-    )
-    return safety.count(), paid
-
-
-def _hourly_figures(earned_by_person: dict, hours_by_person: dict, reference: Decimal) -> dict:
-    """Effective pay per hour worked (sorted rates), and the hours that earned nothing (their
-    share, and their value at the reference rate)."""
-    rates = sorted(
-        float(earned_by_person.get(pid, Decimal("0")) / hours)
-        for pid, hours in hours_by_person.items()
-        if hours > 0
-    )
-    total_hours = sum(hours_by_person.values(), Decimal("0"))
-    unpaid_hours = sum(
-        (h for pid, h in hours_by_person.items() if earned_by_person.get(pid, Decimal("0")) <= 0),
-        Decimal("0"),
-    )
-    unpaid_share = round(float(unpaid_hours / total_hours) * 100, 1) if total_hours else None
-    return {
-        "rates": rates,
-        "unpaid_share": unpaid_share,
-        "unpaid_value": cents(unpaid_hours * reference),
-    }
-
-
-def _pay_section_rows(pay: dict, programme: Programme) -> list[list]:
-    reference, ref_currency = pay["reference_hourly_rate"], pay["reference_rate_currency"]
-    rows = []
-    for currency, v in sorted(pay["by_currency"].items()):
-        rows += [[f"Paid ({currency})", v["paid"]], [f"Pending ({currency})", v["pending"]]]
-    return rows + [
-        [
-            "Participants paid anything (%)",
-            shown(pay["share_of_participants_paid_percent"], "no participants yet"),
-        ],
-        [
-            f"Effective hourly pay, median ({programme.currency})",
-            shown(pay["effective_hourly_pay_median"], "no confirmed hours yet"),
-        ],
-        [
-            f"Effective hourly pay, 90th percentile ({programme.currency})",
-            shown(pay["effective_hourly_pay_p90"], "no confirmed hours yet"),
-        ],
-        [
-            "Share of confirmed hours that earned nothing (%)",
-            shown(pay["share_of_hours_unpaid_percent"], "no confirmed hours yet"),
-        ],
-        [
-            f"Unpaid hours valued at {reference} {ref_currency}/h ({pay['reference_rate_source']})",
-            shown(pay["unpaid_hours_value_at_reference_rate"], "no unpaid hours"),
-        ],
-        [
-            "Safety findings accepted / paid",
-            f"{pay['safety_findings_accepted']} / {pay['safety_findings_paid']}",
-        ],
-    ]
-
-
-def _hourly_pay_chart(rates: list, programme: Programme) -> dict:
-    buckets = [
-        (0, 0.01, "nothing"),
-        (0.01, 15, "under 15"),
-        (15, 30, "15–30"),
-        (30, 1e9, "30 or more"),
-    ]
-    return {
-        "title": f"Effective hourly pay of participants ({programme.currency}/h)",
-        "items": [[label, sum(1 for r in rates if lo <= r < hi)] for lo, hi, label in buckets],
-        "unit": " people",
-    }
-
-
-def transparency_section(programme: Programme) -> dict:
-    """Pay for the public page: paid and pending per currency, who was paid, per hour worked."""
-    entries = LedgerEntry.objects.filter(programme=programme)
-    totals = _paid_and_pending(entries.pay())
-    reimbursed = _paid_and_pending(entries.reimbursements())
-    members = Participation.objects.filter(programme=programme).count()
-    # Per-hour figures and "who was paid" count pay only, never a cost reimbursement.
-    paid_by_person, earned_by_person = _paid_and_earned_by_person(entries.pay(), programme.currency)
-    paid_people = sum(1 for v in paid_by_person.values() if v > 0)
-    hours_by_person = _confirmed_hours_by_person(programme)
-    reference, ref_currency, ref_source = _reference_rate(programme)
-    hourly = _hourly_figures(earned_by_person, hours_by_person, reference)
-    rates, unpaid_value = hourly["rates"], hourly["unpaid_value"]
-    accepted_safety, paid_safety = _safety_findings(programme, entries)
-    people_with_hours = len(hours_by_person)
-    pay = {
-        "by_currency": {
-            c: {"paid": str(v["paid"]), "pending": str(v["pending"])} for c, v in totals.items()
-        },
-        # Shown apart: money that paid back travel or equipment, not pay.
-        "reimbursed_by_currency": {c: str(v["paid"] + v["pending"]) for c, v in reimbursed.items()},
-        "share_of_participants_paid_percent": guard(
-            round(paid_people / members * 100, 1) if members else None, members
-        ),
-        "effective_hourly_pay_median": guard(
-            round(median(rates), 2) if rates else None, people_with_hours
-        ),
-        "effective_hourly_pay_p90": guard(
-            round(quantile(rates, 0.9), 2) if rates else None, people_with_hours
-        ),
-        "share_of_hours_unpaid_percent": guard(hourly["unpaid_share"], people_with_hours),
-        "unpaid_hours_value_at_reference_rate": guard(
-            str(unpaid_value) if unpaid_value is not None else None, people_with_hours
-        ),
-        "reference_hourly_rate": str(reference),
-        "reference_rate_currency": ref_currency,
-        "reference_rate_source": ref_source,
-        "safety_findings_accepted": accepted_safety,
-        "safety_findings_paid": paid_safety,
-    }
-    charts = []
-    if people_with_hours >= 5 and rates:
-        charts.append(_hourly_pay_chart(rates, programme))
-    return {
-        "pay": pay,
-        "sections": [{"title": "Pay", "rows": _pay_section_rows(pay, programme)}],
-        "charts": charts,
-        "compare": [
-            ["Share of hours unpaid (%)", ["pay", "share_of_hours_unpaid_percent"]],
-            ["Effective hourly pay, median", ["pay", "effective_hourly_pay_median"]],
-        ],
-    }
 
 
 # --- The ledger as CSV ------------------------------------------------------------------------

@@ -30,4 +30,5 @@ urlpatterns = [
     path("statement/", portal_views.home, name="statement"),
     path("statement/statement.csv", portal_views.statement_csv, name="statement_csv"),
     path("statement/payout-details/", portal_views.payout_details, name="payout_details"),
+    path("statement/tax-form/<slug:slug>/", portal_views.tax_form, name="tax_form"),
 ]

@@ -15,7 +15,9 @@ from core.forms import refusal_shown_on, send_once
 from core.pagination import keyset_page
 from participants.models import Participation
 from programs import downloads, policy
+from programs.models import Programme, TermsVersion
 from programs.policy import staff_required
+from programs.selectors import tax_forms_required
 
 from . import services
 from .filters import LedgerEntryFilter
@@ -35,6 +37,7 @@ from .selectors import (
     batch_pays,
     batch_preview,
     finance_programmes,
+    forms_asked,
     ledger_csv,
     totals_by_currency,
 )
@@ -446,7 +449,17 @@ def rates(request):
 def tax_statuses(request):
     """The payees of my programmes that require a tax status, and what is recorded for each."""
 
-    programmes = [p for p in finance_programmes(request.user, "payouts") if p.tax_forms]
+    mine = list(finance_programmes(request.user, "payouts"))
+    asking = {
+        pid
+        for pid, forms in TermsVersion.objects.filter(programme__in=mine).values_list(
+            "programme_id", "tax_forms"
+        )
+        if forms
+    }
+    programmes = [p for p in mine if p.pk in asking]
+    for p in programmes:
+        p.forms_in_force = [str(Programme.TaxForm(k).label) for k in tax_forms_required(p)]
     people = (
         Participation.objects.filter(programme__in=programmes)
         .select_related("user", "programme", "tax_status")
@@ -473,10 +486,11 @@ def _tax_participation(request, pk):
 def tax_status(request, pk):
     participation = _tax_participation(request, pk)
     current = TaxStatus.objects.filter(participation=participation).first()
+    asked = forms_asked(participation)
     form = TaxStatusForm(
         request.POST or None,
         request.FILES or None,
-        programme=participation.programme,
+        forms=asked,
         initial={"kind": current.kind, "valid_until": current.valid_until} if current else {},
     )
     if request.method == "POST" and form.is_valid():
@@ -496,6 +510,7 @@ def tax_status(request, pk):
         {
             "participation": participation,
             "current": current,
+            "asked": asked,
             "form": form,
             "today": timezone.localdate(),
         },

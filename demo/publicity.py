@@ -14,6 +14,20 @@ from publicity.models import Competition, CompetitionEntry, PromotionalUse
 APPROVED = OutputSubmission.APPROVED_STATES
 
 
+def _name_winners(criticised, winners) -> None:
+    """Testers choose how they are named: the results show the first winner by the name they
+    chose, the second as unnamed at their wish, the third as "a tester" (no choice made)."""
+    first, second = (
+        CompetitionEntry.objects.select_related("entrant").get(pk=pk) for pk in winners[:2]
+    )
+    name = first.entrant.first_name or "Winner"
+    services.credit_name_set(
+        actor=first.entrant, programme=criticised, display_name=name, credit_name=f"Film by {name}"
+    )
+    if second.entrant_id != first.entrant_id:
+        services.credit_name_set(actor=second.entrant, programme=criticised, unnamed=True)
+
+
 def seed(ctx):
     if PromotionalUse.objects.exists() or Competition.objects.exists():
         return
@@ -63,6 +77,7 @@ def seed(ctx):
         .order_by("pk")
         .values_list("pk", flat=True)[:3]
     )
+    _name_winners(criticised, winners)
     services.competition_publish(actor=reviewer, competition=competition, winners=winners)
 
     # The fair programme asks, and pays 200 EUR a use with the tester's name.
@@ -72,7 +87,11 @@ def seed(ctx):
         ).order_by("pk")[:1]
     )
     for submission in approved:
-        name = submission.participant.get_full_name() or submission.participant.email
+        name = submission.participant.get_full_name() or "the tester"
+        # The tester's own credit name is the use's credit line.
+        services.credit_name_set(
+            actor=submission.participant, programme=fair, credit_name=f"Film by {name}"
+        )
         use = services.use_request(
             actor=manager,
             submission=submission,
@@ -80,6 +99,5 @@ def seed(ctx):
             period_start=today,
             period_end=today + timedelta(days=90),
             territory="Worldwide",
-            credit_line=f"Film by {name}",
         )
         services.use_answer(actor=submission.participant, use=use, accept=True)

@@ -230,7 +230,7 @@ def transparency_section(programme: Programme) -> dict:
 def week_by_programme(user, day: date) -> dict[int, dict]:
     """A participant's standing per programme (the portal home), in one grouped query:
     minutes logged, confirmed and disputed in the week of `day`, the disputed entries
-    waiting for their answer (how many, and one of them to link to).
+    waiting for their answer (how many, and the first of them and its day, to link to).
     """
     week = week_start(day)
     in_week = Q(date__gte=week, date__lte=week + timedelta(days=6))
@@ -246,6 +246,7 @@ def week_by_programme(user, day: date) -> dict[int, dict]:
             confirmed=Sum("minutes", filter=in_week & Q(status=TimeEntry.Status.CONFIRMED)),
             to_answer=Count("pk", filter=disputed),
             first_to_answer=Min("pk", filter=disputed),
+            first_to_answer_on=Min("date", filter=disputed),
         )
     )
     return {
@@ -254,6 +255,7 @@ def week_by_programme(user, day: date) -> dict[int, dict]:
             "confirmed_hours": round(Decimal(r["confirmed"] or 0) / 60, 1),
             "to_answer": r["to_answer"],
             "first_to_answer": r["first_to_answer"],
+            "first_to_answer_on": r["first_to_answer_on"],
         }
         for r in rows
     }

@@ -37,7 +37,7 @@ from participants.selectors import (
     published_terms,
     terms_in_force,
 )
-from publicity.models import CompetitionEntry, PromotionalUse, TrainingChoice
+from publicity.models import CompetitionEntry, CreditName, PromotionalUse, TrainingChoice
 
 # Records read per query round trip, and bytes of the archive sent at a time.
 CHUNK = 2000
@@ -260,6 +260,20 @@ def _training_choices(user):
         }
 
 
+def _credit_names(user):
+    """How they chose to be named, per programme."""
+    for c in CreditName.objects.filter(participation__user=user).select_related(
+        "participation__programme"
+    ):
+        yield {
+            "programme": c.participation.programme.slug,
+            "display_name": c.display_name,
+            "credit_name": c.credit_name,
+            "unnamed": c.unnamed,
+            "updated_at": c.updated_at,
+        }
+
+
 def _competition_entries(user):
     """Their competition entries and prizes."""
     for e in CompetitionEntry.objects.filter(entrant=user).select_related("competition"):
@@ -352,6 +366,7 @@ def my_data_sections(user) -> list[tuple[str, object]]:
         ("promotional_uses", partial(_promotional_uses, user)),
         ("training_choices", partial(_training_choices, user)),
         ("competition_entries", partial(_competition_entries, user)),
+        ("credit_names", partial(_credit_names, user)),
         ("payout_and_tax", _payout_and_tax(user)),
         ("notifications", partial(_notifications, user)),
         ("files", partial(_files, user)),
@@ -494,9 +509,10 @@ def _hours_action(programme, week: dict) -> list[dict]:
             "text": f"{n} hour {'entry' if one else 'entries'} in {programme.name} "
             f"{'was' if one else 'were'} disputed: correct or answer "
             f"{'it' if one else 'them'}.",
+            # The week disputed, not this week: the entries to answer are there.
             "url": reverse("labour:edit", args=[week["first_to_answer"]])
             if one
-            else reverse("labour:mine"),
+            else f"{reverse('labour:mine')}?week={week['first_to_answer_on']:%Y-%m-%d}",
             "link": "Answer the dispute" if one else "See my hours",
         }
     ]
@@ -595,8 +611,8 @@ def _waiting_for_me(user) -> list[dict]:
             {
                 "text": f"Your pay from {wait['programme']} waits for your tax status: send "
                 f"{' or '.join(wait['forms'])}.",
-                "url": reverse("compensation:statement"),
-                "link": "What to send, and to whom",
+                "url": reverse("compensation:tax_form", args=[wait["slug"]]),
+                "link": "Send the form",
             }
         )
     return actions

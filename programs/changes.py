@@ -84,6 +84,9 @@ def is_worse(name: str, old, new) -> bool:
         return _number(new) > _number(old)
     if name == "expected_activities":
         return bool(set(new or []) - set(old or []))
+    if name == "tax_forms":
+        # A form required where none was, or fewer forms accepted than before.
+        return bool(new) and (not old or bool(set(old) - set(new)))
     if name == "pay_model":
         return _worse_pay_model(old, new)
     if name in ("hourly_rate", "hourly_floor", "stipend_amount", "grant_amount"):
@@ -120,8 +123,6 @@ def is_worse(name: str, old, new) -> bool:
         return _number(new) < _number(old)
     if name == "promotion_credit":
         return old == "named"
-    if name == "payment_within_days":
-        return old is not None and (new is None or new > old)
     if name == "notice_period_days":
         return _number(new) < _number(old)
     if name == "pause_policy":

@@ -17,7 +17,7 @@ from core import currencies
 from core.text import WHY, SingleLineValidator, is_single_line
 
 from . import changes
-from .models import TermsVersion
+from .models import Programme, TermsVersion
 from .selectors import current_terms
 
 # The terms that only one pay model uses; the others must leave them empty.
@@ -98,6 +98,9 @@ def validate_terms(terms: TermsVersion) -> None:
         errors["nda_until"] = (
             "The NDA end date is in the past; give a future date, or say that there is no NDA."
         )
+    unknown = set(terms.tax_forms or []) - set(Programme.TaxForm.values)
+    if unknown:
+        errors["tax_forms"] = f"“{sorted(unknown)[0]}” is not a tax form this product records."
     if not currencies.is_currency(terms.currency):
         errors["currency"] = currencies.MESSAGE.format(code=terms.currency)
     others = terms.other_currencies or []
@@ -304,7 +307,7 @@ def term_display(terms: TermsVersion, name: str) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, list):
-        labels = dict(TermsVersion.Activity.choices)
+        labels = dict(TermsVersion.Activity.choices) | dict(Programme.TaxForm.choices)
         return ", ".join(str(labels.get(v, v)) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items())

@@ -10,15 +10,6 @@ from .services import PAY_MODEL_FIELDS
 
 
 class ProgrammeForm(forms.ModelForm):
-    tax_forms = forms.MultipleChoiceField(
-        label="Tax status needed before paying",
-        choices=Programme.TaxForm.choices,
-        widget=forms.CheckboxSelectMultiple,
-        required=False,
-        help_text="Finance records one of these per payee; until then their pay waits. "
-        "None ticked: pay without.",
-    )
-
     class Meta:
         model = Programme
         fields = [
@@ -29,7 +20,6 @@ class ProgrammeForm(forms.ModelForm):
             "currency",
             "reference_hourly_rate",
             "approval_threshold",
-            "tax_forms",
             "holiday_calendar",
             "default_language",
         ]
@@ -72,7 +62,7 @@ TERMS_SECTIONS = (
             "other_currencies",
             "hourly_floor",
             "payment_schedule",
-            "payment_within_days",
+            "tax_forms",
             "in_kind_benefits",
         ),
     ),
@@ -139,6 +129,15 @@ class TermsForm(forms.ModelForm):
         required=False,
         max_length=200,
         help_text=TermsVersion._meta.get_field("other_currencies").help_text,
+    )
+    tax_forms = forms.MultipleChoiceField(
+        label="Tax form required before payment",
+        choices=Programme.TaxForm.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Pay earned under this version is paid once the tester has sent one of these "
+        "(they upload it in the product; finance is told). Pay earned before is never held. "
+        "Adding one is a material change, worse for the tester.",
     )
     bounty_low = forms.DecimalField(label="Bounty: low", required=False, min_value=0)
     bounty_medium = forms.DecimalField(label="Bounty: medium", required=False, min_value=0)

@@ -95,12 +95,11 @@ def pay_sentence(t, free=None) -> str:
             "pay": sentence.rstrip("."),
             "schedule": free["payment_schedule"],
         }
-    if t.payment_within_days:
-        sentence += " " + ngettext(
-            "Paid within %(days)d day of the work being confirmed.",
-            "Paid within %(days)d days of the work being confirmed.",
-            t.payment_within_days,
-        ) % {"days": t.payment_within_days}
+    if t.tax_forms:
+        sentence += " " + _(
+            "Pay earned under these terms is paid once you have sent %(forms)s (in the "
+            "product); pay earned before them is not held."
+        ) % {"forms": _(" or ").join(t.tax_form_labels)}
     if t.hourly_floor:
         sentence += " " + _(
             "At least %(amount)s per confirmed hour each month; any shortfall is topped up."

@@ -82,13 +82,6 @@ class Programme(models.Model):
         help_text="Ledger entries above this amount need two different approvers. Once set, "
         "a change or removal takes effect when another manager confirms it.",
     )
-    # Tax statuses finance must have recorded for a payee before paying them (none: pay
-    # without). Any one of the listed forms, valid, releases the payee's entries to batches.
-    tax_forms = models.JSONField(
-        default=list,
-        blank=True,
-        help_text="Tax statuses a payee needs before being paid (any one of them).",
-    )
     # The public holidays its response targets skip (the terms count in business days).
     holiday_calendar = models.CharField(
         "holiday calendar",
@@ -293,13 +286,14 @@ class TermsVersion(models.Model):
         help_text="Other currencies pay may be awarded in, as ISO 4217 codes separated by "
         "commas (USD, GBP). Empty: only the currency above.",
     )
-    payment_within_days = models.PositiveSmallIntegerField(
-        _("paid within (days)"),
-        null=True,
+    # A condition on pay earned under this version (never on pay earned before it): a valid
+    # tax form of one of these kinds (`Programme.TaxForm`) before it is paid. None: pay without.
+    tax_forms = models.JSONField(
+        _("tax form required before payment"),
+        default=list,
         blank=True,
-        help_text="Pay reaches the tester's bank at most this many days after the work it is "
-        "for was confirmed (or the award made). The statement shows each payment's expected date "
-        "from it.",
+        help_text="Pay earned under this version is paid once the tester has sent one of "
+        "these forms (in the product). None: paid without.",
     )
     in_kind_benefits = models.CharField(
         _("in-kind benefits"), max_length=300, blank=True, validators=[single_line]
@@ -393,7 +387,11 @@ class TermsVersion(models.Model):
         _("decision on a contest (business days)"), null=True, blank=True
     )
     payment_days = models.PositiveSmallIntegerField(
-        _("payment after approval (business days)"), null=True, blank=True
+        _("payment after approval (business days)"),
+        null=True,
+        blank=True,
+        help_text="Pay reaches the tester's bank at most this many business days after finance "
+        "approves it. The statement shows each payment's expected date from it.",
     )
     pause_policy = models.CharField(
         _("when access may be paused"),
@@ -438,8 +436,8 @@ class TermsVersion(models.Model):
         "prize_description",
         "grant_amount",
         "payment_schedule",
-        "payment_within_days",
         "other_currencies",
+        "tax_forms",
         "in_kind_benefits",
         "approval_scope",
         "review_deadline_hours",
@@ -477,8 +475,8 @@ class TermsVersion(models.Model):
             "triage_days",
             "contest_days",
             "payment_days",
-            "payment_within_days",
             "other_currencies",
+            "tax_forms",
         }
     )
     # The response targets and what each promises, as the key facts say it.
@@ -519,7 +517,7 @@ class TermsVersion(models.Model):
             value = getattr(self, name)
             if isinstance(value, Decimal):
                 value = str(value)
-            if name in self.ADDED_TERMS and value is None:
+            if name in self.ADDED_TERMS and value in (None, []):
                 # A term added later, not stated: left out so the versions published
                 # before it existed keep their content hash (consents name that hash).
                 continue
@@ -538,6 +536,11 @@ class TermsVersion(models.Model):
     def activity_labels(self) -> list[str]:
         labels = dict(self.Activity.choices)
         return [str(labels.get(a, a)) for a in (self.expected_activities or [])]
+
+    @property
+    def tax_form_labels(self) -> list[str]:
+        labels = dict(Programme.TaxForm.choices)
+        return [str(labels.get(k, k)) for k in (self.tax_forms or [])]
 
     def bounty_for(self, severity: str) -> Decimal | None:
         value = (self.bounty_table or {}).get(severity)

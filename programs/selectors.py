@@ -18,6 +18,13 @@ def current_terms(programme: Programme, at=None) -> TermsVersion | None:
     )
 
 
+def tax_forms_required(programme: Programme, at=None) -> list[str]:
+    """The tax forms the terms in force ask for before paying what is earned under them
+    (`TermsVersion.tax_forms`); none: pay without."""
+    terms = current_terms(programme, at)
+    return list(terms.tax_forms or []) if terms is not None else []
+
+
 def upcoming_terms(programme: Programme, at=None) -> TermsVersion | None:
     """A published version still in its notice period, if any."""
     at = at or timezone.now()

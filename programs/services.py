@@ -158,21 +158,9 @@ PROGRAMME_FIELDS = (
     "summary",
     "currency",
     "reference_hourly_rate",
-    "tax_forms",
     "approval_threshold",
     "holiday_calendar",
 )
-
-
-def _tax_forms(value) -> list[str]:
-    """The tax statuses a programme requires: known kinds, each once, in the list's order."""
-    chosen = set(value or [])
-    unknown = chosen - set(Programme.TaxForm.values)
-    if unknown:
-        raise DomainError(
-            f"“{sorted(unknown)[0]}” is not a tax status this product records.", field="tax_forms"
-        )
-    return [kind for kind in Programme.TaxForm.values if kind in chosen]
 
 
 def _currency(value) -> str:
@@ -198,8 +186,6 @@ def programme_create(
     if Programme.objects.filter(slug=slug).exists():
         raise DomainError(f"The address “{slug}” is taken; choose another.", field="slug")
     _check_programme_amounts(fields)
-    if "tax_forms" in fields:
-        fields["tax_forms"] = _tax_forms(fields["tax_forms"])
     if "currency" in fields:
         fields["currency"] = _currency(fields["currency"])
     programme = Programme.objects.create(name=name, slug=slug, product=product, **fields)
@@ -226,8 +212,6 @@ def programme_update(*, actor, programme: Programme, **changes) -> Programme:
     programme = Programme.objects.select_for_update().get(pk=programme.pk)
     policy.require(actor, "manage", programme)
     _check_programme_amounts(changes)
-    if "tax_forms" in changes:
-        changes["tax_forms"] = _tax_forms(changes["tax_forms"])
     if "approval_threshold" in changes:
         # Once a programme has a threshold, changing it takes a second manager.
         new = _threshold(changes["approval_threshold"])

@@ -21,6 +21,24 @@ class AnswerForm(forms.Form):
     answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
 
 
+class CreditNameForm(forms.Form):
+    """How the tester wants to be named in one programme."""
+
+    display_name = forms.CharField(
+        max_length=80,
+        required=False,
+        help_text="How competition results show you, e.g. a first name or a handle.",
+    )
+    credit_name = forms.CharField(
+        max_length=120,
+        required=False,
+        help_text="How credit lines and the public proof pages of your outputs name you.",
+    )
+    unnamed = forms.BooleanField(
+        required=False, label="Stay unnamed: do not show any name of mine anywhere"
+    )
+
+
 class TrainingForm(forms.Form):
     allowed = forms.TypedChoiceField(
         choices=[("yes", "May be used for training"), ("no", "Not used for training")],

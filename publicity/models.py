@@ -281,3 +281,39 @@ class CompetitionEntry(models.Model):
 
     def __str__(self):
         return f"{self.submission} in {self.competition}"
+
+
+class CreditName(models.Model):
+    """How a tester wants to be named in one programme, their choice: a display name (how
+    competition results show them) and a credit name (how credit lines and the public proof
+    page of their outputs name them), or to stay unnamed everywhere. Without either name
+    the display name stands for both, and the other way round."""
+
+    participation = models.OneToOneField(
+        "participants.Participation", on_delete=models.PROTECT, related_name="credit_name"
+    )
+    display_name = models.CharField(max_length=80, blank=True, validators=[single_line])
+    credit_name = models.CharField(max_length=120, blank=True, validators=[single_line])
+    unnamed = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    # The tester's own; the programme's staff see it (they credit the tester by it).
+    visibility = Visibility(
+        programme="participation__programme_id", owner="participation__user", staff="staff"
+    )
+
+    def __str__(self):
+        return f"credit name of {self.participation}"
+
+    def shown(self, *, credit: bool) -> str:
+        """The name to show: for a credit (credit lines, proof pages) or for display
+        (competition results); empty when the tester chose to stay unnamed."""
+        if self.unnamed:
+            return ""
+        first, second = (
+            (self.credit_name, self.display_name)
+            if credit
+            else (self.display_name, self.credit_name)
+        )
+        return first or second

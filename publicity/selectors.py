@@ -8,7 +8,7 @@ from core.figures import as_text
 from participants.models import Consent
 from programs.models import Programme, TermsVersion
 
-from .models import Competition, PromotionalUse, TrainingChoice
+from .models import Competition, CreditName, PromotionalUse, TrainingChoice
 
 
 def accepted_terms(user, programme: Programme) -> TermsVersion | None:
@@ -20,6 +20,38 @@ def accepted_terms(user, programme: Programme) -> TermsVersion | None:
         .first()
     )
     return consent.terms_version if consent else None
+
+
+# How someone is shown who chose to stay unnamed, and someone who has not chosen a name
+# (never their email, never a hash of their output).
+UNNAMED = "a tester who chose to stay unnamed"
+NOT_NAMED_YET = "a tester"
+
+
+def credit_name_of(user, programme) -> CreditName | None:
+    """The tester's choice of how they are named in the programme, if they made one."""
+    return CreditName.objects.filter(
+        participation__user=user, participation__programme=programme
+    ).first()
+
+
+def names_in(programme, user_ids, *, credit: bool) -> dict:
+    """{user id: how the tester is shown}, by their choice, for credit (credit lines, proof
+    pages) or for display (competition results)."""
+    chosen = {
+        c.participation.user_id: c
+        for c in CreditName.objects.filter(
+            participation__programme=programme, participation__user__in=list(user_ids)
+        ).select_related("participation")
+    }
+    out = {}
+    for user_id in user_ids:
+        choice = chosen.get(user_id)
+        if choice is None:
+            out[user_id] = NOT_NAMED_YET
+        else:
+            out[user_id] = choice.shown(credit=credit) or UNNAMED
+    return out
 
 
 def training_choices(user, programme: Programme) -> dict:

@@ -25,8 +25,8 @@ from participants.services import require_can_work
 from programs import policy, signals
 from programs.models import Programme, TermsVersion
 
-from .models import Competition, CompetitionEntry, PromotionalUse, TrainingChoice
-from .selectors import accepted_terms
+from .models import Competition, CompetitionEntry, CreditName, PromotionalUse, TrainingChoice
+from .selectors import accepted_terms, credit_name_of
 
 U = PromotionalUse.Status
 
@@ -98,7 +98,11 @@ def _check_use(
     refuse_control_characters(territory, field="territory", what="territory")
     credit_line = (credit_line or "").strip()
     refuse_control_characters(credit_line, field="credit_line", what="credit line")
-    if terms.promotion_credit == TermsVersion.PromotionCredit.NAMED and not credit_line:
+    # The tester's own choice of credit name, where they made one, is the credit line.
+    chosen = credit_name_of(submission.participant, submission.programme)
+    if chosen is not None:
+        credit_line = chosen.shown(credit=True)
+    elif terms.promotion_credit == TermsVersion.PromotionCredit.NAMED and not credit_line:
         raise DomainError(
             "The terms promise credit with the tester's name: give the credit line.",
             field="credit_line",
@@ -326,6 +330,51 @@ def training_choose(
         programme=programme,
     )
     return choice
+
+
+# --- Credit names ------------------------------------------------------------------------
+
+CREDIT_NAME_LIMITS = {"display_name": ("display name", 80), "credit_name": ("credit name", 120)}
+
+
+@transaction.atomic
+def credit_name_set(
+    *, actor, programme: Programme, display_name: str = "", credit_name: str = "", unnamed=False
+) -> CreditName:
+    """The tester says how they want to be named in a programme: a display name (competition
+    results), a credit name (credit lines, the proof pages of their outputs), or to stay
+    unnamed everywhere. From now on; uses already agreed keep the credit line they were
+    agreed with."""
+    if actor is None or not actor.is_authenticated:
+        raise NotAllowed("Sign in to choose how you are named.")
+    participation = (
+        Participation.objects.select_for_update().filter(user=actor, programme=programme).first()
+    )
+    if participation is None:
+        raise NotAllowed(f"You do not take part in {programme.name}.")
+    names = {"display_name": display_name, "credit_name": credit_name}
+    for field, (what, limit) in CREDIT_NAME_LIMITS.items():
+        names[field] = "" if unnamed else (names[field] or "").strip()
+        refuse_control_characters(names[field], field=field, what=what)
+        if len(names[field]) > limit:
+            raise DomainError(f"The {what} is at most {limit} characters.", field=field)
+    if not unnamed and not any(names.values()):
+        raise DomainError(
+            "Give a display name or a credit name, or choose to stay unnamed.",
+            field="display_name",
+        )
+    chosen, _ = CreditName.objects.update_or_create(
+        participation=participation, defaults={**names, "unnamed": bool(unnamed)}
+    )
+    record(
+        action="publicity.credit_name.set",
+        obj=chosen,
+        actor=actor,
+        programme=programme,
+        subject=actor,
+        data={**names, "unnamed": bool(unnamed)},
+    )
+    return chosen
 
 
 # --- Competitions ------------------------------------------------------------------------

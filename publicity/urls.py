@@ -13,6 +13,11 @@ urlpatterns = [
         views.training_default,
         name="training_default",
     ),
+    path(
+        "publicity/programmes/<slug:slug>/credit/",
+        views.credit_name,
+        name="credit_name",
+    ),
     path("programmes/<slug:slug>/competitions/", views.competitions, name="competitions"),
     path(
         "publicity/programmes/<slug:slug>/competitions/new/",

@@ -11,11 +11,20 @@ from django.views.decorators.http import require_POST
 from approvals.models import OutputSubmission
 from core.errors import DomainError
 from core.forms import refusal_shown_on, send_once
+from participants.models import Participation
 from programs import policy
 from programs.models import Programme
 
 from . import selectors, services
-from .forms import AnswerForm, CompetitionForm, EnterForm, ResultsForm, TrainingForm, UseRequestForm
+from .forms import (
+    AnswerForm,
+    CompetitionForm,
+    CreditNameForm,
+    EnterForm,
+    ResultsForm,
+    TrainingForm,
+    UseRequestForm,
+)
 from .models import Competition, CompetitionEntry, PromotionalUse
 
 # An incomplete form is refused (the 400 page, core.middleware) before any service runs.
@@ -50,10 +59,11 @@ def use_request(request, pk):
         if (sent := send_once(request, form, ask)) is not None:
             return sent
     terms = selectors.accepted_terms(submission.participant, submission.programme)
+    chosen = selectors.credit_name_of(submission.participant, submission.programme)
     return render(
         request,
         "publicity/use_request.html",
-        {"form": form, "submission": submission, "terms": terms},
+        {"form": form, "submission": submission, "terms": terms, "chosen": chosen},
         status=400 if form.errors else 200,
     )
 
@@ -135,6 +145,34 @@ def training_default(request, slug):
     )
 
 
+@login_required
+def credit_name(request, slug):
+    """The tester's display and credit name in one programme, or their wish to stay unnamed."""
+    programme = get_object_or_404(Programme.objects.restrict(request.user), slug=slug)
+    if not Participation.objects.mine(request.user).filter(programme=programme).exists():
+        raise Http404("You do not take part in this programme.")
+    current = selectors.credit_name_of(request.user, programme)
+    fields = ("display_name", "credit_name", "unnamed")
+    initial = {name: getattr(current, name) for name in fields} if current else {}
+    form = CreditNameForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with refusal_shown_on(form):
+            services.credit_name_set(actor=request.user, programme=programme, **form.cleaned_data)
+            messages.success(request, "Saved; it applies from now on.")
+            return redirect("publicity:credit_name", slug=slug)
+    return render(
+        request,
+        "publicity/credit_name.html",
+        {
+            "programme": programme,
+            "terms": selectors.accepted_terms(request.user, programme),
+            "current": current,
+            "form": form,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
 # --- Competitions --------------------------------------------------------------------------
 
 
@@ -193,12 +231,17 @@ def competition(request, pk):
         and policy.can(request.user, "judge", c)
         and all(policy.can(request.user, "judge", e) for e in entries)
     )
+    winners = list(entries.filter(prize_rank__isnull=False).order_by("prize_rank"))
+    # Winners by the name each chose to be shown by (never a hash of their output).
+    names = selectors.names_in(c.programme, {w.entrant_id for w in winners}, credit=False)
+    for winner in winners:
+        winner.shown_as = names[winner.entrant_id]
     return render(
         request,
         "publicity/competition.html",
         {
             "c": c,
-            "winners": entries.filter(prize_rank__isnull=False).order_by("prize_rank"),
+            "winners": winners,
             "entry_count": entries.count(),
             "enter_form": EnterForm(submissions=mine) if mine.exists() else None,
             "results_form": ResultsForm(entries=entries) if may_judge else None,

@@ -49,3 +49,8 @@ proof_url, _.in_words, coming_hashes
 # Issue 31: settings Django and the catalogue test read (config/i18n.py), Babel's pattern
 # attribute set to the currency's own decimals (core.l10n.money).
 LOCALE_PATHS, COMPLETE_LANGUAGES, frac_prec
+
+# The name a competition winner chose to be shown by, read by the results template.
+_.shown_as
+# The forms the terms in force ask for, read by the finance list of tax statuses.
+_.forms_in_force

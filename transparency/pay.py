@@ -12,18 +12,16 @@ import statistics
 from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Case, F, Q, Sum, When
 
 from compensation.models import LedgerEntry, cents
-from compensation.selectors import (
-    LABOUR_KINDS,
-    _hourly_pay_chart,
-    _reference_rate,
-    _safety_findings,
-)
+from compensation.selectors import LABOUR_KINDS
 from core.figures import guard, quantile, shown
+from feedback.models import Ticket
 from labour.models import TimeEntry
 from participants.models import Participation
+from programs.models import Programme
 
 Kind = LedgerEntry.Kind
 # What is shown apart from pay for labour: (kind, the key of the figures, the page's label).
@@ -34,6 +32,53 @@ APART = [
     (Kind.ADJUSTMENT, "adjustments", "Adjustments"),
 ]
 CENT = Decimal("0.01")
+
+
+def reference_rate(programme: Programme) -> tuple[Decimal, str, str]:
+    """(rate, currency, where it comes from): unpaid hours always carry a value, the
+    programme's stated rate, or else the instance-wide one the operator sets
+    (settings.REFERENCE_HOURLY_RATE), named on the page."""
+    rate = programme.reference_hourly_rate
+    if rate not in (None, ""):
+        return Decimal(str(rate)), programme.currency, "stated by the programme"
+    return (
+        Decimal(str(settings.REFERENCE_HOURLY_RATE)),
+        settings.REFERENCE_RATE_CURRENCY,
+        f"no rate stated by the programme; {settings.REFERENCE_RATE_SOURCE}",
+    )
+
+
+def safety_findings(programme: Programme, entries) -> tuple[int, int]:
+    """(accepted safety findings, those whose bounty was paid)."""
+    safety = Ticket.objects.filter(
+        programme=programme, kind=Ticket.Kind.SAFETY_FINDING, status__in=Ticket.COUNTS_AS_ACCEPTED
+    )
+    safety_ids = [str(i) for i in safety.values_list("pk", flat=True)]
+    paid = (
+        entries.filter(
+            kind=LedgerEntry.Kind.BOUNTY, state=LedgerEntry.State.PAID, source_id__in=safety_ids
+        )
+        .values("source_id")
+        .distinct()
+        .count()
+        if safety_ids
+        else 0
+    )
+    return safety.count(), paid
+
+
+def hourly_pay_chart(rates: list, programme: Programme) -> dict:
+    buckets = [
+        (0, 0.01, "nothing"),
+        (0.01, 15, "under 15"),
+        (15, 30, "15–30"),
+        (30, 1e9, "30 or more"),
+    ]
+    return {
+        "title": f"Effective hourly pay of participants ({programme.currency}/h)",
+        "items": [[label, sum(1 for r in rates if lo <= r < hi)] for lo, hi, label in buckets],
+        "unit": " people",
+    }
 
 
 def counts_as():
@@ -107,14 +152,14 @@ def pay_figures(programme) -> dict:
     members = Participation.objects.filter(programme=programme).count()
     amounts = amounts_by_person(programme)
     hours = hours_by_person(programme)
-    reference, ref_currency, ref_source = _reference_rate(programme)
+    reference, ref_currency, ref_source = reference_rate(programme)
     labour = {pid: sum((v[k] for k in LABOUR_KINDS), Decimal("0")) for pid, v in amounts.items()}
     rates = sorted(labour.get(pid, Decimal("0")) / h for pid, h in hours.items())
     with_hours = len(hours)
     total_hours = sum(hours.values(), Decimal("0"))
     unpaid_hours = sum((h for pid, h in hours.items() if labour.get(pid, 0) <= 0), Decimal("0"))
     paid_people = sum(1 for v in amounts.values() if v["labour_paid"] > 0)
-    accepted_safety, paid_safety = _safety_findings(
+    accepted_safety, paid_safety = safety_findings(
         programme, LedgerEntry.objects.filter(programme=programme)
     )
     apart = {}
@@ -219,7 +264,7 @@ def pay_section(programme) -> dict:
     rates = pay.pop("rates")
     charts = []
     if pay["participants_with_hours"] >= 5 and rates:
-        charts.append(_hourly_pay_chart(rates, programme))
+        charts.append(hourly_pay_chart(rates, programme))
     return {
         "pay": pay,
         "sections": [{"title": "Pay", "rows": _rows(pay, programme)}],
@@ -230,8 +275,9 @@ def pay_section(programme) -> dict:
                 ["pay", "share_of_hours_without_labour_pay_percent"],
             ],
             [
-                "Effective hourly pay for labour, median (programme's currency per hour)",
+                "Effective hourly pay for labour, median (per hour)",
                 ["pay", "effective_hourly_pay_for_labour_median"],
+                "money",
             ],
         ],
     }

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 
 from core.csvsafe import safe_cell
+from core.figures import duration
 from core.languages import use_programme_language
 from programs.models import Programme, TermsVersion
 from programs.selectors import coming_versions, current_terms
@@ -91,14 +92,25 @@ COMPARE_ROWS = [
 ]
 
 
+def _shown_as(value, unit: str, programme):
+    """A figure in the unit the programme page uses: a duration in words ("26 days"), money
+    with its currency ("22.50 EUR")."""
+    if unit == "duration":
+        return duration(value)
+    if unit == "money" and isinstance(value, int | float | str) and value != "":
+        return f"{value} {programme.currency}"
+    return value
+
+
 def _compare_rows(columns):
     rows = []
     extra = []
     for column in columns:
-        for label, path in column["figures"].get("compare", []):
-            if [label, path] not in extra:
-                extra.append([label, path])
-    for label, path in COMPARE_ROWS + [tuple(x) for x in extra]:
+        # A row is [label, path] or [label, path, unit] ("duration", "money").
+        for label, path, *unit in column["figures"].get("compare", []):
+            if [label, path, *unit] not in extra:
+                extra.append([label, path, *unit])
+    for label, path, *unit in [list(r) for r in COMPARE_ROWS] + extra:
         cells = []
         for column in columns:
             value = column["figures"]
@@ -106,6 +118,8 @@ def _compare_rows(columns):
                 value = value.get(key) if isinstance(value, dict) else None
             if isinstance(value, dict) and value.get(transparency.WITHHELD):
                 value = "withheld (fewer than 5 people)"
+            elif value not in (None, "") and unit:
+                value = _shown_as(value, unit[0], column["programme"])
             cells.append("—" if value in (None, "") else value)
         rows.append((label, cells))
     return rows

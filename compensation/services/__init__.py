@@ -7,7 +7,7 @@
 | `awards` | entries made by hand: prizes, grants, adjustments, and reversals by finance |
 | `approvals` | approving pay: one entry, an entry with its reversal, many at once |
 | `rates` | exchange rates finance records, and the conversion the two-person limit uses |
-| `tax_status` | a payee's tax status, and the rule that a payee without one waits |
+| `tax_status` | a payee's tax status (sent or recorded), and the rule that pay waits for one |
 | `batches` | payout batches: which entries, locking them, building lines and files |
 | `reconciliation` | settling a batch: by hand, a provider's CSV, a bank statement |
 | `payout_details` | how a person wants to be paid |
@@ -65,7 +65,7 @@ from .reconciliation import (
     import_match,
     parse_provider_csv,
 )
-from .tax_status import tax_status_record
+from .tax_status import forms_asked, tax_form_send, tax_status_record
 
 __all__ = [
     "AccrualResult",
@@ -105,6 +105,8 @@ __all__ = [
     "rate_record",
     "refuse_threshold_raise_by_awarder",
     "stipend_period",
+    "forms_asked",
+    "tax_form_send",
     "tax_status_record",
     "write_lines",
 ]

@@ -175,6 +175,17 @@ def _new_terms_message(terms: TermsVersion, previous: TermsVersion) -> tuple[str
             )
             % n
         )
+    if terms.tax_forms and terms.tax_forms != previous.tax_forms:
+        # A condition on pay: said apart, with where the form is sent.
+        body += "\n\n" + _(
+            "A tax form is asked for: pay earned under version %(number)s is paid once you "
+            "have sent %(forms)s. Send it in the product: %(url)s. Pay earned before it is "
+            "not held."
+        ) % {
+            "number": terms.number,
+            "forms": _(" or ").join(str(label) for label in terms.tax_form_labels),
+            "url": reverse("compensation:tax_form", args=[terms.programme.slug]),
+        }
     return _("New terms for %(programme)s") % {"programme": terms.programme.name}, body
 
 

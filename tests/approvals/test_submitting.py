@@ -1,6 +1,6 @@
 """A participant submits an output: what is recorded, what is refused, what is approved at once."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from hashlib import sha256
 
 import pytest
@@ -127,6 +127,29 @@ def test_the_submit_page_records_a_submission_and_shows_the_deadline(
     assert OutputSubmission.objects.get().title == "Harbour at dawn"
 
 
+def test_the_submit_page_shows_the_review_deadline_before_submitting(
+    participant, programme, as_user, monkeypatch
+):
+    """Issue 33: the deadline was shown only after submitting."""
+    now = timezone.make_aware(datetime(2026, 12, 7, 21, 0))
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    client = as_user(participant)
+    page = client.get(reverse("approvals:submit") + f"?programme={programme.slug}").content
+    assert (
+        "<strong>Alpha</strong>: Approval is needed for public sharing. Submitted now, the "
+        "decision is due by 10 Dec 2026 21:00 UTC (within 72 hours); if it is late, the output "
+        "is deemed approved." in page.decode()
+    )
+    TermsVersion.objects.filter(programme=programme).update(
+        approval_scope="every_output", review_deadline_hours=None, on_missed_deadline=""
+    )
+    page = client.get(reverse("approvals:submit")).content.decode()
+    assert "Approval is needed for every output. These terms set no deadline" in page
+    TermsVersion.objects.filter(programme=programme).update(approval_scope="none")
+    page = client.get(reverse("approvals:submit")).content.decode()
+    assert "No approval is needed: you may share an output as soon as you submit it." in page
+
+
 def test_a_participant_withdraws_a_pending_submission(participant, submit, as_user):
     s = submit(participant)
     response = as_user(participant).post(reverse("approvals:withdraw", args=[s.pk]), follow=True)
@@ -157,3 +180,22 @@ def test_my_outputs_page_lists_status_and_time_left(participant, submit, as_user
     page = as_user(participant).get(reverse("approvals:mine")).content.decode()
     assert "Night swim" in page and "left" in page
     assert "Quiet room" in page and "verification link" in page
+
+
+def test_a_tester_sees_a_thumbnail_of_their_own_picture_and_nobody_else_s(
+    participant, participant2, submit, as_user, _media_in_tmp
+):
+    """Issue 33: there was no picture of one's own output; only reviewers had a preview."""
+    s = submit(participant, url="", upload=png_upload())
+    client = as_user(participant)
+    listing = client.get(reverse("approvals:mine")).content.decode()
+    thumbnail = reverse("approvals:thumbnail", args=[s.pk])
+    assert f'<img class="thumb" src="{thumbnail}"' in listing
+    page = client.get(reverse("approvals:output", args=[s.pk])).content.decode()
+    assert f'<img src="{thumbnail}" alt="Your picture, “{s.title}”">' in page
+    shown = client.get(thumbnail)
+    assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
+    assert "attachment" not in shown.get("Content-Disposition", "")
+    assert as_user(participant2).get(thumbnail).status_code == 404
+    url_output = submit(participant)
+    assert client.get(reverse("approvals:thumbnail", args=[url_output.pk])).status_code == 404

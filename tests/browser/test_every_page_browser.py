@@ -39,6 +39,7 @@ NOT_PAGES = {
     "transparency:figures_csv",
     "approvals:file",
     "approvals:preview",
+    "approvals:thumbnail",
     "approvals:verify",
     "feedback:attachment",
     "feedback:similar",

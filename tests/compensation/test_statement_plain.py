@@ -2,6 +2,7 @@
 not) beside what was paid per hour, prizes and grants apart; each line says in words where it
 stands, with the date the terms promise it by."""
 
+import re
 from datetime import timedelta
 
 from django.urls import reverse
@@ -9,19 +10,22 @@ from django.utils import timezone
 
 from compensation import services
 from compensation.models import LedgerEntry
+from core.businessdays import add_business_days
 from labour import services as labour
 from participants.models import Participation
 from programs.models import TermsVersion
 
 
 def _cells(page: str, *values) -> bool:
-    return "".join(f"<td>{v}</td>" for v in values) in page
+    # The cells carry their column's name for the phone layout (data-label).
+    plain = re.sub(r'<td data-label="[^"]*">', "<td>", page)
+    return "".join(f"<td>{v}</td>" for v in values) in plain
 
 
 def test_earned_per_hour_beside_paid_per_hour_and_lines_in_words(
     as_user, programme, participant, reviewer, manager, finance, approve, make_batch
 ):
-    TermsVersion.objects.filter(programme=programme).update(payment_within_days=30)
+    TermsVersion.objects.filter(programme=programme).update(payment_days=10)
     entry = labour.time_entry_log(
         actor=participant,
         programme=programme,
@@ -48,17 +52,24 @@ def test_earned_per_hour_beside_paid_per_hour_and_lines_in_words(
     # 10 h at 25.00 earned and not paid yet; the paid grant is no pay per hour.
     assert 'Earned per confirmed hour</th><th scope="col">Paid per confirmed hour' in page
     assert _cells(page, "EUR", "100.00", "250.00", "25.00", "0.00")
-    due = (hourly.created_at.date() + timedelta(days=30)).strftime("%d %b %Y")
+    # Not approved yet: the promise is counted from approval, so no date yet.
     assert (
-        f"Earned; waiting for finance to approve it. Expected in your bank by {due} "
-        "(the terms: within 30 days)." in page
+        "Earned; waiting for finance to approve it. Once approved, it is expected in your bank "
+        "within 10 business days (weekends not counted)." in page
     )
     assert f"Paid on {timezone.localdate():%d %b %Y}." in page
 
     # Approved, then in a payout batch: said in words, never "Exported".
     approve(hourly)
     page = as_user(participant).get(reverse("compensation:statement")).content.decode()
-    assert "Approved; it goes into the next payout." in page
+    hourly.refresh_from_db()
+    due = add_business_days(hourly.second_approved_at or hourly.approved_at, 10).strftime(
+        "%d %b %Y"
+    )
+    assert (
+        f"Approved; it goes into the next payout. Expected in your bank by {due} "
+        "(the terms: within 10 business days of approval)." in page
+    )
     batch = make_batch()
     page = as_user(participant).get(reverse("compensation:statement")).content.decode()
     assert (

@@ -1,6 +1,7 @@
-"""Tax status as a gate: a programme that requires one pays a payee only once finance has
-recorded it. Through the pages: the programme's settings, the batch preview, the tax status
-page and its document download, the participant's statement."""
+"""Tax status as a gate: pay earned under terms that require a tax form is paid only once a
+valid status is held (recorded by finance here; sent by the payee in
+tests/compensation/test_tax_form_a_term.py). Through the pages: the batch preview, the tax
+status page and its document download, the participant's statement."""
 
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from compensation.models import LedgerEntry, PayoutBatch, TaxStatus
 from core.models import OutboxMessage
-from programs.models import ProgrammeRole
+from programs.models import ProgrammeRole, TermsVersion
 from tests.conftest import summarise
 from tests.factories import make_staff
 
@@ -22,21 +23,10 @@ pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\nW-9 of Ada Tester, TIN 123-45-6789\n%%EOF\n"
 
 
-def require_tax_status(client, programme, forms=("w9", "w8ben")):
-    """The manager ticks the tax statuses on the programme's settings page."""
-    response = client.post(
-        reverse("programs:staff_settings", args=[programme.slug]),
-        {
-            "name": programme.name,
-            "product": programme.product,
-            "summary": "",
-            "currency": programme.currency,
-            "tax_forms": list(forms),
-        },
-    )
-    assert response.status_code == 302, response.content.decode()[:2000]
-    programme.refresh_from_db()
-    assert programme.tax_forms == list(forms)
+def require_tax_status(programme, forms=("w9", "w8ben")):
+    """The terms the pay is earned under ask for a tax form (how a manager adds the term
+    through the editor is in test_tax_form_a_term.py)."""
+    TermsVersion.objects.filter(programme=programme).update(tax_forms=list(forms))
 
 
 def batch_form(programme):
@@ -57,8 +47,8 @@ def record(client, participation, **fields):
 
 @pytest.fixture
 def two_payees_owed(manager, as_user, programme, participation, participation2, award, approve):
+    require_tax_status(programme)
     approve(award(participation, "40.00"), award(participation2, "25.00"))
-    require_tax_status(as_user(manager), programme)
 
 
 def test_a_payee_without_a_tax_status_waits_outside_the_batch_and_is_included_once_recorded(
@@ -110,7 +100,7 @@ def test_an_expired_tax_status_holds_the_pay_again(
     assert "2 payees wait for tax status" in text
     client.force_login(participation.user)
     statement = client.get(reverse("compensation:statement")).content.decode()
-    assert "the one recorded expired on" in statement
+    assert "the one held expired on" in statement
 
 
 def test_the_participant_sees_why_their_pay_waits_and_whom_to_send_which_form(

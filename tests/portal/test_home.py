@@ -240,3 +240,22 @@ def test_a_participant_who_is_also_staff_sees_only_their_own_records_on_the_port
     html = _page(client, participant)
     assert "Theirs" not in html and "42.00" not in html
     assert "Nothing earned yet." in html and "None waiting." in html
+
+
+def test_disputes_of_an_earlier_week_link_to_that_week_not_this_one(
+    client, programme, participant, reviewer
+):
+    """Issue 33: "See my hours" opened the current week while the disputed entries were in
+    another; it opens the week of the first entry to answer."""
+    then = timezone.localdate() - timedelta(days=21)
+    for minutes in (30, 45):
+        entry = labour.time_entry_log(
+            actor=participant, programme=programme, date=then, minutes=minutes, activity="testing"
+        )
+        labour.time_entry_dispute(actor=reviewer, entry=entry, reason="Not that long.")
+    html = _page(client, participant)
+    assert "2 hour entries in Alpha were disputed" in html
+    link = f"/hours/?week={then:%Y-%m-%d}"
+    assert f'<a href="{link}">See my hours</a>' in html
+    week = client.get(link).content.decode()
+    assert week.count("Reason: Not that long.") == 2

@@ -24,6 +24,13 @@ def test_the_demo_tells_the_publicity_story_through_the_pages(db, settings, clie
     competition = Competition.objects.get(programme=criticised)
     entries = competition.entries_at_results
     assert f"3 prizes among {entries} entries" in page and entries > 3
+    # Winners by the names they chose, never by a hash of their output.
+    results = client.get(f"/competitions/{competition.pk}/").content.decode()
+    winners = results[results.index('class="winners"') : results.index("</ol>")]
+    assert "<code" not in winners and "@example.com" not in winners
+    assert "A tester who chose to stay unnamed" in winners
+    first = competition.entries.get(prize_rank=1).entrant
+    assert f"<li>{first.first_name or 'Winner'} (<a" in winners
     fair_page = client.get(f"/programmes/{fair.slug}/").content.decode()
     assert "only with your consent per use, paid €200.00 a use, with your name" in fair_page
     assert "1 paid (200.00 EUR), 0 unpaid" in fair_page

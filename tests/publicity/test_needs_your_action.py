@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from feedback import services as feedback
+from programs.models import TermsVersion
 from publicity import services
 
 
@@ -42,8 +43,8 @@ def test_every_item_that_waits_for_the_tester_is_listed_with_its_link(
     feedback.ticket_set_status(
         actor=reviewer, ticket=ticket, status="needs_info", note="Which browser?"
     )
-    programme.tax_forms = ["eu_vat"]
-    programme.save()
+    # The terms in force ask for a tax form (a term; here set on the version directly).
+    TermsVersion.objects.filter(programme=programme).update(tax_forms=["eu_vat"])
 
     needs = _needs(client.get("/portal/").content.decode())
     assert (
@@ -56,7 +57,7 @@ def test_every_item_that_waits_for_the_tester_is_listed_with_its_link(
     )
     assert (
         "Your pay from Alpha waits for your tax status: send EU VAT self-billing agreement. "
-        '<a href="/statement/">What to send, and to whom</a>' in needs
+        '<a href="/statement/tax-form/alpha/">Send the form</a>' in needs
     )
 
     # Answered, they leave the list.

@@ -47,6 +47,15 @@ def test_an_output_past_its_deadline_is_deemed_approved_in_the_embedded_run(page
         assert "Demo data is ready" in procs.log("make-run")
         assert f"Serving on {base}/" in procs.log("make-run")
 
+        # An unknown address shows the product's own 404 page, never Django's debug page
+        # (which lists every route); the style sheets are still served.
+        missing = page.goto(f"{base}/no-such-page/")
+        assert missing.status == 404
+        assert "Page not found" in page.inner_text("main")
+        assert "URLconf" not in page.content() and "DEBUG = True" not in page.content()
+        css = page.locator("link[rel=stylesheet]").first.get_attribute("href")
+        assert page.request.get(f"{base}{css}").ok, css
+
         # The participant submits an output for public sharing on the fair terms (72 h,
         # then deemed approved); the public figure is read before.
         before = _deemed_figure(page, base)

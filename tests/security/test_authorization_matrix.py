@@ -129,6 +129,7 @@ RULES = {
     "approvals:withdraw": ("POST", OWNER),
     "approvals:appeal": ("POST", OWNER),
     "approvals:file": ("GET", {"participant", "reviewer", "manager"}),
+    "approvals:thumbnail": ("GET", {"participant", "reviewer", "manager"}),
     "approvals:preview": ("GET", {"reviewer", "manager"}),  # never its own participant
     "approvals:verify": ("GET", NOBODY),  # an unknown token is 404 for everyone
     "compensation:home": ("GET", FINANCE),
@@ -152,6 +153,7 @@ RULES = {
     "compensation:tax_status": ("GET", {"finance"}),
     "compensation:tax_document": ("GET", {"finance"}),
     "compensation:payout_details": ("GET", SIGNED_IN),
+    "compensation:tax_form": ("GET", MEMBERS),
     "compensation:statement": ("GET", SIGNED_IN),
     "compensation:statement_csv": ("GET", SIGNED_IN),
     "feedback:mine": ("GET", SIGNED_IN),
@@ -220,6 +222,7 @@ RULES = {
     "publicity:use_request": ("GET", MANAGERS),
     "publicity:training": ("POST", NOBODY),  # an empty choice is a 400 for everyone
     "publicity:training_default": ("GET", MEMBERS),
+    "publicity:credit_name": ("GET", MEMBERS),
     "publicity:competitions": ("GET", EVERYONE),
     "publicity:competition_new": ("GET", MANAGERS),
     "publicity:competition": ("GET", EVERYONE),
@@ -466,6 +469,7 @@ def world(
             "approvals:appeal": submission.pk,
             "approvals:file": file_output.pk,
             "approvals:preview": file_output.pk,
+            "approvals:thumbnail": file_output.pk,
             "feedback:detail": ticket.pk,
             "feedback:attachment": ticket.attachments.get().pk,
             "labour:edit": time_entry.pk,

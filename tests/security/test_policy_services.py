@@ -352,6 +352,9 @@ TESTER_CALLS = {
 }
 # What a participant does for their own participation: refused to anyone who is not one.
 SELF_CALLS = {
+    "credit_name_set": lambda w, a: publicity.credit_name_set(
+        actor=a, programme=w["programme"], display_name="Ana"
+    ),
     "ticket_file": lambda w, a: feedback.ticket_file(
         actor=a, programme=w["programme"], kind="bug", title="Crash", description="It crashes",
         severity="low",

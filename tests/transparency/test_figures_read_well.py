@@ -45,3 +45,24 @@ def test_chart_labels_are_shown_whole():
     chart = transparency.bar_chart("Decisions", [(label, 3), ("Approved", 12)])
     svg = render_to_string("includes/bar_chart.html", {"chart": chart, "forloop": {"counter": 1}})
     assert f">{label}</text>" in svg  # it was cut to 24 characters
+
+
+def test_the_compare_page_says_figures_in_the_units_of_the_programme_page(
+    programme, other_programme, client
+):
+    """Issue 33: compare said "Review hours, median 624.0" where the programme page says
+    "26 days", and showed pay without its currency."""
+    for p in (programme, other_programme):
+        transparency.refresh(p)
+    snapshot = transparency.latest(programme)
+    figures = snapshot.figures
+    figures["approvals"]["review_hours_median"] = 624.0
+    figures["pay"]["effective_hourly_pay_for_labour_median"] = "22.50"
+    type(snapshot).objects.filter(pk=snapshot.pk).update(figures=figures)
+    page = client.get("/programmes/compare/?p=alpha&p=beta").content.decode()
+    assert '<th scope="row">Review time, median</th><td>26 days</td>' in page
+    assert "624.0" not in page
+    assert (
+        '<th scope="row">Effective hourly pay for labour, median (per hour)</th>'
+        "<td>22.50 EUR</td>" in page
+    )
