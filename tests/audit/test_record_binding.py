@@ -2,14 +2,18 @@
 change them: `audit_verify` names the one whose content no longer matches its newest event,
 and the one that no event binds (changed or written behind the services' back)."""
 
+import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditTree
 from audit.tasks import sequence
 from compensation import services as compensation
 from compensation.models import PayoutLine
@@ -163,3 +167,27 @@ def test_a_payout_line_written_without_an_event_is_named(built, programme):
         paid_reference="X",
     )
     _fails(rf"payout line {forged.pk} has no audit event binding it")
+
+
+def test_payout_lines_written_before_binding_keep_verifying(built, programme):
+    """What audit 0009 does on a database holding lines no event binds: they are marked as
+    made before binding, and verify; a line written after them is still named."""
+    older = PayoutLine.objects.create(  # as the bulk INSERT wrote lines before 0009
+        batch=built,
+        participation=Participation.objects.get(
+            user=make_participant(programme), programme=programme
+        ),
+        name="Paid before binding",
+        email="older@example.com",
+        amount="12.00",
+        currency="EUR",
+        entries_count=1,
+    )
+    _fails(rf"payout line {older.pk} has no audit event binding it")
+    tree = AuditTree.objects.get(pk=1)  # as before 0009: payout lines were not a bound model
+    del tree.unbound_before["compensation.payoutline"]
+    tree.save(update_fields=["unbound_before"])
+    migration = importlib.import_module("audit.migrations.0009_bind_payout_lines")
+    migration.mark_unbound(django_apps, SimpleNamespace(connection=connection))
+    call_command("audit_verify")  # the older line has nothing to be held against
+    test_a_payout_line_written_without_an_event_is_named(built, programme)
