@@ -77,6 +77,7 @@ VERBS = {
     "compensation.batch.statement_imported": "imported the bank statement of",
     "compensation.batch.downloaded": "downloaded a file of",
     "compensation.batch.files_deleted": "deleted the kept files of",
+    "compensation.line.sent": "sent",
     "compensation.line.matched_by_hand": "matched a bank line by hand to",
     "compensation.rate.recorded": "recorded",
     "compensation.payout_details.set": "saved",

@@ -396,6 +396,24 @@ class PayoutLine(models.Model):
         State.RETURNED: set(),
     }
     TAKEN_OUT = (State.FAILED, State.RETURNED)
+    # What its audit events bind (audit.binding): its content and its state, made by one
+    # event per line (compensation.line.sent) and changed by one per settlement or take-out.
+    AUDIT_BOUND_FIELDS = (
+        "batch",
+        "participation",
+        "name",
+        "email",
+        "payout_reference",
+        "amount",
+        "currency",
+        "entries_count",
+        "details_masked",
+        "state",
+        "paid_reference",
+        "paid_at",
+        "outcome_reason",
+        "outcome_on",
+    )
 
     batch = models.ForeignKey(PayoutBatch, on_delete=models.PROTECT, related_name="lines")
     participation = models.ForeignKey(

@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import Entry, record, record_many
 from core.csvsafe import safe_cell
 from core.encryption import decrypt_json, encrypt_bytes
 from core.errors import DomainError, NotAllowed
@@ -502,8 +502,32 @@ def write_lines(*, batch_id: int, currency: str) -> int:
         chunk = payees[start : start + LINE_CHUNK]
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [batch_id, currency, batch_id, chunk[0], chunk[-1]])
+            _bind_lines(batch_id, chunk)
             PayoutBatch.objects.filter(pk=batch_id).update(rows_done=start + len(chunk))
     return len(payees)
+
+
+def _bind_lines(batch_id: int, chunk: list[int]) -> None:
+    """One event per line just written (one read and one insert for the chunk), binding the
+    line as it was made: `audit_verify` names the line whose amount or payee changed since."""
+    fields = PayoutLine.AUDIT_BOUND_FIELDS
+    rows = PayoutLine.objects.filter(
+        batch_id=batch_id, participation_id__gte=chunk[0], participation_id__lte=chunk[-1]
+    ).values("pk", "participation__programme_id", "participation__user_id", *fields)
+    record_many(
+        [
+            Entry(
+                action="compensation.line.sent",
+                object_type=PayoutLine._meta.label_lower,
+                object_id=str(row["pk"]),
+                programme_id=row["participation__programme_id"],
+                subject_id=row["participation__user_id"],
+                data={"batch": batch_id, "amount": str(row["amount"]), "currency": row["currency"]},
+                binds=(PayoutLine, row["pk"], row),
+            )
+            for row in rows.order_by("pk").iterator(CHUNK)
+        ]
+    )
 
 
 def batch_files_forget(*, today: date | None = None) -> int:

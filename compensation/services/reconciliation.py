@@ -40,6 +40,7 @@ def _settle_line(*, actor, batch: PayoutBatch, line: PayoutLine, reference: str,
     record(
         action="compensation.entry.paid",
         obj=line,
+        binds=PayoutLine.objects.get(pk=line.pk),  # the line as it is now, paid
         actor=actor,
         programme=line.participation.programme,
         subject=line.participation.user,
@@ -77,6 +78,7 @@ def _take_out_line(*, actor, batch: PayoutBatch, line: PayoutLine, state: str, w
     record(
         action=f"compensation.line.{state}",
         obj=line,
+        binds=PayoutLine.objects.get(pk=line.pk),  # the line as it is now, taken out
         actor=actor,
         programme=line.participation.programme,
         subject=line.participation.user,

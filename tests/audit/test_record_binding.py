@@ -1,21 +1,37 @@
-"""Time entries, promotional uses and terms versions are bound by the events that make and
+"""Time entries, promotional uses, terms versions and payout lines are bound by the events that make and
 change them: `audit_verify` names the one whose content no longer matches its newest event,
 and the one that no event binds (changed or written behind the services' back)."""
 
+import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
-from audit.models import AuditEvent
+from audit.models import AuditEvent, AuditTree
 from audit.tasks import sequence
+from compensation import services as compensation
+from compensation.models import PayoutLine
 from labour.models import TimeEntry
 from labour.services import time_entry_log, time_entry_update
+from participants.models import Participation
 from programs.models import TermsVersion
 from publicity import services as publicity
 from tests.audit.tamper import sql
+from tests.compensation.conftest import (  # noqa: F401
+    _media_in_tmp,
+    approve,
+    award,
+    make_batch,
+    participation,
+    participation2,
+)
+from tests.factories import make_participant
 from tests.publicity.conftest import approved, promo_terms  # noqa: F401
 
 TODAY = timezone.localdate()
@@ -101,3 +117,77 @@ def test_a_published_terms_versions_changed_rate_is_named_with_its_event(program
     _fails(
         rf"terms version {terms.pk}: hourly_rate differs from its event #{_newest_event(terms).pk}"
     )
+
+
+@pytest.fixture
+def built(participation, participation2, award, approve, make_batch):  # noqa: F811
+    approve(award(participation, "10.00"), award(participation, "0.10"), award(participation2, "7"))
+    batch = make_batch()
+    sequence()
+    call_command("audit_verify")  # each line made with its own event: the flow verifies
+    return batch
+
+
+def test_a_payout_lines_changed_amount_is_named_with_its_event(built):
+    line = built.lines.order_by("pk").first()
+    sql("UPDATE compensation_payoutline SET amount = 1000.10 WHERE id = %s", [line.pk])
+    _fails(rf"payout line {line.pk}: amount differs from its event #{_newest_event(line).pk}")
+
+
+def test_a_payout_lines_changed_payee_name_is_named_with_its_event(built):
+    line = built.lines.order_by("pk").last()
+    sql("UPDATE compensation_payoutline SET name = 'Someone Else' WHERE id = %s", [line.pk])
+    _fails(rf"payout line {line.pk}: name differs from its event #{_newest_event(line).pk}")
+
+
+def test_a_paid_payout_line_is_held_against_its_payment_event(built, finance):
+    compensation.batch_mark_paid(actor=finance, batch=built, reference="BANK-9", paid_on=TODAY)
+    sequence()
+    call_command("audit_verify")  # the payment's event binds the paid line
+    line = built.lines.order_by("pk").first()
+    event = _newest_event(line)
+    assert event.action == "compensation.entry.paid"
+    sql(
+        "UPDATE compensation_payoutline SET state = 'sent', paid_reference = '' WHERE id = %s",
+        [line.pk],
+    )
+    _fails(rf"payout line {line.pk}: paid_reference, state differ from its event #{event.pk}")
+
+
+def test_a_payout_line_written_without_an_event_is_named(built, programme):
+    stranger = make_participant(programme)
+    forged = PayoutLine.objects.create(  # as raw SQL would write it: no service, no event
+        batch=built,
+        participation=Participation.objects.get(user=stranger, programme=programme),
+        name="Forged",
+        email="forged@example.com",
+        amount="500.00",
+        currency="EUR",
+        entries_count=1,
+        paid_reference="X",
+    )
+    _fails(rf"payout line {forged.pk} has no audit event binding it")
+
+
+def test_payout_lines_written_before_binding_keep_verifying(built, programme):
+    """What audit 0009 does on a database holding lines no event binds: they are marked as
+    made before binding, and verify; a line written after them is still named."""
+    older = PayoutLine.objects.create(  # as the bulk INSERT wrote lines before 0009
+        batch=built,
+        participation=Participation.objects.get(
+            user=make_participant(programme), programme=programme
+        ),
+        name="Paid before binding",
+        email="older@example.com",
+        amount="12.00",
+        currency="EUR",
+        entries_count=1,
+    )
+    _fails(rf"payout line {older.pk} has no audit event binding it")
+    tree = AuditTree.objects.get(pk=1)  # as before 0009: payout lines were not a bound model
+    del tree.unbound_before["compensation.payoutline"]
+    tree.save(update_fields=["unbound_before"])
+    migration = importlib.import_module("audit.migrations.0009_bind_payout_lines")
+    migration.mark_unbound(django_apps, SimpleNamespace(connection=connection))
+    call_command("audit_verify")  # the older line has nothing to be held against
+    test_a_payout_line_written_without_an_event_is_named(built, programme)
