@@ -45,3 +45,6 @@ list_subtree
 # Issue 33: a serializer field (the API's schema reads the class), an attribute the statement
 # template reads, a form field the consent service reads through cleaned_data.
 proof_url, _.in_words, coming_hashes
+
+# Issue 34: a contest of a fee keeps the amount owed; its page and the API read it.
+_.amount_owed
