@@ -138,8 +138,8 @@ class Contest(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     # The tester sees their own; the programme's staff see all. Reviewers and managers answer
-    # a first contest of a ticket or hours, finance and managers one of pay; a manager gives
-    # the final word; never the decision's maker, never on their own contest.
+    # a first contest of a ticket or hours, finance and managers one of pay or a fee; a manager
+    # gives the final word; never the decision's maker, never on their own contest.
     visibility = Visibility(
         programme="programme_id",
         owner="tester",
