@@ -104,6 +104,7 @@ VERBS = {
     "publicity.competition.published": "published the results of",
     "publicity.competition.prize_added": "added a prize, after a contest, to",
     "publicity.credit_name.set": "saved",
+    "publicity.use.fee_owed": "accrued, after a contest, the fee owed for",
     "publicity.training.chosen": "made",
     "publicity.use.accepted": "accepted",
     "publicity.use.included": "recorded as included in the terms",

@@ -569,11 +569,11 @@ def require_review(user, submission) -> None:
 
 def contest_action(contest) -> str:
     """The action answering `contest` needs: the final word is a manager's; a first contest
-    of pay is answered by finance or a manager, one of a ticket or hours by a reviewer or a
+    of pay or a fee is answered by finance or a manager, one of a ticket or hours by a reviewer or a
     manager."""
     if contest.round > 1:
         return "final_word"
-    return "answer_pay_contest" if contest.kind == "pay" else "answer_contest"
+    return "answer_pay_contest" if contest.kind in ("pay", "fee") else "answer_contest"
 
 
 def contest_refusal(user, contest) -> str | None:

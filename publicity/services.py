@@ -722,3 +722,43 @@ def competition_entry_award(*, actor, entry: CompetitionEntry, why: str) -> Comp
         data={"entry": entry.pk, "rank": rank},
     )
     return entry
+
+
+@transaction.atomic
+def use_fee_owed(*, actor, use: PromotionalUse, owed, why: str) -> LedgerEntry:
+    """The fee a won contest (`recourse`) says the terms promise for `use`: the difference
+    between it and the fee set accrues to the ledger once, made by the contest's answerer."""
+    use = (
+        PromotionalUse.objects.select_for_update()
+        .select_related("programme", "submission", "participant")
+        .get(pk=use.pk)
+    )
+    owed = checked_amount(owed)
+    if owed <= use.fee:
+        raise DomainError(
+            f"The fee set was {use.fee} {use.currency}: state an amount owed above it.",
+            field="owed",
+        )
+    entry, _ = accrue_once(
+        participation=_participation(use.participant, use.programme),
+        kind=LedgerEntry.Kind.PROMOTION,
+        amount=owed - use.fee,
+        currency=use.currency,
+        source_type="publicity.promotionaluse.fee",
+        source_id=str(use.pk),
+        description=(
+            f"Promotional-use fee owed after a contest ({owed} {use.currency}, "
+            f"{use.fee} set) for “{use.submission.title}”: {why}"
+        )[:300],
+        terms=use.terms_version,
+        maker=actor,
+    )
+    record(
+        action="publicity.use.fee_owed",
+        obj=use,
+        actor=actor,
+        programme=use.programme,
+        subject=use.participant,
+        data={"owed": str(owed), "fee": str(use.fee), "entry": entry.pk},
+    )
+    return entry

@@ -36,3 +36,14 @@ class AnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=limit(Contest, "answer"),
     )
+
+    def __init__(self, *args, fee=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fee:
+            self.fields["owed"] = forms.DecimalField(
+                label="If upheld: the fee the terms promise (the difference is paid)",
+                max_digits=12,
+                decimal_places=2,
+                min_value=0,
+                required=False,
+            )

@@ -49,6 +49,7 @@ class Contest(models.Model):
         HOURS = "hours", "Hours refused"
         PAY = "pay", "Pay reversed"
         RESULT = "result", "Competition result"
+        FEE = "fee", "Promotional-use fee"
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
@@ -87,6 +88,21 @@ class Contest(models.Model):
         related_name="+",
         help_text="The entry whose competition result is contested.",
     )
+    promotional_use = models.ForeignKey(
+        "publicity.PromotionalUse",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The promotional use whose fee is contested.",
+    )
+    amount_owed = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="A won contest of a fee: the fee the terms promise, stated by the answerer.",
+    )
     decision = models.ForeignKey(
         "audit.AuditEvent",
         on_delete=models.PROTECT,
@@ -122,8 +138,8 @@ class Contest(models.Model):
 
     objects = RestrictedQuerySet.as_manager()
     # The tester sees their own; the programme's staff see all. Reviewers and managers answer
-    # a first contest of a ticket or hours, finance and managers one of pay; a manager gives
-    # the final word; never the decision's maker, never on their own contest.
+    # a first contest of a ticket or hours, finance and managers one of pay or a fee; a manager
+    # gives the final word; never the decision's maker, never on their own contest.
     visibility = Visibility(
         programme="programme_id",
         owner="tester",
@@ -152,7 +168,8 @@ class Contest(models.Model):
                 condition=Q(kind="ticket", ticket__isnull=False)
                 | Q(kind="hours", time_entry__isnull=False)
                 | Q(kind="pay", ledger_entry__isnull=False)
-                | Q(kind="result", competition_entry__isnull=False),
+                | Q(kind="result", competition_entry__isnull=False)
+                | Q(kind="fee", promotional_use__isnull=False),
                 name="contest_names_its_record",
             ),
         ]
@@ -175,6 +192,8 @@ class Contest(models.Model):
             return f"pay entry #{self.ledger_entry_id}"
         if self.kind == self.Kind.RESULT:
             return f"competition entry #{self.competition_entry_id}"
+        if self.kind == self.Kind.FEE:
+            return f"promotional use #{self.promotional_use_id}"
         return f"hours entry #{self.time_entry_id}"
 
     def clock(self, now=None) -> dict | None:

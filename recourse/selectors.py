@@ -11,6 +11,9 @@ from programs.selectors import Attention
 
 from .models import Contest
 
+# Contests answered by finance or a manager (a first contest; a final word is a manager's).
+MONEY_KINDS = (Contest.Kind.PAY, Contest.Kind.FEE)
+
 
 def my_contests(user):
     return (
@@ -21,12 +24,12 @@ def my_contests(user):
 def answerable(user):
     """The contests the person's roles let them answer (`policy.contest_action`), never their
     own nor those of decisions they made: a first contest of a ticket or hours (reviewers,
-    managers), of pay (finance, managers), a final word (managers)."""
+    managers), of pay or a fee (finance, managers), a final word (managers)."""
     first = Contest.objects.filter(round=Contest.FIRST)
     return (
         (
-            first.exclude(kind=Contest.Kind.PAY).restrict(user, "answer_contest")
-            | first.filter(kind=Contest.Kind.PAY).restrict(user, "answer_pay_contest")
+            first.exclude(kind__in=MONEY_KINDS).restrict(user, "answer_contest")
+            | first.filter(kind__in=MONEY_KINDS).restrict(user, "answer_pay_contest")
             | Contest.objects.filter(round=Contest.FINAL).restrict(user, "final_word")
         )
         .exclude(tester=user)
@@ -79,13 +82,14 @@ def attention_counts(user, now) -> list[Attention]:
     return out
 
 
-def contests_of(*, ticket=None, entry=None, pay=None, result=None):
+def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None):
     """The contests of one record's decisions, for the record's own page."""
     given = {
         "ticket": ticket,
         "time_entry": entry,
         "ledger_entry": pay,
         "competition_entry": result,
+        "promotional_use": fee,
     }
     where = {name: record for name, record in given.items() if record is not None}
     return Contest.objects.filter(**where).order_by("filed_at", "id")

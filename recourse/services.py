@@ -22,8 +22,8 @@ from labour.models import TimeEntry
 from labour.services import time_entry_confirm
 from programs import policy
 from programs.selectors import current_terms
-from publicity.models import Competition, CompetitionEntry
-from publicity.services import competition_entry_award
+from publicity.models import Competition, CompetitionEntry, PromotionalUse
+from publicity.services import competition_entry_award, use_fee_owed
 
 from .models import Contest
 from .reasons import reasons_for
@@ -46,6 +46,13 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
                 "only disputed hours can be contested."
             )
         kind, action, obj = Contest.Kind.HOURS, "feedback.time.disputed", record
+    elif isinstance(record, PromotionalUse):
+        if record.status not in PromotionalUse.IN_USE:
+            raise DomainError(
+                "Only the fee of a use that happens (accepted or included) can be contested."
+            )
+        kind, obj = Contest.Kind.FEE, record
+        action = f"publicity.use.{'included' if record.status == 'included' else 'requested'}"
     elif isinstance(record, CompetitionEntry):
         if record.competition.status != Competition.Status.PUBLISHED or record.prize_rank:
             raise DomainError(
@@ -77,8 +84,13 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
     return kind, event
 
 
-def _locked(*, ticket, entry, pay, result):
+def _locked(*, ticket, entry, pay, result, fee=None):
     """The record contested, locked, and the id of the person it concerns."""
+    if fee is not None:
+        found = (
+            PromotionalUse.objects.select_for_update().select_related("programme").get(pk=fee.pk)
+        )
+        return found, found.participant_id
     if result is not None:
         found = (
             CompetitionEntry.objects.select_for_update()
@@ -145,13 +157,14 @@ def contest_open(
     entry: TimeEntry | None = None,
     pay: LedgerEntry | None = None,
     result: CompetitionEntry | None = None,
+    fee: PromotionalUse | None = None,
 ) -> Contest:
     """Contest a decision that cost `actor`: a closed finding, disputed hours or reversed pay.
     The first contest is answered by staff other than the decision's maker; after a lost
     contest a manager gives the final word; nothing after that."""
-    if sum(x is not None for x in (ticket, entry, pay, result)) != 1:
+    if sum(x is not None for x in (ticket, entry, pay, result, fee)) != 1:
         raise DomainError("Name one decision to contest.")
-    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay, result=result)
+    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay, result=result, fee=fee)
     if owner_id != actor.pk:
         raise NotAllowed("Only the person the decision concerns can contest it.")
     programme = record_.programme
@@ -180,6 +193,7 @@ def contest_open(
                 time_entry=record_ if kind == Contest.Kind.HOURS else None,
                 ledger_entry=record_ if kind == Contest.Kind.PAY else None,
                 competition_entry=record_ if kind == Contest.Kind.RESULT else None,
+                promotional_use=record_ if kind == Contest.Kind.FEE else None,
                 decision=event,
                 decision_maker_id=event.actor_id,
                 round=round_,
@@ -208,7 +222,7 @@ def contest_open(
 
 def _tell_answerers(contest: Contest) -> None:
     group = policy.MANAGE if contest.is_final else policy.REVIEW
-    if contest.kind == Contest.Kind.PAY and not contest.is_final:
+    if contest.kind in (Contest.Kind.PAY, Contest.Kind.FEE) and not contest.is_final:
         group = policy.MONEY
     due = f" Answer it by {contest.due_at:%d %b %Y}." if contest.due_at else ""
     what = "final word asked" if contest.is_final else "contest to answer"
@@ -226,9 +240,16 @@ def _tell_answerers(contest: Contest) -> None:
         )
 
 
-def _apply(contest: Contest, *, actor, answer: str) -> None:
+def _apply(contest: Contest, *, actor, answer: str, owed) -> None:
     """The decision changes what it must, through the app that owns it."""
-    if contest.kind == Contest.Kind.TICKET:
+    if contest.kind == Contest.Kind.FEE:
+        if owed is None:
+            raise DomainError("State the fee the terms promise for this use.", field="owed")
+        use_fee_owed(
+            actor=actor, use=contest.promotional_use, owed=owed, why=f"contest #{contest.pk} won"
+        )
+        contest.amount_owed = owed
+    elif contest.kind == Contest.Kind.TICKET:
         ticket = ticket_overturn(
             actor=actor, ticket=contest.ticket, note=f"Contest #{contest.pk} won: {answer}"
         )
@@ -246,13 +267,19 @@ def _apply(contest: Contest, *, actor, answer: str) -> None:
 
 
 @transaction.atomic
-def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str) -> Contest:
+def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str, owed=None) -> Contest:
     """Answer a contest in writing: upheld changes the decision (its effect applied now),
     dismissed leaves it standing (then the tester may ask a manager for the final word)."""
     contest = (
         Contest.objects.select_for_update(of=("self",))
         .select_related(
-            "programme", "tester", "ticket", "time_entry", "ledger_entry", "competition_entry"
+            "programme",
+            "tester",
+            "ticket",
+            "time_entry",
+            "ledger_entry",
+            "competition_entry",
+            "promotional_use",
         )
         .get(pk=contest.pk)
     )
@@ -263,11 +290,11 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str) -> Con
     if not answer:
         raise DomainError("Write the answer the tester will read.", field="answer")
     if upheld:
-        _apply(contest, actor=actor, answer=answer)
+        _apply(contest, actor=actor, answer=answer, owed=owed)
     now = timezone.now()
     contest.status = Contest.Status.UPHELD if upheld else Contest.Status.DISMISSED
     contest.decided_by, contest.decided_at, contest.answer = actor, now, answer
-    contest.save(update_fields=["status", "decided_by", "decided_at", "answer"])
+    contest.save(update_fields=["status", "decided_by", "decided_at", "answer", "amount_owed"])
     record(
         action="recourse.contest.decided",
         obj=contest,

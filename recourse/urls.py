@@ -12,5 +12,6 @@ urlpatterns = [
     path("contests/new/hours/<int:pk>/", views.new_for_hours, name="new_hours"),
     path("contests/new/pay/<int:pk>/", views.new_for_pay, name="new_pay"),
     path("contests/new/result/<int:pk>/", views.new_for_result, name="new_result"),
+    path("contests/new/fee/<int:pk>/", views.new_for_fee, name="new_fee"),
     path("contests/<int:pk>/", views.detail, name="detail"),
 ]

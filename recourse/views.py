@@ -14,7 +14,7 @@ from feedback.models import Ticket
 from labour.models import TimeEntry
 from programs import policy
 from programs.policy import staff_required
-from publicity.models import CompetitionEntry
+from publicity.models import CompetitionEntry, PromotionalUse
 
 from . import selectors, services
 from .filters import ContestFilter
@@ -36,8 +36,8 @@ def open_list(request):
     return render(request, "recourse/open.html", {"filter": filterset, "contests": filterset.qs})
 
 
-def _new(request, *, ticket=None, entry=None, pay=None, result=None):
-    record = ticket or entry or pay or result
+def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None):
+    record = ticket or entry or pay or result or fee
     form = ContestForm(request.POST or None, reasons=reasons_for(record.programme))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -49,6 +49,7 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None):
                 entry=entry,
                 pay=pay,
                 result=result,
+                fee=fee,
                 reason=data["reason"],
                 text=data["text"],
                 evidence=data["evidence"],
@@ -62,7 +63,7 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None):
 
         if (sent := send_once(request, form, file_contest)) is not None:
             return sent
-    earlier = selectors.contests_of(ticket=ticket, entry=entry, pay=pay, result=result)
+    earlier = selectors.contests_of(ticket=ticket, entry=entry, pay=pay, result=result, fee=fee)
     return render(
         request,
         "recourse/new.html",
@@ -72,6 +73,7 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None):
             "entry": entry,
             "pay": pay,
             "result": result,
+            "fee": fee,
             "record": record,
             "earlier": earlier,
         },
@@ -117,6 +119,17 @@ def new_for_result(request, pk):
 
 
 @login_required
+def new_for_fee(request, pk):
+    use = get_object_or_404(
+        PromotionalUse.objects.filter(participant=request.user).select_related(
+            "programme", "submission"
+        ),
+        pk=pk,
+    )
+    return _new(request, fee=use)
+
+
+@login_required
 def detail(request, pk):
     """A contest as both sides see it (due date, answer); the answer form for who may give it."""
     contest = policy.get_or_404(
@@ -127,7 +140,8 @@ def detail(request, pk):
     may_answer = contest.status == Contest.Status.OPEN and (
         policy.contest_refusal(request.user, contest) is None
     )
-    form = AnswerForm(request.POST or None) if may_answer else None
+    fee = contest.kind == Contest.Kind.FEE
+    form = AnswerForm(request.POST or None, fee=fee) if may_answer else None
     if request.method == "POST":
         if form is None:
             policy.require_contest_answer(request.user, contest)
@@ -140,6 +154,7 @@ def detail(request, pk):
                     contest=contest,
                     upheld=form.cleaned_data["outcome"] == "upheld",
                     answer=form.cleaned_data["answer"],
+                    owed=form.cleaned_data.get("owed"),
                 )
                 messages.success(request, "Answer sent to the tester.")
                 return redirect(contest.get_absolute_url())

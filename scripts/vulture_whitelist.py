@@ -54,3 +54,5 @@ LOCALE_PATHS, COMPLETE_LANGUAGES, frac_prec
 _.shown_as
 # The forms the terms in force ask for, read by the finance list of tax statuses.
 _.forms_in_force
+# Issue 34: a contest of a fee keeps the amount owed; its page and the API read it.
+_.amount_owed

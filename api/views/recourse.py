@@ -14,7 +14,7 @@ from core.db import limit
 from feedback.models import Ticket
 from labour.models import TimeEntry
 from programs import policy
-from publicity.models import CompetitionEntry
+from publicity.models import CompetitionEntry, PromotionalUse
 from recourse import services
 from recourse.models import Contest
 
@@ -25,7 +25,7 @@ class ContestSerializer(ModelSerializer):
     decided_by = serializers.EmailField(source="decided_by.email", read_only=True, allow_null=True)
     # A plain string in the schema: another "kind" enum (tickets', the ledger's) has the name.
     kind = serializers.CharField(
-        read_only=True, help_text="What is contested: ticket, hours, pay or result."
+        read_only=True, help_text="What is contested: ticket, hours, pay, result or fee."
     )
 
     class Meta:
@@ -39,6 +39,8 @@ class ContestSerializer(ModelSerializer):
             "time_entry",
             "ledger_entry",
             "competition_entry",
+            "promotional_use",
+            "amount_owed",
             "round",
             "reason_code",
             "reason_label",
@@ -55,7 +57,7 @@ class ContestSerializer(ModelSerializer):
 
 
 # The records a contest names, one of which a POST gives.
-RECORDS = ("ticket", "time_entry", "ledger_entry", "competition_entry")
+RECORDS = ("ticket", "time_entry", "ledger_entry", "competition_entry", "promotional_use")
 
 
 class ContestInput(StrictInput, serializers.Serializer):
@@ -72,6 +74,12 @@ class ContestInput(StrictInput, serializers.Serializer):
         min_value=1,
         max_value=2**31 - 1,
         help_text="Your entry in a competition whose published results gave it no prize.",
+    )
+    promotional_use = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="A promotional use of your output whose fee you contest.",
     )
     reason = serializers.CharField(
         max_length=40, help_text="A code of the programme's list of contest reasons."
@@ -94,6 +102,7 @@ class ContestInput(StrictInput, serializers.Serializer):
             "time_entry": TimeEntry.objects.filter(user=user),
             "ledger_entry": LedgerEntry.objects.filter(participation__user=user),
             "competition_entry": CompetitionEntry.objects.filter(entrant=user),
+            "promotional_use": PromotionalUse.objects.filter(participant=user),
         }
         found = {}
         for name, records in mine.items():
@@ -107,6 +116,7 @@ class ContestInput(StrictInput, serializers.Serializer):
             entry=found.get("time_entry"),
             pay=found.get("ledger_entry"),
             result=found.get("competition_entry"),
+            fee=found.get("promotional_use"),
             reason=d["reason"],
             text=d["text"],
             evidence=d["evidence"],
@@ -153,6 +163,13 @@ class ContestDetail(generics.RetrieveAPIView):
 class ContestAnswerInput(StrictInput, serializers.Serializer):
     outcome = serializers.ChoiceField(choices=[("upheld", "upheld"), ("dismissed", "dismissed")])
     answer = serializers.CharField(max_length=limit(Contest, "answer"))
+    owed = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="A fee contest upheld: the fee the terms promise (the difference is owed).",
+    )
 
 
 class ContestAnswer(APIView):
@@ -168,5 +185,6 @@ class ContestAnswer(APIView):
             contest=contest,
             upheld=data.validated_data["outcome"] == "upheld",
             answer=data.validated_data["answer"],
+            owed=data.validated_data.get("owed"),
         )
         return Response(ContestSerializer(contest, context={"request": request}).data)

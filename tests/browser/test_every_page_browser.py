@@ -110,7 +110,7 @@ def _object_id(name, user, programme):
     from feedback.models import Ticket
     from labour.models import TimeEntry
     from participants.models import Participation
-    from publicity.models import Competition, CompetitionEntry
+    from publicity.models import Competition, CompetitionEntry, PromotionalUse
     from recourse.models import Contest
 
     owner_pages = {
@@ -123,6 +123,9 @@ def _object_id(name, user, programme):
         "recourse:new_hours": TimeEntry.objects.filter(user=user, status=TimeEntry.Status.DISPUTED),
         "recourse:new_result": CompetitionEntry.objects.filter(
             entrant=user, competition__status="published", prize_rank__isnull=True
+        ),
+        "recourse:new_fee": PromotionalUse.objects.filter(
+            participant=user, status__in=PromotionalUse.IN_USE
         ),
         "recourse:new_pay": LedgerEntry.objects.filter(
             participation__user=user, reversals__created_by__isnull=False
