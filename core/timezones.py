@@ -36,8 +36,14 @@ def chosen_zone(request) -> str | None:
     return valid(request.COOKIES.get(COOKIE_NAME))
 
 
+def saved_zone(user) -> str:
+    """The zone the person chose, or "" (the browser's)."""
+    zone = PersonSettings.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return zone or ""
+
+
 def remember_on_sign_in(sender, request, user, **kwargs) -> None:
     """Receiver of `user_logged_in`: the person's time-zone setting goes into their session."""
-    zone = PersonSettings.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    zone = saved_zone(user)
     if zone and request is not None and hasattr(request, "session"):
         request.session[SESSION_KEY] = zone

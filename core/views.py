@@ -19,7 +19,7 @@ from core.pagination import keyset_page
 
 from . import languages, timezones
 from .forms import refusal_shown_on
-from .models import OutboxMessage, PersonSettings
+from .models import OutboxMessage
 from .services import language_set, time_zone_set
 
 
@@ -89,13 +89,11 @@ def time_zone(request):
                 request.session.pop(timezones.SESSION_KEY, None)
             messages.success(request, _("Your time zone is saved."))
         return redirect("account_time_zone")
-    saved = (
-        PersonSettings.objects.filter(user=request.user).values_list("time_zone", flat=True).first()
-    )
+    saved = timezones.saved_zone(request.user)
     browser = timezones.valid(request.COOKIES.get(timezones.COOKIE_NAME))
     context = {
         "names": sorted(timezones.names()),
-        "saved": saved or "",
+        "saved": saved,
         "browser": browser,
         "shown": saved or browser or "UTC",
     }
