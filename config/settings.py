@@ -96,8 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    # After authentication: the request id and the person's id go into every log line.
-    "core.logs.RequestMiddleware",
+    "core.middleware.TimeZoneMiddleware",  # the person's, the browser's (cookie tz), UTC
+    "core.logs.RequestMiddleware",  # after authentication: request and person ids in each log
     "core.logs.ContextMiddleware",
     "ops.middleware.RateLimitRefusalsMiddleware",
     "core.middleware.PrivateNoStoreMiddleware",

@@ -53,6 +53,7 @@ urlpatterns = [
     # Before allauth's own: email is an authentication factor (staff need two-factor first,
     # the primary address needs the second factor again and can be undone from the old one).
     path("accounts/email/", account_emails.email, name="account_email"),
+    path("accounts/time-zone/", core_views.time_zone, name="account_time_zone"),
     path("accounts/email/undo/<str:token>/", account_emails.email_undo, name="account_email_undo"),
     path("accounts/", include(allauth_urls)),
     path("notifications/", core_views.my_notifications, name="my_notifications"),

@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared mechanisms"
 
     def ready(self):
-        # Here, not at the top: core.languages imports models, which need the app registry.
-        from . import languages
+        # Here, not at the top: core.languages and core.timezones import models, which need
+        # the app registry.
+        from . import languages, timezones
 
         user_logged_in.connect(languages.remember_on_sign_in, dispatch_uid="core.language")
+        user_logged_in.connect(timezones.remember_on_sign_in, dispatch_uid="core.time_zone")

@@ -4,10 +4,10 @@ that leaves a view becomes the page that says it."""
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 
-from . import languages
+from . import languages, timezones
 from .errors import DomainError, NotAllowed
 
 
@@ -28,6 +28,26 @@ class LanguageMiddleware:
         # The next request on this thread (or the test after this one) starts from English.
         translation.deactivate()
         return response
+
+
+class TimeZoneMiddleware:
+    """Times on each page in the person's zone (`core.timezones.chosen_zone`), else UTC:
+    Django's `|date` converts to the active zone and its `T` names it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        zone = timezones.chosen_zone(request)
+        if zone:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        request.time_zone = zone or "UTC"
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class PrivateNoStoreMiddleware:

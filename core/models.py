@@ -135,12 +135,18 @@ class EmailChange(models.Model):
 
 class PersonSettings(models.Model):
     """A person's own settings that follow them from device to device: the language of the
-    interface (`core.middleware.LanguageMiddleware` prefers it to the browser's)."""
+    interface (`core.middleware.LanguageMiddleware` prefers it to the browser's) and the time
+    zone times are shown in (`core.middleware.TimeZoneMiddleware`; blank: the browser's)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="person_settings"
     )
     language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+    # An IANA name (Europe/Paris), checked by `core.services.time_zone_set`.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from . import timezones
 from .db import insert_rows
 from .errors import DomainError
 from .models import FormSubmission, OutboxMessage, PersonSettings
@@ -126,4 +127,15 @@ def language_set(*, actor, language: str) -> PersonSettings:
     if language not in dict(settings.LANGUAGES):
         raise DomainError("We do not offer that language.", code="language")
     row, _ = PersonSettings.objects.update_or_create(user=actor, defaults={"language": language})
+    return row
+
+
+def time_zone_set(*, actor, time_zone: str) -> PersonSettings:
+    """Keep the person's time zone (an IANA name), or blank for the browser's."""
+    time_zone = (time_zone or "").strip()
+    if time_zone and time_zone not in timezones.names():
+        raise DomainError(
+            "We do not know that time zone: choose one from the list.", code="time_zone"
+        )
+    row, _ = PersonSettings.objects.update_or_create(user=actor, defaults={"time_zone": time_zone})
     return row

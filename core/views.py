@@ -1,6 +1,7 @@
 from allauth.account import views as allauth_views
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import (
     BadRequest,
@@ -10,14 +11,16 @@ from django.core.exceptions import (
 )
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from core.pagination import keyset_page
 
-from . import languages
+from . import languages, timezones
+from .forms import refusal_shown_on
 from .models import OutboxMessage
-from .services import language_set
+from .services import language_set, time_zone_set
 
 
 def home(request):
@@ -69,6 +72,32 @@ def set_language(request):
         language_set(actor=request.user, language=language)
         request.session[languages.SESSION_KEY] = language
     return django_set_language(request)
+
+
+@login_required
+def time_zone(request):
+    """The person's time zone for every page: one they choose, or blank for the browser's
+    (the cookie `tz` that static/js/timezone.js sets)."""
+    if request.method == "POST":
+        chosen = request.POST.get("time_zone", "")
+        with refusal_shown_on(request) as refused:
+            row = time_zone_set(actor=request.user, time_zone=chosen)
+        if not refused.error:
+            if row.time_zone:
+                request.session[timezones.SESSION_KEY] = row.time_zone
+            else:
+                request.session.pop(timezones.SESSION_KEY, None)
+            messages.success(request, _("Your time zone is saved."))
+        return redirect("account_time_zone")
+    saved = timezones.saved_zone(request.user)
+    browser = timezones.valid(request.COOKIES.get(timezones.COOKIE_NAME))
+    context = {
+        "names": sorted(timezones.names()),
+        "saved": saved,
+        "browser": browser,
+        "shown": saved or browser or "UTC",
+    }
+    return render(request, "core/time_zone.html", context)
 
 
 @login_required

@@ -62,7 +62,12 @@ NOT_PAGES = {
 API_PAGES = {"api:tokens"}
 ACCOUNT_PAGES = {
     "anonymous": ["/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"],
-    "signed_in": ["/accounts/email/", "/accounts/password/change/", "/accounts/2fa/"],
+    "signed_in": [
+        "/accounts/email/",
+        "/accounts/time-zone/",
+        "/accounts/password/change/",
+        "/accounts/2fa/",
+    ],
 }
 # The demo people standing for the personas of the authorization matrix.
 PERSONAS = {

@@ -45,6 +45,7 @@ OUR_APPS = {
 MACHINE_WRITTEN = {
     "core.OutboxMessage": {"dedupe_key", "subject", "url"},
     "core.FormSubmission": {"token", "result_url"},
+    "core.PersonSettings": {"time_zone"},  # a name from zoneinfo.available_timezones()
     "core.EmailChange": {"old_email", "new_email", "undo_token_hash"},
     "core.ComponentStatus": {"name", "problem"},
     "audit.AuditEvent": {
