@@ -234,6 +234,7 @@ REFUSALS = {
     "judge": "Only the reviewers and managers of {programme} can judge its competitions.",
     "answer_contest": "Only the reviewers and managers of {programme} can answer contests.",
     "answer_pay_contest": "Only finance or a manager of {programme} can answer contests of pay.",
+    "owe_fee": "Only finance or a manager of {programme} can owe a fee after a contest.",
     "final_word": "Only a manager of {programme} gives the final word on a contest.",
 }
 OWN_RECORD = {
@@ -250,6 +251,7 @@ OWN_RECORD = {
     "judge": "You have an entry in this competition, so someone else must judge it.",
     "answer_contest": "Nobody answers their own contest.",
     "answer_pay_contest": "Nobody answers their own contest.",
+    "owe_fee": "You cannot award money to yourself.",
     "final_word": "Nobody answers their own contest.",
 }
 

@@ -99,7 +99,9 @@ class PromotionalUse(models.Model):
 
     objects = PromotionalUseQuerySet.as_manager()
     # The tester sees (and answers) their own; the programme's staff see every use.
-    visibility = Visibility(programme="programme_id", owner="participant", staff="staff")
+    visibility = Visibility(
+        programme="programme_id", owner="participant", staff="staff", actions={"owe_fee": "money"}
+    )
 
     class Meta:
         constraints = [

@@ -733,6 +733,7 @@ def use_fee_owed(*, actor, use: PromotionalUse, owed, why: str) -> LedgerEntry:
         .select_related("programme", "submission", "participant")
         .get(pk=use.pk)
     )
+    policy.require(actor, "owe_fee", use)
     owed = checked_amount(owed)
     if owed <= use.fee:
         raise DomainError(

@@ -30,6 +30,7 @@ from programs import policy
 from programs import services as programs
 from programs.models import ProgrammeRole, TermsVersion
 from publicity import services as publicity
+from publicity.models import CompetitionEntry
 from tests.factories import UserFactory, make_staff
 
 MODULES = [programs, participants, feedback, labour, approvals, pay, webhooks, publicity]
@@ -90,6 +91,9 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
         minutes=30,
         activity="testing",
     )
+    # Before any award: whoever made a programme's last award changes no threshold.
+    programs.programme_update(actor=manager, programme=programme, approval_threshold="100")
+    threshold_change = programs.threshold_propose(actor=manager, programme=programme, new="50")
     prize = pay.award_create(
         actor=manager,
         participation=participation,
@@ -139,8 +143,6 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
     feedback.ticket_set_status(actor=reviewer, ticket=ticket, status="triaged")
     delivery = endpoint.deliveries.first()
     draft = programs.terms_draft_create(actor=manager, programme=programme)
-    programs.programme_update(actor=manager, programme=programme, approval_threshold="100")
-    threshold_change = programs.threshold_propose(actor=manager, programme=programme, new="50")
     return {
         "threshold_change": threshold_change,
         "shown": shown,
@@ -192,6 +194,14 @@ CALLS = {
     ),
     "terms_editorial_confirm": lambda w, a: programs.terms_editorial_confirm(
         actor=a, terms=w["draft"]
+    ),
+    # The effects of a won contest (recourse answers it, then calls these as the answerer).
+    "ticket_overturn": lambda w, a: feedback.ticket_overturn(actor=a, ticket=w["ticket"], note="n"),
+    "competition_entry_award": lambda w, a: publicity.competition_entry_award(
+        actor=a, entry=_entry(w), why="won on a contest"
+    ),
+    "use_fee_owed": lambda w, a: publicity.use_fee_owed(
+        actor=a, use=w["use"], owed="999", why="won on a contest"
     ),
     "threshold_propose": lambda w, a: programs.threshold_propose(
         actor=a, programme=w["programme"], new="20"
@@ -377,6 +387,15 @@ REPORTING = {
         + pay.entries_approve(actor=a, entry_ids=[w["prize"].pk]).first_approvals
     ),
 }
+
+
+def _entry(w):
+    """An entry of the world's competition (made here: the world needs none otherwise)."""
+    return CompetitionEntry.objects.get_or_create(
+        competition=w["competition"],
+        submission=w["shown"],
+        defaults={"entrant": w["shown"].participant, "entered_at": timezone.now()},
+    )[0]
 
 
 def _acting_services():
