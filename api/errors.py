@@ -49,8 +49,9 @@ def flatten(errors) -> dict[str, list[str]]:
 
 
 # Refusals of values the schema allows, so they are 422 like the programme's other rules: a
-# date outside 2000–2099 (OpenAPI 3.0 cannot bound a date), a file of 0 bytes (nor its size).
-RULE_CODES = frozenset({"date_out_of_range", "empty"})
+# date outside 2000–2099 (OpenAPI 3.0 cannot bound a date), a file of 0 bytes (nor its size),
+# exactly one of several optional fields (a contest names one decision).
+RULE_CODES = frozenset({"date_out_of_range", "empty", "one_of"})
 
 
 def _codes(detail) -> set[str]:

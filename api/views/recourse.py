@@ -91,7 +91,7 @@ class ContestInput(StrictInput, serializers.Serializer):
 
     def validate(self, attrs):
         if sum(k in attrs for k in RECORDS) != 1:
-            raise serializers.ValidationError(f"Give one of {', '.join(RECORDS)}.")
+            raise serializers.ValidationError(f"Give one of {', '.join(RECORDS)}.", code="one_of")
         return attrs
 
     def create(self, validated_data):
