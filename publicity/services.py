@@ -647,18 +647,13 @@ def competition_publish(*, actor, competition: Competition, winners) -> Competit
     competition.save(update_fields=["status", "published_at", "published_by", "entries_at_results"])
     for rank, entry_id in enumerate(winners, start=1):
         entry = by_id[entry_id]
-        ledger, _ = accrue_once(
-            participation=_participation(entry.entrant, competition.programme),
-            kind=LedgerEntry.Kind.PRIZE,
-            amount=competition.prize_amount,
-            currency=competition.currency,
-            source_type="publicity.competitionentry",
-            source_id=str(entry.pk),
-            description=f"Prize {rank} in {competition.title} ({competition.odds()})",
-            terms=accepted_terms(entry.entrant, competition.programme),
-            maker=actor,
+        _award_prize(
+            actor,
+            entry,
+            competition,
+            rank,
+            f"Prize {rank} in {competition.title} ({competition.odds()})",
         )
-        CompetitionEntry.objects.filter(pk=entry.pk).update(prize_rank=rank, ledger_entry=ledger)
     record(
         action="publicity.competition.published",
         obj=competition,
@@ -683,6 +678,22 @@ def competition_publish(*, actor, competition: Competition, winners) -> Competit
     return competition
 
 
+def _award_prize(actor, entry, competition, rank: int, description: str) -> None:
+    """Accrue `competition`'s prize to `entry` once, ranked `rank`, made by `actor`."""
+    ledger, _ = accrue_once(
+        participation=_participation(entry.entrant, competition.programme),
+        kind=LedgerEntry.Kind.PRIZE,
+        amount=competition.prize_amount,
+        currency=competition.currency,
+        source_type="publicity.competitionentry",
+        source_id=str(entry.pk),
+        description=description[:300],
+        terms=accepted_terms(entry.entrant, competition.programme),
+        maker=actor,
+    )
+    CompetitionEntry.objects.filter(pk=entry.pk).update(prize_rank=rank, ledger_entry=ledger)
+
+
 @transaction.atomic
 def competition_entry_award(*, actor, entry: CompetitionEntry, why: str) -> CompetitionEntry:
     """A prize for an entry whose result its entrant contested and won (`recourse`): ranked
@@ -701,18 +712,13 @@ def competition_entry_award(*, actor, entry: CompetitionEntry, why: str) -> Comp
         raise DomainError("This entry already won a prize.")
     ranks = CompetitionEntry.objects.filter(competition=competition, prize_rank__isnull=False)
     rank = max(ranks.values_list("prize_rank", flat=True), default=0) + 1
-    ledger, _ = accrue_once(
-        participation=_participation(entry.entrant, competition.programme),
-        kind=LedgerEntry.Kind.PRIZE,
-        amount=competition.prize_amount,
-        currency=competition.currency,
-        source_type="publicity.competitionentry",
-        source_id=str(entry.pk),
-        description=f"Prize {rank} in {competition.title}, after a contest: {why}"[:300],
-        terms=accepted_terms(entry.entrant, competition.programme),
-        maker=actor,
+    _award_prize(
+        actor,
+        entry,
+        competition,
+        rank,
+        f"Prize {rank} in {competition.title}, after a contest: {why}",
     )
-    CompetitionEntry.objects.filter(pk=entry.pk).update(prize_rank=rank, ledger_entry=ledger)
     record(
         action="publicity.competition.prize_added",
         obj=competition,

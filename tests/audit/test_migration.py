@@ -5,20 +5,13 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
+
+from tests.support.migrations import migrate_to, newest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("audit", "0005_keyed_chain")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def test_the_old_chain_becomes_the_first_leaves_and_stays_verifiable(settings, tmp_path):
@@ -26,8 +19,8 @@ def test_the_old_chain_becomes_the_first_leaves_and_stays_verifiable(settings, t
     from audit.keys import current_chain_key, sign
     from audit.models import epoch_us, event_hash
 
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("audit")
-    old = _migrate(BEFORE)
+    latest = newest("audit")
+    old = migrate_to(BEFORE)
     Event, Head = old.get_model("audit", "AuditEvent"), old.get_model("audit", "AuditHead")
     key_id, key = current_chain_key()
     prev = "0" * 64
@@ -74,7 +67,7 @@ def test_the_old_chain_becomes_the_first_leaves_and_stays_verifiable(settings, t
             }
         )
     )
-    _migrate(latest)
+    migrate_to(latest)
 
     from audit.models import AuditEvent, AuditTree
     from audit.services import record

@@ -10,7 +10,6 @@ from html import unescape
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -21,6 +20,7 @@ from labour import services as labour
 from participants.models import Participation
 from programs.models import TermsVersion
 from tests.programs.test_trust_terms import V1, _publish_v2
+from tests.support.migrations import migrate_to, newest
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\nW-9 of Pat Participant, TIN 123-45-6789\n%%EOF\n"
 W9 = "IRS Form W-9 (US person)"
@@ -180,17 +180,10 @@ def test_bad_tax_forms_are_refused_with_the_reason_and_change_nothing(
     assert not OutboxMessage.objects.filter(recipient=finance).exists()
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_carries_the_setting_into_the_terms_in_force_and_after_not_before():
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("programs")
-    old = _migrate([("programs", "0016_one_payment_date_term")])
+    latest = newest("programs")
+    old = migrate_to([("programs", "0016_one_payment_date_term")])
     Programme = old.get_model("programs", "Programme")
     Terms = old.get_model("programs", "TermsVersion")
     programme = Programme.objects.create(
@@ -205,7 +198,7 @@ def test_the_migration_carries_the_setting_into_the_terms_in_force_and_after_not
         )
     Terms.objects.create(programme=programme, number=4)  # a draft
     Terms.objects.create(programme=plain, number=1, status="published", effective_at=now)
-    _migrate(latest)
+    migrate_to(latest)
     carried = dict(
         TermsVersion.objects.filter(programme__slug="old").values_list("number", "tax_forms")
     )

@@ -6,8 +6,6 @@ had added is gone, its values carried over by the migration, never to a later da
 from datetime import datetime, timedelta
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +13,7 @@ from compensation import services
 from compensation.models import LedgerEntry
 from labour import services as labour
 from programs.models import TermsVersion
+from tests.support.migrations import migrate_to, newest
 
 
 def test_the_expected_payment_date_skips_weekends_and_the_programme_s_holidays(
@@ -62,17 +61,10 @@ def test_the_terms_editor_and_the_terms_page_have_one_payment_term(manager, as_u
     assert "payment_within_days" not in TermsVersion.TERMS_FIELDS
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_carries_calendar_days_over_to_no_later_business_days():
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes("programs")
-    old = _migrate([("programs", "0015_terms_translations")])
+    latest = newest("programs")
+    old = migrate_to([("programs", "0015_terms_translations")])
     Programme = old.get_model("programs", "Programme")
     Terms = old.get_model("programs", "TermsVersion")
     programme = Programme.objects.create(name="Old", slug="old", product="Old cam")
@@ -81,7 +73,7 @@ def test_the_migration_carries_calendar_days_over_to_no_later_business_days():
         carried[number] = Terms.objects.create(
             programme=programme, number=number, payment_within_days=within, payment_days=days
         ).pk
-    _migrate(latest)
+    migrate_to(latest)
     after = dict(
         TermsVersion.objects.filter(pk__in=carried.values()).values_list("pk", "payment_days")
     )
