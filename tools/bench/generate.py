@@ -206,9 +206,17 @@ class GenerateData:
             "consents",
             self._copy,
             "participants_consent",
-            "participation_id, terms_version_id, terms_hash, accepted_at",
+            "participation_id, terms_version_id, terms_hash, accepted_at, shown_language, "
+            "shown_hash",
             (
-                (base + i, prog_terms[person_prog[i]], hashes[person_prog[i]], now.isoformat())
+                (
+                    base + i,
+                    prog_terms[person_prog[i]],
+                    hashes[person_prog[i]],
+                    now.isoformat(),
+                    "en-gb",  # the binding text, as the consent screen shows it by default
+                    hashes[person_prog[i]],
+                )
                 for i in range(n_people)
             ),
         )
