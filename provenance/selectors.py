@@ -29,6 +29,15 @@ def _lookup(programme_id: int, hashes: list[str]):
     )
 
 
+# `since` as Python's `isoformat()` writes it: six digits of microseconds, none when
+# they are zero (`to_json` trims trailing zeros, so .840950 came back as .84095).
+_ISO_SINCE = (
+    "to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE WHEN mod(extract(microseconds FROM since)::bigint, 1000000) = 0 THEN ''"
+    " ELSE to_char(since AT TIME ZONE 'UTC', '.US') END || '+00:00'"
+)
+
+
 def _lookup_postgresql(programme_id: int, hashes: list[str]):
     """`_lookup` on PostgreSQL, in two statements with one parameter each."""
     # One parameter for the whole batch: 10,000 placeholders of `IN (…)` cost more to
@@ -48,7 +57,7 @@ def _lookup_postgresql(programme_id: int, hashes: list[str]):
         if not found:
             return
         cursor.execute(
-            f"SELECT id, training_allowed, consent::text, to_json(since) #>> '{{}}', "
+            f"SELECT id, training_allowed, consent::text, {_ISO_SINCE}, "
             f"uid::text FROM {ConsentEntry._meta.db_table} "
             f"WHERE id = ANY(string_to_array(%s, ',')::bigint[])",
             [",".join({str(entry) for _, entry in found})],

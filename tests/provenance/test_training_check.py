@@ -282,3 +282,29 @@ def test_the_fast_lookup_on_postgresql_equals_the_plain_one(
         for h, a, c, s, u in selectors.lookup_plain(programme.pk, hashes)
     }
     assert fast == plain and len(fast) == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "since",
+    [
+        "2026-12-07T23:53:13.840950+00:00",  # a trailing zero (`to_json` wrote .84095)
+        "2026-12-07T23:53:13.000001+00:00",
+        "2026-12-07T23:53:13+00:00",  # no microseconds: isoformat writes none
+        "2026-12-08T01:53:13.500000+02:00",  # another zone: the answer is in UTC
+    ],
+)
+def test_the_fast_lookup_writes_times_as_python_does(since, db):
+    import datetime
+
+    from django.db import connection
+
+    from provenance import selectors
+
+    value = datetime.datetime.fromisoformat(since)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {selectors._ISO_SINCE} FROM (SELECT %s::timestamptz AS since) AS t", [since]
+        )
+        (text,) = cursor.fetchone()
+    assert text == value.astimezone(datetime.UTC).isoformat()
