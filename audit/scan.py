@@ -119,17 +119,18 @@ class Summary:
     last: int | None
     unfit: int  # events whose keyed hash does not fit
     misplaced: int  # sealed events whose leaf is not the stored leaf at their position
-    leaves: bytes  # the stored leaf hashes of positions 1..sealed, in order, 32 bytes each
+    levels: list[bytes]  # the tree rebuilt from the stored leaves of 0..size-1 (`levels`)
     linked: list[tuple[int, str, str]]  # (id, prev_hash, hash) of the old chain, in tree order
     bound: list[tuple[int, str, str]]  # (id, record_fields, record_hash) of binding events
 
 
-def summary() -> Summary | None:
+def summary(size: int) -> Summary | None:
     """The log summed up by the database in a few statements, the hashing done there (in
     parallel where PostgreSQL can): every keyed hash and every sealed event's leaf against the
-    leaf stored at its position; the stored leaves themselves for the tree to be rebuilt from;
-    the few events a walk must see one by one (links of the old chain, binding events). None
-    where the database cannot (SQLite, no pgcrypto): `audit_verify` walks the log instead."""
+    leaf stored at its position; the tree of `size` leaves rebuilt here from the stored leaves
+    while the database hashes; the few events a walk must see one by one (links of the old
+    chain, binding events). None where the database cannot (SQLite, no pgcrypto):
+    `audit_verify` walks the log instead."""
     if not is_postgresql(connection.alias):
         return None
     schema = pgcrypto_schema()
@@ -142,7 +143,18 @@ def summary() -> Summary | None:
     # between these statements adds to what the later ones see without contradicting the
     # earlier ones (a tree grown meanwhile is a tree `audit_verify` does not take as verified).
     with connection.cursor() as cursor:
+        # Level 0 of the tree: keys 0..size-1 are the leaves (node_key(0, i) == i).
         cursor.execute(
+            f"SELECT pg_catalog.string_agg(hash, ''::bytea ORDER BY key) FROM {nodes} "
+            "WHERE key >= 0 AND key < %s",
+            [size],
+        )
+        leaves = bytes(cursor.fetchone()[0] or b"")
+    # psycopg's pipeline sends both statements and returns: the database hashes while the tree
+    # is rebuilt here, and the first fetch waits for the rest.
+    raw = connection.connection
+    with raw.pipeline(), raw.cursor() as counts, raw.cursor() as walked:
+        counts.execute(
             "SELECT count(*), count(e.seq), min(e.seq), max(e.seq), count(*) FILTER (WHERE NOT "
             f"coalesce(pg_catalog.encode({crypto}.hmac(pg_catalog.convert_to({PAYLOAD}, 'UTF8'), "
             "k.secret, 'sha256'), 'hex') = e.hash, false)), count(*) FILTER (WHERE e.seq IS NOT "
@@ -152,25 +164,22 @@ def summary() -> Summary | None:
             f"LEFT JOIN (SELECT key, hash FROM {nodes} WHERE key < %s) n ON n.key = e.seq - 1",
             [*params, 1 << 48],
         )
-        total, sealed, first, last, unfit, misplaced = cursor.fetchone()
-        # Level 0 of the tree: keys 0..sealed-1 are the leaves (node_key(0, i) == i).
-        cursor.execute(
-            f"SELECT pg_catalog.string_agg(hash, ''::bytea ORDER BY key) FROM {nodes} "
-            "WHERE key >= 0 AND key < %s",
-            [sealed],
-        )
-        leaves = bytes(cursor.fetchone()[0] or b"")
-        cursor.execute(
+        walked.execute(
             f"SELECT id, prev_hash, hash, record_fields, record_hash FROM {events} "
             "WHERE prev_hash <> '' OR record_hash <> '' ORDER BY seq NULLS LAST, id"
         )
-        linked, bound = [], []
-        for pk, prev, h, fields, record in cursor.fetchall():
-            if prev:
-                linked.append((pk, prev, h))
-            if record:
-                bound.append((pk, fields, record))
-    return Summary(total, sealed, first, last, unfit, misplaced, leaves, linked, bound)
+        tree = levels(leaves)
+        total, sealed, first, last, unfit, misplaced = counts.fetchone()
+        rows = walked.fetchall()
+    linked, bound = [], []
+    for pk, prev, h, fields, record in rows:
+        if prev:
+            linked.append((pk, prev, h))
+        if record:
+            bound.append((pk, fields, record))
+    if len(leaves) != 32 * size:
+        misplaced += 1  # a stored leaf of the tree is missing
+    return Summary(total, sealed, first, last, unfit, misplaced, tree, linked, bound)
 
 
 def levels(leaves: bytes) -> list[bytes]:

@@ -166,24 +166,21 @@ def _at_once(result: VerifyResult, found: list[Anchor], binds: dict) -> bool:
     in a few statements) rather than a walk of every event here: True when every check of
     `_walk` and `_against_tree` holds. Anything else (or no summary: SQLite) answers False,
     and the walk then finds and names the problem, as it would have alone."""
-    summed = scan.summary()
-    if summed is None or summed.unfit or summed.misplaced:
+    tree = AuditTree.objects.filter(pk=1).first()
+    size = tree.size if tree is not None else 0
+    summed = scan.summary(size)
+    if summed is None or summed.unfit or summed.misplaced or summed.sealed != size:
         return False
-    sealed = summed.sealed
-    if sealed and (summed.first != 1 or summed.last != sealed):
-        return False
-    if len(summed.leaves) != 32 * sealed:
+    if size and (summed.first != 1 or summed.last != size):
         return False
     chained = GENESIS_HASH
     for _, prev_hash, event_hash in summed.linked:
         if prev_hash != chained:
             return False
         chained = event_hash
-    tree = AuditTree.objects.filter(pk=1).first()
-    size = tree.size if tree is not None else 0
-    if size != sealed or any(a.size > sealed for a in found):
+    if any(a.size > size for a in found):
         return False
-    levels = scan.levels(summed.leaves)
+    levels = summed.levels
 
     def root(n: int) -> bytes:
         parts = [levels[lv][32 * i : 32 * i + 32] for lv, i in perfect_parts(0, n)]

@@ -135,7 +135,7 @@ def test_the_summary_holds_the_old_chain_to_its_links():
     sql("UPDATE audit_auditevent SET prev_hash = repeat('a', 64) WHERE seq = 2")
     assert not _at_once()[0]
     second = AuditEvent.objects.get(seq=2)
-    assert scan.summary().linked == [(second.pk, "a" * 64, second.hash)]
+    assert scan.summary(3).linked == [(second.pk, "a" * 64, second.hash)]
 
 
 @pytest.mark.django_db
