@@ -201,7 +201,7 @@ class AuditEvent(HashedContent, AppendOnlyModel):
     """
 
     seq = models.BigIntegerField(unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField()
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

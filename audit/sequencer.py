@@ -24,7 +24,7 @@ from django.utils import timezone
 from core import status as component_status
 from core.db import fast_path
 
-from . import checkpoints, merkle
+from . import checkpoints, merkle, scan
 from .health import VERIFIER
 from .keys import chain_keys
 from .models import AuditCheckpoint, AuditEvent, AuditNode, AuditTree, node_key
@@ -161,12 +161,45 @@ def _assign(pairs: list[tuple[int, int]]) -> None:
     fast_path(connection.alias, postgresql=one_statement, plain=row_by_row)
 
 
-def _integrate_batch(tree: AuditTree, limit: int) -> int:
+def _pending_in_python(limit: int) -> list[tuple[int, bool, bytes]]:
     pending = AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:limit]
-    events = list(pending.hashed_rows(chunk_size=limit))
+    keys = chain_keys()
+    return [
+        (event.pk, event.compute_hash(keys=keys) == event.hash, merkle.leaf_hash(event.leaf()))
+        for event in pending.hashed_rows(chunk_size=limit)
+    ]
+
+
+def _pending_in_postgresql(limit: int) -> list[tuple[int, bool, bytes]]:
+    """What `_pending_in_python` computes, the database hashing as it reads (pgcrypto)."""
+    schema = scan.pgcrypto_schema()
+    if schema is None:
+        return _pending_in_python(limit)
+    crypto = connection.ops.quote_name(schema)
+    values, params = scan.keys_sql(chain_keys())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT e.id, coalesce(pg_catalog.encode({crypto}.hmac(pg_catalog.convert_to("
+            f"{scan.PAYLOAD}, 'UTF8'), k.secret, 'sha256'), 'hex') = e.hash, false), "
+            f"pg_catalog.sha256('\\x00'::bytea || pg_catalog.convert_to({scan.LEAF}, 'UTF8')) "
+            f"FROM {AuditEvent._meta.db_table} e LEFT JOIN (VALUES {values}) AS k(id, secret) "
+            "ON k.id = e.key_id WHERE e.seq IS NULL ORDER BY e.id LIMIT %s",
+            [*params, limit],
+        )
+        return [(pk, ok, bytes(leaf)) for pk, ok, leaf in cursor.fetchall()]
+
+
+def _integrate_batch(tree: AuditTree, limit: int) -> int:
+    """Seal up to `limit` committed events, oldest number first: each event's keyed hash is
+    checked and its leaf hashed (by the database where it can), the new nodes stored, the
+    positions set, the tree row moved on."""
+    events = fast_path(
+        connection.alias,
+        postgresql=lambda: _pending_in_postgresql(limit),
+        plain=lambda: _pending_in_python(limit),
+    )
     if not events:
         return 0
-    keys = chain_keys()
     nodes: list[tuple[int, bytes]] = []
     store = nodes.append
     compact = merkle.CompactRange(
@@ -175,12 +208,12 @@ def _integrate_batch(tree: AuditTree, limit: int) -> int:
         on_node=lambda level, index, h: store((node_key(level, index), h)),
     )
     pairs = []
-    leaf_hash, append = merkle.leaf_hash, compact.append
-    for event in events:
-        if event.compute_hash(keys=keys) != event.hash:
-            raise LogBroken(f"event #{event.pk} does not carry its keyed hash; not sealing it")
-        pairs.append((event.pk, compact.size + 1))
-        append(leaf_hash(event.leaf()))
+    append = compact.append
+    for pk, fits, leaf in events:
+        if not fits:
+            raise LogBroken(f"event #{pk} does not carry its keyed hash; not sealing it")
+        pairs.append((pk, compact.size + 1))
+        append(leaf)
     _store_nodes(nodes)
     _assign(pairs)
     tree.size, tree.root = compact.size, compact.root().hex()

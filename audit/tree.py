@@ -14,7 +14,7 @@ class TreeBroken(merkle.ProofError):
     that was signed: no proof can be served from it."""
 
 
-def _perfect_parts(start: int, end: int) -> list[tuple[int, int]]:
+def perfect_parts(start: int, end: int) -> list[tuple[int, int]]:
     """The complete subtrees (level, index) whose hashes make MTH(D[start:end]) for a range
     the recursion visits (its start aligned to its left part), left to right."""
     parts = []
@@ -28,7 +28,7 @@ def _perfect_parts(start: int, end: int) -> list[tuple[int, int]]:
     return parts
 
 
-def _fold(hashes: list[bytes]) -> bytes:
+def fold(hashes: list[bytes]) -> bytes:
     """MTH of a range from its complete parts, largest first: fold from the right."""
     r = hashes[-1]
     for h in reversed(hashes[:-1]):
@@ -46,7 +46,7 @@ class StoredTree:
         wanted: list[tuple[int, int]] = []
 
         def record(start, end):
-            wanted.extend(_perfect_parts(start, end))
+            wanted.extend(perfect_parts(start, end))
             return b"\0" * 32
 
         build(record)
@@ -58,12 +58,12 @@ class StoredTree:
 
     def subtree(self, start: int, end: int) -> bytes:
         hashes = []
-        for level, index in _perfect_parts(start, end):
+        for level, index in perfect_parts(start, end):
             h = self.cache.get(node_key(level, index))
             if h is None:
                 raise TreeBroken(f"the stored tree has no node {level}/{index}")
             hashes.append(h)
-        return _fold(hashes)
+        return fold(hashes)
 
     def inclusion(self, index: int, size: int) -> list[bytes]:
         return self._collect(lambda sub: merkle.inclusion_path(index, size, sub))

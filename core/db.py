@@ -92,6 +92,44 @@ def append_only_trigger(table: str, *, mutable_columns: tuple[str, ...] = ()):
     return migrations.RunPython(forwards, backwards, elidable=False)
 
 
+def append_only_trigger_comparing_columns(table: str, *, mutable_columns: tuple[str, ...]):
+    """A migration operation like `append_only_trigger`, for a table whose mutable columns a
+    job sets on many rows at once: the trigger's WHEN clause compares every other column of
+    the table (as it stands when the migration runs), so an UPDATE of the mutable columns
+    alone calls no function at all, and any other UPDATE, or a DELETE, is refused as before.
+    A column added to the table later must be added by installing the trigger again (the
+    audit tests hold the trigger against the table's columns)."""
+
+    def forwards(apps, schema_editor):
+        connection = schema_editor.connection
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            described = connection.introspection.get_table_description(cursor, table)
+        kept = [c.name for c in described if c.name not in mutable_columns]
+        old = ", ".join(f'OLD."{c}"' for c in kept)
+        new = ", ".join(f'NEW."{c}"' for c in kept)
+        schema_editor.execute(_FUNCTION_SQL, params=None)
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only_delete ON {table}")
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} FOR EACH ROW "
+            f"WHEN (ROW({old}) IS DISTINCT FROM ROW({new})) EXECUTE FUNCTION tt_refuse_change()"
+        )
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_append_only_delete BEFORE DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION tt_refuse_change()"
+        )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only_delete ON {table}")
+        append_only_trigger(table, mutable_columns=mutable_columns).code(apps, schema_editor)
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
+
+
 def postgres_index(name: str, definition: str):
     """A migration operation that creates a PostgreSQL-only index (covering or partial).
 

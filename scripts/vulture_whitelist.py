@@ -32,7 +32,8 @@ _.is_staff, _.needs_info_seconds, _.dispute_answer, _.ledger_entry
 month_weeks, previous_week, next_week, urgent, function
 matched_line
 add_business_days  # feedback/models.py: a ticket's triage target
-append_only_trigger, postgres_index, AppendOnlyModel, bounded_text, gin_index_definition
+append_only_trigger, append_only_trigger_comparing_columns, postgres_index, AppendOnlyModel
+bounded_text, gin_index_definition
 decrypt_bytes, restrict_to_every_programme
 
 # Used by the tests as the public interface of their module (the pages call the bulk forms):

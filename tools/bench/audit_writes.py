@@ -98,14 +98,19 @@ def child_writer() -> dict:
     """Audited events (one per transaction) to one programme for BENCH_SECONDS from the line
     the parent sends once every writer is ready: how many were written."""
     programmes = _bench_programmes()
-    programme = programmes[int(os.environ["BENCH_INDEX"]) % len(programmes)]
+    index = int(os.environ["BENCH_INDEX"])
+    programme = programmes[index % len(programmes)]
     seconds = float(os.environ["BENCH_SECONDS"])
     print("ready", flush=True)
     sys.stdin.readline()
     n, end = 0, time.time() + seconds
     while time.time() < end:
+        # The writer's number in the data: two writers sharing a programme (below scale 1)
+        # would otherwise write the same event in the same microsecond now and then, and an
+        # event's keyed hash is unique.
         with transaction.atomic():
-            record(action="bench.writer.event", programme=programme, data={"n": n})
+            data = {"writer": index, "n": n}
+            record(action="bench.writer.event", programme=programme, data=data)
         n += 1
     return {"events": n, "seconds": seconds}
 
