@@ -56,3 +56,19 @@ def remember_on_sign_in(sender, request, user, **kwargs) -> None:
     language = PersonSettings.objects.filter(user=user).values_list("language", flat=True).first()
     if language and request is not None and hasattr(request, "session"):
         request.session[SESSION_KEY] = language
+
+
+def language_of(user=None, programme=None) -> str:
+    """The language a message to `user` is written in: their own setting, else the
+    programme's default language, else English (an email reaches no browser to ask)."""
+    if user is None:
+        return supported(getattr(programme, "default_language", "")) or settings.LANGUAGE_CODE
+    return languages_of([user], programme)[user.pk]
+
+
+def languages_of(users, programme=None) -> dict:
+    """{user id: language} for many recipients at once (one query), as `language_of`."""
+    default = supported(getattr(programme, "default_language", "")) or settings.LANGUAGE_CODE
+    ids = [u.pk for u in users]
+    chosen = dict(PersonSettings.objects.filter(user_id__in=ids).values_list("user_id", "language"))
+    return {pk: supported(chosen.get(pk)) or default for pk in ids}

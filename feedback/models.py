@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.businessdays import add_business_days
 from core.db import bounded_text
@@ -52,7 +53,7 @@ class Ticket(models.Model):
         NEW = "new", _("New")
         NEEDS_INFO = "needs_info", _("Needs more info")
         TRIAGED = "triaged", _("Triaged")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("ticket", "Accepted")
         DUPLICATE = "duplicate", _("Duplicate")
         NOT_REPRODUCIBLE = "not_reproducible", _("Not reproducible")
         WONT_FIX = "wont_fix", _("Won't fix")
