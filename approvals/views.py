@@ -474,7 +474,9 @@ def withdraw(request, pk):
     submission = _mine(request, pk)
     with refusal_shown_on(request):
         services.submission_withdraw(actor=request.user, submission=submission)
-        messages.success(request, f"“{submission.title}” was withdrawn.")
+        messages.success(
+            request, gettext("“%(title)s” was withdrawn.") % {"title": submission.title}
+        )
     return redirect("approvals:output", pk=pk)
 
 
@@ -515,11 +517,13 @@ def appeal(request, pk):
     submission = _mine(request, pk)
     form = AppealForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the decision should change.")
+        messages.error(request, gettext("Say why the decision should change."))
         return redirect("approvals:output", pk=pk)
     with refusal_shown_on(request):
         services.submission_appeal(
             actor=request.user, submission=submission, note=form.cleaned_data["note"]
         )
-        messages.success(request, "Your appeal is filed. A different reviewer will decide it.")
+        messages.success(
+            request, gettext("Your appeal is filed. A different reviewer will decide it.")
+        )
     return redirect("approvals:output", pk=pk)
