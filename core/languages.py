@@ -69,6 +69,11 @@ def language_of(user=None, programme=None) -> str:
 def languages_of(users, programme=None) -> dict:
     """{user id: language} for many recipients at once (one query), as `language_of`."""
     default = supported(getattr(programme, "default_language", "")) or settings.LANGUAGE_CODE
-    ids = [u.pk for u in users]
-    chosen = dict(PersonSettings.objects.filter(user_id__in=ids).values_list("user_id", "language"))
-    return {pk: supported(chosen.get(pk)) or default for pk in ids}
+    chosen = chosen_languages(users)
+    return {u.pk: chosen.get(u.pk) or default for u in users}
+
+
+def chosen_languages(users) -> dict:
+    """{user id: the language they chose} for those of `users` who chose one (one query)."""
+    rows = PersonSettings.objects.filter(user_id__in=[u.pk for u in users]).exclude(language="")
+    return {pk: code for pk, code in rows.values_list("user_id", "language") if supported(code)}
