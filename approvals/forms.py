@@ -1,6 +1,7 @@
 """Forms of the approval pages. They shape input; the services decide what is allowed."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.db import limit
 from core.forms import DateField, SubmitOnce
@@ -12,32 +13,36 @@ from .models import OutputSubmission, ReasonCode, ReviewDecision
 class SubmissionForm(SubmitOnce, forms.Form):
     """A new output, or a new version of one. Exactly one of a file or a URL."""
 
-    programme = forms.ModelChoiceField(queryset=Programme.objects.none(), empty_label=None)
-    title = forms.CharField(max_length=200)
+    programme = forms.ModelChoiceField(
+        label=_("Programme"), queryset=Programme.objects.none(), empty_label=None
+    )
+    title = forms.CharField(label=_("Title"), max_length=200)
     upload = forms.FileField(
-        label="File",
+        label=_("File"),
         required=False,
-        help_text="An image or a video. Its type is checked by its content, not its name.",
+        help_text=_("An image or a video. Its type is checked by its content, not its name."),
     )
     url = forms.URLField(
-        label="Or a URL",
+        label=_("Or a URL"),
         required=False,
         max_length=500,
         assume_scheme="https",
-        help_text="Where the output can be seen, if you do not upload a file.",
+        help_text=_("Where the output can be seen, if you do not upload a file."),
     )
     prompt = forms.CharField(
-        label="Prompt used",
+        label=_("Prompt used"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=limit(OutputSubmission, "prompt"),
     )
-    intended_use = forms.ChoiceField(choices=OutputSubmission.IntendedUse.choices)
+    intended_use = forms.ChoiceField(
+        label=_("Intended use"), choices=OutputSubmission.IntendedUse.choices
+    )
     intended_venue = forms.CharField(
-        label="Where (venue, account, publication)", max_length=200, required=False
+        label=_("Where (venue, account, publication)"), max_length=200, required=False
     )
     intended_date = DateField(
-        label="When", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("When"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, programmes=None, **kwargs):
@@ -50,7 +55,7 @@ class SubmissionForm(SubmitOnce, forms.Form):
     def clean(self):
         data = super().clean()
         if bool(data.get("upload")) == bool(data.get("url")):
-            raise forms.ValidationError("Give either a file or a URL (exactly one of the two).")
+            raise forms.ValidationError(_("Give either a file or a URL (exactly one of the two)."))
         return data
 
     def service_kwargs(self) -> dict:
@@ -109,7 +114,7 @@ class DecisionForm(forms.Form):
 
 class AppealForm(forms.Form):
     note = forms.CharField(
-        label="Why should the decision change?",
+        label=_("Why should the decision change?"),
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=4000,
     )

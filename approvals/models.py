@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from core.db import AppendOnlyModel, bounded_text
 from core.text import single_line
@@ -71,15 +72,15 @@ class OutputSubmission(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        IN_REVIEW = "in_review", "In review"
-        APPROVED = "approved", "Approved"
-        DEEMED_APPROVED = "deemed_approved", "Deemed approved (deadline missed)"
-        REJECTED = "rejected", "Rejected"
-        CHANGES_REQUESTED = "changes_requested", "Changes requested"
-        RESUBMITTED = "resubmitted", "Replaced by a new version"
-        APPEALED = "appealed", "Appealed"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        PENDING = "pending", _("Pending")
+        IN_REVIEW = "in_review", _("In review")
+        APPROVED = "approved", _("Approved")
+        DEEMED_APPROVED = "deemed_approved", _("Deemed approved (deadline missed)")
+        REJECTED = "rejected", _("Rejected")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        RESUBMITTED = "resubmitted", _("Replaced by a new version")
+        APPEALED = "appealed", _("Appealed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     # Waiting for a reviewer (the queue).
     OPEN = (Status.PENDING, Status.IN_REVIEW, Status.APPEALED)
@@ -116,12 +117,12 @@ class OutputSubmission(models.Model):
     }
 
     class IntendedUse(models.TextChoices):
-        SOCIAL = "social", "Social media post"
-        PORTFOLIO = "portfolio", "Portfolio"
-        SCREENING = "screening", "Screening or festival"
-        PRESS = "press", "Press"
-        OTHER = "other", "Other public use"
-        PRIVATE = "private", "Private / internal (not public)"
+        SOCIAL = "social", _("Social media post")
+        PORTFOLIO = "portfolio", _("Portfolio")
+        SCREENING = "screening", _("Screening or festival")
+        PRESS = "press", _("Press")
+        OTHER = "other", _("Other public use")
+        PRIVATE = "private", _("Private / internal (not public)")
 
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="submissions"
@@ -272,16 +273,16 @@ class ReviewDecision(AppendOnlyModel):
     )
 
     class Stage(models.TextChoices):
-        REVIEW = "review", "Review"
-        APPEAL = "appeal", "Appeal"
-        AUTOMATIC = "automatic", "Automatic"
+        REVIEW = "review", _("Review")
+        APPEAL = "appeal", _("Appeal")
+        AUTOMATIC = "automatic", _("Automatic")
 
     class Outcome(models.TextChoices):
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        CHANGES_REQUESTED = "changes_requested", "Changes requested"
-        DEEMED_APPROVED = "deemed_approved", "Deemed approved: the review deadline passed"
-        NOT_REQUIRED = "not_required", "Approved: the terms require no approval for this use"
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        DEEMED_APPROVED = "deemed_approved", _("Deemed approved: the review deadline passed")
+        NOT_REQUIRED = "not_required", _("Approved: the terms require no approval for this use")
 
     # What reviewers choose from; the other outcomes are written by the system.
     REVIEWER_OUTCOMES = (Outcome.APPROVED, Outcome.REJECTED, Outcome.CHANGES_REQUESTED)

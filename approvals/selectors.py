@@ -20,6 +20,7 @@ from django.db.models import (
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core import search
 from core.figures import duration, guard, median_and_quantile, shown
@@ -438,18 +439,27 @@ def deadline_before_submitting(programmes, now=None) -> list[dict]:
             continue
         S = terms.ApprovalScope
         if terms.approval_scope == S.NONE:
-            text = "No approval is needed: you may share an output as soon as you submit it."
+            text = gettext(
+                "No approval is needed: you may share an output as soon as you submit it."
+            )
         else:
-            which = "every output" if terms.approval_scope == S.EVERY_OUTPUT else "public sharing"
-            text = f"Approval is needed for {which}."
+            text = (
+                gettext("Approval is needed for every output.")
+                if terms.approval_scope == S.EVERY_OUTPUT
+                else gettext("Approval is needed for public sharing.")
+            )
             if terms.review_deadline_hours:
                 due = now + timedelta(hours=terms.review_deadline_hours)
                 missed = terms.get_on_missed_deadline_display().lower()
-                text += (
-                    f" Submitted now, the decision is due by {due:%d %b %Y %H:%M} UTC (within "
-                    f"{terms.review_deadline_hours} hours); if it is late, the output is {missed}."
-                )
+                text += " " + gettext(
+                    "Submitted now, the decision is due by %(when)s UTC (within %(hours)d "
+                    "hours); if it is late, the output is %(missed)s."
+                ) % {
+                    "when": f"{due:%d %b %Y %H:%M}",
+                    "hours": terms.review_deadline_hours,
+                    "missed": missed,
+                }
             else:
-                text += " These terms set no deadline for the review."
+                text += " " + gettext("These terms set no deadline for the review.")
         out.append({"programme": programme, "text": text})
     return out

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from core import search
@@ -439,10 +440,14 @@ def submit(request):
 
 def _submitted_message(submission) -> str:
     if submission.is_approved:
-        return "Submitted. The terms need no approval for this use, so you may share it now."
+        return gettext(
+            "Submitted. The terms need no approval for this use, so you may share it now."
+        )
     if submission.due_at:
-        return f"Submitted. The terms promise a decision by {submission.due_at:%d %b %Y %H:%M} UTC."
-    return "Submitted. These terms set no deadline for the review."
+        return gettext("Submitted. The terms promise a decision by %(when)s UTC.") % {
+            "when": f"{submission.due_at:%d %b %Y %H:%M}"
+        }
+    return gettext("Submitted. These terms set no deadline for the review.")
 
 
 @login_required
@@ -469,7 +474,9 @@ def withdraw(request, pk):
     submission = _mine(request, pk)
     with refusal_shown_on(request):
         services.submission_withdraw(actor=request.user, submission=submission)
-        messages.success(request, f"“{submission.title}” was withdrawn.")
+        messages.success(
+            request, gettext("“%(title)s” was withdrawn.") % {"title": submission.title}
+        )
     return redirect("approvals:output", pk=pk)
 
 
@@ -510,11 +517,13 @@ def appeal(request, pk):
     submission = _mine(request, pk)
     form = AppealForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Say why the decision should change.")
+        messages.error(request, gettext("Say why the decision should change."))
         return redirect("approvals:output", pk=pk)
     with refusal_shown_on(request):
         services.submission_appeal(
             actor=request.user, submission=submission, note=form.cleaned_data["note"]
         )
-        messages.success(request, "Your appeal is filed. A different reviewer will decide it.")
+        messages.success(
+            request, gettext("Your appeal is filed. A different reviewer will decide it.")
+        )
     return redirect("approvals:output", pk=pk)

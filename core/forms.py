@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.forms.renderers import BaseRenderer, DjangoTemplates, Jinja2
 from django.shortcuts import redirect
 from django.template import TemplateDoesNotExist
+from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from .dates import validate_in_range
 from .errors import DomainError
@@ -75,8 +77,8 @@ class MinutesField(forms.CharField):
     Cleans to whole minutes; a bare number is minutes (as the field always took)."""
 
     default_error_messages = {
-        "invalid": "Write the time as minutes (90), hours and minutes (1:30) or hours (1.5 h).",
-        "whole": "That is not a whole number of minutes; round it (1.25 h is 75 minutes).",
+        "invalid": _("Write the time as minutes (90), hours and minutes (1:30) or hours (1.5 h)."),
+        "whole": _("That is not a whole number of minutes; round it (1.25 h is 75 minutes)."),
     }
 
     def __init__(self, *, min_value=1, max_value=None, **kwargs):
@@ -111,11 +113,18 @@ class MinutesField(forms.CharField):
         if value is None:
             return
         if self.min_value is not None and value < self.min_value:
-            raise forms.ValidationError(f"Log at least {self.min_value} minute.", "min_value")
+            raise forms.ValidationError(
+                ngettext(
+                    "Log at least %(n)d minute.", "Log at least %(n)d minutes.", self.min_value
+                )
+                % {"n": self.min_value},
+                "min_value",
+            )
         if self.max_value is not None and value > self.max_value:
             hours = self.max_value // 60
             raise forms.ValidationError(
-                f"At most {self.max_value} minutes ({hours} h) can be logged for one day.",
+                gettext("At most %(minutes)d minutes (%(hours)d h) can be logged for one day.")
+                % {"minutes": self.max_value, "hours": hours},
                 "max_value",
             )
 
@@ -168,7 +177,9 @@ def refusal_shown_on(target):
 
 ONCE_FIELD = "once"
 # What a person sees after sending the same form twice: where the first one went.
-ALREADY_SENT = "You had already sent this form; this is what it created (nothing was added twice)."
+ALREADY_SENT = gettext_noop(
+    "You had already sent this form; this is what it created (nothing was added twice)."
+)
 
 
 def send_once(request, form, create):
@@ -181,7 +192,7 @@ def send_once(request, form, create):
     if refused.error:
         return None
     if not created:
-        messages.info(request, ALREADY_SENT)
+        messages.info(request, gettext(ALREADY_SENT))
     return redirect(address)
 
 

@@ -56,3 +56,24 @@ def remember_on_sign_in(sender, request, user, **kwargs) -> None:
     language = PersonSettings.objects.filter(user=user).values_list("language", flat=True).first()
     if language and request is not None and hasattr(request, "session"):
         request.session[SESSION_KEY] = language
+
+
+def language_of(user=None, programme=None) -> str:
+    """The language a message to `user` is written in: their own setting, else the
+    programme's default language, else English (an email reaches no browser to ask)."""
+    if user is None:
+        return supported(getattr(programme, "default_language", "")) or settings.LANGUAGE_CODE
+    return languages_of([user], programme)[user.pk]
+
+
+def languages_of(users, programme=None) -> dict:
+    """{user id: language} for many recipients at once (one query), as `language_of`."""
+    default = supported(getattr(programme, "default_language", "")) or settings.LANGUAGE_CODE
+    chosen = chosen_languages(users)
+    return {u.pk: chosen.get(u.pk) or default for u in users}
+
+
+def chosen_languages(users) -> dict:
+    """{user id: the language they chose} for those of `users` who chose one (one query)."""
+    rows = PersonSettings.objects.filter(user_id__in=[u.pk for u in users]).exclude(language="")
+    return {pk: code for pk, code in rows.values_list("user_id", "language") if supported(code)}

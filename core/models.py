@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .restricted import RestrictedQuerySet, Visibility
 
@@ -16,9 +17,9 @@ class OutboxMessage(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed (gave up)"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed (gave up)")
 
     MAX_ATTEMPTS = 8
 
@@ -115,8 +116,8 @@ class EmailChange(models.Model):
     """
 
     class Kind(models.TextChoices):
-        ADDED = "added", "Address added"
-        PRIMARY = "primary", "Primary address changed"
+        ADDED = "added", _("Address added")
+        PRIMARY = "primary", _("Primary address changed")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=Kind.choices)

@@ -28,6 +28,7 @@ from django import forms
 from django.contrib.postgres.lookups import TrigramSimilar
 from django.contrib.postgres.search import SearchQuery, SearchVector, TrigramSimilarity
 from django.db.models import F, Q, Value
+from django.utils.translation import gettext_lazy as _
 
 from .db import fast_path, is_postgresql
 
@@ -194,7 +195,7 @@ class SearchFilter(django_filters.CharFilter):
     """
 
     def __init__(self, *, search, **kwargs):
-        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("label", _("Search"))
         kwargs.setdefault("widget", forms.TextInput(attrs={"type": "search"}))
         kwargs.setdefault("max_length", MAX_QUERY)
         kwargs.setdefault("error_messages", QUERY_ERRORS)

@@ -1,6 +1,8 @@
 """Forms of the portal and the staff queues. They collect input; services decide."""
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.db import limit
 from core.forms import SubmitOnce
@@ -30,44 +32,49 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-ATTACHMENT_HELP = (
-    "Screenshots (PNG, JPEG, GIF, WebP), videos (MP4, WebM, MOV) or plain-text logs ("
-    + ", ".join(sorted(TEXT_LOG_EXTENSIONS))
-    + "). Files are checked by their content."
+ATTACHMENT_HELP = format_lazy(
+    _(
+        "Screenshots (PNG, JPEG, GIF, WebP), videos (MP4, WebM, MOV) or plain-text logs "
+        "({extensions}). Files are checked by their content."
+    ),
+    extensions=", ".join(sorted(TEXT_LOG_EXTENSIONS)),
 )
 
 
 class TicketForm(SubmitOnce, forms.Form):
-    programme = forms.ModelChoiceField(queryset=Programme.objects.none())
-    kind = forms.ChoiceField(choices=Ticket.Kind.choices, label="Kind of ticket")
-    title = forms.CharField(max_length=200)
+    programme = forms.ModelChoiceField(label=_("Programme"), queryset=Programme.objects.none())
+    kind = forms.ChoiceField(choices=Ticket.Kind.choices, label=_("Kind of ticket"))
+    title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 5}), max_length=limit(Ticket, "description")
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=limit(Ticket, "description"),
     )
     steps_to_reproduce = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="Steps to reproduce",
+        label=_("Steps to reproduce"),
         max_length=limit(Ticket, "steps_to_reproduce"),
     )
     expected_result = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="What you expected",
+        label=_("What you expected"),
         max_length=limit(Ticket, "expected_result"),
     )
     actual_result = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="What happened instead",
+        label=_("What happened instead"),
         max_length=limit(Ticket, "actual_result"),
     )
     severity = forms.ChoiceField(
+        label=_("Severity"),
         choices=[("", "—"), *Severity.choices],
         required=False,
-        help_text="Required for bugs and safety findings; leave empty otherwise.",
+        help_text=_("Required for bugs and safety findings; leave empty otherwise."),
     )
-    attachments = MultipleFileField(help_text=ATTACHMENT_HELP)
+    attachments = MultipleFileField(label=_("Attachments"), help_text=ATTACHMENT_HELP)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -76,17 +83,17 @@ class TicketForm(SubmitOnce, forms.Form):
 
 class CommentForm(SubmitOnce, forms.Form):
     body = forms.CharField(
-        label="Comment",
+        label=_("Comment"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=limit(TicketComment, "body"),
     )
     internal = forms.BooleanField(
         required=False,
-        label="Internal note (staff only; the reporter does not see it)",
+        label=_("Internal note (staff only; the reporter does not see it)"),
     )
-    attachments = MultipleFileField(help_text=ATTACHMENT_HELP)
+    attachments = MultipleFileField(label=_("Attachments"), help_text=ATTACHMENT_HELP)
 
-    INTERNAL_REFUSED = (
+    INTERNAL_REFUSED = _(
         "Internal notes are for the programme's reviewers and managers, and never on a "
         "ticket you reported. Nothing was posted: untick “internal” to send it as a comment "
         "the reporter reads."

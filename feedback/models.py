@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.businessdays import add_business_days
 from core.db import bounded_text
@@ -25,10 +27,10 @@ from programs.policy import RestrictedQuerySet, Visibility
 
 
 class Severity(models.TextChoices):
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    CRITICAL = "critical", "Critical"
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
 
 
 # Stored beside the severity so the queue can sort (and page by key) by how severe.
@@ -39,23 +41,23 @@ class Ticket(models.Model):
     """One report from a tester to the programme, answered through triage."""
 
     class Kind(models.TextChoices):
-        BUG = "bug", "Bug"
-        FEEDBACK = "feedback", "Feedback"
-        FEATURE_REQUEST = "feature_request", "Feature request"
-        SAFETY_FINDING = "safety_finding", "Safety finding (red teaming)"
+        BUG = "bug", _("Bug")
+        FEEDBACK = "feedback", _("Feedback")
+        FEATURE_REQUEST = "feature_request", _("Feature request")
+        SAFETY_FINDING = "safety_finding", _("Safety finding (red teaming)")
 
     # Kinds that carry a severity (required for them, absent for the others).
     SEVERITY_KINDS = (Kind.BUG, Kind.SAFETY_FINDING)
 
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        NEEDS_INFO = "needs_info", "Needs more info"
-        TRIAGED = "triaged", "Triaged"
-        ACCEPTED = "accepted", "Accepted"
-        DUPLICATE = "duplicate", "Duplicate"
-        NOT_REPRODUCIBLE = "not_reproducible", "Not reproducible"
-        WONT_FIX = "wont_fix", "Won't fix"
-        RESOLVED = "resolved", "Resolved"
+        NEW = "new", _("New")
+        NEEDS_INFO = "needs_info", _("Needs more info")
+        TRIAGED = "triaged", _("Triaged")
+        ACCEPTED = "accepted", pgettext_lazy("ticket", "Accepted")
+        DUPLICATE = "duplicate", _("Duplicate")
+        NOT_REPRODUCIBLE = "not_reproducible", _("Not reproducible")
+        WONT_FIX = "wont_fix", _("Won't fix")
+        RESOLVED = "resolved", _("Resolved")
 
     S = Status
     # How each status reads on a badge (`{% status_badge ticket %}`).

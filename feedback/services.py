@@ -14,11 +14,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.services import record
 from core.businessdays import add_business_days
 from core.errors import DomainError, NotAllowed
+from core.languages import language_of
 from core.services import notify
 from core.text import refuse_control_characters
 from core.uploads import (
@@ -282,14 +284,24 @@ def _apply_status(*, ticket: Ticket, status: str, actor, duplicate_of: Ticket | 
 
 
 def _notify_status(*, ticket: Ticket, old: str, note: str, event) -> None:
-    body = f"Your ticket “{ticket.title}” is now {ticket.get_status_display().lower()}."
-    if ticket.duplicate_of_id:
-        body += f" It duplicates ticket #{ticket.duplicate_of_id}."
-    if note:
-        body += f"\n\n{note}"
+    with translation.override(language_of(ticket.reporter, ticket.programme)):
+        body = gettext("Your ticket “%(title)s” is now %(status)s.") % {
+            "title": ticket.title,
+            "status": ticket.get_status_display().lower(),
+        }
+        if ticket.duplicate_of_id:
+            body += " " + gettext("It duplicates ticket #%(number)s.") % {
+                "number": ticket.duplicate_of_id
+            }
+        if note:
+            body += f"\n\n{note}"
+        subject = gettext("Ticket #%(number)s: %(status)s") % {
+            "number": ticket.pk,
+            "status": ticket.get_status_display(),
+        }
     notify(
         user=ticket.reporter,
-        subject=f"Ticket #{ticket.pk}: {ticket.get_status_display()}",
+        subject=subject,
         body=body,
         url=reverse("feedback:detail", args=[ticket.pk]),
         dedupe_key=f"feedback.ticket.status:{ticket.pk}:{event.pk}",
@@ -533,9 +545,11 @@ def ticket_comment(
             programme=ticket.programme,
         )
     elif not is_reporter and visible_to_reporter:
+        with translation.override(language_of(ticket.reporter, ticket.programme)):
+            subject = gettext("New comment on your ticket #%(number)s") % {"number": ticket.pk}
         notify(
             user=ticket.reporter,
-            subject=f"New comment on your ticket #{ticket.pk}",
+            subject=subject,
             body=body,
             url=url,
             dedupe_key=f"feedback.ticket.comment:{comment.pk}",

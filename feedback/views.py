@@ -13,6 +13,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from core import ratelimit, search
@@ -161,7 +162,9 @@ def ticket_new(request):
                 severity=data["severity"],
                 attachments=data["attachments"],
             )
-            messages.success(request, f"Ticket #{ticket.pk} was filed. Thank you.")
+            messages.success(
+                request, gettext("Ticket #%(number)s was filed. Thank you.") % {"number": ticket.pk}
+            )
             return ticket.get_absolute_url()
 
         if (sent := send_once(request, form, file_ticket)) is not None:
@@ -242,7 +245,7 @@ def ticket_comment(request, pk):
                 visible_to_reporter=not form.cleaned_data.get("internal", False),
                 attachments=form.cleaned_data["attachments"],
             )
-            messages.success(request, "Comment added.")
+            messages.success(request, gettext("Comment added."))
             return ticket.get_absolute_url()
 
         if (sent := send_once(request, form, add_comment)) is not None:

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.db import limit
 from core.forms import DateField, MinutesField, SubmitOnce
@@ -12,20 +13,21 @@ from .models import TimeEntry
 
 
 class TimeEntryForm(SubmitOnce, forms.Form):
-    programme = forms.ModelChoiceField(queryset=Programme.objects.none())
-    date = DateField()
+    programme = forms.ModelChoiceField(label=_("Programme"), queryset=Programme.objects.none())
+    date = DateField(label=_("Date"))
     minutes = MinutesField(
-        label="Time worked",
+        label=_("Time worked"),
         max_value=TimeEntry.MAX_MINUTES_PER_DAY,
-        help_text="Minutes (90), hours and minutes (1:30) or hours (1.5 h).",
+        help_text=_("Minutes (90), hours and minutes (1:30) or hours (1.5 h)."),
     )
-    activity = forms.ChoiceField(choices=TimeEntry.Activity.choices)
+    activity = forms.ChoiceField(label=_("Activity"), choices=TimeEntry.Activity.choices)
     note = forms.CharField(
+        label=_("Note"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=limit(TimeEntry, "note"),
     )
-    ticket = forms.IntegerField(required=False, min_value=1, label="Ticket number (optional)")
+    ticket = forms.IntegerField(required=False, min_value=1, label=_("Ticket number (optional)"))
 
     def __init__(self, *args, user, editing: bool = False, disputed: bool = False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("date", timezone.localdate())
@@ -35,10 +37,10 @@ class TimeEntryForm(SubmitOnce, forms.Form):
             del self.fields["programme"]
         if disputed:
             self.fields["answer"] = forms.CharField(
-                label="Your answer to the dispute",
+                label=_("Your answer to the dispute"),
                 widget=forms.Textarea(attrs={"rows": 3}),
                 max_length=limit(TimeEntry, "dispute_answer"),
-                help_text="The reviewer reads it with the corrected entry.",
+                help_text=_("The reviewer reads it with the corrected entry."),
             )
 
 

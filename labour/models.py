@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.db import bounded_text
 from programs.policy import RestrictedQuerySet, Visibility
@@ -25,16 +26,16 @@ class TimeEntry(models.Model):
     """One stretch of work a tester logged: what, when, how long. Confirmed hours are counted."""
 
     class Activity(models.TextChoices):
-        TESTING = "testing", "Testing"
-        WRITING_FEEDBACK = "writing_feedback", "Writing feedback"
-        RED_TEAMING = "red_teaming", "Red teaming"
-        CREATIVE_WORK = "creative_work", "Creative work"
-        MEETINGS = "meetings", "Meetings"
+        TESTING = "testing", _("Testing")
+        WRITING_FEEDBACK = "writing_feedback", _("Writing feedback")
+        RED_TEAMING = "red_teaming", _("Red teaming")
+        CREATIVE_WORK = "creative_work", _("Creative work")
+        MEETINGS = "meetings", _("Meetings")
 
     class Status(models.TextChoices):
-        LOGGED = "logged", "Waiting for confirmation"
-        CONFIRMED = "confirmed", "Confirmed"
-        DISPUTED = "disputed", "Disputed"
+        LOGGED = "logged", _("Waiting for confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        DISPUTED = "disputed", _("Disputed")
 
     STATUS_TONES = {"confirmed": "ok", "disputed": "bad", "logged": "warn"}
     # Allowed transitions; staff may still confirm a disputed entry once it is settled.

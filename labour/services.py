@@ -14,10 +14,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.services import record
 from core.errors import DomainError, NotAllowed
+from core.languages import language_of
 from core.services import notify
 from feedback.models import Ticket
 from participants.models import Consent
@@ -261,11 +263,20 @@ def _review(*, actor, entry: TimeEntry, status: str, reason: str) -> TimeEntry:
         data={"from": old, "minutes": entry.minutes, "date": entry.date, "reason": reason},
     )
     if status == TimeEntry.Status.DISPUTED:
+        with translation.override(language_of(entry.user, entry.programme)):
+            subject = gettext("Your hours on %(day)s were disputed") % {
+                "day": f"{entry.date:%d %b %Y}"
+            }
+            body = gettext("%(minutes)s min of %(activity)s in %(name)s. Reason: %(reason)s") % {
+                "minutes": entry.minutes,
+                "activity": entry.get_activity_display().lower(),
+                "name": entry.programme.name,
+                "reason": reason,
+            }
         notify(
             user=entry.user,
-            subject=f"Your hours on {entry.date:%d %b %Y} were disputed",
-            body=f"{entry.minutes} min of {entry.get_activity_display().lower()} in "
-            f"{entry.programme.name}. Reason: {reason}",
+            subject=subject,
+            body=body,
             url=reverse("labour:mine") + f"?week={entry.date.isoformat()}",
             dedupe_key=f"feedback.time.disputed:{entry.pk}:{event.pk}",
             programme=entry.programme,

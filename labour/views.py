@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from core.dates import query_date
@@ -67,7 +68,11 @@ def mine(request):
                 note=data["note"],
                 ticket=_linked_ticket(request, data["ticket"]),
             )
-            messages.success(request, f"{entry.minutes} min logged for {entry.date:%d %b %Y}.")
+            messages.success(
+                request,
+                gettext("%(minutes)s min logged for %(day)s.")
+                % {"minutes": entry.minutes, "day": f"{entry.date:%d %b %Y}"},
+            )
             return reverse("labour:mine") + f"?week={entry.date.isoformat()}"
 
         if (sent := send_once(request, form, log_time)) is not None:
@@ -89,7 +94,8 @@ def edit(request, pk):
     if not entry.is_editable:
         messages.error(
             request,
-            f"This entry is {entry.get_status_display().lower()} and can no longer be changed.",
+            gettext("This entry is %(status)s and can no longer be changed.")
+            % {"status": entry.get_status_display().lower()},
         )
         return redirect(reverse("labour:mine") + f"?week={entry.date.isoformat()}")
     form = TimeEntryForm(
@@ -121,9 +127,9 @@ def edit(request, pk):
             )
             messages.success(
                 request,
-                "Entry corrected and your answer sent; it waits for confirmation again."
+                gettext("Entry corrected and your answer sent; it waits for confirmation again.")
                 if "answer" in data
-                else "Entry updated.",
+                else gettext("Entry updated."),
             )
             return redirect(reverse("labour:mine") + f"?week={data['date'].isoformat()}")
     return render(

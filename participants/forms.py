@@ -27,17 +27,20 @@ class ConsentForm(forms.Form):
 
 
 class ApplicationForm(SubmitOnce, forms.ModelForm):
-    portfolio_url = forms.URLField(label="Portfolio link", required=False, assume_scheme="https")
+    portfolio_url = forms.URLField(label=_("Portfolio link"), required=False, assume_scheme="https")
 
     class Meta:
         model = Application
         fields = ["motivation", "portfolio_url"]
-        labels = {"motivation": "Why do you want to take part?", "portfolio_url": "Portfolio link"}
+        labels = {
+            "motivation": _("Why do you want to take part?"),
+            "portfolio_url": _("Portfolio link"),
+        }
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
-        label="Reason", widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
     )
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet, bounded_text
 from core.text import single_line
@@ -21,10 +22,10 @@ class Participation(models.Model):
     """One person's membership of one programme as a tester."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        PAUSED = "paused", "Paused"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        REMOVED = "removed", "Removed"
+        ACTIVE = "active", _("Active")
+        PAUSED = "paused", _("Paused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        REMOVED = "removed", _("Removed")
 
     # Allowed transitions; each change goes through participants.services.
     TRANSITIONS = {
@@ -36,9 +37,9 @@ class Participation(models.Model):
     ENDED = (Status.WITHDRAWN, Status.REMOVED)
 
     class Role(models.TextChoices):
-        TESTER = "tester", "Tester"
-        CREATIVE = "creative", "Creative partner"
-        RED_TEAMER = "red_teamer", "Red teamer"
+        TESTER = "tester", _("Tester")
+        CREATIVE = "creative", _("Creative partner")
+        RED_TEAMER = "red_teamer", _("Red teamer")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="participations"
@@ -95,10 +96,10 @@ class Invitation(models.Model):
     """An emailed, expiring invitation to join a programme."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        REVOKED = "revoked", "Revoked"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        REVOKED = "revoked", _("Revoked")
 
     MAX_SENDS = 5  # the first mail and four resends
     RESEND_AFTER = timedelta(minutes=10)  # between two mails of one invitation
@@ -143,9 +144,9 @@ class Application(models.Model):
     """A request to join an open programme, accepted or rejected by a manager with a reason."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
 
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="applications"

@@ -169,7 +169,9 @@ def invitation(request, token):
                     acknowledged=hashes(request.POST.get("coming_hashes", "")),
                 )
                 messages.success(
-                    request, f"Welcome to {invite.programme.name}. Read and accept the terms."
+                    request,
+                    _("Welcome to %(name)s. Read and accept the terms.")
+                    % {"name": invite.programme.name},
                 )
                 return redirect("participants:consent", slug=invite.programme.slug)
             if "decline" in request.POST and decline_form.is_valid():
@@ -178,7 +180,7 @@ def invitation(request, token):
                     reason=decline_form.cleaned_data["reason"],
                     actor=request.user if request.user.is_authenticated else None,
                 )
-                messages.info(request, "You declined the invitation. Thank you for telling us.")
+                messages.info(request, _("You declined the invitation. Thank you for telling us."))
                 return redirect("transparency:detail", slug=invite.programme.slug)
     return render(
         request,
@@ -207,7 +209,7 @@ def apply(request, slug):
                 motivation=form.cleaned_data["motivation"],
                 portfolio_url=form.cleaned_data["portfolio_url"],
             )
-            messages.success(request, "Your application was sent. You will hear back by email.")
+            messages.success(request, _("Your application was sent. You will hear back by email."))
             return reverse("portal:home")
 
         if (sent := send_once(request, form, send)) is not None:
@@ -236,7 +238,7 @@ def withdraw(request, slug):
         )
         messages.success(
             request,
-            f"You withdrew from {participation.programme.name}. Your records, pay and pending "
-            "reviews are kept.",
+            _("You withdrew from %(name)s. Your records, pay and pending reviews are kept.")
+            % {"name": participation.programme.name},
         )
     return redirect("participants:programme", slug=slug)

@@ -15,6 +15,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from approvals.models import OutputSubmission, ReviewDecision
 from approvals.selectors import my_standing
@@ -491,9 +493,10 @@ def _consent_action(programme, access) -> list[dict]:
         return []
     return [
         {
-            "text": f"Accept the terms of {programme.name}: {access.message}",
+            "text": _("Accept the terms of %(name)s: %(why)s")
+            % {"name": programme.name, "why": access.message},
             "url": reverse("participants:consent", args=[programme.slug]),
-            "link": "Read and accept the terms",
+            "link": _("Read and accept the terms"),
         }
     ]
 
@@ -506,14 +509,17 @@ def _hours_action(programme, week: dict) -> list[dict]:
     one = n == 1
     return [
         {
-            "text": f"{n} hour {'entry' if one else 'entries'} in {programme.name} "
-            f"{'was' if one else 'were'} disputed: correct or answer "
-            f"{'it' if one else 'them'}.",
+            "text": ngettext(
+                "%(n)d hour entry in %(name)s was disputed: correct or answer it.",
+                "%(n)d hour entries in %(name)s were disputed: correct or answer them.",
+                n,
+            )
+            % {"n": n, "name": programme.name},
             # The week disputed, not this week: the entries to answer are there.
             "url": reverse("labour:edit", args=[week["first_to_answer"]])
             if one
             else f"{reverse('labour:mine')}?week={week['first_to_answer_on']:%Y-%m-%d}",
-            "link": "Answer the dispute" if one else "See my hours",
+            "link": _("Answer the dispute") if one else _("See my hours"),
         }
     ]
 
@@ -524,29 +530,43 @@ def _output_actions(programme, groups: dict) -> list[dict]:
     name = programme.name
     actions = [
         {
-            "text": f"Changes were requested on “{s['title']}” ({name}): send a new version.",
+            "text": _("Changes were requested on “%(title)s” (%(name)s): send a new version.")
+            % {"title": s["title"], "name": name},
             "url": reverse("approvals:resubmit", args=[s["pk"]]),
-            "link": "Resubmit",
+            "link": _("Resubmit"),
         }
         for s in groups.get("changes", {}).get("items", [])
     ]
     actions += [
         {
-            "text": f"“{s['title']}” ({name}) was rejected; the terms let you appeal once.",
+            "text": _("“%(title)s” (%(name)s) was rejected; the terms let you appeal once.")
+            % {"title": s["title"], "name": name},
             "url": reverse("approvals:output", args=[s["pk"]]),
-            "link": "Read the decision and appeal",
+            "link": _("Read the decision and appeal"),
         }
         for s in groups.get("appeal", {}).get("items", [])
     ]
-    for group, what in (("changes", "to resubmit"), ("appeal", "you may appeal")):
+    more = {
+        "changes": lambda n: ngettext(
+            "%(n)d more output in %(name)s to resubmit.",
+            "%(n)d more outputs in %(name)s to resubmit.",
+            n,
+        ),
+        "appeal": lambda n: ngettext(
+            "%(n)d more output in %(name)s you may appeal.",
+            "%(n)d more outputs in %(name)s you may appeal.",
+            n,
+        ),
+    }
+    for group, sentence in more.items():
         entry = groups.get(group)
         if entry and entry["count"] > len(entry["items"]):
+            n = entry["count"] - len(entry["items"])
             actions.append(
                 {
-                    "text": f"{entry['count'] - len(entry['items'])} more outputs in "
-                    f"{name} {what}.",
+                    "text": sentence(n) % {"n": n, "name": name},
                     "url": reverse("approvals:mine"),
-                    "link": "See my outputs",
+                    "link": _("See my outputs"),
                 }
             )
     return actions
@@ -569,18 +589,18 @@ def _waiting_for_me(user) -> list[dict]:
     for ticket in tickets[:SHOWN_PER_KIND]:
         actions.append(
             {
-                "text": f"Staff asked for more information on your ticket “{ticket.title}” "
-                f"({ticket.programme.name}).",
+                "text": _("Staff asked for more information on your ticket “%(title)s” (%(name)s).")
+                % {"title": ticket.title, "name": ticket.programme.name},
                 "url": reverse("feedback:detail", args=[ticket.pk]),
-                "link": "Answer on the ticket",
+                "link": _("Answer on the ticket"),
             }
         )
     if len(tickets) > SHOWN_PER_KIND:
         actions.append(
             {
-                "text": "More of your tickets wait for information from you.",
+                "text": _("More of your tickets wait for information from you."),
                 "url": reverse("feedback:mine"),
-                "link": "See my tickets",
+                "link": _("See my tickets"),
             }
         )
     uses = list(
@@ -589,30 +609,46 @@ def _waiting_for_me(user) -> list[dict]:
         .order_by("requested_at", "pk")[: SHOWN_PER_KIND + 1]
     )
     for use in uses[:SHOWN_PER_KIND]:
-        fee = f" for a fee of {use.fee} {use.currency}" if use.fee else " without a fee"
+        words = {
+            "name": use.programme.name,
+            "title": use.submission.title,
+            "channel": use.get_channel_display().lower(),
+            "fee": use.fee,
+            "currency": use.currency,
+        }
         actions.append(
             {
-                "text": f"{use.programme.name} asks to use “{use.submission.title}” in "
-                f"{use.get_channel_display().lower()}{fee}: accept or decline.",
+                "text": (
+                    _(
+                        "%(name)s asks to use “%(title)s” in %(channel)s for a fee of "
+                        "%(fee)s %(currency)s: accept or decline."
+                    )
+                    if use.fee
+                    else _(
+                        "%(name)s asks to use “%(title)s” in %(channel)s without a fee: "
+                        "accept or decline."
+                    )
+                )
+                % words,
                 "url": reverse("publicity:uses"),
-                "link": "Answer the request",
+                "link": _("Answer the request"),
             }
         )
     if len(uses) > SHOWN_PER_KIND:
         actions.append(
             {
-                "text": "More requests to use your work wait for your answer.",
+                "text": _("More requests to use your work wait for your answer."),
                 "url": reverse("publicity:uses"),
-                "link": "See all requests",
+                "link": _("See all requests"),
             }
         )
     for wait in tax_waits(user):
         actions.append(
             {
-                "text": f"Your pay from {wait['programme']} waits for your tax status: send "
-                f"{' or '.join(wait['forms'])}.",
+                "text": _("Your pay from %(name)s waits for your tax status: send %(forms)s.")
+                % {"name": wait["programme"], "forms": _(" or ").join(wait["forms"])},
                 "url": reverse("compensation:tax_form", args=[wait["slug"]]),
-                "link": "Send the form",
+                "link": _("Send the form"),
             }
         )
     return actions
@@ -670,9 +706,9 @@ def where_i_stand(user, at=None) -> dict:
     if owed_anywhere and not participations[0].has_payout_details:
         actions.append(
             {
-                "text": "You are owed pay but have not said how to be paid.",
+                "text": _("You are owed pay but have not said how to be paid."),
                 "url": reverse("compensation:payout_details"),
-                "link": "Give my payout details",
+                "link": _("Give my payout details"),
             }
         )
     return {

@@ -43,11 +43,11 @@ class Programme(models.Model):
     """An early-access programme for one product under test, run by its staff."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        OPEN = "open", "Open for applications"
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Open for applications")
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        CLOSED = "closed", _("Closed")
 
     # Statuses in which participants may do new work (if nothing else blocks them).
     WORKING = (Status.OPEN, Status.RUNNING)

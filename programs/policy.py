@@ -35,6 +35,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404
 from django.urls import resolve, reverse
+from django.utils.translation import gettext
 
 from core import restricted
 from core.errors import NotAllowed
@@ -493,36 +494,42 @@ def work_refusal(user, programme, facts) -> tuple[str, str] | None:
     from .models import Programme  # the models import the policy: a cycle at import
 
     if not user.is_authenticated:
-        return "not_signed_in", "Sign in first."
+        return "not_signed_in", gettext("Sign in first.")
     participation = facts.participation
     if participation is None:
         return NOT_A_PARTICIPANT
     status = type(participation).Status
     if participation.status == status.WITHDRAWN:
-        return "withdrawn", "You have withdrawn from this programme."
+        return "withdrawn", gettext("You have withdrawn from this programme.")
     if participation.status == status.REMOVED:
-        reason = f" Reason: {participation.status_reason}" if participation.status_reason else ""
-        return "removed", f"You were removed from this programme.{reason}"
+        removed = gettext("You were removed from this programme.")
+        if participation.status_reason:
+            removed += " " + gettext("Reason: %(reason)s") % {"reason": participation.status_reason}
+        return "removed", removed
     pause = facts.programme_pause
     if pause is not None:
-        return "programme_paused", f"Access to the whole programme is paused: {pause.reason}"
+        return "programme_paused", gettext(
+            "Access to the whole programme is paused: %(reason)s"
+        ) % {"reason": pause.reason}
     if programme.status not in Programme.WORKING:
         return (
             "programme_not_running",
-            f"The programme is {programme.get_status_display().lower()}; no new work is accepted.",
+            gettext("The programme is %(status)s; no new work is accepted.")
+            % {"status": programme.get_status_display().lower()},
         )
     if participation.status == status.PAUSED:
         own = facts.own_pause
         why = own.reason if own else participation.status_reason
-        return "participant_paused", f"Your access is paused: {why}"
+        return "participant_paused", gettext("Your access is paused: %(reason)s") % {"reason": why}
     terms = facts.terms
     if terms is None:
-        return "no_terms", "The programme has no published terms yet."
+        return "no_terms", gettext("The programme has no published terms yet.")
     needed, accepted = facts.needed, facts.accepted
     if accepted is None or accepted < needed.number:
         return (
             "consent_required",
-            f"Accept the terms (version {terms.number}) before doing any further work.",
+            gettext("Accept the terms (version %(number)s) before doing any further work.")
+            % {"number": terms.number},
         )
     return None
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import DateField, SubmitOnce
 
@@ -18,30 +19,35 @@ class UseRequestForm(SubmitOnce, forms.Form):
 
 
 class AnswerForm(forms.Form):
-    answer = forms.ChoiceField(choices=[("accept", "Accept"), ("decline", "Decline")])
+    answer = forms.ChoiceField(
+        label=_("Answer"), choices=[("accept", _("Accept")), ("decline", _("Decline"))]
+    )
 
 
 class CreditNameForm(forms.Form):
     """How the tester wants to be named in one programme."""
 
     display_name = forms.CharField(
+        label=_("Display name"),
         max_length=80,
         required=False,
-        help_text="How competition results show you, e.g. a first name or a handle.",
+        help_text=_("How competition results show you, e.g. a first name or a handle."),
     )
     credit_name = forms.CharField(
+        label=_("Credit name"),
         max_length=120,
         required=False,
-        help_text="How credit lines and the public proof pages of your outputs name you.",
+        help_text=_("How credit lines and the public proof pages of your outputs name you."),
     )
     unnamed = forms.BooleanField(
-        required=False, label="Stay unnamed: do not show any name of mine anywhere"
+        required=False, label=_("Stay unnamed: do not show any name of mine anywhere")
     )
 
 
 class TrainingForm(forms.Form):
     allowed = forms.TypedChoiceField(
-        choices=[("yes", "May be used for training"), ("no", "Not used for training")],
+        label=_("Allowed"),
+        choices=[("yes", _("May be used for training")), ("no", _("Not used for training"))],
         coerce=lambda v: v == "yes",
     )
 
@@ -66,7 +72,7 @@ class CompetitionForm(SubmitOnce, forms.ModelForm):
 
 
 class EnterForm(forms.Form):
-    submission = forms.ModelChoiceField(queryset=None, label="Your output")
+    submission = forms.ModelChoiceField(queryset=None, label=_("Your output"))
 
     def __init__(self, *args, submissions=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from core.db import AppendOnlyModel, AppendOnlyQuerySet
 from core.text import single_line
@@ -29,19 +31,19 @@ class PromotionalUse(models.Model):
     """
 
     class Channel(models.TextChoices):
-        LAUNCH_VIDEO = "launch_video", "Launch video"
-        ADVERT = "advert", "Advertising"
-        SOCIAL = "social", "The organiser's social media"
-        WEBSITE = "website", "The organiser's website"
-        PRESS = "press", "Press and media kit"
-        EVENT = "event", "Event or screening"
-        OTHER = "other", "Other"
+        LAUNCH_VIDEO = "launch_video", _("Launch video")
+        ADVERT = "advert", _("Advertising")
+        SOCIAL = "social", _("The organiser's social media")
+        WEBSITE = "website", _("The organiser's website")
+        PRESS = "press", _("Press and media kit")
+        EVENT = "event", _("Event or screening")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Asked, waiting for the tester"
-        ACCEPTED = "accepted", "Accepted by the tester"
-        DECLINED = "declined", "Declined by the tester"
-        INCLUDED = "included", "Included in the terms (no consent asked)"
+        REQUESTED = "requested", _("Asked, waiting for the tester")
+        ACCEPTED = "accepted", _("Accepted by the tester")
+        DECLINED = "declined", _("Declined by the tester")
+        INCLUDED = "included", _("Included in the terms (no consent asked)")
 
     # Uses that happen (and accrue their fee, if any).
     IN_USE = (Status.ACCEPTED, Status.INCLUDED)
@@ -170,8 +172,8 @@ class Competition(models.Model):
     with the number of entries, so the odds are public ("3 prizes among 214 entries")."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open for entries"
-        PUBLISHED = "published", "Results published"
+        OPEN = "open", _("Open for entries")
+        PUBLISHED = "published", _("Results published")
 
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="competitions"
@@ -220,10 +222,14 @@ class Competition(models.Model):
         until its results are published (the status stays "open" until then)."""
         now = now or timezone.now()
         if self.status == self.Status.PUBLISHED:
-            return "Results published"
+            return gettext("Results published")
         if now < self.entry_deadline:
-            return f"Open for entries until {self.entry_deadline:%Y-%m-%d %H:%M} UTC"
-        return f"Closed for entries; results by {self.results_by:%Y-%m-%d}"
+            return gettext("Open for entries until %(when)s UTC") % {
+                "when": f"{self.entry_deadline:%Y-%m-%d %H:%M}"
+            }
+        return gettext("Closed for entries; results by %(day)s") % {
+            "day": f"{self.results_by:%Y-%m-%d}"
+        }
 
     @property
     def is_open_for_entries(self) -> bool:
@@ -239,9 +245,13 @@ class Competition(models.Model):
             if self.status == self.Status.PUBLISHED
             else (self.prize_count)
         )
-        p = "prize" if prizes == 1 else "prizes"
-        e = "entry" if entries == 1 else "entries"
-        return f"{prizes} {p} among {entries} {e}"
+        among = ngettext(
+            "%(prizes)s among %(entries)d entry", "%(prizes)s among %(entries)d entries", entries
+        )
+        return among % {
+            "prizes": ngettext("%(n)d prize", "%(n)d prizes", prizes) % {"n": prizes},
+            "entries": entries,
+        }
 
 
 class CompetitionEntry(models.Model):

@@ -2,6 +2,7 @@
 shown on an output and its proof page, and the programme's public figures."""
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from approvals.models import OutputSubmission
 from core.figures import as_text
@@ -24,8 +25,8 @@ def accepted_terms(user, programme: Programme) -> TermsVersion | None:
 
 # How someone is shown who chose to stay unnamed, and someone who has not chosen a name
 # (never their email, never a hash of their output).
-UNNAMED = "a tester who chose to stay unnamed"
-NOT_NAMED_YET = "a tester"
+UNNAMED = _("a tester who chose to stay unnamed")
+NOT_NAMED_YET = _("a tester")
 
 
 def credit_name_of(user, programme) -> CreditName | None:

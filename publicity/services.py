@@ -10,7 +10,8 @@ from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from approvals.models import OutputSubmission
 from audit.services import record
@@ -18,6 +19,7 @@ from compensation.models import LedgerEntry
 from compensation.services import accrue_once
 from compensation.services.ledger import checked_amount, checked_currency
 from core.errors import DomainError, NotAllowed
+from core.languages import language_of
 from core.services import notify
 from core.text import refuse_control_characters
 from participants.models import Participation
@@ -116,25 +118,34 @@ def _check_use(
 
 def _tell_tester_of_use(use: PromotionalUse, *, included: bool) -> None:
     submission = use.submission
-    name = submission.programme.name
-    fee = f"{use.fee} {use.currency}" if use.paid else "unpaid, as your terms say"
+    words = {"name": submission.programme.name, "title": submission.title}
+    with translation.override(language_of(submission.participant, submission.programme)):
+        subject = (
+            gettext("%(name)s uses “%(title)s” in promotion")
+            if included
+            else gettext("%(name)s asks to use “%(title)s” in promotion")
+        ) % words
+        fee = f"{use.fee} {use.currency}" if use.paid else gettext("unpaid, as your terms say")
+        body = gettext(
+            "Channel: %(channel)s\nPeriod: %(start)s to %(end)s\nTerritory: %(territory)s\n"
+            "Credit: %(credit)s\nFee: %(fee)s"
+        ) % {
+            "channel": use.get_channel_display(),
+            "start": use.period_start,
+            "end": use.period_end,
+            "territory": use.territory,
+            "credit": use.credit_line or gettext("none"),
+            "fee": fee,
+        }
+        body += "\n" + (
+            gettext("Your terms include this use; no answer is needed.")
+            if included
+            else gettext("Accept or decline it; declining costs you nothing.")
+        )
     notify(
         user=submission.participant,
-        subject=(
-            f"{name} uses “{submission.title}” in promotion"
-            if included
-            else f"{name} asks to use “{submission.title}” in promotion"
-        ),
-        body=(
-            f"Channel: {use.get_channel_display()}\nPeriod: {use.period_start} to "
-            f"{use.period_end}\nTerritory: {use.territory}\n"
-            f"Credit: {use.credit_line or 'none'}\nFee: {fee}\n"
-            + (
-                "Your terms include this use; no answer is needed."
-                if included
-                else "Accept or decline it; declining costs you nothing."
-            )
-        ),
+        subject=subject,
+        body=body,
         dedupe_key=f"publicity.use:{use.pk}:asked",
         url=reverse("publicity:uses"),
         programme=submission.programme,

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from approvals.models import OutputSubmission
@@ -112,7 +113,7 @@ def training(request, pk):
             submission=submission,
             allowed=form.cleaned_data["allowed"],
         )
-        messages.success(request, "Training use saved; it applies from now on.")
+        messages.success(request, gettext("Training use saved; it applies from now on."))
     return redirect("approvals:output", pk=submission.pk)
 
 
@@ -128,7 +129,7 @@ def training_default(request, slug):
             services.training_choose(
                 actor=request.user, programme=programme, allowed=form.cleaned_data["allowed"]
             )
-            messages.success(request, "Your default is saved; it applies from now on.")
+            messages.success(request, gettext("Your default is saved; it applies from now on."))
             return redirect("publicity:training_default", slug=slug)
     choices = selectors.training_choices(request.user, programme)
     return render(
@@ -158,7 +159,7 @@ def credit_name(request, slug):
     if request.method == "POST" and form.is_valid():
         with refusal_shown_on(form):
             services.credit_name_set(actor=request.user, programme=programme, **form.cleaned_data)
-            messages.success(request, "Saved; it applies from now on.")
+            messages.success(request, gettext("Saved; it applies from now on."))
             return redirect("publicity:credit_name", slug=slug)
     return render(
         request,
@@ -267,7 +268,7 @@ def competition_withdraw(request, pk):
         services.competition_entry_withdraw(
             actor=request.user, competition=c, submission=form.cleaned_data["submission"]
         )
-        messages.success(request, "Your entry was withdrawn.")
+        messages.success(request, gettext("Your entry was withdrawn."))
     return redirect("publicity:competition", pk=pk)
 
 
@@ -285,7 +286,7 @@ def competition_enter(request, pk):
         services.competition_enter(
             actor=request.user, competition=c, submission=form.cleaned_data["submission"]
         )
-        messages.success(request, "Entered.")
+        messages.success(request, gettext("Entered."))
     return redirect("publicity:competition", pk=pk)
 
 

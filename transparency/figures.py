@@ -17,6 +17,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from approvals.selectors import transparency_section as approvals_section
 from compensation.floor import floor_figures
@@ -283,12 +285,15 @@ def charts(figures: dict) -> list[dict]:
     """The charts of the public page, from a snapshot's figures."""
     out = []
     p = figures.get("participants", {})
+    labels = {
+        "invited": _("Invited"),
+        "active": pgettext("participants", "Active"),
+        "paused": _("Paused"),
+        "withdrawn": _("Withdrawn"),
+        "removed": _("Removed"),
+    }
     chart = bar_chart(
-        "Participants by status",
-        [
-            (k.capitalize(), p.get(k))
-            for k in ("invited", "active", "paused", "withdrawn", "removed")
-        ],
+        _("Participants by status"), [(label, p.get(k)) for k, label in labels.items()]
     )
     if chart:
         out.append(chart)

@@ -6,7 +6,8 @@ import csv
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.csvsafe import safe_cell
 from core.figures import duration
@@ -86,9 +87,9 @@ def compare(request):
 
 
 COMPARE_ROWS = [
-    ("Participants (active)", ("participants", "active")),
-    ("Participants (withdrawn)", ("participants", "withdrawn")),
-    ("Expected hours per week", ("expected_hours_per_week",)),
+    (_("Participants (active)"), ("participants", "active")),
+    (_("Participants (withdrawn)"), ("participants", "withdrawn")),
+    (_("Expected hours per week"), ("expected_hours_per_week",)),
 ]
 
 
@@ -117,7 +118,9 @@ def _compare_rows(columns):
             for key in path:
                 value = value.get(key) if isinstance(value, dict) else None
             if isinstance(value, dict) and value.get(transparency.WITHHELD):
-                value = "withheld (fewer than 5 people)"
+                value = gettext("withheld (fewer than %(n)d people)") % {
+                    "n": transparency.MIN_GROUP
+                }
             elif value not in (None, "") and unit:
                 value = _shown_as(value, unit[0], column["programme"])
             cells.append("—" if value in (None, "") else value)

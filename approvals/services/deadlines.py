@@ -8,11 +8,13 @@ from typing import NamedTuple
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.services import Entry, record_many
 from core.db import insert_rows, update_rows
 from core.errors import DomainError
+from core.languages import language_of
 from core.services import notify, notify_many
 from programs import policy, signals
 from programs.models import Programme, TermsVersion
@@ -250,12 +252,20 @@ def submission_escalate(*, submission: OutputSubmission, now=None) -> bool:
             dedupe_key=f"approvals:escalated:{submission.pk}:{submission.round}:{manager.pk}",
             programme=submission.programme,
         )
+    with translation.override(language_of(submission.participant, submission.programme)):
+        subject = gettext("Your output “%(title)s” was escalated") % {"title": submission.title}
+        body = gettext(
+            "The review deadline of “%(title)s” passed on %(when)s UTC without a decision, so "
+            "it went to the managers of %(name)s. Nothing is needed from you."
+        ) % {
+            "title": submission.title,
+            "when": f"{submission.due_at:%d %b %Y %H:%M}",
+            "name": submission.programme.name,
+        }
     _notify_participant(
         submission,
-        subject=f"Your output “{submission.title}” was escalated",
-        body=f"The review deadline of the {submission.round} of “{submission.title}” passed "
-        f"on {submission.due_at:%d %b %Y %H:%M} UTC without a decision, so it went to the "
-        f"managers of {submission.programme.name}. Nothing is needed from you.",
+        subject=subject,
+        body=body,
         key=f"approvals:escalated-participant:{submission.pk}:{submission.round}",
     )
     return True

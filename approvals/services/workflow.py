@@ -6,9 +6,12 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from audit.services import record
 from core.errors import DomainError
+from core.languages import language_of
 from core.services import notify
 from programs import signals
 from programs.models import TermsVersion
@@ -131,10 +134,13 @@ def _write_decision(
             terms_version=submission.terms_version.number,
         ),
     )
+    with translation.override(language_of(submission.participant, submission.programme)):
+        subject = gettext("Decision on “%(title)s”") % {"title": submission.title}
+        body = _decision_message(submission, outcome=outcome, reason=reason, note=note, stage=stage)
     _notify_participant(
         submission,
-        subject=f"Decision on “{submission.title}”",
-        body=_decision_message(submission, outcome=outcome, reason=reason, note=note, stage=stage),
+        subject=subject,
+        body=body,
         key=f"approvals:decided:{decision.pk}",
     )
     return decision
@@ -143,18 +149,24 @@ def _write_decision(
 def _decision_message(submission, *, outcome: str, reason, note: str, stage: str) -> str:
     """What the participant reads about a decision on their output."""
     what = {
-        Outcome.APPROVED: "was approved. You may share it for the use you gave.",
-        Outcome.DEEMED_APPROVED: "is deemed approved: the review deadline in the terms passed "
-        "without a decision. You may share it for the use you gave.",
-        Outcome.NOT_REQUIRED: "needs no approval for this use under the terms. You may share it.",
-        Outcome.REJECTED: "was rejected.",
-        Outcome.CHANGES_REQUESTED: "needs changes before it can be approved.",
+        Outcome.APPROVED: gettext(
+            "“%(title)s” was approved. You may share it for the use you gave."
+        ),
+        Outcome.DEEMED_APPROVED: gettext(
+            "“%(title)s” is deemed approved: the review deadline in the terms passed without a "
+            "decision. You may share it for the use you gave."
+        ),
+        Outcome.NOT_REQUIRED: gettext(
+            "“%(title)s” needs no approval for this use under the terms. You may share it."
+        ),
+        Outcome.REJECTED: gettext("“%(title)s” was rejected."),
+        Outcome.CHANGES_REQUESTED: gettext("“%(title)s” needs changes before it can be approved."),
     }[outcome]
-    lines = [f"“{submission.title}” {what}"]
+    lines = [what % {"title": submission.title}]
     if reason:
-        lines.append(f"Reason: {reason.label}.")
+        lines.append(gettext("Reason: %(reason)s.") % {"reason": reason.label})
     if note:
-        lines.append(f"Note from the reviewer: {note}")
+        lines.append(gettext("Note from the reviewer: %(note)s") % {"note": note})
     if stage == Stage.APPEAL:
-        lines.append("This was the decision on your appeal; it is final.")
+        lines.append(gettext("This was the decision on your appeal; it is final."))
     return "\n".join(lines)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext
 
 register = template.Library()
 
@@ -17,10 +17,12 @@ def _span(delta: timedelta) -> str:
     hours, mins = divmod(rest, 60)
     # No-break spaces keep a clock on one line in a narrow column.
     if days:
-        return f"{days}\u00a0d\u00a0{hours}\u00a0h"
-    if hours:
-        return f"{hours}\u00a0h\u00a0{mins:02d}\u00a0min"
-    return f"{mins}\u00a0min"
+        text = pgettext("clock", "%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    elif hours:
+        text = pgettext("clock", "%(hours)d h %(mins)02d min") % {"hours": hours, "mins": mins}
+    else:
+        text = pgettext("clock", "%(mins)d min") % {"mins": mins}
+    return text.replace(" ", "\u00a0")
 
 
 @register.simple_tag
@@ -29,16 +31,21 @@ def review_clock(submission, now):
     if not submission.is_open:
         return ""
     if submission.due_at is None:
-        return mark_safe('<span class="badge">no deadline</span>')
+        return format_html('<span class="badge">{}</span>', gettext("no deadline"))
     left = submission.due_at - now
     due = submission.due_at.strftime("%d %b %H:%M UTC")
     if left <= timedelta(0):
         return format_html(
-            '<span class="badge bad" title="Due {}">overdue\u00a0by {}</span>', due, _span(left)
+            '<span class="badge bad" title="{}">{}</span>',
+            gettext("Due %(when)s") % {"when": due},
+            gettext("overdue by %(span)s") % {"span": _span(left)},
         )
     css = "warn" if left <= SOON else "ok"
     return format_html(
-        '<span class="badge {}" title="Due {}">{}\u00a0left</span>', css, due, _span(left)
+        '<span class="badge {}" title="{}">{}</span>',
+        css,
+        gettext("Due %(when)s") % {"when": due},
+        gettext("%(span)s left") % {"span": _span(left)},
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta
 from django.conf import settings
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.errors import DomainError, NotAllowed
 from programs import policy
@@ -144,7 +145,7 @@ def access_check(
         accepted=accepted,
     )
     refusal = policy.work_refusal(user, programme, facts)
-    code, message = refusal or ("active", "Access is active.")
+    code, message = refusal or ("active", gettext("Access is active."))
     return AccessStatus(
         refusal is None,
         code,
@@ -253,14 +254,24 @@ def hours_access(user, programme: Programme, day) -> AccessStatus:
     until = participation.status_changed_at + window
     if timezone.now() > until:
         raise NotAllowed(
-            f"You withdrew from {programme.name} on {withdrawn_on:%d %b %Y}; hours worked "
-            f"before that could be logged until {timezone.localdate(until):%d %b %Y}.",
+            gettext(
+                "You withdrew from %(name)s on %(day)s; hours worked before that could be "
+                "logged until %(until)s."
+            )
+            % {
+                "name": programme.name,
+                "day": f"{withdrawn_on:%d %b %Y}",
+                "until": f"{timezone.localdate(until):%d %b %Y}",
+            },
             code=status.code,
         )
     if day > withdrawn_on:
         raise DomainError(
-            f"You withdrew from {programme.name} on {withdrawn_on:%d %b %Y}; only hours worked "
-            "up to that day can be logged.",
+            gettext(
+                "You withdrew from %(name)s on %(day)s; only hours worked up to that day can "
+                "be logged."
+            )
+            % {"name": programme.name, "day": f"{withdrawn_on:%d %b %Y}"},
             field="date",
         )
     # Nobody works under terms they have not accepted: the consent must cover the version
@@ -277,7 +288,8 @@ def hours_access(user, programme: Programme, day) -> AccessStatus:
     return AccessStatus(
         active=False,
         code="withdrawn_logging_past_hours",
-        message=f"Hours worked before you withdrew, until {timezone.localdate(until):%d %b %Y}.",
+        message=gettext("Hours worked before you withdrew, until %(day)s.")
+        % {"day": f"{timezone.localdate(until):%d %b %Y}"},
         participation=participation,
         terms=current_terms(programme, at=end_of_day) or current_terms(programme),
     )

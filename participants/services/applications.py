@@ -3,10 +3,12 @@ joins) or rejects with a reason the applicant reads."""
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.services import record
 from core.errors import DomainError
+from core.languages import language_of
 from core.services import notify
 from programs import policy
 from programs.models import Programme
@@ -68,10 +70,18 @@ def application_decide(
         subject=application.user,
         data={"outcome": application.status, "reason": reason},
     )
+    with translation.override(language_of(application.user, application.programme)):
+        name = application.programme.name
+        subject = (
+            gettext("Your application to %(name)s was accepted")
+            if application.status == Application.Status.ACCEPTED
+            else gettext("Your application to %(name)s was rejected")
+        ) % {"name": name}
+        body = reason or gettext("Welcome! Read and accept the terms in your portal to start.")
     notify(
         user=application.user,
-        subject=f"Your application to {application.programme.name} was {application.status}",
-        body=(reason or "Welcome! Read and accept the terms in your portal to start."),
+        subject=subject,
+        body=body,
         url=reverse("portal:home"),
         dedupe_key=f"application-decided:{application.pk}",
         programme=application.programme,

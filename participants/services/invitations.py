@@ -13,10 +13,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.services import record
 from core.errors import DomainError, NotAllowed
+from core.languages import language_of
 from core.services import notify
 from core.text import WHY, is_single_line
 from programs import policy
@@ -85,17 +87,28 @@ def _invitation_mail(
     invitation: Invitation, token: str, *, actor, key: str, coming: str | None = None
 ) -> None:
     programme = invitation.programme
-    hello = f"Hello {invitation.name},\n\n" if invitation.name else ""
-    if coming is None:
-        coming = coming_text(programme)
+    with translation.override(language_of(programme=programme)):
+        hello = (
+            gettext("Hello %(name)s,") % {"name": invitation.name} + "\n\n"
+            if invitation.name
+            else ""
+        )
+        if coming is None:
+            coming = coming_text(programme)
+        subject = gettext("You are invited to %(name)s") % {"name": programme.name}
+        body = hello + gettext(
+            "%(who)s invites you to the early-access programme %(name)s (%(product)s). Read "
+            "the key facts and the full terms before you decide; the link expires on %(day)s."
+        ) % {
+            "who": actor.email,
+            "name": programme.name,
+            "product": programme.product,
+            "day": f"{invitation.expires_at:%d %b %Y}",
+        }
     notify(
         email=invitation.email,
-        subject=f"You are invited to {programme.name}",
-        body=(
-            f"{hello}{actor.email} invites you to the early-access programme {programme.name} "
-            f"({programme.product}). Read the key facts and the full terms before you "
-            f"decide; the link expires on {invitation.expires_at:%d %b %Y}.{coming}"
-        ),
+        subject=subject,
+        body=body + coming,
         url=reverse("participants:invitation", args=[token]),
         dedupe_key=key,
         programme=programme,

@@ -6,10 +6,12 @@ Records, ledger and pending reviews are kept whatever the status; deadlines keep
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.services import record
 from core.errors import DomainError, NotAllowed
+from core.languages import language_of
 from core.services import notify
 from programs import policy
 from programs.models import Programme
@@ -97,10 +99,16 @@ def _set_status(*, participation: Participation, status: str, reason: str, actor
         data={"from": old, "to": status, "reason": reason},
     )
     if actor is None or actor.pk != participation.user_id:
+        with translation.override(language_of(participation.user, participation.programme)):
+            subject = gettext("Your participation in %(name)s is now %(status)s") % {
+                "name": participation.programme.name,
+                "status": participation.get_status_display().lower(),
+            }
+            body = gettext("Reason: %(reason)s") % {"reason": reason}
         notify(
             user=participation.user,
-            subject=f"Your participation in {participation.programme.name} is now {status}",
-            body=f"Reason: {reason}",
+            subject=subject,
+            body=body,
             url=reverse("portal:home"),
             dedupe_key=f"participation-status:{participation.pk}:{status}:{participation.status_changed_at.timestamp()}",
             programme=participation.programme,

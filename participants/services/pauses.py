@@ -4,10 +4,12 @@ review deadlines keep running."""
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.services import record
 from core.errors import DomainError
+from core.languages import languages_of
 from core.services import notify
 from programs import policy
 from programs.models import Programme
@@ -103,13 +105,22 @@ def pause_start(
             "expected_end": expected_end,
         },
     )
-    until = f" Expected end: {expected_end:%d %b %Y %H:%M} UTC." if expected_end else ""
+    languages = languages_of([p.user for p in affected], programme)
     for p in affected:
+        with translation.override(languages[p.user_id]):
+            subject = gettext("Access to %(name)s is paused") % {"name": programme.name}
+            body = gettext("Reason: %(reason)s.") % {"reason": reason}
+            if expected_end:
+                body += " " + gettext("Expected end: %(when)s UTC.") % {
+                    "when": f"{expected_end:%d %b %Y %H:%M}"
+                }
+            body += " " + gettext(
+                "You can still read, withdraw and appeal; review deadlines keep running."
+            )
         notify(
             user=p.user,
-            subject=f"Access to {programme.name} is paused",
-            body=f"Reason: {reason}.{until} You can still read, withdraw and appeal; "
-            "review deadlines keep running.",
+            subject=subject,
+            body=body,
             url=reverse("portal:home"),
             dedupe_key=f"pause:{pause.pk}:{p.pk}",
             programme=programme,

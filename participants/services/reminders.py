@@ -6,8 +6,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from core.languages import chosen_languages, language_of
 from core.models import OutboxMessage
 from core.services import notify
 
@@ -38,19 +40,27 @@ def _remind_consent(now, limit: int) -> int:
     keys = {p.pk: f"consent-reminder:{p.required_id}:{p.pk}" for p in pending}
     fresh = _not_yet_sent(list(keys.values()))
     sent = 0
+    chosen = chosen_languages([p.user for p in pending if keys[p.pk] in fresh])
     for p in pending:
         if keys[p.pk] not in fresh:
             continue
         programme = p.programme
+        with translation.override(chosen.get(p.user_id) or language_of(programme=programme)):
+            subject = gettext("Reminder: accept the terms of %(name)s") % {"name": programme.name}
+            body = gettext(
+                "Version %(number)s of the terms of %(name)s has been in force since %(day)s, "
+                "and you have not accepted it yet. Until you do, you cannot log hours, file "
+                "tickets or submit outputs there. Read the key facts and what changed, then "
+                "accept them or withdraw."
+            ) % {
+                "number": p.required_number,
+                "name": programme.name,
+                "day": f"{p.required_since:%d %b %Y}",
+            }
         notify(
             user=p.user,
-            subject=f"Reminder: accept the terms of {programme.name}",
-            body=(
-                f"Version {p.required_number} of the terms of {programme.name} has been in "
-                f"force since {p.required_since:%d %b %Y}, and you have not accepted it yet. "
-                "Until you do, you cannot log hours, file tickets or submit outputs there. "
-                "Read the key facts and what changed, then accept them or withdraw."
-            ),
+            subject=subject,
+            body=body,
             url=reverse("participants:consent", args=[programme.slug]),
             dedupe_key=keys[p.pk],
             programme=programme,

@@ -137,3 +137,19 @@ def test_beat_runs_the_reminders_through_the_periodic_lock(programme, participan
     assert run_periodic("participants.tasks.send_reminders", 3600).startswith("ran")
     assert run_periodic("participants.tasks.send_reminders", 3600).startswith("skipped")
     assert _consent_reminders(participant2).count() == 1
+
+
+def test_the_consent_reminder_reaches_each_tester_in_their_language(programme, participant2):
+    from core.models import PersonSettings
+
+    PersonSettings.objects.create(user=participant2, language="ja")
+    TermsFactory(
+        programme=programme,
+        number=2,
+        material_change=True,
+        effective_at=timezone.now() - timedelta(days=settings.CONSENT_REMINDER_DAYS, hours=1),
+    )
+    tasks.send_reminders()
+    mail = _consent_reminders(participant2).get()
+    assert mail.subject == "リマインダー：Alpha の規約に同意してください"
+    assert "まだ同意していません" in mail.body
