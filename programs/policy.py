@@ -235,6 +235,7 @@ REFUSALS = {
     "answer_contest": "Only the reviewers and managers of {programme} can answer contests.",
     "answer_pay_contest": "Only finance or a manager of {programme} can answer contests of pay.",
     "owe_fee": "Only finance or a manager of {programme} can owe a fee after a contest.",
+    "owe_line": "Only finance or a manager of {programme} can owe what a failed payment cost.",
     "final_word": "Only a manager of {programme} gives the final word on a contest.",
 }
 OWN_RECORD = {
@@ -252,6 +253,7 @@ OWN_RECORD = {
     "answer_contest": "Nobody answers their own contest.",
     "answer_pay_contest": "Nobody answers their own contest.",
     "owe_fee": "You cannot award money to yourself.",
+    "owe_line": "You cannot award money to yourself.",
     "final_word": "Nobody answers their own contest.",
 }
 
@@ -571,11 +573,11 @@ def require_review(user, submission) -> None:
 
 def contest_action(contest) -> str:
     """The action answering `contest` needs: the final word is a manager's; a first contest
-    of pay or a fee is answered by finance or a manager, one of a ticket or hours by a reviewer or a
-    manager."""
+    of pay, a fee or a payment that failed is answered by finance or a manager, one of a ticket
+    or hours by a reviewer or a manager."""
     if contest.round > 1:
         return "final_word"
-    return "answer_pay_contest" if contest.kind in ("pay", "fee") else "answer_contest"
+    return "answer_pay_contest" if contest.kind in ("pay", "fee", "payout") else "answer_contest"
 
 
 def contest_refusal(user, contest) -> str | None:

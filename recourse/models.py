@@ -50,6 +50,7 @@ class Contest(models.Model):
         PAY = "pay", "Pay reversed"
         RESULT = "result", "Competition result"
         FEE = "fee", "Promotional-use fee"
+        PAYOUT = "payout", "Payment failed or returned"
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
@@ -96,12 +97,21 @@ class Contest(models.Model):
         related_name="+",
         help_text="The promotional use whose fee is contested.",
     )
+    payout_line = models.ForeignKey(
+        "compensation.PayoutLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The payout line that failed or came back, whose outcome is contested.",
+    )
     amount_owed = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="A won contest of a fee: the fee the terms promise, stated by the answerer.",
+        help_text="A won contest of a fee: the fee the terms promise; of a payment failed or "
+        "returned: what it cost the tester. Stated by the answerer.",
     )
     decision = models.ForeignKey(
         "audit.AuditEvent",
@@ -169,7 +179,8 @@ class Contest(models.Model):
                 | Q(kind="hours", time_entry__isnull=False)
                 | Q(kind="pay", ledger_entry__isnull=False)
                 | Q(kind="result", competition_entry__isnull=False)
-                | Q(kind="fee", promotional_use__isnull=False),
+                | Q(kind="fee", promotional_use__isnull=False)
+                | Q(kind="payout", payout_line__isnull=False),
                 name="contest_names_its_record",
             ),
         ]
@@ -194,6 +205,8 @@ class Contest(models.Model):
             return f"competition entry #{self.competition_entry_id}"
         if self.kind == self.Kind.FEE:
             return f"promotional use #{self.promotional_use_id}"
+        if self.kind == self.Kind.PAYOUT:
+            return f"payment #{self.payout_line_id}"
         return f"hours entry #{self.time_entry_id}"
 
     def clock(self, now=None) -> dict | None:

@@ -12,7 +12,7 @@ from programs.selectors import Attention
 from .models import Contest
 
 # Contests answered by finance or a manager (a first contest; a final word is a manager's).
-MONEY_KINDS = (Contest.Kind.PAY, Contest.Kind.FEE)
+MONEY_KINDS = (Contest.Kind.PAY, Contest.Kind.FEE, Contest.Kind.PAYOUT)
 
 
 def my_contests(user):
@@ -82,7 +82,7 @@ def attention_counts(user, now) -> list[Attention]:
     return out
 
 
-def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None):
+def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None, line=None):
     """The contests of one record's decisions, for the record's own page."""
     given = {
         "ticket": ticket,
@@ -90,6 +90,7 @@ def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None):
         "ledger_entry": pay,
         "competition_entry": result,
         "promotional_use": fee,
+        "payout_line": line,
     }
     where = {name: record for name, record in given.items() if record is not None}
     return Contest.objects.filter(**where).order_by("filed_at", "id")

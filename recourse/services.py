@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from audit.services import record
-from compensation.models import LedgerEntry
-from compensation.services import accrue_bounties, entry_restore
+from compensation.models import LedgerEntry, PayoutLine
+from compensation.services import accrue_bounties, entry_restore, line_cost_owed
 from core.businessdays import add_business_days
 from core.db import limit
 from core.errors import DomainError, NotAllowed
@@ -53,6 +53,13 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
             )
         kind, obj = Contest.Kind.FEE, record
         action = f"publicity.use.{'included' if record.status == 'included' else 'requested'}"
+    elif isinstance(record, PayoutLine):
+        if record.state not in PayoutLine.TAKEN_OUT:
+            raise DomainError(
+                f"Payment #{record.pk} is {record.get_state_display().lower()}: only a payment "
+                "that failed or came back can be contested."
+            )
+        kind, action, obj = Contest.Kind.PAYOUT, f"compensation.line.{record.state}", record
     elif isinstance(record, CompetitionEntry):
         if record.competition.status != Competition.Status.PUBLISHED or record.prize_rank:
             raise DomainError(
@@ -84,8 +91,16 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
     return kind, event
 
 
-def _locked(*, ticket, entry, pay, result, fee=None):
+def _locked(*, ticket, entry, pay, result, fee=None, line=None):
     """The record contested, locked, and the id of the person it concerns."""
+    if line is not None:
+        found = (
+            PayoutLine.objects.select_for_update(of=("self",))
+            .select_related("participation__programme")
+            .get(pk=line.pk)
+        )
+        found.programme = found.participation.programme
+        return found, found.participation.user_id
     if fee is not None:
         found = (
             PromotionalUse.objects.select_for_update().select_related("programme").get(pk=fee.pk)
@@ -158,13 +173,17 @@ def contest_open(
     pay: LedgerEntry | None = None,
     result: CompetitionEntry | None = None,
     fee: PromotionalUse | None = None,
+    line: PayoutLine | None = None,
 ) -> Contest:
-    """Contest a decision that cost `actor`: a closed finding, disputed hours or reversed pay.
+    """Contest a decision that cost `actor`: a closed finding, disputed hours, reversed pay,
+    a competition's result, a promotional-use fee, a payment that failed or came back.
     The first contest is answered by staff other than the decision's maker; after a lost
     contest a manager gives the final word; nothing after that."""
-    if sum(x is not None for x in (ticket, entry, pay, result, fee)) != 1:
+    if sum(x is not None for x in (ticket, entry, pay, result, fee, line)) != 1:
         raise DomainError("Name one decision to contest.")
-    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay, result=result, fee=fee)
+    record_, owner_id = _locked(
+        ticket=ticket, entry=entry, pay=pay, result=result, fee=fee, line=line
+    )
     if owner_id != actor.pk:
         raise NotAllowed("Only the person the decision concerns can contest it.")
     programme = record_.programme
@@ -194,6 +213,7 @@ def contest_open(
                 ledger_entry=record_ if kind == Contest.Kind.PAY else None,
                 competition_entry=record_ if kind == Contest.Kind.RESULT else None,
                 promotional_use=record_ if kind == Contest.Kind.FEE else None,
+                payout_line=record_ if kind == Contest.Kind.PAYOUT else None,
                 decision=event,
                 decision_maker_id=event.actor_id,
                 round=round_,
@@ -222,7 +242,9 @@ def contest_open(
 
 def _tell_answerers(contest: Contest) -> None:
     group = policy.MANAGE if contest.is_final else policy.REVIEW
-    if contest.kind in (Contest.Kind.PAY, Contest.Kind.FEE) and not contest.is_final:
+    if contest.kind in (Contest.Kind.PAY, Contest.Kind.FEE, Contest.Kind.PAYOUT) and not (
+        contest.is_final
+    ):
         group = policy.MONEY
     due = f" Answer it by {contest.due_at:%d %b %Y}." if contest.due_at else ""
     what = "final word asked" if contest.is_final else "contest to answer"
@@ -247,6 +269,16 @@ def _apply(contest: Contest, *, actor, answer: str, owed) -> None:
             raise DomainError("State the fee the terms promise for this use.", field="owed")
         use_fee_owed(
             actor=actor, use=contest.promotional_use, owed=owed, why=f"contest #{contest.pk} won"
+        )
+        contest.amount_owed = owed
+    elif contest.kind == Contest.Kind.PAYOUT:
+        if owed is None:
+            raise DomainError(
+                "State what the failed payment cost the tester; it is owed to them.",
+                field="owed",
+            )
+        line_cost_owed(
+            actor=actor, line=contest.payout_line, owed=owed, why=f"contest #{contest.pk} won"
         )
         contest.amount_owed = owed
     elif contest.kind == Contest.Kind.TICKET:
@@ -280,6 +312,7 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str, owed=N
             "ledger_entry",
             "competition_entry",
             "promotional_use",
+            "payout_line",
         )
         .get(pk=contest.pk)
     )

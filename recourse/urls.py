@@ -13,5 +13,6 @@ urlpatterns = [
     path("contests/new/pay/<int:pk>/", views.new_for_pay, name="new_pay"),
     path("contests/new/result/<int:pk>/", views.new_for_result, name="new_result"),
     path("contests/new/fee/<int:pk>/", views.new_for_fee, name="new_fee"),
+    path("contests/new/payment/<int:pk>/", views.new_for_line, name="new_line"),
     path("contests/<int:pk>/", views.detail, name="detail"),
 ]

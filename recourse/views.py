@@ -7,8 +7,9 @@ through `recourse.services`; a refused post is shown on the form at the page's o
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 
-from compensation.models import LedgerEntry
+from compensation.models import LedgerEntry, PayoutLine
 from core.forms import refusal_shown_on, send_once
 from feedback.models import Ticket
 from labour.models import TimeEntry
@@ -36,8 +37,8 @@ def open_list(request):
     return render(request, "recourse/open.html", {"filter": filterset, "contests": filterset.qs})
 
 
-def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None):
-    record = ticket or entry or pay or result or fee
+def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None, line=None):
+    record = ticket or entry or pay or result or fee or line
     form = ContestForm(request.POST or None, reasons=reasons_for(record.programme))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -50,20 +51,25 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None):
                 pay=pay,
                 result=result,
                 fee=fee,
+                line=line,
                 reason=data["reason"],
                 text=data["text"],
                 evidence=data["evidence"],
             )
-            messages.success(
-                request,
-                "Your contest is filed"
-                + (f"; an answer is due by {contest.due_at:%d %b %Y}." if contest.due_at else "."),
-            )
+            if contest.due_at:
+                done = _("Your contest is filed; an answer is due by %(due)s.") % {
+                    "due": f"{contest.due_at:%Y-%m-%d}"
+                }
+            else:
+                done = _("Your contest is filed.")
+            messages.success(request, done)
             return contest.get_absolute_url()
 
         if (sent := send_once(request, form, file_contest)) is not None:
             return sent
-    earlier = selectors.contests_of(ticket=ticket, entry=entry, pay=pay, result=result, fee=fee)
+    earlier = selectors.contests_of(
+        ticket=ticket, entry=entry, pay=pay, result=result, fee=fee, line=line
+    )
     return render(
         request,
         "recourse/new.html",
@@ -74,6 +80,7 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None):
             "pay": pay,
             "result": result,
             "fee": fee,
+            "line": line,
             "record": record,
             "earlier": earlier,
         },
@@ -130,6 +137,18 @@ def new_for_fee(request, pk):
 
 
 @login_required
+def new_for_line(request, pk):
+    line = get_object_or_404(
+        PayoutLine.objects.filter(participation__user=request.user).select_related(
+            "participation__programme", "batch"
+        ),
+        pk=pk,
+    )
+    line.programme = line.participation.programme
+    return _new(request, line=line)
+
+
+@login_required
 def detail(request, pk):
     """A contest as both sides see it (due date, answer); the answer form for who may give it."""
     contest = policy.get_or_404(
@@ -140,12 +159,11 @@ def detail(request, pk):
     may_answer = contest.status == Contest.Status.OPEN and (
         policy.contest_refusal(request.user, contest) is None
     )
-    fee = contest.kind == Contest.Kind.FEE
-    form = AnswerForm(request.POST or None, fee=fee) if may_answer else None
+    form = AnswerForm(request.POST or None, kind=contest.kind) if may_answer else None
     if request.method == "POST":
         if form is None:
             policy.require_contest_answer(request.user, contest)
-            messages.error(request, f"Contest #{contest.pk} was already answered.")
+            messages.error(request, _("Contest #%(pk)s was already answered.") % {"pk": contest.pk})
             return redirect(contest.get_absolute_url())
         if form.is_valid():
             with refusal_shown_on(form):
@@ -156,7 +174,7 @@ def detail(request, pk):
                     answer=form.cleaned_data["answer"],
                     owed=form.cleaned_data.get("owed"),
                 )
-                messages.success(request, "Answer sent to the tester.")
+                messages.success(request, _("Answer sent to the tester."))
                 return redirect(contest.get_absolute_url())
     final = None
     if contest.tester_id == request.user.pk and contest.status == Contest.Status.DISMISSED:

@@ -40,6 +40,7 @@ from .awards import (
     award_create,
     entry_restore,
     entry_reverse,
+    line_cost_owed,
     refuse_threshold_raise_by_awarder,
 )
 from .batches import (
@@ -95,6 +96,7 @@ __all__ = [
     "entries_approve",
     "entry_approve",
     "entry_restore",
+    "line_cost_owed",
     "entry_reverse",
     "needs_two_approvers",
     "import_match",

@@ -111,7 +111,7 @@ def _object_id(name, user, programme):
     """The first record of `programme` this person may open on the page `name`."""
     from approvals.models import OutputSubmission, ReasonCode
     from audit.models import AuditEvent
-    from compensation.models import LedgerEntry, PayoutBatch
+    from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
     from feedback.models import Ticket
     from labour.models import TimeEntry
     from participants.models import Participation
@@ -134,6 +134,9 @@ def _object_id(name, user, programme):
         ),
         "recourse:new_pay": LedgerEntry.objects.filter(
             participation__user=user, reversals__created_by__isnull=False
+        ),
+        "recourse:new_line": PayoutLine.objects.filter(
+            participation__user=user, state__in=PayoutLine.TAKEN_OUT
         ),
         # An event about this person, sealed (the demo's seeding ends with the sequencer).
         "audit:proof": AuditEvent.objects.filter(subject=user, seq__isnull=False),
@@ -160,9 +163,11 @@ def _object_id(name, user, programme):
         qs = owner_pages.get(name, staff_pages.get(name))
     if qs is None:
         raise AssertionError(f"No record for the page {name}; teach _object_id about it")
-    field = {PayoutBatch: "programmes", CompetitionEntry: "competition__programme"}.get(
-        qs.model, "programme"
-    )
+    field = {
+        PayoutBatch: "programmes",
+        CompetitionEntry: "competition__programme",
+        PayoutLine: "participation__programme",
+    }.get(qs.model, "programme")
     row = qs.filter(**{field: programme}).order_by("pk").first() or qs.order_by("pk").first()
     return row.pk if row else None
 

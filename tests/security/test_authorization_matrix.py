@@ -177,6 +177,7 @@ RULES = {
     "recourse:new_pay": ("GET", OWNER),
     "recourse:new_result": ("GET", OWNER),
     "recourse:new_fee": ("GET", OWNER),
+    "recourse:new_line": ("GET", OWNER),
     "recourse:detail": ("GET", {"participant", "reviewer", "finance", "manager"}),
     "api:schema": ("GET", EVERYONE),
     "api:docs": ("GET", EVERYONE),
@@ -429,6 +430,30 @@ def world(
         period_start=timezone.localdate() - timedelta(days=30),
         period_end=timezone.localdate(),
     )
+    from compensation.models import PayoutBatch, PayoutLine
+
+    # An earlier batch, paid but for the participant's line, which the provider refused
+    # (the page to contest it; the batch above stays as it is).
+    earlier = PayoutBatch.objects.create(
+        currency="EUR",
+        period_start=timezone.localdate() - timedelta(days=60),
+        period_end=timezone.localdate() - timedelta(days=31),
+        status=PayoutBatch.Status.PAID,
+        created_by=finance,
+    )
+    earlier.programmes.add(programme)
+    failed_line = PayoutLine.objects.create(
+        batch=earlier,
+        participation=participation,
+        name="Matrix payee",
+        email=participant.email,
+        amount=Decimal("5.00"),
+        currency="EUR",
+        entries_count=1,
+        state=PayoutLine.State.FAILED,
+        outcome_reason="FAILED",
+        outcome_on=timezone.localdate(),
+    )
     from django.core.files.uploadedfile import SimpleUploadedFile as Upload
 
     tax_status = pay.tax_status_record(
@@ -479,6 +504,7 @@ def world(
             "recourse:new_pay": ledger_entry.pk,
             "recourse:new_result": entry.pk,
             "recourse:new_fee": use.pk,
+            "recourse:new_line": failed_line.pk,
             "recourse:detail": contest.pk,
             "feedback:comment": ticket.pk,
             "feedback:status": ticket.pk,

@@ -203,6 +203,9 @@ CALLS = {
     "use_fee_owed": lambda w, a: publicity.use_fee_owed(
         actor=a, use=w["use"], owed="999", why="won on a contest"
     ),
+    "line_cost_owed": lambda w, a: pay.line_cost_owed(
+        actor=a, line=w["batch"].lines.get(), owed="1", why="won on a contest"
+    ),
     "threshold_propose": lambda w, a: programs.threshold_propose(
         actor=a, programme=w["programme"], new="20"
     ),
