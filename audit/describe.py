@@ -112,6 +112,8 @@ VERBS = {
     "recourse.contest.decided": "answered",
     "recourse.contest.escalated": "escalated to the managers (answer overdue)",
     "recourse.contest.late_told": "told the tester the answer is late on",
+    "compensation.payment.late_escalated": "escalated to the managers and finance (payment late)",
+    "compensation.payment.late_told": "told the payee of the late payment of",
 }
 # Model label → how a person names it.
 NOUNS = {

@@ -1,9 +1,12 @@
 """Reads of contests that several pages need: the tester's own, the staff's open list."""
 
+from datetime import datetime, time
+
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from compensation.models import LedgerEntry
 from core.businessdays import add_business_days
 from core.figures import WITHHELD, guard, median
 from feedback.models import Ticket, TicketComment
@@ -170,6 +173,49 @@ def _first_response_items(programme):
         yield created, add_business_days(created, days, cal), answered, reporter
 
 
+def _quarters_start(now):
+    """The first moment of the oldest quarter the public page shows."""
+    first = (now.year * 12 + (now.month - 1) // 3 * 3) - 3 * (QUARTERS_SHOWN - 1)
+    return now.replace(
+        year=first // 12, month=first % 12 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+def _payment_items(programme, now):
+    """Approved pay under terms that promise payment within `payment_days` business days: the
+    clock starts at approval (the second one when it took two) and stops on the day paid."""
+    cal = programme.holiday_calendar
+    start = _quarters_start(now)
+    rows = (
+        LedgerEntry.objects.filter(
+            programme=programme,
+            terms_version__payment_days__isnull=False,
+            amount__gt=0,
+            approved_at__isnull=False,
+        )
+        .exclude(state=LedgerEntry.State.ACCRUED)
+        .filter(
+            Q(second_approved_at__gte=start)
+            | Q(second_approved_at__isnull=True, approved_at__gte=start)
+        )
+        .values_list(
+            "approved_at",
+            "second_approved_at",
+            "terms_version__payment_days",
+            "paid_at",
+            "participation__user_id",
+        )
+        .iterator(chunk_size=2000)
+    )
+    zone = timezone.get_current_timezone()
+    for first, second, days, paid_on, person in rows:
+        approved = second or first
+        done = None
+        if paid_on is not None:
+            done = max(approved, datetime.combine(paid_on, time.min, tzinfo=zone))
+        yield approved, add_business_days(approved, days, cal), done, person
+
+
 def _contest_items(programme):
     rows = (
         Contest.objects.filter(programme=programme, due_at__isnull=False)
@@ -187,6 +233,7 @@ def transparency_section(programme) -> dict:
         "first_response": ("First response", _kept(_first_response_items(programme), now)),
         "triage": ("Triage decision", _kept(_triage_items(programme), now)),
         "contest": ("Decision on a contest", _kept(_contest_items(programme), now)),
+        "payment": ("Payment after approval", _kept(_payment_items(programme, now), now)),
     }
     rows = []
     for label, quarters in targets.values():

@@ -54,6 +54,7 @@ from .batches import (
     batch_tax_waiting,
     write_lines,
 )
+from .clock import payments_escalate
 from .payout_details import payout_details_set
 from .rates import convert, rate_on, rate_record
 from .reconciliation import (
@@ -97,6 +98,7 @@ __all__ = [
     "entry_approve",
     "entry_restore",
     "line_cost_owed",
+    "payments_escalate",
     "entry_reverse",
     "needs_two_approvers",
     "import_match",

@@ -6,14 +6,14 @@ import threading
 import pytest
 from django.db import connection
 
+from audit.models import AuditEvent
 from compensation.models import LedgerEntry
 from core.errors import DomainError
 from feedback.models import Ticket
-from audit.models import AuditEvent
 from recourse import services
 from recourse.models import Contest
 from tests.factories import make_staff
-from tests.recourse.test_fee_contests import WHY, use  # noqa: F401 (a fixture)
+from tests.recourse.test_fee_contests import WHY
 
 
 @pytest.mark.postgres
@@ -99,9 +99,7 @@ def test_the_same_contest_of_a_fee_posted_twice_at_once_makes_one_contest(
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_the_same_contest_of_a_ticket_filed_twice_at_once_makes_one_contest(
-    closed_ticket, teamer
-):
+def test_the_same_contest_of_a_ticket_filed_twice_at_once_makes_one_contest(closed_ticket, teamer):
     def file():
         return services.contest_open(
             actor=teamer, ticket=closed_ticket, reason="other", text="It reproduces."
