@@ -598,7 +598,9 @@ def contest_refusal(user, contest) -> str | None:
 
 
 def require_contest_answer(user, contest) -> None:
-    """Raise `NotAllowed` unless `user` may answer this contest now."""
+    """Raise `NotAllowed` unless `user` may answer this contest now (`StaffMFARequired`, the
+    refusal that leads to setting up two-factor, for staff without it)."""
+    require(user, contest_action(contest), contest)
     refusal = contest_refusal(user, contest)
     if refusal:
         raise NotAllowed(refusal)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.db import limit
 from core.forms import SubmitOnce
+from programs.models import Programme
 
 from .models import Contest
 
@@ -62,3 +63,22 @@ class AnswerForm(forms.Form):
                 min_value=0,
                 required=False,
             )
+
+
+class ContestReasonForm(forms.Form):
+    programme = forms.ModelChoiceField(
+        label=_("Programme"), queryset=Programme.objects.none(), empty_label=None
+    )
+    label = forms.CharField(
+        label=_("Reason"), max_length=120, help_text=_("What testers read and choose.")
+    )
+    code = forms.SlugField(
+        label=_("Code"),
+        max_length=40,
+        required=False,
+        help_text=_("Short code; made from the label if left empty."),
+    )
+
+    def __init__(self, *args, programmes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes

@@ -18,8 +18,9 @@ from programs.policy import RestrictedQuerySet, Visibility
 
 
 class ContestReason(models.Model):
-    """A reason a tester may give for contesting, in a programme's own list (kept in the
-    admin). A programme without its own list offers `recourse.reasons.DEFAULT_REASONS`."""
+    """A reason a tester may give for contesting, in a programme's own list (kept by its
+    managers at /contests/reasons/). A programme without one offers
+    `recourse.reasons.DEFAULT_REASONS`."""
 
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="contest_reasons"
@@ -29,7 +30,8 @@ class ContestReason(models.Model):
     active = models.BooleanField(default=True)
 
     objects = RestrictedQuerySet.as_manager()
-    visibility = Visibility(programme="programme_id", staff="staff")
+    # Every staff member of the programme sees the list; its managers keep it.
+    visibility = Visibility(programme="programme_id", staff="staff", actions={"manage": "manage"})
 
     class Meta:
         ordering = ["programme", "label"]

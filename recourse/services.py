@@ -7,6 +7,7 @@ answer, audited and notified.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from audit.models import AuditEvent
 from audit.services import record
@@ -16,6 +17,7 @@ from core.businessdays import add_business_days
 from core.db import limit
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from core.text import refuse_control_characters
 from feedback.models import Ticket
 from feedback.services import ticket_overturn
 from labour.models import TimeEntry
@@ -25,8 +27,8 @@ from programs.selectors import current_terms
 from publicity.models import Competition, CompetitionEntry, PromotionalUse
 from publicity.services import competition_entry_award, use_fee_owed
 
-from .models import Contest
-from .reasons import reasons_for
+from .models import Contest, ContestReason
+from .reasons import DEFAULT_REASONS, reasons_for
 
 
 def _decision_of(record) -> tuple[str, AuditEvent]:
@@ -418,3 +420,78 @@ def _tell_tester_late(contest: Contest) -> None:
         dedupe_key=f"recourse.late:{contest.pk}",
         programme=contest.programme,
     )
+
+
+# --- The programme's list of valid contest reasons --------------------------------------------
+
+
+def _own_list_started(programme, actor) -> None:
+    """A programme's first own reason starts its list from the standard ones (which it offered
+    until then), so the testers' choices never shrink to the one reason added."""
+    if ContestReason.objects.filter(programme=programme).exists():
+        return
+    for code, label in DEFAULT_REASONS:
+        reason = ContestReason.objects.create(programme=programme, code=code, label=label)
+        record(
+            action="recourse.reason.created",
+            obj=reason,
+            actor=actor,
+            programme=programme,
+            data={"code": code, "label": label, "default": True},
+        )
+
+
+@transaction.atomic
+def contest_reason_create(*, actor, programme, label: str, code: str = "") -> ContestReason:
+    """Add a reason testers may give when they contest; its code is made from the label."""
+    policy.require(actor, "manage", programme)
+    programme = type(programme).objects.select_for_update().get(pk=programme.pk)
+    label = (label or "").strip()
+    if not label:
+        raise DomainError("Give the reason a label testers understand.", field="label")
+    refuse_control_characters(label, field="label", what="reason label")
+    if len(label) > 120:
+        raise DomainError("Keep the label under 120 characters.", field="label")
+    code = slugify(code or label)[:40]
+    if not code:
+        raise DomainError("The code needs letters or digits.", field="code")
+    _own_list_started(programme, actor)
+    if ContestReason.objects.filter(programme=programme, code=code).exists():
+        raise DomainError(f"The code “{code}” is already in the list.", field="code")
+    reason = ContestReason.objects.create(programme=programme, code=code, label=label)
+    record(
+        action="recourse.reason.created",
+        obj=reason,
+        actor=actor,
+        programme=programme,
+        data={"code": code, "label": label},
+    )
+    return reason
+
+
+@transaction.atomic
+def contest_reason_set_active(*, actor, reason: ContestReason, active: bool) -> ContestReason:
+    """Retire a reason (or bring it back); contests that gave it keep its label. The last
+    reason in use cannot be retired: testers always have one to give."""
+    reason = ContestReason.objects.select_for_update().select_related("programme").get(pk=reason.pk)
+    policy.require(actor, "manage", reason)
+    if reason.active == active:
+        return reason
+    if not active and not (
+        ContestReason.objects.filter(programme_id=reason.programme_id, active=True)
+        .exclude(pk=reason.pk)
+        .exists()
+    ):
+        raise DomainError(
+            "This is the last reason in use: add or bring back another before retiring it."
+        )
+    reason.active = active
+    reason.save(update_fields=["active"])
+    record(
+        action="recourse.reason.updated",
+        obj=reason,
+        actor=actor,
+        programme=reason.programme,
+        data={"code": reason.code, "active": active},
+    )
+    return reason

@@ -8,20 +8,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from compensation.models import LedgerEntry, PayoutLine
 from core.forms import refusal_shown_on, send_once
 from feedback.models import Ticket
 from labour.models import TimeEntry
 from programs import policy
+from programs.models import Programme
 from programs.policy import staff_required
 from publicity.models import CompetitionEntry, PromotionalUse
 
 from . import selectors, services
 from .filters import ContestFilter
-from .forms import AnswerForm, ContestForm
-from .models import Contest
-from .reasons import reasons_for
+from .forms import AnswerForm, ContestForm, ContestReasonForm
+from .models import Contest, ContestReason
+from .reasons import DEFAULT_REASONS, reasons_for
 
 
 @login_required
@@ -191,3 +193,56 @@ def detail(request, pk):
         },
         status=400 if form is not None and form.errors else 200,
     )
+
+
+def _managed(request):
+    return Programme.objects.restrict(request.user, "manage").order_by("name")
+
+
+@staff_required("manage")
+def reasons(request):
+    """The reasons testers may give when they contest, per programme I manage."""
+    programmes = _managed(request)
+    form = ContestReasonForm(request.POST or None, programmes=programmes)
+    if request.method == "POST" and form.is_valid():
+        with refusal_shown_on(form):
+            services.contest_reason_create(
+                actor=request.user,
+                programme=form.cleaned_data["programme"],
+                label=form.cleaned_data["label"],
+                code=form.cleaned_data["code"],
+            )
+            messages.success(request, _("Reason added."))
+            return redirect("recourse:reasons")
+    own = (
+        ContestReason.objects.restrict(request.user)
+        .filter(programme__in=programmes)
+        .select_related("programme")
+        .order_by("programme__name", "-active", "label")
+    )
+    keeping = {reason.programme_id for reason in own}
+    return render(
+        request,
+        "recourse/reasons.html",
+        {
+            "form": form,
+            "reasons": own,
+            "standard": DEFAULT_REASONS,
+            "on_standard": [p for p in programmes if p.pk not in keeping],
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required("manage")
+@require_POST
+def reason_toggle(request, pk):
+    reason = get_object_or_404(
+        ContestReason.objects.restrict(request.user).filter(programme__in=_managed(request)),
+        pk=pk,
+    )
+    with refusal_shown_on(request):
+        services.contest_reason_set_active(
+            actor=request.user, reason=reason, active=not reason.active
+        )
+    return redirect("recourse:reasons")

@@ -178,6 +178,8 @@ RULES = {
     "recourse:new_result": ("GET", OWNER),
     "recourse:new_fee": ("GET", OWNER),
     "recourse:new_line": ("GET", OWNER),
+    "recourse:reasons": ("GET", MANAGER_ANYWHERE),
+    "recourse:reason_toggle": ("POST", MANAGERS),
     "recourse:detail": ("GET", {"participant", "reviewer", "finance", "manager"}),
     "api:schema": ("GET", EVERYONE),
     "api:docs": ("GET", EVERYONE),
@@ -431,6 +433,9 @@ def world(
         period_end=timezone.localdate(),
     )
     from compensation.models import PayoutBatch, PayoutLine
+    from recourse.models import ContestReason
+
+    contest_reason = ContestReason.objects.create(programme=programme, code="m", label="Matrix")
 
     # An earlier batch, paid but for the participant's line, which the provider refused
     # (the page to contest it; the batch above stays as it is).
@@ -505,6 +510,7 @@ def world(
             "recourse:new_result": entry.pk,
             "recourse:new_fee": use.pk,
             "recourse:new_line": failed_line.pk,
+            "recourse:reason_toggle": contest_reason.pk,
             "recourse:detail": contest.pk,
             "feedback:comment": ticket.pk,
             "feedback:status": ticket.pk,
