@@ -237,6 +237,7 @@ REFUSALS = {
     "owe_fee": "Only finance or a manager of {programme} can owe a fee after a contest.",
     "owe_line": "Only finance or a manager of {programme} can owe what a failed payment cost.",
     "final_word": "Only a manager of {programme} gives the final word on a contest.",
+    "answer_award_contest": "Only a manager of {programme} answers a contest of an award.",
 }
 OWN_RECORD = {
     "triage": "Nobody triages their own tickets.",
@@ -255,6 +256,7 @@ OWN_RECORD = {
     "owe_fee": "You cannot award money to yourself.",
     "owe_line": "You cannot award money to yourself.",
     "final_word": "Nobody answers their own contest.",
+    "answer_award_contest": "Nobody answers their own contest.",
 }
 
 
@@ -577,6 +579,8 @@ def contest_action(contest) -> str:
     or hours by a reviewer or a manager."""
     if contest.round > 1:
         return "final_word"
+    if contest.kind == "award":
+        return "answer_award_contest"  # awards are a manager's
     return "answer_pay_contest" if contest.kind in ("pay", "fee", "payout") else "answer_contest"
 
 

@@ -12,6 +12,7 @@ from .models import Contest
 # The amount a won contest owes, by the kind of decision contested (none for the others).
 OWED_LABELS = {
     Contest.Kind.FEE: _("If upheld: the fee the terms promise (the difference is paid)"),
+    Contest.Kind.AWARD: _("If upheld: the award the terms promise (it is made now)"),
     Contest.Kind.PAYOUT: _(
         "If upheld: what the failed payment cost the tester (bank charges, a shortfall); "
         "it is owed to them"

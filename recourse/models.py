@@ -53,6 +53,7 @@ class Contest(models.Model):
         RESULT = "result", "Competition result"
         FEE = "fee", "Promotional-use fee"
         PAYOUT = "payout", "Payment failed or returned"
+        AWARD = "award", "Award never made"
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
@@ -60,6 +61,8 @@ class Contest(models.Model):
         DISMISSED = "dismissed", "Lost: the decision stands"
 
     STATUS_TONES = {"upheld": "ok", "dismissed": "bad", "open": "warn"}
+    # The terms' pay models that promise an award (a grant, a prize) a tester may ask for.
+    AWARDING = ("grant", "prize_only")
     FIRST, FINAL = 1, 2
 
     programme = models.ForeignKey(
@@ -106,6 +109,14 @@ class Contest(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The payout line that failed or came back, whose outcome is contested.",
+    )
+    consent = models.ForeignKey(
+        "participants.Consent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The acceptance of the terms that promise the award never made.",
     )
     amount_owed = models.DecimalField(
         max_digits=12,
@@ -159,10 +170,11 @@ class Contest(models.Model):
         actions={
             "answer_contest": "review",
             "answer_pay_contest": "money",
+            "answer_award_contest": "manage",
             "final_word": "manage",
         },
         maker="decision_maker",
-        checks=("answer_contest", "answer_pay_contest", "final_word"),
+        checks=("answer_contest", "answer_pay_contest", "answer_award_contest", "final_word"),
     )
 
     class Meta:
@@ -182,7 +194,8 @@ class Contest(models.Model):
                 | Q(kind="pay", ledger_entry__isnull=False)
                 | Q(kind="result", competition_entry__isnull=False)
                 | Q(kind="fee", promotional_use__isnull=False)
-                | Q(kind="payout", payout_line__isnull=False),
+                | Q(kind="payout", payout_line__isnull=False)
+                | Q(kind="award", consent__isnull=False),
                 name="contest_names_its_record",
             ),
         ]
@@ -209,6 +222,8 @@ class Contest(models.Model):
             return f"promotional use #{self.promotional_use_id}"
         if self.kind == self.Kind.PAYOUT:
             return f"payment #{self.payout_line_id}"
+        if self.kind == self.Kind.AWARD:
+            return f"the award of terms consent #{self.consent_id}"
         return f"hours entry #{self.time_entry_id}"
 
     def clock(self, now=None) -> dict | None:

@@ -10,12 +10,26 @@ from compensation.models import LedgerEntry
 from core.businessdays import add_business_days
 from core.figures import WITHHELD, guard, median
 from feedback.models import Ticket, TicketComment
+from participants.models import Consent
 from programs.selectors import Attention
 
 from .models import Contest
 
 # Contests answered by finance or a manager (a first contest; a final word is a manager's).
 MONEY_KINDS = (Contest.Kind.PAY, Contest.Kind.FEE, Contest.Kind.PAYOUT)
+
+
+def promised_awards(user):
+    """The tester's latest acceptance, per programme, of terms that promise a grant or a prize:
+    what an award never made is contested from (`services.contest_open(consent=…)`)."""
+    latest = {}
+    for consent in (
+        Consent.objects.filter(participation__user=user)
+        .select_related("participation__programme", "terms_version")
+        .order_by("participation_id", "-accepted_at", "-pk")
+    ):
+        latest.setdefault(consent.participation_id, consent)
+    return [c for c in latest.values() if c.terms_version.pay_model in Contest.AWARDING]
 
 
 def my_contests(user):
@@ -31,8 +45,11 @@ def answerable(user):
     first = Contest.objects.filter(round=Contest.FIRST)
     return (
         (
-            first.exclude(kind__in=MONEY_KINDS).restrict(user, "answer_contest")
+            first.exclude(kind__in=(*MONEY_KINDS, Contest.Kind.AWARD)).restrict(
+                user, "answer_contest"
+            )
             | first.filter(kind__in=MONEY_KINDS).restrict(user, "answer_pay_contest")
+            | first.filter(kind=Contest.Kind.AWARD).restrict(user, "answer_award_contest")
             | Contest.objects.filter(round=Contest.FINAL).restrict(user, "final_word")
         )
         .exclude(tester=user)
@@ -85,7 +102,9 @@ def attention_counts(user, now) -> list[Attention]:
     return out
 
 
-def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None, line=None):
+def contests_of(
+    *, ticket=None, entry=None, pay=None, result=None, fee=None, line=None, consent=None
+):
     """The contests of one record's decisions, for the record's own page."""
     given = {
         "ticket": ticket,
@@ -94,6 +113,7 @@ def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None, lin
         "competition_entry": result,
         "promotional_use": fee,
         "payout_line": line,
+        "consent": consent,
     }
     where = {name: record for name, record in given.items() if record is not None}
     return Contest.objects.filter(**where).order_by("filed_at", "id")

@@ -12,7 +12,7 @@ from django.utils.text import slugify
 from audit.models import AuditEvent
 from audit.services import record
 from compensation.models import LedgerEntry, PayoutLine
-from compensation.services import accrue_bounties, entry_restore, line_cost_owed
+from compensation.services import accrue_bounties, award_create, entry_restore, line_cost_owed
 from core.businessdays import add_business_days
 from core.db import limit
 from core.errors import DomainError, NotAllowed
@@ -22,7 +22,9 @@ from feedback.models import Ticket
 from feedback.services import ticket_overturn
 from labour.models import TimeEntry
 from labour.services import time_entry_confirm
+from participants.models import Consent
 from programs import policy
+from programs.models import TermsVersion
 from programs.selectors import current_terms
 from publicity.models import Competition, CompetitionEntry, PromotionalUse
 from publicity.services import competition_entry_award, use_fee_owed
@@ -55,6 +57,13 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
             )
         kind, obj = Contest.Kind.FEE, record
         action = f"publicity.use.{'included' if record.status == 'included' else 'requested'}"
+    elif isinstance(record, Consent):
+        if record.terms_version.pay_model not in Contest.AWARDING:
+            raise DomainError(
+                f"The terms you accepted (version {record.terms_version.number}) promise no "
+                "grant or prize: there is no award to ask for."
+            )
+        kind, action, obj = Contest.Kind.AWARD, "participants.consent.accepted", record
     elif isinstance(record, PayoutLine):
         if record.state not in PayoutLine.TAKEN_OUT:
             raise DomainError(
@@ -93,8 +102,16 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
     return kind, event
 
 
-def _locked(*, ticket, entry, pay, result, fee=None, line=None):
+def _locked(*, ticket, entry, pay, result, fee=None, line=None, consent=None):
     """The record contested, locked, and the id of the person it concerns."""
+    if consent is not None:
+        found = (
+            Consent.objects.select_for_update(of=("self",))
+            .select_related("participation__programme", "terms_version")
+            .get(pk=consent.pk)
+        )
+        found.programme = found.participation.programme
+        return found, found.participation.user_id
     if line is not None:
         found = (
             PayoutLine.objects.select_for_update(of=("self",))
@@ -176,15 +193,17 @@ def contest_open(
     result: CompetitionEntry | None = None,
     fee: PromotionalUse | None = None,
     line: PayoutLine | None = None,
+    consent: Consent | None = None,
 ) -> Contest:
     """Contest a decision that cost `actor`: a closed finding, disputed hours, reversed pay,
-    a competition's result, a promotional-use fee, a payment that failed or came back.
+    a competition's result, a promotional-use fee, a payment that failed or came back, an
+    award the accepted terms promise and nobody made (`consent`).
     The first contest is answered by staff other than the decision's maker; after a lost
     contest a manager gives the final word; nothing after that."""
-    if sum(x is not None for x in (ticket, entry, pay, result, fee, line)) != 1:
+    if sum(x is not None for x in (ticket, entry, pay, result, fee, line, consent)) != 1:
         raise DomainError("Name one decision to contest.")
     record_, owner_id = _locked(
-        ticket=ticket, entry=entry, pay=pay, result=result, fee=fee, line=line
+        ticket=ticket, entry=entry, pay=pay, result=result, fee=fee, line=line, consent=consent
     )
     if owner_id != actor.pk:
         raise NotAllowed("Only the person the decision concerns can contest it.")
@@ -216,8 +235,10 @@ def contest_open(
                 competition_entry=record_ if kind == Contest.Kind.RESULT else None,
                 promotional_use=record_ if kind == Contest.Kind.FEE else None,
                 payout_line=record_ if kind == Contest.Kind.PAYOUT else None,
+                consent=record_ if kind == Contest.Kind.AWARD else None,
                 decision=event,
-                decision_maker_id=event.actor_id,
+                # An award never made is nobody's decision (the event is the tester's consent).
+                decision_maker_id=None if kind == Contest.Kind.AWARD else event.actor_id,
                 round=round_,
                 reason_code=reason,
                 reason_label=labels[reason],
@@ -243,7 +264,9 @@ def contest_open(
 
 
 def _tell_answerers(contest: Contest) -> None:
-    group = policy.MANAGE if contest.is_final else policy.REVIEW
+    group = (
+        policy.MANAGE if contest.is_final or contest.kind == Contest.Kind.AWARD else policy.REVIEW
+    )
     if contest.kind in (Contest.Kind.PAY, Contest.Kind.FEE, Contest.Kind.PAYOUT) and not (
         contest.is_final
     ):
@@ -271,6 +294,21 @@ def _apply(contest: Contest, *, actor, answer: str, owed) -> None:
             raise DomainError("State the fee the terms promise for this use.", field="owed")
         use_fee_owed(
             actor=actor, use=contest.promotional_use, owed=owed, why=f"contest #{contest.pk} won"
+        )
+        contest.amount_owed = owed
+    elif contest.kind == Contest.Kind.AWARD:
+        if owed is None:
+            raise DomainError("State the award the terms promise; it is made now.", field="owed")
+        terms = contest.consent.terms_version
+        kind = "grant" if terms.pay_model == TermsVersion.PayModel.GRANT else "prize"
+        award_create(
+            actor=actor,
+            participation=contest.consent.participation,
+            kind=kind,
+            amount=owed,
+            currency=terms.currency,
+            reason=f"promised by the terms (version {terms.number}), contest #{contest.pk} won",
+            idempotency_key=f"contest-{contest.pk}",
         )
         contest.amount_owed = owed
     elif contest.kind == Contest.Kind.PAYOUT:
@@ -315,6 +353,8 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str, owed=N
             "competition_entry",
             "promotional_use",
             "payout_line",
+            "consent__participation",
+            "consent__terms_version",
         )
         .get(pk=contest.pk)
     )

@@ -16,5 +16,6 @@ urlpatterns = [
     path("contests/new/result/<int:pk>/", views.new_for_result, name="new_result"),
     path("contests/new/fee/<int:pk>/", views.new_for_fee, name="new_fee"),
     path("contests/new/payment/<int:pk>/", views.new_for_line, name="new_line"),
+    path("contests/new/award/<int:pk>/", views.new_for_award, name="new_award"),
     path("contests/<int:pk>/", views.detail, name="detail"),
 ]

@@ -14,6 +14,7 @@ from compensation.models import LedgerEntry, PayoutLine
 from core.forms import refusal_shown_on, send_once
 from feedback.models import Ticket
 from labour.models import TimeEntry
+from participants.models import Consent
 from programs import policy
 from programs.models import Programme
 from programs.policy import staff_required
@@ -28,7 +29,14 @@ from .reasons import DEFAULT_REASONS, reasons_for
 
 @login_required
 def mine(request):
-    return render(request, "recourse/mine.html", {"contests": selectors.my_contests(request.user)})
+    return render(
+        request,
+        "recourse/mine.html",
+        {
+            "contests": selectors.my_contests(request.user),
+            "promised": selectors.promised_awards(request.user),
+        },
+    )
 
 
 @staff_required("staff")
@@ -39,8 +47,10 @@ def open_list(request):
     return render(request, "recourse/open.html", {"filter": filterset, "contests": filterset.qs})
 
 
-def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None, line=None):
-    record = ticket or entry or pay or result or fee or line
+def _new(
+    request, *, ticket=None, entry=None, pay=None, result=None, fee=None, line=None, consent=None
+):
+    record = ticket or entry or pay or result or fee or line or consent
     form = ContestForm(request.POST or None, reasons=reasons_for(record.programme))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -54,6 +64,7 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None, l
                 result=result,
                 fee=fee,
                 line=line,
+                consent=consent,
                 reason=data["reason"],
                 text=data["text"],
                 evidence=data["evidence"],
@@ -70,7 +81,7 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None, l
         if (sent := send_once(request, form, file_contest)) is not None:
             return sent
     earlier = selectors.contests_of(
-        ticket=ticket, entry=entry, pay=pay, result=result, fee=fee, line=line
+        ticket=ticket, entry=entry, pay=pay, result=result, fee=fee, line=line, consent=consent
     )
     return render(
         request,
@@ -83,6 +94,7 @@ def _new(request, *, ticket=None, entry=None, pay=None, result=None, fee=None, l
             "result": result,
             "fee": fee,
             "line": line,
+            "consent": consent,
             "record": record,
             "earlier": earlier,
         },
@@ -148,6 +160,18 @@ def new_for_line(request, pk):
     )
     line.programme = line.participation.programme
     return _new(request, line=line)
+
+
+@login_required
+def new_for_award(request, pk):
+    consent = get_object_or_404(
+        Consent.objects.filter(participation__user=request.user).select_related(
+            "participation__programme", "terms_version"
+        ),
+        pk=pk,
+    )
+    consent.programme = consent.participation.programme
+    return _new(request, consent=consent)
 
 
 @login_required

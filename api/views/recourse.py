@@ -13,6 +13,7 @@ from compensation.models import LedgerEntry, PayoutLine
 from core.db import limit
 from feedback.models import Ticket
 from labour.models import TimeEntry
+from participants.models import Consent
 from programs import policy
 from publicity.models import CompetitionEntry, PromotionalUse
 from recourse import services
@@ -26,7 +27,7 @@ class ContestSerializer(ModelSerializer):
     # A plain string in the schema: another "kind" enum (tickets', the ledger's) has the name.
     kind = serializers.CharField(
         read_only=True,
-        help_text="What is contested: ticket, hours, pay, result, fee or payout.",
+        help_text="What is contested: ticket, hours, pay, result, fee, payout or award.",
     )
 
     class Meta:
@@ -42,6 +43,7 @@ class ContestSerializer(ModelSerializer):
             "competition_entry",
             "promotional_use",
             "payout_line",
+            "consent",
             "amount_owed",
             "round",
             "reason_code",
@@ -66,6 +68,7 @@ RECORDS = (
     "competition_entry",
     "promotional_use",
     "payout_line",
+    "consent",
 )
 
 
@@ -97,6 +100,12 @@ class ContestInput(StrictInput, serializers.Serializer):
         max_value=2**31 - 1,
         help_text="A payment to you that failed or came back, whose outcome you contest.",
     )
+    consent = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Your acceptance of terms that promise a grant or prize never made.",
+    )
     reason = serializers.CharField(
         max_length=40, help_text="A code of the programme's list of contest reasons."
     )
@@ -120,6 +129,7 @@ class ContestInput(StrictInput, serializers.Serializer):
             "competition_entry": CompetitionEntry.objects.filter(entrant=user),
             "promotional_use": PromotionalUse.objects.filter(participant=user),
             "payout_line": PayoutLine.objects.filter(participation__user=user),
+            "consent": Consent.objects.filter(participation__user=user),
         }
         found = {}
         for name, records in mine.items():
@@ -135,6 +145,7 @@ class ContestInput(StrictInput, serializers.Serializer):
             result=found.get("competition_entry"),
             fee=found.get("promotional_use"),
             line=found.get("payout_line"),
+            consent=found.get("consent"),
             reason=d["reason"],
             text=d["text"],
             evidence=d["evidence"],
@@ -187,7 +198,8 @@ class ContestAnswerInput(StrictInput, serializers.Serializer):
         min_value=0,
         required=False,
         help_text="A fee contest upheld: the fee the terms promise (the difference is owed); "
-        "a payout contest upheld: what the failed payment cost the tester (owed).",
+        "a payout contest upheld: what the failed payment cost the tester (owed); an award "
+        "contest upheld: the award the terms promise (made now).",
     )
 
 

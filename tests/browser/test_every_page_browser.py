@@ -114,7 +114,7 @@ def _object_id(name, user, programme):
     from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
     from feedback.models import Ticket
     from labour.models import TimeEntry
-    from participants.models import Participation
+    from participants.models import Consent, Participation
     from publicity.models import Competition, CompetitionEntry, PromotionalUse
     from recourse.models import Contest
 
@@ -134,6 +134,9 @@ def _object_id(name, user, programme):
         ),
         "recourse:new_pay": LedgerEntry.objects.filter(
             participation__user=user, reversals__created_by__isnull=False
+        ),
+        "recourse:new_award": Consent.objects.filter(
+            participation__user=user, terms_version__pay_model__in=Contest.AWARDING
         ),
         "recourse:new_line": PayoutLine.objects.filter(
             participation__user=user, state__in=PayoutLine.TAKEN_OUT
@@ -167,6 +170,7 @@ def _object_id(name, user, programme):
         PayoutBatch: "programmes",
         CompetitionEntry: "competition__programme",
         PayoutLine: "participation__programme",
+        Consent: "participation__programme",
     }.get(qs.model, "programme")
     row = qs.filter(**{field: programme}).order_by("pk").first() or qs.order_by("pk").first()
     return row.pk if row else None
