@@ -72,3 +72,13 @@ def test_the_last_reason_in_use_cannot_be_retired(as_user, redteam, manager):
     assert "This is the last reason in use" in page
     last.refresh_from_db()
     assert last.active
+
+
+def test_the_recourse_pages_speak_the_tester_s_language(as_user, closed_ticket, teamer):
+    client = as_user(teamer)
+    page = client.get("/contests/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "自分の異議申し立て" in page and "異議を申し立てた決定はありません。" in page
+    form = client.get(
+        f"/contests/new/ticket/{closed_ticket.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Contester une décision" in form and "Envoyer la contestation" in form
