@@ -73,6 +73,8 @@ ACCOUNT_PAGES = {
 PERSONAS = {
     "anonymous": None,
     "participant": "participant@example.com",
+    # Another tester of the same programmes: sees none of the first one's records.
+    "participant2": "participant2@example.com",
     "reviewer": "reviewer@example.com",
     "finance": "finance@example.com",
     "manager": "manager@example.com",
@@ -295,7 +297,7 @@ def test_every_page_fits_the_screen_and_passes_axe_as_every_persona(live_server,
             context.close()
         problems += _refused_links(persona, user, shown - {url for _, url in pages})
         links_shown += len(shown)
-    print(f"FIGURE every page: {visited} visits (5 personas × 2 widths), {len(problems)} problems")
+    print(f"FIGURE every page: {visited} visits (6 personas × 2 widths), {len(problems)} problems")
     print(f"FIGURE every page: {links_shown} links shown at 1280 or 390 px followed, none refused")
     summarise(pairs=visited)
     assert problems == [], "\n".join(problems)
