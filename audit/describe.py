@@ -112,6 +112,10 @@ VERBS = {
     "recourse.contest.decided": "answered",
     "recourse.contest.escalated": "escalated to the managers (answer overdue)",
     "recourse.contest.late_told": "told the tester the answer is late on",
+    "recourse.reason.created": "added to the contest reasons",
+    "recourse.reason.updated": "changed whether testers may give",
+    "compensation.payment.late_escalated": "escalated to the managers and finance (payment late)",
+    "compensation.payment.late_told": "told the payee of the late payment of",
 }
 # Model label → how a person names it.
 NOUNS = {
@@ -123,6 +127,7 @@ NOUNS = {
     "compensation.exchangerate": "exchange rate",
     "feedback.ticket": "ticket",
     "recourse.contest": "contest",
+    "recourse.contestreason": "contest reason",
     "labour.timeentry": "hours entry",
     "participants.consent": "consent to the terms",
     "participants.participation": "participation",

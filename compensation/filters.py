@@ -2,11 +2,12 @@
 
 import django_filters
 from django import forms
+from django.utils import timezone
 
 from core.filtering import DateFromToRangeFilter
 
 from .models import LedgerEntry
-from .selectors import awaiting_approval, finance_programmes
+from .selectors import awaiting_approval, finance_programmes, late_payments
 
 
 def _programmes(request):
@@ -34,6 +35,11 @@ class LedgerEntryFilter(django_filters.FilterSet):
     awaiting_me = django_filters.BooleanFilter(
         label="Only what I can approve", method="filter_awaiting_me", widget=forms.CheckboxInput
     )
+    late = django_filters.BooleanFilter(
+        label="Only payments past their date",
+        method="filter_late",
+        widget=forms.CheckboxInput,
+    )
 
     class Meta:
         model = LedgerEntry
@@ -41,6 +47,12 @@ class LedgerEntryFilter(django_filters.FilterSet):
 
     def filter_currency(self, queryset, name, value):
         return queryset.filter(currency=value.strip().upper())
+
+    def filter_late(self, queryset, name, value):
+        if not value:
+            return queryset
+        late = [entry.pk for entry, _ in late_payments(queryset, timezone.now())]
+        return queryset.filter(pk__in=late)
 
     def filter_awaiting_me(self, queryset, name, value):
         if not value or self.request is None:

@@ -436,6 +436,16 @@ class PayoutLine(models.Model):
     outcome_reason = models.CharField(max_length=200, blank=True, validators=[single_line])
     outcome_on = models.DateField(null=True, blank=True)
 
+    objects = RestrictedQuerySet.as_manager()
+    # The payee sees their own lines; finance and managers owe what a failed or returned
+    # payment cost the payee once the payee won a contest of it (`recourse`).
+    visibility = Visibility(
+        programme="participation__programme_id",
+        owner="participation__user",
+        staff="money",
+        actions={"owe_line": "money"},
+    )
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["batch", "participation"], name="one_line_per_payee")

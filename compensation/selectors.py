@@ -30,7 +30,7 @@ from labour.models import TimeEntry
 from participants.models import Participation
 from programs import policy
 from programs.models import Programme, TermsVersion
-from programs.selectors import per_programme
+from programs.selectors import Attention, per_programme
 
 from .models import LedgerEntry, PayoutLine, cents, money_sum
 
@@ -317,17 +317,51 @@ def entry_in_words(entry: LedgerEntry, today) -> str:
         return text
     within = f"within {days} business day{pluralize(days)}"
     calendar = entry.programme.holiday_calendar
-    approved = entry.second_approved_at or entry.approved_at
-    if entry.state == S.ACCRUED or approved is None:
+    if entry.state == S.ACCRUED or payment_due(entry) is None:
         skipped = not_counted(calendar)
         return (
             f"{text} Once approved, it is expected in your bank {within} ({skipped} not counted)."
         )
-    due = add_business_days(approved, days, calendar).date()
+    due = payment_due(entry).date()
     late = " That date has passed: the payment is late." if due < today else ""
     return (
         f"{text} Expected in your bank by {due:%d %b %Y} (the terms: {within} of approval).{late}"
     )
+
+
+def payment_due(entry: LedgerEntry):
+    """When the payment of an approved entry is due by the terms it was earned under
+    (`payment_days` business days of the programme's holiday calendar after its approval,
+    the second approval when it needed two), or None: no such term, not approved, not pay."""
+    days = entry.terms_version.payment_days if entry.terms_version_id else None
+    approved = entry.second_approved_at or entry.approved_at
+    if days is None or entry.amount <= 0 or approved is None:
+        return None
+    if entry.state == LedgerEntry.State.ACCRUED:
+        return None
+    return add_business_days(approved, days, entry.programme.holiday_calendar)
+
+
+def late_payments(entries, now) -> list[tuple[LedgerEntry, object]]:
+    """(entry, due) of the entries of `entries` approved, not paid, and past the date their
+    terms promise payment by, the earliest due first. One query: the approved pay waiting
+    for a payout (a payout cycle's worth), its dates counted here."""
+    candidates = (
+        entries.filter(
+            state__in=(LedgerEntry.State.APPROVED, LedgerEntry.State.EXPORTED),
+            amount__gt=0,
+            terms_version__payment_days__isnull=False,
+            approved_at__lt=now,
+        )
+        .select_related("programme", "terms_version", "participation__user")
+        .order_by("pk")
+    )
+    late = []
+    for entry in candidates.iterator(chunk_size=1000):
+        due = payment_due(entry)
+        if due is not None and due < now:
+            late.append((entry, due))
+    return sorted(late, key=lambda pair: (pair[1], pair[0].pk))
 
 
 def _minutes_by_programme(user) -> dict:
@@ -517,13 +551,22 @@ def money_by_programme(user) -> dict[int, list[dict]]:
 
 
 def attention_counts(user, now) -> list:
-    """Staff home: accrued pay this person may approve, per programme.
-    One grouped query over `awaiting_approval`."""
+    """Staff home: accrued pay this person may approve, per programme (one grouped query over
+    `awaiting_approval`), and approved pay not paid by the date its terms promise (urgent)."""
 
     entries = reverse("compensation:entries")
-    return per_programme(
+    counts = per_programme(
         awaiting_approval(user),
         order=50,
         label="pay entries to approve",
         url=lambda r: f"{entries}?programme={r['programme_id']}&state=accrued&awaiting_me=on",
     )
+    late: dict[int, int] = defaultdict(int)
+    theirs = LedgerEntry.objects.filter(programme__in=finance_programmes(user))
+    for entry, _ in late_payments(theirs, now):
+        late[entry.programme_id] += 1
+    counts += [
+        Attention(pk, 49, "payments past their date", n, f"{entries}?programme={pk}&late=on", True)
+        for pk, n in sorted(late.items())
+    ]
+    return counts

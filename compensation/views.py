@@ -39,6 +39,7 @@ from .selectors import (
     finance_programmes,
     forms_asked,
     ledger_csv,
+    payment_due,
     totals_by_currency,
 )
 
@@ -144,7 +145,13 @@ def entry_detail(request, pk):
     return render(
         request,
         "compensation/entry.html",
-        {"entry": entry, "reversal": reversal, "form": form},
+        {
+            "entry": entry,
+            "reversal": reversal,
+            "form": form,
+            "due": payment_due(entry),
+            "today": timezone.localdate(),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -236,7 +236,9 @@ REFUSALS = {
     "answer_contest": "Only the reviewers and managers of {programme} can answer contests.",
     "answer_pay_contest": "Only finance or a manager of {programme} can answer contests of pay.",
     "owe_fee": "Only finance or a manager of {programme} can owe a fee after a contest.",
+    "owe_line": "Only finance or a manager of {programme} can owe what a failed payment cost.",
     "final_word": "Only a manager of {programme} gives the final word on a contest.",
+    "answer_award_contest": "Only a manager of {programme} answers a contest of an award.",
 }
 OWN_RECORD = {
     "triage": "Nobody triages their own tickets.",
@@ -253,7 +255,9 @@ OWN_RECORD = {
     "answer_contest": "Nobody answers their own contest.",
     "answer_pay_contest": "Nobody answers their own contest.",
     "owe_fee": "You cannot award money to yourself.",
+    "owe_line": "You cannot award money to yourself.",
     "final_word": "Nobody answers their own contest.",
+    "answer_award_contest": "Nobody answers their own contest.",
 }
 
 
@@ -578,11 +582,13 @@ def require_review(user, submission) -> None:
 
 def contest_action(contest) -> str:
     """The action answering `contest` needs: the final word is a manager's; a first contest
-    of pay or a fee is answered by finance or a manager, one of a ticket or hours by a reviewer or a
-    manager."""
+    of pay, a fee or a payment that failed is answered by finance or a manager, one of a ticket
+    or hours by a reviewer or a manager."""
     if contest.round > 1:
         return "final_word"
-    return "answer_pay_contest" if contest.kind in ("pay", "fee") else "answer_contest"
+    if contest.kind == "award":
+        return "answer_award_contest"  # awards are a manager's
+    return "answer_pay_contest" if contest.kind in ("pay", "fee", "payout") else "answer_contest"
 
 
 def contest_refusal(user, contest) -> str | None:
@@ -603,7 +609,9 @@ def contest_refusal(user, contest) -> str | None:
 
 
 def require_contest_answer(user, contest) -> None:
-    """Raise `NotAllowed` unless `user` may answer this contest now."""
+    """Raise `NotAllowed` unless `user` may answer this contest now (`StaffMFARequired`, the
+    refusal that leads to setting up two-factor, for staff without it)."""
+    require(user, contest_action(contest), contest)
     refusal = contest_refusal(user, contest)
     if refusal:
         raise NotAllowed(refusal)

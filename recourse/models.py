@@ -18,8 +18,9 @@ from programs.policy import RestrictedQuerySet, Visibility
 
 
 class ContestReason(models.Model):
-    """A reason a tester may give for contesting, in a programme's own list (kept in the
-    admin). A programme without its own list offers `recourse.reasons.DEFAULT_REASONS`."""
+    """A reason a tester may give for contesting, in a programme's own list (kept by its
+    managers at /contests/reasons/). A programme without one offers
+    `recourse.reasons.DEFAULT_REASONS`."""
 
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="contest_reasons"
@@ -29,7 +30,8 @@ class ContestReason(models.Model):
     active = models.BooleanField(default=True)
 
     objects = RestrictedQuerySet.as_manager()
-    visibility = Visibility(programme="programme_id", staff="staff")
+    # Every staff member of the programme sees the list; its managers keep it.
+    visibility = Visibility(programme="programme_id", staff="staff", actions={"manage": "manage"})
 
     class Meta:
         ordering = ["programme", "label"]
@@ -50,6 +52,8 @@ class Contest(models.Model):
         PAY = "pay", "Pay reversed"
         RESULT = "result", "Competition result"
         FEE = "fee", "Promotional-use fee"
+        PAYOUT = "payout", "Payment failed or returned"
+        AWARD = "award", "Award never made"
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for an answer"
@@ -57,6 +61,8 @@ class Contest(models.Model):
         DISMISSED = "dismissed", "Lost: the decision stands"
 
     STATUS_TONES = {"upheld": "ok", "dismissed": "bad", "open": "warn"}
+    # The terms' pay models that promise an award (a grant, a prize) a tester may ask for.
+    AWARDING = ("grant", "prize_only")
     FIRST, FINAL = 1, 2
 
     programme = models.ForeignKey(
@@ -96,12 +102,29 @@ class Contest(models.Model):
         related_name="+",
         help_text="The promotional use whose fee is contested.",
     )
+    payout_line = models.ForeignKey(
+        "compensation.PayoutLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The payout line that failed or came back, whose outcome is contested.",
+    )
+    consent = models.ForeignKey(
+        "participants.Consent",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The acceptance of the terms that promise the award never made.",
+    )
     amount_owed = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="A won contest of a fee: the fee the terms promise, stated by the answerer.",
+        help_text="A won contest of a fee: the fee the terms promise; of a payment failed or "
+        "returned: what it cost the tester. Stated by the answerer.",
     )
     decision = models.ForeignKey(
         "audit.AuditEvent",
@@ -147,10 +170,11 @@ class Contest(models.Model):
         actions={
             "answer_contest": "review",
             "answer_pay_contest": "money",
+            "answer_award_contest": "manage",
             "final_word": "manage",
         },
         maker="decision_maker",
-        checks=("answer_contest", "answer_pay_contest", "final_word"),
+        checks=("answer_contest", "answer_pay_contest", "answer_award_contest", "final_word"),
     )
 
     class Meta:
@@ -169,7 +193,9 @@ class Contest(models.Model):
                 | Q(kind="hours", time_entry__isnull=False)
                 | Q(kind="pay", ledger_entry__isnull=False)
                 | Q(kind="result", competition_entry__isnull=False)
-                | Q(kind="fee", promotional_use__isnull=False),
+                | Q(kind="fee", promotional_use__isnull=False)
+                | Q(kind="payout", payout_line__isnull=False)
+                | Q(kind="award", consent__isnull=False),
                 name="contest_names_its_record",
             ),
         ]
@@ -194,6 +220,10 @@ class Contest(models.Model):
             return f"competition entry #{self.competition_entry_id}"
         if self.kind == self.Kind.FEE:
             return f"promotional use #{self.promotional_use_id}"
+        if self.kind == self.Kind.PAYOUT:
+            return f"payment #{self.payout_line_id}"
+        if self.kind == self.Kind.AWARD:
+            return f"the award of terms consent #{self.consent_id}"
         return f"hours entry #{self.time_entry_id}"
 
     def clock(self, now=None) -> dict | None:

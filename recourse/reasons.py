@@ -4,7 +4,7 @@ from programs.models import Programme
 
 from .models import ContestReason
 
-# What a programme offers until its managers keep a list of their own (in the admin).
+# What a programme offers until its managers keep a list of their own (/contests/reasons/).
 DEFAULT_REASONS = [
     ("misread", "The decision misread what I reported or logged"),
     ("evidence-missed", "Evidence I gave was not considered"),

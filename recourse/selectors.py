@@ -1,18 +1,35 @@
 """Reads of contests that several pages need: the tester's own, the staff's open list."""
 
+from datetime import datetime, time
+
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from compensation.models import LedgerEntry
 from core.businessdays import add_business_days
 from core.figures import WITHHELD, guard, median
 from feedback.models import Ticket, TicketComment
+from participants.models import Consent
 from programs.selectors import Attention
 
 from .models import Contest
 
 # Contests answered by finance or a manager (a first contest; a final word is a manager's).
-MONEY_KINDS = (Contest.Kind.PAY, Contest.Kind.FEE)
+MONEY_KINDS = (Contest.Kind.PAY, Contest.Kind.FEE, Contest.Kind.PAYOUT)
+
+
+def promised_awards(user):
+    """The tester's latest acceptance, per programme, of terms that promise a grant or a prize:
+    what an award never made is contested from (`services.contest_open(consent=…)`)."""
+    latest = {}
+    for consent in (
+        Consent.objects.filter(participation__user=user)
+        .select_related("participation__programme", "terms_version")
+        .order_by("participation_id", "-accepted_at", "-pk")
+    ):
+        latest.setdefault(consent.participation_id, consent)
+    return [c for c in latest.values() if c.terms_version.pay_model in Contest.AWARDING]
 
 
 def my_contests(user):
@@ -28,8 +45,11 @@ def answerable(user):
     first = Contest.objects.filter(round=Contest.FIRST)
     return (
         (
-            first.exclude(kind__in=MONEY_KINDS).restrict(user, "answer_contest")
+            first.exclude(kind__in=(*MONEY_KINDS, Contest.Kind.AWARD)).restrict(
+                user, "answer_contest"
+            )
             | first.filter(kind__in=MONEY_KINDS).restrict(user, "answer_pay_contest")
+            | first.filter(kind=Contest.Kind.AWARD).restrict(user, "answer_award_contest")
             | Contest.objects.filter(round=Contest.FINAL).restrict(user, "final_word")
         )
         .exclude(tester=user)
@@ -82,7 +102,9 @@ def attention_counts(user, now) -> list[Attention]:
     return out
 
 
-def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None):
+def contests_of(
+    *, ticket=None, entry=None, pay=None, result=None, fee=None, line=None, consent=None
+):
     """The contests of one record's decisions, for the record's own page."""
     given = {
         "ticket": ticket,
@@ -90,6 +112,8 @@ def contests_of(*, ticket=None, entry=None, pay=None, result=None, fee=None):
         "ledger_entry": pay,
         "competition_entry": result,
         "promotional_use": fee,
+        "payout_line": line,
+        "consent": consent,
     }
     where = {name: record for name, record in given.items() if record is not None}
     return Contest.objects.filter(**where).order_by("filed_at", "id")
@@ -169,6 +193,49 @@ def _first_response_items(programme):
         yield created, add_business_days(created, days, cal), answered, reporter
 
 
+def _quarters_start(now):
+    """The first moment of the oldest quarter the public page shows."""
+    first = (now.year * 12 + (now.month - 1) // 3 * 3) - 3 * (QUARTERS_SHOWN - 1)
+    return now.replace(
+        year=first // 12, month=first % 12 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+
+
+def _payment_items(programme, now):
+    """Approved pay under terms that promise payment within `payment_days` business days: the
+    clock starts at approval (the second one when it took two) and stops on the day paid."""
+    cal = programme.holiday_calendar
+    start = _quarters_start(now)
+    rows = (
+        LedgerEntry.objects.filter(
+            programme=programme,
+            terms_version__payment_days__isnull=False,
+            amount__gt=0,
+            approved_at__isnull=False,
+        )
+        .exclude(state=LedgerEntry.State.ACCRUED)
+        .filter(
+            Q(second_approved_at__gte=start)
+            | Q(second_approved_at__isnull=True, approved_at__gte=start)
+        )
+        .values_list(
+            "approved_at",
+            "second_approved_at",
+            "terms_version__payment_days",
+            "paid_at",
+            "participation__user_id",
+        )
+        .iterator(chunk_size=2000)
+    )
+    zone = timezone.get_current_timezone()
+    for first, second, days, paid_on, person in rows:
+        approved = second or first
+        done = None
+        if paid_on is not None:
+            done = max(approved, datetime.combine(paid_on, time.min, tzinfo=zone))
+        yield approved, add_business_days(approved, days, cal), done, person
+
+
 def _contest_items(programme):
     rows = (
         Contest.objects.filter(programme=programme, due_at__isnull=False)
@@ -186,6 +253,7 @@ def transparency_section(programme) -> dict:
         "first_response": ("First response", _kept(_first_response_items(programme), now)),
         "triage": ("Triage decision", _kept(_triage_items(programme), now)),
         "contest": ("Decision on a contest", _kept(_contest_items(programme), now)),
+        "payment": ("Payment after approval", _kept(_payment_items(programme, now), now)),
     }
     rows = []
     for label, quarters in targets.values():

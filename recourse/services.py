@@ -7,26 +7,30 @@ answer, audited and notified.
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from audit.models import AuditEvent
 from audit.services import record
-from compensation.models import LedgerEntry
-from compensation.services import accrue_bounties, entry_restore
+from compensation.models import LedgerEntry, PayoutLine
+from compensation.services import accrue_bounties, award_create, entry_restore, line_cost_owed
 from core.businessdays import add_business_days
 from core.db import limit
 from core.errors import DomainError, NotAllowed
 from core.services import notify
+from core.text import refuse_control_characters
 from feedback.models import Ticket
 from feedback.services import ticket_overturn
 from labour.models import TimeEntry
 from labour.services import time_entry_confirm
+from participants.models import Consent
 from programs import policy
+from programs.models import TermsVersion
 from programs.selectors import current_terms
 from publicity.models import Competition, CompetitionEntry, PromotionalUse
 from publicity.services import competition_entry_award, use_fee_owed
 
-from .models import Contest
-from .reasons import reasons_for
+from .models import Contest, ContestReason
+from .reasons import DEFAULT_REASONS, reasons_for
 
 
 def _decision_of(record) -> tuple[str, AuditEvent]:
@@ -53,6 +57,20 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
             )
         kind, obj = Contest.Kind.FEE, record
         action = f"publicity.use.{'included' if record.status == 'included' else 'requested'}"
+    elif isinstance(record, Consent):
+        if record.terms_version.pay_model not in Contest.AWARDING:
+            raise DomainError(
+                f"The terms you accepted (version {record.terms_version.number}) promise no "
+                "grant or prize: there is no award to ask for."
+            )
+        kind, action, obj = Contest.Kind.AWARD, "participants.consent.accepted", record
+    elif isinstance(record, PayoutLine):
+        if record.state not in PayoutLine.TAKEN_OUT:
+            raise DomainError(
+                f"Payment #{record.pk} is {record.get_state_display().lower()}: only a payment "
+                "that failed or came back can be contested."
+            )
+        kind, action, obj = Contest.Kind.PAYOUT, f"compensation.line.{record.state}", record
     elif isinstance(record, CompetitionEntry):
         if record.competition.status != Competition.Status.PUBLISHED or record.prize_rank:
             raise DomainError(
@@ -84,8 +102,24 @@ def _decision_of(record) -> tuple[str, AuditEvent]:
     return kind, event
 
 
-def _locked(*, ticket, entry, pay, result, fee=None):
+def _locked(*, ticket, entry, pay, result, fee=None, line=None, consent=None):
     """The record contested, locked, and the id of the person it concerns."""
+    if consent is not None:
+        found = (
+            Consent.objects.select_for_update(of=("self",))
+            .select_related("participation__programme", "terms_version")
+            .get(pk=consent.pk)
+        )
+        found.programme = found.participation.programme
+        return found, found.participation.user_id
+    if line is not None:
+        found = (
+            PayoutLine.objects.select_for_update(of=("self",))
+            .select_related("participation__programme")
+            .get(pk=line.pk)
+        )
+        found.programme = found.participation.programme
+        return found, found.participation.user_id
     if fee is not None:
         found = (
             PromotionalUse.objects.select_for_update().select_related("programme").get(pk=fee.pk)
@@ -158,13 +192,19 @@ def contest_open(
     pay: LedgerEntry | None = None,
     result: CompetitionEntry | None = None,
     fee: PromotionalUse | None = None,
+    line: PayoutLine | None = None,
+    consent: Consent | None = None,
 ) -> Contest:
-    """Contest a decision that cost `actor`: a closed finding, disputed hours or reversed pay.
+    """Contest a decision that cost `actor`: a closed finding, disputed hours, reversed pay,
+    a competition's result, a promotional-use fee, a payment that failed or came back, an
+    award the accepted terms promise and nobody made (`consent`).
     The first contest is answered by staff other than the decision's maker; after a lost
     contest a manager gives the final word; nothing after that."""
-    if sum(x is not None for x in (ticket, entry, pay, result, fee)) != 1:
+    if sum(x is not None for x in (ticket, entry, pay, result, fee, line, consent)) != 1:
         raise DomainError("Name one decision to contest.")
-    record_, owner_id = _locked(ticket=ticket, entry=entry, pay=pay, result=result, fee=fee)
+    record_, owner_id = _locked(
+        ticket=ticket, entry=entry, pay=pay, result=result, fee=fee, line=line, consent=consent
+    )
     if owner_id != actor.pk:
         raise NotAllowed("Only the person the decision concerns can contest it.")
     programme = record_.programme
@@ -194,8 +234,11 @@ def contest_open(
                 ledger_entry=record_ if kind == Contest.Kind.PAY else None,
                 competition_entry=record_ if kind == Contest.Kind.RESULT else None,
                 promotional_use=record_ if kind == Contest.Kind.FEE else None,
+                payout_line=record_ if kind == Contest.Kind.PAYOUT else None,
+                consent=record_ if kind == Contest.Kind.AWARD else None,
                 decision=event,
-                decision_maker_id=event.actor_id,
+                # An award never made is nobody's decision (the event is the tester's consent).
+                decision_maker_id=None if kind == Contest.Kind.AWARD else event.actor_id,
                 round=round_,
                 reason_code=reason,
                 reason_label=labels[reason],
@@ -221,8 +264,12 @@ def contest_open(
 
 
 def _tell_answerers(contest: Contest) -> None:
-    group = policy.MANAGE if contest.is_final else policy.REVIEW
-    if contest.kind in (Contest.Kind.PAY, Contest.Kind.FEE) and not contest.is_final:
+    group = (
+        policy.MANAGE if contest.is_final or contest.kind == Contest.Kind.AWARD else policy.REVIEW
+    )
+    if contest.kind in (Contest.Kind.PAY, Contest.Kind.FEE, Contest.Kind.PAYOUT) and not (
+        contest.is_final
+    ):
         group = policy.MONEY
     due = f" Answer it by {contest.due_at:%d %b %Y}." if contest.due_at else ""
     what = "final word asked" if contest.is_final else "contest to answer"
@@ -247,6 +294,31 @@ def _apply(contest: Contest, *, actor, answer: str, owed) -> None:
             raise DomainError("State the fee the terms promise for this use.", field="owed")
         use_fee_owed(
             actor=actor, use=contest.promotional_use, owed=owed, why=f"contest #{contest.pk} won"
+        )
+        contest.amount_owed = owed
+    elif contest.kind == Contest.Kind.AWARD:
+        if owed is None:
+            raise DomainError("State the award the terms promise; it is made now.", field="owed")
+        terms = contest.consent.terms_version
+        kind = "grant" if terms.pay_model == TermsVersion.PayModel.GRANT else "prize"
+        award_create(
+            actor=actor,
+            participation=contest.consent.participation,
+            kind=kind,
+            amount=owed,
+            currency=terms.currency,
+            reason=f"promised by the terms (version {terms.number}), contest #{contest.pk} won",
+            idempotency_key=f"contest-{contest.pk}",
+        )
+        contest.amount_owed = owed
+    elif contest.kind == Contest.Kind.PAYOUT:
+        if owed is None:
+            raise DomainError(
+                "State what the failed payment cost the tester; it is owed to them.",
+                field="owed",
+            )
+        line_cost_owed(
+            actor=actor, line=contest.payout_line, owed=owed, why=f"contest #{contest.pk} won"
         )
         contest.amount_owed = owed
     elif contest.kind == Contest.Kind.TICKET:
@@ -280,6 +352,9 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str, owed=N
             "ledger_entry",
             "competition_entry",
             "promotional_use",
+            "payout_line",
+            "consent__participation",
+            "consent__terms_version",
         )
         .get(pk=contest.pk)
     )
@@ -385,3 +460,78 @@ def _tell_tester_late(contest: Contest) -> None:
         dedupe_key=f"recourse.late:{contest.pk}",
         programme=contest.programme,
     )
+
+
+# --- The programme's list of valid contest reasons --------------------------------------------
+
+
+def _own_list_started(programme, actor) -> None:
+    """A programme's first own reason starts its list from the standard ones (which it offered
+    until then), so the testers' choices never shrink to the one reason added."""
+    if ContestReason.objects.filter(programme=programme).exists():
+        return
+    for code, label in DEFAULT_REASONS:
+        reason = ContestReason.objects.create(programme=programme, code=code, label=label)
+        record(
+            action="recourse.reason.created",
+            obj=reason,
+            actor=actor,
+            programme=programme,
+            data={"code": code, "label": label, "default": True},
+        )
+
+
+@transaction.atomic
+def contest_reason_create(*, actor, programme, label: str, code: str = "") -> ContestReason:
+    """Add a reason testers may give when they contest; its code is made from the label."""
+    policy.require(actor, "manage", programme)
+    programme = type(programme).objects.select_for_update().get(pk=programme.pk)
+    label = (label or "").strip()
+    if not label:
+        raise DomainError("Give the reason a label testers understand.", field="label")
+    refuse_control_characters(label, field="label", what="reason label")
+    if len(label) > 120:
+        raise DomainError("Keep the label under 120 characters.", field="label")
+    code = slugify(code or label)[:40]
+    if not code:
+        raise DomainError("The code needs letters or digits.", field="code")
+    _own_list_started(programme, actor)
+    if ContestReason.objects.filter(programme=programme, code=code).exists():
+        raise DomainError(f"The code “{code}” is already in the list.", field="code")
+    reason = ContestReason.objects.create(programme=programme, code=code, label=label)
+    record(
+        action="recourse.reason.created",
+        obj=reason,
+        actor=actor,
+        programme=programme,
+        data={"code": code, "label": label},
+    )
+    return reason
+
+
+@transaction.atomic
+def contest_reason_set_active(*, actor, reason: ContestReason, active: bool) -> ContestReason:
+    """Retire a reason (or bring it back); contests that gave it keep its label. The last
+    reason in use cannot be retired: testers always have one to give."""
+    reason = ContestReason.objects.select_for_update().select_related("programme").get(pk=reason.pk)
+    policy.require(actor, "manage", reason)
+    if reason.active == active:
+        return reason
+    if not active and not (
+        ContestReason.objects.filter(programme_id=reason.programme_id, active=True)
+        .exclude(pk=reason.pk)
+        .exists()
+    ):
+        raise DomainError(
+            "This is the last reason in use: add or bring back another before retiring it."
+        )
+    reason.active = active
+    reason.save(update_fields=["active"])
+    record(
+        action="recourse.reason.updated",
+        obj=reason,
+        actor=actor,
+        programme=reason.programme,
+        data={"code": reason.code, "active": active},
+    )
+    return reason

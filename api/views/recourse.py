@@ -9,10 +9,11 @@ from rest_framework.views import APIView
 from api.auth import CursorPage
 from api.fields import ModelSerializer, StrictInput
 from api.idempotency import IDEMPOTENCY_HEADER, IdempotentCreateMixin
-from compensation.models import LedgerEntry
+from compensation.models import LedgerEntry, PayoutLine
 from core.db import limit
 from feedback.models import Ticket
 from labour.models import TimeEntry
+from participants.models import Consent
 from programs import policy
 from publicity.models import CompetitionEntry, PromotionalUse
 from recourse import services
@@ -25,7 +26,8 @@ class ContestSerializer(ModelSerializer):
     decided_by = serializers.EmailField(source="decided_by.email", read_only=True, allow_null=True)
     # A plain string in the schema: another "kind" enum (tickets', the ledger's) has the name.
     kind = serializers.CharField(
-        read_only=True, help_text="What is contested: ticket, hours, pay, result or fee."
+        read_only=True,
+        help_text="What is contested: ticket, hours, pay, result, fee, payout or award.",
     )
 
     class Meta:
@@ -40,6 +42,8 @@ class ContestSerializer(ModelSerializer):
             "ledger_entry",
             "competition_entry",
             "promotional_use",
+            "payout_line",
+            "consent",
             "amount_owed",
             "round",
             "reason_code",
@@ -57,12 +61,21 @@ class ContestSerializer(ModelSerializer):
 
 
 # The records a contest names, one of which a POST gives.
-RECORDS = ("ticket", "time_entry", "ledger_entry", "competition_entry", "promotional_use")
+RECORDS = (
+    "ticket",
+    "time_entry",
+    "ledger_entry",
+    "competition_entry",
+    "promotional_use",
+    "payout_line",
+    "consent",
+)
 
 
 class ContestInput(StrictInput, serializers.Serializer):
     """What a tester contests: one of their closed tickets, disputed time entries, reversed
-    entries of pay or competition entries left without a prize."""
+    entries of pay, competition entries left without a prize, promotional uses' fees or
+    payments that failed or came back."""
 
     ticket = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     time_entry = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
@@ -80,6 +93,18 @@ class ContestInput(StrictInput, serializers.Serializer):
         min_value=1,
         max_value=2**31 - 1,
         help_text="A promotional use of your output whose fee you contest.",
+    )
+    payout_line = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="A payment to you that failed or came back, whose outcome you contest.",
+    )
+    consent = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="Your acceptance of terms that promise a grant or prize never made.",
     )
     reason = serializers.CharField(
         max_length=40, help_text="A code of the programme's list of contest reasons."
@@ -103,6 +128,8 @@ class ContestInput(StrictInput, serializers.Serializer):
             "ledger_entry": LedgerEntry.objects.filter(participation__user=user),
             "competition_entry": CompetitionEntry.objects.filter(entrant=user),
             "promotional_use": PromotionalUse.objects.filter(participant=user),
+            "payout_line": PayoutLine.objects.filter(participation__user=user),
+            "consent": Consent.objects.filter(participation__user=user),
         }
         found = {}
         for name, records in mine.items():
@@ -117,6 +144,8 @@ class ContestInput(StrictInput, serializers.Serializer):
             pay=found.get("ledger_entry"),
             result=found.get("competition_entry"),
             fee=found.get("promotional_use"),
+            line=found.get("payout_line"),
+            consent=found.get("consent"),
             reason=d["reason"],
             text=d["text"],
             evidence=d["evidence"],
@@ -168,7 +197,9 @@ class ContestAnswerInput(StrictInput, serializers.Serializer):
         decimal_places=2,
         min_value=0,
         required=False,
-        help_text="A fee contest upheld: the fee the terms promise (the difference is owed).",
+        help_text="A fee contest upheld: the fee the terms promise (the difference is owed); "
+        "a payout contest upheld: what the failed payment cost the tester (owed); an award "
+        "contest upheld: the award the terms promise (made now).",
     )
 
 

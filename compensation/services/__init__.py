@@ -40,6 +40,7 @@ from .awards import (
     award_create,
     entry_restore,
     entry_reverse,
+    line_cost_owed,
     refuse_threshold_raise_by_awarder,
 )
 from .batches import (
@@ -53,6 +54,7 @@ from .batches import (
     batch_tax_waiting,
     write_lines,
 )
+from .clock import payments_escalate
 from .payout_details import payout_details_set
 from .rates import convert, rate_on, rate_record
 from .reconciliation import (
@@ -95,6 +97,8 @@ __all__ = [
     "entries_approve",
     "entry_approve",
     "entry_restore",
+    "line_cost_owed",
+    "payments_escalate",
     "entry_reverse",
     "needs_two_approvers",
     "import_match",

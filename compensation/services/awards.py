@@ -13,7 +13,7 @@ from participants.models import Participation
 from programs import policy
 from programs.selectors import terms_in_force_on
 
-from ..models import LedgerEntry
+from ..models import LedgerEntry, PayoutLine
 from .ledger import _accrue, checked_amount, checked_currency, reverse_entry
 from .rates import rate_on
 
@@ -159,3 +159,57 @@ def entry_restore(*, actor, entry: LedgerEntry, why: str) -> LedgerEntry:
             programme=entry.programme,
         )
     return restored
+
+
+@transaction.atomic
+def line_cost_owed(*, actor, line: PayoutLine, owed, why: str) -> LedgerEntry:
+    """What a payment that failed or came back cost its payee (the bank's charges, a shortfall,
+    the delay the terms price), once the payee won a contest of it (`recourse`): an adjustment
+    owed to them, approved and paid as any other by someone other than `actor`. Keyed by the
+    line: owed at most once. The line's own entries went back to approved when it was taken
+    out, and are paid again in the next payout whatever the contest says."""
+    line = (
+        PayoutLine.objects.select_for_update()
+        .select_related("participation__user", "participation__programme")
+        .get(pk=line.pk)
+    )
+    policy.require(actor, "owe_line", line)
+    if line.state not in PayoutLine.TAKEN_OUT:
+        raise DomainError(
+            f"Payment #{line.pk} is {line.get_state_display().lower()}: only a payment that "
+            "failed or came back can cost its payee something to owe."
+        )
+    owed = checked_amount(owed)
+    if owed <= 0:
+        raise DomainError(
+            "State what the failed payment cost the tester (more than zero).", field="owed"
+        )
+    participation = line.participation
+    terms = terms_in_force_on(participation.programme, timezone.localdate())
+    entry, created = _accrue(
+        participation=participation,
+        kind=LedgerEntry.Kind.ADJUSTMENT,
+        amount=owed,
+        currency=checked_currency(line.currency),
+        source_type="compensation.payoutline",
+        source_id=str(line.pk),
+        description=(
+            f"Owed for the payment of {line.amount} {line.currency} that "
+            f"{'came back' if line.state == PayoutLine.State.RETURNED else 'failed'} "
+            f"on {line.outcome_on:%Y-%m-%d}: {why}"
+        )[:300],
+        earned_on=timezone.localdate(),
+        idempotency_key=f"line-owed:{line.pk}",
+        terms=terms,
+        actor=actor,
+    )
+    if created:
+        notify(
+            user=participation.user,
+            subject=f"{entry.amount} {entry.currency} owed to you for a failed payment",
+            body=f"{entry.description}\nIt will be paid once approved and exported.",
+            dedupe_key=f"compensation.line_owed:{entry.pk}",
+            url=reverse("compensation:statement"),
+            programme=participation.programme,
+        )
+    return entry

@@ -73,6 +73,8 @@ ACCOUNT_PAGES = {
 PERSONAS = {
     "anonymous": None,
     "participant": "participant@example.com",
+    # Another tester of the same programmes: sees none of the first one's records.
+    "participant2": "participant2@example.com",
     "reviewer": "reviewer@example.com",
     "finance": "finance@example.com",
     "manager": "manager@example.com",
@@ -111,10 +113,10 @@ def _object_id(name, user, programme):
     """The first record of `programme` this person may open on the page `name`."""
     from approvals.models import OutputSubmission, ReasonCode
     from audit.models import AuditEvent
-    from compensation.models import LedgerEntry, PayoutBatch
+    from compensation.models import LedgerEntry, PayoutBatch, PayoutLine
     from feedback.models import Ticket
     from labour.models import TimeEntry
-    from participants.models import Participation
+    from participants.models import Consent, Participation
     from publicity.models import Competition, CompetitionEntry, PromotionalUse
     from recourse.models import Contest
 
@@ -134,6 +136,12 @@ def _object_id(name, user, programme):
         ),
         "recourse:new_pay": LedgerEntry.objects.filter(
             participation__user=user, reversals__created_by__isnull=False
+        ),
+        "recourse:new_award": Consent.objects.filter(
+            participation__user=user, terms_version__pay_model__in=Contest.AWARDING
+        ),
+        "recourse:new_line": PayoutLine.objects.filter(
+            participation__user=user, state__in=PayoutLine.TAKEN_OUT
         ),
         # An event about this person, sealed (the demo's seeding ends with the sequencer).
         "audit:proof": AuditEvent.objects.filter(subject=user, seq__isnull=False),
@@ -160,9 +168,12 @@ def _object_id(name, user, programme):
         qs = owner_pages.get(name, staff_pages.get(name))
     if qs is None:
         raise AssertionError(f"No record for the page {name}; teach _object_id about it")
-    field = {PayoutBatch: "programmes", CompetitionEntry: "competition__programme"}.get(
-        qs.model, "programme"
-    )
+    field = {
+        PayoutBatch: "programmes",
+        CompetitionEntry: "competition__programme",
+        PayoutLine: "participation__programme",
+        Consent: "participation__programme",
+    }.get(qs.model, "programme")
     row = qs.filter(**{field: programme}).order_by("pk").first() or qs.order_by("pk").first()
     return row.pk if row else None
 
@@ -286,7 +297,7 @@ def test_every_page_fits_the_screen_and_passes_axe_as_every_persona(live_server,
             context.close()
         problems += _refused_links(persona, user, shown - {url for _, url in pages})
         links_shown += len(shown)
-    print(f"FIGURE every page: {visited} visits (5 personas × 2 widths), {len(problems)} problems")
+    print(f"FIGURE every page: {visited} visits (6 personas × 2 widths), {len(problems)} problems")
     print(f"FIGURE every page: {links_shown} links shown at 1280 or 390 px followed, none refused")
     summarise(pairs=visited)
     assert problems == [], "\n".join(problems)

@@ -2,58 +2,20 @@
 their output from the promotional-uses page; finance or a manager other than who set it
 answers, and a won contest states the fee owed: the difference accrues to the statement."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from approvals import services as approvals
 from audit.describe import VERBS
 from audit.models import AuditEvent
-from audit.services import record
 from compensation.models import LedgerEntry
 from core.models import OutboxMessage
-from programs.models import TermsVersion
-from publicity import services as publicity
 from recourse.models import Contest
-from tests.factories import make_staff
 from tests.recourse.test_api import client_of
 
 pytestmark = pytest.mark.django_db
 
 WHY = {"reason": "terms", "text": "My terms promise 300 EUR a use.", "evidence": ""}
-
-
-@pytest.fixture
-def use(programme, participant, manager, reviewer, finance, tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    make_staff(programme, "finance", user=finance)
-    terms = TermsVersion.objects.get(programme=programme, number=1)
-    terms.promotional_use, terms.promotion_fee = "consent", Decimal("200.00")
-    terms.promotion_credit = "named"
-    terms.content_hash = terms.compute_hash()
-    terms.save()
-    record(action="programs.terms.draft_updated", obj=terms, programme=programme)
-    submission = approvals.submission_create(
-        actor=participant,
-        programme=programme,
-        title="Night swim",
-        intended_use="social",
-        url="https://example.org/night-swim.mp4",
-    )
-    approvals.submission_claim(actor=reviewer, submission=submission)
-    approvals.submission_decide(submission=submission, actor=reviewer, outcome="approved")
-    asked = publicity.use_request(
-        actor=manager,
-        submission=submission,
-        channel="advert",
-        period_start=timezone.localdate(),
-        period_end=timezone.localdate() + timedelta(days=30),
-        territory="EU",
-        credit_line="Film by the tester",
-    )
-    return publicity.use_answer(actor=participant, use=asked, accept=True)
 
 
 def answer(client, contest, outcome, owed=""):

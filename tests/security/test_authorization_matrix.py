@@ -177,6 +177,10 @@ RULES = {
     "recourse:new_pay": ("GET", OWNER),
     "recourse:new_result": ("GET", OWNER),
     "recourse:new_fee": ("GET", OWNER),
+    "recourse:new_line": ("GET", OWNER),
+    "recourse:new_award": ("GET", OWNER),
+    "recourse:reasons": ("GET", MANAGER_ANYWHERE),
+    "recourse:reason_toggle": ("POST", MANAGERS),
     "recourse:detail": ("GET", {"participant", "reviewer", "finance", "manager"}),
     "api:schema": ("GET", EVERYONE),
     "api:docs": ("GET", EVERYONE),
@@ -429,6 +433,33 @@ def world(
         period_start=timezone.localdate() - timedelta(days=30),
         period_end=timezone.localdate(),
     )
+    from compensation.models import PayoutBatch, PayoutLine
+    from recourse.models import ContestReason
+
+    contest_reason = ContestReason.objects.create(programme=programme, code="m", label="Matrix")
+
+    # An earlier batch, paid but for the participant's line, which the provider refused
+    # (the page to contest it; the batch above stays as it is).
+    earlier = PayoutBatch.objects.create(
+        currency="EUR",
+        period_start=timezone.localdate() - timedelta(days=60),
+        period_end=timezone.localdate() - timedelta(days=31),
+        status=PayoutBatch.Status.PAID,
+        created_by=finance,
+    )
+    earlier.programmes.add(programme)
+    failed_line = PayoutLine.objects.create(
+        batch=earlier,
+        participation=participation,
+        name="Matrix payee",
+        email=participant.email,
+        amount=Decimal("5.00"),
+        currency="EUR",
+        entries_count=1,
+        state=PayoutLine.State.FAILED,
+        outcome_reason="FAILED",
+        outcome_on=timezone.localdate(),
+    )
     from django.core.files.uploadedfile import SimpleUploadedFile as Upload
 
     tax_status = pay.tax_status_record(
@@ -479,6 +510,9 @@ def world(
             "recourse:new_pay": ledger_entry.pk,
             "recourse:new_result": entry.pk,
             "recourse:new_fee": use.pk,
+            "recourse:new_line": failed_line.pk,
+            "recourse:new_award": participation.consents.first().pk,
+            "recourse:reason_toggle": contest_reason.pk,
             "recourse:detail": contest.pk,
             "feedback:comment": ticket.pk,
             "feedback:status": ticket.pk,

@@ -31,9 +31,10 @@ from programs import services as programs
 from programs.models import ProgrammeRole, TermsVersion
 from publicity import services as publicity
 from publicity.models import CompetitionEntry
+from recourse import services as recourse
 from tests.factories import UserFactory, make_staff
 
-MODULES = [programs, participants, feedback, labour, approvals, pay, webhooks, publicity]
+MODULES = [programs, participants, feedback, labour, approvals, pay, webhooks, publicity, recourse]
 ACTING = ("actor", "reviewer", "author")
 
 
@@ -46,6 +47,11 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
     ticket = feedback.ticket_file(
         actor=participant, programme=programme, kind="feedback", title="t", description="d"
     )
+    closed = feedback.ticket_file(
+        actor=participant, programme=programme, kind="feedback", title="c", description="d"
+    )
+    feedback.ticket_set_status(actor=reviewer, ticket=closed, status="wont_fix")
+    contest = recourse.contest_open(actor=participant, ticket=closed, reason="other", text="t")
     output = approvals.submission_create(
         actor=participant,
         programme=programme,
@@ -144,6 +150,8 @@ def w(settings, tmp_path, programme, participant, reviewer, manager, finance):
     delivery = endpoint.deliveries.first()
     draft = programs.terms_draft_create(actor=manager, programme=programme)
     return {
+        "closed": closed,
+        "contest": contest,
         "threshold_change": threshold_change,
         "shown": shown,
         "use": use,
@@ -202,6 +210,18 @@ CALLS = {
     ),
     "use_fee_owed": lambda w, a: publicity.use_fee_owed(
         actor=a, use=w["use"], owed="999", why="won on a contest"
+    ),
+    "contest_decide": lambda w, a: recourse.contest_decide(
+        actor=a, contest=w["contest"], upheld=True, answer="Yes."
+    ),
+    "contest_reason_create": lambda w, a: recourse.contest_reason_create(
+        actor=a, programme=w["programme"], label="Too severe"
+    ),
+    "contest_reason_set_active": lambda w, a: recourse.contest_reason_set_active(
+        actor=a, reason=_contest_reason(w), active=False
+    ),
+    "line_cost_owed": lambda w, a: pay.line_cost_owed(
+        actor=a, line=w["batch"].lines.get(), owed="1", why="won on a contest"
     ),
     "threshold_propose": lambda w, a: programs.threshold_propose(
         actor=a, programme=w["programme"], new="20"
@@ -349,6 +369,9 @@ CALLS = {
 }
 # A tester's own services: anyone but the tester is refused (no staff role helps).
 TESTER_CALLS = {
+    "contest_open": lambda w, a: recourse.contest_open(
+        actor=a, ticket=w["closed"], reason="other", text="Again."
+    ),
     "use_answer": lambda w, a: publicity.use_answer(actor=a, use=w["use"], accept=True),
     "training_choose": lambda w, a: publicity.training_choose(
         actor=a, programme=w["programme"], submission=w["shown"], allowed=True
@@ -387,6 +410,15 @@ REPORTING = {
         + pay.entries_approve(actor=a, entry_ids=[w["prize"].pk]).first_approvals
     ),
 }
+
+
+def _contest_reason(w):
+    """A reason of the world's programme's own contest list (made here)."""
+    from recourse.models import ContestReason
+
+    return ContestReason.objects.get_or_create(
+        programme=w["programme"], code="too-severe", defaults={"label": "Too severe"}
+    )[0]
 
 
 def _entry(w):
