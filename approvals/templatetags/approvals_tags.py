@@ -4,7 +4,10 @@ from datetime import timedelta
 
 from django import template
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from core import l10n
 
 register = template.Library()
 
@@ -17,10 +20,15 @@ def _span(delta: timedelta) -> str:
     hours, mins = divmod(rest, 60)
     # No-break spaces keep a clock on one line in a narrow column.
     if days:
-        return f"{days}\u00a0d\u00a0{hours}\u00a0h"
-    if hours:
-        return f"{hours}\u00a0h\u00a0{mins:02d}\u00a0min"
-    return f"{mins}\u00a0min"
+        text = pgettext("duration", "%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    elif hours:
+        text = pgettext("duration", "%(hours)s h %(minutes)s min") % {
+            "hours": hours,
+            "minutes": f"{mins:02d}",
+        }
+    else:
+        text = pgettext("duration", "%(minutes)s min") % {"minutes": mins}
+    return text.replace(" ", "\u00a0")
 
 
 @register.simple_tag
@@ -29,17 +37,15 @@ def review_clock(submission, now):
     if not submission.is_open:
         return ""
     if submission.due_at is None:
-        return mark_safe('<span class="badge">no deadline</span>')
+        return format_html('<span class="badge">{}</span>', _("no deadline"))
     left = submission.due_at - now
-    due = submission.due_at.strftime("%d %b %H:%M UTC")
+    due = _("Due %(when)s") % {"when": l10n.moment(submission.due_at)}
     if left <= timedelta(0):
-        return format_html(
-            '<span class="badge bad" title="Due {}">overdue\u00a0by {}</span>', due, _span(left)
-        )
+        late = (_("overdue by %(time)s") % {"time": _span(left)}).replace(" ", "\u00a0")
+        return format_html('<span class="badge bad" title="{}">{}</span>', due, late)
     css = "warn" if left <= SOON else "ok"
-    return format_html(
-        '<span class="badge {}" title="Due {}">{}\u00a0left</span>', css, due, _span(left)
-    )
+    spare = (_("%(time)s left") % {"time": _span(left)}).replace(" ", "\u00a0")
+    return format_html('<span class="badge {}" title="{}">{}</span>', css, due, spare)
 
 
 @register.filter
