@@ -6,6 +6,7 @@ from datetime import timedelta
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
 from core.search import SearchableFilterSet, SearchFilter
@@ -32,13 +33,13 @@ class TicketFilter(SearchableFilterSet):
     status = django_filters.ChoiceFilter(
         choices=[(OPEN, "Open (new, needs info, triaged, accepted)"), *Ticket.Status.choices],
         method="filter_status",
-        empty_label="Any status",
+        empty_label=_("Any status"),
     )
     assignee = django_filters.ChoiceFilter(
-        choices=[], method="filter_assignee", empty_label="Anyone"
+        choices=[], method="filter_assignee", empty_label=_("Anyone")
     )
     age = django_filters.ChoiceFilter(
-        label="Filed",
+        label=_("Filed"),
         choices=[
             ("1", "more than a day ago"),
             ("3", "more than 3 days ago"),
@@ -46,18 +47,18 @@ class TicketFilter(SearchableFilterSet):
             ("30", "more than 30 days ago"),
         ],
         method="filter_age",
-        empty_label="any time",
+        empty_label=_("any time"),
     )
     triage_overdue = django_filters.BooleanFilter(
-        label="Triage date passed",
+        label=_("Triage date passed"),
         method="filter_triage_overdue",
         widget=forms.CheckboxInput,
     )
     reporter = django_filters.CharFilter(
-        label="Reporter email contains", field_name="reporter__email", lookup_expr="icontains"
+        label=_("Reporter email contains"), field_name="reporter__email", lookup_expr="icontains"
     )
     sort = django_filters.ChoiceFilter(
-        label="Sort",
+        label=_("Sort"),
         choices=[(k, v[2]) for k, v in TICKET_SORTS.items()],
         method="filter_sort",
         empty_label=None,

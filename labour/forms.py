@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.db import limit
 from core.forms import DateField, MinutesField, SubmitOnce
@@ -46,5 +47,5 @@ class HoursReviewForm(forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=2000,
-        label="Reason for a dispute (the participant reads it)",
+        label=_("Reason for a dispute (the participant reads it)"),
     )
