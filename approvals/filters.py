@@ -18,9 +18,12 @@ DUE_SOON = timedelta(hours=24)
 
 
 class SubmissionFilter(SearchableFilterSet):
-    q = SearchFilter(search=search_submissions)
-    programme = ShortModelChoiceFilter(queryset=None, empty_label=_("All my programmes"))
+    q = SearchFilter(search=search_submissions, label=_("Search"))
+    programme = ShortModelChoiceFilter(
+        label=_("Programme"), queryset=None, empty_label=_("All my programmes")
+    )
     status = django_filters.ChoiceFilter(
+        label=_("Status"),
         choices=[
             (s.value, s.label) for s in OutputSubmission.Status if s.value in OutputSubmission.OPEN
         ],
@@ -118,8 +121,10 @@ class DecidedFilter(SearchableFilterSet):
     """The decided outputs of the programmes a person reviews (the staff list of decided
     outputs): by decision and by the date it was made."""
 
-    q = SearchFilter(search=search_submissions)
-    programme = ShortModelChoiceFilter(queryset=None, empty_label=_("All my programmes"))
+    q = SearchFilter(search=search_submissions, label=_("Search"))
+    programme = ShortModelChoiceFilter(
+        label=_("Programme"), queryset=None, empty_label=_("All my programmes")
+    )
     status = django_filters.ChoiceFilter(
         label=_("Decision"),
         choices=[(s.value, s.label) for s in OS.Status if s in OS.DECIDED],

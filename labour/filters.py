@@ -10,11 +10,11 @@ from .models import TimeEntry
 
 
 class TimeEntryFilter(django_filters.FilterSet):
-    programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
+    programme = ShortModelChoiceFilter(label=_("Programme"), queryset=Programme.objects.none())
     status = django_filters.ChoiceFilter(
-        choices=TimeEntry.Status.choices, empty_label=_("Any status")
+        label=_("Status"), choices=TimeEntry.Status.choices, empty_label=_("Any status")
     )
-    activity = django_filters.ChoiceFilter(choices=TimeEntry.Activity.choices)
+    activity = django_filters.ChoiceFilter(label=_("Activity"), choices=TimeEntry.Activity.choices)
     participant = django_filters.CharFilter(
         label=_("Participant email contains"), field_name="user__email", lookup_expr="icontains"
     )
