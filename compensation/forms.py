@@ -125,8 +125,10 @@ class MarkPaidForm(forms.Form):
 class ReconcileForm(forms.Form):
     file = forms.FileField(
         label=_("Payment provider's CSV"),
-        help_text="Columns reference, amount, date (YYYY-MM-DD). The reference is the payee's "
-        "payout reference or the line key shown below.",
+        help_text=_(
+            "Columns reference, amount, date (YYYY-MM-DD). The reference is the payee's "
+            "payout reference or the line key shown below."
+        ),
     )
 
 
@@ -135,16 +137,20 @@ class StatementForm(forms.Form):
     statement CSV. The label follows the batch's method."""
 
     LABELS = {
-        "sepa": ("Bank statement (camt.053 XML)", "The statement of the payout account."),
+        "sepa": (_("Bank statement (camt.053 XML)"), _("The statement of the payout account.")),
         "paypal": (
-            "PayPal Payouts result file (CSV)",
-            "The batch's report from PayPal: Reference ID, Status, Amount, Currency, Date, "
-            "Transaction ID.",
+            _("PayPal Payouts result file (CSV)"),
+            _(
+                "The batch's report from PayPal: Reference ID, Status, Amount, Currency, Date, "
+                "Transaction ID."
+            ),
         ),
         "wise": (
-            "Wise statement (CSV)",
-            "The statement of the Wise balance the batch was paid from: TransferWise ID, "
-            "Date, Amount, Currency, Payment Reference.",
+            _("Wise statement (CSV)"),
+            _(
+                "The statement of the Wise balance the batch was paid from: TransferWise ID, "
+                "Date, Amount, Currency, Payment Reference."
+            ),
         ),
     }
 
@@ -154,11 +160,9 @@ class StatementForm(forms.Form):
         super().__init__(*args, **kwargs)
         label, help_text = self.LABELS.get(method, self.LABELS["sepa"])
         self.fields["file"].label = label
-        self.fields[
-            "file"
-        ].help_text = (
-            f"{help_text} Each payment is matched by its end-to-end reference (TT-batch-payee)."
-        )
+        self.fields["file"].help_text = _(
+            "%(what)s Each payment is matched by its end-to-end reference (TT-batch-payee)."
+        ) % {"what": help_text}
 
 
 class PayoutDetailsForm(forms.Form):

@@ -93,7 +93,11 @@ class TicketFilter(SearchableFilterSet):
         configure_filter(
             self,
             "assignee",
-            choices=[("me", "Me"), ("none", "Nobody"), *[(str(u.pk), u.email) for u in staff]],
+            choices=[
+                ("me", _("Me")),
+                ("none", _("Nobody")),
+                *[(str(u.pk), u.email) for u in staff],
+            ],
         )
 
     def filter_status(self, queryset, name, value):
