@@ -6,6 +6,7 @@ from datetime import timedelta
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.filtering import DateFilter, ShortModelChoiceFilter, configure_filter
 from core.search import SearchableFilterSet, SearchFilter
@@ -17,42 +18,47 @@ DUE_SOON = timedelta(hours=24)
 
 
 class SubmissionFilter(SearchableFilterSet):
-    q = SearchFilter(search=search_submissions)
-    programme = ShortModelChoiceFilter(queryset=None, empty_label="All my programmes")
+    q = SearchFilter(search=search_submissions, label=_("Search"))
+    programme = ShortModelChoiceFilter(
+        label=_("Programme"), queryset=None, empty_label=_("All my programmes")
+    )
     status = django_filters.ChoiceFilter(
+        label=_("Status"),
         choices=[
             (s.value, s.label) for s in OutputSubmission.Status if s.value in OutputSubmission.OPEN
         ],
-        empty_label="Any open status",
+        empty_label=_("Any open status"),
     )
     intended_use = django_filters.ChoiceFilter(
-        label="Intended use", choices=OutputSubmission.IntendedUse.choices, empty_label="Any use"
+        label=_("Intended use"),
+        choices=OutputSubmission.IntendedUse.choices,
+        empty_label=_("Any use"),
     )
     due_soon = django_filters.BooleanFilter(
-        label="Due within 24 h",
+        label=_("Due within 24 h"),
         method="filter_due_soon",
         widget=forms.CheckboxInput,
     )
     overdue = django_filters.BooleanFilter(
-        label="Overdue", method="filter_overdue", widget=forms.CheckboxInput
+        label=_("Overdue"), method="filter_overdue", widget=forms.CheckboxInput
     )
     due_later = django_filters.BooleanFilter(
-        label="Due after 24 h", method="filter_due_later", widget=forms.CheckboxInput
+        label=_("Due after 24 h"), method="filter_due_later", widget=forms.CheckboxInput
     )
     no_deadline = django_filters.BooleanFilter(
-        label="No deadline", method="filter_no_deadline", widget=forms.CheckboxInput
+        label=_("No deadline"), method="filter_no_deadline", widget=forms.CheckboxInput
     )
     participant = django_filters.CharFilter(
-        label="Participant email", field_name="participant__email", lookup_expr="icontains"
+        label=_("Participant email"), field_name="participant__email", lookup_expr="icontains"
     )
     submitted_from = DateFilter(
-        label="Submitted from",
+        label=_("Submitted from"),
         field_name="submitted_at__date",
         lookup_expr="gte",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     submitted_to = DateFilter(
-        label="Submitted until",
+        label=_("Submitted until"),
         field_name="submitted_at__date",
         lookup_expr="lte",
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -115,19 +121,23 @@ class DecidedFilter(SearchableFilterSet):
     """The decided outputs of the programmes a person reviews (the staff list of decided
     outputs): by decision and by the date it was made."""
 
-    q = SearchFilter(search=search_submissions)
-    programme = ShortModelChoiceFilter(queryset=None, empty_label="All my programmes")
+    q = SearchFilter(search=search_submissions, label=_("Search"))
+    programme = ShortModelChoiceFilter(
+        label=_("Programme"), queryset=None, empty_label=_("All my programmes")
+    )
     status = django_filters.ChoiceFilter(
-        label="Decision",
+        label=_("Decision"),
         choices=[(s.value, s.label) for s in OS.Status if s in OS.DECIDED],
-        empty_label="Any decision",
+        empty_label=_("Any decision"),
     )
     decided_from = DateFilter(
-        label="Decided from", field_name="decided_at__date", lookup_expr="gte"
+        label=_("Decided from"), field_name="decided_at__date", lookup_expr="gte"
     )
-    decided_to = DateFilter(label="Decided until", field_name="decided_at__date", lookup_expr="lte")
+    decided_to = DateFilter(
+        label=_("Decided until"), field_name="decided_at__date", lookup_expr="lte"
+    )
     participant = django_filters.CharFilter(
-        label="Participant email", field_name="participant__email", lookup_expr="icontains"
+        label=_("Participant email"), field_name="participant__email", lookup_expr="icontains"
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.db import limit
 from core.forms import DateField, SubmitOnce
@@ -73,20 +74,22 @@ class SubmissionForm(SubmitOnce, forms.Form):
 
 class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(
+        label=_("Decision"),
         choices=[
-            (ReviewDecision.Outcome.APPROVED.value, "Approve"),
-            (ReviewDecision.Outcome.REJECTED.value, "Reject"),
-            (ReviewDecision.Outcome.CHANGES_REQUESTED.value, "Request changes"),
+            (ReviewDecision.Outcome.APPROVED.value, pgettext_lazy("verb", "Approve")),
+            (ReviewDecision.Outcome.REJECTED.value, pgettext_lazy("verb", "Reject")),
+            (ReviewDecision.Outcome.CHANGES_REQUESTED.value, _("Request changes")),
         ],
         widget=forms.RadioSelect,
     )
     reason = forms.ModelChoiceField(
+        label=_("Reason"),
         queryset=ReasonCode.objects.none(),
         required=False,
-        empty_label="— choose a reason (required unless approving) —",
+        empty_label=_("— choose a reason (required unless approving) —"),
     )
     note = forms.CharField(
-        label="Note to the participant",
+        label=_("Note to the participant"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=4000,
@@ -99,15 +102,15 @@ class DecisionForm(forms.Form):
         ).order_by("label")
         if submission.status == OutputSubmission.Status.APPEALED:
             self.fields["outcome"].choices = [
-                (ReviewDecision.Outcome.APPROVED.value, "Approve (appeal upheld)"),
-                (ReviewDecision.Outcome.REJECTED.value, "Reject (the rejection stands)"),
+                (ReviewDecision.Outcome.APPROVED.value, _("Approve (appeal upheld)")),
+                (ReviewDecision.Outcome.REJECTED.value, _("Reject (the rejection stands)")),
             ]
 
     def clean(self):
         data = super().clean()
         if data.get("outcome") and data["outcome"] != "approved" and not data.get("reason"):
             self.add_error(
-                "reason", "Choose a reason: it is required for anything but an approval."
+                "reason", _("Choose a reason: it is required for anything but an approval.")
             )
         return data
 
@@ -121,10 +124,17 @@ class AppealForm(forms.Form):
 
 
 class ReasonCodeForm(forms.Form):
-    programme = forms.ModelChoiceField(queryset=Programme.objects.none(), empty_label=None)
-    label = forms.CharField(max_length=120, help_text="What participants will read.")
+    programme = forms.ModelChoiceField(
+        label=_("Programme"), queryset=Programme.objects.none(), empty_label=None
+    )
+    label = forms.CharField(
+        max_length=120, label=_("Label"), help_text=_("What participants will read.")
+    )
     code = forms.SlugField(
-        max_length=40, required=False, help_text="Short code; made from the label if left empty."
+        max_length=40,
+        required=False,
+        label=_("Code"),
+        help_text=_("Short code; made from the label if left empty."),
     )
 
     def __init__(self, *args, programmes, **kwargs):

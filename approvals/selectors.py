@@ -21,6 +21,7 @@ from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from core import search
 from core.figures import duration, guard, median_and_quantile, shown
@@ -413,13 +414,13 @@ def attention_counts(user, now) -> list:
         pk = r["programme_id"]
         at = f"{queue}?programme={pk}"
         out += [
-            Attention(pk, 10, "review items overdue", r["overdue"], f"{at}&overdue=on", True),
-            Attention(pk, 11, "review items due within 24 h", r["soon"], f"{at}&due_soon=on"),
-            Attention(pk, 12, "review items due later", r["later"], f"{at}&due_later=on"),
+            Attention(pk, 10, _("review items overdue"), r["overdue"], f"{at}&overdue=on", True),
+            Attention(pk, 11, _("review items due within 24 h"), r["soon"], f"{at}&due_soon=on"),
+            Attention(pk, 12, _("review items due later"), r["later"], f"{at}&due_later=on"),
             Attention(
                 pk,
                 13,
-                "review items with no deadline",
+                _("review items with no deadline"),
                 r["none"],
                 f"{at}&no_deadline=on",
                 oldest=r["oldest"],

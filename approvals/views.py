@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import search
@@ -34,9 +35,9 @@ from .models import OutputSubmission, ReasonCode
 from .templatetags.approvals_tags import review_clock, waited
 
 QUEUE_SORTS = {
-    "due": ("clock_at", False, "Due soonest first"),
-    "newest": ("submitted_at", True, "Newest first"),
-    "oldest": ("submitted_at", False, "Waiting longest first"),
+    "due": ("clock_at", False, gettext_lazy("Due soonest first")),
+    "newest": ("submitted_at", True, gettext_lazy("Newest first")),
+    "oldest": ("submitted_at", False, gettext_lazy("Waiting longest first")),
 }
 
 
@@ -71,7 +72,7 @@ def queue(request):
     """Pending, in-review and appealed items of my programmes, soonest due first."""
     now = timezone.now()
     filterset, sort = _queue_filter(request, now)
-    key, descending, _ = QUEUE_SORTS[sort]
+    key, descending, _label = QUEUE_SORTS[sort]
     page = keyset_page(
         filterset.qs, request, key=key, descending=descending, size=50, row=selectors.QueueRow
     )
@@ -98,7 +99,7 @@ def _next_in_queue(request, after: OutputSubmission) -> OutputSubmission | None:
     of their own decision."""
     now = timezone.now()
     filterset, sort = _queue_filter(request, now)
-    key, descending, _ = QUEUE_SORTS[sort]
+    key, descending, _label = QUEUE_SORTS[sort]
     order = (f"-{key}", "-pk") if descending else (key, "pk")
     candidates = filterset.qs.select_related("programme").exclude(pk=after.pk).order_by(*order)
     for start in range(0, 500, 25):
@@ -119,26 +120,56 @@ def _next_in_queue(request, after: OutputSubmission) -> OutputSubmission | None:
 # wrapper, which cost as much again); links are our own paths and integers.
 _ROW = (
     "<tr>"
-    '<td data-label="Select"><input type="checkbox" name="ids" value="{pk}" form="bulk" '
-    'aria-label="Select “{title}”"></td>'
-    '<td data-label="Review clock">{clock}{escalated}<br>'
-    '<span class="muted">waiting {waited}</span></td>'
-    '<td data-label="Output"><a href="{detail}">{title}</a>{version}<br>'
-    '<span class="muted">{use}{venue}</span></td>'
-    '<td data-label="Programme">{programme}</td>'
-    '<td data-label="Participant">{participant}</td>'
-    '<td data-label="Status">{status}{claim}</td>'
-    '<td data-label="Action">{action}</td>'
+    '<td data-label="{select}"><input type="checkbox" name="ids" value="{{pk}}" form="bulk" '
+    'aria-label="{select_title}"></td>'
+    '<td data-label="{clock}">{{clock}}{{escalated}}<br>'
+    '<span class="muted">{waiting}</span></td>'
+    '<td data-label="{output}"><a href="{{detail}}">{{title}}</a>{{version}}<br>'
+    '<span class="muted">{{use}}{{venue}}</span></td>'
+    '<td data-label="{programme}">{{programme}}</td>'
+    '<td data-label="{participant}">{{participant}}</td>'
+    '<td data-label="{status}">{{status}}{{claim}}</td>'
+    '<td data-label="{action}">{{action}}</td>'
     "</tr>"
 )
-_ESCALATED = '<br><span class="badge bad">escalated</span>'
-_DECIDE = '<a class="button" href="{}">Decide</a>'
-_VIEW = '<a class="button secondary" href="{}">View</a>'
-_CLAIM = '<button type="submit" form="claim" formaction="{}">Claim</button>'
-_CLAIMED = '<br><span class="muted">claimed by {} until {}</span>'
-_USES = {k: escape(str(v)) for k, v in OutputSubmission.IntendedUse.choices}
-_STATUSES = {k: escape(str(v)) for k, v in OutputSubmission.Status.choices}
-_STATUSES[OutputSubmission.Status.APPEALED] = '<span class="badge warn">Appeal</span>'
+
+
+def _row_parts() -> dict[str, str]:
+    """The row's words in the reader's language, escaped once per page (not once per row);
+    the braces of a translation are doubled so the row's own `format` keeps them."""
+
+    def t(text):
+        return escape(str(text)).replace("{", "{{").replace("}", "}}")
+
+    return {
+        "row": _ROW.format(
+            select=t(_("Select")),
+            select_title=t(_("Select “%(title)s”") % {"title": "\x00"}).replace("\x00", "{title}"),
+            clock=t(_("Review clock")),
+            waiting=t(_("waiting %(time)s") % {"time": "\x00"}).replace("\x00", "{waited}"),
+            output=t(_("Output")),
+            programme=t(_("Programme")),
+            participant=t(_("Participant")),
+            status=t(_("Status")),
+            action=t(_("Action")),
+        ),
+        "escalated": f'<br><span class="badge bad">{escape(_("escalated"))}</span>',
+        "decide": '<a class="button" href="{}">' + t(pgettext("verb", "Decide")) + "</a>",
+        "view": '<a class="button secondary" href="{}">' + t(pgettext("verb", "View")) + "</a>",
+        "claim": '<button type="submit" form="claim" formaction="{}">'
+        + t(pgettext("verb", "Claim"))
+        + "</button>",
+        "claimed": '<br><span class="muted">'
+        + t(_("claimed by %(person)s until %(time)s") % {"person": "\x00", "time": "\x01"})
+        .replace("\x00", "{person}")
+        .replace("\x01", "{time}")
+        + "</span>",
+        "you": escape(_("you")),
+    }
+
+
+def _choices(choices) -> dict[str, str]:
+    return {k: escape(str(v)) for k, v in choices}
 
 
 def _queue_rows(items, now, me, query="") -> list[str]:
@@ -146,36 +177,42 @@ def _queue_rows(items, now, me, query="") -> list[str]:
     already URL-encoded) goes with every link, so "open the next item" follows the same queue."""
     detail, claim = pk_link("approvals:detail"), pk_link("approvals:claim")
     query = escape(query)
+    words = _row_parts()
+    row = words["row"]
+    uses = _choices(OutputSubmission.IntendedUse.choices)
+    statuses = _choices(OutputSubmission.Status.choices)
+    appeal = escape(pgettext("output status", "Appeal"))
+    statuses[OutputSubmission.Status.APPEALED] = f'<span class="badge warn">{appeal}</span>'
     rows = []
     for s in items:
         claimed = s.claim_active(now)
         mine = claimed and s.claimed_by_id == me
         url = detail(s.pk) + query
         if mine:
-            action = _DECIDE.format(url)
+            action = words["decide"].format(url)
         elif claimed:
-            action = _VIEW.format(url)
+            action = words["view"].format(url)
         else:
-            action = _CLAIM.format(claim(s.pk) + query)
+            action = words["claim"].format(claim(s.pk) + query)
         venue = s.intended_venue
         rows.append(
             mark_safe(
-                _ROW.format(
+                row.format(
                     pk=int(s.pk),
                     title=escape(s.title),
                     clock=review_clock(s, now),  # already safe HTML
-                    escalated=_ESCALATED if s.escalated_at else "",
+                    escalated=words["escalated"] if s.escalated_at else "",
                     waited=escape(waited(s, now)),
                     detail=url,
                     version=f" v{int(s.version)}" if s.version > 1 else "",
-                    use=_USES.get(s.intended_use) or escape(s.intended_use),
+                    use=uses.get(s.intended_use) or escape(s.intended_use),
                     venue=f" · {escape(Truncator(venue).chars(40))}" if venue else "",
                     programme=escape(s.programme_name),
                     participant=escape(s.participant_email),
-                    status=_STATUSES.get(s.status) or escape(s.status),
-                    claim=_CLAIMED.format(
-                        "you" if mine else escape(s.claimed_by_email),
-                        timezone.localtime(s.claim_expires_at).strftime("%H:%M"),
+                    status=statuses.get(s.status) or escape(s.status),
+                    claim=words["claimed"].format(
+                        person=words["you"] if mine else escape(s.claimed_by_email),
+                        time=timezone.localtime(s.claim_expires_at).strftime("%H:%M"),
                     )
                     if claimed
                     else "",
@@ -251,7 +288,9 @@ def release(request, pk):
     submission = _reviewable(request, pk)
     with refusal_shown_on(request):
         services.submission_release(actor=request.user, submission=submission)
-        messages.success(request, f"“{submission.title}” is back in the queue.")
+        messages.success(
+            request, _("“%(title)s” is back in the queue.") % {"title": submission.title}
+        )
     return redirect(reverse("approvals:queue") + _queue_query(request))
 
 
@@ -270,14 +309,16 @@ def decide(request, pk, parts=()):
                 note=form.cleaned_data["note"],
             )
             messages.success(
-                request, f"“{submission.title}”: {decision.get_outcome_display().lower()}."
+                request,
+                _("“%(title)s”: %(outcome)s.")
+                % {"title": submission.title, "outcome": decision.get_outcome_display().lower()},
             )
             query = _queue_query(request)
             if "next" in request.POST:
                 following = _next_in_queue(request, submission)
                 if following is not None:
                     return redirect(reverse("approvals:detail", args=[following.pk]) + query)
-                messages.info(request, "Nothing else in your queue is waiting for you.")
+                messages.info(request, _("Nothing else in your queue is waiting for you."))
             return redirect(reverse("approvals:queue") + query)
     submission.refresh_from_db()
     return _render_detail(request, submission, form, status=400, parts=parts)
@@ -288,14 +329,18 @@ def decide(request, pk, parts=()):
 def bulk_approve(request):
     ids = [i for i in request.POST.getlist("ids") if i.isdigit()][:200]
     if not ids:
-        messages.error(request, "Tick the items to approve first.")
+        messages.error(request, _("Tick the items to approve first."))
         return redirect(reverse("approvals:queue") + _queue_query(request))
     items = list(
         OutputSubmission.objects.restrict(request.user, "review").filter(pk__in=ids).order_by("pk")
     )
     approved, problems = services.submissions_bulk_approve(actor=request.user, submissions=items)
     if approved:
-        messages.success(request, f"{approved} item(s) approved.")
+        messages.success(
+            request,
+            ngettext("%(count)s item approved.", "%(count)s items approved.", approved)
+            % {"count": approved},
+        )
     for problem in problems:
         messages.error(request, problem)
     return redirect(reverse("approvals:queue") + _queue_query(request))
@@ -313,7 +358,15 @@ def reasons(request):
         if "defaults" in request.POST:
             programme = get_object_or_404(programmes, pk=request.POST.get("programme"))
             added = services.reason_codes_add_defaults(actor=request.user, programme=programme)
-            messages.success(request, f"{len(added)} standard reason(s) added to {programme}.")
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s standard reason added to %(programme)s.",
+                    "%(count)s standard reasons added to %(programme)s.",
+                    len(added),
+                )
+                % {"count": len(added), "programme": programme},
+            )
             return redirect("approvals:reasons")
         if form.is_valid():
             with refusal_shown_on(form):
@@ -323,7 +376,7 @@ def reasons(request):
                     label=form.cleaned_data["label"],
                     code=form.cleaned_data["code"],
                 )
-                messages.success(request, "Reason added.")
+                messages.success(request, _("Reason added."))
                 return redirect("approvals:reasons")
     codes = (
         ReasonCode.objects.restrict(request.user)

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.filtering import DateFromToRangeFilter
 
@@ -17,26 +18,32 @@ def _programmes(request):
 
 
 class LedgerEntryFilter(django_filters.FilterSet):
-    programme = django_filters.ModelChoiceFilter(queryset=_programmes, empty_label="All")
-    state = django_filters.ChoiceFilter(choices=LedgerEntry.State.choices, empty_label="All")
-    kind = django_filters.ChoiceFilter(choices=LedgerEntry.Kind.choices, empty_label="All")
+    programme = django_filters.ModelChoiceFilter(
+        label=_("Programme"), queryset=_programmes, empty_label=_("All")
+    )
+    state = django_filters.ChoiceFilter(
+        label=_("State"), choices=LedgerEntry.State.choices, empty_label=_("All")
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind"), choices=LedgerEntry.Kind.choices, empty_label=_("All")
+    )
     participant = django_filters.CharFilter(
-        label="Participant email contains",
+        label=_("Participant email contains"),
         field_name="participation__user__email",
         lookup_expr="icontains",
     )
     currency = django_filters.CharFilter(
-        label="Currency", field_name="currency", method="filter_currency"
+        label=_("Currency"), field_name="currency", method="filter_currency"
     )
     created = DateFromToRangeFilter(
-        label="Created between",
+        label=_("Created between"),
         field_name="created_at__date",
     )
     awaiting_me = django_filters.BooleanFilter(
-        label="Only what I can approve", method="filter_awaiting_me", widget=forms.CheckboxInput
+        label=_("Only what I can approve"), method="filter_awaiting_me", widget=forms.CheckboxInput
     )
     late = django_filters.BooleanFilter(
-        label="Only payments past their date",
+        label=_("Only payments past their date"),
         method="filter_late",
         widget=forms.CheckboxInput,
     )

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.businessdays import add_business_days, not_counted
 from core.csvsafe import NUMBER, Echo, safe_cell, utc_seconds
@@ -558,7 +559,7 @@ def attention_counts(user, now) -> list:
     counts = per_programme(
         awaiting_approval(user),
         order=50,
-        label="pay entries to approve",
+        label=gettext("pay entries to approve"),
         url=lambda r: f"{entries}?programme={r['programme_id']}&state=accrued&awaiting_me=on",
     )
     late: dict[int, int] = defaultdict(int)

@@ -9,8 +9,11 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core import l10n
 from core.forms import refusal_shown_on, send_once
 from core.pagination import keyset_page
 from participants.models import Participation
@@ -112,16 +115,26 @@ def entries_approve(request):
 def _say_approved(request, result) -> None:
     if result.approved:
         messages.success(
-            request, f"{result.approved} entr{'y' if result.approved == 1 else 'ies'} approved."
+            request,
+            ngettext("%(count)s entry approved.", "%(count)s entries approved.", result.approved)
+            % {"count": result.approved},
         )
     if result.first_approvals:
         messages.warning(
             request,
-            f"{result.first_approvals} entr{'y' if result.first_approvals == 1 else 'ies'} above "
-            "the programme's threshold got your first approval; a second person must approve.",
+            ngettext(
+                "%(count)s entry above the programme's threshold got your first approval; a "
+                "second person must approve.",
+                "%(count)s entries above the programme's threshold got your first approval; a "
+                "second person must approve.",
+                result.first_approvals,
+            )
+            % {"count": result.first_approvals},
         )
     for pk, message in result.refused[:20]:
-        messages.error(request, f"Entry {pk}: {message}")
+        messages.error(
+            request, _("Entry %(number)s: %(problem)s") % {"number": pk, "problem": message}
+        )
 
 
 def _entries_url():
@@ -140,7 +153,11 @@ def entry_detail(request, pk):
                 reversal = services.entry_reverse(
                     actor=request.user, entry=entry, reason=form.cleaned_data["reason"]
                 )
-                messages.success(request, f"Entry {entry.pk} reversed by entry {reversal.pk}.")
+                messages.success(
+                    request,
+                    _("Entry %(number)s reversed by entry %(reversal)s.")
+                    % {"number": entry.pk, "reversal": reversal.pk},
+                )
                 return redirect("compensation:entry", pk=entry.pk)
     return render(
         request,
@@ -163,10 +180,12 @@ def entry_approve(request, pk):
     with refusal_shown_on(request):
         entry = services.entry_approve(actor=request.user, entry=entry)
         if entry.state == LedgerEntry.State.APPROVED:
-            messages.success(request, f"Entry {entry.pk} approved.")
+            messages.success(request, _("Entry %(number)s approved.") % {"number": entry.pk})
         else:
             messages.warning(
-                request, f"First approval recorded; a second person must approve entry {entry.pk}."
+                request,
+                _("First approval recorded; a second person must approve entry %(number)s.")
+                % {"number": entry.pk},
             )
     return redirect("compensation:entry", pk=pk)
 
@@ -187,7 +206,12 @@ def award_new(request):
                 reason=data["reason"],
             )
             messages.success(
-                request, f"{entry.get_kind_display()} of {entry.amount} {entry.currency} recorded."
+                request,
+                _("%(kind)s of %(amount)s recorded.")
+                % {
+                    "kind": entry.get_kind_display(),
+                    "amount": l10n.money(entry.amount, entry.currency),
+                },
             )
             return reverse("compensation:entry", args=[entry.pk])
 
@@ -211,7 +235,7 @@ def batch_new(request):
         d = form.cleaned_data
         with refusal_shown_on(form):
             # The same check the batch's creation runs: what the preview says goes in does.
-            _, _, candidates = services.batch_check(
+            _dropped, _kept, candidates = services.batch_check(
                 actor=request.user,
                 programmes=d["programmes"],
                 currency=d["currency"],
@@ -241,7 +265,13 @@ def batch_new(request):
                     sepa_version=d.get("sepa_version", ""),
                 )
                 messages.success(
-                    request, f"Batch {batch.pk} created with {batch.entries_count} entries."
+                    request,
+                    ngettext(
+                        "Batch %(number)s created with %(count)s entry.",
+                        "Batch %(number)s created with %(count)s entries.",
+                        batch.entries_count,
+                    )
+                    % {"number": batch.pk, "count": batch.entries_count},
                 )
                 return redirect("compensation:batch", pk=batch.pk)
     return render(
@@ -319,7 +349,11 @@ def batch_paid(request, pk):
                 reference=form.cleaned_data["reference"],
                 paid_on=form.cleaned_data["paid_on"],
             )
-            messages.success(request, f"Batch {batch.pk} marked paid; participants are notified.")
+            messages.success(
+                request,
+                _("Batch %(number)s marked paid; participants are notified.")
+                % {"number": batch.pk},
+            )
             return redirect("compensation:batch", pk=pk)
     return batch_detail(request, pk, paid_form=form, status=400)
 
@@ -334,7 +368,10 @@ def batch_reconcile(request, pk):
             services.batch_reconcile(
                 actor=request.user, batch=batch, data=form.cleaned_data["file"].read()
             )
-            messages.success(request, f"Batch {batch.pk} reconciled: every line is paid.")
+            messages.success(
+                request,
+                _("Batch %(number)s reconciled: every line is paid.") % {"number": batch.pk},
+            )
             return redirect("compensation:batch", pk=pk)
         if mismatches := _mismatches(refused.error):
             return batch_detail(request, pk, reconcile_form=form, mismatches=mismatches, status=400)
@@ -353,6 +390,35 @@ def _say_if_settled(request, error) -> None:
         messages.error(request, error.message)
 
 
+def _statement_report(batch, report) -> str:
+    """What an imported statement or result file did, in one sentence of the reader's language."""
+    done = [
+        ngettext("%(count)s line paid", "%(count)s lines paid", report.paid)
+        % {"count": report.paid}
+    ]
+    if report.taken_out:
+        done.append(
+            ngettext(
+                "%(count)s taken out of the batch (failed or returned)",
+                "%(count)s taken out of the batch (failed or returned)",
+                report.taken_out,
+            )
+            % {"count": report.taken_out}
+        )
+    if report.remaining:
+        done.append(_("%(count)s still unpaid") % {"count": report.remaining})
+    text = _(", ").join(done)
+    if report.ignored:
+        text += _("; ") + ngettext(
+            "%(count)s other transaction ignored",
+            "%(count)s other transactions ignored",
+            report.ignored,
+        ) % {"count": report.ignored}
+    if batch.method == PayoutBatch.Method.PAYPAL:
+        return _("Result file imported: %(what)s.") % {"what": text}
+    return _("Statement imported: %(what)s.") % {"what": text}
+
+
 @staff_required("payouts")
 @require_POST
 def batch_statement(request, pk):
@@ -364,18 +430,11 @@ def batch_statement(request, pk):
             report = services.batch_import_statement(
                 actor=request.user, batch=batch, data=form.cleaned_data["file"].read()
             )
-            kind = "Result file" if batch.method == PayoutBatch.Method.PAYPAL else "Statement"
-            text = f"{kind} imported: {report.paid} line(s) paid"
-            if report.taken_out:
-                text += f", {report.taken_out} taken out of the batch (failed or returned)"
-            if report.remaining:
-                text += f", {report.remaining} still unpaid"
-            if report.ignored:
-                text += f"; {report.ignored} other transaction(s) ignored"
+            text = _statement_report(batch, report)
             if report.problems:
-                messages.warning(request, text + ". Some transactions need a look:")
+                messages.warning(request, text + " " + _("Some transactions need a look:"))
                 return batch_detail(request, pk, mismatches=report.problems, statement_report=True)
-            messages.success(request, text + ".")
+            messages.success(request, text)
             return redirect("compensation:batch", pk=pk)
         if mismatches := _mismatches(refused.error):
             return batch_detail(request, pk, statement_form=form, mismatches=mismatches, status=400)
@@ -399,7 +458,9 @@ def import_match(request, pk, row):
             row=row,
             line_key=request.POST.get("line_key", ""),
         )
-        messages.success(request, f"Line {line.line_key} matched by hand and paid.")
+        messages.success(
+            request, _("Line %(key)s matched by hand and paid.") % {"key": line.line_key}
+        )
     return redirect(f"{reverse('compensation:batch', args=[batch.pk])}#imports")
 
 
@@ -409,7 +470,7 @@ def batch_retry(request, pk):
     batch = _batch(request, pk)
     with refusal_shown_on(request):
         services.batch_retry(actor=request.user, batch=batch)
-        messages.success(request, "The batch is being built again.")
+        messages.success(request, _("The batch is being built again."))
     return redirect("compensation:batch", pk=pk)
 
 
@@ -422,7 +483,11 @@ def accrue_now(request):
     for programme in finance_programmes(request.user):
         created += services.accrue_hourly(programme=programme).count
         created += services.accrue_bounties(programme=programme).count
-    messages.success(request, f"{created} new entr{'y' if created == 1 else 'ies'} accrued.")
+    messages.success(
+        request,
+        ngettext("%(count)s new entry accrued.", "%(count)s new entries accrued.", created)
+        % {"count": created},
+    )
     return redirect("compensation:entries")
 
 
@@ -436,7 +501,7 @@ def rates(request):
     if request.method == "POST" and form.is_valid():
         with refusal_shown_on(form):
             row = services.rate_record(actor=request.user, **form.cleaned_data)
-            messages.success(request, f"Rate recorded: {row}.")
+            messages.success(request, _("Rate recorded: %(rate)s.") % {"rate": row})
             return redirect("compensation:rates")
     page = keyset_page(
         ExchangeRate.objects.select_related("recorded_by"), request, key="id", descending=True
@@ -507,8 +572,8 @@ def tax_status(request, pk):
             )
             messages.success(
                 request,
-                f"Tax status recorded for {participation.user.email}; their approved pay goes "
-                "into the next batch.",
+                _("Tax status recorded for %(email)s; their approved pay goes into the next batch.")
+                % {"email": participation.user.email},
             )
             return redirect("compensation:tax_status", pk=pk)
     return render(

@@ -6,7 +6,7 @@ facts, the consent screen, the statement. Money has its currency's own decimals 
 """
 
 import copy
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from babel import Locale
@@ -48,5 +48,8 @@ def day(value: date | datetime) -> str:
 
 
 def moment(value: datetime) -> str:
-    """A date and time, in UTC as every time of the product is."""
-    return babel_datetime(value, format="medium", tzinfo=UTC, locale=locale()) + " UTC"
+    """A date and time in the reader's time zone (core.timezones: their setting, else their
+    browser's, else UTC), labelled with the zone's abbreviation as the templates' `T` does."""
+    local = timezone.localtime(value)
+    text = babel_datetime(local, format="medium", tzinfo=local.tzinfo, locale=locale())
+    return f"{text} {local.tzname()}"

@@ -6,6 +6,7 @@ from datetime import timedelta
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
 from core.search import SearchableFilterSet, SearchFilter
@@ -16,48 +17,49 @@ from .selectors import search_tickets
 
 # Sort options of the queue: each is one key that keyset pagination can seek on.
 TICKET_SORTS = {
-    "oldest": ("created_at", False, "Oldest first"),
-    "newest": ("created_at", True, "Newest first"),
-    "severity": ("severity_rank", True, "Most severe first"),
-    "updated": ("updated_at", True, "Recently changed"),
+    "oldest": ("created_at", False, _("Oldest first")),
+    "newest": ("created_at", True, _("Newest first")),
+    "severity": ("severity_rank", True, _("Most severe first")),
+    "updated": ("updated_at", True, _("Recently changed")),
 }
 OPEN = "open"
 
 
 class TicketFilter(SearchableFilterSet):
-    q = SearchFilter(search=search_tickets)
-    programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
-    kind = django_filters.ChoiceFilter(choices=Ticket.Kind.choices)
-    severity = django_filters.ChoiceFilter(choices=Severity.choices)
+    q = SearchFilter(search=search_tickets, label=_("Search"))
+    programme = ShortModelChoiceFilter(label=_("Programme"), queryset=Programme.objects.none())
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Ticket.Kind.choices)
+    severity = django_filters.ChoiceFilter(label=_("Severity"), choices=Severity.choices)
     status = django_filters.ChoiceFilter(
-        choices=[(OPEN, "Open (new, needs info, triaged, accepted)"), *Ticket.Status.choices],
+        label=_("Status"),
+        choices=[(OPEN, _("Open (new, needs info, triaged, accepted)")), *Ticket.Status.choices],
         method="filter_status",
-        empty_label="Any status",
+        empty_label=_("Any status"),
     )
     assignee = django_filters.ChoiceFilter(
-        choices=[], method="filter_assignee", empty_label="Anyone"
+        label=_("Assignee"), choices=[], method="filter_assignee", empty_label=_("Anyone")
     )
     age = django_filters.ChoiceFilter(
-        label="Filed",
+        label=_("Filed"),
         choices=[
-            ("1", "more than a day ago"),
-            ("3", "more than 3 days ago"),
-            ("7", "more than a week ago"),
-            ("30", "more than 30 days ago"),
+            ("1", _("more than a day ago")),
+            ("3", _("more than 3 days ago")),
+            ("7", _("more than a week ago")),
+            ("30", _("more than 30 days ago")),
         ],
         method="filter_age",
-        empty_label="any time",
+        empty_label=_("any time"),
     )
     triage_overdue = django_filters.BooleanFilter(
-        label="Triage date passed",
+        label=_("Triage date passed"),
         method="filter_triage_overdue",
         widget=forms.CheckboxInput,
     )
     reporter = django_filters.CharFilter(
-        label="Reporter email contains", field_name="reporter__email", lookup_expr="icontains"
+        label=_("Reporter email contains"), field_name="reporter__email", lookup_expr="icontains"
     )
     sort = django_filters.ChoiceFilter(
-        label="Sort",
+        label=_("Sort"),
         choices=[(k, v[2]) for k, v in TICKET_SORTS.items()],
         method="filter_sort",
         empty_label=None,
@@ -91,7 +93,11 @@ class TicketFilter(SearchableFilterSet):
         configure_filter(
             self,
             "assignee",
-            choices=[("me", "Me"), ("none", "Nobody"), *[(str(u.pk), u.email) for u in staff]],
+            choices=[
+                ("me", _("Me")),
+                ("none", _("Nobody")),
+                *[(str(u.pk), u.email) for u in staff],
+            ],
         )
 
     def filter_status(self, queryset, name, value):
@@ -123,7 +129,7 @@ class TicketFilter(SearchableFilterSet):
         value = "oldest"
         if self.is_bound and self.is_valid():
             value = self.form.cleaned_data.get("sort") or "oldest"
-        key, descending, _ = TICKET_SORTS.get(value, TICKET_SORTS["oldest"])
+        key, descending, _label = TICKET_SORTS.get(value, TICKET_SORTS["oldest"])
         return key, descending
 
 

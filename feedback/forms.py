@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.db import limit
 from core.forms import SubmitOnce
@@ -122,24 +123,27 @@ class CommentForm(SubmitOnce, forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(choices=Ticket.Status.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
     duplicate_of = forms.IntegerField(
-        required=False, min_value=1, label="Duplicate of ticket number"
+        required=False, min_value=1, label=_("Duplicate of ticket number")
     )
     note = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="Note to the reporter",
-        help_text="Required when asking for more info.",
+        label=_("Note to the reporter"),
+        help_text=_("Required when asking for more info."),
     )
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ChoiceField(choices=[], required=False, label="Assign to")
+    assignee = forms.ChoiceField(choices=[], required=False, label=_("Assign to"))
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].choices = [("", "Nobody"), *[(str(u.pk), u.email) for u in staff]]
+        self.fields["assignee"].choices = [
+            ("", _("Nobody")),
+            *[(str(u.pk), u.email) for u in staff],
+        ]
 
 
 class BulkTriageForm(forms.Form):
@@ -148,20 +152,20 @@ class BulkTriageForm(forms.Form):
     KEEP = "keep"
     NOBODY = "nobody"
 
-    status = forms.ChoiceField(required=False, label="Set status")
+    status = forms.ChoiceField(required=False, label=_("Set status"))
     # An absent or empty choice keeps each ticket's assignee: setting a status on several
     # tickets must never unassign them unless "Nobody" is chosen.
-    assignee = forms.ChoiceField(required=False, label="Set assignee", initial=KEEP)
-    note = forms.CharField(required=False, label="Note to the reporters", max_length=2000)
+    assignee = forms.ChoiceField(required=False, label=_("Set assignee"), initial=KEEP)
+    note = forms.CharField(required=False, label=_("Note to the reporters"), max_length=2000)
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [
-            ("", "keep"),
+            ("", pgettext_lazy("leave as it is", "keep")),
             *[c for c in Ticket.Status.choices if c[0] != Ticket.Status.DUPLICATE],
         ]
         self.fields["assignee"].choices = [
-            (self.KEEP, "keep"),
-            (self.NOBODY, "Nobody (unassign)"),
+            (self.KEEP, pgettext_lazy("leave as it is", "keep")),
+            (self.NOBODY, _("Nobody (unassign)")),
             *[(str(u.pk), u.email) for u in staff],
         ]

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core import search
 from core.figures import guard
@@ -152,12 +153,12 @@ def attention_counts(user, now) -> list:
             Attention(
                 r["programme_id"],
                 19,
-                "tickets past their triage date",
+                _("tickets past their triage date"),
                 r["late"],
                 f"{at}&triage_overdue=on",
                 True,
             ),
-            Attention(r["programme_id"], 20, "tickets waiting for triage", r["n"], at),
+            Attention(r["programme_id"], 20, _("tickets waiting for triage"), r["n"], at),
         ]
     return out
 

@@ -13,7 +13,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import ratelimit, search
@@ -276,7 +277,8 @@ def ticket_status(request, pk):
                 original = Ticket.objects.restrict(request.user).filter(pk=number).first()
                 if original is None:
                     raise DomainError(
-                        f"There is no ticket #{number} you can see.", field="duplicate_of"
+                        _("There is no ticket #%(number)s you can see.") % {"number": number},
+                        field="duplicate_of",
                     )
             services.ticket_set_status(
                 actor=request.user,
@@ -286,7 +288,10 @@ def ticket_status(request, pk):
                 note=form.cleaned_data["note"],
             )
             label = Ticket.Status(form.cleaned_data["status"]).label.lower()
-            messages.success(request, f"Ticket #{ticket.pk} is now {label}.")
+            messages.success(
+                request,
+                _("Ticket #%(number)s is now %(status)s.") % {"number": ticket.pk, "status": label},
+            )
             return redirect(ticket)
     return render(
         request,
@@ -309,7 +314,7 @@ def ticket_assign(request, pk):
                 ticket=ticket,
                 assignee=User.objects.get(pk=value) if value else None,
             )
-            messages.success(request, "Assignment saved.")
+            messages.success(request, _("Assignment saved."))
             return redirect(ticket)
     return render(
         request,
@@ -355,7 +360,7 @@ def triage_bulk(request):
     form = BulkTriageForm(request.POST, staff=selectors.assignable_staff(programmes))
     back = _back(request, reverse("feedback:triage"))
     if not form.is_valid():
-        messages.error(request, "Choose a valid status and assignee.")
+        messages.error(request, _("Choose a valid status and assignee."))
         return redirect(back)
     assignee = services.UNCHANGED
     value = form.cleaned_data["assignee"]
@@ -365,7 +370,7 @@ def triage_bulk(request):
         assignee = User.objects.filter(pk=value).first()
     ticket_ids = request.POST.getlist("tickets")
     if not all(i.isdigit() for i in ticket_ids):
-        messages.error(request, "Select tickets by their checkboxes.")
+        messages.error(request, _("Select tickets by their checkboxes."))
         return redirect(back)
     with refusal_shown_on(request):
         done = services.tickets_bulk_triage(
@@ -375,5 +380,9 @@ def triage_bulk(request):
             assignee=assignee,
             note=form.cleaned_data["note"],
         )
-        messages.success(request, f"{len(done)} ticket(s) updated.")
+        messages.success(
+            request,
+            ngettext("%(count)s ticket updated.", "%(count)s tickets updated.", len(done))
+            % {"count": len(done)},
+        )
     return redirect(back)

@@ -1,6 +1,7 @@
 """The FilterSet of the hours queue (shared with the API and exports)."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from core.filtering import DateFilter, ShortModelChoiceFilter, configure_filter
 from programs.models import Programme
@@ -9,14 +10,16 @@ from .models import TimeEntry
 
 
 class TimeEntryFilter(django_filters.FilterSet):
-    programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
-    status = django_filters.ChoiceFilter(choices=TimeEntry.Status.choices, empty_label="Any status")
-    activity = django_filters.ChoiceFilter(choices=TimeEntry.Activity.choices)
-    participant = django_filters.CharFilter(
-        label="Participant email contains", field_name="user__email", lookup_expr="icontains"
+    programme = ShortModelChoiceFilter(label=_("Programme"), queryset=Programme.objects.none())
+    status = django_filters.ChoiceFilter(
+        label=_("Status"), choices=TimeEntry.Status.choices, empty_label=_("Any status")
     )
-    date_from = DateFilter(label="From", field_name="date", lookup_expr="gte")
-    date_to = DateFilter(label="To", field_name="date", lookup_expr="lte")
+    activity = django_filters.ChoiceFilter(label=_("Activity"), choices=TimeEntry.Activity.choices)
+    participant = django_filters.CharFilter(
+        label=_("Participant email contains"), field_name="user__email", lookup_expr="icontains"
+    )
+    date_from = DateFilter(label=_("From"), field_name="date", lookup_expr="gte")
+    date_to = DateFilter(label=_("To"), field_name="date", lookup_expr="lte")
 
     class Meta:
         model = TimeEntry

@@ -48,5 +48,5 @@ class HoursReviewForm(forms.Form):
     reason = forms.CharField(
         required=False,
         max_length=2000,
-        label="Reason for a dispute (the participant reads it)",
+        label=_("Reason for a dispute (the participant reads it)"),
     )

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Count, Min, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from core.figures import guard, median_and_quantile
 from programs.models import Programme, TermsVersion
@@ -269,6 +270,6 @@ def attention_counts(user, now) -> list:
     return per_programme(
         TimeEntry.objects.restrict(user, "confirm").filter(status=TimeEntry.Status.LOGGED),
         order=30,
-        label="hour entries to confirm",
+        label=gettext("hour entries to confirm"),
         url=lambda r: f"{queue}?programme={r['programme_id']}&status=logged",
     )

@@ -12,7 +12,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.dates import query_date
@@ -172,11 +173,11 @@ def review(request):
     back = _back(request, reverse("labour:queue"))
     decision = request.POST.get("decision")
     if not form.is_valid() or decision not in ("confirm", "dispute"):
-        messages.error(request, "Choose confirm or dispute.")
+        messages.error(request, _("Choose confirm or dispute."))
         return redirect(back)
     entry_ids = request.POST.getlist("entries")
     if not all(i.isdigit() for i in entry_ids):
-        messages.error(request, "Select entries by their checkboxes.")
+        messages.error(request, _("Select entries by their checkboxes."))
         return redirect(back)
     with refusal_shown_on(request):
         done = services.time_entries_bulk_review(
@@ -185,6 +186,9 @@ def review(request):
             confirm=decision == "confirm",
             reason=form.cleaned_data["reason"],
         )
-        verb = "confirmed" if decision == "confirm" else "disputed"
-        messages.success(request, f"{len(done)} entr{'y' if len(done) == 1 else 'ies'} {verb}.")
+        if decision == "confirm":
+            said = ngettext("%(count)s entry confirmed.", "%(count)s entries confirmed.", len(done))
+        else:
+            said = ngettext("%(count)s entry disputed.", "%(count)s entries disputed.", len(done))
+        messages.success(request, said % {"count": len(done)})
     return redirect(back)

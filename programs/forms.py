@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import currencies
 from core.forms import DateInput
@@ -23,12 +25,41 @@ class ProgrammeForm(forms.ModelForm):
             "holiday_calendar",
             "default_language",
         ]
-        help_texts = {"slug": "The address of the public page: /programmes/<slug>/."}
+        labels = {
+            "name": _("Name"),
+            "slug": _("Address"),
+            "product": _("Product"),
+            "summary": _("Summary"),
+            "currency": _("Currency"),
+            "reference_hourly_rate": _("Reference hourly rate"),
+            "approval_threshold": _("Two-person approval threshold"),
+            "holiday_calendar": _("Holiday calendar"),
+            "default_language": _("Default language"),
+        }
+        help_texts = {
+            "slug": _("The address of the public page: /programmes/<slug>/."),
+            "product": _("The product under test."),
+            "reference_hourly_rate": _(
+                "Stated rate used to estimate the value of unpaid hours on the public page."
+            ),
+            "approval_threshold": _(
+                "Ledger entries above this amount need two different approvers. Once set, a "
+                "change or removal takes effect when another manager confirms it."
+            ),
+            "holiday_calendar": _(
+                "Country code whose public holidays are not business days (FR, DE, GB, US…); "
+                "empty: weekends only."
+            ),
+            "default_language": _(
+                "Its pages' language for a reader whose browser asks for none we offer; "
+                "empty: English."
+            ),
+        }
 
     def _not_negative(self, name):
         value = self.cleaned_data.get(name)
         if value is not None and value < 0:
-            raise forms.ValidationError("This cannot be negative.")
+            raise forms.ValidationError(_("This cannot be negative."))
         return value
 
     def clean_reference_hourly_rate(self):
@@ -51,11 +82,11 @@ class ProgrammeSettingsForm(ProgrammeForm):
 # The terms editor's sections, in the order a tester reads the deal. Each field is in exactly
 # one; the pay fields that only one pay model uses are drawn in that model's own fieldset.
 TERMS_SECTIONS = (
-    ("version", "This version", ("change_summary", "material_change")),
-    ("labour", "Labour", ("expected_activities", "expected_hours_per_week")),
+    ("version", _("This version"), ("change_summary", "material_change")),
+    ("labour", _("Labour"), ("expected_activities", "expected_hours_per_week")),
     (
         "pay",
-        "Pay",
+        pgettext_lazy("noun", "Pay"),
         (
             "pay_model",
             "currency",
@@ -68,17 +99,17 @@ TERMS_SECTIONS = (
     ),
     (
         "approval",
-        "Output approval",
+        _("Output approval"),
         ("approval_scope", "review_deadline_hours", "on_missed_deadline", "appeals_allowed"),
     ),
     (
         "confidentiality",
-        "Confidentiality",
+        _("Confidentiality"),
         ("nda", "nda_public_scope", "nda_until", "nda_until_text"),
     ),
     (
         "use",
-        "Use of participants' work",
+        _("Use of participants' work"),
         (
             "training_use",
             "credit_attribution",
@@ -89,15 +120,15 @@ TERMS_SECTIONS = (
     ),
     (
         "participation",
-        "Participation",
+        _("Participation"),
         ("voluntary", "right_to_withdraw", "notice_period_days", "pause_policy"),
     ),
     (
         "response",
-        "Response targets (business days of the programme's holiday calendar)",
+        _("Response targets (business days of the programme's holiday calendar)"),
         ("first_response_days", "triage_days", "contest_days", "payment_days"),
     ),
-    ("text", "Full text", ("body", "passages_agree")),
+    ("text", _("Full text"), ("body", "passages_agree")),
 )
 BOUNTY_FIELDS = tuple(f"bounty_{severity}" for severity in TermsVersion.SEVERITIES)
 
@@ -119,36 +150,40 @@ class TermsForm(forms.ModelForm):
     """
 
     expected_activities = forms.MultipleChoiceField(
-        label="Expected activities",
+        label=_("Expected activities"),
         choices=TermsVersion.Activity.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     other_currencies = forms.CharField(
-        label="Also pays in",
+        label=_("Also pays in"),
         required=False,
         max_length=200,
         help_text=TermsVersion._meta.get_field("other_currencies").help_text,
     )
     tax_forms = forms.MultipleChoiceField(
-        label="Tax form required before payment",
+        label=_("Tax form required before payment"),
         choices=Programme.TaxForm.choices,
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        help_text="Pay earned under this version is paid once the tester has sent one of these "
-        "(they upload it in the product; finance is told). Pay earned before is never held. "
-        "Adding one is a material change, worse for the tester.",
+        help_text=_(
+            "Pay earned under this version is paid once the tester has sent one of these "
+            "(they upload it in the product; finance is told). Pay earned before is never held. "
+            "Adding one is a material change, worse for the tester."
+        ),
     )
-    bounty_low = forms.DecimalField(label="Bounty: low", required=False, min_value=0)
-    bounty_medium = forms.DecimalField(label="Bounty: medium", required=False, min_value=0)
-    bounty_high = forms.DecimalField(label="Bounty: high", required=False, min_value=0)
-    bounty_critical = forms.DecimalField(label="Bounty: critical", required=False, min_value=0)
+    bounty_low = forms.DecimalField(label=_("Bounty: low"), required=False, min_value=0)
+    bounty_medium = forms.DecimalField(label=_("Bounty: medium"), required=False, min_value=0)
+    bounty_high = forms.DecimalField(label=_("Bounty: high"), required=False, min_value=0)
+    bounty_critical = forms.DecimalField(label=_("Bounty: critical"), required=False, min_value=0)
     # Not a term: the manager's word when publishing (services.check_passages).
     passages_agree = forms.BooleanField(
-        label="The structured terms say the same as the passages of the full text shown above",
+        label=_("The structured terms say the same as the passages of the full text shown above"),
         required=False,
-        help_text="Needed to publish while a new passage of the full text speaks of training, "
-        "promotion, licences or the like and the terms it touches did not change.",
+        help_text=_(
+            "Needed to publish while a new passage of the full text speaks of training, "
+            "promotion, licences or the like and the terms it touches did not change."
+        ),
     )
 
     class Meta:
@@ -183,7 +218,7 @@ class TermsForm(forms.ModelForm):
                 section["models"] = [
                     {
                         "value": value,
-                        "legend": f"{label}: its terms",
+                        "legend": _("%(model)s: its terms") % {"model": label},
                         "fields": [self[n] for n in pay_model_form_fields(value)],
                     }
                     for value, label in TermsVersion.PayModel.choices
@@ -230,11 +265,12 @@ class TermsForm(forms.ModelForm):
 
 
 class RoleForm(forms.Form):
-    email = forms.EmailField(label="Email of an existing account")
-    role = forms.ChoiceField(choices=ProgrammeRole.Role.choices)
+    email = forms.EmailField(label=_("Email of an existing account"))
+    role = forms.ChoiceField(label=_("Role"), choices=ProgrammeRole.Role.choices)
 
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[c for c in Programme.Status.choices if c[0] != Programme.Status.PAUSED]
+        label=_("Status"),
+        choices=[c for c in Programme.Status.choices if c[0] != Programme.Status.PAUSED],
     )

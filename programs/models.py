@@ -132,9 +132,9 @@ class ProgrammeRole(models.Model):
     """A staff role of one person in one programme. Roles are per programme."""
 
     class Role(models.TextChoices):
-        MANAGER = policy.MANAGER, "Manager"
-        REVIEWER = policy.REVIEWER, "Reviewer"
-        FINANCE = policy.FINANCE, "Finance"
+        MANAGER = policy.MANAGER, _("Manager")
+        REVIEWER = policy.REVIEWER, _("Reviewer")
+        FINANCE = policy.FINANCE, _("Finance")
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="roles")
     user = models.ForeignKey(

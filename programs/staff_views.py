@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.forms import refusal_shown_on
@@ -56,7 +57,7 @@ def programme_new(request):
                 product=data.pop("product"),
                 **data,
             )
-            messages.success(request, "Programme created as a draft. Write its terms next.")
+            messages.success(request, _("Programme created as a draft. Write its terms next."))
             return redirect("programs:staff_programme", slug=programme.slug)
     return render(request, "programs/staff/programme_form.html", {"form": form})
 
@@ -91,13 +92,15 @@ def programme_settings(request, slug):
             saved = services.programme_update(
                 actor=request.user, programme=programme, **form.cleaned_data
             )
-            messages.success(request, "Settings saved.")
+            messages.success(request, _("Settings saved."))
             wanted = form.cleaned_data.get("approval_threshold")
             if "approval_threshold" in form.cleaned_data and saved.approval_threshold != wanted:
                 messages.info(
                     request,
-                    "The two-person threshold change is proposed; it takes effect once "
-                    "another manager of the programme confirms it.",
+                    _(
+                        "The two-person threshold change is proposed; it takes effect once "
+                        "another manager of the programme confirms it."
+                    ),
                 )
             return redirect("programs:staff_programme", slug=slug)
     return render(
@@ -121,7 +124,7 @@ def threshold_confirm(request, slug, pk):
     change = get_object_or_404(programme.threshold_changes, pk=pk)
     with refusal_shown_on(request):
         services.threshold_confirm(actor=request.user, change=change)
-        messages.success(request, "The two-person threshold change is confirmed and in force.")
+        messages.success(request, _("The two-person threshold change is confirmed and in force."))
     return redirect("programs:staff_programme", slug=slug)
 
 
@@ -131,13 +134,13 @@ def programme_status(request, slug):
     programme = _managed(request, slug)
     form = StatusForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Choose a valid status.")
+        messages.error(request, _("Choose a valid status."))
     else:
         with refusal_shown_on(request):
             services.programme_set_status(
                 actor=request.user, programme=programme, status=form.cleaned_data["status"]
             )
-            messages.success(request, "Status changed.")
+            messages.success(request, _("Status changed."))
     return redirect("programs:staff_programme", slug=slug)
 
 
@@ -172,7 +175,10 @@ def terms_edit(request, slug, number):
     programme = _managed(request, slug)
     terms = get_object_or_404(TermsVersion, programme=programme, number=number)
     if terms.is_published:
-        messages.info(request, f"Version {number} is published and can never change.")
+        messages.info(
+            request,
+            _("Version %(number)s is published and can never change.") % {"number": number},
+        )
         return redirect("programs:terms", slug=slug, number=number)
     form = TermsForm(request.POST or None, instance=terms)
     preview = terms
@@ -192,9 +198,11 @@ def terms_edit(request, slug, number):
                         services.terms_publish(
                             actor=request.user, terms=saved, passages_agree=agree
                         )
-                        messages.success(request, f"Version {number} is published.")
+                        messages.success(
+                            request, _("Version %(number)s is published.") % {"number": number}
+                        )
                         return redirect("programs:staff_terms", slug=slug)
-                    messages.success(request, "Draft saved.")
+                    messages.success(request, _("Draft saved."))
                     return redirect("programs:staff_terms_edit", slug=slug, number=number)
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -232,7 +240,7 @@ def roles(request, slug):
     if request.method == "POST" and form.is_valid():
         user = get_user_model().objects.filter(email__iexact=form.cleaned_data["email"]).first()
         if user is None:
-            form.add_error("email", "No account has this email; ask them to sign up first.")
+            form.add_error("email", _("No account has this email; ask them to sign up first."))
         else:
             with refusal_shown_on(form):
                 services.role_grant(
@@ -241,7 +249,14 @@ def roles(request, slug):
                     user=user,
                     role=form.cleaned_data["role"],
                 )
-                messages.success(request, f"{user.email} is now {form.cleaned_data['role']}.")
+                messages.success(
+                    request,
+                    _("%(email)s is now %(role)s.")
+                    % {
+                        "email": user.email,
+                        "role": ProgrammeRole.Role(form.cleaned_data["role"]).label,
+                    },
+                )
                 return redirect("programs:staff_roles", slug=slug)
     staff = ProgrammeRole.objects.filter(programme=programme).select_related("user")
     return render(
@@ -259,5 +274,5 @@ def role_revoke(request, slug, pk):
     role = get_object_or_404(ProgrammeRole, programme=programme, pk=pk)
     with refusal_shown_on(request):
         services.role_revoke(actor=request.user, role=role)
-        messages.success(request, "Role removed.")
+        messages.success(request, _("Role removed."))
     return redirect("programs:staff_roles", slug=slug)

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEvent
 from core.filtering import DateFilter, configure_filter
@@ -11,11 +12,11 @@ class AuditFilter(django_filters.FilterSet):
     """A programme's audit events: by who acted, what was done, and when."""
 
     actor = django_filters.ModelChoiceFilter(
-        queryset=None, label="Who", empty_label="Anyone (the system included)"
+        queryset=None, label=_("Who"), empty_label=_("Anyone (the system included)")
     )
-    action = django_filters.ChoiceFilter(choices=(), label="Action", empty_label="Any action")
-    date_from = DateFilter(label="From", field_name="created_at__date", lookup_expr="gte")
-    date_to = DateFilter(label="Until", field_name="created_at__date", lookup_expr="lte")
+    action = django_filters.ChoiceFilter(choices=(), label=_("Action"), empty_label=_("Any action"))
+    date_from = DateFilter(label=_("From"), field_name="created_at__date", lookup_expr="gte")
+    date_to = DateFilter(label=_("Until"), field_name="created_at__date", lookup_expr="lte")
 
     class Meta:
         model = AuditEvent

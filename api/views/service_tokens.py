@@ -4,6 +4,7 @@ managers make one for the model team's pipeline (shown once) and revoke it."""
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.forms import ALREADY_SENT, refusal_shown_on
 from core.services import submit_once
@@ -24,7 +25,7 @@ def service_tokens(request, slug):
     if request.method == "POST" and "revoke" in request.POST:
         token = get_object_or_404(ServiceToken, programme=programme, pk=request.POST.get("revoke"))
         service_token_revoke(actor=request.user, token=token)
-        messages.success(request, f"The token “{token.name}” was revoked.")
+        messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
         return redirect("api:service_tokens", slug=slug)
     created = None
     if request.method == "POST" and form.is_valid():
@@ -40,7 +41,10 @@ def service_tokens(request, slug):
             address, first = submit_once(user=request.user, token=form.once_token, create=make)
         if not refused.error:
             if not first:
-                messages.info(request, f"{ALREADY_SENT} The token it made is listed below.")
+                messages.info(
+                    request,
+                    _("%(already)s The token it made is listed below.") % {"already": ALREADY_SENT},
+                )
                 return redirect(address)
             created = made["plain"]
             form = ServiceTokenForm()

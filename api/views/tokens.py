@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.forms import ALREADY_SENT, refusal_shown_on
 from core.services import submit_once
@@ -22,7 +23,7 @@ def tokens(request):
         mine = ApiToken.objects.mine(request.user)
         token = get_object_or_404(mine, pk=request.POST.get("revoke"))
         token_revoke(actor=request.user, token=token)
-        messages.success(request, f"The token “{token.name}” was revoked.")
+        messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
         return redirect("api:tokens")
     if request.method == "POST" and form.is_valid():
         made = {}
@@ -36,7 +37,10 @@ def tokens(request):
         with refusal_shown_on(form):
             address, first = submit_once(user=request.user, token=form.once_token, create=make)
             if not first:  # the same form sent again: its token exists, its secret was shown once
-                messages.info(request, f"{ALREADY_SENT} The token it made is listed below.")
+                messages.info(
+                    request,
+                    _("%(already)s The token it made is listed below.") % {"already": ALREADY_SENT},
+                )
                 return redirect(address)
             created = made["plain"]
             form = TokenForm()

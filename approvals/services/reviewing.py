@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotAllowed
 from programs import policy
@@ -23,11 +24,14 @@ def submission_claim(*, actor, submission: OutputSubmission) -> OutputSubmission
     policy.require_review(actor, submission)
     now = timezone.now()
     if submission.status not in OutputSubmission.OPEN:
-        raise DomainError("This item is no longer waiting for review.", code="wrong_status")
+        raise DomainError(_("This item is no longer waiting for review."), code="wrong_status")
     if submission.claim_active(now) and submission.claimed_by_id != actor.pk:
         raise DomainError(
-            f"{submission.claimed_by.email} is reviewing this item until "
-            f"{submission.claim_expires_at:%H:%M} UTC.",
+            _("%(email)s is reviewing this item until %(time)s UTC.")
+            % {
+                "email": submission.claimed_by.email,
+                "time": f"{submission.claim_expires_at:%H:%M}",
+            },
             code="claimed",
         )
     if submission.status == Status.PENDING:
@@ -52,13 +56,13 @@ def submission_release(*, submission: OutputSubmission, actor=None) -> OutputSub
     if actor is not None:
         policy.require(actor, "review", submission)
         if submission.claim_active(now) and submission.claimed_by_id != actor.pk:
-            raise NotAllowed("Only the reviewer who claimed this item can release it.")
+            raise NotAllowed(_("Only the reviewer who claimed this item can release it."))
     elif submission.claim_active(now):
         return submission
     if not submission.claimed_by_id:
-        raise DomainError("This item is not claimed.", code="not_claimed")
+        raise DomainError(_("This item is not claimed."), code="not_claimed")
     if submission.status == Status.IN_REVIEW:
-        _move(submission, Status.PENDING, message="This item cannot be released now.")
+        _move(submission, Status.PENDING, message=_("This item cannot be released now."))
     _clear_claim(submission)
     submission.save()
     _audit("approvals.submission.released", submission, actor=actor, expired=actor is None)
@@ -87,29 +91,33 @@ def submission_decide(
     allowed = ReviewDecision.APPEAL_OUTCOMES if appeal else ReviewDecision.REVIEWER_OUTCOMES
     if outcome not in allowed:
         raise DomainError(
-            "An appeal is either approved or the rejection stands."
+            _("An appeal is either approved or the rejection stands.")
             if appeal
-            else "Choose approve, reject or request changes.",
+            else _("Choose approve, reject or request changes."),
             field="outcome",
         )
     if submission.status not in OutputSubmission.OPEN:
         raise DomainError(
-            f"This item has already been decided ({submission.get_status_display().lower()}).",
+            _("This item has already been decided (%(status)s).")
+            % {"status": submission.get_status_display().lower()},
             code="already_decided",
         )
     if submission.claim_active(now) and submission.claimed_by_id != actor.pk:
         raise DomainError(
-            f"{submission.claimed_by.email} has claimed this item until "
-            f"{submission.claim_expires_at:%H:%M} UTC.",
+            _("%(email)s has claimed this item until %(time)s UTC.")
+            % {
+                "email": submission.claimed_by.email,
+                "time": f"{submission.claim_expires_at:%H:%M}",
+            },
             code="claimed",
         )
     if outcome != Outcome.APPROVED and reason is None:
         raise DomainError(
-            "Choose a reason: it is required for anything but an approval.", field="reason"
+            _("Choose a reason: it is required for anything but an approval."), field="reason"
         )
     if reason is not None and (reason.programme_id != submission.programme_id or not reason.active):
-        raise DomainError("Choose a reason from this programme's list.", field="reason")
-    _move(submission, outcome, message="This decision is not possible now.")
+        raise DomainError(_("Choose a reason from this programme's list."), field="reason")
+    _move(submission, outcome, message=_("This decision is not possible now."))
     return _write_decision(
         submission,
         stage=Stage.APPEAL if appeal else Stage.REVIEW,

@@ -4,7 +4,10 @@ from datetime import timedelta
 
 from django import template
 from django.utils.html import format_html
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from core import l10n
 
 register = template.Library()
 
@@ -17,11 +20,14 @@ def _span(delta: timedelta) -> str:
     hours, mins = divmod(rest, 60)
     # No-break spaces keep a clock on one line in a narrow column.
     if days:
-        text = pgettext("clock", "%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+        text = pgettext("duration", "%(days)s d %(hours)s h") % {"days": days, "hours": hours}
     elif hours:
-        text = pgettext("clock", "%(hours)d h %(mins)02d min") % {"hours": hours, "mins": mins}
+        text = pgettext("duration", "%(hours)s h %(minutes)s min") % {
+            "hours": hours,
+            "minutes": f"{mins:02d}",
+        }
     else:
-        text = pgettext("clock", "%(mins)d min") % {"mins": mins}
+        text = pgettext("duration", "%(minutes)s min") % {"minutes": mins}
     return text.replace(" ", "\u00a0")
 
 
@@ -31,22 +37,15 @@ def review_clock(submission, now):
     if not submission.is_open:
         return ""
     if submission.due_at is None:
-        return format_html('<span class="badge">{}</span>', gettext("no deadline"))
+        return format_html('<span class="badge">{}</span>', _("no deadline"))
     left = submission.due_at - now
-    due = submission.due_at.strftime("%d %b %H:%M UTC")
+    due = _("Due %(when)s") % {"when": l10n.moment(submission.due_at)}
     if left <= timedelta(0):
-        return format_html(
-            '<span class="badge bad" title="{}">{}</span>',
-            gettext("Due %(when)s") % {"when": due},
-            gettext("overdue by %(span)s") % {"span": _span(left)},
-        )
+        late = (_("overdue by %(time)s") % {"time": _span(left)}).replace(" ", "\u00a0")
+        return format_html('<span class="badge bad" title="{}">{}</span>', due, late)
     css = "warn" if left <= SOON else "ok"
-    return format_html(
-        '<span class="badge {}" title="{}">{}</span>',
-        css,
-        gettext("Due %(when)s") % {"when": due},
-        gettext("%(span)s left") % {"span": _span(left)},
-    )
+    spare = (_("%(time)s left") % {"time": _span(left)}).replace(" ", "\u00a0")
+    return format_html('<span class="badge {}" title="{}">{}</span>', css, due, spare)
 
 
 @register.filter

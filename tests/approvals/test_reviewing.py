@@ -146,7 +146,7 @@ def test_bulk_approve_approves_the_selection_and_reports_what_it_skipped(
         reverse("approvals:bulk_approve"), {"ids": [a.pk, b.pk, c.pk]}, follow=True
     )
     page = response.content.decode()
-    assert "2 item(s) approved." in page and "“C”" in page
+    assert "2 items approved." in page and "“C”" in page
     statuses = dict(OutputSubmission.objects.values_list("title", "status"))
     assert statuses == {"A": "approved", "B": "approved", "C": "in_review"}
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from lxml import etree
 
 from compensation.models import LedgerEntry, PayoutBatch
+from core import l10n
 from core.models import OutboxMessage
 from demo import base as demo
 from demo import compensation as compensation_demo
@@ -116,8 +117,9 @@ def test_the_demo_shows_a_rejected_and_a_returned_line_paid_again_in_the_next_ba
 
     client.force_login(ctx["finance"])
     page = client.get(reverse("compensation:batch", args=[first.pk])).content.decode()
-    assert f"on {today}: rejected by the bank (AC01)" in page
-    assert f"on {today}: returned by the bank (AC04)" in page
+    day = l10n.day(timezone.localdate())  # the batch page writes dates in words (core.l10n)
+    assert f"on {day}: rejected by the bank (AC01)" in page
+    assert f"on {day}: returned by the bank (AC04)" in page
     assert page.count("Taken out of this batch; its entries wait for the next one.") == 2
     taken_out = dict(first.lines.exclude(state="paid").values_list("participation__user", "state"))
     assert taken_out == {emile.pk: "failed", ada.pk: "returned"}
@@ -129,7 +131,7 @@ def test_the_demo_shows_a_rejected_and_a_returned_line_paid_again_in_the_next_ba
     ]
     # The next batch holds exactly those two lines, paid from the bank's statement.
     again = client.get(reverse("compensation:batch", args=[second.pk])).content.decode()
-    assert again.count(f"{today} (DEMO-053-") == 2
+    assert again.count(f"{day} (DEMO-053-") == 2
     paid_again = dict(second.lines.values_list("participation__user", "state"))
     assert paid_again == {emile.pk: "paid", ada.pk: "paid"}
     back = {line.participation.user_id: line.amount for line in first.lines.exclude(state="paid")}

@@ -106,7 +106,7 @@ def test_mark_paid_after_a_rejection_never_covers_the_rejected_line(
 ):
     batch, ada, emile = sepa_batch(finance, programme)
     page = upload(client, batch, pain002({emile: "AC04"})).content.decode()
-    assert "0 line(s) paid, 1 taken out of the batch (failed or returned)" in page
+    assert "0 lines paid, 1 taken out of the batch (failed or returned)" in page
     client.post(
         reverse("compensation:batch_paid", args=[batch.pk]),
         {"reference": "BANK-RUN-1", "paid_on": TODAY.isoformat()},
@@ -135,13 +135,13 @@ def test_a_return_after_settlement_is_recorded_and_paid_again_in_the_next_batch(
     settle = camt(
         [(ada, "10.50", "EUR", "DBIT", TODAY, ""), (emile, "7.25", "EUR", "DBIT", TODAY, "")]
     )
-    assert "2 line(s) paid" in upload(client, batch, settle).content.decode()
+    assert "2 lines paid" in upload(client, batch, settle).content.decode()
     batch.refresh_from_db()
     assert batch.status == "paid"
     # Days later the bank sends Émile's payment back (account closed): a camt.054 credit.
     back = camt([(emile, "7.25", "EUR", "CRDT", TODAY, "AC04")], kind="054")
     page = upload(client, batch, back).content.decode()
-    assert "0 line(s) paid, 1 taken out of the batch (failed or returned)" in page
+    assert "0 lines paid, 1 taken out of the batch (failed or returned)" in page
     line = batch.lines.get(participation__user=participant2)
     assert (line.state, line.outcome_reason, line.outcome_on) == (
         "returned",

@@ -163,7 +163,7 @@ def test_finance_previews_totals_per_currency_then_creates_the_batch(
     batch = PayoutBatch.objects.get()
     assert response.url == reverse("compensation:batch", args=[batch.pk])
     page = client.get(response.url).content.decode()
-    assert "3.30 EUR" in page and "(ledger: 3.30 EUR)" in page
+    assert "€3.30" in page and "(ledger: €3.30)" in page
 
 
 def test_a_batch_with_nothing_to_export_is_refused_with_a_message(as_user, finance, programme):

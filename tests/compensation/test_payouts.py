@@ -159,7 +159,7 @@ def test_finance_builds_a_sepa_batch_that_validates_and_a_camt053_statement_sett
     preview, created = build_through_the_page(client, programme)
     text = preview.content.decode()
     # The preview: payees, entries and the total of the currency, before anything is built.
-    assert "<td>EUR</td><td>2</td><td>3</td><td>17.75</td>" in text
+    assert "<td>EUR</td><td>2</td><td>3</td><td>€17.75</td>" in text
     assert created.status_code == 302
     batch = PayoutBatch.objects.get()
     assert batch.method == "sepa" and batch.status == "ready"
@@ -209,7 +209,7 @@ def test_finance_builds_a_sepa_batch_that_validates_and_a_camt053_statement_sett
     )
     done = upload(client, batch, statement)
     assert done.status_code == 200
-    assert "Statement imported: 2 line(s) paid; 1 other transaction(s) ignored." in (
+    assert "Statement imported: 2 lines paid; 1 other transaction ignored." in (
         done.content.decode()
     )
     batch.refresh_from_db()
@@ -261,7 +261,7 @@ def test_a_statement_pays_only_what_matches_and_reports_the_rest_by_line(
     )
     page = upload(client, batch, statement)
     html = page.content.decode()
-    assert "Statement imported: 1 line(s) paid, 1 still unpaid" in html
+    assert "Statement imported: 1 line paid, 1 still unpaid" in html
     assert "duplicate: this line is paid twice in the statement" in html
     assert "amount differs: statement 7.20 EUR, batch 7.25 EUR" in html
     assert "no line of this batch has this reference" in html
@@ -431,8 +431,8 @@ def test_the_ledger_shows_the_total_of_what_the_filter_matches_per_currency(
     award(participation, "3.00", currency="USD")
     client = as_user(finance)
     page = client.get(reverse("compensation:entries")).content.decode()
-    assert "Total of the filter:</strong> 19.50 EUR · 3.00 USD" in page
+    assert "Total of the filter:</strong> €19.50 · US$3.00" in page
     page = client.get(
         reverse("compensation:entries"), {"participant": participation2.user.email}
     ).content.decode()
-    assert "Total of the filter:</strong> 7.00 EUR</p>" in page
+    assert "Total of the filter:</strong> €7.00</p>" in page

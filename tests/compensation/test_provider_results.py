@@ -95,7 +95,7 @@ def test_paypals_result_file_settles_a_paypal_batch_and_each_payee_is_told_once(
         + f"5TY99,someone@example.org,9.00,EUR,Completed,INVOICE-77,{TODAY},\r\n"
     )
     html = upload(client, batch, text).content.decode()
-    assert "Result file imported: 2 line(s) paid; 1 other transaction(s) ignored." in html
+    assert "Result file imported: 2 lines paid; 1 other transaction ignored." in html
     batch.refresh_from_db()
     assert batch.status == "paid"
     assert set(LedgerEntry.objects.values_list("state", flat=True)) == {"paid"}
@@ -129,8 +129,7 @@ def test_a_paypal_failed_line_is_taken_out_never_paid_and_paid_again_in_the_next
     )
     html = upload(client, batch, text).content.decode()
     assert (
-        "Result file imported: 1 line(s) paid, 1 taken out of the batch (failed or returned)"
-        in html
+        "Result file imported: 1 line paid, 1 taken out of the batch (failed or returned)" in html
     )
     assert "line 3" in html and "not booked yet" in html
     assert "line 4" in html and "duplicate: this line is paid twice" in html
@@ -182,7 +181,7 @@ def test_wises_statement_settles_a_wise_batch_and_a_refund_is_listed(
         + f'TRANSFER-103,{DMY},100.00,EUR,"Top-up",,189.00,\r\n'
     )
     html = upload(client, batch, text).content.decode()
-    assert "Statement imported: 2 line(s) paid; 1 other transaction(s) ignored." in html
+    assert "Statement imported: 2 lines paid; 1 other transaction ignored." in html
     batch.refresh_from_db()
     assert batch.status == "paid" and str(batch.paid_at) == f"{TODAY}"
     assert LedgerEntry.objects.filter(state="paid").count() == 2
@@ -200,7 +199,7 @@ def test_a_wise_refund_returns_its_line_which_waits_for_the_next_batch(
         + f"TRANSFER-104,{DMY},6.00,EUR,Refund,{emile},101.00,Emile\r\n"
     )
     html = upload(client, batch, text).content.decode()
-    assert "1 line(s) paid, 1 taken out of the batch (failed or returned)" in html
+    assert "1 line paid, 1 taken out of the batch (failed or returned)" in html
     assert LedgerEntry.objects.filter(state="paid").count() == 1
     returned = batch.lines.get(participation__user=participant2)
     assert (returned.state, returned.outcome_reason) == ("returned", "returned by the bank")

@@ -74,7 +74,7 @@ def test_a_payee_without_a_tax_status_waits_outside_the_batch_and_is_included_on
     text = client.get(reverse("compensation:batch_new"), batch_form(programme)).content.decode()
     assert "1 payee waits for tax status" in text
     assert "participant2@example.com" in text
-    assert "<td>EUR</td><td>1</td><td>1</td><td>40.00</td>" in text
+    assert "<td>EUR</td><td>1</td><td>1</td><td>€40.00</td>" in text
     created = client.post(reverse("compensation:batch_new"), batch_form(programme))
     assert created.status_code == 302
     batch = PayoutBatch.objects.get()

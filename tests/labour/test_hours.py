@@ -196,8 +196,8 @@ def test_the_hours_queue_shows_weekly_totals_beside_the_expected_hours(
     log(participant, programme, minutes=60, day=today() - timedelta(days=today().weekday() and 1))
     page = as_user(reviewer).get("/hours/queue/").content.decode()
     assert "participant@example.com" in page
-    assert "3.0 h" in page or "2.0 h" in page
-    assert "5.0 h" in page
+    assert "3 h" in page or "2 h" in page  # hours as the reader's language writes numbers
+    assert "5 h" in page
 
 
 def test_the_hours_queue_costs_a_fixed_number_of_queries(
