@@ -73,7 +73,7 @@ CRITICISED_FR = dict(
     pause_policy="à tout moment, pour n’importe quelle raison",
     body=(
         "Les participants testent le modèle, signalent les bogues et donnent leur avis.\n"
-        "Chaque production doit être validée par l’entreprise avant d’être partagée où que "
+        "Chaque œuvre doit être validée par l’entreprise avant d’être partagée où que "
         "ce soit.\n"
         "Les participants sont tenus par un accord de confidentialité jusqu’au lancement public."
     ),

@@ -144,7 +144,7 @@ def test_a_threshold_change_takes_two_managers_and_the_last_awarder_never_change
     ).content.decode()
     assert "it takes effect once another manager of the programme confirms it" in saved
     assert "Two-person threshold: a change waits for a second manager." in saved
-    assert "change it from 1000.00 to 500.00 EUR" in saved and "You proposed it" in saved
+    assert "change it from €1,000.00 to €500.00" in saved and "You proposed it" in saved
     programme.refresh_from_db()
     assert (programme.name, programme.approval_threshold) == ("Alpha two", Decimal("1000.00"))
     change = ThresholdChange.objects.get()

@@ -13,6 +13,6 @@ def test_the_criticised_programme_reads_in_english_and_in_french(client, db):
     english = client.get("/programmes/artist-alpha/").content.decode()
     assert "Every output must be approved by the company" in english
     page = client.get("/programmes/artist-alpha/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
-    assert "Chaque production doit être validée par l’entreprise" in page
+    assert "Chaque œuvre doit être validée par l’entreprise" in page
     assert "seul le texte original (English) fait foi" in page
     assert "Confidentialité : jusqu’au lancement." in page  # a key fact, from the translation

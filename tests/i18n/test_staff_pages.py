@@ -45,7 +45,7 @@ def test_the_review_queue_and_an_item_in_french_with_dates_as_french_writes_them
 ):
     client.force_login(reviewer)
     fr = _page(client, "/review/", FR)
-    assert "Productions à examiner" in fr and "Outputs to review" not in fr
+    assert "Œuvres à examiner" in fr and "Outputs to review" not in fr
     assert "Valider les éléments cochés" in fr and "Prendre</button>" in fr
     if due_output.due_at:  # the review clock's title: the deadline in French words
         assert _in("fr", l10n.moment, due_output.due_at) in fr
@@ -57,7 +57,7 @@ def test_the_review_queue_and_an_item_in_french_with_dates_as_french_writes_them
 def test_the_review_queue_and_an_item_in_japanese(client, reviewer, due_output):
     client.force_login(reviewer)
     ja = _page(client, "/review/", JA)
-    assert "審査待ちの成果物" in ja and "チェックした項目を承認する" in ja
+    assert "審査待ちの作品" in ja and "チェックした項目を承認する" in ja
     assert "Outputs to review" not in ja
     if due_output.due_at:
         assert _in("ja", l10n.moment, due_output.due_at) in ja
@@ -67,8 +67,8 @@ def test_the_review_queue_and_an_item_in_japanese(client, reviewer, due_output):
 
 def test_the_decided_list_and_the_reason_codes_in_both(client, manager, reviewer):
     client.force_login(reviewer)
-    assert "Productions décidées" in _page(client, "/review/decided/", FR)
-    assert "判定済みの成果物" in _page(client, "/review/decided/", JA)
+    assert "Œuvres décidées" in _page(client, "/review/decided/", FR)
+    assert "判定済みの作品" in _page(client, "/review/decided/", JA)
     client.force_login(manager)
     assert "Ajouter la liste standard" in _page(client, "/review/reasons/", FR)
     assert "標準の一覧を追加する" in _page(client, "/review/reasons/", JA)
@@ -130,7 +130,7 @@ def test_triage_and_hours_queues_in_french_and_japanese(client, reviewer, progra
     client.force_login(reviewer)
     fr = _page(client, "/tickets/triage/", FR)
     assert "Tickets à trier" in fr and "Appliquer à la sélection" in fr
-    assert "仕分け待ちのチケット" in _page(client, "/tickets/triage/", JA)
+    assert "トリアージ待ちのチケット" in _page(client, "/tickets/triage/", JA)
     fr = _page(client, "/hours/queue/", FR)
     assert "Heures à confirmer" in fr and "Contester la sélection" in fr
     ja = _page(client, "/hours/queue/", JA)
@@ -140,7 +140,7 @@ def test_triage_and_hours_queues_in_french_and_japanese(client, reviewer, progra
 def test_audit_pages_in_french_and_japanese(client, participant):
     client.force_login(participant)
     assert "Événements me concernant" in _page(client, "/audit/mine/", FR)
-    assert "自分に関する出来事" in _page(client, "/audit/mine/", JA)
+    assert "自分に関する記録" in _page(client, "/audit/mine/", JA)
     assert "Clés qui les vérifient" in _page(client, "/audit/checkpoints/", FR)
     assert "検証用の鍵" in _page(client, "/audit/checkpoints/", JA)
 
@@ -153,4 +153,4 @@ def test_the_training_data_summary_and_api_tokens_in_french_and_japanese(
     assert "学習データの概要" in _page(client, url, JA)
     client.force_login(participant)
     assert "Jetons d’API" in _page(client, "/portal/tokens/", FR)
-    assert "API トークン" in _page(client, "/portal/tokens/", JA)
+    assert "APIトークン" in _page(client, "/portal/tokens/", JA)
