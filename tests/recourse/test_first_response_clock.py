@@ -63,7 +63,7 @@ def test_the_sweep_escalates_an_unanswered_ticket_across_a_holiday_then_tells_th
     )
     assert told.count() == 1 and "2027-07-15" in told.get().body
     assert sweep(now=due + timedelta(days=2)) == (0, 0)
-    assert OutboxMessage.objects.filter(subject__contains="first response").count() == 2
+    assert OutboxMessage.objects.filter(subject__icontains="first response").count() == 2
     actions = set(
         AuditEvent.objects.filter(object_id=str(ticket.pk)).values_list("action", flat=True)
     )
