@@ -7,7 +7,7 @@ from `labour.selectors`.
 
 from collections import defaultdict
 
-from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -173,6 +173,8 @@ def attention_counts(user, now) -> list:
             n=Count("pk"),
             late=Count("pk", filter=Q(triaged_at__isnull=True, triage_escalated_at__isnull=False)),
             unanswered=Count("pk", filter=first_response_overdue()),
+            # No triage target: nothing would raise them, so the home shows the oldest's age.
+            oldest=Min("created_at", filter=Q(terms_version__triage_days__isnull=True)),
         )
     )
     out = []
@@ -195,7 +197,14 @@ def attention_counts(user, now) -> list:
                 f"{at}&triage_overdue=on",
                 True,
             ),
-            Attention(r["programme_id"], 20, _("tickets waiting for triage"), r["n"], at),
+            Attention(
+                r["programme_id"],
+                20,
+                _("tickets waiting for triage"),
+                r["n"],
+                at,
+                oldest=r["oldest"],
+            ),
         ]
     return out
 
