@@ -42,6 +42,8 @@ VERBS = {
     "feedback.ticket.status_changed": "changed the status of",
     "feedback.ticket.triage_escalated": "escalated to the managers (triage overdue)",
     "feedback.ticket.triage_late_told": "told the reporter the triage decision is late on",
+    "feedback.ticket.response_escalated": "escalated to the managers (first response overdue)",
+    "feedback.ticket.response_late_told": "told the reporter the first response is late on",
     "feedback.time.logged": "logged",
     "feedback.time.updated": "corrected",
     "feedback.time.confirmed": "confirmed",

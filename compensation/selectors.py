@@ -561,13 +561,21 @@ def attention_counts(user, now) -> list:
         order=50,
         label=gettext("pay entries to approve"),
         url=lambda r: f"{entries}?programme={r['programme_id']}&state=accrued&awaiting_me=on",
+        since="created_at",  # no target covers approval: the home shows the oldest's age
     )
     late: dict[int, int] = defaultdict(int)
     theirs = LedgerEntry.objects.filter(programme__in=finance_programmes(user))
     for entry, _ in late_payments(theirs, now):
         late[entry.programme_id] += 1
     counts += [
-        Attention(pk, 49, "payments past their date", n, f"{entries}?programme={pk}&late=on", True)
+        Attention(
+            pk,
+            49,
+            gettext("payments past their date"),
+            n,
+            f"{entries}?programme={pk}&late=on",
+            True,
+        )
         for pk, n in sorted(late.items())
     ]
     return counts

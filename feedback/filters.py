@@ -13,7 +13,7 @@ from core.search import SearchableFilterSet, SearchFilter
 from programs.models import Programme
 
 from .models import Severity, Ticket
-from .selectors import search_tickets
+from .selectors import first_response_overdue, search_tickets
 
 # Sort options of the queue: each is one key that keyset pagination can seek on.
 TICKET_SORTS = {
@@ -55,6 +55,11 @@ class TicketFilter(SearchableFilterSet):
         method="filter_triage_overdue",
         widget=forms.CheckboxInput,
     )
+    response_overdue = django_filters.BooleanFilter(
+        label=_("First-response date passed"),
+        method="filter_response_overdue",
+        widget=forms.CheckboxInput,
+    )
     reporter = django_filters.CharFilter(
         label=_("Reporter email contains"), field_name="reporter__email", lookup_expr="icontains"
     )
@@ -76,6 +81,7 @@ class TicketFilter(SearchableFilterSet):
             "assignee",
             "age",
             "triage_overdue",
+            "response_overdue",
             "reporter",
             "sort",
         ]
@@ -120,6 +126,13 @@ class TicketFilter(SearchableFilterSet):
         if not value:
             return queryset
         return queryset.filter(triaged_at__isnull=True, triage_escalated_at__isnull=False)
+
+    def filter_response_overdue(self, queryset, name, value):
+        # Unanswered past its date once the sweep escalated it
+        # (`tickets_escalate_no_first_response`).
+        if not value:
+            return queryset
+        return queryset.filter(first_response_overdue())
 
     def filter_sort(self, queryset, name, value):
         # Ordering itself is applied by keyset pagination (see `sort_key`).

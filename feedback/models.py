@@ -145,6 +145,9 @@ class Ticket(models.Model):
     # told it passed, then the reporter.
     triage_escalated_at = models.DateTimeField(null=True, blank=True)
     triage_late_told_at = models.DateTimeField(null=True, blank=True)
+    # The first-response target's escalation (`tickets_escalate_no_first_response`), the same way.
+    response_escalated_at = models.DateTimeField(null=True, blank=True)
+    response_late_told_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
     # The reporter sees their own; reviewers and managers see and triage their programme's
@@ -223,6 +226,15 @@ class Ticket(models.Model):
             "missed": (at or now) > due,
         }
 
+    @property
+    def first_response_due_at(self):
+        """When the terms it was filed under promise a first response (their
+        `first_response_days`, in business days of the programme's holiday calendar), or None."""
+        days = self.terms_version.first_response_days
+        if days is None:
+            return None
+        return add_business_days(self.created_at, days, self.programme.holiday_calendar)
+
     def first_response_clock(self, answered_at, now=None) -> dict | None:
         """The first-response target as both sides see it: due `first_response_days` business
         days after filing, met by the first answer (`answered_at`: a status decision or a
@@ -230,7 +242,7 @@ class Ticket(models.Model):
         days = self.terms_version.first_response_days
         if days is None:
             return None
-        due = add_business_days(self.created_at, days, self.programme.holiday_calendar)
+        due = self.first_response_due_at
         now = now or timezone.now()
         return {
             "due": due,

@@ -7,7 +7,7 @@ from `labour.selectors`.
 
 from collections import defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, Min, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -34,8 +34,14 @@ def my_tickets(user):
 def triage_queue(user):
     """Tickets of every programme this person reviews or manages."""
     return Ticket.objects.restrict(user, "triage").select_related(
-        "programme", "reporter", "assignee"
+        "programme", "reporter", "assignee", "terms_version"
     )
+
+
+def with_awaiting_response(qs):
+    """`qs` with `awaiting_response`: True while nobody answered the reporter (`unanswered`),
+    for the queue's first-response column."""
+    return qs.annotate(awaiting_response=ExpressionWrapper(unanswered(), BooleanField()))
 
 
 # What a search of tickets reads, and how much each column weighs in its rank.
@@ -130,10 +136,32 @@ def transparency_section(programme: Programme) -> dict:
     }
 
 
+def unanswered() -> Q:
+    """Tickets the programme has not answered yet (`first_response_at` is None): no triage
+    decision, never asked the reporter for more information, and no comment the reporter
+    reads from anyone but the reporter (a note internal to staff is not an answer)."""
+    answer = TicketComment.objects.filter(ticket=OuterRef("pk"), visible_to_reporter=True).exclude(
+        author=OuterRef("reporter")
+    )
+    return Q(
+        ~Exists(answer),
+        status=Ticket.Status.NEW,
+        triaged_at__isnull=True,
+        needs_info_since__isnull=True,
+        needs_info_seconds=0,
+    )
+
+
+def first_response_overdue() -> Q:
+    """Unanswered tickets past the first-response date their terms promise, as the hourly
+    sweep found them (`tickets_escalate_no_first_response` escalated them)."""
+    return unanswered() & Q(response_escalated_at__isnull=False)
+
+
 def attention_counts(user, now) -> list:
     """Staff home: new tickets waiting for triage, and of those the ones past the date their
-    terms promise (escalated by the sweep), per programme this person triages. One grouped
-    query."""
+    terms promise a triage decision or a first response (escalated by the sweep), per
+    programme this person triages. One grouped query."""
 
     triage = reverse("feedback:triage")
     rows = (
@@ -144,6 +172,9 @@ def attention_counts(user, now) -> list:
         .annotate(
             n=Count("pk"),
             late=Count("pk", filter=Q(triaged_at__isnull=True, triage_escalated_at__isnull=False)),
+            unanswered=Count("pk", filter=first_response_overdue()),
+            # No triage target: nothing would raise them, so the home shows the oldest's age.
+            oldest=Min("created_at", filter=Q(terms_version__triage_days__isnull=True)),
         )
     )
     out = []
@@ -152,13 +183,28 @@ def attention_counts(user, now) -> list:
         out += [
             Attention(
                 r["programme_id"],
+                18,
+                _("tickets past their first-response date"),
+                r["unanswered"],
+                f"{at}&response_overdue=on",
+                True,
+            ),
+            Attention(
+                r["programme_id"],
                 19,
                 _("tickets past their triage date"),
                 r["late"],
                 f"{at}&triage_overdue=on",
                 True,
             ),
-            Attention(r["programme_id"], 20, _("tickets waiting for triage"), r["n"], at),
+            Attention(
+                r["programme_id"],
+                20,
+                _("tickets waiting for triage"),
+                r["n"],
+                at,
+                oldest=r["oldest"],
+            ),
         ]
     return out
 

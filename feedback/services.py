@@ -35,6 +35,7 @@ from programs import policy, signals
 from programs.models import Programme
 
 from .models import SEVERITY_RANK, Ticket, TicketAttachment, TicketComment
+from .selectors import unanswered
 
 User = get_user_model()
 ATTACHMENT_TYPES = IMAGE_TYPES | VIDEO_TYPES
@@ -629,5 +630,87 @@ def _tell_reporter_late(ticket: Ticket, due) -> None:
         "and the programme's managers were told.",
         url=reverse("feedback:detail", args=[ticket.pk]),
         dedupe_key=f"feedback.triage_late:{ticket.pk}",
+        programme=ticket.programme,
+    )
+
+
+def tickets_escalate_no_first_response(*, now=None) -> tuple[int, int]:
+    """The first-response clock's sweep: a ticket nobody answered (`selectors.unanswered`: no
+    triage decision, no comment the reporter reads) past the date its terms promise a first
+    response is escalated to the programme's managers; one business day later, still
+    unanswered, the reporter is told. Returns (escalated, told); safe to run twice."""
+    now = now or timezone.now()
+    waiting = (
+        Ticket.objects.filter(unanswered())
+        .filter(
+            terms_version__first_response_days__isnull=False, response_late_told_at__isnull=True
+        )
+        .select_related("programme", "reporter", "terms_version")
+    )
+    escalated = told = 0
+    for ticket in waiting.iterator(chunk_size=500):
+        due = ticket.first_response_due_at
+        if due >= now:
+            continue
+        if ticket.response_escalated_at is None:
+            with transaction.atomic():
+                if Ticket.objects.filter(pk=ticket.pk, response_escalated_at__isnull=True).update(
+                    response_escalated_at=now
+                ):
+                    escalated += 1
+                    _escalate_no_response(ticket, due)
+        elif (
+            add_business_days(ticket.response_escalated_at, 1, ticket.programme.holiday_calendar)
+            <= now
+        ):
+            with transaction.atomic():
+                if Ticket.objects.filter(pk=ticket.pk, response_late_told_at__isnull=True).update(
+                    response_late_told_at=now
+                ):
+                    told += 1
+                    _tell_reporter_no_response(ticket, due)
+    return escalated, told
+
+
+def _escalate_no_response(ticket: Ticket, due) -> None:
+    record(
+        action="feedback.ticket.response_escalated",
+        obj=ticket,
+        programme=ticket.programme,
+        subject=ticket.reporter,
+        data={"due": due},
+    )
+    for person in policy.staff_of(ticket.programme, policy.MANAGE):
+        notify(
+            user=person,
+            subject=f"First response overdue: ticket #{ticket.pk}",
+            body=f"“{ticket.title}” in {ticket.programme.name} was due a first response on "
+            f"{due:%d %b %Y} and nobody has answered the reporter.",
+            url=reverse("feedback:detail", args=[ticket.pk]),
+            dedupe_key=f"feedback.response_escalated:{ticket.pk}:{person.pk}",
+            programme=ticket.programme,
+        )
+
+
+def _tell_reporter_no_response(ticket: Ticket, due) -> None:
+    record(
+        action="feedback.ticket.response_late_told",
+        obj=ticket,
+        programme=ticket.programme,
+        subject=ticket.reporter,
+        data={"due": due},
+    )
+    with translation.override(language_of(ticket.reporter, ticket.programme)):
+        subject = gettext("Ticket #%(number)s: the first response is late") % {"number": ticket.pk}
+        body = gettext(
+            "The terms promise a first response to “%(title)s” by %(date)s; it is late and the "
+            "programme's managers were told."
+        ) % {"title": ticket.title, "date": f"{due:%Y-%m-%d}"}
+    notify(
+        user=ticket.reporter,
+        subject=subject,
+        body=body,
+        url=reverse("feedback:detail", args=[ticket.pk]),
+        dedupe_key=f"feedback.response_late:{ticket.pk}",
         programme=ticket.programme,
     )

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext as _
@@ -334,7 +335,8 @@ def _triage_page(request, bulk_form=None, status=200):
         request.GET, queryset=selectors.triage_queue(request.user), user=request.user, staff=staff
     )
     key, descending = filterset.sort_key()
-    page = keyset_page(filterset.qs, request, key=key, descending=descending, size=50)
+    queue = selectors.with_awaiting_response(filterset.qs)
+    page = keyset_page(queue, request, key=key, descending=descending, size=50)
     return render(
         request,
         "feedback/triage.html",
@@ -343,6 +345,7 @@ def _triage_page(request, bulk_form=None, status=200):
             "matches": search.result_count(filterset),
             "page": page,
             "bulk_form": bulk_form or BulkTriageForm(staff=staff),
+            "now": timezone.now(),
         },
         status=status,
     )

@@ -272,4 +272,5 @@ def attention_counts(user, now) -> list:
         order=30,
         label=gettext("hour entries to confirm"),
         url=lambda r: f"{queue}?programme={r['programme_id']}&status=logged",
+        since="created_at",  # no target covers confirmation: the home shows the oldest's age
     )

@@ -20,7 +20,7 @@ _.accepted_renderer, _.site_header, _._login_failed_rl_usage
 # Declared fields of serializers, FilterSets and forms (DRF and django-filter read the class):
 reason_label, has_file, progress_percent, terms_sha256, not_allowed, default_empty_html
 submitted_from, submitted_to, awaiting_me, date_from, date_to
-due_later, no_deadline, decided_from, decided_to, triage_overdue
+due_later, no_deadline, decided_from, decided_to, triage_overdue, response_overdue
 bounty_low, bounty_medium, bounty_high, bounty_critical
 file_base64
 

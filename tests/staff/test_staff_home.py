@@ -238,3 +238,32 @@ def test_pending_applications_are_counted_and_linked_to_exactly_those(
     listed = client.get(url).content.decode()
     assert "applicant@example.com" in listed and "decided@example.com" not in listed
     assert "applications waiting for a decision" not in _counts(client, reviewer)
+
+
+def test_work_no_target_covers_shows_the_age_of_the_oldest_and_every_label_is_translated(
+    client, programme, participant, manager, finance
+):
+    """Hours to confirm, pay to approve and tickets under terms with no triage target have no
+    clock that would ever raise them: the home says how long the oldest has waited. And the
+    counts read in the reader's language, whichever app gives them."""
+    _work(programme, participant, manager)
+    assert _age(client, manager, "hour entries to confirm")
+    assert _age(client, manager, "tickets waiting for triage")
+    assert _age(client, finance, "pay entries to approve")
+
+    from participants import services as participants
+
+    programme.status = "open"
+    programme.save(update_fields=["status"])
+    participants.application_submit(
+        actor=UserFactory(email="applicant@example.com"), programme=programme, motivation="Hi."
+    )
+    client.force_login(manager)
+    french = client.get(reverse("staff:home"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    for english, translated in (
+        ("applications waiting for a decision", "candidatures en attente de décision"),
+        ("participants yet to accept the terms", "n’ayant pas encore accepté les conditions"),
+        ("hour entries to confirm", ""),
+    ):
+        assert english not in french
+        assert translated in french
