@@ -168,11 +168,18 @@ class StatementForm(forms.Form):
 class PayoutDetailsForm(forms.Form):
     """How a participant wants to be paid. The service validates IBAN, BIC, country, email."""
 
-    legal_name = forms.CharField(max_length=140, help_text=_("As your bank or provider knows it."))
-    country = forms.CharField(
-        max_length=2, min_length=2, help_text=_("Where you live, two letters: DE, FR, US…")
+    legal_name = forms.CharField(
+        max_length=140, label=_("Legal name"), help_text=_("As your bank or provider knows it.")
     )
-    method = forms.ChoiceField(choices=PayoutDetails.Method.choices, widget=forms.RadioSelect)
+    country = forms.CharField(
+        max_length=2,
+        min_length=2,
+        label=_("Country"),
+        help_text=_("Where you live, two letters: DE, FR, US…"),
+    )
+    method = forms.ChoiceField(
+        label=_("Method"), choices=PayoutDetails.Method.choices, widget=forms.RadioSelect
+    )
     iban = forms.CharField(
         max_length=42, required=False, label=_("IBAN"), help_text=_("Bank only.")
     )
@@ -194,8 +201,10 @@ class TaxStatusForm(forms.Form):
     document = forms.FileField(
         required=False,
         label=_("Signed form (PDF, PNG or JPEG, optional)"),
-        help_text="Stored encrypted; only this programme's finance can download it. "
-        "Leave empty to keep the document already held.",
+        help_text=_(
+            "Stored encrypted; only this programme's finance can download it. "
+            "Leave empty to keep the document already held."
+        ),
     )
 
     def __init__(self, *args, forms: list[str], **kwargs):

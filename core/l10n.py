@@ -19,6 +19,15 @@ from django.utils import timezone, translation
 from . import currencies
 
 
+def english(label) -> str:
+    """A model choice's label (or any marked string) in English, whoever is reading: for the
+    text that is stored (ledger descriptions, notifications, kept problem tables), which must
+    not depend on the language of the person whose action wrote it. Pages show the label
+    itself, in the reader's language."""
+    with translation.override("en"):
+        return str(label)
+
+
 def locale() -> Locale:
     """The Babel locale of the language in force (en-gb → en_GB)."""
     code = translation.get_language() or settings.LANGUAGE_CODE

@@ -55,9 +55,9 @@ class Programme(models.Model):
     class TaxForm(models.TextChoices):
         """The tax statuses finance records per payee (`compensation.TaxStatus`)."""
 
-        W9 = "w9", "IRS Form W-9 (US person)"
-        W8BEN = "w8ben", "IRS Form W-8BEN (non-US person)"
-        EU_VAT = "eu_vat", "EU VAT self-billing agreement"
+        W9 = "w9", _("IRS Form W-9 (US person)")
+        W8BEN = "w8ben", _("IRS Form W-8BEN (non-US person)")
+        EU_VAT = "eu_vat", _("EU VAT self-billing agreement")
 
     name = models.CharField(max_length=120, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True)

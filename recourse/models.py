@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.db import bounded_text
 from core.text import single_line
@@ -47,18 +48,18 @@ class Contest(models.Model):
     """A tester's contest of one decision that cost them, and its written answer."""
 
     class Kind(models.TextChoices):
-        TICKET = "ticket", "Ticket status (and its bounty)"
-        HOURS = "hours", "Hours refused"
-        PAY = "pay", "Pay reversed"
-        RESULT = "result", "Competition result"
-        FEE = "fee", "Promotional-use fee"
-        PAYOUT = "payout", "Payment failed or returned"
-        AWARD = "award", "Award never made"
+        TICKET = "ticket", _("Ticket status (and its bounty)")
+        HOURS = "hours", _("Hours refused")
+        PAY = "pay", _("Pay reversed")
+        RESULT = "result", _("Competition result")
+        FEE = "fee", _("Promotional-use fee")
+        PAYOUT = "payout", _("Payment failed or returned")
+        AWARD = "award", _("Award never made")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Waiting for an answer"
-        UPHELD = "upheld", "Won: the decision was changed"
-        DISMISSED = "dismissed", "Lost: the decision stands"
+        OPEN = "open", _("Waiting for an answer")
+        UPHELD = "upheld", _("Won: the decision was changed")
+        DISMISSED = "dismissed", _("Lost: the decision stands")
 
     STATUS_TONES = {"upheld": "ok", "dismissed": "bad", "open": "warn"}
     # The terms' pay models that promise an award (a grant, a prize) a tester may ask for.

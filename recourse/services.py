@@ -16,6 +16,7 @@ from compensation.services import accrue_bounties, award_create, entry_restore, 
 from core.businessdays import add_business_days
 from core.db import limit
 from core.errors import DomainError, NotAllowed
+from core.l10n import english
 from core.services import notify
 from core.text import refuse_control_characters
 from feedback.models import Ticket
@@ -385,7 +386,7 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str, owed=N
     )
     notify(
         user=contest.tester,
-        subject=f"Your contest of {contest.subject_label}: {contest.get_status_display()}",
+        subject=f"Your contest of {contest.subject_label}: {english(contest.get_status_display())}",
         body=f"{answer}{after}",
         url=contest.get_absolute_url(),
         dedupe_key=f"recourse.decided:{contest.pk}",

@@ -44,18 +44,67 @@ TESTER_NAMESPACES = (
 TESTER_NAMES = {"home", "my_notifications", "account_time_zone"}
 NOT_TESTER = ("programs:staff", "participants:staff", "feedback:triage", "approvals:queue")
 # Known and owned elsewhere, each listed so that it is taken off when it is marked (the test
-# fails on an entry it no longer finds): the provenance part of the public page (marked with
-# the staff side), and the bars of the pay chart, stored in the figures' snapshot in English.
+# fails on an entry it no longer finds): the bars of the pay chart, stored in the figures'
+# snapshot in English.
 KNOWN = {
     "0 people",
     "6 people",
     "nothing",
     "nothing: 6 people; : 0 people; : 0 people; : 0 people",
-    "5 approved outputs in the consent registry: training allowed for 5, not allowed for 0; "
-    "0 carry content credentials.",
-    "Consent registry (signed )",
-    "TDMRep declarations",
-    "Training-data summary",
+}
+STAFF = ("reviewer", "finance", "manager")
+# On the staff pages, the same kind of list (it may only shrink).
+# On the staff pages, the same (the public page's pay chart, as above), and the codes of the
+# reason lists, shown on purpose beside their labels (the code is what the API and the
+# downloads carry, and what staff type).
+STAFF_KNOWN = KNOWN | {
+    "brand",
+    "confidential",
+    "quality",
+    "real-person",
+    "safety",
+    "unreleased-feature",
+    "evidence-missed",
+    "misread",
+    "not- -duplicate",
+    "other",
+    "reproducible",
+    "terms",
+}
+# The staff pages not yet marked, each with why; the list may only shrink (the test fails on
+# a page listed here that has no unmarked text left). Found by this test on 2026-12-08.
+NOT_YET = "not marked yet: its template, form and view strings are English literals"
+AUDIT = (
+    "its sentences come from audit/describe.py (VERBS and the nouns), English; they are "
+    "assembled from parts, so marking them means whole-sentence messages per verb"
+)
+UNMARKED_STAFF_PAGES: dict[str, str] = {
+    "staff:programme_audit": AUDIT,
+    "audit:mine": AUDIT,
+    "recourse:open": AUDIT + " (the contest's subject, `Contest.subject_label`), and its filter",
+    "provenance:summary": "the summary's fields are generated in English for the EU template "
+    "(provenance/summary.py), the document a model provider files; the page shows them",
+    "participants:staff_invitations": NOT_YET,
+    "participants:staff_participants": NOT_YET,
+    "participants:staff_applications": NOT_YET,
+    "participants:pauses": NOT_YET,
+    "integrations:webhooks": NOT_YET,
+    "publicity:use_request": NOT_YET,
+    "publicity:competition_new": NOT_YET,
+    "programs:staff_terms_edit": NOT_YET + " (the terms form's help texts)",
+    "programs:staff_terms_translate": NOT_YET,
+    "programs:staff_terms": NOT_YET + " (a translation's language code)",
+    "compensation:entries": NOT_YET + " (the filter's labels)",
+    "compensation:entry": NOT_YET + " (the source type)",
+    "compensation:batch": NOT_YET,
+    "compensation:batch_new": NOT_YET + " (the form's help)",
+    "recourse:reasons": NOT_YET + " (the reasons' labels are stored in English)",
+    "staff:home": NOT_YET + " (two counts without ngettext)",
+    "approvals:queue": NOT_YET,
+    "audit:checkpoints": "the key id and the signature are shown as written (to be marked "
+    'translate="no")',
+    "feedback:triage": NOT_YET + " (the time spent)",
+    "feedback:detail": NOT_YET + " (the time spent)",
 }
 ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "data-label", "data-confirm")
 SKIP_TAGS = {"script", "style", "noscript"}
@@ -177,10 +226,11 @@ def pseudo_locale():
         trans_real._translations[PSEUDO] = previous
 
 
-def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, settings):
+def _unmarked_on_pages(personas, keep):
+    """(pages visited, {(persona, label, url): unmarked texts}) over the pages of `personas`
+    kept by `keep`."""
     from django.contrib.auth import get_user_model
 
-    settings.REQUIRE_STAFF_MFA = False
     world = _world()
     # The public figures are a stored snapshot whose titles and labels are written in English
     # when it is computed (each app's `public_figures`); until they are stored as messages
@@ -188,8 +238,8 @@ def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, set
     for programme in Programme.objects.all():
         latest(programme)
     data = _database_words()
-    problems, visited, known = [], 0, set()
-    for persona in ("anonymous", "participant"):
+    visited, found = 0, {}
+    for persona in personas:
         email = PERSONAS[persona]
         user = get_user_model().objects.get(email=email) if email else None
         client = Client(HTTP_ACCEPT_LANGUAGE=PSEUDO)
@@ -197,7 +247,7 @@ def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, set
         if user is not None:
             client.force_login(user)
         for label, url in _pages(persona, user, world):
-            if not _tester_page(label):
+            if not keep(label):
                 continue
             response = client.get(url)
             visited += 1
@@ -205,9 +255,19 @@ def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, set
                 continue
             parser = VisibleText()
             parser.feed(without_marked(response.content.decode()))
-            found = {u for t in parser.texts if (u := unmarked(t, data))}
-            known |= found & KNOWN
-            problems += [f"{persona} {url}: {text!r}" for text in sorted(found - KNOWN)]
+            texts = {u for t in parser.texts if (u := unmarked(t, data))}
+            if texts:
+                found[(persona, label, url)] = texts
+    return visited, found
+
+
+def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, settings):
+    settings.REQUIRE_STAFF_MFA = False
+    visited, found = _unmarked_on_pages(("anonymous", "participant"), _tester_page)
+    problems, known = [], set()
+    for (persona, _label, url), texts in found.items():
+        known |= texts & KNOWN
+        problems += [f"{persona} {url}: {text!r}" for text in sorted(texts - KNOWN)]
     print(f"\nFIGURE pseudo-locale: {visited} pages, {len(problems)} unmarked texts")
     assert visited > 20
     problems += [
@@ -221,3 +281,35 @@ def test_the_check_sees_an_unmarked_sentence_and_passes_a_marked_one():
     assert unmarked("⟦Log time⟧ · Nightjar beta · UTC", data) is None
     assert unmarked("⟦You have ⟦three⟧ new⟧ messages", data) == "messages"
     assert unmarked("Needs your action", data) == "Needs your action"
+
+
+def test_the_staff_pages_have_no_unmarked_english(pseudo_locale, settings):
+    """Every page the reviewer, the finance person and the manager may open (the staff pages
+    and the pages every signed-in person has), under the same pseudo-translation. A page of
+    UNMARKED_STAFF_PAGES is not yet marked: its findings are counted, not failed, and the
+    test fails when such a page has none left (take it off the list)."""
+    settings.REQUIRE_STAFF_MFA = False
+    visited, found = _unmarked_on_pages(STAFF, lambda label: True)
+    problems, waiting, known = [], set(), set()
+    for (persona, label, url), texts in found.items():
+        known |= texts & STAFF_KNOWN
+        texts -= STAFF_KNOWN
+        if texts and label in UNMARKED_STAFF_PAGES:
+            waiting.add(label)
+            continue
+        problems += [f"{persona} {label} {url}: {text!r}" for text in sorted(texts)]
+    left = sum(len(t) for (_, label, _), t in found.items() if label in waiting)
+    print(
+        f"\nFIGURE pseudo-locale staff: {visited} pages, {len(problems)} unmarked texts on "
+        f"marked pages; {len(waiting)} pages listed as not yet marked ({left} texts)"
+    )
+    assert visited > 100
+    problems += [
+        f"UNMARKED_STAFF_PAGES lists {label}, which has no unmarked text left: take it off"
+        for label in set(UNMARKED_STAFF_PAGES) - waiting
+    ]
+    problems += [
+        f"STAFF_KNOWN lists {text!r}, no longer on any page: take it off"
+        for text in STAFF_KNOWN - known
+    ]
+    assert problems == [], "\n".join(problems)
