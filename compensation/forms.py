@@ -82,22 +82,26 @@ class BatchForm(forms.Form):
     )
     period_start = DateField(label=_("From (earned on or after)"), widget=DATE)
     period_end = DateField(label=_("To (earned on or before)"), widget=DATE)
-    currency = CurrencyField(initial="EUR")
+    currency = CurrencyField(label=_("Currency"), initial="EUR")
     method = forms.ChoiceField(
         choices=PayoutBatch.Method.choices,
         initial=PayoutBatch.Method.FILE,
         required=False,
         label=_("Paid by"),
-        help_text="One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
-        "payees whose payout details name that method.",
+        help_text=_(
+            "One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
+            "payees whose payout details name that method."
+        ),
     )
     sepa_version = forms.ChoiceField(
         choices=[(v, v) for v in SEPA_VERSIONS],
         initial=SEPA_VERSIONS[0],
         required=False,
         label=_("SEPA file version"),
-        help_text="pain.001.001.09 is the version of the current SEPA rulebook; choose "
-        "pain.001.001.03 only for a bank that still asks for it.",
+        help_text=_(
+            "pain.001.001.09 is the version of the current SEPA rulebook; choose "
+            "pain.001.001.03 only for a bank that still asks for it."
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -227,9 +227,11 @@ class LedgerEntry(AppendOnlyModel):
     def badge(self) -> tuple[str, str]:
         """How the entry's state reads on a badge (`{% status_badge entry %}`)."""
         if self.state == self.State.PAID:
-            return "Paid", "ok"
+            return self.get_state_display(), "ok"
+        if self.state == self.State.ACCRUED and self.approved_by_id:
+            return _("Accrued, 1 of 2 approvals"), "warn"
         if self.state == self.State.ACCRUED:
-            return ("Accrued, 1 of 2 approvals" if self.approved_by_id else "Accrued"), "warn"
+            return self.get_state_display(), "warn"
         return self.get_state_display(), ""
 
     @property
@@ -457,7 +459,7 @@ class PayoutLine(models.Model):
 
     def badge(self) -> tuple[str, str]:
         if self.state == self.State.PAID:
-            return "Paid", "ok"
+            return self.get_state_display(), "ok"
         if self.state in self.TAKEN_OUT:
             return self.get_state_display(), "warn"
         return self.get_state_display(), ""

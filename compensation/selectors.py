@@ -567,7 +567,14 @@ def attention_counts(user, now) -> list:
     for entry, _ in late_payments(theirs, now):
         late[entry.programme_id] += 1
     counts += [
-        Attention(pk, 49, "payments past their date", n, f"{entries}?programme={pk}&late=on", True)
+        Attention(
+            pk,
+            49,
+            gettext("payments past their date"),
+            n,
+            f"{entries}?programme={pk}&late=on",
+            True,
+        )
         for pk, n in sorted(late.items())
     ]
     return counts

@@ -7,6 +7,7 @@ from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from programs.models import Programme, TermsVersion
 from programs.selectors import per_programme
@@ -212,7 +213,7 @@ def attention_counts(user, now) -> list:
     applications = per_programme(
         Application.objects.restrict(user, "manage").filter(status=Application.Status.PENDING),
         order=35,
-        label="applications waiting for a decision",
+        label=gettext("applications waiting for a decision"),
         url=lambda r: (
             reverse("participants:staff_applications", args=[r["programme__slug"]])
             + "?status=pending"
@@ -227,7 +228,7 @@ def attention_counts(user, now) -> list:
     return applications + per_programme(
         consent_pending(active, now),
         order=40,
-        label="participants yet to accept the terms",
+        label=gettext("participants yet to accept the terms"),
         url=lambda r: (
             reverse("participants:staff_participants", args=[r["programme__slug"]])
             + "?status=active&consent=pending"

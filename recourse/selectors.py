@@ -5,6 +5,7 @@ from datetime import datetime, time
 from django.db.models import Count, Min, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from compensation.models import LedgerEntry
 from core.businessdays import add_business_days
@@ -88,12 +89,17 @@ def attention_counts(user, now) -> list[Attention]:
         pk = r["programme_id"]
         out += [
             Attention(
-                pk, 30, "contests overdue", r["overdue"], f"{at}?programme={pk}&overdue=on", True
+                pk,
+                30,
+                gettext("contests overdue"),
+                r["overdue"],
+                f"{at}?programme={pk}&overdue=on",
+                True,
             ),
             Attention(
                 pk,
                 31,
-                "contests to answer",
+                gettext("contests to answer"),
                 r["waiting"] + r["none"],
                 f"{at}?programme={pk}",
                 oldest=r["oldest"],

@@ -211,7 +211,8 @@ def contest_open(
     programme = record_.programme
     kind, event = _decision_of(record_)
     round_ = _round_for(event, actor)
-    labels = dict(reasons_for(programme))
+    # Stored with the contest in English (the standard reasons are shown in the reader's).
+    labels = {code: english(label) for code, label in reasons_for(programme)}
     if reason not in labels:
         raise DomainError("Choose a reason from the list.", field="reason")
     text = _clean(text)
@@ -386,7 +387,7 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str, owed=N
     )
     notify(
         user=contest.tester,
-        subject=f"Your contest of {contest.subject_label}: {english(contest.get_status_display())}",
+        subject=f"Your contest of {contest.subject_label}: {english(contest.get_status_display)}",
         body=f"{answer}{after}",
         url=contest.get_absolute_url(),
         dedupe_key=f"recourse.decided:{contest.pk}",
@@ -472,7 +473,7 @@ def _own_list_started(programme, actor) -> None:
     if ContestReason.objects.filter(programme=programme).exists():
         return
     for code, label in DEFAULT_REASONS:
-        reason = ContestReason.objects.create(programme=programme, code=code, label=label)
+        reason = ContestReason.objects.create(programme=programme, code=code, label=english(label))
         record(
             action="recourse.reason.created",
             obj=reason,

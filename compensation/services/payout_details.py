@@ -139,7 +139,7 @@ def payout_details_set(
     notify(
         user=actor,
         subject="Your payout details were changed",
-        body=f"You will be paid by {english(details.get_method_display())} to {masked} "
+        body=f"You will be paid by {english(details.get_method_display)} to {masked} "
         f"({country}). "
         "If you did not make this change, change your password and tell the programme's "
         "finance team.",

@@ -118,7 +118,7 @@ def tax_form_send(
         notify(
             user=person,
             subject=f"A tax form arrived from {actor.email} ({programme.name})",
-            body=f"{actor.email} sent their {english(status.get_kind_display())} in the "
+            body=f"{actor.email} sent their {english(status.get_kind_display)} in the "
             "product. Their pay held for it goes into the next batch; check the form and "
             "record a correction if it is not right.",
             dedupe_key=f"compensation.tax_form:{status.pk}:{person.pk}:{uuid.uuid4().hex}",
@@ -175,7 +175,7 @@ def tax_status_record(
     notify(
         user=participation.user,
         subject=f"Your tax status for {programme.name} is recorded",
-        body=f"Finance recorded your {english(status.get_kind_display())}{valid}. Your "
+        body=f"Finance recorded your {english(status.get_kind_display)}{valid}. Your "
         "approved pay goes into the next payout.",
         dedupe_key=f"compensation.tax_status:{status.pk}:{uuid.uuid4().hex}",
         url=reverse("compensation:statement"),
