@@ -85,8 +85,6 @@ AUDIT = (
 UNMARKED_STAFF_PAGES: dict[str, str] = {
     "staff:programme_audit": AUDIT,
     "audit:mine": AUDIT,
-    "recourse:open": "a contest's subject (`Contest.subject_label`, 'hours entry #66') is "
-    "English, and is also written into notifications and audit data",
     "provenance:summary": "the summary's fields are generated in English for the EU template "
     "(provenance/summary.py), the document a model provider files; the page shows them",
 }
