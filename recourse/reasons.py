@@ -7,6 +7,8 @@ from programs.models import Programme
 from .models import ContestReason
 
 # What a programme offers until its managers keep a list of their own (/contests/reasons/).
+# Shown in the reader's language; stored in English (`core.l10n.english`) with a contest
+# and when a programme's own list starts from them.
 DEFAULT_REASONS = [
     ("misread", _("The decision misread what I reported or logged")),
     ("evidence-missed", _("Evidence I gave was not considered")),

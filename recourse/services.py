@@ -211,7 +211,6 @@ def contest_open(
     programme = record_.programme
     kind, event = _decision_of(record_)
     round_ = _round_for(event, actor)
-    # Stored with the contest in English (the standard reasons are shown in the reader's).
     labels = {code: english(label) for code, label in reasons_for(programme)}
     if reason not in labels:
         raise DomainError("Choose a reason from the list.", field="reason")
