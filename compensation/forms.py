@@ -82,22 +82,26 @@ class BatchForm(forms.Form):
     )
     period_start = DateField(label=_("From (earned on or after)"), widget=DATE)
     period_end = DateField(label=_("To (earned on or before)"), widget=DATE)
-    currency = CurrencyField(initial="EUR")
+    currency = CurrencyField(label=_("Currency"), initial="EUR")
     method = forms.ChoiceField(
         choices=PayoutBatch.Method.choices,
         initial=PayoutBatch.Method.FILE,
         required=False,
         label=_("Paid by"),
-        help_text="One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
-        "payees whose payout details name that method.",
+        help_text=_(
+            "One batch per currency and method: a SEPA, PayPal or Wise batch takes the "
+            "payees whose payout details name that method."
+        ),
     )
     sepa_version = forms.ChoiceField(
         choices=[(v, v) for v in SEPA_VERSIONS],
         initial=SEPA_VERSIONS[0],
         required=False,
         label=_("SEPA file version"),
-        help_text="pain.001.001.09 is the version of the current SEPA rulebook; choose "
-        "pain.001.001.03 only for a bank that still asks for it.",
+        help_text=_(
+            "pain.001.001.09 is the version of the current SEPA rulebook; choose "
+            "pain.001.001.03 only for a bank that still asks for it."
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):
@@ -168,11 +172,18 @@ class StatementForm(forms.Form):
 class PayoutDetailsForm(forms.Form):
     """How a participant wants to be paid. The service validates IBAN, BIC, country, email."""
 
-    legal_name = forms.CharField(max_length=140, help_text=_("As your bank or provider knows it."))
-    country = forms.CharField(
-        max_length=2, min_length=2, help_text=_("Where you live, two letters: DE, FR, US…")
+    legal_name = forms.CharField(
+        max_length=140, label=_("Legal name"), help_text=_("As your bank or provider knows it.")
     )
-    method = forms.ChoiceField(choices=PayoutDetails.Method.choices, widget=forms.RadioSelect)
+    country = forms.CharField(
+        max_length=2,
+        min_length=2,
+        label=_("Country"),
+        help_text=_("Where you live, two letters: DE, FR, US…"),
+    )
+    method = forms.ChoiceField(
+        label=_("Method"), choices=PayoutDetails.Method.choices, widget=forms.RadioSelect
+    )
     iban = forms.CharField(
         max_length=42, required=False, label=_("IBAN"), help_text=_("Bank only.")
     )
@@ -194,8 +205,10 @@ class TaxStatusForm(forms.Form):
     document = forms.FileField(
         required=False,
         label=_("Signed form (PDF, PNG or JPEG, optional)"),
-        help_text="Stored encrypted; only this programme's finance can download it. "
-        "Leave empty to keep the document already held.",
+        help_text=_(
+            "Stored encrypted; only this programme's finance can download it. "
+            "Leave empty to keep the document already held."
+        ),
     )
 
     def __init__(self, *args, forms: list[str], **kwargs):

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy as _
 
 from core.db import AppendOnlyError, AppendOnlyModel, AppendOnlyQuerySet
 from core.encryption import decrypt_bytes
@@ -88,22 +89,22 @@ class LedgerEntry(AppendOnlyModel):
     )
 
     class Kind(models.TextChoices):
-        STIPEND = "stipend", "Stipend"
-        HOURLY = "hourly", "Hourly"
-        BOUNTY = "bounty", "Bounty"
-        PRIZE = "prize", "Prize"
-        GRANT = "grant", "Grant"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        REVERSAL = "reversal", "Reversal"
-        PROMOTION = "promotion", "Promotional use"
-        TOPUP = "topup", "Pay floor top-up"
-        EXPENSES = "expenses", "Cost reimbursement (travel, equipment)"
+        STIPEND = "stipend", _("Stipend")
+        HOURLY = "hourly", _("Hourly")
+        BOUNTY = "bounty", _("Bounty")
+        PRIZE = "prize", _("Prize")
+        GRANT = "grant", _("Grant")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        REVERSAL = "reversal", _("Reversal")
+        PROMOTION = "promotion", _("Promotional use")
+        TOPUP = "topup", _("Pay floor top-up")
+        EXPENSES = "expenses", _("Cost reimbursement (travel, equipment)")
 
     class State(models.TextChoices):
-        ACCRUED = "accrued", "Accrued"
-        APPROVED = "approved", "Approved"
-        EXPORTED = "exported", "Exported"
-        PAID = "paid", "Paid"
+        ACCRUED = "accrued", _("Accrued")
+        APPROVED = "approved", _("Approved")
+        EXPORTED = "exported", _("Exported")
+        PAID = "paid", _("Paid")
 
     # Allowed transitions; each one is a service in compensation.services.
     # A payment the provider refused, or the bank returned (even after it was booked), sends
@@ -226,9 +227,11 @@ class LedgerEntry(AppendOnlyModel):
     def badge(self) -> tuple[str, str]:
         """How the entry's state reads on a badge (`{% status_badge entry %}`)."""
         if self.state == self.State.PAID:
-            return "Paid", "ok"
+            return self.get_state_display(), "ok"
+        if self.state == self.State.ACCRUED and self.approved_by_id:
+            return _("Accrued, 1 of 2 approvals"), "warn"
         if self.state == self.State.ACCRUED:
-            return ("Accrued, 1 of 2 approvals" if self.approved_by_id else "Accrued"), "warn"
+            return self.get_state_display(), "warn"
         return self.get_state_display(), ""
 
     @property
@@ -256,10 +259,10 @@ class PayoutBatch(models.Model):
     """
 
     class Status(models.TextChoices):
-        BUILDING = "building", "Building"
-        READY = "ready", "Ready to pay"
-        FAILED = "failed", "Failed"
-        PAID = "paid", "Paid"
+        BUILDING = "building", _("Building")
+        READY = "ready", _("Ready to pay")
+        FAILED = "failed", _("Failed")
+        PAID = "paid", _("Paid")
 
     TRANSITIONS = {
         Status.BUILDING: {Status.READY, Status.FAILED},
@@ -269,10 +272,10 @@ class PayoutBatch(models.Model):
     }
 
     class Method(models.TextChoices):
-        FILE = "file", "Any provider (CSV and XLSX)"
-        SEPA = "sepa", "SEPA credit transfer (pain.001)"
-        PAYPAL = "paypal", "PayPal Payouts"
-        WISE = "wise", "Wise batch transfer"
+        FILE = "file", _("Any provider (CSV and XLSX)")
+        SEPA = "sepa", _("SEPA credit transfer (pain.001)")
+        PAYPAL = "paypal", _("PayPal Payouts")
+        WISE = "wise", _("Wise batch transfer")
 
     programmes = models.ManyToManyField("programs.Programme", related_name="payout_batches")
     currency = models.CharField(max_length=3)
@@ -384,10 +387,10 @@ class PayoutLine(models.Model):
     """
 
     class State(models.TextChoices):
-        SENT = "sent", "Sent, not settled"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        RETURNED = "returned", "Returned"
+        SENT = "sent", _("Sent, not settled")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
+        RETURNED = "returned", _("Returned")
 
     TRANSITIONS = {
         State.SENT: {State.PAID, State.FAILED, State.RETURNED},
@@ -456,7 +459,7 @@ class PayoutLine(models.Model):
 
     def badge(self) -> tuple[str, str]:
         if self.state == self.State.PAID:
-            return "Paid", "ok"
+            return self.get_state_display(), "ok"
         if self.state in self.TAKEN_OUT:
             return self.get_state_display(), "warn"
         return self.get_state_display(), ""
@@ -536,9 +539,9 @@ class PayoutDetails(models.Model):
     """
 
     class Method(models.TextChoices):
-        BANK = "bank", "Bank account (IBAN)"
-        PAYPAL = "paypal", "PayPal"
-        WISE = "wise", "Wise"
+        BANK = "bank", _("Bank account (IBAN)")
+        PAYPAL = "paypal", _("PayPal")
+        WISE = "wise", _("Wise")
 
     # Which batch method pays which kind of details.
     BATCH_METHOD = {

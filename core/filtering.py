@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .forms import DateField, DateInput
 
@@ -21,7 +22,10 @@ class DateRangeWidget(django_filters.widgets.DateRangeWidget):
     names the pair), with the ISO values the pickers need."""
 
     def __init__(self, attrs=None):
-        widgets = (DateInput({"aria-label": "From"}), DateInput({"aria-label": "To"}))
+        widgets = (
+            DateInput({"aria-label": _("From")}),
+            DateInput({"aria-label": _("To")}),
+        )
         django_filters.widgets.SuffixedMultiWidget.__init__(self, widgets, attrs)
 
 

@@ -19,6 +19,16 @@ from django.utils import timezone, translation
 from . import currencies
 
 
+def english(label) -> str:
+    """A model choice's label in English, whoever is reading: for the text that is stored
+    (ledger descriptions, notifications, incident mails), which must not depend on the
+    language of the person whose action wrote it. Pages show the label itself, in the
+    reader's language. `label` is a lazy label (`Kind.GRANT.label`) or a record's bound
+    `get_X_display` (not called: Django translates its result when it is called)."""
+    with translation.override("en"):
+        return str(label() if callable(label) else label)
+
+
 def locale() -> Locale:
     """The Babel locale of the language in force (en-gb → en_GB)."""
     code = translation.get_language() or settings.LANGUAGE_CODE

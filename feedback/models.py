@@ -16,8 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.businessdays import add_business_days
 from core.db import bounded_text
@@ -257,8 +257,11 @@ class Ticket(models.Model):
         days, rest = divmod(int(age.total_seconds()), 86400)
         hours = rest // 3600
         if days:
-            return f"{days} d {hours} h"
-        return f"{hours} h {rest % 3600 // 60} min"
+            return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+        return gettext("%(hours)s h %(minutes)s min") % {
+            "hours": hours,
+            "minutes": rest % 3600 // 60,
+        }
 
 
 class TicketComment(models.Model):

@@ -2,17 +2,18 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class WebhookEndpoint(models.Model):
     """A URL that a programme's managers registered to hear about events."""
 
     class Event(models.TextChoices):
-        SUBMISSION_DECIDED = "submission.decided", "Submission decided"
-        SUBMISSION_DEEMED_APPROVED = "submission.deemed_approved", "Submission deemed approved"
-        TICKET_STATUS_CHANGED = "ticket.status_changed", "Ticket status changed"
-        BATCH_EXPORTED = "batch.exported", "Payout batch exported"
-        TERMS_PUBLISHED = "terms.published", "Terms published"
+        SUBMISSION_DECIDED = "submission.decided", _("Submission decided")
+        SUBMISSION_DEEMED_APPROVED = "submission.deemed_approved", _("Submission deemed approved")
+        TICKET_STATUS_CHANGED = "ticket.status_changed", _("Ticket status changed")
+        BATCH_EXPORTED = "batch.exported", _("Payout batch exported")
+        TERMS_PUBLISHED = "terms.published", _("Terms published")
 
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.CASCADE, related_name="webhooks"
@@ -37,9 +38,9 @@ class WebhookDelivery(models.Model):
     """One event for one endpoint; written in the same transaction as the change."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed (gave up)"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed (gave up)")
 
     MAX_ATTEMPTS = 8
 

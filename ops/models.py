@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Incident(models.Model):
@@ -14,9 +15,9 @@ class Incident(models.Model):
     """
 
     class Kind(models.TextChoices):
-        AUDIT_REFUSED = "audit_refused", "The audit log does not verify"
-        BEAT_STALE = "beat_stale", "Beat has stopped"
-        PAYOUT_FAILED = "payout_failed", "A payout file failed"
+        AUDIT_REFUSED = "audit_refused", _("The audit log does not verify")
+        BEAT_STALE = "beat_stale", _("Beat has stopped")
+        PAYOUT_FAILED = "payout_failed", _("A payout file failed")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     key = models.CharField(max_length=100, help_text="What is wrong: audit, beat, payout-batch-12.")

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit import health as audit_health
+from core.l10n import english
 from core.services import notify
 from programs import policy
 from programs.models import Programme
@@ -104,10 +105,10 @@ def incident_open(*, problem: Problem, now) -> Incident | None:
             )
     except IntegrityError:
         return None
-    log.error("incident opened: %s (%s)", incident.get_kind_display(), incident.key)
+    log.error("incident opened: %s (%s)", english(incident.get_kind_display), incident.key)
     _mail(
         incident,
-        subject=f"Incident: {incident.get_kind_display().lower()}",
+        subject=f"Incident: {english(incident.get_kind_display).lower()}",
         body=(
             f"{problem.summary}\n\nNoticed at {now:%Y-%m-%d %H:%M:%S} UTC. You will get one "
             "more mail when it is over."
@@ -125,10 +126,10 @@ def incident_close(*, incident: Incident, now) -> bool:
         return False
     incident.closed_at = now
     minutes = (now - incident.opened_at).total_seconds() / 60
-    log.warning("incident closed: %s (%s)", incident.get_kind_display(), incident.key)
+    log.warning("incident closed: %s (%s)", english(incident.get_kind_display), incident.key)
     _mail(
         incident,
-        subject=f"Resolved: {incident.get_kind_display().lower()}",
+        subject=f"Resolved: {english(incident.get_kind_display).lower()}",
         body=(
             f"Over at {now:%Y-%m-%d %H:%M:%S} UTC, after {minutes:.0f} min. It was:\n\n"
             f"{incident.summary}"

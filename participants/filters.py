@@ -2,21 +2,25 @@
 the applications list."""
 
 import django_filters
+from django.utils.translation import gettext_lazy as _
 
 from .models import Application, Participation
 from .selectors import consent_covers
 
 
 class ParticipationFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Participation.Status.choices)
-    role = django_filters.ChoiceFilter(choices=Participation.Role.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Participation.Status.choices)
+    role = django_filters.ChoiceFilter(label=_("Role"), choices=Participation.Role.choices)
     consent = django_filters.ChoiceFilter(
-        label="Consent",
-        choices=[("current", "Accepted the terms in force"), ("pending", "Must accept the terms")],
+        label=_("Consent"),
+        choices=[
+            ("current", _("Accepted the terms in force")),
+            ("pending", _("Must accept the terms")),
+        ],
         method="filter_consent",
     )
     q = django_filters.CharFilter(
-        label="Email contains", field_name="user__email", lookup_expr="icontains"
+        label=_("Email contains"), field_name="user__email", lookup_expr="icontains"
     )
 
     class Meta:
@@ -38,7 +42,7 @@ class ApplicationFilter(django_filters.FilterSet):
     """The applications of one programme: the staff home links to the pending ones."""
 
     status = django_filters.ChoiceFilter(
-        choices=Application.Status.choices, empty_label="Any status"
+        label=_("Status"), choices=Application.Status.choices, empty_label=_("Any status")
     )
 
     class Meta:

@@ -49,35 +49,37 @@ class ReasonForm(forms.Form):
 
 class InviteForm(forms.Form):
     emails = forms.CharField(
-        label="Email addresses",
+        label=_("Email addresses"),
         widget=forms.Textarea(attrs={"rows": 5}),
         max_length=20_000,
-        help_text="One or many, separated by new lines, commas or spaces.",
+        help_text=_("One or many, separated by new lines, commas or spaces."),
     )
     days_valid = forms.IntegerField(
-        label="Link valid for (days)", min_value=1, max_value=90, initial=14
+        label=_("Link valid for (days)"), min_value=1, max_value=90, initial=14
     )
 
 
 class InviteCsvForm(SubmitOnce, forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text="A header line, then one address a line: column email, optionally name. "
-        "At most 500 addresses and 256 KB.",
+        label=_("CSV file"),
+        help_text=_(
+            "A header line, then one address a line: column email, optionally name. "
+            "At most 500 addresses and 256 KB."
+        ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
     )
     days_valid = forms.IntegerField(
-        label="Links valid for (days)", min_value=1, max_value=90, initial=14
+        label=_("Links valid for (days)"), min_value=1, max_value=90, initial=14
     )
 
 
 class ExtendForm(forms.Form):
-    days = forms.IntegerField(label="New expiry, days from now", min_value=1, max_value=90)
+    days = forms.IntegerField(label=_("New expiry, days from now"), min_value=1, max_value=90)
 
 
 class DecisionForm(forms.Form):
     reason = forms.CharField(
-        label="Reason (the applicant will read it)",
+        label=_("Reason (the applicant will read it)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
@@ -86,13 +88,13 @@ class DecisionForm(forms.Form):
 
 class PauseForm(SubmitOnce, forms.Form):
     reason = forms.CharField(
-        label="Reason (the participants will read it)",
+        label=_("Reason (the participants will read it)"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
     )
     expected_end = forms.DateTimeField(
         validators=[validate_in_range],
-        label="Expected end (UTC)",
+        label=_("Expected end (UTC)"),
         required=False,
         widget=DateTimeInput(),
     )

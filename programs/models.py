@@ -55,14 +55,14 @@ class Programme(models.Model):
     class TaxForm(models.TextChoices):
         """The tax statuses finance records per payee (`compensation.TaxStatus`)."""
 
-        W9 = "w9", "IRS Form W-9 (US person)"
-        W8BEN = "w8ben", "IRS Form W-8BEN (non-US person)"
-        EU_VAT = "eu_vat", "EU VAT self-billing agreement"
+        W9 = "w9", _("IRS Form W-9 (US person)")
+        W8BEN = "w8ben", _("IRS Form W-8BEN (non-US person)")
+        EU_VAT = "eu_vat", _("EU VAT self-billing agreement")
 
     name = models.CharField(max_length=120, validators=[single_line])
     slug = models.SlugField(max_length=60, unique=True)
     product = models.CharField(
-        max_length=120, help_text="The product under test.", validators=[single_line]
+        max_length=120, help_text=_("The product under test."), validators=[single_line]
     )
     summary = bounded_text(5000, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
@@ -72,15 +72,17 @@ class Programme(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Stated rate used to estimate the value of unpaid hours on the public page.",
+        help_text=_("Stated rate used to estimate the value of unpaid hours on the public page."),
     )
     approval_threshold = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Ledger entries above this amount need two different approvers. Once set, "
-        "a change or removal takes effect when another manager confirms it.",
+        help_text=_(
+            "Ledger entries above this amount need two different approvers. Once set, "
+            "a change or removal takes effect when another manager confirms it."
+        ),
     )
     # The public holidays its response targets skip (the terms count in business days).
     holiday_calendar = models.CharField(
@@ -89,8 +91,10 @@ class Programme(models.Model):
         blank=True,
         default="",
         validators=[single_line, validate_calendar],
-        help_text="Country code whose public holidays are not business days (FR, DE, GB, US…); "
-        "empty: weekends only.",
+        help_text=_(
+            "Country code whose public holidays are not business days (FR, DE, GB, US…); "
+            "empty: weekends only."
+        ),
     )
     # The language of its pages for a reader whose browser asks for none we ship.
     default_language = models.CharField(
@@ -99,8 +103,9 @@ class Programme(models.Model):
         choices=settings.LANGUAGES,
         blank=True,
         default="",
-        help_text="Its pages' language for a reader whose browser asks for none we offer; "
-        "empty: English.",
+        help_text=_(
+            "Its pages' language for a reader whose browser asks for none we offer; empty: English."
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -224,8 +229,10 @@ class TermsVersion(models.Model):
     material_change = models.BooleanField(
         _("material change"),
         default=True,
-        help_text="A material change must be accepted again by every participant before "
-        "further work, and takes effect only after the notice period.",
+        help_text=_(
+            "A material change must be accepted again by every participant before "
+            "further work, and takes effect only after the notice period."
+        ),
     )
     change_summary = models.CharField(
         _("summary of the change"), max_length=300, blank=True, validators=[single_line]
@@ -253,8 +260,10 @@ class TermsVersion(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Whatever the pay model, confirmed hours earn at least this much per hour "
-        "each calendar month; the difference is topped up.",
+        help_text=_(
+            "Whatever the pay model, confirmed hours earn at least this much per hour "
+            "each calendar month; the difference is topped up."
+        ),
     )
     stipend_amount = models.DecimalField(
         _("stipend amount"), max_digits=10, decimal_places=2, null=True, blank=True
@@ -266,7 +275,7 @@ class TermsVersion(models.Model):
         _("bounty per accepted finding"),
         default=dict,
         blank=True,
-        help_text="Amount per accepted finding, by severity.",
+        help_text=_("Amount per accepted finding, by severity."),
     )
     prize_description = models.CharField(
         _("prize"), max_length=300, blank=True, validators=[single_line]
@@ -283,8 +292,10 @@ class TermsVersion(models.Model):
         "also pays in",
         null=True,
         blank=True,
-        help_text="Other currencies pay may be awarded in, as ISO 4217 codes separated by "
-        "commas (USD, GBP). Empty: only the currency above.",
+        help_text=_(
+            "Other currencies pay may be awarded in, as ISO 4217 codes separated by "
+            "commas (USD, GBP). Empty: only the currency above."
+        ),
     )
     # A condition on pay earned under this version (never on pay earned before it): a valid
     # tax form of one of these kinds (`Programme.TaxForm`) before it is paid. None: pay without.
@@ -292,8 +303,10 @@ class TermsVersion(models.Model):
         _("tax form required before payment"),
         default=list,
         blank=True,
-        help_text="Pay earned under this version is paid once the tester has sent one of "
-        "these forms (in the product). None: paid without.",
+        help_text=_(
+            "Pay earned under this version is paid once the tester has sent one of "
+            "these forms (in the product). None: paid without."
+        ),
     )
     in_kind_benefits = models.CharField(
         _("in-kind benefits"), max_length=300, blank=True, validators=[single_line]
@@ -324,7 +337,7 @@ class TermsVersion(models.Model):
         _("NDA scope"),
         max_length=300,
         blank=True,
-        help_text="What participants may say in public.",
+        help_text=_("What participants may say in public."),
         validators=[single_line],
     )
     nda_until = models.DateField(_("NDA until (date)"), null=True, blank=True)
@@ -332,7 +345,7 @@ class TermsVersion(models.Model):
         _("NDA until (text)"),
         max_length=100,
         blank=True,
-        help_text='For an open end, e.g. "until launch".',
+        help_text=_('For an open end, e.g. "until launch".'),
         validators=[single_line],
     )
 
@@ -352,7 +365,7 @@ class TermsVersion(models.Model):
         max_length=10,
         choices=PromotionalUse.choices,
         default=PromotionalUse.NO,
-        help_text="Whether the organiser may use testers' outputs and names in its promotion.",
+        help_text=_("Whether the organiser may use testers' outputs and names in its promotion."),
     )
     promotion_fee = models.DecimalField(
         _("fee per promotional use"),
@@ -360,7 +373,7 @@ class TermsVersion(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        help_text="Paid to the tester for each use; empty or 0 means unpaid, said plainly.",
+        help_text=_("Paid to the tester for each use; empty or 0 means unpaid, said plainly."),
     )
     promotion_credit = models.CharField(
         _("credit in promotion"),
@@ -390,14 +403,16 @@ class TermsVersion(models.Model):
         _("payment after approval (business days)"),
         null=True,
         blank=True,
-        help_text="Pay reaches the tester's bank at most this many business days after finance "
-        "approves it. The statement shows each payment's expected date from it.",
+        help_text=_(
+            "Pay reaches the tester's bank at most this many business days after finance "
+            "approves it. The statement shows each payment's expected date from it."
+        ),
     )
     pause_policy = models.CharField(
         _("when access may be paused"),
         max_length=300,
         blank=True,
-        help_text="When the organiser may pause access.",
+        help_text=_("When the organiser may pause access."),
         validators=[single_line],
     )
 
@@ -610,7 +625,7 @@ class TermsTranslation(AppendOnlyModel):
     nda_until_text = models.CharField(max_length=100, blank=True, validators=[single_line])
     credit_attribution = models.CharField(max_length=300, blank=True, validators=[single_line])
     pause_policy = models.CharField(max_length=300, blank=True, validators=[single_line])
-    body = bounded_text(100_000, verbose_name="full text", blank=True)
+    body = bounded_text(100_000, verbose_name=_("full text"), blank=True)
     content_hash = models.CharField(max_length=64)
     published_at = models.DateTimeField()
     published_by = models.ForeignKey(
@@ -658,7 +673,9 @@ class EditorialConfirmation(models.Model):
     """
 
     terms = models.OneToOneField(TermsVersion, on_delete=models.CASCADE, related_name="editorial")
-    old_number = models.PositiveIntegerField(help_text="The version in force it was compared to.")
+    old_number = models.PositiveIntegerField(
+        help_text=_("The version in force it was compared to.")
+    )
     old_body_hash = models.CharField(max_length=64)
     new_body_hash = models.CharField(max_length=64)
     requested_by = models.ForeignKey(

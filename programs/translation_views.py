@@ -9,6 +9,8 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.forms import refusal_shown_on
 from programs import policy
@@ -21,7 +23,7 @@ from .models import Programme, TermsTranslation, TermsVersion
 class TranslationForm(forms.Form):
     """The language, then each free-text term the version states, beside its binding words."""
 
-    language = forms.ChoiceField(label="Language")
+    language = forms.ChoiceField(label=gettext_lazy("Language"))
 
     def __init__(self, *args, terms: TermsVersion, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,7 +41,9 @@ class TranslationForm(forms.Form):
             self.fields[name] = forms.CharField(
                 label=str(TermsVersion._meta.get_field(name).verbose_name).capitalize(),
                 max_length=model_field.max_length,
-                help_text=f"In the binding text: {binding}" if name != "body" else "",
+                help_text=(
+                    _("In the binding text: %(text)s") % {"text": binding} if name != "body" else ""
+                ),
                 widget=forms.Textarea(attrs={"rows": 12 if name == "body" else 2}),
             )
 

@@ -16,6 +16,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.db import AppendOnlyModel
 from programs.downloads import Download
@@ -35,8 +36,8 @@ class ConsentEntry(models.Model):
     """
 
     class Kind(models.TextChoices):
-        FILE = "file", "File"
-        URL = "url", "Link"
+        FILE = "file", _("File")
+        URL = "url", _("Link")
 
     programme = models.ForeignKey(
         "programs.Programme", on_delete=models.PROTECT, related_name="consent_entries"
@@ -135,11 +136,11 @@ class Credential(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Being signed"
-        SIGNED = "signed", "Signed"
-        FAILED = "failed", "Could not be signed"
-        UNSUPPORTED = "unsupported", "This file type cannot carry content credentials"
-        SKIPPED = "skipped", "Superseded before it was signed"
+        PENDING = "pending", _("Being signed")
+        SIGNED = "signed", _("Signed")
+        FAILED = "failed", _("Could not be signed")
+        UNSUPPORTED = "unsupported", _("This file type cannot carry content credentials")
+        SKIPPED = "skipped", _("Superseded before it was signed")
 
     entry = models.ForeignKey(ConsentEntry, on_delete=models.PROTECT, related_name="credentials")
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -9,12 +9,21 @@ from .models import Competition, PromotionalUse
 class UseRequestForm(SubmitOnce, forms.Form):
     """A manager's request to use an approved output in promotion."""
 
-    channel = forms.ChoiceField(choices=PromotionalUse.Channel.choices)
-    period_start = DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    period_end = DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    territory = forms.CharField(max_length=120, help_text="Where it will be shown, e.g. worldwide.")
+    channel = forms.ChoiceField(label=_("Channel"), choices=PromotionalUse.Channel.choices)
+    period_start = DateField(
+        label=_("Period start"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    period_end = DateField(label=_("Period end"), widget=forms.DateInput(attrs={"type": "date"}))
+    territory = forms.CharField(
+        label=_("Territory"),
+        max_length=120,
+        help_text=_("Where it will be shown, e.g. worldwide."),
+    )
     credit_line = forms.CharField(
-        max_length=200, required=False, help_text="How the tester is credited, as it will read."
+        label=_("Credit line"),
+        max_length=200,
+        required=False,
+        help_text=_("How the tester is credited, as it will read."),
     )
 
 
@@ -65,6 +74,21 @@ class CompetitionForm(SubmitOnce, forms.ModelForm):
             "entry_deadline",
             "results_by",
         ]
+        labels = {
+            "title": _("Title"),
+            "criteria": _("Criteria"),
+            "prize_count": _("Prize count"),
+            "prize_amount": _("Prize amount"),
+            "currency": _("Currency"),
+            "judges": _("Judges"),
+            "entry_deadline": _("Entry deadline"),
+            "results_by": _("Results by"),
+        }
+        help_texts = {
+            "prize_amount": _("Paid to each winner."),
+            "judges": _("Who judges."),
+            "results_by": _("When the results will be published."),
+        }
         widgets = {
             "entry_deadline": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "results_by": forms.DateTimeInput(attrs={"type": "datetime-local"}),

@@ -76,7 +76,7 @@ class PromotionalUse(models.Model):
         "programs.TermsVersion",
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="The terms the tester accepted, which allow (and price) this use.",
+        help_text=_("The terms the tester accepted, which allow (and price) this use."),
     )
     channel = models.CharField(max_length=15, choices=Channel.choices)
     period_start = models.DateField()
@@ -181,11 +181,11 @@ class Competition(models.Model):
     title = models.CharField(max_length=200, validators=[single_line])
     criteria = models.TextField(max_length=4000)
     prize_count = models.PositiveIntegerField()
-    prize_amount = models.DecimalField(**MONEY, help_text="Paid to each winner.")
+    prize_amount = models.DecimalField(**MONEY, help_text=_("Paid to each winner."))
     currency = models.CharField(max_length=3)
-    judges = models.CharField(max_length=300, help_text="Who judges.", validators=[single_line])
+    judges = models.CharField(max_length=300, help_text=_("Who judges."), validators=[single_line])
     entry_deadline = models.DateTimeField()
-    results_by = models.DateTimeField(help_text="When the results will be published.")
+    results_by = models.DateTimeField(help_text=_("When the results will be published."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -3,6 +3,7 @@
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.filtering import ShortModelChoiceFilter, configure_filter
 from programs.models import Programme
@@ -11,9 +12,9 @@ from .models import Contest
 
 
 class ContestFilter(django_filters.FilterSet):
-    programme = ShortModelChoiceFilter(queryset=Programme.objects.none())
+    programme = ShortModelChoiceFilter(label=_("Programme"), queryset=Programme.objects.none())
     overdue = django_filters.BooleanFilter(
-        label="Answer overdue only", method="filter_overdue", widget=forms.CheckboxInput
+        label=_("Answer overdue only"), method="filter_overdue", widget=forms.CheckboxInput
     )
 
     class Meta:

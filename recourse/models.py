@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.db import bounded_text
 from core.text import single_line
@@ -47,18 +49,18 @@ class Contest(models.Model):
     """A tester's contest of one decision that cost them, and its written answer."""
 
     class Kind(models.TextChoices):
-        TICKET = "ticket", "Ticket status (and its bounty)"
-        HOURS = "hours", "Hours refused"
-        PAY = "pay", "Pay reversed"
-        RESULT = "result", "Competition result"
-        FEE = "fee", "Promotional-use fee"
-        PAYOUT = "payout", "Payment failed or returned"
-        AWARD = "award", "Award never made"
+        TICKET = "ticket", _("Ticket status (and its bounty)")
+        HOURS = "hours", _("Hours refused")
+        PAY = "pay", _("Pay reversed")
+        RESULT = "result", _("Competition result")
+        FEE = "fee", _("Promotional-use fee")
+        PAYOUT = "payout", _("Payment failed or returned")
+        AWARD = "award", _("Award never made")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Waiting for an answer"
-        UPHELD = "upheld", "Won: the decision was changed"
-        DISMISSED = "dismissed", "Lost: the decision stands"
+        OPEN = "open", _("Waiting for an answer")
+        UPHELD = "upheld", _("Won: the decision was changed")
+        DISMISSED = "dismissed", _("Lost: the decision stands")
 
     STATUS_TONES = {"upheld": "ok", "dismissed": "bad", "open": "warn"}
     # The terms' pay models that promise an award (a grant, a prize) a tester may ask for.
@@ -225,6 +227,24 @@ class Contest(models.Model):
         if self.kind == self.Kind.AWARD:
             return f"the award of terms consent #{self.consent_id}"
         return f"hours entry #{self.time_entry_id}"
+
+    @property
+    def subject_shown(self) -> str:
+        """`subject_label` in the reader's language, for pages (the English one is stored in
+        notifications and audit data)."""
+        if self.kind == self.Kind.TICKET:
+            return gettext("ticket #%(number)s") % {"number": self.ticket_id}
+        if self.kind == self.Kind.PAY:
+            return gettext("pay entry #%(number)s") % {"number": self.ledger_entry_id}
+        if self.kind == self.Kind.RESULT:
+            return gettext("competition entry #%(number)s") % {"number": self.competition_entry_id}
+        if self.kind == self.Kind.FEE:
+            return gettext("promotional use #%(number)s") % {"number": self.promotional_use_id}
+        if self.kind == self.Kind.PAYOUT:
+            return gettext("payment #%(number)s") % {"number": self.payout_line_id}
+        if self.kind == self.Kind.AWARD:
+            return gettext("the award of terms consent #%(number)s") % {"number": self.consent_id}
+        return gettext("hours entry #%(number)s") % {"number": self.time_entry_id}
 
     def clock(self, now=None) -> dict | None:
         """The answer's target as both sides see it: due, and whether it was met or missed."""

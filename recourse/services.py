@@ -16,6 +16,7 @@ from compensation.services import accrue_bounties, award_create, entry_restore, 
 from core.businessdays import add_business_days
 from core.db import limit
 from core.errors import DomainError, NotAllowed
+from core.l10n import english
 from core.services import notify
 from core.text import refuse_control_characters
 from feedback.models import Ticket
@@ -210,7 +211,7 @@ def contest_open(
     programme = record_.programme
     kind, event = _decision_of(record_)
     round_ = _round_for(event, actor)
-    labels = dict(reasons_for(programme))
+    labels = {code: english(label) for code, label in reasons_for(programme)}
     if reason not in labels:
         raise DomainError("Choose a reason from the list.", field="reason")
     text = _clean(text)
@@ -385,7 +386,7 @@ def contest_decide(*, actor, contest: Contest, upheld: bool, answer: str, owed=N
     )
     notify(
         user=contest.tester,
-        subject=f"Your contest of {contest.subject_label}: {contest.get_status_display()}",
+        subject=f"Your contest of {contest.subject_label}: {english(contest.get_status_display)}",
         body=f"{answer}{after}",
         url=contest.get_absolute_url(),
         dedupe_key=f"recourse.decided:{contest.pk}",
@@ -471,7 +472,7 @@ def _own_list_started(programme, actor) -> None:
     if ContestReason.objects.filter(programme=programme).exists():
         return
     for code, label in DEFAULT_REASONS:
-        reason = ContestReason.objects.create(programme=programme, code=code, label=label)
+        reason = ContestReason.objects.create(programme=programme, code=code, label=english(label))
         record(
             action="recourse.reason.created",
             obj=reason,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import DomainError, NotAllowed
+from core.l10n import english
 from core.text import refuse_control_characters
 from core.uploads import IMAGE_TYPES, VIDEO_TYPES, safe_storage_name, sha256_of, validate_upload
 from participants.services import require_can_work
@@ -119,8 +120,9 @@ def submission_create(
             submission,
             stage=Stage.AUTOMATIC,
             outcome=Outcome.NOT_REQUIRED,
-            note=f"Terms version {terms.number} ({terms.get_approval_scope_display().lower()}) "
-            f"require no approval for “{submission.get_intended_use_display()}”.",
+            note=f"Terms version {terms.number} "
+            f"({english(terms.get_approval_scope_display).lower()}) "
+            f"require no approval for “{english(submission.get_intended_use_display)}”.",
             now=now,
         )
     return submission

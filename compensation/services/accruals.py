@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.services import Entry, record, record_many
 from core.db import insert_rows, update_rows
 from core.errors import DomainError
+from core.l10n import english
 from core.services import notify
 from feedback.models import Ticket
 from feedback.selectors import accepted_findings
@@ -245,7 +246,7 @@ def accrue_bounties(*, programme: Programme | None = None, ticket_ids=None) -> A
             currency=terms.currency,
             source_type="feedback.ticket",
             source_id=str(ticket.pk),
-            description=f"Accepted {ticket.get_severity_display().lower()} finding "
+            description=f"Accepted {english(ticket.get_severity_display).lower()} finding "
             f"#{ticket.pk} (terms v{terms.number})",
             earned_on=accepted_on,
             idempotency_key=f"bounty:ticket:{ticket.pk}",
@@ -307,7 +308,7 @@ def accrue_stipends(*, today: date | None = None, programme: Programme | None = 
                 currency=terms.currency,
                 source_type="period",
                 source_id=label,
-                description=f"Stipend for {terms.get_stipend_period_display()} {label} "
+                description=f"Stipend for {english(terms.get_stipend_period_display)} {label} "
                 f"(terms v{terms.number})",
                 earned_on=end,
                 idempotency_key=f"stipend:{participation.pk}:{label}",
@@ -407,9 +408,9 @@ def bounty_follow_ticket(*, programme, payload, **_) -> None:
     for person in policy.staff_of(programme, "payouts"):
         notify(
             user=person,
-            subject=f"Bounty already {bounty.get_state_display().lower()}: {why}",
+            subject=f"Bounty already {english(bounty.get_state_display).lower()}: {why}",
             body=f"Entry {bounty.pk} ({bounty.amount} {bounty.currency}) was "
-            f"{bounty.get_state_display().lower()} before the {why}. Decide whether to "
+            f"{english(bounty.get_state_display).lower()} before the {why}. Decide whether to "
             "recover it: reverse the entry (the negative balance carries forward to the "
             "payee's next payout) or leave it.",
             dedupe_key=f"compensation.bounty_flagged:{bounty.pk}:{person.pk}",

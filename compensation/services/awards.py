@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.errors import DomainError, NotAllowed
+from core.l10n import english
 from core.services import notify
 from participants.models import Participation
 from programs import policy
@@ -47,7 +48,7 @@ def award_create(
     terms = terms_in_force_on(participation.programme, timezone.localdate())
     currency = _programme_currency(participation.programme, terms, currency)
     key = f"manual:{idempotency_key or uuid.uuid4().hex}"[:120]
-    label = LedgerEntry.Kind(kind).label
+    label = english(LedgerEntry.Kind(kind).label)
     entry, created = _accrue(
         participation=participation,
         kind=kind,

@@ -17,6 +17,7 @@ from schwifty.exceptions import SchwiftyException
 from audit.services import record
 from core.encryption import encrypt_json
 from core.errors import DomainError
+from core.l10n import english
 from core.services import notify
 
 from ..models import PayoutDetails
@@ -138,7 +139,8 @@ def payout_details_set(
     notify(
         user=actor,
         subject="Your payout details were changed",
-        body=f"You will be paid by {details.get_method_display()} to {masked} ({country}). "
+        body=f"You will be paid by {english(details.get_method_display)} to {masked} "
+        f"({country}). "
         "If you did not make this change, change your password and tell the programme's "
         "finance team.",
         dedupe_key=f"compensation.payout_details:{details.pk}:{uuid.uuid4().hex}",

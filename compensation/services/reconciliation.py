@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.services import record
 from core.errors import DomainError, NotAllowed
@@ -258,9 +258,12 @@ def _keep_import(*, actor, batch, data: bytes, what: str, applied: bool, problem
 
 
 def _kept(run, *, actor, batch: PayoutBatch, data: bytes):
-    """Run an import; a file refused for its problems is kept too, with them, on the batch."""
+    """Run an import; a file refused for its problems is kept too, with them, on the batch.
+    The problems are kept in English (a line's state named by its English label), whatever
+    the language of the person uploading."""
     try:
-        return run(actor=actor, batch=batch, data=data)
+        with translation.override("en"):
+            return run(actor=actor, batch=batch, data=data)
     except ReconciliationFailed as exc:
         with transaction.atomic():
             _keep_import(

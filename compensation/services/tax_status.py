@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit.services import record
 from core.encryption import encrypt_bytes
 from core.errors import DomainError, NotAllowed
+from core.l10n import english
 from core.services import notify
 from core.uploads import sha256_of, validate_upload
 from participants.models import Participation
@@ -117,9 +118,9 @@ def tax_form_send(
         notify(
             user=person,
             subject=f"A tax form arrived from {actor.email} ({programme.name})",
-            body=f"{actor.email} sent their {status.get_kind_display()} in the product. Their "
-            "pay held for it goes into the next batch; check the form and record a correction "
-            "if it is not right.",
+            body=f"{actor.email} sent their {english(status.get_kind_display)} in the "
+            "product. Their pay held for it goes into the next batch; check the form and "
+            "record a correction if it is not right.",
             dedupe_key=f"compensation.tax_form:{status.pk}:{person.pk}:{uuid.uuid4().hex}",
             url=reverse("compensation:tax_status", args=[participation.pk]),
             programme=programme,
@@ -174,8 +175,8 @@ def tax_status_record(
     notify(
         user=participation.user,
         subject=f"Your tax status for {programme.name} is recorded",
-        body=f"Finance recorded your {status.get_kind_display()}{valid}. Your approved pay "
-        "goes into the next payout.",
+        body=f"Finance recorded your {english(status.get_kind_display)}{valid}. Your "
+        "approved pay goes into the next payout.",
         dedupe_key=f"compensation.tax_status:{status.pk}:{uuid.uuid4().hex}",
         url=reverse("compensation:statement"),
         programme=programme,

@@ -110,7 +110,7 @@ def test_a_delivery_can_be_sent_again_by_hand(
     delivery.refresh_from_db()
     assert delivery.attempt_log.count() == 2 and len(receiver.received) == 2
     page = as_user(manager).get(f"/staff/programmes/{programme.slug}/webhooks/").content.decode()
-    assert "delivered" in page and "200" in page
+    assert "Delivered" in page and "200" in page
 
 
 def test_a_webhook_with_an_unknown_event_or_bad_url_is_refused(programme, manager, as_user):

@@ -22,25 +22,24 @@ from tests.browser.test_every_page_browser import (
     _pages,
     _world,
 )
-from tests.i18n.test_pseudo_locale import _tester_page
+from tests.i18n.test_pseudo_locale import STAFF, _tester_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LANGUAGES = {"fr": "ltr", "ar": "rtl"}
 
 
-def test_every_tester_page_reads_in_french_and_right_to_left_in_arabic(
-    live_server, browser, settings
-):
+def _visit_in_languages(live_server, browser, settings, personas, keep):
+    """(visits, problems) of the pages of `personas` kept by `keep`, in each language and width."""
     from django.contrib.auth import get_user_model
 
     settings.REQUIRE_STAFF_MFA = False
     world = _world()
     problems, visited = [], 0
-    for persona in ("anonymous", "participant"):
+    for persona in personas:
         email = PERSONAS[persona]
         user = get_user_model().objects.get(email=email) if email else None
-        pages = [(label, url) for label, url in _pages(persona, user, world) if _tester_page(label)]
+        pages = [(label, url) for label, url in _pages(persona, user, world) if keep(label)]
         cookies = []
         if user is not None:
             client = Client()
@@ -87,9 +86,34 @@ def test_every_tester_page_reads_in_french_and_right_to_left_in_arabic(
                         problems.append(f"{where}: scrolls sideways, {overflow}")
                     problems += [f"{where}: {v}" for v in page.evaluate(AXE_RUN)]
                 context.close()
+    return visited, problems
+
+
+def test_every_tester_page_reads_in_french_and_right_to_left_in_arabic(
+    live_server, browser, settings
+):
+    visited, problems = _visit_in_languages(
+        live_server, browser, settings, ("anonymous", "participant"), _tester_page
+    )
     print(
         f"\nFIGURE tester pages fr/ar: {visited} visits (2 personas × 2 languages × 2 widths), "
         f"{len(problems)} problems"
     )
     assert visited > 100
+    assert problems == [], "\n".join(problems)
+
+
+def test_every_staff_page_reads_in_french_and_right_to_left_in_arabic(
+    live_server, browser, settings
+):
+    """Every page the reviewer, the finance person and the manager may open (the list of the
+    every-page test), in French and in Arabic at 1280 and 390 px."""
+    visited, problems = _visit_in_languages(
+        live_server, browser, settings, STAFF, lambda label: True
+    )
+    print(
+        f"\nFIGURE staff pages fr/ar: {visited} visits (3 personas × 2 languages × 2 widths), "
+        f"{len(problems)} problems"
+    )
+    assert visited > 400
     assert problems == [], "\n".join(problems)

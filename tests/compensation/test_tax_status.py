@@ -100,7 +100,7 @@ def test_an_expired_tax_status_holds_the_pay_again(
     assert "2 payees wait for tax status" in text
     client.force_login(participation.user)
     statement = client.get(reverse("compensation:statement")).content.decode()
-    assert "the one held expired on" in statement
+    assert "The one held expired on" in statement
 
 
 def test_the_participant_sees_why_their_pay_waits_and_whom_to_send_which_form(

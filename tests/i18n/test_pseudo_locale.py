@@ -52,6 +52,43 @@ KNOWN = {
     "nothing",
     "nothing: 6 people; : 0 people; : 0 people; : 0 people",
 }
+STAFF = ("reviewer", "finance", "manager")
+# On the staff pages, the same (the public page's pay chart, as above); the codes of the
+# reason lists, shown on purpose beside their labels (the code is what the API and the
+# downloads carry, and what staff type); words of the data that the data check cannot see
+# (it ignores values of two letters and values written like a code): a demo tester's first
+# name "Bo" and the venue "zine" she typed; and the ISO 20022 message name of the SEPA
+# format choice, the same in every language.
+STAFF_KNOWN = KNOWN | {
+    "brand",
+    "confidential",
+    "quality",
+    "real-person",
+    "safety",
+    "unreleased-feature",
+    "evidence-missed",
+    "misread",
+    "not- -duplicate",
+    "other",
+    "reproducible",
+    "terms",
+    "Bo",
+    "· zine",
+    "pain.001.001.03",
+}
+# The staff pages not yet marked, each with why; the list may only shrink (the test fails on
+# a page listed here that has no unmarked text left).
+AUDIT = (
+    "its sentences come from audit/describe.py (VERBS and the nouns), English; they are "
+    "assembled from parts, so marking them means whole-sentence messages per verb"
+)
+UNMARKED_STAFF_PAGES: dict[str, str] = {
+    "staff:programme_audit": AUDIT,
+    "audit:mine": AUDIT,
+    "provenance:summary": "the summary's fields are generated in English for the EU template "
+    "(provenance/summary.py), the document a model provider files; the page shows them",
+}
+
 ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "data-label", "data-confirm")
 SKIP_TAGS = {"script", "style", "noscript"}
 VOID = {"br", "hr", "img", "input", "meta", "link", "source", "wbr", "col", "area", "base"}
@@ -172,10 +209,11 @@ def pseudo_locale():
         trans_real._translations[PSEUDO] = previous
 
 
-def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, settings):
+def _unmarked_on_pages(personas, keep):
+    """(pages visited, {(persona, label, url): unmarked texts}) over the pages of `personas`
+    kept by `keep`."""
     from django.contrib.auth import get_user_model
 
-    settings.REQUIRE_STAFF_MFA = False
     world = _world()
     # The public figures are a stored snapshot whose titles and labels are written in English
     # when it is computed (each app's `public_figures`); until they are stored as messages
@@ -183,8 +221,8 @@ def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, set
     for programme in Programme.objects.all():
         latest(programme)
     data = _database_words()
-    problems, visited, known = [], 0, set()
-    for persona in ("anonymous", "participant"):
+    visited, found = 0, {}
+    for persona in personas:
         email = PERSONAS[persona]
         user = get_user_model().objects.get(email=email) if email else None
         client = Client(HTTP_ACCEPT_LANGUAGE=PSEUDO)
@@ -192,7 +230,7 @@ def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, set
         if user is not None:
             client.force_login(user)
         for label, url in _pages(persona, user, world):
-            if not _tester_page(label):
+            if not keep(label):
                 continue
             response = client.get(url)
             visited += 1
@@ -200,9 +238,19 @@ def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, set
                 continue
             parser = VisibleText()
             parser.feed(without_marked(response.content.decode()))
-            found = {u for t in parser.texts if (u := unmarked(t, data))}
-            known |= found & KNOWN
-            problems += [f"{persona} {url}: {text!r}" for text in sorted(found - KNOWN)]
+            texts = {u for t in parser.texts if (u := unmarked(t, data))}
+            if texts:
+                found[(persona, label, url)] = texts
+    return visited, found
+
+
+def test_the_tester_and_public_pages_have_no_unmarked_english(pseudo_locale, settings):
+    settings.REQUIRE_STAFF_MFA = False
+    visited, found = _unmarked_on_pages(("anonymous", "participant"), _tester_page)
+    problems, known = [], set()
+    for (persona, _label, url), texts in found.items():
+        known |= texts & KNOWN
+        problems += [f"{persona} {url}: {text!r}" for text in sorted(texts - KNOWN)]
     print(f"\nFIGURE pseudo-locale: {visited} pages, {len(problems)} unmarked texts")
     assert visited > 20
     problems += [
@@ -216,3 +264,35 @@ def test_the_check_sees_an_unmarked_sentence_and_passes_a_marked_one():
     assert unmarked("⟦Log time⟧ · Nightjar beta · UTC", data) is None
     assert unmarked("⟦You have ⟦three⟧ new⟧ messages", data) == "messages"
     assert unmarked("Needs your action", data) == "Needs your action"
+
+
+def test_the_staff_pages_have_no_unmarked_english(pseudo_locale, settings):
+    """Every page the reviewer, the finance person and the manager may open (the staff pages
+    and the pages every signed-in person has), under the same pseudo-translation. A page of
+    UNMARKED_STAFF_PAGES is not yet marked: its findings are counted, not failed, and the
+    test fails when such a page has none left (take it off the list)."""
+    settings.REQUIRE_STAFF_MFA = False
+    visited, found = _unmarked_on_pages(STAFF, lambda label: True)
+    problems, waiting, known = [], set(), set()
+    for (persona, label, url), texts in found.items():
+        known |= texts & STAFF_KNOWN
+        texts -= STAFF_KNOWN
+        if texts and label in UNMARKED_STAFF_PAGES:
+            waiting.add(label)
+            continue
+        problems += [f"{persona} {label} {url}: {text!r}" for text in sorted(texts)]
+    left = sum(len(t) for (_, label, _), t in found.items() if label in waiting)
+    print(
+        f"\nFIGURE pseudo-locale staff: {visited} pages, {len(problems)} unmarked texts on "
+        f"marked pages; {len(waiting)} pages listed as not yet marked ({left} texts)"
+    )
+    assert visited > 100
+    problems += [
+        f"UNMARKED_STAFF_PAGES lists {label}, which has no unmarked text left: take it off"
+        for label in set(UNMARKED_STAFF_PAGES) - waiting
+    ]
+    problems += [
+        f"STAFF_KNOWN lists {text!r}, no longer on any page: take it off"
+        for text in STAFF_KNOWN - known
+    ]
+    assert problems == [], "\n".join(problems)

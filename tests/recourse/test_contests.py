@@ -437,3 +437,14 @@ def test_the_manager_who_answered_the_first_contest_does_not_give_the_final_word
     assert answer(as_user(other_manager), final, "upheld", "Accepted.").status_code == 302
     closed_ticket.refresh_from_db()
     assert closed_ticket.status == Ticket.Status.ACCEPTED
+
+
+def test_a_standard_reason_reads_in_french_and_is_stored_in_english(as_user, closed_ticket, teamer):
+    tester = as_user(teamer)
+    form = tester.get(
+        f"/contests/new/ticket/{closed_ticket.pk}/", HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Cela peut être reproduit (étapes jointes)" in form
+    tester.post(f"/contests/new/ticket/{closed_ticket.pk}/", {**WHY}, HTTP_ACCEPT_LANGUAGE="fr")
+    contest = Contest.objects.get()
+    assert contest.reason_label == "It can be reproduced (steps attached)"
