@@ -570,28 +570,44 @@ def tickets_escalate_overdue_triage(*, now=None) -> tuple[int, int]:
         terms_version__triage_days__isnull=False,
         triage_late_told_at__isnull=True,
     ).select_related("programme", "reporter", "terms_version")
+    return _escalate_then_tell(
+        waiting,
+        due=lambda ticket: ticket.triage_due_at,
+        escalated_at="triage_escalated_at",
+        told_at="triage_late_told_at",
+        escalate=_escalate_triage,
+        tell=_tell_reporter_late,
+        now=now,
+    )
+
+
+def _escalate_then_tell(waiting, *, due, escalated_at, told_at, escalate, tell, now):
+    """The two steps of a ticket clock's sweep: past `due`, escalate once (`escalated_at` set);
+    one business day after that, still waiting, tell the reporter once (`told_at` set). Each
+    step is claimed by a conditional UPDATE, so two sweeps at once act once."""
     escalated = told = 0
     for ticket in waiting.iterator(chunk_size=500):
-        due = ticket.triage_due_at
-        if due >= now:
+        when = due(ticket)
+        if when >= now:
             continue
-        if ticket.triage_escalated_at is None:
-            with transaction.atomic():
-                if Ticket.objects.filter(pk=ticket.pk, triage_escalated_at__isnull=True).update(
-                    triage_escalated_at=now
-                ):
-                    escalated += 1
-                    _escalate_triage(ticket, due)
+        if getattr(ticket, escalated_at) is None:
+            step, field, act = "escalated", escalated_at, escalate
         elif (
-            add_business_days(ticket.triage_escalated_at, 1, ticket.programme.holiday_calendar)
+            add_business_days(getattr(ticket, escalated_at), 1, ticket.programme.holiday_calendar)
             <= now
         ):
-            with transaction.atomic():
-                if Ticket.objects.filter(pk=ticket.pk, triage_late_told_at__isnull=True).update(
-                    triage_late_told_at=now
-                ):
+            step, field, act = "told", told_at, tell
+        else:
+            continue
+        with transaction.atomic():
+            if Ticket.objects.filter(pk=ticket.pk, **{f"{field}__isnull": True}).update(
+                **{field: now}
+            ):
+                act(ticket, when)
+                if step == "escalated":
+                    escalated += 1
+                else:
                     told += 1
-                    _tell_reporter_late(ticket, due)
     return escalated, told
 
 
@@ -647,29 +663,15 @@ def tickets_escalate_no_first_response(*, now=None) -> tuple[int, int]:
         )
         .select_related("programme", "reporter", "terms_version")
     )
-    escalated = told = 0
-    for ticket in waiting.iterator(chunk_size=500):
-        due = ticket.first_response_due_at
-        if due >= now:
-            continue
-        if ticket.response_escalated_at is None:
-            with transaction.atomic():
-                if Ticket.objects.filter(pk=ticket.pk, response_escalated_at__isnull=True).update(
-                    response_escalated_at=now
-                ):
-                    escalated += 1
-                    _escalate_no_response(ticket, due)
-        elif (
-            add_business_days(ticket.response_escalated_at, 1, ticket.programme.holiday_calendar)
-            <= now
-        ):
-            with transaction.atomic():
-                if Ticket.objects.filter(pk=ticket.pk, response_late_told_at__isnull=True).update(
-                    response_late_told_at=now
-                ):
-                    told += 1
-                    _tell_reporter_no_response(ticket, due)
-    return escalated, told
+    return _escalate_then_tell(
+        waiting,
+        due=lambda ticket: ticket.first_response_due_at,
+        escalated_at="response_escalated_at",
+        told_at="response_late_told_at",
+        escalate=_escalate_no_response,
+        tell=_tell_reporter_no_response,
+        now=now,
+    )
 
 
 def _escalate_no_response(ticket: Ticket, due) -> None:
