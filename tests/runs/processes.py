@@ -6,6 +6,7 @@ test ends, also when it fails.
 """
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,6 +25,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_ports(offsets, avoid=()) -> int:
+    """A base port such that base + each offset is free on every address, below the kernel's
+    range of ephemeral ports: honcho gives web.2 PORT+1 and the worker and beat PORT+100 and
+    PORT+200, which a port the kernel picked (`free_port`) does not reserve, and a client
+    socket of the suite can hold a port of that range by the time the cluster binds it."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(10_000, low - max(offsets) - 1)
+        ports = [base + o for o in offsets]
+        if set(ports) & set(avoid):
+            continue
+        try:
+            for port in ports:
+                with socket.socket() as s:
+                    s.bind(("0.0.0.0", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no free block of ports for offsets {offsets}")
 
 
 def clean_env(**extra) -> dict:

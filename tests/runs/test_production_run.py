@@ -34,7 +34,16 @@ import requests
 
 from tests.conftest import summarise
 
-from .processes import PY, ROOT, Processes, clean_env, free_port, wait_http, wait_until
+from .processes import (
+    PY,
+    ROOT,
+    Processes,
+    clean_env,
+    free_port,
+    free_ports,
+    wait_http,
+    wait_until,
+)
 
 pytestmark = pytest.mark.worker
 
@@ -160,9 +169,10 @@ def cluster():
     procs = Processes(tmp)
     mailbox = Mailbox()
     mailbox.controller.start()
-    port, s3_port = free_port(), free_port()
-    while s3_port in (port, port + 1):
-        s3_port = free_port()
+    port = free_ports((0, 1, 100, 101, 200, 201))  # web, worker and beat, two of each
+    s3_port = free_ports(
+        (0,), avoid=(port, port + 1, port + 100, port + 101, port + 200, port + 201)
+    )
     try:
         _psql(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
         _psql(f'CREATE DATABASE "{DB}"')
